@@ -280,8 +280,8 @@ public final class BrokerConfigPolicy {
     }
 
     /**
-     * sasl.*: the mechanisms Tandem serves, the token bound and GSSAPI's service name and rules; Kerberos ticket
-     * renewal ignored (a keytab login needs none); the rest (OAUTHBEARER's signed-token (OIDC) validation and its
+     * sasl.*: the mechanisms Tandem serves, the token bound, GSSAPI's service name, rules and login renewal; kinit
+     * ignored (logins are renewed by logging in again); the rest (OAUTHBEARER's signed-token (OIDC) validation and its
      * sasl.oauthbearer.* settings, plug-ins) refused.
      */
     private static Verdict sasl(String key, String v) {

@@ -111,8 +111,9 @@ public final class RenewingLogin {
             replaceCredentials(login, fresh);
             lastLoginMs = System.currentTimeMillis();
             LOG.log(Level.INFO, "Kerberos login of {0} renewed", name);
-        } catch (IllegalArgumentException | SecurityException e) {
-            // The current ticket may still be good for a while; Apache retries too and keeps its thread.
+        } catch (RuntimeException e) {
+            // The current ticket may still be good for a while; Apache retries too and keeps its thread. Anything
+            // unchecked is caught as well: the scheduler would drop the task, and the login would never renew again.
             LOG.log(Level.WARNING, "renewing the Kerberos login of {0} failed, retrying in {1} ms: {2}", name,
                     RETRY_MS, e.getMessage());
             schedule(RETRY_MS);

@@ -4,6 +4,7 @@ import io.tandem.server.kerberos.GssapiServers;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.KerberosName;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
+import io.tandem.server.kerberos.RenewalPolicy;
 import io.tandem.server.kerberos.RenewingLogin;
 
 import java.util.Locale;
@@ -66,6 +67,17 @@ final class GssapiClientLogin {
                     + "under sasl.kerberos.principal.to.local.rules, so other brokers could not accept it", e);
         }
         return new GssapiClientLogin(serviceName, subject, shortName);
+    }
+
+    /**
+     * A Kafka client's login from its own {@code sasl.jaas.config} (a {@code --command-config} file of Tandem's
+     * command line), logged in now and renewed at Kafka's defaults: no listener, and no short name, which only
+     * brokers check.
+     */
+    static GssapiClientLogin forClient(JaasLoginModule module, String serviceName) {
+        Subject subject = RenewingLogin.start("GSSAPI (sasl.jaas.config)", module.options(),
+                RenewalPolicy.KAFKA_DEFAULT);
+        return new GssapiClientLogin(serviceName, subject, KerberosLogin.principal(subject));
     }
 
     String serviceName() {

@@ -46,9 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code User:kafka}, replication works only if each of those connections really authenticated as the broker's
  * principal. A topic of replication factor 3 takes acks=all writes with min.insync.replicas=3 and keeps a full ISR.
  * A broker given the keytab of another principal starts (its login is valid), but the others cannot authenticate to
- * it, so it never joins replication, and the controller's log says why. With tickets of a few seconds, the brokers'
- * logins are renewed (sasl.kerberos.min.time.before.relogin lowered to a second), so fetcher connections made after
- * the first tickets expired still authenticate.
+ * it, so it never joins replication, and the controller's log says why.
  */
 class GssapiInterBrokerClusterTest {
     private static final int BROKERS = 3;
@@ -138,39 +136,6 @@ class GssapiInterBrokerClusterTest {
             TopicDescription description = admin.describeTopics(List.of("kerberized")).allTopicNames().get()
                     .get("kerberized");
             for (TopicPartitionInfo p : description.partitions()) {
-                assertEquals(3, p.isr().size(), "every replica is in sync: " + p);
-            }
-        }
-        assertTrue(warnings.stream().noneMatch(w -> w.contains("cannot authenticate")), warnings.toString());
-    }
-
-    @Test
-    void shouldAuthenticateNewConnectionsBetweenBrokersAfterTheFirstTicketsExpired() throws Exception {
-        long firstTicketsEnd;
-        try (AutoCloseable shortTickets = kdc.ticketLifetime(Duration.ofSeconds(6))) {
-            firstTicketsEnd = System.currentTimeMillis() + 6_000;
-            startBrokers(id -> {
-                Map<String, String> settings = settings(brokerKeytab, TestKdc.servicePrincipal("kafka"));
-                settings.put("sasl.kerberos.min.time.before.relogin", "1000");
-                return settings;
-            });
-        }
-        // Every broker's first ticket-granting ticket has expired; renewals since then may still be short ones.
-        while (System.currentTimeMillis() < firstTicketsEnd + 7_000) Thread.sleep(200);
-        try (Admin admin = Admin.create(client())) {
-            // No topic had replicas on two brokers: each follower's fetcher dials its leader only now.
-            admin.createTopics(List.of(new NewTopic("late", 3, (short) 3)
-                    .configs(Map.of("min.insync.replicas", "3")))).all().get(60, TimeUnit.SECONDS);
-            Map<String, Object> producerSettings = client();
-            producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
-            try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerSettings,
-                    new StringSerializer(), new StringSerializer())) {
-                for (int i = 0; i < 3; i++) {
-                    producer.send(new ProducerRecord<>("late", i, null, "v" + i)).get(60, TimeUnit.SECONDS);
-                }
-            }
-            for (TopicPartitionInfo p : admin.describeTopics(List.of("late")).allTopicNames().get().get("late")
-                    .partitions()) {
                 assertEquals(3, p.isr().size(), "every replica is in sync: " + p);
             }
         }
