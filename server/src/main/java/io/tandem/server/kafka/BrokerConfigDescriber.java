@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import io.tandem.server.kafka.security.ListenerSecurity;
 import io.tandem.server.kafka.security.ListenerTls;
 
 /**
@@ -127,11 +128,12 @@ public final class BrokerConfigDescriber {
         // Kafka's readOnly is "not in DynamicBrokerConfig.AllDynamicConfigs", which holds base names only, so every
         // listener.name.<l>. key is read-only there, even one set dynamically. Elsewhere it is here also "not one
         // Tandem applies at runtime": a TLS listener's stores and passwords are (under the listener prefix, as in
-        // Kafka), sasl.jaas.config is not.
+        // Kafka), sasl.jaas.config is not; GSSAPI's Kerberos keys are stored and in force from the next start, as
+        // in Kafka (kafka.DynamicListenerSasl).
         // Kafka's set holds each topic default under its first synonym only (log.retention.ms, log.roll.ms), so
         // log.retention.hours and log.roll.hours are read-only there although they set the same value.
         boolean readOnly = name.startsWith(LISTENER_PREFIX)
-                || (!BrokerConfigKeys.DYNAMIC.contains(name)
+                || (!BrokerConfigKeys.DYNAMIC.contains(name) && !ListenerSecurity.KERBEROS_KEYS.contains(name)
                 && !(name.startsWith("ssl.") && (sensitive || ListenerTls.RELOADABLE_KEYS.contains(name))));
         if (sensitive) {
             value = null;
@@ -152,7 +154,7 @@ public final class BrokerConfigDescriber {
 
     /** Kafka's maybeSensitive: a PASSWORD key, also under a listener prefix. */
     private static boolean sensitive(String name) {
-        return BrokerConfigKeys.PASSWORDS.contains(name) || DynamicBrokerConfig.isPasswordConfig(name);
+        return BrokerConfigKeys.PASSWORDS.contains(name) || DynamicPasswords.isPasswordConfig(name);
     }
 
     private static void add(List<Synonym> synonyms, List<String> names, Map<String, String> values,

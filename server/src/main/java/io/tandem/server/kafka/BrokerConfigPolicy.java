@@ -61,7 +61,8 @@ public final class BrokerConfigPolicy {
         keys.addAll(List.of("ssl.endpoint.identification.algorithm", "ssl.allow.dn.changes", "ssl.allow.san.changes",
                 "ssl.principal.mapping.rules", "sasl.enabled.mechanisms", "sasl.server.max.receive.size",
                 "sasl.mechanism.inter.broker.protocol", "sasl.kerberos.service.name",
-                "sasl.kerberos.principal.to.local.rules"));
+                "sasl.kerberos.principal.to.local.rules", "sasl.kerberos.ticket.renew.window.factor",
+                "sasl.kerberos.ticket.renew.jitter", "sasl.kerberos.min.time.before.relogin"));
         // TLS to ZooKeeper (ZkClientTls); its passwords are listed with the other passwords.
         keys.addAll(List.of("zookeeper.ssl.client.enable", "zookeeper.ssl.keystore.location",
                 "zookeeper.ssl.keystore.type", "zookeeper.ssl.truststore.location", "zookeeper.ssl.truststore.type",
@@ -279,8 +280,8 @@ public final class BrokerConfigPolicy {
     }
 
     /**
-     * sasl.*: the mechanisms Tandem serves, the token bound and GSSAPI's service name and rules; Kerberos ticket
-     * renewal ignored (a keytab login needs none); the rest (OAUTHBEARER's signed-token (OIDC) validation and its
+     * sasl.*: the mechanisms Tandem serves, the token bound, GSSAPI's service name, rules and login renewal; kinit
+     * ignored (logins are renewed by logging in again); the rest (OAUTHBEARER's signed-token (OIDC) validation and its
      * sasl.oauthbearer.* settings, plug-ins) refused.
      */
     private static Verdict sasl(String key, String v) {
@@ -315,13 +316,21 @@ public final class BrokerConfigPolicy {
                 } catch (IllegalArgumentException e) {
                     return Verdict.refused("Invalid value " + v + " for configuration " + key + ": " + e.getMessage());
                 }
-            case "sasl.kerberos.kinit.cmd", "sasl.kerberos.min.time.before.relogin",
-                    "sasl.kerberos.ticket.renew.jitter", "sasl.kerberos.ticket.renew.window.factor":
-                // Kafka's KerberosLogin renews the ticket-granting ticket with them; a GSSAPI listener accepts
-                // tickets with its keytab's keys alone, and the inter-broker login logs in again from the keytab
-                // with Kafka's default window and floor (security.GssapiClientLogin); kinit is never run.
-                return Verdict.ignored("the broker's Kerberos logins are from a keytab: the inter-broker login is "
-                        + "renewed from it at Kafka's defaults (80% of the ticket's life, at least 60 s apart)");
+            case "sasl.kerberos.min.time.before.relogin", "sasl.kerberos.ticket.renew.jitter",
+                    "sasl.kerberos.ticket.renew.window.factor": {
+                // Every GSSAPI login (listeners, the inter-broker client) is renewed with them as Kafka's
+                // KerberosLogin renews it (kerberos.RenewingLogin, read by security.GssapiSettings.renewal).
+                String invalid = BrokerConfigKeys.invalidValue(key, v);
+                if (invalid != null) return Verdict.refused(invalid);
+                // Kafka's ConfigDef takes any number; a negative one has no meaning for a renewal time.
+                return Double.parseDouble(v) >= 0 ? Verdict.IMPLEMENTED
+                        : Verdict.refused("Not supported by Tandem: " + key + " must not be negative, it is " + v);
+            }
+            case "sasl.kerberos.kinit.cmd":
+                // Kafka runs kinit -R only for a login from a ticket cache; the broker's logins here are from
+                // keytabs and renewed by logging in again, so kinit is never run.
+                return Verdict.ignored("the broker's Kerberos logins are renewed by logging in again, never with "
+                        + "kinit");
             case "sasl.jaas.config":
                 // Kafka's brokers read listener.name.<listener>.<mechanism>.sasl.jaas.config (or the JAAS file) for both
                 // sides of the inter-broker listener; the bare key is a client's and would be ignored.

@@ -6,11 +6,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.ConfigChangeListener;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
-import io.tandem.server.kafka.security.JaasLoginModule;
-import io.tandem.server.kafka.security.ListenerSecurity;
 import io.tandem.server.kafka.security.ListenerTls;
-import io.tandem.server.kafka.security.PasswordEncoder;
-import io.tandem.server.kafka.security.SaslSettings;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -35,16 +31,9 @@ import static io.tandem.server.kafka.ErrorCodes.INVALID_REQUEST;
  * on this broker's resource) are reloaded as Kafka's SslFactory does ({@link ListenerTls}): every change of this
  * broker's settings, even one that leaves them as they are, reloads a store file rewritten on disk, and a key store
  * whose certificates do not match the current ones is refused with Kafka's message before anything is stored.
- * Their password keys ({@code ssl.keystore.password}, ...) are stored encrypted as Kafka 3.9 stores them
- * ({@link PasswordEncoder}, with {@code password.encoder.secret}) and decrypted when read; without the secret they are
- * refused with Kafka's error, and a stored value that does not decrypt is left out with Kafka's error line. At the
- * first read, values encrypted with {@code password.encoder.old.secret} are encrypted again with the current secret
- * and written back, as Kafka does when the secret is rotated.
- *
- * <p>A SASL listener's login module ({@code listener.name.<listener>.<mechanism>.sasl.jaas.config}, a password) is
- * stored encrypted the same way and, as in Kafka, is in force from the broker's next start: Kafka's SaslChannelBuilder
- * reconfigures only TLS keys and its DynamicListenerConfig acts only on listeners added or removed, so a running
- * listener keeps the logins it started with ({@link ListenerSecurity#startWithDynamicLogins}).
+ * Password keys are stored encrypted as Kafka 3.9 stores them ({@link DynamicPasswords}). A SASL listener's login
+ * modules and GSSAPI's Kerberos keys are stored and, as in Kafka, in force from the broker's next start
+ * ({@link DynamicListenerSasl}).
  */
 public final class DynamicBrokerConfig {
     private static final System.Logger LOG = System.getLogger(DynamicBrokerConfig.class.getName());
@@ -67,18 +56,16 @@ public final class DynamicBrokerConfig {
     private final KafkaBroker broker;
     private final ZnodeStore store;
     private final int brokerId;
-    /** The SASL listeners, by lower-case listener name: their login modules may be dynamic configs. */
-    private final Map<String, ListenerSecurity> saslListeners = new LinkedHashMap<>();
+    /** The SASL listeners' login modules and Kerberos settings, in force from the next start. */
+    private final DynamicListenerSasl sasl;
     /** Whether the SASL listeners were started with the stored login modules (once, at the first read). */
     private boolean loginsStarted;
     /** The TLS listeners, by lower-case listener name (the form of the {@code listener.name.} prefix). */
     private final Map<String, ListenerTls> tlsListeners = new LinkedHashMap<>();
     /** The settings as last read from (or written to) the store, passwords encrypted as stored. */
     private DynamicLayers lastStored;
-    /** password.encoder.secret's encoder, null without it (dynamic passwords are then refused). */
-    private final PasswordEncoder passwords;
-    /** password.encoder.old.secret's, to re-encrypt values written before the secret changed; null without it. */
-    private final PasswordEncoder oldPasswords;
+    /** The password keys' encryption. */
+    private final DynamicPasswords passwords;
     /** Whether the stored passwords were checked for the old secret (once, at the first read, as Kafka does). */
     private boolean reEncrypted;
     /** Handlers of the change notifications of entity types other than brokers and topics (group configs). */
@@ -88,12 +75,10 @@ public final class DynamicBrokerConfig {
         this.broker = broker;
         this.store = store;
         this.brokerId = broker.config().brokerId();
-        this.passwords = broker.passwordEncoder();
-        this.oldPasswords = broker.oldPasswordEncoder();
+        this.passwords = new DynamicPasswords(broker.passwordEncoder(), broker.oldPasswordEncoder());
         broker.listenerTls().forEach((name, tls) -> tlsListeners.put(name.toLowerCase(Locale.ROOT), tls));
-        broker.listenerSecurity().forEach((name, security) -> {
-            if (security.sasl() != null) saslListeners.put(name.toLowerCase(Locale.ROOT), security);
-        });
+        this.sasl = new DynamicListenerSasl(broker.listenerSecurity(), broker.interBrokerSecurity().listenerName(),
+                broker.interBrokerSaslMechanism());
     }
 
     /**
@@ -132,7 +117,7 @@ public final class DynamicBrokerConfig {
     synchronized void refresh() throws Exception {
         if (!reEncrypted) {
             reEncrypted = true;
-            reEncryptWithCurrentSecret();
+            passwords.reEncryptWithCurrentSecret(store, path(Integer.toString(brokerId)), Integer.toString(brokerId));
         }
         DynamicLayers stored = new DynamicLayers(
                 KafkaZkLayout.decodeEntityConfig(store.getData(path(DEFAULT_ENTITY))),
@@ -140,11 +125,12 @@ public final class DynamicBrokerConfig {
         if (stored.equals(lastStored)) return; // unchanged: nothing to apply, nothing to log (or decrypt) again
         lastStored = stored;
         DynamicLayers usable = new DynamicLayers(
-                usable(DEFAULT_ENTITY, decrypted(DEFAULT_ENTITY, stored.clusterDefault()), false),
-                usable(Integer.toString(brokerId), decrypted(Integer.toString(brokerId), stored.perBroker()), true));
+                usable(DEFAULT_ENTITY, passwords.decrypted(DEFAULT_ENTITY, stored.clusterDefault()), false),
+                usable(Integer.toString(brokerId), passwords.decrypted(Integer.toString(brokerId), stored.perBroker()),
+                        true));
         if (!loginsStarted) {
             loginsStarted = true;
-            startLogins(usable.perBroker());
+            sasl.start(usable.perBroker());
         }
         if (!usable.equals(broker.topicConfigs().dynamic())) {
             Map<ListenerTls, ListenerTls.Loaded> reloads;
@@ -181,7 +167,7 @@ public final class DynamicBrokerConfig {
         Map<ListenerTls, ListenerTls.Loaded> reloads = perBroker ? prepareTls(next.perBroker()) : Map.of();
         // As Kafka (ZkAdminManager): passwords are encrypted only when stored, so validateOnly never needs the secret.
         if (validateOnly) return;
-        Map<String, String> persisted = encrypted(settings, perBroker);
+        Map<String, String> persisted = passwords.encrypted(settings, perBroker);
         String entity = perBroker ? Integer.toString(brokerId) : DEFAULT_ENTITY;
         try {
             store.setData(path(entity), KafkaZkLayout.encodeEntityConfig(persisted));
@@ -191,10 +177,10 @@ public final class DynamicBrokerConfig {
             throw new ApiException(ErrorCodes.UNKNOWN_SERVER_ERROR, "cannot store the broker configuration: " + e);
         }
         LOG.log(System.Logger.Level.INFO, "Dynamic broker configuration of {0} is now {1}",
-                perBroker ? "broker " + brokerId : "the cluster default", redacted(settings));
-        if (settings.keySet().stream().anyMatch(name -> jaasMechanism(name) != null)) {
-            LOG.log(System.Logger.Level.INFO, "Changed SASL login modules take effect when broker {0} restarts, as in "
-                    + "Kafka", brokerId);
+                perBroker ? "broker " + brokerId : "the cluster default", DynamicPasswords.redacted(settings));
+        if (settings.keySet().stream().anyMatch(sasl::handles)) {
+            LOG.log(System.Logger.Level.INFO, "Changed SASL login modules and Kerberos settings take effect when "
+                    + "broker {0} restarts, as in Kafka", brokerId);
         }
         lastStored = perBroker ? new DynamicLayers(lastStoredOr().clusterDefault(), persisted)
                 : new DynamicLayers(persisted, lastStoredOr().perBroker());
@@ -238,7 +224,7 @@ public final class DynamicBrokerConfig {
         }
         Set<String> notApplied = new HashSet<>(settings.keySet());
         notApplied.removeAll(BrokerConfigKeys.DYNAMIC);
-        notApplied.removeIf(name -> tlsStoreKey(name) != null || jaasMechanism(name) != null);
+        notApplied.removeIf(name -> tlsStoreKey(name) != null || sasl.handles(name));
         if (!notApplied.isEmpty()) {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
@@ -250,168 +236,11 @@ public final class DynamicBrokerConfig {
             throw new ApiException(INVALID_CONFIG, "Not supported by Tandem: unclean leader election is not "
                     + "implemented (leaders come only from the ISR)");
         }
-        for (Map.Entry<String, String> e : settings.entrySet()) {
-            String mechanism = jaasMechanism(e.getKey());
-            if (mechanism != null && e.getValue() != null) validateLogin(e.getKey(), mechanism, e.getValue());
-        }
-    }
-
-    /**
-     * The mechanism (upper case) of a {@code listener.name.<listener>.<mechanism>.sasl.jaas.config} key of one of this
-     * broker's SASL listeners and a mechanism Tandem implements; null for anything else.
-     */
-    private String jaasMechanism(String name) {
-        if (!name.startsWith(LISTENER_PREFIX) || !name.endsWith(ListenerSecurity.JAAS_CONFIG_SUFFIX)) return null;
-        int dot = name.indexOf('.', LISTENER_PREFIX.length());
-        int end = name.length() - ListenerSecurity.JAAS_CONFIG_SUFFIX.length();
-        if (dot < 0 || dot >= end) return null;
-        String mechanism = name.substring(dot + 1, end).toUpperCase(Locale.ROOT);
-        return saslListeners.containsKey(name.substring(LISTENER_PREFIX.length(), dot))
-                && SaslSettings.IMPLEMENTED_MECHANISMS.contains(mechanism) ? mechanism : null;
-    }
-
-    /**
-     * Tandem's checks of a login module before it is stored (Kafka stores any text and fails at the next start on
-     * one it cannot parse; here the broker would start without it): Kafka's JAAS syntax, the mechanism's module,
-     * and on the inter-broker listener the same own login (username and password) as server.properties, where the
-     * broker's client side reads it from.
-     */
-    private void validateLogin(String name, String mechanism, String value) {
-        JaasLoginModule module;
-        try {
-            module = JaasLoginModule.parse(value);
-        } catch (IllegalArgumentException e) {
-            // Kafka's parser words only: the value holds passwords and is never repeated.
-            throw new ApiException(INVALID_CONFIG, "Invalid JAAS configuration in " + name + ": " + e.getMessage());
-        }
-        String wanted = switch (mechanism) {
-            case "PLAIN" -> JaasLoginModule.PLAIN_LOGIN_MODULE;
-            case "OAUTHBEARER" -> JaasLoginModule.OAUTHBEARER_LOGIN_MODULE;
-            default -> JaasLoginModule.SCRAM_LOGIN_MODULE;
-        };
-        if (!module.className().equals(wanted)) {
-            throw new ApiException(INVALID_CONFIG, "login module " + module.className() + " in " + name
-                    + " is not implemented (only " + wanted + ")");
-        }
-        String interBrokerListener = broker.interBrokerSecurity().listenerName();
-        if (mechanism.equals(broker.interBrokerSaslMechanism()) && interBrokerListener != null
-                && name.startsWith(LISTENER_PREFIX + interBrokerListener.toLowerCase(Locale.ROOT) + ".")) {
-            // The module also holds this broker's own login to other brokers, which Tandem reads from
-            // server.properties only: its users may change, that login may not.
-            ListenerSecurity listener = saslListeners.get(interBrokerListener.toLowerCase(Locale.ROOT));
-            JaasLoginModule current = listener == null ? null : listener.staticLogin(mechanism);
-            if (current == null || !ownLogin(current).equals(ownLogin(module))) {
-                throw new ApiException(INVALID_CONFIG, "Dynamic update of " + name + " is not supported by Tandem "
-                        + "when it changes this broker's own login to other brokers (sasl.mechanism.inter.broker."
-                        + "protocol): keep its username and password (or unsecuredLogin options)");
-            }
-        }
-    }
-
-    /** The options of a login module that make up the broker's own login (not the users it accepts). */
-    private static Map<String, String> ownLogin(JaasLoginModule module) {
-        Map<String, String> own = new java.util.TreeMap<>();
-        module.options().forEach((k, v) -> {
-            if (k.equals("username") || k.equals("password") || k.startsWith("unsecuredLogin")) own.put(k, v);
-        });
-        return own;
-    }
-
-    /** At the first read: the SASL listeners take the stored login modules, as Kafka's broker builds them at start. */
-    private void startLogins(Map<String, String> perBroker) {
-        saslListeners.forEach((name, listener) -> {
-            try {
-                listener.startWithDynamicLogins(perBroker);
-            } catch (IllegalArgumentException e) {
-                LOG.log(System.Logger.Level.ERROR, "Stored login modules of listener {0} are not applied: {1}",
-                        listener.listenerName(), e.getMessage());
-            }
-        });
-    }
-
-    /**
-     * Kafka's DynamicBrokerConfig.isPasswordConfig: a key that ends with one of Kafka's dynamic PASSWORD keys
-     * ({@code listener.name.l.ssl.keystore.password}, {@code listener.name.l.plain.sasl.jaas.config}, ...).
-     */
-    public static boolean isPasswordConfig(String name) {
-        for (BrokerConfigKeys.Key key : BrokerConfigKeys.KAFKA.values()) {
-            if (key.type().equals("PASSWORD") && key.mode() != UpdateMode.READ_ONLY && name.endsWith(key.name())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Kafka's toPersistentProps: the settings as stored, passwords encrypted (Kafka's errors without a secret). */
-    private Map<String, String> encrypted(Map<String, String> settings, boolean perBroker) {
-        Map<String, String> persisted = new LinkedHashMap<>(settings);
-        for (Map.Entry<String, String> e : settings.entrySet()) {
-            if (!isPasswordConfig(e.getKey()) || e.getValue() == null) continue;
-            if (!perBroker) throw new ApiException(INVALID_REQUEST, "Password config can be defined only at broker level");
-            if (passwords == null) throw new ApiException(INVALID_REQUEST, "Password encoder secret not configured");
-            persisted.put(e.getKey(), passwords.encode(e.getValue()));
-        }
-        return persisted;
-    }
-
-    /**
-     * Kafka's fromPersistentProps: stored passwords decrypted; one that does not decrypt (another secret, or no
-     * secret here) is left out with Kafka's error line, and the rest still applies.
-     */
-    private Map<String, String> decrypted(String entity, Map<String, String> stored) {
-        Map<String, String> plain = new LinkedHashMap<>(stored);
-        for (Map.Entry<String, String> e : stored.entrySet()) {
-            if (!isPasswordConfig(e.getKey()) || e.getValue() == null) continue;
-            try {
-                if (passwords == null) throw new IllegalArgumentException("Password encoder secret not configured");
-                plain.put(e.getKey(), passwords.decode(e.getValue()));
-            } catch (IllegalArgumentException error) {
-                LOG.log(System.Logger.Level.ERROR, "Dynamic password config {0} of {1} could not be decoded, "
-                        + "ignoring: {2}", e.getKey(), entity, error.getMessage());
-                plain.remove(e.getKey());
-            }
-        }
-        return plain;
-    }
-
-    /**
-     * Kafka's maybeReEncodePasswords: with password.encoder.old.secret, this broker's stored passwords that the old
-     * secret decrypts are encrypted again with the current one and written back (others are left as they are: the
-     * old secret may simply not have been removed since the last rotation).
-     */
-    private void reEncryptWithCurrentSecret() throws Exception {
-        if (oldPasswords == null || passwords == null) return;
-        String entity = Integer.toString(brokerId);
-        Map<String, String> stored = KafkaZkLayout.decodeEntityConfig(store.getData(path(entity)));
-        Map<String, String> next = new LinkedHashMap<>(stored);
-        boolean changed = false;
-        for (Map.Entry<String, String> e : stored.entrySet()) {
-            if (!isPasswordConfig(e.getKey()) || e.getValue() == null) continue;
-            try {
-                next.put(e.getKey(), passwords.encode(oldPasswords.decode(e.getValue())));
-                changed = true;
-            } catch (IllegalArgumentException notOld) {
-                LOG.log(System.Logger.Level.DEBUG, "Dynamic password config {0} could not be decoded using old "
-                        + "secret, new secret will be used.", e.getKey());
-            }
-        }
-        if (!changed) return;
-        store.setData(path(entity), KafkaZkLayout.encodeEntityConfig(next));
-        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
-                KafkaZkLayout.encodeConfigChange("brokers/" + entity));
-        LOG.log(System.Logger.Level.INFO, "Dynamic passwords of broker {0} encrypted again with the current "
-                + "password.encoder.secret", brokerId);
+        settings.forEach(sasl::validate);
     }
 
     private DynamicLayers lastStoredOr() {
         return lastStored == null ? DynamicLayers.NONE : lastStored;
-    }
-
-    /** The settings for a log line: password values never appear. */
-    private static Map<String, String> redacted(Map<String, String> settings) {
-        Map<String, String> shown = new LinkedHashMap<>();
-        settings.forEach((k, v) -> shown.put(k, isPasswordConfig(k) ? "[hidden]" : v));
-        return shown;
     }
 
     /**

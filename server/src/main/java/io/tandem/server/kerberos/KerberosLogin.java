@@ -16,9 +16,8 @@ import javax.security.auth.login.LoginException;
  * section), typically {@code useKeyTab=true storeKey=true keyTab=... principal=...}. The subject it yields holds the
  * service's keys, which the JDK's GSSAPI SaslServer accepts tickets with ({@link GssapiServers}).
  *
- * <p>The login is made once, at start-up, so a missing keytab or an unknown principal stops the server there. It is
- * not renewed: an acceptor needs only its keys (read from the keytab), not a ticket-granting ticket, so the
- * ticket renewal Apache's login threads perform for clients has nothing to do for it.
+ * <p>The first login is made at start-up, so a missing keytab or an unknown principal stops the server there; servers
+ * then keep it fresh with {@link RenewingLogin}, which logs in again with the same options.
  */
 public final class KerberosLogin {
     /** The JDK's Kerberos login module, the only one Tandem runs. */

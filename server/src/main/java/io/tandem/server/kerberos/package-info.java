@@ -1,7 +1,9 @@
 /**
  * Kerberos for the SASL GSSAPI servers of both protocols (Kafka listeners in io.tandem.server.kafka.security, the
  * ZooKeeper client port in io.tandem.server.zookeeper): the server's login from a keytab through the JDK's
- * Krb5LoginModule ({@link io.tandem.server.kerberos.KerberosLogin}), the JDK's GSSAPI SaslServer created as that
+ * Krb5LoginModule ({@link io.tandem.server.kerberos.KerberosLogin}), renewed as Kafka's KerberosLogin and ZooKeeper's
+ * Login renew theirs ({@link io.tandem.server.kerberos.RenewingLogin}, {@link io.tandem.server.kerberos.RenewalPolicy}),
+ * the JDK's GSSAPI SaslServer created as that
  * login ({@link io.tandem.server.kerberos.GssapiServers}), and the names Apache derives from an authenticated
  * principal ({@link io.tandem.server.kerberos.KerberosName}, the auth_to_local rules of
  * {@link io.tandem.server.kerberos.PrincipalToLocalRules}), and the initiator's login of a client (the broker's

@@ -3,6 +3,8 @@ package io.tandem.server.zab;
 import io.tandem.server.kerberos.GssapiServers;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.KerberosName;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.server.kerberos.RenewingLogin;
 
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -38,7 +40,9 @@ import javax.security.sasl.SaslServer;
  * {@code user@REALM} principal has no host to check and is authorized, as in Apache).</li>
  * </ul>
  *
- * <p>The logins are made once, at start-up (a missing keytab stops the member there). A learner's first token asks
+ * <p>The logins are made at start-up (a missing keytab stops the member there) and renewed as Apache's Login renews
+ * them ({@link RenewingLogin}), so a learner dialling after its first ticket expired still authenticates. A learner's
+ * first token asks
  * the KDC for a service ticket (a network round trip inside {@code initSecContext}), and an acceptor may write the
  * JDK's replay cache, so every GSSAPI step runs on {@link #tokens}, a small bounded pool, never on a Netty event loop.
  */
@@ -104,9 +108,9 @@ final class QuorumKerberos {
         return principal;
     }
 
-    /** Logs a JAAS section's Krb5LoginModule in now (start-up). */
+    /** Logs a JAAS section's Krb5LoginModule in now (start-up), renewed from then on as Apache's Login. */
     static Subject login(String section, java.util.Map<String, ?> options) {
-        return KerberosLogin.login("the JAAS section " + section, options);
+        return RenewingLogin.start("the JAAS section " + section, options, RenewalPolicy.ZOOKEEPER);
     }
 
     boolean kerberosServer() {

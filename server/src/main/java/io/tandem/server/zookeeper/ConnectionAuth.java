@@ -67,7 +67,7 @@ final class ConnectionAuth {
         }
         if (sasl == null) {
             sasl = security.kerberos != null ? security.kerberos.newServer()
-                    : new DigestSaslServer(security.saslUsers, security.saslSuperPassword);
+                    : DigestSaslServer.create(security.saslUsers, security.saslSuperPassword);
         }
         byte[] reply = sasl.evaluate(token);
         if (sasl.isComplete()) {

@@ -13,18 +13,21 @@ import javax.security.sasl.SaslServer;
 /**
  * One connection's SASL DIGEST-MD5 exchange, as Apache's ZooKeeperSaslServer runs it: the JDK's SaslServer for
  * protocol {@code zookeeper} and server name {@code zk-sasl-md5}, passwords from the JAAS Server section's
- * {@code user_<name>} options. The authorized id is the authenticated user name as given (Apache's Kerberos name
- * rules leave a plain name as it is). Event loop only.
+ * {@code user_<name>} options, run by {@link JdkSaslServer}. The authorized id is the authenticated user name as given
+ * (Apache's Kerberos name rules leave a plain name as it is).
  */
-final class DigestSaslServer implements ZkSaslServer {
+final class DigestSaslServer {
     static final String MECHANISM = "DIGEST-MD5";
     static final String PROTOCOL = "zookeeper";
     static final String SERVER_NAME = "zk-sasl-md5";
-    private final SaslServer server;
 
-    DigestSaslServer(Map<String, String> users, String superPassword) throws SaslException {
+    private DigestSaslServer() {
+    }
+
+    /** A new exchange; SaslException when the JDK offers no DIGEST-MD5 server. */
+    static ZkSaslServer create(Map<String, String> users, String superPassword) throws SaslException {
         String[] userName = new String[1];
-        server = Sasl.createSaslServer(MECHANISM, PROTOCOL, SERVER_NAME, null, callbacks -> {
+        SaslServer server = Sasl.createSaslServer(MECHANISM, PROTOCOL, SERVER_NAME, null, callbacks -> {
             for (Callback callback : callbacks) {
                 if (callback instanceof NameCallback name) {
                     if (users.containsKey(name.getDefaultName())) {
@@ -45,38 +48,6 @@ final class DigestSaslServer implements ZkSaslServer {
             }
         });
         if (server == null) throw new SaslException("the JDK offers no " + MECHANISM + " SaslServer");
-    }
-
-    /**
-     * The reply to a client token; SaslException when authentication fails. The exchange's state is the JDK
-     * server's and bounded by it: a token after completion fails too.
-     */
-    @Override
-    public byte[] evaluate(byte[] token) throws SaslException {
-        try {
-            return server.evaluateResponse(token == null ? new byte[0] : token);
-        } catch (RuntimeException e) {
-            // The JDK's server throws unchecked exceptions on some malformed tokens; they fail this exchange only.
-            throw new SaslException("malformed SASL token: " + e, e);
-        }
-    }
-
-    @Override
-    public boolean isComplete() {
-        return server.isComplete();
-    }
-
-    @Override
-    public String authorizedId() {
-        return server.getAuthorizationID();
-    }
-
-    @Override
-    public void dispose() {
-        try {
-            server.dispose();
-        } catch (SaslException ignored) {
-            // nothing held that outlives the connection
-        }
+        return new JdkSaslServer(server);
     }
 }

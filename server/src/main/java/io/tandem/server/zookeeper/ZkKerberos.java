@@ -4,6 +4,8 @@ import io.tandem.server.kerberos.GssapiServers;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.KerberosName;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.server.kerberos.RenewingLogin;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -17,7 +19,6 @@ import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.UnsupportedCallbackException;
 import javax.security.sasl.AuthorizeCallback;
 import javax.security.sasl.SaslException;
-import javax.security.sasl.SaslServer;
 
 /**
  * SASL GSSAPI (Kerberos) on the client port, as Apache 3.9's server runs it when its JAAS Server section logs in with
@@ -27,8 +28,9 @@ import javax.security.sasl.SaslServer;
  * {@code /host} unless {@code kerberos.removeHostFromPrincipal}, then {@code @REALM} unless
  * {@code kerberos.removeRealmFromPrincipal} (so {@code zkclient@EXAMPLE.COM} stays {@code zkclient@EXAMPLE.COM} by
  * default). A principal no rule names keeps the id the client asked for, as in Apache, which then leaves the
- * authorized id unset. Exchanges run on the connection's event loop, as Apache runs them on its own thread: accepting
- * a ticket is local work with the keytab's keys, the KDC is not asked.
+ * authorized id unset. Exchanges run on the connection's event loop ({@link JdkSaslServer}), as Apache runs them on its
+ * own thread: accepting a ticket is local work with the keytab's keys, the KDC is not asked. The login is renewed as
+ * Apache's Login renews it ({@link RenewingLogin}).
  */
 final class ZkKerberos {
     private static final Logger LOG = System.getLogger(ZkKerberos.class.getName());
@@ -56,7 +58,7 @@ final class ZkKerberos {
         String ruleText = get.apply("security.auth_to_local");
         PrincipalToLocalRules rules = PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
                 splitRules(ruleText == null ? "DEFAULT" : ruleText));
-        Subject subject = KerberosLogin.login(name, options);
+        Subject subject = RenewingLogin.start(name, options, RenewalPolicy.ZOOKEEPER);
         return new ZkKerberos(subject, Boolean.parseBoolean(get.apply("kerberos.removeHostFromPrincipal")),
                 Boolean.parseBoolean(get.apply("kerberos.removeRealmFromPrincipal")), rules);
     }
@@ -79,41 +81,7 @@ final class ZkKerberos {
 
     /** A new exchange for one connection. SaslException when the JDK cannot create the GSSAPI server. */
     ZkSaslServer newServer() throws SaslException {
-        SaslServer server = GssapiServers.create(login, null, this::authorize);
-        return new ZkSaslServer() {
-            @Override
-            public byte[] evaluate(byte[] token) throws SaslException {
-                try {
-                    return server.evaluateResponse(token == null ? new byte[0] : token);
-                } catch (SaslException e) {
-                    // The JDK's reason (a checksum failure, a replayed ticket) is in the cause: keep it for the log.
-                    if (e.getCause() == null) throw e;
-                    throw new SaslException(e.getMessage() + " (" + e.getCause().getMessage() + ")", e);
-                } catch (RuntimeException e) {
-                    // The JDK's server throws unchecked exceptions on some malformed tokens: this exchange fails.
-                    throw new SaslException("malformed SASL token: " + e, e);
-                }
-            }
-
-            @Override
-            public boolean isComplete() {
-                return server.isComplete();
-            }
-
-            @Override
-            public String authorizedId() {
-                return server.getAuthorizationID();
-            }
-
-            @Override
-            public void dispose() {
-                try {
-                    server.dispose();
-                } catch (SaslException ignored) {
-                    // nothing held that outlives the connection
-                }
-            }
-        };
+        return new JdkSaslServer(GssapiServers.create(login, null, this::authorize));
     }
 
     /** Apache's SaslServerCallbackHandler.handleAuthorizeCallback for a Kerberos client. */

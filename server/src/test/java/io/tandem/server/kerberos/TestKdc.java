@@ -16,6 +16,8 @@ import javax.security.auth.login.Configuration;
 import javax.security.auth.login.LoginContext;
 import javax.security.auth.login.LoginException;
 import org.apache.kerby.kerberos.kerb.KrbException;
+import org.apache.kerby.kerberos.kerb.server.KdcConfig;
+import org.apache.kerby.kerberos.kerb.server.KdcConfigKey;
 import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
 
 /**
@@ -119,6 +121,22 @@ public final class TestKdc {
             throw new IOException("cannot create principals " + String.join(", ", principals), e);
         }
         return keytab.toPath();
+    }
+
+    /**
+     * Tickets issued from now on last at most {@code lifetime} (Kerby's maximum_ticket_lifetime, read by the KDC at
+     * every request) until the returned handle is closed, which restores the previous maximum. Kerberos test classes
+     * of a fork run one after another, so only the caller's logins get short tickets.
+     */
+    public synchronized AutoCloseable ticketLifetime(java.time.Duration lifetime) {
+        KdcConfig config = kdc.getKdcConfig();
+        long previous = config.getMaximumTicketLifetime();
+        config.setLong(KdcConfigKey.MAXIMUM_TICKET_LIFETIME, lifetime.toSeconds());
+        return () -> {
+            synchronized (TestKdc.this) {
+                config.setLong(KdcConfigKey.MAXIMUM_TICKET_LIFETIME, previous);
+            }
+        };
     }
 
     /** A Krb5LoginModule JAAS entry's options that log {@code principal} in from {@code keytab}, in Kafka's syntax. */

@@ -87,10 +87,7 @@ class ApacheSaslListenerDifferentialTest {
     private static final Set<String> KNOWN = Set.of(
             "advertised.listeners readOnly", "listeners readOnly", "listener.security.protocol.map readOnly",
             "num.network.threads readOnly", "sasl.enabled.mechanisms readOnly",
-            "sasl.jaas.config readOnly", "sasl.mechanism.inter.broker.protocol readOnly",
-            // Read once at start-up (the broker's Kerberos login and its GSSAPI servers), not applied at runtime.
-            "sasl.kerberos.principal.to.local.rules readOnly", "sasl.kerberos.service.name readOnly",
-            "ssl.cipher.suites readOnly",
+            "sasl.jaas.config readOnly", "sasl.mechanism.inter.broker.protocol readOnly", "ssl.cipher.suites readOnly",
             "ssl.client.auth readOnly", "ssl.enabled.protocols readOnly", "ssl.endpoint.identification.algorithm readOnly",
             "ssl.keymanager.algorithm readOnly", "ssl.protocol readOnly", "ssl.trustmanager.algorithm readOnly",
             "broker.id synonyms", "offsets.topic.replication.factor synonyms",

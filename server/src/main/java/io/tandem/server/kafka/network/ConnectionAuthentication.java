@@ -79,6 +79,13 @@ final class ConnectionAuthentication {
     Admission admit(boolean authenticating, RequestHeader header, ApiKey key, ApiRegistry.Entry entry, ByteBuf frame) {
         short version = header.requestApiVersion;
         if (!authenticating) {
+            String noPrincipal = sasl.principalFailure();
+            if (noPrincipal != null) {
+                // Kafka's SocketServer builds the principal of each request it reads, a re-authentication's
+                // SaslHandshake included; when that fails it closes the connection without an answer.
+                writer.closeWith("Exception while processing request: " + noPrincipal);
+                return Admission.CLOSED;
+            }
             // KIP-368, as Kafka's SocketServer: a SaslHandshake may start a re-authentication; any other request
             // of a session past its expiry closes the connection.
             if (key != ApiKey.SASL_HANDSHAKE || !sasl.beginReauthentication()) {

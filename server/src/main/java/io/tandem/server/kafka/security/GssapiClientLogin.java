@@ -1,12 +1,12 @@
 package io.tandem.server.kafka.security;
 
 import io.tandem.server.kerberos.GssapiServers;
-import io.tandem.server.kerberos.KerberosClientLogin;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.KerberosName;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.server.kerberos.RenewingLogin;
 
-import java.lang.System.Logger.Level;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -20,30 +20,21 @@ import javax.security.sasl.SaslClient;
  * listener accepts tickets with), the service name the other brokers serve ({@code sasl.kerberos.service.name} or
  * the module's {@code serviceName}), and the short name the other brokers see it as (the principal-to-local rules).
  *
- * <p>Unlike an acceptor, an initiator needs a ticket-granting ticket, which expires. Kafka's KerberosLogin thread
- * logs in again from the keytab once 80% of the ticket's life has passed (sasl.kerberos.ticket.renew.window.factor's
- * default), no sooner than a minute after the last login (sasl.kerberos.min.time.before.relogin's default); here the
- * same check runs when an exchange starts, on the GSSAPI token thread, so a login is always fresh when it is used.
+ * <p>Unlike an acceptor, an initiator needs a current ticket-granting ticket for every new connection: the login is
+ * renewed as Kafka's KerberosLogin renews it ({@link RenewingLogin}, with the listener's
+ * sasl.kerberos.ticket.renew.* and min.time.before.relogin keys), so a broker dialling another after its first ticket
+ * expired still authenticates.
  */
 final class GssapiClientLogin {
-    private static final System.Logger LOG = System.getLogger(GssapiClientLogin.class.getName());
-    static final long RELOGIN_MS_MIN = KerberosClientLogin.RELOGIN_MS_MIN;
-
-    private final String name;
-    private final Map<String, String> options;
     private final String serviceName;
     private final String shortName;
-    private Subject subject;
-    private long loginMs;
+    /** Renewed in place by {@link RenewingLogin}. */
+    private final Subject subject;
 
-    private GssapiClientLogin(String name, Map<String, String> options, String serviceName, Subject subject,
-                              String shortName) {
-        this.name = name;
-        this.options = options;
+    private GssapiClientLogin(String serviceName, Subject subject, String shortName) {
         this.serviceName = serviceName;
         this.subject = subject;
         this.shortName = shortName;
-        this.loginMs = System.currentTimeMillis();
     }
 
     /**
@@ -66,7 +57,7 @@ final class GssapiClientLogin {
         String serviceName = GssapiSettings.serviceName(module, setting);
         PrincipalToLocalRules rules = GssapiSettings.rules(setting);
         String name = "GSSAPI between brokers on listener " + listenerName;
-        Subject subject = KerberosLogin.login(name, module.options());
+        Subject subject = RenewingLogin.start(name, module.options(), GssapiSettings.renewal(setting));
         String principal = KerberosLogin.principal(subject);
         String shortName;
         try {
@@ -75,18 +66,18 @@ final class GssapiClientLogin {
             throw new IllegalArgumentException("this broker's Kerberos principal " + principal + " has no short name "
                     + "under sasl.kerberos.principal.to.local.rules, so other brokers could not accept it", e);
         }
-        return new GssapiClientLogin(name, module.options(), serviceName, subject, shortName);
+        return new GssapiClientLogin(serviceName, subject, shortName);
     }
 
     /**
      * A Kafka client's login from its own {@code sasl.jaas.config} (a {@code --command-config} file of Tandem's
-     * command line), logged in now: no listener, and no short name, which only brokers check.
+     * command line), logged in now and renewed at Kafka's defaults: no listener, and no short name, which only
+     * brokers check.
      */
     static GssapiClientLogin forClient(JaasLoginModule module, String serviceName) {
-        String name = "GSSAPI (sasl.jaas.config)";
-        Subject subject = KerberosLogin.login(name, module.options());
-        String principal = KerberosLogin.principal(subject);
-        return new GssapiClientLogin(name, module.options(), serviceName, subject, principal);
+        Subject subject = RenewingLogin.start("GSSAPI (sasl.jaas.config)", module.options(),
+                RenewalPolicy.KAFKA_DEFAULT);
+        return new GssapiClientLogin(serviceName, subject, KerberosLogin.principal(subject));
     }
 
     String serviceName() {
@@ -103,26 +94,8 @@ final class GssapiClientLogin {
         return host -> new GssapiClient(this, host.toLowerCase(Locale.ROOT));
     }
 
-    /**
-     * The login to start an exchange with, logged in again first when its ticket-granting ticket is in the last part
-     * of its life; called on the GSSAPI token thread (a re-login asks the KDC).
-     */
-    synchronized Subject subject() {
-        long now = System.currentTimeMillis();
-        if (now - loginMs >= RELOGIN_MS_MIN && dueForRenewal(subject, now)) {
-            try {
-                subject = KerberosLogin.login(name, options);
-                loginMs = now;
-            } catch (IllegalArgumentException e) {
-                // The old ticket may still be good for a while; the exchange will say so if it is not.
-                LOG.log(Level.WARNING, "renewing the Kerberos login of {0} failed: {1}", name, e.getMessage());
-            }
-        }
+    /** The login to start an exchange with (its tickets are kept current by {@link RenewingLogin}). */
+    Subject subject() {
         return subject;
-    }
-
-    /** True when the login has no ticket-granting ticket or has passed the renewal point of its life. */
-    static boolean dueForRenewal(Subject login, long nowMs) {
-        return KerberosClientLogin.dueForRenewal(login, nowMs);
     }
 }

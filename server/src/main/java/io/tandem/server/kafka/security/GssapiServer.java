@@ -14,14 +14,18 @@ import javax.security.sasl.SaslServer;
  * SASL GSSAPI (Kerberos) for one connection: the JDK's GSSAPI SaslServer created as the broker's Kerberos login
  * (Kafka's SaslServerAuthenticator.createSaslKerberosServer), authorizing every authenticated client as itself
  * (Kafka's SaslServerCallbackHandler), and naming it as Kafka's DefaultKafkaPrincipalBuilder does: the short name
- * the principal-to-local rules give its Kerberos principal. Every failure reaches the client only as Kafka's
- * "invalid credentials" words; the JDK's reason goes to the broker's log.
+ * the principal-to-local rules give its Kerberos principal. Every failure of the exchange reaches the client only as
+ * Kafka's "invalid credentials" words; the JDK's reason goes to the broker's log. A principal no rule names is no
+ * failure of the exchange, as in Kafka (its SaslServerCallbackHandler authorizes every authenticated client; the
+ * short name is made later, by DefaultKafkaPrincipalBuilder): the exchange completes and {@link #principalFailure}
+ * says why the connection has no principal.
  */
 final class GssapiServer implements SaslMechanismServer {
     private final GssapiSettings settings;
     /** Created with the first token, so a failure to create it fails that exchange only. */
     private SaslServer server;
     private String user;
+    private String principalFailure;
 
     GssapiServer(GssapiSettings settings) {
         this.settings = settings;
@@ -29,14 +33,14 @@ final class GssapiServer implements SaslMechanismServer {
 
     @Override
     public byte[] evaluate(byte[] response) throws SaslFailure {
-        if (user != null) throw SaslFailure.hidden("GSSAPI exchange is already complete");
+        if (isComplete()) throw SaslFailure.hidden("GSSAPI exchange is already complete");
         boolean done = false;
         try {
             if (server == null) server = GssapiServers.create(settings.login(), Map.of(), GssapiServer::authorize);
             byte[] challenge = server.evaluateResponse(response);
             if (server.isComplete()) {
                 done = true;
-                user = shortName(server.getAuthorizationID());
+                shortName(server.getAuthorizationID());
             }
             return challenge == null ? new byte[0] : challenge;
         } catch (SaslException e) {
@@ -70,18 +74,24 @@ final class GssapiServer implements SaslMechanismServer {
         }
     }
 
-    private String shortName(String principal) throws SaslFailure {
+    /** Kafka's DefaultKafkaPrincipalBuilder.applyKerberosShortNamer: the user, or why there is none. */
+    private void shortName(String principal) {
         try {
-            return settings.rules().shortName(KerberosName.parse(principal));
+            user = settings.rules().shortName(KerberosName.parse(principal));
         } catch (PrincipalToLocalRules.NoMatchingRule | IllegalArgumentException e) {
-            throw SaslFailure.hidden("Failed to set name for '" + principal
-                    + "' based on Kerberos authentication rules: " + e.getMessage());
+            principalFailure = "Failed to set name for '" + principal + "' based on Kerberos authentication rules. ("
+                    + e.getMessage() + ")";
         }
     }
 
     @Override
     public boolean isComplete() {
-        return user != null;
+        return user != null || principalFailure != null;
+    }
+
+    @Override
+    public String principalFailure() {
+        return principalFailure;
     }
 
     @Override

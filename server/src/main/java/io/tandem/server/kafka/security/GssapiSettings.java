@@ -2,6 +2,8 @@ package io.tandem.server.kafka.security;
 
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.server.kerberos.RenewingLogin;
 import java.util.Map;
 import java.util.function.Function;
 import javax.security.auth.Subject;
@@ -14,13 +16,17 @@ import javax.security.auth.Subject;
  * {@code sasl.kerberos.principal.to.local.rules} that turn a client's principal into the short name its
  * {@code User:} principal (and so its ACLs) carry.
  *
- * @param login       the broker's Kerberos login: its subject holds the service keys tickets are accepted with
+ * @param login       the broker's Kerberos login: its subject holds the service keys tickets are accepted with,
+ *                    renewed as Kafka's KerberosLogin renews it ({@link #renewal})
  * @param serviceName the Kerberos service name (Kafka checks it at start-up; clients must ask for it)
  * @param rules       the principal-to-local rules, DEFAULT unless configured
  */
 record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules rules) {
     /** Kafka's default sasl.kerberos.principal.to.local.rules. */
     static final String RULES_DEFAULT = "DEFAULT";
+    static final String RENEW_WINDOW_FACTOR = "sasl.kerberos.ticket.renew.window.factor";
+    static final String RENEW_JITTER = "sasl.kerberos.ticket.renew.jitter";
+    static final String MIN_TIME_BEFORE_RELOGIN = "sasl.kerberos.min.time.before.relogin";
 
     /**
      * Reads the listener's GSSAPI settings and logs in; IllegalArgumentException names what cannot be honoured (no or
@@ -40,7 +46,7 @@ record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules r
         }
         String serviceName = serviceName(module, setting);
         PrincipalToLocalRules rules = rules(setting);
-        Subject login = KerberosLogin.login("GSSAPI on listener " + listenerName, module.options());
+        Subject login = RenewingLogin.start("GSSAPI on listener " + listenerName, module.options(), renewal(setting));
         return new GssapiSettings(login, serviceName, rules);
     }
 
@@ -67,5 +73,19 @@ record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules r
         String rulesValue = setting.apply("sasl.kerberos.principal.to.local.rules");
         return PrincipalToLocalRules.parse(KerberosLogin.defaultRealm(),
                 PrincipalToLocalRules.listValue(rulesValue == null ? RULES_DEFAULT : rulesValue));
+    }
+
+    /**
+     * When the listener's (or the inter-broker client's) login is renewed: Kafka's KerberosLogin keys, each under the
+     * listener's prefix first, at Kafka's defaults when unset (their types were checked at start-up).
+     */
+    static RenewalPolicy renewal(Function<String, String> setting) {
+        RenewalPolicy defaults = RenewalPolicy.KAFKA_DEFAULT;
+        String window = setting.apply(RENEW_WINDOW_FACTOR);
+        String jitter = setting.apply(RENEW_JITTER);
+        String minTime = setting.apply(MIN_TIME_BEFORE_RELOGIN);
+        return new RenewalPolicy(window == null ? defaults.windowFactor() : Double.parseDouble(window.trim()),
+                jitter == null ? defaults.jitter() : Double.parseDouble(jitter.trim()),
+                minTime == null ? defaults.minTimeBeforeReloginMs() : Long.parseLong(minTime.trim()));
     }
 }

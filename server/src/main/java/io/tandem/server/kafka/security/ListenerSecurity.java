@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one Kafka listener requires of its connections, from its security protocol (listener.security.protocol.map) and
@@ -13,16 +14,24 @@ import java.util.Map;
  * as Kafka does: TLS ({@link #sslContext}, for SSL and SASL_SSL) and SASL ({@link #sasl}, for SASL_PLAINTEXT and
  * SASL_SSL).
  *
- * <p>The login modules ({@code listener.name.<listener>.<mechanism>.sasl.jaas.config}) may also be dynamic broker
- * configs of this broker. As in Kafka, those stored when the broker starts are in force for its whole run
- * ({@link #startWithDynamicLogins}); a later change is stored and takes effect at the next start, because Kafka's
- * SaslChannelBuilder reconfigures only its TLS keys, never its JAAS contexts.
+ * <p>The login modules ({@code listener.name.<listener>.<mechanism>.sasl.jaas.config}) and GSSAPI's
+ * {@link #KERBEROS_KEYS} may also be dynamic broker configs of this broker. As in Kafka, those stored when the broker
+ * starts are in force for its whole run ({@link #startWithDynamicLogins}); a later change is stored and takes effect
+ * at the next start, because Kafka's SaslChannelBuilder reconfigures only its TLS keys, never its JAAS contexts, its
+ * Kerberos logins or its principal-to-local rules.
  */
 public final class ListenerSecurity {
     /** Kafka's default sasl.enabled.mechanisms. */
     private static final String ENABLED_MECHANISMS_DEFAULT = "GSSAPI";
     /** What a per-listener login module key ends with, after {@code listener.name.<listener>.<mechanism>}. */
     public static final String JAAS_CONFIG_SUFFIX = ".sasl.jaas.config";
+    /**
+     * GSSAPI's keys that Kafka lets change at runtime (DynamicListenerConfig.ReconfigurableConfigs), broker-wide or
+     * under {@code listener.name.<listener>.}; sasl.kerberos.kinit.cmd aside, which Tandem never runs.
+     */
+    public static final Set<String> KERBEROS_KEYS = Set.of("sasl.kerberos.service.name",
+            "sasl.kerberos.principal.to.local.rules", "sasl.kerberos.ticket.renew.window.factor",
+            "sasl.kerberos.ticket.renew.jitter", "sasl.kerberos.min.time.before.relogin");
 
     private final String listenerName;
     private final String protocol;
@@ -89,9 +98,9 @@ public final class ListenerSecurity {
     }
 
     /**
-     * Puts in force the login modules among this broker's dynamic configs ({@code perBroker}, decrypted) over the
-     * static ones, as Kafka's broker does when it builds its listeners at start; called once, before the listener
-     * serves anyone. IllegalArgumentException when they cannot be honoured (as at start-up).
+     * Puts in force the login modules and Kerberos keys among this broker's dynamic configs ({@code perBroker},
+     * decrypted) over the static ones, as Kafka's broker does when it builds its listeners at start; called once,
+     * before the listener serves anyone. IllegalArgumentException when they cannot be honoured (as at start-up).
      */
     public void startWithDynamicLogins(Map<String, String> perBroker) {
         if (sasl == null) return;
@@ -99,7 +108,11 @@ public final class ListenerSecurity {
         String prefix = "listener.name." + listenerName.toLowerCase(Locale.ROOT) + ".";
         boolean any = false;
         for (Map.Entry<String, String> e : perBroker.entrySet()) {
-            if (e.getKey().startsWith(prefix) && e.getKey().endsWith(JAAS_CONFIG_SUFFIX) && e.getValue() != null) {
+            String key = e.getKey();
+            boolean login = key.startsWith(prefix) && key.endsWith(JAAS_CONFIG_SUFFIX);
+            boolean kerberos = KERBEROS_KEYS.contains(key)
+                    || key.startsWith(prefix) && KERBEROS_KEYS.contains(key.substring(prefix.length()));
+            if ((login || kerberos) && e.getValue() != null) {
                 merged.put(e.getKey(), e.getValue());
                 any = true;
             }

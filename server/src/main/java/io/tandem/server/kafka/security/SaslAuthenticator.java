@@ -46,6 +46,8 @@ public final class SaslAuthenticator {
     private volatile String mechanismName;
     private SaslMechanismServer mechanism;
     private volatile String user;
+    /** Why the completed session has no principal (an unmapped Kerberos principal), null when it has one. */
+    private volatile String principalFailure;
     /** Whether the session was authenticated with a delegation token. */
     private volatile boolean tokenAuthenticated;
     /** Why the exchange failed, for the broker's log (the client only gets Kafka's message). */
@@ -211,7 +213,13 @@ public final class SaslAuthenticator {
             byte[] challenge = mechanism.evaluate(token);
             if (mechanism.isComplete()) {
                 String authenticated = mechanism.authorizationId();
-                if (reauthenticating() && !previousUser.equals(authenticated)) {
+                String noPrincipal = mechanism.principalFailure();
+                if (noPrincipal != null && reauthenticating()) {
+                    // Kafka compares the principals at once and fails the re-authentication with its exception.
+                    throw SaslFailure.hidden(noPrincipal);
+                }
+                principalFailure = noPrincipal;
+                if (noPrincipal == null && reauthenticating() && !previousUser.equals(authenticated)) {
                     throw SaslFailure.told("Cannot change principals during re-authentication from User."
                             + previousUser + ": User." + authenticated);
                 }
@@ -248,6 +256,15 @@ public final class SaslAuthenticator {
         previousMechanism = null;
         previousUser = null;
         state = State.COMPLETE;
+    }
+
+    /**
+     * Why the authenticated session has no principal (a Kerberos principal no principal-to-local rule names), null
+     * when it has one: Kafka's SocketServer fails the connection when it builds the principal of its first request
+     * after authentication, and so does the network layer here.
+     */
+    public String principalFailure() {
+        return isComplete() ? principalFailure : null;
     }
 
     /** Why the exchange failed (for the log), null unless it did. */

@@ -7,8 +7,17 @@ interface SaslMechanismServer {
 
     boolean isComplete();
 
-    /** The authenticated user, once complete. */
+    /** The authenticated user, once complete; null when {@link #principalFailure} says why there is none. */
     String authorizationId();
+
+    /**
+     * Once complete, why the authenticated client has no principal (GSSAPI: no principal-to-local rule names it),
+     * null when it has one. Kafka completes such an exchange and fails the connection when it builds the principal,
+     * at the first request after authentication.
+     */
+    default String principalFailure() {
+        return null;
+    }
 
     /**
      * When the credential the client authenticated with expires (epoch milliseconds), once complete; null when it

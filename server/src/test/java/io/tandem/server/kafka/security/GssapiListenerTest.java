@@ -51,8 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
  * SASL GSSAPI (Kerberos) on SASL_PLAINTEXT and SASL_SSL listeners against a real KDC, with the Java client logging in from a
  * keytab: the broker logs in from its Krb5LoginModule entry, the client's Kerberos principal becomes the short name
  * the principal-to-local rules give it (Alice@EXAMPLE.COM -> User:alice through a lower-casing rule), ACLs for that
- * name apply, the session re-authenticates (KIP-368) and keeps producing, and a ticket for a service the broker has
- * no key for is refused with Kafka's words.
+ * name apply, the session re-authenticates (KIP-368) and keeps producing, a ticket for a service the broker has
+ * no key for is refused with Kafka's words, and a principal no rule names authenticates but has its connection closed
+ * at its first request, as Kafka's broker closes it when it builds the principal.
  */
 class GssapiListenerTest {
     private static final long REAUTH_MS = 1500;
@@ -86,6 +87,9 @@ class GssapiListenerTest {
                 // Kafka's documented example: lower-case one-component principals of the realm, then DEFAULT.
                 .set("sasl.kerberos.principal.to.local.rules",
                         "RULE:[1:$1@$0](.*@" + TestKdc.REALM + ")s/@.*//L,DEFAULT")
+                // The TLS listener's own rules: one-component principals only, so a service principal has no name.
+                .set("listener.name.sasl_ssl.sasl.kerberos.principal.to.local.rules",
+                        "RULE:[1:$1@$0](.*@" + TestKdc.REALM + ")s/@.*//L")
                 .set("listener.name.sasl_plaintext.gssapi.connections.max.reauth.ms", Long.toString(REAUTH_MS))
                 .set("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer")
                 .set("super.users", "User:ANONYMOUS")
@@ -193,6 +197,25 @@ class GssapiListenerTest {
             assertInstanceOf(SaslAuthenticationException.class, cause, String.valueOf(cause));
             assertEquals("Authentication failed during authentication due to invalid credentials with SASL "
                     + "mechanism GSSAPI", cause.getMessage());
+        }
+    }
+
+    @Test
+    void shouldCompleteTheExchangeOfAnUnmappedPrincipalAndThenCloseItsConnectionAsKafka() {
+        // Kafka's SaslServerCallbackHandler authorizes every authenticated client, so SaslAuthenticate succeeds;
+        // DefaultKafkaPrincipalBuilder then finds no rule for notkafka/localhost@EXAMPLE.COM when the broker reads
+        // the first request, and the broker closes the connection without an answer. The client sees no
+        // authentication error, only a broker that never answers its metadata request.
+        Properties props = client("SASL_SSL", TestKdc.servicePrincipal("notkafka"), "kafka");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 4_000);
+        try (KafkaProducer<String, String> unmapped = new KafkaProducer<>(props, new StringSerializer(),
+                new StringSerializer())) {
+            Exception refused = assertThrows(Exception.class,
+                    () -> unmapped.send(new ProducerRecord<>("krb", "k", "v")).get(30, TimeUnit.SECONDS));
+            Throwable cause = refused instanceof ExecutionException ? refused.getCause() : refused;
+            assertInstanceOf(org.apache.kafka.common.errors.TimeoutException.class, cause, String.valueOf(cause));
+            assertTrue(metric(unmapped, "successful-authentication-total") >= 1, "the exchange completed");
+            assertEquals(0.0, metric(unmapped, "failed-authentication-total"));
         }
     }
 
