@@ -10,9 +10,11 @@
 # its first send (metadata-wait-time-ns-total), the time records queue in its accumulator (record-queue-time) and
 # the request round trip (request-latency); with TRACE=N the server logs its first N requests one by one
 # (-Dtandem.kafka.requestTrace) and the script sums its time for the client's first 30 Produce requests.
+# CLIENT_LOG=1 prints the producer's own WARN and ERROR lines (why a batch expired or was retried): the tools' class
+# path has slf4j's API without a binding, so the client's log is otherwise dropped; slf4j-simple is fetched once.
 # Usage: bench/kafka/run-kafka-fixed-rate-stages.sh
 #   env: FIXED_SECONDS=20 RATE=5000 WARMUP_RECORDS=10000 EXTRA_PROPS="linger.ms=0" TARGETS=tandem TRACE=200
-#        TANDEM_JAVA_OPTS (default: the launcher's heap and collector)
+#        CLIENT_LOG=1 TANDEM_JAVA_OPTS (default: the launcher's heap and collector)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # Its own data dir and log, so it can run beside the other Kafka benchmarks; Apache's jars are shared with them.
@@ -24,11 +26,19 @@ rate=${RATE:-5000}
 warmup=${WARMUP_RECORDS:-10000}
 source "$root/bench/kafka/servers.sh"
 gc_log="$work/fixed-rate-gc.log"
+client_log=()
+if [ -n "${CLIENT_LOG:-}" ]; then
+  [ -d "$work/client-log" ] || mvn -q -B dependency:copy -Dartifact=org.slf4j:slf4j-simple:1.7.36 \
+    -DoutputDirectory="$work/client-log"
+  client_log=(-cp "$work/lib/*:$work/client-log/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+    -Dorg.slf4j.simpleLogger.showDateTime=true)
+fi
 
 fixed_rate() { # port
   tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$1" --create --topic bench --partitions 3 \
     --replication-factor 1 >/dev/null
-  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "127.0.0.1:$1" --topic bench \
+  # The later -cp wins: with CLIENT_LOG the same jars plus slf4j-simple.
+  tool "${client_log[@]}" org.apache.kafka.tools.ProducerPerformance --bootstrap-server "127.0.0.1:$1" --topic bench \
     --num-records $((rate * fixed_seconds)) --record-size 1024 --throughput "$rate" --warmup-records "$warmup" \
     --print-metrics --producer-props acks=all ${EXTRA_PROPS:-} | grep -v deprecated \
     | awk '/^producer-metrics:(metadata-wait-time-ns-total|record-queue-time-(avg|max)|request-latency-(avg|max))/ {

@@ -140,6 +140,8 @@ final class BrokerServices {
         LOG.log(System.Logger.Level.INFO, "Kafka metadata store connected in {0} ms, registered in {1} ms",
                 Long.toString((connectedNanos - startNanos) / 1_000_000),
                 Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
+        // As Kafka 3.9's ZkProducerIdManager at start-up, so no producer's InitProducerId waits for this write.
+        producerIds.reserveFirstBlock();
         // Open every local partition now, several at once: recovery happens at start-up, not on the first request.
         Map<TopicPartition, LogConfig> local = new LinkedHashMap<>();
         for (TopicInfo topic : metadata.topics()) {

@@ -6,6 +6,7 @@ import io.tandem.zk.wire.data.Stat;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32;
 
 /**
  * One znode: its place in the tree (parent and own name, not the full path), data, an interned ACL list and the
@@ -126,6 +127,16 @@ class DataNode {
 
     private int nameLength() {
         return header() >>> 1;
+    }
+
+    /** Feeds the data (nothing when null) to {@code crc} where it is kept, without the copy {@link #data} makes. */
+    void digestData(CRC32 crc) {
+        int header = header();
+        if ((header & 1) != 0) {
+            return;
+        }
+        int from = varintLength(header) + (header >>> 1);
+        crc.update(payload, from, payload.length - from);
     }
 
     /** A copy of the data (null when created with null), as clients read it. */

@@ -73,6 +73,21 @@ class TreeDigestTest {
         assertEquals(fullDigest(copy), copy.digest.value());
     }
 
+    @Test
+    void shouldDigestPathsBeyondAsciiNullDataAndLongPathsAsApacheDoes() {
+        String longName = "/" + "l".repeat(300);
+        for (String path : List.of("/caf\u00e9", "/caf\u00e9/\u65e5\u672c", "/\ud83d\ude00", longName,
+                longName + "/" + "m".repeat(600), "/plain")) {
+            apply(0, OpCode.CREATE, new CreateTxn(path, path.length() % 2 == 0 ? null : new byte[]{1, 2, 3},
+                    Acls.OPEN_ACL_UNSAFE, false, -1));
+            assertEquals(fullDigest(tree), tree.digest.value(), "after creating " + path);
+        }
+        apply(0, OpCode.SET_DATA, new SetDataTxn("/caf\u00e9/\u65e5\u672c", new byte[2000], 1));
+        apply(7, OpCode.CREATE, new CreateTxn("/plain/\u00e9e", null, Acls.OPEN_ACL_UNSAFE, true, -1));
+        apply(0, OpCode.DELETE, new DeleteTxn(longName + "/" + "m".repeat(600)));
+        assertEquals(fullDigest(tree), tree.digest.value());
+    }
+
     private void apply(long session, int type, io.tandem.zk.wire.JuteRecord txn) {
         tree.processTxn(new TxnHeader(session, 1, ++zxid, 1000 + zxid, type), txn);
     }

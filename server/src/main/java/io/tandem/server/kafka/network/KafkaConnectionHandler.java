@@ -136,11 +136,15 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * when no frame waits (the connection goes idle); the drain thread that started the request when it answers
      * inline; else this thread, which hands the next frame to the pool; else the event loop when the answer must be
      * on the socket first (a throttle, or a closing answer: no reading until then). Any thread.
+     *
+     * <p>The answer is handed to the event loop before the turn is given back: from that moment the event loop may
+     * hand the connection's next request to another handler thread, whose answer must not reach the loop's queue
+     * first (a producer that got its answers swapped failed with a correlation id mismatch and lost the batches of
+     * both requests to its delivery timeout). {@link #turnGivenBack} is a test's hook into that moment.
      */
     private void handOn(ConnectionResponder answered, Object encoded, long unmuteAt) {
         boolean leaveToLoop = unmuteAt != 0 || writer.closesAfterWrite();
         if (leaveToLoop) reading.holdOnLoop();
-        boolean idle = !leaveToLoop && turn.giveBackUnlessFrameWaits();
         if (encoded != null) {
             ConnectionResponder timed = answered.timed() ? answered : null;
             if (timed != null) timed.answeredNanos = System.nanoTime();
@@ -150,12 +154,20 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
             }, encoded);
         } else if (leaveToLoop) {
             writer.onEventLoop(() -> writer.finishedAt(unmuteAt), null);
-        } else if (idle && turn.roomFreed()) {
-            writer.onEventLoop(reading::update, null);
         }
-        if (leaveToLoop || idle) return;
+        if (leaveToLoop) return;
+        if (turn.giveBackUnlessFrameWaits()) {
+            Runnable hook = turnGivenBack;
+            if (hook != null) hook.run();
+            // Idle now: the event loop may have stopped reading for want of the room this freed.
+            if (turn.roomFreed()) writer.onEventLoop(reading::update, null);
+            return;
+        }
         if (!answered.answeredInlineOn(Thread.currentThread())) dispatch();
     }
+
+    /** Tests only: runs on the answering thread right after it gave an idle connection's turn back. */
+    static volatile Runnable turnGivenBack;
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
