@@ -71,6 +71,12 @@ class ZkFourLetterWordCompatTest {
     }
 
     @Test
+    void gtmkShouldAnswerTheTraceMaskWithoutANewline(ZkTarget target) throws Exception {
+        String mask = Zk.fourLetterWord(target, "gtmk");
+        assertTrue(mask.matches("[0-9]+"), () -> "not a bare number: \"" + mask + "\"");
+    }
+
+    @Test
     void anUnknownWordShouldNotBeAnsweredAsACommand(ZkTarget target) throws Exception {
         // Apache treats unknown 4-byte input as the start of a session request and closes the connection.
         assertEquals("", Zk.fourLetterWord(target, "zzzz"));

@@ -1,5 +1,6 @@
 package io.tandem.server.cli;
 
+import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.kafka.client.Broker;
 import io.tandem.kafka.client.ClusterMetadata;
 import io.tandem.kafka.client.KafkaClient;
@@ -185,9 +186,16 @@ public final class ClusterCommand extends CliCommand {
         row.put("connections", srvr.get("Connections"));
     }
 
-    /** "Key: value" lines of a srvr answer. */
+    /**
+     * "Key: value" lines of a srvr answer. A member without a leader (Apache's and Tandem's alike) answers only
+     * {@link FourLetterWord#NOT_SERVING}: its mode shows as "not serving".
+     */
     public static Map<String, String> parse(String answer) {
         Map<String, String> fields = new LinkedHashMap<>();
+        if (answer.strip().equals(FourLetterWord.NOT_SERVING)) {
+            fields.put("Mode", "not serving");
+            return fields;
+        }
         for (String line : answer.split("\n")) {
             int colon = line.indexOf(':');
             if (colon > 0) {

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.zk.wire.data.Id;
 import java.net.InetSocketAddress;
@@ -26,9 +27,6 @@ import java.util.function.Function;
  * reported as a made-up zero (see server/README.md, "AdminServer").
  */
 public final class AdminCommands {
-    /** Apache's error when a command needs a serving server (an ensemble member without a leader is not one). */
-    static final String NOT_SERVING = "This ZooKeeper instance is not currently serving requests";
-
     /** Runs a command once it is let through: the name it was asked by, its URL parameters and the POST body. */
     @FunctionalInterface
     private interface Runner {
@@ -187,7 +185,7 @@ public final class AdminCommands {
             return CompletableFuture.completedFuture(AdminResponse.refused(name, "Unknown command: " + name, 200));
         }
         if (command.serverRequired() && !isServing()) {
-            return CompletableFuture.completedFuture(AdminResponse.refused(name, NOT_SERVING, 200));
+            return CompletableFuture.completedFuture(AdminResponse.refused(name, FourLetterWord.NOT_SERVING, 200));
         }
         CompletableFuture<AdminResponse> allowed;
         if (command.auth() == null) {

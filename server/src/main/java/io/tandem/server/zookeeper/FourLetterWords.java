@@ -30,6 +30,13 @@ final class FourLetterWords {
         traceMask = mask;
     }
 
+    /**
+     * The words Apache answers with {@link FourLetterWord#NOT_SERVING} while no ZooKeeperServer runs (an ensemble
+     * member without a leader): its commands that read the server's state check isZKServerRunning() first.
+     */
+    private static final Set<String> NEED_A_RUNNING_SERVER = Set.of("srvr", "stat", "mntr", "conf", "cons", "crst",
+            "srst", "dump", "dirs", "wchs", "wchc", "wchp");
+
     static boolean needsTree(String word) {
         return switch (word) {
             case "ruok", "isro", "envi", "conf", "dirs", "gtmk", "stmk" -> false;
@@ -64,6 +71,9 @@ final class FourLetterWords {
         if (!server.config.fourLetterWords().contains(word)) {
             return word + " is not executed because it is not in the whitelist.\n";
         }
+        if (NEED_A_RUNNING_SERVER.contains(word) && server.mode().equals("looking")) {
+            return FourLetterWord.NOT_SERVING + "\n";
+        }
         return switch (word) {
             case "ruok" -> "imok";
             case "isro" -> isro(server.mode());
@@ -88,10 +98,11 @@ final class FourLetterWords {
             case "wchs" -> wchs(server);
             case "wchc" -> wchc(server);
             case "wchp" -> wchp(server);
-            case "gtmk" -> traceMask + "\n";
+            // Apache's TraceMaskCommand and SetTraceMaskCommand print the number without a newline.
+            case "gtmk" -> Long.toString(traceMask);
             case "stmk" -> {
                 traceMask = argument;
-                yield argument + "\n";
+                yield Long.toString(argument);
             }
             case "hash" -> hash(server);
             default -> "";
@@ -349,7 +360,7 @@ final class FourLetterWords {
      * without a leader has no running server to ask, and says so (without a newline, as Apache prints it).
      */
     private static String hash(ZkServer server) {
-        if (server.mode().equals("looking")) return AdminCommands.NOT_SERVING;
+        if (server.mode().equals("looking")) return FourLetterWord.NOT_SERVING;
         StringBuilder text = new StringBuilder();
         for (DigestHistory.Entry entry : server.tree.digestHistory.entries()) {
             text.append(Long.toHexString(entry.zxid())).append(": ").append(entry.digest()).append('\n');

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.server.http.AdminHttp;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +22,7 @@ class EnsembleAdminServerTest {
     void shouldReportTheLeaderAndTheVotersAndRefuseWhileLooking() throws Exception {
         try (TestEnsemble ensemble = new TestEnsemble(dir)) {
             ensemble.extraSettings.put("admin.serverPort", "0");
-            ensemble.extraSettings.put("4lw.commands.whitelist", "srvr,hash");
+            ensemble.extraSettings.put("4lw.commands.whitelist", "srvr,hash,mntr,stat,conf,cons,dirs,wchs,isro,ruok");
             ensemble.startAll();
             int leader = ensemble.awaitServing(30_000);
             for (int id = 1; id <= TestEnsemble.SIZE; id++) {
@@ -83,6 +84,15 @@ class EnsembleAdminServerTest {
             // The hash word has no running server to ask either: Apache's words, without a newline.
             assertEquals("This ZooKeeper instance is not currently serving requests",
                     TestEnsemble.fourLetterWord(ensemble.node(survivor).zookeeperPort(), "hash", 2_000));
+            // The words that read a running server's state answer Apache's line (with its newline); the others
+            // answer as ever (Apache's StatCommand, MonitorCommand, ConfCommand, ... check isZKServerRunning()).
+            int clientPort = ensemble.node(survivor).zookeeperPort();
+            for (String word : List.of("srvr", "mntr", "stat", "conf", "cons", "dirs", "wchs")) {
+                assertEquals("This ZooKeeper instance is not currently serving requests\n",
+                        TestEnsemble.fourLetterWord(clientPort, word, 2_000), word);
+            }
+            assertEquals("imok", TestEnsemble.fourLetterWord(clientPort, "ruok", 2_000));
+            assertEquals("null", TestEnsemble.fourLetterWord(clientPort, "isro", 2_000));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.tandem.server.ensemble;
 
+import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.TestPorts;
@@ -155,7 +156,10 @@ public final class TestEnsemble implements AutoCloseable {
         return String.join(",", hosts);
     }
 
-    /** The member's Mode line of {@code srvr}: leader, follower, observer or looking. */
+    /**
+     * The member's Mode line of {@code srvr}: leader, follower, observer or read-only; "looking" when it answers, as
+     * Apache's members without a leader do, only {@link FourLetterWord#NOT_SERVING}.
+     */
     String mode(int id) {
         return modeAt(clientPorts[id]);
     }
@@ -163,6 +167,7 @@ public final class TestEnsemble implements AutoCloseable {
     static String modeAt(int clientPort) {
         try {
             String text = fourLetterWord(clientPort, "srvr", 2_000);
+            if (text.strip().equals(FourLetterWord.NOT_SERVING)) return "looking";
             for (String line : text.split("\n")) {
                 if (line.startsWith("Mode: ")) {
                     return line.substring("Mode: ".length()).trim();

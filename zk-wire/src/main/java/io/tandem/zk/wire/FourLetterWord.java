@@ -13,6 +13,11 @@ public record FourLetterWord(String command, long traceMask) {
 
     /** Apache's "telnet close" pseudo-command: the bytes IAC IP IAC DO a telnet client sends on Ctrl-C. */
     public static final int TELNET_CLOSE_CODE = -720899;
+    /**
+     * What Apache's server answers, instead of its figures, to the words and AdminServer commands that need a running
+     * ZooKeeperServer when none runs (an ensemble member without a leader).
+     */
+    public static final String NOT_SERVING = "This ZooKeeper instance is not currently serving requests";
 
     /** Every command Apache 3.9 recognises, by the int its four letters make. */
     private static final Map<Integer, String> COMMANDS = new TreeMap<>();
