@@ -61,6 +61,8 @@ class DeleteTopicsThroughControllerTest {
                      cluster.broker(1).bootstrapServers(), AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
             admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3), new NewTopic("quick", 1, (short) 3)))
                     .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            PartitionWaits.awaitTopicOnEveryBroker(admin, cluster, "doomed", 1);
+            PartitionWaits.awaitTopicOnEveryBroker(admin, cluster, "quick", 1);
             int controller = admin.describeCluster().controller().get(WAIT_MS, TimeUnit.MILLISECONDS).id();
             int other = controller == 3 ? 2 : 3;
 

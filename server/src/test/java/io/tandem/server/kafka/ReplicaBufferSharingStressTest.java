@@ -88,6 +88,7 @@ class ReplicaBufferSharingStressTest {
                      cluster.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) BROKERS)))
                     .all().get(60, TimeUnit.SECONDS);
+            PartitionWaits.awaitTopicOnEveryBroker(admin, cluster, topic, PARTITIONS);
             int[] leaders = leaders(admin, topic);
             long[] acknowledged = new long[PARTITIONS];
             ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);

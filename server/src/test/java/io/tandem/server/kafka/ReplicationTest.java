@@ -341,6 +341,7 @@ class ReplicationTest {
     void shouldKeepADeletedTopicUntilTheReplicaOnADownBrokerIsDeletedToo() throws Exception {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        PartitionWaits.awaitTopicOnEveryBroker(admin, cluster, "doomed", 1);
         Path[] replicas = new Path[BROKERS];
         for (int id = 1; id <= BROKERS; id++) {
             replicas[id - 1] = cluster.dataDir().resolve("broker" + id).resolve("kafka-logs").resolve("doomed-0");
@@ -394,6 +395,7 @@ class ReplicationTest {
     void shouldAnswerProduceFetchAndListOffsetsOnlyOnTheLeader() throws Exception {
         startBrokers(Map.of());
         admin.createTopics(List.of(new NewTopic("leaders", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+        PartitionWaits.awaitTopicOnEveryBroker(admin, cluster, "leaders", 1);
         TopicPartitionInfo p = PartitionWaits.describe(admin, "leaders").partitions().get(0);
         for (Node replica : p.replicas()) {
             Tandem broker = cluster.broker(replica.id());
