@@ -6,9 +6,8 @@
  * the JDK's GSSAPI SaslServer created as that
  * login ({@link io.tandem.server.kerberos.GssapiServers}), and the names Apache derives from an authenticated
  * principal ({@link io.tandem.server.kerberos.KerberosName}, the auth_to_local rules of
- * {@link io.tandem.server.kerberos.PrincipalToLocalRules}), and the initiator's login of a client (the broker's
- * ZooKeeper client, the command line), renewed when its ticket is due
- * ({@link io.tandem.server.kerberos.KerberosClientLogin}). The Kerberos protocol itself is the JDK's; nothing here
+ * {@link io.tandem.server.kerberos.PrincipalToLocalRules}), and the initiators' logins (the broker's ZooKeeper client,
+ * the inter-broker client, the command line), renewed by the same scheduler. The Kerberos protocol itself is the JDK's; nothing here
  * touches a socket or a Netty channel.
  */
 package io.tandem.server.kerberos;

@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
-import io.tandem.server.kerberos.KerberosClientLogin;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.server.kerberos.RenewingLogin;
 import io.tandem.server.kerberos.TestKdc;
 import io.tandem.zk.client.GssapiLogin;
 import io.tandem.zk.client.SaslLogin;
@@ -63,7 +64,7 @@ class ZkClientKerberosTest {
     static Path dir;
     static Tandem tandem;
     static Configuration previousJaas;
-    static KerberosClientLogin login;
+    static Supplier<Subject> login;
 
     @BeforeAll
     static void start() throws Exception {
@@ -81,8 +82,10 @@ class ZkClientKerberosTest {
                 .set("java.security.auth.login.config", serverJaas.toString())
                 .set("authProvider.sasl", "org.apache.zookeeper.server.auth.SASLAuthenticationProvider")
                 .set("enforce.auth.enabled", "true").set("enforce.auth.schemes", "sasl"));
-        login = KerberosClientLogin.login("test client", Map.of("useKeyTab", "true", "storeKey", "true",
-                "doNotPrompt", "true", "keyTab", clientKeytab.toString(), "principal", TestKdc.principal(CLIENT)));
+        Subject client = RenewingLogin.start("test client", Map.of("useKeyTab", "true", "storeKey", "true",
+                "doNotPrompt", "true", "keyTab", clientKeytab.toString(), "principal", TestKdc.principal(CLIENT)),
+                RenewalPolicy.ZOOKEEPER);
+        login = () -> client;
     }
 
     @AfterAll

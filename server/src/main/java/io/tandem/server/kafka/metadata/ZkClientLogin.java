@@ -1,9 +1,11 @@
 package io.tandem.server.kafka.metadata;
 
-import io.tandem.server.kerberos.KerberosClientLogin;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.server.kerberos.RenewingLogin;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.zk.client.SaslLogin;
 import java.util.Map;
+import javax.security.auth.Subject;
 import javax.security.auth.login.AppConfigurationEntry;
 import javax.security.auth.login.Configuration;
 
@@ -94,14 +96,16 @@ public final class ZkClientLogin {
                 return SaslLogin.digest(user, password, protocol);
             }
             if (entry.getLoginModuleName().equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
-                KerberosClientLogin login;
+                // Renewed in place as Apache's ZooKeeper client Login renews its ticket (its fixed constants).
+                Subject login;
                 try {
-                    login = KerberosClientLogin.login("the JAAS section '" + section + "'", options);
+                    login = RenewingLogin.start("the JAAS section '" + section + "'", options, RenewalPolicy.ZOOKEEPER);
                 } catch (IllegalArgumentException e) {
                     throw new IllegalStateException("Exception while loading Zookeeper JAAS login context "
                             + describe() + ": " + e.getMessage(), e);
                 }
-                return SaslLogin.gssapi(login, protocol,
+                Subject renewed = login;
+                return SaslLogin.gssapi(() -> renewed, protocol,
                         Boolean.parseBoolean(System.getProperty(CANONICALIZE_HOSTNAME, "true")),
                         System.getProperty(SERVER_REALM));
             }
