@@ -1,12 +1,15 @@
 package io.tandem.compat.kafka.differential;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.security.PrivilegedExceptionAction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -28,8 +31,21 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.message.SaslAuthenticateRequestData;
+import org.apache.kafka.common.message.SaslAuthenticateResponseData;
+import org.apache.kafka.common.message.SaslHandshakeRequestData;
+import org.apache.kafka.common.message.SaslHandshakeResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import javax.security.auth.Subject;
+import javax.security.auth.callback.UnsupportedCallbackException;
+import javax.security.auth.login.AppConfigurationEntry;
+import javax.security.auth.login.Configuration;
+import javax.security.auth.login.LoginContext;
+import javax.security.sasl.Sasl;
+import javax.security.sasl.SaslClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +61,10 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>a principal no rule maps ({@code svc/localhost}, two components, and no DEFAULT rule) completes the token
  *       exchange on both and then is never answered: the client sees the same exception and the same
  *       authentication metrics from both;</li>
- *   <li>a client asking for a service the broker holds no key for fails with the same exception and message.</li>
+ *   <li>a client asking for a service the broker holds no key for fails with the same exception and message;</li>
+ *   <li>a re-authentication (KIP-368) as a principal no rule maps, on the wire: Kafka's SaslServerAuthenticator
+ *       builds the new principal to compare it with the old one, the principal builder's KafkaException is no SASL
+ *       failure, and the connection closes without an answer to the last SaslAuthenticate; so does Tandem's.</li>
  * </ul>
  * The brokers listen on 127.0.0.1 and the client reaches them as {@code localhost}; the client asks for
  * {@code service/<host>}, with the host it connected to, which is {@code localhost} here too.
@@ -81,7 +100,9 @@ class ApacheGssapiListenerDifferentialTest {
                 "inter.broker.listener.name", "PLAINTEXT",
                 "sasl.enabled.mechanisms", "GSSAPI",
                 "sasl.mechanism.inter.broker.protocol", "GSSAPI",
-                "sasl.kerberos.principal.to.local.rules", RULES));
+                "sasl.kerberos.principal.to.local.rules", RULES,
+                // Sessions expire, so a SaslHandshake on an authenticated connection starts a re-authentication.
+                "listener.name.plaintext.gssapi.connections.max.reauth.ms", "600000"));
         zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zookeeper"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
         Map<String, String> apacheSettings = new HashMap<>(settings);
@@ -181,6 +202,78 @@ class ApacheGssapiListenerDifferentialTest {
         }
         System.out.println("a ticket for another service: " + seen);
         assertEquals(seen.get(0), seen.get(1), "the client's error, Apache's first");
+    }
+
+    @Test
+    void shouldCloseAReauthenticationAsAPrincipalNoRuleMapsWithoutAnAnswerAsApacheDoes() throws Exception {
+        List<String> seen = new ArrayList<>();
+        for (int port : ports()) {
+            try (WireClient c = new WireClient(port)) {
+                assertEquals("complete", handshakeAndExchange(c, DifferentialKdc.principal("Alice"),
+                        serviceName(port)), side(port));
+                long start = System.nanoTime();
+                String reauthentication = handshakeAndExchange(c, DifferentialKdc.servicePrincipal("svc"),
+                        serviceName(port));
+                System.out.println(side(port) + ": the re-authentication as svc/localhost ended with '"
+                        + reauthentication + "' after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
+                        + " ms");
+                seen.add(reauthentication);
+            }
+        }
+        assertNotEquals("complete", seen.get(0), "Apache refuses the re-authentication");
+        assertEquals(seen.get(0), seen.get(1), "how the re-authentication ends, Apache's first");
+    }
+
+    /**
+     * A v1 SaslHandshake for GSSAPI and the token exchange with SaslAuthenticate v2 (which supports re-authentication)
+     * as {@code principal}, logged in from the client keytab: "complete", the error of a failed SaslAuthenticate,
+     * or that the connection closed without answering a token.
+     */
+    private static String handshakeAndExchange(WireClient c, String principal, String serviceName) throws Exception {
+        SaslHandshakeResponseData handshake = (SaslHandshakeResponseData) c.call(ApiKeys.SASL_HANDSHAKE, (short) 1,
+                new SaslHandshakeRequestData().setMechanism("GSSAPI"));
+        if (handshake.errorCode() != 0) return "handshake error " + handshake.errorCode();
+        Subject subject = login(principal);
+        SaslClient client = Subject.doAs(subject, (PrivilegedExceptionAction<SaslClient>) () ->
+                Sasl.createSaslClient(new String[] {"GSSAPI"}, null, serviceName, DifferentialKdc.HOST,
+                        Map.of(Sasl.QOP, "auth"), callbacks -> {
+                            throw new UnsupportedCallbackException(callbacks[0]);
+                        }));
+        byte[] token = client.hasInitialResponse() ? evaluate(subject, client, new byte[0]) : new byte[0];
+        while (true) {
+            RequestHeader header = c.send(ApiKeys.SASL_AUTHENTICATE, (short) 2,
+                    new SaslAuthenticateRequestData().setAuthBytes(token));
+            SaslAuthenticateResponseData answer;
+            try {
+                answer = (SaslAuthenticateResponseData) c.receive(header);
+            } catch (IOException closed) {
+                return "closed without an answer (" + closed.getClass().getSimpleName() + ")";
+            }
+            if (answer.errorCode() != 0) return "error " + answer.errorCode() + ": " + answer.errorMessage();
+            if (client.isComplete()) return "complete";
+            token = evaluate(subject, client, answer.authBytes());
+        }
+    }
+
+    private static byte[] evaluate(Subject subject, SaslClient client, byte[] challenge) throws Exception {
+        return Subject.doAs(subject, (PrivilegedExceptionAction<byte[]>) () -> client.evaluateChallenge(challenge));
+    }
+
+    /** A Kerberos login from the client keytab, for a SASL client of our own. */
+    private static Subject login(String principal) throws Exception {
+        Map<String, String> options = Map.of("useKeyTab", "true", "storeKey", "false", "doNotPrompt", "true",
+                "keyTab", clientKeytab.toString(), "principal", principal);
+        Configuration configuration = new Configuration() {
+            @Override
+            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
+                return new AppConfigurationEntry[] {new AppConfigurationEntry(
+                        "com.sun.security.auth.module.Krb5LoginModule",
+                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
+            }
+        };
+        LoginContext login = new LoginContext("differential-client", new Subject(), null, configuration);
+        login.login();
+        return login.getSubject();
     }
 
     private static Properties client(int port, String principal, String serviceName) {
