@@ -41,8 +41,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import javax.security.auth.Subject;
 import javax.security.auth.callback.UnsupportedCallbackException;
-import javax.security.auth.login.AppConfigurationEntry;
-import javax.security.auth.login.Configuration;
 import javax.security.auth.login.LoginContext;
 import javax.security.sasl.Sasl;
 import javax.security.sasl.SaslClient;
@@ -263,15 +261,8 @@ class ApacheGssapiListenerDifferentialTest {
     private static Subject login(String principal) throws Exception {
         Map<String, String> options = Map.of("useKeyTab", "true", "storeKey", "false", "doNotPrompt", "true",
                 "keyTab", clientKeytab.toString(), "principal", principal);
-        Configuration configuration = new Configuration() {
-            @Override
-            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
-                return new AppConfigurationEntry[] {new AppConfigurationEntry(
-                        "com.sun.security.auth.module.Krb5LoginModule",
-                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
-            }
-        };
-        LoginContext login = new LoginContext("differential-client", new Subject(), null, configuration);
+        LoginContext login = new LoginContext("differential-client", new Subject(), null,
+                DifferentialKdc.loginModule(options));
         login.login();
         return login.getSubject();
     }

@@ -9,6 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import javax.security.auth.Subject;
+import javax.security.auth.login.AppConfigurationEntry;
+import javax.security.auth.login.Configuration;
+import javax.security.auth.login.LoginContext;
+import javax.security.auth.login.LoginException;
 import org.apache.kerby.kerberos.kerb.KrbException;
 import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
 
@@ -20,7 +26,9 @@ import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
  * principal's ticket on any resolver), keytabs holding only the principals asked for.
  *
  * <p>The JDK reads {@code java.security.krb5.conf} once per JVM, so one KDC serves the whole JVM: the compat tests
- * run their classes one after another in one fork.
+ * run their classes one after another in one fork. In case an earlier class made the JDK read its Kerberos
+ * configuration already (any Kerberos login does), the KDC's first login asks Krb5LoginModule to
+ * {@code refreshKrb5Config}, and proves the KDC answers.
  */
 final class DifferentialKdc {
     static final String REALM = "EXAMPLE.COM";
@@ -76,8 +84,36 @@ final class DifferentialKdc {
             throw new IOException("the differential KDC did not start on port " + port, e);
         }
         System.setProperty("java.security.krb5.conf", krb5Conf.toString());
-        shared = new DifferentialKdc(kdc, dir, krb5Conf);
+        DifferentialKdc started = new DifferentialKdc(kdc, dir, krb5Conf);
+        started.probe();
+        shared = started;
         return shared;
+    }
+
+    /** Logs a new principal in from its keytab, reloading the JDK's Kerberos configuration first. */
+    private void probe() throws IOException {
+        String principal = principal("differential-kdc-probe");
+        Map<String, String> options = Map.of("refreshKrb5Config", "true", "useKeyTab", "true", "storeKey", "false",
+                "doNotPrompt", "true", "keyTab", keytab(principal).toString(), "principal", principal);
+        try {
+            LoginContext login = new LoginContext("differential-kdc-probe", new Subject(), null, loginModule(options));
+            login.login();
+            login.logout();
+        } catch (LoginException e) {
+            throw new IOException("the differential KDC does not answer a keytab login", e);
+        }
+    }
+
+    /** A JAAS configuration of one required Krb5LoginModule with these options, whatever the entry's name. */
+    static Configuration loginModule(Map<String, String> options) {
+        return new Configuration() {
+            @Override
+            public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
+                return new AppConfigurationEntry[] {new AppConfigurationEntry(
+                        "com.sun.security.auth.module.Krb5LoginModule",
+                        AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
+            }
+        };
     }
 
     Path krb5Conf() {
