@@ -129,6 +129,13 @@ final class ConnectionAuthentication {
         SaslAuthenticator.Step<? extends ApiMessage> step = message instanceof SaslHandshakeRequest handshake
                 ? sasl.handshake(handshake.mechanism, request.apiVersion())
                 : sasl.authenticate(((SaslAuthenticateRequest) message).authBytes);
+        if (step.response() == null) {
+            // Kafka's Selector closes at once a connection whose authenticator threw other than an authentication
+            // failure; the request is finished without an answer after the close, so nothing more is read.
+            writer.closeWith("Exception while processing request: " + sasl.failureReason());
+            responder.noResponse();
+            return;
+        }
         if (step.closeAfter()) {
             LOG.log(System.Logger.Level.INFO, "Failed authentication with {0} ({1})", request.clientAddress(),
                     step.response() instanceof SaslAuthenticateResponse ? sasl.failureReason()

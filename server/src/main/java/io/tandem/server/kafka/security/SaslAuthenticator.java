@@ -34,7 +34,10 @@ public final class SaslAuthenticator {
 
     private enum State { HANDSHAKE_OR_VERSIONS, HANDSHAKE, AUTHENTICATE, REAUTH_BAD_MECHANISM, COMPLETE, FAILED }
 
-    /** An answer and whether the connection closes once it is written (a failed or refused exchange). */
+    /**
+     * An answer and whether the connection closes once it is written (a failed or refused exchange); a null answer
+     * closes the connection at once without one ({@link SaslFailure#unanswered}).
+     */
     public record Step<T>(T response, boolean closeAfter) {
     }
 
@@ -198,6 +201,7 @@ public final class SaslAuthenticator {
             return new Step<>(response.setErrorCode(Errors.NONE.code()).setAuthBytes(challenge)
                     .setSessionLifetimeMs(lifetimeMs), false);
         } catch (SaslFailure e) {
+            if (!e.answered()) return new Step<>(null, true);
             return new Step<>(response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code())
                     .setErrorMessage(clientMessage(e)).setAuthBytes(new byte[0]), true);
         }
@@ -215,8 +219,9 @@ public final class SaslAuthenticator {
                 String authenticated = mechanism.authorizationId();
                 String noPrincipal = mechanism.principalFailure();
                 if (noPrincipal != null && reauthenticating()) {
-                    // Kafka compares the principals at once and fails the re-authentication with its exception.
-                    throw SaslFailure.hidden(noPrincipal);
+                    // Kafka builds the new principal at once to compare it with the old one; the principal builder's
+                    // KafkaException is no SASL failure, so the connection closes without an answer.
+                    throw SaslFailure.unanswered(noPrincipal);
                 }
                 principalFailure = noPrincipal;
                 if (noPrincipal == null && reauthenticating() && !previousUser.equals(authenticated)) {

@@ -9,20 +9,36 @@ package io.tandem.server.kafka.security;
  */
 public final class SaslFailure extends Exception {
     private final String clientMessage;
+    private final boolean answered;
 
-    private SaslFailure(String logMessage, String clientMessage) {
+    private SaslFailure(String logMessage, String clientMessage, boolean answered) {
         super(logMessage);
         this.clientMessage = clientMessage;
+        this.answered = answered;
     }
 
     /** A failure whose message the client sees as it is. */
     public static SaslFailure told(String message) {
-        return new SaslFailure(message, message);
+        return new SaslFailure(message, message, true);
     }
 
     /** A failure the client learns only as "invalid credentials"; the reason goes to the log. */
     public static SaslFailure hidden(String reason) {
-        return new SaslFailure(reason, null);
+        return new SaslFailure(reason, null, true);
+    }
+
+    /**
+     * A failure Kafka never answers: an exception other than a SASL one leaves its SaslServerAuthenticator (the
+     * principal builder's KafkaException when no principal-to-local rule names a re-authenticated principal), and
+     * its Selector closes the connection at once, without the failed-authentication delay.
+     */
+    public static SaslFailure unanswered(String reason) {
+        return new SaslFailure(reason, null, false);
+    }
+
+    /** Whether the client gets a SaslAuthenticate answer before the close. */
+    public boolean answered() {
+        return answered;
     }
 
     public String clientMessage() {
