@@ -106,16 +106,21 @@ public final class TestKdc {
     }
 
     /**
-     * Creates the principals (names with or without the realm) with random keys and writes their keys, and only
-     * theirs, to a new keytab, whose path is returned. (Kerby's createAndExportPrincipals would write every
-     * principal of the KDC, so a server's keytab could read tickets for services it must not hold.)
+     * Creates the principals (names with or without the realm; one that exists is kept) with random keys and writes
+     * their keys, and only theirs, to a new keytab, whose path is returned. (Kerby's createAndExportPrincipals would
+     * write every principal of the KDC, so a server's keytab could read tickets for services it must not hold.)
      */
     public synchronized Path keytab(String... principals) throws IOException {
         File keytab = dir.resolve("keytab-" + (++keytabs) + ".keytab").toFile();
         java.util.List<String> names = new java.util.ArrayList<>();
         for (String principal : principals) names.add(principal.contains("@") ? principal : principal(principal));
         try {
-            for (String name : names) kdc.createPrincipal(name);
+            // A principal another test class of this JVM already made (one KDC per JVM) is exported as it is:
+            // creating it again fails, and new keys would invalidate the other class's keytab.
+            java.util.List<String> existing = kdc.getKadmin().getPrincipals();
+            for (String name : names) {
+                if (!existing.contains(name)) kdc.createPrincipal(name);
+            }
             kdc.getKadmin().exportKeytab(keytab, names);
         } catch (KrbException e) {
             throw new IOException("cannot create principals " + String.join(", ", principals), e);
