@@ -78,6 +78,8 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     private final Supplier<List<Integer>> liveBrokers;
     private final ShareStateSender sender;
     private final Delayer delayer;
+    /** Set by close: a call failing then is not retried (its retry would only fail again, up to 30 s later). */
+    private volatile boolean closed;
     /**
      * FindCoordinator's answers by state partition, as futures so that the calls arriving while one lookup is under
      * way wait for it rather than each asking again; bounded by the state topic's partition count.
@@ -186,6 +188,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
 
     @Override
     public void close() {
+        closed = true;
         sender.close();
     }
 
@@ -232,7 +235,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
             // Kafka's handlers reset their coordinator node on these: the next attempt looks it up again.
             found.remove(statePartition);
             long waitMs = backoff.afterFailure(lookup);
-            if (waitMs < 0) return CompletableFuture.failedFuture(failure);
+            if (waitMs < 0 || closed) return CompletableFuture.failedFuture(failure);
             CompletableFuture<Stored> retried = new CompletableFuture<>();
             delayer.after(waitMs, () -> call(rpc, groupId, part, here, backoff).whenComplete((stored, again) -> {
                 if (again != null) {
