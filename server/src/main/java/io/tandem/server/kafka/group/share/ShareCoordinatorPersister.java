@@ -38,9 +38,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * ShareCoordinatorMetadataCacheHelper, the very answer FindCoordinator gives from it), else, while the metadata has
  * no leader for the state partition (the topic is being created), by FindCoordinator (key type SHARE) to a live
  * broker, whose answer is kept per state partition until a call to it fails. A coordinator that moved or is loading
- * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS) or a lost connection forgets that answer
- * and is looked up again after {@link #RETRY_BACKOFF_MS}, up to {@link #ATTEMPTS_MAX} attempts; what still fails is
- * the caller's ApiException (a heartbeat tries the share-partition again next time, a ShareFetch answers the
+ * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_TOPIC_OR_PARTITION) or a lost
+ * connection forgets that answer and is looked up again after Kafka's exponential backoff ({@link ShareStateBackoff}:
+ * about 2, 4, 8, 16 s, five attempts), the wait on a scheduler, never a thread; what still fails is the caller's
+ * ApiException (a heartbeat tries the share-partition again next time, a ShareFetch answers the
  * partition's error and the client retries).
  *
  * <p>Every call is asynchronous: no thread of the caller's waits, whether the share coordinator is here (the answer
@@ -50,10 +51,6 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * (ReadShareGroupStateSummary), which fence nobody.
  */
 public final class ShareCoordinatorPersister implements SharePersister, AutoCloseable {
-    /** The wait before another attempt, as Kafka's persister backs off before looking the coordinator up again. */
-    static final long RETRY_BACKOFF_MS = 100;
-    /** Attempts per call: the first, and one more after a coordinator moved, was loading or could not be reached. */
-    static final int ATTEMPTS_MAX = 2;
     /** FindCoordinator's version with CoordinatorKeys (batched lookups), which every 4.x broker serves. */
     static final short FIND_COORDINATOR_VERSION = 6;
 
@@ -61,6 +58,15 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     public interface Transport {
         ApiMessage send(int brokerId, ApiKey key, short version, ApiMessage request) throws IOException;
     }
+
+    /** Runs a retry after its backoff (a scheduler's timer; tests run it at once and note the wait). */
+    interface Delayer {
+        void after(long delayMs, Runnable retry);
+    }
+
+    /** The JDK's shared timer: it only hands the retry to the common pool when due, so nothing waits meanwhile. */
+    private static final Delayer TIMER = (delayMs, retry) ->
+            CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS).execute(retry);
 
     private final ShareStateCoordinator coordinator;
     private final LocalSharePersister local;
@@ -71,6 +77,9 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     /** The live brokers, one of which answers a FindCoordinator. */
     private final Supplier<List<Integer>> liveBrokers;
     private final ShareStateSender sender;
+    private final Delayer delayer;
+    /** Set by close: a call failing then is not retried (its retry would only fail again, up to 30 s later). */
+    private volatile boolean closed;
     /**
      * FindCoordinator's answers by state partition, as futures so that the calls arriving while one lookup is under
      * way wait for it rather than each asking again; bounded by the state topic's partition count.
@@ -85,6 +94,12 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     public ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere,
                                      IntUnaryOperator leaderOf, Supplier<List<Integer>> liveBrokers,
                                      Transport transport) {
+        this(coordinator, leadsHere, leaderOf, liveBrokers, transport, TIMER);
+    }
+
+    ShareCoordinatorPersister(ShareStateCoordinator coordinator, IntPredicate leadsHere, IntUnaryOperator leaderOf,
+                              Supplier<List<Integer>> liveBrokers, Transport transport, Delayer delayer) {
+        this.delayer = delayer;
         this.coordinator = coordinator;
         this.local = new LocalSharePersister(coordinator);
         this.leadsHere = leadsHere;
@@ -173,6 +188,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
 
     @Override
     public void close() {
+        closed = true;
         sender.close();
     }
 
@@ -180,11 +196,18 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
 
     private CompletableFuture<Stored> call(Rpc rpc, String groupId, Part part,
                                            Supplier<CompletableFuture<Stored>> here) {
-        return call(rpc, groupId, part, here, 1);
+        return call(rpc, groupId, part, here, new ShareStateBackoff());
+    }
+
+    /** A failed lookup of the coordinator, told apart from a failed request: Kafka counts their attempts apart. */
+    private static final class LookupFailed extends RuntimeException {
+        LookupFailed(RuntimeException cause) {
+            super(cause);
+        }
     }
 
     private CompletableFuture<Stored> call(Rpc rpc, String groupId, Part part,
-                                           Supplier<CompletableFuture<Stored>> here, int attempt) {
+                                           Supplier<CompletableFuture<Stored>> here, ShareStateBackoff backoff) {
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, part.topicId(), part.partition());
         int statePartition;
         CompletableFuture<Stored> once;
@@ -192,23 +215,36 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
             statePartition = coordinator.partitionFor(key);
             once = leadsHere.test(statePartition) ? here.get()
                     : coordinatorOf(key, statePartition)
-                            .thenCompose(node -> sender.send(node, rpc, groupId, part))
+                            .exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                                    new LookupFailed(SharePartitionWriter.unwrap(e))))
+                            .thenCompose(node -> {
+                                backoff.lookupSucceeded();
+                                return sender.send(node, rpc, groupId, part);
+                            })
                             .thenApply(result -> answer(rpc, result));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
         return once.exceptionallyCompose(e -> {
             RuntimeException failure = SharePartitionWriter.unwrap(e);
+            boolean lookup = failure instanceof LookupFailed;
+            if (lookup) failure = (RuntimeException) failure.getCause();
             if (!(failure instanceof ApiException api) || !retriable(api.error())) {
                 return CompletableFuture.failedFuture(failure);
             }
             // Kafka's handlers reset their coordinator node on these: the next attempt looks it up again.
             found.remove(statePartition);
-            if (attempt >= ATTEMPTS_MAX) return CompletableFuture.failedFuture(failure);
-            // The JDK's timer wakes the retry on its shared pool; nothing waits meanwhile.
-            return CompletableFuture.runAsync(() -> { },
-                            CompletableFuture.delayedExecutor(RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS))
-                    .thenCompose(v -> call(rpc, groupId, part, here, attempt + 1));
+            long waitMs = backoff.afterFailure(lookup);
+            if (waitMs < 0 || closed) return CompletableFuture.failedFuture(failure);
+            CompletableFuture<Stored> retried = new CompletableFuture<>();
+            delayer.after(waitMs, () -> call(rpc, groupId, part, here, backoff).whenComplete((stored, again) -> {
+                if (again != null) {
+                    retried.completeExceptionally(SharePartitionWriter.unwrap(again));
+                } else {
+                    retried.complete(stored);
+                }
+            }));
+            return retried;
         });
     }
 
@@ -264,6 +300,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     }
 
     private static boolean retriable(short error) {
-        return error == NOT_COORDINATOR || error == COORDINATOR_NOT_AVAILABLE || error == COORDINATOR_LOAD_IN_PROGRESS;
+        return error == NOT_COORDINATOR || error == COORDINATOR_NOT_AVAILABLE || error == COORDINATOR_LOAD_IN_PROGRESS
+                || error == UNKNOWN_TOPIC_OR_PARTITION;
     }
 }

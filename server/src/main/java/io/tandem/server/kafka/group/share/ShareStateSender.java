@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -27,46 +28,70 @@ import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 /**
  * Sends a persister's calls to share coordinators on other brokers, batched per coordinator node as Kafka 4.4's
  * PersisterStateManager does: calls queue per node, RPC and group, and each request carries every share-partition
- * queued for that node, RPC and group when it is sent (the schemas allow one group per request). While a node's
- * requests are under way the next calls queue behind them, so the busier a coordinator, the larger its batches.
+ * queued for that node, RPC and group when it is sent (the schemas allow one group per request). As Kafka's (its
+ * {@code inFlight} set per RPC type), a node's next request of an RPC waits only while a request of that same RPC
+ * is under way to the node: the calls of that RPC queue behind it, so the busier a coordinator, the larger its
+ * batches, while a node's reads, writes, summaries, initializations and deletions go out independently.
  *
- * <p>Each node has one sending thread of its own, which runs only while that node has calls queued (then ends after
- * {@link #IDLE_THREAD_MS}): the inter-broker channel ({@link ShareCoordinatorPersister.Transport}) is the blocking
- * {@code BrokerChannel} that the controller's per-broker send threads and the replica fetchers use, so the waiting is
- * done there, one thread per coordinator node (bounded by the cluster's size), and never by a caller: a request
- * handler, an event loop, the group coordinator, or the thread completing a local share coordinator's write. Answers
- * complete the callers' futures on that thread. Calls queued per node are bounded ({@link #QUEUED_CALLS_MAX});
- * past it a call fails COORDINATOR_NOT_AVAILABLE, which its caller retries later.
+ * <p>Each node has one sending thread per RPC (a lane), plus one for its FindCoordinator lookups, which runs only
+ * while that lane has calls queued (then ends after {@link #IDLE_THREAD_MS}): the inter-broker channel
+ * ({@link ShareCoordinatorPersister.Transport}) is the blocking {@code BrokerChannel} that the controller's per-broker
+ * send threads and the replica fetchers use, so the waiting is done there, at most six threads per coordinator node
+ * (bounded by the cluster's size), and never by a caller: a request handler, an event loop, the group coordinator, or
+ * the thread completing a local share coordinator's write. Answers complete the callers' futures on that thread.
+ * Calls queued per lane are bounded ({@link #QUEUED_CALLS_MAX}); past it a call fails COORDINATOR_NOT_AVAILABLE,
+ * which its caller retries later.
  */
 final class ShareStateSender implements AutoCloseable {
-    /** Share-partition calls waiting for one node; beyond it they fail COORDINATOR_NOT_AVAILABLE at once. */
+    /** Share-partition calls of one RPC waiting for one node; beyond it they fail COORDINATOR_NOT_AVAILABLE at once. */
     static final int QUEUED_CALLS_MAX = 10_000;
-    /** Single requests (FindCoordinator) waiting for one node's thread. */
+    /** Single requests (FindCoordinator) waiting for one node's lookup thread. */
     static final int QUEUED_REQUESTS_MAX = 1_024;
-    /** How long a node's sending thread outlives its last call. */
+    /** How long a lane's sending thread outlives its last call. */
     static final long IDLE_THREAD_MS = 30_000;
 
     private record Call(ShareStateRequests.Part part, CompletableFuture<ShareStateRequests.Result> answer) {
     }
 
-    /** A coordinator node: its queued calls by RPC and group, and its sending thread. */
-    private final class Node {
+    /** One node's sending thread for one RPC (or, {@code rpc} null, for lookups) and its calls queued by group. */
+    private static final class Lane {
         final int brokerId;
         final ThreadPoolExecutor thread;
-        /** Guarded by this node. */
-        Map<ShareStateRequests.Rpc, Map<String, List<Call>>> queued = new EnumMap<>(ShareStateRequests.Rpc.class);
+        /** Guarded by this lane. */
+        Map<String, List<Call>> queued = new LinkedHashMap<>();
         int queuedCalls;
+        /** Whether a request of this lane is under way (its thread is draining): the next calls wait for it. */
         boolean draining;
 
-        Node(int brokerId) {
+        Lane(int brokerId, ShareStateRequests.Rpc rpc) {
             this.brokerId = brokerId;
+            String name = "share-persister-to-broker-" + brokerId + "-"
+                    + (rpc == null ? "lookup" : rpc.name().toLowerCase(Locale.ROOT));
+            // No thread until the first call (the pool starts it lazily), none after IDLE_THREAD_MS without one.
             this.thread = new ThreadPoolExecutor(1, 1, IDLE_THREAD_MS, TimeUnit.MILLISECONDS,
                     new ArrayBlockingQueue<>(QUEUED_REQUESTS_MAX), r -> {
-                        Thread t = new Thread(r, "share-persister-to-broker-" + brokerId);
+                        Thread t = new Thread(r, name);
                         t.setDaemon(true);
                         return t;
                     });
             thread.allowCoreThreadTimeOut(true);
+        }
+    }
+
+    /** A coordinator node: a lane per RPC and one for lookups. */
+    private static final class Node {
+        final Map<ShareStateRequests.Rpc, Lane> lanes = new EnumMap<>(ShareStateRequests.Rpc.class);
+        final Lane lookups;
+
+        Node(int brokerId) {
+            for (ShareStateRequests.Rpc rpc : ShareStateRequests.Rpc.values()) lanes.put(rpc, new Lane(brokerId, rpc));
+            lookups = new Lane(brokerId, null);
+        }
+
+        List<Lane> all() {
+            List<Lane> all = new ArrayList<>(lanes.values());
+            all.add(lookups);
+            return all;
         }
     }
 
@@ -84,20 +109,20 @@ final class ShareStateSender implements AutoCloseable {
                                                       ShareStateRequests.Part part) {
         Node node = node(brokerId);
         if (node == null) return CompletableFuture.failedFuture(shuttingDown());
+        Lane lane = node.lanes.get(rpc);
         Call call = new Call(part, new CompletableFuture<>());
         boolean start;
-        synchronized (node) {
-            if (node.queuedCalls >= QUEUED_CALLS_MAX) {
+        synchronized (lane) {
+            if (lane.queuedCalls >= QUEUED_CALLS_MAX) {
                 return CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
-                        QUEUED_CALLS_MAX + " share-state calls already wait for broker " + brokerId + "."));
+                        QUEUED_CALLS_MAX + " " + rpc.key + " calls already wait for broker " + brokerId + "."));
             }
-            node.queued.computeIfAbsent(rpc, r -> new LinkedHashMap<>())
-                    .computeIfAbsent(groupId, g -> new ArrayList<>()).add(call);
-            node.queuedCalls++;
-            start = !node.draining;
-            node.draining = true;
+            lane.queued.computeIfAbsent(groupId, g -> new ArrayList<>()).add(call);
+            lane.queuedCalls++;
+            start = !lane.draining;
+            lane.draining = true;
         }
-        if (start && !run(node, () -> drain(node))) failQueued(node);
+        if (start && !run(lane, () -> drain(lane, rpc))) failQueued(lane);
         return call.answer();
     }
 
@@ -106,7 +131,7 @@ final class ShareStateSender implements AutoCloseable {
         Node node = node(brokerId);
         if (node == null) return CompletableFuture.failedFuture(shuttingDown());
         CompletableFuture<ApiMessage> answer = new CompletableFuture<>();
-        boolean started = run(node, () -> {
+        boolean started = run(node.lookups, () -> {
             try {
                 answer.complete(sendCounted(brokerId, key, version, request));
             } catch (IOException e) {
@@ -133,52 +158,49 @@ final class ShareStateSender implements AutoCloseable {
         return nodes.computeIfAbsent(brokerId, Node::new);
     }
 
-    /** Whether the node's thread took the task (not when closed, or its queue of single requests is full). */
-    private static boolean run(Node node, Runnable task) {
+    /** Whether the lane's thread took the task (not when closed, or its queue of single requests is full). */
+    private static boolean run(Lane lane, Runnable task) {
         try {
-            node.thread.execute(task);
+            lane.thread.execute(task);
             return true;
         } catch (RejectedExecutionException e) {
             return false;
         }
     }
 
-    /** The node's thread would not take its drain: every call queued fails (never sent on the caller's thread). */
-    private static void failQueued(Node node) {
-        Map<ShareStateRequests.Rpc, Map<String, List<Call>>> dropped;
-        synchronized (node) {
-            dropped = node.queued;
-            node.queued = new EnumMap<>(ShareStateRequests.Rpc.class);
-            node.queuedCalls = 0;
-            node.draining = false;
+    /** The lane's thread would not take its drain: every call queued fails (never sent on the caller's thread). */
+    private static void failQueued(Lane lane) {
+        Map<String, List<Call>> dropped;
+        synchronized (lane) {
+            dropped = lane.queued;
+            lane.queued = new LinkedHashMap<>();
+            lane.queuedCalls = 0;
+            lane.draining = false;
         }
-        ApiException failure = new ApiException(COORDINATOR_NOT_AVAILABLE, "Cannot send to broker " + node.brokerId
+        ApiException failure = new ApiException(COORDINATOR_NOT_AVAILABLE, "Cannot send to broker " + lane.brokerId
                 + " now (the broker is shutting down).");
-        dropped.values().forEach(byGroup -> byGroup.values().forEach(calls -> calls.forEach(
-                c -> c.answer().completeExceptionally(failure))));
+        dropped.values().forEach(calls -> calls.forEach(c -> c.answer().completeExceptionally(failure)));
     }
 
     /**
-     * On the node's thread: sends everything queued for the node, one request per RPC and group, until nothing is
-     * left; calls queued meanwhile go out in the next round, together.
+     * On the lane's thread: sends everything of {@code rpc} queued for the node, one request per group, until
+     * nothing is left; calls queued meanwhile go out in the next round, together.
      */
-    private void drain(Node node) {
+    private void drain(Lane lane, ShareStateRequests.Rpc rpc) {
         while (true) {
-            Map<ShareStateRequests.Rpc, Map<String, List<Call>>> round;
-            synchronized (node) {
-                if (node.queuedCalls == 0) {
-                    node.draining = false;
+            Map<String, List<Call>> round;
+            synchronized (lane) {
+                if (lane.queuedCalls == 0) {
+                    lane.draining = false;
                     return;
                 }
-                round = node.queued;
-                node.queued = new EnumMap<>(ShareStateRequests.Rpc.class);
-                node.queuedCalls = 0;
+                round = lane.queued;
+                lane.queued = new LinkedHashMap<>();
+                lane.queuedCalls = 0;
             }
-            for (Map.Entry<ShareStateRequests.Rpc, Map<String, List<Call>>> byRpc : round.entrySet()) {
-                for (Map.Entry<String, List<Call>> byGroup : byRpc.getValue().entrySet()) {
-                    for (List<Call> batch : distinct(byGroup.getValue())) {
-                        sendBatch(node.brokerId, byRpc.getKey(), byGroup.getKey(), batch);
-                    }
+            for (Map.Entry<String, List<Call>> byGroup : round.entrySet()) {
+                for (List<Call> batch : distinct(byGroup.getValue())) {
+                    sendBatch(lane.brokerId, rpc, byGroup.getKey(), batch);
                 }
             }
         }
@@ -261,6 +283,6 @@ final class ShareStateSender implements AutoCloseable {
             all = new ArrayList<>(nodes.values());
             nodes.clear();
         }
-        for (Node n : all) n.thread.shutdown();
+        for (Node n : all) n.all().forEach(lane -> lane.thread.shutdown());
     }
 }
