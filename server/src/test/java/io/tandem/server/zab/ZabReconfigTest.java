@@ -96,25 +96,19 @@ class ZabReconfigTest {
     @Test
     void shouldCountTheNewVotersAloneOnceTheReconfigCommitted() {
         ZabStateMachine leader = establishedLeaderOfThree();
-        assertTrue(leader.submit(txn("config 1,2,3/4")));
-        long reconfig = leader.ready().appends().get(0).zxid();
-        leader.logSynced(reconfig);
+        long reconfig = proposedAndLogged(leader, txn("config 1,2,3/4"));
         leader.receive(2, new Ack(200, 3, reconfig));
         assertEquals(1, leader.ready().commits().size(), "{1,2} is a quorum of both (the voters do not change)");
         assertArrayEquals(new int[] {4}, leader.config().observers());
 
-        assertTrue(leader.submit(txn("config 1,2/3,4")));
-        long demote = leader.ready().appends().get(0).zxid();
-        leader.logSynced(demote);
+        long demote = proposedAndLogged(leader, txn("config 1,2/3,4"));
         leader.receive(3, new Ack(300, 4, demote));
         assertEquals(List.of(), leader.ready().commits(), "{1,3} is no quorum of the new voters {1,2}");
         leader.receive(2, new Ack(200, 4, demote));
         assertEquals(1, leader.ready().commits().size());
         assertTrue(leader.isEstablishedLeader(), "the leader is still a voter: it goes on");
 
-        assertTrue(leader.submit(txn("x")));
-        long next = leader.ready().appends().get(0).zxid();
-        leader.logSynced(next);
+        long next = proposedAndLogged(leader, txn("x"));
         leader.receive(3, new Ack(300, 5, next));
         assertEquals(List.of(), leader.ready().commits(), "server 3 is an observer now: its ack counts for nothing");
         leader.receive(2, new Ack(200, 5, next));
@@ -195,9 +189,7 @@ class ZabReconfigTest {
     @Test
     void shouldAnswerAStrangerWhoseConfigurationIsOlderWithItsOwn() {
         ZabStateMachine leader = establishedLeaderOfThree();
-        assertTrue(leader.submit(txn("config 1,2/")));
-        long zxid = leader.ready().appends().get(0).zxid();
-        leader.logSynced(zxid);
+        long zxid = proposedAndLogged(leader, txn("config 1,2/"));
         leader.receive(2, new Ack(200, 3, zxid));
         assertEquals(1, leader.ready().commits().size());
 
@@ -250,17 +242,13 @@ class ZabReconfigTest {
                 "what the reconfig's NewConfigNoQuorum check counts");
         assertTrue(leader.isEstablishedLeader());
 
-        assertTrue(leader.submit(txn("x")));
-        long before = leader.ready().appends().get(0).zxid();
-        leader.logSynced(before);
+        long before = proposedAndLogged(leader, txn("x"));
         leader.receive(4, new Ack(400, 3, before));
         leader.receive(5, new Ack(500, 3, before));
         assertEquals(List.of(), leader.ready().commits(), "a joiner's ack counts for nothing before a reconfig");
 
         // Voters 1..5 while 2 and 3 are down: the old quorum needs one of them, the new one the two joiners.
-        assertTrue(leader.submit(txn("config 1,2,3,4,5/")));
-        long reconfig = leader.ready().appends().get(0).zxid();
-        leader.logSynced(reconfig);
+        long reconfig = proposedAndLogged(leader, txn("config 1,2,3,4,5/"));
         leader.receive(4, new Ack(400, 4, reconfig));
         leader.receive(5, new Ack(500, 4, reconfig));
         assertEquals(List.of(), leader.ready().commits(),
@@ -273,9 +261,7 @@ class ZabReconfigTest {
         assertArrayEquals(new int[] {1, 2, 3, 4, 5}, leader.config().voters());
         assertTrue(leader.isEstablishedLeader());
 
-        assertTrue(leader.submit(txn("config 1,2,3,4/")));
-        long removal = leader.ready().appends().get(0).zxid();
-        leader.logSynced(removal);
+        long removal = proposedAndLogged(leader, txn("config 1,2,3,4/"));
         for (int voter : new int[] {2, 4, 5}) {
             leader.receive(voter, new Ack(voter * 100, voter == 2 ? 4 : 5, removal));
         }
@@ -287,9 +273,7 @@ class ZabReconfigTest {
         assertTrue(pings.messages().stream().anyMatch(m -> m.to() == 5 && m.message() instanceof Ping),
                 "a learner a configuration named and a later one left out keeps its session, as Apache's leader keeps"
                         + " its LearnerHandler: it follows on as a non-voter");
-        assertTrue(leader.submit(txn("z")));
-        long z = leader.ready().appends().get(0).zxid();
-        leader.logSynced(z);
+        long z = proposedAndLogged(leader, txn("z"));
         leader.receive(5, new Ack(500, 7, z));
         assertEquals(List.of(), leader.ready().commits(), "its ack counts for nothing: {1,5} is no quorum of {1,2,3,4}");
     }
@@ -478,15 +462,11 @@ class ZabReconfigTest {
     void shouldFollowTheNewLeaderAsANonVoterWhenAReconfigRemovesTheLeader() {
         ZabStateMachine leader = establishedLeaderOfThree();
         // The configuration naming it first, so that the removal takes it out of one it served in.
-        assertTrue(leader.submit(txn("config 1,2,3/")));
-        long established = leader.ready().appends().get(0).zxid();
-        leader.logSynced(established);
+        long established = proposedAndLogged(leader, txn("config 1,2,3/"));
         leader.receive(2, new Ack(200, 3, established));
         assertEquals(1, leader.ready().commits().size());
         assertFalse(leader.isJoining());
-        assertTrue(leader.submit(txn("config 2,3/")));
-        long zxid = leader.ready().appends().get(0).zxid();
-        leader.logSynced(zxid);
+        long zxid = proposedAndLogged(leader, txn("config 2,3/"));
         leader.receive(2, new Ack(200, 4, zxid));
         leader.receive(3, new Ack(300, 3, zxid));
         Ready committed = leader.ready();
@@ -544,6 +524,14 @@ class ZabReconfigTest {
     }
 
     /** The session of the FOLLOWERINFO the machine just sent on choosing its leader. */
+    /** A leader's proposal of {@code txn}: submitted, appended and durable on the leader; its zxid. */
+    private static long proposedAndLogged(ZabStateMachine leader, byte[] txn) {
+        assertTrue(leader.submit(txn));
+        long zxid = leader.ready().appends().get(0).zxid();
+        leader.logSynced(zxid);
+        return zxid;
+    }
+
     private static long followerInfoSession(ZabStateMachine machine) {
         return machine.ready().messages().stream().map(Ready.Outbound::message)
                 .filter(FollowerInfo.class::isInstance).map(FollowerInfo.class::cast).findFirst().orElseThrow()
