@@ -1,5 +1,8 @@
 package io.tandem.server;
 
+import static io.tandem.server.ShareFetchCalls.fetch;
+import static io.tandem.server.ShareFetchCalls.join;
+
 import io.tandem.server.ensemble.TestEnsemble;
 import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.TestTopics;
@@ -8,14 +11,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.message.ShareFetchRequestData;
 import org.apache.kafka.common.message.ShareFetchResponseData;
-import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
-import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.ShareFetchRequest;
-import org.apache.kafka.common.requests.ShareFetchResponse;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,27 +41,6 @@ class ShareFetchParkedTest {
         return TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)).kafkaPort(port)
                 .set("offsets.topic.num.partitions", "1")
                 .set("share.coordinator.state.topic.num.partitions", "1");
-    }
-
-    private static void join(OfficialClientConnection c, String member) throws Exception {
-        ShareGroupHeartbeatResponse r = c.call(new ShareGroupHeartbeatRequest.Builder(new ShareGroupHeartbeatRequestData()
-                .setGroupId("g").setMemberId(member).setMemberEpoch(0).setSubscribedTopicNames(List.of("queue")))
-                .build((short) 1));
-        assertEquals(Errors.NONE.code(), r.data().errorCode());
-    }
-
-    private static ShareFetchResponseData.PartitionData fetch(OfficialClientConnection c, String member, int epoch,
-                                                              int maxWaitMs, Uuid topicId) throws Exception {
-        ShareFetchRequestData data = new ShareFetchRequestData().setGroupId("g").setMemberId(member)
-                .setShareSessionEpoch(epoch).setMaxWaitMs(maxWaitMs).setMinBytes(1).setMaxBytes(1 << 20)
-                .setMaxRecords(100).setBatchSize(100);
-        ShareFetchRequestData.FetchTopic topic = new ShareFetchRequestData.FetchTopic().setTopicId(topicId);
-        topic.partitions().add(new ShareFetchRequestData.FetchPartition().setPartitionIndex(0));
-        data.topics().add(topic);
-        ShareFetchResponse r = c.call(new ShareFetchRequest.Builder(data).build((short) 2));
-        assertEquals(Errors.NONE.code(), r.data().errorCode());
-        if (r.data().responses().isEmpty()) return new ShareFetchResponseData.PartitionData();
-        return r.data().responses().iterator().next().partitions().get(0);
     }
 
     private static void produce(Tandem tandem, int count) throws Exception {

@@ -1,5 +1,8 @@
 package io.tandem.server;
 
+import static io.tandem.server.ShareFetchCalls.fetch;
+import static io.tandem.server.ShareFetchCalls.join;
+
 import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.TestTopics;
 import io.tandem.server.kafka.group.share.SharePartition;
@@ -7,14 +10,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.message.ShareFetchRequestData;
 import org.apache.kafka.common.message.ShareFetchResponseData;
-import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
-import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.ShareFetchRequest;
-import org.apache.kafka.common.requests.ShareFetchResponse;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,27 +39,6 @@ class ShareFetchSessionCloseRaceTest {
     @TempDir
     Path dir;
 
-    private static void join(OfficialClientConnection c, String member) throws Exception {
-        ShareGroupHeartbeatResponse r = c.call(new ShareGroupHeartbeatRequest.Builder(new ShareGroupHeartbeatRequestData()
-                .setGroupId("g").setMemberId(member).setMemberEpoch(0).setSubscribedTopicNames(List.of("queue")))
-                .build((short) 1));
-        assertEquals(Errors.NONE.code(), r.data().errorCode());
-    }
-
-    private static ShareFetchResponseData.PartitionData fetch(OfficialClientConnection c, String member, int epoch,
-                                                              Uuid topicId) throws Exception {
-        ShareFetchRequestData data = new ShareFetchRequestData().setGroupId("g").setMemberId(member)
-                .setShareSessionEpoch(epoch).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20).setMaxRecords(100)
-                .setBatchSize(100);
-        ShareFetchRequestData.FetchTopic topic = new ShareFetchRequestData.FetchTopic().setTopicId(topicId);
-        topic.partitions().add(new ShareFetchRequestData.FetchPartition().setPartitionIndex(0));
-        data.topics().add(topic);
-        ShareFetchResponse r = c.call(new ShareFetchRequest.Builder(data).build((short) 2));
-        assertEquals(Errors.NONE.code(), r.data().errorCode());
-        if (r.data().responses().isEmpty()) return new ShareFetchResponseData.PartitionData();
-        return r.data().responses().iterator().next().partitions().get(0);
-    }
-
     /** Whether some thread waits for the share-partition's monitor in an acquisition. */
     private static boolean blockedInAcquire() {
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
@@ -85,7 +60,7 @@ class ShareFetchSessionCloseRaceTest {
                  OfficialClientConnection other = new OfficialClientConnection(tandem.kafkaPort())) {
                 join(gone, "m1");
                 join(other, "m2");
-                assertEquals(List.of(), fetch(gone, "m1", 0, topicId).acquiredRecords(),
+                assertEquals(List.of(), fetch(gone, "m1", 0, 0, topicId).acquiredRecords(),
                         "share.auto.offset.reset=latest: nothing yet");
                 Properties producerProps = new Properties();
                 producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
@@ -102,7 +77,7 @@ class ShareFetchSessionCloseRaceTest {
                 synchronized (sp) {
                     racing = CompletableFuture.supplyAsync(() -> {
                         try {
-                            return fetch(gone, "m1", 1, topicId);
+                            return fetch(gone, "m1", 1, 0, topicId);
                         } catch (Exception e) {
                             throw new RuntimeException(e);
                         }
@@ -119,7 +94,7 @@ class ShareFetchSessionCloseRaceTest {
                 ShareFetchResponseData.PartitionData late = racing.get(30, TimeUnit.SECONDS);
                 assertEquals(List.of(), late.acquiredRecords(), "acquired for a member whose session is gone");
 
-                ShareFetchResponseData.PartitionData redelivered = fetch(other, "m2", 0, topicId);
+                ShareFetchResponseData.PartitionData redelivered = fetch(other, "m2", 0, 0, topicId);
                 assertEquals(1, redelivered.acquiredRecords().size(), "still available: " + redelivered);
                 assertEquals(0, redelivered.acquiredRecords().get(0).firstOffset());
                 assertEquals(2, redelivered.acquiredRecords().get(0).lastOffset());

@@ -1,5 +1,8 @@
 package io.tandem.server;
 
+import static io.tandem.server.ShareFetchCalls.fetch;
+import static io.tandem.server.ShareFetchCalls.join;
+
 import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.TestTopics;
 import io.tandem.server.kafka.group.share.ShareSessions;
@@ -7,14 +10,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.message.ShareFetchRequestData;
 import org.apache.kafka.common.message.ShareFetchResponseData;
-import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
-import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.ShareFetchRequest;
-import org.apache.kafka.common.requests.ShareFetchResponse;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
-import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,27 +32,6 @@ class ShareSessionConnectionCloseTest {
     @TempDir
     Path dir;
 
-    private static void join(OfficialClientConnection c, String member) throws Exception {
-        ShareGroupHeartbeatResponse r = c.call(new ShareGroupHeartbeatRequest.Builder(new ShareGroupHeartbeatRequestData()
-                .setGroupId("g").setMemberId(member).setMemberEpoch(0).setSubscribedTopicNames(List.of("queue")))
-                .build((short) 1));
-        assertEquals(Errors.NONE.code(), r.data().errorCode());
-    }
-
-    private static ShareFetchResponseData.PartitionData fetch(OfficialClientConnection c, String member, int epoch,
-                                                              Uuid topicId) throws Exception {
-        ShareFetchRequestData data = new ShareFetchRequestData().setGroupId("g").setMemberId(member)
-                .setShareSessionEpoch(epoch).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20).setMaxRecords(100)
-                .setBatchSize(100);
-        ShareFetchRequestData.FetchTopic topic = new ShareFetchRequestData.FetchTopic().setTopicId(topicId);
-        topic.partitions().add(new ShareFetchRequestData.FetchPartition().setPartitionIndex(0));
-        data.topics().add(topic);
-        ShareFetchResponse r = c.call(new ShareFetchRequest.Builder(data).build((short) 2));
-        assertEquals(Errors.NONE.code(), r.data().errorCode());
-        if (r.data().responses().isEmpty()) return new ShareFetchResponseData.PartitionData();
-        return r.data().responses().iterator().next().partitions().get(0);
-    }
-
     @Test
     void aClosedConnectionShouldDropItsShareSessionAndReleaseItsRecordsAtOnce() throws Exception {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
@@ -67,7 +42,7 @@ class ShareSessionConnectionCloseTest {
                 OfficialClientConnection crashing = new OfficialClientConnection(tandem.kafkaPort());
                 join(crashing, "m1");
                 join(survivor, "m2");
-                assertEquals(List.of(), fetch(crashing, "m1", 0, topicId).acquiredRecords(),
+                assertEquals(List.of(), fetch(crashing, "m1", 0, 0, topicId).acquiredRecords(),
                         "share.auto.offset.reset=latest: nothing yet");
                 Properties producerProps = new Properties();
                 producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
@@ -75,10 +50,10 @@ class ShareSessionConnectionCloseTest {
                         new StringSerializer(), new StringSerializer())) {
                     for (int i = 0; i < 3; i++) producer.send(new ProducerRecord<>("queue", 0, null, "v" + i)).get();
                 }
-                ShareFetchResponseData.PartitionData held = fetch(crashing, "m1", 1, topicId);
+                ShareFetchResponseData.PartitionData held = fetch(crashing, "m1", 1, 0, topicId);
                 assertEquals(1, held.acquiredRecords().size());
                 assertEquals(2, held.acquiredRecords().get(0).lastOffset());
-                assertEquals(List.of(), fetch(survivor, "m2", 0, topicId).acquiredRecords(), "m1 holds them all");
+                assertEquals(List.of(), fetch(survivor, "m2", 0, 0, topicId).acquiredRecords(), "m1 holds them all");
                 assertEquals(2, sessions.size());
 
                 // m1's client dies: its socket closes without a final ShareFetch or ShareAcknowledge.
@@ -90,7 +65,7 @@ class ShareSessionConnectionCloseTest {
                 }
                 assertEquals(1, sessions.size(), "only m2's session is left");
                 // Well within the 30 s acquisition lock: m2 gets m1's records, delivered a second time.
-                ShareFetchResponseData.PartitionData redelivered = fetch(survivor, "m2", 1, topicId);
+                ShareFetchResponseData.PartitionData redelivered = fetch(survivor, "m2", 1, 0, topicId);
                 assertEquals(1, redelivered.acquiredRecords().size(), "released at once: " + redelivered);
                 assertEquals(0, redelivered.acquiredRecords().get(0).firstOffset());
                 assertEquals(2, redelivered.acquiredRecords().get(0).lastOffset());

@@ -1,0 +1,47 @@
+package io.tandem.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.tandem.server.kafka.OfficialClientConnection;
+import java.util.List;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ShareFetchRequestData;
+import org.apache.kafka.common.message.ShareFetchResponseData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ShareFetchRequest;
+import org.apache.kafka.common.requests.ShareFetchResponse;
+import org.apache.kafka.common.requests.ShareGroupHeartbeatRequest;
+import org.apache.kafka.common.requests.ShareGroupHeartbeatResponse;
+
+/**
+ * The share-group requests the share-session tests send by hand (the official client's request classes over one
+ * connection): a member of group "g" subscribed to "queue" joins, and fetches partition 0 of a topic.
+ */
+final class ShareFetchCalls {
+    private ShareFetchCalls() {
+    }
+
+    /** ShareGroupHeartbeat at epoch 0 for {@code member}; fails the test unless it is accepted. */
+    static void join(OfficialClientConnection c, String member) throws Exception {
+        ShareGroupHeartbeatResponse r = c.call(new ShareGroupHeartbeatRequest.Builder(new ShareGroupHeartbeatRequestData()
+                .setGroupId("g").setMemberId(member).setMemberEpoch(0).setSubscribedTopicNames(List.of("queue")))
+                .build((short) 1));
+        assertEquals(Errors.NONE.code(), r.data().errorCode());
+    }
+
+    /** ShareFetch v2 of partition 0 at the share session's {@code epoch}; an empty answer when nothing came. */
+    static ShareFetchResponseData.PartitionData fetch(OfficialClientConnection c, String member, int epoch,
+                                                      int maxWaitMs, Uuid topicId) throws Exception {
+        ShareFetchRequestData data = new ShareFetchRequestData().setGroupId("g").setMemberId(member)
+                .setShareSessionEpoch(epoch).setMaxWaitMs(maxWaitMs).setMinBytes(1).setMaxBytes(1 << 20)
+                .setMaxRecords(100).setBatchSize(100);
+        ShareFetchRequestData.FetchTopic topic = new ShareFetchRequestData.FetchTopic().setTopicId(topicId);
+        topic.partitions().add(new ShareFetchRequestData.FetchPartition().setPartitionIndex(0));
+        data.topics().add(topic);
+        ShareFetchResponse r = c.call(new ShareFetchRequest.Builder(data).build((short) 2));
+        assertEquals(Errors.NONE.code(), r.data().errorCode());
+        if (r.data().responses().isEmpty()) return new ShareFetchResponseData.PartitionData();
+        return r.data().responses().iterator().next().partitions().get(0);
+    }
+}
