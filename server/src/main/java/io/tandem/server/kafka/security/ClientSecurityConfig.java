@@ -18,9 +18,9 @@ import java.util.function.Function;
  * the ssl.* stores and checks, sasl.mechanism and sasl.jaas.config (PLAIN, SCRAM, OAUTHBEARER with Kafka's unsecured
  * login, and GSSAPI with a Krb5LoginModule login, logged in when the properties are read, and
  * {@code sasl.kerberos.service.name}); without sasl.jaas.config, as Kafka's clients, the {@code KafkaClient} section
- * of the JVM's JAAS file ({@code -Djava.security.auth.login.config}, for the CLI in {@code TANDEM_CLI_JAVA_OPTS}). What Tandem's client cannot do is refused with an
- * IllegalArgumentException naming the setting, never ignored: a client told to use TLS or SASL never falls back to
- * plaintext.
+ * of the JVM's JAAS file ({@code -Djava.security.auth.login.config}, for the CLI in {@code TANDEM_CLI_JAVA_OPTS}).
+ * What Tandem's client cannot do is refused with an IllegalArgumentException naming the setting, never ignored: a
+ * client told to use TLS or SASL never falls back to plaintext.
  */
 public final class ClientSecurityConfig {
     /** Kafka's client default for sasl.mechanism. */

@@ -78,8 +78,8 @@ final class GssapiClientLogin {
 
     /**
      * A Kafka client's login from its own {@code sasl.jaas.config} (a {@code --command-config} file of Tandem's
-     * command line) or the JAAS file's {@code KafkaClient} section, logged in now and renewed at Kafka's defaults: no listener, and no short name, which only
-     * brokers check.
+     * command line) or the JAAS file's {@code KafkaClient} section ({@code source} names which), logged in now and
+     * renewed at Kafka's defaults: no listener, and no short name, which only brokers check.
      */
     static GssapiClientLogin forClient(JaasLoginModule module, String source, String serviceName) {
         Subject subject = RenewingLogin.start("GSSAPI (" + source + ")", module.options(),
