@@ -48,6 +48,18 @@ record BrokerSecurity(Map<String, ListenerSecurity> listeners, InterBrokerSecuri
         long tokenExpiryCheckIntervalMs = tandemConfig.getLong("delegation.token.expiry.check.interval.ms",
                 3_600_000L);
         Map<String, ListenerSecurity> listeners = new LinkedHashMap<>();
+        try {
+            return build(config, settings, scram, tokens, tokenExpiryCheckIntervalMs, listeners);
+        } catch (IOException | RuntimeException e) {
+            // The Kerberos logins of the listeners built so far are shared (SharedLogin): let them go.
+            listeners.values().forEach(ListenerSecurity::close);
+            throw e;
+        }
+    }
+
+    private static BrokerSecurity build(BrokerConfig config, Map<String, String> settings, ScramCredentialStore scram,
+                                        DelegationTokens tokens, long tokenExpiryCheckIntervalMs,
+                                        Map<String, ListenerSecurity> listeners) throws IOException {
         for (BrokerConfig.Listener l : config.listeners()) {
             try {
                 listeners.put(l.name(), ListenerSecurity.build(l.name(), l.securityProtocol(), settings, scram,
@@ -81,11 +93,21 @@ record BrokerSecurity(Map<String, ListenerSecurity> listeners, InterBrokerSecuri
         try {
             authorization = new Authorization(AclAuthorizer.configure(settings));
         } catch (IllegalArgumentException e) {
+            interBroker.close();
             throw new IOException(e.getMessage(), e);
         }
         warnIfOtherBrokersAreRefused(authorization, interBroker, interBrokerListener);
         return new BrokerSecurity(Collections.unmodifiableMap(listeners), interBroker, scram, tokens,
                 tokenExpiryCheckIntervalMs, passwordEncoder, oldPasswordEncoder, authorization);
+    }
+
+    /**
+     * Lets the broker's Kerberos logins go (listeners and its client to other brokers), once its listeners and
+     * inter-broker channels are closed: a login no other user of the JVM holds stops being renewed.
+     */
+    void close() {
+        listeners.values().forEach(ListenerSecurity::close);
+        interBroker.close();
     }
 
     /** The other brokers' requests are authorized like anyone's: their principal needs super.users or ACLs. */

@@ -105,29 +105,35 @@ public final class KafkaBroker implements AutoCloseable {
         this.connectionLimits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp());
         // The store is known once the metadata store connects; SCRAM exchanges only run after that.
         this.security = BrokerSecurity.build(config, tandemConfig, this::metadataStore);
-        this.topicConfigs = new TopicConfigs(tandemConfig);
-        // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
-        this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "kafka-scheduler");
-            t.setDaemon(true);
-            return t;
-        });
-        this.purgatories = new BrokerPurgatories(PARKED_OPERATIONS_MAX);
         try {
-            this.clientQuotas = new ClientQuotas(ClientQuotas.window(tandemConfig.settings()), System::currentTimeMillis,
-                    scheduler::execute);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(e.getMessage(), e);
+            this.topicConfigs = new TopicConfigs(tandemConfig);
+            // No caller-runs: a request waiting for a handler thread keeps its connection unread instead.
+            this.requestExecutor = new RequestDispatcher(config.ioThreads(), config.queuedMaxRequests());
+            this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kafka-scheduler");
+                t.setDaemon(true);
+                return t;
+            });
+            this.purgatories = new BrokerPurgatories(PARKED_OPERATIONS_MAX);
+            try {
+                this.clientQuotas = new ClientQuotas(ClientQuotas.window(tandemConfig.settings()),
+                        System::currentTimeMillis, scheduler::execute);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
+            logs.onCoordinatorAppend(purgatories.fetch()::checkAndComplete);
+            this.services = new BrokerServices(tandemConfig);
+            this.brokerSettings = tandemConfig;
+            // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
+            this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
+                    "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
+                    "listeners", "PLAINTEXT://:" + config.port()));
+        } catch (IOException | RuntimeException e) {
+            // Its Kerberos logins are shared with other users of the JVM (SharedLogin): let them go.
+            security.close();
+            throw e;
         }
-        this.logs = new LogManager(config.logDir(), config.brokerId(), System::currentTimeMillis, scheduler);
-        logs.onCoordinatorAppend(purgatories.fetch()::checkAndComplete);
-        this.services = new BrokerServices(tandemConfig);
-        this.brokerSettings = tandemConfig;
-        // Tandem's own defaults for these two: the log directory under the data directory, the configured port.
-        this.describer = new BrokerConfigDescriber(tandemConfig.settings(), Map.of(
-                "log.dir", tandemConfig.dataDir().resolve("kafka-logs").toString(),
-                "listeners", "PLAINTEXT://:" + config.port()));
     }
 
     /**
@@ -476,6 +482,8 @@ public final class KafkaBroker implements AutoCloseable {
         listeners.close();
         if (security.authorization().enabled()) security.authorization().authorizer().close();
         services.close();
+        // After the listeners and the inter-broker channels: nothing of this broker uses its Kerberos logins now.
+        security.close();
         scheduler.shutdownNow();
         if (maintenance != null) maintenance.close();
         try {

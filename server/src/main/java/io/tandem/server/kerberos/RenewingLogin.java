@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +31,8 @@ import javax.security.auth.kerberos.KerberosTicket;
  * <p>Relogins run on one daemon thread for the JVM: a login asks the KDC, a network round trip, which must never run
  * on a Netty event loop, and logins are few (one per listener, section or member). The scheduled task holds the
  * subject weakly: a server that is closed and dropped leaves at most one pending task, which finds the subject gone
- * and ends, so servers need not close their logins and nothing grows as servers come and go.
+ * and ends, so servers need not close their logins and nothing grows as servers come and go. A login shared by
+ * several users ({@link SharedLogin}) is {@link #stop stopped} when its last user lets it go.
  */
 public final class RenewingLogin {
     private static final Logger LOG = System.getLogger(RenewingLogin.class.getName());
@@ -43,6 +45,9 @@ public final class RenewingLogin {
     private final RenewalPolicy policy;
     private final WeakReference<Subject> subject;
     private long lastLoginMs;
+    /** The next relogin, cancelled by {@link #stop}; guarded by this. */
+    private ScheduledFuture<?> next;
+    private boolean stopped;
 
     private RenewingLogin(String name, Map<String, ?> options, RenewalPolicy policy, Subject subject, long loginMs) {
         this.name = name;
@@ -70,9 +75,25 @@ public final class RenewingLogin {
      */
     public static Subject start(String name, Map<String, ?> options, RenewalPolicy policy) {
         Subject subject = KerberosLogin.login(name, options);
+        renew(name, options, policy, subject);
+        return subject;
+    }
+
+    /**
+     * Schedules the relogins of {@code subject}, just logged in with {@code options}, for a caller that keeps the
+     * subject and later {@link #stop stops} them ({@link SharedLogin}).
+     */
+    static RenewingLogin renew(String name, Map<String, ?> options, RenewalPolicy policy, Subject subject) {
         RenewingLogin login = new RenewingLogin(name, options, policy, subject, System.currentTimeMillis());
         login.scheduleNext(subject);
-        return subject;
+        return login;
+    }
+
+    /** No relogin from now on: the pending one is cancelled, and one already running schedules no other. */
+    synchronized void stop() {
+        stopped = true;
+        if (next != null) next.cancel(false);
+        LOG.log(Level.DEBUG, "Kerberos login of {0} is no longer renewed", name);
     }
 
     /** The subject's ticket-granting ticket (for its own realm), null when it holds none. */
@@ -98,14 +119,18 @@ public final class RenewingLogin {
                 + "; it is renewed at " + new Date(at));
     }
 
-    private void schedule(long delayMs) {
-        RELOGINS.schedule(this::relogin, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
+    private synchronized void schedule(long delayMs) {
+        if (stopped) return;
+        next = RELOGINS.schedule(this::relogin, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
     }
 
     /** On the relogin thread: logs in again into the same subject, or retries later; ends once the subject is gone. */
     private void relogin() {
         Subject login = subject.get();
         if (login == null) return;
+        synchronized (this) {
+            if (stopped) return;
+        }
         try {
             Subject fresh = KerberosLogin.login(name, options);
             replaceCredentials(login, fresh);

@@ -10,11 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Three in-process members whose quorum port requires Kerberos (SASL GSSAPI), configured as Apache's: QuorumServer and
@@ -26,15 +22,14 @@ import static org.junit.jupiter.api.Assertions.*;
  * joins.
  */
 class QuorumKerberosEnsembleTest {
-    private static final String JAAS_PROPERTY = "java.security.auth.login.config";
     /** The members' own principal: TestEnsemble's server lines name 127.0.0.1. */
     private static final String MEMBER_PRINCIPAL = "zkquorum/127.0.0.1@" + TestKdc.REALM;
     /** A principal of another host: a real key, from the same KDC, but not a member's. */
     private static final String OTHER_HOST_PRINCIPAL = "zkquorum/localhost@" + TestKdc.REALM;
     @TempDir
     Path dir;
+    private SaslQuorumEnsemble quorum;
     private TestEnsemble ensemble;
-    private String previousJaas;
 
     private static Path memberKeytab;
     private static Path otherKeytab;
@@ -49,26 +44,19 @@ class QuorumKerberosEnsembleTest {
 
     @BeforeEach
     void configure() throws Exception {
-        Path jaas = dir.resolve("jaas.conf");
-        Files.writeString(jaas, "QuorumServer {\n    " + TestKdc.krb5LoginModule(memberKeytab, MEMBER_PRINCIPAL)
+        quorum = SaslQuorumEnsemble.create(dir, "QuorumServer {\n    "
+                + TestKdc.krb5LoginModule(memberKeytab, MEMBER_PRINCIPAL)
                 + "\n};\nQuorumLearner {\n    " + TestKdc.krb5LoginModule(memberKeytab, MEMBER_PRINCIPAL)
                 + "\n};\nOtherHostServer {\n    " + TestKdc.krb5LoginModule(otherKeytab, OTHER_HOST_PRINCIPAL)
                 + "\n};\nOtherHostLearner {\n    " + TestKdc.krb5LoginModule(otherKeytab, OTHER_HOST_PRINCIPAL)
                 + "\n};\n");
-        previousJaas = System.getProperty(JAAS_PROPERTY);
-        System.setProperty(JAAS_PROPERTY, jaas.toString());
-        ensemble = new TestEnsemble(dir);
-        ensemble.extraSettings.put("quorum.auth.enableSasl", "true");
-        ensemble.extraSettings.put("quorum.auth.learnerRequireSasl", "true");
-        ensemble.extraSettings.put("quorum.auth.serverRequireSasl", "true");
+        ensemble = quorum.ensemble;
         ensemble.extraSettings.put("quorum.auth.kerberos.servicePrincipal", "zkquorum/_HOST");
     }
 
     @AfterEach
     void stop() {
-        if (ensemble != null) ensemble.close();
-        if (previousJaas == null) System.clearProperty(JAAS_PROPERTY);
-        else System.setProperty(JAAS_PROPERTY, previousJaas);
+        if (quorum != null) quorum.close();
     }
 
     @Test
@@ -79,15 +67,11 @@ class QuorumKerberosEnsembleTest {
 
     @Test
     void shouldKeepOutAMemberWhoseKeytabIsForAnotherHost() throws Exception {
-        ensemble.memberSettings.put(3, Map.of("quorum.auth.learner.saslLoginContext", "OtherHostLearner",
-                "quorum.auth.server.saslLoginContext", "OtherHostServer"));
-        ensemble.startAll();
-        ensemble.awaitMembersServing(30_000, 1, 2);
+        quorum.startWithMemberThreeLoggingInAs("OtherHostLearner", "OtherHostServer");
         try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(1), 10_000, null)) {
             zk.create("/without-3", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         }
-        // However long it tries, member 3 never becomes a follower: members 1 and 2 refuse its learner.
-        Thread.sleep(3_000);
-        assertFalse(ensemble.isServing(3), "member 3 joined: " + ensemble.mode(3));
+        // Members 1 and 2 refuse its learner.
+        quorum.assertMemberThreeStaysOut();
     }
 }

@@ -11,11 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Base64;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -28,17 +26,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * client of it authenticated as the super user cannot get a write to the ensemble.
  */
 class QuorumSaslEnsembleTest {
-    private static final String JAAS_PROPERTY = "java.security.auth.login.config";
     private static final String SUPER_PASSWORD = "super-secret";
     @TempDir
     Path dir;
+    private SaslQuorumEnsemble quorum;
     private TestEnsemble ensemble;
-    private String previousJaas;
 
     @BeforeEach
     void configure() throws Exception {
-        Path jaas = dir.resolve("jaas.conf");
-        Files.writeString(jaas, """
+        quorum = SaslQuorumEnsemble.create(dir, """
                 QuorumServer {
                     org.apache.zookeeper.server.auth.DigestLoginModule required user_zk="zk-quorum-secret";
                 };
@@ -52,12 +48,7 @@ class QuorumSaslEnsembleTest {
                     org.apache.zookeeper.server.auth.DigestLoginModule required username="zk" password="guessed";
                 };
                 """);
-        previousJaas = System.getProperty(JAAS_PROPERTY);
-        System.setProperty(JAAS_PROPERTY, jaas.toString());
-        ensemble = new TestEnsemble(dir);
-        ensemble.extraSettings.put("quorum.auth.enableSasl", "true");
-        ensemble.extraSettings.put("quorum.auth.learnerRequireSasl", "true");
-        ensemble.extraSettings.put("quorum.auth.serverRequireSasl", "true");
+        ensemble = quorum.ensemble;
         byte[] digest = MessageDigest.getInstance("SHA-1").digest(("super:" + SUPER_PASSWORD)
                 .getBytes(StandardCharsets.UTF_8));
         ensemble.extraSettings.put("DigestAuthenticationProvider.superDigest",
@@ -66,9 +57,7 @@ class QuorumSaslEnsembleTest {
 
     @AfterEach
     void stop() {
-        if (ensemble != null) ensemble.close();
-        if (previousJaas == null) System.clearProperty(JAAS_PROPERTY);
-        else System.setProperty(JAAS_PROPERTY, previousJaas);
+        if (quorum != null) quorum.close();
     }
 
     @Test
@@ -79,13 +68,8 @@ class QuorumSaslEnsembleTest {
 
     @Test
     void shouldKeepAMemberWithWrongCredentialsOutEvenForASuperUsersWrite() throws Exception {
-        ensemble.memberSettings.put(3, Map.of("quorum.auth.learner.saslLoginContext", "RogueLearner",
-                "quorum.auth.server.saslLoginContext", "RogueServer"));
-        ensemble.startAll();
-        ensemble.awaitMembersServing(30_000, 1, 2);
-        // However long it tries, the rogue never becomes a follower (nor a leader of anything).
-        Thread.sleep(3_000);
-        assertFalse(ensemble.isServing(3), "member 3 joined: " + ensemble.mode(3));
+        quorum.startWithMemberThreeLoggingInAs("RogueLearner", "RogueServer");
+        quorum.assertMemberThreeStaysOut();
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper rogueClient = new ZooKeeper(ensemble.connect(3), 5_000, event -> {
             if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();

@@ -34,7 +34,8 @@ import org.apache.kerby.kerberos.kerb.server.SimpleKdcServer;
  *
  * <p>The krb5.conf is ours, not Kerby's template: TCP only (no UDP port to collide with the other fork), and no DNS
  * canonicalisation of host names, so a client asking for {@code kafka/localhost} gets exactly that principal's ticket
- * on any machine's resolver.
+ * on any machine's resolver. It names a relay in front of Kerby ({@link KdcRelay}) that counts each principal's
+ * logins, so a test can check how many times a server logged in ({@link #logins}).
  */
 public final class TestKdc {
     public static final String REALM = "EXAMPLE.COM";
@@ -43,11 +44,13 @@ public final class TestKdc {
     private static TestKdc shared;
 
     private final SimpleKdcServer kdc;
+    private final KdcRelay relay;
     private final Path dir;
     private int keytabs;
 
-    private TestKdc(SimpleKdcServer kdc, Path dir) {
+    private TestKdc(SimpleKdcServer kdc, KdcRelay relay, Path dir) {
         this.kdc = kdc;
+        this.relay = relay;
         this.dir = dir;
     }
 
@@ -72,6 +75,8 @@ public final class TestKdc {
             kdc.setKdcTcpPort(port);
             kdc.init();
             kdc.start();
+            // Clients reach the KDC through a relay that counts their logins (logins(principal)).
+            KdcRelay relay = new KdcRelay(java.net.InetAddress.getByName(HOST), port);
             Files.writeString(krb5Conf, String.join("\n",
                     "[libdefaults]",
                     "    default_realm = " + REALM,
@@ -82,10 +87,10 @@ public final class TestKdc {
                     "    rdns = false",
                     "[realms]",
                     "    " + REALM + " = {",
-                    "        kdc = " + HOST + ":" + port,
+                    "        kdc = " + HOST + ":" + relay.port(),
                     "    }", ""), StandardCharsets.UTF_8);
             System.setProperty("java.security.krb5.conf", krb5Conf.toString());
-            TestKdc started = new TestKdc(kdc, dir);
+            TestKdc started = new TestKdc(kdc, relay, dir);
             started.probe();
             shared = started;
             Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "test-kdc-stop"));
@@ -93,6 +98,14 @@ public final class TestKdc {
         } catch (KrbException e) {
             throw new IOException("the test KDC did not start on port " + port, e);
         }
+    }
+
+    /**
+     * How many Kerberos logins {@code principal} (with its realm) made so far: AS exchanges the KDC answered with a
+     * ticket-granting ticket.
+     */
+    public int logins(String principal) {
+        return relay.logins(principal);
     }
 
     /** {@code name@REALM}. */

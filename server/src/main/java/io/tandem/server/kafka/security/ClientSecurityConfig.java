@@ -17,9 +17,10 @@ import java.util.function.Function;
  * holds for Kafka's own tools) turned into the {@link ClientSecurity} Tandem's wire client uses: security.protocol,
  * the ssl.* stores and checks, sasl.mechanism and sasl.jaas.config (PLAIN, SCRAM, OAUTHBEARER with Kafka's unsecured
  * login, and GSSAPI with a Krb5LoginModule login, logged in when the properties are read, and
- * {@code sasl.kerberos.service.name}). What Tandem's client cannot do is refused with an
- * IllegalArgumentException naming the setting, never ignored: a client told to use TLS or SASL never falls back to
- * plaintext.
+ * {@code sasl.kerberos.service.name}); without sasl.jaas.config, as Kafka's clients, the {@code KafkaClient} section
+ * of the JVM's JAAS file ({@code -Djava.security.auth.login.config}, for the CLI in {@code TANDEM_CLI_JAVA_OPTS}).
+ * What Tandem's client cannot do is refused with an IllegalArgumentException naming the setting, never ignored: a
+ * client told to use TLS or SASL never falls back to plaintext.
  */
 public final class ClientSecurityConfig {
     /** Kafka's client default for sasl.mechanism. */
@@ -68,21 +69,24 @@ public final class ClientSecurityConfig {
                     ? " (Kafka's default)" : "") + " is not implemented by this client: use one of " + MECHANISMS);
         }
         String jaas = setting.apply("sasl.jaas.config");
-        if (jaas == null) {
-            // Kafka's clients would fall back to a KafkaClient section of the JVM's JAAS file; this one reads only
-            // the properties, so it says what to set rather than log in with something else.
-            throw new IllegalArgumentException("sasl.jaas.config is missing: SASL " + mechanism + " needs "
-                    + (mechanism.equals(GssapiServers.MECHANISM) ? "a " + KerberosLogin.KRB5_LOGIN_MODULE + " login"
-                    : "a username and password") + (configured == null ? " (sasl.mechanism is Kafka's default, "
-                    + mechanism + ")" : ""));
+        // Kafka's JaasContext.loadClientContext: the property, else the KafkaClient section of the JVM's JAAS file.
+        JaasLoginModule module;
+        if (jaas != null) {
+            module = JaasLoginModule.parse(jaas);
+        } else {
+            try {
+                module = JaasLoginModule.clientSection();
+            } catch (IllegalArgumentException e) {
+                if (configured != null) throw e;
+                throw new IllegalArgumentException(e.getMessage() + "; sasl.mechanism is Kafka's default, "
+                        + mechanism, e);
+            }
         }
-        JaasLoginModule module = JaasLoginModule.parse(jaas);
-        if (mechanism.equals(GssapiServers.MECHANISM)) return gssapiClient(module, setting);
-        String expected = mechanism.equals("PLAIN") ? JaasLoginModule.PLAIN_LOGIN_MODULE
-                : mechanism.equals("OAUTHBEARER") ? JaasLoginModule.OAUTHBEARER_LOGIN_MODULE
-                : JaasLoginModule.SCRAM_LOGIN_MODULE;
+        String source = jaas != null ? "sasl.jaas.config" : "the JAAS section " + JaasLoginModule.CLIENT_SECTION;
+        if (mechanism.equals(GssapiServers.MECHANISM)) return gssapiClient(module, source, setting);
+        String expected = JaasLoginModule.moduleFor(mechanism);
         if (!module.className().equals(expected)) {
-            throw new IllegalArgumentException("sasl.jaas.config names " + module.className() + ", but SASL "
+            throw new IllegalArgumentException(source + " names " + module.className() + ", but SASL "
                     + mechanism + " logs in with " + expected);
         }
         if (mechanism.equals("OAUTHBEARER")) {
@@ -91,13 +95,13 @@ public final class ClientSecurityConfig {
             return host -> new OAuthBearerClient(options, System::currentTimeMillis);
         }
         if (Boolean.parseBoolean(module.options().get("tokenauth"))) {
-            throw new IllegalArgumentException("sasl.jaas.config asks for delegation-token authentication "
+            throw new IllegalArgumentException(source + " asks for delegation-token authentication "
                     + "(tokenauth=true), which this client does not implement");
         }
         String username = module.options().get("username");
         String password = module.options().get("password");
         if (username == null || password == null) {
-            throw new IllegalArgumentException("sasl.jaas.config has no username and password");
+            throw new IllegalArgumentException(source + " has no username and password");
         }
         return mechanism.equals("PLAIN") ? host -> InterBrokerSecurity.plainClient(username, password)
                 : host -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
@@ -108,14 +112,14 @@ public final class ClientSecurityConfig {
      * {@code sasl.kerberos.service.name} or the module's {@code serviceName}, a ticket asked for
      * {@code service/<host dialled>}. The login is made now, so a bad keytab fails before any connection.
      */
-    private static Function<String, SaslClient> gssapiClient(JaasLoginModule module,
+    private static Function<String, SaslClient> gssapiClient(JaasLoginModule module, String source,
                                                              Function<String, String> setting) {
         if (!module.className().equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
-            throw new IllegalArgumentException("sasl.jaas.config names " + module.className() + ", but this client "
+            throw new IllegalArgumentException(source + " names " + module.className() + ", but this client "
                     + "logs in for SASL GSSAPI only with " + KerberosLogin.KRB5_LOGIN_MODULE);
         }
         String serviceName = GssapiSettings.serviceName(module, setting);
-        return GssapiClientLogin.forClient(module, serviceName).clients();
+        return GssapiClientLogin.forClient(module, source, serviceName).clients();
     }
 
     private static String orDefault(String value, String fallback) {

@@ -6,6 +6,7 @@ import io.tandem.server.kerberos.KerberosName;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
 import io.tandem.server.kerberos.RenewalPolicy;
 import io.tandem.server.kerberos.RenewingLogin;
+import io.tandem.server.kerberos.SharedLogin;
 
 import java.util.Locale;
 import java.util.Map;
@@ -23,18 +24,23 @@ import javax.security.sasl.SaslClient;
  * <p>Unlike an acceptor, an initiator needs a current ticket-granting ticket for every new connection: the login is
  * renewed as Kafka's KerberosLogin renews it ({@link RenewingLogin}, with the listener's
  * sasl.kerberos.ticket.renew.* and min.time.before.relogin keys), so a broker dialling another after its first ticket
- * expired still authenticates.
+ * expired still authenticates. The broker's login is the listener's own ({@link SharedLogin}, as Kafka's broker
+ * acquires one LoginManager for the listener and its inter-broker channels): one ticket-granting ticket, one KDC
+ * exchange and one renewal for the principal.
  */
 final class GssapiClientLogin {
     private final String serviceName;
     private final String shortName;
     /** Renewed in place by {@link RenewingLogin}. */
     private final Subject subject;
+    /** The broker's handle on its shared login, released when the broker closes; null for a tool's own login. */
+    private final SharedLogin shared;
 
-    private GssapiClientLogin(String serviceName, Subject subject, String shortName) {
+    private GssapiClientLogin(String serviceName, Subject subject, String shortName, SharedLogin shared) {
         this.serviceName = serviceName;
         this.subject = subject;
         this.shortName = shortName;
+        this.shared = shared;
     }
 
     /**
@@ -57,27 +63,33 @@ final class GssapiClientLogin {
         String serviceName = GssapiSettings.serviceName(module, setting);
         PrincipalToLocalRules rules = GssapiSettings.rules(setting);
         String name = "GSSAPI between brokers on listener " + listenerName;
-        Subject subject = RenewingLogin.start(name, module.options(), GssapiSettings.renewal(setting));
-        String principal = KerberosLogin.principal(subject);
+        SharedLogin login = SharedLogin.acquire(name, module.options(), GssapiSettings.renewal(setting));
+        String principal = KerberosLogin.principal(login.subject());
         String shortName;
         try {
             shortName = rules.shortName(KerberosName.parse(principal));
         } catch (PrincipalToLocalRules.NoMatchingRule | IllegalArgumentException e) {
+            login.close();
             throw new IllegalArgumentException("this broker's Kerberos principal " + principal + " has no short name "
                     + "under sasl.kerberos.principal.to.local.rules, so other brokers could not accept it", e);
         }
-        return new GssapiClientLogin(serviceName, subject, shortName);
+        return new GssapiClientLogin(serviceName, login.subject(), shortName, login);
     }
 
     /**
      * A Kafka client's login from its own {@code sasl.jaas.config} (a {@code --command-config} file of Tandem's
-     * command line), logged in now and renewed at Kafka's defaults: no listener, and no short name, which only
-     * brokers check.
+     * command line) or the JAAS file's {@code KafkaClient} section ({@code source} names which), logged in now and
+     * renewed at Kafka's defaults: no listener, and no short name, which only brokers check.
      */
-    static GssapiClientLogin forClient(JaasLoginModule module, String serviceName) {
-        Subject subject = RenewingLogin.start("GSSAPI (sasl.jaas.config)", module.options(),
+    static GssapiClientLogin forClient(JaasLoginModule module, String source, String serviceName) {
+        Subject subject = RenewingLogin.start("GSSAPI (" + source + ")", module.options(),
                 RenewalPolicy.KAFKA_DEFAULT);
-        return new GssapiClientLogin(serviceName, subject, KerberosLogin.principal(subject));
+        return new GssapiClientLogin(serviceName, subject, KerberosLogin.principal(subject), null);
+    }
+
+    /** The broker's handle on its shared login, null for a tool's login (which ends with its process). */
+    SharedLogin shared() {
+        return shared;
     }
 
     String serviceName() {

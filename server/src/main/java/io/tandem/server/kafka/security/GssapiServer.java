@@ -36,7 +36,9 @@ final class GssapiServer implements SaslMechanismServer {
         if (isComplete()) throw SaslFailure.hidden("GSSAPI exchange is already complete");
         boolean done = false;
         try {
-            if (server == null) server = GssapiServers.create(settings.login(), Map.of(), GssapiServer::authorize);
+            if (server == null) {
+                server = GssapiServers.create(settings.login().subject(), Map.of(), GssapiServer::authorize);
+            }
             byte[] challenge = server.evaluateResponse(response);
             if (server.isComplete()) {
                 done = true;

@@ -3,10 +3,9 @@ package io.tandem.server.kafka.security;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.PrincipalToLocalRules;
 import io.tandem.server.kerberos.RenewalPolicy;
-import io.tandem.server.kerberos.RenewingLogin;
+import io.tandem.server.kerberos.SharedLogin;
 import java.util.Map;
 import java.util.function.Function;
-import javax.security.auth.Subject;
 
 /**
  * A listener's SASL GSSAPI (Kerberos), as Kafka 3.9's SaslChannelBuilder and KerberosLogin set it up: the broker's
@@ -17,11 +16,13 @@ import javax.security.auth.Subject;
  * {@code User:} principal (and so its ACLs) carry.
  *
  * @param login       the broker's Kerberos login: its subject holds the service keys tickets are accepted with,
- *                    renewed as Kafka's KerberosLogin renews it ({@link #renewal})
+ *                    renewed as Kafka's KerberosLogin renews it ({@link #renewal}), and shared, as Kafka's
+ *                    LoginManager shares it, with every other user of the same module and renewal (the broker's
+ *                    client to other brokers on this listener, above all); the listener releases it when it closes
  * @param serviceName the Kerberos service name (Kafka checks it at start-up; clients must ask for it)
  * @param rules       the principal-to-local rules, DEFAULT unless configured
  */
-record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules rules) {
+record GssapiSettings(SharedLogin login, String serviceName, PrincipalToLocalRules rules) {
     /** Kafka's default sasl.kerberos.principal.to.local.rules. */
     static final String RULES_DEFAULT = "DEFAULT";
     static final String RENEW_WINDOW_FACTOR = "sasl.kerberos.ticket.renew.window.factor";
@@ -46,7 +47,8 @@ record GssapiSettings(Subject login, String serviceName, PrincipalToLocalRules r
         }
         String serviceName = serviceName(module, setting);
         PrincipalToLocalRules rules = rules(setting);
-        Subject login = RenewingLogin.start("GSSAPI on listener " + listenerName, module.options(), renewal(setting));
+        SharedLogin login = SharedLogin.acquire("GSSAPI on listener " + listenerName, module.options(),
+                renewal(setting));
         return new GssapiSettings(login, serviceName, rules);
     }
 

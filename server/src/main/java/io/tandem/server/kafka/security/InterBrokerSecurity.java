@@ -3,6 +3,7 @@ package io.tandem.server.kafka.security;
 import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kerberos.GssapiServers;
+import io.tandem.server.kerberos.SharedLogin;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 
 import javax.security.auth.callback.NameCallback;
@@ -30,8 +31,11 @@ import java.util.function.Function;
  * @param listenerName the inter-broker listener, null for "whatever the registration's first endpoint is" (a broker
  *                     built without a configuration, in tests)
  * @param saslUser     the name the other brokers authenticate this one as (its User: principal), null without SASL
+ * @param kerberosLogin this broker's handle on its Kerberos login (shared with its GSSAPI listener), null unless
+ *                     GSSAPI; released by {@link #close}
  */
-public record InterBrokerSecurity(String listenerName, String protocol, ClientSecurity client, String saslUser) {
+public record InterBrokerSecurity(String listenerName, String protocol, ClientSecurity client, String saslUser,
+                                  SharedLogin kerberosLogin) {
     /** Kafka's default sasl.mechanism.inter.broker.protocol. */
     private static final String MECHANISM_DEFAULT = "GSSAPI";
     /** The mechanisms this broker logs in to other brokers with: the two-sided ones and GSSAPI. */
@@ -39,6 +43,11 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
             java.util.stream.Stream.of(GssapiServers.MECHANISM), SaslSettings.IMPLEMENTED_MECHANISMS.stream()).toList();
     /** Kafka's default ssl.endpoint.identification.algorithm. */
     private static final String ENDPOINT_IDENTIFICATION_DEFAULT = "https";
+
+    /** Security without a Kerberos login. */
+    public InterBrokerSecurity(String listenerName, String protocol, ClientSecurity client, String saslUser) {
+        this(listenerName, protocol, client, saslUser, null);
+    }
 
     /** PLAINTEXT to each broker's first registered endpoint. */
     public static final InterBrokerSecurity PLAINTEXT = new InterBrokerSecurity(null, "PLAINTEXT",
@@ -87,7 +96,7 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
             if (mechanism.equals(GssapiServers.MECHANISM)) {
                 GssapiClientLogin login = GssapiClientLogin.build(listenerName, settings, setting);
                 return new InterBrokerSecurity(listenerName, protocol, new ClientSecurity(context, protocols, ciphers,
-                        verifyHostname, login.clients()), login.shortName());
+                        verifyHostname, login.clients()), login.shortName(), login.shared());
             }
             JaasLoginModule module = JaasLoginModule.find(listenerName, mechanism, settings);
             if (mechanism.equals("OAUTHBEARER")) {
@@ -112,6 +121,11 @@ public record InterBrokerSecurity(String listenerName, String protocol, ClientSe
         }
         return new InterBrokerSecurity(listenerName, protocol,
                 new ClientSecurity(context, protocols, ciphers, verifyHostname, saslClient), user);
+    }
+
+    /** Lets this broker's Kerberos login go (its listener may still hold it); once the broker's channels closed. */
+    public void close() {
+        if (kerberosLogin != null) kerberosLogin.close();
     }
 
     /** The TLS client context to reload with the inter-broker listener's stores; null without TLS. */

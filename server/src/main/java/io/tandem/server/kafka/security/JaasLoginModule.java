@@ -12,13 +12,18 @@ import java.util.Map;
  * The login module of a SASL mechanism on a listener, found as Kafka's JaasContext.loadServerContext finds it: the
  * {@code listener.name.<listener>.<mechanism>.sasl.jaas.config} setting (one module, Kafka's JaasConfig syntax:
  * {@code Class flag key="value" ...;}), else the JAAS file of {@code java.security.auth.login.config}, section
- * {@code <listener>.KafkaServer} then {@code KafkaServer}.
+ * {@code <listener>.KafkaServer} then {@code KafkaServer}; and a client's, from its {@code sasl.jaas.config} or the
+ * JAAS file's {@code KafkaClient} section ({@link #clientSection}).
  */
 public record JaasLoginModule(String className, Map<String, String> options) {
     public static final String PLAIN_LOGIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule";
     public static final String SCRAM_LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule";
     public static final String OAUTHBEARER_LOGIN_MODULE =
             "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule";
+    /** The system property naming the JVM's JAAS file. */
+    static final String JAVA_LOGIN_CONFIG = "java.security.auth.login.config";
+    /** Kafka's JaasContext.GLOBAL_CONTEXT_NAME_CLIENT: the section a client without sasl.jaas.config logs in with. */
+    static final String CLIENT_SECTION = "KafkaClient";
 
     /** Parses a sasl.jaas.config value; IllegalArgumentException naming what is wrong. */
     public static JaasLoginModule parse(String text) {
@@ -78,6 +83,43 @@ public record JaasLoginModule(String className, Map<String, String> options) {
             }
         }
         return null;
+    }
+
+    /**
+     * A Kafka client's login module when it has no {@code sasl.jaas.config}, found as Kafka's
+     * JaasContext.loadClientContext finds it: the {@code KafkaClient} section of the JVM's JAAS configuration
+     * ({@code -Djava.security.auth.login.config}), which must hold one module (the caller checks it is the
+     * mechanism's). IllegalArgumentException with Kafka's words when there is no such section, naming what would do
+     * instead.
+     */
+    public static JaasLoginModule clientSection() {
+        String file = System.getProperty(JAVA_LOGIN_CONFIG);
+        AppConfigurationEntry[] entries;
+        try {
+            entries = Configuration.getConfiguration().getAppConfigurationEntry(CLIENT_SECTION);
+        } catch (RuntimeException e) {
+            // The JDK's file-based configuration found no file or could not parse it.
+            if (file != null) {
+                throw new IllegalArgumentException("cannot read the JAAS file " + file + " (" + JAVA_LOGIN_CONFIG
+                        + "): " + e.getMessage(), e);
+            }
+            entries = null;
+        }
+        if (entries == null || entries.length == 0) {
+            throw new IllegalArgumentException("Could not find a '" + CLIENT_SECTION + "' entry in the JAAS "
+                    + "configuration. System property '" + JAVA_LOGIN_CONFIG + "' is "
+                    + (file == null ? "not set" : file) + " (set sasl.jaas.config, or give a JAAS file with a "
+                    + CLIENT_SECTION + " section)");
+        }
+        if (entries.length > 1) {
+            // Kafka's client would run every module of the section in one login; this one runs one module.
+            throw new IllegalArgumentException("the JAAS section " + CLIENT_SECTION + " has " + entries.length
+                    + " login modules; this client logs in with one (keep one, or set sasl.jaas.config)");
+        }
+        AppConfigurationEntry chosen = entries[0];
+        Map<String, String> options = new LinkedHashMap<>();
+        chosen.getOptions().forEach((k, v) -> options.put(k, String.valueOf(v)));
+        return new JaasLoginModule(chosen.getLoginModuleName(), options);
     }
 
     /** The login module class a listener's mechanism is configured with. */

@@ -42,6 +42,8 @@ public final class ListenerSecurity {
     private final DelegationTokens delegationTokens;
     /** The SASL settings new connections get (null without SASL): replaced once, at start, by the dynamic logins. */
     private volatile SaslSettings sasl;
+    /** Set once the listener let its login go; guarded by this. */
+    private boolean closed;
 
     private ListenerSecurity(String listenerName, String protocol, ListenerTls tls, SaslSettings sasl,
                              Map<String, String> staticSettings, ScramCredentialStore scram,
@@ -102,8 +104,8 @@ public final class ListenerSecurity {
      * decrypted) over the static ones, as Kafka's broker does when it builds its listeners at start; called once,
      * before the listener serves anyone. IllegalArgumentException when they cannot be honoured (as at start-up).
      */
-    public void startWithDynamicLogins(Map<String, String> perBroker) {
-        if (sasl == null) return;
+    public synchronized void startWithDynamicLogins(Map<String, String> perBroker) {
+        if (sasl == null || closed) return;
         Map<String, String> merged = new java.util.HashMap<>(staticSettings);
         String prefix = "listener.name." + listenerName.toLowerCase(Locale.ROOT) + ".";
         boolean any = false;
@@ -117,7 +119,22 @@ public final class ListenerSecurity {
                 any = true;
             }
         }
-        if (any) sasl = saslSettings(listenerName, merged, scram, delegationTokens);
+        if (!any) return;
+        SaslSettings started = sasl;
+        sasl = saslSettings(listenerName, merged, scram, delegationTokens);
+        // Acquired before the old one is let go: the same module keeps its login rather than log in again.
+        releaseLogin(started);
+    }
+
+    /** Lets the listener's Kerberos login go (the broker's client to other brokers may still hold it). */
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        releaseLogin(sasl);
+    }
+
+    private static void releaseLogin(SaslSettings settings) {
+        if (settings != null && settings.gssapi() != null) settings.gssapi().login().close();
     }
 
     /**
@@ -183,10 +200,9 @@ public final class ListenerSecurity {
             }
             oauthBearer = module == null ? Map.of() : module.options();
         }
-        // Kafka's broker logs in at start-up (LoginManager), so a bad keytab or principal stops it there.
-        GssapiSettings gssapi = mechanisms.contains("GSSAPI") ? GssapiSettings.build(listenerName, settings, setting)
-                : null;
         String receiveMax = setting.apply("sasl.server.max.receive.size");
+        int receiveBytesMax = receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
+                : Integer.parseInt(receiveMax.trim());
         // Kafka's SaslChannelBuilder: listener.name.<l>.<mechanism>.connections.max.reauth.ms, then the
         // listener's, then the broker's.
         Map<String, Long> reauthMs = new java.util.HashMap<>();
@@ -195,8 +211,11 @@ public final class ListenerSecurity {
             if (value == null) value = setting.apply("connections.max.reauth.ms");
             if (value != null) reauthMs.put(mechanism, Long.parseLong(value.trim()));
         }
-        return new SaslSettings(mechanisms, plain, scram, oauthBearer, receiveMax == null ? SaslSettings.RECEIVE_BYTES_MAX_DEFAULT
-                : Integer.parseInt(receiveMax.trim()),
-                reauthMs, delegationTokens, gssapi);
+        // Kafka's broker logs in at start-up (LoginManager), so a bad keytab or principal stops it there. Last, so
+        // nothing after the login can fail and leave it held.
+        GssapiSettings gssapi = mechanisms.contains("GSSAPI") ? GssapiSettings.build(listenerName, settings, setting)
+                : null;
+        return new SaslSettings(mechanisms, plain, scram, oauthBearer, receiveBytesMax, reauthMs, delegationTokens,
+                gssapi);
     }
 }
