@@ -50,6 +50,15 @@ interface CommitPath {
     default void resetObserverStats() {
     }
 
+    /**
+     * On an ensemble's established leader: its leadership's proposal sizes (Apache's Leader.getProposalStats, for
+     * srvr's "Proposal sizes" line and the AdminServer's {@code proposal_stats}); null on any other server, which
+     * proposes nothing (Apache prints them on a leader only). Any thread.
+     */
+    default io.tandem.server.zab.ProposalSizes proposalSizes() {
+        return null;
+    }
+
     /** Adds this path's own mntr lines (log fsyncs and, in an ensemble, Zab's figures). Any thread. */
     void reportStats(BiConsumer<String, Object> line);
 
