@@ -93,6 +93,7 @@ class ProposalStatsEnsembleTest {
             ensemble.extraSettings.put("4lw.commands.whitelist", WORDS);
             // A leader cut from its followers keeps leading for syncLimit ticks (8 s here) before it looks again:
             // time enough to see its sync wait.
+            ensemble.extraSettings.put("initLimit", "40");
             ensemble.extraSettings.put("syncLimit", "40");
             ensemble.startAll();
             int leader = ensemble.awaitServing(30_000);
