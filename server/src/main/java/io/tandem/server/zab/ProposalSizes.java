@@ -3,10 +3,11 @@ package io.tandem.server.zab;
 /**
  * The sizes of one leadership's proposals, as Apache's Leader keeps them (its {@code proposalStats}, a BufferStats):
  * the last, the smallest and the largest, each {@link #NONE} until the first proposal. A new leadership starts with
- * new figures, as Apache's new Leader object does. What is measured is Tandem's own: the bytes of the PROPOSAL frame
- * this leader sends each learner ({@link ZabCodec#proposalFrameBytes}), where Apache counts its serialized request;
- * the payload formats differ, so the figures do too. Recorded on the Zab thread, read by the four-letter words and
- * the AdminServer on theirs, hence synchronized (as Apache's BufferStats is).
+ * new figures, as Apache's new Leader object does. What Tandem's Zab leader measures is its own: the bytes of the
+ * PROPOSAL frame it sends each learner ({@link ZabCodec#proposalFrameBytes}), where Apache counts its serialized
+ * request; the payload formats differ, so the figures do too. (Leading Apache followers, Tandem measures Apache's way.)
+ * Recorded on the proposer's thread, read by the four-letter words and the AdminServer on theirs, hence synchronized
+ * (as Apache's BufferStats is).
  */
 public final class ProposalSizes {
     /** Apache's BufferStats.INIT_VALUE: no proposal yet. */
@@ -17,7 +18,7 @@ public final class ProposalSizes {
     private int max = NONE;
 
     /** One proposal of {@code bytes} was made. */
-    synchronized void record(int bytes) {
+    public synchronized void record(int bytes) {
         last = bytes;
         if (min == NONE || bytes < min) min = bytes;
         if (bytes > max) max = bytes;

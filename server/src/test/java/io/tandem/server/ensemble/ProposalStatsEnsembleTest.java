@@ -7,12 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.server.http.AdminHttp;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
@@ -38,6 +46,7 @@ class ProposalStatsEnsembleTest {
     void shouldShowTheLeadersProposalSizesOnlyOnTheLeaderAndAFreshLeaderNone() throws Exception {
         try (TestEnsemble ensemble = new TestEnsemble(dir)) {
             ensemble.extraSettings.put("admin.serverPort", "0");
+            ensemble.extraSettings.put("metrics.port", "0");
             ensemble.extraSettings.put("4lw.commands.whitelist", WORDS);
             ensemble.startAll();
             int leader = ensemble.awaitServing(30_000);
@@ -54,7 +63,7 @@ class ProposalStatsEnsembleTest {
                 int frame = 4 + 1 + 3 * 8 + 4 + txn;
                 int[] sizes = sizes(srvr(ensemble, leader, "srvr"));
                 assertEquals(frame, sizes[0], "the setData's proposal, as sent");
-                assertTrue(sizes[1] > 0 && sizes[1] <= sizes[0] && sizes[0] <= sizes[2], java.util.Arrays.toString(sizes));
+                assertTrue(sizes[1] > 0 && sizes[1] <= sizes[0] && sizes[0] <= sizes[2], Arrays.toString(sizes));
                 assertEquals(sizes[0], sizes(srvr(ensemble, leader, "stat"))[0]);
                 Map<String, String> mntr = mntr(ensemble, leader);
                 assertEquals(Integer.toString(sizes[0]), mntr.get("zk_last_proposal_size"), mntr.toString());
@@ -69,9 +78,19 @@ class ProposalStatsEnsembleTest {
                 assertTrue(AdminHttp.command(ensemble.node(leader).adminPort(), "stat").has("proposal_stats"));
                 assertEquals(sizes[0], AdminHttp.command(ensemble.node(leader).adminPort(), "monitor")
                         .get("last_proposal_size").asInt());
+                // Prometheus: the gauges of a member that was elected after its metrics started.
+                String scrape = scrape(ensemble.node(leader).metricsPort());
+                assertEquals(sizes[0], gauge(scrape, "last_proposal_size"), scrape);
+                assertEquals(sizes[1], gauge(scrape, "min_proposal_size"), scrape);
+                assertEquals(sizes[2], gauge(scrape, "max_proposal_size"), scrape);
+                assertEquals(0, gauge(scrape, "pending_syncs"), scrape);
             }
             for (int id = 1; id <= TestEnsemble.SIZE; id++) {
-                if (id != leader) assertNoLeaderFigures(ensemble, id);
+                if (id != leader) {
+                    assertNoLeaderFigures(ensemble, id);
+                    assertTrue(Double.isNaN(gauge(scrape(ensemble.node(id).metricsPort()), "last_proposal_size")),
+                            "a follower has no proposal sizes");
+                }
             }
 
             // A new leader is a new Leader to Apache, its figures -1 until it proposes: the old one goes, and with
@@ -133,6 +152,23 @@ class ProposalStatsEnsembleTest {
         Map<String, String> mntr = mntr(ensemble, id);
         for (String key : LEADER_KEYS) assertFalse(mntr.containsKey(key), key + " on a follower: " + mntr);
         assertFalse(AdminHttp.command(ensemble.node(id).adminPort(), "srvr").has("proposal_stats"));
+    }
+
+    private static String scrape(int port) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        return response.body();
+    }
+
+    /** The value of the gauge {@code tandem_zookeeper_<key>} in a Prometheus scrape. */
+    private static double gauge(String scrape, String key) {
+        Matcher m = Pattern.compile("(?m)^tandem_zookeeper_" + key
+                + "(?:\\{[^}]*})?\\s+(\\S+)").matcher(scrape);
+        if (!m.find()) throw new AssertionError("no gauge tandem_zookeeper_" + key + " in\n" + scrape);
+        return Double.parseDouble(m.group(1));
     }
 
     private static String srvr(TestEnsemble ensemble, int id, String word) throws Exception {
