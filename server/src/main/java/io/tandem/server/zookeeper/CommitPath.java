@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.ProposalSizes;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ interface CommitPath {
      * srvr's "Proposal sizes" line and the AdminServer's {@code proposal_stats}); null on any other server, which
      * proposes nothing (Apache prints them on a leader only). Any thread.
      */
-    default io.tandem.server.zab.ProposalSizes proposalSizes() {
+    default ProposalSizes proposalSizes() {
         return null;
     }
 

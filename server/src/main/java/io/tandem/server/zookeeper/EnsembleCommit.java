@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
@@ -165,7 +166,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     @Override
-    public io.tandem.server.zab.ProposalSizes proposalSizes() {
+    public ProposalSizes proposalSizes() {
         EnsembleZab running = zab;
         return running == null ? null : running.proposalSizes();
     }
