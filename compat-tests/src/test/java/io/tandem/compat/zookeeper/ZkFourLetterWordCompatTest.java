@@ -1,6 +1,7 @@
 package io.tandem.compat.zookeeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
@@ -22,6 +23,10 @@ class ZkFourLetterWordCompatTest {
             "zk_znode_count", "zk_watch_count", "zk_ephemerals_count", "zk_approximate_data_size",
             "zk_open_file_descriptor_count", "zk_max_file_descriptor_count");
 
+    /** The mntr keys Apache's leader registers (LeaderZooKeeperServer.registerMetrics) that are about proposals. */
+    private static final List<String> LEADER_ONLY_MNTR_KEYS = List.of("zk_pending_syncs", "zk_last_proposal_size",
+            "zk_max_proposal_size", "zk_min_proposal_size");
+
     @Test
     void ruokShouldAnswerImok(ZkTarget target) throws Exception {
         assertEquals("imok", Zk.fourLetterWord(target, "ruok"));
@@ -35,6 +40,8 @@ class ZkFourLetterWordCompatTest {
                 "Zxid: 0x", "Mode: standalone", "Node count: ")) {
             assertTrue(answer.contains("\n" + line), () -> "missing \"" + line + "\" in:\n" + answer);
         }
+        // Apache's StatCommand prints its Leader's proposal sizes on a leader only.
+        assertFalse(answer.contains("Proposal sizes"), answer);
     }
 
     @Test
@@ -51,6 +58,10 @@ class ZkFourLetterWordCompatTest {
                 assertTrue(values.containsKey(key), () -> "mntr lacks " + key + ": " + values.keySet());
             }
             assertEquals("standalone", values.get("zk_server_state"));
+            // Apache's leader gauges (LeaderZooKeeperServer): a standalone server proposes nothing and has none.
+            for (String key : LEADER_ONLY_MNTR_KEYS) {
+                assertFalse(values.containsKey(key), () -> "a standalone mntr has " + key + ": " + values.keySet());
+            }
             assertTrue(Integer.parseInt(values.get("zk_ephemerals_count")) >= 1);
             assertTrue(Integer.parseInt(values.get("zk_num_alive_connections")) >= 1);
             // The root, /zookeeper, /zookeeper/quota, /zookeeper/config and our node at least.

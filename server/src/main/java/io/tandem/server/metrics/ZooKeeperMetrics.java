@@ -8,8 +8,10 @@ import io.tandem.server.zookeeper.ZkRequestObserver;
 import io.tandem.server.zookeeper.ZooKeeperRole;
 import io.tandem.zk.wire.OpCode;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -25,6 +27,13 @@ final class ZooKeeperMetrics implements ZkRequestObserver {
     /** mntr keys published as meters of their own (bytes, state) rather than as plain gauges. */
     private static final List<String> OWN_METERS = List.of("bytes_received_count", "response_bytes", "version",
             "server_state");
+    /**
+     * mntr keys only an ensemble's leader has (Apache's LeaderZooKeeperServer gauges), published on every ensemble
+     * member: one that becomes leader after start would otherwise never get them. Not a number while it does not lead.
+     */
+    static final List<String> LEADER_KEYS = List.of("learners", "synced_followers", "synced_non_voting_followers",
+            "synced_observers", "pending_syncs", "leader_uptime", "last_proposal_size", "max_proposal_size",
+            "min_proposal_size");
     /** How long a scrape waits for the commit thread to read the figures. */
     static final long SNAPSHOT_WAIT_MS = 5_000;
 
@@ -39,12 +48,14 @@ final class ZooKeeperMetrics implements ZkRequestObserver {
         this.zookeeper = zookeeper;
         this.registry = registry;
         refresh();
+        Set<String> keys = new LinkedHashSet<>();
         for (Map.Entry<String, Object> entry : snapshot.get().entrySet()) {
-            String key = entry.getKey();
-            if (entry.getValue() instanceof Number && !OWN_METERS.contains(key)) {
-                Gauge.builder("tandem.zookeeper." + key, () -> number(key))
-                        .description("mntr's zk_" + key).register(registry);
-            }
+            if (entry.getValue() instanceof Number && !OWN_METERS.contains(entry.getKey())) keys.add(entry.getKey());
+        }
+        if (zookeeper.myId() > 0) keys.addAll(LEADER_KEYS); // a standalone server never leads
+        for (String key : keys) {
+            Gauge.builder("tandem.zookeeper." + key, () -> number(key)).description("mntr's zk_" + key)
+                    .register(registry);
         }
         FunctionCounter.builder("tandem.zookeeper.network.bytes", this, m -> m.number("bytes_received_count"))
                 .tag("direction", "in").description("Bytes of ZooKeeper request frames").baseUnit("bytes")

@@ -128,11 +128,12 @@ public final class LearnerFigures {
     /**
      * Apache's leader lines of mntr: {@code learners} (learner connections up), {@code synced_followers} (voters and
      * non-voting followers among {@code synced}), {@code synced_non_voting_followers} (joiners no configuration names
-     * yet), {@code synced_observers} and {@code leader_uptime} (ms since {@code leadingSinceMillis}). Apache's
-     * {@code pending_syncs} is left out: Tandem's Zab leader queues no syncs to count.
+     * yet), {@code synced_observers}, {@code pending_syncs} (as the application counts them), {@code leader_uptime}
+     * (ms since {@code leadingSinceMillis}) and the {@code last}, {@code max} and {@code min_proposal_size}
+     * ({@link ProposalSizes}), in the order Apache's LeaderZooKeeperServer registers them.
      */
-    void reportLeader(int[] synced, QuorumTransport transport, long leadingSinceMillis,
-                      BiConsumer<String, Object> line) {
+    void reportLeader(int[] synced, QuorumTransport transport, long leadingSinceMillis, int pendingSyncs,
+                      ProposalSizes sizes, BiConsumer<String, Object> line) {
         int myId = transport.myId();
         Map<Integer, QuorumTransport.Peer> members = transport.peers();
         int followers = 0;
@@ -157,7 +158,12 @@ public final class LearnerFigures {
         line.accept("zk_synced_followers", followers + nonVoting);
         line.accept("zk_synced_non_voting_followers", nonVoting);
         line.accept("zk_synced_observers", observers);
+        line.accept("zk_pending_syncs", pendingSyncs);
         line.accept("zk_leader_uptime", System.currentTimeMillis() - leadingSinceMillis);
+        int[] lastMinMax = sizes.lastMinMax();
+        line.accept("zk_last_proposal_size", lastMinMax[0]);
+        line.accept("zk_max_proposal_size", lastMinMax[2]);
+        line.accept("zk_min_proposal_size", lastMinMax[1]);
     }
 
     private static boolean contains(int[] ids, int id) {

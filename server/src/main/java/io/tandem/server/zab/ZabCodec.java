@@ -76,6 +76,15 @@ public final class ZabCodec {
         out.setInt(start, out.writerIndex() - start - 4);
     }
 
+    /**
+     * The bytes of the frame {@link #writeFrame} writes for a PROPOSAL carrying {@code txnBytes} of transaction: the
+     * length prefix, the type, session, seq and zxid, and the transaction with its length. What a leader sends each
+     * learner per proposal ({@link ProposalSizes}).
+     */
+    static int proposalFrameBytes(int txnBytes) {
+        return Integer.BYTES + 1 + 3 * Long.BYTES + Integer.BYTES + txnBytes;
+    }
+
     public static void writeHello(ByteBuf out, int serverId) {
         out.writeByte(HELLO).writeInt(HELLO_MAGIC).writeInt(PROTOCOL_VERSION).writeInt(serverId);
     }

@@ -77,6 +77,8 @@ final class ZabLeader {
     private final ZabStateMachine m;
     private final long startedTick;
     private final Map<Integer, LearnerLink> links = new TreeMap<>();
+    /** This leadership's proposal sizes (Apache's Leader.proposalStats), read by mntr and srvr on their threads. */
+    final ProposalSizes proposalSizes = new ProposalSizes();
     LeaderPhase phase = LeaderPhase.DISCOVERY;
     long epoch = -1;
 
@@ -109,6 +111,8 @@ final class ZabLeader {
         }
         long zxid = Zxid.epoch(last) == epoch ? last + 1 : Zxid.of(epoch, 1);
         m.history.appendLocal(new LogEntry(zxid, txn));
+        // Apache's Leader.propose records every proposal, whether or not a learner is there to be sent it.
+        proposalSizes.record(ZabCodec.proposalFrameBytes(txn.length));
         for (LearnerLink link : links.values()) {
             if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
                 link.send(new Proposal(link.session, link.nextSendSeq++, zxid, txn));

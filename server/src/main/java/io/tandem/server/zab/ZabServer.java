@@ -110,6 +110,8 @@ public final class ZabServer implements Closeable {
     private volatile boolean joining;
     /** On an established leader: it and the learners synced with it ({@link ZabStateMachine#syncedMembers}). */
     private volatile int[] syncedMembers = new int[0];
+    /** On an established leader: its leadership's proposal sizes ({@link ZabStateMachine#proposalSizes}), else null. */
+    private volatile ProposalSizes proposalSizes;
     /** When this member last became an established leader (0 while it is not one): Apache's leader_uptime. */
     private volatile long leadingSinceMillis;
     private long droppedPeerMessages;
@@ -319,12 +321,25 @@ public final class ZabServer implements Closeable {
         return role == Role.LEADING && serving ? learnerFigures.syncedObservers(syncedMembers, transport) : null;
     }
 
-    /** On an established leader, Apache's leader lines of mntr ({@link LearnerFigures#reportLeader}). */
-    public void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+    /**
+     * On an established leader, Apache's leader lines of mntr ({@link LearnerFigures#reportLeader}); {@code
+     * pendingSyncs} is the application's count of the sync requests it proposed that wait for a quorum's commit (Zab
+     * carries them as any other proposal, so only the application can tell them apart).
+     */
+    public void reportLeader(int pendingSyncs, java.util.function.BiConsumer<String, Object> line) {
         long since = leadingSinceMillis;
-        if (role == Role.LEADING && serving && since != 0) {
-            learnerFigures.reportLeader(syncedMembers, transport, since, line);
+        ProposalSizes sizes = proposalSizes;
+        if (role == Role.LEADING && serving && since != 0 && sizes != null) {
+            learnerFigures.reportLeader(syncedMembers, transport, since, pendingSyncs, sizes, line);
         }
+    }
+
+    /**
+     * On an established leader: its leadership's proposal sizes (Apache's Leader.getProposalStats, what srvr prints
+     * and the AdminServer's {@code proposal_stats}); null on any other member.
+     */
+    public ProposalSizes proposalSizes() {
+        return proposalSizes;
     }
 
     /** Apache's resetObserverConnectionStats, on a leader: its observers' counters start over. */
@@ -428,6 +443,7 @@ public final class ZabServer implements Closeable {
         boolean newServing = machine.isServing();
         committedZxid = machine.committedZxid();
         syncedMembers = machine.syncedMembers();
+        proposalSizes = machine.proposalSizes();
         if (newRole != role || newLeader != leaderId || newServing != serving) {
             boolean leads = newRole == Role.LEADING && newServing;
             if (leads != (role == Role.LEADING && serving)) leadingSinceMillis = leads ? System.currentTimeMillis() : 0;

@@ -167,6 +167,11 @@ public final class ZabStateMachine {
         return isEstablishedLeader() ? leader.syncedMembers() : new int[0];
     }
 
+    /** On an established leader: its leadership's proposal sizes ({@link ProposalSizes}); null otherwise. */
+    public ProposalSizes proposalSizes() {
+        return isEstablishedLeader() ? leader.proposalSizes : null;
+    }
+
     /** True when this node accepts writes: an established leader or a follower in broadcast. */
     public boolean isServing() {
         return isEstablishedLeader() || (role == Role.FOLLOWING && follower.phase == FollowerPhase.BROADCAST);

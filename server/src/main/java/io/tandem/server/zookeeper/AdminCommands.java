@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.zk.wire.FourLetterWord;
+import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.zk.wire.data.Id;
 import java.net.InetSocketAddress;
@@ -292,6 +293,16 @@ public final class AdminCommands {
         data.put("read_only", false);
         data.put("server_stats", serverStats);
         data.put("client_response", responseSizes);
+        // Apache's SrvrCommand adds its Leader's proposal sizes on a leader only (a BufferStats, as client_response).
+        ProposalSizes proposals = server.commitPath().proposalSizes();
+        if (proposals != null) {
+            int[] lastMinMax = proposals.lastMinMax();
+            Map<String, Object> proposalSizes = new LinkedHashMap<>();
+            proposalSizes.put("last_buffer_size", lastMinMax[0]);
+            proposalSizes.put("min_buffer_size", lastMinMax[1]);
+            proposalSizes.put("max_buffer_size", lastMinMax[2]);
+            data.put("proposal_stats", proposalSizes);
+        }
         data.put("node_count", server.tree.nodeCount());
         return data;
     }

@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.DurableState;
 import io.tandem.server.zab.FileZabDisk;
 import io.tandem.server.zab.LogEntry;
+import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.ZabConfig;
 import io.tandem.server.zab.apache.ApacheElection;
@@ -505,6 +506,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public java.util.List<java.util.Map<String, Object>> syncedObservers() {
         return serving && leaderCommit.leading() ? java.util.List.of() : null;
+    }
+
+    @Override
+    public ProposalSizes proposalSizes() {
+        return leaderCommit.proposalSizes();
     }
 
     @Override

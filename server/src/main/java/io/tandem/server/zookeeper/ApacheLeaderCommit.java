@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.LearnerWire;
 import io.tandem.zk.wire.JuteInput;
@@ -35,6 +36,12 @@ final class ApacheLeaderCommit {
     private final ArrayDeque<Stamp> proposed = new ArrayDeque<>();
     /** The established leadership, or null; written on the commit thread. */
     private volatile ApacheLeader leader;
+    /**
+     * The established leadership's proposal sizes (Apache's Leader.proposalStats), or null: the data of each PROPOSAL
+     * packet, the transaction as Apache's Leader.propose measures it (without the TxnDigest Apache adds, as Tandem's
+     * proposals carry none). Recorded on the commit thread, read by srvr and mntr on theirs.
+     */
+    private volatile ProposalSizes proposalSizes;
     private boolean unflushed;
 
     ApacheLeaderCommit(ZkServer server, PendingAnswers answers) {
@@ -46,14 +53,26 @@ final class ApacheLeaderCommit {
         return leader != null;
     }
 
-    /** Apache's leader lines of mntr while leading; nothing otherwise. Any thread. */
+    /** Apache's leader lines of mntr while leading, its proposal sizes last; nothing otherwise. Any thread. */
     void reportStats(java.util.function.BiConsumer<String, Object> line) {
         ApacheLeader now = leader;
-        if (now != null) now.reportStats(line);
+        ProposalSizes sizes = proposalSizes;
+        if (now == null || sizes == null) return;
+        now.reportStats(line);
+        int[] lastMinMax = sizes.lastMinMax();
+        line.accept("zk_last_proposal_size", lastMinMax[0]);
+        line.accept("zk_max_proposal_size", lastMinMax[2]);
+        line.accept("zk_min_proposal_size", lastMinMax[1]);
+    }
+
+    /** The established leadership's proposal sizes, null while not leading. Any thread. */
+    ProposalSizes proposalSizes() {
+        return proposalSizes;
     }
 
     /** Commit thread: the leadership was established (with {@code now}) or ended (null). */
     void leadership(ApacheLeader now) {
+        proposalSizes = now == null ? null : new ProposalSizes(); // Apache's new Leader starts at -1/-1/-1
         leader = now;
         proposed.clear();
         server.preparer.clear();
@@ -108,7 +127,9 @@ final class ApacheLeaderCommit {
         if (zxid >= 0) {
             server.preparer.prepare(request, zxid, time, auth);
             try {
-                proposedHere = running.propose(zxid, Jute.txnBytes(request.header, request.txn));
+                byte[] txn = Jute.txnBytes(request.header, request.txn);
+                proposedHere = running.propose(zxid, txn);
+                if (proposedHere) proposalSizes.record(txn.length);
             } catch (IOException e) {
                 LOG.log(Level.ERROR, "the leader's log append failed: ending the leadership", e);
                 closeQuietly(running);

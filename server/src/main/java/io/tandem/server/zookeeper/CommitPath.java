@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.ProposalSizes;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,15 @@ interface CommitPath {
 
     /** Apache's observer_connection_stat_reset: a leader's observer connection counters start over. Any thread. */
     default void resetObserverStats() {
+    }
+
+    /**
+     * On an ensemble's established leader: its leadership's proposal sizes (Apache's Leader.getProposalStats, for
+     * srvr's "Proposal sizes" line and the AdminServer's {@code proposal_stats}); null on any other server, which
+     * proposes nothing (Apache prints them on a leader only). Any thread.
+     */
+    default ProposalSizes proposalSizes() {
+        return null;
     }
 
     /** Adds this path's own mntr lines (log fsyncs and, in an ensemble, Zab's figures). Any thread. */

@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
@@ -17,9 +18,7 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -42,13 +41,6 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Apache's server state (srvr, mntr) of a member in read-only mode. */
     static final String READ_ONLY_MODE = "read-only";
 
-    /** Leader-proposed transactions not yet seen committed; beyond this, writes are refused (the client retries). */
-    private static final int PROPOSED_MAX = 5_000;
-
-    /** A transaction the leader proposed, with the number of the prepare that made its change records (or 0). */
-    private record Proposal(byte[] txn, long stamp) {
-    }
-
     private final ZkServer server;
     private volatile EnsembleZab zab;
     private final CommitClock clock;
@@ -56,7 +48,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Local requests in arrival order, answered in that order. */
     private final PendingAnswers answers;
     /** On the leader: transactions proposed, in order; as each commits, the preparer drops the records it made. */
-    private final ArrayDeque<Proposal> proposed = new ArrayDeque<>();
+    private final LeaderProposals proposed = new LeaderProposals();
     private volatile boolean leading;
     private boolean serving;
     private int leaderId = -1;
@@ -170,7 +162,13 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     public void reportStats(BiConsumer<String, Object> line) {
         EnsembleZab running = zab;
         ZabServer.Stats.report(running == null ? null : running.stats(), line);
-        if (running != null) running.reportLeader(line);
+        if (running != null) running.reportLeader(proposed.pendingSyncs(), line);
+    }
+
+    @Override
+    public ProposalSizes proposalSizes() {
+        EnsembleZab running = zab;
+        return running == null ? null : running.proposalSizes();
     }
 
     @Override
@@ -315,8 +313,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
      * made are taken back at once; later writes are checked as if it had never been prepared.
      */
     private boolean proposeAsLeader(byte[] txn, long stamp) {
-        if (proposed.size() < PROPOSED_MAX && zab.submit(txn)) {
-            proposed.add(new Proposal(txn, stamp));
+        if (proposed.hasRoom() && zab.submit(txn)) {
+            proposed.add(txn, stamp);
             return true;
         }
         if (stamp != 0) {
@@ -346,11 +344,9 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
                 membership.applied((SetDataTxn) txn, zxid, serving);
             }
         }
-        if (!proposed.isEmpty() && Arrays.equals(proposed.peek().txn(), bytes)) {
-            long stamp = proposed.poll().stamp();
-            if (stamp != 0) {
-                server.preparer.applied(stamp); // its changes (and earlier ones) are in the tree now
-            }
+        long stamp = proposed.committed(bytes);
+        if (stamp > 0) {
+            server.preparer.applied(stamp); // its changes (and earlier ones) are in the tree now
         }
         answers.answerCommitted(header, txn, result);
         // Answered and flushed once per batch of the commit thread (processBatch), not once per commit: a Ready's

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.Role;
 import io.tandem.server.zab.SnapshotData;
@@ -64,7 +65,12 @@ interface EnsembleZab {
     }
 
     /** See {@link ZabServer#reportLeader}. */
-    default void reportLeader(java.util.function.BiConsumer<String, Object> line) {
+    default void reportLeader(int pendingSyncs, java.util.function.BiConsumer<String, Object> line) {
+    }
+
+    /** See {@link ZabServer#proposalSizes}: null when this member is not an established leader. */
+    default ProposalSizes proposalSizes() {
+        return null;
     }
 
     void close() throws IOException;
@@ -126,8 +132,13 @@ interface EnsembleZab {
         }
 
         @Override
-        public void reportLeader(java.util.function.BiConsumer<String, Object> line) {
-            server.reportLeader(line);
+        public void reportLeader(int pendingSyncs, java.util.function.BiConsumer<String, Object> line) {
+            server.reportLeader(pendingSyncs, line);
+        }
+
+        @Override
+        public ProposalSizes proposalSizes() {
+            return server.proposalSizes();
         }
 
         @Override

@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.tandem.server.zab.ProposalSizes;
 import io.tandem.zk.wire.FourLetterWord;
 import io.tandem.zk.wire.OpCode;
 import java.lang.management.ManagementFactory;
@@ -132,7 +133,16 @@ final class FourLetterWords {
     }
 
     private static String srvr(ZkServer server) {
-        return "Zookeeper version: " + VERSION + "\n" + serverSummary(server);
+        return "Zookeeper version: " + VERSION + "\n" + serverSummary(server) + proposalSizes(server);
+    }
+
+    /**
+     * Apache's StatCommand ends a leader's srvr and stat with its Leader's proposal sizes; no other server has any.
+     * The sizes are Tandem's own PROPOSAL frames ({@link ProposalSizes}).
+     */
+    private static String proposalSizes(ZkServer server) {
+        ProposalSizes sizes = server.commitPath().proposalSizes();
+        return sizes == null ? "" : "Proposal sizes last/min/max: " + sizes + "\n";
     }
 
     private static String stat(ZkServer server) {
@@ -142,7 +152,7 @@ final class FourLetterWords {
                     .append(connection.inFlight()).append(",recved=").append(connection.packetsReceived.get())
                     .append(",sent=").append(connection.packetsSent.get()).append(")\n");
         }
-        return text.append('\n').append(serverSummary(server)).toString();
+        return text.append('\n').append(serverSummary(server)).append(proposalSizes(server)).toString();
     }
 
     private static String cons(ZkServer server) {
@@ -200,9 +210,6 @@ final class FourLetterWords {
         values.put("global_sessions", server.sessions.byId().size());
         values.put("local_sessions", 0);
         values.put("uptime", System.currentTimeMillis() - server.stats.startedMillis);
-        values.put("last_proposal_size", -1);
-        values.put("max_proposal_size", -1);
-        values.put("min_proposal_size", -1);
         values.put("connection_drop_probability", 0.0);
         values.put("bytes_received_count", server.stats.bytesReceived.get());
         values.put("response_bytes", server.stats.bytesSent.get());

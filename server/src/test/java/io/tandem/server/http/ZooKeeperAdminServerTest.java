@@ -99,6 +99,14 @@ class ZooKeeperAdminServerTest {
                 assertTrue(monitor.has(key), "monitor lacks " + key);
                 assertEquals(apache.get("mntr").get(key).getNodeType(), monitor.get(key).getNodeType(), key);
             }
+            // Apache's leader gauges (LeaderZooKeeperServer) and proposal_stats: a standalone server has none.
+            for (String key : List.of("last_proposal_size", "max_proposal_size", "min_proposal_size",
+                    "pending_syncs")) {
+                assertFalse(apache.get("mntr").has(key), "Apache's standalone mntr has " + key);
+                assertFalse(monitor.has(key), "a standalone server proposes nothing, yet mntr has " + key);
+            }
+            assertFalse(apache.get("srvr").has("proposal_stats"));
+            assertFalse(AdminHttp.command(port, "srvr").has("proposal_stats"));
 
             // The values describe this node and this client.
             long session = zk.getSessionId();

@@ -107,6 +107,11 @@ class ApacheLeaderProcessTest {
             assertEvent(onTandemEvents, Watcher.Event.EventType.NodeChildrenChanged, "/led");
 
             writeEveryKind("/led/m", onTandem, onOne, onTwo);
+            // Apache's leader gauges of its proposal sizes (each PROPOSAL packet's data), set by the writes.
+            String sized = mntr(tandem.clientPort());
+            for (String key : List.of("zk_last_proposal_size", "zk_max_proposal_size", "zk_min_proposal_size")) {
+                assertTrue(sized.matches("(?s).*\n" + key + "\t[1-9][0-9]*\n.*"), key + " in\n" + sized);
+            }
             // The Tandem leader decides errors for the Apache followers' clients.
             assertThrows(KeeperException.NodeExistsException.class, () -> onOne.create("/led/m2", null,
                     Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));

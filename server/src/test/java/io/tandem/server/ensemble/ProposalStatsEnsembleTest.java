@@ -1,0 +1,197 @@
+package io.tandem.server.ensemble;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tandem.server.http.AdminHttp;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Apache's last leader figures on three members: srvr's and stat's "Proposal sizes last/min/max" line, the
+ * AdminServer's {@code proposal_stats}, and mntr's {@code last/max/min_proposal_size} and {@code pending_syncs}, on
+ * the leader only, as Apache's StatCommand, SrvrCommand and LeaderZooKeeperServer's gauges show them; a new leader
+ * starts at -1/-1/-1; a sync the leader cannot get a quorum for is counted as pending.
+ */
+class ProposalStatsEnsembleTest {
+    private static final String WORDS = "srvr,stat,mntr";
+    private static final String PREFIX = "Proposal sizes last/min/max: ";
+    private static final List<String> LEADER_KEYS = List.of("zk_pending_syncs", "zk_last_proposal_size",
+            "zk_max_proposal_size", "zk_min_proposal_size");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldShowTheLeadersProposalSizesOnlyOnTheLeaderAndAFreshLeaderNone() throws Exception {
+        try (TestEnsemble ensemble = new TestEnsemble(dir)) {
+            ensemble.extraSettings.put("admin.serverPort", "0");
+            ensemble.extraSettings.put("metrics.port", "0");
+            ensemble.extraSettings.put("4lw.commands.whitelist", WORDS);
+            ensemble.startAll();
+            int leader = ensemble.awaitServing(30_000);
+            String path = "/sized";
+            byte[] data = new byte[100];
+            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(leader), 10_000, null)) {
+                zk.create(path, new byte[1], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                zk.setData(path, data, -1);
+                // Nothing is proposed between the setData and these words (a 4lw opens no session), so the last
+                // proposal is the setData's: the TxnHeader (32 bytes) and its SetDataTxn (the path and data, each
+                // after an int length, and the version), in Tandem's PROPOSAL frame (a 4-byte length, the type, the
+                // session, seq and zxid, and the transaction after an int length).
+                int txn = 32 + 4 + path.length() + 4 + data.length + 4;
+                int frame = 4 + 1 + 3 * 8 + 4 + txn;
+                int[] sizes = sizes(srvr(ensemble, leader, "srvr"));
+                assertEquals(frame, sizes[0], "the setData's proposal, as sent");
+                assertTrue(sizes[1] > 0 && sizes[1] <= sizes[0] && sizes[0] <= sizes[2], Arrays.toString(sizes));
+                assertEquals(sizes[0], sizes(srvr(ensemble, leader, "stat"))[0]);
+                Map<String, String> mntr = mntr(ensemble, leader);
+                assertEquals(Integer.toString(sizes[0]), mntr.get("zk_last_proposal_size"), mntr.toString());
+                assertEquals(Integer.toString(sizes[1]), mntr.get("zk_min_proposal_size"), mntr.toString());
+                assertEquals(Integer.toString(sizes[2]), mntr.get("zk_max_proposal_size"), mntr.toString());
+                assertEquals("0", mntr.get("zk_pending_syncs"), "nothing waits at rest: " + mntr);
+                JsonNode stats = AdminHttp.command(ensemble.node(leader).adminPort(), "srvr").get("proposal_stats");
+                assertNotNull(stats, "Apache's SrvrCommand adds proposal_stats on a leader");
+                assertEquals(sizes[0], stats.get("last_buffer_size").asInt(), stats.toString());
+                assertEquals(sizes[1], stats.get("min_buffer_size").asInt(), stats.toString());
+                assertEquals(sizes[2], stats.get("max_buffer_size").asInt(), stats.toString());
+                assertTrue(AdminHttp.command(ensemble.node(leader).adminPort(), "stat").has("proposal_stats"));
+                assertEquals(sizes[0], AdminHttp.command(ensemble.node(leader).adminPort(), "monitor")
+                        .get("last_proposal_size").asInt());
+                // Prometheus: the gauges of a member that was elected after its metrics started.
+                String scrape = scrape(ensemble.node(leader).metricsPort());
+                assertEquals(sizes[0], gauge(scrape, "last_proposal_size"), scrape);
+                assertEquals(sizes[1], gauge(scrape, "min_proposal_size"), scrape);
+                assertEquals(sizes[2], gauge(scrape, "max_proposal_size"), scrape);
+                assertEquals(0, gauge(scrape, "pending_syncs"), scrape);
+            }
+            for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                if (id != leader) {
+                    assertNoLeaderFigures(ensemble, id);
+                    assertTrue(Double.isNaN(gauge(scrape(ensemble.node(id).metricsPort()), "last_proposal_size")),
+                            "a follower has no proposal sizes");
+                }
+            }
+
+            // A new leader is a new Leader to Apache, its figures -1 until it proposes: the old one goes, and with
+            // the configuration's version established already and no session left, the new one proposes nothing.
+            ensemble.stop(leader);
+            int next = ensemble.awaitServing(30_000);
+            assertTrue(srvr(ensemble, next, "srvr").contains("\n" + PREFIX + "-1/-1/-1\n"),
+                    srvr(ensemble, next, "srvr"));
+            Map<String, String> mntr = mntr(ensemble, next);
+            for (String key : List.of("zk_last_proposal_size", "zk_max_proposal_size", "zk_min_proposal_size")) {
+                assertEquals("-1", mntr.get(key), key + " " + mntr);
+            }
+        }
+    }
+
+    @Test
+    void shouldCountASyncTheLeaderHoldsWithoutAQuorum() throws Exception {
+        try (TestEnsemble ensemble = new TestEnsemble(dir)) {
+            ensemble.extraSettings.put("4lw.commands.whitelist", WORDS);
+            // A leader cut from its followers keeps leading for syncLimit ticks (8 s here) before it looks again:
+            // time enough to see its sync wait.
+            ensemble.extraSettings.put("initLimit", "40");
+            ensemble.extraSettings.put("syncLimit", "40");
+            ensemble.startAll();
+            int leader = ensemble.awaitServing(30_000);
+            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(leader), 30_000, null)) {
+                assertEquals("0", mntr(ensemble, leader).get("zk_pending_syncs"));
+                CountDownLatch synced = new CountDownLatch(1);
+                try {
+                    for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                        if (id != leader) ensemble.node(leader).faults().partition("node", "zookeeper" + id);
+                    }
+                    zk.sync("/", (rc, p, ctx) -> synced.countDown(), null);
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+                    Map<String, String> mntr;
+                    do {
+                        mntr = mntr(ensemble, leader);
+                    } while (!"1".equals(mntr.get("zk_pending_syncs")) && System.nanoTime() - deadline < 0);
+                    assertEquals("leader", mntr.get("zk_server_state"), mntr.toString());
+                    assertEquals("1", mntr.get("zk_pending_syncs"), "the sync waits for a quorum: " + mntr);
+                    assertFalse(synced.await(0, TimeUnit.MILLISECONDS), "no quorum, no answer");
+                } finally {
+                    // Healed before the client closes: its closeSession needs a quorum too.
+                    for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                        if (id != leader) ensemble.node(leader).faults().heal("node", "zookeeper" + id);
+                    }
+                }
+                assertTrue(synced.await(30, TimeUnit.SECONDS), "healed, the sync is answered");
+            }
+        }
+    }
+
+    private static void assertNoLeaderFigures(TestEnsemble ensemble, int id) throws Exception {
+        for (String word : List.of("srvr", "stat")) {
+            String answer = srvr(ensemble, id, word);
+            assertTrue(answer.contains("\nMode: follower\n"), answer);
+            assertFalse(answer.contains(PREFIX), "Apache prints proposal sizes on a leader only: " + answer);
+        }
+        Map<String, String> mntr = mntr(ensemble, id);
+        for (String key : LEADER_KEYS) assertFalse(mntr.containsKey(key), key + " on a follower: " + mntr);
+        assertFalse(AdminHttp.command(ensemble.node(id).adminPort(), "srvr").has("proposal_stats"));
+    }
+
+    private static String scrape(int port) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        return response.body();
+    }
+
+    /** The value of the gauge {@code tandem_zookeeper_<key>} in a Prometheus scrape. */
+    private static double gauge(String scrape, String key) {
+        Matcher m = Pattern.compile("(?m)^tandem_zookeeper_" + key
+                + "(?:\\{[^}]*})?\\s+(\\S+)").matcher(scrape);
+        if (!m.find()) throw new AssertionError("no gauge tandem_zookeeper_" + key + " in\n" + scrape);
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static String srvr(TestEnsemble ensemble, int id, String word) throws Exception {
+        return TestEnsemble.fourLetterWord(ensemble.clientPort(id), word, 5_000);
+    }
+
+    /** The last, smallest and largest proposal size of a srvr or stat answer. */
+    private static int[] sizes(String answer) {
+        for (String line : answer.split("\n")) {
+            if (line.startsWith(PREFIX)) {
+                String[] parts = line.substring(PREFIX.length()).split("/");
+                return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2])};
+            }
+        }
+        throw new AssertionError("no \"" + PREFIX + "\" line in:\n" + answer);
+    }
+
+    private static Map<String, String> mntr(TestEnsemble ensemble, int id) throws Exception {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : srvr(ensemble, id, "mntr").split("\n")) {
+            String[] keyAndValue = line.split("\t", 2);
+            if (keyAndValue.length == 2) values.put(keyAndValue[0], keyAndValue[1]);
+        }
+        return values;
+    }
+}
