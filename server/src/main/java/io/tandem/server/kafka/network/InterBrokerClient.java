@@ -79,7 +79,7 @@ public final class InterBrokerClient implements AutoCloseable {
     }
 
     /** A failed TLS handshake or SASL exchange: it does not heal by retrying, so it is logged as a warning. */
-    static final class AuthenticationFailure extends IOException {
+    public static final class AuthenticationFailure extends IOException {
         AuthenticationFailure(String message, Throwable cause) {
             super(message, cause);
         }

@@ -82,6 +82,10 @@ class ShareStateRetryTest {
         return response;
     }
 
+    private static CompletableFuture<ApiMessage> answered(ApiMessage response) {
+        return CompletableFuture.completedFuture(response);
+    }
+
     private static void assertWaited(List<Long> waits, int... attempts) {
         assertEquals(attempts.length, waits.size(), "backoffs " + waits);
         for (int i = 0; i < attempts.length; i++) {
@@ -125,12 +129,12 @@ class ShareStateRetryTest {
         try (ShareCoordinatorPersister p = persister(-1, (broker, key, version, request) -> {
             if (key == ApiKey.FIND_COORDINATOR) {
                 assertEquals(1, broker);
-                return lookups.incrementAndGet() <= 3 ? found(ErrorCodes.COORDINATOR_NOT_AVAILABLE, -1)
-                        : found(ErrorCodes.NONE, COORDINATOR);
+                return answered(lookups.incrementAndGet() <= 3 ? found(ErrorCodes.COORDINATOR_NOT_AVAILABLE, -1)
+                        : found(ErrorCodes.NONE, COORDINATOR));
             }
             assertEquals(COORDINATOR, broker);
             assertEquals(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, key);
-            return summary(ErrorCodes.NONE, 42);
+            return answered(summary(ErrorCodes.NONE, 42));
         })) {
             assertEquals(42, p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(4, p.requestsSent(ApiKey.FIND_COORDINATOR));
@@ -142,7 +146,7 @@ class ShareStateRetryTest {
     @Test
     void aCallShouldFailAfterFiveFailedLookups() throws Exception {
         try (ShareCoordinatorPersister p = persister(-1, (broker, key, version, request) ->
-                found(ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, -1))) {
+                answered(found(ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, -1)))) {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS));
             assertEquals(ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, ((ApiException) e.getCause()).error());
@@ -155,7 +159,8 @@ class ShareStateRetryTest {
     void aRequestAnsweredNotCoordinatorShouldBeRetriedWithBackoff() throws Exception {
         AtomicInteger sent = new AtomicInteger();
         try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, version, request) ->
-                sent.incrementAndGet() <= 2 ? summary(ErrorCodes.NOT_COORDINATOR, -1) : summary(ErrorCodes.NONE, 7))) {
+                answered(sent.incrementAndGet() <= 2 ? summary(ErrorCodes.NOT_COORDINATOR, -1)
+                        : summary(ErrorCodes.NONE, 7)))) {
             assertEquals(7, p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(3, p.requestsSent(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY));
             assertWaited(waits, 1, 2);
@@ -165,22 +170,18 @@ class ShareStateRetryTest {
     @Test
     void aNodesRequestShouldHoldBackOnlyTheNextRequestOfItsOwnRpc() throws Exception {
         CountDownLatch readUnderWay = new CountDownLatch(1);
-        CountDownLatch releaseRead = new CountDownLatch(1);
+        // The first read's answer, held back until the test releases it: the transport never waits.
+        CompletableFuture<ApiMessage> firstReadAnswer = new CompletableFuture<>();
         AtomicInteger reads = new AtomicInteger();
         try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, version, request) -> {
             if (key == ApiKey.READ_SHARE_GROUP_STATE) {
                 if (reads.getAndIncrement() == 0) {
                     readUnderWay.countDown();
-                    try {
-                        assertTrue(releaseRead.await(10, TimeUnit.SECONDS));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return read(0, 3);
+                    return firstReadAnswer;
                 }
-                return read(1, 4);
+                return answered(read(1, 4));
             }
-            return summary(ErrorCodes.NONE, 5);
+            return answered(summary(ErrorCodes.NONE, 5));
         })) {
             CompletableFuture<SharePersister.Stored> first = p.readAsync("g", TOPIC, 0, 0);
             assertTrue(readUnderWay.await(10, TimeUnit.SECONDS));
@@ -189,7 +190,7 @@ class ShareStateRetryTest {
             assertEquals(5, p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS).startOffset());
             assertFalse(second.isDone());
             assertEquals(1, p.requestsSent(ApiKey.READ_SHARE_GROUP_STATE), "the second read is held back");
-            releaseRead.countDown();
+            firstReadAnswer.complete(read(0, 3));
             assertEquals(3, first.get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(4, second.get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(2, p.requestsSent(ApiKey.READ_SHARE_GROUP_STATE));
