@@ -70,6 +70,12 @@ public final class InterBrokerClient implements AutoCloseable {
             }
         }
 
+        /** These settings with at most {@code max} requests waiting per connection. */
+        public Settings withQueuedRequestsMax(int max) {
+            return new Settings(clientId, maxInFlight, requestTimeoutMs, reconnectBackoffMs, reconnectBackoffMaxMs,
+                    connectionSetupTimeoutMs, max, timeoutCheckMs);
+        }
+
         /** Kafka's settings for an inter-broker channel, with {@code maxInFlight} requests per connection. */
         public static Settings kafka(String clientId, int maxInFlight, int requestTimeoutMs) {
             return new Settings(clientId, maxInFlight, requestTimeoutMs, KAFKA_RECONNECT_BACKOFF_MS,
