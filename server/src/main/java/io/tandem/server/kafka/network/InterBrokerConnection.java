@@ -26,13 +26,16 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -88,6 +91,8 @@ final class InterBrokerConnection {
     /** Requests on the wire by correlation id, oldest first (the first to time out). */
     private final Map<Integer, Pending> inFlight = new LinkedHashMap<>();
     private int nextCorrelationId;
+    /** Numbers the connection attempts, so that a resolution finishing after its attempt was given up is dropped. */
+    private int connectAttempt;
     private int consecutiveFailures;
     private long reconnectAtNanos;
     /** Why the last connection failed, given to the requests failed during its backoff. */
@@ -154,9 +159,32 @@ final class InterBrokerConnection {
         startTimer();
     }
 
+    /**
+     * Resolves the broker's name off the event loop (a DNS lookup may take seconds), then dials one of its addresses:
+     * as Kafka's ClusterConnectionStates, each attempt after a failure takes the next one (use_all_dns_ips).
+     */
     private void connect() {
         state = State.CONNECTING;
+        int attempt = ++connectAttempt;
         InetSocketAddress target = address;
+        CompletableFuture.supplyAsync(() -> {
+            try {
+                return InetAddress.getAllByName(target.getHostString());
+            } catch (UnknownHostException e) {
+                throw new CompletionException(e);
+            }
+        }, client.blockingWork()).whenCompleteAsync((candidates, failure) -> {
+            if (state != State.CONNECTING || connectAttempt != attempt || channel != null) return;
+            if (failure != null) {
+                disconnect(new IOException("cannot resolve broker " + brokerId + "'s host " + target.getHostString()),
+                        true);
+                return;
+            }
+            dial(target, new InetSocketAddress(candidates[consecutiveFailures % candidates.length], target.getPort()));
+        }, loop);
+    }
+
+    private void dial(InetSocketAddress target, InetSocketAddress resolved) {
         ClientSecurity security = client.security().client();
         int setupMs = client.settings().connectionSetupTimeoutMs();
         Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
@@ -171,7 +199,7 @@ final class InterBrokerConnection {
                         ch.pipeline().addLast("answers", new Answers());
                     }
                 });
-        ChannelFuture connecting = bootstrap.connect(target.getHostString(), target.getPort());
+        ChannelFuture connecting = bootstrap.connect(resolved);
         Channel ch = connecting.channel();
         channel = ch;
         handshake = new InterBrokerHandshake(this, client, brokerId, target);
