@@ -196,4 +196,76 @@ class ShareStateRetryTest {
             assertEquals(2, p.requestsSent(ApiKey.READ_SHARE_GROUP_STATE));
         }
     }
+
+    /**
+     * Calls of every RPC to ten coordinator nodes whose answers never come: one request under way per node and RPC,
+     * the rest queued behind it, and no thread started for any of them (the sender used to start a thread per node
+     * and RPC, each waiting on the network).
+     */
+    @Test
+    void callsToManyNodesShouldKeepOneRequestPerNodeAndRpcUnderWayWithoutAThread() throws Exception {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        List<CompletableFuture<ApiMessage>> unanswered = Collections.synchronizedList(new ArrayList<>());
+        int before = threads.getThreadCount();
+        java.util.Set<Integer> nodes = new java.util.HashSet<>();
+        int partitions = 60;
+        // A state topic of ten partitions, none led here: each is coordinated by node 100 + its number.
+        InMemoryStateLog memory = new InMemoryStateLog();
+        ShareStateCoordinator spread = new ShareStateCoordinator(10, new ShareStateCoordinator.StateLog() {
+            @Override
+            public int partitionCount() {
+                return 10;
+            }
+
+            @Override
+            public boolean leads(int partition) {
+                return false;
+            }
+
+            @Override
+            public long append(int partition, List<byte[][]> keyValues) {
+                return memory.append(0, keyValues);
+            }
+
+            @Override
+            public long endOffset(int partition) {
+                return memory.endOffset(0);
+            }
+
+            @Override
+            public void whenCommitted(int partition, long offset, java.util.function.Consumer<Short> then) {
+                memory.whenCommitted(0, offset, then);
+            }
+
+            @Override
+            public void prune(int partition, long offset) {
+            }
+        }, (t, p) -> TOPIC.equals(t), () -> 1L);
+        try (ShareCoordinatorPersister p = new ShareCoordinatorPersister(spread, statePartition -> false,
+                statePartition -> 100 + statePartition, () -> List.of(1), (broker, key, version, request) -> {
+                    CompletableFuture<ApiMessage> answer = new CompletableFuture<>();
+                    unanswered.add(answer);
+                    return answer;
+                }, (delayMs, retry) -> retry.run())) {
+            for (int partition = 0; partition < partitions; partition++) {
+                nodes.add(100 + spread.partitionFor(new ShareStateCoordinator.Key("g", TOPIC, partition)));
+                p.readAsync("g", TOPIC, partition, 0);
+                p.summaryAsync("g", TOPIC, partition);
+                p.initializeAsync("g", TOPIC, partition, 1, 0);
+                p.writeAsync("g", TOPIC, partition, 1, 0, 0, List.of());
+                p.deleteAsync("g", TOPIC, partition);
+            }
+            assertTrue(nodes.size() > 1, "the calls spread over several nodes: " + nodes);
+            for (ApiKey rpc : List.of(ApiKey.READ_SHARE_GROUP_STATE, ApiKey.READ_SHARE_GROUP_STATE_SUMMARY,
+                    ApiKey.INITIALIZE_SHARE_GROUP_STATE, ApiKey.WRITE_SHARE_GROUP_STATE,
+                    ApiKey.DELETE_SHARE_GROUP_STATE)) {
+                assertEquals(nodes.size(), p.requestsSent(rpc), rpc + ": one request under way per node");
+            }
+            assertEquals(5 * nodes.size(), unanswered.size());
+            int during = threads.getThreadCount();
+            // Two spare for the JVM's own (its compiler threads come and go); a thread per node and RPC would be 50.
+            assertTrue(during <= before + 2, partitions * 5 + " calls to " + nodes.size() + " nodes: threads " + before
+                    + " before, " + during + " while they wait");
+        }
+    }
 }
