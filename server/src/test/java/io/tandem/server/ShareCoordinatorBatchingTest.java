@@ -109,7 +109,7 @@ class ShareCoordinatorBatchingTest {
             assertTrue(reads >= 1 && reads <= PARTITIONS / 2, reads + " ReadShareGroupState requests for "
                     + PARTITIONS + " share-partitions");
 
-            // The same from a persister of the leader's whose first request is held (on its sending thread) until
+            // The same from a persister of the leader's whose first request is held (before it goes out) until
             // every other share-partition's summary is queued: those go out together, in exactly one more request.
             // Without the hold, how many go together depends on how fast this thread queues (CI-loaded machines).
             KafkaBroker leading = cluster.broker(leaderBroker).kafkaBroker();
@@ -124,11 +124,14 @@ class ShareCoordinatorBatchingTest {
                              if (key == ApiKey.READ_SHARE_GROUP_STATE_SUMMARY
                                      && summarySends.getAndIncrement() == 0) {
                                  firstUnderWay.countDown();
-                                 try {
-                                     assertTrue(othersQueued.await(30, TimeUnit.SECONDS));
-                                 } catch (InterruptedException e) {
-                                     Thread.currentThread().interrupt();
-                                 }
+                                 // Sent only once the others are queued (the transport never waits itself).
+                                 return CompletableFuture.runAsync(() -> {
+                                     try {
+                                         assertTrue(othersQueued.await(30, TimeUnit.SECONDS));
+                                     } catch (InterruptedException e) {
+                                         Thread.currentThread().interrupt();
+                                     }
+                                 }).thenCompose(v -> real.send(broker, key, version, r));
                              }
                              return real.send(broker, key, version, r);
                          })) {

@@ -20,7 +20,8 @@ import java.time.Duration;
  * lazily with the inter-broker listener's security (TLS, SASL), opened again after a failure, and pointed elsewhere
  * when the broker registers a new address. A failed authentication is logged as a warning naming the peer and why
  * (once per distinct reason, then at most every {@link #AUTH_FAILURE_LOG_INTERVAL_MS}), since it does not heal by
- * retrying. Never used from a Netty event loop.
+ * retrying. Never used from a Netty event loop. Senders that must not hold a thread per broker (share state,
+ * transaction markers, AddPartitionsToTxn) use the non-blocking {@link InterBrokerClient} instead.
  */
 public final class BrokerChannel implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BrokerChannel.class.getName());

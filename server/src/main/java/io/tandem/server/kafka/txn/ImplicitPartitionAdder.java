@@ -10,18 +10,12 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
-import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -34,37 +28,33 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * AddPartitionsToTxn v5 (a broker's batch, verifyOnly false) to that partition's leader.
  *
  * <p>The answer is per partition, mapped as Kafka maps it for the producer: PRODUCER_FENCED becomes
- * INVALID_PRODUCER_EPOCH, a refused inter-broker request (CLUSTER_AUTHORIZATION_FAILED) INVALID_TXN_STATE, a lost
- * connection NETWORK_EXCEPTION. Remote requests run on one sender thread with a bounded queue
- * ({@value #QUEUED_MAX} requests); a full queue is answered COORDINATOR_NOT_AVAILABLE, which producers retry.
+ * INVALID_PRODUCER_EPOCH, a refused inter-broker request (CLUSTER_AUTHORIZATION_FAILED) INVALID_TXN_STATE, a lost or
+ * timed-out connection NETWORK_EXCEPTION, and, as Kafka's getTransactionCoordinator, a coordinator that is not a
+ * live broker COORDINATOR_NOT_AVAILABLE at once. Remote requests go through the non-blocking {@link InterBrokerClient}
+ * (Kafka's max.in.flight of 1 per coordinator, the others waiting, at most {@value #QUEUED_MAX} per coordinator; past
+ * it NETWORK_EXCEPTION, which producers retry), so no thread waits and a slow coordinator holds up only its own adds.
+ * Unlike Kafka's AddPartitionsToTxnManager the adds waiting for one coordinator are not merged into one request.
  */
 public final class ImplicitPartitionAdder implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ImplicitPartitionAdder.class.getName());
     /** Kafka's AddPartitionsToTxnRequest version for the implicit add of transaction version 2. */
     static final short ADD_PARTITIONS_VERSION = 5;
-    /** Remote adds waiting for the sender thread; each is one produce request's partitions. */
+    /** Remote adds waiting for one coordinator; each is one produce request's partitions. */
     static final int QUEUED_MAX = 1_000;
 
     private final int localBrokerId;
     private final TransactionCoordinator coordinator;
     private final ClusterMetadata metadata;
-    private final InterBrokerSecurity interBroker;
-    private final ThreadPoolExecutor sender;
-    /** One channel per coordinator broker, used only by the sender thread. */
-    private final Map<Integer, BrokerChannel> channels = new HashMap<>();
+    private final InterBrokerClient client;
 
     ImplicitPartitionAdder(int localBrokerId, TransactionCoordinator coordinator, ClusterMetadata metadata,
                            InterBrokerSecurity interBroker) {
         this.localBrokerId = localBrokerId;
         this.coordinator = coordinator;
         this.metadata = metadata;
-        this.interBroker = interBroker;
-        this.sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUED_MAX),
-                r -> {
-                    Thread t = new Thread(r, "kafka-txn-add-partitions-" + localBrokerId);
-                    t.setDaemon(true);
-                    return t;
-                });
+        this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+                + "-txn-add-partitions", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
+                TransactionConfig.REQUEST_TIMEOUT_MS).withQueuedRequestsMax(QUEUED_MAX), interBroker);
     }
 
     /**
@@ -79,12 +69,22 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
                     Features.TRANSACTION_VERSION_2, error -> callback.accept(all(partitions, forProducer(error))));
             return;
         }
-        try {
-            sender.execute(() -> callback.accept(addRemotely(leader, transactionalId, producerId, producerEpoch,
-                    partitions)));
-        } catch (RejectedExecutionException e) {
+        BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == leader)
+                .findFirst().orElse(null);
+        if (target == null) {
             callback.accept(all(partitions, COORDINATOR_NOT_AVAILABLE));
+            return;
         }
+        client.send(target, ApiKey.ADD_PARTITIONS_TO_TXN, ADD_PARTITIONS_VERSION,
+                request(transactionalId, producerId, producerEpoch, partitions)).whenComplete((answer, e) -> {
+                    if (e != null) {
+                        LOG.log(System.Logger.Level.WARNING, "AddPartitionsToTxn to broker " + leader + " failed: "
+                                + e);
+                        callback.accept(all(partitions, NETWORK_EXCEPTION));
+                    } else {
+                        callback.accept(results(partitions, (AddPartitionsToTxnResponse) answer));
+                    }
+                });
     }
 
     /** The broker leading the id's state partition, or -1 when unknown (the local coordinator then answers). */
@@ -95,8 +95,8 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
         return state == null ? -1 : state.leader();
     }
 
-    private Map<TopicPartition, Short> addRemotely(int brokerId, String transactionalId, long producerId,
-                                                   short producerEpoch, Set<TopicPartition> partitions) {
+    private static AddPartitionsToTxnRequest request(String transactionalId, long producerId, short producerEpoch,
+                                                     Set<TopicPartition> partitions) {
         AddPartitionsToTxnRequest request = new AddPartitionsToTxnRequest();
         AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction txn =
                 new AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction();
@@ -114,14 +114,11 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
             }).partitions.add(tp.partition());
         }
         request.transactions.add(txn);
-        AddPartitionsToTxnResponse response;
-        try {
-            response = (AddPartitionsToTxnResponse) channel(brokerId).send(ApiKey.ADD_PARTITIONS_TO_TXN,
-                    ADD_PARTITIONS_VERSION, request);
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "AddPartitionsToTxn to broker " + brokerId + " failed: " + e);
-            return all(partitions, NETWORK_EXCEPTION);
-        }
+        return request;
+    }
+
+    private static Map<TopicPartition, Short> results(Set<TopicPartition> partitions,
+                                                      AddPartitionsToTxnResponse response) {
         if (response.errorCode != NONE) {
             // The producer must not see CLUSTER_AUTHORIZATION_FAILED: the add did not complete (Kafka's words).
             return all(partitions, response.errorCode == CLUSTER_AUTHORIZATION_FAILED ? INVALID_TXN_STATE
@@ -139,26 +136,6 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
         return result;
     }
 
-    private BrokerChannel channel(int brokerId) throws java.io.IOException {
-        synchronized (channels) {
-            return channelLocked(brokerId);
-        }
-    }
-
-    private BrokerChannel channelLocked(int brokerId) throws java.io.IOException {
-        BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == brokerId)
-                .findFirst().orElseThrow(() -> new java.io.IOException("broker " + brokerId + " is not live"));
-        BrokerChannel channel = channels.get(brokerId);
-        if (channel == null) {
-            channel = new BrokerChannel(target, interBroker, "broker-" + localBrokerId + "-txn-add-partitions",
-                    TransactionConfig.REQUEST_TIMEOUT_MS);
-            channels.put(brokerId, channel);
-        } else {
-            channel.retarget(target);
-        }
-        return channel;
-    }
-
     /** Producers expect INVALID_PRODUCER_EPOCH rather than PRODUCER_FENCED from a produce (Kafka's mapping). */
     private static short forProducer(short error) {
         return error == PRODUCER_FENCED ? INVALID_PRODUCER_EPOCH : error;
@@ -170,17 +147,9 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
         return result;
     }
 
+    /** Fails the adds under way or waiting (NETWORK_EXCEPTION) and closes the connections. */
     @Override
     public void close() {
-        sender.shutdownNow();
-        try {
-            sender.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        // The sender thread is gone (or stuck past the wait): the channels are closed from here.
-        synchronized (channels) {
-            for (BrokerChannel c : channels.values()) c.close();
-        }
+        client.close();
     }
 }

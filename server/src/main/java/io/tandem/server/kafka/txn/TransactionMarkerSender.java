@@ -8,7 +8,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
-import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -27,11 +27,15 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * Writes a completing transaction's markers to the leader of each of its partitions (Kafka's
- * TransactionMarkerChannelManager): one queue and one sending thread per destination broker, so a slow or dead
- * broker delays only its own markers. Markers for partitions this broker leads go in-process to the
- * {@link TransactionMarkerWriter}; the others go over the wire as WriteTxnMarkers v1 through a {@link BrokerChannel}.
- * Retriable failures (leader moved or unknown, ISR too small, timeout, connection lost) are retried after a backoff
- * with the leader looked up again; a partition whose topic is gone is skipped, as in Kafka; a fenced producer or
+ * TransactionMarkerChannelManager): one queue per destination broker, so a slow or dead broker delays only its own
+ * markers, and as Kafka's one WriteTxnMarkers request under way per destination (its NetworkClient's max.in.flight of
+ * 1), carrying every marker queued for it meanwhile. No thread waits: markers for partitions this broker leads are
+ * written in-process by the {@link TransactionMarkerWriter} on the coordinator's executor; the others go over the wire
+ * as WriteTxnMarkers v1 through the non-blocking {@link InterBrokerClient} (request.timeout.ms, Kafka's reconnect
+ * backoff of 50 ms), whose work thread handles the answer and sends the destination's next request.
+ * Retriable failures (leader moved or unknown, ISR too small, timeout, connection lost, leader not live) are retried
+ * after a backoff with the leader looked up again, as Kafka retries them (its unknown-broker queue, and the
+ * re-enqueue of a disconnected request's markers); a partition whose topic is gone is skipped, as in Kafka; a fenced producer or
  * coordinator epoch, or a coordinator that lost the state partition, abandons the transaction's markers (the new
  * epoch's owner completes it). Once every partition has its marker the coordinator writes the Complete state.
  *
@@ -113,6 +117,7 @@ final class TransactionMarkerSender implements AutoCloseable {
     private final Coordinator coordinator;
     private final ScheduledExecutorService retries;
     private final Map<Integer, Destination> destinations = new HashMap<>();
+    private final InterBrokerClient client;
     private volatile boolean closed;
 
     TransactionMarkerSender(int localBrokerId, ClusterMetadata metadata, TransactionMarkerWriter localWriter,
@@ -123,6 +128,9 @@ final class TransactionMarkerSender implements AutoCloseable {
         this.localWriter = localWriter;
         this.coordinator = coordinator;
         this.retries = retries;
+        this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+                + "-txn-marker-sender", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
+                TransactionConfig.REQUEST_TIMEOUT_MS), interBroker);
     }
 
     /** Starts writing the job's markers; returns at once. */
@@ -159,7 +167,9 @@ final class TransactionMarkerSender implements AutoCloseable {
             }
         }
         for (Map.Entry<Integer, Set<TopicPartition>> e : byLeader.entrySet()) {
-            destination(e.getKey()).queue.add(new Request(job, e.getValue()));
+            Destination d = destination(e.getKey());
+            d.queue.add(new Request(job, e.getValue()));
+            d.kick();
         }
         if (!retry.isEmpty()) retryLater(job, retry);
     }
@@ -183,7 +193,6 @@ final class TransactionMarkerSender implements AutoCloseable {
         if (d == null) {
             d = new Destination(brokerId);
             destinations.put(brokerId, d);
-            d.thread.start();
         }
         return d;
     }
@@ -196,30 +205,40 @@ final class TransactionMarkerSender implements AutoCloseable {
             all = new ArrayList<>(destinations.values());
             destinations.clear();
         }
-        for (Destination d : all) d.close();
+        for (Destination d : all) d.queue.clear();
+        // Requests under way fail; their markers are not retried (closed): the next coordinator completes them.
+        client.close();
     }
 
-    /** One destination broker: its queue, its thread and (for another broker) its connection. */
+    /** One destination broker: its queue and whether its one request is under way. */
     private final class Destination {
         final int brokerId;
-        final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
-        final Thread thread;
-        private volatile BrokerChannel channel;
+        /** Bounded by the transactions in their Prepare state (see the class comment). */
+        final ConcurrentLinkedQueue<Request> queue = new ConcurrentLinkedQueue<>();
+        /** Guarded by this: a request to this destination is under way; what is queued waits for its answer. */
+        private boolean busy;
 
         Destination(int brokerId) {
             this.brokerId = brokerId;
-            this.thread = new Thread(this::run, "kafka-txn-markers-" + localBrokerId + "-to-" + brokerId);
-            this.thread.setDaemon(true);
         }
 
-        private void run() {
-            while (!closed) {
+        /** Starts a request if none is under way (called after queueing). */
+        void kick() {
+            synchronized (this) {
+                if (busy) return;
+                busy = true;
+            }
+            next();
+        }
+
+        /**
+         * Sends what is queued (up to {@link #MARKERS_PER_REQUEST_MAX} markers, one per producer) as one request;
+         * called again when its answer is handled, and stops (not busy) once nothing is queued.
+         */
+        private void next() {
+            while (true) {
+                if (closed) return;
                 List<Request> batch = new ArrayList<>();
-                try {
-                    batch.add(queue.take());
-                } catch (InterruptedException e) {
-                    return;
-                }
                 List<Request> later = new ArrayList<>();
                 Map<Long, Request> byProducer = new LinkedHashMap<>();
                 while (batch.size() + later.size() < MARKERS_PER_REQUEST_MAX) {
@@ -239,7 +258,16 @@ final class TransactionMarkerSender implements AutoCloseable {
                     }
                 }
                 queue.addAll(later);
-                if (!byProducer.isEmpty()) sendAndHandle(byProducer);
+                if (!byProducer.isEmpty()) {
+                    sendAndHandle(byProducer);
+                    return;
+                }
+                synchronized (this) {
+                    if (queue.isEmpty()) {
+                        busy = false;
+                        return;
+                    }
+                }
             }
         }
 
@@ -262,20 +290,25 @@ final class TransactionMarkerSender implements AutoCloseable {
                 }
                 request.markers.add(marker);
             }
-            WriteTxnMarkersResponse response;
-            try {
-                response = brokerId == localBrokerId ? writeLocally(request) : writeRemotely(request);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.INFO, "Transaction markers to broker {0} failed, retrying: {1}", brokerId,
-                        e.toString());
-                for (Request r : byProducer.values()) retryLater(r.job(), r.partitions());
-                return;
-            }
-            Map<Long, WriteTxnMarkersResponse.WritableTxnMarkerResult> results = new HashMap<>();
-            for (WriteTxnMarkersResponse.WritableTxnMarkerResult result : response.markers) {
-                results.put(result.producerId, result);
-            }
-            for (Request r : byProducer.values()) handle(r, results.get(r.job().producerId));
+            CompletableFuture<WriteTxnMarkersResponse> answer = brokerId == localBrokerId ? writeLocally(request)
+                    : writeRemotely(request);
+            answer.whenComplete((response, e) -> {
+                try {
+                    if (e != null) {
+                        LOG.log(System.Logger.Level.INFO, "Transaction markers to broker {0} failed, retrying: {1}",
+                                brokerId, e.toString());
+                        for (Request r : byProducer.values()) retryLater(r.job(), r.partitions());
+                        return;
+                    }
+                    Map<Long, WriteTxnMarkersResponse.WritableTxnMarkerResult> results = new HashMap<>();
+                    for (WriteTxnMarkersResponse.WritableTxnMarkerResult result : response.markers) {
+                        results.put(result.producerId, result);
+                    }
+                    for (Request r : byProducer.values()) handle(r, results.get(r.job().producerId));
+                } finally {
+                    next();
+                }
+            });
         }
 
         private void handle(Request r, WriteTxnMarkersResponse.WritableTxnMarkerResult result) {
@@ -317,28 +350,28 @@ final class TransactionMarkerSender implements AutoCloseable {
             if (!retry.isEmpty()) retryLater(job, retry);
         }
 
-        private WriteTxnMarkersResponse writeLocally(WriteTxnMarkersRequest request) throws Exception {
+        /** On the coordinator's executor (the writer appends to the log); its answer is handled there too. */
+        private CompletableFuture<WriteTxnMarkersResponse> writeLocally(WriteTxnMarkersRequest request) {
             CompletableFuture<WriteTxnMarkersResponse> answer = new CompletableFuture<>();
-            localWriter.write(request, TransactionConfig.REQUEST_TIMEOUT_MS, answer::complete);
-            return answer.get(TransactionConfig.REQUEST_TIMEOUT_MS + 5_000L, TimeUnit.MILLISECONDS);
-        }
-
-        private WriteTxnMarkersResponse writeRemotely(WriteTxnMarkersRequest request) throws Exception {
-            BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == brokerId)
-                    .findFirst().orElseThrow(() -> new java.io.IOException("broker " + brokerId + " is not live"));
-            if (channel == null) {
-                channel = new BrokerChannel(target, interBroker, "broker-" + localBrokerId + "-txn-markers",
-                        TransactionConfig.REQUEST_TIMEOUT_MS + 5_000);
-            } else {
-                channel.retarget(target);
+            try {
+                retries.execute(() -> localWriter.write(request, TransactionConfig.REQUEST_TIMEOUT_MS,
+                        response -> retries.execute(() -> answer.complete(response))));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                answer.completeExceptionally(e);
             }
-            return (WriteTxnMarkersResponse) channel.send(ApiKey.WRITE_TXN_MARKERS, WRITE_TXN_MARKERS_VERSION, request);
+            // The writer answers REQUEST_TIMED_OUT itself after its timeout; this only guards against a lost answer.
+            return answer.orTimeout(TransactionConfig.REQUEST_TIMEOUT_MS + 5_000L, TimeUnit.MILLISECONDS);
         }
 
-        void close() {
-            thread.interrupt();
-            BrokerChannel c = channel;
-            if (c != null) c.close();
+        /** Over the wire; the answer is handled on the inter-broker client's work thread. */
+        private CompletableFuture<WriteTxnMarkersResponse> writeRemotely(WriteTxnMarkersRequest request) {
+            BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == brokerId)
+                    .findFirst().orElse(null);
+            if (target == null) {
+                return CompletableFuture.failedFuture(new java.io.IOException("broker " + brokerId + " is not live"));
+            }
+            return client.send(target, ApiKey.WRITE_TXN_MARKERS, WRITE_TXN_MARKERS_VERSION, request)
+                    .thenApply(m -> (WriteTxnMarkersResponse) m);
         }
     }
 

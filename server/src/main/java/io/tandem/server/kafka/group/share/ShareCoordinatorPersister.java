@@ -12,7 +12,6 @@ import io.tandem.server.kafka.group.share.ShareStateRequests.Rpc;
 import io.tandem.server.kafka.group.share.state.ShareStateBatch;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,8 +44,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * partition's error and the client retries).
  *
  * <p>Every call is asynchronous: no thread of the caller's waits, whether the share coordinator is here (the answer
- * comes from the thread that moved its state partition's high watermark) or on another broker (from that node's
- * sending thread). A share-partition's leader reads and writes at its partition's leader epoch, so the share
+ * comes from the thread that moved its state partition's high watermark) or on another broker (from the
+ * inter-broker client's work thread). A share-partition's leader reads and writes at its partition's leader epoch, so the share
  * coordinator fences a leader that lost its leadership (FENCED_LEADER_EPOCH); the group coordinator reads summaries
  * (ReadShareGroupStateSummary), which fence nobody.
  */
@@ -54,10 +53,16 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     /** FindCoordinator's version with CoordinatorKeys (batched lookups), which every 4.x broker serves. */
     static final short FIND_COORDINATOR_VERSION = 6;
 
-    /** Sends one request to a broker and returns its answer (an inter-broker channel; blocking). */
+    /**
+     * Sends one request to a broker (the non-blocking inter-broker client): returns at once, and the future completes
+     * with the answer, or fails with an IOException when the broker cannot be reached or does not answer in time.
+     */
     public interface Transport {
-        ApiMessage send(int brokerId, ApiKey key, short version, ApiMessage request) throws IOException;
+        CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short version, ApiMessage request);
     }
+
+    /** Requests a transport should carry to one node at once: one per RPC and one lookup ({@link ShareStateSender}). */
+    public static final int REQUESTS_IN_FLIGHT_PER_NODE = ShareStateSender.LANES;
 
     /** Runs a retry after its backoff (a scheduler's timer; tests run it at once and note the wait). */
     interface Delayer {

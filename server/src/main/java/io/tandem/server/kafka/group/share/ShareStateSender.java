@@ -5,21 +5,18 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.ApiException;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
@@ -33,70 +30,42 @@ import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
  * is under way to the node: the calls of that RPC queue behind it, so the busier a coordinator, the larger its
  * batches, while a node's reads, writes, summaries, initializations and deletions go out independently.
  *
- * <p>Each node has one sending thread per RPC (a lane), plus one for its FindCoordinator lookups, which runs only
- * while that lane has calls queued (then ends after {@link #IDLE_THREAD_MS}): the inter-broker channel
- * ({@link ShareCoordinatorPersister.Transport}) is the blocking {@code BrokerChannel} that the controller's per-broker
- * send threads and the replica fetchers use, so the waiting is done there, at most six threads per coordinator node
- * (bounded by the cluster's size), and never by a caller: a request handler, an event loop, the group coordinator, or
- * the thread completing a local share coordinator's write. Answers complete the callers' futures on that thread.
- * Calls queued per lane are bounded ({@link #QUEUED_CALLS_MAX}); past it a call fails COORDINATOR_NOT_AVAILABLE,
- * which its caller retries later.
+ * <p>No thread waits here: the {@link ShareCoordinatorPersister.Transport} is the non-blocking inter-broker client
+ * ({@code InterBrokerClient}), whose connection to a node carries up to {@link #LANES} requests at once (one per
+ * RPC and one lookup), and a lane's next request goes out from the thread that completed its previous one (the
+ * client's work thread, never an event loop). Calls queued per lane are bounded ({@link #QUEUED_CALLS_MAX}); past it
+ * a call fails COORDINATOR_NOT_AVAILABLE, which its caller retries later.
  */
 final class ShareStateSender implements AutoCloseable {
     /** Share-partition calls of one RPC waiting for one node; beyond it they fail COORDINATOR_NOT_AVAILABLE at once. */
     static final int QUEUED_CALLS_MAX = 10_000;
-    /** Single requests (FindCoordinator) waiting for one node's lookup thread. */
-    static final int QUEUED_REQUESTS_MAX = 1_024;
-    /** How long a lane's sending thread outlives its last call. */
-    static final long IDLE_THREAD_MS = 30_000;
+    /** Requests a node's connection carries at once: one per RPC (each lane's one under way) and one lookup. */
+    static final int LANES = ShareStateRequests.Rpc.values().length + 1;
 
     private record Call(ShareStateRequests.Part part, CompletableFuture<ShareStateRequests.Result> answer) {
     }
 
-    /** One node's sending thread for one RPC (or, {@code rpc} null, for lookups) and its calls queued by group. */
+    /** One request's worth of calls: one group, no share-partition twice. */
+    private record Batch(String groupId, List<Call> calls) {
+    }
+
+    /** One node's calls of one RPC, queued by group, and the batches of the round being sent. */
     private static final class Lane {
         final int brokerId;
-        final ThreadPoolExecutor thread;
         /** Guarded by this lane. */
         Map<String, List<Call>> queued = new LinkedHashMap<>();
         int queuedCalls;
-        /** Whether a request of this lane is under way (its thread is draining): the next calls wait for it. */
+        final ArrayDeque<Batch> round = new ArrayDeque<>();
+        /** Whether a request of this lane is under way: the next calls wait for it. */
         boolean draining;
 
-        Lane(int brokerId, ShareStateRequests.Rpc rpc) {
+        Lane(int brokerId) {
             this.brokerId = brokerId;
-            String name = "share-persister-to-broker-" + brokerId + "-"
-                    + (rpc == null ? "lookup" : rpc.name().toLowerCase(Locale.ROOT));
-            // No thread until the first call (the pool starts it lazily), none after IDLE_THREAD_MS without one.
-            this.thread = new ThreadPoolExecutor(1, 1, IDLE_THREAD_MS, TimeUnit.MILLISECONDS,
-                    new ArrayBlockingQueue<>(QUEUED_REQUESTS_MAX), r -> {
-                        Thread t = new Thread(r, name);
-                        t.setDaemon(true);
-                        return t;
-                    });
-            thread.allowCoreThreadTimeOut(true);
-        }
-    }
-
-    /** A coordinator node: a lane per RPC and one for lookups. */
-    private static final class Node {
-        final Map<ShareStateRequests.Rpc, Lane> lanes = new EnumMap<>(ShareStateRequests.Rpc.class);
-        final Lane lookups;
-
-        Node(int brokerId) {
-            for (ShareStateRequests.Rpc rpc : ShareStateRequests.Rpc.values()) lanes.put(rpc, new Lane(brokerId, rpc));
-            lookups = new Lane(brokerId, null);
-        }
-
-        List<Lane> all() {
-            List<Lane> all = new ArrayList<>(lanes.values());
-            all.add(lookups);
-            return all;
         }
     }
 
     private final ShareCoordinatorPersister.Transport transport;
-    private final Map<Integer, Node> nodes = new HashMap<>();
+    private final Map<Integer, Map<ShareStateRequests.Rpc, Lane>> nodes = new HashMap<>();
     private final Map<ApiKey, LongAdder> requestsSent = new ConcurrentHashMap<>();
     private boolean closed;
 
@@ -107,9 +76,8 @@ final class ShareStateSender implements AutoCloseable {
     /** Queues one share-partition's call to the coordinator on {@code brokerId}; completes with its result. */
     CompletableFuture<ShareStateRequests.Result> send(int brokerId, ShareStateRequests.Rpc rpc, String groupId,
                                                       ShareStateRequests.Part part) {
-        Node node = node(brokerId);
-        if (node == null) return CompletableFuture.failedFuture(shuttingDown());
-        Lane lane = node.lanes.get(rpc);
+        Lane lane = lane(brokerId, rpc);
+        if (lane == null) return CompletableFuture.failedFuture(shuttingDown());
         Call call = new Call(part, new CompletableFuture<>());
         boolean start;
         synchronized (lane) {
@@ -122,29 +90,17 @@ final class ShareStateSender implements AutoCloseable {
             start = !lane.draining;
             lane.draining = true;
         }
-        if (start && !run(lane, () -> drain(lane, rpc))) failQueued(lane);
+        if (start) drain(lane, rpc);
         return call.answer();
     }
 
-    /** Sends one request on {@code brokerId}'s thread, unbatched (a FindCoordinator). */
+    /** Sends one request to {@code brokerId}, unbatched (a FindCoordinator). */
     CompletableFuture<ApiMessage> sendOne(int brokerId, ApiKey key, short version, ApiMessage request) {
-        Node node = node(brokerId);
-        if (node == null) return CompletableFuture.failedFuture(shuttingDown());
-        CompletableFuture<ApiMessage> answer = new CompletableFuture<>();
-        boolean started = run(node.lookups, () -> {
-            try {
-                answer.complete(sendCounted(brokerId, key, version, request));
-            } catch (IOException e) {
-                answer.completeExceptionally(unreachable(brokerId, e));
-            } catch (RuntimeException e) {
-                answer.completeExceptionally(e);
-            }
-        });
-        if (!started) {
-            answer.completeExceptionally(new ApiException(COORDINATOR_NOT_AVAILABLE, QUEUED_REQUESTS_MAX
-                    + " requests already wait for broker " + brokerId + ", or the broker is shutting down."));
+        synchronized (this) {
+            if (closed) return CompletableFuture.failedFuture(shuttingDown());
         }
-        return answer;
+        return sendCounted(brokerId, key, version, request).exceptionallyCompose(e -> CompletableFuture
+                .failedFuture(failure(brokerId, e)));
     }
 
     /** Requests of {@code key} sent so far (to any node): what batching saves shows here. */
@@ -153,55 +109,44 @@ final class ShareStateSender implements AutoCloseable {
         return sent == null ? 0 : sent.sum();
     }
 
-    private synchronized Node node(int brokerId) {
+    private synchronized Lane lane(int brokerId, ShareStateRequests.Rpc rpc) {
         if (closed) return null;
-        return nodes.computeIfAbsent(brokerId, Node::new);
-    }
-
-    /** Whether the lane's thread took the task (not when closed, or its queue of single requests is full). */
-    private static boolean run(Lane lane, Runnable task) {
-        try {
-            lane.thread.execute(task);
-            return true;
-        } catch (RejectedExecutionException e) {
-            return false;
-        }
-    }
-
-    /** The lane's thread would not take its drain: every call queued fails (never sent on the caller's thread). */
-    private static void failQueued(Lane lane) {
-        Map<String, List<Call>> dropped;
-        synchronized (lane) {
-            dropped = lane.queued;
-            lane.queued = new LinkedHashMap<>();
-            lane.queuedCalls = 0;
-            lane.draining = false;
-        }
-        ApiException failure = new ApiException(COORDINATOR_NOT_AVAILABLE, "Cannot send to broker " + lane.brokerId
-                + " now (the broker is shutting down).");
-        dropped.values().forEach(calls -> calls.forEach(c -> c.answer().completeExceptionally(failure)));
+        return nodes.computeIfAbsent(brokerId, id -> {
+            Map<ShareStateRequests.Rpc, Lane> lanes = new EnumMap<>(ShareStateRequests.Rpc.class);
+            for (ShareStateRequests.Rpc r : ShareStateRequests.Rpc.values()) lanes.put(r, new Lane(id));
+            return lanes;
+        }).get(rpc);
     }
 
     /**
-     * On the lane's thread: sends everything of {@code rpc} queued for the node, one request per group, until
-     * nothing is left; calls queued meanwhile go out in the next round, together.
+     * Sends the lane's batches one request at a time: a round takes everything of {@code rpc} queued for the node
+     * (one request per group), and calls queued meanwhile go out in the next round, together. Runs on the caller's
+     * thread for the first request and then on the thread completing each request (the inter-broker client's work
+     * thread); a transport answering at once is drained in this loop, not by recursion.
      */
     private void drain(Lane lane, ShareStateRequests.Rpc rpc) {
         while (true) {
-            Map<String, List<Call>> round;
+            Batch next;
             synchronized (lane) {
-                if (lane.queuedCalls == 0) {
-                    lane.draining = false;
-                    return;
+                if (lane.round.isEmpty()) {
+                    if (lane.queuedCalls == 0) {
+                        lane.draining = false;
+                        return;
+                    }
+                    for (Map.Entry<String, List<Call>> byGroup : lane.queued.entrySet()) {
+                        for (List<Call> batch : distinct(byGroup.getValue())) {
+                            lane.round.add(new Batch(byGroup.getKey(), batch));
+                        }
+                    }
+                    lane.queued = new LinkedHashMap<>();
+                    lane.queuedCalls = 0;
                 }
-                round = lane.queued;
-                lane.queued = new LinkedHashMap<>();
-                lane.queuedCalls = 0;
+                next = lane.round.poll();
             }
-            for (Map.Entry<String, List<Call>> byGroup : round.entrySet()) {
-                for (List<Call> batch : distinct(byGroup.getValue())) {
-                    sendBatch(lane.brokerId, rpc, byGroup.getKey(), batch);
-                }
+            CompletableFuture<Void> sent = sendBatch(lane.brokerId, rpc, next.groupId(), next.calls());
+            if (!sent.isDone()) {
+                sent.whenComplete((v, e) -> drain(lane, rpc));
+                return;
             }
         }
     }
@@ -227,62 +172,89 @@ final class ShareStateSender implements AutoCloseable {
         return batches;
     }
 
-    private void sendBatch(int brokerId, ShareStateRequests.Rpc rpc, String groupId, List<Call> batch) {
+    /** Sends one batch; the future completes (never exceptionally) once every call of it has its answer. */
+    private CompletableFuture<Void> sendBatch(int brokerId, ShareStateRequests.Rpc rpc, String groupId,
+                                              List<Call> batch) {
         List<ShareStateRequests.Part> parts = new ArrayList<>(batch.size());
         for (Call c : batch) parts.add(c.part());
-        List<ShareStateRequests.Result> results;
+        CompletableFuture<ApiMessage> answer;
         try {
-            results = ShareStateRequests.results(rpc, sendCounted(brokerId, rpc.key, rpc.version,
-                    ShareStateRequests.request(rpc, groupId, parts)));
-        } catch (IOException e) {
-            ApiException failure = unreachable(brokerId, e);
-            for (Call c : batch) c.answer().completeExceptionally(failure);
-            return;
+            answer = sendCounted(brokerId, rpc.key, rpc.version, ShareStateRequests.request(rpc, groupId, parts));
         } catch (RuntimeException e) {
-            for (Call c : batch) c.answer().completeExceptionally(e);
-            return;
+            answer = CompletableFuture.failedFuture(e);
         }
-        for (Call c : batch) {
-            ShareStateRequests.Result found = null;
-            for (ShareStateRequests.Result r : results) {
-                if (r.topicId().equals(c.part().topicId()) && r.partition() == c.part().partition()) {
-                    found = r;
-                    break;
+        return answer.handle((response, e) -> {
+            if (e != null) {
+                RuntimeException failure = failure(brokerId, e);
+                for (Call c : batch) c.answer().completeExceptionally(failure);
+                return null;
+            }
+            List<ShareStateRequests.Result> results;
+            try {
+                results = ShareStateRequests.results(rpc, response);
+            } catch (RuntimeException bad) {
+                for (Call c : batch) c.answer().completeExceptionally(bad);
+                return null;
+            }
+            for (Call c : batch) {
+                ShareStateRequests.Result found = null;
+                for (ShareStateRequests.Result r : results) {
+                    if (r.topicId().equals(c.part().topicId()) && r.partition() == c.part().partition()) {
+                        found = r;
+                        break;
+                    }
+                }
+                if (found != null) {
+                    c.answer().complete(found);
+                } else {
+                    c.answer().completeExceptionally(new ApiException(UNKNOWN_SERVER_ERROR, "The share coordinator "
+                            + "on broker " + brokerId + " did not answer for " + groupId + ":" + c.part().topicId()
+                            + ":" + c.part().partition() + "."));
                 }
             }
-            if (found != null) {
-                c.answer().complete(found);
-            } else {
-                c.answer().completeExceptionally(new ApiException(UNKNOWN_SERVER_ERROR, "The share coordinator on "
-                        + "broker " + brokerId + " did not answer for " + groupId + ":" + c.part().topicId() + ":"
-                        + c.part().partition() + "."));
-            }
-        }
+            return null;
+        });
     }
 
-    private ApiMessage sendCounted(int brokerId, ApiKey key, short version, ApiMessage request) throws IOException {
+    private CompletableFuture<ApiMessage> sendCounted(int brokerId, ApiKey key, short version, ApiMessage request) {
         requestsSent.computeIfAbsent(key, k -> new LongAdder()).increment();
         return transport.send(brokerId, key, version, request);
     }
 
-    private static ApiException unreachable(int brokerId, IOException e) {
-        return new ApiException(COORDINATOR_NOT_AVAILABLE, "Share coordinator " + brokerId + " not reachable: "
-                + e.getMessage());
+    /** A lost or refused connection is COORDINATOR_NOT_AVAILABLE (the persister retries it); others as they are. */
+    private static RuntimeException failure(int brokerId, Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof IOException io) {
+            return new ApiException(COORDINATOR_NOT_AVAILABLE, "Share coordinator " + brokerId + " not reachable: "
+                    + io.getMessage());
+        }
+        return cause instanceof RuntimeException r ? r : new CompletionException(cause);
     }
 
     private static ApiException shuttingDown() {
         return new ApiException(COORDINATOR_NOT_AVAILABLE, "The broker is shutting down.");
     }
 
-    /** Stops the sending threads; calls under way end with their channel's failure (the channels close too). */
+    /** Fails every call still queued; requests under way end with the transport's failure when it closes. */
     @Override
     public void close() {
-        List<Node> all;
+        List<Lane> all = new ArrayList<>();
         synchronized (this) {
             closed = true;
-            all = new ArrayList<>(nodes.values());
+            for (Map<ShareStateRequests.Rpc, Lane> lanes : nodes.values()) all.addAll(lanes.values());
             nodes.clear();
         }
-        for (Node n : all) n.all().forEach(lane -> lane.thread.shutdown());
+        ApiException failure = shuttingDown();
+        for (Lane lane : all) {
+            List<Call> dropped = new ArrayList<>();
+            synchronized (lane) {
+                lane.queued.values().forEach(dropped::addAll);
+                lane.round.forEach(b -> dropped.addAll(b.calls()));
+                lane.queued = new LinkedHashMap<>();
+                lane.queuedCalls = 0;
+                lane.round.clear();
+            }
+            dropped.forEach(c -> c.answer().completeExceptionally(failure));
+        }
     }
 }

@@ -82,6 +82,10 @@ class ShareStateRetryTest {
         return response;
     }
 
+    private static CompletableFuture<ApiMessage> answered(ApiMessage response) {
+        return CompletableFuture.completedFuture(response);
+    }
+
     private static void assertWaited(List<Long> waits, int... attempts) {
         assertEquals(attempts.length, waits.size(), "backoffs " + waits);
         for (int i = 0; i < attempts.length; i++) {
@@ -125,12 +129,12 @@ class ShareStateRetryTest {
         try (ShareCoordinatorPersister p = persister(-1, (broker, key, version, request) -> {
             if (key == ApiKey.FIND_COORDINATOR) {
                 assertEquals(1, broker);
-                return lookups.incrementAndGet() <= 3 ? found(ErrorCodes.COORDINATOR_NOT_AVAILABLE, -1)
-                        : found(ErrorCodes.NONE, COORDINATOR);
+                return answered(lookups.incrementAndGet() <= 3 ? found(ErrorCodes.COORDINATOR_NOT_AVAILABLE, -1)
+                        : found(ErrorCodes.NONE, COORDINATOR));
             }
             assertEquals(COORDINATOR, broker);
             assertEquals(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, key);
-            return summary(ErrorCodes.NONE, 42);
+            return answered(summary(ErrorCodes.NONE, 42));
         })) {
             assertEquals(42, p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(4, p.requestsSent(ApiKey.FIND_COORDINATOR));
@@ -142,7 +146,7 @@ class ShareStateRetryTest {
     @Test
     void aCallShouldFailAfterFiveFailedLookups() throws Exception {
         try (ShareCoordinatorPersister p = persister(-1, (broker, key, version, request) ->
-                found(ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, -1))) {
+                answered(found(ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, -1)))) {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS));
             assertEquals(ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, ((ApiException) e.getCause()).error());
@@ -155,7 +159,8 @@ class ShareStateRetryTest {
     void aRequestAnsweredNotCoordinatorShouldBeRetriedWithBackoff() throws Exception {
         AtomicInteger sent = new AtomicInteger();
         try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, version, request) ->
-                sent.incrementAndGet() <= 2 ? summary(ErrorCodes.NOT_COORDINATOR, -1) : summary(ErrorCodes.NONE, 7))) {
+                answered(sent.incrementAndGet() <= 2 ? summary(ErrorCodes.NOT_COORDINATOR, -1)
+                        : summary(ErrorCodes.NONE, 7)))) {
             assertEquals(7, p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(3, p.requestsSent(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY));
             assertWaited(waits, 1, 2);
@@ -165,22 +170,18 @@ class ShareStateRetryTest {
     @Test
     void aNodesRequestShouldHoldBackOnlyTheNextRequestOfItsOwnRpc() throws Exception {
         CountDownLatch readUnderWay = new CountDownLatch(1);
-        CountDownLatch releaseRead = new CountDownLatch(1);
+        // The first read's answer, held back until the test releases it: the transport never waits.
+        CompletableFuture<ApiMessage> firstReadAnswer = new CompletableFuture<>();
         AtomicInteger reads = new AtomicInteger();
         try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, version, request) -> {
             if (key == ApiKey.READ_SHARE_GROUP_STATE) {
                 if (reads.getAndIncrement() == 0) {
                     readUnderWay.countDown();
-                    try {
-                        assertTrue(releaseRead.await(10, TimeUnit.SECONDS));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return read(0, 3);
+                    return firstReadAnswer;
                 }
-                return read(1, 4);
+                return answered(read(1, 4));
             }
-            return summary(ErrorCodes.NONE, 5);
+            return answered(summary(ErrorCodes.NONE, 5));
         })) {
             CompletableFuture<SharePersister.Stored> first = p.readAsync("g", TOPIC, 0, 0);
             assertTrue(readUnderWay.await(10, TimeUnit.SECONDS));
@@ -189,10 +190,82 @@ class ShareStateRetryTest {
             assertEquals(5, p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS).startOffset());
             assertFalse(second.isDone());
             assertEquals(1, p.requestsSent(ApiKey.READ_SHARE_GROUP_STATE), "the second read is held back");
-            releaseRead.countDown();
+            firstReadAnswer.complete(read(0, 3));
             assertEquals(3, first.get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(4, second.get(10, TimeUnit.SECONDS).startOffset());
             assertEquals(2, p.requestsSent(ApiKey.READ_SHARE_GROUP_STATE));
+        }
+    }
+
+    /**
+     * Calls of every RPC to ten coordinator nodes whose answers never come: one request under way per node and RPC,
+     * the rest queued behind it, and no thread started for any of them (the sender used to start a thread per node
+     * and RPC, each waiting on the network).
+     */
+    @Test
+    void callsToManyNodesShouldKeepOneRequestPerNodeAndRpcUnderWayWithoutAThread() throws Exception {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        List<CompletableFuture<ApiMessage>> unanswered = Collections.synchronizedList(new ArrayList<>());
+        int before = threads.getThreadCount();
+        java.util.Set<Integer> nodes = new java.util.HashSet<>();
+        int partitions = 60;
+        // A state topic of ten partitions, none led here: each is coordinated by node 100 + its number.
+        InMemoryStateLog memory = new InMemoryStateLog();
+        ShareStateCoordinator spread = new ShareStateCoordinator(10, new ShareStateCoordinator.StateLog() {
+            @Override
+            public int partitionCount() {
+                return 10;
+            }
+
+            @Override
+            public boolean leads(int partition) {
+                return false;
+            }
+
+            @Override
+            public long append(int partition, List<byte[][]> keyValues) {
+                return memory.append(0, keyValues);
+            }
+
+            @Override
+            public long endOffset(int partition) {
+                return memory.endOffset(0);
+            }
+
+            @Override
+            public void whenCommitted(int partition, long offset, java.util.function.Consumer<Short> then) {
+                memory.whenCommitted(0, offset, then);
+            }
+
+            @Override
+            public void prune(int partition, long offset) {
+            }
+        }, (t, p) -> TOPIC.equals(t), () -> 1L);
+        try (ShareCoordinatorPersister p = new ShareCoordinatorPersister(spread, statePartition -> false,
+                statePartition -> 100 + statePartition, () -> List.of(1), (broker, key, version, request) -> {
+                    CompletableFuture<ApiMessage> answer = new CompletableFuture<>();
+                    unanswered.add(answer);
+                    return answer;
+                }, (delayMs, retry) -> retry.run())) {
+            for (int partition = 0; partition < partitions; partition++) {
+                nodes.add(100 + spread.partitionFor(new ShareStateCoordinator.Key("g", TOPIC, partition)));
+                p.readAsync("g", TOPIC, partition, 0);
+                p.summaryAsync("g", TOPIC, partition);
+                p.initializeAsync("g", TOPIC, partition, 1, 0);
+                p.writeAsync("g", TOPIC, partition, 1, 0, 0, List.of());
+                p.deleteAsync("g", TOPIC, partition);
+            }
+            assertTrue(nodes.size() > 1, "the calls spread over several nodes: " + nodes);
+            for (ApiKey rpc : List.of(ApiKey.READ_SHARE_GROUP_STATE, ApiKey.READ_SHARE_GROUP_STATE_SUMMARY,
+                    ApiKey.INITIALIZE_SHARE_GROUP_STATE, ApiKey.WRITE_SHARE_GROUP_STATE,
+                    ApiKey.DELETE_SHARE_GROUP_STATE)) {
+                assertEquals(nodes.size(), p.requestsSent(rpc), rpc + ": one request under way per node");
+            }
+            assertEquals(5 * nodes.size(), unanswered.size());
+            int during = threads.getThreadCount();
+            // Two spare for the JVM's own (its compiler threads come and go); a thread per node and RPC would be 50.
+            assertTrue(during <= before + 2, partitions * 5 + " calls to " + nodes.size() + " nodes: threads " + before
+                    + " before, " + during + " while they wait");
         }
     }
 }

@@ -5,61 +5,50 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.group.share.ShareCoordinatorPersister;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
-import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.io.IOException;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * How a broker's share-partitions reach share coordinators on other brokers: one {@link BrokerChannel} per live
- * broker on the inter-broker listener (with its security), opened on first use and pointed at the broker's current
- * registration on every call. At most one channel per live broker, so bounded by the cluster's size.
+ * How a broker's share-partitions reach share coordinators on other brokers: the non-blocking
+ * {@link InterBrokerClient} on the inter-broker listener (with its security), one connection per live broker, pointed
+ * at the broker's current registration on every call. A broker that is not live fails its call at once (the
+ * persister retries with Kafka's backoff, looking the coordinator up again).
+ *
+ * <p>Unlike Kafka's persister NetworkClient (max.in.flight 1, so its reads, writes and summaries to one node take
+ * turns on one socket), a connection carries {@link ShareCoordinatorPersister#REQUESTS_IN_FLIGHT_PER_NODE} requests,
+ * one per RPC: a node's RPCs go out independently, as the sender's lanes intend; a Kafka broker still serves them in
+ * order, a Tandem broker as they complete.
  */
 public final class ShareCoordinatorChannels implements ShareCoordinatorPersister.Transport, AutoCloseable {
-    private final int localBrokerId;
-    /**
-     * How long one share-state request may take: the share coordinator's wait for its records to be replicated
-     * (share.coordinator.write.timeout.ms, the cluster's brokers sharing one value), plus as long again to connect and
-     * send.
-     */
-    private final int requestTimeoutMs;
     private final ClusterMetadata metadata;
-    private final InterBrokerSecurity security;
-    private final Map<Integer, BrokerChannel> channels = new HashMap<>();
-    private boolean closed;
+    private final InterBrokerClient client;
 
+    /**
+     * @param writeTimeoutMs share.coordinator.write.timeout.ms (the cluster's brokers share one value): a request may
+     *                       take as long again as the coordinator's wait for its records to be replicated
+     */
     public ShareCoordinatorChannels(int localBrokerId, ClusterMetadata metadata, InterBrokerSecurity security,
                                     int writeTimeoutMs) {
-        this.localBrokerId = localBrokerId;
-        this.requestTimeoutMs = 2 * writeTimeoutMs;
         this.metadata = metadata;
-        this.security = security;
+        this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+                + "-share-state", ShareCoordinatorPersister.REQUESTS_IN_FLIGHT_PER_NODE, 2 * writeTimeoutMs),
+                security);
     }
 
     @Override
-    public ApiMessage send(int brokerId, ApiKey key, short version, ApiMessage request) throws IOException {
+    public CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short version, ApiMessage request) {
         BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == brokerId)
-                .findFirst().orElseThrow(() -> new IOException("broker " + brokerId + " is not live"));
-        BrokerChannel channel;
-        synchronized (this) {
-            if (closed) throw new IOException("the broker is shutting down");
-            channel = channels.get(brokerId);
-            if (channel == null) {
-                channel = new BrokerChannel(target, security, "broker-" + localBrokerId + "-share-state",
-                        requestTimeoutMs);
-                channels.put(brokerId, channel);
-            }
-        }
-        channel.retarget(target);
-        return channel.send(key, version, request);
+                .findFirst().orElse(null);
+        if (target == null) return CompletableFuture.failedFuture(new IOException("broker " + brokerId
+                + " is not live"));
+        return client.send(target, key, version, request);
     }
 
     @Override
-    public synchronized void close() {
-        closed = true;
-        for (BrokerChannel channel : channels.values()) channel.close();
-        channels.clear();
+    public void close() {
+        client.close();
     }
 }

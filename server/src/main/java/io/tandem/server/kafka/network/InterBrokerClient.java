@@ -1,0 +1,201 @@
+package io.tandem.server.kafka.network;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A non-blocking client for requests to other brokers, as Kafka's NetworkClient under an InterBrokerSendThread: one
+ * {@link InterBrokerConnection} per broker on a small Netty event loop group of its own, several requests in flight
+ * per connection (up to {@link Settings#maxInFlight}), answers matched by correlation id, request.timeout.ms per
+ * request, reconnect.backoff.ms / reconnect.backoff.max.ms between attempts, and the inter-broker listener's security
+ * (TLS, SASL) on every connection. {@link #send} returns at once; no thread waits for an answer.
+ *
+ * <p>Futures complete on the client's work thread, never on an event loop, since what a sender does with an answer
+ * may touch the disk (a marker's completion writes the transaction log) or send again; that thread also runs the
+ * SASL client's steps. Its queue holds at most one completion per request, and requests are bounded per connection
+ * ({@link Settings#queuedRequestsMax} waiting plus {@link Settings#maxInFlight}), connections by the cluster's size.
+ */
+public final class InterBrokerClient implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(InterBrokerClient.class.getName());
+    /** Largest answer accepted from a broker (a replica fetch answer is bounded by its request's max bytes). */
+    static final int RESPONSE_BYTES_MAX = BrokerChannel.RESPONSE_BYTES_MAX;
+    /** A retried authentication failure is logged once per distinct reason, then at most this often. */
+    static final long AUTH_FAILURE_LOG_INTERVAL_MS = BrokerChannel.AUTH_FAILURE_LOG_INTERVAL_MS;
+
+    /**
+     * @param maxInFlight              requests on the wire per connection at once (Kafka's inter-broker clients: 1)
+     * @param requestTimeoutMs         request.timeout.ms: from hand-over to answer
+     * @param reconnectBackoffMs       reconnect.backoff.ms: the wait after a first failed connection
+     * @param reconnectBackoffMaxMs    reconnect.backoff.max.ms: the doubling wait's cap
+     * @param connectionSetupTimeoutMs socket.connection.setup.timeout.ms: connect, TLS, ApiVersions and SASL together
+     * @param queuedRequestsMax        requests waiting per connection beyond those in flight; more fail at once
+     * @param timeoutCheckMs           how often deadlines are checked while a connection carries requests
+     */
+    public record Settings(String clientId, int maxInFlight, int requestTimeoutMs, long reconnectBackoffMs,
+                           long reconnectBackoffMaxMs, int connectionSetupTimeoutMs, int queuedRequestsMax,
+                           long timeoutCheckMs) {
+        /** Kafka's inter-broker channels (TransactionMarkerChannelManager, the share persister's NetworkUtils). */
+        public static final int KAFKA_MAX_IN_FLIGHT = 1;
+        public static final long KAFKA_RECONNECT_BACKOFF_MS = 50;
+        public static final long KAFKA_RECONNECT_BACKOFF_MAX_MS = 50;
+        /** Kafka's socket.connection.setup.timeout.ms default. */
+        public static final int KAFKA_CONNECTION_SETUP_TIMEOUT_MS = 10_000;
+        static final int QUEUED_REQUESTS_MAX = 10_000;
+        static final long TIMEOUT_CHECK_MS = 50;
+
+        public Settings {
+            if (maxInFlight < 1 || requestTimeoutMs < 1 || reconnectBackoffMs < 0 || connectionSetupTimeoutMs < 1
+                    || queuedRequestsMax < 1 || timeoutCheckMs < 1) {
+                throw new IllegalArgumentException("inter-broker client settings out of range: " + clientId);
+            }
+        }
+
+        /** These settings with at most {@code max} requests waiting per connection. */
+        public Settings withQueuedRequestsMax(int max) {
+            return new Settings(clientId, maxInFlight, requestTimeoutMs, reconnectBackoffMs, reconnectBackoffMaxMs,
+                    connectionSetupTimeoutMs, max, timeoutCheckMs);
+        }
+
+        /** Kafka's settings for an inter-broker channel, with {@code maxInFlight} requests per connection. */
+        public static Settings kafka(String clientId, int maxInFlight, int requestTimeoutMs) {
+            return new Settings(clientId, maxInFlight, requestTimeoutMs, KAFKA_RECONNECT_BACKOFF_MS,
+                    KAFKA_RECONNECT_BACKOFF_MAX_MS, KAFKA_CONNECTION_SETUP_TIMEOUT_MS, QUEUED_REQUESTS_MAX,
+                    TIMEOUT_CHECK_MS);
+        }
+    }
+
+    /** A failed TLS handshake or SASL exchange: it does not heal by retrying, so it is logged as a warning. */
+    public static final class AuthenticationFailure extends IOException {
+        AuthenticationFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Settings settings;
+    private final InterBrokerSecurity security;
+    private final EventLoopGroup group;
+    private final ThreadPoolExecutor work;
+    private final Map<Integer, InterBrokerConnection> connections = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+    private String lastAuthFailure;
+    private long lastAuthFailureLoggedMs;
+
+    public InterBrokerClient(Settings settings, InterBrokerSecurity security) {
+        this.settings = settings;
+        this.security = security;
+        // One event loop: the connections only frame bytes and match answers, the work thread does the rest.
+        this.group = new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory(settings.clientId() + "-network", true), NioIoHandler.newFactory());
+        // Bounded by the requests (see the class comment), so the queue needs no bound of its own.
+        this.work = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                new DefaultThreadFactory(settings.clientId() + "-work", true));
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    InterBrokerSecurity security() {
+        return security;
+    }
+
+    Executor blockingWork() {
+        return work;
+    }
+
+    /** Sends to {@code peer}'s endpoint on the inter-broker listener (followed if it registers elsewhere). */
+    public CompletableFuture<ApiMessage> send(BrokerRegistration peer, ApiKey key, short version, ApiMessage request) {
+        ListenerEndpoint endpoint = security.endpoint(peer);
+        if (endpoint == null) {
+            String reason = "broker " + peer.brokerId() + " has no endpoint on the inter-broker listener "
+                    + security.listenerName();
+            logAuthenticationFailure(reason);
+            return CompletableFuture.failedFuture(new IOException(reason));
+        }
+        return send(peer.brokerId(), InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port()), key,
+                version, request);
+    }
+
+    /** Sends to broker {@code brokerId} at {@code address}; the future fails with an IOException if it cannot. */
+    public CompletableFuture<ApiMessage> send(int brokerId, InetSocketAddress address, ApiKey key, short version,
+                                              ApiMessage request) {
+        if (closed) return CompletableFuture.failedFuture(closedFailure());
+        InterBrokerConnection connection = connections.computeIfAbsent(brokerId,
+                id -> new InterBrokerConnection(this, id, address, group.next()));
+        try {
+            return connection.send(address, key, version, request);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(closedFailure());
+        }
+    }
+
+    /** Completes a caller's future on the work thread (an answer). */
+    void complete(CompletableFuture<ApiMessage> answer, ApiMessage response) {
+        try {
+            work.execute(() -> answer.complete(response));
+        } catch (RejectedExecutionException e) {
+            answer.completeExceptionally(closedFailure());
+        }
+    }
+
+    /** Fails a caller's future on the work thread. */
+    void fail(CompletableFuture<ApiMessage> answer, IOException why) {
+        try {
+            work.execute(() -> answer.completeExceptionally(why));
+        } catch (RejectedExecutionException e) {
+            answer.completeExceptionally(why);
+        }
+    }
+
+    synchronized void logAuthenticationFailure(String reason) {
+        long now = System.currentTimeMillis();
+        if (reason.equals(lastAuthFailure) && now - lastAuthFailureLoggedMs < AUTH_FAILURE_LOG_INTERVAL_MS) return;
+        lastAuthFailure = reason;
+        lastAuthFailureLoggedMs = now;
+        String who = security.saslUser() == null ? "" : ", as " + security.saslUser();
+        LOG.log(System.Logger.Level.WARNING, "{0}: {1} (listener {2}, {3}{4})", settings.clientId(), reason,
+                security.listenerName(), security.protocol(), who);
+    }
+
+    private IOException closedFailure() {
+        return new IOException("the inter-broker client " + settings.clientId() + " is closed");
+    }
+
+    /** Fails every request under way or waiting, closes the connections and stops the threads. */
+    @Override
+    public void close() {
+        closed = true;
+        List<InterBrokerConnection> all = new ArrayList<>(connections.values());
+        connections.clear();
+        for (InterBrokerConnection c : all) {
+            try {
+                c.close();
+            } catch (RejectedExecutionException e) {
+                // The event loop already stopped.
+            }
+        }
+        // The loop first runs the closes just handed to it (they fail what the connections carried).
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        group.terminationFuture().addListener(f -> work.shutdown());
+    }
+}

@@ -1,0 +1,286 @@
+package io.tandem.server.kafka.network;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.KafkaFrames;
+import io.tandem.kafka.wire.message.ApiVersionsResponse;
+import io.tandem.kafka.wire.message.FindCoordinatorRequest;
+import io.tandem.kafka.wire.message.FindCoordinatorResponse;
+import io.tandem.kafka.wire.message.RequestHeader;
+import io.tandem.server.kafka.security.InterBrokerSecurity;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The inter-broker client against scripted brokers on real sockets. */
+@Timeout(120)
+class InterBrokerClientTest {
+    private static final short FIND_COORDINATOR_V0 = 0;
+
+    /** One request as the scripted broker read it. */
+    private record Received(int correlationId, ApiKey key, short version, ApiMessage body) {
+    }
+
+    private static Received read(DataInputStream in) throws IOException {
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        ByteBuf frame = Unpooled.wrappedBuffer(bytes);
+        RequestHeader header = KafkaFrames.readRequestHeader(frame);
+        ApiKey key = ApiKey.forId(header.requestApiKey);
+        return new Received(header.correlationId, key, header.requestApiVersion,
+                key.readRequest(frame, header.requestApiVersion));
+    }
+
+    private static void answer(OutputStream out, Received request, ApiMessage response) throws IOException {
+        ByteBuf frame = KafkaFrames.encodeResponse(UnpooledByteBufAllocator.DEFAULT, request.correlationId(),
+                request.key(), request.version(), response);
+        try {
+            frame.readBytes(out, frame.readableBytes());
+            out.flush();
+        } finally {
+            frame.release();
+        }
+    }
+
+    /** Reads the connection's ApiVersions and answers it as a broker serving FindCoordinator. */
+    private static void introduce(DataInputStream in, OutputStream out) throws IOException {
+        Received hello = read(in);
+        assertEquals(ApiKey.API_VERSIONS, hello.key(), "a connection starts with ApiVersions");
+        List<ApiVersionsResponse.ApiVersion> keys = new ArrayList<>();
+        for (ApiKey key : List.of(ApiKey.API_VERSIONS, ApiKey.FIND_COORDINATOR)) {
+            keys.add(new ApiVersionsResponse.ApiVersion().setApiKey(key.id()).setMinVersion(key.minVersion())
+                    .setMaxVersion(key.maxVersion()));
+        }
+        answer(out, hello, new ApiVersionsResponse().setApiKeys(keys));
+    }
+
+    private static CompletableFuture<ApiMessage> lookup(InterBrokerClient client, int port, String key) {
+        return client.send(1, InetSocketAddress.createUnresolved("127.0.0.1", port), ApiKey.FIND_COORDINATOR,
+                FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey(key));
+    }
+
+    private static InterBrokerClient client(int maxInFlight, int requestTimeoutMs, long backoffMs, long backoffMaxMs) {
+        return new InterBrokerClient(new InterBrokerClient.Settings("test-client", maxInFlight, requestTimeoutMs,
+                backoffMs, backoffMaxMs, 10_000, 1_000, 20), InterBrokerSecurity.PLAINTEXT);
+    }
+
+    @Test
+    void shouldKeepSeveralRequestsInFlightAndMatchAnswersGivenOutOfOrder() throws Exception {
+        int requests = 5;
+        try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             InterBrokerClient client = client(requests, 30_000, 50, 50)) {
+            List<CompletableFuture<ApiMessage>> answers = new ArrayList<>();
+            for (int i = 0; i < requests; i++) answers.add(lookup(client, broker.getLocalPort(), "key-" + i));
+            try (Socket peer = broker.accept()) {
+                DataInputStream in = new DataInputStream(peer.getInputStream());
+                OutputStream out = peer.getOutputStream();
+                introduce(in, out);
+                // Every request arrives before any is answered: they are all in flight on one connection.
+                List<Received> received = new ArrayList<>();
+                for (int i = 0; i < requests; i++) received.add(read(in));
+                for (CompletableFuture<ApiMessage> a : answers) assertFalse(a.isDone());
+                // Answered last first, each naming its own key's number as the coordinator.
+                for (int i = requests - 1; i >= 0; i--) {
+                    Received r = received.get(i);
+                    int n = Integer.parseInt(((FindCoordinatorRequest) r.body()).key.substring("key-".length()));
+                    answer(out, r, new FindCoordinatorResponse().setNodeId(100 + n).setHost("h").setPort(n));
+                }
+                for (int i = 0; i < requests; i++) {
+                    FindCoordinatorResponse response = (FindCoordinatorResponse) answers.get(i).get(10,
+                            TimeUnit.SECONDS);
+                    assertEquals(100 + i, response.nodeId, "request " + i + " got its own answer");
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldSendNoMoreThanMaxInFlightAtOnce() throws Exception {
+        try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             InterBrokerClient client = client(1, 30_000, 50, 50)) {
+            CompletableFuture<ApiMessage> first = lookup(client, broker.getLocalPort(), "a");
+            CompletableFuture<ApiMessage> second = lookup(client, broker.getLocalPort(), "b");
+            try (Socket peer = broker.accept()) {
+                peer.setSoTimeout(300);
+                DataInputStream in = new DataInputStream(peer.getInputStream());
+                OutputStream out = peer.getOutputStream();
+                introduce(in, out);
+                Received a = read(in);
+                assertEquals("a", ((FindCoordinatorRequest) a.body()).key);
+                // Kafka's inter-broker max.in.flight of 1: the second waits for the first's answer.
+                assertThrows(java.net.SocketTimeoutException.class, () -> read(in));
+                answer(out, a, new FindCoordinatorResponse().setNodeId(1).setHost("h"));
+                peer.setSoTimeout(10_000);
+                Received b = read(in);
+                assertEquals("b", ((FindCoordinatorRequest) b.body()).key);
+                answer(out, b, new FindCoordinatorResponse().setNodeId(2).setHost("h"));
+                assertEquals(1, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
+                assertEquals(2, ((FindCoordinatorResponse) second.get(10, TimeUnit.SECONDS)).nodeId);
+            }
+        }
+    }
+
+    @Test
+    void shouldFailARequestWithoutAnswerAfterTheRequestTimeoutAndReconnect() throws Exception {
+        int timeoutMs = 2_000;
+        try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             InterBrokerClient client = client(1, timeoutMs, 50, 50)) {
+            // A first request, answered, opens the connection (the timeout runs from hand-over, so a slow start
+            // of this JVM must not use it up).
+            CompletableFuture<ApiMessage> first = lookup(client, broker.getLocalPort(), "first");
+            try (Socket peer = broker.accept()) {
+                peer.setSoTimeout(30_000);
+                DataInputStream in = new DataInputStream(peer.getInputStream());
+                introduce(in, peer.getOutputStream());
+                answer(peer.getOutputStream(), read(in), new FindCoordinatorResponse().setNodeId(3).setHost("h"));
+                assertEquals(3, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
+                long start = System.nanoTime();
+                CompletableFuture<ApiMessage> unanswered = lookup(client, broker.getLocalPort(), "never");
+                read(in); // and never answered
+                ExecutionException e = assertThrows(ExecutionException.class,
+                        () -> unanswered.get(10, TimeUnit.SECONDS));
+                long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertInstanceOf(IOException.class, e.getCause());
+                assertTrue(e.getCause().getMessage().contains("no answer within " + timeoutMs + " ms"),
+                        e.getCause().getMessage());
+                assertTrue(waitedMs >= timeoutMs, "failed after " + waitedMs + " ms");
+                // The connection was closed (an answer could still come): the broker sees its end.
+                assertEquals(-1, peer.getInputStream().read());
+            }
+            // After the backoff a new connection carries the next request.
+            Thread.sleep(100);
+            CompletableFuture<ApiMessage> next = lookup(client, broker.getLocalPort(), "again");
+            try (Socket peer = broker.accept()) {
+                peer.setSoTimeout(30_000);
+                DataInputStream in = new DataInputStream(peer.getInputStream());
+                introduce(in, peer.getOutputStream());
+                Received r = read(in);
+                answer(peer.getOutputStream(), r, new FindCoordinatorResponse().setNodeId(7).setHost("h"));
+                assertEquals(7, ((FindCoordinatorResponse) next.get(10, TimeUnit.SECONDS)).nodeId);
+            }
+        }
+    }
+
+    @Test
+    void shouldFailAtOnceDuringTheReconnectBackoffAndDoubleIt() throws Exception {
+        long backoffMs = 500;
+        AtomicInteger accepted = new AtomicInteger();
+        try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             InterBrokerClient client = client(1, 30_000, backoffMs, 4 * backoffMs)) {
+            // A broker that hangs up on every connection at once.
+            Thread acceptor = new Thread(() -> {
+                while (!broker.isClosed()) {
+                    try (Socket s = broker.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            List<Long> waits = new ArrayList<>();
+            // The first attempt fails once the broker hangs up; the backoff's clock starts then.
+            assertThrows(ExecutionException.class, () -> lookup(client, broker.getLocalPort(), "x")
+                    .get(10, TimeUnit.SECONDS));
+            long failedAt = System.nanoTime();
+            for (int attempt = 1; attempt <= 2; attempt++) {
+                int tried = accepted.get();
+                assertEquals(attempt, tried, "one connection per attempt");
+                // During the backoff a request fails at once, without a connection.
+                ExecutionException refused = assertThrows(ExecutionException.class,
+                        () -> lookup(client, broker.getLocalPort(), "x").get(10, TimeUnit.SECONDS));
+                assertTrue(refused.getCause().getMessage().contains("next attempt in"),
+                        refused.getCause().getMessage());
+                assertEquals(tried, accepted.get());
+                // Probe until the next connection is tried (that probe fails too, when the broker hangs up).
+                while (accepted.get() == tried) {
+                    lookup(client, broker.getLocalPort(), "x").exceptionally(t -> null).get(10, TimeUnit.SECONDS);
+                    if (accepted.get() == tried) Thread.sleep(20);
+                }
+                waits.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failedAt));
+                failedAt = System.nanoTime();
+            }
+            // reconnect.backoff.ms, then twice it, each with Kafka's 20% jitter.
+            assertTrue(waits.get(0) >= backoffMs * 0.8, "first backoff " + waits);
+            assertTrue(waits.get(1) >= 2 * backoffMs * 0.8, "second backoff " + waits);
+        }
+    }
+
+    @Test
+    void shouldFailAtOnceWhenNoBrokerListens() throws Exception {
+        int port;
+        try (ServerSocket gone = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = gone.getLocalPort();
+        }
+        try (InterBrokerClient client = client(1, 30_000, 50, 50)) {
+            long start = System.nanoTime();
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> lookup(client, port, "x").get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("cannot connect"), e.getCause().getMessage());
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 5_000,
+                    "a refused connection fails its request at once, not after request.timeout.ms");
+        }
+    }
+
+    @Test
+    void shouldBlockNoThreadWhateverTheRequestsWaitFor() throws Exception {
+        int brokers = 10;
+        int perBroker = 20;
+        var threads = ManagementFactory.getThreadMXBean();
+        List<ServerSocket> silent = new ArrayList<>();
+        try {
+            // Brokers whose kernel accepts the connection and then nobody ever reads or answers.
+            for (int i = 0; i < brokers; i++) silent.add(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+            int before = threads.getThreadCount();
+            List<CompletableFuture<ApiMessage>> answers = new ArrayList<>();
+            long start = System.nanoTime();
+            try (InterBrokerClient client = client(5, 60_000, 50, 50)) {
+                for (int b = 0; b < brokers; b++) {
+                    for (int r = 0; r < perBroker; r++) {
+                        answers.add(client.send(b, InetSocketAddress.createUnresolved("127.0.0.1",
+                                silent.get(b).getLocalPort()), ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_V0,
+                                new FindCoordinatorRequest().setKey("k")));
+                    }
+                }
+                long handOverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                Thread.sleep(500);
+                int during = threads.getThreadCount();
+                assertTrue(handOverMs < 2_000, brokers * perBroker + " requests handed over in " + handOverMs + " ms");
+                // Two threads for the client (its event loop and its work thread), whatever waits.
+                assertTrue(during - before <= 2, "threads before " + before + ", with " + brokers * perBroker
+                        + " requests waiting on " + brokers + " brokers: " + during);
+                for (CompletableFuture<ApiMessage> a : answers) assertFalse(a.isDone());
+            }
+            // Closing fails what still waits.
+            for (CompletableFuture<ApiMessage> a : answers) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> a.get(10, TimeUnit.SECONDS));
+                assertInstanceOf(IOException.class, e.getCause());
+            }
+        } finally {
+            for (ServerSocket s : silent) s.close();
+        }
+    }
+}

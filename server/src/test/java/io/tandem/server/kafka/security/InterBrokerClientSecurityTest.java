@@ -1,0 +1,137 @@
+package io.tandem.server.kafka.security;
+
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.message.MetadataRequest;
+import io.tandem.kafka.wire.message.MetadataResponse;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
+import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.tls.TestCertificates;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The non-blocking inter-broker client with the inter-broker listener's security, against a real broker: TLS with a
+ * client certificate required (without one, or with a broker it does not trust, an authentication failure, never a
+ * plaintext fallback), and SASL_SSL with PLAIN (TLS, ApiVersions, SaslHandshake, SaslAuthenticate; a wrong password is
+ * SASL_AUTHENTICATION_FAILED), each carrying several requests at once once it is up.
+ */
+class InterBrokerClientSecurityTest {
+    private static final String LISTENER_PLAIN_JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule"
+            + " required username=\"broker\" password=\"%s\" user_broker=\"broker-secret\";";
+    @TempDir
+    Path dir;
+
+    private static InterBrokerClient client(InterBrokerSecurity security) {
+        return new InterBrokerClient(InterBrokerClient.Settings.kafka("test-inter-broker", 4, 10_000), security);
+    }
+
+    private static MetadataResponse metadata(InterBrokerClient client, BrokerRegistration peer) throws Exception {
+        return (MetadataResponse) client.send(peer, ApiKey.METADATA, (short) 9, new MetadataRequest())
+                .get(30, TimeUnit.SECONDS);
+    }
+
+    /** Several requests at once on the secured connection, each answered. */
+    private static void assertSeveralAnswered(InterBrokerClient client, BrokerRegistration peer) throws Exception {
+        List<CompletableFuture<ApiMessage>> answers = new ArrayList<>();
+        for (int i = 0; i < 8; i++) answers.add(client.send(peer, ApiKey.METADATA, (short) 9, new MetadataRequest()));
+        for (CompletableFuture<ApiMessage> a : answers) {
+            assertEquals(1, ((MetadataResponse) a.get(30, TimeUnit.SECONDS)).brokers.size());
+        }
+    }
+
+    private static void assertAuthenticationFails(InterBrokerClient client, BrokerRegistration peer, String says) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> metadata(client, peer));
+        assertInstanceOf(InterBrokerClient.AuthenticationFailure.class, e.getCause(), e.toString());
+        assertTrue(e.getCause().getMessage().contains(says), e.getCause().getMessage());
+    }
+
+    private static BrokerRegistration peer(Tandem broker, String listener) {
+        int port = broker.kafkaPort(listener);
+        return new BrokerRegistration(1, "127.0.0.1", port, listener, null, 0,
+                List.of(new ListenerEndpoint(listener, listener, "127.0.0.1", port)));
+    }
+
+    @Test
+    void shouldTalkTlsWithTheClientCertificateAndFailAsAuthenticationWithoutOne() throws Exception {
+        TestCertificates certificates = TestCertificates.create(dir);
+        Map<String, String> tls = new HashMap<>();
+        tls.put("listeners", "SSL://127.0.0.1:0");
+        tls.put("ssl.client.auth", "required");
+        tls.put("ssl.keystore.type", "PKCS12");
+        tls.put("ssl.keystore.location", certificates.clientKeyStore.toString());
+        tls.put("ssl.keystore.password", TestCertificates.PASSWORD);
+        tls.put("ssl.truststore.type", "PKCS12");
+        tls.put("ssl.truststore.location", certificates.trustStore.toString());
+        tls.put("ssl.truststore.password", TestCertificates.PASSWORD);
+        TandemConfig config = TandemConfig.forTests(dir.resolve("broker")).set("listeners", "SSL://127.0.0.1:0")
+                .set("ssl.client.auth", "required").set("ssl.keystore.type", "PKCS12")
+                .set("ssl.keystore.location", certificates.serverKeyStore.toString())
+                .set("ssl.keystore.password", TestCertificates.PASSWORD).set("ssl.truststore.type", "PKCS12")
+                .set("ssl.truststore.location", certificates.serverTrustStore.toString())
+                .set("ssl.truststore.password", TestCertificates.PASSWORD);
+        try (Tandem broker = Tandem.start(config)) {
+            BrokerRegistration peer = peer(broker, "SSL");
+            try (InterBrokerClient client = client(InterBrokerSecurity.build("SSL", "SSL", tls))) {
+                assertEquals(1, metadata(client, peer).brokers.size(), "TLS with the client certificate works");
+                assertSeveralAnswered(client, peer);
+            }
+            Map<String, String> noKeyStore = new HashMap<>(tls);
+            noKeyStore.keySet().removeIf(k -> k.startsWith("ssl.keystore."));
+            try (InterBrokerClient client = client(InterBrokerSecurity.build("SSL", "SSL", noKeyStore))) {
+                assertAuthenticationFails(client, peer, "TLS");
+            }
+            Map<String, String> untrusting = new HashMap<>(tls);
+            untrusting.put("ssl.truststore.location", certificates.serverTrustStore.toString());
+            try (InterBrokerClient client = client(InterBrokerSecurity.build("SSL", "SSL", untrusting))) {
+                assertAuthenticationFails(client, peer, "TLS");
+            }
+        }
+    }
+
+    @Test
+    void shouldAuthenticateWithSaslOverTlsAndRefuseAWrongPassword() throws Exception {
+        TestCertificates certificates = TestCertificates.create(dir);
+        Map<String, String> settings = new HashMap<>();
+        settings.put("listeners", "SASL_SSL://127.0.0.1:0");
+        settings.put("ssl.keystore.type", "PKCS12");
+        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
+        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
+        settings.put("ssl.truststore.type", "PKCS12");
+        settings.put("ssl.truststore.location", certificates.trustStore.toString());
+        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
+        settings.put("sasl.enabled.mechanisms", "PLAIN");
+        settings.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+        settings.put("listener.name.sasl_ssl.plain.sasl.jaas.config", String.format(LISTENER_PLAIN_JAAS,
+                "broker-secret"));
+        TandemConfig config = TandemConfig.forTests(dir.resolve("broker"));
+        for (Map.Entry<String, String> e : settings.entrySet()) config = config.set(e.getKey(), e.getValue());
+        try (Tandem broker = Tandem.start(config)) {
+            BrokerRegistration peer = peer(broker, "SASL_SSL");
+            try (InterBrokerClient client = client(InterBrokerSecurity.build("SASL_SSL", "SASL_SSL", settings))) {
+                assertEquals(1, metadata(client, peer).brokers.size(), "SASL PLAIN over TLS works");
+                assertSeveralAnswered(client, peer);
+            }
+            Map<String, String> wrong = new HashMap<>(settings);
+            wrong.put("listener.name.sasl_ssl.plain.sasl.jaas.config", String.format(LISTENER_PLAIN_JAAS,
+                    "not-the-password"));
+            try (InterBrokerClient client = client(InterBrokerSecurity.build("SASL_SSL", "SASL_SSL", wrong))) {
+                assertAuthenticationFails(client, peer, "SASL_AUTHENTICATION_FAILED");
+            }
+        }
+    }
+}
