@@ -299,7 +299,11 @@ def main():
     parser.add_argument("--sample-seconds", type=float, default=30)
     parser.add_argument("--java-classpath", required=True, help="CodecSoakClient's class and the Java client's jars")
     parser.add_argument("--server-pid", type=int, required=True)
+    parser.add_argument("--codecs", default=",".join(CODECS), help="a subset, comma-separated, to tell codecs apart")
     args = parser.parse_args()
+    for codec in list(CODECS):
+        if codec not in args.codecs.split(","):
+            del CODECS[codec]
     create_topics(args)
     results = queue.Queue()
     checkers = {"kcat-" + codec: ["kcat", "-C", "-b", args.bootstrap, "-t", topic_of(codec), "-o", "beginning", "-u",

@@ -1,0 +1,68 @@
+package io.tandem.storage.log;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A large read from a segment into heap memory must not leave the reading thread holding a direct buffer of its
+ * size: the JDK caches the temporary direct buffer of each heap read per thread, so the reads go in pieces of
+ * {@link FileReads#CHUNK_BYTES}.
+ */
+class FileReadsTest {
+    private static final int SLICE_BYTES = 8 << 20;
+
+    @Test
+    void shouldReadALargeSliceIntoHeapMemoryWithoutCachingADirectBufferOfItsSize(@TempDir Path dir) throws Exception {
+        byte[] content = new byte[SLICE_BYTES];
+        new Random(12).nextBytes(content);
+        Path file = Files.write(dir.resolve("00000000000000000000.log"), content);
+        try (FileChannel channel = FileChannel.open(file)) {
+            LogSlice slice = new LogSlice(channel, file, 0, SLICE_BYTES, 0, 1);
+            AtomicLong cachedBytes = new AtomicLong();
+            AtomicReference<byte[]> read = new AtomicReference<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            // A thread of its own: the JDK frees a thread's cached buffers when it ends, so measure before it does.
+            Thread reader = new Thread(() -> {
+                try {
+                    long before = directBytesInUse();
+                    ByteBuf bytes = slice.readBytes(UnpooledByteBufAllocator.DEFAULT);
+                    try {
+                        cachedBytes.set(directBytesInUse() - before);
+                        read.set(ByteBufUtil.getBytes(bytes));
+                    } finally {
+                        bytes.release();
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            reader.start();
+            reader.join();
+            if (failure.get() != null) throw new AssertionError(failure.get());
+            assertArrayEquals(content, read.get());
+            assertTrue(cachedBytes.get() <= 2L * FileReads.CHUNK_BYTES,
+                    "direct memory kept after an 8 MiB read into the heap: " + cachedBytes.get() + " bytes");
+        }
+    }
+
+    private static long directBytesInUse() {
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) return pool.getMemoryUsed();
+        }
+        throw new IllegalStateException("no direct buffer pool");
+    }
+}
