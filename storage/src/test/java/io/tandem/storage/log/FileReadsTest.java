@@ -12,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -22,41 +23,57 @@ import org.junit.jupiter.api.io.TempDir;
  * size: the JDK caches the temporary direct buffer of each heap read per thread, so the reads go in pieces of
  * {@link FileReads#CHUNK_BYTES}.
  */
-class FileReadsTest {
-    private static final int SLICE_BYTES = 8 << 20;
+public class FileReadsTest {
+    public static final int READ_BYTES = 8 << 20;
 
     @Test
     void shouldReadALargeSliceIntoHeapMemoryWithoutCachingADirectBufferOfItsSize(@TempDir Path dir) throws Exception {
-        byte[] content = new byte[SLICE_BYTES];
+        byte[] content = new byte[READ_BYTES];
         new Random(12).nextBytes(content);
         Path file = Files.write(dir.resolve("00000000000000000000.log"), content);
         try (FileChannel channel = FileChannel.open(file)) {
-            LogSlice slice = new LogSlice(channel, file, 0, SLICE_BYTES, 0, 1);
-            AtomicLong cachedBytes = new AtomicLong();
+            LogSlice slice = new LogSlice(channel, file, 0, READ_BYTES, 0, 1);
             AtomicReference<byte[]> read = new AtomicReference<>();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            // A thread of its own: the JDK frees a thread's cached buffers when it ends, so measure before it does.
-            Thread reader = new Thread(() -> {
+            long kept = directBytesKeptBy(() -> {
+                ByteBuf bytes = slice.readBytes(UnpooledByteBufAllocator.DEFAULT);
                 try {
-                    long before = directBytesInUse();
-                    ByteBuf bytes = slice.readBytes(UnpooledByteBufAllocator.DEFAULT);
-                    try {
-                        cachedBytes.set(directBytesInUse() - before);
-                        read.set(ByteBufUtil.getBytes(bytes));
-                    } finally {
-                        bytes.release();
-                    }
-                } catch (Throwable t) {
-                    failure.set(t);
+                    read.set(ByteBufUtil.getBytes(bytes));
+                } finally {
+                    bytes.release();
                 }
+                return null;
             });
-            reader.start();
-            reader.join();
-            if (failure.get() != null) throw new AssertionError(failure.get());
             assertArrayEquals(content, read.get());
-            assertTrue(cachedBytes.get() <= 2L * FileReads.CHUNK_BYTES,
-                    "direct memory kept after an 8 MiB read into the heap: " + cachedBytes.get() + " bytes");
+            assertAtMostAFewChunks(kept);
         }
+    }
+
+    /** Fails unless {@code kept} (bytes) is below what one whole-size read would have left cached. */
+    public static void assertAtMostAFewChunks(long kept) {
+        assertTrue(kept <= 2L * FileReads.CHUNK_BYTES,
+                "direct memory kept after an 8 MiB read into the heap: " + kept + " bytes");
+    }
+
+    /**
+     * Direct memory in use after {@code read} ran on a thread of its own, less before: what the JDK cached for the
+     * thread. Measured on that thread, before it ends (the JDK frees a thread's cached buffers when it does).
+     */
+    public static long directBytesKeptBy(Callable<?> read) throws Exception {
+        AtomicLong kept = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                long before = directBytesInUse();
+                read.call();
+                kept.set(directBytesInUse() - before);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        reader.start();
+        reader.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
+        return kept.get();
     }
 
     private static long directBytesInUse() {
