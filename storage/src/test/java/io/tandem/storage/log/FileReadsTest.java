@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +17,10 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +50,31 @@ public class FileReadsTest {
                 return null;
             });
             assertArrayEquals(content, read.get());
+            assertAtMostAFewChunks(kept);
+        }
+    }
+
+    @Test
+    void shouldReadALargeBatchOfASegmentWithoutCachingADirectBufferOfItsSize(@TempDir Path dir) throws Exception {
+        byte[] value = new byte[READ_BYTES];
+        new Random(14).nextBytes(value);
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(READ_BYTES + 1024), Compression.NONE,
+                TimestampType.CREATE_TIME, 0);
+        builder.append(1_000L, null, ByteBuffer.wrap(value));
+        ByteBuf batch = Unpooled.wrappedBuffer(builder.build().buffer());
+        try (LogSegment segment = LogSegment.create(dir, 0, LogConfig.defaults(), 1_000L, "")) {
+            segment.append(batch.duplicate());
+            AtomicReference<byte[]> read = new AtomicReference<>();
+            long kept = directBytesKeptBy(() -> {
+                ByteBuf bytes = segment.readBatch(segment.translateOffset(0));
+                try {
+                    read.set(ByteBufUtil.getBytes(bytes));
+                } finally {
+                    bytes.release();
+                }
+                return null;
+            });
+            assertArrayEquals(ByteBufUtil.getBytes(batch), read.get());
             assertAtMostAFewChunks(kept);
         }
     }
