@@ -194,8 +194,12 @@ final class LogSegment implements Closeable {
         // LogAppendFromSharedBufferTest). nioBuffers(index, length) returns new views and changes nothing shared.
         long written = 0;
         for (ByteBuffer part : batches.nioBuffers(start, length)) {
+            int end = part.limit();
             while (part.hasRemaining()) {
+                // A heap part in pieces: the JDK caches a direct buffer as large as each write per thread (FileReads).
+                if (!part.isDirect()) part.limit((int) Math.min(end, (long) part.position() + FileReads.CHUNK_BYTES));
                 written += channel.write(part, position + written);
+                part.limit(end);
             }
         }
         if (written != length) {

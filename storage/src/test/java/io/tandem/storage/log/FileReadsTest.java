@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A large read from a segment into heap memory must not leave the reading thread holding a direct buffer of its
- * size: the JDK caches the temporary direct buffer of each heap read per thread, so the reads go in pieces of
- * {@link FileReads#CHUNK_BYTES}.
+ * A large read from a segment into heap memory (or append from it) must not leave the thread holding a direct buffer
+ * of its size: the JDK caches the temporary direct buffer of each heap read and write per thread, so they go in pieces
+ * of {@link FileReads#CHUNK_BYTES}.
  */
 public class FileReadsTest {
     public static final int READ_BYTES = 8 << 20;
@@ -79,10 +79,33 @@ public class FileReadsTest {
         }
     }
 
+    @Test
+    void shouldAppendALargeHeapBatchWithoutCachingADirectBufferOfItsSize(@TempDir Path dir) throws Exception {
+        byte[] value = new byte[READ_BYTES];
+        new Random(15).nextBytes(value);
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(READ_BYTES + 1024), Compression.NONE,
+                TimestampType.CREATE_TIME, 0);
+        builder.append(1_000L, null, ByteBuffer.wrap(value));
+        ByteBuf batch = Unpooled.wrappedBuffer(builder.build().buffer());
+        try (LogSegment segment = LogSegment.create(dir, 0, LogConfig.defaults(), 1_000L, "")) {
+            long kept = directBytesKeptBy(() -> {
+                segment.append(batch.duplicate());
+                return null;
+            });
+            assertAtMostAFewChunks(kept);
+            ByteBuf stored = segment.readBatch(segment.translateOffset(0));
+            try {
+                assertArrayEquals(ByteBufUtil.getBytes(batch), ByteBufUtil.getBytes(stored));
+            } finally {
+                stored.release();
+            }
+        }
+    }
+
     /** Fails unless {@code kept} (bytes) is below what one whole-size read would have left cached. */
     public static void assertAtMostAFewChunks(long kept) {
         assertTrue(kept <= 2L * FileReads.CHUNK_BYTES,
-                "direct memory kept after an 8 MiB read into the heap: " + kept + " bytes");
+                "direct memory kept after an 8 MiB read or write of heap memory: " + kept + " bytes");
     }
 
     /**
