@@ -39,13 +39,19 @@ import org.apache.zookeeper.ZooKeeper;
 /**
  * The soak: one Tandem node (started as users start it, {@code ./tandem start}) under mixed ZooKeeper and Kafka load
  * for a while, with clients connecting and disconnecting all along and malformed frames mixed in on both ports. Every
- * sample prints the node's RSS and heap; at the end it prints their first, last and highest values and the errors
+ * sample prints the node's RSS, heap and thread count; at the end it prints their first, last and highest values and
+ * the errors
  * seen by well-behaved clients, which should be zero, and checks that the consumer group read every acknowledged
  * record. Nothing is asserted: figures go to docs/ with the command (bench/run-soak.sh).
  */
 public final class SoakBench {
     private static final String TOPIC = "soak";
     private static final int PARTITIONS = 3;
+    /**
+     * Each new producer (every two minutes) takes the next codec, so a run writes with all of them: the broker
+     * validates, stores and serves each (bench/kafka/run-kafka-codec-soak.sh checks the records and codecs one by one).
+     */
+    private static final String[] CODECS = {"none", "gzip", "snappy", "lz4", "zstd"};
 
     private final String zkConnect;
     private final String bootstrap;
@@ -94,8 +100,8 @@ public final class SoakBench {
         load.add(start("producer", this::producer));
         for (int i = 0; i < 2; i++) load.add(start("consumer-" + i, this::consumer));
         load.add(start("bad-frames", this::badFrames));
-        System.out.printf("%8s %9s %9s %9s %10s %10s %10s %8s %6s%n", "seconds", "rss_mib", "anon_mib", "heap_mib",
-                "zk_ops", "produced", "consumed", "sessions", "errors");
+        System.out.printf("%8s %9s %9s %9s %7s %10s %10s %10s %8s %6s%n", "seconds", "rss_mib", "anon_mib",
+                "heap_mib", "threads", "zk_ops", "produced", "consumed", "sessions", "errors");
         List<double[]> samples = new ArrayList<>();
         long start = System.nanoTime();
         while (System.nanoTime() < endNanos) {
@@ -104,9 +110,10 @@ public final class SoakBench {
             double rss = server.rssMib();
             double anon = server.rssAnonMib();
             double heap = heapUsedMib(server.pid());
-            samples.add(new double[] {rss, heap, anon});
-            System.out.printf("%8d %9.1f %9.1f %9.1f %10d %10d %10d %8d %6d%n",
-                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), rss, anon, heap, zkOps.get(),
+            int threads = threads(server.pid());
+            samples.add(new double[] {rss, heap, anon, threads});
+            System.out.printf("%8d %9.1f %9.1f %9.1f %7d %10d %10d %10d %8d %6d%n",
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), rss, anon, heap, threads, zkOps.get(),
                     produced.get(),
                     consumed.get(), sessions.get(), zkErrors.get() + produceErrors.get() + consumeErrors.get());
         }
@@ -117,9 +124,11 @@ public final class SoakBench {
         double maxRss = samples.stream().mapToDouble(s -> s[0]).max().orElse(0);
         double maxHeap = samples.stream().mapToDouble(s -> s[1]).max().orElse(0);
         double maxAnon = samples.stream().mapToDouble(s -> s[2]).max().orElse(0);
+        double maxThreads = samples.stream().mapToDouble(s -> s[3]).max().orElse(0);
         System.out.printf("RSS MiB first %.1f last %.1f max %.1f; anonymous RSS MiB first %.1f last %.1f max %.1f;"
-                        + " heap MiB first %.1f last %.1f max %.1f%n",
-                first[0], last[0], maxRss, first[2], last[2], maxAnon, first[1], last[1], maxHeap);
+                        + " heap MiB first %.1f last %.1f max %.1f; threads first %.0f last %.0f max %.0f%n",
+                first[0], last[0], maxRss, first[2], last[2], maxAnon, first[1], last[1], maxHeap, first[3], last[3],
+                maxThreads);
         System.out.printf("ZooKeeper ops %d (errors %d), sessions opened %d; records produced %d (errors %d), "
                         + "consumed %d (errors %d), group lag at the end %d; malformed frames sent %d%n",
                 zkOps.get(), zkErrors.get(), sessions.get(), produced.get(), produceErrors.get(), consumed.get(),
@@ -175,14 +184,18 @@ public final class SoakBench {
         return zk;
     }
 
-    /** An idempotent acks=all producer at a steady rate, replaced by a new one every two minutes. */
+    /**
+     * An idempotent acks=all producer at a steady rate, replaced by a new one every two minutes, each with the next
+     * of {@link #CODECS}.
+     */
     private void producer() {
-        while (System.nanoTime() < endNanos) {
+        for (int round = 0; System.nanoTime() < endNanos; round++) {
             long producerEnd = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
             Properties p = new Properties();
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+            p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, CODECS[round % CODECS.length]);
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
                     new StringSerializer())) {
                 long sent = 0;
@@ -270,6 +283,18 @@ public final class SoakBench {
             }
             return lag;
         }
+    }
+
+    /** The server's thread count (Threads in /proc/[pid]/status), -1 if it cannot be read. */
+    private static int threads(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("Threads:")) return Integer.parseInt(line.substring(8).trim());
+            }
+        } catch (IOException | NumberFormatException e) {
+            // the process is gone: the sample says so
+        }
+        return -1;
     }
 
     /** Heap in use (MiB) from jstat's generation occupancies (no agent in the server needed). */

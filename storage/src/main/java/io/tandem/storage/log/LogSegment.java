@@ -194,8 +194,12 @@ final class LogSegment implements Closeable {
         // LogAppendFromSharedBufferTest). nioBuffers(index, length) returns new views and changes nothing shared.
         long written = 0;
         for (ByteBuffer part : batches.nioBuffers(start, length)) {
+            int end = part.limit();
             while (part.hasRemaining()) {
+                // A heap part in pieces: the JDK caches a direct buffer as large as each write per thread (FileReads).
+                if (!part.isDirect()) part.limit((int) Math.min(end, (long) part.position() + FileReads.CHUNK_BYTES));
                 written += channel.write(part, position + written);
+                part.limit(end);
             }
         }
         if (written != length) {
@@ -284,12 +288,20 @@ final class LogSegment implements Closeable {
 
     private void readFully(ByteBuffer target, long position) throws IOException {
         long at = position;
-        while (target.hasRemaining()) {
-            int n = channel.read(target, at);
-            if (n < 0) {
-                throw new IOException("unexpected end of " + logFile + " at byte " + at);
+        int end = target.limit();
+        try {
+            while (target.hasRemaining()) {
+                // In pieces: the JDK caches a direct buffer as large as each read per thread (FileReads).
+                target.limit((int) Math.min(end, (long) target.position() + FileReads.CHUNK_BYTES));
+                int n = channel.read(target, at);
+                if (n < 0) {
+                    throw new IOException("unexpected end of " + logFile + " at byte " + at);
+                }
+                at += n;
+                target.limit(end);
             }
-            at += n;
+        } finally {
+            target.limit(end);
         }
     }
 

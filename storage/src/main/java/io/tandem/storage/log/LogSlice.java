@@ -29,7 +29,8 @@ public record LogSlice(FileChannel channel, Path file, long position, int length
         try {
             int read = 0;
             while (read < length) {
-                int n = buf.writeBytes(channel, position + read, length - read);
+                // In pieces: the JDK caches a direct buffer as large as each read per thread (FileReads).
+                int n = buf.writeBytes(channel, position + read, Math.min(length - read, FileReads.CHUNK_BYTES));
                 if (n < 0) {
                     throw new IOException("segment " + file + " ended before " + length + " bytes at " + position);
                 }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tandem.storage.log.FileReads;
 import io.tandem.storage.log.LogSlice;
 
 import java.io.IOException;
@@ -97,7 +98,9 @@ public final class FileRecords {
         try {
             long position = slice.position();
             while (bytes.isWritable()) {
-                int n = bytes.writeBytes(slice.channel(), position, bytes.writableBytes());
+                // In pieces: the JDK caches a direct buffer as large as each read per thread (FileReads).
+                int n = bytes.writeBytes(slice.channel(), position,
+                        Math.min(bytes.writableBytes(), FileReads.CHUNK_BYTES));
                 if (n < 0) throw new IllegalStateException("segment ended inside a fetched slice at " + position);
                 position += n;
             }
