@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.OfficialClientConnection;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.ShareClusterClients.admin;
 import static io.tandem.server.ShareClusterClients.leader;
+import static io.tandem.server.ShareClusterClients.led;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -82,7 +84,8 @@ class GroupConfigChangesTest {
              Admin admin = admin(cluster)) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
             // One offsets partition: its leader coordinates every group.
-            int coordinator = leader(cluster.broker(1).kafkaBroker().topics().ensureOffsetsTopic(), 0);
+            KafkaBroker any = cluster.broker(1).kafkaBroker();
+            int coordinator = leader(led(any, () -> any.topics().ensureOffsetsTopic()), 0);
             int other = coordinator % 3 + 1;
             try (OfficialClientConnection atCoordinator = new OfficialClientConnection(
                     cluster.broker(coordinator).kafkaPort());
