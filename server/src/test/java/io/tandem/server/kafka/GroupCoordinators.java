@@ -1,5 +1,6 @@
 package io.tandem.server.kafka;
 
+import io.tandem.kafka.wire.ApiKey;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest;
@@ -31,6 +32,25 @@ public final class GroupCoordinators {
             var coordinator = response.data().coordinators().get(0);
             if (coordinator.errorCode() == Errors.NONE.code()) return coordinator.nodeId();
             assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), coordinator.errorCode(), coordinator.toString());
+            assertTrue(System.currentTimeMillis() < deadline, "no coordinator for group " + group + " in time");
+            Thread.sleep(20);
+        }
+    }
+
+    /** {@link #await(OfficialClientConnection, String)} on Tandem's own codec. */
+    public static int await(RawKafkaConnection connection, String group) throws Exception {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (true) {
+            io.tandem.kafka.wire.message.FindCoordinatorRequest request =
+                    new io.tandem.kafka.wire.message.FindCoordinatorRequest();
+            request.keyType = 0;
+            request.coordinatorKeys = new java.util.ArrayList<>(List.of(group));
+            io.tandem.kafka.wire.message.FindCoordinatorResponse response = connection.roundTrip(
+                    ApiKey.FIND_COORDINATOR, (short) 4, ApiKey.FIND_COORDINATOR.responseHeaderVersion((short) 4),
+                    request, io.tandem.kafka.wire.message.FindCoordinatorResponse::read);
+            var coordinator = response.coordinators.get(0);
+            if (coordinator.errorCode == Errors.NONE.code()) return coordinator.nodeId;
+            assertEquals(Errors.COORDINATOR_NOT_AVAILABLE.code(), coordinator.errorCode);
             assertTrue(System.currentTimeMillis() < deadline, "no coordinator for group " + group + " in time");
             Thread.sleep(20);
         }
