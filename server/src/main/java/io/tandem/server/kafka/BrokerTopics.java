@@ -22,8 +22,8 @@ import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
  * Topic administration on a broker: creating a topic and parking the answer until its leaders are known (as Kafka's
  * CreateTopics), asking the controller to delete topics and parking the answer until it did (as Kafka's DeleteTopics),
  * applying a topic's changed config to its logs, creating the internal topics on first use and topics asked for in a
- * Metadata request (auto-creation). No thread waits for the controller: an answer is parked or given at once. The assignment and state live in ZooKeeper
- * ({@code ClusterMetadata}); the controller gives leaders.
+ * Metadata request (auto-creation). No thread waits for the controller: an answer is parked or given at once. The
+ * assignment and state live in ZooKeeper ({@code ClusterMetadata}); the controller gives leaders.
  */
 public final class BrokerTopics {
     private static final System.Logger LOG = System.getLogger(BrokerTopics.class.getName());

@@ -28,9 +28,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * CreateTopics: each topic validated and created on its own, with per-topic results; validate-only supported. As
  * Kafka 3.9's ZooKeeper-mode broker: a broker that is not the active controller answers NOT_CONTROLLER for every
  * topic (the Admin client then asks the controller); on the controller (ZkAdminManager.createTopics) the assignments
- * are written, then the answer waits,
- * parked and holding no thread, until this broker's metadata cache has a leader for every new partition or the
- * request's timeoutMs passes ({@code BrokerTopics.whenLeadersKnown}); a topic still leaderless then, or every created
+ * are written, then the answer waits, parked and holding no thread, until this broker's metadata cache has a leader
+ * for every new partition or the request's timeoutMs passes ({@code BrokerTopics.whenLeadersKnown}); a topic still leaderless then, or every created
  * topic when timeoutMs is 0 or less (answered at once), is REQUEST_TIMED_OUT, though it was created.
  */
 final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
@@ -156,7 +155,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             assignment.put(a.partitionIndex, new ArrayList<>(a.brokerIds));
         }
         if (assignment.values().stream().map(List::size).distinct().count() != 1) {
-            throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "All partitions should have the same number of replicas");
+            throw new ApiException(INVALID_REPLICA_ASSIGNMENT,
+                    "All partitions should have the same number of replicas");
         }
         for (List<Integer> replicas : assignment.values()) {
             if (new HashSet<>(replicas).size() != replicas.size()) {

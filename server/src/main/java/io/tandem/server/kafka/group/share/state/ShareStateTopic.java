@@ -145,9 +145,10 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     }
 
     /**
-     * Writes {@code __share_group_state} with Kafka's configs for it (ShareCoordinatorService.shareGroupStateTopicConfigs,
-     * as KIP-932 defines them): delete, not compact, since a share-partition's updates share one key and each holds
-     * only what changed; old records are pruned below the snapshots instead, and never deleted by time.
+     * Writes {@code __share_group_state} with Kafka's configs for it
+     * (ShareCoordinatorService.shareGroupStateTopicConfigs, as KIP-932 defines them): delete, not compact, since a
+     * share-partition's updates share one key and each holds only what changed; old records are pruned below the
+     * snapshots instead, and never deleted by time.
      */
     public TopicInfo createTopic() throws Exception {
         Map<String, String> topicConfig = new LinkedHashMap<>();
