@@ -1,5 +1,6 @@
 package io.tandem.server;
 
+import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.OfficialClientConnection;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -9,6 +10,7 @@ import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatRequest;
 import org.apache.kafka.common.requests.ConsumerGroupHeartbeatResponse;
 import org.apache.kafka.common.requests.DescribeConfigsRequest;
@@ -24,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.ShareClusterClients.admin;
 import static io.tandem.server.ShareClusterClients.leader;
+import static io.tandem.server.ShareClusterClients.led;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -40,13 +43,26 @@ class GroupConfigChangesTest {
     @TempDir
     Path dir;
 
+    /**
+     * A new member's first heartbeat; asked again, as a consumer does, while the coordinator's broker is still taking
+     * the offsets partition's leadership it was just given (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS).
+     */
     private static ConsumerGroupHeartbeatResponseData join(OfficialClientConnection c) throws Exception {
-        ConsumerGroupHeartbeatResponse r = c.call(new ConsumerGroupHeartbeatRequest.Builder(
-                new ConsumerGroupHeartbeatRequestData().setGroupId(GROUP).setMemberId(Uuid.randomUuid().toString())
-                        .setMemberEpoch(0).setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of(TOPIC))
-                        .setTopicPartitions(List.of())).build((short) 1));
-        assertEquals(0, r.data().errorCode(), r.data().toString());
-        return r.data();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            ConsumerGroupHeartbeatResponse r = c.call(new ConsumerGroupHeartbeatRequest.Builder(
+                    new ConsumerGroupHeartbeatRequestData().setGroupId(GROUP).setMemberId(Uuid.randomUuid().toString())
+                            .setMemberEpoch(0).setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of(TOPIC))
+                            .setTopicPartitions(List.of())).build((short) 1));
+            short error = r.data().errorCode();
+            boolean loading = error == Errors.NOT_COORDINATOR.code()
+                    || error == Errors.COORDINATOR_LOAD_IN_PROGRESS.code();
+            if (!loading || System.currentTimeMillis() > deadline) {
+                assertEquals(0, error, r.data().toString());
+                return r.data();
+            }
+            Thread.sleep(20);
+        }
     }
 
     private static void alter(OfficialClientConnection c, String name, String value) throws Exception {
@@ -82,7 +98,8 @@ class GroupConfigChangesTest {
              Admin admin = admin(cluster)) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
             // One offsets partition: its leader coordinates every group.
-            int coordinator = leader(cluster.broker(1).kafkaBroker().topics().ensureOffsetsTopic(), 0);
+            KafkaBroker any = cluster.broker(1).kafkaBroker();
+            int coordinator = leader(led(any, () -> any.topics().ensureOffsetsTopic()), 0);
             int other = coordinator % 3 + 1;
             try (OfficialClientConnection atCoordinator = new OfficialClientConnection(
                     cluster.broker(coordinator).kafkaPort());

@@ -1,8 +1,10 @@
 package io.tandem.server;
 
+import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -45,6 +47,25 @@ final class ShareClusterClients {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
         p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
         return new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    /**
+     * An internal topic made on first use, as {@code broker} knows it once every partition has a leader: creating one
+     * returns as soon as it is written (as Kafka answers the first FindCoordinator at once), and the controller
+     * elects its leaders after.
+     */
+    static TopicInfo led(KafkaBroker broker, Supplier<TopicInfo> create) throws InterruptedException {
+        String name = create.get().name();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            TopicInfo known = broker.metadata().knownTopic(name);
+            if (known != null && known.replicas().keySet().stream()
+                    .allMatch(p -> known.states().get(p) != null && known.states().get(p).leader() >= 0)) {
+                return known;
+            }
+            if (System.currentTimeMillis() > deadline) throw new AssertionError("no leaders for " + name + " in time");
+            Thread.sleep(10);
+        }
     }
 
     static int leader(TopicInfo topic, int partition) {

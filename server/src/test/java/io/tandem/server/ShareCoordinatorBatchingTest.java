@@ -60,8 +60,8 @@ class ShareCoordinatorBatchingTest {
                 .set("group.share.heartbeat.interval.ms", "500"));
              Admin admin = admin(cluster)) {
             KafkaBroker any = cluster.broker(1).kafkaBroker();
-            any.topics().ensureOffsetsTopic();
-            TopicInfo stateTopic = any.shareStateTopic().ensureTopic();
+            led(any, () -> any.topics().ensureOffsetsTopic());
+            TopicInfo stateTopic = led(any, () -> any.shareStateTopic().ensureTopic());
             // One state partition: every share-partition's state is at this one share coordinator.
             int shareCoordinator = leader(stateTopic, 0);
             int leaderBroker = shareCoordinator % 3 + 1;

@@ -2,6 +2,7 @@ package io.tandem.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tandem.server.kafka.GroupCoordinators;
 import io.tandem.server.kafka.OfficialClientConnection;
 import java.util.List;
 import org.apache.kafka.common.Uuid;
@@ -22,8 +23,12 @@ final class ShareFetchCalls {
     private ShareFetchCalls() {
     }
 
-    /** ShareGroupHeartbeat at epoch 0 for {@code member}; fails the test unless it is accepted. */
+    /**
+     * ShareGroupHeartbeat at epoch 0 for {@code member}, after FindCoordinator names the group's coordinator, as a
+     * share consumer does (the first lookup creates {@code __consumer_offsets}); fails the test unless it is accepted.
+     */
     static void join(OfficialClientConnection c, String member) throws Exception {
+        GroupCoordinators.await(c, "g");
         ShareGroupHeartbeatResponse r = c.call(new ShareGroupHeartbeatRequest.Builder(new ShareGroupHeartbeatRequestData()
                 .setGroupId("g").setMemberId(member).setMemberEpoch(0).setSubscribedTopicNames(List.of("queue")))
                 .build((short) 1));

@@ -51,8 +51,8 @@ class ShareGroupClusterTest {
              Admin admin = admin(cluster)) {
             KafkaBroker any = cluster.broker(1).kafkaBroker();
             // One offsets partition: every group has the same coordinator, whose broker leads the topic too.
-            int coordinator = leader(any.topics().ensureOffsetsTopic(), 0);
-            TopicInfo stateTopic = any.shareStateTopic().ensureTopic();
+            int coordinator = leader(led(any, () -> any.topics().ensureOffsetsTopic()), 0);
+            TopicInfo stateTopic = led(any, () -> any.shareStateTopic().ensureTopic());
             Map<Integer, List<Integer>> assignment = new TreeMap<>();
             for (int p = 0; p < PARTITIONS; p++) assignment.put(p, List.of(coordinator));
             admin.createTopics(List.of(new NewTopic(TOPIC, assignment))).all().get(30, TimeUnit.SECONDS);

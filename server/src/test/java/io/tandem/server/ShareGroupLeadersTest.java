@@ -65,8 +65,8 @@ class ShareGroupLeadersTest {
                 .set("group.share.heartbeat.interval.ms", "500"));
              Admin admin = admin(cluster)) {
             KafkaBroker any = cluster.broker(1).kafkaBroker();
-            TopicInfo offsetsTopic = any.topics().ensureOffsetsTopic();
-            TopicInfo stateTopic = any.shareStateTopic().ensureTopic();
+            TopicInfo offsetsTopic = led(any, () -> any.topics().ensureOffsetsTopic());
+            TopicInfo stateTopic = led(any, () -> any.shareStateTopic().ensureTopic());
             // Partition p led by broker p + 1, replicated on all three so leadership can move.
             Map<Integer, List<Integer>> assignment = new TreeMap<>();
             for (int p = 0; p < PARTITIONS; p++) assignment.put(p, List.of(p + 1, (p + 1) % 3 + 1, (p + 2) % 3 + 1));

@@ -2,6 +2,7 @@ package io.tandem.server;
 
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.server.fault.FaultRule;
+import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.PartitionWaits;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -62,7 +63,8 @@ class ShareStateDurabilityTest {
              Admin admin = admin(cluster)) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
             Uuid topicId = PartitionWaits.describe(admin, TOPIC).topicId();
-            TopicInfo stateTopic = cluster.broker(1).kafkaBroker().shareStateTopic().ensureTopic();
+            KafkaBroker any = cluster.broker(1).kafkaBroker();
+            TopicInfo stateTopic = ShareClusterClients.led(any, () -> any.shareStateTopic().ensureTopic());
             PartitionWaits.awaitIsrSize(admin, brokers(cluster), stateTopic.name(), 0, 2);
             int leader = ShareClusterClients.leader(stateTopic, 0);
             int follower = stateTopic.replicas().get(0).stream().filter(b -> b != leader).findFirst().orElseThrow();
@@ -129,7 +131,8 @@ class ShareStateDurabilityTest {
              Admin admin = admin(cluster)) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
             Uuid topicId = PartitionWaits.describe(admin, TOPIC).topicId();
-            TopicInfo stateTopic = cluster.broker(1).kafkaBroker().shareStateTopic().ensureTopic();
+            KafkaBroker any = cluster.broker(1).kafkaBroker();
+            TopicInfo stateTopic = ShareClusterClients.led(any, () -> any.shareStateTopic().ensureTopic());
             PartitionWaits.awaitIsrSize(admin, brokers(cluster), stateTopic.name(), 0, 2);
             int leader = ShareClusterClients.leader(stateTopic, 0);
             int follower = stateTopic.replicas().get(0).stream().filter(b -> b != leader).findFirst().orElseThrow();

@@ -12,108 +12,125 @@ import java.util.SortedMap;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
+import static io.tandem.server.kafka.ErrorCodes.LEADER_NOT_AVAILABLE;
 import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.REQUEST_TIMED_OUT;
 import static io.tandem.server.kafka.ErrorCodes.TOPIC_ALREADY_EXISTS;
 import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 
 /**
- * Topic administration on a broker: creating a topic and waiting for its leaders (as Kafka's CreateTopics), asking
- * the controller to delete topics and waiting for it (as Kafka's DeleteTopics), applying a topic's changed config to
- * its logs, and creating {@code __consumer_offsets} on first use. The assignment and state live in ZooKeeper
- * ({@code ClusterMetadata}); the controller gives leaders.
+ * Topic administration on a broker: creating a topic and parking the answer until its leaders are known (as Kafka's
+ * CreateTopics), asking the controller to delete topics and parking the answer until it did (as Kafka's DeleteTopics),
+ * applying a topic's changed config to its logs, creating the internal topics on first use and topics asked for in a
+ * Metadata request (auto-creation). No thread waits for the controller: an answer is parked or given at once. The
+ * assignment and state live in ZooKeeper ({@code ClusterMetadata}); the controller gives leaders.
  */
 public final class BrokerTopics {
     private static final System.Logger LOG = System.getLogger(BrokerTopics.class.getName());
 
-    /** How long a broker that is not the controller waits for a new topic's first leaders (CreateTopics). */
-    static final long TOPIC_LEADERS_WAIT_MS = 30_000;
     /** The offsets topic rolls smaller segments than other topics so compaction can run (Kafka's value). */
     static final String OFFSETS_TOPIC_SEGMENT_BYTES = "104857600";
 
     private final KafkaBroker broker;
-    private volatile boolean offsetsTopicReady;
 
     BrokerTopics(KafkaBroker broker) {
         this.broker = broker;
     }
 
+    /** An internal topic's creation: its assignment and configs written, the topic as written returned. */
+    @FunctionalInterface
+    public interface InternalTopicWrite {
+        TopicInfo write() throws Exception;
+    }
+
     /**
-     * Creates {@code __consumer_offsets} on first use, as Kafka does when the first group looks for its coordinator.
+     * {@code __consumer_offsets}, created on first use as Kafka does when the first group looks for its coordinator.
+     * Returns as soon as it is written, its partitions still leaderless: see {@link #ensureInternalTopic}.
      */
     public TopicInfo ensureOffsetsTopic() {
-        TopicInfo offsets = broker.metadata().topic(TopicNames.CONSUMER_OFFSETS);
-        if (offsets != null && offsetsTopicReady) return offsets;
-        synchronized (this) {
-            offsets = broker.metadata().topic(TopicNames.CONSUMER_OFFSETS);
-            try {
-                if (offsets == null) {
-                    int replication = broker.config().offsetsTopicReplicationFactor();
-                    int live = broker.metadata().liveBrokers().size();
-                    if (live < replication) {
-                        // Kafka's words and error: the group waits for enough brokers instead of getting fewer copies.
-                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
-                                + "' does not meet the required replication factor '" + replication
-                                + "' for the offsets topic (configured via 'offsets.topic.replication.factor'). This"
-                                + " error can be ignored if the cluster is starting up and not all brokers are up yet.");
-                    }
-                    Map<String, String> topicConfig = new LinkedHashMap<>();
-                    topicConfig.put("cleanup.policy", "compact");
-                    topicConfig.put("compression.type", "producer");
-                    topicConfig.put("segment.bytes", OFFSETS_TOPIC_SEGMENT_BYTES);
-                    offsets = createInternalTopic(TopicNames.CONSUMER_OFFSETS,
-                            broker.config().offsetsTopicPartitions(), replication, topicConfig);
-                }
-                // Its partitions' offsets were loaded as this broker became their leader (LeaderAndIsr).
-                offsetsTopicReady = true;
-            } catch (ApiException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the offsets topic: " + e.getMessage());
-            }
-            return offsets;
-        }
+        return ensureInternalTopic(TopicNames.CONSUMER_OFFSETS, broker.config().offsetsTopicReplicationFactor(),
+                "offsets.topic.replication.factor", this::createOffsetsTopic);
+    }
+
+    /** Writes {@code __consumer_offsets} with Kafka's configs for it (GroupCoordinator.offsetsTopicConfigs). */
+    TopicInfo createOffsetsTopic() throws Exception {
+        Map<String, String> topicConfig = new LinkedHashMap<>();
+        topicConfig.put("cleanup.policy", "compact");
+        topicConfig.put("compression.type", "producer");
+        topicConfig.put("segment.bytes", OFFSETS_TOPIC_SEGMENT_BYTES);
+        return writeInternalTopic(TopicNames.CONSUMER_OFFSETS, broker.config().offsetsTopicPartitions(),
+                broker.config().offsetsTopicReplicationFactor(), topicConfig);
     }
 
     /**
-     * Creates an internal topic (the offsets, transaction state or share state topic) on a coordinator's first use.
-     * Another broker may create it at the same moment: as Kafka's auto-creation lets a TopicExistsException go, the
-     * topic the other broker made is used (its metadata read back), or the caller is told to retry
-     * (COORDINATOR_NOT_AVAILABLE) while it is not readable yet.
+     * An internal topic (the offsets, transaction state or share state topic) as a coordinator's first use needs it:
+     * the topic if it exists, else written now (Kafka 3.9's getCoordinator hands it to AutoTopicCreationManager,
+     * which in ZooKeeper mode writes the znodes with a timeout of 0 and waits for nothing). The caller gets it at once,
+     * its partitions leaderless until the controller elects them, and answers the client COORDINATOR_NOT_AVAILABLE
+     * or NOT_COORDINATOR meanwhile, which clients retry. With fewer live brokers than {@code replication}, or when the
+     * write fails, that is COORDINATOR_NOT_AVAILABLE in Kafka's words; a topic another broker made at the same
+     * moment is read back and used.
      */
-    public TopicInfo createInternalTopic(String name, int partitions, int replicationFactor, Map<String, String> configs)
-            throws Exception {
+    public TopicInfo ensureInternalTopic(String name, int replication, String replicationKey,
+                                         InternalTopicWrite create) {
+        TopicInfo topic = broker.metadata().topic(name);
+        if (topic != null) return topic;
+        int live = broker.metadata().liveBrokers().size();
+        if (live < replication) {
+            // Kafka's words and error: the group waits for enough brokers instead of getting fewer copies.
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
+                    + "' does not meet the required replication factor '" + replication + "' for the internal topic "
+                    + name + " (configured via '" + replicationKey + "'). This error can be ignored if the cluster is"
+                    + " starting up and not all brokers are up yet.");
+        }
         try {
-            return createTopic(name, partitions, replicationFactor, null, configs, false);
+            return create.write();
         } catch (ApiException e) {
-            if (e.error() != TOPIC_ALREADY_EXISTS) throw e;
-            TopicInfo raced = broker.metadata().topic(name);
-            if (raced == null) {
-                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "the topic " + name + " is being created");
+            if (e.error() == TOPIC_ALREADY_EXISTS) {
+                TopicInfo raced = broker.metadata().topic(name);
+                if (raced != null) return raced;
             }
-            return raced;
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create " + name + ": " + e.getMessage());
+        } catch (Exception e) {
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create " + name + ": " + e.getMessage());
         }
     }
 
     /**
-     * Creates a topic and waits (bounded) for its leaders, holding the calling thread: for the internal topics a
-     * coordinator makes on first use and for a Metadata request's auto-creation. A client's CreateTopics does not
-     * wait here: see {@link #writeTopic} and {@link #whenLeadersKnown}. Validation of the request is the caller's.
+     * Writes an internal topic's config and assignment and tells the controller, returning at once: no thread waits
+     * for its leaders. Kafka's own errors (INVALID_REPLICATION_FACTOR, TOPIC_ALREADY_EXISTS) pass to the caller.
      */
-    public TopicInfo createTopic(String name, int partitions, int replicationFactor,
-                                 SortedMap<Integer, List<Integer>> assignment, Map<String, String> configs,
-                                 boolean validateOnly) throws Exception {
-        long startNanos = System.nanoTime();
-        TopicInfo info = broker.metadata().createTopic(name, partitions, replicationFactor, assignment, configs,
-                validateOnly);
-        if (!validateOnly) {
-            long writtenNanos = System.nanoTime();
-            awaitLeaders(info);
-            LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions (metadata {2} ms, leaders {3} ms)",
-                    name, info.partitionCount(), Long.toString((writtenNanos - startNanos) / 1_000_000),
-                    Long.toString((System.nanoTime() - writtenNanos) / 1_000_000));
-        }
+    public TopicInfo writeInternalTopic(String name, int partitions, int replicationFactor,
+                                       Map<String, String> configs) throws Exception {
+        TopicInfo info = writeTopic(name, partitions, replicationFactor, null, configs, false);
+        broker.controller().assignmentsWritten();
         return info;
+    }
+
+    /**
+     * Kafka 3.9's Metadata auto-creation (KafkaApis.getTopicMetadata, then AutoTopicCreationManager.createTopicsInZk
+     * with a timeout of 0, ZooKeeper mode): the topic is written with the broker's defaults, or an internal topic
+     * with its own partitions, replication and configs, and the answer for it is LEADER_NOT_AVAILABLE at once (also
+     * when it already exists: another request or broker made it first), which clients retry; no thread waits for
+     * its leaders. Any other failure is answered with its own error (INVALID_REPLICATION_FACTOR with fewer brokers
+     * than the replication factor). Authorization and the name's validity are the caller's.
+     */
+    public short autoCreate(String name) {
+        try {
+            switch (name) {
+                case TopicNames.CONSUMER_OFFSETS -> createOffsetsTopic();
+                case TopicNames.TRANSACTION_STATE -> broker.transactions().createStateTopic();
+                case TopicNames.SHARE_GROUP_STATE -> broker.shareStateTopic().createTopic();
+                default -> writeInternalTopic(name, broker.config().numPartitions(),
+                        broker.config().defaultReplicationFactor(), Map.of());
+            }
+            return LEADER_NOT_AVAILABLE;
+        } catch (ApiException e) {
+            return e.error() == TOPIC_ALREADY_EXISTS ? LEADER_NOT_AVAILABLE : e.error();
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot auto-create topic " + name, e);
+            return UNKNOWN_SERVER_ERROR;
+        }
     }
 
     /**
@@ -129,35 +146,6 @@ public final class BrokerTopics {
             LOG.log(System.Logger.Level.INFO, "Created topic {0} with {1} partitions", name, info.partitionCount());
         }
         return info;
-    }
-
-    /**
-     * After this broker wrote a topic's assignment: the controller gives its partitions leaders. Here that happens
-     * before this returns; elsewhere the controller's UpdateMetadata is awaited, as Kafka's CreateTopics waits for
-     * the new leaders to reach its metadata cache (bounded; clients retry LEADER_NOT_AVAILABLE past it).
-     */
-    private void awaitLeaders(TopicInfo topic) throws Exception {
-        if (broker.controller().isActive()) {
-            try {
-                broker.controller().topicsChanged();
-            } catch (java.util.concurrent.TimeoutException e) {
-                // A replica's broker is registered but unreachable: the topic exists and its leaders are elected,
-                // so this answers as the other branch does past its bound (Kafka's CreateTopics waits only for its
-                // own metadata cache, never for an answer from every broker), not with UNKNOWN_SERVER_ERROR.
-                LOG.log(System.Logger.Level.WARNING, "Topic {0}: not every broker took its role within {1} ms",
-                        topic.name(), Long.toString(TOPIC_LEADERS_WAIT_MS));
-            }
-            return;
-        }
-        long deadline = System.currentTimeMillis() + TOPIC_LEADERS_WAIT_MS;
-        while (System.currentTimeMillis() < deadline) {
-            TopicInfo known = broker.metadata().topic(topic.name());
-            if (known != null && known.replicas().keySet().stream().allMatch(p -> known.states().get(p) != null
-                    && known.states().get(p).leader() >= 0)) {
-                return;
-            }
-            Thread.sleep(10);
-        }
     }
 
     /**

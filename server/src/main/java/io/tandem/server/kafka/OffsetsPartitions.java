@@ -27,9 +27,9 @@ final class OffsetsPartitions {
 
     /**
      * The led offsets partition of an index, for the group coordinators' writes, made under their locks: it never
-     * creates the topic (creating waits for the controller, whose LeaderAndIsr loads the new partitions into those very
-     * coordinators: a SyncGroup that created it under the lock deadlocked with the controller). Handlers create it
-     * before they enter a coordinator; until it exists a write is COORDINATOR_NOT_AVAILABLE.
+     * creates the topic (a ZooKeeper write, kept out of those locks; a topic created then would have no leader to
+     * write to anyway). Handlers create it before they enter a coordinator; until it exists a write is
+     * COORDINATOR_NOT_AVAILABLE.
      */
     Partition existing(int index) {
         TopicInfo offsets = broker.metadata().knownTopic(TopicNames.CONSUMER_OFFSETS);

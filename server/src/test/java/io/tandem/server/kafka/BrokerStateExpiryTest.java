@@ -155,6 +155,8 @@ class BrokerStateExpiryTest {
         try (Tandem tandem = Tandem.start(config);
              RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             TestRequests.createTopic(c, "offsets", 2);
+            GroupCoordinators.await(c, "old-only");
+            GroupCoordinators.await(c, "mixed");
             assertEquals(Errors.NONE.code(), commit(c, "old-only", "offsets", 0, 11, eightDaysAgo));
             assertEquals(Errors.NONE.code(), commit(c, "mixed", "offsets", 0, 12, eightDaysAgo));
             assertEquals(Errors.NONE.code(), commit(c, "mixed", "offsets", 1, 13, -1));
@@ -184,6 +186,7 @@ class BrokerStateExpiryTest {
         try (Tandem tandem = Tandem.start(config("offsets.retention.check.interval.ms", "100"));
              RawKafkaConnection c = new RawKafkaConnection(tandem.kafkaPort())) {
             TestRequests.createTopic(c, "own-retention", 2);
+            GroupCoordinators.await(c, "short-lived");
             // OffsetCommit v2 (kafka-python's version) with retention_time_ms, which Kafka 3.9 still honours.
             assertEquals(Errors.NONE.code(), commit(c, (short) 2, "short-lived", "own-retention", 0, 5, -1, 300));
             assertEquals(Errors.NONE.code(), commit(c, (short) 2, "short-lived", "own-retention", 1, 6, -1, -1));

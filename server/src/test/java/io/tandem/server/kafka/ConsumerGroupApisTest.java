@@ -47,6 +47,7 @@ class ConsumerGroupApisTest {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA))
                 .set("offsets.topic.num.partitions", "1"));
              OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
+            GroupCoordinators.await(c, "wire");
             ConsumerGroupHeartbeatResponseData bad = heartbeat(c, new ConsumerGroupHeartbeatRequestData()
                     .setGroupId("").setMemberId("m1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
                     .setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of()));

@@ -93,6 +93,7 @@ class ConsumerGroupConfigsTest {
         try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem);
              OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            GroupCoordinators.await(c, "slow");
             ConfigEntry session = describe(admin, "slow", "consumer.session.timeout.ms");
             assertEquals("6000", session.value());
             assertEquals(ConfigEntry.ConfigSource.STATIC_BROKER_CONFIG, session.source(),

@@ -72,6 +72,7 @@ class GroupTimersBesideCompactionTest {
             assertTrue(compacting.await(10, TimeUnit.SECONDS), "the cleaner started its (stalled) pass");
 
             try (OfficialClientConnection c = new OfficialClientConnection(broker.port())) {
+                GroupCoordinators.await(c, "g");
                 // v3: the broker assigns the member id on the first join (no MEMBER_ID_REQUIRED round trip).
                 JoinGroupResponse join = c.call(new JoinGroupRequest.Builder(new JoinGroupRequestData()
                         .setGroupId("g").setMemberId("").setProtocolType("consumer")

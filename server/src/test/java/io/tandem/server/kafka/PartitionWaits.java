@@ -54,16 +54,20 @@ public final class PartitionWaits {
         }
     }
 
-    /** The ISR the broker itself reports for the partition (Metadata v12 straight to it). */
+    /**
+     * The ISR the broker itself reports for the partition (Metadata v12 straight to it), empty while the broker does
+     * not know the partition yet (the controller's word may still be on its way; asking creates nothing).
+     */
     public static List<Integer> isrAt(Tandem broker, String topic, int partition) throws Exception {
         MetadataRequest request = new MetadataRequest();
         MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
         wanted.name = topic;
         request.topics = new ArrayList<>(List.of(wanted));
+        request.allowAutoTopicCreation = false;
         try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
             MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
             return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
-                    .findFirst().orElseThrow().isrNodes;
+                    .findFirst().map(p -> p.isrNodes).orElse(List.of());
         }
     }
 
@@ -97,6 +101,7 @@ public final class PartitionWaits {
         MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
         wanted.name = topic;
         request.topics = new ArrayList<>(List.of(wanted));
+        request.allowAutoTopicCreation = false;
         try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
             MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request,
                     MetadataResponse::read);

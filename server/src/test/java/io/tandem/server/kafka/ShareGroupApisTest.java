@@ -110,6 +110,7 @@ class ShareGroupApisTest {
                 .set("offsets.topic.num.partitions", "1"));
              OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
             Uuid topicId = TestTopics.createWithOneReplica(tandem.bootstrapServers(), "queue");
+            GroupCoordinators.await(c, "g");
 
             // Kafka's request checks, in its order and words; errors carry no member id.
             ShareGroupHeartbeatResponseData noMember = heartbeat(c, "g", "", 0, List.of("queue"));

@@ -100,11 +100,19 @@ class ShareStateApisTest {
                 topicId = admin.describeTopics(List.of("queue")).allTopicNames().get(30, TimeUnit.SECONDS)
                         .get("queue").topicId();
             }
-            // The share coordinator of a share-partition: the leader of its __share_group_state partition.
-            FindCoordinatorResponse found = c.call(new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
-                    .setKeyType((byte) 2).setCoordinatorKeys(List.of("g:" + topicId + ":0", "no-key-format")))
-                    .build((short) 6));
-            List<FindCoordinatorResponseData.Coordinator> coordinators = found.data().coordinators();
+            // The share coordinator of a share-partition: the leader of its __share_group_state partition. The first
+            // lookup creates that topic and is answered COORDINATOR_NOT_AVAILABLE at once; a broker asks again.
+            List<FindCoordinatorResponseData.Coordinator> coordinators;
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (true) {
+                FindCoordinatorResponse found = c.call(new FindCoordinatorRequest.Builder(
+                        new FindCoordinatorRequestData().setKeyType((byte) 2)
+                                .setCoordinatorKeys(List.of("g:" + topicId + ":0", "no-key-format"))).build((short) 6));
+                coordinators = found.data().coordinators();
+                if (coordinators.get(0).errorCode() != Errors.COORDINATOR_NOT_AVAILABLE.code()) break;
+                assertTrue(System.currentTimeMillis() < deadline, "no share coordinator in time");
+                Thread.sleep(20);
+            }
             assertEquals(Errors.NONE.code(), coordinators.get(0).errorCode());
             assertEquals(tandem.kafkaPort(), coordinators.get(0).port());
             assertEquals(Errors.INVALID_REQUEST.code(), coordinators.get(1).errorCode());

@@ -24,6 +24,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * CreatePartitions: a result per topic; new partitions spread over the live brokers or placed as the request says.
+ * A broker that is not the active controller answers NOT_CONTROLLER for every topic, as Kafka 3.9's ZooKeeper-mode
+ * broker does.
  * The answer waits as CreateTopics' does (Kafka 3.9's ZkAdminManager.createPartitions parks it the same way): until
  * this broker's metadata cache has a leader for every partition of each grown topic, or timeoutMs (REQUEST_TIMED_OUT
  * for a topic still missing one; at once, for every grown topic, when timeoutMs is 0 or less).
@@ -38,6 +40,23 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
     @Override
     public void handle(RequestContext context, CreatePartitionsRequest request, Responder responder) {
         CreatePartitionsResponse response = new CreatePartitionsResponse();
+        if (!broker.controller().isActive()) {
+            // Kafka 3.9 in ZooKeeper mode (KafkaApis.handleCreatePartitionsRequest): only the active controller's
+            // broker adds partitions, before any other check; the Admin client asks the controller instead. A name
+            // given twice is answered once, as Kafka's map of results answers it.
+            Set<String> names = new java.util.LinkedHashSet<>();
+            for (CreatePartitionsRequest.CreatePartitionsTopic t : request.topics) names.add(t.name);
+            for (String name : names) {
+                CreatePartitionsResponse.CreatePartitionsTopicResult refused =
+                        new CreatePartitionsResponse.CreatePartitionsTopicResult();
+                refused.name = name;
+                refused.errorCode = NOT_CONTROLLER;
+                refused.errorMessage = null;
+                response.results.add(refused);
+            }
+            responder.send(response);
+            return;
+        }
         Set<String> seen = new HashSet<>();
         Map<String, Set<Integer>> grown = new LinkedHashMap<>();
         Map<String, CreatePartitionsResponse.CreatePartitionsTopicResult> grownResults = new LinkedHashMap<>();

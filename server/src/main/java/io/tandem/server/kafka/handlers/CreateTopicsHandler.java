@@ -26,9 +26,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * CreateTopics: each topic validated and created on its own, with per-topic results; validate-only supported. As
- * Kafka 3.9's ZooKeeper-mode broker (ZkAdminManager.createTopics): the assignments are written, then the answer waits,
- * parked and holding no thread, until this broker's metadata cache has a leader for every new partition or the
- * request's timeoutMs passes ({@code BrokerTopics.whenLeadersKnown}); a topic still leaderless then, or every created
+ * Kafka 3.9's ZooKeeper-mode broker: a broker that is not the active controller answers NOT_CONTROLLER for every
+ * topic (the Admin client then asks the controller); on the controller (ZkAdminManager.createTopics) the assignments
+ * are written, then the answer waits, parked and holding no thread, until this broker's metadata cache has a leader
+ * for every new partition or the request's timeoutMs passes ({@code BrokerTopics.whenLeadersKnown}); a topic still leaderless then, or every created
  * topic when timeoutMs is 0 or less (answered at once), is REQUEST_TIMED_OUT, though it was created.
  */
 final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
@@ -42,6 +43,20 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
     @Override
     public void handle(RequestContext context, CreateTopicsRequest request, Responder responder) {
         CreateTopicsResponse response = new CreateTopicsResponse();
+        if (!broker.controller().isActive()) {
+            // Kafka 3.9 in ZooKeeper mode (KafkaApis.handleCreateTopicsRequest): only the active controller's broker
+            // creates topics, before any other check; the Admin client refreshes its metadata and asks the controller.
+            for (CreateTopicsRequest.CreatableTopic t : request.topics) {
+                CreateTopicsResponse.CreatableTopicResult refused = new CreateTopicsResponse.CreatableTopicResult();
+                refused.name = t.name;
+                refused.topicId = ZERO_UUID;
+                refused.errorCode = NOT_CONTROLLER;
+                refused.configs = new ArrayList<>();
+                response.topics.add(refused);
+            }
+            responder.send(response);
+            return;
+        }
         Set<String> seen = new HashSet<>();
         Set<String> duplicates = new HashSet<>();
         for (CreateTopicsRequest.CreatableTopic t : request.topics) if (!seen.add(t.name)) duplicates.add(t.name);
@@ -121,6 +136,40 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         result.topicConfigErrorCode = NONE;
     }
 
+    /**
+     * A manual assignment, checked as Kafka 3.9's ZooKeeper-mode CreateTopics checks it (ZkAdminManager.createTopics,
+     * then AdminZkClient.validateTopicCreate), in its order and words: the same number of replicas everywhere, no
+     * broker twice in a partition, partitions numbered 0 to n-1. Brokers that are not registered are allowed, as in
+     * Kafka ("we don't check that replicaAssignment contains unknown brokers", as its TopicCommand): the controller
+     * elects among the live replicas, and a partition none of whose replicas is live stays leaderless until one
+     * registers. An empty replica list is refused here, where Kafka would write a partition no broker can ever host.
+     */
+    private static SortedMap<Integer, List<Integer>> replicaAssignment(
+            List<CreateTopicsRequest.CreatableReplicaAssignment> assignments) {
+        SortedMap<Integer, List<Integer>> assignment = new TreeMap<>();
+        for (CreateTopicsRequest.CreatableReplicaAssignment a : assignments) {
+            if (a.brokerIds.isEmpty()) {
+                throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Invalid replica assignment for partition "
+                        + a.partitionIndex + ": " + a.brokerIds);
+            }
+            assignment.put(a.partitionIndex, new ArrayList<>(a.brokerIds));
+        }
+        if (assignment.values().stream().map(List::size).distinct().count() != 1) {
+            throw new ApiException(INVALID_REPLICA_ASSIGNMENT,
+                    "All partitions should have the same number of replicas");
+        }
+        for (List<Integer> replicas : assignment.values()) {
+            if (new HashSet<>(replicas).size() != replicas.size()) {
+                throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Duplicate replica assignment found: " + assignment);
+            }
+        }
+        if (!assignment.isEmpty() && (assignment.firstKey() != 0 || assignment.lastKey() != assignment.size() - 1)) {
+            throw new ApiException(INVALID_REPLICA_ASSIGNMENT,
+                    "partitions should be a consecutive 0-based integer sequence");
+        }
+        return assignment;
+    }
+
     private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly) throws Exception {
         String invalid = TopicNames.invalidReason(t.name);
         if (invalid != null) throw new ApiException(INVALID_TOPIC_EXCEPTION, invalid);
@@ -142,22 +191,7 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             if (partitions != -1 || replication != -1) {
                 throw new ApiException(INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
             }
-            assignment = new TreeMap<>();
-            Set<Integer> live = new HashSet<>();
-            broker.metadata().liveBrokers().forEach(b -> live.add(b.brokerId()));
-            for (CreateTopicsRequest.CreatableReplicaAssignment a : t.assignments) {
-                if (a.brokerIds.isEmpty() || !live.containsAll(a.brokerIds)
-                        || new HashSet<>(a.brokerIds).size() != a.brokerIds.size()) {
-                    throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Invalid replica assignment for partition "
-                            + a.partitionIndex + ": " + a.brokerIds);
-                }
-                assignment.put(a.partitionIndex, new ArrayList<>(a.brokerIds));
-            }
-            for (int i = 0; i < assignment.size(); i++) {
-                if (!assignment.containsKey(i)) {
-                    throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Partitions should be a consecutive 0-based integer sequence");
-                }
-            }
+            assignment = replicaAssignment(t.assignments);
         } else {
             if (partitions == -1) partitions = broker.config().numPartitions();
             if (replication == -1) replication = broker.config().defaultReplicationFactor();

@@ -10,19 +10,21 @@ import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
+import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
 import io.tandem.server.kafka.txn.TransactionLogCodec;
 
-import java.util.List;
+import java.util.function.IntUnaryOperator;
+import java.util.function.Supplier;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * FindCoordinator: a group's coordinator is the leader of its {@code __consumer_offsets} partition and a
  * transactional id's the leader of its {@code __transaction_state} partition, as in Kafka; each topic is created on
- * its first lookup. A share coordinator (key type 2, KIP-932, key {@code group:topicId:partition}) is the leader of
+ * its first lookup, which answers COORDINATOR_NOT_AVAILABLE (clients retry) rather than wait for its leaders. A share coordinator (key type 2, KIP-932, key {@code group:topicId:partition}) is the leader of
  * the key's {@code __share_group_state} partition; only brokers look it up (CLUSTER_ACTION on the cluster), as in Kafka.
  */
 final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest> {
@@ -45,25 +47,17 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
             if (!broker.authorization().transactionalId(context, AclOperation.DESCRIBE, key)) {
                 return new Found(TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
             }
-            try {
-                TopicInfo state = broker.transactions().ensureStateTopic();
-                return leaderOf(state, TransactionLogCodec.partitionFor(key, state.partitionCount()));
-            } catch (ApiException e) {
-                return new Found(e.error(), null);
-            }
+            return coordinator(TopicNames.TRANSACTION_STATE, () -> broker.transactions().ensureStateTopic(),
+                    count -> TransactionLogCodec.partitionFor(key, count));
         }
         if (keyType == KEY_TYPE_SHARE) {
             if (!broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION)) {
                 return new Found(CLUSTER_AUTHORIZATION_FAILED, null);
             }
             if (!isSharePartitionKey(key)) return new Found(INVALID_REQUEST, null);
-            try {
-                TopicInfo state = broker.shareStateTopic().ensureTopic();
-                int hash = key.hashCode();
-                return leaderOf(state, (hash == Integer.MIN_VALUE ? 0 : Math.abs(hash)) % state.partitionCount());
-            } catch (ApiException e) {
-                return new Found(e.error(), null);
-            }
+            int hash = key.hashCode();
+            return coordinator(TopicNames.SHARE_GROUP_STATE, () -> broker.shareStateTopic().ensureTopic(),
+                    count -> (hash == Integer.MIN_VALUE ? 0 : Math.abs(hash)) % count);
         }
         if (keyType != KEY_TYPE_GROUP) {
             return new Found(COORDINATOR_NOT_AVAILABLE, null);
@@ -73,12 +67,27 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
         if (!broker.authorization().group(context, AclOperation.DESCRIBE, key)) {
             return new Found(GROUP_AUTHORIZATION_FAILED, null);
         }
-        try {
-            TopicInfo offsets = broker.topics().ensureOffsetsTopic();
-            return leaderOf(offsets, OffsetsTopicCodec.partitionFor(key, offsets.partitionCount()));
-        } catch (ApiException e) {
-            return new Found(e.error(), null);
+        return coordinator(TopicNames.CONSUMER_OFFSETS, () -> broker.topics().ensureOffsetsTopic(),
+                count -> OffsetsTopicCodec.partitionFor(key, count));
+    }
+
+    /**
+     * Kafka 3.9's getCoordinator (ZooKeeper mode): the internal topic as this broker's metadata cache knows it. One
+     * the cache does not know is created now (AutoTopicCreationManager: the znodes written, nothing waited for) and
+     * the lookup is COORDINATOR_NOT_AVAILABLE whatever the creation's outcome, as in Kafka; the client asks again
+     * and finds the coordinator once the controller has elected the partition's leader. No thread waits for it.
+     */
+    private Found coordinator(String topicName, Supplier<TopicInfo> create, IntUnaryOperator partitionOf) {
+        TopicInfo topic = broker.metadata().knownTopic(topicName);
+        if (topic == null) {
+            try {
+                create.get();
+            } catch (ApiException e) {
+                // Kafka drops the creation's error too: the lookup's answer is the same, and the client retries.
+            }
+            return new Found(COORDINATOR_NOT_AVAILABLE, null);
         }
+        return leaderOf(topic, partitionOf.applyAsInt(topic.partitionCount()));
     }
 
     /** Kafka's SharePartitionKey.validate: {@code group:topicId:partition} with a group, a topic id and a number. */
@@ -109,9 +118,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
 
     /** The live broker leading the partition, or COORDINATOR_NOT_AVAILABLE while it has none. */
     private Found leaderOf(TopicInfo topic, int partition) {
-        // The newest view: a topic created by this very lookup got its leaders after it was returned.
-        TopicInfo current = broker.metadata().knownTopic(topic.name());
-        PartitionState state = (current != null ? current : topic).states().get(partition);
+        PartitionState state = topic.states().get(partition);
         for (BrokerRegistration b : broker.metadata().liveBrokers()) {
             if (state != null && b.brokerId() == state.leader()) return new Found(NONE, b);
         }

@@ -4,7 +4,6 @@ import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponseTopic;
 import io.tandem.kafka.wire.message.MetadataResponse.MetadataResponsePartition;
-import io.tandem.server.kafka.ApiException;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.security.Authorization;
@@ -25,7 +24,10 @@ import java.util.UUID;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
-/** Metadata: brokers, controller, cluster id and topics, creating requested topics when auto-creation is on. */
+/**
+ * Metadata: brokers, controller, cluster id and topics from this broker's cache, creating requested topics when
+ * auto-creation is on (answered LEADER_NOT_AVAILABLE until their leaders are known, as Kafka 3.9 answers).
+ */
 final class MetadataHandler implements ApiHandler<MetadataRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
     private final KafkaBroker broker;
@@ -121,8 +123,9 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             missing.errorCode = INVALID_TOPIC_EXCEPTION;
             return missing;
         }
-        if (!allowAutoCreate || TopicNames.isInternal(wanted.name)) {
+        if (!allowAutoCreate) {
             missing.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+            missing.isInternal = TopicNames.isInternal(wanted.name);
             return missing;
         }
         if (!authorization.allowedOnCluster(context, AclOperation.CREATE)
@@ -130,22 +133,12 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             missing.errorCode = TOPIC_AUTHORIZATION_FAILED;
             return missing;
         }
-        try {
-            // Kafka refuses (INVALID_REPLICATION_FACTOR) rather than creating fewer copies than configured.
-            TopicInfo created = broker.topics().createTopic(wanted.name, broker.config().numPartitions(),
-                    broker.config().defaultReplicationFactor(), null, Map.of(), false);
-            return describe(created, liveIds);
-        } catch (ApiException e) {
-            if (e.error() == TOPIC_ALREADY_EXISTS) {
-                TopicInfo raced = broker.metadata().topic(wanted.name);
-                if (raced != null) return describe(raced, liveIds);
-            }
-            missing.errorCode = e.error() == TOPIC_ALREADY_EXISTS ? LEADER_NOT_AVAILABLE : e.error();
-            return missing;
-        } catch (Exception e) {
-            missing.errorCode = LEADER_NOT_AVAILABLE;
-            return missing;
-        }
+        // Kafka 3.9 (ZooKeeper mode): the topic is written, an internal one with its own layout and configs, and the
+        // answer is LEADER_NOT_AVAILABLE at once, without partitions; the client asks again once the controller has
+        // elected the leaders. No thread waits for them (see BrokerTopics.autoCreate).
+        missing.errorCode = broker.topics().autoCreate(wanted.name);
+        missing.isInternal = TopicNames.isInternal(wanted.name);
+        return missing;
     }
 
     private static MetadataResponseTopic describe(TopicInfo topic, Set<Integer> liveIds) {

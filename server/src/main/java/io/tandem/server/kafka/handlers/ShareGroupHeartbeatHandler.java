@@ -39,9 +39,8 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
         }
         java.util.concurrent.CompletableFuture<HeartbeatResult> answered;
         try {
-            // The share coordinator's topic exists before the group can have state: created here, outside the
-            // coordinators' locks, because creating it waits for its partitions' leaders, and becoming a leader
-            // loads a state partition into the coordinator.
+            // The share coordinator's topic exists before the group can have state: created here (written, not
+            // waited for), outside the coordinators' locks, since creating it is a ZooKeeper write.
             broker.shareStateTopic().ensureTopic();
             // The group's own records go to __consumer_offsets: that topic too, outside the coordinator's lock.
             broker.topics().ensureOffsetsTopic();

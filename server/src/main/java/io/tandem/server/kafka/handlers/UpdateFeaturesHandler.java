@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.handlers;
 
+import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.UpdateFeaturesRequest;
 import io.tandem.kafka.wire.message.UpdateFeaturesResponse;
 import io.tandem.server.kafka.KafkaBroker;
@@ -16,8 +17,9 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
 /**
  * UpdateFeatures (57, v0-2): what {@code kafka-features.sh upgrade/downgrade} and Admin#updateFeatures send, here to
  * change the cluster's finalized {@code transaction.version} ({@link FinalizedFeatures}, the {@code /feature} znode
- * every broker watches, as in Kafka 3.9's ZooKeeper mode; any broker answers, as a Kafka 4.x broker forwarding to
- * its controller would). ALTER on the cluster is checked before (ApiAuthorization). The answer is Kafka 4.4's
+ * every broker watches, as in Kafka 3.9's ZooKeeper mode). Only the active controller's broker takes it, as in Kafka
+ * 3.9's ZooKeeper mode: another answers NOT_CONTROLLER, and the Admin client asks the controller (a Kafka 4.x broker
+ * forwards it there itself). ALTER on the cluster is checked before (ApiAuthorization). The answer is Kafka 4.4's
  * (UpdateFeaturesResponse.createWithErrors): the first failing update's error at the top and, below v2, a NONE
  * result per feature only when all passed. v0's AllowDowngrade reads as a safe downgrade, as in Kafka.
  */
@@ -31,6 +33,13 @@ final class UpdateFeaturesHandler implements ApiHandler<UpdateFeaturesRequest> {
     @Override
     public void handle(RequestContext context, UpdateFeaturesRequest request, Responder responder) throws Exception {
         short version = context.apiVersion();
+        if (!broker.controller().isActive()) {
+            // Kafka 3.9 in ZooKeeper mode (KafkaApis.handleUpdateFeatures): after the authorization, only the active
+            // controller's broker takes it; the Admin client asks the controller instead.
+            responder.send(new UpdateFeaturesResponse().setErrorCode(Errors.NOT_CONTROLLER.code())
+                    .setErrorMessage(Errors.NOT_CONTROLLER.message()).setResults(new ArrayList<>()));
+            return;
+        }
         List<FinalizedFeatures.Update> updates = new ArrayList<>();
         for (UpdateFeaturesRequest.FeatureUpdateKey u : request.featureUpdates) {
             byte type = version == 0

@@ -15,7 +15,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
 
 /**
  * The broker's transaction support, wired together: the coordinator of the transactional ids whose
@@ -35,7 +34,6 @@ public final class TransactionService implements AutoCloseable {
     private final TransactionMarkerSender sender;
     private final ImplicitPartitionAdder adder;
     private final FinalizedFeatures features;
-    private volatile boolean stateTopicReady;
 
     private TransactionService(KafkaBroker broker, TransactionConfig config) {
         this.broker = broker;
@@ -141,45 +139,29 @@ public final class TransactionService implements AutoCloseable {
     }
 
     /**
-     * Creates {@code __transaction_state} on first use, as Kafka does when the first transactional producer looks
-     * for its coordinator: compacted, uncompressed, min.insync.replicas from transaction.state.log.min.isr. With
-     * fewer live brokers than its replication factor the lookup is answered COORDINATOR_NOT_AVAILABLE, in Kafka's
-     * words.
+     * {@code __transaction_state}, created on first use as Kafka does when the first transactional producer looks for
+     * its coordinator; returned as soon as it is written, its partitions still leaderless (see
+     * {@code BrokerTopics.ensureInternalTopic}, which also answers COORDINATOR_NOT_AVAILABLE with fewer live brokers
+     * than its replication factor, in Kafka's words).
      */
     public TopicInfo ensureStateTopic() {
-        TopicInfo topic = broker.metadata().topic(TopicNames.TRANSACTION_STATE);
-        if (topic != null && stateTopicReady) return topic;
-        synchronized (this) {
-            topic = broker.metadata().topic(TopicNames.TRANSACTION_STATE);
-            try {
-                if (topic == null) {
-                    int replication = config.stateLogReplicationFactor();
-                    int live = broker.metadata().liveBrokers().size();
-                    if (live < replication) {
-                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
-                                + "' does not meet the required replication factor '" + replication + "' for the "
-                                + "transactions state topic (configured via 'transaction.state.log.replication.factor')."
-                                + " This error can be ignored if the cluster is starting up and not all brokers are up"
-                                + " yet.");
-                    }
-                    Map<String, String> topicConfig = new LinkedHashMap<>();
-                    topicConfig.put("unclean.leader.election.enable", "false");
-                    topicConfig.put("compression.type", "uncompressed");
-                    topicConfig.put("cleanup.policy", "compact");
-                    topicConfig.put("min.insync.replicas", Integer.toString(config.stateLogMinIsr()));
-                    topicConfig.put("segment.bytes", Integer.toString(config.stateLogSegmentBytes()));
-                    topic = broker.topics().createInternalTopic(TopicNames.TRANSACTION_STATE,
-                            config.stateLogPartitions(), replication, topicConfig);
-                }
-                stateTopicReady = true;
-            } catch (ApiException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the transaction state topic: "
-                        + e.getMessage());
-            }
-            return topic;
-        }
+        return broker.topics().ensureInternalTopic(TopicNames.TRANSACTION_STATE, config.stateLogReplicationFactor(),
+                "transaction.state.log.replication.factor", this::createStateTopic);
+    }
+
+    /**
+     * Writes {@code __transaction_state} with Kafka's configs for it (TransactionCoordinator.transactionTopicConfigs):
+     * compacted, uncompressed, min.insync.replicas from transaction.state.log.min.isr.
+     */
+    public TopicInfo createStateTopic() throws Exception {
+        Map<String, String> topicConfig = new LinkedHashMap<>();
+        topicConfig.put("unclean.leader.election.enable", "false");
+        topicConfig.put("compression.type", "uncompressed");
+        topicConfig.put("cleanup.policy", "compact");
+        topicConfig.put("min.insync.replicas", Integer.toString(config.stateLogMinIsr()));
+        topicConfig.put("segment.bytes", Integer.toString(config.stateLogSegmentBytes()));
+        return broker.topics().writeInternalTopic(TopicNames.TRANSACTION_STATE, config.stateLogPartitions(),
+                config.stateLogReplicationFactor(), topicConfig);
     }
 
     @Override

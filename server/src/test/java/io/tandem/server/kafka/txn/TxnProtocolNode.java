@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The node the transaction protocol tests talk to over a raw socket: Kafka only, one transaction state partition,
@@ -54,8 +55,16 @@ final class TxnProtocolNode implements AutoCloseable {
         FindCoordinatorRequest find = new FindCoordinatorRequest();
         find.keyType = 1;
         find.coordinatorKeys.add("t");
-        assertEquals(NONE, node.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find)
-                .coordinators.get(0).errorCode);
+        // The first lookup creates __transaction_state and is answered COORDINATOR_NOT_AVAILABLE at once, as Kafka
+        // answers it; asked again, as a producer does, until its partition has a leader.
+        long deadline = System.currentTimeMillis() + 30_000;
+        short error;
+        while ((error = node.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find).coordinators.get(0)
+                .errorCode) != NONE) {
+            assertEquals(COORDINATOR_NOT_AVAILABLE, error);
+            assertTrue(System.currentTimeMillis() < deadline, "no transaction coordinator in time");
+            Thread.sleep(20);
+        }
         return node;
     }
 

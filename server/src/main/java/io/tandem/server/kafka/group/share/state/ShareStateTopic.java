@@ -35,7 +35,6 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     private static final System.Logger LOG = System.getLogger(ShareStateTopic.class.getName());
     private final KafkaBroker broker;
     private final ShareCoordinatorConfig config;
-    private volatile boolean ready;
 
     public ShareStateTopic(KafkaBroker broker, ShareCoordinatorConfig config) {
         this.broker = broker;
@@ -56,8 +55,8 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
 
     @Override
     public long append(int index, List<byte[][]> keyValues) {
-        // Never created here: appends run under the coordinators' locks, and creating the topic waits for leaders
-        // whose election loads state partitions under the same locks (see ensureTopic's callers).
+        // Never created here: an append is for a partition this broker already leads, so the topic exists; a write
+        // under the coordinators' locks goes no further than the led partition.
         Partition partition = ledPartition(index);
         ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
         try {
@@ -136,45 +135,30 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
     }
 
     /**
-     * Creates {@code __share_group_state} on first use; with fewer live brokers than its replication factor that is
-     * COORDINATOR_NOT_AVAILABLE, as for the other internal topics.
+     * {@code __share_group_state}, created on first use and returned as soon as it is written, its partitions still
+     * leaderless; with fewer live brokers than its replication factor that is COORDINATOR_NOT_AVAILABLE, as for the
+     * other internal topics (see {@code BrokerTopics.ensureInternalTopic}).
      */
     public TopicInfo ensureTopic() {
-        TopicInfo topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
-        if (topic != null && ready) return topic;
-        synchronized (this) {
-            topic = broker.metadata().topic(TopicNames.SHARE_GROUP_STATE);
-            try {
-                if (topic == null) {
-                    int replication = config.stateTopicReplicationFactor();
-                    int live = broker.metadata().liveBrokers().size();
-                    if (live < replication) {
-                        throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Number of alive brokers '" + live
-                                + "' does not meet the required replication factor '" + replication + "' for the "
-                                + "share group state topic (configured via "
-                                + "'share.coordinator.state.topic.replication.factor').");
-                    }
-                    // Kafka's (ShareCoordinatorService.shareGroupStateTopicConfigs, as KIP-932 defines them): delete,
-                    // not compact, since a share-partition's updates share one key and each holds only what changed;
-                    // old records are pruned below the snapshots instead, and never deleted by time.
-                    Map<String, String> topicConfig = new LinkedHashMap<>();
-                    topicConfig.put("cleanup.policy", "delete");
-                    topicConfig.put("retention.ms", "-1");
-                    topicConfig.put("compression.type", "producer");
-                    topicConfig.put("min.insync.replicas", Short.toString(config.stateTopicMinIsr()));
-                    topicConfig.put("segment.bytes", Integer.toString(config.stateTopicSegmentBytes()));
-                    topic = broker.topics().createInternalTopic(TopicNames.SHARE_GROUP_STATE,
-                            config.stateTopicPartitions(), replication, topicConfig);
-                }
-                ready = true;
-            } catch (ApiException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create the share group state topic: "
-                        + e.getMessage());
-            }
-            return topic;
-        }
+        return broker.topics().ensureInternalTopic(TopicNames.SHARE_GROUP_STATE, config.stateTopicReplicationFactor(),
+                "share.coordinator.state.topic.replication.factor", this::createTopic);
+    }
+
+    /**
+     * Writes {@code __share_group_state} with Kafka's configs for it
+     * (ShareCoordinatorService.shareGroupStateTopicConfigs, as KIP-932 defines them): delete, not compact, since a
+     * share-partition's updates share one key and each holds only what changed; old records are pruned below the
+     * snapshots instead, and never deleted by time.
+     */
+    public TopicInfo createTopic() throws Exception {
+        Map<String, String> topicConfig = new LinkedHashMap<>();
+        topicConfig.put("cleanup.policy", "delete");
+        topicConfig.put("retention.ms", "-1");
+        topicConfig.put("compression.type", "producer");
+        topicConfig.put("min.insync.replicas", Short.toString(config.stateTopicMinIsr()));
+        topicConfig.put("segment.bytes", Integer.toString(config.stateTopicSegmentBytes()));
+        return broker.topics().writeInternalTopic(TopicNames.SHARE_GROUP_STATE, config.stateTopicPartitions(),
+                config.stateTopicReplicationFactor(), topicConfig);
     }
 
     /** Replays one state partition into the coordinator, oldest record first (it was just elected its leader). */
