@@ -1,5 +1,5 @@
 # Shared by the A/B scripts that run one bench per build (or JVM-flag variant) per round: zk-build-ab.sh,
-# zk-commit-ab.sh, zk-flags-ab.sh, ensemble-failover-ab.sh. Sourced, not run.
+# zk-commit-ab.sh, zk-flags-ab.sh, ensemble-failover-ab.sh, kafka/produce-flags-ab.sh. Sourced, not run.
 #   ab_parse KIND ROUNDS ENTRY... [-- BENCH OPTIONS]: sets rounds, entries, n and bench_args. KIND "build" turns
 #     each entry into an absolute directory (except "apache", kept as a name); "variant" keeps entries as given.
 #   ab_rounds RUN FILTER: per round r, per entry in rotating order (round r starts with entry r, so no entry always

@@ -4,7 +4,8 @@
 # of records, and, in a second run under a JFR recording, the bytes its threads allocated (jdk.ThreadAllocationStatistics)
 # and its hot methods (bench/jfr_top.py). Throughput is printed too, with the load average, but only as a side figure.
 # Usage: bench/kafka/run-kafka-produce-cost.sh   (env: RECORDS=300000 WARMUP=300000 ROUNDS=3 TARGETS="tandem"
-#        PROFILE=1 keeps the JFR recordings under bench/target/kafka-bench/produce-cost-*.jfr)
+#        PROFILE=1 keeps the JFR recordings under bench/target/kafka-bench/produce-cost-*.jfr; JFR_SETTINGS=<file.jfc>
+#        instead of `profile`, e.g. bench/zookeeper/profile-1ms.jfc to sample Java code every 1 ms instead of 10-20 ms)
 # Load: ProducerPerformance, topic of 3 partitions, 1 KB records, acks=all, as fast as it goes (as run-kafka.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,7 +39,7 @@ measure() { # name port
   done
   jfr="$work/produce-cost-$name.jfr"
   rm -f "$jfr"
-  jcmd "$server_pid" JFR.start name=cost settings=profile >/dev/null
+  jcmd "$server_pid" JFR.start name=cost settings="${JFR_SETTINGS:-profile}" >/dev/null
   c0=$(cpu_ms "$server_pid")
   out=$(produce "$port" "$records")
   c1=$(cpu_ms "$server_pid")
