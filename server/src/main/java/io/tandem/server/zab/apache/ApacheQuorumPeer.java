@@ -119,7 +119,14 @@ public final class ApacheQuorumPeer implements Closeable {
      * a reconfig made it; it replaces zoo.cfg's for the election and for finding the leader.
      */
     public void restoreConfig(byte[] text) {
-        ApacheConfig restored = ApacheConfig.parse(text);
+        ApacheConfig restored;
+        try {
+            restored = ApacheConfig.parse(text);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "server {0}: the restored configuration is unreadable ({1}); electing with "
+                    + "zoo.cfg''s members", myId, e.toString());
+            return;
+        }
         if (restored.version() > config.version()) {
             adopt(restored);
         }
