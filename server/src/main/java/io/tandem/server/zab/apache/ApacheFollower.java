@@ -79,6 +79,14 @@ public final class ApacheFollower implements Closeable {
             return false;
         }
 
+        /**
+         * The version of the configuration this member runs, sent in LearnerInfo: Apache's leader refuses a learner
+         * whose activated configuration is newer than its own.
+         */
+        default long configVersion() {
+            return 0;
+        }
+
         /** zoo.cfg's reconfigEnabled: without it Apache's processReconfig activates nothing. */
         default boolean reconfigEnabled() {
             return false;
@@ -219,7 +227,7 @@ public final class ApacheFollower implements Closeable {
 
     /** FOLLOWERINFO, LEADERINFO, ACKEPOCH; returns the leader's new epoch. */
     private long discover(DataInputStream in) throws IOException {
-        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32, LearnerWire.learnerInfo(myId, 0)));
+        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32, LearnerWire.learnerInfo(myId, application.configVersion())));
         QuorumPacket info = read(in);
         if (info.type() != LearnerWire.LEADERINFO) {
             throw new IOException("expected LEADERINFO from the leader, got " + info);

@@ -99,6 +99,11 @@ public final class ApacheQuorumPeer implements Closeable {
             }
 
             @Override
+            public long configVersion() {
+                return config.version();
+            }
+
+            @Override
             public boolean onActivate(byte[] text, long designatedLeader) {
                 if (!application.reconfigEnabled()) {
                     return false;
