@@ -227,7 +227,8 @@ public final class ApacheFollower implements Closeable {
 
     /** FOLLOWERINFO, LEADERINFO, ACKEPOCH; returns the leader's new epoch. */
     private long discover(DataInputStream in) throws IOException {
-        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32, LearnerWire.learnerInfo(myId, application.configVersion())));
+        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32,
+                LearnerWire.learnerInfo(myId, application.configVersion())));
         QuorumPacket info = read(in);
         if (info.type() != LearnerWire.LEADERINFO) {
             throw new IOException("expected LEADERINFO from the leader, got " + info);

@@ -439,7 +439,8 @@ class ApacheFollowerTest {
     @Test
     void aCommitAndActivateActivatesTheReconfigBeforeItsCommitAndAMajorChangeEndsTheSession() throws Exception {
         Activations application = new Activations();
-        String established = "server.1=127.0.0.1:1:2:participant\nserver.3=127.0.0.1:5:6:participant\nversion=200000000";
+        String established = "server.1=127.0.0.1:1:2:participant\nserver.3=127.0.0.1:5:6:participant\n"
+                + "version=200000000";
         String removed = "server.1=127.0.0.1:1:2:participant\nversion=200000001";
         long reconfig = NEW_LEADER_ZXID + 1;
         try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
