@@ -113,6 +113,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 server.config.preAllocBytes());
         this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
         this.leaderCommit = new ApacheLeaderCommit(server, answers);
+        // Only reached while this member leads: a follower forwards reconfig requests to the Apache leader.
+        server.preparer.reconfig().unsupported("a Tandem member leading Apache-protocol followers does not run "
+                + "reconfig yet (no joint quorum, no COMMITANDACTIVATE)");
         this.myId = myId;
         this.sessionTouches = new SessionTouches(server);
         rollSnapshotDue();
@@ -129,6 +132,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             this.peer = new ApacheQuorumPeer(myId, members, disk, loaded.acceptedEpoch(), loaded.currentEpoch(),
                     lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
             peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
+            EnsembleConfig restored = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data());
+            if (restored != null && restored.version() > 0) {
+                peer.restoreConfig(server.tree.getNode(Reconfig.CONFIG_PATH).data());
+            }
         } catch (IOException | RuntimeException e) {
             disk.close();
             throw e;
@@ -235,6 +242,28 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 answers.resolve(entry, null); // answered as a read: every commit sent before the SYNC is applied
                 answers.drain();
                 server.responder.flushMarked();
+            }
+        });
+    }
+
+    @Override
+    public boolean reconfigEnabled() {
+        return server.config.reconfigEnabled();
+    }
+
+    /**
+     * Apache's initConfigInZKDatabase at each activation: the configuration in force is written into
+     * {@code /zookeeper/config} (its version as the change's zxid), on the commit thread before the reconfig's own
+     * commit, which the follower hands over after this.
+     */
+    @Override
+    public void onConfig(io.tandem.server.zab.apache.ApacheConfig config) {
+        byte[] text = config.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        enqueue(() -> {
+            try {
+                server.tree.setData(Reconfig.CONFIG_PATH, text, -1, config.version(), System.currentTimeMillis());
+            } catch (ZkException e) {
+                throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
             }
         });
     }

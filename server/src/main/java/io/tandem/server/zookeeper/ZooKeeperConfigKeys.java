@@ -287,8 +287,9 @@ public final class ZooKeeperConfigKeys {
                         + "electionPort, which " + entry.getKey() + " does not name (host:quorumPort:electionPort)");
             }
         }
-        for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", "reconfigEnabled",
-                ZkServerConfig.READ_ONLY_MODE)) {
+        // reconfigEnabled is taken: a member following an Apache leader activates its reconfigs; one leading Apache
+        // followers answers a reconfig with ReconfigDisabled and says why (Reconfig.unsupported).
+        for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
             String set = settings.get(key);
             if (set != null && set.trim().equalsIgnoreCase("true")) {
                 return Verdict.refused(key + "=true is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * sessions must be equal.
  *
  * <p>{@code -Dzab.memberSeed=N} replays one seed; {@code -Dzab.memberSeeds=N} runs N seeds (default
- * {@value #DEFAULT_SEEDS}) from {@code -Dzab.memberSeedBase} (default 1).
+ * {@value #DEFAULT_SEEDS}) from {@code -Dzab.memberSeedBase} (default 1); {@code -Dzab.harshConnections=true} makes
+ * every seed's transport flaky (frequent drops, late and false disconnect notices) for long opt-in runs.
  */
 class EnsembleCommitSimulationTest {
     static final java.util.logging.Logger ZAB_LOGGER = ZabSimulationTest.quietZabLogging();
@@ -66,7 +67,8 @@ class EnsembleCommitSimulationTest {
                     "configuration established by a new leader", "reconfig acknowledged to its client",
                     "reconfig changing the voters committed", "reconfig removing a member committed",
                     "joiner started", "joiner serving as a non-voting follower", "joiner made a voter by a reconfig",
-                    "joiner made an observer by a reconfig", "joiner restarted before a reconfig added it"}) {
+                    "joiner made an observer by a reconfig", "joiner restarted before a reconfig added it",
+                    "removed member added back by an acknowledged reconfig"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
         }

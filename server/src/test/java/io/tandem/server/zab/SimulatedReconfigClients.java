@@ -18,8 +18,8 @@ import java.util.SplittableRandom;
 /**
  * A super user issuing reconfig requests (op 16) to random members: re-stating the ensemble (incremental with nobody
  * joining or leaving, which commits a new configuration version), removing a voter, making a voter an observer or an
- * observer a voter, adding a joiner (or a member removed earlier) as a voter or an observer, or adding an
- * observer that never shows up (server 9); sometimes from a stale version
+ * observer a voter, adding a joiner or a member removed earlier (which follows on as a non-voter) as a voter or an
+ * observer, or adding an observer that never shows up (server 9); sometimes from a stale version
  * ({@code -from}). Every success is checked against what the members applied ({@link ReconfigChecker}); the server
  * refuses what Apache refuses (fewer than two voters, no synced quorum of the new voters, one in progress, ...).
  */
@@ -31,6 +31,9 @@ final class SimulatedReconfigClients {
     private final ZabSimulator sim;
     private final ReconfigChecker checker;
     private final SplittableRandom random;
+    private final SplittableRandom roles;
+    /** The pending request adds back a member a reconfig removed earlier. */
+    private boolean pendingReAdd;
     private int server;
     private SimulatedMember member;
     private SimulatedMember.Connection connection;
@@ -47,6 +50,7 @@ final class SimulatedReconfigClients {
         this.sim = sim;
         this.checker = checker;
         this.random = new SplittableRandom(seed ^ 0x2EC0_F16L);
+        this.roles = new SplittableRandom(seed ^ 0x0ADD_BAC4L);
         this.server = 1 + random.nextInt(serverCount);
     }
 
@@ -62,7 +66,10 @@ final class SimulatedReconfigClients {
             }
             return;
         }
-        if (authenticated && pendingXid == 0 && random.nextInt(100) == 0) {
+        // While a member is out, requests come more often (drawn apart, so the other seeds replay as before): a
+        // removal tends to come late in a run, and without this a member is seldom added back before its end.
+        if (authenticated && pendingXid == 0
+                && (random.nextInt(100) == 0 || (removedMember() > 0 && roles.nextInt(25) == 0))) {
             issue(step);
         }
     }
@@ -99,11 +106,27 @@ final class SimulatedReconfigClients {
         // configuration names (a joiner, or a member removed earlier: started again, it follows as a joiner) is only
         // added, as a voter or an observer; without one, the observer that never shows up (server 9) is.
         int id = 1 + random.nextInt(sim.nodes.length);
-        if (!sim.isMember(id) && pendingKind != Kind.RESTATE && pendingKind != Kind.ADD) {
-            pendingKind = sim.joiners != null ? Kind.ADD : Kind.RESTATE;
+        int removedEarlier = removedMember();
+        if (removedEarlier > 0 && roles.nextBoolean()) {
+            id = removedEarlier; // half the requests while one is out are about it, or re-adds would be rare
         }
-        String added = sim.joiners != null && !sim.isMember(id) ? line(id, random.nextBoolean())
-                : "server.9=127.0.0.1:2009:3009:observer;127.0.0.1:2189";
+        boolean removed = !sim.isMember(id) && (sim.joiners == null || !sim.joiners.isJoiner(id));
+        if (!sim.isMember(id) && pendingKind != Kind.RESTATE && pendingKind != Kind.ADD) {
+            pendingKind = sim.joiners != null || removed ? Kind.ADD : Kind.RESTATE;
+        }
+        String added;
+        if (removed && pendingKind == Kind.ADD) {
+            // A member a reconfig removed follows on as a non-voter: added back, as a voter or an observer. Its role
+            // is drawn from a random of its own, so the seeds that never re-add replay as before.
+            added = line(id, roles.nextBoolean());
+        } else {
+            added = sim.joiners != null && !sim.isMember(id) ? line(id, random.nextBoolean())
+                    : "server.9=127.0.0.1:2009:3009:observer;127.0.0.1:2189";
+        }
+        pendingReAdd = removed && pendingKind == Kind.ADD;
+        if (pendingReAdd) {
+            sim.count("removed member added back: reconfig issued");
+        }
         ReconfigRequest request = switch (pendingKind) {
             case RESTATE -> new ReconfigRequest(null, null, null, from);
             case REMOVE -> new ReconfigRequest(null, Integer.toString(id), null, from);
@@ -114,6 +137,16 @@ final class SimulatedReconfigClients {
         pendingXid = nextXid++;
         pendingDeadline = step + (long) TIMEOUT_TICKS * ZabSimulator.TICK_STEPS;
         connection.send(new RequestHeader(pendingXid, OpCode.RECONFIG), request);
+    }
+
+    /** The lowest-numbered server the simulation started as a member that the newest configuration leaves out, or 0. */
+    private int removedMember() {
+        for (int id = 1; id <= sim.nodes.length; id++) {
+            if (!sim.isMember(id) && (sim.joiners == null || !sim.joiners.isJoiner(id))) {
+                return id;
+            }
+        }
+        return 0;
     }
 
     /** A simulated member's line (SimulatedMember's addresses) with a client port, as a joiner's must have. */
@@ -151,6 +184,9 @@ final class SimulatedReconfigClients {
                     continue;
                 }
                 sim.count("reconfig " + pendingKind + " acknowledged");
+                if (pendingReAdd) {
+                    sim.count("removed member added back by an acknowledged reconfig");
+                }
                 String config = new String(GetDataResponse.read(in).data(), StandardCharsets.UTF_8);
                 checker.acknowledged(config, server);
                 for (String line : config.split("\n")) {

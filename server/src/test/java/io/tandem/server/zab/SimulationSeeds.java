@@ -56,6 +56,10 @@ final class SimulationSeeds {
         int syncLimit = 2 + choose.nextInt(initLimit - 1);
         ZabConfig limits = new ZabConfig(1, new int[] {1}, initLimit, syncLimit, choose.nextInt(3), 1000);
         SimulatedConnections.Params connections = SimulatedConnections.Params.random(choose);
+        if (Boolean.getBoolean("zab.harshConnections")) {
+            // Drawn apart, so that a seed's other choices are the same with and without harsh connections.
+            connections = connections.harsh(new SplittableRandom(seed ^ 0x4A25_4C0EL));
+        }
         int snapCount = choose.nextInt(3) == 0 ? 1_000_000 : 5 + choose.nextInt(40);
         // Read-only mode in two seeds of three, drawn apart so the other choices stay as they were.
         boolean readOnly = new SplittableRandom(seed ^ 0x0EAD_0E1AL).nextInt(3) != 0;

@@ -68,8 +68,7 @@ class QuorumProtocolConfigTest {
         ConfigKeys.Verdict withoutElection = verdict(noElectionPort);
         assertEquals(ConfigKeys.Kind.REFUSED, withoutElection.kind(), "a server line without an electionPort");
         assertTrue(withoutElection.reason().contains("server.3"), withoutElection.reason());
-        for (String key : new String[] {"sslQuorum", "quorum.auth.enableSasl", "reconfigEnabled",
-                ZkServerConfig.READ_ONLY_MODE}) {
+        for (String key : new String[] {"sslQuorum", "quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE}) {
             Map<String, String> settings = ensemble("apache");
             settings.put(key, "true");
             ConfigKeys.Verdict verdict = verdict(settings);
@@ -78,6 +77,13 @@ class QuorumProtocolConfigTest {
             settings.put(key, "false");
             assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind(), key + "=false");
         }
+    }
+
+    @Test
+    void shouldTakeReconfigEnabledInApacheMode() {
+        Map<String, String> settings = ensemble("apache");
+        settings.put("reconfigEnabled", "true");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind());
     }
 
     @Test

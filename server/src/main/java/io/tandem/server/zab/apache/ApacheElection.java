@@ -111,6 +111,19 @@ public final class ApacheElection implements Closeable {
         return next;
     }
 
+    /**
+     * A configuration a reconfig activated: the election counts its voters and sends its text from the next
+     * notification on, and the transport can reach the members it names.
+     */
+    public void reconfigure(ApacheConfig config) {
+        Map<Long, ElectionTransport.Member> addresses = new TreeMap<>();
+        config.members().forEach((sid, m) -> addresses.put(sid,
+                new ElectionTransport.Member(sid, m.host(), m.electionPort())));
+        transport.addMembers(addresses);
+        byte[] text = config.text().getBytes(StandardCharsets.UTF_8);
+        thread.execute(() -> machine.reconfigure(config.voters(), text));
+    }
+
     /** The decided vote, or null while looking; read on any thread. */
     public Vote currentVote() {
         try {

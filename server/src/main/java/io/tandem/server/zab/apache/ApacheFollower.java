@@ -3,6 +3,7 @@ package io.tandem.server.zab.apache;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import io.tandem.zk.wire.OpCode;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -65,6 +66,38 @@ public final class ApacheFollower implements Closeable {
 
         /** The leader's SYNC: every commit sent before it is applied, so the oldest forwarded sync may be answered. */
         default void onSync() {
+        }
+
+        /**
+         * A configuration the leader activates, Apache's QuorumPeer.processReconfig: the text of a reconfig
+         * transaction with its COMMITANDACTIVATE (called before that commit, as Apache orders them; {@code
+         * designatedLeader} is the leader the new configuration names), or the text NEWLEADER carried, at UPTODATE
+         * ({@code designatedLeader} -1). Returns true for a major change (this member must follow another leader, or
+         * its role changed): the session then ends after the commit and the member looks for the leader again.
+         */
+        default boolean onActivate(byte[] config, long designatedLeader) {
+            return false;
+        }
+
+        /**
+         * The version of the configuration this member runs, sent in LearnerInfo: Apache's leader refuses a learner
+         * whose activated configuration is newer than its own.
+         */
+        default long configVersion() {
+            return 0;
+        }
+
+        /** zoo.cfg's reconfigEnabled: without it Apache's processReconfig activates nothing. */
+        default boolean reconfigEnabled() {
+            return false;
+        }
+
+        /**
+         * The configuration in force after an activation (the newest this member knows, maybe the one it had): as
+         * Apache's processReconfig calls initConfigInZKDatabase at each one, it is written into
+         * {@code /zookeeper/config} with its version as the change's zxid.
+         */
+        default void onConfig(ApacheConfig config) {
         }
     }
 
@@ -194,7 +227,8 @@ public final class ApacheFollower implements Closeable {
 
     /** FOLLOWERINFO, LEADERINFO, ACKEPOCH; returns the leader's new epoch. */
     private long discover(DataInputStream in) throws IOException {
-        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32, LearnerWire.learnerInfo(myId, 0)));
+        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32,
+                LearnerWire.learnerInfo(myId, application.configVersion())));
         QuorumPacket info = read(in);
         if (info.type() != LearnerWire.LEADERINFO) {
             throw new IOException("expected LEADERINFO from the leader, got " + info);
@@ -245,6 +279,7 @@ public final class ApacheFollower implements Closeable {
         }
         List<QuorumPacket> unlogged = new ArrayList<>();
         ArrayDeque<QuorumPacket> uncommitted = new ArrayDeque<>();
+        byte[] newLeaderConfig = null;
         while (true) {
             QuorumPacket packet = read(in);
             switch (packet.type()) {
@@ -254,7 +289,11 @@ public final class ApacheFollower implements Closeable {
                     uncommitted.add(proposal);
                 }
                 case LearnerWire.COMMIT -> commit(uncommitted, packet.zxid());
+                case LearnerWire.COMMITANDACTIVATE -> commitAndActivate(uncommitted, packet);
                 case LearnerWire.NEWLEADER -> {
+                    // Apache's leader sends its last seen configuration with NEWLEADER; the learner activates it at
+                    // UPTODATE (Learner.syncWithLeader), once the leader's history is its own.
+                    if (packet.data() != null && packet.data().length > 1) newLeaderConfig = packet.data();
                     for (QuorumPacket proposal : unlogged) {
                         disk.append(proposal.zxid(), proposal.data());
                         lastLoggedZxid = proposal.zxid();
@@ -269,8 +308,11 @@ public final class ApacheFollower implements Closeable {
                     if (!unlogged.isEmpty()) {
                         throw new IOException("UPTODATE before NEWLEADER: a pre-Zab-1.0 leader is not supported");
                     }
-                    send(new QuorumPacket(LearnerWire.ACK, newEpoch << 32, null));
                     pendingProposals = uncommitted;
+                    if (newLeaderConfig != null && application.onActivate(newLeaderConfig, -1)) {
+                        throw new IOException("changes proposed in reconfig");
+                    }
+                    send(new QuorumPacket(LearnerWire.ACK, newEpoch << 32, null));
                     LOG.log(Level.INFO, "server {0}: synced with the leader in epoch {1}, last zxid 0x{2}", myId,
                             newEpoch, Long.toHexString(lastLoggedZxid));
                     return;
@@ -322,6 +364,7 @@ public final class ApacheFollower implements Closeable {
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
                 }
                 case LearnerWire.COMMIT -> commit(pendingProposals, packet.zxid());
+                case LearnerWire.COMMITANDACTIVATE -> commitAndActivate(pendingProposals, packet);
                 case LearnerWire.PING -> ping(packet);
                 case LearnerWire.REVALIDATE -> revalidated(packet);
                 case LearnerWire.SYNC -> application.onSync();
@@ -375,6 +418,54 @@ public final class ApacheFollower implements Closeable {
         uncommitted.poll();
         application.onCommit(zxid, next.data());
         appliedZxid = zxid;
+    }
+
+    /**
+     * COMMITANDACTIVATE (Apache's Follower.processPacket): the next proposal is a reconfig transaction, a SetDataTxn
+     * of {@code /zookeeper/config} whose data is the new configuration; its data is the designated leader's sid. The
+     * configuration is activated, then the transaction committed; a major change ends the session after the commit.
+     */
+    private void commitAndActivate(ArrayDeque<QuorumPacket> uncommitted, QuorumPacket packet) throws IOException {
+        QuorumPacket next = uncommitted.peek();
+        if (next == null || next.zxid() != packet.zxid()) {
+            throw new IOException("COMMITANDACTIVATE 0x" + Long.toHexString(packet.zxid())
+                    + " but the next proposal is " + (next == null ? "none" : "0x" + Long.toHexString(next.zxid())));
+        }
+        if (packet.data() == null || packet.data().length < 8) {
+            throw new IOException("COMMITANDACTIVATE without the designated leader: " + packet);
+        }
+        long designatedLeader = ByteBuffer.wrap(packet.data()).getLong();
+        boolean major = application.onActivate(reconfigData(next), designatedLeader);
+        commit(uncommitted, packet.zxid());
+        if (major) {
+            throw new IOException("changes proposed in reconfig (designated leader " + designatedLeader + ")");
+        }
+    }
+
+    /**
+     * The configuration text of a reconfig proposal: after the TxnHeader ({@code long clientId, int cxid, long zxid,
+     * long time, int type}, type 16), the SetDataTxn's path and then its data.
+     */
+    static byte[] reconfigData(QuorumPacket proposal) throws IOException {
+        ByteBuffer txn = ByteBuffer.wrap(proposal.data());
+        try {
+            txn.position(28);
+            int type = txn.getInt();
+            if (type != OpCode.RECONFIG) {
+                throw new IOException("COMMITANDACTIVATE of a transaction of type " + type + ", not a reconfig");
+            }
+            int pathLength = txn.getInt();
+            txn.position(txn.position() + Math.max(0, pathLength));
+            int dataLength = txn.getInt();
+            if (dataLength < 0 || dataLength > txn.remaining()) {
+                throw new IOException("reconfig transaction with " + dataLength + " bytes of configuration");
+            }
+            byte[] config = new byte[dataLength];
+            txn.get(config);
+            return config;
+        } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
+            throw new IOException("truncated reconfig transaction 0x" + Long.toHexString(proposal.zxid()), e);
+        }
     }
 
     /** Answers a PING with the sessions this member's clients keep alive, as Apache's learner does. */

@@ -26,7 +26,10 @@ public final class ApacheQuorumPeer implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheQuorumPeer.class.getName());
 
     private final long myId;
-    private final Map<Long, ApacheElection.Member> members;
+    /** Every member this one knows, with its addresses: zoo.cfg's, then those activated configurations name. */
+    private volatile Map<Long, ApacheElection.Member> members;
+    /** The newest configuration activated (zoo.cfg's, version 0, until a leader activates one). */
+    private volatile ApacheConfig config;
     private final ApacheElection election;
     private final ApacheFollower follower;
     private final ZabDisk disk;
@@ -60,6 +63,7 @@ public final class ApacheQuorumPeer implements Closeable {
         this.initLimit = initLimit;
         this.syncLimit = syncLimit;
         this.members = Map.copyOf(members);
+        this.config = ApacheConfig.of(members);
         this.election = new ApacheElection(myId, members);
         this.initLimitMs = (long) initLimit * tickTimeMs;
         ApacheFollower.Application tracked = new ApacheFollower.Application() {
@@ -93,11 +97,99 @@ public final class ApacheQuorumPeer implements Closeable {
             public void onSync() {
                 application.onSync();
             }
+
+            @Override
+            public long configVersion() {
+                return config.version();
+            }
+
+            @Override
+            public boolean onActivate(byte[] text, long designatedLeader) {
+                if (!application.reconfigEnabled()) {
+                    return false;
+                }
+                boolean major = activate(text, designatedLeader);
+                application.onConfig(config);
+                return major;
+            }
         };
         this.follower = new ApacheFollower(myId, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, tracked,
                 initLimit * tickTimeMs, syncLimit * tickTimeMs);
         this.thread = new Thread(this::run, "apache-quorum-peer-" + myId);
         this.thread.setDaemon(true);
+    }
+
+    /**
+     * Before {@link #start}: the configuration this member's restored state holds ({@code /zookeeper/config}), when
+     * a reconfig made it; it replaces zoo.cfg's for the election and for finding the leader.
+     */
+    public void restoreConfig(byte[] text) {
+        ApacheConfig restored;
+        try {
+            restored = ApacheConfig.parse(text);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "server {0}: the restored configuration is unreadable ({1}); electing with "
+                    + "zoo.cfg''s members", myId, e.toString());
+            return;
+        }
+        if (restored.version() > config.version()) {
+            adopt(restored);
+        }
+    }
+
+    /** The newest configuration this member activated. */
+    public ApacheConfig config() {
+        return config;
+    }
+
+    /**
+     * Apache's QuorumPeer.processReconfig on a follower: a newer configuration replaces the one in force (an older
+     * or the same one changes nothing); the change is major when the leader followed is not the designated one
+     * ({@code designatedLeader} >= 0), or, with none designated (NEWLEADER's configuration), when the leader is no
+     * voter of either configuration or moved. A member the configuration leaves out follows on as a non-voter, as
+     * Apache's updateLearnerType keeps it a participant; one it makes an observer does too (Tandem's member cannot
+     * observe over Apache's protocol) and says so.
+     */
+    private boolean activate(byte[] text, long designatedLeader) {
+        ApacheConfig next;
+        try {
+            next = ApacheConfig.parse(text);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "server {0}: configuration from the leader not activated: {1}", myId, e.toString());
+            return false;
+        }
+        ApacheConfig previous = config;
+        if (next.version() <= previous.version()) {
+            return false;
+        }
+        adopt(next);
+        if (next.members().equals(previous.members()) && next.observers().equals(previous.observers())) {
+            return false;
+        }
+        LOG.log(Level.INFO, "server {0}: activated configuration version 0x{1}: voters {2}, observers {3}", myId,
+                Long.toHexString(next.version()), next.voters(), next.observers());
+        if (next.observers().contains(myId)) {
+            LOG.log(Level.WARNING, "server {0}: the configuration makes this member an observer; Tandem cannot "
+                    + "observe over Apache''s protocol, so it follows on without a vote", myId);
+        } else if (!next.voters().contains(myId)) {
+            LOG.log(Level.INFO, "server {0}: removed from the configuration: following on without a vote", myId);
+        }
+        long leader = leaderId;
+        if (designatedLeader >= 0) {
+            return designatedLeader != leader;
+        }
+        ApacheElection.Member before = previous.voters().contains(leader) ? previous.members().get(leader) : null;
+        ApacheElection.Member after = next.voters().contains(leader) ? next.members().get(leader) : null;
+        return before == null || after == null || !before.host().equals(after.host())
+                || before.quorumPort() != after.quorumPort();
+    }
+
+    private void adopt(ApacheConfig next) {
+        config = next;
+        Map<Long, ApacheElection.Member> known = new java.util.TreeMap<>(members);
+        known.putAll(next.members());
+        members = Map.copyOf(known);
+        election.reconfigure(next);
     }
 
     /** Binds the election port and starts looking for a leader. */
@@ -205,7 +297,7 @@ public final class ApacheQuorumPeer implements Closeable {
                 return leaderApplication.snapshot();
             }
         };
-        ApacheLeader running = new ApacheLeader(myId, members.keySet(), disk, tracked, tickTimeMs, initLimit,
+        ApacheLeader running = new ApacheLeader(myId, config.voters(), disk, tracked, tickTimeMs, initLimit,
                 syncLimit, appliedBefore, logged);
         leader = running;
         leaderId = myId;

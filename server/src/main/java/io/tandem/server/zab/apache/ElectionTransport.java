@@ -62,7 +62,8 @@ public final class ElectionTransport implements Closeable {
     }
 
     private final long myId;
-    private final Map<Long, Member> members;
+    /** Replaced whole when a reconfig names a member at a new address ({@link #addMembers}). */
+    private volatile Map<Long, Member> members;
     private final Inbound inbound;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Long, Channel> connections = new ConcurrentHashMap<>();
@@ -81,6 +82,18 @@ public final class ElectionTransport implements Closeable {
         this.myId = myId;
         this.members = Map.copyOf(members);
         this.inbound = inbound;
+    }
+
+    /**
+     * Members a reconfig named, at the addresses it gives (a member already known keeps its connection until it is
+     * dialled again); this member's own entry is kept as bound.
+     */
+    public void addMembers(Map<Long, Member> named) {
+        Map<Long, Member> next = new java.util.TreeMap<>(members);
+        named.forEach((sid, member) -> {
+            if (sid != myId) next.put(sid, member);
+        });
+        members = Map.copyOf(next);
     }
 
     /** Binds this member's election port. */

@@ -68,8 +68,8 @@ public final class FastLeaderElection {
     }
 
     private final long myId;
-    private final Set<Long> voters;
-    private final byte[] config;
+    private Set<Long> voters;
+    private byte[] config;
 
     private ServerState state = ServerState.LOOKING;
     private long logicalClock;
@@ -97,6 +97,20 @@ public final class FastLeaderElection {
         this.myId = myId;
         this.voters = Set.copyOf(new TreeSet<>(voters));
         this.config = config.clone();
+    }
+
+    /**
+     * A configuration a reconfig activated (Apache's QuorumPeer.processReconfig; the election of the next round
+     * uses it): its voters count from now on, and its text goes out with this member's notifications, so members
+     * still on an older configuration learn it. A configuration that leaves this member out changes only the text:
+     * Apache's removed participant elects as a non-voter, which Tandem's election does not do, so this member goes on
+     * voting with the last configuration that counted it, and the voters, which no longer count it, decide.
+     */
+    public void reconfigure(Set<Long> newVoters, byte[] newConfig) {
+        config = newConfig.clone();
+        if (newVoters.contains(myId)) {
+            voters = Set.copyOf(new TreeSet<>(newVoters));
+        }
     }
 
     public ServerState state() {

@@ -410,6 +410,72 @@ class ApacheFollowerTest {
                 String.valueOf(mismatch));
     }
 
+    /** A reconfig transaction as Apache's leader proposes it: TxnHeader (type 16), SetDataTxn of /zookeeper/config. */
+    private static byte[] reconfigTxn(long zxid, String config) {
+        byte[] path = "/zookeeper/config".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] data = config.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(32 + 4 + path.length + 4 + data.length + 4).putLong(7).putInt(3).putLong(zxid)
+                .putLong(0).putInt(16).putInt(path.length).put(path).putInt(data.length).put(data).putInt(-1)
+                .array();
+    }
+
+    /** Records activations and commits in order; {@link #major} is what each activation answers. */
+    private final class Activations extends NoApplicationBase {
+        volatile boolean major;
+
+        @Override
+        public boolean onActivate(byte[] config, long designatedLeader) {
+            events.add("activate " + designatedLeader + " " + new String(config,
+                    java.nio.charset.StandardCharsets.UTF_8).replace('\n', ' '));
+            return major;
+        }
+
+        @Override
+        public void onCommit(long zxid, byte[] txn) {
+            events.add("commit " + Long.toHexString(zxid));
+        }
+    }
+
+    @Test
+    void aCommitAndActivateActivatesTheReconfigBeforeItsCommitAndAMajorChangeEndsTheSession() throws Exception {
+        Activations application = new Activations();
+        String established = "server.1=127.0.0.1:1:2:participant\nserver.3=127.0.0.1:5:6:participant\n"
+                + "version=200000000";
+        String removed = "server.1=127.0.0.1:1:2:participant\nversion=200000001";
+        long reconfig = NEW_LEADER_ZXID + 1;
+        try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
+            ApacheFollower follower = new ApacheFollower(3, disk, 0, 0, 0, application, 10_000, 10_000);
+            Throwable ended = session(follower, leader -> {
+                leader.discovery(EPOCH);
+                leader.expect(LearnerWire.ACKEPOCH);
+                leader.send(LearnerWire.DIFF, 0, null);
+                leader.send(LearnerWire.NEWLEADER, NEW_LEADER_ZXID, established.getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8));
+                leader.expect(LearnerWire.ACK);
+                leader.send(LearnerWire.UPTODATE, -1, null);
+                leader.expect(LearnerWire.ACK);
+                leader.send(LearnerWire.PROPOSAL, reconfig, reconfigTxn(reconfig, removed));
+                leader.expect(LearnerWire.ACK);
+                leader.send(LearnerWire.COMMITANDACTIVATE, reconfig, ByteBuffer.allocate(8).putLong(1).array());
+                pingPong(leader); // not a major change: the session goes on
+                application.major = true;
+                leader.send(LearnerWire.PROPOSAL, reconfig + 1, reconfigTxn(reconfig + 1, removed));
+                leader.expect(LearnerWire.ACK);
+                leader.send(LearnerWire.COMMITANDACTIVATE, reconfig + 1, ByteBuffer.allocate(8).putLong(2).array());
+            });
+            assertTrue(ended instanceof IOException && ended.getMessage().contains("changes proposed in reconfig"),
+                    String.valueOf(ended));
+            int activated = events.indexOf("activate -1 " + established.replace('\n', ' '));
+            int upToDateAck = events.lastIndexOf("leader got ACK " + Long.toHexString(NEW_LEADER_ZXID));
+            assertTrue(activated >= 0 && activated < upToDateAck,
+                    "NEWLEADER's configuration is activated at UPTODATE, before its ACK: " + events);
+            assertTrue(before("activate 1 " + removed.replace('\n', ' '), "commit " + Long.toHexString(reconfig)) >= 0,
+                    "activated before the commit: " + events);
+            assertTrue(events.contains("commit " + Long.toHexString(reconfig + 1)),
+                    "a major change's reconfig is committed before the session ends: " + events);
+        }
+    }
+
     private static class NoApplicationBase implements ApacheFollower.Application {
         @Override
         public void onSnapshot(long zxid, byte[] apacheSnapshot) {

@@ -2,6 +2,7 @@ package io.tandem.server.zab.apache;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -206,6 +207,128 @@ class ApacheMixedEnsembleProcessTest {
                 assertEquals(tree(onTwo), tree(again), "Tandem's tree after its restart");
             }
         }
+    }
+
+    /**
+     * Dynamic reconfiguration led by Apache (Tandem has the lowest sid): the Apache leader removes the other Apache
+     * member and adds it back, then removes the Tandem member and Tandem's own client adds it back (a reconfig
+     * forwarded to the leader). Tandem activates each configuration the leader's COMMITANDACTIVATE names without
+     * dropping its clients, follows on without a vote while removed, and votes again once added back: with the other
+     * Apache member gone, writes commit only with Tandem's acknowledgement. After every step {@code getConfig}
+     * answers the same data and Stat on every member, and writes go on through each.
+     */
+    @Test
+    void tandemFollowsApachesReconfigurationsAndVotesAgainOnceAddedBack() throws Exception {
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 1,
+                List.of("reconfigEnabled=true", "skipACL=yes"));
+        Ports tandem = ensemble.tandem;
+        try (ApacheQuorumProcess two = ensemble.startApache(2);
+             ApacheQuorumProcess three = ensemble.startApache(3);
+             TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of("reconfigEnabled=true"));
+             ZkClients clients = new ZkClients()) {
+            assertTrue(ApacheQuorumProcess.await(() -> modes(tandem, two, three).matches(
+                    "1=follower (2=leader 3=follower|2=follower 3=leader)"), TIMEOUT_MS),
+                    () -> "members never settled: " + modes(tandem, two, three) + "\nTandem log:\n"
+                            + member.logTail());
+            boolean twoLeads = two.mode().equals("leader");
+            ApacheQuorumProcess other = twoLeads ? three : two;
+            Ports leaderPorts = twoLeads ? ensemble.ports(2) : ensemble.ports(3);
+            Ports otherPorts = other.ports;
+            BlockingQueue<WatchedEvent> tandemStates = new LinkedBlockingQueue<>();
+            ZooKeeper onTandem = clients.track(new ZooKeeper("127.0.0.1:" + tandem.clientPort(),
+                    TandemApacheModeProcess.SESSION_TIMEOUT_MS, tandemStates::add));
+            ZkClients.awaitConnected(onTandem);
+            ZooKeeper onLeader = clients.connect(leaderPorts);
+            ZooKeeper onOther = clients.connect(otherPorts);
+            onTandem.create("/r", bytes("0"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            assertSameConfig(onLeader, onOther, onTandem);
+
+            org.apache.zookeeper.admin.ZooKeeperAdmin viaLeader = new org.apache.zookeeper.admin.ZooKeeperAdmin(
+                    "127.0.0.1:" + leaderPorts.clientPort(), TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
+            org.apache.zookeeper.admin.ZooKeeperAdmin viaTandem = new org.apache.zookeeper.admin.ZooKeeperAdmin(
+                    "127.0.0.1:" + tandem.clientPort(), TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
+            try {
+                ZkClients.awaitConnected(viaLeader);
+                ZkClients.awaitConnected(viaTandem);
+                String withoutOther = text(viaLeader.reconfigure((String) null, Long.toString(otherPorts.sid()),
+                        null, -1, null));
+                assertFalse(withoutOther.contains("server." + otherPorts.sid() + "="), withoutOther);
+                assertEquals(withoutOther, assertSameConfig(onLeader, onOther, onTandem));
+                writeAndSeeEverywhere("/r/other-removed", onTandem, onLeader, onOther);
+
+                String back = text(viaLeader.reconfigure(serverLine(otherPorts), null, null, -1, null));
+                assertTrue(back.contains("server." + otherPorts.sid() + "="), back);
+                assertEquals(back, assertSameConfig(onLeader, onOther, onTandem));
+                writeAndSeeEverywhere("/r/other-back", onOther, onLeader, onTandem);
+
+                String withoutTandem = text(viaLeader.reconfigure((String) null, "1", null, -1, null));
+                assertFalse(withoutTandem.contains("server.1="), withoutTandem);
+                assertEquals(withoutTandem, assertSameConfig(onLeader, onOther, onTandem));
+                assertEquals("follower", ensemble.tandemMode(), "a removed member follows on, as Apache's");
+                writeAndSeeEverywhere("/r/tandem-removed", onTandem, onLeader, onOther);
+
+                // Tandem's own client adds it back: the reconfig is forwarded to the Apache leader and answered here.
+                String tandemBack = text(viaTandem.reconfigure(serverLine(tandem), null, null, -1, null));
+                assertTrue(tandemBack.contains("server.1="), tandemBack);
+                assertEquals(tandemBack, assertSameConfig(onLeader, onOther, onTandem));
+                writeAndSeeEverywhere("/r/tandem-back", onLeader, onTandem, onOther);
+            } finally {
+                viaLeader.close();
+                viaTandem.close();
+            }
+            for (WatchedEvent state : tandemStates) {
+                assertEquals(Watcher.Event.KeeperState.SyncConnected, state.getState(),
+                        "Tandem kept its clients through every reconfig: " + tandemStates + "\n" + member.logTail());
+            }
+            assertEquals(tree(onLeader), tree(onTandem), "Tandem's tree");
+
+            // With the other Apache member gone, the leader and Tandem are a quorum only if Tandem votes again.
+            other.kill();
+            onTandem.create("/r/tandem-votes", bytes("v"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            sync(onLeader, "/r/tandem-votes");
+            assertArrayEquals(bytes("v"), onLeader.getData("/r/tandem-votes", false, null));
+            assertEquals("follower", ensemble.tandemMode(), member.logTail());
+        }
+    }
+
+    /**
+     * Every client's getConfig, after a sync, answers the same data and Stat (but mtime: each member's activation
+     * writes the znode at its own wall-clock time, Apache's initConfigInZKDatabase, so two Apache members differ in
+     * it too); returns that data.
+     */
+    private static String assertSameConfig(ZooKeeper first, ZooKeeper... others) throws Exception {
+        sync(first, "/zookeeper/config");
+        Stat expectedStat = new Stat();
+        String expected = text(first.getConfig(false, expectedStat));
+        for (ZooKeeper other : others) {
+            sync(other, "/zookeeper/config");
+            Stat stat = new Stat();
+            assertEquals(expected, text(other.getConfig(false, stat)), "getConfig's data");
+            stat.setMtime(expectedStat.getMtime());
+            assertEquals(expectedStat, stat, "getConfig's Stat");
+            assertArrayEquals(bytes(expected), other.getData("/zookeeper/config", false, null),
+                    "/zookeeper/config");
+        }
+        return expected;
+    }
+
+    /** Writes through {@code writer} and reads the write back through every client after a sync. */
+    private static void writeAndSeeEverywhere(String path, ZooKeeper writer, ZooKeeper... readers) throws Exception {
+        writer.create(path, bytes(path), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        for (ZooKeeper reader : readers) {
+            sync(reader, path);
+            assertArrayEquals(bytes(path), reader.getData(path, false, null), path);
+        }
+    }
+
+    /** A member's line as a reconfig adds it: {@code server.N=host:quorum:election:participant;host:client}. */
+    private static String serverLine(Ports member) {
+        return "server." + member.sid() + "=127.0.0.1:" + member.quorumPort() + ":" + member.electionPort()
+                + ":participant;127.0.0.1:" + member.clientPort();
+    }
+
+    private static String text(byte[] data) {
+        return new String(data, StandardCharsets.UTF_8);
     }
 
     private static String modes(Ports tandem, ApacheQuorumProcess two, ApacheQuorumProcess three) {

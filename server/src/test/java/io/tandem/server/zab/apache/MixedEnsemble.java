@@ -44,6 +44,13 @@ final class MixedEnsemble {
         return new MixedEnsemble(temp, tandemSid, List.of());
     }
 
+    /** As {@link #MixedEnsemble(Path, long)}, the Apache members with {@code more} zoo.cfg lines too. */
+    static MixedEnsemble withApacheSettings(Path temp, long tandemSid, List<String> more) throws IOException {
+        List<String> settings = new java.util.ArrayList<>(APACHE_SETTINGS);
+        settings.addAll(more);
+        return new MixedEnsemble(temp, tandemSid, settings);
+    }
+
     Ports ports(long sid) {
         return all[(int) sid - 1];
     }
