@@ -84,7 +84,16 @@ class MetricsEndpointTest {
                 consumer.commitSync(Map.of(p0, new OffsetAndMetadata(4)));
             }
 
+            // The offsets topic is made on the consumer's first FindCoordinator, answered at once as Kafka 3.9 does
+            // (COORDINATOR_NOT_AVAILABLE); its other partitions may still be taking their leader role when the group's
+            // own partition already serves, so the scrape is repeated until every hosted partition has its role.
             Scrape after = Scrape.of(tandem.metricsPort());
+            long settled = System.currentTimeMillis() + 30_000;
+            while (after.value("tandem_kafka_partitions") != after.value("tandem_kafka_partitions_leader")
+                    && System.currentTimeMillis() < settled) {
+                Thread.sleep(50);
+                after = Scrape.of(tandem.metricsPort());
+            }
             // ZooKeeper: per-op histograms, bytes, and the mntr figures.
             assertTrue(after.value("tandem_zookeeper_request_seconds_count", "op=\"create\"") >= 5, after.text());
             assertTrue(after.value("tandem_zookeeper_request_seconds_count", "op=\"getData\"") >= 5);
