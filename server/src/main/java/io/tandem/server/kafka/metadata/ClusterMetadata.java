@@ -187,7 +187,11 @@ public final class ClusterMetadata implements AutoCloseable {
                     KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment.replicas())));
         }
         Map<Integer, PartitionState> states = new TreeMap<>();
-        for (int p : assignment.replicas().keySet()) {
+        // Named by the controller, the partitions' states come with its requests, as Kafka's cache takes them: a
+        // LeaderAndIsr's once the role is taken. Read here, this broker's Metadata answers named it leader while it
+        // was still opening the log and answering NOT_LEADER_OR_FOLLOWER to the produce that followed (ReplicationTest
+        // under load).
+        for (int p : namedByController ? java.util.Set.<Integer>of() : assignment.replicas().keySet()) {
             ZnodeStore.Versioned stored = store.getVersioned(KafkaZkLayout.partitionStatePath(name, p));
             // A partition without a state has no leader yet: the controller writes its first state.
             if (stored != null) {

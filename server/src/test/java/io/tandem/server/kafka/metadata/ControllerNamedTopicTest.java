@@ -33,7 +33,14 @@ class ControllerNamedTopicTest {
             store.create(KafkaZkLayout.deleteTopicPath(TOPIC), new byte[0], false);
             assertNull(metadata.topic(TOPIC), "read for the broker itself: marked for deletion");
 
+            // The controller's state in the store already names this broker leader; the broker has not taken the role.
+            store.create(KafkaZkLayout.partitionsPath(TOPIC), new byte[0], false);
+            store.create(KafkaZkLayout.partitionPath(TOPIC, 0), new byte[0], false);
+            store.create(KafkaZkLayout.partitionStatePath(TOPIC, 0), KafkaZkLayout.encodePartitionState(
+                    new PartitionState(0, 1, 1, List.of(0, 1), 0)), false);
             metadata.applyReplicas(TOPIC, 0, List.of(0, 1));
+            assertEquals(Map.of(), metadata.knownTopic(TOPIC).states(),
+                    "no leadership is reported before the LeaderAndIsr that gives it is acted on");
             metadata.applyPartitionState(TOPIC, 0, new PartitionState(1, 1, 1, List.of(1), 0));
             assertNotNull(metadata.controllerTopic(TOPIC), "what LeaderAndIsr reads");
             ClusterMetadata.TopicInfo known = metadata.knownTopic(TOPIC);
