@@ -191,6 +191,45 @@ class DeleteTopicsThroughControllerTest {
         }
     }
 
+    /**
+     * CI's failure of the test above, made certain: under load the controller's requests reached the replicas of the
+     * topic being moved only after its deletion was asked for, and a broker that did not know the topic yet refused
+     * what the controller told it (it read the topic from ZooKeeper, found the deletion request and took the topic
+     * for deleted), so the added replica never followed, the move never finished and the deletion never ran. Here
+     * the added replica's broker is paused from before the topic is made until the deletion is asked for.
+     */
+    @Test
+    void shouldFinishTheMoveAndDeletionWhenAReplicaHearsOfTheTopicOnlyAfterTheDeletionWasAsked() throws Exception {
+        try (TandemCluster cluster = TandemCluster.start(3);
+             ZooKeeper zk = zkClient(cluster.zookeeperConnect())) {
+            int controller = cluster.controllerId();
+            List<Integer> others = new ArrayList<>(List.of(1, 2, 3));
+            others.remove(Integer.valueOf(controller));
+            int leader = others.get(0);
+            int added = others.get(1);
+            // Only the controller's broker is asked anything, so no client request waits on the paused broker.
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    cluster.broker(controller).bootstrapServers(), AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                    60_000))) {
+                cluster.pause("broker" + added);
+                admin.createTopics(List.of(new NewTopic("late", Map.of(0, List.of(leader)))))
+                        .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+                TopicPartition tp = new TopicPartition("late", 0);
+                admin.alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(
+                        List.of(leader, added))))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+                DeleteTopicsResponseData timedOut = deleteRaw(cluster.broker(controller), 1_000, "late");
+                assertEquals(Errors.REQUEST_TIMED_OUT.code(), timedOut.responses().find("late").errorCode());
+                assertTrue(exists(zk, "/admin/delete_topics/late"), "the deletion is asked for");
+                assertTrue(exists(zk, "/brokers/topics/late"), "the topic stays while it is being moved");
+
+                // The paused broker now hears of the topic and of its move, with the deletion request already there.
+                cluster.resume("broker" + added);
+                await(() -> !exists(zk, "/brokers/topics/late") && !exists(zk, "/admin/delete_topics/late"),
+                        "the move finishes and then the deletion");
+            }
+        }
+    }
+
     private static DeleteTopicsResponseData deleteRaw(Tandem broker, int timeoutMs, String... names) throws Exception {
         DeleteTopicsRequestData data = new DeleteTopicsRequestData().setTimeoutMs(timeoutMs);
         for (String name : names) data.topics().add(new DeleteTopicsRequestData.DeleteTopicState().setName(name));

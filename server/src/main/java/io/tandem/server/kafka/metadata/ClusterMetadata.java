@@ -166,11 +166,15 @@ public final class ClusterMetadata implements AutoCloseable {
         return List.copyOf(brokers);
     }
 
-    private TopicInfo loadTopic(String name) throws Exception {
+    /**
+     * {@code namedByController}: the controller's LeaderAndIsr or UpdateMetadata names the topic, so it is read even
+     * while a deletion request for it waits (see {@link #controllerTopic}).
+     */
+    private TopicInfo loadTopic(String name, boolean namedByController) throws Exception {
         byte[] data = store.getData(KafkaZkLayout.topicPath(name));
         // A topic marked for deletion keeps its znode until the controller deleted its last replica (a broker may be
         // down meanwhile); the controller told every broker to forget it, and it must not come back from the store.
-        if (data == null || store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
+        if (data == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
             topics.remove(name);
             return null;
         }
@@ -183,7 +187,11 @@ public final class ClusterMetadata implements AutoCloseable {
                     KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment.replicas())));
         }
         Map<Integer, PartitionState> states = new TreeMap<>();
-        for (int p : assignment.replicas().keySet()) {
+        // Named by the controller, the partitions' states come with its requests, as Kafka's cache takes them: a
+        // LeaderAndIsr's once the role is taken. Read here, this broker's Metadata answers named it leader while it
+        // was still opening the log and answering NOT_LEADER_OR_FOLLOWER to the produce that followed (ReplicationTest
+        // under load).
+        for (int p : namedByController ? java.util.Set.<Integer>of() : assignment.replicas().keySet()) {
             ZnodeStore.Versioned stored = store.getVersioned(KafkaZkLayout.partitionStatePath(name, p));
             // A partition without a state has no leader yet: the controller writes its first state.
             if (stored != null) {
@@ -198,7 +206,7 @@ public final class ClusterMetadata implements AutoCloseable {
         // and told this broker to forget it before the put above: read again, and take back only what was put here.
         // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench).
         byte[] again = store.getData(KafkaZkLayout.topicPath(name));
-        if (again == null || store.getData(KafkaZkLayout.deleteTopicPath(name)) != null
+        if (again == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null
                 || !id.equals(KafkaZkLayout.decodeTopicAssignment(again).topicId())) {
             topics.remove(name, info);
             return null;
@@ -213,10 +221,27 @@ public final class ClusterMetadata implements AutoCloseable {
      * asking for it again and again cost a ZooKeeper read per request.
      */
     public TopicInfo topic(String name) {
+        return topic(name, false);
+    }
+
+    /**
+     * The topic the controller names in a LeaderAndIsr or UpdateMetadata (with a leader, not Kafka's
+     * leader-during-delete mark), re-read from the store when this broker does not know it yet, even if a deletion
+     * request for it waits under {@code /admin/delete_topics}: the controller names only topics whose deletion has not
+     * started (one being moved waits for its move, Kafka's "topic reassignment in progress"), and Kafka's broker takes
+     * its word without reading that request. Refusing it left a replica of a topic being moved that heard of the topic
+     * only after the request was written (its controller requests late under load) neither leading nor following,
+     * so the move and the deletion waiting for it never finished (CI: DeleteTopicsThroughControllerTest).
+     */
+    public TopicInfo controllerTopic(String name) {
+        return topic(name, true);
+    }
+
+    private TopicInfo topic(String name, boolean namedByController) {
         TopicInfo info = topics.get(name);
         if (info != null) return info;
         try {
-            return loadTopic(name);
+            return loadTopic(name, namedByController);
         } catch (Exception e) {
             throw new ApiException(UNKNOWN_SERVER_ERROR, "cannot read topic " + name + ": " + e.getMessage());
         }
@@ -249,7 +274,7 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /** Reads every topic of the store into the cache (start-up). */
     public void loadAllTopics() throws Exception {
-        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(name);
+        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(name, false);
     }
 
     /**
@@ -388,7 +413,7 @@ public final class ClusterMetadata implements AutoCloseable {
      * request handlers answer from. A topic not known yet is read from the store first.
      */
     public void applyPartitionState(String topic, int partition, PartitionState state) {
-        TopicInfo info = topic(topic);
+        TopicInfo info = controllerTopic(topic);
         if (info == null) return;
         info.states().put(partition, state);
         stateApplied.accept(topic);
@@ -404,7 +429,7 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /** The controller moved a partition's replicas (a reassignment): readers see a new topic value, never a torn one. */
     public void applyReplicas(String topic, int partition, List<Integer> replicas) {
-        TopicInfo info = topic(topic);
+        TopicInfo info = controllerTopic(topic);
         if (info == null || replicas.equals(info.replicas().get(partition))) return;
         SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
         all.put(partition, List.copyOf(replicas));

@@ -290,7 +290,7 @@ public final class ReplicaManager implements AutoCloseable {
         TopicInfo topic;
         try {
             metadata.applyReplicas(state.topicName, state.partitionIndex, state.replicas);
-            topic = metadata.topic(state.topicName);
+            topic = metadata.controllerTopic(state.topicName);
         } catch (io.tandem.server.kafka.ApiException e) {
             // A topic this broker's cache does not hold yet is read from ZooKeeper, which may be unreachable (its
             // session expired: the replication simulation's seed 45). Only this partition fails; the controller
