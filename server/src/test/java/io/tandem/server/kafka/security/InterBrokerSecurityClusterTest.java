@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.kafka.security.InterBrokerTestSettings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -74,15 +75,7 @@ class InterBrokerSecurityClusterTest {
         try (OutputStream out = Files.newOutputStream(brokerTrust)) {
             trust.store(out, TestCertificates.PASSWORD.toCharArray());
         }
-        Map<String, String> settings = new HashMap<>();
-        settings.put("listeners", "SSL://127.0.0.1:0");
-        settings.put("ssl.client.auth", "required");
-        settings.put("ssl.keystore.type", "PKCS12");
-        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
-        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        settings.put("ssl.truststore.type", "PKCS12");
-        settings.put("ssl.truststore.location", brokerTrust.toString());
-        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
+        Map<String, String> settings = clientCertificatesRequired(certificates.serverKeyStore, brokerTrust);
         brokers.start(id -> settings, zookeeperConnect -> { });
         Map<String, Object> client = new HashMap<>();
         client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
@@ -123,17 +116,7 @@ class InterBrokerSecurityClusterTest {
     }
 
     private Map<String, String> scramSettings(String interBrokerPassword) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("listeners", "SASL_SSL://127.0.0.1:0");
-        settings.put("ssl.keystore.type", "PKCS12");
-        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
-        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        settings.put("ssl.truststore.type", "PKCS12");
-        settings.put("ssl.truststore.location", certificates.trustStore.toString());
-        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        settings.put("sasl.enabled.mechanisms", "SCRAM-SHA-256");
-        settings.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-256");
-        settings.put("listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config",
+        Map<String, String> settings = saslSsl(certificates, "SCRAM-SHA-256",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\""
                         + interBrokerPassword + "\";");
         return settings;
