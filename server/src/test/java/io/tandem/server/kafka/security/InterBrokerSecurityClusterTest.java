@@ -77,15 +77,10 @@ class InterBrokerSecurityClusterTest {
         }
         Map<String, String> settings = clientCertificatesRequired(certificates.serverKeyStore, brokerTrust);
         brokers.start(id -> settings, zookeeperConnect -> { });
-        Map<String, Object> client = new HashMap<>();
-        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
-        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
-        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
-        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        Map<String, Object> client = trustingClient("SSL");
         client.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PKCS12");
         client.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, certificates.clientKeyStore.toString());
         client.put(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort("SSL"));
         brokers.assertReplicatesWithFullIsr(client, "secured");
     }
 
@@ -123,15 +118,22 @@ class InterBrokerSecurityClusterTest {
     }
 
     private Map<String, Object> scramClient() {
-        Map<String, Object> client = new HashMap<>();
-        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_SSL");
-        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
-        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
-        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        Map<String, Object> client = trustingClient("SASL_SSL");
         client.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-256");
         client.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
                 + "username=\"admin\" password=\"" + ADMIN_PASSWORD + "\";");
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort("SASL_SSL"));
+        return client;
+    }
+
+    /** A Kafka client of broker 1's one listener (named as its {@code protocol}) that trusts the test CA. */
+    private Map<String, Object> trustingClient(String protocol) {
+        Map<String, Object> client = new HashMap<>();
+        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
+        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
+        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+                "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort(protocol));
         return client;
     }
 
