@@ -63,10 +63,8 @@ class InterBrokerClientSecurityTest {
     @Test
     void shouldTalkTlsWithTheClientCertificateAndFailAsAuthenticationWithoutOne() throws Exception {
         TestCertificates certificates = TestCertificates.create(dir);
-        Map<String, String> tls = clientCertificatesRequired(certificates.clientKeyStore, certificates.trustStore);
-        TandemConfig config = broker(dir.resolve("broker"),
-                clientCertificatesRequired(certificates.serverKeyStore, certificates.serverTrustStore));
-        try (Tandem broker = Tandem.start(config)) {
+        Map<String, String> tls = presentingClientCertificate(certificates);
+        try (Tandem broker = startRequiringClientCertificates(dir.resolve("broker"), certificates)) {
             BrokerRegistration peer = peer(broker, "SSL");
             try (InterBrokerClient client = client(InterBrokerSecurity.build("SSL", "SSL", tls))) {
                 assertEquals(1, metadata(client, peer).brokers.size(), "TLS with the client certificate works");

@@ -6,7 +6,6 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.network.BrokerChannel;
@@ -54,10 +53,8 @@ class InterBrokerSecurityTest {
     void shouldPresentTheKeyStoreToABrokerRequiringClientCertificatesAndFailAsAuthenticationWithoutOne()
             throws Exception {
         TestCertificates certificates = TestCertificates.create(dir);
-        Map<String, String> tls = clientCertificatesRequired(certificates.clientKeyStore, certificates.trustStore);
-        TandemConfig config = broker(dir.resolve("broker"),
-                clientCertificatesRequired(certificates.serverKeyStore, certificates.serverTrustStore));
-        try (Tandem broker = Tandem.start(config)) {
+        Map<String, String> tls = presentingClientCertificate(certificates);
+        try (Tandem broker = startRequiringClientCertificates(dir.resolve("broker"), certificates)) {
             BrokerRegistration peer = peer(broker, "SSL");
             try (BrokerChannel channel = new BrokerChannel(peer, InterBrokerSecurity.build("SSL", "SSL", tls),
                     "test", 10_000)) {

@@ -6,6 +6,7 @@ import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.tls.TestCertificates;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +40,17 @@ final class InterBrokerTestSettings {
         Map<String, String> settings = stores("SSL://127.0.0.1:0", keyStore, trustStore);
         settings.put("ssl.client.auth", "required");
         return settings;
+    }
+
+    /** The client side of {@link #startRequiringClientCertificates}: the client certificate, trusting the test CA. */
+    static Map<String, String> presentingClientCertificate(TestCertificates certificates) {
+        return clientCertificatesRequired(certificates.clientKeyStore, certificates.trustStore);
+    }
+
+    /** A broker in {@code dir} whose SSL listener requires a client certificate, trusting only the client's. */
+    static Tandem startRequiringClientCertificates(Path dir, TestCertificates certificates) throws IOException {
+        return Tandem.start(broker(dir,
+                clientCertificatesRequired(certificates.serverKeyStore, certificates.serverTrustStore)));
     }
 
     /**
