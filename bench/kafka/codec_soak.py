@@ -30,7 +30,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from old_produce_soak import Check, checker_loop, summary  # noqa: E402  (the same per-key order check)
+from soak_common import (acknowledged, all_acked, create_topics, paced_keys, producer_result,  # noqa: E402
+                         print_report, run_line_checker)
 
 CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 CLIENTS = ("kcat", "java")
@@ -70,13 +71,8 @@ def run_producer(name, client, codec, args, results):
         t.start()
     sent = 0
     seqs = [0] * args.keys
-    deadline = time.time() + args.minutes * 60
-    interval = 1.0 / args.rate
-    next_send = time.time()
     broken = None
-    while time.time() < deadline:
-        k = sent % args.keys
-        key = "%s-k%d" % (name, k)
+    for k, key in paced_keys(name, args):
         try:
             process.stdin.write("%s:%s|%d|%s\n" % (key, key, seqs[k], padding(key, seqs[k], args.value_bytes)))
             if sent % 20 == 19:
@@ -86,10 +82,6 @@ def run_producer(name, client, codec, args, results):
             break
         seqs[k] += 1
         sent += 1
-        next_send += interval
-        pause = next_send - time.time()
-        if pause > 0:
-            time.sleep(pause)
     try:
         process.stdin.close()
     except OSError:
@@ -109,18 +101,13 @@ def run_producer(name, client, codec, args, results):
         reported = [line.split() for line in stdout_lines if line.startswith("acked ")]
         if not reported or int(reported[-1][1]) != sent:
             errors.append("java acknowledged %s of %d" % (reported[-1][1] if reported else "?", sent))
-    acked = {} if errors else {"%s-k%d" % (name, k): seqs[k] - 1 for k in range(args.keys) if seqs[k]}
-    results.put((name, {"sent": sent, "acked": acked, "errors": errors[:5], "error_count": len(errors)}))
+    acked = {} if errors else all_acked(name, seqs)
+    results.put((name, producer_result(sent, acked, errors)))
 
 
 def run_checker(name, command, args, targets_queue, results):
     """A process printing "partition key value" lines (kcat -f '%p %k %s\\n', or the Java consumer) is checked."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines = queue.Queue(maxsize=100000)
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    check = Check()
-
-    def record(line):
+    def record(check, line):
         try:
             partition, key, value = line.rstrip("\n").split(" ", 2)
             head, _, pad = value.rpartition("|")
@@ -132,22 +119,7 @@ def run_checker(name, command, args, targets_queue, results):
             return check.anomaly("%s seq %d: padding changed (%d bytes read)" % (key, seq, len(pad)))
         check.record(int(partition), key, head)
 
-    def consume():
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            return
-        while True:
-            record(line)
-            try:
-                line = lines.get_nowait()
-            except queue.Empty:
-                return
-
-    checker_loop(check, targets_queue, consume, args)
-    process.kill()
-    process.wait()
-    results.put((name, summary(check)))
+    run_line_checker(name, command, record, args, targets_queue, results)
 
 
 class RawFetch:
@@ -234,18 +206,6 @@ def check_stored_codecs(args):
     return report
 
 
-def create_topics(args):
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-    admin = KafkaAdminClient(bootstrap_servers=args.bootstrap)
-    for codec in CODECS:
-        try:
-            admin.create_topics([NewTopic(topic_of(codec), args.partitions, 1)])
-        except TopicAlreadyExistsError:
-            pass
-    admin.close()
-
-
 def server_sample(pid):
     """RSS and its anonymous part (MiB), threads, and heap in use (MiB, from jstat; None if it cannot attach)."""
     status = {}
@@ -304,7 +264,7 @@ def main():
     for codec in list(CODECS):
         if codec not in args.codecs.split(","):
             del CODECS[codec]
-    create_topics(args)
+    create_topics(args.bootstrap, [topic_of(codec) for codec in CODECS], args.partitions)
     results = queue.Queue()
     checkers = {"kcat-" + codec: ["kcat", "-C", "-b", args.bootstrap, "-t", topic_of(codec), "-o", "beginning", "-u",
                                   "-f", "%p %k %s\n"] for codec in CODECS}
@@ -340,21 +300,11 @@ def main():
     final = server_sample(args.server_pid)
     final["seconds"] = time.time() - started
     samples.append(final)
-    failed = False
     print()
-    for name, _, codec in producers:
-        r = produced[name]
-        acked = sum(seq + 1 for seq in r["acked"].values())
-        failed |= r["error_count"] > 0 or acked != r["sent"]
-        print("producer %-12s sent %8d  acknowledged %8d  errors %d %s" % (
-            name, r["sent"], acked, r["error_count"], json.dumps(r["errors"]) if r["errors"] else ""))
-    for name in checkers:
-        r = checked[name]
-        failed |= r["anomaly_count"] > 0
-        print("checker  %-12s read %8d  keys %4d  anomalies %d %s" % (
-            name, r["records"], r["keys"], r["anomaly_count"], json.dumps(r["anomalies"]) if r["anomalies"] else ""))
+    failed = print_report([(name, produced[name]) for name, _, _ in producers],
+                          [(name, checked[name]) for name in checkers], 12)
     for codec, r in stored.items():
-        expected = sum(sum(seq + 1 for seq in produced[c + "-" + codec]["acked"].values()) for c in CLIENTS)
+        expected = sum(acknowledged(produced[c + "-" + codec]) for c in CLIENTS)
         bad = r["anomalies"] + ([] if r["records"] == expected else ["%d records stored, %d acknowledged" % (
             r["records"], expected)])
         failed |= bool(bad)
@@ -364,7 +314,7 @@ def main():
     print("server after %.0f s: RSS %s MiB, anonymous %s MiB, heap %s MiB, threads %s" % (
         warm, describe(samples, "rss", warm), describe(samples, "anon", warm), describe(samples, "heap", warm),
         describe(samples, "threads", warm)))
-    total = sum(sum(seq + 1 for seq in r["acked"].values()) for r in produced.values())
+    total = sum(acknowledged(r) for r in produced.values())
     if failed:
         print("FAILED: see the lines above")
     else:

@@ -17,14 +17,15 @@ At the end every acknowledged record of every producer must have been read by ev
 Prints one line per producer and checker and a verdict; exit status 1 on any error. Nothing is asserted by CI.
 """
 import argparse
-import json
 import multiprocessing as mp
 import os
-import queue
 import subprocess
 import sys
 import threading
 import time
+
+from soak_common import (Check, acknowledged, all_acked, checker_loop, create_topics, paced_keys, print_report,
+                         producer_result, run_line_checker, summary)
 
 PRODUCERS = {
     # name: (client, settings, compression)
@@ -63,28 +64,19 @@ def run_python_producer(name, api_version, compression, args, results):
     acked = {}
     errors = []
     sent = 0
-    deadline = time.time() + args.minutes * 60
-    interval = 1.0 / args.rate
-    next_send = time.time()
     seqs = [0] * args.keys
     pending = []
-    while time.time() < deadline:
-        k = sent % args.keys
-        key = "%s-k%d" % (name, k)
+    for k, key in paced_keys(name, args):
         future = producer.send(args.topic, key=key.encode(), value=("%s|%d" % (key, seqs[k])).encode())
         pending.append((key, seqs[k], future))
         seqs[k] += 1
         sent += 1
         if len(pending) >= 200:
             drain(pending, acked, errors)
-        next_send += interval
-        pause = next_send - time.time()
-        if pause > 0:
-            time.sleep(pause)
     producer.flush(60)
     drain(pending, acked, errors)
     producer.close(30)
-    results.put((name, {"sent": sent, "acked": acked, "errors": errors[:5], "error_count": len(errors)}))
+    results.put((name, producer_result(sent, acked, errors)))
 
 
 def drain(pending, acked, errors):
@@ -114,66 +106,21 @@ def run_kcat_producer(name, fallback, compression, args, results):
     reader.start()
     sent = 0
     seqs = [0] * args.keys
-    deadline = time.time() + args.minutes * 60
-    interval = 1.0 / args.rate
-    next_send = time.time()
-    while time.time() < deadline:
-        k = sent % args.keys
-        key = "%s-k%d" % (name, k)
+    for k, key in paced_keys(name, args):
         process.stdin.write("%s:%s|%d\n" % (key, key, seqs[k]))
         seqs[k] += 1
         sent += 1
         if sent % 20 == 0:
             process.stdin.flush()
-        next_send += interval
-        pause = next_send - time.time()
-        if pause > 0:
-            time.sleep(pause)
     process.stdin.close()
     rc = process.wait(timeout=120)
     reader.join(10)
     errors = [line.strip() for line in stderr_lines if "fail" in line.lower() or "error" in line.lower()]
     # kcat reports no acknowledgement per message, only failures: with none and a clean exit, all were delivered.
-    acked = {} if errors or rc != 0 else {"%s-k%d" % (name, k): seqs[k] - 1 for k in range(args.keys) if seqs[k]}
+    acked = {} if errors or rc != 0 else all_acked(name, seqs)
     if rc != 0:
         errors.append("kcat exited with %d" % rc)
-    results.put((name, {"sent": sent, "acked": acked, "errors": errors[:5], "error_count": len(errors)}))
-
-
-class Check:
-    """Per key: the next seq expected and the partition it lives on; every anomaly counted with a few examples."""
-
-    def __init__(self):
-        self.next = {}
-        self.partition = {}
-        self.records = 0
-        self.anomalies = []
-        self.anomaly_count = 0
-
-    def record(self, partition, key, value):
-        self.records += 1
-        try:
-            value_key, seq = value.rsplit("|", 1)
-            seq = int(seq)
-        except ValueError:
-            return self.anomaly("p%d: malformed value %r" % (partition, value[:80]))
-        if value_key != key:
-            return self.anomaly("p%d: key %r with value %r" % (partition, key, value[:80]))
-        if self.partition.setdefault(key, partition) != partition:
-            return self.anomaly("%s on p%d and p%d" % (key, self.partition[key], partition))
-        expected = self.next.get(key, 0)
-        if seq != expected:
-            self.anomaly("%s: seq %d where %d was next (%s)" % (
-                key, seq, expected, "duplicate or reordered" if seq < expected else "gap"))
-        self.next[key] = max(expected, seq + 1)
-
-    def anomaly(self, text):
-        self.anomaly_count += 1
-        if len(self.anomalies) < 10:
-            self.anomalies.append(text)
-
-    def done(self, targets):
-        return all(self.next.get(key, 0) > seq for key, seq in targets.items())
+    results.put((name, producer_result(sent, acked, errors)))
 
 
 def run_python_checker(name, api_version, args, targets_queue, results):
@@ -200,66 +147,12 @@ def consume_python(consumer, check):
 def run_kcat_checker(name, fallback, args, targets_queue, results):
     command = ["kcat", "-C", "-b", args.bootstrap, "-t", args.topic, "-o", "beginning", "-u",
                "-f", "%p %k %s\n"] + kcat_version_flags(fallback)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines = queue.Queue(maxsize=100000)
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-    check = Check()
-
-    def consume():
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            return
-        while True:
-            partition, key, value = line.rstrip("\n").split(" ", 2)
-            check.record(int(partition), key, value)
-            try:
-                line = lines.get_nowait()
-            except queue.Empty:
-                return
-
-    checker_loop(check, targets_queue, consume, args)
-    process.kill()
-    process.wait()
-    results.put((name, summary(check)))
+    run_line_checker(name, command, record_line, args, targets_queue, results)
 
 
-def checker_loop(check, targets_queue, consume, args):
-    """Reads until the producers' acknowledged records (sent once they stop) have all been read, or a timeout."""
-    targets = None
-    give_up = None
-    while True:
-        consume()
-        if targets is None:
-            try:
-                targets = targets_queue.get_nowait()
-                give_up = time.time() + args.catch_up_seconds
-            except queue.Empty:
-                continue
-        if check.done(targets):
-            return
-        if time.time() > give_up:
-            for key, seq in sorted(targets.items()):
-                if check.next.get(key, 0) <= seq:
-                    check.anomaly("%s: read up to seq %d, acknowledged up to %d" % (key, check.next.get(key, 0) - 1,
-                                                                                     seq))
-            return
-
-
-def summary(check):
-    return {"records": check.records, "keys": len(check.next), "anomaly_count": check.anomaly_count,
-            "anomalies": check.anomalies}
-
-
-def create_topic(args):
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-    admin = KafkaAdminClient(bootstrap_servers=args.bootstrap)
-    try:
-        admin.create_topics([NewTopic(args.topic, args.partitions, 1)])
-    except TopicAlreadyExistsError:
-        pass
-    admin.close()
+def record_line(check, line):
+    partition, key, value = line.rstrip("\n").split(" ", 2)
+    check.record(int(partition), key, value)
 
 
 def rss_mb(pid):
@@ -283,7 +176,7 @@ def main():
     parser.add_argument("--catch-up-seconds", type=float, default=180)
     parser.add_argument("--server-pid", type=int)
     args = parser.parse_args()
-    create_topic(args)
+    create_topics(args.bootstrap, [args.topic], args.partitions)
     results = mp.Queue()
     checker_targets = {name: mp.Queue() for name in CHECKERS}
     checkers = []
@@ -317,20 +210,9 @@ def main():
         checked[name] = result
     for p in checkers + producers:
         p.join(30)
-    failed = False
-    total_acked = 0
-    for name in PRODUCERS:
-        r = produced[name]
-        acked = sum(seq + 1 for seq in r["acked"].values())
-        total_acked += acked
-        failed |= r["error_count"] > 0 or acked != r["sent"]
-        print("producer %-18s sent %8d  acknowledged %8d  errors %d %s" % (
-            name, r["sent"], acked, r["error_count"], json.dumps(r["errors"]) if r["errors"] else ""))
-    for name in CHECKERS:
-        r = checked[name]
-        failed |= r["anomaly_count"] > 0
-        print("checker  %-18s read %8d  keys %4d  anomalies %d %s" % (
-            name, r["records"], r["keys"], r["anomaly_count"], json.dumps(r["anomalies"]) if r["anomalies"] else ""))
+    failed = print_report([(name, produced[name]) for name in PRODUCERS],
+                          [(name, checked[name]) for name in CHECKERS], 18)
+    total_acked = sum(acknowledged(r) for r in produced.values())
     if failed:
         print("FAILED: see the lines above")
     else:

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
+import io.tandem.server.kerberos.GssapiTestBroker;
 import io.tandem.server.kerberos.TestKdc;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +34,7 @@ class GssapiCommandTest {
         TestKdc kdc = TestKdc.shared();
         Path brokerKeytab = kdc.keytab(TestKdc.servicePrincipal(SERVICE));
         clientKeytab = kdc.keytab(TestKdc.principal("clialice"), TestKdc.principal("clibob"));
-        tandem = Tandem.start(TandemConfig.forTests(dir.resolve("node"))
-                .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://" + TestKdc.HOST + ":0")
-                .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT")
-                .set("inter.broker.listener.name", "PLAINTEXT")
-                .set("sasl.enabled.mechanisms", "GSSAPI")
-                .set("sasl.kerberos.service.name", SERVICE)
-                .set("listener.name.sasl_plaintext.gssapi.sasl.jaas.config",
-                        TestKdc.krb5LoginModule(brokerKeytab, TestKdc.servicePrincipal(SERVICE)))
+        tandem = Tandem.start(GssapiTestBroker.config(dir.resolve("node"), SERVICE, brokerKeytab)
                 .set("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer")
                 .set("super.users", "User:ANONYMOUS;User:clialice")
                 .set("offsets.topic.num.partitions", "1")

@@ -41,12 +41,7 @@ public class FileReadsTest {
             LogSlice slice = new LogSlice(channel, file, 0, READ_BYTES, 0, 1);
             AtomicReference<byte[]> read = new AtomicReference<>();
             long kept = directBytesKeptBy(() -> {
-                ByteBuf bytes = slice.readBytes(UnpooledByteBufAllocator.DEFAULT);
-                try {
-                    read.set(ByteBufUtil.getBytes(bytes));
-                } finally {
-                    bytes.release();
-                }
+                read.set(heapCopy(slice.readBytes(UnpooledByteBufAllocator.DEFAULT)));
                 return null;
             });
             assertArrayEquals(content, read.get());
@@ -56,22 +51,12 @@ public class FileReadsTest {
 
     @Test
     void shouldReadALargeBatchOfASegmentWithoutCachingADirectBufferOfItsSize(@TempDir Path dir) throws Exception {
-        byte[] value = new byte[READ_BYTES];
-        new Random(14).nextBytes(value);
-        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(READ_BYTES + 1024), Compression.NONE,
-                TimestampType.CREATE_TIME, 0);
-        builder.append(1_000L, null, ByteBuffer.wrap(value));
-        ByteBuf batch = Unpooled.wrappedBuffer(builder.build().buffer());
+        ByteBuf batch = largeBatch(14);
         try (LogSegment segment = LogSegment.create(dir, 0, LogConfig.defaults(), 1_000L, "")) {
             segment.append(batch.duplicate());
             AtomicReference<byte[]> read = new AtomicReference<>();
             long kept = directBytesKeptBy(() -> {
-                ByteBuf bytes = segment.readBatch(segment.translateOffset(0));
-                try {
-                    read.set(ByteBufUtil.getBytes(bytes));
-                } finally {
-                    bytes.release();
-                }
+                read.set(heapCopy(segment.readBatch(segment.translateOffset(0))));
                 return null;
             });
             assertArrayEquals(ByteBufUtil.getBytes(batch), read.get());
@@ -81,24 +66,33 @@ public class FileReadsTest {
 
     @Test
     void shouldAppendALargeHeapBatchWithoutCachingADirectBufferOfItsSize(@TempDir Path dir) throws Exception {
-        byte[] value = new byte[READ_BYTES];
-        new Random(15).nextBytes(value);
-        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(READ_BYTES + 1024), Compression.NONE,
-                TimestampType.CREATE_TIME, 0);
-        builder.append(1_000L, null, ByteBuffer.wrap(value));
-        ByteBuf batch = Unpooled.wrappedBuffer(builder.build().buffer());
+        ByteBuf batch = largeBatch(15);
         try (LogSegment segment = LogSegment.create(dir, 0, LogConfig.defaults(), 1_000L, "")) {
             long kept = directBytesKeptBy(() -> {
                 segment.append(batch.duplicate());
                 return null;
             });
             assertAtMostAFewChunks(kept);
-            ByteBuf stored = segment.readBatch(segment.translateOffset(0));
-            try {
-                assertArrayEquals(ByteBufUtil.getBytes(batch), ByteBufUtil.getBytes(stored));
-            } finally {
-                stored.release();
-            }
+            assertArrayEquals(ByteBufUtil.getBytes(batch), heapCopy(segment.readBatch(segment.translateOffset(0))));
+        }
+    }
+
+    /** One batch of one record whose value is {@link #READ_BYTES} random bytes (from {@code seed}). */
+    private static ByteBuf largeBatch(long seed) {
+        byte[] value = new byte[READ_BYTES];
+        new Random(seed).nextBytes(value);
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(READ_BYTES + 1024), Compression.NONE,
+                TimestampType.CREATE_TIME, 0);
+        builder.append(1_000L, null, ByteBuffer.wrap(value));
+        return Unpooled.wrappedBuffer(builder.build().buffer());
+    }
+
+    /** The bytes {@code read} holds, copied to the heap; releases it. */
+    private static byte[] heapCopy(ByteBuf read) {
+        try {
+            return ByteBufUtil.getBytes(read);
+        } finally {
+            read.release();
         }
     }
 

@@ -12,8 +12,8 @@ import io.tandem.kafka.wire.message.SaslAuthenticateResponse;
 import io.tandem.kafka.wire.message.SaslHandshakeRequest;
 import io.tandem.kafka.wire.message.SaslHandshakeResponse;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
+import io.tandem.server.kerberos.GssapiTestBroker;
 import io.tandem.server.kerberos.KerberosLogin;
 import io.tandem.server.kerberos.TestKdc;
 import java.io.IOException;
@@ -51,14 +51,7 @@ class GssapiReauthenticationTest {
         Path brokerKeytab = kdc.keytab(TestKdc.servicePrincipal(SERVICE));
         clientKeytab = kdc.keytab(TestKdc.principal("reauthalice"), TestKdc.principal("reauthbob"),
                 TestKdc.servicePrincipal("reauthsvc"));
-        tandem = Tandem.start(TandemConfig.forTests(dir.resolve("node"))
-                .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://" + TestKdc.HOST + ":0")
-                .set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT")
-                .set("inter.broker.listener.name", "PLAINTEXT")
-                .set("sasl.enabled.mechanisms", "GSSAPI")
-                .set("sasl.kerberos.service.name", SERVICE)
-                .set("listener.name.sasl_plaintext.gssapi.sasl.jaas.config",
-                        TestKdc.krb5LoginModule(brokerKeytab, TestKdc.servicePrincipal(SERVICE)))
+        tandem = Tandem.start(GssapiTestBroker.config(dir.resolve("node"), SERVICE, brokerKeytab)
                 // One-component principals of the realm only: reauthsvc/localhost has no short name.
                 .set("sasl.kerberos.principal.to.local.rules", "RULE:[1:$1@$0](.*@" + TestKdc.REALM + ")s/@.*//L")
                 .set("listener.name.sasl_plaintext.gssapi.connections.max.reauth.ms", Long.toString(REAUTH_MS)));

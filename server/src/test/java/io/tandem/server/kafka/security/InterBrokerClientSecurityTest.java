@@ -7,7 +7,6 @@ import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
-import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.tls.TestCertificates;
 import org.junit.jupiter.api.Test;
@@ -22,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.kafka.security.InterBrokerTestSettings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -60,31 +60,11 @@ class InterBrokerClientSecurityTest {
         assertTrue(e.getCause().getMessage().contains(says), e.getCause().getMessage());
     }
 
-    private static BrokerRegistration peer(Tandem broker, String listener) {
-        int port = broker.kafkaPort(listener);
-        return new BrokerRegistration(1, "127.0.0.1", port, listener, null, 0,
-                List.of(new ListenerEndpoint(listener, listener, "127.0.0.1", port)));
-    }
-
     @Test
     void shouldTalkTlsWithTheClientCertificateAndFailAsAuthenticationWithoutOne() throws Exception {
         TestCertificates certificates = TestCertificates.create(dir);
-        Map<String, String> tls = new HashMap<>();
-        tls.put("listeners", "SSL://127.0.0.1:0");
-        tls.put("ssl.client.auth", "required");
-        tls.put("ssl.keystore.type", "PKCS12");
-        tls.put("ssl.keystore.location", certificates.clientKeyStore.toString());
-        tls.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        tls.put("ssl.truststore.type", "PKCS12");
-        tls.put("ssl.truststore.location", certificates.trustStore.toString());
-        tls.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        TandemConfig config = TandemConfig.forTests(dir.resolve("broker")).set("listeners", "SSL://127.0.0.1:0")
-                .set("ssl.client.auth", "required").set("ssl.keystore.type", "PKCS12")
-                .set("ssl.keystore.location", certificates.serverKeyStore.toString())
-                .set("ssl.keystore.password", TestCertificates.PASSWORD).set("ssl.truststore.type", "PKCS12")
-                .set("ssl.truststore.location", certificates.serverTrustStore.toString())
-                .set("ssl.truststore.password", TestCertificates.PASSWORD);
-        try (Tandem broker = Tandem.start(config)) {
+        Map<String, String> tls = presentingClientCertificate(certificates);
+        try (Tandem broker = startRequiringClientCertificates(dir.resolve("broker"), certificates)) {
             BrokerRegistration peer = peer(broker, "SSL");
             try (InterBrokerClient client = client(InterBrokerSecurity.build("SSL", "SSL", tls))) {
                 assertEquals(1, metadata(client, peer).brokers.size(), "TLS with the client certificate works");
@@ -105,21 +85,9 @@ class InterBrokerClientSecurityTest {
 
     @Test
     void shouldAuthenticateWithSaslOverTlsAndRefuseAWrongPassword() throws Exception {
-        TestCertificates certificates = TestCertificates.create(dir);
-        Map<String, String> settings = new HashMap<>();
-        settings.put("listeners", "SASL_SSL://127.0.0.1:0");
-        settings.put("ssl.keystore.type", "PKCS12");
-        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
-        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        settings.put("ssl.truststore.type", "PKCS12");
-        settings.put("ssl.truststore.location", certificates.trustStore.toString());
-        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        settings.put("sasl.enabled.mechanisms", "PLAIN");
-        settings.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
-        settings.put("listener.name.sasl_ssl.plain.sasl.jaas.config", String.format(LISTENER_PLAIN_JAAS,
-                "broker-secret"));
-        TandemConfig config = TandemConfig.forTests(dir.resolve("broker"));
-        for (Map.Entry<String, String> e : settings.entrySet()) config = config.set(e.getKey(), e.getValue());
+        Map<String, String> settings = saslSsl(TestCertificates.create(dir), "PLAIN",
+                String.format(LISTENER_PLAIN_JAAS, "broker-secret"));
+        TandemConfig config = broker(dir.resolve("broker"), settings);
         try (Tandem broker = Tandem.start(config)) {
             BrokerRegistration peer = peer(broker, "SASL_SSL");
             try (InterBrokerClient client = client(InterBrokerSecurity.build("SASL_SSL", "SASL_SSL", settings))) {

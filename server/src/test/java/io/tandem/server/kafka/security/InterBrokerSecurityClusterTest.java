@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.kafka.security.InterBrokerTestSettings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -74,25 +75,12 @@ class InterBrokerSecurityClusterTest {
         try (OutputStream out = Files.newOutputStream(brokerTrust)) {
             trust.store(out, TestCertificates.PASSWORD.toCharArray());
         }
-        Map<String, String> settings = new HashMap<>();
-        settings.put("listeners", "SSL://127.0.0.1:0");
-        settings.put("ssl.client.auth", "required");
-        settings.put("ssl.keystore.type", "PKCS12");
-        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
-        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        settings.put("ssl.truststore.type", "PKCS12");
-        settings.put("ssl.truststore.location", brokerTrust.toString());
-        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
+        Map<String, String> settings = clientCertificatesRequired(certificates.serverKeyStore, brokerTrust);
         brokers.start(id -> settings, zookeeperConnect -> { });
-        Map<String, Object> client = new HashMap<>();
-        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SSL");
-        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
-        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
-        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        Map<String, Object> client = trustingClient("SSL");
         client.put(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG, "PKCS12");
         client.put(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG, certificates.clientKeyStore.toString());
         client.put(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort("SSL"));
         brokers.assertReplicatesWithFullIsr(client, "secured");
     }
 
@@ -123,32 +111,29 @@ class InterBrokerSecurityClusterTest {
     }
 
     private Map<String, String> scramSettings(String interBrokerPassword) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("listeners", "SASL_SSL://127.0.0.1:0");
-        settings.put("ssl.keystore.type", "PKCS12");
-        settings.put("ssl.keystore.location", certificates.serverKeyStore.toString());
-        settings.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        settings.put("ssl.truststore.type", "PKCS12");
-        settings.put("ssl.truststore.location", certificates.trustStore.toString());
-        settings.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        settings.put("sasl.enabled.mechanisms", "SCRAM-SHA-256");
-        settings.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-256");
-        settings.put("listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config",
+        Map<String, String> settings = saslSsl(certificates, "SCRAM-SHA-256",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\""
                         + interBrokerPassword + "\";");
         return settings;
     }
 
     private Map<String, Object> scramClient() {
-        Map<String, Object> client = new HashMap<>();
-        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_SSL");
-        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
-        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
-        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        Map<String, Object> client = trustingClient("SASL_SSL");
         client.put(SaslConfigs.SASL_MECHANISM, "SCRAM-SHA-256");
         client.put(SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.scram.ScramLoginModule required "
                 + "username=\"admin\" password=\"" + ADMIN_PASSWORD + "\";");
-        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort("SASL_SSL"));
+        return client;
+    }
+
+    /** A Kafka client of broker 1's one listener (named as its {@code protocol}) that trusts the test CA. */
+    private Map<String, Object> trustingClient(String protocol) {
+        Map<String, Object> client = new HashMap<>();
+        client.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+        client.put(SslConfigs.SSL_TRUSTSTORE_TYPE_CONFIG, "PKCS12");
+        client.put(SslConfigs.SSL_TRUSTSTORE_LOCATION_CONFIG, certificates.trustStore.toString());
+        client.put(SslConfigs.SSL_TRUSTSTORE_PASSWORD_CONFIG, TestCertificates.PASSWORD);
+        client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+                "127.0.0.1:" + brokers.cluster().broker(1).kafkaPort(protocol));
         return client;
     }
 

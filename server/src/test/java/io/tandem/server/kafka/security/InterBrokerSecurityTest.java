@@ -6,7 +6,6 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.network.BrokerChannel;
@@ -19,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.tandem.server.kafka.security.InterBrokerTestSettings.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -53,24 +53,9 @@ class InterBrokerSecurityTest {
     void shouldPresentTheKeyStoreToABrokerRequiringClientCertificatesAndFailAsAuthenticationWithoutOne()
             throws Exception {
         TestCertificates certificates = TestCertificates.create(dir);
-        Map<String, String> tls = new HashMap<>();
-        tls.put("listeners", "SSL://127.0.0.1:0");
-        tls.put("ssl.client.auth", "required");
-        tls.put("ssl.keystore.type", "PKCS12");
-        tls.put("ssl.keystore.location", certificates.clientKeyStore.toString());
-        tls.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        tls.put("ssl.truststore.type", "PKCS12");
-        tls.put("ssl.truststore.location", certificates.trustStore.toString());
-        tls.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        TandemConfig config = TandemConfig.forTests(dir.resolve("broker")).set("listeners", "SSL://127.0.0.1:0")
-                .set("ssl.client.auth", "required").set("ssl.keystore.type", "PKCS12")
-                .set("ssl.keystore.location", certificates.serverKeyStore.toString())
-                .set("ssl.keystore.password", TestCertificates.PASSWORD).set("ssl.truststore.type", "PKCS12")
-                .set("ssl.truststore.location", certificates.serverTrustStore.toString())
-                .set("ssl.truststore.password", TestCertificates.PASSWORD);
-        try (Tandem broker = Tandem.start(config)) {
-            BrokerRegistration peer = new BrokerRegistration(1, "127.0.0.1", broker.kafkaPort("SSL"), "SSL", null, 0,
-                    List.of(new ListenerEndpoint("SSL", "SSL", "127.0.0.1", broker.kafkaPort("SSL"))));
+        Map<String, String> tls = presentingClientCertificate(certificates);
+        try (Tandem broker = startRequiringClientCertificates(dir.resolve("broker"), certificates)) {
+            BrokerRegistration peer = peer(broker, "SSL");
             try (BrokerChannel channel = new BrokerChannel(peer, InterBrokerSecurity.build("SSL", "SSL", tls),
                     "test", 10_000)) {
                 MetadataResponse answer = (MetadataResponse) channel.send(ApiKey.METADATA, (short) 9,
