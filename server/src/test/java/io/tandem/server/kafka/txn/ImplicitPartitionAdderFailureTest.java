@@ -65,7 +65,8 @@ class ImplicitPartitionAdderFailureTest {
         }
         try (InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafka("test-txn-adds", 1,
                 10_000), InterBrokerSecurity.build("PLAINTEXT", "PLAINTEXT", Map.of()))) {
-            assertEquals(NETWORK_EXCEPTION, ImplicitPartitionAdder.failureError(addFailure(client, peer("PLAINTEXT", closedPort))));
+            assertEquals(NETWORK_EXCEPTION, ImplicitPartitionAdder.failureError(addFailure(client,
+                    peer("PLAINTEXT", closedPort))));
         }
     }
 
