@@ -102,6 +102,7 @@ final class BrokerGroups implements AutoCloseable {
                         || classic.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
                 sharePersister, new ShareGroupOffsetsStore(offsetsStore::appendRecords));
         share.groupConfigs(groupConfigs::effective);
+        share.coordinatorErrors(classic::coordinatorError);
         consumer.groupTimeouts(groupConfigs::consumerTimeouts);
         // The groups whose __consumer_offsets partition this broker leads (by the metadata, which knows leaders
         // before their partitions load): this broker's share coordinator may hold state of other brokers' groups.

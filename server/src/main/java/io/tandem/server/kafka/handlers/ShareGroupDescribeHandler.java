@@ -19,10 +19,12 @@ import java.util.SortedSet;
 import java.util.UUID;
 
 import static io.tandem.server.kafka.ErrorCodes.GROUP_AUTHORIZATION_FAILED;
+import static io.tandem.server.kafka.ErrorCodes.NONE;
 
 /**
  * ShareGroupDescribe (KIP-932): epochs, assignor and every member's subscription and assignment, with topic names
- * beside the ids. An unknown id, or a classic or consumer group's, is GROUP_ID_NOT_FOUND with Kafka's message.
+ * beside the ids. An unknown id, or a classic or consumer group's, is GROUP_ID_NOT_FOUND with Kafka's message; a group
+ * whose offsets partition is not led or not loaded here NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS.
  */
 final class ShareGroupDescribeHandler implements ApiHandler<ShareGroupDescribeRequest> {
     private final KafkaBroker broker;
@@ -40,6 +42,13 @@ final class ShareGroupDescribeHandler implements ApiHandler<ShareGroupDescribeRe
             group.groupId = groupId;
             if (!broker.authorization().group(context, AclOperation.DESCRIBE, groupId)) {
                 group.errorCode = GROUP_AUTHORIZATION_FAILED;
+                response.groups.add(group);
+                continue;
+            }
+            short coordinatorError = broker.shareGroups().coordinatorError(groupId);
+            if (coordinatorError != NONE) {
+                // As Kafka: a group whose offsets partition is not led here (or still loads) is named with the error.
+                group.errorCode = coordinatorError;
                 response.groups.add(group);
                 continue;
             }

@@ -84,10 +84,24 @@ public final class InterBrokerClient implements AutoCloseable {
         }
     }
 
-    /** A failed TLS handshake or SASL exchange: it does not heal by retrying, so it is logged as a warning. */
+    /**
+     * A failed TLS handshake or SASL exchange: it does not heal by retrying, so it is logged as a warning. It carries
+     * the Kafka error Kafka's broker-side senders pass on for it (AddPartitionsToTxnManager's
+     * {@code Errors.forException} of the client's AuthenticationException): the SASL exchange's own error, and for a
+     * failed TLS handshake, an SslAuthenticationException, INVALID_CONFIG (Kafka 4.x's AuthenticationException is an
+     * InvalidConfigurationException; Kafka's protocol has no TLS error code).
+     */
     public static final class AuthenticationFailure extends IOException {
-        AuthenticationFailure(String message, Throwable cause) {
+        private final short error;
+
+        AuthenticationFailure(String message, Throwable cause, short error) {
             super(message, cause);
+            this.error = error;
+        }
+
+        /** The Kafka error code a request failed by this gets passed on as. */
+        public short error() {
+            return error;
         }
     }
 

@@ -19,6 +19,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.KafkaFrames;
 import io.tandem.kafka.wire.message.ResponseHeader;
 
@@ -217,7 +218,7 @@ final class InterBrokerConnection {
                 tls.handshakeFuture().addListener(h -> {
                     if (channel != ch) return;
                     if (h.isSuccess()) handshake.start(ch);
-                    else failed(ch, authenticationFailure("TLS handshake with " + hostPort(target) + " failed: "
+                    else failed(ch, tlsFailure("TLS handshake with " + hostPort(target) + " failed: "
                             + h.cause().getMessage(), h.cause()));
                 });
             }
@@ -264,8 +265,14 @@ final class InterBrokerConnection {
         disconnect(why, true);
     }
 
-    static IOException authenticationFailure(String message, Throwable cause) {
-        return new InterBrokerClient.AuthenticationFailure(message, cause);
+    /** A failed TLS handshake: Kafka's SslAuthenticationException, INVALID_CONFIG on Kafka 4.x's wire. */
+    static IOException tlsFailure(String message, Throwable cause) {
+        return new InterBrokerClient.AuthenticationFailure(message, cause, Errors.INVALID_CONFIG.code());
+    }
+
+    /** A failed SASL exchange, {@code error} the Kafka error its client exception maps to. */
+    static IOException saslFailure(String message, Throwable cause, short error) {
+        return new InterBrokerClient.AuthenticationFailure(message, cause, error);
     }
 
     /** Writes waiting requests while fewer than max.in.flight are on the wire. */
@@ -439,7 +446,7 @@ final class InterBrokerConnection {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             SSLException tls = tlsCause(cause);
             failed(ctx.channel(), tls != null
-                    ? authenticationFailure("TLS with " + hostPort(address) + " failed: " + tls.getMessage(), cause)
+                    ? tlsFailure("TLS with " + hostPort(address) + " failed: " + tls.getMessage(), cause)
                     : new IOException("connection to broker " + brokerId + " failed: " + cause.getMessage(), cause));
         }
     }

@@ -116,8 +116,9 @@ final class InterBrokerHandshake {
         }, client.blockingWork()).whenCompleteAsync((made, failure) -> {
             if (abandoned) return;
             if (failure != null) {
-                connection.failed(ch, InterBrokerConnection.authenticationFailure("cannot start SASL with broker "
-                        + brokerId + ": " + failure.getMessage(), failure));
+                // Kafka: SaslAuthenticationException("Failed to create SaslClient ...").
+                connection.failed(ch, InterBrokerConnection.saslFailure("cannot start SASL with broker "
+                        + brokerId + ": " + failure.getMessage(), failure, Errors.SASL_AUTHENTICATION_FAILED.code()));
                 return;
             }
             String mechanism = made.getMechanismName();
@@ -126,11 +127,17 @@ final class InterBrokerHandshake {
                         if (lost != null || abandoned) return;
                         SaslHandshakeResponse response = (SaslHandshakeResponse) answer;
                         if (response.errorCode != Errors.NONE.code()) {
+                            // Kafka's SaslClientAuthenticator: UnsupportedSaslMechanismException or
+                            // IllegalSaslStateException, any other error an AuthenticationException (INVALID_CONFIG).
+                            short error = response.errorCode == Errors.UNSUPPORTED_SASL_MECHANISM.code()
+                                    || response.errorCode == Errors.ILLEGAL_SASL_STATE.code() ? response.errorCode
+                                    : Errors.INVALID_CONFIG.code();
                             refused("SaslHandshake to " + hostPort() + ": " + Errors.forCode(response.errorCode)
                                     + " for mechanism " + mechanism + " (the broker offers " + response.mechanisms
-                                    + ")");
+                                    + ")", error);
                         } else if (saslAuthenticateVersion < 0) {
-                            refused("broker " + hostPort() + " does not serve SaslAuthenticate");
+                            refused("broker " + hostPort() + " does not serve SaslAuthenticate",
+                                    Errors.SASL_AUTHENTICATION_FAILED.code());
                         } else {
                             evaluate(made, null);
                         }
@@ -155,8 +162,9 @@ final class InterBrokerHandshake {
         }, client.blockingWork()).whenCompleteAsync((token, failure) -> {
             if (abandoned) return;
             if (failure != null) {
+                // Kafka wraps the SaslClient's SaslException in a SaslAuthenticationException.
                 refused("SASL " + made.getMechanismName() + " with " + hostPort() + " failed: "
-                        + rootMessage(failure));
+                        + rootMessage(failure), Errors.SASL_AUTHENTICATION_FAILED.code());
             } else if (token == null) {
                 dispose();
                 connection.ready(ch);
@@ -172,18 +180,19 @@ final class InterBrokerHandshake {
                     if (lost != null || abandoned) return;
                     SaslAuthenticateResponse response = (SaslAuthenticateResponse) answer;
                     if (response.errorCode != Errors.NONE.code()) {
+                        // Kafka raises the error's own exception (SaslAuthenticationException for a refusal).
                         refused("SASL " + made.getMechanismName() + " with " + hostPort() + " failed: "
                                 + Errors.forCode(response.errorCode) + (response.errorMessage == null ? ""
-                                : " (" + response.errorMessage + ")"));
+                                : " (" + response.errorMessage + ")"), response.errorCode);
                     } else {
                         evaluate(made, response.authBytes == null ? new byte[0] : response.authBytes);
                     }
                 });
     }
 
-    private void refused(String why) {
+    private void refused(String why, short error) {
         dispose();
-        connection.failed(channel, InterBrokerConnection.authenticationFailure(why, null));
+        connection.failed(channel, InterBrokerConnection.saslFailure(why, null, error));
     }
 
     private void dispose() {

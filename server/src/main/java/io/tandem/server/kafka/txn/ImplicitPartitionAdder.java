@@ -29,7 +29,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  *
  * <p>The answer is per partition, mapped as Kafka maps it for the producer: PRODUCER_FENCED becomes
  * INVALID_PRODUCER_EPOCH, a refused inter-broker request (CLUSTER_AUTHORIZATION_FAILED) INVALID_TXN_STATE, a lost or
- * timed-out connection NETWORK_EXCEPTION, and, as Kafka's getTransactionCoordinator, a coordinator that is not a
+ * timed-out connection NETWORK_EXCEPTION, a failed authentication to the coordinator its Kafka error
+ * ({@link #failureError}), and, as Kafka's getTransactionCoordinator, a coordinator that is not a
  * live broker COORDINATOR_NOT_AVAILABLE at once. Remote requests go through the non-blocking {@link InterBrokerClient}
  * (Kafka's max.in.flight of 1 per coordinator, the others waiting, at most {@value #QUEUED_MAX} per coordinator; past
  * it NETWORK_EXCEPTION, which producers retry), so no thread waits and a slow coordinator holds up only its own adds.
@@ -80,11 +81,23 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
                     if (e != null) {
                         LOG.log(System.Logger.Level.WARNING, "AddPartitionsToTxn to broker " + leader + " failed: "
                                 + e);
-                        callback.accept(all(partitions, NETWORK_EXCEPTION));
+                        callback.accept(all(partitions, failureError(e)));
                     } else {
                         callback.accept(results(partitions, (AddPartitionsToTxnResponse) answer));
                     }
                 });
+    }
+
+    /**
+     * The error a failed request to the coordinator gets, as Kafka's AddPartitionsToTxnManager: an authentication
+     * failure its Kafka error ({@code Errors.forException}: SASL_AUTHENTICATION_FAILED and the like, INVALID_CONFIG
+     * for TLS), a lost, refused or timed-out connection NETWORK_EXCEPTION.
+     */
+    static short failureError(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof InterBrokerClient.AuthenticationFailure auth) return auth.error();
+        }
+        return NETWORK_EXCEPTION;
     }
 
     /** The broker leading the id's state partition, or -1 when unknown (the local coordinator then answers). */

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.security;
 
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.MetadataRequest;
 import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.server.Tandem;
@@ -27,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The non-blocking inter-broker client with the inter-broker listener's security, against a real broker: TLS with a
  * client certificate required (without one, or with a broker it does not trust, an authentication failure, never a
- * plaintext fallback), and SASL_SSL with PLAIN (TLS, ApiVersions, SaslHandshake, SaslAuthenticate; a wrong password is
+ * plaintext fallback; passed on as INVALID_CONFIG, Kafka 4.x's error for an SslAuthenticationException), and
+ * SASL_SSL with PLAIN (TLS, ApiVersions, SaslHandshake, SaslAuthenticate; a wrong password is
  * SASL_AUTHENTICATION_FAILED), each carrying several requests at once once it is up.
  */
 class InterBrokerClientSecurityTest {
@@ -54,10 +56,13 @@ class InterBrokerClientSecurityTest {
         }
     }
 
-    private static void assertAuthenticationFails(InterBrokerClient client, BrokerRegistration peer, String says) {
+    /** {@code error}: the Kafka error the failure is passed on as (Kafka's Errors.forException of it). */
+    private static void assertAuthenticationFails(InterBrokerClient client, BrokerRegistration peer, String says,
+                                                  Errors error) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> metadata(client, peer));
         assertInstanceOf(InterBrokerClient.AuthenticationFailure.class, e.getCause(), e.toString());
         assertTrue(e.getCause().getMessage().contains(says), e.getCause().getMessage());
+        assertEquals(error.code(), ((InterBrokerClient.AuthenticationFailure) e.getCause()).error());
     }
 
     @Test
@@ -73,12 +78,12 @@ class InterBrokerClientSecurityTest {
             Map<String, String> noKeyStore = new HashMap<>(tls);
             noKeyStore.keySet().removeIf(k -> k.startsWith("ssl.keystore."));
             try (InterBrokerClient client = client(InterBrokerSecurity.build("SSL", "SSL", noKeyStore))) {
-                assertAuthenticationFails(client, peer, "TLS");
+                assertAuthenticationFails(client, peer, "TLS", Errors.INVALID_CONFIG);
             }
             Map<String, String> untrusting = new HashMap<>(tls);
             untrusting.put("ssl.truststore.location", certificates.serverTrustStore.toString());
             try (InterBrokerClient client = client(InterBrokerSecurity.build("SSL", "SSL", untrusting))) {
-                assertAuthenticationFails(client, peer, "TLS");
+                assertAuthenticationFails(client, peer, "TLS", Errors.INVALID_CONFIG);
             }
         }
     }
@@ -98,7 +103,8 @@ class InterBrokerClientSecurityTest {
             wrong.put("listener.name.sasl_ssl.plain.sasl.jaas.config", String.format(LISTENER_PLAIN_JAAS,
                     "not-the-password"));
             try (InterBrokerClient client = client(InterBrokerSecurity.build("SASL_SSL", "SASL_SSL", wrong))) {
-                assertAuthenticationFails(client, peer, "SASL_AUTHENTICATION_FAILED");
+                assertAuthenticationFails(client, peer, "SASL_AUTHENTICATION_FAILED",
+                        Errors.SASL_AUTHENTICATION_FAILED);
             }
         }
     }

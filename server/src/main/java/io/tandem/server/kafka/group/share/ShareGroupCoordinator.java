@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.group.share;
 
+import io.tandem.kafka.wire.Errors;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.consumer.TopicsView;
 
@@ -62,6 +63,11 @@ public final class ShareGroupCoordinator {
     private java.util.function.Function<String, ShareGroupConfig> configFor;
     /** Volatile: ShareFetch asks it without this lock (a heartbeat may hold it across a share coordinator call). */
     private volatile Predicate<String> coordinatedHere = groupId -> true;
+    /**
+     * NONE, or what a request about the group gets here because of its {@code __consumer_offsets} partition:
+     * NOT_COORDINATOR (not led here) or COORDINATOR_LOAD_IN_PROGRESS (still loading); NONE for all until set.
+     */
+    private volatile java.util.function.ToIntFunction<String> coordinatorError = groupId -> NONE;
     private final Map<String, ShareGroup> groups = new LinkedHashMap<>();
     /**
      * Members removed (left, or timed out) under this lock, as group and member id, whose records in the
@@ -125,6 +131,16 @@ public final class ShareGroupCoordinator {
         this.coordinatedHere = coordinatedHere;
     }
 
+    /** Where the group coordinator's view of the groups' offsets partitions comes from (NONE for all until set). */
+    public void coordinatorErrors(java.util.function.ToIntFunction<String> coordinatorError) {
+        this.coordinatorError = coordinatorError;
+    }
+
+    /** NONE, or the error a request about the group gets here: NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */
+    public short coordinatorError(String groupId) {
+        return (short) coordinatorError.applyAsInt(groupId);
+    }
+
     /** Where the group-level settings come from (the broker's alone until set). */
     public synchronized void groupConfigs(java.util.function.Function<String, ShareGroupConfig> configFor) {
         this.configFor = configFor;
@@ -178,6 +194,11 @@ public final class ShareGroupCoordinator {
         HeartbeatResult result;
         ShareStatePartitions.Plan plan = null;
         try {
+            // As Kafka 4.x: the request is checked, then the coordinator runtime finds the group's offsets partition
+            // not led (NOT_COORDINATOR) or not loaded (COORDINATOR_LOAD_IN_PROGRESS) here, with the errors' messages.
+            ShareGroupMembership.validate(request);
+            short notHere = coordinatorError(request.groupId());
+            if (notHere != NONE) throw new ApiException(notHere, Errors.forCode(notHere).message());
             try {
                 synchronized (this) {
                     expire(nowMs);

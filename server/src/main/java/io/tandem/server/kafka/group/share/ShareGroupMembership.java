@@ -131,7 +131,7 @@ final class ShareGroupMembership {
     }
 
     /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid, checks and messages in its order. */
-    private static void validate(HeartbeatRequest r) {
+    static void validate(HeartbeatRequest r) {
         if (r.memberId() == null || r.memberId().isBlank()) {
             throw new ApiException(INVALID_REQUEST, "MemberId can't be empty.");
         }
