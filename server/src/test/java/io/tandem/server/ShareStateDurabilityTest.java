@@ -71,13 +71,7 @@ class ShareStateDurabilityTest {
 
             List<long[]> acknowledged = new ArrayList<>();
             try (OfficialClientConnection c = new OfficialClientConnection(cluster.broker(leader).kafkaPort())) {
-                InitializeShareGroupStateResponse initialized = c.call(new InitializeShareGroupStateRequest.Builder(
-                        new InitializeShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
-                                new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topicId)
-                                        .setPartitions(List.of(new InitializeShareGroupStateRequestData.PartitionData()
-                                                .setPartition(0).setStateEpoch(0).setStartOffset(0))))))
-                        .build((short) 0));
-                assertEquals(Errors.NONE.code(), initialized.data().results().get(0).partitions().get(0).errorCode());
+                assertEquals(Errors.NONE.code(), initialize(c, topicId));
                 assertEquals(Errors.NONE.code(), write(c, topicId, 0, 4), "the ISR is whole");
                 acknowledged.add(new long[]{0, 4});
 
@@ -137,13 +131,7 @@ class ShareStateDurabilityTest {
             int leader = ShareClusterClients.leader(stateTopic, 0);
             int follower = stateTopic.replicas().get(0).stream().filter(b -> b != leader).findFirst().orElseThrow();
             try (OfficialClientConnection c = new OfficialClientConnection(cluster.broker(leader).kafkaPort())) {
-                InitializeShareGroupStateResponse initialized = c.call(new InitializeShareGroupStateRequest.Builder(
-                        new InitializeShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
-                                new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topicId)
-                                        .setPartitions(List.of(new InitializeShareGroupStateRequestData.PartitionData()
-                                                .setPartition(0).setStateEpoch(0).setStartOffset(0))))))
-                        .build((short) 0));
-                assertEquals(Errors.NONE.code(), initialized.data().results().get(0).partitions().get(0).errorCode());
+                assertEquals(Errors.NONE.code(), initialize(c, topicId));
 
                 FaultRule stall = cluster.faults().kafka(ApiKey.FETCH).on("broker" + leader).drop();
                 Thread.sleep(STALL_SETTLE_MS);
@@ -169,6 +157,28 @@ class ShareStateDurabilityTest {
                 assertTrue(read.stateBatches().stream().anyMatch(b -> b.firstOffset() == 0 && b.lastOffset() == 4
                         && b.deliveryState() == ACKNOWLEDGED), "the write is in the state: " + read);
             }
+        }
+    }
+
+    /**
+     * InitializeShareGroupState at the state partition's leader, asked again while that broker's share coordinator is
+     * still taking the partition (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS), as Kafka's persister retries them:
+     * the leader named in another broker's metadata may not have loaded the partition yet.
+     */
+    private static short initialize(OfficialClientConnection c, Uuid topicId) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            InitializeShareGroupStateResponse initialized = c.call(new InitializeShareGroupStateRequest.Builder(
+                    new InitializeShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
+                            new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topicId)
+                                    .setPartitions(List.of(new InitializeShareGroupStateRequestData.PartitionData()
+                                            .setPartition(0).setStateEpoch(0).setStartOffset(0))))))
+                    .build((short) 0));
+            short error = initialized.data().results().get(0).partitions().get(0).errorCode();
+            boolean loading = error == Errors.NOT_COORDINATOR.code()
+                    || error == Errors.COORDINATOR_LOAD_IN_PROGRESS.code();
+            if (!loading || System.currentTimeMillis() > deadline) return error;
+            Thread.sleep(20);
         }
     }
 
