@@ -1,5 +1,10 @@
 package io.tandem.storage.log;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
 /**
  * How much a read from a segment file into heap memory asks of the channel at once. The JDK reads a file into a heap
  * buffer through a temporary direct buffer as large as the read, and keeps that buffer in a cache of the reading
@@ -15,5 +20,26 @@ public final class FileReads {
     public static final int CHUNK_BYTES = 256 << 10;
 
     private FileReads() {
+    }
+
+    /**
+     * Fills {@code target} (position to limit) from {@code channel} at {@code position}, in reads of at most
+     * {@link #CHUNK_BYTES}; the end of the file before that is an {@link EOFException} naming {@code file}.
+     */
+    public static void readFully(FileChannel channel, ByteBuffer target, long position, Object file)
+            throws IOException {
+        long at = position;
+        int end = target.limit();
+        try {
+            while (target.hasRemaining()) {
+                target.limit((int) Math.min(end, (long) target.position() + CHUNK_BYTES));
+                int n = channel.read(target, at);
+                if (n < 0) throw new EOFException("unexpected end of " + file + " at byte " + at);
+                at += n;
+                target.limit(end);
+            }
+        } finally {
+            target.limit(end);
+        }
     }
 }

@@ -287,22 +287,7 @@ final class LogSegment implements Closeable {
     }
 
     private void readFully(ByteBuffer target, long position) throws IOException {
-        long at = position;
-        int end = target.limit();
-        try {
-            while (target.hasRemaining()) {
-                // In pieces: the JDK caches a direct buffer as large as each read per thread (FileReads).
-                target.limit((int) Math.min(end, (long) target.position() + FileReads.CHUNK_BYTES));
-                int n = channel.read(target, at);
-                if (n < 0) {
-                    throw new IOException("unexpected end of " + logFile + " at byte " + at);
-                }
-                at += n;
-                target.limit(end);
-            }
-        } finally {
-            target.limit(end);
-        }
+        FileReads.readFully(channel, target, position, logFile);
     }
 
     /** The first batch whose last offset is at least {@code offset}, searching from the offset index hint. */

@@ -1,7 +1,6 @@
 package io.tandem.storage.zk;
 
 import io.tandem.storage.log.FileReads;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -58,22 +57,7 @@ final class LogFileFormat {
     }
 
     static void readFully(FileChannel channel, ByteBuffer target, long position) throws IOException {
-        long at = position;
-        int end = target.limit();
-        try {
-            while (target.hasRemaining()) {
-                // In pieces: the JDK caches a direct buffer as large as each read per thread (FileReads).
-                target.limit((int) Math.min(end, (long) target.position() + FileReads.CHUNK_BYTES));
-                int n = channel.read(target, at);
-                if (n < 0) {
-                    throw new EOFException("end of file at byte " + at);
-                }
-                at += n;
-                target.limit(end);
-            }
-        } finally {
-            target.limit(end);
-        }
+        FileReads.readFully(channel, target, position, "file");
     }
 
     /** Outcome of reading one file: where its valid records end, and why reading stopped early if it did. */
