@@ -4,6 +4,8 @@ import io.tandem.server.Tandem;
 import io.tandem.server.kafka.ClusterPerTest;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -12,6 +14,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -21,6 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,12 +61,28 @@ class TransactionClusterTest {
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
     }
 
-    private List<String> readCommitted(String topic, int partitions) {
+    /**
+     * Every record a read_committed consumer sees, once every transaction on the partitions is complete: EndTxn is
+     * answered once PrepareCommit/PrepareAbort is replicated and the markers follow (as Kafka's), so until the last
+     * stable offset reaches the log end offset a partition's committed records are not readable yet.
+     */
+    private List<String> readCommitted(String topic, int partitions) throws Exception {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<TopicPartition> tps = new ArrayList<>();
         for (int p = 0; p < partitions; p++) tps.add(new TopicPartition(topic, p));
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (TopicPartition tp : tps) latest.put(tp, OffsetSpec.latest());
+        long settled = System.currentTimeMillis() + 30_000;
+        while (true) {
+            var stable = kafka.admin().listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                    .all().get(30, TimeUnit.SECONDS);
+            var logEnd = kafka.admin().listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            if (tps.stream().allMatch(tp -> stable.get(tp).offset() == logEnd.get(tp).offset())) break;
+            assertTrue(System.currentTimeMillis() < settled, "transactions still open on " + topic);
+            Thread.sleep(20);
+        }
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
                 new StringDeserializer())) {
             consumer.assign(tps);
