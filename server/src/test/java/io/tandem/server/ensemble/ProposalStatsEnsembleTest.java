@@ -13,15 +13,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.Test;
@@ -31,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Apache's last leader figures on three members: srvr's and stat's "Proposal sizes last/min/max" line, the
  * AdminServer's {@code proposal_stats}, and mntr's {@code last/max/min_proposal_size} and {@code pending_syncs}, on
  * the leader only, as Apache's StatCommand, SrvrCommand and LeaderZooKeeperServer's gauges show them; a new leader
- * starts at -1/-1/-1; a sync the leader cannot get a quorum for is counted as pending.
+ * starts at -1/-1/-1; a sync the leader cannot get a quorum for is counted as pending, its own client's or one a
+ * follower forwarded, and is answered once a quorum is back.
  */
 class ProposalStatsEnsembleTest {
     private static final String WORDS = "srvr,stat,mntr";
@@ -118,29 +121,104 @@ class ProposalStatsEnsembleTest {
             int leader = ensemble.awaitServing(30_000);
             try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(leader), 30_000, null)) {
                 assertEquals("0", mntr(ensemble, leader).get("zk_pending_syncs"));
-                CountDownLatch synced = new CountDownLatch(1);
+                CompletableFuture<Integer> synced = new CompletableFuture<>();
+                int first = leader == 1 ? 2 : 1;
                 try {
                     for (int id = 1; id <= TestEnsemble.SIZE; id++) {
                         if (id != leader) ensemble.node(leader).faults().partition("node", "zookeeper" + id);
                     }
-                    zk.sync("/", (rc, p, ctx) -> synced.countDown(), null);
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
-                    Map<String, String> mntr;
-                    do {
-                        mntr = mntr(ensemble, leader);
-                    } while (!"1".equals(mntr.get("zk_pending_syncs")) && System.nanoTime() - deadline < 0);
+                    zk.sync("/", (rc, p, ctx) -> synced.complete(rc), null);
+                    Map<String, String> mntr = awaitPendingSyncs(ensemble, leader, "1", 6);
                     assertEquals("leader", mntr.get("zk_server_state"), mntr.toString());
                     assertEquals("1", mntr.get("zk_pending_syncs"), "the sync waits for a quorum: " + mntr);
-                    assertFalse(synced.await(0, TimeUnit.MILLISECONDS), "no quorum, no answer");
+                    assertFalse(synced.isDone(), "no quorum, no answer");
+                    // One follower back makes the quorum; healed alone, it finds the other still following this
+                    // leader and joins it (both healed at once would elect one of their own, and the client, cut off,
+                    // would see its sync end in ConnectionLoss).
+                    ensemble.node(leader).faults().heal("node", "zookeeper" + first);
+                    assertEquals(KeeperException.Code.OK.intValue(), synced.get(30, TimeUnit.SECONDS),
+                            "with a quorum, the sync is answered");
                 } finally {
                     // Healed before the client closes: its closeSession needs a quorum too.
                     for (int id = 1; id <= TestEnsemble.SIZE; id++) {
                         if (id != leader) ensemble.node(leader).faults().heal("node", "zookeeper" + id);
                     }
                 }
-                assertTrue(synced.await(30, TimeUnit.SECONDS), "healed, the sync is answered");
+                Map<String, String> mntr = awaitPendingSyncs(ensemble, leader, "0", 10);
+                assertEquals("leader", mntr.get("zk_server_state"), "the same leader: " + mntr);
+                assertEquals("0", mntr.get("zk_pending_syncs"), "the sync is done with: " + mntr);
             }
         }
+    }
+
+    /**
+     * A client of a follower syncs while the leader cannot commit: the follower forwards the sync, and the leader holds
+     * it (mntr's and Prometheus's pending_syncs 1) until the write before it commits, then the follower answers it and
+     * the count is 0 again. Apache's Leader.processSync holds a learner's sync only behind an outstanding proposal, so
+     * the client writes first. Five voters: with three, the forwarding follower's own acknowledgement would complete
+     * the leader's quorum, so no cut could hold a sync a follower can still forward.
+     */
+    @Test
+    void shouldCountASyncAFollowerForwardedUntilTheWriteBeforeItCommits() throws Exception {
+        try (TestEnsemble ensemble = new TestEnsemble(dir, 0, 2)) {
+            ensemble.extraSettings.put("metrics.port", "0");
+            ensemble.extraSettings.put("4lw.commands.whitelist", WORDS);
+            // As above: the cut leader keeps leading for syncLimit ticks (8 s), and so its forwarding follower follows.
+            ensemble.extraSettings.put("initLimit", "40");
+            ensemble.extraSettings.put("syncLimit", "40");
+            ensemble.startAll();
+            int leader = ensemble.awaitServing(60_000);
+            int follower = leader == 1 ? 2 : 1;
+            try (ZooKeeper zk = TestEnsemble.client(ensemble.connect(follower), 30_000, null)) {
+                zk.create("/warm", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                assertEquals("0", mntr(ensemble, leader).get("zk_pending_syncs"));
+                CompletableFuture<Integer> created = new CompletableFuture<>();
+                CompletableFuture<Integer> synced = new CompletableFuture<>();
+                List<Integer> cut = new ArrayList<>();
+                for (int id = 1; id <= TestEnsemble.SIZE + 2; id++) {
+                    if (id != leader && id != follower) cut.add(id);
+                }
+                try {
+                    for (int id : cut) ensemble.node(leader).faults().partition("node", "zookeeper" + id);
+                    zk.create("/held", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT,
+                            (rc, p, ctx, name) -> created.complete(rc), null);
+                    zk.sync("/", (rc, p, ctx) -> synced.complete(rc), null);
+                    Map<String, String> mntr = awaitPendingSyncs(ensemble, leader, "1", 6);
+                    assertEquals("leader", mntr.get("zk_server_state"), mntr.toString());
+                    assertEquals("1", mntr.get("zk_pending_syncs"), "the forwarded sync waits: " + mntr);
+                    assertEquals(1, gauge(scrape(ensemble.node(leader).metricsPort()), "pending_syncs"));
+                    assertEquals("follower", TestEnsemble.modeAt(ensemble.clientPort(follower)));
+                    assertFalse(mntr(ensemble, follower).containsKey("zk_pending_syncs"), "a leader's figure");
+                    assertFalse(created.isDone() || synced.isDone(), "no quorum, no answer");
+                    // One member back makes the quorum. A healed link's connection closes, and the member looks for
+                    // its leader: healed alone, it finds the others still following this one and joins it, where
+                    // three healed at once would elect one of their own without the held write.
+                    ensemble.node(leader).faults().heal("node", "zookeeper" + cut.get(0));
+                    assertEquals(KeeperException.Code.OK.intValue(), created.get(30, TimeUnit.SECONDS));
+                    assertEquals(KeeperException.Code.OK.intValue(), synced.get(30, TimeUnit.SECONDS),
+                            "with a quorum, the follower answers the sync");
+                } finally {
+                    for (int id : cut) ensemble.node(leader).faults().heal("node", "zookeeper" + id);
+                }
+                assertNotNull(zk.exists("/held", false));
+                Map<String, String> mntr = awaitPendingSyncs(ensemble, leader, "0", 10);
+                assertEquals("leader", mntr.get("zk_server_state"), "the same leader: " + mntr);
+                assertEquals("0", mntr.get("zk_pending_syncs"), "the sync is done with: " + mntr);
+                assertEquals(0, gauge(scrape(ensemble.node(leader).metricsPort()), "pending_syncs"));
+            }
+        }
+    }
+
+    /** mntr of member {@code id} once its pending_syncs is {@code expected}, or after {@code seconds}. */
+    private static Map<String, String> awaitPendingSyncs(TestEnsemble ensemble, int id, String expected, int seconds)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Map<String, String> mntr = mntr(ensemble, id);
+        while (!expected.equals(mntr.get("zk_pending_syncs")) && System.nanoTime() - deadline < 0) {
+            Thread.sleep(20);
+            mntr = mntr(ensemble, id);
+        }
+        return mntr;
     }
 
     private static void assertNoLeaderFigures(TestEnsemble ensemble, int id) throws Exception {
