@@ -496,7 +496,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             return;
         }
         if (serving) {
-            // Requests in flight may be lost with the old leader; clients reconnect (anywhere) and retry.
+            // What the old leader committed is answered first (a reconfig that changed the leader ends the session
+            // right after its commit, which its client waits for); requests still in flight may be lost with the
+            // old leader: clients reconnect (anywhere) and retry.
+            answers.drain();
+            server.responder.flushMarked();
             server.listener.closeAll();
             answers.clear();
             awaitingSync.clear();

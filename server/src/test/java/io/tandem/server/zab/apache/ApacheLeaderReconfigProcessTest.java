@@ -101,7 +101,8 @@ class ApacheLeaderReconfigProcessTest {
                     viaOne.close();
                 }
                 String config = text(onTandem.getConfig(false, null));
-                Path dynamic = member.dataDir().resolve("zoo.cfg.dynamic." + Long.toHexString(version(config)));
+                Path dynamic = member.quorumDir().getParent()
+                        .resolve("zoo.cfg.dynamic." + Long.toHexString(version(config)));
                 assertEquals(config.substring(0, config.lastIndexOf("version=")), Files.readString(dynamic),
                         "Tandem's dynamic configuration file, as Apache's writeDynamicConfig writes it");
 
