@@ -129,6 +129,55 @@ class ApacheLeaderReconfigProcessTest {
     }
 
     /**
+     * The Tandem leader removes itself: the reconfig commits with COMMITANDACTIVATE naming an Apache member as the
+     * designated leader, Tandem commits nothing more and steps down, the Apache members go on under the designated
+     * leader, and Tandem follows it without a vote (as a removed Apache server does), its clients carrying on.
+     */
+    @Test
+    void aTandemLeaderThatRemovesItselfHandsTheEnsembleToTheLeaderItDesignates() throws Exception {
+        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, List.of("reconfigEnabled=true",
+                "DigestAuthenticationProvider.superDigest=" + digest));
+        try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of("reconfigEnabled=true",
+                "DigestAuthenticationProvider.superDigest=" + digest));
+             ZkClients clients = new ZkClients()) {
+            ensemble.awaitTandemListening(member);
+            try (ApacheQuorumProcess apache1 = ensemble.startApache(1);
+                 ApacheQuorumProcess apache2 = ensemble.startApache(2)) {
+                ensemble.awaitTandem(member, "leader");
+                assertTrue(ApacheQuorumProcess.await(() -> apache1.mode().equals("follower")
+                        && apache2.mode().equals("follower"), TIMEOUT_MS), member::logTail);
+                ZooKeeper onTandem = clients.connect(ensemble.tandem);
+                ZooKeeper onOne = clients.connect(ensemble.ports(1));
+                ZooKeeper onTwo = clients.connect(ensemble.ports(2));
+                onOne.create("/before", bytes("b"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                ZooKeeperAdmin viaTandem = admin(ensemble.tandem);
+                String withoutTandem;
+                try {
+                    withoutTandem = text(viaTandem.reconfigure((String) null, "3", null, -1, null));
+                } finally {
+                    viaTandem.close();
+                }
+                assertFalse(withoutTandem.contains("server.3="), withoutTandem);
+                assertTrue(member.logText().contains("designates server"), member::logTail);
+                assertTrue(ApacheQuorumProcess.await(() -> (apache1.mode() + " " + apache2.mode())
+                        .matches("leader follower|follower leader")
+                        && ensemble.tandemMode().equals("follower"), TIMEOUT_MS),
+                        () -> "1 " + apache1.mode() + ", 2 " + apache2.mode() + ", Tandem " + ensemble.tandemMode()
+                                + "\n" + member.logTail());
+                ZkClients.retryOnConnectionLoss(() -> onTandem.create("/after", bytes("a"), Ids.OPEN_ACL_UNSAFE,
+                        CreateMode.PERSISTENT));
+                ZkClients.retryOnConnectionLoss(() -> onTwo.create("/after-two", bytes("t"), Ids.OPEN_ACL_UNSAFE,
+                        CreateMode.PERSISTENT));
+                assertEquals(withoutTandem, assertSameConfig(onOne, onTwo, onTandem));
+                sync(onOne, "/");
+                sync(onTandem, "/");
+                assertEquals(tree(onOne), tree(onTandem), "the trees");
+            }
+        }
+    }
+
+    /**
      * Apache leads (Tandem has the lowest sid and starts last); a reconfig through Tandem's client removes the Apache
      * leader. The leader it designates (or an election among the other two) takes over, and clients of Tandem and
      * of the other Apache member carry on with the new configuration.
