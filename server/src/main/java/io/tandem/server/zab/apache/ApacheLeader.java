@@ -89,9 +89,9 @@ public final class ApacheLeader implements Closeable {
      * @param lastSeen      a newer configuration of a reconfig among {@code committed}, or {@code config}: NEWLEADER
      *                      carries it and the leadership activates it, as Apache's leader completes such a reconfig
      */
-    public ApacheLeader(long myId, ApacheConfig config, ApacheConfig lastSeen, ZabDisk disk, LeaderApplication application,
-                        int tickTimeMs, int initLimit, int syncLimit, long appliedZxid,
-                        List<QuorumPacket> committed) {
+    public ApacheLeader(long myId, ApacheConfig config, ApacheConfig lastSeen, ZabDisk disk,
+                        LeaderApplication application, int tickTimeMs, int initLimit, int syncLimit,
+                        long appliedZxid, List<QuorumPacket> committed) {
         this.myId = myId;
         this.me = config.members().get(myId);
         this.configs = new LeaderConfigs(config, lastSeen);
