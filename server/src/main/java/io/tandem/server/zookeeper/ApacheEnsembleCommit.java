@@ -12,6 +12,7 @@ import io.tandem.server.zab.apache.ApacheFollower;
 import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.ApacheQuorumPeer;
 import io.tandem.server.zab.apache.LearnerWire;
+import io.tandem.server.zab.apache.LeaderApplication;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
@@ -59,7 +60,7 @@ import java.lang.System.Logger.Level;
  * has one writer and replies leave in each connection's arrival order. Forwarding writes to the leader's socket from
  * the commit thread, as Apache's learner does from its request thread; it never blocks a Netty event loop.
  */
-final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application, ApacheLeader.Application {
+final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application, LeaderApplication {
     private static final Logger LOG = System.getLogger(ApacheEnsembleCommit.class.getName());
 
     /** Longest string or buffer in a SNAP's database: a znode's data is bounded by jute.maxbuffer on Apache's side. */
@@ -113,9 +114,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 server.config.preAllocBytes());
         this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
         this.leaderCommit = new ApacheLeaderCommit(server, answers);
-        // Only reached while this member leads: a follower forwards reconfig requests to the Apache leader.
-        server.preparer.reconfig().unsupported("a Tandem member leading Apache-protocol followers does not run "
-                + "reconfig yet (no joint quorum, no COMMITANDACTIVATE)");
+        // Only asked while this member leads: a follower forwards reconfig requests to the Apache leader.
+        server.preparer.reconfig().syncedWithLeader(leaderCommit::isSynced);
         this.myId = myId;
         this.sessionTouches = new SessionTouches(server);
         rollSnapshotDue();
@@ -265,7 +265,18 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             } catch (ZkException e) {
                 throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
             }
+            // Apache's writeDynamicConfig: a restart (ZkServer.startApacheEnsemble) elects with these members.
+            Reconfig.writeDynamicFileOrWarn(server.config.dataDir(), EnsembleConfig.parse(text));
         });
+    }
+
+    /**
+     * The leader's activation (a reconfig it committed, or NEWLEADER's configuration once established): the znode as
+     * on a follower, before the reconfig's own commit is applied.
+     */
+    @Override
+    public void onActivate(io.tandem.server.zab.apache.ApacheConfig config, long designatedLeader) {
+        onConfig(config);
     }
 
     // ---------------------------------------------------------------- leader callbacks (the leader's threads)
@@ -295,7 +306,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     }
 
     @Override
-    public ApacheLeader.SyncSnapshot snapshot() throws IOException, InterruptedException {
+    public LeaderApplication.SyncSnapshot snapshot() throws IOException, InterruptedException {
         return leaderCommit.snapshot();
     }
 
@@ -485,7 +496,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             return;
         }
         if (serving) {
-            // Requests in flight may be lost with the old leader; clients reconnect (anywhere) and retry.
+            // What the old leader committed is answered first (a reconfig that changed the leader ends the session
+            // right after its commit, which its client waits for); requests still in flight may be lost with the
+            // old leader: clients reconnect (anywhere) and retry.
+            answers.drain();
+            server.responder.flushMarked();
             server.listener.closeAll();
             answers.clear();
             awaitingSync.clear();

@@ -2,11 +2,14 @@ package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.ProposalSizes;
+import io.tandem.server.zab.apache.ApacheConfig;
 import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.LearnerWire;
+import io.tandem.server.zab.apache.LeaderApplication;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.data.Id;
+import io.tandem.zk.wire.txn.SetDataTxn;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -51,6 +54,12 @@ final class ApacheLeaderCommit {
 
     boolean leading() {
         return leader != null;
+    }
+
+    /** This leader or a learner synced with it (Reconfig's NewConfigNoQuorum check); true while not leading. */
+    boolean isSynced(long sid) {
+        ApacheLeader now = leader;
+        return now == null || now.isSynced(sid);
     }
 
     /** Apache's leader lines of mntr while leading, its proposal sizes last; nothing otherwise. Any thread. */
@@ -126,9 +135,16 @@ final class ApacheLeaderCommit {
         boolean proposedHere = false;
         if (zxid >= 0) {
             server.preparer.prepare(request, zxid, time, auth);
+            ApacheConfig reconfig = null;
+            if (request.header.type() == OpCode.RECONFIG) {
+                // Apache's PrepRequestProcessor versions the new configuration with the reconfig's own zxid
+                // (qv.setVersion), which this leader knows now: the text carries it, as the followers read it.
+                request.txn = Reconfig.stamped((SetDataTxn) request.txn, zxid);
+                reconfig = ApacheConfig.parse(((SetDataTxn) request.txn).data());
+            }
             try {
                 byte[] txn = Jute.txnBytes(request.header, request.txn);
-                proposedHere = running.propose(zxid, txn);
+                proposedHere = running.propose(zxid, txn, reconfig);
                 if (proposedHere) proposalSizes.record(txn.length);
             } catch (IOException e) {
                 LOG.log(Level.ERROR, "the leader's log append failed: ending the leadership", e);
@@ -234,10 +250,10 @@ final class ApacheLeaderCommit {
      * the txn changed the tree): every txn up to it is in what the walk copies, and the learner replays the proposals
      * after it.
      */
-    ApacheLeader.SyncSnapshot snapshot() throws IOException {
+    LeaderApplication.SyncSnapshot snapshot() throws IOException {
         long zxid = server.lastProcessedZxid();
         Map<Long, Integer> sessions = SnapshotFormat.sessionTimeouts(server.sessions.byId());
-        return new ApacheLeader.SyncSnapshot(zxid,
+        return new LeaderApplication.SyncSnapshot(zxid,
                 ApacheTreeFormat.writeFuzzy(server.tree, sessions, zxid, LearnerWire.SNAPSHOT_SIGNATURE));
     }
 

@@ -102,7 +102,9 @@ final class DataTree {
         DataNode zookeeper = builtIn("/zookeeper", OPEN_ACL_UNSAFE);
         attach(root, zookeeper);
         attach(zookeeper, builtIn("/zookeeper/quota", OPEN_ACL_UNSAFE));
-        attach(zookeeper, builtIn("/zookeeper/config", READ_ACL_UNSAFE));
+        DataNode config = builtIn("/zookeeper/config", READ_ACL_UNSAFE);
+        config.aversion = -1; // Apache's addConfigNode sets its ACL with version -1 (ZOOKEEPER-2014)
+        attach(zookeeper, config);
         digest.add("/", root);
         digest.add("/zookeeper", zookeeper);
     }

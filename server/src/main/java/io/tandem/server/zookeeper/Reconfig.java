@@ -66,12 +66,6 @@ final class Reconfig {
      * new voters are mostly new servers cannot commit and is refused, as Apache's isQuorumSynced refuses it.
      */
     private volatile IntPredicate syncedWithLeader = id -> true;
-    /**
-     * Why this server cannot carry out a reconfig even with the feature on, or null: a Tandem member leading Apache
-     * followers does not yet propose a reconfig as Apache's leader must (a quorum of the old and the new voters,
-     * COMMITANDACTIVATE), so it answers ReconfigDisabled rather than commit a configuration nobody activates.
-     */
-    private volatile String unsupported;
 
     /**
      * @param enabled  zoo.cfg's {@code reconfigEnabled} (Apache's default: false)
@@ -103,17 +97,8 @@ final class Reconfig {
         syncedWithLeader = synced;
     }
 
-    void unsupported(String reason) {
-        unsupported = reason;
-    }
-
     /** Reconfig with the feature off: Apache answers before looking at the session. */
     void checkEnabled() throws ZkException {
-        String reason = unsupported;
-        if (enabled && reason != null) {
-            LOG.log(Level.WARNING, "Reconfig refused: " + reason);
-            throw new ZkException(KeeperCode.RECONFIG_DISABLED);
-        }
         if (!enabled) {
             LOG.log(Level.DEBUG, "Reconfig operation requested but reconfig feature is disabled.");
             throw new ZkException(KeeperCode.RECONFIG_DISABLED);

@@ -149,6 +149,7 @@ public final class ZkServer implements AutoCloseable {
      */
     static ZkServer startApacheEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
                                         Map<String, String> settings, Path quorumDir) throws IOException {
+        settings = Reconfig.withDynamicFile(settings, config.dataDir(), myId); // the last activated configuration
         ZkServer server = new ZkServer(config, superDigest, security, true);
         long voters = QuorumTransport.parsePeers(settings).size();
         server.globalOutstandingLimit = (int) (config.globalOutstandingLimit() / (voters > 2 ? voters - 1 : 1));

@@ -288,7 +288,7 @@ public final class ZooKeeperConfigKeys {
             }
         }
         // reconfigEnabled is taken: a member following an Apache leader activates its reconfigs; one leading Apache
-        // followers answers a reconfig with ReconfigDisabled and says why (Reconfig.unsupported).
+        // followers carries them out as Apache's leader (zab/README.md, stage 3).
         for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
             String set = settings.get(key);
             if (set != null && set.trim().equalsIgnoreCase("true")) {

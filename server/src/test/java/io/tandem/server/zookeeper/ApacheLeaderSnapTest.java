@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheLeader;
+import io.tandem.server.zab.apache.LeaderApplication;
 import io.tandem.server.zab.apache.LearnerWire;
 import io.tandem.storage.zk.apache.ApacheSnapshotWriter;
 import java.io.ByteArrayInputStream;
@@ -97,7 +98,7 @@ class ApacheLeaderSnapTest {
     private static CompletableFuture<Written> snapshotAsync(ApacheLeaderCommit commit) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                ApacheLeader.SyncSnapshot snapshot = commit.snapshot();
+                LeaderApplication.SyncSnapshot snapshot = commit.snapshot();
                 return new Written(snapshot.zxid(), joined(snapshot));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
@@ -107,7 +108,7 @@ class ApacheLeaderSnapTest {
 
     private record Written(long zxid, byte[] body) {}
 
-    private static byte[] joined(ApacheLeader.SyncSnapshot snapshot) throws IOException {
+    private static byte[] joined(LeaderApplication.SyncSnapshot snapshot) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(all);
         snapshot.body().writeTo(out);
@@ -188,7 +189,7 @@ class ApacheLeaderSnapTest {
             java.util.Arrays.fill(data, (byte) i);
             client.create("/big" + i, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         }
-        ApacheLeader.SyncSnapshot snapshot = commit.snapshot();
+        LeaderApplication.SyncSnapshot snapshot = commit.snapshot();
         long[] largestWrite = new long[1];
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         java.io.OutputStream socket = new java.io.OutputStream() {

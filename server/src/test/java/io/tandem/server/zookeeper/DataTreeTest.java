@@ -42,6 +42,9 @@ class DataTreeTest {
         assertEquals(5, tree.nodeCount(), "Apache counts '', '/', /zookeeper, /zookeeper/quota, /zookeeper/config");
         assertEquals(3, tree.allChildrenNumber("/"));
         assertEquals(io.tandem.zk.wire.Acls.READ_ACL_UNSAFE, tree.getNode("/zookeeper/config").acl);
+        // Apache's addConfigNode sets that ACL with version -1, so its aversion reads -1 on every Apache server.
+        assertEquals(-1, tree.getNode("/zookeeper/config").stat().aversion());
+        assertEquals(0, tree.getNode("/zookeeper/quota").stat().aversion());
     }
 
     @Test

@@ -22,6 +22,16 @@ public record ApacheConfig(long version, Map<Long, ApacheElection.Member> member
         return new ApacheConfig(0, Map.copyOf(members), Set.of(), ApacheElection.configText(members));
     }
 
+    /** The same members under {@code newVersion}: the text's version line replaced (QuorumMaj.setVersion). */
+    public ApacheConfig withVersion(long newVersion) {
+        StringBuilder lines = new StringBuilder();
+        for (String line : text.split("\n")) {
+            if (!line.isBlank() && !line.trim().startsWith("version=")) lines.append(line.trim()).append('\n');
+        }
+        lines.append("version=").append(Long.toHexString(newVersion));
+        return new ApacheConfig(newVersion, members, observers, lines.toString());
+    }
+
     /** The voting members' ids. */
     public Set<Long> voters() {
         Set<Long> voters = new TreeSet<>(members.keySet());

@@ -178,7 +178,7 @@ public final class ApacheFollower implements Closeable {
      * After leading: the epochs and the log the leadership left. Proposals it logged without committing wait, as
      * after a follower's session, for the next leader's sync to say whether they are in its history.
      */
-    void afterLeading(ApacheLeader.Outcome outcome) {
+    void afterLeading(LeadershipOutcome outcome) {
         acceptedEpoch = outcome.acceptedEpoch();
         currentEpoch = outcome.currentEpoch();
         lastLoggedZxid = outcome.lastLoggedZxid();

@@ -2,7 +2,6 @@ package io.tandem.server.zab.apache;
 
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
-import io.tandem.storage.zk.SnapshotBody;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -44,54 +43,11 @@ public final class ApacheLeader implements Closeable {
      */
     static final int COMMITTED_LOG_MAX = Math.max(1, Integer.getInteger("zookeeper.commitLogCount", 500));
 
-    /** What the leader needs from the member it runs in; calls come from the leader's threads, never under its lock. */
-    public interface Application {
-        /** A committed transaction, in zxid order (the delivery thread). */
-        void onCommit(long zxid, byte[] txn);
-
-        /** The leadership is established (a quorum synced) and requests may be proposed, or it ended. */
-        void onLeading(ApacheLeader leader, boolean established);
-
-        /** A learner's forwarded request: {@code type} and the body as its client sent it (Apache's REQUEST). */
-        void onRequest(long learnerSid, long sessionId, int cxid, int type, byte[] body, List<LearnerWire.Id> auth);
-
-        /** A learner asks whether a session a client reconnects with is alive; answer with {@link #revalidated}. */
-        void onRevalidate(long learnerSid, long sessionId, int timeoutMs);
-
-        /** A learner's PING answer: the sessions its clients keep alive, id to timeout. */
-        void onTouches(Map<Long, Integer> touches);
-
-        /**
-         * The state as Apache's SNAP body (sessions, ACL cache, nodes ending with "/"), covering the zxid it names:
-         * every transaction up to it, maybe some after it (fuzzy, as Apache's), which the learner replays. Called on
-         * a learner's thread; it must not wait for the application's commit thread.
-         */
-        SyncSnapshot snapshot() throws IOException, InterruptedException;
-    }
-
-    /**
-     * A SNAP's body and the zxid it covers. The learner's sender writes the body straight to the learner's socket when
-     * its turn in the learner's queue comes (after the SNAP packet, before the proposals that follow the zxid), so a
-     * large tree is never held in memory whole, as the Tandem protocol's SNAP streams its snapshot in chunks.
-     */
-    public record SyncSnapshot(long zxid, SnapshotBody body) {}
-
-    /** A proposal not yet committed, or committed and kept for DIFF. */
-    static final class Proposal {
-        final long zxid;
-        final byte[] data;
-        final Set<Long> acks = new HashSet<>();
-
-        Proposal(long zxid, byte[] data) {
-            this.zxid = zxid;
-            this.data = data;
-        }
-    }
-
     final long myId;
-    private final Set<Long> voters;
+    /** This member's addresses in the configuration it leads with: a reconfig that moves it designates another. */
+    private final ApacheElection.Member me;
     final ZabDisk disk;
-    final Application application;
+    final LeaderApplication application;
     final int initLimitMs;
     final int syncLimitMs;
     private final int tickTimeMs;
@@ -100,6 +56,9 @@ public final class ApacheLeader implements Closeable {
     /** When this leadership began: Apache's leader_uptime counts from it. */
     private final long startedMillis = System.currentTimeMillis();
     // Everything below is guarded by lock.
+    private final LeaderConfigs configs;
+    /** False once a reconfig designated another leader: nothing commits here any more (Apache's allowedToCommit). */
+    private boolean allowedToCommit = true;
     private final Map<Long, Long> followerEpochs = new HashMap<>();
     private final Set<Long> epochAcks = new HashSet<>();
     private final Set<Long> newLeaderAcks = new HashSet<>();
@@ -112,8 +71,8 @@ public final class ApacheLeader implements Closeable {
     private long lastCommittedZxid;
     /** The zxid just before the first entry of {@link #committedLog}: the oldest point a DIFF can start from. */
     private long windowStart;
-    private final ArrayDeque<Proposal> outstanding = new ArrayDeque<>();
-    private final ArrayDeque<Proposal> committedLog = new ArrayDeque<>();
+    private final ArrayDeque<LeaderProposal> outstanding = new ArrayDeque<>();
+    private final ArrayDeque<LeaderProposal> committedLog = new ArrayDeque<>();
     private final Map<Long, List<Runnable>> pendingSyncs = new HashMap<>();
     /** Learners that receive proposals and commits (from their sync point on). */
     private final Map<Long, ApacheLearnerHandler> forwarding = new HashMap<>();
@@ -126,11 +85,16 @@ public final class ApacheLeader implements Closeable {
     /**
      * @param committedZxid the newest zxid of this member's state: its applied state plus the proposals it had
      *                      logged, all of which a leader's history commits ({@code committed})
+     * @param config        the configuration in force
+     * @param lastSeen      a newer configuration of a reconfig among {@code committed}, or {@code config}: NEWLEADER
+     *                      carries it and the leadership activates it, as Apache's leader completes such a reconfig
      */
-    public ApacheLeader(long myId, Set<Long> voters, ZabDisk disk, Application application, int tickTimeMs,
-                        int initLimit, int syncLimit, long appliedZxid, List<QuorumPacket> committed) {
+    public ApacheLeader(long myId, ApacheConfig config, ApacheConfig lastSeen, ZabDisk disk,
+                        LeaderApplication application, int tickTimeMs, int initLimit, int syncLimit,
+                        long appliedZxid, List<QuorumPacket> committed) {
         this.myId = myId;
-        this.voters = Set.copyOf(voters);
+        this.me = config.members().get(myId);
+        this.configs = new LeaderConfigs(config, lastSeen);
         this.disk = disk;
         this.application = application;
         this.tickTimeMs = tickTimeMs;
@@ -140,7 +104,7 @@ public final class ApacheLeader implements Closeable {
         this.windowStart = appliedZxid;
         this.lastCommittedZxid = appliedZxid;
         for (QuorumPacket packet : committed) {
-            committedLog.add(new Proposal(packet.zxid(), packet.data()));
+            committedLog.add(new LeaderProposal(packet.zxid(), packet.data(), List.of(), null));
             lastCommittedZxid = packet.zxid();
         }
         this.lastAppendedZxid = lastCommittedZxid;
@@ -150,7 +114,7 @@ public final class ApacheLeader implements Closeable {
      * Leads until the leadership ends (an IOException says why: no quorum within initLimit, a learner ahead of this
      * member, the quorum lost, or {@link #close}). Returns the epochs and the log this member is left with.
      */
-    public Outcome lead(String host, int quorumPort, long acceptedEpoch, long currentEpoch)
+    public LeadershipOutcome lead(String host, int quorumPort, long acceptedEpoch, long currentEpoch)
             throws IOException, InterruptedException {
         long newEpoch = -1;
         long writtenCurrent = currentEpoch;
@@ -166,8 +130,9 @@ public final class ApacheLeader implements Closeable {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(initLimitMs);
             synchronized (lock) {
                 followerEpochs.put(myId, acceptedEpoch);
-                awaitQuorum(followerEpochs.keySet(), deadline, "FOLLOWERINFO");
+                awaitQuorum(followerEpochs.keySet(), false, deadline, "FOLLOWERINFO");
                 newEpoch = followerEpochs.values().stream().mapToLong(Long::longValue).max().orElse(acceptedEpoch) + 1;
+                configs.establish(newEpoch); // before any learner's NEWLEADER carries the configuration
             }
             disk.writeAcceptedEpoch(newEpoch); // the promise is durable before LEADERINFO makes it
             LOG.log(Level.INFO, "server {0}: leading Apache followers in epoch {1}", myId, newEpoch);
@@ -176,15 +141,21 @@ public final class ApacheLeader implements Closeable {
                 leaderCurrentEpoch = currentEpoch;
                 epochAcks.add(myId);
                 lock.notifyAll();
-                awaitQuorum(epochAcks, deadline, "ACKEPOCH");
+                awaitQuorum(epochAcks, false, deadline, "ACKEPOCH");
             }
             disk.writeCurrentEpoch(newEpoch);
             writtenCurrent = newEpoch;
             synchronized (lock) {
                 newLeaderAcks.add(myId);
-                awaitQuorum(newLeaderAcks, deadline, "NEWLEADER acknowledgements");
+                awaitQuorum(newLeaderAcks, true, deadline, "NEWLEADER acknowledgements");
                 established = true;
                 lock.notifyAll();
+                if (application.reconfigEnabled()) {
+                    // Apache's startZkServer: the configuration NEWLEADER carried is activated here too.
+                    ApacheConfig carried = configs.lastSeen();
+                    configs.activated(carried);
+                    deliveries.add(() -> application.onActivate(carried, myId));
+                }
             }
             LOG.log(Level.INFO, "server {0}: leadership of epoch {1} established", myId, newEpoch);
             deliveries.add(() -> application.onLeading(this, true));
@@ -194,17 +165,17 @@ public final class ApacheLeader implements Closeable {
             }
         } finally {
             List<ApacheLearnerHandler> toClose;
-            Outcome outcome;
+            LeadershipOutcome outcome;
             synchronized (lock) {
                 ended = true;
                 if (failure == null) failure = "leadership ended";
                 lock.notifyAll();
                 toClose = new ArrayList<>(handlers);
                 List<QuorumPacket> uncommitted = new ArrayList<>();
-                for (Proposal proposal : outstanding) {
+                for (LeaderProposal proposal : outstanding) {
                     uncommitted.add(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
                 }
-                outcome = new Outcome(newEpoch < 0 ? acceptedEpoch : newEpoch, writtenCurrent,
+                outcome = new LeadershipOutcome(newEpoch < 0 ? acceptedEpoch : newEpoch, writtenCurrent,
                         lastAppendedZxid, lastCommittedZxid, uncommitted);
             }
             this.outcome = outcome;
@@ -217,15 +188,10 @@ public final class ApacheLeader implements Closeable {
         }
     }
 
-    private volatile Outcome outcome;
-
-    /** The epochs, the last logged and committed zxids, and the proposals logged but never committed. */
-    public record Outcome(long acceptedEpoch, long currentEpoch, long lastLoggedZxid, long committedZxid,
-                          List<QuorumPacket> uncommitted) {
-    }
+    private volatile LeadershipOutcome outcome;
 
     /** What {@link #lead} left, once it has returned or thrown. */
-    public Outcome outcome() {
+    public LeadershipOutcome outcome() {
         return outcome;
     }
 
@@ -239,7 +205,7 @@ public final class ApacheLeader implements Closeable {
             }
             ApacheLearnerHandler handler;
             synchronized (lock) {
-                if (ended || handlers.size() >= 4 * voters.size()) {
+                if (ended || handlers.size() >= 4 * configs.known().size()) {
                     closeQuietly(socket);
                     continue;
                 }
@@ -258,9 +224,13 @@ public final class ApacheLeader implements Closeable {
         }
     }
 
-    /** Under lock: waits until {@code acked} is a quorum, the deadline passes or the leadership fails. */
-    private void awaitQuorum(Set<Long> acked, long deadline, String what) throws IOException, InterruptedException {
-        while (!isQuorum(acked)) {
+    /**
+     * Under lock: waits until {@code acked} is a quorum (of the committed voters, and with {@code full} of the last
+     * seen ones too), the deadline passes or the leadership fails.
+     */
+    private void awaitQuorum(Set<Long> acked, boolean full, long deadline, String what)
+            throws IOException, InterruptedException {
+        while (!(full ? configs.isFullQuorum(acked) : configs.isCommittedQuorum(acked))) {
             if (failure != null) {
                 throw new IOException(failure);
             }
@@ -276,21 +246,21 @@ public final class ApacheLeader implements Closeable {
         }
     }
 
-    private boolean isQuorum(Set<Long> acked) {
-        int count = 0;
-        for (long sid : acked) {
-            if (voters.contains(sid)) count++;
-        }
-        return count > voters.size() / 2;
-    }
-
     /** This member's currentEpoch before the leadership: a learner with a newer history must not follow it. */
     private long leaderCurrentEpoch;
 
     // ---------------------------------------------------------------- learner handler calls (their threads)
 
-    boolean isVoter(long sid) {
-        return voters.contains(sid);
+    /**
+     * This member, or a learner synced with it: Apache's Leader.isQuorumSynced counts these for a reconfig's
+     * NewConfigNoQuorum check. Any thread.
+     */
+    public boolean isSynced(long sid) {
+        synchronized (lock) {
+            if (sid == myId) return true;
+            ApacheLearnerHandler handler = forwarding.get(sid);
+            return handler != null && handler.isSynced();
+        }
     }
 
     /** A learner's FOLLOWERINFO: waits for the new epoch (-1: the leadership failed). */
@@ -322,7 +292,7 @@ public final class ApacheLeader implements Closeable {
             }
             epochAcks.add(sid);
             lock.notifyAll();
-            while (!isQuorum(epochAcks) && !ended) {
+            while (!configs.isCommittedQuorum(epochAcks) && !ended) {
                 lock.wait();
             }
             return !ended;
@@ -335,7 +305,7 @@ public final class ApacheLeader implements Closeable {
      * learner receives every proposal and commit. Returns the kind of sync, or -1 when the leadership ended.
      */
     int syncLearner(ApacheLearnerHandler handler, long peerLastZxid) throws IOException, InterruptedException {
-        SyncSnapshot snapshot = null;
+        LeaderApplication.SyncSnapshot snapshot = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             synchronized (lock) {
                 if (ended) return -1;
@@ -364,7 +334,7 @@ public final class ApacheLeader implements Closeable {
     }
 
     private boolean inCommittedLog(long zxid) {
-        for (Proposal proposal : committedLog) {
+        for (LeaderProposal proposal : committedLog) {
             if (proposal.zxid == zxid) return true;
         }
         return false;
@@ -372,13 +342,13 @@ public final class ApacheLeader implements Closeable {
 
     /** Under lock: the committed proposals after {@code from} with their commits, the outstanding ones, NEWLEADER. */
     private void startForwarding(ApacheLearnerHandler handler, long from) {
-        for (Proposal proposal : committedLog) {
+        for (LeaderProposal proposal : committedLog) {
             if (proposal.zxid > from) {
                 handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
                 handler.queue(new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null));
             }
         }
-        for (Proposal proposal : outstanding) {
+        for (LeaderProposal proposal : outstanding) {
             if (proposal.zxid > from) {
                 handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
             }
@@ -387,7 +357,9 @@ public final class ApacheLeader implements Closeable {
         if (previous != null && previous != handler) {
             previous.close(); // a learner that reconnected: its old connection is dead
         }
-        handler.queue(new QuorumPacket(LearnerWire.NEWLEADER, epoch << 32, null));
+        // Apache's LearnerHandler: NEWLEADER carries the last seen configuration (its version set by establish).
+        handler.queue(new QuorumPacket(LearnerWire.NEWLEADER, epoch << 32,
+                configs.lastSeen().text().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     /** The learner acknowledged NEWLEADER: waits until the leadership is established (false: it ended). */
@@ -408,7 +380,7 @@ public final class ApacheLeader implements Closeable {
             return; // the ACK after UPTODATE (NEWLEADER's was counted in newLeaderAcked)
         }
         synchronized (lock) {
-            for (Proposal proposal : outstanding) {
+            for (LeaderProposal proposal : outstanding) {
                 if (proposal.zxid == zxid) {
                     proposal.acks.add(sid);
                     break;
@@ -440,6 +412,15 @@ public final class ApacheLeader implements Closeable {
      * leadership is not (or no longer) established.
      */
     public boolean propose(long zxid, byte[] txn) throws IOException {
+        return propose(zxid, txn, null);
+    }
+
+    /**
+     * As {@link #propose(long, byte[])}; {@code reconfig} is the configuration the transaction makes when it is a
+     * reconfig (its SetDataTxn's text, versioned with {@code zxid}): it and every proposal after it until it commits
+     * need a quorum of the old voters and of the new (Apache's Leader.propose), and its commit activates it.
+     */
+    public boolean propose(long zxid, byte[] txn, ApacheConfig reconfig) throws IOException {
         synchronized (lock) {
             if (!established || ended) {
                 return false;
@@ -450,7 +431,8 @@ public final class ApacheLeader implements Closeable {
             nextCounter++;
             disk.append(zxid, txn);
             lastAppendedZxid = zxid;
-            outstanding.add(new Proposal(zxid, txn));
+            if (reconfig != null) configs.proposed(reconfig);
+            outstanding.add(new LeaderProposal(zxid, txn, configs.forProposal(), reconfig));
             for (ApacheLearnerHandler handler : forwarding.values()) {
                 handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, zxid, txn));
             }
@@ -466,7 +448,7 @@ public final class ApacheLeader implements Closeable {
         }
         disk.sync();
         synchronized (lock) {
-            for (Proposal proposal : outstanding) {
+            for (LeaderProposal proposal : outstanding) {
                 if (proposal.zxid <= appended) proposal.acks.add(myId);
             }
             commitReady();
@@ -505,15 +487,20 @@ public final class ApacheLeader implements Closeable {
 
     /** Under lock: commits the oldest proposals while a quorum acknowledged them, in zxid order. */
     private void commitReady() {
-        while (!outstanding.isEmpty() && isQuorum(outstanding.peek().acks)) {
-            Proposal proposal = outstanding.poll();
+        while (allowedToCommit && !outstanding.isEmpty()
+                && LeaderConfigs.hasAllQuorums(outstanding.peek().quorums, outstanding.peek().acks)) {
+            LeaderProposal proposal = outstanding.poll();
             lastCommittedZxid = proposal.zxid;
             committedLog.add(proposal);
             if (committedLog.size() > COMMITTED_LOG_MAX) {
                 windowStart = committedLog.poll().zxid;
             }
+            QuorumPacket commit = new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null);
+            if (proposal.reconfig != null) {
+                commit = activate(proposal);
+            }
             for (ApacheLearnerHandler handler : forwarding.values()) {
-                handler.queue(new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null));
+                handler.queue(commit);
             }
             long zxid = proposal.zxid;
             byte[] data = proposal.data;
@@ -523,11 +510,42 @@ public final class ApacheLeader implements Closeable {
         }
     }
 
+    /**
+     * Under lock, a reconfig committing (Apache's tryToCommit): the leader it designates, its configuration in force
+     * here (the application activates it before the commit is delivered), and the COMMITANDACTIVATE that tells the
+     * followers both. A leader that designated another commits nothing more and steps down at the next tick.
+     */
+    private QuorumPacket activate(LeaderProposal proposal) {
+        ApacheConfig next = proposal.reconfig;
+        long designated = LeaderConfigs.designatedLeader(myId, me, next, proposal.acks,
+                outstanding.stream().map(after -> after.acks).toList());
+        configs.activated(next);
+        if (designated != myId) {
+            LOG.log(Level.INFO, "server {0}: committed a reconfiguration that designates server {1} as leader; "
+                    + "this leader commits nothing more", myId, designated);
+            allowedToCommit = false;
+        }
+        deliveries.add(() -> application.onActivate(next, designated));
+        return new QuorumPacket(LearnerWire.COMMITANDACTIVATE, proposal.zxid,
+                java.nio.ByteBuffer.allocate(8).putLong(designated).array());
+    }
+
+    /** Set at the first tick after a reconfig designated another leader; the next tick ends the leadership. */
+    private boolean steppingDown;
+
     /** Every half tick: PING to each synced learner; the leadership ends when fewer than a quorum are synced. */
     private void checkQuorumAndPing() throws IOException {
         synchronized (lock) {
             if (ended) {
                 throw new IOException(failure);
+            }
+            if (!allowedToCommit) {
+                // The followers leave for the designated leader on COMMITANDACTIVATE (its queue was sent a tick ago).
+                if (steppingDown) {
+                    failure = "a reconfiguration designated another leader";
+                    throw new IOException(failure);
+                }
+                steppingDown = true;
             }
             Set<Long> synced = new HashSet<>();
             synced.add(myId);
@@ -538,7 +556,7 @@ public final class ApacheLeader implements Closeable {
                     handler.queue(new QuorumPacket(LearnerWire.PING, lastAppendedZxid, null));
                 }
             }
-            if (!isQuorum(synced)) {
+            if (!configs.isFullQuorum(synced)) {
                 failure = "only " + synced + " synced within syncLimit: not a quorum";
                 throw new IOException(failure);
             }

@@ -111,9 +111,8 @@ final class ApacheLearnerHandler {
                 throw new IOException("FOLLOWERINFO without a LearnerInfo");
             }
             sid = ByteBuffer.wrap(info.data()).getLong();
-            if (!leader.isVoter(sid)) {
-                throw new IOException("server " + sid + " is not a voter of this ensemble");
-            }
+            // A server the configuration does not name follows without a vote, as Apache's LearnerHandler lets it:
+            // a member a reconfig removed, or a joiner that syncs before the reconfig adding it can find a quorum.
             long newEpoch = leader.followerInfo(sid, info.zxid() >>> 32);
             if (newEpoch < 0) return;
             write(out, new QuorumPacket(LearnerWire.LEADERINFO, newEpoch << 32,

@@ -33,7 +33,7 @@ public final class ApacheQuorumPeer implements Closeable {
     private final ApacheElection election;
     private final ApacheFollower follower;
     private final ZabDisk disk;
-    private final ApacheLeader.Application leaderApplication;
+    private final LeaderApplication leaderApplication;
     private final int tickTimeMs;
     private final int initLimit;
     private final int syncLimit;
@@ -54,7 +54,7 @@ public final class ApacheQuorumPeer implements Closeable {
     /** As above; with a {@code leaderApplication} this member leads Apache followers when elected. */
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
                             long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
-                            ApacheLeader.Application leaderApplication, int tickTimeMs, int initLimit,
+                            LeaderApplication leaderApplication, int tickTimeMs, int initLimit,
                             int syncLimit) {
         this.myId = myId;
         this.disk = disk;
@@ -184,6 +184,21 @@ public final class ApacheQuorumPeer implements Closeable {
                 || before.quorumPort() != after.quorumPort();
     }
 
+    /**
+     * QuorumPeer.processReconfig on the leader: the configuration a reconfig it committed makes (or NEWLEADER's),
+     * for the election and the next leadership. A leader the configuration leaves out or moves has designated another
+     * ({@code designatedLeader}) and steps down; it then follows as a non-voter, as on a follower.
+     */
+    private void activateAsLeader(ApacheConfig next, long designatedLeader) {
+        if (next.version() <= config.version()) {
+            return;
+        }
+        adopt(next);
+        LOG.log(Level.INFO, "server {0}: activated configuration version 0x{1} as leader: voters {2}, observers {3}, "
+                + "designated leader {4}", myId, Long.toHexString(next.version()), next.voters(), next.observers(),
+                designatedLeader);
+    }
+
     private void adopt(ApacheConfig next) {
         config = next;
         Map<Long, ApacheElection.Member> known = new java.util.TreeMap<>(members);
@@ -264,7 +279,7 @@ public final class ApacheQuorumPeer implements Closeable {
         long appliedBefore = follower.appliedZxid();
         List<LearnerWire.QuorumPacket> logged = follower.applyLoggedForLeading();
         ApacheElection.Member me = members.get(myId);
-        ApacheLeader.Application tracked = new ApacheLeader.Application() {
+        LeaderApplication tracked = new LeaderApplication() {
             @Override
             public void onCommit(long zxid, byte[] txn) {
                 leaderApplication.onCommit(zxid, txn);
@@ -293,11 +308,28 @@ public final class ApacheQuorumPeer implements Closeable {
             }
 
             @Override
-            public ApacheLeader.SyncSnapshot snapshot() throws IOException, InterruptedException {
+            public LeaderApplication.SyncSnapshot snapshot() throws IOException, InterruptedException {
                 return leaderApplication.snapshot();
             }
+
+            @Override
+            public boolean reconfigEnabled() {
+                return leaderApplication.reconfigEnabled();
+            }
+
+            @Override
+            public void onActivate(ApacheConfig next, long designatedLeader) {
+                activateAsLeader(next, designatedLeader);
+                leaderApplication.onActivate(config, designatedLeader);
+            }
         };
-        ApacheLeader running = new ApacheLeader(myId, config.voters(), disk, tracked, tickTimeMs, initLimit,
+        // A reconfig among the proposals it leads with is completed by this leadership (Apache's lastSeen config).
+        ApacheConfig lastSeen = config;
+        for (LearnerWire.QuorumPacket proposal : logged) {
+            ApacheConfig carried = LeaderConfigs.ofProposal(proposal);
+            if (carried != null && carried.version() > lastSeen.version()) lastSeen = carried;
+        }
+        ApacheLeader running = new ApacheLeader(myId, config, lastSeen, disk, tracked, tickTimeMs, initLimit,
                 syncLimit, appliedBefore, logged);
         leader = running;
         leaderId = myId;
@@ -310,7 +342,7 @@ public final class ApacheQuorumPeer implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            ApacheLeader.Outcome outcome = running.outcome();
+            LeadershipOutcome outcome = running.outcome();
             if (outcome != null) {
                 follower.afterLeading(outcome);
             }

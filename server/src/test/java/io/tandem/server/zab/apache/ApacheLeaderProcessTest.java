@@ -61,46 +61,6 @@ class ApacheLeaderProcessTest {
         }
     }
 
-    /**
-     * A Tandem leader of Apache followers cannot yet carry a reconfig out as Apache's leader must (a joint quorum,
-     * COMMITANDACTIVATE), so with reconfigEnabled on every member it answers ReconfigDisabled, to its own clients
-     * and to a reconfig an Apache follower forwards, and the configuration stays as it was everywhere; writes go on.
-     */
-    @Test
-    void aTandemLeaderOfApacheFollowersRefusesAReconfigItCannotCarryOut() throws Exception {
-        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, List.of("reconfigEnabled=true",
-                "skipACL=yes"));
-        try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of("reconfigEnabled=true"));
-             ZkClients clients = new ZkClients()) {
-            ensemble.awaitTandemListening(member);
-            try (ApacheQuorumProcess one = ensemble.startApache(1);
-                 ApacheQuorumProcess two = ensemble.startApache(2)) {
-                ensemble.awaitTandem(member, "leader");
-                assertTrue(ApacheQuorumProcess.await(() -> one.mode().equals("follower")
-                        && two.mode().equals("follower"), TIMEOUT_MS), member::logTail);
-                ZooKeeper onOne = clients.connect(ensemble.ports(1));
-                byte[] before = onOne.getConfig(false, null);
-                for (Ports via : new Ports[] {ensemble.tandem, ensemble.ports(1)}) {
-                    org.apache.zookeeper.admin.ZooKeeperAdmin admin = new org.apache.zookeeper.admin.ZooKeeperAdmin(
-                            "127.0.0.1:" + via.clientPort(), TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
-                    try {
-                        ZkClients.awaitConnected(admin);
-                        assertThrows(KeeperException.ReconfigDisabledException.class,
-                                () -> admin.reconfigure((String) null, "2", null, -1, null), "via " + via.sid());
-                    } finally {
-                        admin.close();
-                    }
-                }
-                assertTrue(member.logText().contains("Reconfig refused: a Tandem member leading"), member::logTail);
-                onOne.create("/after", bytes("a"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                ZooKeeper onTandem = clients.connect(ensemble.tandem);
-                sync(onTandem, "/");
-                assertArrayEquals(before, onTandem.getConfig(false, null), "Tandem's configuration is unchanged");
-                assertArrayEquals(before, onOne.getConfig(false, null), "and so is the Apache follower's");
-            }
-        }
-    }
-
     /** The mntr four-letter word's answer from the server on {@code clientPort}, or why there is none. */
     private static String mntr(int clientPort) {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", clientPort)) {
