@@ -3,7 +3,8 @@
 # group (names with digits folded: JIT compiler threads, event loops / network threads, request handlers, GC, ...),
 # its voluntary context switches, and the consumer JVM's own CPU (user + system) and context switches, next to the
 # tool's rebalance and fetch times. Servers alternate per round (bench/ab-rounds.sh's rotation), each start fresh.
-# Usage: bench/kafka/run-kafka-consume-cost.sh   (env: ROUNDS=3 RECORDS=300000 CONSUMES=3 TARGETS="tandem apache",
+# Usage: bench/kafka/run-kafka-consume-cost.sh   (env: ROUNDS=3 RECORDS=300000 CONSUMES=3 TARGETS="tandem apache"
+#        (or jar:<path>, a Tandem jar built earlier, with this tree's lib/ and the launcher's JVM flags),
 #        JFR=1 records the server during consume 2 of each start into bench/target/kafka-bench/<target>-cc-<round>.jfr,
 #        CLIENT_JFR=1 the consumer's JVM likewise (<target>-cc-client-<round>.jfr), SYSCALLS=1 counts the server's and
 #        the consumer's sendfile, write(v), read, epoll_wait and futex calls per consume with `perf stat`)
@@ -99,6 +100,18 @@ consume() { # name port round
   stop_server
 }
 
+# An older build, to compare before and after a change in the same run (as run-kafka-produce-cost.sh).
+start_tandem_jar() { # jar port
+  local dir="$work/tandem-data" port=$2
+  rm -rf "$dir"
+  local t0; t0=$(date +%s%N)
+  java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} \
+    -Dio.netty.jfr.enabled=false -cp "$1:$root/server/target/lib/*" io.tandem.server.Main start --data-dir "$dir" \
+    --kafka-port "$port" --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
 order=(${TARGETS:-tandem apache})
 for ((r = 1; r <= rounds; r++)); do
   if ((r % 2 == 0)); then targets=$(printf '%s\n' "${order[@]}" | tac); else targets="${order[*]}"; fi
@@ -107,6 +120,7 @@ for ((r = 1; r <= rounds; r++)); do
     case $target in
       tandem) start_tandem 29092; consume tandem 29092 "$r" ;;
       apache) start_apache 39092; consume apache 39092 "$r" ;;
+      jar:*) start_tandem_jar "${target#jar:}" 29092; consume "$(basename "$(dirname "${target#jar:}")")" 29092 "$r" ;;
     esac
   done
 done
