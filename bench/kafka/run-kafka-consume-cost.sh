@@ -77,10 +77,50 @@ consume() { # name port round
       cperf=(perf stat -x, -e "$syscalls" -o "$work/cc-client.perf" --)
     fi
     t0=$(thread_cpu "$server_pid")
-    # The client's CPU and switches: /usr/bin/time around its JVM (%U %S user/system seconds, %w voluntary waits).
-    out=$(/usr/bin/time -f 'CLIENT %U %S %w' "${cperf[@]}" java -Xmx512m $copts -cp "$work/lib/*" \
+    # The client's CPU and switches: /usr/bin/time around its JVM (%U %S user/system seconds, %w voluntary waits);
+    # its busiest thread's (the consumer's own) time on a CPU, waiting for one, and the rest (blocked: the network)
+    # from /proc/<pid>/task/*/schedstat, sampled until the JVM exits.
+    /usr/bin/time -o "$work/cc-client.time" -f 'CLIENT %U %S %w' "${cperf[@]}" java -Xmx512m $copts -cp "$work/lib/*" \
           org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench \
-          --num-records "$records" --timeout 60000 2>&1 | grep -v '^SLF4J' | tail -2)
+          --num-records "$records" --timeout 60000 > "$work/cc-client.out" 2>&1 &
+    local tpid=$! sched
+    sched=$(/usr/bin/python3 - "$tpid" <<'PY'
+import os, sys, time
+def children(pid):
+    try:
+        return [int(c) for c in open("/proc/%d/task/%d/children" % (pid, pid)).read().split()]
+    except OSError:
+        return []
+pid, java = int(sys.argv[1]), None
+while java is None and os.path.exists("/proc/%d" % pid):
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            if os.readlink("/proc/%d/exe" % p).endswith("/java"): java = p; break
+        except OSError:
+            pass
+        todo += children(p)
+    time.sleep(0.01)
+last, t0 = {}, time.time()
+while java is not None:
+    try:
+        for t in os.listdir("/proc/%d/task" % java):
+            run, wait, _ = open("/proc/%d/task/%s/schedstat" % (java, t)).read().split()
+            last[t] = (int(run), int(wait))
+    except OSError:
+        break
+    time.sleep(0.05)
+life = time.time() - t0
+if last:
+    run, wait = max(last.values())
+    print("consumer thread on CPU %.0f ms, waiting for a CPU %.0f ms, blocked %.0f ms of the JVM's %.0f ms" % (
+        run / 1e6, wait / 1e6, life * 1000 - (run + wait) / 1e6, life * 1000))
+PY
+)
+    wait "$tpid" || true
+    out="$(grep -v '^SLF4J' "$work/cc-client.out" | tail -1)
+$(cat "$work/cc-client.time")"
     t1=$(thread_cpu "$server_pid")
     if [ -n "$sperf" ]; then
       kill -INT "$sperf"; wait "$sperf" || true
@@ -95,6 +135,7 @@ consume() { # name port round
     local line
     line=$(awk -F', *' -v c="$client" '{split(c, x, " "); printf "%.0f records/s, rebalance %d ms, fetch %d ms (%.0f records/s); client CPU %.0f ms (%.0f system), %d voluntary switches", $6, $7, $8, $10, (x[2] + x[3]) * 1000, x[3] * 1000, x[4]}' <<<"$perf")
     echo "  $name round $round consume $i (load $load): $line; $(cpu_delta "$t0" "$t1")"
+    echo "    $sched"
     echo "$name $i $perf | $client | $(cpu_delta "$t0" "$t1")" >> "$log"
   done
   stop_server
