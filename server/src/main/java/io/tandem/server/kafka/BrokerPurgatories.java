@@ -1,8 +1,8 @@
 package io.tandem.server.kafka;
 
-import io.netty.util.HashedWheelTimer;
 import io.netty.util.Timeout;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.purgatory.DeadlineTimer;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
 import io.tandem.server.kafka.purgatory.DelayedResponse;
 
@@ -21,17 +21,16 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 final class BrokerPurgatories {
     private static final System.Logger LOG = System.getLogger(KafkaBroker.class.getName());
 
-    private final HashedWheelTimer timer;
+    /** Deadlines to 10 ms, as the wheel this replaced; the thread sleeps while nothing is parked (DeadlineTimer). */
+    private static final long TIMER_TICK_MS = 10;
+
+    private final DeadlineTimer timer;
     private final DelayedOperationPurgatory<DelayedResponse> fetch;
     private final DelayedOperationPurgatory<DelayedResponse> produce;
 
     /** At most {@code parkedMax} operations parked in each purgatory; beyond that they are answered at once. */
     BrokerPurgatories(int parkedMax) {
-        this.timer = new HashedWheelTimer(r -> {
-            Thread t = new Thread(r, "kafka-purgatory-timer");
-            t.setDaemon(true);
-            return t;
-        }, 10, TimeUnit.MILLISECONDS);
+        this.timer = new DeadlineTimer("kafka-purgatory-timer", TIMER_TICK_MS, TimeUnit.MILLISECONDS);
         this.fetch = new DelayedOperationPurgatory<>(timer, parkedMax);
         this.produce = new DelayedOperationPurgatory<>(timer, parkedMax);
     }
