@@ -50,6 +50,14 @@ final class ShareGroupOffsetsHandlers {
                     group.errorCode = GROUP_AUTHORIZATION_FAILED;
                     continue;
                 }
+                short notHere = broker.shareGroups().coordinatorError(g.groupId);
+                if (g.topics == null && notHere != NONE) {
+                    // As Kafka: all of a group's offsets are read at its coordinator (its runtime's error, with the
+                    // error's message); named topics go to the share coordinators from any broker.
+                    group.errorCode = notHere;
+                    group.errorMessage = io.tandem.kafka.wire.Errors.forCode(notHere).message();
+                    continue;
+                }
                 // Each group's answer is filled in once its share coordinators answered; sent once all are.
                 groupsAnswered.add(broker.shareGroups().offsetsAsync(g.groupId, now).handle((offsets, failure) -> {
                     if (failure != null) {
@@ -186,6 +194,13 @@ final class ShareGroupOffsetsHandlers {
     static ApiHandler<DeleteShareGroupOffsetsRequest> delete(KafkaBroker broker) {
         return (context, request, responder) -> {
             DeleteShareGroupOffsetsResponse response = new DeleteShareGroupOffsetsResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                // As Kafka's GroupCoordinatorService, before the group's coordinator is looked at.
+                response.errorCode = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.code();
+                response.errorMessage = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.message();
+                responder.send(response);
+                return;
+            }
             List<UUID> topicIds = new ArrayList<>();
             for (DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic t : request.topics) {
                 TopicInfo topic = broker.metadata().knownTopic(t.topicName);

@@ -462,7 +462,8 @@ public final class ShareGroupCoordinator {
     /** {@link #alterOffsets}, completed once done (failed with the ApiException), with no thread waiting. */
     public CompletableFuture<Void> alterOffsetsAsync(String groupId, Map<ShareSessions.Key, Long> offsets,
                                                      long nowMs) {
-        return admin.alterOffsets(groupId, offsets, nowMs);
+        CompletableFuture<Void> notHere = notCoordinatedHere(groupId);
+        return notHere != null ? notHere : admin.alterOffsets(groupId, offsets, nowMs);
     }
 
     private void initialized(ShareGroup group, UUID topicId, int partition) {
@@ -479,7 +480,19 @@ public final class ShareGroupCoordinator {
 
     /** {@link #deleteOffsets}, completed once done (failed with the ApiException), with no thread waiting. */
     public CompletableFuture<Void> deleteOffsetsAsync(String groupId, List<UUID> topicIds, long nowMs) {
-        return admin.deleteOffsets(groupId, topicIds, nowMs);
+        CompletableFuture<Void> notHere = notCoordinatedHere(groupId);
+        return notHere != null ? notHere : admin.deleteOffsets(groupId, topicIds, nowMs);
+    }
+
+    /**
+     * As Kafka 4.x's coordinator runtime before a group operation: failed with NOT_COORDINATOR or
+     * COORDINATOR_LOAD_IN_PROGRESS (with the errors' own messages) when the group's offsets partition is not led or
+     * not loaded here, so nothing of the group is made or changed on a broker that does not coordinate it; else null.
+     */
+    private CompletableFuture<Void> notCoordinatedHere(String groupId) {
+        short error = coordinatorError(groupId);
+        return error == NONE ? null
+                : CompletableFuture.failedFuture(new ApiException(error, Errors.forCode(error).message()));
     }
 
     /**
