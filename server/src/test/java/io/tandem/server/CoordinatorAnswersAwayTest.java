@@ -84,7 +84,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every group and transaction API sent to a broker that is not the group's (or transactional id's) coordinator, and
  * the group APIs at the coordinator while the group's {@code __consumer_offsets} partition loads, answered as Kafka
  * puts the error: per group (DeleteGroups, DescribeGroups, OffsetFetch v8+, DescribeShareGroupOffsets of all
- * topics, DescribeTransactions), per partition (OffsetCommit, TxnOffsetCommit) or for the whole request (the rest),
+ * topics, DescribeTransactions; DescribeShareGroupOffsets of named topics is answered from the share coordinators), per partition (OffsetCommit, TxnOffsetCommit) or for the whole request (the rest),
  * with the errors' own messages where Kafka's response carries one (the share-group offset APIs). So a client looks its
  * coordinator up again or retries, and a broker that does not coordinate a group neither makes nor changes any of it.
  */
@@ -254,6 +254,18 @@ class CoordinatorAnswersAwayTest {
         assertEquals(expected.code(), described.errorCode(), "DescribeShareGroupOffsets: " + describe.data());
         assertEquals(expected.message(), described.errorMessage());
         assertTrue(described.topics().isEmpty());
+        // Named topics are read from the share coordinators on any broker, as Kafka's persister reads them.
+        DescribeShareGroupOffsetsResponse named = c.call(new DescribeShareGroupOffsetsRequest.Builder(
+                new DescribeShareGroupOffsetsRequestData().setGroups(List.of(
+                        new DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestGroup()
+                                .setGroupId(SHARE_GROUP).setTopics(List.of(
+                                        new DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestTopic()
+                                                .setTopicName(TOPIC).setPartitions(List.of(0)))))))
+                .build((short) 0));
+        var namedGroup = named.data().groups().get(0);
+        assertEquals(Errors.NONE.code(), namedGroup.errorCode(), "named topics: " + named.data());
+        assertEquals(TOPIC, namedGroup.topics().get(0).topicName());
+        assertEquals(0, namedGroup.topics().get(0).partitions().get(0).partitionIndex());
 
         AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestTopicCollection topics =
                 new AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestTopicCollection();

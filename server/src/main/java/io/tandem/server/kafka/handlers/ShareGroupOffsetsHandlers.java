@@ -58,8 +58,13 @@ final class ShareGroupOffsetsHandlers {
                     group.errorMessage = io.tandem.kafka.wire.Errors.forCode(notHere).message();
                     continue;
                 }
+                // Away from the coordinator (or while it loads), named share-partitions are read from their share
+                // coordinators alone; here, the group's own view (GROUP_ID_NOT_FOUND for no share group).
+                CompletableFuture<List<PartitionOffset>> read = notHere == NONE
+                        ? broker.shareGroups().offsetsAsync(g.groupId, now)
+                        : broker.shareGroups().offsetsAsync(g.groupId, named(broker, g), now);
                 // Each group's answer is filled in once its share coordinators answered; sent once all are.
-                groupsAnswered.add(broker.shareGroups().offsetsAsync(g.groupId, now).handle((offsets, failure) -> {
+                groupsAnswered.add(read.handle((offsets, failure) -> {
                     if (failure != null) {
                         ApiException e = ShareAcknowledgements.failureOf(failure);
                         group.errorCode = e.error();
@@ -76,6 +81,20 @@ final class ShareGroupOffsetsHandlers {
             CompletableFuture.allOf(groupsAnswered.toArray(new CompletableFuture<?>[0]))
                     .whenComplete((v, e) -> responder.send(response));
         };
+    }
+
+    /** The existing share-partitions a DescribeShareGroupOffsets group names. */
+    private static java.util.Set<ShareSessions.Key> named(KafkaBroker broker,
+            DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g) {
+        java.util.Set<ShareSessions.Key> keys = new java.util.LinkedHashSet<>();
+        for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic t : g.topics) {
+            TopicInfo topic = broker.metadata().knownTopic(t.topicName);
+            if (topic == null) continue;
+            for (int p : t.partitions) {
+                if (topic.replicas().containsKey(p)) keys.add(new ShareSessions.Key(topic.id(), p));
+            }
+        }
+        return keys;
     }
 
     /** One group's DescribeShareGroupOffsets answer from its share-partitions' start offsets. */

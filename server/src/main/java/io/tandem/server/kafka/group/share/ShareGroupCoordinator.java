@@ -451,6 +451,16 @@ public final class ShareGroupCoordinator {
     }
 
     /**
+     * The start offsets of the named share-partitions, read whether or not the group is coordinated here: as Kafka's
+     * describeShareGroupOffsets of named topics, which asks the share coordinators (its persister) alone. -1 for one
+     * without state. Completed once every share coordinator asked has answered, with no thread waiting.
+     */
+    public CompletableFuture<List<PartitionOffset>> offsetsAsync(String groupId, java.util.Set<ShareSessions.Key> keys,
+                                                                 long nowMs) {
+        return statePartitions.offsets(groupId, keys, nowMs);
+    }
+
+    /**
      * AlterShareGroupOffsets: sets start offsets of an empty group (creating it if absent, as Kafka does); a group
      * with members is NON_EMPTY_GROUP, another kind's id GROUP_ID_NOT_FOUND. The share coordinator is called without
      * this lock ({@link ShareGroupAdmin}).
