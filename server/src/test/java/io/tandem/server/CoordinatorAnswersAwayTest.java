@@ -141,7 +141,8 @@ class CoordinatorAnswersAwayTest {
     }
 
     @Test
-    void transactionRequestsShouldAnswerNotCoordinatorAwayFromTheCoordinator() throws Exception {
+    void transactionRequestsShouldAnswerNotCoordinatorAwayAndLoadInProgressWhileTheCoordinatorLoads()
+            throws Exception {
         TandemCluster cluster = kafka.cluster();
         int coordinator;
         try (OfficialClientConnection any = new OfficialClientConnection(cluster.broker(1).kafkaPort())) {
@@ -149,28 +150,41 @@ class CoordinatorAnswersAwayTest {
         }
         int elsewhere = coordinator % 3 + 1;
         try (OfficialClientConnection c = new OfficialClientConnection(cluster.broker(elsewhere).kafkaPort())) {
-            InitProducerIdResponse init = c.call(new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
-                    .setTransactionalId(TRANSACTIONAL_ID).setTransactionTimeoutMs(60_000).setProducerId(-1)
-                    .setProducerEpoch((short) -1)).build((short) 4));
-            assertEquals(Errors.NOT_COORDINATOR.code(), init.data().errorCode(), "InitProducerId");
-            AddOffsetsToTxnResponse addOffsets = c.call(new AddOffsetsToTxnRequest.Builder(
-                    new AddOffsetsToTxnRequestData().setTransactionalId(TRANSACTIONAL_ID).setProducerId(1000)
-                            .setProducerEpoch((short) 0).setGroupId(GROUP)).build((short) 3));
-            assertEquals(Errors.NOT_COORDINATOR.code(), addOffsets.data().errorCode(), "AddOffsetsToTxn");
-            EndTxnResponse end = c.call(new EndTxnRequest.Builder(new EndTxnRequestData()
-                    .setTransactionalId(TRANSACTIONAL_ID).setProducerId(1000).setProducerEpoch((short) 0)
-                    .setCommitted(true), false).build((short) 3));
-            assertEquals(Errors.NOT_COORDINATOR.code(), end.data().errorCode(), "EndTxn");
-            DescribeTransactionsResponse described = c.call(new DescribeTransactionsRequest.Builder(
-                    new DescribeTransactionsRequestData().setTransactionalIds(List.of(TRANSACTIONAL_ID)))
-                    .build((short) 0));
-            assertEquals(Errors.NOT_COORDINATOR.code(), described.data().transactionStates().get(0).errorCode(),
-                    "DescribeTransactions");
+            assertTransactionAnswers(c, Errors.NOT_COORDINATOR);
             ListTransactionsResponse listed = c.call(new ListTransactionsRequest.Builder(
                     new ListTransactionsRequestData()).build((short) 1));
             assertEquals(Errors.NONE.code(), listed.data().errorCode(), "ListTransactions");
             assertTrue(listed.data().transactionStates().isEmpty(), listed.data().toString());
         }
+        try (OfficialClientConnection c = new OfficialClientConnection(cluster.broker(coordinator).kafkaPort())) {
+            // The state partition read again at a new coordinator epoch, as when this broker takes its lead.
+            cluster.broker(coordinator).kafkaBroker().transactions().coordinator().state().startLoading(0, 1);
+            assertTransactionAnswers(c, Errors.COORDINATOR_LOAD_IN_PROGRESS);
+            ListTransactionsResponse listed = c.call(new ListTransactionsRequest.Builder(
+                    new ListTransactionsRequestData()).build((short) 1));
+            assertEquals(Errors.COORDINATOR_LOAD_IN_PROGRESS.code(), listed.data().errorCode(), "ListTransactions");
+        }
+    }
+
+    /** Each transaction API about the transactional id once, with its error where Kafka puts it. */
+    private static void assertTransactionAnswers(OfficialClientConnection c, Errors expected) throws Exception {
+        InitProducerIdResponse init = c.call(new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
+                .setTransactionalId(TRANSACTIONAL_ID).setTransactionTimeoutMs(60_000).setProducerId(-1)
+                .setProducerEpoch((short) -1)).build((short) 4));
+        assertEquals(expected.code(), init.data().errorCode(), "InitProducerId");
+        AddOffsetsToTxnResponse addOffsets = c.call(new AddOffsetsToTxnRequest.Builder(
+                new AddOffsetsToTxnRequestData().setTransactionalId(TRANSACTIONAL_ID).setProducerId(1000)
+                        .setProducerEpoch((short) 0).setGroupId(GROUP)).build((short) 3));
+        assertEquals(expected.code(), addOffsets.data().errorCode(), "AddOffsetsToTxn");
+        EndTxnResponse end = c.call(new EndTxnRequest.Builder(new EndTxnRequestData()
+                .setTransactionalId(TRANSACTIONAL_ID).setProducerId(1000).setProducerEpoch((short) 0)
+                .setCommitted(true), false).build((short) 3));
+        assertEquals(expected.code(), end.data().errorCode(), "EndTxn");
+        DescribeTransactionsResponse described = c.call(new DescribeTransactionsRequest.Builder(
+                new DescribeTransactionsRequestData().setTransactionalIds(List.of(TRANSACTIONAL_ID)))
+                .build((short) 0));
+        assertEquals(expected.code(), described.data().transactionStates().get(0).errorCode(),
+                "DescribeTransactions");
     }
 
     /** Each group API once, with its error where Kafka puts it. */
