@@ -10,7 +10,10 @@ import io.tandem.server.kafka.network.Responder;
 
 import java.util.Map;
 
-/** DeleteGroups: only empty groups (classic, consumer or share); their offsets or share state go with them. */
+/**
+ * DeleteGroups: only empty groups (classic, consumer or share); their offsets or share state go with them. A group
+ * whose offsets partition is not led or not loaded here is NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS.
+ */
 final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
     private final KafkaBroker broker;
 
@@ -26,8 +29,16 @@ final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
         for (String groupId : request.groupsNames) {
             if (broker.authorization().group(context, AclOperation.DELETE, groupId)) allowed.add(groupId);
         }
-        // Share groups (KIP-932) live apart from the classic and consumer groups; the rest go to the coordinator.
         Map<String, Short> results = new java.util.concurrent.ConcurrentHashMap<>();
+        // As Kafka 4.x's coordinator runtime, per group: one whose offsets partition is not led here, or still loads,
+        // is NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS, whatever its kind (a share group's state here may be
+        // a former coordinator's).
+        allowed.removeIf(groupId -> {
+            short notHere = broker.groups().coordinatorError(groupId);
+            if (notHere != io.tandem.server.kafka.ErrorCodes.NONE) results.put(groupId, notHere);
+            return notHere != io.tandem.server.kafka.ErrorCodes.NONE;
+        });
+        // Share groups (KIP-932) live apart from the classic and consumer groups; the rest go to the coordinator.
         java.util.List<java.util.concurrent.CompletableFuture<Void>> shareDeletions = new java.util.ArrayList<>();
         long now = System.currentTimeMillis();
         allowed.removeIf(groupId -> {

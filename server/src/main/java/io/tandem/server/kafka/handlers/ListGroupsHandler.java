@@ -47,6 +47,12 @@ final class ListGroupsHandler implements ApiHandler<ListGroupsRequest> {
             for (java.util.Map.Entry<String, String> g
                     : broker.shareGroups().listGroups(System.currentTimeMillis()).entrySet()) {
                 if (!all && !broker.authorization().group(context, AclOperation.DESCRIBE, g.getKey())) continue;
+                // As Kafka: only the groups of the offsets partitions led here (a share group's state here may be
+                // a former coordinator's).
+                if (broker.shareGroups().coordinatorError(g.getKey())
+                        == io.tandem.server.kafka.ErrorCodes.NOT_COORDINATOR) {
+                    continue;
+                }
                 add(response, request, g.getKey(), "share", g.getValue(), "share");
             }
         }

@@ -50,8 +50,21 @@ final class ShareGroupOffsetsHandlers {
                     group.errorCode = GROUP_AUTHORIZATION_FAILED;
                     continue;
                 }
+                short notHere = broker.shareGroups().coordinatorError(g.groupId);
+                if (g.topics == null && notHere != NONE) {
+                    // As Kafka: all of a group's offsets are read at its coordinator (its runtime's error, with the
+                    // error's message); named topics go to the share coordinators from any broker.
+                    group.errorCode = notHere;
+                    group.errorMessage = io.tandem.kafka.wire.Errors.forCode(notHere).message();
+                    continue;
+                }
+                // Away from the coordinator (or while it loads), named share-partitions are read from their share
+                // coordinators alone; here, the group's own view (GROUP_ID_NOT_FOUND for no share group).
+                CompletableFuture<List<PartitionOffset>> read = notHere == NONE
+                        ? broker.shareGroups().offsetsAsync(g.groupId, now)
+                        : broker.shareGroups().offsetsAsync(g.groupId, named(broker, g), now);
                 // Each group's answer is filled in once its share coordinators answered; sent once all are.
-                groupsAnswered.add(broker.shareGroups().offsetsAsync(g.groupId, now).handle((offsets, failure) -> {
+                groupsAnswered.add(read.handle((offsets, failure) -> {
                     if (failure != null) {
                         ApiException e = ShareAcknowledgements.failureOf(failure);
                         group.errorCode = e.error();
@@ -68,6 +81,20 @@ final class ShareGroupOffsetsHandlers {
             CompletableFuture.allOf(groupsAnswered.toArray(new CompletableFuture<?>[0]))
                     .whenComplete((v, e) -> responder.send(response));
         };
+    }
+
+    /** The existing share-partitions a DescribeShareGroupOffsets group names. */
+    private static java.util.Set<ShareSessions.Key> named(KafkaBroker broker,
+            DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g) {
+        java.util.Set<ShareSessions.Key> keys = new java.util.LinkedHashSet<>();
+        for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic t : g.topics) {
+            TopicInfo topic = broker.metadata().knownTopic(t.topicName);
+            if (topic == null) continue;
+            for (int p : t.partitions) {
+                if (topic.replicas().containsKey(p)) keys.add(new ShareSessions.Key(topic.id(), p));
+            }
+        }
+        return keys;
     }
 
     /** One group's DescribeShareGroupOffsets answer from its share-partitions' start offsets. */
@@ -186,6 +213,13 @@ final class ShareGroupOffsetsHandlers {
     static ApiHandler<DeleteShareGroupOffsetsRequest> delete(KafkaBroker broker) {
         return (context, request, responder) -> {
             DeleteShareGroupOffsetsResponse response = new DeleteShareGroupOffsetsResponse();
+            if (request.groupId == null || request.groupId.isEmpty()) {
+                // As Kafka's GroupCoordinatorService, before the group's coordinator is looked at.
+                response.errorCode = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.code();
+                response.errorMessage = io.tandem.kafka.wire.Errors.INVALID_GROUP_ID.message();
+                responder.send(response);
+                return;
+            }
             List<UUID> topicIds = new ArrayList<>();
             for (DeleteShareGroupOffsetsRequest.DeleteShareGroupOffsetsRequestTopic t : request.topics) {
                 TopicInfo topic = broker.metadata().knownTopic(t.topicName);

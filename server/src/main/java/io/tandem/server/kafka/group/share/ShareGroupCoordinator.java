@@ -451,6 +451,16 @@ public final class ShareGroupCoordinator {
     }
 
     /**
+     * The start offsets of the named share-partitions, read whether or not the group is coordinated here: as Kafka's
+     * describeShareGroupOffsets of named topics, which asks the share coordinators (its persister) alone. -1 for one
+     * without state. Completed once every share coordinator asked has answered, with no thread waiting.
+     */
+    public CompletableFuture<List<PartitionOffset>> offsetsAsync(String groupId, java.util.Set<ShareSessions.Key> keys,
+                                                                 long nowMs) {
+        return statePartitions.offsets(groupId, keys, nowMs);
+    }
+
+    /**
      * AlterShareGroupOffsets: sets start offsets of an empty group (creating it if absent, as Kafka does); a group
      * with members is NON_EMPTY_GROUP, another kind's id GROUP_ID_NOT_FOUND. The share coordinator is called without
      * this lock ({@link ShareGroupAdmin}).
@@ -462,7 +472,8 @@ public final class ShareGroupCoordinator {
     /** {@link #alterOffsets}, completed once done (failed with the ApiException), with no thread waiting. */
     public CompletableFuture<Void> alterOffsetsAsync(String groupId, Map<ShareSessions.Key, Long> offsets,
                                                      long nowMs) {
-        return admin.alterOffsets(groupId, offsets, nowMs);
+        CompletableFuture<Void> notHere = notCoordinatedHere(groupId);
+        return notHere != null ? notHere : admin.alterOffsets(groupId, offsets, nowMs);
     }
 
     private void initialized(ShareGroup group, UUID topicId, int partition) {
@@ -479,7 +490,19 @@ public final class ShareGroupCoordinator {
 
     /** {@link #deleteOffsets}, completed once done (failed with the ApiException), with no thread waiting. */
     public CompletableFuture<Void> deleteOffsetsAsync(String groupId, List<UUID> topicIds, long nowMs) {
-        return admin.deleteOffsets(groupId, topicIds, nowMs);
+        CompletableFuture<Void> notHere = notCoordinatedHere(groupId);
+        return notHere != null ? notHere : admin.deleteOffsets(groupId, topicIds, nowMs);
+    }
+
+    /**
+     * As Kafka 4.x's coordinator runtime before a group operation: failed with NOT_COORDINATOR or
+     * COORDINATOR_LOAD_IN_PROGRESS (with the errors' own messages) when the group's offsets partition is not led or
+     * not loaded here, so nothing of the group is made or changed on a broker that does not coordinate it; else null.
+     */
+    private CompletableFuture<Void> notCoordinatedHere(String groupId) {
+        short error = coordinatorError(groupId);
+        return error == NONE ? null
+                : CompletableFuture.failedFuture(new ApiException(error, Errors.forCode(error).message()));
     }
 
     /**
