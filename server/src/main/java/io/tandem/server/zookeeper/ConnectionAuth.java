@@ -8,6 +8,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -30,12 +31,15 @@ final class ConnectionAuth {
     final CopyOnWriteArrayList<Id> ids = new CopyOnWriteArrayList<>();
     private final ZkServer server;
     private final Supplier<SocketAddress> peer;
+    /** Whether the connection came in on the secure client port, which has a Kerberos login of its own. */
+    private final BooleanSupplier securePort;
     /** The SASL exchange, from the first SASL packet on. */
     private ZkSaslServer sasl;
 
-    ConnectionAuth(ZkServer server, Supplier<SocketAddress> peer) {
+    ConnectionAuth(ZkServer server, Supplier<SocketAddress> peer, BooleanSupplier securePort) {
         this.server = server;
         this.peer = peer;
+        this.securePort = securePort;
     }
 
     /** An addauth packet: true when it succeeded (Apache then answers OK, else AUTHFAILED and closes). */
@@ -66,7 +70,8 @@ final class ConnectionAuth {
             throw new SaslException("SASL is not configured (no JAAS Server section)");
         }
         if (sasl == null) {
-            sasl = security.kerberos != null ? security.kerberos.newServer()
+            ZkKerberos kerberos = security.kerberos(securePort.getAsBoolean());
+            sasl = kerberos != null ? kerberos.newServer()
                     : DigestSaslServer.create(security.saslUsers, security.saslSuperPassword);
         }
         byte[] reply = sasl.evaluate(token);

@@ -99,7 +99,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         this.channel = channel;
         this.fieldBytesMax = JuteLimits.fieldBytesMax(server.config.frameBytesMax(), server.config.frameBytesMax());
         this.gate = new ReadGate(channel, server.outstanding, server.globalOutstandingLimit(), this::drainHeld);
-        this.auth = new ConnectionAuth(server, channel::remoteAddress);
+        // The listener adds its TLS handler ("tls") before any byte is read, so the first SASL packet sees it.
+        this.auth = new ConnectionAuth(server, channel::remoteAddress, () -> channel.pipeline().get("tls") != null);
         this.authInfo = auth.ids;
         this.replies = new ReplyWriter(server, channel, () -> closing, packetsSent);
     }

@@ -46,8 +46,8 @@ final class ZkSecurity {
     /** Apache's SASLAuthenticationProvider.superPassword: the password of the DIGEST-MD5 user "super". */
     static final String SASL_SUPER_PASSWORD = "SASLAuthenticationProvider.superPassword";
 
-    static final ZkSecurity NONE = new ZkSecurity(null, null, null, false, false, Set.of(), Set.of(), null, null, null,
-            -1);
+    static final ZkSecurity NONE = new ZkSecurity(null, null, null, null, false, false, Set.of(), Set.of(), null, null,
+            null, -1);
 
     /** DIGEST-MD5 users and passwords from the JAAS Server section; null when SASL is not configured. */
     final Map<String, String> saslUsers;
@@ -56,6 +56,12 @@ final class ZkSecurity {
      * whose server offers GSSAPI alone once its login holds a Kerberos principal. Null otherwise.
      */
     final ZkKerberos kerberos;
+    /**
+     * The secure client port's own Kerberos login (null without a secure port or without Kerberos): Apache logs in
+     * once per connection factory (ServerCnxnFactory.configureSaslLogin), and the secure port is a factory of its own,
+     * so a server with both ports asks the KDC twice at start-up and renews two logins, as this one does.
+     */
+    private final ZkKerberos secureKerberos;
     final String saslSuperPassword;
     /** Whether the sasl and x509 ACL schemes are registered (authProvider.*). */
     final boolean saslScheme;
@@ -71,12 +77,14 @@ final class ZkSecurity {
     final String secureHost;
     final int securePort;
 
-    private ZkSecurity(Map<String, String> saslUsers, ZkKerberos kerberos, String saslSuperPassword,
+    private ZkSecurity(Map<String, String> saslUsers, ZkKerberos kerberos, ZkKerberos secureKerberos,
+                       String saslSuperPassword,
                        boolean saslScheme, boolean x509Scheme,
                        Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, SslContext tls,
                        String secureHost, int securePort) {
         this.saslUsers = saslUsers;
         this.kerberos = kerberos;
+        this.secureKerberos = secureKerberos;
         this.saslSuperPassword = saslSuperPassword;
         this.saslScheme = saslScheme;
         this.x509Scheme = x509Scheme;
@@ -86,6 +94,11 @@ final class ZkSecurity {
         this.tls = tls;
         this.secureHost = secureHost;
         this.securePort = securePort;
+    }
+
+    /** The Kerberos login of the plain or of the secure client port's connections (null without Kerberos). */
+    ZkKerberos kerberos(boolean securePort) {
+        return securePort && secureKerberos != null ? secureKerberos : kerberos;
     }
 
     /** Whether ACL entries and addauth of {@code scheme} are served (Apache's ProviderRegistry). */
@@ -131,11 +144,12 @@ final class ZkSecurity {
 
         Map<String, String> saslUsers = null;
         ZkKerberos kerberos = null;
+        Map<String, ?> krb5 = null;
         try {
             AppConfigurationEntry[] section = serverSection(settings);
             if (section != null) {
                 saslUsers = saslUsers(section);
-                Map<String, ?> krb5 = kerberosOptions(section);
+                krb5 = kerberosOptions(section);
                 if (krb5 != null) {
                     kerberos = ZkKerberos.login("the JAAS " + serverSectionName() + " section", krb5, get);
                 }
@@ -156,7 +170,7 @@ final class ZkSecurity {
                 errors.add("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be configured.");
             }
         }
-        ZkSecurity probe = new ZkSecurity(null, null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null, null, null,
+        ZkSecurity probe = new ZkSecurity(null, null, null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null, null, null,
                 -1);
         for (String scheme : enforced) {
             if (!probe.hasScheme(scheme)) errors.add("Authentication scheme " + scheme + " is not available.");
@@ -191,8 +205,17 @@ final class ZkSecurity {
                 errors.add("the secure client port: " + e.getMessage());
             }
         }
+        ZkKerberos secureKerberos = null;
+        if (errors.isEmpty() && kerberos != null && tls != null) {
+            try {
+                secureKerberos = ZkKerberos.login("the JAAS " + serverSectionName() + " section (secure client port)",
+                        krb5, get);
+            } catch (IllegalArgumentException e) {
+                errors.add(e.getMessage());
+            }
+        }
         if (!errors.isEmpty()) throw new ConfigException(errors);
-        return new ZkSecurity(saslUsers, kerberos, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme,
+        return new ZkSecurity(saslUsers, kerberos, secureKerberos, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme,
                 Set.copyOf(enforced),
                 Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls, secureHost,
                 securePort);

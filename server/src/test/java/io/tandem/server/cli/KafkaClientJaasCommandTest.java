@@ -137,13 +137,84 @@ class KafkaClientJaasCommandTest {
         assertTrue(refused.err().contains("Could not find a 'KafkaClient' entry in the JAAS configuration."),
                 refused.err());
 
-        // A section for another mechanism's module is refused, not logged in with.
+        // Another mechanism's module is logged in with, as Kafka's client does (its ScramLoginModule puts the
+        // username and password in the subject as PlainLoginModule does): bob is no PLAIN user of the listener.
         jaasFile(kafkaClient("org.apache.kafka.common.security.scram.ScramLoginModule required username=\"bob\" "
                 + "password=\"bob-secret\";"));
         Cli.Result mismatched = topicsList("PLAIN");
-        assertEquals(ExitCodes.USAGE, mismatched.exitCode(), mismatched.toString());
-        assertTrue(mismatched.err().contains("the JAAS section KafkaClient names "
-                + "org.apache.kafka.common.security.scram.ScramLoginModule, but SASL PLAIN logs in with "
-                + "org.apache.kafka.common.security.plain.PlainLoginModule"), mismatched.err());
+        assertEquals(ExitCodes.ERROR, mismatched.exitCode(), mismatched.toString());
+        assertTrue(mismatched.err().contains("Authentication failed"), mismatched.err());
+        assertEquals("failed", kafkaClientOutcome("PLAIN"), "Kafka's own client with that section");
+    }
+
+    private static final String PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule";
+    private static final String SCRAM_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule";
+
+    /**
+     * A KafkaClient section with several login modules, as Kafka's clients take it (JaasContext keeps every entry,
+     * and LoginManager runs them all in one LoginContext): PLAIN and SCRAM send the first username and the first
+     * password of the subject's credentials (hash-set order), whichever of the two modules put them there, GSSAPI logs in with the Krb5LoginModule beside the others, and
+     * OAUTHBEARER's login callback handler refuses anything but one module. Kafka's own Admin client (kafka-clients in
+     * test scope, reading the same JVM-wide JAAS configuration) and the CLI are run on each section: they must both
+     * succeed, both fail authentication, or both refuse with Kafka's words.
+     */
+    @Test
+    void shouldTakeASectionWithSeveralLoginModulesAsKafkasOwnClient() throws Exception {
+        String alicePlain = PLAIN_MODULE + " required username=\"alice\" password=\"alice-secret\";";
+        String bobScram = SCRAM_MODULE + " required username=\"bob\" password=\"bob-secret\";";
+        String kerberos = TestKdc.krb5LoginModule(clientKeytab, TestKdc.principal("jaascli"))
+                .replace(" required ", " required serviceName=\"" + SERVICE + "\" ");
+        String oauth = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                + "unsecuredLoginStringClaim_sub=\"alice\";";
+        String aliceScram = SCRAM_MODULE + " required username=\"alice\" password=\"alice-secret\";";
+        List<String[]> cases = List.of(
+                new String[] {"PLAIN", aliceScram, "ok"},
+                // Which of two users is sent is the hash order of the subject's credentials: the same as Kafka's.
+                new String[] {"PLAIN", alicePlain + "\n    " + bobScram, null},
+                new String[] {"PLAIN", bobScram + "\n    " + alicePlain, null},
+                new String[] {"SCRAM-SHA-512", bobScram + "\n    " + alicePlain, null},
+                new String[] {"PLAIN", alicePlain + "\n    " + alicePlain.replace("alice\" ", "alice\" x=\"y\" "),
+                        "ok"},
+                new String[] {"GSSAPI", kerberos + "\n    " + alicePlain, "ok"},
+                new String[] {"OAUTHBEARER", oauth + "\n    " + alicePlain,
+                        "Must supply exactly 1 non-null JAAS mechanism configuration (size was 2)"});
+        for (String[] c : cases) {
+            jaasFile(kafkaClient(c[1]));
+            String kafkas = kafkaClientOutcome(c[0]);
+            Cli.Result listed = topicsList(c[0]);
+            String tandems = listed.exitCode() == 0 ? "ok"
+                    : listed.err().contains("Authentication failed") ? "failed" : listed.err();
+            if (c[2] == null) {
+                assertEquals(kafkas, tandems, c[0] + " with " + c[1] + ": the CLI " + listed);
+                continue;
+            }
+            assertTrue(kafkas.contains(c[2]), c[0] + " with " + c[1] + ": Kafka's client " + kafkas);
+            assertTrue(tandems.contains(c[2]), c[0] + " with " + c[1] + ": the CLI " + listed);
+            if (!c[2].equals("ok") && !c[2].equals("failed")) {
+                assertEquals(ExitCodes.USAGE, listed.exitCode(), listed.toString());
+            }
+        }
+    }
+
+    /** What Kafka's Admin client does with the JVM's KafkaClient section: ok, failed (authentication), or the error. */
+    private static String kafkaClientOutcome(String mechanism) {
+        Map<String, Object> settings = Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKdc.HOST + ":" + tandem.kafkaPort("SASL_PLAINTEXT"),
+                AdminClientConfig.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT",
+                org.apache.kafka.common.config.SaslConfigs.SASL_MECHANISM, mechanism,
+                org.apache.kafka.common.config.SaslConfigs.SASL_KERBEROS_SERVICE_NAME, SERVICE,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000);
+        try (Admin admin = Admin.create(settings)) {
+            admin.listTopics().names().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            return "ok";
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause() instanceof org.apache.kafka.common.errors.SaslAuthenticationException ? "failed"
+                    : e.getCause().toString();
+        } catch (Exception e) {
+            StringBuilder all = new StringBuilder();
+            for (Throwable t = e; t != null; t = t.getCause()) all.append(t).append(" / ");
+            return all.toString();
+        }
     }
 }

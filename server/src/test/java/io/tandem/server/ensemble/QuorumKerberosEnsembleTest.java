@@ -1,5 +1,7 @@
 package io.tandem.server.ensemble;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.tandem.server.kerberos.TestKdc;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
@@ -63,6 +65,31 @@ class QuorumKerberosEnsembleTest {
     void shouldFormAndCommitWhenEveryMemberAuthenticatesWithKerberos() throws Exception {
         ensemble.startAll();
         ensemble.assertForwardedWriteReachesEveryMember("/kerberos-quorum");
+    }
+
+    /**
+     * Apache's QuorumPeer makes two Logins at start-up, its SaslQuorumAuthServer's and its SaslQuorumAuthLearner's
+     * (one AS exchange each, counted at the test KDC), and uses them for every quorum connection after: members that
+     * lose their leader and connect to each other again ask the KDC for nothing (service tickets only), and a
+     * restarted member logs in twice again.
+     */
+    @Test
+    void shouldLogInTwicePerMemberAtStartUpAndNeverWhenMembersConnectAgain() throws Exception {
+        TestKdc kdc = TestKdc.shared();
+        int before = kdc.logins(MEMBER_PRINCIPAL);
+        ensemble.startAll();
+        ensemble.assertForwardedWriteReachesEveryMember("/logins-at-start");
+        assertEquals(6, kdc.logins(MEMBER_PRINCIPAL) - before, "two logins per member");
+
+        int leader = ensemble.awaitServing(30_000);
+        ensemble.stop(leader);
+        int[] others = java.util.stream.IntStream.rangeClosed(1, 3).filter(id -> id != leader).toArray();
+        ensemble.awaitMembersServing(30_000, others);
+        assertEquals(6, kdc.logins(MEMBER_PRINCIPAL) - before, "a new election and new quorum connections");
+
+        ensemble.start(leader);
+        ensemble.assertForwardedWriteReachesEveryMember("/logins-after-restart");
+        assertEquals(8, kdc.logins(MEMBER_PRINCIPAL) - before, "the restarted member logged in twice");
     }
 
     @Test

@@ -46,12 +46,14 @@ public final class TestKdc {
     private final SimpleKdcServer kdc;
     private final KdcRelay relay;
     private final Path dir;
+    private final Path krb5Conf;
     private int keytabs;
 
-    private TestKdc(SimpleKdcServer kdc, KdcRelay relay, Path dir) {
+    private TestKdc(SimpleKdcServer kdc, KdcRelay relay, Path dir, Path krb5Conf) {
         this.kdc = kdc;
         this.relay = relay;
         this.dir = dir;
+        this.krb5Conf = krb5Conf;
     }
 
     /** The JVM's KDC, started (and java.security.krb5.conf pointed at it) on first use. */
@@ -90,7 +92,7 @@ public final class TestKdc {
                     "        kdc = " + HOST + ":" + relay.port(),
                     "    }", ""), StandardCharsets.UTF_8);
             System.setProperty("java.security.krb5.conf", krb5Conf.toString());
-            TestKdc started = new TestKdc(kdc, relay, dir);
+            TestKdc started = new TestKdc(kdc, relay, dir, krb5Conf);
             started.probe();
             shared = started;
             Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "test-kdc-stop"));
@@ -98,6 +100,14 @@ public final class TestKdc {
         } catch (KrbException e) {
             throw new IOException("the test KDC did not start on port " + port, e);
         }
+    }
+
+    /**
+     * The krb5.conf this JVM reads ({@code java.security.krb5.conf}), for another JVM to reach the same KDC (an
+     * Apache broker in a differential test); it names the relay, which lives as long as this JVM.
+     */
+    public Path krb5Conf() {
+        return krb5Conf;
     }
 
     /**
@@ -169,7 +179,18 @@ public final class TestKdc {
         Path keytab = keytab(principal);
         Map<String, String> options = Map.of("refreshKrb5Config", "true", "useKeyTab", "true", "storeKey", "false",
                 "doNotPrompt", "true", "keyTab", keytab.toString(), "principal", principal);
-        Configuration configuration = new Configuration() {
+        try {
+            LoginContext login = new LoginContext("test-kdc-probe", new Subject(), null, loginModule(options));
+            login.login();
+            login.logout();
+        } catch (LoginException e) {
+            throw new IOException("the test KDC does not answer a keytab login", e);
+        }
+    }
+
+    /** A JAAS configuration of one required Krb5LoginModule with these options, whatever the entry's name. */
+    public static Configuration loginModule(Map<String, String> options) {
+        return new Configuration() {
             @Override
             public AppConfigurationEntry[] getAppConfigurationEntry(String name) {
                 return new AppConfigurationEntry[] {new AppConfigurationEntry(
@@ -177,13 +198,6 @@ public final class TestKdc {
                         AppConfigurationEntry.LoginModuleControlFlag.REQUIRED, options)};
             }
         };
-        try {
-            LoginContext login = new LoginContext("test-kdc-probe", new Subject(), null, configuration);
-            login.login();
-            login.logout();
-        } catch (LoginException e) {
-            throw new IOException("the test KDC does not answer a keytab login", e);
-        }
     }
 
     private void stop() {

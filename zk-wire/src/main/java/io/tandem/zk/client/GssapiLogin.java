@@ -31,7 +31,11 @@ import javax.security.sasl.SaslException;
  * the ticket-granting ticket there and asks the KDC for the service ticket: a network round trip, and host name
  * canonicalisation a DNS lookup, which is why {@link ClientSessionSasl} never calls this on the event loop.
  *
- * @param login                supplies the logged-in subject, once per exchange (it may log in again when due)
+ * <p>{@code login} is asked for a subject once per connection ({@link #newClient}), so a supplier may log in anew
+ * when its owner starts a new session, as Apache's client logs in once per ZooKeeper handle; such a supplier
+ * implements {@link Logins}, so that naming the principal in messages never logs in.
+ *
+ * @param login                supplies the logged-in subject, once per connection (it may log in again)
  * @param serviceUser          {@code zookeeper.sasl.client.username}
  * @param canonicalizeHostname {@code zookeeper.sasl.client.canonicalize.hostname}
  * @param serverRealm          {@code zookeeper.server.realm}, or null for the client principal's realm
@@ -40,14 +44,24 @@ public record GssapiLogin(Supplier<Subject> login, String serviceUser, boolean c
                           String serverRealm) implements SaslLogin {
     public static final String MECHANISM = "GSSAPI";
 
+    /** A supplier that may log in anew when asked, and names its principal without logging in. */
+    public interface Logins extends Supplier<Subject> {
+        /** The principal the logins are made as, for messages; never asks the KDC. */
+        String principal();
+    }
+
     public GssapiLogin {
         Objects.requireNonNull(login, "login");
         Objects.requireNonNull(serviceUser, "serviceUser");
     }
 
-    /** The Kerberos principal of the current login, for logs and errors; asks {@code login}, so not on a loop. */
+    /**
+     * The Kerberos principal of the login, for logs and errors; asks {@code login} unless it is {@link Logins}, so
+     * not on a loop.
+     */
     @Override
     public String username() {
+        if (login instanceof Logins logins) return logins.principal();
         String principal = principal(login.get());
         return principal == null ? "(no Kerberos principal)" : principal;
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.kerberos.TestKdc;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.PrivilegedExceptionAction;
@@ -72,9 +73,9 @@ class ApacheGssapiListenerDifferentialTest {
      * Kafka's documented example for one-component principals of the realm (lower-cased), and the brokers' own
      * service principals; no DEFAULT, so a two-component client principal has no name.
      */
-    private static final String RULES = "RULE:[1:$1@$0](.*@" + DifferentialKdc.REALM + ")s/@.*//L,"
-            + "RULE:[2:$1@$0](kafka@" + DifferentialKdc.REALM + ")s/@.*//,"
-            + "RULE:[2:$1@$0](tandem@" + DifferentialKdc.REALM + ")s/@.*//";
+    private static final String RULES = "RULE:[1:$1@$0](.*@" + TestKdc.REALM + ")s/@.*//L,"
+            + "RULE:[2:$1@$0](kafka@" + TestKdc.REALM + ")s/@.*//,"
+            + "RULE:[2:$1@$0](tandem@" + TestKdc.REALM + ")s/@.*//";
 
     @TempDir
     static Path dir;
@@ -85,13 +86,13 @@ class ApacheGssapiListenerDifferentialTest {
 
     @BeforeAll
     static void start() throws Exception {
-        DifferentialKdc kdc = DifferentialKdc.shared();
-        String apachePrincipal = DifferentialKdc.servicePrincipal("kafka");
-        String tandemPrincipal = DifferentialKdc.servicePrincipal("tandem");
+        TestKdc kdc = TestKdc.shared();
+        String apachePrincipal = TestKdc.servicePrincipal("kafka");
+        String tandemPrincipal = TestKdc.servicePrincipal("tandem");
         Path apacheKeytab = kdc.keytab(apachePrincipal);
         Path tandemKeytab = kdc.keytab(tandemPrincipal);
-        clientKeytab = kdc.keytab(DifferentialKdc.principal("Alice"), DifferentialKdc.servicePrincipal("svc"),
-                DifferentialKdc.servicePrincipal("notkafka"));
+        clientKeytab = kdc.keytab(TestKdc.principal("Alice"), TestKdc.servicePrincipal("svc"),
+                TestKdc.servicePrincipal("notkafka"));
         Map<String, String> settings = new HashMap<>(Differential.SETTINGS);
         settings.putAll(Map.of(
                 "listener.security.protocol.map", "PLAINTEXT:SASL_PLAINTEXT",
@@ -106,7 +107,7 @@ class ApacheGssapiListenerDifferentialTest {
         Map<String, String> apacheSettings = new HashMap<>(settings);
         apacheSettings.put("sasl.kerberos.service.name", "kafka");
         apacheSettings.put("listener.name.plaintext.gssapi.sasl.jaas.config",
-                DifferentialKdc.krb5LoginModule(apacheKeytab, apachePrincipal));
+                TestKdc.krb5LoginModule(apacheKeytab, apachePrincipal));
         apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(), apacheSettings,
                 List.of("-Djava.security.krb5.conf=" + kdc.krb5Conf()));
         TandemConfig kafkaConfig = TandemConfig.forTests(dir.resolve("tandem")).roles(EnumSet.of(TandemConfig.Role.KAFKA));
@@ -114,7 +115,7 @@ class ApacheGssapiListenerDifferentialTest {
         kafkaConfig.set("broker.id", "0"); // Apache's server.properties says so too (ApacheBroker)
         kafkaConfig.set("sasl.kerberos.service.name", "tandem");
         kafkaConfig.set("listener.name.plaintext.gssapi.sasl.jaas.config",
-                DifferentialKdc.krb5LoginModule(tandemKeytab, tandemPrincipal));
+                TestKdc.krb5LoginModule(tandemKeytab, tandemPrincipal));
         tandem = Tandem.start(kafkaConfig);
         awaitReady(apache);
     }
@@ -142,7 +143,7 @@ class ApacheGssapiListenerDifferentialTest {
     @Test
     void shouldProduceAndConsumeWithAKeytabLoginOnBoth() throws Exception {
         for (int port : ports()) {
-            String principal = DifferentialKdc.principal("Alice");
+            String principal = TestKdc.principal("Alice");
             try (Admin admin = Admin.create(client(port, principal, serviceName(port)))) {
                 admin.createTopics(List.of(new NewTopic("krb", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
             }
@@ -171,7 +172,7 @@ class ApacheGssapiListenerDifferentialTest {
     void shouldTreatAPrincipalNoRuleMapsAsApacheDoes() {
         List<String> seen = new ArrayList<>();
         for (int port : ports()) {
-            try (KafkaProducer<String, String> unmapped = producer(port, DifferentialKdc.servicePrincipal("svc"),
+            try (KafkaProducer<String, String> unmapped = producer(port, TestKdc.servicePrincipal("svc"),
                     serviceName(port), 4_000)) {
                 Exception refused = assertThrows(Exception.class,
                         () -> unmapped.send(new ProducerRecord<>("krb", "k", "v")).get(60, TimeUnit.SECONDS));
@@ -190,7 +191,7 @@ class ApacheGssapiListenerDifferentialTest {
         List<String> seen = new ArrayList<>();
         for (int port : ports()) {
             // The KDC knows notkafka/localhost, so the client gets a ticket for it; neither broker can read it.
-            try (KafkaProducer<String, String> wrong = producer(port, DifferentialKdc.principal("Alice"), "notkafka",
+            try (KafkaProducer<String, String> wrong = producer(port, TestKdc.principal("Alice"), "notkafka",
                     30_000)) {
                 Exception refused = assertThrows(Exception.class,
                         () -> wrong.send(new ProducerRecord<>("krb", "k", "v")).get(60, TimeUnit.SECONDS));
@@ -207,10 +208,10 @@ class ApacheGssapiListenerDifferentialTest {
         List<String> seen = new ArrayList<>();
         for (int port : ports()) {
             try (WireClient c = new WireClient(port)) {
-                assertEquals("complete", handshakeAndExchange(c, DifferentialKdc.principal("Alice"),
+                assertEquals("complete", handshakeAndExchange(c, TestKdc.principal("Alice"),
                         serviceName(port)), side(port));
                 long start = System.nanoTime();
-                String reauthentication = handshakeAndExchange(c, DifferentialKdc.servicePrincipal("svc"),
+                String reauthentication = handshakeAndExchange(c, TestKdc.servicePrincipal("svc"),
                         serviceName(port));
                 System.out.println(side(port) + ": the re-authentication as svc/localhost ended with '"
                         + reauthentication + "' after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
@@ -233,7 +234,7 @@ class ApacheGssapiListenerDifferentialTest {
         if (handshake.errorCode() != 0) return "handshake error " + handshake.errorCode();
         Subject subject = login(principal);
         SaslClient client = Subject.doAs(subject, (PrivilegedExceptionAction<SaslClient>) () ->
-                Sasl.createSaslClient(new String[] {"GSSAPI"}, null, serviceName, DifferentialKdc.HOST,
+                Sasl.createSaslClient(new String[] {"GSSAPI"}, null, serviceName, TestKdc.HOST,
                         Map.of(Sasl.QOP, "auth"), callbacks -> {
                             throw new UnsupportedCallbackException(callbacks[0]);
                         }));
@@ -262,18 +263,18 @@ class ApacheGssapiListenerDifferentialTest {
         Map<String, String> options = Map.of("useKeyTab", "true", "storeKey", "false", "doNotPrompt", "true",
                 "keyTab", clientKeytab.toString(), "principal", principal);
         LoginContext login = new LoginContext("differential-client", new Subject(), null,
-                DifferentialKdc.loginModule(options));
+                TestKdc.loginModule(options));
         login.login();
         return login.getSubject();
     }
 
     private static Properties client(int port, String principal, String serviceName) {
         Properties props = new Properties();
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, DifferentialKdc.HOST + ":" + port);
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, TestKdc.HOST + ":" + port);
         props.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT");
         props.put(SaslConfigs.SASL_MECHANISM, "GSSAPI");
         props.put(SaslConfigs.SASL_KERBEROS_SERVICE_NAME, serviceName);
-        props.put(SaslConfigs.SASL_JAAS_CONFIG, DifferentialKdc.krb5LoginModule(clientKeytab, principal));
+        props.put(SaslConfigs.SASL_JAAS_CONFIG, TestKdc.krb5LoginModule(clientKeytab, principal));
         props.put(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000);
         return props;
     }
@@ -301,7 +302,7 @@ class ApacheGssapiListenerDifferentialTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
             if (!apache.alive()) fail("Apache Kafka exited:\n" + apache.logTail());
-            Properties props = client(apache.port(), DifferentialKdc.principal("Alice"), "kafka");
+            Properties props = client(apache.port(), TestKdc.principal("Alice"), "kafka");
             try (Admin admin = Admin.create(props)) {
                 if (!admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).isEmpty()) return;
             } catch (ExecutionException | java.util.concurrent.TimeoutException notYet) {

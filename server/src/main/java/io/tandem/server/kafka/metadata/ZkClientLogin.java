@@ -1,11 +1,11 @@
 package io.tandem.server.kafka.metadata;
 
-import io.tandem.server.kerberos.RenewalPolicy;
-import io.tandem.server.kerberos.RenewingLogin;
+import io.tandem.server.kerberos.SessionLogins;
 import io.tandem.server.kerberos.KerberosLogin;
+import io.tandem.server.kerberos.RenewalPolicy;
+import io.tandem.zk.client.GssapiLogin;
 import io.tandem.zk.client.SaslLogin;
 import java.util.Map;
-import javax.security.auth.Subject;
 import javax.security.auth.login.AppConfigurationEntry;
 import javax.security.auth.login.Configuration;
 
@@ -14,7 +14,8 @@ import javax.security.auth.login.Configuration;
  * client's own rule): SASL when the JVM's JAAS configuration has the client section ({@code zookeeper.sasl.clientconfig},
  * default {@code Client}). As Apache's client chooses (SecurityUtils.createSaslClient): DIGEST-MD5 with the user name
  * and password of a login module that holds them, GSSAPI as the principal of a Krb5LoginModule section, logged in at
- * start-up (a missing keytab stops the broker there) and again when its ticket is due, asking for a ticket to
+ * start-up (a missing keytab stops the broker there), again for every new session as Apache's client logs in
+ * ({@link SessionLogins}), and again when the session's ticket is due, asking for a ticket to
  * {@code zookeeper.sasl.client.username/host} as the ZooKeeper client's own system properties say
  * ({@link io.tandem.zk.client.GssapiLogin}). Another login module (one that would prompt, say) is refused.
  */
@@ -96,16 +97,17 @@ public final class ZkClientLogin {
                 return SaslLogin.digest(user, password, protocol);
             }
             if (entry.getLoginModuleName().equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
-                // Renewed in place as Apache's ZooKeeper client Login renews its ticket (its fixed constants).
-                Subject login;
+                // One login per session handle, renewed while it is the session's, as Apache's ZooKeeper client
+                // makes them (one Login per ZooKeeper object, for all its connections); the first one now.
+                SessionLogins logins;
                 try {
-                    login = RenewingLogin.start("the JAAS section '" + section + "'", options, RenewalPolicy.ZOOKEEPER);
+                    logins = new SessionLogins("the JAAS section '" + section + "'", options,
+                            RenewalPolicy.ZOOKEEPER);
                 } catch (IllegalArgumentException e) {
                     throw new IllegalStateException("Exception while loading Zookeeper JAAS login context "
                             + describe() + ": " + e.getMessage(), e);
                 }
-                Subject renewed = login;
-                return SaslLogin.gssapi(() -> renewed, protocol,
+                return SaslLogin.gssapi(logins, protocol,
                         Boolean.parseBoolean(System.getProperty(CANONICALIZE_HOSTNAME, "true")),
                         System.getProperty(SERVER_REALM));
             }
@@ -113,6 +115,16 @@ public final class ZkClientLogin {
         throw new IllegalStateException("the JAAS section '" + section + "' logs in neither with a username and "
                 + "password (DIGEST-MD5) nor with " + KerberosLogin.KRB5_LOGIN_MODULE + " (GSSAPI), the two logins "
                 + "Tandem's ZooKeeper client implements");
+    }
+
+    /** A new session handle begins: a Kerberos login logs in again at its first connection (nothing for others). */
+    static void newSession(SaslLogin login) {
+        if (login instanceof GssapiLogin gssapi && gssapi.login() instanceof SessionLogins logins) logins.newSession();
+    }
+
+    /** Stops renewing a Kerberos login (its client is closed for good); nothing for any other login or null. */
+    public static void release(SaslLogin login) {
+        if (login instanceof GssapiLogin gssapi && gssapi.login() instanceof SessionLogins logins) logins.close();
     }
 
     /** Kafka's JaasUtils.zkSecuritySysConfigString, so the messages name the same settings. */

@@ -97,11 +97,19 @@ public final class ZkZnodeStore implements ZnodeStore {
         }
         ZkZnodeStore store = new ZkZnodeStore(connectString, sessionTimeout, connectTimeout, login, tls,
                 new KafkaZnodeAcls(setAcl));
-        store.client = store.openSession();
+        try {
+            store.client = store.openSession();
+        } catch (Exception | Error e) {
+            ZkClientLogin.release(login);
+            throw e;
+        }
         return store;
     }
 
     private ZkClient openSession() throws Exception {
+        // Every session after the first is a new handle, as Kafka's ZooKeeperClient opens a new ZooKeeper object, and
+        // logs in anew as that object's client does.
+        if (client != null) ZkClientLogin.newSession(login);
         java.util.concurrent.atomic.AtomicReference<ZkClient> self = new java.util.concurrent.atomic.AtomicReference<>();
         ZkClient opened = ZkClient.builder(connectString).sessionTimeout(sessionTimeout).sasl(login)
                 .tls(tls == null ? null : tls.engines())
@@ -528,5 +536,6 @@ public final class ZkZnodeStore implements ZnodeStore {
     public void close() {
         closed = true;
         client.close();
+        ZkClientLogin.release(login);
     }
 }

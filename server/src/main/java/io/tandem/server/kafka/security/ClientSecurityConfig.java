@@ -69,13 +69,14 @@ public final class ClientSecurityConfig {
                     ? " (Kafka's default)" : "") + " is not implemented by this client: use one of " + MECHANISMS);
         }
         String jaas = setting.apply("sasl.jaas.config");
-        // Kafka's JaasContext.loadClientContext: the property, else the KafkaClient section of the JVM's JAAS file.
-        JaasLoginModule module;
+        // Kafka's JaasContext.loadClientContext: the property (one module), else every module of the KafkaClient
+        // section of the JVM's JAAS file, all run in one login by Kafka's LoginManager.
+        List<JaasLoginModule> modules;
         if (jaas != null) {
-            module = JaasLoginModule.parse(jaas);
+            modules = List.of(JaasLoginModule.parse(jaas));
         } else {
             try {
-                module = JaasLoginModule.clientSection();
+                modules = JaasLoginModule.clientSection();
             } catch (IllegalArgumentException e) {
                 if (configured != null) throw e;
                 throw new IllegalArgumentException(e.getMessage() + "; sasl.mechanism is Kafka's default, "
@@ -83,28 +84,53 @@ public final class ClientSecurityConfig {
             }
         }
         String source = jaas != null ? "sasl.jaas.config" : "the JAAS section " + JaasLoginModule.CLIENT_SECTION;
-        if (mechanism.equals(GssapiServers.MECHANISM)) return gssapiClient(module, source, setting);
-        String expected = JaasLoginModule.moduleFor(mechanism);
-        if (!module.className().equals(expected)) {
-            throw new IllegalArgumentException(source + " names " + module.className() + ", but SASL "
-                    + mechanism + " logs in with " + expected);
-        }
+        if (mechanism.equals(GssapiServers.MECHANISM)) return gssapiClient(modules, source, setting);
         if (mechanism.equals("OAUTHBEARER")) {
+            // Kafka's OAuthBearerUnsecuredLoginCallbackHandler.configure, word for word.
+            if (modules.size() != 1) {
+                throw new IllegalArgumentException(String.format("Must supply exactly 1 non-null JAAS mechanism "
+                        + "configuration (size was %d)", modules.size()));
+            }
+            JaasLoginModule module = modules.get(0);
+            if (!module.className().equals(JaasLoginModule.OAUTHBEARER_LOGIN_MODULE)) {
+                throw new IllegalArgumentException(source + " names " + module.className() + ", but SASL "
+                        + mechanism + " logs in with " + JaasLoginModule.OAUTHBEARER_LOGIN_MODULE);
+            }
             Map<String, String> options = module.options();
             OAuthBearerClient.unsecuredToken(options, 0); // refuses options that name no principal now
             return host -> new OAuthBearerClient(options, System::currentTimeMillis);
         }
-        if (Boolean.parseBoolean(module.options().get("tokenauth"))) {
-            throw new IllegalArgumentException(source + " asks for delegation-token authentication "
-                    + "(tokenauth=true), which this client does not implement");
+        // PLAIN and SCRAM: Kafka's PlainLoginModule and ScramLoginModule both put their username and password in the
+        // login's subject, whichever mechanism is used, and Kafka's SaslClientCallbackHandler answers with the first
+        // String of the subject's public credentials and the first of its private ones. Subject.getPublicCredentials
+        // (Class) copies them into a HashSet, so with several modules "first" is that hash set's order, not the
+        // section's: the same sets are built here, so the same username and password are sent (a section mixing two
+        // users may well send one's name with the other's password, as Kafka's client does).
+        java.util.Set<String> usernames = new java.util.HashSet<>();
+        java.util.Set<String> passwords = new java.util.HashSet<>();
+        for (JaasLoginModule module : modules) {
+            String name = module.className();
+            if (!name.equals(JaasLoginModule.PLAIN_LOGIN_MODULE) && !name.equals(JaasLoginModule.SCRAM_LOGIN_MODULE)) {
+                throw new IllegalArgumentException(source + " names " + name + ": this client logs in for SASL "
+                        + mechanism + " with " + JaasLoginModule.PLAIN_LOGIN_MODULE + " or "
+                        + JaasLoginModule.SCRAM_LOGIN_MODULE + " only, and runs no other login module");
+            }
+            if (Boolean.parseBoolean(module.options().get("tokenauth"))) {
+                throw new IllegalArgumentException(source + " asks for delegation-token authentication "
+                        + "(tokenauth=true), which this client does not implement");
+            }
+            if (module.options().get("username") != null) usernames.add(module.options().get("username"));
+            if (module.options().get("password") != null) passwords.add(module.options().get("password"));
         }
-        String username = module.options().get("username");
-        String password = module.options().get("password");
-        if (username == null || password == null) {
+        if (usernames.isEmpty() || passwords.isEmpty()) {
             throw new IllegalArgumentException(source + " has no username and password");
         }
-        return mechanism.equals("PLAIN") ? host -> InterBrokerSecurity.plainClient(username, password)
-                : host -> new ScramClient(ScramMechanism.forName(mechanism), username, password);
+        String username = usernames.iterator().next();
+        String password = passwords.iterator().next();
+        String user = username;
+        String secret = password;
+        return mechanism.equals("PLAIN") ? host -> InterBrokerSecurity.plainClient(user, secret)
+                : host -> new ScramClient(ScramMechanism.forName(mechanism), user, secret);
     }
 
     /**
@@ -112,14 +138,27 @@ public final class ClientSecurityConfig {
      * {@code sasl.kerberos.service.name} or the module's {@code serviceName}, a ticket asked for
      * {@code service/<host dialled>}. The login is made now, so a bad keytab fails before any connection.
      */
-    private static Function<String, SaslClient> gssapiClient(JaasLoginModule module, String source,
+    private static Function<String, SaslClient> gssapiClient(List<JaasLoginModule> modules, String source,
                                                              Function<String, String> setting) {
-        if (!module.className().equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
-            throw new IllegalArgumentException(source + " names " + module.className() + ", but this client "
+        // Kafka runs every module of the section in one login; the Kerberos one is the first Krb5LoginModule, and
+        // PlainLoginModule or ScramLoginModule beside it only add credentials GSSAPI never reads.
+        JaasLoginModule kerberos = null;
+        for (JaasLoginModule module : modules) {
+            String name = module.className();
+            if (name.equals(KerberosLogin.KRB5_LOGIN_MODULE)) {
+                if (kerberos == null) kerberos = module;
+            } else if (!name.equals(JaasLoginModule.PLAIN_LOGIN_MODULE)
+                    && !name.equals(JaasLoginModule.SCRAM_LOGIN_MODULE)) {
+                throw new IllegalArgumentException(source + " names " + name + ": this client runs no such login "
+                        + "module beside " + KerberosLogin.KRB5_LOGIN_MODULE);
+            }
+        }
+        if (kerberos == null) {
+            throw new IllegalArgumentException(source + " names " + modules.get(0).className() + ", but this client "
                     + "logs in for SASL GSSAPI only with " + KerberosLogin.KRB5_LOGIN_MODULE);
         }
-        String serviceName = GssapiSettings.serviceName(module, setting);
-        return GssapiClientLogin.forClient(module, source, serviceName).clients();
+        String serviceName = GssapiSettings.serviceName(kerberos, setting);
+        return GssapiClientLogin.forClient(kerberos, source, serviceName).clients();
     }
 
     private static String orDefault(String value, String fallback) {

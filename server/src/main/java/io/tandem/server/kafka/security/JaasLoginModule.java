@@ -86,13 +86,13 @@ public record JaasLoginModule(String className, Map<String, String> options) {
     }
 
     /**
-     * A Kafka client's login module when it has no {@code sasl.jaas.config}, found as Kafka's
-     * JaasContext.loadClientContext finds it: the {@code KafkaClient} section of the JVM's JAAS configuration
-     * ({@code -Djava.security.auth.login.config}), which must hold one module (the caller checks it is the
-     * mechanism's). IllegalArgumentException with Kafka's words when there is no such section, naming what would do
-     * instead.
+     * A Kafka client's login modules when it has no {@code sasl.jaas.config}, found as Kafka's
+     * JaasContext.loadClientContext finds them: the {@code KafkaClient} section of the JVM's JAAS configuration
+     * ({@code -Djava.security.auth.login.config}), every entry in order (Kafka's JaasContext keeps them all, and its
+     * LoginManager runs them all in one login). IllegalArgumentException with Kafka's words when there is no such
+     * section, naming what would do instead.
      */
-    public static JaasLoginModule clientSection() {
+    public static java.util.List<JaasLoginModule> clientSection() {
         String file = System.getProperty(JAVA_LOGIN_CONFIG);
         AppConfigurationEntry[] entries;
         try {
@@ -111,15 +111,13 @@ public record JaasLoginModule(String className, Map<String, String> options) {
                     + (file == null ? "not set" : file) + " (set sasl.jaas.config, or give a JAAS file with a "
                     + CLIENT_SECTION + " section)");
         }
-        if (entries.length > 1) {
-            // Kafka's client would run every module of the section in one login; this one runs one module.
-            throw new IllegalArgumentException("the JAAS section " + CLIENT_SECTION + " has " + entries.length
-                    + " login modules; this client logs in with one (keep one, or set sasl.jaas.config)");
+        java.util.List<JaasLoginModule> modules = new java.util.ArrayList<>();
+        for (AppConfigurationEntry entry : entries) {
+            Map<String, String> options = new LinkedHashMap<>();
+            entry.getOptions().forEach((k, v) -> options.put(k, String.valueOf(v)));
+            modules.add(new JaasLoginModule(entry.getLoginModuleName(), options));
         }
-        AppConfigurationEntry chosen = entries[0];
-        Map<String, String> options = new LinkedHashMap<>();
-        chosen.getOptions().forEach((k, v) -> options.put(k, String.valueOf(v)));
-        return new JaasLoginModule(chosen.getLoginModuleName(), options);
+        return java.util.List.copyOf(modules);
     }
 
     /** The login module class a listener's mechanism is configured with. */
