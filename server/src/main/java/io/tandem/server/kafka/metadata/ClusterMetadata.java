@@ -203,15 +203,15 @@ public final class ClusterMetadata implements AutoCloseable {
         byte[] config = store.getData(KafkaZkLayout.topicConfigPath(name));
         TopicInfo info = new TopicInfo(name, id, assignment.replicas(), new ConcurrentHashMap<>(states),
                 KafkaZkLayout.decodeEntityConfig(config));
-        if (!cache) return info;
-        topics.put(name, info);
+        if (cache) topics.put(name, info);
         // The controller may have deleted the topic while it was read here (its request gone once its znodes are)
         // and told this broker to forget it before the put above: read again, and take back only what was put here.
-        // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench).
+        // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench);
+        // one only read is not answered either.
         byte[] again = store.getData(KafkaZkLayout.topicPath(name));
         if (again == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null
                 || !id.equals(KafkaZkLayout.decodeTopicAssignment(again).topicId())) {
-            topics.remove(name, info);
+            if (cache) topics.remove(name, info);
             return null;
         }
         return info;
