@@ -18,8 +18,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * The cluster's metadata in Kafka 3.9's ZooKeeper layout: this broker's registration, the controller, the cluster
- * id, topics with their assignments, partition states and configs. Writes go to the store first and then to the
- * cache, so a restart rebuilds the same view from the store.
+ * id, topics with their assignments, partition states and configs. Writes go to the store; the topic cache holds what
+ * the broker read at start-up and what the controller has told it since (a topic this broker creates or grows
+ * included, as Kafka's MetadataCache), so a restart rebuilds the same view from the store.
  */
 public final class ClusterMetadata implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ClusterMetadata.class.getName());
@@ -268,8 +269,8 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
-     * All topics this broker knows: those it found at start-up, created itself, or heard of from the controller
-     * (UpdateMetadata). A Metadata request for all topics reads no ZooKeeper.
+     * All topics this broker knows: those it found at start-up or heard of from the controller (UpdateMetadata,
+     * LeaderAndIsr). A Metadata request for all topics reads no ZooKeeper.
      */
     public Collection<TopicInfo> topics() {
         List<TopicInfo> list = new ArrayList<>(topics.values());
