@@ -17,6 +17,7 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.ErrorCodes.REQUEST_TIMED_OUT;
 import static io.tandem.server.kafka.ErrorCodes.TOPIC_ALREADY_EXISTS;
 import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
+import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION;
 
 /**
  * Topic administration on a broker: creating a topic and parking the answer until its leaders are known (as Kafka's
@@ -32,6 +33,13 @@ public final class BrokerTopics {
     static final String OFFSETS_TOPIC_SEGMENT_BYTES = "104857600";
 
     private final KafkaBroker broker;
+    /**
+     * The topics this broker is writing for a first use right now (Kafka's DefaultAutoTopicCreationManager
+     * inflightTopics): a second request for one of them, on another request thread, neither writes nor waits. The
+     * write is done on the request's own thread and the name removed after it, so the set never holds more names
+     * than there are request threads.
+     */
+    private final java.util.Set<String> inflight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     BrokerTopics(KafkaBroker broker) {
         this.broker = broker;
@@ -69,7 +77,8 @@ public final class BrokerTopics {
      * its partitions leaderless until the controller elects them, and answers the client COORDINATOR_NOT_AVAILABLE
      * or NOT_COORDINATOR meanwhile, which clients retry. With fewer live brokers than {@code replication}, or when the
      * write fails, that is COORDINATOR_NOT_AVAILABLE in Kafka's words; a topic another broker made at the same
-     * moment is read back and used.
+     * moment is read back and used. While another request of this broker is writing it, this one writes nothing and
+     * gets COORDINATOR_NOT_AVAILABLE, as Kafka's in-flight creation answers it.
      */
     public TopicInfo ensureInternalTopic(String name, int replication, String replicationKey,
                                          InternalTopicWrite create) {
@@ -83,6 +92,9 @@ public final class BrokerTopics {
                     + name + " (configured via '" + replicationKey + "'). This error can be ignored if the cluster is"
                     + " starting up and not all brokers are up yet.");
         }
+        if (!inflight.add(name)) {
+            throw new ApiException(COORDINATOR_NOT_AVAILABLE, name + " is being created by another request");
+        }
         try {
             return create.write();
         } catch (ApiException e) {
@@ -93,6 +105,8 @@ public final class BrokerTopics {
             throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create " + name + ": " + e.getMessage());
         } catch (Exception e) {
             throw new ApiException(COORDINATOR_NOT_AVAILABLE, "cannot create " + name + ": " + e.getMessage());
+        } finally {
+            inflight.remove(name);
         }
     }
 
@@ -113,9 +127,12 @@ public final class BrokerTopics {
      * with its own partitions, replication and configs, and the answer for it is LEADER_NOT_AVAILABLE at once (also
      * when it already exists: another request or broker made it first), which clients retry; no thread waits for
      * its leaders. Any other failure is answered with its own error (INVALID_REPLICATION_FACTOR with fewer brokers
-     * than the replication factor). Authorization and the name's validity are the caller's.
+     * than the replication factor). A topic another request of this broker is writing at that moment is
+     * UNKNOWN_TOPIC_OR_PARTITION, written once only (Kafka's inflightTopics). Authorization and the name's validity are
+     * the caller's.
      */
     public short autoCreate(String name) {
+        if (!inflight.add(name)) return UNKNOWN_TOPIC_OR_PARTITION;
         try {
             switch (name) {
                 case TopicNames.CONSUMER_OFFSETS -> createOffsetsTopic();
@@ -130,6 +147,8 @@ public final class BrokerTopics {
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "Cannot auto-create topic " + name, e);
             return UNKNOWN_SERVER_ERROR;
+        } finally {
+            inflight.remove(name);
         }
     }
 

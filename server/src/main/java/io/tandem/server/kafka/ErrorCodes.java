@@ -76,6 +76,7 @@ public final class ErrorCodes {
     public static final short NOT_CONTROLLER = Errors.NOT_CONTROLLER.code();
     public static final short STALE_BROKER_EPOCH = Errors.STALE_BROKER_EPOCH.code();
     public static final short BROKER_ID_NOT_REGISTERED = Errors.BROKER_ID_NOT_REGISTERED.code();
+    public static final short REASSIGNMENT_IN_PROGRESS = Errors.REASSIGNMENT_IN_PROGRESS.code();
     public static final short NO_REASSIGNMENT_IN_PROGRESS = Errors.NO_REASSIGNMENT_IN_PROGRESS.code();
     public static final short ELIGIBLE_LEADERS_NOT_AVAILABLE = Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE.code();
     public static final short PREFERRED_LEADER_NOT_AVAILABLE = Errors.PREFERRED_LEADER_NOT_AVAILABLE.code();

@@ -91,6 +91,9 @@ class MetadataReadsNoZooKeeperTest {
             }
             assertEquals(List.of(), recorder.since(missingMark), "ZooKeeper requests sent while answering requests "
                     + "for a topic the broker does not know");
+            // CreatePartitions reads the topic from ZooKeeper (Kafka 3.9's ZkAdminManager does: it grows a topic its
+            // cache does not hold), and answers a missing one UNKNOWN_TOPIC_OR_PARTITION.
+            assertEquals((short) 3, MissingTopicRequests.createPartitionsError(connection, "missing"));
 
             // The relay sees what the broker does send: a new topic is written to ZooKeeper.
             int beforeCreate = recorder.mark();

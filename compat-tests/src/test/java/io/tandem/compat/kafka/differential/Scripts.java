@@ -341,6 +341,40 @@ final class Scripts {
     }
 
     /** Requests only Kafka 4.x answers: the versions and keys 4.x added over 3.9, DescribeTopicPartitions above all. */
+    /**
+     * Requests Apache Kafka 3.9 in ZooKeeper mode answers unlike 4.x's KRaft controller (which refuses an empty replica
+     * list): topics with empty replica lists are written, never led and never known to Metadata.
+     */
+    static List<Object> kafka39Only() {
+        List<Object> s = new ArrayList<>();
+        s.add(step("CreateTopics v7 create diff-placed", ApiKeys.CREATE_TOPICS, 7,
+                v -> createTopic("diff-placed", 1, 1, false, Map.of())));
+        s.add(step("CreateTopics v7 empty replica list", ApiKeys.CREATE_TOPICS, 7, v -> {
+            CreateTopicsRequestData data = createTopic("diff-hostless", -1, -1, false, Map.of()).setTimeoutMs(0);
+            data.topics().find("diff-hostless").assignments().add(
+                    new CreateTopicsRequestData.CreatableReplicaAssignment().setPartitionIndex(0).setBrokerIds(List.of()));
+            return data;
+        }));
+        s.add(step("CreateTopics v7 validate-only empty replica list", ApiKeys.CREATE_TOPICS, 7, v -> {
+            CreateTopicsRequestData data = createTopic("diff-hostless-check", -1, -1, true, Map.of());
+            data.topics().find("diff-hostless-check").assignments().add(
+                    new CreateTopicsRequestData.CreatableReplicaAssignment().setPartitionIndex(0).setBrokerIds(List.of()));
+            return data;
+        }));
+        s.add(step("Metadata v12 topic with an empty replica list", ApiKeys.METADATA, 12, v -> new MetadataRequestData()
+                .setTopics(List.of(new MetadataRequestData.MetadataRequestTopic().setName("diff-hostless")))
+                .setAllowAutoTopicCreation(false)));
+        s.add(step("CreatePartitions v3 empty replica list", ApiKeys.CREATE_PARTITIONS, 3, v -> {
+            CreatePartitionsRequestData data = createPartitions("diff-placed", 2);
+            data.topics().find("diff-placed").setAssignments(List.of(
+                    new CreatePartitionsRequestData.CreatePartitionsAssignment().setBrokerIds(List.of())));
+            return data;
+        }));
+        s.add(step("CreatePartitions v3 topic without replicas", ApiKeys.CREATE_PARTITIONS, 3,
+                v -> createPartitions("diff-hostless", 2)));
+        return s;
+    }
+
     static List<Object> kafka4Only() {
         List<Object> s = new ArrayList<>();
         s.add(step("CreateTopics v7 three topics", ApiKeys.CREATE_TOPICS, 7, v -> {

@@ -5,7 +5,7 @@ import io.tandem.kafka.wire.message.CreatePartitionsResponse;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
-import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
@@ -68,12 +69,26 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                 if (!broker.authorization().topic(context, AclOperation.ALTER, t.name)) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                 }
-                List<List<Integer>> assignment = checkAssignments(t);
-                TopicInfo updated = broker.metadata().createPartitions(t.name, t.count, assignment, request.validateOnly);
+                SortedMap<Integer, List<Integer>> updated = grow(t, request.validateOnly);
                 if (!request.validateOnly) {
-                    grown.put(t.name, Set.copyOf(updated.replicas().keySet()));
+                    grown.put(t.name, Set.copyOf(updated.keySet()));
                     grownResults.put(t.name, result);
                 }
+            } catch (UnplaceablePartitions e) {
+                // Kafka 3.9's request fails as a whole (KafkaApis answers CreatePartitionsRequest.getErrorResponse):
+                // every topic of the request UNKNOWN_SERVER_ERROR without a message, though the topics before this
+                // one were grown and those after it were not looked at.
+                response.results.clear();
+                for (CreatePartitionsRequest.CreatePartitionsTopic any : request.topics) {
+                    CreatePartitionsResponse.CreatePartitionsTopicResult failed =
+                            new CreatePartitionsResponse.CreatePartitionsTopicResult();
+                    failed.name = any.name;
+                    failed.errorCode = UNKNOWN_SERVER_ERROR;
+                    failed.errorMessage = null;
+                    response.results.add(failed);
+                }
+                responder.send(response);
+                return;
             } catch (Exception e) {
                 ApiError error = ApiError.of(e);
                 result.errorCode = error.code();
@@ -97,16 +112,52 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
     }
 
     /**
+     * A topic without replicas (created with empty replica lists, as Kafka 3.9 allows) grown without an assignment:
+     * Kafka's AdminZkClient takes the first replica of partition 0 to place the new partitions, and that failure is not
+     * one its ZkAdminManager answers per topic.
+     */
+    private static final class UnplaceablePartitions extends Exception {
+        UnplaceablePartitions() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * Grows one topic as Kafka 3.9's ZkAdminManager.createPartitions does, with its checks in its order and words:
+     * the assignment read from ZooKeeper (not the cache: a topic no replica of which is live, never announced by the
+     * controller, is grown all the same), a reassignment in progress, a count that does not grow the topic, then the
+     * request's own assignment. Returns the topic's whole new assignment (written unless {@code validateOnly}).
+     */
+    private SortedMap<Integer, List<Integer>> grow(CreatePartitionsRequest.CreatePartitionsTopic t, boolean validateOnly)
+            throws Exception {
+        TopicAssignment existing = broker.metadata().storedAssignment(t.name);
+        if (existing == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + t.name + "' does not exist.");
+        boolean moving = existing.adding().values().stream().anyMatch(r -> !r.isEmpty())
+                || existing.removing().values().stream().anyMatch(r -> !r.isEmpty());
+        if (moving) {
+            throw new ApiException(REASSIGNMENT_IN_PROGRESS, "A partition reassignment is in progress for the topic '"
+                    + t.name + "'.");
+        }
+        int current = existing.partitionCount();
+        if (t.count < current) {
+            throw new ApiException(INVALID_PARTITIONS, "Topic currently has " + current
+                    + " partitions, which is higher than the requested " + t.count + ".");
+        }
+        if (t.count == current) throw new ApiException(INVALID_PARTITIONS, "Topic already has " + current + " partitions.");
+        List<List<Integer>> assignment = checkAssignments(t, existing);
+        if (assignment == null && existing.replicas().get(0).isEmpty()) throw new UnplaceablePartitions();
+        return broker.metadata().createPartitions(t.name, existing, t.count, assignment, validateOnly);
+    }
+
+    /**
      * The replicas of each new partition when the request gives them, checked as Kafka 3.9's ZooKeeper-mode admin
      * path does (ZkAdminManager.createPartitions, then AdminZkClient's validateReplicaAssignment) and in its order:
      * brokers that are not registered, one assignment per new partition (an empty list is not the same as none), no
-     * empty or repeated replica list, and the topic's replication factor. Null when the request gives none, or when a
-     * missing topic or a count that adds nothing will fail later with Kafka's own errors for those.
+     * empty or repeated replica list, and the replication factor of partition 0. Null when the request gives none.
      */
-    private List<List<Integer>> checkAssignments(CreatePartitionsRequest.CreatePartitionsTopic t) {
+    private List<List<Integer>> checkAssignments(CreatePartitionsRequest.CreatePartitionsTopic t,
+                                                 TopicAssignment topic) {
         if (t.assignments == null) return null;
-        TopicInfo topic = broker.metadata().knownTopic(t.name);
-        if (topic == null || t.count <= topic.partitionCount()) return null;
         Set<Integer> live = new HashSet<>();
         broker.metadata().liveBrokers().forEach(b -> live.add(b.brokerId()));
         Set<Integer> unknown = new TreeSet<>();

@@ -142,16 +142,14 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
      * broker twice in a partition, partitions numbered 0 to n-1. Brokers that are not registered are allowed, as in
      * Kafka ("we don't check that replicaAssignment contains unknown brokers", as its TopicCommand): the controller
      * elects among the live replicas, and a partition none of whose replicas is live stays leaderless until one
-     * registers. An empty replica list is refused here, where Kafka would write a partition no broker can ever host.
+     * registers. Empty replica lists are allowed too, as Kafka 3.9 allows them (seen against its broker): the topic is
+     * written with partitions no broker hosts, no leader ever comes, the answer is REQUEST_TIMED_OUT (with the topic's
+     * id) and Metadata never knows the topic; validate-only answers NONE with a replication factor of 0.
      */
     private static SortedMap<Integer, List<Integer>> replicaAssignment(
             List<CreateTopicsRequest.CreatableReplicaAssignment> assignments) {
         SortedMap<Integer, List<Integer>> assignment = new TreeMap<>();
         for (CreateTopicsRequest.CreatableReplicaAssignment a : assignments) {
-            if (a.brokerIds.isEmpty()) {
-                throw new ApiException(INVALID_REPLICA_ASSIGNMENT, "Invalid replica assignment for partition "
-                        + a.partitionIndex + ": " + a.brokerIds);
-            }
             assignment.put(a.partitionIndex, new ArrayList<>(a.brokerIds));
         }
         if (assignment.values().stream().map(List::size).distinct().count() != 1) {

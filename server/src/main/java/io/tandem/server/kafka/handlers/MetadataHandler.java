@@ -26,7 +26,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * Metadata: brokers, controller, cluster id and topics from this broker's cache, creating requested topics when
- * auto-creation is on (answered LEADER_NOT_AVAILABLE until their leaders are known, as Kafka 3.9 answers).
+ * auto-creation is on (answered LEADER_NOT_AVAILABLE until their leaders are known, as Kafka 3.9 answers). As Kafka
+ * 3.9's ZkMetadataCache, a topic and each of its partitions are known once the controller has given the partition a
+ * state (its UpdateMetadata, or the states read at start-up): a partition never given a leader (none of its replicas
+ * was ever live) is not listed, and a topic without any such partition is unknown, also on the broker that created it.
  */
 final class MetadataHandler implements ApiHandler<MetadataRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
@@ -61,7 +64,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         if (allTopics) {
             // Kafka lists only the topics the principal may describe.
             for (TopicInfo topic : broker.metadata().topics()) {
-                if (broker.authorization().topic(context, AclOperation.DESCRIBE, topic.name())) {
+                if (announced(topic) && broker.authorization().topic(context, AclOperation.DESCRIBE, topic.name())) {
                     response.topics.add(describe(topic, liveIds));
                 }
             }
@@ -99,6 +102,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             // As Kafka's handleTopicMetadataRequest: an unknown id is UNKNOWN_TOPIC_ID; a known one the principal may
             // not describe is TOPIC_AUTHORIZATION_FAILED with the id ("topic IDs are not considered sensitive
             // information") and never the name.
+            if (byId != null && !announced(byId)) byId = null;
             if (byId == null || !authorization.topic(context, AclOperation.DESCRIBE, byId.name())) {
                 MetadataResponseTopic missing = new MetadataResponseTopic();
                 missing.errorCode = byId == null ? UNKNOWN_TOPIC_ID : TOPIC_AUTHORIZATION_FAILED;
@@ -118,7 +122,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         // The cache only, as Kafka's MetadataCache: a topic this broker has not heard of (UpdateMetadata) is unknown
         // here until it does; reading ZooKeeper for it let any client make the broker read ZooKeeper per request.
         TopicInfo topic = broker.metadata().knownTopic(wanted.name);
-        if (topic != null) return describe(topic, liveIds);
+        if (topic != null && announced(topic)) return describe(topic, liveIds);
         if (TopicNames.invalidReason(wanted.name) != null) {
             missing.errorCode = INVALID_TOPIC_EXCEPTION;
             return missing;
@@ -141,21 +145,32 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         return missing;
     }
 
+    /**
+     * Whether the controller has given a partition of the topic a state, which is when Kafka's metadata cache first
+     * holds the topic: a topic this broker only created, or read for the controller's LeaderAndIsr before the role
+     * was taken, is not answered for yet.
+     */
+    private static boolean announced(TopicInfo topic) {
+        return !topic.states().isEmpty();
+    }
+
     private static MetadataResponseTopic describe(TopicInfo topic, Set<Integer> liveIds) {
         MetadataResponseTopic entry = new MetadataResponseTopic();
         entry.name = topic.name();
         entry.topicId = topic.id();
         entry.isInternal = TopicNames.isInternal(topic.name());
         for (Map.Entry<Integer, List<Integer>> e : topic.replicas().entrySet()) {
+            PartitionState state = topic.states().get(e.getKey());
+            // Kafka's cache lists only the partitions the controller has sent: one never led is left out.
+            if (state == null) continue;
             MetadataResponsePartition partition = new MetadataResponsePartition();
             partition.partitionIndex = e.getKey();
-            PartitionState state = topic.states().get(e.getKey());
-            int leader = state == null ? -1 : state.leader();
+            int leader = state.leader();
             partition.leaderId = liveIds.contains(leader) ? leader : -1;
             partition.errorCode = partition.leaderId == -1 ? LEADER_NOT_AVAILABLE : NONE;
-            partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
+            partition.leaderEpoch = state.leaderEpoch();
             partition.replicaNodes = new ArrayList<>(e.getValue());
-            partition.isrNodes = state == null ? new ArrayList<>() : new ArrayList<>(state.isr());
+            partition.isrNodes = new ArrayList<>(state.isr());
             List<Integer> offline = new ArrayList<>();
             for (int r : e.getValue()) if (!liveIds.contains(r)) offline.add(r);
             partition.offlineReplicas = offline;

@@ -18,8 +18,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * The cluster's metadata in Kafka 3.9's ZooKeeper layout: this broker's registration, the controller, the cluster
- * id, topics with their assignments, partition states and configs. Writes go to the store first and then to the
- * cache, so a restart rebuilds the same view from the store.
+ * id, topics with their assignments, partition states and configs. Writes go to the store; the topic cache holds what
+ * the broker read at start-up and what the controller has told it since (a topic this broker creates or grows
+ * included, as Kafka's MetadataCache), so a restart rebuilds the same view from the store.
  */
 public final class ClusterMetadata implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ClusterMetadata.class.getName());
@@ -168,14 +169,16 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /**
      * {@code namedByController}: the controller's LeaderAndIsr or UpdateMetadata names the topic, so it is read even
-     * while a deletion request for it waits (see {@link #controllerTopic}).
+     * while a deletion request for it waits (see {@link #controllerTopic}). {@code cache}: the topic joins this
+     * broker's cache (start-up and the controller's word); otherwise it is only read, as a topic this broker made or
+     * heard of through the store is not yet in Kafka's MetadataCache (see {@link #topic}).
      */
-    private TopicInfo loadTopic(String name, boolean namedByController) throws Exception {
+    private TopicInfo loadTopic(String name, boolean namedByController, boolean cache) throws Exception {
         byte[] data = store.getData(KafkaZkLayout.topicPath(name));
         // A topic marked for deletion keeps its znode until the controller deleted its last replica (a broker may be
         // down meanwhile); the controller told every broker to forget it, and it must not come back from the store.
         if (data == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
-            topics.remove(name);
+            if (cache) topics.remove(name);
             return null;
         }
         TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
@@ -201,24 +204,27 @@ public final class ClusterMetadata implements AutoCloseable {
         byte[] config = store.getData(KafkaZkLayout.topicConfigPath(name));
         TopicInfo info = new TopicInfo(name, id, assignment.replicas(), new ConcurrentHashMap<>(states),
                 KafkaZkLayout.decodeEntityConfig(config));
-        topics.put(name, info);
+        if (cache) topics.put(name, info);
         // The controller may have deleted the topic while it was read here (its request gone once its znodes are)
         // and told this broker to forget it before the put above: read again, and take back only what was put here.
-        // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench).
+        // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench);
+        // one only read is not answered either.
         byte[] again = store.getData(KafkaZkLayout.topicPath(name));
         if (again == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null
                 || !id.equals(KafkaZkLayout.decodeTopicAssignment(again).topicId())) {
-            topics.remove(name, info);
+            if (cache) topics.remove(name, info);
             return null;
         }
         return info;
     }
 
     /**
-     * The topic, re-read from the store when this broker does not know it (another broker may have made it): for the
-     * controller's requests and the broker's own internal topics. A client's request is answered from the cache
-     * ({@link #knownTopic}), as Kafka's MetadataCache answers it: reading here for a topic nobody made let a client
-     * asking for it again and again cost a ZooKeeper read per request.
+     * The topic, read from the store when this broker does not know it (it or another broker may have just made it):
+     * for the broker's own internal topics and the checks before a topic is created. What is read here does not join
+     * the cache: as in Kafka 3.9, only the controller's word (UpdateMetadata, LeaderAndIsr) puts a topic there, so a
+     * Metadata request between a topic's creation and that word finds it unknown, as Kafka's does. A client's
+     * request is answered from the cache ({@link #knownTopic}), as Kafka's MetadataCache answers it: reading here for
+     * a topic nobody made let a client asking for it again and again cost a ZooKeeper read per request.
      */
     public TopicInfo topic(String name) {
         return topic(name, false);
@@ -241,7 +247,7 @@ public final class ClusterMetadata implements AutoCloseable {
         TopicInfo info = topics.get(name);
         if (info != null) return info;
         try {
-            return loadTopic(name, namedByController);
+            return loadTopic(name, namedByController, namedByController);
         } catch (Exception e) {
             throw new ApiException(UNKNOWN_SERVER_ERROR, "cannot read topic " + name + ": " + e.getMessage());
         }
@@ -263,8 +269,8 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
-     * All topics this broker knows: those it found at start-up, created itself, or heard of from the controller
-     * (UpdateMetadata). A Metadata request for all topics reads no ZooKeeper.
+     * All topics this broker knows: those it found at start-up or heard of from the controller (UpdateMetadata,
+     * LeaderAndIsr). A Metadata request for all topics reads no ZooKeeper.
      */
     public Collection<TopicInfo> topics() {
         List<TopicInfo> list = new ArrayList<>(topics.values());
@@ -274,7 +280,7 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /** Reads every topic of the store into the cache (start-up). */
     public void loadAllTopics() throws Exception {
-        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(name, false);
+        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(name, false, true);
     }
 
     /**
@@ -317,8 +323,11 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
-     * Creates a topic the way Kafka's admin path and controller together do: config, assignment, then each
-     * partition's leader state. Validation of names, counts and configs is the caller's.
+     * Creates a topic the way Kafka's admin path does (AdminZkClient.createTopicWithAssignment): config, then
+     * assignment; the partitions' states are the controller's to write. The topic as written is returned and does
+     * not join this broker's cache: the controller's UpdateMetadata brings it, with its leaders, as to every other
+     * broker (Kafka's creating broker, too, answers Metadata for it from the controller's word only). Validation of
+     * names, counts and configs is the caller's.
      */
     public synchronized TopicInfo createTopic(String name, int partitions, int replicationFactor,
                                               SortedMap<Integer, List<Integer>> manualAssignment,
@@ -354,42 +363,40 @@ public final class ClusterMetadata implements AutoCloseable {
                 KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment)), false)) {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
         }
-        // The controller may have seen the new assignment (its watch on /brokers/topics), elected the partitions'
-        // leaders and sent this broker UpdateMetadata before this line runs: the cache then already holds the topic,
-        // read back from the store, with those leaders. Replacing it with the value built above, which has none,
-        // left the partitions leaderless here until their next change (Metadata answered LEADER_NOT_AVAILABLE and a
-        // producer's first record never left; seen at load 20+). The topic read back is the one written here (same
-        // id: it did not exist when this began), so it is kept.
-        return topics.merge(name, info, (cached, created) -> cached.id().equals(created.id()) ? cached : created);
-    }
-
-    /** Adds partitions up to {@code totalCount}, spread like new topics' partitions. */
-    public synchronized TopicInfo createPartitions(String name, int totalCount, boolean validateOnly) throws Exception {
-        return createPartitions(name, totalCount, null, validateOnly);
+        // Not put in the cache: the controller may already have elected the leaders and sent this broker
+        // UpdateMetadata (its watch on /brokers/topics), and a value put here without them hid those leaders (a
+        // producer's first record never left; seen at load 20+). Before the controller's word, Kafka's broker does
+        // not know the topic either.
+        return info;
     }
 
     /**
-     * Adds partitions up to {@code totalCount}: on the brokers {@code manualAssignment} names (one replica list per new
-     * partition, in order, already checked by the caller against the live brokers and the count), or spread like new
-     * topics' partitions when it is null.
+     * The topic's assignment as stored in {@code /brokers/topics/T}, or null when there is none: what CreatePartitions
+     * grows, read from ZooKeeper and not from the cache as Kafka 3.9's ZkAdminManager reads it (a topic created but
+     * not yet announced by the controller, or never, because no replica of it is live, is grown all the same).
      */
-    public synchronized TopicInfo createPartitions(String name, int totalCount, List<List<Integer>> manualAssignment,
-                                                   boolean validateOnly) throws Exception {
-        TopicInfo info = topics.get(name); // a client's request: the cache answers, as for every other request
-        if (info == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
-        int current = info.partitionCount();
-        if (totalCount < current) {
-            throw new ApiException(INVALID_PARTITIONS, "Topic currently has " + current
-                    + " partitions, which is higher than the requested " + totalCount + ".");
-        }
-        if (totalCount == current) {
-            throw new ApiException(INVALID_PARTITIONS, "Topic already has " + current + " partitions.");
-        }
-        int replicationFactor = info.replicas().get(0).size();
+    public TopicAssignment storedAssignment(String name) throws Exception {
+        byte[] data = store.getData(KafkaZkLayout.topicPath(name));
+        return data == null ? null : KafkaZkLayout.decodeTopicAssignment(data);
+    }
+
+    /**
+     * Adds partitions to {@code existing} (the topic's {@link #storedAssignment}) up to {@code totalCount}: on the
+     * brokers {@code manualAssignment} names (one replica list per new partition, in order, already checked by the
+     * caller), or spread over the live brokers like a new topic's partitions when it is null. Returns the topic's whole
+     * new assignment. As for a new topic, the cache is left to the controller's UpdateMetadata, which brings the new
+     * partitions with their leaders.
+     */
+    public synchronized SortedMap<Integer, List<Integer>> createPartitions(String name, TopicAssignment existing,
+                                                                          int totalCount,
+                                                                          List<List<Integer>> manualAssignment,
+                                                                          boolean validateOnly) throws Exception {
+        int current = existing.partitionCount();
         SortedMap<Integer, List<Integer>> added = new TreeMap<>();
         if (manualAssignment != null) {
             for (int i = 0; i < manualAssignment.size(); i++) added.put(current + i, List.copyOf(manualAssignment.get(i)));
         } else {
+            int replicationFactor = existing.replicas().get(0).size();
             List<Integer> brokerIds = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
             if (replicationFactor > brokerIds.size()) {
                 throw new ApiException(INVALID_REPLICATION_FACTOR, "Not enough live brokers for replication factor "
@@ -398,14 +405,14 @@ public final class ClusterMetadata implements AutoCloseable {
             added = ReplicaAssignment.assign(brokerIds, current, totalCount - current,
                     replicationFactor, ThreadLocalRandom.current().nextInt(brokerIds.size()));
         }
-        SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
+        SortedMap<Integer, List<Integer>> all = new TreeMap<>(existing.replicas());
         all.putAll(added);
-        TopicInfo updated = new TopicInfo(name, info.id(), all, info.states(), info.configs());
-        if (validateOnly) return updated;
+        if (validateOnly) return all;
         // The new partitions' states are the controller's to write, as for a new topic.
-        store.setData(KafkaZkLayout.topicPath(name), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(info.id(), all)));
-        topics.put(name, updated);
-        return updated;
+        store.setData(KafkaZkLayout.topicPath(name),
+                KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(
+                        existing.topicId() == null ? TopicId.random() : existing.topicId(), all)));
+        return all;
     }
 
     /**
@@ -444,7 +451,8 @@ public final class ClusterMetadata implements AutoCloseable {
         store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
                 KafkaZkLayout.encodeConfigChange("topics/" + name));
         TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), new LinkedHashMap<>(configs));
-        topics.put(name, updated);
+        // Only over a cached value: a topic read from the store here does not join the cache (see #topic).
+        topics.replace(name, info, updated);
         return updated;
     }
 
