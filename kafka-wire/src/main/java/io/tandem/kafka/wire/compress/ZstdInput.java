@@ -11,14 +11,13 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads zstd frames from a {@link ByteBuf} region with a native decompression context taken from a small pool and
- * given back on close, instead of a new context per batch (as zstd-jni's ZstdInputStream, and Kafka, create).
+ * given back on close, instead of a new context per batch (as zstd-jni's ZstdInputStream, and Kafka's reader, create).
  *
- * <p>Why: a frame written by Kafka's Java producer does not declare its size, so zstd sizes the context's window for
- * the level's full window (2 MiB at level 3): every batch cost a malloc and free of ~2.3 MiB. glibc raises its mmap
- * threshold after the first such free, serves the next ones from each thread's malloc arena, and keeps the freed
- * memory there: a broker's request handlers kept ~2.1 MiB each (a one-time step of ~37 MiB in the codec soak, 17-21
- * MiB for 8 threads in bench's CodecMemoryProbe; docs/BENCHMARKS.md). A pooled context allocates its window once and
- * touches only as much of it as its batches decompress to; reuse also saves the allocation on every batch.
+ * <p>Why: a frame written by Kafka's Java producer does not declare its size, so its context sizes a window for the
+ * level's whole window (2 MiB at level 3): every batch cost a native malloc and free of ~2.3 MiB and a context set-up.
+ * Reused, a context allocates once; one thread then read 2.1x as many one-record batches a second (bench's
+ * CodecMemoryProbe, docs/BENCHMARKS.md). Native memory measured the same or lower (a zstd broker's malloc arenas
+ * 36.0 MiB against 40.9), and the pool bounds what is kept to {@link #POOL_CAPACITY} contexts.
  *
  * <p>Every path gives the context back, or frees it when the pool is full: {@link #close()} resets it (so a stream
  * abandoned in the middle of a frame, by an error or a truncated input, leaves no state behind for the next user).
