@@ -1,7 +1,6 @@
 package io.tandem.kafka.wire.compress;
 
 import com.github.luben.zstd.RecyclingBufferPool;
-import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import com.github.luben.zstd.ZstdOutputStreamNoFinalizer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
@@ -78,9 +77,8 @@ public final class Compression {
                 case LZ4:
                     return new Lz4FrameInputStream(view, magic == 0);
                 case ZSTD:
-                    // zstd-jni's stream buffers are 128 KiB; recycling them keeps them out of each batch's garbage.
-                    return new GuardedInputStream(
-                            new ZstdInputStreamNoFinalizer(new ByteBufInputStream(view), RecyclingBufferPool.INSTANCE));
+                    // A pooled native context, not one per batch: see ZstdInput for the memory it saves.
+                    return new ZstdInput(view);
                 default:
                     throw new IllegalArgumentException("Unknown compression type " + type);
             }

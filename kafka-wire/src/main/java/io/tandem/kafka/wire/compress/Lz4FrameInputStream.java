@@ -24,6 +24,7 @@ public final class Lz4FrameInputStream extends InputStream {
     private int blockPosition;
     private int blockLimit;
     private boolean finished;
+    private boolean closed;
 
     /**
      * @param in the frame, from its reader index to its writer index; this stream consumes the reader index of the
@@ -117,6 +118,23 @@ public final class Lz4FrameInputStream extends InputStream {
     @Override
     public int available() {
         return blockLimit - blockPosition;
+    }
+
+    /**
+     * Frees the content checksum's state: lz4-java's fastest (JNI) streaming hash holds it in native memory, which it
+     * otherwise frees only in a finalizer, after the stream has been found unreachable by a garbage collection.
+     */
+    @Override
+    public void close() {
+        if (contentHash != null && !closed) {
+            contentHash.close();
+        }
+        closed = true;
+    }
+
+    /** The content checksum's hash, or null when the frame has none (tests check that close frees it). */
+    StreamingXXHash32 contentHash() {
+        return contentHash;
     }
 
     /** Decodes the next block if the current one is used up; false at the end mark. */

@@ -3,6 +3,7 @@ package io.tandem.kafka.wire.compress;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Random;
 import net.jpountz.lz4.LZ4FrameOutputStream;
 import org.apache.kafka.common.utils.internals.BufferSupplier;
+import net.jpountz.xxhash.StreamingXXHash32;
 import org.apache.kafka.common.utils.internals.ByteBufferOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -202,6 +204,78 @@ class CompressionTest {
             } catch (IOException expected) {
                 // the only acceptable failure
             }
+        }
+    }
+
+    @Test
+    void shouldReuseOneZstdContextForBatchAfterBatch() throws IOException {
+        byte[] data = "record ".repeat(50).getBytes(StandardCharsets.UTF_8);
+        // Kafka's producer writes frames without a content size: each such frame needs the level's full window.
+        byte[] frame = compressWithKafka(CompressionType.ZSTD, data, (byte) 2);
+        long before = ZstdInput.contextsCreated();
+        for (int batch = 0; batch < 200; batch++) {
+            assertArrayEquals(data, decompressWithOurs(CompressionType.ZSTD, frame, (byte) 2, 8192));
+            assertTrue(ZstdInput.pooledContexts() >= 1, "the batch's context was not given back to the pool");
+        }
+        // One thread, one batch at a time: at most the one context this thread first took from the pool.
+        assertTrue(ZstdInput.contextsCreated() - before <= 1,
+                "native zstd contexts created for 200 batches: " + (ZstdInput.contextsCreated() - before));
+    }
+
+    @Test
+    void shouldGiveTheZstdContextBackCleanAfterTruncatedOrMalformedInput() throws IOException {
+        byte[] data = payloads()[2];
+        byte[] frame = compressWithKafka(CompressionType.ZSTD, data, (byte) 2);
+        long before = ZstdInput.contextsCreated();
+        for (int trial = 0; trial < 100; trial++) {
+            byte[] truncated = java.util.Arrays.copyOf(frame, 1 + trial * (frame.length - 2) / 100);
+            assertThrows(IOException.class, () -> decompressWithOurs(CompressionType.ZSTD, truncated, (byte) 2, 8192));
+            assertTrue(ZstdInput.pooledContexts() >= 1, "a truncated batch's context was not given back");
+            byte[] corrupt = frame.clone();
+            corrupt[4 + trial] ^= 0x5A;
+            try {
+                decompressWithOurs(CompressionType.ZSTD, corrupt, (byte) 2, 8192);
+            } catch (IOException expected) {
+                // a corrupt frame is refused; what matters is the state it leaves behind
+            }
+            // The context left in the middle of a frame is reset before its next use: the next batch reads whole.
+            assertArrayEquals(data, decompressWithOurs(CompressionType.ZSTD, frame, (byte) 2, 8192));
+        }
+        assertTrue(ZstdInput.contextsCreated() - before <= 1,
+                "contexts not given back on the error path: " + (ZstdInput.contextsCreated() - before) + " created");
+    }
+
+    @Test
+    void shouldReadConsecutiveZstdFramesAsKafkaDoes() throws IOException {
+        byte[] first = payloads()[3];
+        byte[] second = payloads()[2];
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        frames.write(compressWithKafka(CompressionType.ZSTD, first, (byte) 2));
+        frames.write(compressWithKafka(CompressionType.ZSTD, second, (byte) 2));
+        byte[] both = frames.toByteArray();
+        byte[] expected = decompressWithKafka(CompressionType.ZSTD, both, (byte) 2);
+        assertEquals(first.length + second.length, expected.length);
+        assertArrayEquals(expected, decompressWithOurs(CompressionType.ZSTD, both, (byte) 2, 8192));
+        assertArrayEquals(expected, decompressWithOurs(CompressionType.ZSTD, both, (byte) 2, 1000));
+    }
+
+    @Test
+    void shouldFreeTheLz4ContentChecksumStateOnClose() throws IOException {
+        byte[] data = payloads()[3];
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (LZ4FrameOutputStream stream = new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB,
+                LZ4FrameOutputStream.FLG.Bits.BLOCK_INDEPENDENCE, LZ4FrameOutputStream.FLG.Bits.CONTENT_CHECKSUM)) {
+            stream.write(data);
+        }
+        Lz4FrameInputStream in = (Lz4FrameInputStream) Compression.wrapForInput(CompressionType.LZ4,
+                Unpooled.wrappedBuffer(out.toByteArray()), (byte) 2);
+        assertArrayEquals(data, readAll(in, 8192));
+        StreamingXXHash32 hash = in.contentHash();
+        hash.getValue(); // usable while the stream is open
+        in.close();
+        // lz4-java's JNI hash frees its native state on close and refuses use afterwards (its Java one keeps none).
+        if (hash.getClass().getSimpleName().endsWith("JNI")) {
+            assertThrows(AssertionError.class, hash::getValue);
         }
     }
 }
