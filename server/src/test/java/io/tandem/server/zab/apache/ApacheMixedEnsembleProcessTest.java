@@ -106,6 +106,9 @@ class ApacheMixedEnsembleProcessTest {
                     moving.getSessionPasswd()));
             awaitConnected(moved);
             moved.create("/seam/moved", null, Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+            // Another session's read on another member needs a sync first: Apache's leader sends COMMIT before its
+            // own commit processor applies the write, so Tandem can answer the create before the leader's tree has it.
+            sync(onLeader, "/seam/moved");
             assertEquals(moving.getSessionId(), onLeader.exists("/seam/moved", false).getEphemeralOwner());
 
             Map<String, String> expected = tree(onLeader);
