@@ -112,6 +112,8 @@ class ApacheMixedEnsembleProcessTest {
             assertEquals(moving.getSessionId(), onLeader.exists("/seam/moved", false).getEphemeralOwner());
 
             Map<String, String> expected = tree(onLeader);
+            sync(onFollower, "/"); // each member's reads may trail the leader's commits until a sync
+            sync(onTandem, "/");
             assertEquals(expected, tree(onFollower), "Apache follower's tree");
             assertEquals(expected, tree(onTandem), "Tandem's tree");
             assertEquals(tandemSession, onTandem.exists("/seam/m1/ephemeral", false).getEphemeralOwner());
