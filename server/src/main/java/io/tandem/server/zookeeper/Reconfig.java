@@ -238,8 +238,8 @@ final class Reconfig {
      * the member lines (Apache's QuorumPeerConfig.writeDynamicConfig leaves the version to the name), into the
      * member's ZooKeeper data directory: Tandem reads its configuration from merged files and flags, so there is no
      * one zoo.cfg to point at it. The file is replaced atomically and older ones are deleted, so the directory holds
-     * the configuration in force. Tandem itself restarts from the {@code /zookeeper/config} znode its snapshot and
-     * log restore, not from this file (zoo.cfg's {@code dynamicConfigFile} stays refused at start-up).
+     * the configuration in force. A restart reads the newest of these files ({@link #withDynamicFile}); zoo.cfg,
+     * and the file its {@code dynamicConfigFile} names, are left as the user wrote them.
      */
     static void writeDynamicFile(Path dataDir, EnsembleConfig config) throws IOException {
         String name = DYNAMIC_FILE_PREFIX + Long.toHexString(config.version());
@@ -289,7 +289,10 @@ final class Reconfig {
                 }
             }
         }
-        if (newest == null) {
+        // zoo.cfg's own dynamicConfigFile wins unless this member applied a newer configuration since (a file
+        // carried over from Apache with a newer version than Tandem's last one wins too).
+        boolean named = settings.get(DynamicConfigFile.KEY) != null;
+        if (newest == null || named && newestVersion <= DynamicConfigFile.version(settings)) {
             return settings;
         }
         Path found = newest;
@@ -305,6 +308,9 @@ final class Reconfig {
             boolean observer = spec.contains(":observer");
             merged.put("server." + id, local == null ? spec : EnsembleMembers.withRole(local.trim(), observer));
         });
+        if (named) {
+            merged.put(DynamicConfigFile.KEY, found.toString()); // the members' file, and so their version
+        }
         LOG.log(Level.INFO, () -> "Members from " + found.getFileName() + ": " + applied.members().keySet());
         return merged;
     }
