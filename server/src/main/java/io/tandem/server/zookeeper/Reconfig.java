@@ -267,7 +267,9 @@ final class Reconfig {
      * log is pending until a leader commits it again, and that leader may need the joiner's vote). A member named in
      * both keeps its zoo.cfg line (its own way to reach it, e.g. through a proxy) in the file's role; one that only the
      * file names takes the file's line; one the file does not name is left out. A file that does not name this
-     * member (it was removed) is ignored with a warning: the others refuse it anyway.
+     * member (it was removed) is ignored with a warning: the others refuse it anyway. When zoo.cfg names a dynamic
+     * file ({@link DynamicConfigFile}), the newest file here wins only with a higher version, and then replaces it in
+     * the settings (so the members' version is its).
      */
     static Map<String, String> withDynamicFile(Map<String, String> settings, Path dataDir, int myId)
             throws IOException {
