@@ -80,7 +80,8 @@ public final class DynamicConfigFile {
                 int id = Integer.parseInt(key.substring("server.".length()));
                 peer = QuorumTransport.Peer.parse(id, value);
             } catch (IllegalArgumentException e) {
-                throw refused(file, "Error processing " + file + " (" + key + "=" + value + ": " + e.getMessage() + ")");
+                throw refused(file, "Error processing " + file + " (" + key + "=" + value + ": " + e.getMessage()
+                        + ")");
             }
             if (peer.observer()) observers++;
             else voters++;
@@ -88,7 +89,8 @@ public final class DynamicConfigFile {
         }
         // QuorumPeerConfig.parseDynamicConfig's checks, with its texts.
         if (voters == 0 && observers > 0) {
-            throw refused(file, "Error processing " + file + " (Observers w/o participants is an invalid configuration)");
+            throw refused(file, "Error processing " + file
+                    + " (Observers w/o participants is an invalid configuration)");
         }
         if (voters == 1 && observers > 0) {
             throw refused(file, "Error processing " + file + " (Observers w/o quorum is an invalid configuration)");

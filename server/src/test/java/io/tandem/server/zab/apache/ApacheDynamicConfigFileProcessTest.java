@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code reconfigEnabled=true}, so Apache moves the member lines out of zoo.cfg into {@code zoo.cfg.dynamic.<version>}
  * and points {@code dynamicConfigFile} at it. Member 3 is then stopped and Tandem started in its place on that
  * zoo.cfg, unchanged but for the quorum protocol: Tandem reads the dynamic file, joins with the ensemble's members and
- * version, and serves the same tree and {@code /zookeeper/config}. After a reconfig, restarted on the same (now older) zoo.cfg,
- * it takes the newer dynamic file it wrote itself into its data directory.
+ * version, and serves the same tree and {@code /zookeeper/config}. After a reconfig, restarted on the same (now
+ * older) zoo.cfg, it takes the newer dynamic file it wrote itself into its data directory.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheDynamicConfigFileProcessTest {
