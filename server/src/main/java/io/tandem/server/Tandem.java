@@ -50,6 +50,8 @@ public final class Tandem implements AutoCloseable {
     /** Starts a node whose fault rules are {@code faults} (null: its own) under {@code nodeName}. */
     static Tandem start(TandemConfig config, FaultController faults, String nodeName) throws IOException {
         Logging.installDefault();
+        // zoo.cfg's dynamicConfigFile: its member lines join the settings before anything is checked.
+        config = io.tandem.server.zookeeper.DynamicConfigFile.expand(config);
         ConfigKeys.validate(config.settings());
         Tandem tandem = new Tandem(config, faults, nodeName);
         if (config.has(TandemConfig.Role.KAFKA)) preloadKafkaMetadata();

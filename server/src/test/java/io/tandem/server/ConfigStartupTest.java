@@ -100,7 +100,6 @@ class ConfigStartupTest {
             "localSessionsEnabled|true",
             "skipACL|yes",
             "enforce.auth.enabled|true",
-            "dynamicConfigFile|/etc/zookeeper/zoo.cfg.dynamic",
             "group.1|1:2:3",
             "electionAlg|1",
     })

@@ -24,7 +24,10 @@ record EnsembleConfig(Map<Long, String> members, long version) {
         members = Collections.unmodifiableMap(new TreeMap<>(members));
     }
 
-    /** The configuration of zoo.cfg's {@code server.N} lines (version 0, as Apache reads a config without one). */
+    /**
+     * The configuration of zoo.cfg's {@code server.N} lines: version 0, as Apache reads a config without one, or the
+     * version of the dynamic configuration file they came from ({@link DynamicConfigFile#version}).
+     */
     static EnsembleConfig fromSettings(Map<String, String> settings) {
         Map<Long, String> members = new TreeMap<>();
         for (Map.Entry<String, String> setting : settings.entrySet()) {
@@ -34,7 +37,7 @@ record EnsembleConfig(Map<Long, String> members, long version) {
                 members.put(id, spec(id, setting.getValue()));
             }
         }
-        return new EnsembleConfig(members, 0);
+        return new EnsembleConfig(members, DynamicConfigFile.version(settings));
     }
 
     /**

@@ -238,8 +238,8 @@ final class Reconfig {
      * the member lines (Apache's QuorumPeerConfig.writeDynamicConfig leaves the version to the name), into the
      * member's ZooKeeper data directory: Tandem reads its configuration from merged files and flags, so there is no
      * one zoo.cfg to point at it. The file is replaced atomically and older ones are deleted, so the directory holds
-     * the configuration in force. Tandem itself restarts from the {@code /zookeeper/config} znode its snapshot and
-     * log restore, not from this file (zoo.cfg's {@code dynamicConfigFile} stays refused at start-up).
+     * the configuration in force. A restart reads the newest of these files ({@link #withDynamicFile}); zoo.cfg,
+     * and the file its {@code dynamicConfigFile} names, are left as the user wrote them.
      */
     static void writeDynamicFile(Path dataDir, EnsembleConfig config) throws IOException {
         String name = DYNAMIC_FILE_PREFIX + Long.toHexString(config.version());
@@ -267,7 +267,9 @@ final class Reconfig {
      * log is pending until a leader commits it again, and that leader may need the joiner's vote). A member named in
      * both keeps its zoo.cfg line (its own way to reach it, e.g. through a proxy) in the file's role; one that only the
      * file names takes the file's line; one the file does not name is left out. A file that does not name this
-     * member (it was removed) is ignored with a warning: the others refuse it anyway.
+     * member (it was removed) is ignored with a warning: the others refuse it anyway. When zoo.cfg names a dynamic
+     * file ({@link DynamicConfigFile}), the newest file here wins only with a higher version, and then replaces it in
+     * the settings (so the members' version is its).
      */
     static Map<String, String> withDynamicFile(Map<String, String> settings, Path dataDir, int myId)
             throws IOException {
@@ -289,7 +291,10 @@ final class Reconfig {
                 }
             }
         }
-        if (newest == null) {
+        // zoo.cfg's own dynamicConfigFile wins unless this member applied a newer configuration since (a file
+        // carried over from Apache with a newer version than Tandem's last one wins too).
+        boolean named = settings.get(DynamicConfigFile.KEY) != null;
+        if (newest == null || named && newestVersion <= DynamicConfigFile.version(settings)) {
             return settings;
         }
         Path found = newest;
@@ -305,6 +310,9 @@ final class Reconfig {
             boolean observer = spec.contains(":observer");
             merged.put("server." + id, local == null ? spec : EnsembleMembers.withRole(local.trim(), observer));
         });
+        if (named) {
+            merged.put(DynamicConfigFile.KEY, found.toString()); // the members' file, and so their version
+        }
         LOG.log(Level.INFO, () -> "Members from " + found.getFileName() + ": " + applied.members().keySet());
         return merged;
     }

@@ -168,8 +168,8 @@ public final class ZooKeeperConfigKeys {
             case "serverCnxnFactory" -> PLAIN_CONNECTION_FACTORIES.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("connection factory " + v + " is not implemented");
             case "admin.idleTimeout" -> adminIdleTimeout(v);
-            case "dynamicConfigFile" -> Verdict.refused(
-                    "a dynamic configuration file is not implemented: put the server.N lines in zoo.cfg");
+            // Read (and checked) by DynamicConfigFile before the keys are, its member lines merged in.
+            case DynamicConfigFile.KEY -> Verdict.IMPLEMENTED;
             case "oraclePath" -> Verdict.refused("the quorum oracle is not implemented");
             // Apache lets the server.N lines decide (a contradicting peerType only earns a warning, logged when the
             // member starts and knows its id); a server without them runs standalone and observes nothing.

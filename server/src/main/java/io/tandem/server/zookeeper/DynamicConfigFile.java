@@ -1,0 +1,132 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.server.ConfigException;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.zab.QuorumTransport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * zoo.cfg's {@code dynamicConfigFile}, read as Apache ZooKeeper 3.9's QuorumPeerConfig.parse reads it: the file holds
+ * the ensemble's {@code server.N} lines (Apache writes it as {@code zoo.cfg.dynamic.<version>} once reconfig is
+ * enabled or a reconfig ran), its version is the hex suffix of its name (none: 0), and the same checks refuse it: a
+ * member line left in zoo.cfg, a {@code version} line or any other key inside the file, a voter without an election
+ * port, observers without a quorum. A relative path is opened as Apache opens it: from the working directory.
+ *
+ * <p>The lines are merged into the settings before they are checked, so everything after (the key checks, the
+ * client address a member's own line names, the ensemble) sees the members as if zoo.cfg had named them; the setting
+ * stays, naming the file the members came from and so their version ({@link #version}).
+ */
+public final class DynamicConfigFile {
+    public static final String KEY = "dynamicConfigFile";
+
+    private DynamicConfigFile() {
+    }
+
+    /** {@code config} itself when it names no dynamic file, else a copy with the file's member lines set. */
+    public static TandemConfig expand(TandemConfig config) {
+        Map<String, String> settings = config.settings();
+        String file = settings.get(KEY);
+        if (file == null) {
+            return config;
+        }
+        Map<String, String> members = read(settings, file.trim());
+        TandemConfig expanded = TandemConfig.defaults().dataDir(config.dataDir()).roles(config.roles());
+        settings.forEach(expanded::set);
+        members.forEach(expanded::set);
+        expanded.zookeeperPort(config.zookeeperPort()).kafkaPort(config.kafkaPort());
+        if (config.initialText() != null) expanded.initialText(config.initialText());
+        return expanded;
+    }
+
+    /** The member lines of {@code file}, checked as Apache checks them against the static settings. */
+    static Map<String, String> read(Map<String, String> settings, String file) {
+        for (String key : settings.keySet()) {
+            String k = key.trim();
+            if (k.startsWith("server.") || k.startsWith("group") || k.startsWith("weight")) {
+                throw refused(file, "parameter: " + k + " must be in a separate dynamic config file");
+            }
+        }
+        Properties dynamic = new Properties();
+        try (InputStream in = Files.newInputStream(Path.of(file))) {
+            dynamic.load(in);
+        } catch (IOException | IllegalArgumentException e) {
+            throw refused(file, "Error processing " + file + " (" + e + ")");
+        }
+        if (dynamic.getProperty(EnsembleConfig.VERSION_KEY) != null) {
+            throw refused(file, "dynamic file shouldn't have version inside");
+        }
+        Map<String, String> members = new LinkedHashMap<>();
+        int voters = 0;
+        int observers = 0;
+        for (String name : dynamic.stringPropertyNames()) {
+            String key = name.trim();
+            String value = dynamic.getProperty(name).trim();
+            if (key.startsWith("group") || key.startsWith("weight")) {
+                throw refused(file, "Error processing " + file + " (" + key + ": hierarchical quorums are not"
+                        + " implemented)");
+            }
+            if (!key.startsWith("server.")) {
+                throw refused(file, "Unrecognised parameter: " + key);
+            }
+            QuorumTransport.Peer peer;
+            try {
+                int id = Integer.parseInt(key.substring("server.".length()));
+                peer = QuorumTransport.Peer.parse(id, value);
+            } catch (IllegalArgumentException e) {
+                throw refused(file, "Error processing " + file + " (" + key + "=" + value + ": " + e.getMessage()
+                        + ")");
+            }
+            if (peer.observer()) observers++;
+            else voters++;
+            members.put(key, value);
+        }
+        // QuorumPeerConfig.parseDynamicConfig's checks, with its texts.
+        if (voters == 0 && observers > 0) {
+            throw refused(file, "Error processing " + file
+                    + " (Observers w/o participants is an invalid configuration)");
+        }
+        if (voters == 1 && observers > 0) {
+            throw refused(file, "Error processing " + file + " (Observers w/o quorum is an invalid configuration)");
+        }
+        if (voters > 1) {
+            for (Map.Entry<String, String> member : members.entrySet()) {
+                int id = Integer.parseInt(member.getKey().substring("server.".length()));
+                QuorumTransport.Peer peer = QuorumTransport.Peer.parse(id, member.getValue());
+                if (!peer.observer() && peer.electionPort() == -1) {
+                    throw refused(file, "Error processing " + file + " (Missing election port for server: " + id + ")");
+                }
+            }
+        }
+        return members;
+    }
+
+    /**
+     * The version of the configuration the settings' dynamic file holds: its name's last dot-separated part read as
+     * hex (Apache's getVersionFromFilename), 0 when that is not hex or no file is named.
+     */
+    static long version(Map<String, String> settings) {
+        String file = settings.get(KEY);
+        if (file == null) {
+            return 0;
+        }
+        String name = file.trim();
+        int dot = name.lastIndexOf('.');
+        try {
+            return dot < 0 ? 0 : Long.parseLong(name.substring(dot + 1), 16);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static ConfigException refused(String file, String reason) {
+        return new ConfigException(List.of("Configuration key '" + KEY + "' (value '" + file + "') cannot be used: "
+                + reason));
+    }
+}

@@ -1,0 +1,122 @@
+package io.tandem.server.zab.apache;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.tandem.server.zab.apache.ZkClients.bytes;
+import static io.tandem.server.zab.apache.ZkClients.sync;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs.Ids;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.admin.ZooKeeperAdmin;
+import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14, migration with Apache's own files: three Apache ZooKeeper 3.9.5 members run with
+ * {@code reconfigEnabled=true}, so Apache moves the member lines out of zoo.cfg into {@code zoo.cfg.dynamic.<version>}
+ * and points {@code dynamicConfigFile} at it. Member 3 is then stopped and Tandem started in its place on that
+ * zoo.cfg, unchanged but for the quorum protocol: Tandem reads the dynamic file, joins with the ensemble's members and
+ * version, and serves the same tree and {@code /zookeeper/config}. After a reconfig, restarted on the same (now
+ * older) zoo.cfg, it takes the newer dynamic file it wrote itself into its data directory.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class ApacheDynamicConfigFileProcessTest {
+    private static final String SUPER = "super:secret";
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void tandemReplacesAnApacheMemberOnTheZooCfgAndDynamicFileApacheWrote() throws Exception {
+        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, List.of("reconfigEnabled=true",
+                "DigestAuthenticationProvider.superDigest=" + digest));
+        Path zooCfg = temp.resolve("3").resolve("zoo.cfg");
+        try (ApacheQuorumProcess one = ensemble.startApache(1);
+             ApacheQuorumProcess two = ensemble.startApache(2);
+             ApacheQuorumProcess three = ensemble.startApache(3);
+             ZkClients clients = new ZkClients()) {
+            assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.readLog(zooCfg).contains(
+                    "dynamicConfigFile="), ZkClients.TIMEOUT_MS), () -> "Apache never wrote its dynamic file:\n"
+                    + ApacheQuorumProcess.readLog(zooCfg) + "\n" + three.logTail());
+            String written = Files.readString(zooCfg);
+            assertFalse(written.contains("server."), "Apache moved the member lines out of zoo.cfg:\n" + written);
+            ZooKeeper onOne = clients.connect(ensemble.ports(1));
+            onOne.create("/migrated", bytes("apache"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            byte[] apacheConfig = onOne.getConfig(false, null);
+            assertFalse(new String(apacheConfig, StandardCharsets.UTF_8).endsWith("version=0"),
+                    new String(apacheConfig, StandardCharsets.UTF_8));
+
+            three.kill();
+            Path tandemDir = Files.createDirectories(temp.resolve("tandem"));
+            Path log = tandemDir.resolve("tandem.log");
+            // Apache's zoo.cfg as it is: its dataDir (with member 3's myid) becomes Tandem's ZooKeeper directory.
+            List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+                    System.getProperty("java.class.path"), "io.tandem.server.Main", "start", "--roles", "zookeeper",
+                    "--data-dir", tandemDir.resolve("data").toString(), "--config", zooCfg.toString(),
+                    "--set", "tandem.quorumProtocol=apache");
+            Process tandem = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            try {
+                assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("follower"),
+                        ZkClients.TIMEOUT_MS), () -> "Tandem is " + ensemble.tandemMode() + ":\n"
+                        + ApacheQuorumProcess.tail(log, 60));
+                ZooKeeper onTandem = clients.connect(ensemble.tandem);
+                sync(onTandem, "/");
+                assertArrayEquals(bytes("apache"), onTandem.getData("/migrated", false, null));
+                assertEquals(new String(apacheConfig, StandardCharsets.UTF_8),
+                        new String(onTandem.getConfig(false, null), StandardCharsets.UTF_8),
+                        "Tandem's members and version are the dynamic file's");
+                onTandem.create("/migrated/through-tandem", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                ZooKeeper onTwo = clients.connect(ensemble.ports(2));
+                sync(onTwo, "/migrated");
+                assertEquals(List.of("through-tandem"), onTwo.getChildren("/migrated", false));
+
+                // A reconfig (the Apache member that does not lead leaves) gives a new version, which Tandem writes
+                // into its data directory; restarted on the same zoo.cfg, whose file is older, it elects with that.
+                boolean oneLeads = one.mode().equals("leader");
+                ApacheQuorumProcess leader = oneLeads ? one : two;
+                long leaving = oneLeads ? 2 : 1;
+                ZooKeeperAdmin admin = new ZooKeeperAdmin("127.0.0.1:" + leader.ports.clientPort(),
+                        TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
+                try {
+                    ZkClients.awaitConnected(admin);
+                    admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
+                    String next = new String(admin.reconfigure((String) null, Long.toString(leaving), null, -1, null),
+                            StandardCharsets.UTF_8);
+                    String version = next.substring(next.lastIndexOf("version=") + "version=".length()).trim();
+                    Path own = temp.resolve("3").resolve("data").resolve("zoo.cfg.dynamic." + version);
+                    assertTrue(ApacheQuorumProcess.await(() -> Files.exists(own), ZkClients.TIMEOUT_MS),
+                            () -> "Tandem never wrote " + own + ":\n" + ApacheQuorumProcess.tail(log, 60));
+                    tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    tandem = new ProcessBuilder(command).redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                    // With the highest sid and the newest zxid it may lead the other voter now.
+                    assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().matches("leader|follower"),
+                            ZkClients.TIMEOUT_MS), () -> "Tandem is " + ensemble.tandemMode() + " after its restart:\n"
+                            + ApacheQuorumProcess.tail(log, 60));
+                    assertTrue(ApacheQuorumProcess.readLog(log).contains("Members from zoo.cfg.dynamic." + version),
+                            () -> ApacheQuorumProcess.tail(log, 60));
+                    ZooKeeper again = clients.connect(ensemble.tandem);
+                    sync(again, "/zookeeper/config");
+                    assertEquals(next, new String(again.getConfig(false, null), StandardCharsets.UTF_8));
+                } finally {
+                    admin.close();
+                }
+            } finally {
+                tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
