@@ -174,7 +174,7 @@ final class InterBrokerConnection {
             } catch (UnknownHostException e) {
                 throw new CompletionException(e);
             }
-        }, client.blockingWork()).whenCompleteAsync((candidates, failure) -> {
+        }, client.handshakeWork()).whenCompleteAsync((candidates, failure) -> {
             if (state != State.CONNECTING || connectAttempt != attempt || channel != null) return;
             if (failure != null) {
                 disconnect(new IOException("cannot resolve broker " + brokerId + "'s host " + target.getHostString()),
@@ -261,7 +261,10 @@ final class InterBrokerConnection {
     /** Called by the handshake (on the event loop) when it cannot go on. */
     void failed(Channel ch, IOException why) {
         if (channel != ch) return;
-        if (why instanceof InterBrokerClient.AuthenticationFailure) client.logAuthenticationFailure(why.getMessage());
+        if (why instanceof InterBrokerClient.AuthenticationFailure) {
+            client.logAuthenticationFailure("cannot authenticate to broker " + brokerId + " at " + hostPort(address)
+                    + ": " + why.getMessage());
+        }
         disconnect(why, true);
     }
 
