@@ -155,11 +155,31 @@ public final class InterBrokerClient implements AutoCloseable {
         // Bounded by the requests (see the class comment), so the queue needs no bound of its own.
         this.work = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 new DefaultThreadFactory(settings.clientId() + "-work", true));
-        // Bounded by the connections, each with at most one step under way.
-        this.handshakes = new ThreadPoolExecutor(HANDSHAKE_THREADS_MAX, HANDSHAKE_THREADS_MAX,
-                HANDSHAKE_THREAD_IDLE_MS, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                new DefaultThreadFactory(settings.clientId() + "-handshake", true));
-        this.handshakes.allowCoreThreadTimeOut(true);
+        // A step goes to an idle handshake thread, else to a new one (up to the max), else waits for one. The queue
+        // is bounded by the connections, each with at most one step under way.
+        HandOffQueue steps = new HandOffQueue();
+        this.handshakes = new ThreadPoolExecutor(0, HANDSHAKE_THREADS_MAX, HANDSHAKE_THREAD_IDLE_MS,
+                TimeUnit.MILLISECONDS, steps, new DefaultThreadFactory(settings.clientId() + "-handshake", true),
+                (step, pool) -> {
+                    if (pool.isShutdown()) throw new RejectedExecutionException("closed");
+                    steps.enqueue(step);
+                });
+    }
+
+    /**
+     * A thread pool's queue that takes a task only when an idle thread takes it at once: otherwise the pool starts a
+     * thread, and only at its max does the task wait ({@link #enqueue}, from the pool's rejection handler). A plain
+     * queue would make the pool start a thread per task up to its core size, idle ones there or not.
+     */
+    private static final class HandOffQueue extends java.util.concurrent.LinkedTransferQueue<Runnable> {
+        @Override
+        public boolean offer(Runnable task) {
+            return tryTransfer(task);
+        }
+
+        void enqueue(Runnable task) {
+            super.offer(task);
+        }
     }
 
     Settings settings() {

@@ -283,4 +283,185 @@ class InterBrokerClientTest {
             for (ServerSocket s : silent) s.close();
         }
     }
+
+    @Test
+    void shouldWaitForTheAnswerOnTheCallersThreadButNeverOnAnEventLoop() throws Exception {
+        try (ScriptedBroker broker = new ScriptedBroker();
+             InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafkaBlocking("blocking",
+                     30_000), InterBrokerSecurity.PLAINTEXT)) {
+            CompletableFuture<ApiMessage> answer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.sendAndReceive(1, broker.address(), ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_V0,
+                            new FindCoordinatorRequest().setKey("k"));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Socket peer = broker.accept(30_000);
+            ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+            ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setNodeId(4)
+                    .setHost("h"));
+            assertEquals(4, ((FindCoordinatorResponse) answer.get(10, TimeUnit.SECONDS)).nodeId);
+            // A wait on an event loop would stall every connection it serves: refused, whoever's loop it is.
+            io.netty.channel.EventLoopGroup loop = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                    io.netty.channel.nio.NioIoHandler.newFactory());
+            try {
+                Throwable refused = loop.submit(() -> client.sendAndReceive(1, broker.address(),
+                        ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("k")))
+                        .await().cause();
+                assertInstanceOf(IllegalStateException.class, refused);
+            } finally {
+                loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            }
+        }
+    }
+
+    /**
+     * A GSSAPI client asks the KDC for a service ticket inside its first step; a KDC that is slow to answer must hold
+     * up only that connection: another broker's connection authenticates and its answers arrive meanwhile.
+     */
+    @Test
+    void shouldNotHoldUpOtherConnectionsWhileOneSaslStepWaits() throws Exception {
+        java.util.concurrent.CountDownLatch stepStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch kdcAnswers = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger made = new AtomicInteger();
+        io.tandem.kafka.client.ClientSecurity sasl = new io.tandem.kafka.client.ClientSecurity(null, List.of(),
+                List.of(), false, host -> new OneStepSaslClient(made.incrementAndGet() == 1, stepStarted, kdcAnswers));
+        InterBrokerSecurity security = new InterBrokerSecurity("SASL", "SASL_PLAINTEXT", sasl, "broker");
+        try (ScriptedBroker slow = new ScriptedBroker(); ScriptedBroker other = new ScriptedBroker();
+             InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafka("sasl-client", 1,
+                     30_000), security)) {
+            CompletableFuture<ApiMessage> first = client.send(1, slow.address(), ApiKey.FIND_COORDINATOR,
+                    FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("slow"));
+            Socket slowPeer = slow.accept(30_000);
+            ScriptedBroker.introduce(slowPeer, ApiKey.FIND_COORDINATOR, ApiKey.SASL_HANDSHAKE,
+                    ApiKey.SASL_AUTHENTICATE);
+            saslHandshake(slowPeer);
+            assertTrue(stepStarted.await(10, TimeUnit.SECONDS), "the first connection's SASL step started");
+            try {
+                CompletableFuture<ApiMessage> second = client.send(2, other.address(), ApiKey.FIND_COORDINATOR,
+                        FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("other"));
+                Socket peer = other.accept(30_000);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR, ApiKey.SASL_HANDSHAKE,
+                        ApiKey.SASL_AUTHENTICATE);
+                saslHandshake(peer);
+                ScriptedBroker.Received auth = ScriptedBroker.read(peer);
+                assertEquals(ApiKey.SASL_AUTHENTICATE, auth.key());
+                ScriptedBroker.answer(peer, auth, new io.tandem.kafka.wire.message.SaslAuthenticateResponse()
+                        .setAuthBytes(new byte[0]));
+                ScriptedBroker.Received lookup = ScriptedBroker.read(peer);
+                ScriptedBroker.answer(peer, lookup, new FindCoordinatorResponse().setNodeId(2).setHost("h"));
+                assertEquals(2, ((FindCoordinatorResponse) second.get(10, TimeUnit.SECONDS)).nodeId,
+                        "answered while the other connection's SASL step still waits for its KDC");
+                assertFalse(first.isDone());
+            } finally {
+                kdcAnswers.countDown();
+            }
+            ScriptedBroker.Received auth = ScriptedBroker.read(slowPeer);
+            ScriptedBroker.answer(slowPeer, auth, new io.tandem.kafka.wire.message.SaslAuthenticateResponse()
+                    .setAuthBytes(new byte[0]));
+            ScriptedBroker.answer(slowPeer, ScriptedBroker.read(slowPeer), new FindCoordinatorResponse().setNodeId(1)
+                    .setHost("h"));
+            assertEquals(1, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
+        }
+    }
+
+    private static void saslHandshake(Socket peer) throws IOException {
+        ScriptedBroker.Received handshake = ScriptedBroker.read(peer);
+        assertEquals(ApiKey.SASL_HANDSHAKE, handshake.key());
+        ScriptedBroker.answer(peer, handshake, new io.tandem.kafka.wire.message.SaslHandshakeResponse()
+                .setMechanisms(List.of(OneStepSaslClient.MECHANISM)));
+    }
+
+    /** A mechanism of one token; the first client made waits in its step as a GSSAPI client waits for its KDC. */
+    private static final class OneStepSaslClient implements javax.security.sasl.SaslClient {
+        static final String MECHANISM = "PLAIN";
+        private final boolean slow;
+        private final java.util.concurrent.CountDownLatch started;
+        private final java.util.concurrent.CountDownLatch release;
+        private boolean complete;
+
+        OneStepSaslClient(boolean slow, java.util.concurrent.CountDownLatch started,
+                          java.util.concurrent.CountDownLatch release) {
+            this.slow = slow;
+            this.started = started;
+            this.release = release;
+        }
+
+        @Override
+        public String getMechanismName() {
+            return MECHANISM;
+        }
+
+        @Override
+        public boolean hasInitialResponse() {
+            return true;
+        }
+
+        @Override
+        public byte[] evaluateChallenge(byte[] challenge) throws javax.security.sasl.SaslException {
+            if (slow) {
+                started.countDown();
+                try {
+                    if (!release.await(60, TimeUnit.SECONDS)) throw new javax.security.sasl.SaslException("no KDC");
+                } catch (InterruptedException e) {
+                    throw new javax.security.sasl.SaslException("interrupted", e);
+                }
+            }
+            complete = true;
+            return "\0broker\0secret".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public boolean isComplete() {
+            return complete;
+        }
+
+        @Override
+        public byte[] unwrap(byte[] incoming, int offset, int len) {
+            throw new IllegalStateException();
+        }
+
+        @Override
+        public byte[] wrap(byte[] outgoing, int offset, int len) {
+            throw new IllegalStateException();
+        }
+
+        @Override
+        public Object getNegotiatedProperty(String propName) {
+            return null;
+        }
+
+        @Override
+        public void dispose() {
+        }
+    }
+
+    @Test
+    void shouldLeaveNoThreadBehindAfterClose() throws Exception {
+        String clientId = "counted-client";
+        try (ScriptedBroker broker = new ScriptedBroker()) {
+            InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafkaBlocking(clientId,
+                    30_000), InterBrokerSecurity.PLAINTEXT);
+            CompletableFuture<ApiMessage> answer = client.send(1, broker.address(), ApiKey.FIND_COORDINATOR,
+                    FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("k"));
+            Socket peer = broker.accept(30_000);
+            ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+            ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setHost("h"));
+            answer.get(10, TimeUnit.SECONDS);
+            assertTrue(threadsNamed(clientId) >= 2, "the client's event loop and work thread ran");
+            client.close();
+            assertTrue(client.awaitTermination(10, TimeUnit.SECONDS));
+            assertEquals(0, threadsNamed(clientId), "no thread of the client is left after close");
+        }
+    }
+
+    /** Live threads whose names start with {@code prefix}. */
+    static int threadsNamed(String prefix) {
+        int n = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.isAlive() && t.getName().startsWith(prefix)) n++;
+        }
+        return n;
+    }
 }
