@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -97,8 +98,13 @@ final class ControllerChannels implements ControllerTransport {
                 d = new Destination(b, sender);
                 destinations.put(b.brokerId(), d);
             } else {
-                // The next request goes to the new endpoint; the connection moves with it.
+                // The next request goes to the new endpoint. Moved: the one under way to the old endpoint fails now
+                // (and goes again) rather than after request.timeout.ms.
+                BrokerRegistration before = d.broker;
                 d.broker = b;
+                if (!Objects.equals(interBroker.endpoint(before), interBroker.endpoint(b))) {
+                    client.disconnect(b.brokerId());
+                }
             }
             probe(b, d);
         }

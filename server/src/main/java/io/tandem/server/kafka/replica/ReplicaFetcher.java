@@ -45,6 +45,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private final int localBrokerId;
     private final int leaderId;
     private final int partitionBytesMax;
+    private final InterBrokerSecurity security;
     private final InterBrokerClient client;
     /** Where the leader is now: followed when it registers again elsewhere. */
     private volatile BrokerRegistration leader;
@@ -67,6 +68,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         this.leaderId = leader.brokerId();
         this.leader = leader;
         this.partitionBytesMax = partitionBytesMax;
+        this.security = security;
         this.client = new InterBrokerClient(settings, security);
         this.session = new FetchSessionHandler(leaderId);
         this.thread = new Thread(this, "kafka-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
@@ -79,8 +81,13 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
 
     @Override
     public void retarget(BrokerRegistration leader) {
-        // Read by the next fetch; one under way to the old address fails and is sent again.
+        BrokerRegistration before = this.leader;
         this.leader = leader;
+        // Unchanged (the usual case: every UpdateMetadata names every broker): the fetch under way goes on. Moved:
+        // the fetch under way to the old address fails now rather than after request.timeout.ms.
+        if (!java.util.Objects.equals(security.endpoint(before), security.endpoint(leader))) {
+            client.disconnect(leaderId);
+        }
     }
 
     @Override

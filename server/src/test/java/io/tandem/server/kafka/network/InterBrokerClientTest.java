@@ -6,20 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
-import io.tandem.kafka.wire.KafkaFrames;
-import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.FindCoordinatorRequest;
 import io.tandem.kafka.wire.message.FindCoordinatorResponse;
-import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,43 +31,6 @@ import org.junit.jupiter.api.Timeout;
 class InterBrokerClientTest {
     private static final short FIND_COORDINATOR_V0 = 0;
 
-    /** One request as the scripted broker read it. */
-    private record Received(int correlationId, ApiKey key, short version, ApiMessage body) {
-    }
-
-    private static Received read(DataInputStream in) throws IOException {
-        byte[] bytes = new byte[in.readInt()];
-        in.readFully(bytes);
-        ByteBuf frame = Unpooled.wrappedBuffer(bytes);
-        RequestHeader header = KafkaFrames.readRequestHeader(frame);
-        ApiKey key = ApiKey.forId(header.requestApiKey);
-        return new Received(header.correlationId, key, header.requestApiVersion,
-                key.readRequest(frame, header.requestApiVersion));
-    }
-
-    private static void answer(OutputStream out, Received request, ApiMessage response) throws IOException {
-        ByteBuf frame = KafkaFrames.encodeResponse(UnpooledByteBufAllocator.DEFAULT, request.correlationId(),
-                request.key(), request.version(), response);
-        try {
-            frame.readBytes(out, frame.readableBytes());
-            out.flush();
-        } finally {
-            frame.release();
-        }
-    }
-
-    /** Reads the connection's ApiVersions and answers it as a broker serving FindCoordinator. */
-    private static void introduce(DataInputStream in, OutputStream out) throws IOException {
-        Received hello = read(in);
-        assertEquals(ApiKey.API_VERSIONS, hello.key(), "a connection starts with ApiVersions");
-        List<ApiVersionsResponse.ApiVersion> keys = new ArrayList<>();
-        for (ApiKey key : List.of(ApiKey.API_VERSIONS, ApiKey.FIND_COORDINATOR)) {
-            keys.add(new ApiVersionsResponse.ApiVersion().setApiKey(key.id()).setMinVersion(key.minVersion())
-                    .setMaxVersion(key.maxVersion()));
-        }
-        answer(out, hello, new ApiVersionsResponse().setApiKeys(keys));
-    }
-
     private static CompletableFuture<ApiMessage> lookup(InterBrokerClient client, int port, String key) {
         return client.send(1, InetSocketAddress.createUnresolved("127.0.0.1", port), ApiKey.FIND_COORDINATOR,
                 FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey(key));
@@ -94,18 +49,17 @@ class InterBrokerClientTest {
             List<CompletableFuture<ApiMessage>> answers = new ArrayList<>();
             for (int i = 0; i < requests; i++) answers.add(lookup(client, broker.getLocalPort(), "key-" + i));
             try (Socket peer = broker.accept()) {
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                OutputStream out = peer.getOutputStream();
-                introduce(in, out);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
                 // Every request arrives before any is answered: they are all in flight on one connection.
-                List<Received> received = new ArrayList<>();
-                for (int i = 0; i < requests; i++) received.add(read(in));
+                List<ScriptedBroker.Received> received = new ArrayList<>();
+                for (int i = 0; i < requests; i++) received.add(ScriptedBroker.read(peer));
                 for (CompletableFuture<ApiMessage> a : answers) assertFalse(a.isDone());
                 // Answered last first, each naming its own key's number as the coordinator.
                 for (int i = requests - 1; i >= 0; i--) {
-                    Received r = received.get(i);
+                    ScriptedBroker.Received r = received.get(i);
                     int n = Integer.parseInt(((FindCoordinatorRequest) r.body()).key.substring("key-".length()));
-                    answer(out, r, new FindCoordinatorResponse().setNodeId(100 + n).setHost("h").setPort(n));
+                    ScriptedBroker.answer(peer, r, new FindCoordinatorResponse().setNodeId(100 + n).setHost("h")
+                            .setPort(n));
                 }
                 for (int i = 0; i < requests; i++) {
                     FindCoordinatorResponse response = (FindCoordinatorResponse) answers.get(i).get(10,
@@ -124,18 +78,16 @@ class InterBrokerClientTest {
             CompletableFuture<ApiMessage> second = lookup(client, broker.getLocalPort(), "b");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(300);
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                OutputStream out = peer.getOutputStream();
-                introduce(in, out);
-                Received a = read(in);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.Received a = ScriptedBroker.read(peer);
                 assertEquals("a", ((FindCoordinatorRequest) a.body()).key);
                 // Kafka's inter-broker max.in.flight of 1: the second waits for the first's answer.
-                assertThrows(java.net.SocketTimeoutException.class, () -> read(in));
-                answer(out, a, new FindCoordinatorResponse().setNodeId(1).setHost("h"));
+                assertThrows(java.net.SocketTimeoutException.class, () -> ScriptedBroker.read(peer));
+                ScriptedBroker.answer(peer, a, new FindCoordinatorResponse().setNodeId(1).setHost("h"));
                 peer.setSoTimeout(10_000);
-                Received b = read(in);
+                ScriptedBroker.Received b = ScriptedBroker.read(peer);
                 assertEquals("b", ((FindCoordinatorRequest) b.body()).key);
-                answer(out, b, new FindCoordinatorResponse().setNodeId(2).setHost("h"));
+                ScriptedBroker.answer(peer, b, new FindCoordinatorResponse().setNodeId(2).setHost("h"));
                 assertEquals(1, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
                 assertEquals(2, ((FindCoordinatorResponse) second.get(10, TimeUnit.SECONDS)).nodeId);
             }
@@ -152,13 +104,13 @@ class InterBrokerClientTest {
             CompletableFuture<ApiMessage> first = lookup(client, broker.getLocalPort(), "first");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(30_000);
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                introduce(in, peer.getOutputStream());
-                answer(peer.getOutputStream(), read(in), new FindCoordinatorResponse().setNodeId(3).setHost("h"));
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setNodeId(3)
+                        .setHost("h"));
                 assertEquals(3, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
                 long start = System.nanoTime();
                 CompletableFuture<ApiMessage> unanswered = lookup(client, broker.getLocalPort(), "never");
-                read(in); // and never answered
+                ScriptedBroker.read(peer); // and never answered
                 ExecutionException e = assertThrows(ExecutionException.class,
                         () -> unanswered.get(10, TimeUnit.SECONDS));
                 long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -174,10 +126,9 @@ class InterBrokerClientTest {
             CompletableFuture<ApiMessage> next = lookup(client, broker.getLocalPort(), "again");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(30_000);
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                introduce(in, peer.getOutputStream());
-                Received r = read(in);
-                answer(peer.getOutputStream(), r, new FindCoordinatorResponse().setNodeId(7).setHost("h"));
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.Received r = ScriptedBroker.read(peer);
+                ScriptedBroker.answer(peer, r, new FindCoordinatorResponse().setNodeId(7).setHost("h"));
                 assertEquals(7, ((FindCoordinatorResponse) next.get(10, TimeUnit.SECONDS)).nodeId);
             }
         }
