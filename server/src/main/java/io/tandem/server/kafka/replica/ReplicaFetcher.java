@@ -29,7 +29,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * <p>The fetcher's thread sends one Fetch at a time and waits for its answer (Kafka's ReplicaFetcherBlockingSend over
  * NetworkClientUtils.sendAndReceive), on an {@link InterBrokerClient} of its own with Kafka's settings for it: one
  * request in flight, request.timeout.ms, no reconnect backoff of the client's (the fetcher's own backoff,
- * replica.fetch.backoff.ms, paces a failed fetch).
+ * {@link #BACKOFF_MS}, paces a failed fetch).
  */
 final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
@@ -37,8 +37,13 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     static final short FETCH_VERSION = 12;
     /** Kafka's replica.fetch.wait.max.ms default. */
     static final int MAX_WAIT_MS = 500;
-    /** Kafka's replica.fetch.backoff.ms default: the wait after a failed fetch or a partition's error. */
-    static final int BACKOFF_MS = 1_000;
+    /**
+     * The wait after a failed fetch or a partition's error. Kafka's replica.fetch.backoff.ms is 1 s, but Kafka delays
+     * only the partitions in error and goes on fetching the others, while this fetcher waits as a whole: a second
+     * here would hold back every healthy partition of the leader long enough to cost it the ISR under a short
+     * replica.lag.time.max.ms.
+     */
+    static final int BACKOFF_MS = 100;
     /** Kafka's replica.fetch.response.max.bytes default. */
     static final int RESPONSE_BYTES_MAX = 10 * 1024 * 1024;
 

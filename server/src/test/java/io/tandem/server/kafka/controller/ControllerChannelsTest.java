@@ -9,6 +9,7 @@ import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.kafka.wire.message.UpdateMetadataResponse;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerClientTest;
 import io.tandem.server.kafka.network.ScriptedBroker;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import java.net.Socket;
@@ -125,16 +126,12 @@ class ControllerChannelsTest {
             assertFalse(pending.get(10, TimeUnit.SECONDS).delivered());
             channels.close();
             assertTrue(channels.awaitClosed(10_000));
-            assertEquals(0, threads("kafka-controller-to-broker-" + BROKER));
-            assertEquals(0, threads("counted-controller-"));
+            assertTrue(InterBrokerClientTest.noThreadNamed("kafka-controller-to-broker-" + BROKER));
+            assertTrue(InterBrokerClientTest.noThreadNamed("counted-controller-"));
         }
     }
 
     private static int threads(String prefix) {
-        int n = 0;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.isAlive() && t.getName().startsWith(prefix)) n++;
-        }
-        return n;
+        return InterBrokerClientTest.threadsNamed(prefix);
     }
 }

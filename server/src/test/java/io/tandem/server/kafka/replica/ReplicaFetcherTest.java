@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.replica;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
@@ -13,6 +14,7 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerClientTest;
 import io.tandem.server.kafka.network.ScriptedBroker;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.storage.log.LogConfig;
@@ -147,6 +149,43 @@ class ReplicaFetcherTest {
         }
     }
 
+    /**
+     * The leader registered again elsewhere (UpdateMetadata brings its new endpoint): the fetch under way to the old
+     * address is given up at once, not after request.timeout.ms, and the next goes to the new one. The same endpoint
+     * again (every UpdateMetadata names every broker) leaves the fetch under way alone.
+     */
+    @Test
+    void shouldFollowTheLeaderToItsNewAddressWithoutWaitingForTheFetchUnderWay() throws Exception {
+        Partition partition = follower();
+        try (ScriptedBroker old = new ScriptedBroker(); ScriptedBroker moved = new ScriptedBroker()) {
+            ReplicaFetcher fetcher = new ReplicaFetcher(FOLLOWER, new BrokerRegistration(LEADER, "127.0.0.1",
+                    old.port(), "PLAINTEXT", null, 0), InterBrokerSecurity.PLAINTEXT, 1024 * 1024,
+                    InterBrokerClient.Settings.kafkaBlocking("moving-fetcher", 60_000));
+            try {
+                fetcher.add(partition);
+                fetcher.start();
+                Socket hung = old.accept(30_000);
+                ScriptedBroker.introduce(hung, ApiKey.FETCH);
+                fetchOffset(ScriptedBroker.read(hung));
+                fetcher.retarget(new BrokerRegistration(LEADER, "127.0.0.1", old.port(), "PLAINTEXT", null, 0));
+                hung.setSoTimeout(500);
+                assertThrows(java.net.SocketTimeoutException.class, () -> hung.getInputStream().read(),
+                        "the same endpoint again: the fetch under way goes on");
+                long movedAt = System.nanoTime();
+                fetcher.retarget(new BrokerRegistration(LEADER, "127.0.0.1", moved.port(), "PLAINTEXT", null, 0));
+                hung.setSoTimeout(30_000);
+                assertEquals(-1, hung.getInputStream().read(), "the connection to the old address is closed");
+                Socket next = moved.accept(30_000);
+                ScriptedBroker.introduce(next, ApiKey.FETCH);
+                assertEquals(0, fetchOffset(ScriptedBroker.read(next)));
+                long tookMs = (System.nanoTime() - movedAt) / 1_000_000;
+                assertTrue(tookMs < 30_000, "fetched from the new address after " + tookMs + " ms");
+            } finally {
+                fetcher.shutdown();
+            }
+        }
+    }
+
     @Test
     void shouldLeaveNoThreadBehindWhenStopped() throws Exception {
         Partition partition = follower();
@@ -163,16 +202,12 @@ class ReplicaFetcherTest {
             // Stopped while it waits for an answer.
             fetcher.shutdown();
             assertTrue(fetcher.awaitShutdown(10_000));
-            assertEquals(0, threads(fetcherThread));
-            assertEquals(0, threads("counted-fetcher-"));
+            assertTrue(InterBrokerClientTest.noThreadNamed(fetcherThread));
+            assertTrue(InterBrokerClientTest.noThreadNamed("counted-fetcher-"));
         }
     }
 
     private static int threads(String prefix) {
-        int n = 0;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.isAlive() && t.getName().startsWith(prefix)) n++;
-        }
-        return n;
+        return InterBrokerClientTest.threadsNamed(prefix);
     }
 }
