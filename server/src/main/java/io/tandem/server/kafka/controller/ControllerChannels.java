@@ -4,61 +4,75 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
-import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The controller's connections to the brokers, as Kafka's ControllerChannelManager: one sending thread per broker,
- * so a slow or dead broker delays only its own requests, never the controller's event thread; a request is retried
- * until it is answered or the broker leaves. Requests to this broker itself skip the network.
+ * The controller's connections to the brokers, as Kafka's ControllerChannelManager: one send thread per broker, so a
+ * slow or dead broker delays only its own requests, never the controller's event thread. That thread sends one
+ * request at a time and waits for its answer (Kafka's RequestSendThread over NetworkClientUtils.sendAndReceive); a
+ * request that fails (no connection, no answer within request.timeout.ms, a lost connection) is sent again after
+ * {@link #RETRY_BACKOFF_MS}, until it is answered or the broker leaves, so requests reach a broker in the order sent.
+ * The connections themselves are the broker's {@link InterBrokerClient}, one for the controller, with Kafka's settings
+ * for this channel (one request in flight per broker, reconnect backoffs of 0: the send thread paces the retries).
+ * Requests to this broker itself skip the network.
  */
 final class ControllerChannels implements ControllerTransport {
     private static final System.Logger LOG = System.getLogger(ControllerChannels.class.getName());
     /** Controller requests waiting for one broker; they come from cluster events, not clients. */
     static final int QUEUED_REQUESTS_MAX = 10_000;
+    /** Kafka's RequestSendThread: the pause before a failed request is sent again. */
     static final long RETRY_BACKOFF_MS = 100;
 
     private static final class Destination {
-        final BrokerChannel channel;
+        /** Where the broker is now: followed when it registers again elsewhere. */
+        volatile BrokerRegistration broker;
         final ThreadPoolExecutor sender;
         /** Null without an inter-broker endpoint or before {@link #watchProcesses} was called. */
         BrokerProcessProbe probe;
         /** The latest request queued: its answer means every earlier one to this broker was answered too. */
         CompletableFuture<ControllerTransport.Outcome> last = CompletableFuture.completedFuture(Outcome.DROPPED);
 
-        Destination(BrokerChannel channel, ThreadPoolExecutor sender) {
-            this.channel = channel;
+        Destination(BrokerRegistration broker, ThreadPoolExecutor sender) {
+            this.broker = broker;
             this.sender = sender;
-        }
-
-        BrokerChannel channel() {
-            return channel;
-        }
-
-        ThreadPoolExecutor sender() {
-            return sender;
         }
     }
 
     private final int localBrokerId;
     private final KafkaController.LocalBroker local;
     private final InterBrokerSecurity interBroker;
+    private final InterBrokerClient client;
     private final Map<Integer, Destination> destinations = new HashMap<>();
+    /** Send threads told to stop and maybe still running (a request under way): bounded by the departed brokers. */
+    private final List<ThreadPoolExecutor> stopping = new ArrayList<>();
     private BrokerProcessProbe.Watcher processWatcher;
     /** On a broker that is not the controller: the controller's process (see {@link #watchControllerProcess}). */
     private BrokerProcessProbe controllerProbe;
 
     ControllerChannels(int localBrokerId, KafkaController.LocalBroker local, InterBrokerSecurity interBroker) {
+        this(localBrokerId, local, interBroker, InterBrokerClient.Settings.kafkaBlocking("controller-" + localBrokerId,
+                InterBrokerClient.Settings.KAFKA_REQUEST_TIMEOUT_MS));
+    }
+
+    /** {@code settings}: the connections' (tests shorten request.timeout.ms). */
+    ControllerChannels(int localBrokerId, KafkaController.LocalBroker local, InterBrokerSecurity interBroker,
+                       InterBrokerClient.Settings settings) {
         this.localBrokerId = localBrokerId;
         this.local = local;
         this.interBroker = interBroker;
+        this.client = new InterBrokerClient(settings, interBroker);
     }
 
     /** Keeps one destination per live broker: new ones are opened, departed ones closed. */
@@ -68,7 +82,7 @@ final class ControllerChannels implements ControllerTransport {
         for (BrokerRegistration b : live) byId.put(b.brokerId(), b);
         destinations.entrySet().removeIf(e -> {
             if (byId.containsKey(e.getKey())) return false;
-            close(e.getValue());
+            close(e.getKey(), e.getValue());
             return true;
         });
         for (BrokerRegistration b : byId.values()) {
@@ -81,10 +95,16 @@ final class ControllerChannels implements ControllerTransport {
                             t.setDaemon(true);
                             return t;
                         });
-                d = new Destination(new BrokerChannel(b, interBroker, "controller-" + localBrokerId, 30_000), sender);
+                d = new Destination(b, sender);
                 destinations.put(b.brokerId(), d);
             } else {
-                d.channel().retarget(b);
+                // The next request goes to the new endpoint. Moved: the one under way to the old endpoint fails now
+                // (and goes again) rather than after request.timeout.ms.
+                BrokerRegistration before = d.broker;
+                d.broker = b;
+                if (!Objects.equals(interBroker.endpoint(before), interBroker.endpoint(b))) {
+                    client.disconnect(b.brokerId());
+                }
             }
             probe(b, d);
         }
@@ -141,7 +161,7 @@ final class ControllerChannels implements ControllerTransport {
             return answered;
         }
         try {
-            d.sender().execute(() -> {
+            d.sender.execute(() -> {
                 ApiMessage response = deliver(brokerId, d, key, version, request);
                 answered.complete(response == null ? Outcome.DROPPED : new Outcome(true, response));
             });
@@ -161,35 +181,63 @@ final class ControllerChannels implements ControllerTransport {
                 .toArray(CompletableFuture[]::new));
     }
 
-    /** The broker's answer, or null once its destination was closed (the broker left) before one came. */
+    /**
+     * On the broker's send thread: the broker's answer, or null once its destination was closed (the broker left)
+     * before one came. A failure drops the connection (the client already has, or times the request out), and the
+     * request goes again on a new one after the backoff, as Kafka's RequestSendThread.
+     */
     private ApiMessage deliver(int brokerId, Destination d, ApiKey key, short version, ApiMessage request) {
-        while (!d.sender().isShutdown()) {
+        while (!d.sender.isShutdown()) {
             try {
-                return d.channel().send(key, version, request);
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.DEBUG, "Sending " + key.apiName() + " to broker " + brokerId + " failed: " + e);
+                return client.sendAndReceive(d.broker, key, version, request);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "Sending {0} to broker {1} failed, sending it again in {2} ms: {3}",
+                        key.apiName(), brokerId, RETRY_BACKOFF_MS, e.getMessage());
                 try {
                     Thread.sleep(RETRY_BACKOFF_MS);
                 } catch (InterruptedException interrupted) {
                     return null;
                 }
+            } catch (InterruptedException e) {
+                return null;
             }
         }
         return null;
     }
 
-    private static void close(Destination d) {
+    private void close(int brokerId, Destination d) {
         if (d.probe != null) d.probe.close();
-        d.sender().shutdownNow();
+        d.sender.shutdownNow();
+        stopping.removeIf(ThreadPoolExecutor::isTerminated);
+        stopping.add(d.sender);
         // Its queued requests will never be answered: nobody waits for a broker that left.
         d.last.complete(Outcome.DROPPED);
-        d.channel().close();
+        client.disconnect(brokerId);
     }
 
     @Override
     public synchronized void close() {
         if (controllerProbe != null) controllerProbe.close();
-        destinations.values().forEach(ControllerChannels::close);
+        destinations.forEach(this::close);
         destinations.clear();
+        client.close();
+    }
+
+    /**
+     * Waits until the send threads and the client's threads have ended after {@link #close}; false if some still run
+     * after {@code timeoutMs}.
+     */
+    boolean awaitClosed(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        List<ThreadPoolExecutor> senders;
+        synchronized (this) {
+            senders = List.copyOf(stopping);
+        }
+        for (ThreadPoolExecutor sender : senders) {
+            if (!sender.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                return false;
+            }
+        }
+        return client.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 }

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.internal.ThreadExecutorMap;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,23 +26,40 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A non-blocking client for requests to other brokers, as Kafka's NetworkClient under an InterBrokerSendThread: one
- * {@link InterBrokerConnection} per broker on a small Netty event loop group of its own, several requests in flight
- * per connection (up to {@link Settings#maxInFlight}), answers matched by correlation id, request.timeout.ms per
- * request, reconnect.backoff.ms / reconnect.backoff.max.ms between attempts, and the inter-broker listener's security
- * (TLS, SASL) on every connection. {@link #send} returns at once; no thread waits for an answer.
+ * The broker's one client for requests to other brokers, as Kafka's NetworkClient: one {@link InterBrokerConnection}
+ * per broker on a Netty event loop of its own, several requests in flight per connection (up to
+ * {@link Settings#maxInFlight}), answers matched by correlation id, request.timeout.ms per request,
+ * reconnect.backoff.ms / reconnect.backoff.max.ms between attempts, and the inter-broker listener's security (TLS,
+ * SASL) on every connection. Every inter-broker sender uses it, in one of Kafka's two ways:
+ * <ul>
+ *   <li>{@link #send} returns at once and no thread waits for the answer, as Kafka's InterBrokerSendThread senders
+ *       (transaction markers, AddPartitionsToTxn, share state);</li>
+ *   <li>{@link #sendAndReceive} waits for the one answer on the caller's own thread, as Kafka's BlockingSend /
+ *       NetworkClientUtils.sendAndReceive: only for a thread that does nothing else (the controller's send thread per
+ *       broker, a follower's fetcher, the AlterPartition sender), never an event loop or a request handler.</li>
+ * </ul>
  *
  * <p>Futures complete on the client's work thread, never on an event loop, since what a sender does with an answer
- * may touch the disk (a marker's completion writes the transaction log) or send again; that thread also runs the
- * SASL client's steps. Its queue holds at most one completion per request, and requests are bounded per connection
- * ({@link Settings#queuedRequestsMax} waiting plus {@link Settings#maxInFlight}), connections by the cluster's size.
+ * may touch the disk (a marker's completion writes the transaction log) or send again. Its queue holds at most one
+ * completion per request, and requests are bounded per connection ({@link Settings#queuedRequestsMax} waiting plus
+ * {@link Settings#maxInFlight}), connections by the cluster's size. What may block while a connection is set up (the
+ * broker's name resolved, the SASL client's steps, which for GSSAPI ask a KDC for a ticket) runs on handshake threads
+ * ({@link #HANDSHAKE_THREADS_MAX}, started when needed and gone when idle), so one slow KDC or DNS answer holds up
+ * neither the answers of other connections nor, up to that many at once, their set-up.
  */
 public final class InterBrokerClient implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InterBrokerClient.class.getName());
     /** Largest answer accepted from a broker (a replica fetch answer is bounded by its request's max bytes). */
-    static final int RESPONSE_BYTES_MAX = BrokerChannel.RESPONSE_BYTES_MAX;
-    /** A retried authentication failure is logged once per distinct reason, then at most this often. */
-    static final long AUTH_FAILURE_LOG_INTERVAL_MS = BrokerChannel.AUTH_FAILURE_LOG_INTERVAL_MS;
+    static final int RESPONSE_BYTES_MAX = 100 * 1024 * 1024;
+    /**
+     * A retried authentication failure is logged once per distinct reason, then at most this often: a retrying
+     * sender repeats it every backoff, and it does not heal by retrying.
+     */
+    static final long AUTH_FAILURE_LOG_INTERVAL_MS = 30_000;
+    /** Connections set up at once without waiting for one another's DNS or KDC answers; more queue. */
+    static final int HANDSHAKE_THREADS_MAX = 8;
+    /** An idle handshake thread ends after this long. */
+    static final long HANDSHAKE_THREAD_IDLE_MS = 10_000;
 
     /**
      * @param maxInFlight              requests on the wire per connection at once (Kafka's inter-broker clients: 1)
@@ -60,6 +79,8 @@ public final class InterBrokerClient implements AutoCloseable {
         public static final long KAFKA_RECONNECT_BACKOFF_MAX_MS = 50;
         /** Kafka's socket.connection.setup.timeout.ms default. */
         public static final int KAFKA_CONNECTION_SETUP_TIMEOUT_MS = 10_000;
+        /** Kafka's request.timeout.ms default (also controller.socket.timeout.ms's and replica.socket.timeout.ms's). */
+        public static final int KAFKA_REQUEST_TIMEOUT_MS = 30_000;
         static final int QUEUED_REQUESTS_MAX = 10_000;
         static final long TIMEOUT_CHECK_MS = 50;
 
@@ -74,6 +95,16 @@ public final class InterBrokerClient implements AutoCloseable {
         public Settings withQueuedRequestsMax(int max) {
             return new Settings(clientId, maxInFlight, requestTimeoutMs, reconnectBackoffMs, reconnectBackoffMaxMs,
                     connectionSetupTimeoutMs, max, timeoutCheckMs);
+        }
+
+        /**
+         * Kafka's settings for a channel one dedicated thread waits on, one answer at a time: the controller's channel
+         * to a broker (ControllerChannelManager) and a follower's fetcher (ReplicaFetcherBlockingSend) both build
+         * their NetworkClient with max in flight 1 and reconnect backoffs of 0, since their thread paces the retries.
+         */
+        public static Settings kafkaBlocking(String clientId, int requestTimeoutMs) {
+            return new Settings(clientId, 1, requestTimeoutMs, 0, 0, KAFKA_CONNECTION_SETUP_TIMEOUT_MS,
+                    QUEUED_REQUESTS_MAX, TIMEOUT_CHECK_MS);
         }
 
         /** Kafka's settings for an inter-broker channel, with {@code maxInFlight} requests per connection. */
@@ -109,6 +140,7 @@ public final class InterBrokerClient implements AutoCloseable {
     private final InterBrokerSecurity security;
     private final EventLoopGroup group;
     private final ThreadPoolExecutor work;
+    private final ThreadPoolExecutor handshakes;
     private final Map<Integer, InterBrokerConnection> connections = new ConcurrentHashMap<>();
     private volatile boolean closed;
     private String lastAuthFailure;
@@ -123,6 +155,31 @@ public final class InterBrokerClient implements AutoCloseable {
         // Bounded by the requests (see the class comment), so the queue needs no bound of its own.
         this.work = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 new DefaultThreadFactory(settings.clientId() + "-work", true));
+        // A step goes to an idle handshake thread, else to a new one (up to the max), else waits for one. The queue
+        // is bounded by the connections, each with at most one step under way.
+        HandOffQueue steps = new HandOffQueue();
+        this.handshakes = new ThreadPoolExecutor(0, HANDSHAKE_THREADS_MAX, HANDSHAKE_THREAD_IDLE_MS,
+                TimeUnit.MILLISECONDS, steps, new DefaultThreadFactory(settings.clientId() + "-handshake", true),
+                (step, pool) -> {
+                    if (pool.isShutdown()) throw new RejectedExecutionException("closed");
+                    steps.enqueue(step);
+                });
+    }
+
+    /**
+     * A thread pool's queue that takes a task only when an idle thread takes it at once: otherwise the pool starts a
+     * thread, and only at its max does the task wait ({@link #enqueue}, from the pool's rejection handler). A plain
+     * queue would make the pool start a thread per task up to its core size, idle ones there or not.
+     */
+    private static final class HandOffQueue extends java.util.concurrent.LinkedTransferQueue<Runnable> {
+        @Override
+        public boolean offer(Runnable task) {
+            return tryTransfer(task);
+        }
+
+        void enqueue(Runnable task) {
+            super.offer(task);
+        }
     }
 
     Settings settings() {
@@ -133,8 +190,9 @@ public final class InterBrokerClient implements AutoCloseable {
         return security;
     }
 
-    Executor blockingWork() {
-        return work;
+    /** Where a connection's set-up steps that may block run (name resolution, SASL client steps). */
+    Executor handshakeWork() {
+        return handshakes;
     }
 
     /** Sends to {@code peer}'s endpoint on the inter-broker listener (followed if it registers elsewhere). */
@@ -160,6 +218,66 @@ public final class InterBrokerClient implements AutoCloseable {
             return connection.send(address, key, version, request);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.failedFuture(closedFailure());
+        }
+    }
+
+    /**
+     * Sends and waits for the answer on the caller's thread, as Kafka's NetworkClientUtils.sendAndReceive: for a
+     * thread that exists to talk to that broker one request at a time. The wait ends with the answer, or the
+     * request's failure (refused or lost connection, no answer within request.timeout.ms, the client closed), or the
+     * caller's interruption (the request may still be answered; nobody reads it).
+     *
+     * @throws IOException          the request failed ({@link AuthenticationFailure} when the broker refused this one)
+     * @throws InterruptedException the caller was interrupted (its owner is stopping it)
+     */
+    public ApiMessage sendAndReceive(BrokerRegistration peer, ApiKey key, short version, ApiMessage request)
+            throws IOException, InterruptedException {
+        checkMayWait();
+        return await(send(peer, key, version, request));
+    }
+
+    /** {@link #sendAndReceive} to broker {@code brokerId} at {@code address}. */
+    public ApiMessage sendAndReceive(int brokerId, InetSocketAddress address, ApiKey key, short version,
+                                     ApiMessage request) throws IOException, InterruptedException {
+        checkMayWait();
+        return await(send(brokerId, address, key, version, request));
+    }
+
+    private static ApiMessage await(CompletableFuture<ApiMessage> answer) throws IOException, InterruptedException {
+        try {
+            return answer.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) throw io;
+            throw new IOException(String.valueOf(cause), cause);
+        }
+    }
+
+    /**
+     * Waiting on any Netty event loop stalls every connection it serves (on this client's own loop, the answer could
+     * never come); on this client's work or handshake thread it waits for itself. Always on, as a check.
+     */
+    private void checkMayWait() {
+        Thread current = Thread.currentThread();
+        String name = current.getName();
+        String own = settings.clientId() + "-";
+        if (ThreadExecutorMap.currentExecutor() != null || name.startsWith(own + "network-")
+                || name.startsWith(own + "work-") || name.startsWith(own + "handshake-")) {
+            throw new IllegalStateException(name + " may not wait for an answer from another broker");
+        }
+    }
+
+    /**
+     * Drops the connection to {@code brokerId} (the broker left the cluster): what it carried fails, and a later
+     * request opens a new one.
+     */
+    public void disconnect(int brokerId) {
+        InterBrokerConnection connection = connections.remove(brokerId);
+        if (connection == null) return;
+        try {
+            connection.close();
+        } catch (RejectedExecutionException e) {
+            // The event loop already stopped: the client is closed and failed everything.
         }
     }
 
@@ -210,6 +328,18 @@ public final class InterBrokerClient implements AutoCloseable {
         }
         // The loop first runs the closes just handed to it (they fail what the connections carried).
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        group.terminationFuture().addListener(f -> work.shutdown());
+        group.terminationFuture().addListener(f -> {
+            work.shutdown();
+            handshakes.shutdown();
+        });
+    }
+
+    /** Waits until every thread of a closed client has ended; false if some still run after {@code timeout}. */
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        if (!group.awaitTermination(timeout, unit)) return false;
+        long left = deadline - System.nanoTime();
+        return work.awaitTermination(left, TimeUnit.NANOSECONDS)
+                && handshakes.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 }

@@ -15,6 +15,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.kafka.wire.ApiKey;
@@ -168,13 +169,16 @@ final class InterBrokerConnection {
         state = State.CONNECTING;
         int attempt = ++connectAttempt;
         InetSocketAddress target = address;
+        String host = target.getHostString();
+        // An address literal needs no lookup: no thread is taken for it.
+        boolean literal = NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host);
         CompletableFuture.supplyAsync(() -> {
             try {
-                return InetAddress.getAllByName(target.getHostString());
+                return InetAddress.getAllByName(host);
             } catch (UnknownHostException e) {
                 throw new CompletionException(e);
             }
-        }, client.blockingWork()).whenCompleteAsync((candidates, failure) -> {
+        }, literal ? Runnable::run : client.handshakeWork()).whenCompleteAsync((candidates, failure) -> {
             if (state != State.CONNECTING || connectAttempt != attempt || channel != null) return;
             if (failure != null) {
                 disconnect(new IOException("cannot resolve broker " + brokerId + "'s host " + target.getHostString()),
@@ -261,7 +265,10 @@ final class InterBrokerConnection {
     /** Called by the handshake (on the event loop) when it cannot go on. */
     void failed(Channel ch, IOException why) {
         if (channel != ch) return;
-        if (why instanceof InterBrokerClient.AuthenticationFailure) client.logAuthenticationFailure(why.getMessage());
+        if (why instanceof InterBrokerClient.AuthenticationFailure) {
+            client.logAuthenticationFailure("cannot authenticate to broker " + brokerId + " at " + hostPort(address)
+                    + ": " + why.getMessage());
+        }
         disconnect(why, true);
     }
 

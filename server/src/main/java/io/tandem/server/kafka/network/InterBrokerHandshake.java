@@ -26,8 +26,9 @@ import java.util.concurrent.CompletableFuture;
  * SaslAuthenticate round trips until the mechanism is complete (Kafka's SaslClientAuthenticator).
  *
  * <p>The requests and answers travel on the connection's event loop; the SASL client's work does not, since a GSSAPI
- * client may ask a KDC for a service ticket and the broker's host name may need a reverse lookup: it runs on the
- * client's blocking-work thread and the next request is handed back to the event loop.
+ * client may ask a KDC for a service ticket and the broker's host name may need a reverse lookup: it runs on one of
+ * the client's handshake threads, not the thread that completes every connection's answers (a KDC round trip there
+ * would hold up the answers from every other broker), and the next request is handed back to the event loop.
  */
 final class InterBrokerHandshake {
     /** The ApiVersions version sent first: the first flexible one, which Kafka 2.4 and later all serve. */
@@ -113,7 +114,7 @@ final class InterBrokerHandshake {
             sasl = made;
             if (abandoned) dispose();
             return made;
-        }, client.blockingWork()).whenCompleteAsync((made, failure) -> {
+        }, client.handshakeWork()).whenCompleteAsync((made, failure) -> {
             if (abandoned) return;
             if (failure != null) {
                 // Kafka: SaslAuthenticationException("Failed to create SaslClient ...").
@@ -159,7 +160,7 @@ final class InterBrokerHandshake {
             } catch (SaslException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }
-        }, client.blockingWork()).whenCompleteAsync((token, failure) -> {
+        }, client.handshakeWork()).whenCompleteAsync((token, failure) -> {
             if (abandoned) return;
             if (failure != null) {
                 // Kafka wraps the SaslClient's SaslException in a SaslAuthenticationException.

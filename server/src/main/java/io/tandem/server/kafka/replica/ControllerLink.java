@@ -14,7 +14,7 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
-import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.io.IOException;
@@ -27,7 +27,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * This broker's side of the controller protocol: the controller's requests handled here (in this process when
  * this broker is the controller), and this broker's requests to the controller (AlterPartition, ControlledShutdown)
- * in this process or over one connection kept for them.
+ * in this process or over one connection kept for them, as Kafka's BrokerToControllerChannelManager: an
+ * {@link InterBrokerClient} with one request in flight, reconnect backoffs of 50 ms and request.timeout.ms. The
+ * threads that send them do nothing else and wait for the answer (the AlterPartition sender, the stopping broker).
  */
 public final class ControllerLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ControllerLink.class.getName());
@@ -38,7 +40,8 @@ public final class ControllerLink implements AutoCloseable {
     private final Consumer<TopicPartition> deleteLog;
     private final ControlledShutdownConfig shutdown;
     private volatile KafkaController controller;
-    private BrokerChannel controllerChannel;
+    /** Kafka's BrokerToControllerChannelManager's NetworkClient: max in flight 1, reconnect backoffs 50 ms. */
+    private final InterBrokerClient toController;
 
     /** {@code deleteLog} deletes a partition's log (throwing UncheckedIOException when the disk refuses). */
     public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
@@ -60,6 +63,9 @@ public final class ControllerLink implements AutoCloseable {
         this.metadata = metadata;
         this.replicas = replicas;
         this.deleteLog = deleteLog;
+        this.toController = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+                + "-to-controller", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
+                InterBrokerClient.Settings.KAFKA_REQUEST_TIMEOUT_MS), interBroker);
     }
 
     public void controller(KafkaController controller) {
@@ -89,19 +95,12 @@ public final class ControllerLink implements AutoCloseable {
         return (AlterPartitionResponse) sendToController(ApiKey.ALTER_PARTITION, (short) 1, request);
     }
 
-    /** A request to the controller over the wire, on one connection kept for it. */
-    private ApiMessage sendToController(ApiKey key, short version, ApiMessage request) throws IOException {
+    /** A request to the controller over the wire, on the connection kept for it (it follows the controller). */
+    private ApiMessage sendToController(ApiKey key, short version, ApiMessage request) throws Exception {
         int controllerId = metadata.controllerId();
         BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == controllerId)
                 .findFirst().orElseThrow(() -> new IOException("controller " + controllerId + " is not known"));
-        synchronized (this) {
-            if (controllerChannel == null) {
-                controllerChannel = new BrokerChannel(target, interBroker, "broker-" + localBrokerId, 30_000);
-            } else {
-                controllerChannel.retarget(target);
-            }
-        }
-        return controllerChannel.send(key, version, request);
+        return toController.sendAndReceive(target, key, version, request);
     }
 
     /**
@@ -192,7 +191,7 @@ public final class ControllerLink implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (controllerChannel != null) controllerChannel.close();
+    public void close() {
+        toController.close();
     }
 }

@@ -7,7 +7,7 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
-import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.network.InterBrokerClient;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -25,19 +25,35 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * Fetches go through an incremental fetch session with the leader ({@link FetchSessionHandler}, KIP-227), as Apache's
  * fetcher does: after the first full fetch, only partitions whose fetch state changed are named, and the leader
  * answers only partitions with news.
+ *
+ * <p>The fetcher's thread sends one Fetch at a time and waits for its answer (Kafka's ReplicaFetcherBlockingSend over
+ * NetworkClientUtils.sendAndReceive), on an {@link InterBrokerClient} of its own with Kafka's settings for it: one
+ * request in flight, request.timeout.ms, no reconnect backoff of the client's (the fetcher's own backoff,
+ * {@link #BACKOFF_MS}, paces a failed fetch).
  */
 final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
     /** Fetch v12: the first with the last fetched epoch and diverging epochs, still addressed by topic name. */
     static final short FETCH_VERSION = 12;
+    /** Kafka's replica.fetch.wait.max.ms default. */
     static final int MAX_WAIT_MS = 500;
+    /**
+     * The wait after a failed fetch or a partition's error. Kafka's replica.fetch.backoff.ms is 1 s, but Kafka delays
+     * only the partitions in error and goes on fetching the others, while this fetcher waits as a whole: a second
+     * here would hold back every healthy partition of the leader long enough to cost it the ISR under a short
+     * replica.lag.time.max.ms.
+     */
     static final int BACKOFF_MS = 100;
+    /** Kafka's replica.fetch.response.max.bytes default. */
     static final int RESPONSE_BYTES_MAX = 10 * 1024 * 1024;
 
     private final int localBrokerId;
     private final int leaderId;
     private final int partitionBytesMax;
-    private final BrokerChannel channel;
+    private final InterBrokerSecurity security;
+    private final InterBrokerClient client;
+    /** Where the leader is now: followed when it registers again elsewhere. */
+    private volatile BrokerRegistration leader;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     /** Used by this fetcher's thread only. */
     private final FetchSessionHandler session;
@@ -45,15 +61,20 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private volatile boolean running = true;
 
     ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax) {
-        this(localBrokerId, leader.brokerId(), new BrokerChannel(leader, security,
-                "broker-" + localBrokerId + "-fetcher-" + leader.brokerId(), 30_000), partitionBytesMax);
+        this(localBrokerId, leader, security, partitionBytesMax, InterBrokerClient.Settings.kafkaBlocking(
+                "broker-" + localBrokerId + "-fetcher-" + leader.brokerId(),
+                InterBrokerClient.Settings.KAFKA_REQUEST_TIMEOUT_MS));
     }
 
-    private ReplicaFetcher(int localBrokerId, int leaderId, BrokerChannel channel, int partitionBytesMax) {
+    /** {@code settings}: the fetcher's connection's (tests shorten request.timeout.ms). */
+    ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax,
+                   InterBrokerClient.Settings settings) {
         this.localBrokerId = localBrokerId;
-        this.leaderId = leaderId;
+        this.leaderId = leader.brokerId();
+        this.leader = leader;
         this.partitionBytesMax = partitionBytesMax;
-        this.channel = channel;
+        this.security = security;
+        this.client = new InterBrokerClient(settings, security);
         this.session = new FetchSessionHandler(leaderId);
         this.thread = new Thread(this, "kafka-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
         this.thread.setDaemon(true);
@@ -65,7 +86,13 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
 
     @Override
     public void retarget(BrokerRegistration leader) {
-        channel.retarget(leader);
+        BrokerRegistration before = this.leader;
+        this.leader = leader;
+        // Unchanged (the usual case: every UpdateMetadata names every broker): the fetch under way goes on. Moved:
+        // the fetch under way to the old address fails now rather than after request.timeout.ms.
+        if (!java.util.Objects.equals(security.endpoint(before), security.endpoint(leader))) {
+            client.disconnect(leaderId);
+        }
     }
 
     @Override
@@ -113,7 +140,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         }
     }
 
-    private void fetchOnce() throws IOException {
+    private void fetchOnce() throws IOException, InterruptedException {
         Map<TopicPartition, Partition> sent = Map.copyOf(partitions);
         Map<TopicPartition, FetchSessionHandler.PartitionState> wanted = new LinkedHashMap<>();
         for (Partition p : sent.values()) wanted.put(p.topicPartition(), FollowerFetch.state(p, partitionBytesMax));
@@ -122,7 +149,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         FetchRequest request = FollowerFetch.request(localBrokerId, fetch, MAX_WAIT_MS, RESPONSE_BYTES_MAX);
         FetchResponse response;
         try {
-            response = (FetchResponse) channel.send(ApiKey.FETCH, FETCH_VERSION, request);
+            response = (FetchResponse) client.sendAndReceive(leader, ApiKey.FETCH, FETCH_VERSION, request);
         } catch (IOException | RuntimeException e) {
             session.handleError(e);
             throw e;
@@ -166,6 +193,14 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
             notifyAll();
         }
         thread.interrupt();
-        channel.close();
+        client.close();
+    }
+
+    /** Waits until the fetcher's thread and its client's threads have ended after {@link #shutdown}. */
+    boolean awaitShutdown(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        thread.join(Math.max(1, timeoutMs));
+        return !thread.isAlive() && client.awaitTermination(Math.max(0, deadline - System.nanoTime()),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 }

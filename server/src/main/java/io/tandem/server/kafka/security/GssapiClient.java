@@ -31,8 +31,8 @@ import javax.security.sasl.SaslException;
  *
  * <p>The first step asks the KDC for the service ticket, a network round trip of unbounded length (and a re-login,
  * when the ticket-granting ticket is due, is another). So the client is created and every step runs on
- * {@link #TOKENS}, a small bounded pool, and the calling thread (a broker channel's own thread, which waits for the
- * peer's answer anyway) waits for it at most {@link #STEP_MS_MAX}: no step ever runs on a Netty event loop, and a
+ * {@link #TOKENS}, a small bounded pool, and the calling thread (one of the inter-broker client's handshake threads,
+ * there for such waits) waits for it at most {@link #STEP_MS_MAX}: no step ever runs on a Netty event loop, and a
  * stuck KDC fails the exchange (the channel retries later) instead of holding the thread for ever.
  */
 final class GssapiClient implements SaslClient {

@@ -6,20 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
-import io.tandem.kafka.wire.KafkaFrames;
-import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.FindCoordinatorRequest;
 import io.tandem.kafka.wire.message.FindCoordinatorResponse;
-import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,45 +28,8 @@ import org.junit.jupiter.api.Timeout;
 
 /** The inter-broker client against scripted brokers on real sockets. */
 @Timeout(120)
-class InterBrokerClientTest {
+public class InterBrokerClientTest {
     private static final short FIND_COORDINATOR_V0 = 0;
-
-    /** One request as the scripted broker read it. */
-    private record Received(int correlationId, ApiKey key, short version, ApiMessage body) {
-    }
-
-    private static Received read(DataInputStream in) throws IOException {
-        byte[] bytes = new byte[in.readInt()];
-        in.readFully(bytes);
-        ByteBuf frame = Unpooled.wrappedBuffer(bytes);
-        RequestHeader header = KafkaFrames.readRequestHeader(frame);
-        ApiKey key = ApiKey.forId(header.requestApiKey);
-        return new Received(header.correlationId, key, header.requestApiVersion,
-                key.readRequest(frame, header.requestApiVersion));
-    }
-
-    private static void answer(OutputStream out, Received request, ApiMessage response) throws IOException {
-        ByteBuf frame = KafkaFrames.encodeResponse(UnpooledByteBufAllocator.DEFAULT, request.correlationId(),
-                request.key(), request.version(), response);
-        try {
-            frame.readBytes(out, frame.readableBytes());
-            out.flush();
-        } finally {
-            frame.release();
-        }
-    }
-
-    /** Reads the connection's ApiVersions and answers it as a broker serving FindCoordinator. */
-    private static void introduce(DataInputStream in, OutputStream out) throws IOException {
-        Received hello = read(in);
-        assertEquals(ApiKey.API_VERSIONS, hello.key(), "a connection starts with ApiVersions");
-        List<ApiVersionsResponse.ApiVersion> keys = new ArrayList<>();
-        for (ApiKey key : List.of(ApiKey.API_VERSIONS, ApiKey.FIND_COORDINATOR)) {
-            keys.add(new ApiVersionsResponse.ApiVersion().setApiKey(key.id()).setMinVersion(key.minVersion())
-                    .setMaxVersion(key.maxVersion()));
-        }
-        answer(out, hello, new ApiVersionsResponse().setApiKeys(keys));
-    }
 
     private static CompletableFuture<ApiMessage> lookup(InterBrokerClient client, int port, String key) {
         return client.send(1, InetSocketAddress.createUnresolved("127.0.0.1", port), ApiKey.FIND_COORDINATOR,
@@ -94,18 +49,17 @@ class InterBrokerClientTest {
             List<CompletableFuture<ApiMessage>> answers = new ArrayList<>();
             for (int i = 0; i < requests; i++) answers.add(lookup(client, broker.getLocalPort(), "key-" + i));
             try (Socket peer = broker.accept()) {
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                OutputStream out = peer.getOutputStream();
-                introduce(in, out);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
                 // Every request arrives before any is answered: they are all in flight on one connection.
-                List<Received> received = new ArrayList<>();
-                for (int i = 0; i < requests; i++) received.add(read(in));
+                List<ScriptedBroker.Received> received = new ArrayList<>();
+                for (int i = 0; i < requests; i++) received.add(ScriptedBroker.read(peer));
                 for (CompletableFuture<ApiMessage> a : answers) assertFalse(a.isDone());
                 // Answered last first, each naming its own key's number as the coordinator.
                 for (int i = requests - 1; i >= 0; i--) {
-                    Received r = received.get(i);
+                    ScriptedBroker.Received r = received.get(i);
                     int n = Integer.parseInt(((FindCoordinatorRequest) r.body()).key.substring("key-".length()));
-                    answer(out, r, new FindCoordinatorResponse().setNodeId(100 + n).setHost("h").setPort(n));
+                    ScriptedBroker.answer(peer, r, new FindCoordinatorResponse().setNodeId(100 + n).setHost("h")
+                            .setPort(n));
                 }
                 for (int i = 0; i < requests; i++) {
                     FindCoordinatorResponse response = (FindCoordinatorResponse) answers.get(i).get(10,
@@ -124,18 +78,16 @@ class InterBrokerClientTest {
             CompletableFuture<ApiMessage> second = lookup(client, broker.getLocalPort(), "b");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(300);
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                OutputStream out = peer.getOutputStream();
-                introduce(in, out);
-                Received a = read(in);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.Received a = ScriptedBroker.read(peer);
                 assertEquals("a", ((FindCoordinatorRequest) a.body()).key);
                 // Kafka's inter-broker max.in.flight of 1: the second waits for the first's answer.
-                assertThrows(java.net.SocketTimeoutException.class, () -> read(in));
-                answer(out, a, new FindCoordinatorResponse().setNodeId(1).setHost("h"));
+                assertThrows(java.net.SocketTimeoutException.class, () -> ScriptedBroker.read(peer));
+                ScriptedBroker.answer(peer, a, new FindCoordinatorResponse().setNodeId(1).setHost("h"));
                 peer.setSoTimeout(10_000);
-                Received b = read(in);
+                ScriptedBroker.Received b = ScriptedBroker.read(peer);
                 assertEquals("b", ((FindCoordinatorRequest) b.body()).key);
-                answer(out, b, new FindCoordinatorResponse().setNodeId(2).setHost("h"));
+                ScriptedBroker.answer(peer, b, new FindCoordinatorResponse().setNodeId(2).setHost("h"));
                 assertEquals(1, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
                 assertEquals(2, ((FindCoordinatorResponse) second.get(10, TimeUnit.SECONDS)).nodeId);
             }
@@ -144,21 +96,21 @@ class InterBrokerClientTest {
 
     @Test
     void shouldFailARequestWithoutAnswerAfterTheRequestTimeoutAndReconnect() throws Exception {
-        int timeoutMs = 2_000;
+        int timeoutMs = 5_000;
         try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              InterBrokerClient client = client(1, timeoutMs, 50, 50)) {
             // A first request, answered, opens the connection (the timeout runs from hand-over, so a slow start
-            // of this JVM must not use it up).
+            // of this JVM must not use it up: on a loaded machine the set-up alone has taken 2 s).
             CompletableFuture<ApiMessage> first = lookup(client, broker.getLocalPort(), "first");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(30_000);
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                introduce(in, peer.getOutputStream());
-                answer(peer.getOutputStream(), read(in), new FindCoordinatorResponse().setNodeId(3).setHost("h"));
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setNodeId(3)
+                        .setHost("h"));
                 assertEquals(3, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
                 long start = System.nanoTime();
                 CompletableFuture<ApiMessage> unanswered = lookup(client, broker.getLocalPort(), "never");
-                read(in); // and never answered
+                ScriptedBroker.read(peer); // and never answered
                 ExecutionException e = assertThrows(ExecutionException.class,
                         () -> unanswered.get(10, TimeUnit.SECONDS));
                 long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -174,10 +126,9 @@ class InterBrokerClientTest {
             CompletableFuture<ApiMessage> next = lookup(client, broker.getLocalPort(), "again");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(30_000);
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                introduce(in, peer.getOutputStream());
-                Received r = read(in);
-                answer(peer.getOutputStream(), r, new FindCoordinatorResponse().setNodeId(7).setHost("h"));
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.Received r = ScriptedBroker.read(peer);
+                ScriptedBroker.answer(peer, r, new FindCoordinatorResponse().setNodeId(7).setHost("h"));
                 assertEquals(7, ((FindCoordinatorResponse) next.get(10, TimeUnit.SECONDS)).nodeId);
             }
         }
@@ -282,5 +233,199 @@ class InterBrokerClientTest {
         } finally {
             for (ServerSocket s : silent) s.close();
         }
+    }
+
+    @Test
+    void shouldWaitForTheAnswerOnTheCallersThreadButNeverOnAnEventLoop() throws Exception {
+        try (ScriptedBroker broker = new ScriptedBroker();
+             InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafkaBlocking("blocking",
+                     30_000), InterBrokerSecurity.PLAINTEXT)) {
+            CompletableFuture<ApiMessage> answer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.sendAndReceive(1, broker.address(), ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_V0,
+                            new FindCoordinatorRequest().setKey("k"));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Socket peer = broker.accept(30_000);
+            ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+            ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setNodeId(4)
+                    .setHost("h"));
+            assertEquals(4, ((FindCoordinatorResponse) answer.get(10, TimeUnit.SECONDS)).nodeId);
+            // A wait on an event loop would stall every connection it serves: refused, whoever's loop it is.
+            io.netty.channel.EventLoopGroup loop = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                    io.netty.channel.nio.NioIoHandler.newFactory());
+            try {
+                Throwable refused = loop.submit(() -> client.sendAndReceive(1, broker.address(),
+                        ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("k")))
+                        .await().cause();
+                assertInstanceOf(IllegalStateException.class, refused);
+            } finally {
+                loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            }
+        }
+    }
+
+    /**
+     * A GSSAPI client asks the KDC for a service ticket inside its first step; a KDC that is slow to answer must hold
+     * up only that connection: another broker's connection authenticates and its answers arrive meanwhile.
+     */
+    @Test
+    void shouldNotHoldUpOtherConnectionsWhileOneSaslStepWaits() throws Exception {
+        java.util.concurrent.CountDownLatch stepStarted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch kdcAnswers = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger made = new AtomicInteger();
+        io.tandem.kafka.client.ClientSecurity sasl = new io.tandem.kafka.client.ClientSecurity(null, List.of(),
+                List.of(), false, host -> new OneStepSaslClient(made.incrementAndGet() == 1, stepStarted, kdcAnswers));
+        InterBrokerSecurity security = new InterBrokerSecurity("SASL", "SASL_PLAINTEXT", sasl, "broker");
+        try (ScriptedBroker slow = new ScriptedBroker(); ScriptedBroker other = new ScriptedBroker();
+             InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafka("sasl-client", 1,
+                     30_000), security)) {
+            CompletableFuture<ApiMessage> first = client.send(1, slow.address(), ApiKey.FIND_COORDINATOR,
+                    FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("slow"));
+            Socket slowPeer = slow.accept(30_000);
+            ScriptedBroker.introduce(slowPeer, ApiKey.FIND_COORDINATOR, ApiKey.SASL_HANDSHAKE,
+                    ApiKey.SASL_AUTHENTICATE);
+            saslHandshake(slowPeer);
+            assertTrue(stepStarted.await(10, TimeUnit.SECONDS), "the first connection's SASL step started");
+            try {
+                CompletableFuture<ApiMessage> second = client.send(2, other.address(), ApiKey.FIND_COORDINATOR,
+                        FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("other"));
+                Socket peer = other.accept(30_000);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR, ApiKey.SASL_HANDSHAKE,
+                        ApiKey.SASL_AUTHENTICATE);
+                saslHandshake(peer);
+                ScriptedBroker.Received auth = ScriptedBroker.read(peer);
+                assertEquals(ApiKey.SASL_AUTHENTICATE, auth.key());
+                ScriptedBroker.answer(peer, auth, new io.tandem.kafka.wire.message.SaslAuthenticateResponse()
+                        .setAuthBytes(new byte[0]));
+                ScriptedBroker.Received lookup = ScriptedBroker.read(peer);
+                ScriptedBroker.answer(peer, lookup, new FindCoordinatorResponse().setNodeId(2).setHost("h"));
+                assertEquals(2, ((FindCoordinatorResponse) second.get(10, TimeUnit.SECONDS)).nodeId,
+                        "answered while the other connection's SASL step still waits for its KDC");
+                assertFalse(first.isDone());
+            } finally {
+                kdcAnswers.countDown();
+            }
+            ScriptedBroker.Received auth = ScriptedBroker.read(slowPeer);
+            ScriptedBroker.answer(slowPeer, auth, new io.tandem.kafka.wire.message.SaslAuthenticateResponse()
+                    .setAuthBytes(new byte[0]));
+            ScriptedBroker.answer(slowPeer, ScriptedBroker.read(slowPeer), new FindCoordinatorResponse().setNodeId(1)
+                    .setHost("h"));
+            assertEquals(1, ((FindCoordinatorResponse) first.get(10, TimeUnit.SECONDS)).nodeId);
+        }
+    }
+
+    private static void saslHandshake(Socket peer) throws IOException {
+        ScriptedBroker.Received handshake = ScriptedBroker.read(peer);
+        assertEquals(ApiKey.SASL_HANDSHAKE, handshake.key());
+        ScriptedBroker.answer(peer, handshake, new io.tandem.kafka.wire.message.SaslHandshakeResponse()
+                .setMechanisms(List.of(OneStepSaslClient.MECHANISM)));
+    }
+
+    /** A mechanism of one token; the first client made waits in its step as a GSSAPI client waits for its KDC. */
+    private static final class OneStepSaslClient implements javax.security.sasl.SaslClient {
+        static final String MECHANISM = "PLAIN";
+        private final boolean slow;
+        private final java.util.concurrent.CountDownLatch started;
+        private final java.util.concurrent.CountDownLatch release;
+        private boolean complete;
+
+        OneStepSaslClient(boolean slow, java.util.concurrent.CountDownLatch started,
+                          java.util.concurrent.CountDownLatch release) {
+            this.slow = slow;
+            this.started = started;
+            this.release = release;
+        }
+
+        @Override
+        public String getMechanismName() {
+            return MECHANISM;
+        }
+
+        @Override
+        public boolean hasInitialResponse() {
+            return true;
+        }
+
+        @Override
+        public byte[] evaluateChallenge(byte[] challenge) throws javax.security.sasl.SaslException {
+            if (slow) {
+                started.countDown();
+                try {
+                    if (!release.await(60, TimeUnit.SECONDS)) throw new javax.security.sasl.SaslException("no KDC");
+                } catch (InterruptedException e) {
+                    throw new javax.security.sasl.SaslException("interrupted", e);
+                }
+            }
+            complete = true;
+            return "\0broker\0secret".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public boolean isComplete() {
+            return complete;
+        }
+
+        @Override
+        public byte[] unwrap(byte[] incoming, int offset, int len) {
+            throw new IllegalStateException();
+        }
+
+        @Override
+        public byte[] wrap(byte[] outgoing, int offset, int len) {
+            throw new IllegalStateException();
+        }
+
+        @Override
+        public Object getNegotiatedProperty(String propName) {
+            return null;
+        }
+
+        @Override
+        public void dispose() {
+        }
+    }
+
+    @Test
+    void shouldLeaveNoThreadBehindAfterClose() throws Exception {
+        String clientId = "counted-client";
+        try (ScriptedBroker broker = new ScriptedBroker()) {
+            InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafkaBlocking(clientId,
+                    30_000), InterBrokerSecurity.PLAINTEXT);
+            CompletableFuture<ApiMessage> answer = client.send(1, broker.address(), ApiKey.FIND_COORDINATOR,
+                    FIND_COORDINATOR_V0, new FindCoordinatorRequest().setKey("k"));
+            Socket peer = broker.accept(30_000);
+            ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+            ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setHost("h"));
+            answer.get(10, TimeUnit.SECONDS);
+            assertTrue(threadsNamed(clientId) >= 2, "the client's event loop and work thread ran");
+            client.close();
+            assertTrue(client.awaitTermination(10, TimeUnit.SECONDS));
+            assertTrue(noThreadNamed(clientId), "no thread of the client is left after close");
+        }
+    }
+
+    /**
+     * Whether every thread whose name starts with {@code prefix} has ended within 10 s: a pool's termination is
+     * signalled by its last thread just before that thread ends.
+     */
+    public static boolean noThreadNamed(String prefix) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (threadsNamed(prefix) > 0) {
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    /** Live threads whose names start with {@code prefix}. */
+    public static int threadsNamed(String prefix) {
+        int n = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.isAlive() && t.getName().startsWith(prefix)) n++;
+        }
+        return n;
     }
 }

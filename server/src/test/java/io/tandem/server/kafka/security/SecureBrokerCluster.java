@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.TandemCluster;
-import io.tandem.server.kafka.network.BrokerChannel;
+import io.tandem.server.kafka.network.InterBrokerClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,7 +39,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class SecureBrokerCluster implements AutoCloseable {
     static final int BROKERS = 3;
     /** Held so the JUL logger (and the handler on it) is not collected while a test runs. */
-    private static final Logger CHANNEL_LOG = Logger.getLogger(BrokerChannel.class.getName());
+    private static final Logger CHANNEL_LOG = Logger.getLogger(InterBrokerClient.class.getName());
     private static final int RECORDS = 30;
 
     final List<String> warnings = new CopyOnWriteArrayList<>();
