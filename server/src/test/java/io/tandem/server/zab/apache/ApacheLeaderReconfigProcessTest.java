@@ -1,5 +1,9 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ReconfigChecks.assertSameConfig;
+import static io.tandem.server.zab.apache.ReconfigChecks.serverLine;
+import static io.tandem.server.zab.apache.ReconfigChecks.text;
+import static io.tandem.server.zab.apache.ReconfigChecks.writeAndSeeEverywhere;
 import static io.tandem.server.zab.apache.ZkClients.bytes;
 import static io.tandem.server.zab.apache.ZkClients.sync;
 import static io.tandem.server.zab.apache.ZkClients.tree;
@@ -234,44 +238,9 @@ class ApacheLeaderReconfigProcessTest {
         return admin;
     }
 
-    /**
-     * Every client's getConfig, after a sync, answers the same data and Stat (but mtime: each member writes the znode
-     * at its own activation time, as Apache's initConfigInZKDatabase does); returns that data.
-     */
-    private static String assertSameConfig(ZooKeeper first, ZooKeeper... others) throws Exception {
-        sync(first, "/zookeeper/config");
-        Stat expectedStat = new Stat();
-        String expected = text(first.getConfig(false, expectedStat));
-        for (ZooKeeper other : others) {
-            sync(other, "/zookeeper/config");
-            Stat stat = new Stat();
-            assertEquals(expected, text(other.getConfig(false, stat)), "getConfig's data");
-            stat.setMtime(expectedStat.getMtime());
-            assertEquals(expectedStat, stat, "getConfig's Stat");
-        }
-        return expected;
-    }
-
-    private static void writeAndSeeEverywhere(String path, ZooKeeper writer, ZooKeeper... readers) throws Exception {
-        writer.create(path, bytes(path), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        for (ZooKeeper reader : readers) {
-            sync(reader, path);
-            assertArrayEquals(bytes(path), reader.getData(path, false, null), path);
-        }
-    }
-
     /** The version line of a configuration text. */
     private static long version(String config) {
         return Long.parseUnsignedLong(config.substring(config.lastIndexOf("version=") + "version=".length()).trim(),
                 16);
-    }
-
-    private static String serverLine(Ports member) {
-        return "server." + member.sid() + "=127.0.0.1:" + member.quorumPort() + ":" + member.electionPort()
-                + ":participant;127.0.0.1:" + member.clientPort();
-    }
-
-    private static String text(byte[] data) {
-        return new String(data, StandardCharsets.UTF_8);
     }
 }

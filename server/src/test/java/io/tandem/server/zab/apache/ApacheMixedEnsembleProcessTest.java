@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.tandem.server.zab.apache.ZkClients.assertEvent;
 import static io.tandem.server.zab.apache.ZkClients.awaitConnected;
+import static io.tandem.server.zab.apache.ReconfigChecks.assertSameConfig;
+import static io.tandem.server.zab.apache.ReconfigChecks.serverLine;
+import static io.tandem.server.zab.apache.ReconfigChecks.text;
+import static io.tandem.server.zab.apache.ReconfigChecks.writeAndSeeEverywhere;
 import static io.tandem.server.zab.apache.ZkClients.bytes;
 import static io.tandem.server.zab.apache.ZkClients.retryOnConnectionLoss;
 import static io.tandem.server.zab.apache.ZkClients.sync;
@@ -294,46 +298,6 @@ class ApacheMixedEnsembleProcessTest {
             assertArrayEquals(bytes("v"), onLeader.getData("/r/tandem-votes", false, null));
             assertEquals("follower", ensemble.tandemMode(), member.logTail());
         }
-    }
-
-    /**
-     * Every client's getConfig, after a sync, answers the same data and Stat (but mtime: each member's activation
-     * writes the znode at its own wall-clock time, Apache's initConfigInZKDatabase, so two Apache members differ in
-     * it too); returns that data.
-     */
-    private static String assertSameConfig(ZooKeeper first, ZooKeeper... others) throws Exception {
-        sync(first, "/zookeeper/config");
-        Stat expectedStat = new Stat();
-        String expected = text(first.getConfig(false, expectedStat));
-        for (ZooKeeper other : others) {
-            sync(other, "/zookeeper/config");
-            Stat stat = new Stat();
-            assertEquals(expected, text(other.getConfig(false, stat)), "getConfig's data");
-            stat.setMtime(expectedStat.getMtime());
-            assertEquals(expectedStat, stat, "getConfig's Stat");
-            assertArrayEquals(bytes(expected), other.getData("/zookeeper/config", false, null),
-                    "/zookeeper/config");
-        }
-        return expected;
-    }
-
-    /** Writes through {@code writer} and reads the write back through every client after a sync. */
-    private static void writeAndSeeEverywhere(String path, ZooKeeper writer, ZooKeeper... readers) throws Exception {
-        writer.create(path, bytes(path), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-        for (ZooKeeper reader : readers) {
-            sync(reader, path);
-            assertArrayEquals(bytes(path), reader.getData(path, false, null), path);
-        }
-    }
-
-    /** A member's line as a reconfig adds it: {@code server.N=host:quorum:election:participant;host:client}. */
-    private static String serverLine(Ports member) {
-        return "server." + member.sid() + "=127.0.0.1:" + member.quorumPort() + ":" + member.electionPort()
-                + ":participant;127.0.0.1:" + member.clientPort();
-    }
-
-    private static String text(byte[] data) {
-        return new String(data, StandardCharsets.UTF_8);
     }
 
     private static String modes(Ports tandem, ApacheQuorumProcess two, ApacheQuorumProcess three) {
