@@ -295,8 +295,7 @@ class DynamicBrokerConfigTest {
     }
 
     private static long requestHandlerThreads() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("kafka-request-handler-") && t.isAlive()).count();
+        return io.tandem.server.TestThreads.named("kafka-request-handler-");
     }
 
     private static void assertInvalidRequest(Admin admin, ConfigResource resource, String key, String value,

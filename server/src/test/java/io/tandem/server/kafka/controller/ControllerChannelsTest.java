@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.TestThreads;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.kafka.wire.message.UpdateMetadataResponse;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.InterBrokerClient;
-import io.tandem.server.kafka.network.InterBrokerClientTest;
 import io.tandem.server.kafka.network.ScriptedBroker;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import java.net.Socket;
@@ -126,12 +126,12 @@ class ControllerChannelsTest {
             assertFalse(pending.get(10, TimeUnit.SECONDS).delivered());
             channels.close();
             assertTrue(channels.awaitClosed(10_000));
-            assertTrue(InterBrokerClientTest.noThreadNamed("kafka-controller-to-broker-" + BROKER));
-            assertTrue(InterBrokerClientTest.noThreadNamed("counted-controller-"));
+            assertTrue(TestThreads.noneNamed("kafka-controller-to-broker-" + BROKER));
+            assertTrue(TestThreads.noneNamed("counted-controller-"));
         }
     }
 
     private static int threads(String prefix) {
-        return InterBrokerClientTest.threadsNamed(prefix);
+        return TestThreads.named(prefix);
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.TestThreads;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.message.FindCoordinatorRequest;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The inter-broker client against scripted brokers on real sockets. */
 @Timeout(120)
-public class InterBrokerClientTest {
+class InterBrokerClientTest {
     private static final short FIND_COORDINATOR_V0 = 0;
 
     private static CompletableFuture<ApiMessage> lookup(InterBrokerClient client, int port, String key) {
@@ -400,32 +401,10 @@ public class InterBrokerClientTest {
             ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
             ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setHost("h"));
             answer.get(10, TimeUnit.SECONDS);
-            assertTrue(threadsNamed(clientId) >= 2, "the client's event loop and work thread ran");
+            assertTrue(TestThreads.named(clientId) >= 2, "the client's event loop and work thread ran");
             client.close();
             assertTrue(client.awaitTermination(10, TimeUnit.SECONDS));
-            assertTrue(noThreadNamed(clientId), "no thread of the client is left after close");
+            assertTrue(TestThreads.noneNamed(clientId), "no thread of the client is left after close");
         }
-    }
-
-    /**
-     * Whether every thread whose name starts with {@code prefix} has ended within 10 s: a pool's termination is
-     * signalled by its last thread just before that thread ends.
-     */
-    public static boolean noThreadNamed(String prefix) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (threadsNamed(prefix) > 0) {
-            if (System.nanoTime() > deadline) return false;
-            Thread.sleep(20);
-        }
-        return true;
-    }
-
-    /** Live threads whose names start with {@code prefix}. */
-    public static int threadsNamed(String prefix) {
-        int n = 0;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.isAlive() && t.getName().startsWith(prefix)) n++;
-        }
-        return n;
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tandem.server.TestThreads;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
@@ -14,7 +15,6 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.InterBrokerClient;
-import io.tandem.server.kafka.network.InterBrokerClientTest;
 import io.tandem.server.kafka.network.ScriptedBroker;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.storage.log.LogConfig;
@@ -202,12 +202,12 @@ class ReplicaFetcherTest {
             // Stopped while it waits for an answer.
             fetcher.shutdown();
             assertTrue(fetcher.awaitShutdown(10_000));
-            assertTrue(InterBrokerClientTest.noThreadNamed(fetcherThread));
-            assertTrue(InterBrokerClientTest.noThreadNamed("counted-fetcher-"));
+            assertTrue(TestThreads.noneNamed(fetcherThread));
+            assertTrue(TestThreads.noneNamed("counted-fetcher-"));
         }
     }
 
     private static int threads(String prefix) {
-        return InterBrokerClientTest.threadsNamed(prefix);
+        return TestThreads.named(prefix);
     }
 }
