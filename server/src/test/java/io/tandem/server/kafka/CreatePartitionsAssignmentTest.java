@@ -80,7 +80,8 @@ class CreatePartitionsAssignmentTest {
      */
     @Test
     void shouldContinueTheTopicsRoundRobinByKafkasRule() throws Exception {
-        try (Tandem tandem = Tandem.start(KafkaBrokerEndToEndTest.config(dir).set("broker.id", "3"));
+        try (Tandem tandem = Tandem.start(KafkaBrokerEndToEndTest.config(dir).set("broker.id", "3")
+                     .set("controlled.shutdown.enable", "false"));
              ZooKeeper zk = zooKeeper(tandem.zookeeperConnect());
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers(),
                      AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
