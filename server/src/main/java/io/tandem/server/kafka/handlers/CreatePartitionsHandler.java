@@ -5,6 +5,7 @@ import io.tandem.kafka.wire.message.CreatePartitionsResponse;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -24,7 +25,9 @@ import java.util.stream.Collectors;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * CreatePartitions: a result per topic; new partitions spread over the live brokers or placed as the request says.
+ * CreatePartitions: a result per topic; new partitions placed as the request says or, without an assignment, by
+ * Kafka 3.9's rule over the registered brokers, continuing the topic's round-robin (see
+ * {@link io.tandem.server.kafka.metadata.ClusterMetadata#createPartitions}).
  * A broker that is not the active controller answers NOT_CONTROLLER for every topic, as Kafka 3.9's ZooKeeper-mode
  * broker does.
  * The answer waits as CreateTopics' does (Kafka 3.9's ZkAdminManager.createPartitions parks it the same way): until
@@ -58,6 +61,20 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
             responder.send(response);
             return;
         }
+        // Kafka 3.9's ZkAdminManager.createPartitions reads the registered brokers (/brokers/ids, not the cache)
+        // once, before any topic, and refuses there when only some have a rack (its rack-aware mode is enforced).
+        List<KafkaZkLayout.BrokerRegistration> brokers;
+        try {
+            brokers = broker.metadata().readRegisteredBrokers();
+        } catch (Exception e) {
+            failWhole(request, response, responder);
+            return;
+        }
+        long racked = brokers.stream().filter(b -> b.rack() != null).count();
+        if (racked > 0 && racked < brokers.size()) {
+            failWhole(request, response, responder);
+            return;
+        }
         Set<String> seen = new HashSet<>();
         Map<String, Set<Integer>> grown = new LinkedHashMap<>();
         Map<String, CreatePartitionsResponse.CreatePartitionsTopicResult> grownResults = new LinkedHashMap<>();
@@ -69,25 +86,14 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                 if (!broker.authorization().topic(context, AclOperation.ALTER, t.name)) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                 }
-                SortedMap<Integer, List<Integer>> updated = grow(t, request.validateOnly);
+                SortedMap<Integer, List<Integer>> updated = grow(t, brokers, request.validateOnly);
                 if (!request.validateOnly) {
                     grown.put(t.name, Set.copyOf(updated.keySet()));
                     grownResults.put(t.name, result);
                 }
             } catch (UnplaceablePartitions e) {
-                // Kafka 3.9's request fails as a whole (KafkaApis answers CreatePartitionsRequest.getErrorResponse):
-                // every topic of the request UNKNOWN_SERVER_ERROR without a message, though the topics before this
-                // one were grown and those after it were not looked at.
-                response.results.clear();
-                for (CreatePartitionsRequest.CreatePartitionsTopic any : request.topics) {
-                    CreatePartitionsResponse.CreatePartitionsTopicResult failed =
-                            new CreatePartitionsResponse.CreatePartitionsTopicResult();
-                    failed.name = any.name;
-                    failed.errorCode = UNKNOWN_SERVER_ERROR;
-                    failed.errorMessage = null;
-                    response.results.add(failed);
-                }
-                responder.send(response);
+                // The topics before this one were grown and those after it were not looked at.
+                failWhole(request, response, responder);
                 return;
             } catch (Exception e) {
                 ApiError error = ApiError.of(e);
@@ -112,6 +118,25 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
     }
 
     /**
+     * Kafka 3.9's request failing as a whole (an exception out of ZkAdminManager.createPartitions, which KafkaApis
+     * answers with CreatePartitionsRequest.getErrorResponse): every topic of the request UNKNOWN_SERVER_ERROR without
+     * a message.
+     */
+    private static void failWhole(CreatePartitionsRequest request, CreatePartitionsResponse response,
+                                  Responder responder) {
+        response.results.clear();
+        for (CreatePartitionsRequest.CreatePartitionsTopic any : request.topics) {
+            CreatePartitionsResponse.CreatePartitionsTopicResult failed =
+                    new CreatePartitionsResponse.CreatePartitionsTopicResult();
+            failed.name = any.name;
+            failed.errorCode = UNKNOWN_SERVER_ERROR;
+            failed.errorMessage = null;
+            response.results.add(failed);
+        }
+        responder.send(response);
+    }
+
+    /**
      * A topic without replicas (created with empty replica lists, as Kafka 3.9 allows) grown without an assignment:
      * Kafka's AdminZkClient takes the first replica of partition 0 to place the new partitions, and that failure is not
      * one its ZkAdminManager answers per topic.
@@ -128,7 +153,8 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
      * controller, is grown all the same), a reassignment in progress, a count that does not grow the topic, then the
      * request's own assignment. Returns the topic's whole new assignment (written unless {@code validateOnly}).
      */
-    private SortedMap<Integer, List<Integer>> grow(CreatePartitionsRequest.CreatePartitionsTopic t, boolean validateOnly)
+    private SortedMap<Integer, List<Integer>> grow(CreatePartitionsRequest.CreatePartitionsTopic t,
+                                                  List<KafkaZkLayout.BrokerRegistration> brokers, boolean validateOnly)
             throws Exception {
         TopicAssignment existing = broker.metadata().storedAssignment(t.name);
         if (existing == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + t.name + "' does not exist.");
@@ -144,9 +170,9 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                     + " partitions, which is higher than the requested " + t.count + ".");
         }
         if (t.count == current) throw new ApiException(INVALID_PARTITIONS, "Topic already has " + current + " partitions.");
-        List<List<Integer>> assignment = checkAssignments(t, existing);
+        List<List<Integer>> assignment = checkAssignments(t, existing, brokers);
         if (assignment == null && existing.replicas().get(0).isEmpty()) throw new UnplaceablePartitions();
-        return broker.metadata().createPartitions(t.name, existing, t.count, assignment, validateOnly);
+        return broker.metadata().createPartitions(t.name, existing, t.count, assignment, brokers, validateOnly);
     }
 
     /**
@@ -156,10 +182,11 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
      * empty or repeated replica list, and the replication factor of partition 0. Null when the request gives none.
      */
     private List<List<Integer>> checkAssignments(CreatePartitionsRequest.CreatePartitionsTopic t,
-                                                 TopicAssignment topic) {
+                                                 TopicAssignment topic,
+                                                 List<KafkaZkLayout.BrokerRegistration> brokers) {
         if (t.assignments == null) return null;
         Set<Integer> live = new HashSet<>();
-        broker.metadata().liveBrokers().forEach(b -> live.add(b.brokerId()));
+        brokers.forEach(b -> live.add(b.brokerId()));
         Set<Integer> unknown = new TreeSet<>();
         List<List<Integer>> assignment = new ArrayList<>();
         for (CreatePartitionsRequest.CreatePartitionsAssignment a : t.assignments) {

@@ -383,27 +383,39 @@ public final class ClusterMetadata implements AutoCloseable {
     /**
      * Adds partitions to {@code existing} (the topic's {@link #storedAssignment}) up to {@code totalCount}: on the
      * brokers {@code manualAssignment} names (one replica list per new partition, in order, already checked by the
-     * caller), or spread over the live brokers like a new topic's partitions when it is null. Returns the topic's whole
-     * new assignment. As for a new topic, the cache is left to the controller's UpdateMetadata, which brings the new
-     * partitions with their leaders.
+     * caller), or, when it is null, as Kafka 3.9's AdminZkClient.createNewPartitionsAssignment places them: over
+     * {@code brokers} (the registered ones, by id), starting at the first whose id is at least partition 0's first
+     * replica and numbering on from the current count, so the new partitions continue the topic's round-robin.
+     * Returns the topic's whole new assignment. As for a new topic, the cache is left to the controller's
+     * UpdateMetadata, which brings the new partitions with their leaders.
      */
     public synchronized SortedMap<Integer, List<Integer>> createPartitions(String name, TopicAssignment existing,
                                                                           int totalCount,
                                                                           List<List<Integer>> manualAssignment,
+                                                                          List<BrokerRegistration> brokers,
                                                                           boolean validateOnly) throws Exception {
         int current = existing.partitionCount();
         SortedMap<Integer, List<Integer>> added = new TreeMap<>();
         if (manualAssignment != null) {
             for (int i = 0; i < manualAssignment.size(); i++) added.put(current + i, List.copyOf(manualAssignment.get(i)));
         } else {
-            int replicationFactor = existing.replicas().get(0).size();
-            List<Integer> brokerIds = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
-            if (replicationFactor > brokerIds.size()) {
-                throw new ApiException(INVALID_REPLICATION_FACTOR, "Not enough live brokers for replication factor "
-                        + replicationFactor);
+            List<Integer> partitionZero = existing.replicas().get(0);
+            List<ReplicaAssignment.Candidate> candidates = brokers.stream()
+                    .sorted(java.util.Comparator.comparingInt(BrokerRegistration::brokerId))
+                    .map(b -> new ReplicaAssignment.Candidate(b.brokerId(), b.rack())).toList();
+            int start = 0;
+            while (start < candidates.size() && candidates.get(start).id() < partitionZero.get(0)) start++;
+            if (start == candidates.size()) start = 0;
+            try {
+                added = ReplicaAssignment.assignReplicas(candidates, totalCount - current, partitionZero.size(), start,
+                        current);
+            } catch (ReplicaAssignment.Refusal e) {
+                switch (e.kind()) {
+                    case REPLICATION_FACTOR -> throw new ApiException(INVALID_REPLICATION_FACTOR, e.getMessage());
+                    case PARTITIONS -> throw new ApiException(INVALID_PARTITIONS, e.getMessage());
+                    default -> throw new IllegalStateException(e.getMessage(), e);
+                }
             }
-            added = ReplicaAssignment.assign(brokerIds, current, totalCount - current,
-                    replicationFactor, ThreadLocalRandom.current().nextInt(brokerIds.size()));
         }
         SortedMap<Integer, List<Integer>> all = new TreeMap<>(existing.replicas());
         all.putAll(added);

@@ -1,46 +1,151 @@
 package io.tandem.server.kafka.metadata;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Spreads partition replicas over brokers the way Kafka's rack-unaware assignment does: leaders round-robin from a
- * starting broker, followers shifted so that replicas of consecutive partitions land on different brokers.
+ * Spreads partition replicas over brokers by Kafka 3.9's rule (AdminUtils.assignReplicasToBrokers): first replicas
+ * round-robin from a starting index, followers at an increasing shift so that replicas of consecutive partitions land
+ * on different brokers; when every broker has a rack, the round-robin runs over a list alternating the racks and a
+ * follower skips a rack (or broker) already holding a replica while another has none. The same brokers, start and
+ * first partition give Kafka's assignment exactly: CreatePartitions continues a topic's pattern with it.
  */
 public final class ReplicaAssignment {
+    /** A broker replicas may go to: its id and rack (null when it has none). */
+    public record Candidate(int id, String rack) {
+    }
+
     private ReplicaAssignment() {
     }
 
     /**
-     * Assigns partitions {@code firstPartition .. firstPartition+count-1}. {@code start} picks the first leader
-     * (Kafka picks it at random; tests pass a fixed one).
+     * Assigns partitions {@code firstPartition .. firstPartition+count-1} over brokers without racks. {@code start}
+     * picks the first leader and the follower shift (Kafka picks both at random; callers pass one random index).
      */
     public static SortedMap<Integer, List<Integer>> assign(List<Integer> brokers, int firstPartition, int count,
                                                            int replicationFactor, int start) {
-        if (replicationFactor <= 0) throw new IllegalArgumentException("Replication factor must be larger than 0.");
+        List<Candidate> candidates = brokers.stream().sorted().map(id -> new Candidate(id, null)).toList();
+        try {
+            int index = candidates.isEmpty() ? 0 : Math.floorMod(start, candidates.size());
+            return assignReplicas(candidates, count, replicationFactor, index, firstPartition);
+        } catch (Refusal e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    /**
+     * Kafka 3.9's assignReplicasToBrokers for {@code count} partitions from {@code firstPartition}, over
+     * {@code brokers} in the order given (Kafka's callers sort them by id). {@code fixedStartIndex} is the index of
+     * the first leader and the initial follower shift; Kafka's creation draws both at random, its CreatePartitions
+     * passes the index of the first broker whose id is at least partition 0's first replica.
+     *
+     * @throws Refusal with Kafka's words when the counts cannot be placed or only some brokers have a rack
+     */
+    public static SortedMap<Integer, List<Integer>> assignReplicas(List<Candidate> brokers, int count,
+                                                                   int replicationFactor, int fixedStartIndex,
+                                                                   int firstPartition) throws Refusal {
+        if (count <= 0) throw new Refusal(Refusal.Kind.PARTITIONS, "Number of partitions must be larger than 0.");
+        if (replicationFactor <= 0) {
+            throw new Refusal(Refusal.Kind.REPLICATION_FACTOR, "Replication factor must be larger than 0.");
+        }
         if (replicationFactor > brokers.size()) {
-            throw new IllegalArgumentException("Replication factor: " + replicationFactor
+            throw new Refusal(Refusal.Kind.REPLICATION_FACTOR, "Replication factor: " + replicationFactor
                     + " larger than available brokers: " + brokers.size() + ".");
         }
-        List<Integer> sorted = new ArrayList<>(brokers);
-        sorted.sort(null);
-        int n = sorted.size();
+        long racked = brokers.stream().filter(b -> b.rack() != null).count();
+        if (racked == 0) {
+            return roundRobin(brokers.stream().map(Candidate::id).toList(), null, count, replicationFactor,
+                    fixedStartIndex, firstPartition);
+        }
+        if (racked < brokers.size()) {
+            throw new Refusal(Refusal.Kind.OTHER, "Not all brokers have rack information for replica rack aware "
+                    + "assignment.");
+        }
+        Map<Integer, String> racks = new TreeMap<>();
+        for (Candidate b : brokers) racks.put(b.id(), b.rack());
+        return roundRobin(rackAlternated(racks), racks, count, replicationFactor, fixedStartIndex, firstPartition);
+    }
+
+    /**
+     * The round-robin over {@code order}; with {@code racks}, a follower candidate is taken only if its rack has no
+     * replica yet (or every rack has one) and it holds none yet (or every broker does), Kafka's rack-aware walk.
+     */
+    private static SortedMap<Integer, List<Integer>> roundRobin(List<Integer> order, Map<Integer, String> racks,
+                                                               int count, int replicationFactor, int startIndex,
+                                                               int firstPartition) {
+        int n = order.size();
+        int rackCount = racks == null ? 1 : new HashSet<>(racks.values()).size();
         SortedMap<Integer, List<Integer>> result = new TreeMap<>();
-        int shift = Math.floorMod(start, n);
-        for (int i = 0; i < count; i++) {
-            int partition = firstPartition + i;
+        int shift = startIndex;
+        int partition = Math.max(0, firstPartition);
+        for (int i = 0; i < count; i++, partition++) {
+            // Kafka moves the followers on after each full round of leaders, counted from partition 0.
             if (partition > 0 && partition % n == 0) shift++;
-            int leaderIndex = Math.floorMod(start + partition, n);
+            int first = (partition + startIndex) % n;
             List<Integer> replicas = new ArrayList<>(replicationFactor);
-            replicas.add(sorted.get(leaderIndex));
-            for (int r = 0; r < replicationFactor - 1; r++) {
-                int followerShift = 1 + Math.floorMod(shift + r, n - 1 == 0 ? 1 : n - 1);
-                replicas.add(sorted.get((leaderIndex + followerShift) % n));
+            replicas.add(order.get(first));
+            Set<String> racksUsed = new HashSet<>();
+            if (racks != null) racksUsed.add(racks.get(order.get(first)));
+            int k = 0;
+            while (replicas.size() < replicationFactor) {
+                int broker = order.get(followerIndex(first, racks == null ? shift : shift * rackCount, k++, n));
+                if (racks == null) {
+                    replicas.add(broker);
+                    continue;
+                }
+                String rack = racks.get(broker);
+                boolean rackFree = !racksUsed.contains(rack) || racksUsed.size() == rackCount;
+                boolean brokerFree = !replicas.contains(broker) || replicas.size() == n;
+                if (rackFree && brokerFree) {
+                    replicas.add(broker);
+                    racksUsed.add(rack);
+                }
             }
-            result.put(partition, replicas);
+            result.put(partition, List.copyOf(replicas));
         }
         return result;
+    }
+
+    /** The broker index of the {@code k}th follower candidate: never the leader's own index. */
+    private static int followerIndex(int first, int shift, int k, int n) {
+        long step = 1 + ((long) shift + k) % (n - 1);
+        return (int) ((first + step) % n);
+    }
+
+    /**
+     * Brokers alternating by rack, racks in name order and each rack's brokers by id: {a: 0,1; b: 2} gives 0, 2, 1.
+     */
+    private static List<Integer> rackAlternated(Map<Integer, String> racks) {
+        Map<String, List<Integer>> byRack = new TreeMap<>();
+        racks.forEach((id, rack) -> byRack.computeIfAbsent(rack, r -> new ArrayList<>()).add(id));
+        byRack.values().forEach(ids -> ids.sort(Comparator.naturalOrder()));
+        List<Integer> result = new ArrayList<>(racks.size());
+        for (int round = 0; result.size() < racks.size(); round++) {
+            for (List<Integer> ids : byRack.values()) if (round < ids.size()) result.add(ids.get(round));
+        }
+        return result;
+    }
+
+    /** Why replicas cannot be placed, in Kafka's words; {@link Kind} says which of its errors it is. */
+    public static final class Refusal extends Exception {
+        /** INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, or an error Kafka does not answer per topic. */
+        public enum Kind { PARTITIONS, REPLICATION_FACTOR, OTHER }
+
+        private final Kind kind;
+
+        Refusal(Kind kind, String message) {
+            super(message, null, false, false);
+            this.kind = kind;
+        }
+
+        public Kind kind() {
+            return kind;
+        }
     }
 }
