@@ -161,16 +161,20 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         entry.isInternal = TopicNames.isInternal(topic.name());
         for (Map.Entry<Integer, List<Integer>> e : topic.replicas().entrySet()) {
             PartitionState state = topic.states().get(e.getKey());
-            // Kafka's cache lists only the partitions the controller has sent: one never led is left out.
-            if (state == null) continue;
+            // Kafka's cache lists only the partitions the controller has sent: one never led (no replica live to
+            // lead it) is left out. One with a live replica is on its way: Kafka's UpdateMetadata gives a new
+            // topic's partitions all at once, while this broker takes each partition's role in turn, so such a
+            // partition is listed without a leader rather than left out, or a producer would see fewer partitions
+            // for a moment and place keys by the wrong count.
+            if (state == null && java.util.Collections.disjoint(e.getValue(), liveIds)) continue;
             MetadataResponsePartition partition = new MetadataResponsePartition();
             partition.partitionIndex = e.getKey();
-            int leader = state.leader();
+            int leader = state == null ? -1 : state.leader();
             partition.leaderId = liveIds.contains(leader) ? leader : -1;
             partition.errorCode = partition.leaderId == -1 ? LEADER_NOT_AVAILABLE : NONE;
-            partition.leaderEpoch = state.leaderEpoch();
+            partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
             partition.replicaNodes = new ArrayList<>(e.getValue());
-            partition.isrNodes = new ArrayList<>(state.isr());
+            partition.isrNodes = state == null ? new ArrayList<>() : new ArrayList<>(state.isr());
             List<Integer> offline = new ArrayList<>();
             for (int r : e.getValue()) if (!liveIds.contains(r)) offline.add(r);
             partition.offlineReplicas = offline;
