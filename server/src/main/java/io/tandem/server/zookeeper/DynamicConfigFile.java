@@ -5,6 +5,8 @@ import io.tandem.server.TandemConfig;
 import io.tandem.server.zab.QuorumTransport;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -25,6 +27,7 @@ import java.util.Properties;
  */
 public final class DynamicConfigFile {
     public static final String KEY = "dynamicConfigFile";
+    private static final Logger LOG = System.getLogger(DynamicConfigFile.class.getName());
 
     private DynamicConfigFile() {
     }
@@ -92,6 +95,11 @@ public final class DynamicConfigFile {
             throw refused(file, "Error processing " + file
                     + " (Observers w/o participants is an invalid configuration)");
         }
+        if (voters == 1) {
+            // Apache's text: with standaloneEnabled (the only mode Tandem runs) the lone participant is ignored as
+            // an ensemble and QuorumPeerMain starts a standalone server instead (lone, ZooKeeperRole).
+            LOG.log(Level.ERROR, "Invalid configuration, only one server specified (ignoring)");
+        }
         if (voters == 1 && observers > 0) {
             throw refused(file, "Error processing " + file + " (Observers w/o quorum is an invalid configuration)");
         }
@@ -105,6 +113,17 @@ public final class DynamicConfigFile {
             }
         }
         return members;
+    }
+
+    /**
+     * Whether the settings' members came from a dynamic file naming one participant (and so no observer, which
+     * {@link #read} refuses): Apache's QuorumPeerConfig.isDistributed is false for it, and QuorumPeerMain runs
+     * ZooKeeperServerMain, a standalone server on the client address that participant's line names. zoo.cfg's own
+     * single {@code server.N} line is not this case: Tandem runs that as an ensemble of one (its data under zab/).
+     */
+    static boolean lone(Map<String, String> settings) {
+        return settings.get(KEY) != null
+                && settings.keySet().stream().filter(key -> key.trim().matches("server\\.\\d+")).count() == 1;
     }
 
     /**
