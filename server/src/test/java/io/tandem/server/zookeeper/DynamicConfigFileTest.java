@@ -168,6 +168,34 @@ class DynamicConfigFileTest {
                         .toString())).settings()));
     }
 
+    @Test
+    void shouldRefuseAReconfigApacheLeftProposedInTheNextFileAndLeaveAnOlderOne() throws Exception {
+        // Apache wrote zoo.cfg.dynamic.100000000, then saw the reconfig 0x100000003 proposed: zoo.cfg.dynamic.next.
+        Path file = Files.writeString(dir.resolve("zoo.cfg.dynamic.100000000"), """
+                server.1=127.0.0.1:%d:%d:participant;127.0.0.1:%d
+                server.2=127.0.0.1:%d:%d:participant;127.0.0.1:%d
+                """.formatted(TestPorts.freePort(), TestPorts.freePort(), TestPorts.freePort(), TestPorts.freePort(),
+                TestPorts.freePort(), TestPorts.freePort()));
+        Path next = Files.writeString(dir.resolve("zoo.cfg.dynamic.next"), APACHE_WRITTEN + "\nversion=100000003");
+        assertEquals(next, DynamicConfigFile.nextFile(Map.of(DynamicConfigFile.KEY, file.toString())));
+        Path data = dir.resolve("data");
+        TandemConfig config = TandemConfig.defaults().dataDir(data).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                .set("myid", "1").set("tickTime", "200").set("admin.enableServer", "false")
+                .set("reconfigEnabled", "true").set(DynamicConfigFile.KEY, file.toString());
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertTrue(e.getMessage().contains(next + " holds configuration version 100000003"), e.getMessage());
+
+        // Apache's start-up leaves these alone: reconfig disabled, or the proposal committed since (same version).
+        Map<String, String> disabled = Map.of(DynamicConfigFile.KEY, file.toString());
+        DynamicConfigFile.checkNext(disabled, 0x1_0000_0000L);
+        Map<String, String> enabled = Map.of(DynamicConfigFile.KEY, file.toString(), "reconfigEnabled", "true");
+        DynamicConfigFile.checkNext(enabled, 0x1_0000_0003L);
+        DynamicConfigFile.checkNext(enabled, 0x1_0000_0005L);
+        assertEquals(null, DynamicConfigFile.nextFile(Map.of(DynamicConfigFile.KEY, "/etc/zookeeper/members.txt")));
+        assertEquals(Path.of("/etc/zookeeper/zoo.cfg.dynamic.next"),
+                DynamicConfigFile.nextFile(Map.of(DynamicConfigFile.KEY, "/etc/zookeeper/zoo.cfg.dynamic")));
+    }
+
     private static String srvr(int port) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
