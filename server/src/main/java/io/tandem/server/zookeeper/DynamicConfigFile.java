@@ -129,12 +129,12 @@ public final class DynamicConfigFile {
     }
 
     /**
-     * Apache's {@code <zoo.cfg>.dynamic.next} (QuorumPeer.getNextDynamicConfigFilename): the configuration of a reconfig
-     * proposed and not yet committed when an Apache member stopped, which QuorumPeerConfig.parse reads as the last
-     * seen configuration. Tandem does not know zoo.cfg's own path (its settings are merged from files and flags), so
-     * the file is looked for where Apache puts it beside the dynamic file it writes, {@code <zoo.cfg>.dynamic.<hex>}:
-     * the named file's name up to {@code .dynamic}. Null when zoo.cfg names no dynamic file or the name is not
-     * Apache's.
+     * Apache's {@code <zoo.cfg>.dynamic.next} (QuorumPeer.getNextDynamicConfigFilename): the configuration of a
+     * reconfig proposed and not yet committed when an Apache member stopped, which QuorumPeerConfig.parse reads as
+     * the last seen configuration. Tandem does not know zoo.cfg's own path (its settings are merged from files and
+     * flags), so the file is looked for where Apache puts it beside the dynamic file it writes,
+     * {@code <zoo.cfg>.dynamic.<hex>}: the named file's name up to {@code .dynamic}. Null when zoo.cfg names no
+     * dynamic file or the name is not Apache's.
      */
     static Path nextFile(Map<String, String> settings) {
         String file = settings.get(KEY);

@@ -145,8 +145,8 @@ class DynamicConfigFileTest {
                 .set("clientPort", Integer.toString(clientPort)).set(DynamicConfigFile.KEY, file.toString());
         ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
         // QuorumPeerConfig.setupClientPort's text: zoo.cfg's clientPortAddress (here 127.0.0.1) and the line's.
-        assertTrue(e.getMessage().contains("client address for this server (id = 1) in static config file is /127.0.0.1:"
-                + clientPort + " is different from client address found in dynamic file: /127.0.0.1:"
+        assertTrue(e.getMessage().contains("client address for this server (id = 1) in static config file is"
+                + " /127.0.0.1:" + clientPort + " is different from client address found in dynamic file: /127.0.0.1:"
                 + (clientPort + 1)), e.getMessage());
     }
 

@@ -75,8 +75,8 @@ class EnsembleConfigTest {
                 .set("server.1", "127.0.0.1:" + freePort() + ":" + freePort() + ";" + (clientPort + 1));
         ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
         assertTrue(e.getMessage().contains("'server.1'") && e.getMessage().contains("client address for this server"
-                + " (id = 1) in static config file is /127.0.0.1:" + clientPort + " is different from client address found"
-                + " in dynamic file: /0.0.0.0:" + (clientPort + 1)), e.getMessage());
+                + " (id = 1) in static config file is /127.0.0.1:" + clientPort + " is different from client address"
+                + " found in dynamic file: /0.0.0.0:" + (clientPort + 1)), e.getMessage());
     }
 
     @Test
