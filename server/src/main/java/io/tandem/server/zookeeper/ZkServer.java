@@ -121,7 +121,9 @@ public final class ZkServer implements AutoCloseable {
 
     static ZkServer startEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
                                   Map<String, String> settings, Path zabDir) throws IOException {
+        Map<String, String> named = settings;
         settings = Reconfig.withDynamicFile(settings, config.dataDir(), myId); // the last applied configuration
+        DynamicConfigFile.checkNext(named, DynamicConfigFile.version(settings));
         ZkServer server = new ZkServer(config, superDigest, security, true);
         // Apache's leader and followers share the limit out: divided by (voters - 1) when there are more than two
         // (observers are not voters, so they do not change the share).
@@ -149,7 +151,9 @@ public final class ZkServer implements AutoCloseable {
      */
     static ZkServer startApacheEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
                                         Map<String, String> settings, Path quorumDir) throws IOException {
+        Map<String, String> named = settings;
         settings = Reconfig.withDynamicFile(settings, config.dataDir(), myId); // the last activated configuration
+        DynamicConfigFile.checkNext(named, DynamicConfigFile.version(settings));
         ZkServer server = new ZkServer(config, superDigest, security, true);
         long voters = QuorumTransport.parsePeers(settings).size();
         server.globalOutstandingLimit = (int) (config.globalOutstandingLimit() / (voters > 2 ? voters - 1 : 1));

@@ -7,6 +7,7 @@ import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.QuorumTransport;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,11 +45,19 @@ public final class ZooKeeperRole implements AutoCloseable {
         int myId = 0;
         if (!servers.isEmpty()) {
             Files.createDirectories(dir);
-            myId = myId(config, dir);
+            // A lone participant of a dynamic file runs standalone (DynamicConfigFile.lone); Apache then reads myid
+            // only if the file is there, and without it serves where zoo.cfg says.
+            boolean knownId = !DynamicConfigFile.lone(config.settings()) || config.get(ConfigKeys.MYID) != null
+                    || Files.exists(dir.resolve("myid"));
+            myId = knownId ? myId(config, dir) : 0;
             String[] client = clientAddress(config, myId, servers.get("server." + myId), host);
             if (client != null) {
                 host = client[0];
                 port = Integer.parseInt(client[1]);
+            }
+            if (DynamicConfigFile.lone(config.settings())) {
+                servers = Map.of();
+                myId = 0;
             }
         }
         ZkServerConfig zkConfig = ZkServerConfig.from(host, port, dir,
@@ -144,10 +153,15 @@ public final class ZooKeeperRole implements AutoCloseable {
         boolean agrees = wildcard ? !portSet || linePort == config.zookeeperPort()
                 : sameAddress(host, lineHost) && linePort == config.zookeeperPort();
         if (!agrees) {
+            // Apache's text, its addresses printed as its InetSocketAddresses print (the line's "0.0.0.0" when it
+            // names only a port; zoo.cfg's the wildcard's own when clientPortAddress is not set).
+            InetSocketAddress fromLine = new InetSocketAddress(lineHost, linePort);
+            InetSocketAddress fromZooCfg = config.get("clientPortAddress") == null
+                    ? new InetSocketAddress(config.zookeeperPort())
+                    : new InetSocketAddress(host, config.zookeeperPort());
             throw new ConfigException(List.of("Configuration key 'server." + myId + "' (value '" + line
-                    + "') names client address " + (client[0] == null ? "" : client[0] + ":") + client[1]
-                    + " but this member is configured to serve clients on " + host + ":" + config.zookeeperPort()
-                    + " (clientPortAddress, clientPort): make them agree"));
+                    + "') cannot be used: client address for this server (id = " + myId + ") in static config file is "
+                    + fromZooCfg + " is different from client address found in dynamic file: " + fromLine));
         }
         return new String[] {lineHost, client[1]};
     }

@@ -9,8 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.ConfigException;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.TestPorts;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -125,6 +129,79 @@ class DynamicConfigFileTest {
         assertFalse(restarted.containsKey("server.3"), restarted.toString());
         assertEquals(data.resolve("zoo.cfg.dynamic.100000004").toString(), restarted.get(DynamicConfigFile.KEY));
         assertEquals(0x1_0000_0004L, EnsembleConfig.fromSettings(restarted).version());
+    }
+
+    @Test
+    void shouldRefuseAClientPortThatContradictsTheMembersLineInTheFileWithApachesText() throws Exception {
+        int clientPort = TestPorts.freePort();
+        Path file = Files.writeString(dir.resolve("zoo.cfg.dynamic.100000000"), """
+                server.1=127.0.0.1:%d:%d:participant;127.0.0.1:%d
+                server.2=127.0.0.1:%d:%d:participant;127.0.0.1:%d
+                """.formatted(TestPorts.freePort(), TestPorts.freePort(), clientPort + 1, TestPorts.freePort(),
+                TestPorts.freePort(), TestPorts.freePort()));
+        Path data = dir.resolve("data");
+        TandemConfig config = TandemConfig.forTests(data).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                .set("myid", "1").set("tickTime", "200").set("admin.enableServer", "false")
+                .set("clientPort", Integer.toString(clientPort)).set(DynamicConfigFile.KEY, file.toString());
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        // QuorumPeerConfig.setupClientPort's text: zoo.cfg's clientPortAddress (here 127.0.0.1) and the line's.
+        assertTrue(e.getMessage().contains("client address for this server (id = 1) in static config file is"
+                + " /127.0.0.1:" + clientPort + " is different from client address found in dynamic file: /127.0.0.1:"
+                + (clientPort + 1)), e.getMessage());
+    }
+
+    @Test
+    void shouldRunALoneParticipantOfTheFileStandaloneOnItsClientAddressAsApacheDoes() throws Exception {
+        int clientPort = TestPorts.freePort();
+        Path file = Files.writeString(dir.resolve("zoo.cfg.dynamic.100000000"), "server.1=127.0.0.1:"
+                + TestPorts.freePort() + ":" + TestPorts.freePort() + ":participant;127.0.0.1:" + clientPort + "\n");
+        TandemConfig config = TandemConfig.defaults().dataDir(dir.resolve("data"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).set("myid", "1").set("tickTime", "200")
+                .set("admin.enableServer", "false").set(DynamicConfigFile.KEY, file.toString());
+        assertTrue(DynamicConfigFile.lone(DynamicConfigFile.expand(config).settings()));
+        try (Tandem tandem = Tandem.start(config)) {
+            assertEquals(clientPort, tandem.zookeeperPort(), "the line's client address, as Apache's standalone");
+            assertTrue(srvr(clientPort).contains("Mode: standalone"), "QuorumPeerMain ran ZooKeeperServerMain");
+        }
+        assertFalse(DynamicConfigFile.lone(DynamicConfigFile.expand(TandemConfig.forTests(dir)
+                .set(DynamicConfigFile.KEY, Files.writeString(dir.resolve("zoo.cfg.dynamic.2"), APACHE_WRITTEN)
+                        .toString())).settings()));
+    }
+
+    @Test
+    void shouldRefuseAReconfigApacheLeftProposedInTheNextFileAndLeaveAnOlderOne() throws Exception {
+        // Apache wrote zoo.cfg.dynamic.100000000, then saw the reconfig 0x100000003 proposed: zoo.cfg.dynamic.next.
+        Path file = Files.writeString(dir.resolve("zoo.cfg.dynamic.100000000"), """
+                server.1=127.0.0.1:%d:%d:participant;127.0.0.1:%d
+                server.2=127.0.0.1:%d:%d:participant;127.0.0.1:%d
+                """.formatted(TestPorts.freePort(), TestPorts.freePort(), TestPorts.freePort(), TestPorts.freePort(),
+                TestPorts.freePort(), TestPorts.freePort()));
+        Path next = Files.writeString(dir.resolve("zoo.cfg.dynamic.next"), APACHE_WRITTEN + "\nversion=100000003");
+        assertEquals(next, DynamicConfigFile.nextFile(Map.of(DynamicConfigFile.KEY, file.toString())));
+        Path data = dir.resolve("data");
+        TandemConfig config = TandemConfig.defaults().dataDir(data).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
+                .set("myid", "1").set("tickTime", "200").set("admin.enableServer", "false")
+                .set("reconfigEnabled", "true").set(DynamicConfigFile.KEY, file.toString());
+        ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
+        assertTrue(e.getMessage().contains(next + " holds configuration version 100000003"), e.getMessage());
+
+        // Apache's start-up leaves these alone: reconfig disabled, or the proposal committed since (same version).
+        Map<String, String> disabled = Map.of(DynamicConfigFile.KEY, file.toString());
+        DynamicConfigFile.checkNext(disabled, 0x1_0000_0000L);
+        Map<String, String> enabled = Map.of(DynamicConfigFile.KEY, file.toString(), "reconfigEnabled", "true");
+        DynamicConfigFile.checkNext(enabled, 0x1_0000_0003L);
+        DynamicConfigFile.checkNext(enabled, 0x1_0000_0005L);
+        assertEquals(null, DynamicConfigFile.nextFile(Map.of(DynamicConfigFile.KEY, "/etc/zookeeper/members.txt")));
+        assertEquals(Path.of("/etc/zookeeper/zoo.cfg.dynamic.next"),
+                DynamicConfigFile.nextFile(Map.of(DynamicConfigFile.KEY, "/etc/zookeeper/zoo.cfg.dynamic")));
+    }
+
+    private static String srvr(int port) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write("srvr".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        }
     }
 
     private static void assertRefused(Map<String, String> settings, String reason) {

@@ -74,7 +74,9 @@ class EnsembleConfigTest {
         TandemConfig config = member(1).set("clientPort", Integer.toString(clientPort))
                 .set("server.1", "127.0.0.1:" + freePort() + ":" + freePort() + ";" + (clientPort + 1));
         ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
-        assertTrue(e.getMessage().contains("'server.1'") && e.getMessage().contains("make them agree"), e.getMessage());
+        assertTrue(e.getMessage().contains("'server.1'") && e.getMessage().contains("client address for this server"
+                + " (id = 1) in static config file is /127.0.0.1:" + clientPort + " is different from client address"
+                + " found in dynamic file: /0.0.0.0:" + (clientPort + 1)), e.getMessage());
     }
 
     @Test
@@ -110,7 +112,8 @@ class EnsembleConfigTest {
         TandemConfig config = member(1).set("clientPort", Integer.toString(clientPort))
                 .set("server.1", "127.0.0.1:" + freePort() + ":" + freePort() + ";" + clientPort);
         ConfigException e = assertThrows(ConfigException.class, () -> Tandem.start(config).close());
-        assertTrue(e.getMessage().contains("make them agree"), e.getMessage());
+        assertTrue(e.getMessage().contains("in static config file is /127.0.0.1:" + clientPort
+                + " is different from client address found in dynamic file: /0.0.0.0:" + clientPort), e.getMessage());
     }
 
     private static int freePort() throws IOException {
