@@ -5,20 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.HoldingProxy;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
 import org.apache.kafka.common.protocol.Errors;
@@ -99,88 +92,6 @@ class AutoCreateInFlightTest {
                 led = topicMetadata(second, false, "contended");
             }
             assertEquals(1, led.partitions().size());
-        }
-    }
-
-    /** A TCP proxy that, while held, keeps what clients send (answers still flow back) and forwards it on release. */
-    private static final class HoldingProxy implements AutoCloseable {
-        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        private final int targetPort;
-        private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-        private final Object gate = new Object();
-        private volatile boolean holding;
-        private volatile long held;
-
-        HoldingProxy(int targetPort) throws IOException {
-            this.targetPort = targetPort;
-            start(this::accept);
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        void hold() {
-            held = 0;
-            holding = true;
-        }
-
-        long heldBytes() {
-            return held;
-        }
-
-        void release() {
-            synchronized (gate) {
-                holding = false;
-                gate.notifyAll();
-            }
-        }
-
-        private void accept() {
-            try {
-                while (true) {
-                    Socket client = server.accept();
-                    Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                    open.add(client);
-                    open.add(target);
-                    start(() -> pump(client, target, true));
-                    start(() -> pump(target, client, false));
-                }
-            } catch (IOException closed) {
-                // The proxy was closed.
-            }
-        }
-
-        private void pump(Socket from, Socket to, boolean fromClient) {
-            byte[] buffer = new byte[16 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int read;
-                while ((read = in.read(buffer)) >= 0) {
-                    if (fromClient && holding) {
-                        held += read;
-                        synchronized (gate) {
-                            while (holding) gate.wait();
-                        }
-                    }
-                    out.write(buffer, 0, read);
-                    out.flush();
-                }
-            } catch (IOException | InterruptedException e) {
-                // Either side went away.
-            }
-        }
-
-        private static void start(Runnable task) {
-            Thread thread = new Thread(task, "holding-proxy");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        @Override
-        public void close() throws IOException {
-            release();
-            server.close();
-            for (Socket socket : open) socket.close();
         }
     }
 }

@@ -2,20 +2,13 @@ package io.tandem.server.kafka.metadata;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.HoldingProxy;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -115,7 +108,7 @@ class ZkZnodeStoreWatchTest {
 
             // From now on nothing the store sends reaches ZooKeeper, so the read that re-arms the watch after the
             // next event is lost with the connection, as when the member it talks to stops.
-            proxy.holdRequests();
+            proxy.hold();
             writer.create("/ids/second", new byte[0], false);
             await(() -> proxy.heldBytes() > 0, "the store's re-arming read held by the proxy");
             proxy.dropConnectionsAndRelease();
@@ -143,95 +136,6 @@ class ZkZnodeStoreWatchTest {
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
             Thread.sleep(20);
-        }
-    }
-
-    /**
-     * A TCP proxy that forwards both ways until told to hold what clients send (answers and events still flow back),
-     * then drops every connection it holds; new connections are forwarded normally.
-     */
-    private static final class HoldingProxy implements AutoCloseable {
-        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        private final int targetPort;
-        private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-        private volatile boolean holding;
-        private volatile long held;
-
-        HoldingProxy(int targetPort) throws IOException {
-            this.targetPort = targetPort;
-            start(this::accept);
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        void holdRequests() {
-            holding = true;
-        }
-
-        long heldBytes() {
-            return held;
-        }
-
-        void dropConnectionsAndRelease() {
-            for (Socket socket : open) closeQuietly(socket);
-            open.clear();
-            holding = false;
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket client = server.accept();
-                    Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                    open.add(client);
-                    open.add(target);
-                    start(() -> pump(client, target, true));
-                    start(() -> pump(target, client, false));
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private void pump(Socket from, Socket to, boolean requests) {
-            byte[] buffer = new byte[8192];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                for (int n; (n = in.read(buffer)) >= 0; ) {
-                    if (requests && holding) {
-                        held += n;
-                        continue;
-                    }
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException e) {
-                // The other side closed: so does this direction.
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }
-
-        private static void start(Runnable body) {
-            Thread thread = new Thread(body, "holding-proxy");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        private static void closeQuietly(Socket socket) {
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // Already closed.
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            for (Socket socket : open) closeQuietly(socket);
         }
     }
 }
