@@ -1,8 +1,9 @@
 package io.tandem.server;
 
+import static io.tandem.server.ProxySockets.closeQuietly;
+import static io.tandem.server.ProxySockets.startDaemon;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -15,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link #dropConnectionsAndRelease}), as a request stuck in a slow or failing network would be.
  */
 public final class HoldingProxy implements AutoCloseable {
+    private static final String THREAD_NAME = "holding-proxy";
+    private static final int BUFFER_BYTES = 16 * 1024;
     private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     private final int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
@@ -24,7 +27,7 @@ public final class HoldingProxy implements AutoCloseable {
 
     public HoldingProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
-        start(this::accept);
+        startDaemon(THREAD_NAME, this::accept);
     }
 
     public int port() {
@@ -64,46 +67,22 @@ public final class HoldingProxy implements AutoCloseable {
                 Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 open.add(client);
                 open.add(target);
-                start(() -> pump(client, target, true));
-                start(() -> pump(target, client, false));
+                startDaemon(THREAD_NAME, () -> ProxySockets.pump(client, target, BUFFER_BYTES, this::holdIfAsked));
+                startDaemon(THREAD_NAME, () -> ProxySockets.pump(target, client, BUFFER_BYTES,
+                        ProxySockets.BeforeForward.NONE));
             } catch (IOException closed) {
                 return;
             }
         }
     }
 
-    private void pump(Socket from, Socket to, boolean fromClient) {
-        byte[] buffer = new byte[16 * 1024];
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-            for (int n; (n = in.read(buffer)) >= 0; ) {
-                if (fromClient && holding) {
-                    held += n;
-                    synchronized (gate) {
-                        while (holding) gate.wait();
-                    }
-                }
-                out.write(buffer, 0, n); // fails if the connection was dropped meanwhile: nothing held is sent
-                out.flush();
+    /** What a client sent waits here while the proxy holds. */
+    private void holdIfAsked(int bytes) throws InterruptedException {
+        if (holding) {
+            held += bytes;
+            synchronized (gate) {
+                while (holding) gate.wait();
             }
-        } catch (IOException | InterruptedException e) {
-            // Either side went away: so does this direction.
-        } finally {
-            closeQuietly(from);
-            closeQuietly(to);
-        }
-    }
-
-    private static void start(Runnable body) {
-        Thread thread = new Thread(body, "holding-proxy");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Already closed.
         }
     }
 

@@ -1,8 +1,10 @@
 package io.tandem.compat.zookeeper;
 
+import static io.tandem.server.ProxySockets.closeQuietly;
+import static io.tandem.server.ProxySockets.startDaemon;
+
+import io.tandem.server.ProxySockets;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -14,6 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * reconnects for a while) without touching the server: the way to provoke a real disconnect and reconnect.
  */
 final class TcpProxy implements AutoCloseable {
+    private static final int BUFFER_BYTES = 64 * 1024;
     private final ServerSocket listener;
     private final String targetHost;
     private final int targetPort;
@@ -25,9 +28,7 @@ final class TcpProxy implements AutoCloseable {
         this.targetHost = targetHost;
         this.targetPort = targetPort;
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(this::acceptLoop, "tcp-proxy-accept");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        startDaemon("tcp-proxy-accept", this::acceptLoop);
     }
 
     String connectString() {
@@ -58,41 +59,15 @@ final class TcpProxy implements AutoCloseable {
                 Socket server = new Socket(targetHost, targetPort);
                 open.add(client);
                 open.add(server);
-                pump(client, server);
-                pump(server, client);
+                startDaemon("tcp-proxy-pump", () -> ProxySockets.pump(client, server, BUFFER_BYTES,
+                        ProxySockets.BeforeForward.NONE));
+                startDaemon("tcp-proxy-pump", () -> ProxySockets.pump(server, client, BUFFER_BYTES,
+                        ProxySockets.BeforeForward.NONE));
             } catch (IOException e) {
                 if (closed) {
                     return;
                 }
             }
-        }
-    }
-
-    private void pump(Socket from, Socket to) {
-        Thread thread = new Thread(() -> {
-            byte[] buffer = new byte[64 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException ignored) {
-                // A cut or a peer close ends the pump; closing both sides below propagates it.
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
-        }, "tcp-proxy-pump");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Already closed.
         }
     }
 

@@ -23,8 +23,6 @@ import io.tandem.zk.wire.txn.SetDataTxn;
 import io.tandem.zk.wire.txn.Txn;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,7 +52,7 @@ final class DataTree {
         List<Result> multiResult;
     }
 
-    /** The tree itself: each node holds its children (see {@link ChildTable}); there is no map of full paths. */
+    /** The tree itself: each node holds its children (see {@link TreePaths}); there is no map of full paths. */
     private DataNode root;
     /** Real nodes, the root included (Apache's node map also holds the root under "", see {@link #nodeCount}). */
     private int nodes;
@@ -62,9 +60,8 @@ final class DataTree {
     /** The parent {@link #restoreNode} looked up last, and its path (siblings come together in a snapshot). */
     private String restoreParentPath;
     private DataNode restoreParent;
-    private final Map<Long, Set<String>> ephemerals = new HashMap<>();
-    private final Set<String> containers = new HashSet<>();
-    private final Set<String> ttls = new HashSet<>();
+    /** Each session's ephemerals, the containers and the TTL nodes. */
+    private final OwnedNodes owned = new OwnedNodes();
     /** The data and child watches, and their registration by reads (changes here trigger them). */
     final TreeWatches watches = new TreeWatches(this::getNode);
     private final WatchManager dataWatches = watches.data;
@@ -87,9 +84,7 @@ final class DataTree {
         acls.clear();
         restoreParentPath = null;
         restoreParent = null;
-        ephemerals.clear();
-        containers.clear();
-        ttls.clear();
+        owned.clear();
         lastProcessedZxid = 0;
         digest.reset();
         digestHistory.clear();
@@ -120,50 +115,9 @@ final class DataTree {
         nodes++;
     }
 
-    /**
-     * The node at {@code path.substring(0, end)}, walking down from the root one name at a time. As with Apache's
-     * node map, "" is the root too (the parent of "/x"), and a path with an empty name ("/a//b", "/a/") is no node.
-     */
+    /** The node at {@code path.substring(0, end)}: see {@link TreePaths#lookup}. */
     private DataNode lookup(String path, int end) {
-        if (end == 0) {
-            return root;
-        }
-        if (path.charAt(0) != '/') {
-            return null;
-        }
-        if (end == 1) {
-            return root;
-        }
-        DataNode node = root;
-        int from = 1;
-        while (true) {
-            int slash = path.indexOf('/', from);
-            if (slash < 0 || slash > end) {
-                slash = end;
-            }
-            if (slash == from || node.children == null) {
-                return null;
-            }
-            node = node.children.find(path, from, slash, hashOf(path, from, slash));
-            if (node == null || slash == end) {
-                return node;
-            }
-            from = slash + 1;
-        }
-    }
-
-    /** {@code path.substring(from, to).hashCode()} without the substring. */
-    private static int hashOf(String path, int from, int to) {
-        int hash = 0;
-        for (int i = from; i < to; i++) {
-            hash = 31 * hash + path.charAt(i);
-        }
-        return hash;
-    }
-
-    private static DataNode childOf(DataNode parent, String path, int nameFrom) {
-        return parent.children == null ? null
-                : parent.children.find(path, nameFrom, path.length(), hashOf(path, nameFrom, path.length()));
+        return TreePaths.lookup(root, path, end);
     }
 
     static boolean isSpecialPath(String path) {
@@ -198,28 +152,23 @@ final class DataTree {
     }
 
     Set<String> ephemeralsOf(long sessionId) {
-        Set<String> paths = ephemerals.get(sessionId);
-        return paths == null ? Set.of() : new HashSet<>(paths);
+        return owned.ephemeralsOf(sessionId);
     }
 
     Map<Long, Set<String>> allEphemerals() {
-        return ephemerals;
+        return owned.allEphemerals();
     }
 
     int ephemeralCount() {
-        int count = 0;
-        for (Set<String> paths : ephemerals.values()) {
-            count += paths.size();
-        }
-        return count;
+        return owned.ephemeralCount();
     }
 
     Set<String> containers() {
-        return new HashSet<>(containers);
+        return owned.containers();
     }
 
     Set<String> ttls() {
-        return new HashSet<>(ttls);
+        return owned.ttls();
     }
 
     /** Apache's figure: path length plus data length over its node map, where the root appears as "" and "/". */
@@ -252,7 +201,7 @@ final class DataTree {
             restoreParentPath = path.substring(0, lastSlash);
             restoreParent = parent;
         }
-        DataNode existing = path.equals("/") ? root : parent == null ? null : childOf(parent, path, lastSlash + 1);
+        DataNode existing = path.equals("/") ? root : parent == null ? null : TreePaths.childOf(parent, path, lastSlash + 1);
         if (existing != null) {
             digest.remove(path, existing);
             existing.setData(restored.data());
@@ -278,14 +227,7 @@ final class DataTree {
         restored.acl = acls.acquire(restored.acl);
         attach(parent, restored);
         digest.add(path, restored);
-        long owner = restored.ephemeralOwner();
-        if (EphemeralOwner.isContainer(owner)) {
-            containers.add(path);
-        } else if (EphemeralOwner.isTtl(owner)) {
-            ttls.add(path);
-        } else if (owner != 0) {
-            ephemerals.computeIfAbsent(owner, k -> new HashSet<>()).add(path);
-        }
+        owned.added(path, restored.ephemeralOwner());
     }
 
     // ---------------------------------------------------------------- applying transactions
@@ -356,7 +298,7 @@ final class DataTree {
                     rc.stat = setAcl(set.path(), set.acl(), set.version());
                 }
                 case OpCode.CLOSE_SESSION -> {
-                    Set<String> local = ephemerals.remove(header.clientId());
+                    Set<String> local = owned.removeSession(header.clientId());
                     List<String> inTxn = txn instanceof CloseSessionTxn close ? close.paths2Delete() : null;
                     killSession(header.zxid(), local, inTxn);
                 }
@@ -431,7 +373,7 @@ final class DataTree {
         if (parent == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        if (childOf(parent, path, lastSlash + 1) != null) {
+        if (TreePaths.childOf(parent, path, lastSlash + 1) != null) {
             throw new ZkException(KeeperCode.NODE_EXISTS, path);
         }
         String parentName = path.substring(0, lastSlash);
@@ -449,13 +391,7 @@ final class DataTree {
             attach(parent, child);
         }
         digest.add(path, child);
-        if (EphemeralOwner.isContainer(ephemeralOwner)) {
-            containers.add(path);
-        } else if (EphemeralOwner.isTtl(ephemeralOwner)) {
-            ttls.add(path);
-        } else if (ephemeralOwner != 0) {
-            ephemerals.computeIfAbsent(ephemeralOwner, k -> new HashSet<>()).add(path);
-        }
+        owned.added(path, ephemeralOwner);
         Stat stat = child.stat();
         dataWatches.trigger(path, EventType.NODE_CREATED, zxid, acl, null);
         childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
@@ -474,7 +410,7 @@ final class DataTree {
         if (parent == null) {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
-        DataNode node = known != null ? known : childOf(parent, path, lastSlash + 1);
+        DataNode node = known != null ? known : TreePaths.childOf(parent, path, lastSlash + 1);
         String parentName = path.substring(0, lastSlash);
         synchronized (parent) {
             // As Apache: the parent's pzxid moves even when the child is already gone (a replay over a fuzzy
@@ -496,17 +432,7 @@ final class DataTree {
         restoreParentPath = null;
         restoreParent = null;
         acls.release(node.acl);
-        long owner = node.ephemeralOwner();
-        if (EphemeralOwner.isContainer(owner)) {
-            containers.remove(path);
-        } else if (EphemeralOwner.isTtl(owner)) {
-            ttls.remove(path);
-        } else if (owner != 0) {
-            Set<String> paths = ephemerals.get(owner);
-            if (paths != null) {
-                paths.remove(path);
-            }
-        }
+        owned.removed(path, node.ephemeralOwner());
         Set<Watcher> fired = dataWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, null);
         childWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, fired);
         if (childWatches.watchesAnything()) {

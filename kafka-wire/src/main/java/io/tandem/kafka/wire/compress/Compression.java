@@ -8,7 +8,6 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.xerial.snappy.SnappyError;
 import org.xerial.snappy.SnappyOutputStream;
@@ -21,8 +20,11 @@ import org.xerial.snappy.SnappyOutputStream;
  * own unchecked exception) for the record layer to turn into a corrupt-record error.
  */
 public final class Compression {
-    /** Kafka's gzip output buffer: big enough that the deflater is not called byte by byte. */
-    private static final int GZIP_BUFFER_BYTES = 8 * 1024;
+    /**
+     * Kafka's gzip buffer, for output (the deflater is not called byte by byte) and input (GzipInput hands the inflater
+     * chunks of this size, which decides where it looks for a further member just as GZIPInputStream's buffer does).
+     */
+    static final int GZIP_BUFFER_BYTES = 8 * 1024;
     /** Kafka wraps the gzip stream in a 16 KiB buffer; varints are written a byte at a time. */
     private static final int GZIP_OUTER_BUFFER_BYTES = 16 * 1024;
     /** snappy-java's default block size, which is what Kafka's producer uses. */
@@ -71,7 +73,8 @@ public final class Compression {
                 case NONE:
                     return new ByteBufInputStream(view);
                 case GZIP:
-                    return new GuardedInputStream(new GZIPInputStream(new ByteBufInputStream(view), GZIP_BUFFER_BYTES));
+                    // Not GZIPInputStream: its Java 17 constructor leaks its Inflater to the GC on a bad header.
+                    return GzipInput.open(view);
                 case SNAPPY:
                     return new GuardedInputStream(SnappyInput.open(view));
                 case LZ4:
