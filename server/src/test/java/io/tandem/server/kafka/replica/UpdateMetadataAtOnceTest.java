@@ -8,7 +8,6 @@ import io.tandem.server.kafka.ErrorCodes;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
-import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.metadata.TopicId;
 import java.nio.file.Path;
@@ -43,10 +42,9 @@ class UpdateMetadataAtOnceTest {
                     new TopicAssignment(TopicId.random(), assignment)), false);
             List<String> views = new ArrayList<>();
             metadata.onPartitionStateApplied(topic -> {
-                MetadataCache.Snapshot view = metadata.snapshot();
-                ClusterMetadata.TopicInfo info = view.topic(TOPIC);
+                ClusterMetadata.TopicInfo info = metadata.knownTopic(TOPIC);
                 views.add((info == null ? 0 : info.states().size()) + " partitions, brokers "
-                        + view.liveBrokers().stream().map(KafkaZkLayout.BrokerRegistration::brokerId).toList());
+                        + metadata.liveBrokers().stream().map(KafkaZkLayout.BrokerRegistration::brokerId).toList());
             });
             ReplicaManager replicas = new ReplicaManager(0, metadata, (topic, partition) -> null, tp -> { },
                     10_000, 1 << 20);
