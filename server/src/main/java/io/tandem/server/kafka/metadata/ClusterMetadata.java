@@ -182,7 +182,11 @@ public final class ClusterMetadata implements AutoCloseable {
             if (cache) metadataCache.remove(name, null);
             return null;
         }
-        if (cache) metadataCache.put(info);
+        if (cache) {
+            // A value the controller's UpdateMetadata put while this one was read holds its states: it stays.
+            TopicInfo current = metadataCache.putIfAbsent(info);
+            if (current != info) return current;
+        }
         // The controller may have deleted the topic while it was read here (its request gone once its znodes are)
         // and told this broker to forget it before the put above: read again, and take back only what was put here.
         // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench);

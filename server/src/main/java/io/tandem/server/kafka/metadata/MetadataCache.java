@@ -66,10 +66,14 @@ public final class MetadataCache {
         snapshot = new Snapshot(snapshot.topics(), List.copyOf(sorted));
     }
 
-    synchronized void put(TopicInfo info) {
+    /** Puts the topic unless it is cached already; the value cached now (a value put meanwhile wins). */
+    synchronized TopicInfo putIfAbsent(TopicInfo info) {
+        TopicInfo current = snapshot.topics().get(info.name());
+        if (current != null) return current;
         Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
         topics.put(info.name(), info);
         publish(topics);
+        return info;
     }
 
     /** Puts each topic not cached yet (start-up: one new snapshot for all, not one per topic). */
