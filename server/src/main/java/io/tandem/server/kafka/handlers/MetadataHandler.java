@@ -9,6 +9,7 @@ import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.security.Authorization;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -43,7 +44,10 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
     public void handle(RequestContext context, MetadataRequest request, Responder responder) {
         short version = context.apiVersion();
         MetadataResponse response = new MetadataResponse();
-        List<BrokerRegistration> live = broker.metadata().liveBrokers();
+        // One snapshot for the whole answer, as Kafka reads one MetadataSnapshot: its brokers and topics come from
+        // the same controller request, never part of one.
+        MetadataCache.Snapshot view = broker.metadata().snapshot();
+        List<BrokerRegistration> live = view.liveBrokers();
         Set<Integer> liveIds = new HashSet<>();
         for (BrokerRegistration b : live) {
             liveIds.add(b.brokerId());
@@ -63,7 +67,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         boolean allTopics = request.topics == null || (version == 0 && request.topics.isEmpty());
         if (allTopics) {
             // Kafka lists only the topics the principal may describe.
-            for (TopicInfo topic : broker.metadata().topics()) {
+            for (TopicInfo topic : view.sortedTopics()) {
                 if (announced(topic) && broker.authorization().topic(context, AclOperation.DESCRIBE, topic.name())) {
                     response.topics.add(describe(topic, liveIds));
                 }
@@ -71,7 +75,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         } else {
             boolean allowAutoCreate = broker.config().autoCreateTopics() && (version < 4 || request.allowAutoTopicCreation);
             for (MetadataRequest.MetadataRequestTopic wanted : request.topics) {
-                response.topics.add(lookup(context, wanted, allowAutoCreate, liveIds));
+                response.topics.add(lookup(context, view, wanted, allowAutoCreate, liveIds));
             }
         }
         // Asked for (v8+), the operations the principal may do, as Kafka computes them (all of them without an
@@ -92,13 +96,14 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         responder.send(response);
     }
 
-    private MetadataResponseTopic lookup(RequestContext context, MetadataRequest.MetadataRequestTopic wanted,
-                                         boolean allowAutoCreate, Set<Integer> liveIds) {
+    private MetadataResponseTopic lookup(RequestContext context, MetadataCache.Snapshot view,
+                                         MetadataRequest.MetadataRequestTopic wanted, boolean allowAutoCreate,
+                                         Set<Integer> liveIds) {
         Authorization authorization = broker.authorization();
         // A topic id, when given, wins over the name, as in Kafka: the Java 4.x consumer resolves the topic ids of a
         // KIP-848 assignment with the name left at its default "".
         if (wanted.name == null || (wanted.topicId != null && !wanted.topicId.equals(ZERO_UUID))) {
-            TopicInfo byId = wanted.topicId == null ? null : broker.metadata().topicById(wanted.topicId);
+            TopicInfo byId = wanted.topicId == null ? null : view.topicById(wanted.topicId);
             // As Kafka's handleTopicMetadataRequest: an unknown id is UNKNOWN_TOPIC_ID; a known one the principal may
             // not describe is TOPIC_AUTHORIZATION_FAILED with the id ("topic IDs are not considered sensitive
             // information") and never the name.
@@ -121,7 +126,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         }
         // The cache only, as Kafka's MetadataCache: a topic this broker has not heard of (UpdateMetadata) is unknown
         // here until it does; reading ZooKeeper for it let any client make the broker read ZooKeeper per request.
-        TopicInfo topic = broker.metadata().knownTopic(wanted.name);
+        TopicInfo topic = view.topic(wanted.name);
         if (topic != null && announced(topic)) return describe(topic, liveIds);
         if (TopicNames.invalidReason(wanted.name) != null) {
             missing.errorCode = INVALID_TOPIC_EXCEPTION;
@@ -147,8 +152,8 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
 
     /**
      * Whether the controller has given a partition of the topic a state, which is when Kafka's metadata cache first
-     * holds the topic: a topic this broker only created, or read for the controller's LeaderAndIsr before the role
-     * was taken, is not answered for yet.
+     * holds the topic: a topic this broker only created, or read for the controller's LeaderAndIsr (which leaves
+     * states to the UpdateMetadata that follows it), is not answered for yet.
      */
     private static boolean announced(TopicInfo topic) {
         return !topic.states().isEmpty();
@@ -161,20 +166,18 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
         entry.isInternal = TopicNames.isInternal(topic.name());
         for (Map.Entry<Integer, List<Integer>> e : topic.replicas().entrySet()) {
             PartitionState state = topic.states().get(e.getKey());
-            // Kafka's cache lists only the partitions the controller has sent: one never led (no replica live to
-            // lead it) is left out. One with a live replica is on its way: Kafka's UpdateMetadata gives a new
-            // topic's partitions all at once, while this broker takes each partition's role in turn, so such a
-            // partition is listed without a leader rather than left out, or a producer would see fewer partitions
-            // for a moment and place keys by the wrong count.
-            if (state == null && java.util.Collections.disjoint(e.getValue(), liveIds)) continue;
+            // Kafka's cache lists only the partitions the controller has sent (UpdateMetadata): one never led (no
+            // replica live to lead it), or added to the topic and not yet led, is left out. The cache takes each
+            // UpdateMetadata whole, so a new topic's partitions appear together.
+            if (state == null) continue;
             MetadataResponsePartition partition = new MetadataResponsePartition();
             partition.partitionIndex = e.getKey();
-            int leader = state == null ? -1 : state.leader();
+            int leader = state.leader();
             partition.leaderId = liveIds.contains(leader) ? leader : -1;
             partition.errorCode = partition.leaderId == -1 ? LEADER_NOT_AVAILABLE : NONE;
-            partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
+            partition.leaderEpoch = state.leaderEpoch();
             partition.replicaNodes = new ArrayList<>(e.getValue());
-            partition.isrNodes = state == null ? new ArrayList<>() : new ArrayList<>(state.isr());
+            partition.isrNodes = new ArrayList<>(state.isr());
             List<Integer> offline = new ArrayList<>();
             for (int r : e.getValue()) if (!liveIds.contains(r)) offline.add(r);
             partition.offlineReplicas = offline;

@@ -11,16 +11,16 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * The cluster's metadata in Kafka 3.9's ZooKeeper layout: this broker's registration, the controller, the cluster
- * id, topics with their assignments, partition states and configs. Writes go to the store; the topic cache holds what
- * the broker read at start-up and what the controller has told it since (a topic this broker creates or grows
- * included, as Kafka's MetadataCache), so a restart rebuilds the same view from the store.
+ * id, topics with their assignments, partition states and configs. Writes go to the store; the topic cache
+ * ({@link MetadataCache}, one immutable snapshot replaced whole by each change) holds what the broker read at start-up
+ * and what the controller has told it since (a topic this broker creates or grows included, as Kafka's
+ * MetadataCache), so a restart rebuilds the same view from the store.
  */
 public final class ClusterMetadata implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ClusterMetadata.class.getName());
@@ -35,11 +35,10 @@ public final class ClusterMetadata implements AutoCloseable {
 
     private final ZnodeStore store;
     private final BrokerRegistration self;
-    private final ConcurrentHashMap<String, TopicInfo> topics = new ConcurrentHashMap<>();
+    private final MetadataCache metadataCache = new MetadataCache();
     private volatile String clusterId;
     private volatile long brokerEpoch = -1;
     private volatile int controllerId = -1;
-    private volatile List<BrokerRegistration> liveBrokers = List.of();
     private volatile Runnable reregistered = () -> { };
     private volatile java.util.function.BiConsumer<List<String>, java.util.Set<UUID>> topicsDeleted = (names, ids) -> { };
     private volatile java.util.function.Consumer<String> stateApplied = topic -> { };
@@ -70,7 +69,7 @@ public final class ClusterMetadata implements AutoCloseable {
         register();
         loadAllTopics();
         LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
-                clusterId, self.brokerId(), controllerId, topics.size());
+                clusterId, self.brokerId(), controllerId, metadataCache.snapshot().topics().size());
     }
 
     /** The session holding this broker's ephemerals expired and a new one is open: register again, as Kafka does. */
@@ -138,21 +137,25 @@ public final class ClusterMetadata implements AutoCloseable {
      * {@code /brokers/ids}); a Metadata request never reads ZooKeeper for them.
      */
     public List<BrokerRegistration> liveBrokers() {
-        return liveBrokers;
+        return metadataCache.snapshot().liveBrokers();
     }
 
     /** Replaces the live broker list (UpdateMetadata); this broker is always in it while it runs. */
     public void liveBrokers(List<BrokerRegistration> brokers) {
+        metadataCache.liveBrokers(withSelf(brokers));
+    }
+
+    private List<BrokerRegistration> withSelf(List<BrokerRegistration> brokers) {
         List<BrokerRegistration> sorted = new ArrayList<>(brokers);
         if (sorted.stream().noneMatch(b -> b.brokerId() == self.brokerId())) sorted.add(self);
         sorted.sort((a, b) -> Integer.compare(a.brokerId(), b.brokerId()));
-        liveBrokers = List.copyOf(sorted);
+        return sorted;
     }
 
     /** Reads {@code /brokers/ids} into the live broker list. */
     public List<BrokerRegistration> refreshLiveBrokers() throws Exception {
         liveBrokers(readRegisteredBrokers());
-        return liveBrokers;
+        return liveBrokers();
     }
 
     /** Reads {@code /brokers/ids} (this broker included, as {@link #liveBrokers(List)} keeps it) without publishing. */
@@ -174,45 +177,22 @@ public final class ClusterMetadata implements AutoCloseable {
      * heard of through the store is not yet in Kafka's MetadataCache (see {@link #topic}).
      */
     private TopicInfo loadTopic(String name, boolean namedByController, boolean cache) throws Exception {
-        byte[] data = store.getData(KafkaZkLayout.topicPath(name));
-        // A topic marked for deletion keeps its znode until the controller deleted its last replica (a broker may be
-        // down meanwhile); the controller told every broker to forget it, and it must not come back from the store.
-        if (data == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
-            if (cache) topics.remove(name);
+        TopicInfo info = StoredTopics.read(store, name, namedByController);
+        if (info == null) {
+            if (cache) metadataCache.remove(name, null);
             return null;
         }
-        TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
-        UUID id = assignment.topicId();
-        if (id == null) {
-            // Written by a Kafka older than 2.8: give it an id, as Kafka's controller does.
-            id = TopicId.random();
-            store.setData(KafkaZkLayout.topicPath(name),
-                    KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment.replicas())));
+        if (cache) {
+            // A value the controller's UpdateMetadata put while this one was read holds its states: it stays.
+            TopicInfo current = metadataCache.putIfAbsent(info);
+            if (current != info) return current;
         }
-        Map<Integer, PartitionState> states = new TreeMap<>();
-        // Named by the controller, the partitions' states come with its requests, as Kafka's cache takes them: a
-        // LeaderAndIsr's once the role is taken. Read here, this broker's Metadata answers named it leader while it
-        // was still opening the log and answering NOT_LEADER_OR_FOLLOWER to the produce that followed (ReplicationTest
-        // under load).
-        for (int p : namedByController ? java.util.Set.<Integer>of() : assignment.replicas().keySet()) {
-            ZnodeStore.Versioned stored = store.getVersioned(KafkaZkLayout.partitionStatePath(name, p));
-            // A partition without a state has no leader yet: the controller writes its first state.
-            if (stored != null) {
-                states.put(p, KafkaZkLayout.decodePartitionState(stored.data()).withZkVersion(stored.version()));
-            }
-        }
-        byte[] config = store.getData(KafkaZkLayout.topicConfigPath(name));
-        TopicInfo info = new TopicInfo(name, id, assignment.replicas(), new ConcurrentHashMap<>(states),
-                KafkaZkLayout.decodeEntityConfig(config));
-        if (cache) topics.put(name, info);
         // The controller may have deleted the topic while it was read here (its request gone once its znodes are)
         // and told this broker to forget it before the put above: read again, and take back only what was put here.
         // A deleted topic left in the cache stayed "already exists" for good (a reset's name check, seen in a bench);
         // one only read is not answered either.
-        byte[] again = store.getData(KafkaZkLayout.topicPath(name));
-        if (again == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null
-                || !id.equals(KafkaZkLayout.decodeTopicAssignment(again).topicId())) {
-            if (cache) topics.remove(name, info);
+        if (!StoredTopics.stillStored(store, info, namedByController)) {
+            if (cache) metadataCache.remove(name, info);
             return null;
         }
         return info;
@@ -244,7 +224,7 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     private TopicInfo topic(String name, boolean namedByController) {
-        TopicInfo info = topics.get(name);
+        TopicInfo info = metadataCache.snapshot().topic(name);
         if (info != null) return info;
         try {
             return loadTopic(name, namedByController, namedByController);
@@ -258,14 +238,20 @@ public final class ClusterMetadata implements AutoCloseable {
      * controller's UpdateMetadata keeps it current (a new topic is read in when the controller first names it).
      */
     public TopicInfo knownTopic(String name) {
-        return topics.get(name);
+        return metadataCache.snapshot().topic(name);
     }
 
     public TopicInfo topicById(UUID id) {
-        for (TopicInfo info : topics.values()) {
-            if (info.id().equals(id)) return info;
-        }
-        return null;
+        return metadataCache.snapshot().topicById(id);
+    }
+
+    /**
+     * The cache as one consistent view (topics and live brokers of the same moment): a request that reads several
+     * things takes it once, as Kafka's requests read one MetadataSnapshot, so it never sees part of a controller
+     * request.
+     */
+    public MetadataCache.Snapshot snapshot() {
+        return metadataCache.snapshot();
     }
 
     /**
@@ -273,14 +259,24 @@ public final class ClusterMetadata implements AutoCloseable {
      * LeaderAndIsr). A Metadata request for all topics reads no ZooKeeper.
      */
     public Collection<TopicInfo> topics() {
-        List<TopicInfo> list = new ArrayList<>(topics.values());
-        list.sort((a, b) -> a.name().compareTo(b.name()));
-        return list;
+        return metadataCache.snapshot().sortedTopics();
     }
 
-    /** Reads every topic of the store into the cache (start-up). */
+    /**
+     * Reads every topic of the store into the cache (start-up), in one new snapshot; a topic the controller has
+     * already told this broker of keeps the controller's word.
+     */
     public void loadAllTopics() throws Exception {
-        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) loadTopic(name, false, true);
+        List<TopicInfo> read = new ArrayList<>();
+        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) {
+            TopicInfo info = StoredTopics.read(store, name, false);
+            if (info != null) read.add(info);
+        }
+        metadataCache.putAbsent(read);
+        // As in loadTopic: a topic deleted while it was read is taken back.
+        for (TopicInfo info : read) {
+            if (!StoredTopics.stillStored(store, info, false)) metadataCache.remove(info.name(), info);
+        }
     }
 
     /**
@@ -290,11 +286,7 @@ public final class ClusterMetadata implements AutoCloseable {
      */
     public void forgetTopics(Collection<String> names) {
         if (names.isEmpty()) return;
-        java.util.Set<UUID> ids = new java.util.LinkedHashSet<>();
-        for (String name : names) {
-            TopicInfo removed = topics.remove(name);
-            if (removed != null && removed.id() != null) ids.add(removed.id());
-        }
+        java.util.Set<UUID> ids = metadataCache.removeAll(names);
         topicsDeleted.accept(List.copyOf(names), java.util.Set.copyOf(ids));
     }
 
@@ -337,7 +329,7 @@ public final class ClusterMetadata implements AutoCloseable {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' is marked for deletion.");
         }
         SortedMap<Integer, List<Integer>> assignment = manualAssignment;
-        List<Integer> live = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
+        List<Integer> live = liveBrokers().stream().map(BrokerRegistration::brokerId).toList();
         if (assignment == null) {
             if (replicationFactor > live.size()) {
                 throw new ApiException(INVALID_REPLICATION_FACTOR, "Unable to replicate the partition "
@@ -348,7 +340,7 @@ public final class ClusterMetadata implements AutoCloseable {
                     ThreadLocalRandom.current().nextInt(live.size()));
         }
         UUID id = TopicId.random();
-        TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), new ConcurrentHashMap<>(),
+        TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), Map.of(),
                 new LinkedHashMap<>(configs));
         if (validateOnly) return info;
         // Kafka's admin path: the config before the assignment (a broker seeing the topic finds its config); the
@@ -428,31 +420,66 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
-     * Applies partition states the controller sent (UpdateMetadata): the view Metadata, FindCoordinator and the
-     * request handlers answer from. A topic not known yet is read from the store first.
+     * Applies the controller's UpdateMetadata in one new snapshot, as Kafka's ZkMetadataCache.updateMetadata: the
+     * live brokers ({@code liveBrokers}, sorted with this broker in; null keeps them), every partition's replicas and
+     * state, and the {@code deleted} topics (Kafka's leader-during-delete mark) forgotten. A topic named but not known
+     * yet is read from the store first; one that cannot be read (ZooKeeper unreachable: its session expired, the
+     * replication simulation's seed 45) is skipped with a warning, the rest still applies, and the controller tells
+     * this broker everything again once it registers anew. Then the listeners hear of it: requests waiting for a new
+     * partition's leader look again, and the deleted topics' group offsets and DeleteTopics requests are completed.
      */
+    public void applyControllerUpdate(List<BrokerRegistration> liveBrokers, List<MetadataCache.PartitionUpdate> updates,
+                                      Collection<String> deleted) {
+        Map<String, TopicInfo> read = new java.util.HashMap<>();
+        MetadataCache.Snapshot before = metadataCache.snapshot();
+        for (MetadataCache.PartitionUpdate update : updates) {
+            String name = update.topic();
+            if (deleted.contains(name) || before.topic(name) != null || read.containsKey(name)) continue;
+            try {
+                read.put(name, loadTopic(name, true, false));
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "UpdateMetadata for topic {0} not applied: {1}", name,
+                        e.getMessage());
+                read.put(name, null);
+            }
+        }
+        read.values().removeIf(java.util.Objects::isNull);
+        List<BrokerRegistration> sorted = liveBrokers == null ? null : withSelf(liveBrokers);
+        MetadataCache.Applied applied = metadataCache.apply(sorted, updates, read, deleted);
+        for (String topic : applied.topicsWithStates()) stateApplied.accept(topic);
+        if (!deleted.isEmpty()) topicsDeleted.accept(List.copyOf(deleted), java.util.Set.copyOf(applied.removedIds()));
+    }
+
+    /** One partition's state from the controller, applied as {@link #applyControllerUpdate} applies a request's. */
     public void applyPartitionState(String topic, int partition, PartitionState state) {
-        TopicInfo info = controllerTopic(topic);
-        if (info == null) return;
-        info.states().put(partition, state);
-        stateApplied.accept(topic);
+        applyControllerUpdate(null, List.of(new MetadataCache.PartitionUpdate(topic, partition, null, state)),
+                List.of());
     }
 
     /**
-     * {@code listener} hears the topic of every partition state applied here (see {@link #applyPartitionState}):
-     * requests waiting for a new partition's leader (CreateTopics, CreatePartitions) look again.
+     * {@code listener} hears the topic of every partition state applied here, once per request (see
+     * {@link #applyControllerUpdate}): requests waiting for a new partition's leader (CreateTopics, CreatePartitions)
+     * look again.
      */
     public void onPartitionStateApplied(java.util.function.Consumer<String> listener) {
         this.stateApplied = listener;
     }
 
-    /** The controller moved a partition's replicas (a reassignment): readers see a new topic value, never a torn one. */
+    /**
+     * The controller's LeaderAndIsr gave the partition these replicas (a reassignment): the broker opens the log of a
+     * partition it now hosts by them. States are left to UpdateMetadata, and a partition without one is not
+     * answered, so this changes no Metadata answer's partition count. Readers see a new topic value, never a torn one.
+     */
     public void applyReplicas(String topic, int partition, List<Integer> replicas) {
-        TopicInfo info = controllerTopic(topic);
-        if (info == null || replicas.equals(info.replicas().get(partition))) return;
-        SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
-        all.put(partition, List.copyOf(replicas));
-        topics.put(topic, new TopicInfo(topic, info.id(), all, info.states(), info.configs()));
+        while (true) {
+            TopicInfo info = controllerTopic(topic);
+            if (info == null || replicas.equals(info.replicas().get(partition))) return;
+            SortedMap<Integer, List<Integer>> all = new TreeMap<>(info.replicas());
+            all.put(partition, List.copyOf(replicas));
+            TopicInfo updated = new TopicInfo(topic, info.id(), java.util.Collections.unmodifiableSortedMap(all),
+                    info.states(), info.configs());
+            if (metadataCache.replace(topic, info, updated)) return;
+        }
     }
 
     /** Replaces the topic's config overrides and leaves the change notification Kafka's brokers watch for. */
@@ -464,7 +491,7 @@ public final class ClusterMetadata implements AutoCloseable {
                 KafkaZkLayout.encodeConfigChange("topics/" + name));
         TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), new LinkedHashMap<>(configs));
         // Only over a cached value: a topic read from the store here does not join the cache (see #topic).
-        topics.replace(name, info, updated);
+        metadataCache.replace(name, info, updated);
         return updated;
     }
 
@@ -473,12 +500,12 @@ public final class ClusterMetadata implements AutoCloseable {
      * this broker knows it, with its overrides read again; null for a topic it does not know (nothing is read).
      */
     public TopicInfo reloadTopicConfig(String name) throws Exception {
-        TopicInfo info = topics.get(name);
+        TopicInfo info = metadataCache.snapshot().topic(name);
         if (info == null) return null;
         Map<String, String> configs = KafkaZkLayout.decodeEntityConfig(store.getData(KafkaZkLayout.topicConfigPath(name)));
         TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), configs);
         // Only over the value read above: a topic deleted, re-created or re-assigned meanwhile keeps what it has now.
-        return topics.replace(name, info, updated) ? updated : null;
+        return metadataCache.replace(name, info, updated) ? updated : null;
     }
 
     /** Broker-level dynamic config overrides, {@code /config/brokers/<id>}. */

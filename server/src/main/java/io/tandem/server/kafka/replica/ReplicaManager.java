@@ -13,6 +13,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.PartitionState;
 
 import java.io.IOException;
@@ -336,9 +337,10 @@ public final class ReplicaManager implements AutoCloseable {
                 highWatermarkMoved.accept(tp);
                 if (state.leader != Partition.NO_LEADER) startFetching(partition, state.leader, leaders.get(state.leader));
             }
-            // Told only once the role is taken, so this broker never reports a leadership it does not act on yet.
-            metadata.applyPartitionState(state.topicName, state.partitionIndex, new PartitionState(state.leader,
-                    state.leaderEpoch, state.controllerEpoch, state.isr, state.partitionEpoch));
+            // The cache is left alone, as Kafka's becomeLeaderOrFollower leaves its MetadataCache: the controller's
+            // UpdateMetadata, sent after this request, gives every partition's state at once. Told here partition by
+            // partition, a client's Metadata saw a new topic with some of its partitions only (3 of 4 of
+            // __transaction_state, CI), or only those this broker hosts.
             return NONE;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot take leadership of " + tp, e);
@@ -401,7 +403,6 @@ public final class ReplicaManager implements AutoCloseable {
             }
             brokers.add(new BrokerRegistration(b.id, host, port, listener, b.rack, 0, endpoints));
         }
-        metadata.liveBrokers(brokers);
         List<UpdateMetadataRequest.UpdateMetadataPartitionState> states = new ArrayList<>(request.ungroupedPartitionStates);
         for (UpdateMetadataRequest.UpdateMetadataTopicState topic : request.topicStates) {
             for (UpdateMetadataRequest.UpdateMetadataPartitionState state : topic.partitionStates) {
@@ -410,25 +411,18 @@ public final class ReplicaManager implements AutoCloseable {
             }
         }
         java.util.Set<String> deleted = new java.util.LinkedHashSet<>();
+        List<MetadataCache.PartitionUpdate> updates = new ArrayList<>();
         for (UpdateMetadataRequest.UpdateMetadataPartitionState s : states) {
             if (s.leader == LEADER_DURING_DELETE) {
                 deleted.add(s.topicName);
                 continue;
             }
-            try {
-                metadata.applyReplicas(s.topicName, s.partitionIndex, s.replicas);
-                metadata.applyPartitionState(s.topicName, s.partitionIndex,
-                        new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion));
-            } catch (io.tandem.server.kafka.ApiException e) {
-                // A topic the cache does not hold yet is read from ZooKeeper, which may be unreachable (session
-                // expired: the replication simulation's seed 45); the other partitions still apply, and the
-                // controller tells this broker everything again once it registers anew.
-                LOG.log(System.Logger.Level.WARNING, "UpdateMetadata for {0}-{1} not applied: {2}", s.topicName,
-                        s.partitionIndex, e.getMessage());
-            }
+            updates.add(new MetadataCache.PartitionUpdate(s.topicName, s.partitionIndex, s.replicas,
+                    new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion)));
         }
-        // Forgotten once per request, after the other partitions applied (Kafka's maybeUpdateMetadataCache).
-        metadata.forgetTopics(deleted);
+        // One new snapshot for the whole request (live brokers, states, deletions), as Kafka's ZkMetadataCache
+        // replaces its own: a Metadata request sees all of it or none of it.
+        metadata.applyControllerUpdate(brokers, updates, deleted);
         synchronized (this) {
             // A fetcher whose leader moved host follows it there.
             for (BrokerRegistration b : brokers) {

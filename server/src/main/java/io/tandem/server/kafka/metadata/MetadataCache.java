@@ -1,0 +1,159 @@
+package io.tandem.server.kafka.metadata;
+
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * This broker's topics and live brokers as Kafka 3.9's ZkMetadataCache holds them: one immutable {@link Snapshot}
+ * that every change replaces whole. A controller's UpdateMetadata becomes one new snapshot (its live brokers, every
+ * partition state it names and the topics it deletes, together), so a reader that takes {@link #snapshot()} once sees
+ * all of that request or none of it: a client's Metadata answer never lists part of a new topic's partitions (a keyed
+ * producer would place keys by the wrong count) nor a leader that the live broker list of the same answer lacks.
+ * Writers are serialized here; readers take no lock.
+ */
+public final class MetadataCache {
+    /** One consistent view: topics by name and the live brokers sorted by id. Never changed once published. */
+    public record Snapshot(Map<String, TopicInfo> topics, List<BrokerRegistration> liveBrokers) {
+        static final Snapshot EMPTY = new Snapshot(Map.of(), List.of());
+
+        public TopicInfo topic(String name) {
+            return topics.get(name);
+        }
+
+        /** The topics by name, as Metadata for all topics lists them. */
+        public List<TopicInfo> sortedTopics() {
+            List<TopicInfo> list = new ArrayList<>(topics.values());
+            list.sort((a, b) -> a.name().compareTo(b.name()));
+            return list;
+        }
+
+        public TopicInfo topicById(UUID id) {
+            for (TopicInfo info : topics.values()) {
+                if (id.equals(info.id())) return info;
+            }
+            return null;
+        }
+    }
+
+    /** One partition of an UpdateMetadata: its replicas (null: unchanged) and the state the controller gave it. */
+    public record PartitionUpdate(String topic, int partition, List<Integer> replicas, PartitionState state) {
+    }
+
+    /** What one {@link #apply} changed: the topics given states, and the ids of the topics removed. */
+    record Applied(Set<String> topicsWithStates, Set<UUID> removedIds) {
+    }
+
+    private volatile Snapshot snapshot = Snapshot.EMPTY;
+
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
+    synchronized void liveBrokers(List<BrokerRegistration> sorted) {
+        snapshot = new Snapshot(snapshot.topics(), List.copyOf(sorted));
+    }
+
+    /** Puts the topic unless it is cached already; the value cached now (a value put meanwhile wins). */
+    synchronized TopicInfo putIfAbsent(TopicInfo info) {
+        TopicInfo current = snapshot.topics().get(info.name());
+        if (current != null) return current;
+        Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
+        topics.put(info.name(), info);
+        publish(topics);
+        return info;
+    }
+
+    /** Puts each topic not cached yet (start-up: one new snapshot for all, not one per topic). */
+    synchronized void putAbsent(Collection<TopicInfo> infos) {
+        Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
+        for (TopicInfo info : infos) topics.putIfAbsent(info.name(), info);
+        publish(topics);
+    }
+
+    /** Removes the topic if its cached value is {@code expected} (any value when null); whether it did. */
+    synchronized boolean remove(String name, TopicInfo expected) {
+        TopicInfo current = snapshot.topics().get(name);
+        if (current == null || expected != null && current != expected) return false;
+        Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
+        topics.remove(name);
+        publish(topics);
+        return true;
+    }
+
+    /** Replaces the topic's value only if it is still {@code expected}; whether it did. */
+    synchronized boolean replace(String name, TopicInfo expected, TopicInfo updated) {
+        if (snapshot.topics().get(name) != expected) return false;
+        Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
+        topics.put(name, updated);
+        publish(topics);
+        return true;
+    }
+
+    /** Removes the topics; the ids of those that were cached. */
+    synchronized Set<UUID> removeAll(Collection<String> names) {
+        Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
+        Set<UUID> ids = new LinkedHashSet<>();
+        for (String name : names) {
+            TopicInfo removed = topics.remove(name);
+            if (removed != null && removed.id() != null) ids.add(removed.id());
+        }
+        publish(topics);
+        return ids;
+    }
+
+    /**
+     * One controller request's changes in one new snapshot, as Kafka's ZkMetadataCache.updateMetadata replaces its
+     * snapshot: {@code liveBrokers} (null: kept), each partition's replicas and state (its topic taken from the cache,
+     * else from {@code read}, the topics read from the store for this request; one in neither is skipped), then the
+     * {@code deleted} topics removed.
+     */
+    synchronized Applied apply(List<BrokerRegistration> liveBrokers, List<PartitionUpdate> updates,
+                               Map<String, TopicInfo> read, Collection<String> deleted) {
+        Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
+        Map<String, SortedMap<Integer, List<Integer>>> replicas = new LinkedHashMap<>();
+        Map<String, Map<Integer, PartitionState>> states = new LinkedHashMap<>();
+        for (PartitionUpdate update : updates) {
+            TopicInfo info = topics.containsKey(update.topic()) ? topics.get(update.topic()) : read.get(update.topic());
+            if (info == null) continue;
+            SortedMap<Integer, List<Integer>> topicReplicas = replicas.computeIfAbsent(update.topic(),
+                    t -> new TreeMap<>(info.replicas()));
+            if (update.replicas() != null) topicReplicas.put(update.partition(), List.copyOf(update.replicas()));
+            states.computeIfAbsent(update.topic(), t -> new TreeMap<>(info.states()))
+                    .put(update.partition(), update.state());
+            topics.putIfAbsent(update.topic(), info);
+        }
+        for (Map.Entry<String, Map<Integer, PartitionState>> e : states.entrySet()) {
+            TopicInfo info = topics.get(e.getKey());
+            topics.put(e.getKey(), new TopicInfo(info.name(), info.id(),
+                    Collections.unmodifiableSortedMap(replicas.get(e.getKey())),
+                    Collections.unmodifiableMap(e.getValue()), info.configs()));
+        }
+        Set<UUID> removedIds = new LinkedHashSet<>();
+        for (String name : deleted) {
+            TopicInfo removed = topics.remove(name);
+            if (removed != null && removed.id() != null) removedIds.add(removed.id());
+        }
+        Set<String> withStates = new LinkedHashSet<>(states.keySet());
+        withStates.removeAll(deleted);
+        snapshot = new Snapshot(Collections.unmodifiableMap(topics),
+                liveBrokers == null ? snapshot.liveBrokers() : List.copyOf(liveBrokers));
+        return new Applied(withStates, removedIds);
+    }
+
+    private void publish(Map<String, TopicInfo> topics) {
+        snapshot = new Snapshot(Collections.unmodifiableMap(topics), snapshot.liveBrokers());
+    }
+}

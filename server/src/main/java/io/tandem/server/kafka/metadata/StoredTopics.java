@@ -1,0 +1,54 @@
+package io.tandem.server.kafka.metadata;
+
+import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/** Reads a topic as the store holds it (assignment, config, and outside the controller's word its partition states). */
+final class StoredTopics {
+    private StoredTopics() {
+    }
+
+    /** The topic as the store holds it, or null when it is gone (or, not named by the controller, being deleted). */
+    static TopicInfo read(ZnodeStore store, String name, boolean namedByController) throws Exception {
+        byte[] data = store.getData(KafkaZkLayout.topicPath(name));
+        // A topic marked for deletion keeps its znode until the controller deleted its last replica (a broker may be
+        // down meanwhile); the controller told every broker to forget it, and it must not come back from the store.
+        if (data == null || !namedByController && store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
+            return null;
+        }
+        TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
+        UUID id = assignment.topicId();
+        if (id == null) {
+            // Written by a Kafka older than 2.8: give it an id, as Kafka's controller does.
+            id = TopicId.random();
+            store.setData(KafkaZkLayout.topicPath(name),
+                    KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(id, assignment.replicas())));
+        }
+        Map<Integer, PartitionState> states = new TreeMap<>();
+        // Named by the controller, the partitions' states come with its UpdateMetadata only, as Kafka's cache takes
+        // them (LeaderAndIsr leaves the cache alone). Read here, this broker's Metadata answers named it leader while
+        // it was still opening the log and answering NOT_LEADER_OR_FOLLOWER to the produce that followed
+        // (ReplicationTest under load).
+        for (int p : namedByController ? java.util.Set.<Integer>of() : assignment.replicas().keySet()) {
+            ZnodeStore.Versioned stored = store.getVersioned(KafkaZkLayout.partitionStatePath(name, p));
+            // A partition without a state has no leader yet: the controller writes its first state.
+            if (stored != null) {
+                states.put(p, KafkaZkLayout.decodePartitionState(stored.data()).withZkVersion(stored.version()));
+            }
+        }
+        byte[] config = store.getData(KafkaZkLayout.topicConfigPath(name));
+        return new TopicInfo(name, id, java.util.Collections.unmodifiableSortedMap(new TreeMap<>(assignment.replicas())),
+                java.util.Collections.unmodifiableMap(states), KafkaZkLayout.decodeEntityConfig(config));
+    }
+
+    /** Whether the store still holds {@code info}'s topic under its id (see ClusterMetadata's loadTopic). */
+    static boolean stillStored(ZnodeStore store, TopicInfo info, boolean namedByController) throws Exception {
+        byte[] again = store.getData(KafkaZkLayout.topicPath(info.name()));
+        return again != null
+                && (namedByController || store.getData(KafkaZkLayout.deleteTopicPath(info.name())) == null)
+                && info.id().equals(KafkaZkLayout.decodeTopicAssignment(again).topicId());
+    }
+}

@@ -1,0 +1,96 @@
+package io.tandem.server.kafka.replica;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.tandem.kafka.wire.message.UpdateMetadataRequest;
+import io.tandem.server.kafka.ErrorCodes;
+import io.tandem.server.kafka.metadata.ClusterMetadata;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
+import io.tandem.server.kafka.metadata.LocalZnodeStore;
+import io.tandem.server.kafka.metadata.TopicAssignment;
+import io.tandem.server.kafka.metadata.TopicId;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One UpdateMetadata is applied to the broker's cache at once, as Kafka 3.9's ZkMetadataCache swaps in one new
+ * snapshot per request. The cache's listener (what wakes the CreateTopics requests waiting for leaders) runs while
+ * the request is being applied; each time it runs it reads the view a Metadata request would read then, and that
+ * view holds either none or all 4 partitions of the request's new topic, with the request's live brokers. A cache
+ * taking one partition at a time showed 1, 2, then 3 of 4 partitions there.
+ */
+class UpdateMetadataAtOnceTest {
+    private static final String TOPIC = "__transaction_state";
+    private static final int PARTITIONS = 4;
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyViewDuringOneUpdateMetadataHoldsNoneOrAllOfItsPartitions() throws Exception {
+        try (LocalZnodeStore store = new LocalZnodeStore(dir)) {
+            ClusterMetadata metadata = new ClusterMetadata(store,
+                    new KafkaZkLayout.BrokerRegistration(0, "localhost", 9092, "PLAINTEXT", null, 0));
+            TreeMap<Integer, List<Integer>> assignment = new TreeMap<>();
+            for (int p = 0; p < PARTITIONS; p++) assignment.put(p, List.of(p % 2));
+            store.create(KafkaZkLayout.topicPath(TOPIC), KafkaZkLayout.encodeTopicAssignment(
+                    new TopicAssignment(TopicId.random(), assignment)), false);
+            List<String> views = new ArrayList<>();
+            metadata.onPartitionStateApplied(topic -> {
+                ClusterMetadata.TopicInfo info = metadata.knownTopic(TOPIC);
+                views.add((info == null ? 0 : info.states().size()) + " partitions, brokers "
+                        + metadata.liveBrokers().stream().map(KafkaZkLayout.BrokerRegistration::brokerId).toList());
+            });
+            ReplicaManager replicas = new ReplicaManager(0, metadata, (topic, partition) -> null, tp -> { },
+                    10_000, 1 << 20);
+            try {
+                assertEquals(ErrorCodes.NONE, replicas.updateMetadata(request(assignment)));
+            } finally {
+                replicas.close();
+            }
+            assertFalse(views.isEmpty(), "the listener heard of the request");
+            for (String view : views) assertEquals(PARTITIONS + " partitions, brokers [0, 1]", view);
+            Map<Integer, ?> states = metadata.knownTopic(TOPIC).states();
+            assertEquals(PARTITIONS, states.size());
+        }
+    }
+
+    private static UpdateMetadataRequest request(Map<Integer, List<Integer>> assignment) {
+        UpdateMetadataRequest request = new UpdateMetadataRequest();
+        request.controllerId = 0;
+        request.controllerEpoch = 1;
+        request.brokerEpoch = -1;
+        for (int id = 0; id < 2; id++) {
+            UpdateMetadataRequest.UpdateMetadataBroker broker = new UpdateMetadataRequest.UpdateMetadataBroker();
+            broker.id = id;
+            UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = new UpdateMetadataRequest.UpdateMetadataEndpoint();
+            endpoint.host = "localhost";
+            endpoint.port = 9092 + id;
+            endpoint.listener = "PLAINTEXT";
+            endpoint.securityProtocol = 0;
+            broker.endpoints.add(endpoint);
+            request.liveBrokers.add(broker);
+        }
+        UpdateMetadataRequest.UpdateMetadataTopicState topic = new UpdateMetadataRequest.UpdateMetadataTopicState();
+        topic.topicName = TOPIC;
+        assignment.forEach((p, replicas) -> {
+            UpdateMetadataRequest.UpdateMetadataPartitionState state = new UpdateMetadataRequest.UpdateMetadataPartitionState();
+            state.partitionIndex = p;
+            state.controllerEpoch = 1;
+            state.leader = replicas.get(0);
+            state.leaderEpoch = 0;
+            state.isr = new ArrayList<>(replicas);
+            state.zkVersion = 0;
+            state.replicas = new ArrayList<>(replicas);
+            state.offlineReplicas = new ArrayList<>();
+            topic.partitionStates.add(state);
+        });
+        request.topicStates.add(topic);
+        return request;
+    }
+}
