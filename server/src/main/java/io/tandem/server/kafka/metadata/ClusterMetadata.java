@@ -13,6 +13,8 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -43,6 +45,7 @@ public final class ClusterMetadata implements AutoCloseable {
     private volatile Runnable reregistered = () -> { };
     private volatile java.util.function.BiConsumer<List<String>, java.util.Set<UUID>> topicsDeleted = (names, ids) -> { };
     private volatile java.util.function.Consumer<String> stateApplied = topic -> { };
+    private volatile Supplier<RandomGenerator> placementRandom = ThreadLocalRandom::current;
 
     public ClusterMetadata(ZnodeStore store, BrokerRegistration self) {
         this.store = store;
@@ -336,17 +339,8 @@ public final class ClusterMetadata implements AutoCloseable {
         if (store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' is marked for deletion.");
         }
-        SortedMap<Integer, List<Integer>> assignment = manualAssignment;
-        List<Integer> live = liveBrokers.stream().map(BrokerRegistration::brokerId).toList();
-        if (assignment == null) {
-            if (replicationFactor > live.size()) {
-                throw new ApiException(INVALID_REPLICATION_FACTOR, "Unable to replicate the partition "
-                        + replicationFactor + " time(s): The target replication factor of " + replicationFactor
-                        + " cannot be reached because only " + live.size() + " broker(s) are registered.");
-            }
-            assignment = ReplicaAssignment.assign(live, 0, partitions, replicationFactor,
-                    ThreadLocalRandom.current().nextInt(live.size()));
-        }
+        SortedMap<Integer, List<Integer>> assignment =
+                manualAssignment != null ? manualAssignment : placeNewTopic(partitions, replicationFactor);
         UUID id = TopicId.random();
         TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), new ConcurrentHashMap<>(),
                 new LinkedHashMap<>(configs));
@@ -368,6 +362,40 @@ public final class ClusterMetadata implements AutoCloseable {
         // producer's first record never left; seen at load 20+). Before the controller's word, Kafka's broker does
         // not know the topic either.
         return info;
+    }
+
+    /**
+     * A new topic's replicas as Kafka 3.9's ZkAdminManager places them when the request names none (CreateTopics,
+     * auto-creation, internal topics): AdminUtils.assignReplicasToBrokers over the live brokers of this broker's
+     * cache with their racks, its first leader and follower shift drawn at random. Kafka's refusals carry its words:
+     * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR ("Replication factor: 3 larger than available brokers: 2."), and,
+     * when only some brokers have a rack, an exception that is not an ApiException, answered UNKNOWN_SERVER_ERROR
+     * without a message as Kafka's AdminOperationException is. The brokers are walked in the order Kafka's cache
+     * lists them ({@link BrokerCacheOrder}), which a rack-unaware placement follows.
+     */
+    public SortedMap<Integer, List<Integer>> placeNewTopic(int partitions, int replicationFactor) {
+        List<BrokerRegistration> live = liveBrokers;
+        Map<Integer, String> racks = new TreeMap<>();
+        for (BrokerRegistration b : live) racks.put(b.brokerId(), b.rack());
+        List<ReplicaAssignment.Candidate> candidates = BrokerCacheOrder.of(List.copyOf(racks.keySet()), live.size())
+                .stream().map(id -> new ReplicaAssignment.Candidate(id, racks.get(id))).toList();
+        try {
+            return ReplicaAssignment.assignNewTopic(candidates, partitions, replicationFactor, placementRandom.get());
+        } catch (ReplicaAssignment.Refusal e) {
+            switch (e.kind()) {
+                case REPLICATION_FACTOR -> throw new ApiException(INVALID_REPLICATION_FACTOR, e.getMessage());
+                case PARTITIONS -> throw new ApiException(INVALID_PARTITIONS, e.getMessage());
+                default -> throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Where a new topic's placement draws its random indexes (by default this thread's random generator): a test
+     * pins them with a seeded {@link java.util.Random}, the same draws Kafka's AdminUtils makes from its own.
+     */
+    public void placementRandom(Supplier<RandomGenerator> random) {
+        this.placementRandom = random;
     }
 
     /**
