@@ -329,8 +329,9 @@ public final class ClusterMetadata implements AutoCloseable {
      * Creates a topic the way Kafka's admin path does (AdminZkClient.createTopicWithAssignment): config, then
      * assignment; the partitions' states are the controller's to write. The topic as written is returned and does
      * not join this broker's cache: the controller's UpdateMetadata brings it, with its leaders, as to every other
-     * broker (Kafka's creating broker, too, answers Metadata for it from the controller's word only). Validation of
-     * names, counts and configs is the caller's.
+     * broker (Kafka's creating broker, too, answers Metadata for it from the controller's word only). Without
+     * {@code manualAssignment} the replicas are placed by {@link #placeNewTopic}, which checks the counts; validation
+     * of names and configs is the caller's.
      */
     public synchronized TopicInfo createTopic(String name, int partitions, int replicationFactor,
                                               SortedMap<Integer, List<Integer>> manualAssignment,
