@@ -176,7 +176,9 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
      * Kafka. Validate-only places the replicas too, as Kafka does.
      */
     private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly) throws Exception {
-        if (broker.metadata().topic(t.name) != null) {
+        // Kafka's first check reads its cache only (metadataCache.contains): any name, "..", is looked up safely.
+        // ZooKeeper is read for the name after the name's own check, as AdminZkClient reads it (createTopic).
+        if (broker.metadata().knownTopic(t.name) != null) {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + t.name + "' already exists.");
         }
         int partitions = t.numPartitions;
