@@ -168,12 +168,34 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         return assignment;
     }
 
+    /**
+     * One topic, checked in Kafka 3.9's ZooKeeper-mode order (ZkAdminManager.createTopics): known to the cache, both
+     * counts and an assignment given, then the placement (AdminUtils: counts of -1 take the broker's defaults, then
+     * its partition, replication factor and rack checks), and only then the name, the assignment given and the
+     * configs (AdminZkClient.validateTopicCreate); so "bad name!" with 0 partitions is INVALID_PARTITIONS, as in
+     * Kafka. Validate-only places the replicas too, as Kafka does.
+     */
     private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly) throws Exception {
-        String invalid = TopicNames.invalidReason(t.name);
-        if (invalid != null) throw new ApiException(INVALID_TOPIC_EXCEPTION, invalid);
-        if (broker.metadata().topic(t.name) != null) {
+        // Kafka's first check reads its cache only (metadataCache.contains): any name, "..", is looked up safely.
+        // ZooKeeper is read for the name after the name's own check, as AdminZkClient reads it (createTopic).
+        if (broker.metadata().knownTopic(t.name) != null) {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + t.name + "' already exists.");
         }
+        int partitions = t.numPartitions;
+        int replication = t.replicationFactor;
+        if (!t.assignments.isEmpty() && (partitions != -1 || replication != -1)) {
+            throw new ApiException(INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments "
+                    + "were set. Both cannot be used at the same time.");
+        }
+        SortedMap<Integer, List<Integer>> placed = null;
+        if (t.assignments.isEmpty()) {
+            if (partitions == -1) partitions = broker.config().numPartitions();
+            if (replication == -1) replication = broker.config().defaultReplicationFactor();
+            placed = broker.metadata().placeNewTopic(partitions, replication);
+        }
+        String invalid = TopicNames.invalidReason(t.name);
+        if (invalid != null) throw new ApiException(INVALID_TOPIC_EXCEPTION, invalid);
+        SortedMap<Integer, List<Integer>> assignment = placed != null ? placed : replicaAssignment(t.assignments);
         Map<String, String> configs = new LinkedHashMap<>();
         for (CreateTopicsRequest.CreatableTopicConfig c : t.configs) {
             String reason = TopicConfigs.invalidReason(c.name, c.value);
@@ -182,24 +204,6 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         }
         String conflict = broker.topicConfigs().conflict(configs);
         if (conflict != null) throw new ApiException(INVALID_CONFIG, conflict);
-        SortedMap<Integer, List<Integer>> assignment = null;
-        int partitions = t.numPartitions;
-        int replication = t.replicationFactor;
-        if (!t.assignments.isEmpty()) {
-            if (partitions != -1 || replication != -1) {
-                throw new ApiException(INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
-            }
-            assignment = replicaAssignment(t.assignments);
-        } else {
-            if (partitions == -1) partitions = broker.config().numPartitions();
-            if (replication == -1) replication = broker.config().defaultReplicationFactor();
-            if (partitions <= 0) {
-                throw new ApiException(INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value.");
-            }
-            if (replication <= 0) {
-                throw new ApiException(INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0, or -1 to use the default value.");
-            }
-        }
         return broker.topics().writeTopic(t.name, partitions, replication, assignment, configs, validateOnly);
     }
 }

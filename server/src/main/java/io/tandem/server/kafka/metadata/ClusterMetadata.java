@@ -12,6 +12,8 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -42,6 +44,7 @@ public final class ClusterMetadata implements AutoCloseable {
     private volatile Runnable reregistered = () -> { };
     private volatile java.util.function.BiConsumer<List<String>, java.util.Set<UUID>> topicsDeleted = (names, ids) -> { };
     private volatile java.util.function.Consumer<String> stateApplied = topic -> { };
+    private volatile Supplier<RandomGenerator> placementRandom = ThreadLocalRandom::current;
 
     public ClusterMetadata(ZnodeStore store, BrokerRegistration self) {
         this.store = store;
@@ -318,8 +321,9 @@ public final class ClusterMetadata implements AutoCloseable {
      * Creates a topic the way Kafka's admin path does (AdminZkClient.createTopicWithAssignment): config, then
      * assignment; the partitions' states are the controller's to write. The topic as written is returned and does
      * not join this broker's cache: the controller's UpdateMetadata brings it, with its leaders, as to every other
-     * broker (Kafka's creating broker, too, answers Metadata for it from the controller's word only). Validation of
-     * names, counts and configs is the caller's.
+     * broker (Kafka's creating broker, too, answers Metadata for it from the controller's word only). Without
+     * {@code manualAssignment} the replicas are placed by {@link #placeNewTopic}, which checks the counts; validation
+     * of names and configs is the caller's.
      */
     public synchronized TopicInfo createTopic(String name, int partitions, int replicationFactor,
                                               SortedMap<Integer, List<Integer>> manualAssignment,
@@ -328,17 +332,8 @@ public final class ClusterMetadata implements AutoCloseable {
         if (store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' is marked for deletion.");
         }
-        SortedMap<Integer, List<Integer>> assignment = manualAssignment;
-        List<Integer> live = liveBrokers().stream().map(BrokerRegistration::brokerId).toList();
-        if (assignment == null) {
-            if (replicationFactor > live.size()) {
-                throw new ApiException(INVALID_REPLICATION_FACTOR, "Unable to replicate the partition "
-                        + replicationFactor + " time(s): The target replication factor of " + replicationFactor
-                        + " cannot be reached because only " + live.size() + " broker(s) are registered.");
-            }
-            assignment = ReplicaAssignment.assign(live, 0, partitions, replicationFactor,
-                    ThreadLocalRandom.current().nextInt(live.size()));
-        }
+        SortedMap<Integer, List<Integer>> assignment =
+                manualAssignment != null ? manualAssignment : placeNewTopic(partitions, replicationFactor);
         UUID id = TopicId.random();
         TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), Map.of(),
                 new LinkedHashMap<>(configs));
@@ -360,6 +355,19 @@ public final class ClusterMetadata implements AutoCloseable {
         // producer's first record never left; seen at load 20+). Before the controller's word, Kafka's broker does
         // not know the topic either.
         return info;
+    }
+
+    /** A new topic's replicas over this broker's live brokers: {@link NewTopicPlacement#place}. */
+    public SortedMap<Integer, List<Integer>> placeNewTopic(int partitions, int replicationFactor) {
+        return NewTopicPlacement.place(liveBrokers(), partitions, replicationFactor, placementRandom.get());
+    }
+
+    /**
+     * Where a new topic's placement draws its random indexes (by default this thread's random generator): a test
+     * pins them with a seeded {@link java.util.Random}, the same draws Kafka's AdminUtils makes from its own.
+     */
+    public void placementRandom(Supplier<RandomGenerator> random) {
+        this.placementRandom = random;
     }
 
     /**

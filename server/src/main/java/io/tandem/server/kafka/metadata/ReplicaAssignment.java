@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.random.RandomGenerator;
 
 /**
  * Spreads partition replicas over brokers by Kafka 3.9's rule (AdminUtils.assignReplicasToBrokers): first replicas
@@ -25,8 +26,9 @@ public final class ReplicaAssignment {
     }
 
     /**
-     * Assigns partitions {@code firstPartition .. firstPartition+count-1} over brokers without racks. {@code start}
-     * picks the first leader and the follower shift (Kafka picks both at random; callers pass one random index).
+     * Assigns partitions {@code firstPartition .. firstPartition+count-1} over brokers without racks, sorted by id.
+     * {@code start} picks both the first leader and the initial follower shift (a new topic's placement draws the
+     * two apart: {@link #assignNewTopic}).
      */
     public static SortedMap<Integer, List<Integer>> assign(List<Integer> brokers, int firstPartition, int count,
                                                            int replicationFactor, int start) {
@@ -41,15 +43,54 @@ public final class ReplicaAssignment {
 
     /**
      * Kafka 3.9's assignReplicasToBrokers for {@code count} partitions from {@code firstPartition}, over
-     * {@code brokers} in the order given (Kafka's callers sort them by id). {@code fixedStartIndex} is the index of
-     * the first leader and the initial follower shift; Kafka's creation draws both at random, its CreatePartitions
-     * passes the index of the first broker whose id is at least partition 0's first replica.
+     * {@code brokers} in the order given, with a fixed start: {@code fixedStartIndex} is both the first leader's
+     * index and the initial follower shift, as Kafka's CreatePartitions passes it (the index of the first broker
+     * whose id is at least partition 0's first replica).
      *
      * @throws Refusal with Kafka's words when the counts cannot be placed or only some brokers have a rack
      */
     public static SortedMap<Integer, List<Integer>> assignReplicas(List<Candidate> brokers, int count,
                                                                    int replicationFactor, int fixedStartIndex,
                                                                    int firstPartition) throws Refusal {
+        return assignReplicas(brokers, count, replicationFactor, fixedStartIndex, fixedStartIndex, firstPartition);
+    }
+
+    /**
+     * Kafka 3.9's placement of a new topic (AdminUtils.assignReplicasToBrokers without a start, as ZkAdminManager's
+     * CreateTopics and auto-creation call it): after the checks, the first leader's index and then the initial
+     * follower shift are drawn from {@code random}, each below the broker count, in Kafka's order; partitions are
+     * numbered from 0. A {@link java.util.Random} seeded as Kafka's own AdminUtils.RAND draws the same indexes.
+     *
+     * @throws Refusal with Kafka's words when the counts cannot be placed or only some brokers have a rack
+     */
+    public static SortedMap<Integer, List<Integer>> assignNewTopic(List<Candidate> brokers, int count,
+                                                                   int replicationFactor, RandomGenerator random)
+            throws Refusal {
+        List<Integer> order = arrangement(brokers, count, replicationFactor);
+        int startIndex = random.nextInt(order.size());
+        int nextReplicaShift = random.nextInt(order.size());
+        return roundRobin(order, racks(brokers), count, replicationFactor, startIndex, nextReplicaShift, 0);
+    }
+
+    /**
+     * {@link #assignReplicas(List, int, int, int, int)} with the first leader's index and the initial follower shift
+     * apart, as Kafka draws them for a new topic.
+     */
+    public static SortedMap<Integer, List<Integer>> assignReplicas(List<Candidate> brokers, int count,
+                                                                   int replicationFactor, int startIndex,
+                                                                   int nextReplicaShift, int firstPartition)
+            throws Refusal {
+        List<Integer> order = arrangement(brokers, count, replicationFactor);
+        return roundRobin(order, racks(brokers), count, replicationFactor, startIndex, nextReplicaShift,
+                firstPartition);
+    }
+
+    /**
+     * Kafka's checks, in its order, then the brokers in the order its round-robin walks them: as given without
+     * racks, alternating the racks when every broker has one.
+     */
+    private static List<Integer> arrangement(List<Candidate> brokers, int count, int replicationFactor)
+            throws Refusal {
         if (count <= 0) throw new Refusal(Refusal.Kind.PARTITIONS, "Number of partitions must be larger than 0.");
         if (replicationFactor <= 0) {
             throw new Refusal(Refusal.Kind.REPLICATION_FACTOR, "Replication factor must be larger than 0.");
@@ -59,17 +100,20 @@ public final class ReplicaAssignment {
                     + " larger than available brokers: " + brokers.size() + ".");
         }
         long racked = brokers.stream().filter(b -> b.rack() != null).count();
-        if (racked == 0) {
-            return roundRobin(brokers.stream().map(Candidate::id).toList(), null, count, replicationFactor,
-                    fixedStartIndex, firstPartition);
-        }
+        if (racked == 0) return brokers.stream().map(Candidate::id).toList();
         if (racked < brokers.size()) {
             throw new Refusal(Refusal.Kind.OTHER, "Not all brokers have rack information for replica rack aware "
                     + "assignment.");
         }
+        return rackAlternated(racks(brokers));
+    }
+
+    /** Each broker's rack by id, or null when the brokers have none (the rack-unaware walk). */
+    private static Map<Integer, String> racks(List<Candidate> brokers) {
+        if (brokers.stream().anyMatch(b -> b.rack() == null)) return null;
         Map<Integer, String> racks = new TreeMap<>();
         for (Candidate b : brokers) racks.put(b.id(), b.rack());
-        return roundRobin(rackAlternated(racks), racks, count, replicationFactor, fixedStartIndex, firstPartition);
+        return racks;
     }
 
     /**
@@ -78,11 +122,11 @@ public final class ReplicaAssignment {
      */
     private static SortedMap<Integer, List<Integer>> roundRobin(List<Integer> order, Map<Integer, String> racks,
                                                                int count, int replicationFactor, int startIndex,
-                                                               int firstPartition) {
+                                                               int nextReplicaShift, int firstPartition) {
         int n = order.size();
         int rackCount = racks == null ? 1 : new HashSet<>(racks.values()).size();
         SortedMap<Integer, List<Integer>> result = new TreeMap<>();
-        int shift = startIndex;
+        int shift = nextReplicaShift;
         int partition = Math.max(0, firstPartition);
         for (int i = 0; i < count; i++, partition++) {
             // Kafka moves the followers on after each full round of leaders, counted from partition 0.

@@ -14,6 +14,7 @@ import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Tandem's placement is Kafka 3.9's, checked against Kafka's own AdminUtils.assignReplicasToBrokers (server-common
@@ -71,6 +72,67 @@ class ReplicaAssignmentTest {
                     firstPartition)), ReplicaAssignment.assignReplicas(ours, partitions, replicationFactor, start,
                     firstPartition), what);
         }
+    }
+
+    /**
+     * A new topic (Kafka's three-argument assignReplicasToBrokers, ZkAdminManager's CreateTopics): Kafka draws the
+     * first leader's index and then the follower shift from its AdminUtils.RAND; seeding that and the Random given to
+     * Tandem alike pins both draws, so the placements must be equal over brokers with and without racks, in any
+     * order, and the refusals the same exception words. A placement drawing one index for both differs.
+     */
+    @Test
+    void shouldPlaceANewTopicAsKafkaDrawsIt() throws Exception {
+        Random random = new Random(24);
+        int apart = 0;
+        for (int round = 0; round < 4000; round++) {
+            int brokers = 1 + random.nextInt(9);
+            int racking = random.nextInt(10);
+            int rackCount = 1 + random.nextInt(4);
+            List<ReplicaAssignment.Candidate> ours = new ArrayList<>();
+            List<BrokerMetadata> kafkas = new ArrayList<>();
+            List<Integer> ids = new ArrayList<>();
+            for (int id = random.nextInt(3); ids.size() < brokers; id += 1 + random.nextInt(4)) ids.add(id);
+            java.util.Collections.shuffle(ids, random);
+            for (int id : ids) {
+                // Mostly all racked or none; now and then only some (Kafka's refusal).
+                boolean racked = racking < 5 || (racking == 9 && random.nextBoolean());
+                String rack = racked ? "r" + random.nextInt(rackCount) : null;
+                ours.add(new ReplicaAssignment.Candidate(id, rack));
+                kafkas.add(new BrokerMetadata(id, Optional.ofNullable(rack)));
+            }
+            int partitions = random.nextInt(12) == 0 ? -random.nextInt(2) : 1 + random.nextInt(25);
+            int replicationFactor = random.nextInt(12) == 0 ? -random.nextInt(2) : 1 + random.nextInt(brokers + 1);
+            long seed = random.nextLong();
+            String what = ours + " partitions " + partitions + " rf " + replicationFactor + " seed " + seed;
+            kafkaRandom().setSeed(seed);
+            Map<Integer, List<Integer>> kafka;
+            try {
+                kafka = new TreeMap<>(AdminUtils.assignReplicasToBrokers(kafkas, partitions, replicationFactor));
+            } catch (RuntimeException refused) {
+                ReplicaAssignment.Refusal refusal = assertThrows(ReplicaAssignment.Refusal.class,
+                        () -> ReplicaAssignment.assignNewTopic(ours, partitions, replicationFactor, new Random(seed)),
+                        what);
+                assertEquals(refused.getMessage(), refusal.getMessage(), what);
+                assertEquals(switch (refused.getClass().getSimpleName()) {
+                    case "InvalidPartitionsException" -> ReplicaAssignment.Refusal.Kind.PARTITIONS;
+                    case "InvalidReplicationFactorException" -> ReplicaAssignment.Refusal.Kind.REPLICATION_FACTOR;
+                    default -> ReplicaAssignment.Refusal.Kind.OTHER;
+                }, refusal.kind(), what);
+                continue;
+            }
+            assertEquals(kafka, ReplicaAssignment.assignNewTopic(ours, partitions, replicationFactor,
+                    new Random(seed)), what);
+            Random draws = new Random(seed);
+            if (draws.nextInt(brokers) != draws.nextInt(brokers)) apart++;
+        }
+        assertTrue(apart > 1000, "rounds whose start and shift differ: " + apart);
+    }
+
+    /** Kafka's AdminUtils.RAND, the one Random its placements draw from. */
+    static Random kafkaRandom() throws ReflectiveOperationException {
+        java.lang.reflect.Field field = AdminUtils.class.getDeclaredField("RAND");
+        field.setAccessible(true);
+        return (Random) field.get(null);
     }
 
     @Test
