@@ -54,6 +54,7 @@ class ShareGroupLagTest {
         Map<TopicPartition, SharePartitionOffsetInfo> all = kafka.admin()
                 .listShareGroupOffsets(Map.of(GROUP, new ListShareGroupOffsetsSpec())).partitionsToOffsetInfo(GROUP)
                 .get(30, TimeUnit.SECONDS);
+        assertTrue(all.containsKey(here) && all.containsKey(away), "all: " + all);
         assertEquals(2L, all.get(here).startOffset(), "all: " + all);
         assertEquals(Optional.of((long) RECORDS - 2), all.get(here).lag(), "all: " + all);
         assertEquals(3L, all.get(away).startOffset(), "all: " + all);
@@ -65,6 +66,7 @@ class ShareGroupLagTest {
         Map<TopicPartition, SharePartitionOffsetInfo> named = kafka.admin()
                 .listShareGroupOffsets(Map.of(GROUP, new ListShareGroupOffsetsSpec().topicPartitions(List.of(away))))
                 .partitionsToOffsetInfo(GROUP).get(30, TimeUnit.SECONDS);
+        assertTrue(named.containsKey(away), "named: " + named);
         assertEquals(Optional.of((long) RECORDS + 5 - 3), named.get(away).lag(), "named: " + named);
     }
 
