@@ -34,27 +34,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Many transaction version 2 producers writing to one broker whose transaction coordinator is another broker: the
- * broker adds their partitions to their transactions (Produce v12+) with fewer AddPartitionsToTxn requests than
- * produce requests needing the add, as Kafka's AddPartitionsToTxnManager gathers the adds waiting for one coordinator
- * while its request is under way, and every committed record is read back.
+ * Many transaction version 2 producers writing to one broker: the broker adds their partitions to their transactions
+ * (Produce v12+) with fewer AddPartitionsToTxn requests than produce requests needing the add, as Kafka's
+ * AddPartitionsToTxnManager gathers the adds waiting for one coordinator while its request is under way, whether the
+ * coordinator is another broker or the partition's leader itself, and every committed record is read back. The state
+ * log is replicated to all three brokers, so each of its writes waits for the followers and the adds arriving
+ * meanwhile have a request to wait behind.
  */
 class ImplicitAddBatchingTest {
     private static final int PRODUCERS = 12;
     private static final int TRANSACTIONS = 8;
     @RegisterExtension
     final ClusterPerTest kafka = ClusterPerTest.started(3, Map.of("transaction.state.log.num.partitions", "1",
-            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
+            "transaction.state.log.replication.factor", "3", "transaction.state.log.min.isr", "2"));
 
     @Test
     void concurrentProducersShouldHaveTheirAddsGatheredPerCoordinator() throws Exception {
         String bootstrap = kafka.cluster().runningBootstrapServers();
-        // The first producer's lookup makes __transaction_state; its one partition's leader coordinates every id.
-        try (KafkaProducer<String, String> first = producer(bootstrap, "txn-0")) {
-            first.initTransactions();
-        }
-        int coordinator = kafka.admin().describeTransactions(List.of("txn-0")).description("txn-0")
-                .get(30, TimeUnit.SECONDS).coordinatorId();
+        int coordinator = coordinator(bootstrap);
         int leader = coordinator % 3 + 1;
         kafka.admin().createTopics(List.of(new NewTopic("gathered", Map.of(0, List.of(leader)))))
                 .all().get(30, TimeUnit.SECONDS);
@@ -62,6 +59,48 @@ class ImplicitAddBatchingTest {
         long addsBefore = adder.remoteAdds();
         long requestsBefore = adder.requestsSent();
 
+        produceConcurrently(bootstrap);
+
+        long adds = adder.remoteAdds() - addsBefore;
+        long requests = adder.requestsSent() - requestsBefore;
+        // Each transaction's first produce needs the add (a retried one again).
+        assertTrue(adds >= PRODUCERS * TRANSACTIONS, "adds: " + adds);
+        assertTrue(requests < adds, requests + " AddPartitionsToTxn requests for " + adds + " adds");
+        assertAllCommittedReadBack(bootstrap);
+    }
+
+    @Test
+    void addsForTheLeadersOwnCoordinatorShouldBeGatheredToo() throws Exception {
+        String bootstrap = kafka.cluster().runningBootstrapServers();
+        int coordinator = coordinator(bootstrap);
+        kafka.admin().createTopics(List.of(new NewTopic("gathered", Map.of(0, List.of(coordinator)))))
+                .all().get(30, TimeUnit.SECONDS);
+        ImplicitPartitionAdder adder = kafka.cluster().broker(coordinator).kafkaBroker().transactions()
+                .partitionAdder();
+        long addsBefore = adder.localAdds();
+        long callsBefore = adder.localCalls();
+
+        produceConcurrently(bootstrap);
+
+        long adds = adder.localAdds() - addsBefore;
+        long calls = adder.localCalls() - callsBefore;
+        assertTrue(adds >= PRODUCERS * TRANSACTIONS, "adds: " + adds);
+        assertTrue(calls < adds, calls + " coordinator calls for " + adds + " adds");
+        assertEquals(0, adder.remoteAdds(), "the coordinator is the leader itself");
+        assertAllCommittedReadBack(bootstrap);
+    }
+
+    /** The broker coordinating every transactional id (the state log has one partition), made by a first lookup. */
+    private int coordinator(String bootstrap) throws Exception {
+        try (KafkaProducer<String, String> first = producer(bootstrap, "txn-0")) {
+            first.initTransactions();
+        }
+        return kafka.admin().describeTransactions(List.of("txn-0")).description("txn-0")
+                .get(30, TimeUnit.SECONDS).coordinatorId();
+    }
+
+    /** {@value #PRODUCERS} producers at once, each committing {@value #TRANSACTIONS} one-record transactions. */
+    private static void produceConcurrently(String bootstrap) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(PRODUCERS);
         try {
             List<Future<?>> runs = new ArrayList<>();
@@ -83,13 +122,9 @@ class ImplicitAddBatchingTest {
         } finally {
             pool.shutdownNow();
         }
+    }
 
-        long adds = adder.remoteAdds() - addsBefore;
-        long requests = adder.requestsSent() - requestsBefore;
-        // Each transaction's first produce needs the add (a retried one again).
-        assertTrue(adds >= PRODUCERS * TRANSACTIONS, "adds: " + adds);
-        assertTrue(requests < adds, requests + " AddPartitionsToTxn requests for " + adds + " adds");
-
+    private void assertAllCommittedReadBack(String bootstrap) throws Exception {
         Set<String> expected = new HashSet<>();
         for (int p = 0; p < PRODUCERS; p++) for (int t = 0; t < TRANSACTIONS; t++) expected.add("txn-" + p + "/" + t);
         List<String> read = readCommitted(bootstrap, expected.size());

@@ -15,6 +15,7 @@ import io.tandem.server.kafka.group.share.ShareGroupConfig;
 import io.tandem.server.kafka.group.share.ShareGroupCoordinator;
 import io.tandem.server.kafka.group.share.ShareGroupOffsetsStore;
 import io.tandem.server.kafka.group.share.ShareGroupRecords;
+import io.tandem.server.kafka.group.share.PartitionEndOffsets;
 import io.tandem.server.kafka.group.share.state.ShareCoordinatorChannels;
 import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
 import io.tandem.server.kafka.group.share.state.ShareStateCoordinator;
@@ -46,6 +47,8 @@ final class BrokerGroups implements AutoCloseable {
     /** The share coordinators on other brokers, for the share-partitions whose state partition they lead. */
     private final ShareCoordinatorChannels shareCoordinators;
     private final ShareCoordinatorPersister sharePersister;
+    /** The partitions' end offsets, for DescribeShareGroupOffsets' lag. */
+    private final PartitionEndOffsets endOffsets;
     private final GroupConfigs groupConfigs;
     private final ShareGroupCoordinator share;
     /** Where the classic groups' replicated record writes complete (see {@link OffsetsTopicStore}). */
@@ -76,6 +79,11 @@ final class BrokerGroups implements AutoCloseable {
                 }, System::currentTimeMillis);
         shareCoordinators = new ShareCoordinatorChannels(config.brokerId(), metadata, broker.interBrokerSecurity(),
                 shareCoordinatorConfig.writeTimeoutMs());
+        endOffsets = new PartitionEndOffsets(config.brokerId(), metadata, tp -> {
+            Partition p = broker.logs().get(tp);
+            return p != null && p.isLeader() ? new PartitionEndOffsets.LocalEnd(p.highWatermark(), p.leaderEpoch())
+                    : null;
+        }, broker.interBrokerSecurity());
         groupConfigs = new GroupConfigs(settings, shareGroupConfig, new GroupConfigs.Store() {
             @Override
             public Map<String, String> read(String groupId) throws Exception {
@@ -133,6 +141,10 @@ final class BrokerGroups implements AutoCloseable {
 
     GroupConfigs groupConfigs() {
         return groupConfigs;
+    }
+
+    PartitionEndOffsets endOffsets() {
+        return endOffsets;
     }
 
     /**
@@ -202,6 +214,7 @@ final class BrokerGroups implements AutoCloseable {
         share.sessions().close();
         sharePersister.close();
         shareCoordinators.close();
+        endOffsets.close();
         recordCallbacks.shutdownNow();
     }
 }

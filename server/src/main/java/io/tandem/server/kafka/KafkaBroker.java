@@ -338,6 +338,11 @@ public final class KafkaBroker implements AutoCloseable {
         return services.groups() == null ? null : services.groups().share(); // null until the store connected
     }
 
+    /** The partitions' end offsets from their leaders (DescribeShareGroupOffsets' lag). */
+    public io.tandem.server.kafka.group.share.PartitionEndOffsets partitionEndOffsets() {
+        return services.groups().endOffsets();
+    }
+
     /** The share coordinator: the share-partition state of the __share_group_state partitions led here. */
     public ShareStateCoordinator shareState() {
         return services.groups().shareState();

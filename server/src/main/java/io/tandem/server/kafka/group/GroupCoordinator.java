@@ -133,8 +133,17 @@ public final class GroupCoordinator {
     public synchronized void syncGroup(SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
         short status = ownership.status(request.groupId());
         if (status != NONE) {
-            // As Kafka: a loading coordinator lost the rebalance's state, so the member rejoins (without looking for
-            // its coordinator again) on REBALANCE_IN_PROGRESS.
+            // Kafka 3.9's GroupCoordinator (validateGroupStatus, then handleSyncGroup) answers a SyncGroup during the
+            // load REBALANCE_IN_PROGRESS at every version: the rebalance's state was lost with the move, so the member
+            // rejoins without looking its coordinator up again. Kafka 4.x's coordinator runtime answers
+            // COORDINATOR_LOAD_IN_PROGRESS (CoordinatorRuntime refuses any operation on a loading shard, and
+            // GroupCoordinatorService.syncGroup passes the error on unmapped); the other group APIs answer alike in
+            // both (JoinGroup, LeaveGroup, OffsetCommit/Fetch, DescribeGroups, DeleteGroups, ListGroups
+            // COORDINATOR_LOAD_IN_PROGRESS; Heartbeat NONE). Tandem keeps 3.9's answer: its coordinators load as 3.9's
+            // do, the versions (SyncGroup 0-5) are the same in both so no version can tell them apart, and the Java
+            // client (3.9 and 4.4 alike: AbstractCoordinator's SyncGroupResponseHandler) has no case for
+            // COORDINATOR_LOAD_IN_PROGRESS and fails the consumer's poll with "Unexpected error from SyncGroup",
+            // where REBALANCE_IN_PROGRESS makes it rejoin (SyncGroupWhileLoadingTest).
             callback.accept(SyncResult.error(status == COORDINATOR_LOAD_IN_PROGRESS ? REBALANCE_IN_PROGRESS : status));
             return;
         }

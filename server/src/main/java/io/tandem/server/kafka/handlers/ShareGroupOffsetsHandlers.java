@@ -9,9 +9,10 @@ import io.tandem.kafka.wire.message.DescribeShareGroupOffsetsRequest;
 import io.tandem.kafka.wire.message.DescribeShareGroupOffsetsResponse;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.KafkaBroker;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.group.share.PartitionEndOffsets;
 import io.tandem.server.kafka.group.share.ShareGroupCoordinator.PartitionOffset;
 import io.tandem.server.kafka.group.share.ShareSessions;
-import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 
@@ -73,10 +74,10 @@ final class ShareGroupOffsetsHandlers {
                         group.errorCode = GROUP_ID_NOT_FOUND;
                         group.errorMessage = "Group " + g.groupId + " not found.";
                     } else {
-                        describeGroup(broker, context, g, group, offsets);
+                        return describeGroup(broker, context, g, group, offsets);
                     }
-                    return null;
-                }));
+                    return CompletableFuture.<Void>completedFuture(null);
+                }).thenCompose(lagged -> lagged));
             }
             CompletableFuture.allOf(groupsAnswered.toArray(new CompletableFuture<?>[0]))
                     .whenComplete((v, e) -> responder.send(response));
@@ -97,11 +98,18 @@ final class ShareGroupOffsetsHandlers {
         return keys;
     }
 
-    /** One group's DescribeShareGroupOffsets answer from its share-partitions' start offsets. */
-    private static void describeGroup(KafkaBroker broker, io.tandem.server.kafka.network.RequestContext context,
-                                      DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g,
-                                      DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup group,
-                                      List<PartitionOffset> offsets) {
+    /**
+     * One group's DescribeShareGroupOffsets answer from its share-partitions' start offsets, completed once the lag
+     * is in: as Kafka 4.4's GroupCoordinatorService (computeShareGroupLagAndBuildResponse), each share-partition with
+     * a start offset gets its lag from its partition's end offset, asked of the partition's leader wherever it is
+     * ({@link io.tandem.server.kafka.group.share.PartitionEndOffsets}); one whose end offset cannot be had answers the
+     * error with its message and no offsets, as Kafka's.
+     */
+    private static CompletableFuture<Void> describeGroup(KafkaBroker broker,
+            io.tandem.server.kafka.network.RequestContext context,
+            DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g,
+            DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup group,
+            List<PartitionOffset> offsets) {
         Map<UUID, Map<Integer, Long>> known = new LinkedHashMap<>();
         for (PartitionOffset o : offsets) {
             known.computeIfAbsent(o.topicId(), k -> new LinkedHashMap<>()).put(o.partition(), o.startOffset());
@@ -118,6 +126,9 @@ final class ShareGroupOffsetsHandlers {
                 wanted.put(t.topicName, t.partitions);
             }
         }
+        // The answered share-partitions waiting for their partition's end offset.
+        Map<TopicPartition, List<DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition>>
+                lagged = new LinkedHashMap<>();
         for (Map.Entry<String, List<Integer>> e : wanted.entrySet()) {
             TopicInfo topic = broker.metadata().knownTopic(e.getKey());
             DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic t =
@@ -141,19 +152,32 @@ final class ShareGroupOffsetsHandlers {
                     // Initialized but never loaded (-1): no lag, as Kafka's shouldComputeSharePartitionLag.
                     if (start != null && start >= 0) {
                         part.startOffset = start;
-                        try {
-                            Partition partition = broker.leaderPartition(topic, p);
-                            part.leaderEpoch = partition.leaderEpoch();
-                            part.lag = Math.max(0, partition.highWatermark() - start);
-                        } catch (ApiException ex) {
-                            part.errorCode = ex.error();
-                        }
+                        lagged.computeIfAbsent(new TopicPartition(topic.name(), p), k -> new ArrayList<>()).add(part);
                     }
                 }
                 t.partitions.add(part);
             }
             group.topics.add(t);
         }
+        if (lagged.isEmpty()) return CompletableFuture.completedFuture(null);
+        return broker.partitionEndOffsets().latest(lagged.keySet()).thenAccept(ends -> {
+            for (Map.Entry<TopicPartition, List<DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition>>
+                    e : lagged.entrySet()) {
+                PartitionEndOffsets.EndOffset end = ends.get(e.getKey());
+                for (DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part : e.getValue()) {
+                    if (end.error() == NONE) {
+                        part.leaderEpoch = end.leaderEpoch();
+                        part.lag = Math.max(0, end.offset() - part.startOffset);
+                    } else {
+                        // As Kafka: the end offset's error with its message, the offsets left at their defaults.
+                        part.startOffset = 0;
+                        part.leaderEpoch = 0;
+                        part.errorCode = end.error();
+                        part.errorMessage = io.tandem.kafka.wire.Errors.forCode(end.error()).message();
+                    }
+                }
+            }
+        });
     }
 
     static ApiHandler<AlterShareGroupOffsetsRequest> alter(KafkaBroker broker) {

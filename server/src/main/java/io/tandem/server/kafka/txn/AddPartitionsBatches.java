@@ -20,22 +20,27 @@ import java.util.function.Consumer;
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * The implicit adds for other brokers' transaction coordinators, gathered per coordinator as Kafka's
- * AddPartitionsToTxnManager gathers them (its nodesToTransactions and inflightNodes): one AddPartitionsToTxn under way
- * per coordinator, the adds arriving meanwhile sent together in the next, each transactional id once, each add
- * answered from its transaction's part of the answer. A second add of a transactional id already waiting replaces it
- * as Kafka's addTxnData: the waiting one is answered INVALID_PRODUCER_EPOCH when the new one has a newer epoch (it is
- * fenced), NETWORK_EXCEPTION at the same epoch (a retry, which the producer retries again); an add with an older epoch
- * than the waiting one is answered INVALID_PRODUCER_EPOCH at once. At most {@value #QUEUED_MAX} transactions wait per
- * coordinator; past it NETWORK_EXCEPTION, which producers retry. No thread waits: requests go out through
- * {@link Sender}, and the next one for a coordinator when the answer to the last arrives.
+ * The implicit adds gathered per transaction coordinator, as Kafka's AddPartitionsToTxnManager gathers them (its
+ * nodesToTransactions and inflightNodes) whether the coordinator is another broker or this one (Kafka's manager sends
+ * to its own broker over the wire like to any other): one AddPartitionsToTxn under way per coordinator, the adds
+ * arriving meanwhile sent together in the next, each transactional id once, each add answered from its transaction's
+ * part of the answer. This broker's own coordinator is asked in-process, with the same batch request. A second add of
+ * a transactional id already waiting replaces it as Kafka's addTxnData: the waiting one is answered
+ * INVALID_PRODUCER_EPOCH when the new one has a newer epoch (it is fenced), NETWORK_EXCEPTION at the same epoch (a
+ * retry, which the producer retries again); an add with an older epoch than the waiting one is answered
+ * INVALID_PRODUCER_EPOCH at once. At most {@value #QUEUED_MAX} transactions wait per coordinator; past it
+ * NETWORK_EXCEPTION, which producers retry. No thread waits: requests go out through {@link Sender}, and the next one
+ * for a coordinator when the answer to the last arrives.
  */
 final class AddPartitionsBatches {
     private static final System.Logger LOG = System.getLogger(AddPartitionsBatches.class.getName());
     /** Transactions waiting for one coordinator's next request (each transactional id once). */
     static final int QUEUED_MAX = 1_000;
 
-    /** Sends one AddPartitionsToTxn to a coordinator; the future fails when it cannot be sent or answered. */
+    /**
+     * Sends one AddPartitionsToTxn to a coordinator, {@code target}, or to this broker's own when it is null; the
+     * future fails when it cannot be sent or answered.
+     */
     interface Sender {
         CompletableFuture<ApiMessage> send(BrokerRegistration target, AddPartitionsToTxnRequest request);
     }
@@ -50,6 +55,8 @@ final class AddPartitionsBatches {
     private boolean closed;
     private final AtomicLong remoteAdds = new AtomicLong();
     private final AtomicLong requestsSent = new AtomicLong();
+    private final AtomicLong localAdds = new AtomicLong();
+    private final AtomicLong localCalls = new AtomicLong();
 
     AddPartitionsBatches(Sender sender) {
         this.sender = sender;
@@ -62,18 +69,19 @@ final class AddPartitionsBatches {
 
     /** The adds gathered for one coordinator's next request (Kafka's TransactionDataAndCallbacks). */
     private static final class Batch {
+        /** The coordinator, null for this broker's own. */
         BrokerRegistration target;
         final Map<String, PendingAdd> transactions = new LinkedHashMap<>();
     }
 
     /**
-     * Adds {@code partitions} to the transaction at {@code target}, the coordinator; {@code callback} gets an error
-     * per partition (NONE when added), on whichever thread the answer arrives.
+     * Adds {@code partitions} to the transaction at broker {@code leader}, the coordinator, reached at {@code target}
+     * (null when it is this broker); {@code callback} gets an error per partition (NONE when added), on whichever
+     * thread the answer arrives.
      */
-    void add(BrokerRegistration target, String transactionalId, long producerId, short producerEpoch,
+    void add(int leader, BrokerRegistration target, String transactionalId, long producerId, short producerEpoch,
              Set<TopicPartition> partitions, Consumer<Map<TopicPartition, Short>> callback) {
-        int leader = target.brokerId();
-        remoteAdds.incrementAndGet();
+        (target == null ? localAdds : remoteAdds).incrementAndGet();
         List<Runnable> answers = new ArrayList<>();
         Batch toSend = null;
         synchronized (lock) {
@@ -116,11 +124,11 @@ final class AddPartitionsBatches {
     }
 
     private void send(int leader, Batch batch) {
-        requestsSent.incrementAndGet();
+        (batch.target == null ? localCalls : requestsSent).incrementAndGet();
         sender.send(batch.target, request(batch)).whenComplete((answer, e) -> {
             if (e != null) {
-                LOG.log(System.Logger.Level.WARNING, "AddPartitionsToTxn to broker " + leader + " failed: "
-                        + e);
+                LOG.log(System.Logger.Level.WARNING, "AddPartitionsToTxn to " + (batch.target == null
+                        ? "this broker's coordinator" : "broker " + leader) + " failed: " + e);
                 short error = ImplicitPartitionAdder.failureError(e);
                 batch.transactions.values().forEach(add -> answer(() -> add.callback()
                         .accept(all(add.partitions(), error))));
@@ -145,6 +153,16 @@ final class AddPartitionsBatches {
     /** AddPartitionsToTxn requests sent to other brokers for them. */
     long requestsSent() {
         return requestsSent.get();
+    }
+
+    /** Adds for this broker's own coordinator so far (each one request's partitions of one transaction). */
+    long localAdds() {
+        return localAdds.get();
+    }
+
+    /** Batches handed to this broker's own coordinator for them. */
+    long localCalls() {
+        return localCalls.get();
     }
 
     /** Runs one produce request's callback; a failing one must not keep the others of its batch unanswered. */

@@ -1,6 +1,9 @@
 package io.tandem.server.kafka.txn;
 
 import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.ApiMessage;
+import io.tandem.kafka.wire.message.AddPartitionsToTxnRequest;
+import io.tandem.kafka.wire.message.AddPartitionsToTxnResponse;
 import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
@@ -11,8 +14,13 @@ import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -20,10 +28,11 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * Adds partitions to a transaction of transaction version 2 on the producer's behalf (Kafka's
  * AddPartitionsToTxnManager with the addPartition operation): a Produce v12+ or TxnOffsetCommit v5+ reaching a
- * partition the producer's transaction does not hold yet. The transaction coordinator is asked in-process when this
- * broker leads the transactional id's {@code __transaction_state} partition, else over the wire with
- * AddPartitionsToTxn v5 (a broker's batch, verifyOnly false) to that partition's leader, the adds for one coordinator
- * gathered into one request at a time as Kafka's manager does ({@link AddPartitionsBatches}).
+ * partition the producer's transaction does not hold yet. The adds for one coordinator are gathered into one
+ * AddPartitionsToTxn v5 (a broker's batch, verifyOnly false) at a time as Kafka's manager does
+ * ({@link AddPartitionsBatches}), whether this broker or another leads the transactional id's
+ * {@code __transaction_state} partition: this broker's own coordinator is handed the batch in-process
+ * ({@link #addLocally}), another's is sent it over the wire.
  *
  * <p>The answer is per partition, mapped as Kafka maps it for the producer: PRODUCER_FENCED becomes
  * INVALID_PRODUCER_EPOCH, a refused inter-broker request (CLUSTER_AUTHORIZATION_FAILED) INVALID_TXN_STATE, a lost or
@@ -51,8 +60,8 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
         this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
                 + "-txn-add-partitions", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
                 TransactionConfig.REQUEST_TIMEOUT_MS), interBroker);
-        this.batches = new AddPartitionsBatches((target, request) -> client.send(target,
-                ApiKey.ADD_PARTITIONS_TO_TXN, ADD_PARTITIONS_VERSION, request));
+        this.batches = new AddPartitionsBatches((target, request) -> target == null ? addLocally(request)
+                : client.send(target, ApiKey.ADD_PARTITIONS_TO_TXN, ADD_PARTITIONS_VERSION, request));
     }
 
     /**
@@ -63,9 +72,8 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
                     Consumer<Map<TopicPartition, Short>> callback) {
         int leader = stateLeader(transactionalId);
         if (leader < 0 || leader == localBrokerId) {
-            coordinator.handleAddPartitions(transactionalId, producerId, producerEpoch, partitions,
-                    Features.TRANSACTION_VERSION_2, error -> callback.accept(AddPartitionsBatches.all(partitions,
-                            AddPartitionsBatches.forProducer(error))));
+            // An unknown leader is this broker's coordinator's to answer (NOT_COORDINATOR, load in progress, ...).
+            batches.add(localBrokerId, null, transactionalId, producerId, producerEpoch, partitions, callback);
             return;
         }
         BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == leader)
@@ -74,7 +82,7 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
             callback.accept(AddPartitionsBatches.all(partitions, COORDINATOR_NOT_AVAILABLE));
             return;
         }
-        batches.add(target, transactionalId, producerId, producerEpoch, partitions, callback);
+        batches.add(leader, target, transactionalId, producerId, producerEpoch, partitions, callback);
     }
 
     /** Adds sent for another broker's coordinator so far (each one request's partitions of one transaction). */
@@ -85,6 +93,71 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
     /** AddPartitionsToTxn requests sent to other brokers for them. */
     public long requestsSent() {
         return batches.requestsSent();
+    }
+
+    /** Adds for this broker's own coordinator so far (each one request's partitions of one transaction). */
+    public long localAdds() {
+        return batches.localAdds();
+    }
+
+    /** Batches of them handed to this broker's own coordinator. */
+    public long localCalls() {
+        return batches.localCalls();
+    }
+
+    /**
+     * One batch for this broker's own coordinator, answered as the AddPartitionsToTxn handler answers a broker's v5
+     * batch: each transaction added with transaction version 2 (its own state-log write, as Kafka's coordinator writes
+     * each transactional id's record), the answer complete once every transaction's is. The topics are not checked
+     * again: the produce's own leader found them.
+     */
+    private CompletableFuture<ApiMessage> addLocally(AddPartitionsToTxnRequest request) {
+        CompletableFuture<ApiMessage> answer = new CompletableFuture<>();
+        AddPartitionsToTxnResponse response = new AddPartitionsToTxnResponse();
+        int count = request.transactions.size();
+        AddPartitionsToTxnResponse.AddPartitionsToTxnResult[] results =
+                new AddPartitionsToTxnResponse.AddPartitionsToTxnResult[count];
+        AtomicInteger remaining = new AtomicInteger(count);
+        if (count == 0) answer.complete(response);
+        for (int i = 0; i < count; i++) {
+            int index = i;
+            AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction txn = request.transactions.get(i);
+            Set<TopicPartition> partitions = new LinkedHashSet<>();
+            for (AddPartitionsToTxnRequest.AddPartitionsToTxnTopic topic : txn.topics) {
+                for (int p : topic.partitions) partitions.add(new TopicPartition(topic.name, p));
+            }
+            coordinator.handleAddPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions,
+                    Features.TRANSACTION_VERSION_2, error -> {
+                        results[index] = result(txn.transactionalId, txn.topics, error);
+                        // The decrement publishes the slot written above to whichever thread completes the answer.
+                        if (remaining.decrementAndGet() == 0) {
+                            response.resultsByTransaction.addAll(Arrays.asList(results));
+                            answer.complete(response);
+                        }
+                    });
+        }
+        return answer;
+    }
+
+    private static AddPartitionsToTxnResponse.AddPartitionsToTxnResult result(
+            String transactionalId, List<AddPartitionsToTxnRequest.AddPartitionsToTxnTopic> topics, short error) {
+        AddPartitionsToTxnResponse.AddPartitionsToTxnResult result =
+                new AddPartitionsToTxnResponse.AddPartitionsToTxnResult();
+        result.transactionalId = transactionalId;
+        for (AddPartitionsToTxnRequest.AddPartitionsToTxnTopic topic : topics) {
+            AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult t =
+                    new AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult();
+            t.name = topic.name;
+            for (int p : topic.partitions) {
+                AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult r =
+                        new AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult();
+                r.partitionIndex = p;
+                r.partitionErrorCode = error;
+                t.resultsByPartition.add(r);
+            }
+            result.topicResults.add(t);
+        }
+        return result;
     }
 
     /**
