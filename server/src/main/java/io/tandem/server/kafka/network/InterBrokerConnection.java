@@ -106,6 +106,9 @@ final class InterBrokerConnection {
     private int consecutiveFailures;
     /** Attempts in a row that failed while setting up (Kafka's failedConnectAttempts): the setup bound doubles. */
     private int failedSetups;
+    /** The bound of the set-up under way and when it ends: the handshake's requests have no longer. */
+    private int setupMs;
+    private long setupDeadlineNanos;
     private long reconnectAtNanos;
     /** Why the last connection failed, given to the requests failed during its backoff. */
     private IOException lastFailure;
@@ -204,6 +207,8 @@ final class InterBrokerConnection {
         int setupMs = (int) setupTimeoutMs(client.settings().connectionSetupTimeoutMs(),
                 client.settings().connectionSetupTimeoutMaxMs(), failedSetups,
                 ThreadLocalRandom.current().nextDouble());
+        this.setupMs = setupMs;
+        setupDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(setupMs);
         Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, setupMs)
@@ -332,8 +337,7 @@ final class InterBrokerConnection {
 
     /** Handshake requests: written at once, whatever the connection's state, since they make it ready. */
     CompletableFuture<ApiMessage> handshakeRequest(ApiKey key, short version, ApiMessage request) {
-        Pending pending = new Pending(key, version, request, System.nanoTime()
-                + TimeUnit.MILLISECONDS.toNanos(client.settings().connectionSetupTimeoutMs()), true);
+        Pending pending = new Pending(key, version, request, setupDeadlineNanos, true);
         write(pending);
         return pending.answer;
     }
@@ -446,10 +450,11 @@ final class InterBrokerConnection {
         long now = System.nanoTime();
         for (Pending p : inFlight.values()) {
             if (now - p.deadlineNanos >= 0) {
-                IOException why = new IOException(p.key.apiName() + " to broker " + brokerId + " at "
-                        + hostPort(address) + " got no answer within "
-                        + (p.handshake ? client.settings().connectionSetupTimeoutMs()
-                                : client.settings().requestTimeoutMs()) + " ms");
+                IOException why = p.handshake
+                        ? new IOException("connection setup to broker " + brokerId + " at " + hostPort(address)
+                                + " took more than " + setupMs + " ms (" + p.key.apiName() + " unanswered)")
+                        : new IOException(p.key.apiName() + " to broker " + brokerId + " at " + hostPort(address)
+                                + " got no answer within " + client.settings().requestTimeoutMs() + " ms");
                 disconnect(why, true);
                 return;
             }
