@@ -64,7 +64,8 @@ public final class InterBrokerClient implements AutoCloseable {
 
     /**
      * @param maxInFlight              requests on the wire per connection at once (Kafka's inter-broker clients: 1)
-     * @param requestTimeoutMs         request.timeout.ms: from hand-over to answer
+     * @param requestTimeoutMs         request.timeout.ms: from the write to the answer (and, for a request not yet
+     *                                 written, from its hand-over)
      * @param reconnectBackoffMs       reconnect.backoff.ms: the wait after a first failed connection
      * @param reconnectBackoffMaxMs    reconnect.backoff.max.ms: the doubling wait's cap
      * @param connectionSetupTimeoutMs socket.connection.setup.timeout.ms: connect, TLS, ApiVersions and SASL together,

@@ -155,6 +155,7 @@ final class InterBrokerConnection {
             address = target;
             disconnect(new IOException("broker " + brokerId + " moved to " + hostPort(target)), false);
             consecutiveFailures = 0;
+            failedSetups = 0;
             reconnectAtNanos = 0;
         }
         if (state == State.DISCONNECTED && consecutiveFailures > 0 && System.nanoTime() < reconnectAtNanos) {

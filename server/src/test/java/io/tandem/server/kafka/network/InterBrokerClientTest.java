@@ -100,8 +100,9 @@ class InterBrokerClientTest {
         int timeoutMs = 5_000;
         try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              InterBrokerClient client = client(1, timeoutMs, 50, 50)) {
-            // A first request, answered, opens the connection (the timeout runs from hand-over, so a slow start
-            // of this JVM must not use it up: on a loaded machine the set-up alone has taken 2 s).
+            // A first request, answered, opens the connection (one not yet written gives up after the timeout from
+            // its hand-over, so a slow start of this JVM must not use it up: on a loaded machine the set-up alone has
+            // taken 2 s).
             CompletableFuture<ApiMessage> first = lookup(client, broker.getLocalPort(), "first");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(30_000);

@@ -187,7 +187,7 @@ class ReplicaFetcherTest {
             ReplicaFetcher fetcher = fetcher(leader, "timeout-fetcher");
             try {
                 fetcher.add(partition);
-                // request.timeout.ms runs from the hand-over, which comes after this.
+                // request.timeout.ms runs from the fetch's write, which comes after this.
                 long startedAt = System.nanoTime();
                 fetcher.start();
                 Socket hung = leader.accept(30_000);
