@@ -52,10 +52,13 @@ public final class FollowerFetch {
      * {@code requestEpoch}, as Kafka's AbstractFetcherThread.processFetchRequest: records are appended and the high
      * watermark taken; a diverging epoch truncates; OFFSET_OUT_OF_RANGE below a leader's log start restarts there;
      * FENCED_LEADER_EPOCH at the epoch this replica still has fails the partition (it waits for the new
-     * LeaderAndIsr); invalid records and every other error delay it; a disk that refuses the append or the
-     * truncation fails it.
+     * LeaderAndIsr); invalid records and every other error delay it.
+     *
+     * @throws IOException the disk refused the append or the truncation: Kafka's fetcher marks the partition failed
+     *                     (its caller does)
      */
-    public static Outcome handle(Partition p, int leaderId, int requestEpoch, FetchResponse.PartitionData data) {
+    public static Outcome handle(Partition p, int leaderId, int requestEpoch, FetchResponse.PartitionData data)
+            throws IOException {
         try {
             if (data.errorCode == NONE) return apply(p, leaderId, data);
             if (data.errorCode == OFFSET_OUT_OF_RANGE && data.logStartOffset > p.logEndOffset()) {
@@ -77,10 +80,6 @@ public final class FollowerFetch {
             LOG.log(System.Logger.Level.ERROR, "Invalid records from broker " + leaderId + " for "
                     + p.topicPartition() + " at offset " + p.logEndOffset(), e);
             return Outcome.DELAY;
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "Cannot apply broker " + leaderId + "'s answer for "
-                    + p.topicPartition() + "; the partition is marked failed", e);
-            return Outcome.FAILED;
         }
     }
 

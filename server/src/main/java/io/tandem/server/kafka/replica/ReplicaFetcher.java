@@ -205,7 +205,17 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                         || asked.currentLeaderEpoch() != p.leaderEpoch()) {
                     continue;
                 }
-                switch (FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data)) {
+                FollowerFetch.Outcome outcome;
+                try {
+                    outcome = FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data);
+                } catch (IOException | RuntimeException e) {
+                    // Kafka's KafkaStorageException or unexpected error while processing: the partition fails. A
+                    // fetcher being stopped may find its logs closed under it: nothing to report then.
+                    if (!running) return;
+                    LOG.log(System.Logger.Level.ERROR, "Cannot apply broker " + leaderId + "'s answer for " + tp, e);
+                    outcome = FollowerFetch.Outcome.FAILED;
+                }
+                switch (outcome) {
                     case FETCH_ON -> { }
                     case DELAY -> delay(p, until);
                     case FAILED -> {
@@ -251,7 +261,9 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         synchronized (this) {
             notifyAll();
         }
-        thread.interrupt();
+        // Not interrupted, as Kafka's ReplicaFetcherThread (isInterruptible = false): an interrupt during an append or
+        // a truncation would close the log's files under it (ClosedByInterruptException). Closing the client ends a
+        // fetch under way, and the notify a pause.
         client.close();
     }
 
