@@ -147,7 +147,8 @@ public final class BrokerConfigKeys {
                 // inter.broker.protocol.version is 3.0 or higher (Kafka 3.9 uses its default then).
                 "log.message.format.version",
                 "log.flush.offset.checkpoint.interval.ms", "replica.lag.time.max.ms",
-                "replica.fetch.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
+                "replica.fetch.max.bytes", "replica.fetch.backoff.ms", "min.insync.replicas",
+                "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms",
                 "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
@@ -216,6 +217,7 @@ public final class BrokerConfigKeys {
         AT_LEAST.put("log.cleaner.threads", 0.0);
         AT_LEAST.put("log.cleaner.backoff.ms", 0.0);
         AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
+        AT_LEAST.put("replica.fetch.backoff.ms", 0.0);
         AT_LEAST.put("min.insync.replicas", 1.0);
         AT_LEAST.put("producer.id.expiration.ms", 1.0);
         AT_LEAST.put("quota.window.num", 1.0);

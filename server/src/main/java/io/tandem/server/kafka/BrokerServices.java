@@ -42,6 +42,7 @@ final class BrokerServices {
     private final TandemConfig settings;
     private final long replicaLagTimeMaxMs;
     private final int replicaFetchMaxBytes;
+    private final int replicaFetchBackoffMs;
     private final KafkaController.LeaderRebalance leaderRebalance;
     private final TransactionConfig transactionConfig;
     private final ConsumerGroupConfig consumerGroupConfig;
@@ -62,6 +63,8 @@ final class BrokerServices {
         this.settings = settings;
         this.replicaLagTimeMaxMs = settings.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
         this.replicaFetchMaxBytes = settings.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
+        this.replicaFetchBackoffMs = settings.getInt("replica.fetch.backoff.ms",
+                io.tandem.server.kafka.replica.ReplicaManager.REPLICA_FETCH_BACKOFF_MS_DEFAULT);
         this.leaderRebalance = new KafkaController.LeaderRebalance(
                 Boolean.parseBoolean(settings.get("auto.leader.rebalance.enable", "true").trim()),
                 settings.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
@@ -99,7 +102,7 @@ final class BrokerServices {
         groups = new BrokerGroups(broker, config, consumerGroupConfig, shareGroupConfig, shareCoordinatorConfig,
                 settings, metadata, offsetsPartitions::existing);
         replicas = new ReplicaManager(config.brokerId(), metadata, broker::localPartition, broker::highWatermarkMoved,
-                replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker());
+                replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker(), replicaFetchBackoffMs);
         BrokerCoordinators coordinators = new BrokerCoordinators(broker, groups, replicas);
         java.util.function.Consumer<TopicPartition> deleteLog = tp -> {
             try {

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The broker's one client for requests to other brokers, as Kafka's NetworkClient: one {@link InterBrokerConnection}
  * per broker on a Netty event loop of its own, several requests in flight per connection (up to
- * {@link Settings#maxInFlight}), answers matched by correlation id, request.timeout.ms per request,
+ * {@link Settings#maxInFlight}), answers matched by correlation id, request.timeout.ms per request counted from when
+ * it goes on the wire (a connection's set-up has its own bound, socket.connection.setup.timeout.ms growing to its max),
  * reconnect.backoff.ms / reconnect.backoff.max.ms between attempts, and the inter-broker listener's security (TLS,
  * SASL) on every connection. Every inter-broker sender uses it, in one of Kafka's two ways:
  * <ul>
@@ -63,30 +64,39 @@ public final class InterBrokerClient implements AutoCloseable {
 
     /**
      * @param maxInFlight              requests on the wire per connection at once (Kafka's inter-broker clients: 1)
-     * @param requestTimeoutMs         request.timeout.ms: from hand-over to answer
+     * @param requestTimeoutMs         request.timeout.ms: from the write to the answer (and, for a request not yet
+     *                                 written, from its hand-over)
      * @param reconnectBackoffMs       reconnect.backoff.ms: the wait after a first failed connection
      * @param reconnectBackoffMaxMs    reconnect.backoff.max.ms: the doubling wait's cap
-     * @param connectionSetupTimeoutMs socket.connection.setup.timeout.ms: connect, TLS, ApiVersions and SASL together
+     * @param connectionSetupTimeoutMs socket.connection.setup.timeout.ms: connect, TLS, ApiVersions and SASL together,
+     *                                 the first attempt's bound (doubling per attempt that failed while setting up)
+     * @param connectionSetupTimeoutMaxMs socket.connection.setup.timeout.max.ms: the doubling bound's cap
      * @param queuedRequestsMax        requests waiting per connection beyond those in flight; more fail at once
      * @param timeoutCheckMs           how often deadlines are checked while a connection carries requests
      */
     public record Settings(String clientId, int maxInFlight, int requestTimeoutMs, long reconnectBackoffMs,
-                           long reconnectBackoffMaxMs, int connectionSetupTimeoutMs, int queuedRequestsMax,
-                           long timeoutCheckMs) {
+                           long reconnectBackoffMaxMs, int connectionSetupTimeoutMs, long connectionSetupTimeoutMaxMs,
+                           int queuedRequestsMax, long timeoutCheckMs) {
         /** Kafka's inter-broker channels (TransactionMarkerChannelManager, the share persister's NetworkUtils). */
         public static final int KAFKA_MAX_IN_FLIGHT = 1;
         public static final long KAFKA_RECONNECT_BACKOFF_MS = 50;
         public static final long KAFKA_RECONNECT_BACKOFF_MAX_MS = 50;
         /** Kafka's socket.connection.setup.timeout.ms default. */
         public static final int KAFKA_CONNECTION_SETUP_TIMEOUT_MS = 10_000;
-        /** Kafka's request.timeout.ms default (also controller.socket.timeout.ms's and replica.socket.timeout.ms's). */
+        /** Kafka's socket.connection.setup.timeout.max.ms default. */
+        public static final long KAFKA_CONNECTION_SETUP_TIMEOUT_MAX_MS = 30_000;
+        /**
+         * Kafka's request.timeout.ms default, also that of the keys Kafka 3.9's broker gives its own clients:
+         * controller.socket.timeout.ms (the controller's channels to brokers, a broker's channel to the controller)
+         * and replica.socket.timeout.ms (a follower's fetcher).
+         */
         public static final int KAFKA_REQUEST_TIMEOUT_MS = 30_000;
         static final int QUEUED_REQUESTS_MAX = 10_000;
         static final long TIMEOUT_CHECK_MS = 50;
 
         public Settings {
             if (maxInFlight < 1 || requestTimeoutMs < 1 || reconnectBackoffMs < 0 || connectionSetupTimeoutMs < 1
-                    || queuedRequestsMax < 1 || timeoutCheckMs < 1) {
+                    || connectionSetupTimeoutMaxMs < 1 || queuedRequestsMax < 1 || timeoutCheckMs < 1) {
                 throw new IllegalArgumentException("inter-broker client settings out of range: " + clientId);
             }
         }
@@ -94,7 +104,13 @@ public final class InterBrokerClient implements AutoCloseable {
         /** These settings with at most {@code max} requests waiting per connection. */
         public Settings withQueuedRequestsMax(int max) {
             return new Settings(clientId, maxInFlight, requestTimeoutMs, reconnectBackoffMs, reconnectBackoffMaxMs,
-                    connectionSetupTimeoutMs, max, timeoutCheckMs);
+                    connectionSetupTimeoutMs, connectionSetupTimeoutMaxMs, max, timeoutCheckMs);
+        }
+
+        /** These settings with socket.connection.setup.timeout.ms {@code ms} and its max {@code maxMs}. */
+        public Settings withConnectionSetupTimeout(int ms, long maxMs) {
+            return new Settings(clientId, maxInFlight, requestTimeoutMs, reconnectBackoffMs, reconnectBackoffMaxMs,
+                    ms, maxMs, queuedRequestsMax, timeoutCheckMs);
         }
 
         /**
@@ -104,14 +120,14 @@ public final class InterBrokerClient implements AutoCloseable {
          */
         public static Settings kafkaBlocking(String clientId, int requestTimeoutMs) {
             return new Settings(clientId, 1, requestTimeoutMs, 0, 0, KAFKA_CONNECTION_SETUP_TIMEOUT_MS,
-                    QUEUED_REQUESTS_MAX, TIMEOUT_CHECK_MS);
+                    KAFKA_CONNECTION_SETUP_TIMEOUT_MAX_MS, QUEUED_REQUESTS_MAX, TIMEOUT_CHECK_MS);
         }
 
         /** Kafka's settings for an inter-broker channel, with {@code maxInFlight} requests per connection. */
         public static Settings kafka(String clientId, int maxInFlight, int requestTimeoutMs) {
             return new Settings(clientId, maxInFlight, requestTimeoutMs, KAFKA_RECONNECT_BACKOFF_MS,
-                    KAFKA_RECONNECT_BACKOFF_MAX_MS, KAFKA_CONNECTION_SETUP_TIMEOUT_MS, QUEUED_REQUESTS_MAX,
-                    TIMEOUT_CHECK_MS);
+                    KAFKA_RECONNECT_BACKOFF_MAX_MS, KAFKA_CONNECTION_SETUP_TIMEOUT_MS,
+                    KAFKA_CONNECTION_SETUP_TIMEOUT_MAX_MS, QUEUED_REQUESTS_MAX, TIMEOUT_CHECK_MS);
         }
     }
 

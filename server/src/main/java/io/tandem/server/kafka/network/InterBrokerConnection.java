@@ -48,8 +48,15 @@ import java.util.concurrent.TimeUnit;
  * waiting in a bounded queue. Every field is touched only on the connection's event loop, so no lock is needed and no
  * caller ever waits: {@link #send} hands the request over and returns its future.
  *
- * <p>As Kafka's: a request gets no answer within request.timeout.ms counted from when it was handed over, and the
- * connection is closed (an answer could still come and would be out of step); a lost, refused or timed-out
+ * <p>As Kafka's NetworkClient: a request on the wire gets no answer within request.timeout.ms counted from when it was
+ * written, and the connection is closed (an answer could still come and would be out of step); a request not yet
+ * written gives up after request.timeout.ms from its hand-over (Kafka's blocking senders wait that long for the
+ * connection, NetworkClientUtils.awaitReady with the same timeout; its InterBrokerSendThread expires unsent requests
+ * so). Setting a connection up (connect, TLS, ApiVersions, SASL) is bounded apart by
+ * socket.connection.setup.timeout.ms, which doubles after each attempt that failed while setting up, up to
+ * socket.connection.setup.timeout.max.ms, with 20% jitter, and starts again from its base once a connection was ready
+ * (ClusterConnectionStates' exponential setup timeout): a slow set-up never eats the time a request has for its
+ * answer. A lost, refused or timed-out
  * connection fails every request it carries and every request waiting for it at once (Kafka's "disconnected"
  * responses), and while the reconnect backoff runs (reconnect.backoff.ms doubling per consecutive failure up to
  * reconnect.backoff.max.ms, 20% jitter, as ClusterConnectionStates) a new request fails at once too: the sender
@@ -66,7 +73,8 @@ final class InterBrokerConnection {
         final short version;
         final ApiMessage request;
         final CompletableFuture<ApiMessage> answer;
-        final long deadlineNanos;
+        /** Until written: its hand-over plus request.timeout.ms; once written: its write plus request.timeout.ms. */
+        long deadlineNanos;
         /** The handshake's own requests go out before the connection is ready and complete on the event loop. */
         final boolean handshake;
 
@@ -96,6 +104,11 @@ final class InterBrokerConnection {
     /** Numbers the connection attempts, so that a resolution finishing after its attempt was given up is dropped. */
     private int connectAttempt;
     private int consecutiveFailures;
+    /** Attempts in a row that failed while setting up (Kafka's failedConnectAttempts): the setup bound doubles. */
+    private int failedSetups;
+    /** The bound of the set-up under way and when it ends: the handshake's requests have no longer. */
+    private int setupMs;
+    private long setupDeadlineNanos;
     private long reconnectAtNanos;
     /** Why the last connection failed, given to the requests failed during its backoff. */
     private IOException lastFailure;
@@ -142,6 +155,7 @@ final class InterBrokerConnection {
             address = target;
             disconnect(new IOException("broker " + brokerId + " moved to " + hostPort(target)), false);
             consecutiveFailures = 0;
+            failedSetups = 0;
             reconnectAtNanos = 0;
         }
         if (state == State.DISCONNECTED && consecutiveFailures > 0 && System.nanoTime() < reconnectAtNanos) {
@@ -191,7 +205,11 @@ final class InterBrokerConnection {
 
     private void dial(InetSocketAddress target, InetSocketAddress resolved) {
         ClientSecurity security = client.security().client();
-        int setupMs = client.settings().connectionSetupTimeoutMs();
+        int setupMs = (int) setupTimeoutMs(client.settings().connectionSetupTimeoutMs(),
+                client.settings().connectionSetupTimeoutMaxMs(), failedSetups,
+                ThreadLocalRandom.current().nextDouble());
+        this.setupMs = setupMs;
+        setupDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(setupMs);
         Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, setupMs)
@@ -257,6 +275,7 @@ final class InterBrokerConnection {
         if (channel != ch || state != State.CONNECTING) return;
         state = State.READY;
         consecutiveFailures = 0;
+        failedSetups = 0;
         lastFailure = null;
         handshake = null;
         pump();
@@ -291,6 +310,11 @@ final class InterBrokerConnection {
 
     /** Writes one request (the handshake's too) on the current channel. */
     void write(Pending pending) {
+        // request.timeout.ms runs from here, as Kafka's InFlightRequest counts from its send: the set-up is not its.
+        if (!pending.handshake) {
+            pending.deadlineNanos = System.nanoTime()
+                    + TimeUnit.MILLISECONDS.toNanos(client.settings().requestTimeoutMs());
+        }
         int correlationId = nextCorrelationId++;
         if (nextCorrelationId == Integer.MAX_VALUE) nextCorrelationId = 0;
         ByteBuf frame;
@@ -314,8 +338,7 @@ final class InterBrokerConnection {
 
     /** Handshake requests: written at once, whatever the connection's state, since they make it ready. */
     CompletableFuture<ApiMessage> handshakeRequest(ApiKey key, short version, ApiMessage request) {
-        Pending pending = new Pending(key, version, request, System.nanoTime()
-                + TimeUnit.MILLISECONDS.toNanos(client.settings().connectionSetupTimeoutMs()), true);
+        Pending pending = new Pending(key, version, request, setupDeadlineNanos, true);
         write(pending);
         return pending.answer;
     }
@@ -362,6 +385,10 @@ final class InterBrokerConnection {
     private void disconnect(IOException why, boolean backoff) {
         Channel ch = channel;
         channel = null;
+        // As ClusterConnectionStates.disconnected: a failure while setting up doubles the next setup bound, the loss
+        // of a connection that was ready brings it back to its base.
+        if (state == State.CONNECTING && backoff) failedSetups++;
+        else if (state == State.READY) failedSetups = 0;
         state = State.DISCONNECTED;
         InterBrokerHandshake h = handshake;
         handshake = null;
@@ -381,6 +408,21 @@ final class InterBrokerConnection {
             timer.cancel(false);
             timer = null;
         }
+    }
+
+    /**
+     * Kafka's exponential bound of a connection's set-up (its ExponentialBackoff as ClusterConnectionStates builds it
+     * for socket.connection.setup.timeout.ms): {@code baseMs * 2^failures} with the exponent capped where it reaches
+     * {@code maxMs}, times a jitter factor in [0.8, 1.2) ({@code random} in [0, 1)), never above {@code maxMs}; a
+     * max not above the base gives the base alone, without jitter.
+     */
+    static long setupTimeoutMs(long baseMs, long maxMs, int failures, double random) {
+        long initial = Math.min(baseMs, maxMs);
+        if (maxMs <= initial) return initial;
+        double expMax = Math.log(maxMs / (double) Math.max(initial, 1)) / Math.log(2);
+        double term = initial * Math.pow(2, Math.min(failures, expMax));
+        double jitter = 1 - BACKOFF_JITTER + random * 2 * BACKOFF_JITTER;
+        return Math.min((long) (jitter * term), maxMs);
     }
 
     /** Kafka's exponential reconnect backoff: base * 2^(failures-1), capped, +-20% jitter. */
@@ -409,10 +451,11 @@ final class InterBrokerConnection {
         long now = System.nanoTime();
         for (Pending p : inFlight.values()) {
             if (now - p.deadlineNanos >= 0) {
-                IOException why = new IOException(p.key.apiName() + " to broker " + brokerId + " at "
-                        + hostPort(address) + " got no answer within "
-                        + (p.handshake ? client.settings().connectionSetupTimeoutMs()
-                                : client.settings().requestTimeoutMs()) + " ms");
+                IOException why = p.handshake
+                        ? new IOException("connection setup to broker " + brokerId + " at " + hostPort(address)
+                                + " took more than " + setupMs + " ms (" + p.key.apiName() + " unanswered)")
+                        : new IOException(p.key.apiName() + " to broker " + brokerId + " at " + hostPort(address)
+                                + " got no answer within " + client.settings().requestTimeoutMs() + " ms");
                 disconnect(why, true);
                 return;
             }

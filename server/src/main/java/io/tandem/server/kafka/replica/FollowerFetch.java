@@ -2,6 +2,7 @@ package io.tandem.server.kafka.replica;
 
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
+import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.storage.log.LeaderEpochCache;
 
@@ -39,31 +40,63 @@ public final class FollowerFetch {
         return request;
     }
 
-    /** Applies one partition's answer from leader {@code leaderId}; false when it should wait before fetching again. */
-    public static boolean apply(Partition p, int leaderId, FetchResponse.PartitionData data) throws IOException {
-        if (data.errorCode == OFFSET_OUT_OF_RANGE && data.logStartOffset > p.logEndOffset()) {
-            // Far behind a leader whose log start moved past us: start again from there, as Kafka's follower does.
-            p.truncateFullyAndStartAt(data.logStartOffset);
-            return true;
-        }
-        if (data.errorCode != NONE) {
+    /**
+     * What a partition's answer leaves it to do next, as Kafka's AbstractFetcherThread sorts a fetch's partitions:
+     * fetch on, wait out replica.fetch.backoff.ms alone while the others go on (its partitionsWithError, delayed by
+     * delayPartitions), or stop fetching until the controller's next LeaderAndIsr for it (markPartitionFailed).
+     */
+    public enum Outcome { FETCH_ON, DELAY, FAILED }
+
+    /**
+     * Applies one partition's answer from leader {@code leaderId} to a fetch that named it at leader epoch
+     * {@code requestEpoch}, as Kafka's AbstractFetcherThread.processFetchRequest: records are appended and the high
+     * watermark taken; a diverging epoch truncates; OFFSET_OUT_OF_RANGE below a leader's log start restarts there;
+     * FENCED_LEADER_EPOCH at the epoch this replica still has fails the partition (it waits for the new
+     * LeaderAndIsr); invalid records and every other error delay it.
+     *
+     * @throws IOException the disk refused the append or the truncation: Kafka's fetcher marks the partition failed
+     *                     (its caller does)
+     */
+    public static Outcome handle(Partition p, int leaderId, int requestEpoch, FetchResponse.PartitionData data)
+            throws IOException {
+        try {
+            if (data.errorCode == NONE) return apply(p, leaderId, data);
+            if (data.errorCode == OFFSET_OUT_OF_RANGE && data.logStartOffset > p.logEndOffset()) {
+                // Far behind a leader whose log start moved past us: start again from there, as Kafka's follower does.
+                p.truncateFullyAndStartAt(data.logStartOffset);
+                return Outcome.FETCH_ON;
+            }
+            if (data.errorCode == FENCED_LEADER_EPOCH && requestEpoch == p.leaderEpoch()) {
+                // Kafka's onPartitionFenced: the leader is past this replica's epoch; retrying cannot help.
+                LOG.log(System.Logger.Level.INFO, "{0} has an older epoch ({1}) than leader {2}: awaiting the new "
+                        + "LeaderAndIsr before fetching it again", p.topicPartition(), requestEpoch, leaderId);
+                return Outcome.FAILED;
+            }
             LOG.log(System.Logger.Level.DEBUG, "Broker {0} answered {1} for {2}", leaderId, data.errorCode,
                     p.topicPartition());
-            return false;
+            return Outcome.DELAY;
+        } catch (CorruptRecordException e) {
+            // Kafka's fetcher logs it and retries the partition later: a partial batch heals on the next fetch.
+            LOG.log(System.Logger.Level.ERROR, "Invalid records from broker " + leaderId + " for "
+                    + p.topicPartition() + " at offset " + p.logEndOffset(), e);
+            return Outcome.DELAY;
         }
+    }
+
+    private static Outcome apply(Partition p, int leaderId, FetchResponse.PartitionData data) throws IOException {
         if (data.divergingEpoch != null && data.divergingEpoch.epoch >= 0) {
             long agreed = truncationOffset(p.log().leaderEpochs(), p.logEndOffset(), data.divergingEpoch.epoch,
                     data.divergingEpoch.endOffset);
             LOG.log(System.Logger.Level.INFO, "Truncating {0} to {1}: its log diverges from leader {2} at epoch {3}",
                     p.topicPartition(), agreed, leaderId, data.divergingEpoch.epoch);
             p.truncateTo(agreed);
-            return true;
+            return Outcome.FETCH_ON;
         }
         if (data.records != null && data.records.readableBytes() > 0) {
             p.appendAsFollower(data.records);
         }
         p.followerHighWatermark(data.highWatermark);
-        return true;
+        return Outcome.FETCH_ON;
     }
 
     /**

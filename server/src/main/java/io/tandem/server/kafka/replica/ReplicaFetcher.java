@@ -28,8 +28,16 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  *
  * <p>The fetcher's thread sends one Fetch at a time and waits for its answer (Kafka's ReplicaFetcherBlockingSend over
  * NetworkClientUtils.sendAndReceive), on an {@link InterBrokerClient} of its own with Kafka's settings for it: one
- * request in flight, request.timeout.ms, no reconnect backoff of the client's (the fetcher's own backoff,
- * {@link #BACKOFF_MS}, paces a failed fetch).
+ * request in flight, replica.socket.timeout.ms as request.timeout.ms, no reconnect backoff of the client's (the
+ * fetcher's own replica.fetch.backoff.ms paces a failed fetch).
+ *
+ * <p>Errors are handled as Kafka's AbstractFetcherThread handles them: a partition the leader answers with an error
+ * (or invalid records) waits out replica.fetch.backoff.ms alone, left out of the fetches meanwhile (so forgotten by
+ * the session, as Kafka's builder leaves out a delayed partition), while the others go on fetching; a fetch that
+ * fails as a whole (connection lost or refused, no answer) delays every partition, so the thread waits that long
+ * before the next; a partition whose answer cannot be applied (the disk refused it) or that the leader fences at
+ * its current epoch is dropped until the controller's next LeaderAndIsr for it adds it again
+ * ({@link FollowerFetch#handle}).
  */
 final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
@@ -37,42 +45,51 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     static final short FETCH_VERSION = 12;
     /** Kafka's replica.fetch.wait.max.ms default. */
     static final int MAX_WAIT_MS = 500;
-    /**
-     * The wait after a failed fetch or a partition's error. Kafka's replica.fetch.backoff.ms is 1 s, but Kafka delays
-     * only the partitions in error and goes on fetching the others, while this fetcher waits as a whole: a second
-     * here would hold back every healthy partition of the leader long enough to cost it the ISR under a short
-     * replica.lag.time.max.ms.
-     */
-    static final int BACKOFF_MS = 100;
     /** Kafka's replica.fetch.response.max.bytes default. */
     static final int RESPONSE_BYTES_MAX = 10 * 1024 * 1024;
 
     private final int localBrokerId;
     private final int leaderId;
     private final int partitionBytesMax;
+    private final long backoffNanos;
     private final InterBrokerSecurity security;
     private final InterBrokerClient client;
     /** Where the leader is now: followed when it registers again elsewhere. */
     private volatile BrokerRegistration leader;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    /**
+     * Partitions waiting out replica.fetch.backoff.ms after an error. A delay holds for the partition as it was
+     * delayed (same log, same leader epoch): added again at the same epoch it still waits, as Kafka's addPartitions
+     * keeps the fetch state of an unchanged epoch; a new epoch fetches at once. Used by this fetcher's thread only;
+     * bounded by {@link #partitions} (entries of partitions gone are dropped at each fetch).
+     */
+    private final Map<TopicPartition, Delay> delayed = new java.util.HashMap<>();
     /** Used by this fetcher's thread only. */
     private final FetchSessionHandler session;
     private final Thread thread;
     private volatile boolean running = true;
 
-    ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax) {
-        this(localBrokerId, leader, security, partitionBytesMax, InterBrokerClient.Settings.kafkaBlocking(
+    private record Delay(Partition partition, int leaderEpoch, long untilNanos) {
+    }
+
+    ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax,
+                   int backoffMs) {
+        this(localBrokerId, leader, security, partitionBytesMax, backoffMs, InterBrokerClient.Settings.kafkaBlocking(
                 "broker-" + localBrokerId + "-fetcher-" + leader.brokerId(),
                 InterBrokerClient.Settings.KAFKA_REQUEST_TIMEOUT_MS));
     }
 
-    /** {@code settings}: the fetcher's connection's (tests shorten request.timeout.ms). */
+    /**
+     * {@code backoffMs}: replica.fetch.backoff.ms; {@code settings}: the fetcher's connection's (tests shorten
+     * request.timeout.ms).
+     */
     ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax,
-                   InterBrokerClient.Settings settings) {
+                   int backoffMs, InterBrokerClient.Settings settings) {
         this.localBrokerId = localBrokerId;
         this.leaderId = leader.brokerId();
         this.leader = leader;
         this.partitionBytesMax = partitionBytesMax;
+        this.backoffNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(backoffMs);
         this.security = security;
         this.client = new InterBrokerClient(settings, security);
         this.session = new FetchSessionHandler(leaderId);
@@ -132,54 +149,106 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                 fetchOnce();
             } catch (InterruptedException e) {
                 return;
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 if (!running) return;
-                LOG.log(System.Logger.Level.DEBUG, "Fetch from broker " + leaderId + " failed: " + e);
-                sleep();
+                LOG.log(System.Logger.Level.WARNING, "Fetcher from broker " + leaderId + " failed", e);
+                pause();
             }
         }
     }
 
-    private void fetchOnce() throws IOException, InterruptedException {
-        Map<TopicPartition, Partition> sent = Map.copyOf(partitions);
+    private void fetchOnce() throws InterruptedException {
+        long now = System.nanoTime();
+        delayed.keySet().retainAll(partitions.keySet());
+        Map<TopicPartition, Partition> sent = new LinkedHashMap<>();
         Map<TopicPartition, FetchSessionHandler.PartitionState> wanted = new LinkedHashMap<>();
-        for (Partition p : sent.values()) wanted.put(p.topicPartition(), FollowerFetch.state(p, partitionBytesMax));
+        for (Partition p : partitions.values()) {
+            if (isDelayed(p, now)) continue;
+            sent.put(p.topicPartition(), p);
+            wanted.put(p.topicPartition(), FollowerFetch.state(p, partitionBytesMax));
+        }
         FetchSessionHandler.Fetch fetch = session.build(wanted);
-        if (fetch.empty()) return;
+        if (fetch.empty()) {
+            // Every partition waits out its backoff: Kafka's fetcher then waits replica.fetch.backoff.ms, or until
+            // a partition is added.
+            pause();
+            return;
+        }
         FetchRequest request = FollowerFetch.request(localBrokerId, fetch, MAX_WAIT_MS, RESPONSE_BYTES_MAX);
         FetchResponse response;
         try {
             response = (FetchResponse) client.sendAndReceive(leader, ApiKey.FETCH, FETCH_VERSION, request);
         } catch (IOException | RuntimeException e) {
             session.handleError(e);
-            throw e;
+            if (!running) return;
+            LOG.log(System.Logger.Level.DEBUG, "Fetch from broker " + leaderId + " failed: " + e);
+            // Kafka's fetcher takes every partition as in error: all wait out the backoff, and so does the thread.
+            long until = System.nanoTime() + backoffNanos;
+            for (Partition p : partitions.values()) delay(p, until);
+            return;
         }
         if (!session.handleResponse(fetch, response)) {
             // A session error: the next fetch is a full one, sent at once as Kafka's fetcher does (a leader that
             // restarted and forgot the session costs one round trip); a full fetch that failed waits first.
-            if (fetch.full()) sleep();
+            if (fetch.full()) pause();
             return;
         }
-        boolean backOff = false;
+        long until = System.nanoTime() + backoffNanos;
         for (FetchResponse.FetchableTopicResponse topic : response.responses) {
             for (FetchResponse.PartitionData data : topic.partitions) {
-                Partition p = sent.get(new TopicPartition(topic.topic, data.partitionIndex));
-                // Dropped meanwhile (this broker leads it now, or it moved to another leader).
-                if (p == null || partitions.get(p.topicPartition()) != p) continue;
-                backOff |= !apply(p, data);
+                TopicPartition tp = new TopicPartition(topic.topic, data.partitionIndex);
+                Partition p = sent.get(tp);
+                FetchSessionHandler.PartitionState asked = fetch.sessionPartitions().get(tp);
+                // Dropped meanwhile (this broker leads it now, or it moved to another leader), or changed under
+                // the fetch (truncated, a new epoch): the answer is not for it as it is now, as Kafka checks.
+                if (p == null || asked == null || partitions.get(tp) != p || asked.fetchOffset() != p.logEndOffset()
+                        || asked.currentLeaderEpoch() != p.leaderEpoch()) {
+                    continue;
+                }
+                FollowerFetch.Outcome outcome;
+                try {
+                    outcome = FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data);
+                } catch (IOException | RuntimeException e) {
+                    // Kafka's KafkaStorageException or unexpected error while processing: the partition fails. A
+                    // fetcher being stopped may find its logs closed under it: nothing to report then.
+                    if (!running) return;
+                    LOG.log(System.Logger.Level.ERROR, "Cannot apply broker " + leaderId + "'s answer for " + tp, e);
+                    outcome = FollowerFetch.Outcome.FAILED;
+                }
+                switch (outcome) {
+                    case FETCH_ON -> { }
+                    case DELAY -> delay(p, until);
+                    case FAILED -> {
+                        partitions.remove(tp, p);
+                        delayed.remove(tp);
+                        LOG.log(System.Logger.Level.WARNING, "{0} marked as failed: not fetched from broker {1} until "
+                                + "the controller names its leader again", tp, leaderId);
+                    }
+                }
             }
         }
-        if (backOff) sleep();
     }
 
-    /** Applies one partition's answer; false when the partition should wait before its next fetch. */
-    private boolean apply(Partition p, FetchResponse.PartitionData data) throws IOException {
-        return FollowerFetch.apply(p, leaderId, data);
+    private boolean isDelayed(Partition p, long now) {
+        Delay d = delayed.get(p.topicPartition());
+        if (d == null) return false;
+        if (d.partition() == p && d.leaderEpoch() == p.leaderEpoch() && now - d.untilNanos() < 0) return true;
+        delayed.remove(p.topicPartition());
+        return false;
     }
 
-    private void sleep() {
+    /** Kafka's delayPartitions: a partition already waiting keeps its own end. */
+    private void delay(Partition p, long untilNanos) {
+        if (isDelayed(p, System.nanoTime())) return;
+        delayed.put(p.topicPartition(), new Delay(p, p.leaderEpoch(), untilNanos));
+    }
+
+    /** Waits replica.fetch.backoff.ms, or less if a partition is added or the fetcher stops. */
+    private void pause() {
         try {
-            Thread.sleep(BACKOFF_MS);
+            synchronized (this) {
+                if (running) java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, backoffNanos);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;
@@ -192,7 +261,9 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         synchronized (this) {
             notifyAll();
         }
-        thread.interrupt();
+        // Not interrupted, as Kafka's ReplicaFetcherThread (isInterruptible = false): an interrupt during an append or
+        // a truncation would close the log's files under it (ClosedByInterruptException). Closing the client ends a
+        // fetch under way, and the notify a pause.
         client.close();
     }
 

@@ -74,6 +74,9 @@ public final class ReplicaManager implements AutoCloseable {
                           java.util.function.Function<BrokerRegistration, LeaderFetcher> fetchers) {
     }
 
+    /** Kafka's replica.fetch.backoff.ms default: how long a follower's partition in error (or a failed fetch) waits. */
+    public static final int REPLICA_FETCH_BACKOFF_MS_DEFAULT = 1_000;
+
     /** Kafka's LeaderAndIsr.LeaderDuringDelete: UpdateMetadata's mark of a partition whose topic is being deleted. */
     public static final int LEADER_DURING_DELETE = -2;
     /**
@@ -117,19 +120,22 @@ public final class ReplicaManager implements AutoCloseable {
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax) {
         this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax,
-                InterBrokerSecurity.PLAINTEXT);
+                InterBrokerSecurity.PLAINTEXT, REPLICA_FETCH_BACKOFF_MS_DEFAULT);
     }
 
-    /** {@code interBroker}: how followers reach their leaders (the inter-broker listener and its security). */
+    /**
+     * {@code interBroker}: how followers reach their leaders (the inter-broker listener and its security);
+     * {@code replicaFetchBackoffMs}: Kafka's replica.fetch.backoff.ms, how long a partition in error waits.
+     */
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
-                          InterBrokerSecurity interBroker) {
+                          InterBrokerSecurity interBroker, int replicaFetchBackoffMs) {
         this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, null,
                 Executors.newSingleThreadExecutor(r -> {
                     Thread t = new Thread(r, "kafka-alter-partition-" + localBrokerId);
                     t.setDaemon(true);
                     return t;
-                }), interBroker);
+                }), interBroker, replicaFetchBackoffMs);
     }
 
     /** Replication over {@code runtime}'s clock, executor and fetchers instead of threads and sockets. */
@@ -137,12 +143,13 @@ public final class ReplicaManager implements AutoCloseable {
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
                           Runtime runtime) {
         this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, runtime, null,
-                null);
+                null, 0);
     }
 
     private ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                            Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
-                           Runtime runtime, ExecutorService ownedSender, InterBrokerSecurity interBroker) {
+                           Runtime runtime, ExecutorService ownedSender, InterBrokerSecurity interBroker,
+                           int replicaFetchBackoffMs) {
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.openLog = openLog;
@@ -151,7 +158,8 @@ public final class ReplicaManager implements AutoCloseable {
         this.replicaFetchBytesMax = replicaFetchBytesMax;
         this.ownedSender = ownedSender;
         this.runtime = runtime != null ? runtime : new Runtime(System::currentTimeMillis, ownedSender, leader -> {
-            ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, replicaFetchBytesMax);
+            ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, replicaFetchBytesMax,
+                    replicaFetchBackoffMs);
             fetcher.start();
             return fetcher;
         });

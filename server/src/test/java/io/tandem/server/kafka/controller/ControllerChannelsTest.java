@@ -89,7 +89,7 @@ class ControllerChannelsTest {
     void shouldSendAgainOnANewConnectionAfterTheRequestTimeout() throws Exception {
         try (ScriptedBroker broker = new ScriptedBroker(); ControllerChannels channels = channels("timeout")) {
             channels.update(List.of(registration(broker)));
-            // request.timeout.ms runs from the hand-over, which comes after this.
+            // request.timeout.ms runs from the request's write, which comes after this.
             long sentAt = System.nanoTime();
             CompletableFuture<ControllerTransport.Outcome> answered = send(channels, 7);
             Socket hung = broker.accept(30_000);

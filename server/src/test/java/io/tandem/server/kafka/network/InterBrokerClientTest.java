@@ -39,7 +39,7 @@ class InterBrokerClientTest {
 
     private static InterBrokerClient client(int maxInFlight, int requestTimeoutMs, long backoffMs, long backoffMaxMs) {
         return new InterBrokerClient(new InterBrokerClient.Settings("test-client", maxInFlight, requestTimeoutMs,
-                backoffMs, backoffMaxMs, 10_000, 1_000, 20), InterBrokerSecurity.PLAINTEXT);
+                backoffMs, backoffMaxMs, 10_000, 30_000, 1_000, 20), InterBrokerSecurity.PLAINTEXT);
     }
 
     @Test
@@ -100,8 +100,9 @@ class InterBrokerClientTest {
         int timeoutMs = 5_000;
         try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              InterBrokerClient client = client(1, timeoutMs, 50, 50)) {
-            // A first request, answered, opens the connection (the timeout runs from hand-over, so a slow start
-            // of this JVM must not use it up: on a loaded machine the set-up alone has taken 2 s).
+            // A first request, answered, opens the connection (one not yet written gives up after the timeout from
+            // its hand-over, so a slow start of this JVM must not use it up: on a loaded machine the set-up alone has
+            // taken 2 s).
             CompletableFuture<ApiMessage> first = lookup(client, broker.getLocalPort(), "first");
             try (Socket peer = broker.accept()) {
                 peer.setSoTimeout(30_000);
@@ -179,6 +180,96 @@ class InterBrokerClientTest {
             assertTrue(waits.get(0) >= backoffMs * 0.8, "first backoff " + waits);
             assertTrue(waits.get(1) >= 2 * backoffMs * 0.8, "second backoff " + waits);
         }
+    }
+
+    /**
+     * As Kafka's NetworkClient, request.timeout.ms runs from when the request is written, not from its hand-over:
+     * a connection whose set-up (here its ApiVersions answered late) takes most of it leaves the request its whole
+     * timeout for the answer.
+     */
+    @Test
+    void shouldCountTheRequestTimeoutFromTheWriteNotFromTheConnectionSetUp() throws Exception {
+        int timeoutMs = 2_000;
+        try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             InterBrokerClient client = client(1, timeoutMs, 0, 0)) {
+            long handedOver = System.nanoTime();
+            CompletableFuture<ApiMessage> answer = lookup(client, broker.getLocalPort(), "slow-setup");
+            try (Socket peer = broker.accept()) {
+                peer.setSoTimeout(30_000);
+                Thread.sleep(1_300);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.Received request = ScriptedBroker.read(peer);
+                long writtenMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - handedOver);
+                // Answered past request.timeout.ms from the hand-over, well within it from the write.
+                long answerAtMs = timeoutMs + 300;
+                assertTrue(answerAtMs < writtenMs + timeoutMs - 300, "written " + writtenMs + " ms after hand-over");
+                Thread.sleep(answerAtMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - handedOver));
+                ScriptedBroker.answer(peer, request, new FindCoordinatorResponse().setNodeId(5).setHost("h"));
+                assertEquals(5, ((FindCoordinatorResponse) answer.get(10, TimeUnit.SECONDS)).nodeId);
+            }
+        }
+    }
+
+    /**
+     * socket.connection.setup.timeout.ms as Kafka's ClusterConnectionStates applies it: each set-up that timed out
+     * doubles the next one's bound (20% jitter) up to socket.connection.setup.timeout.max.ms, and a connection that
+     * became ready brings it back to its base.
+     */
+    @Test
+    void shouldDoubleTheSetupTimeoutAfterEachTimedOutSetupAndResetItOnceReady() throws Exception {
+        try (ServerSocket broker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             InterBrokerClient client = new InterBrokerClient(new InterBrokerClient.Settings("setup-client", 1, 30_000,
+                     0, 0, 500, 3_000, 1_000, 20), InterBrokerSecurity.PLAINTEXT)) {
+            long[] tookMs = new long[3];
+            for (int i = 0; i < tookMs.length; i++) tookMs[i] = silentSetup(client, broker);
+            // 500 ms * 2^n within 20%: 400-600, 800-1200, 1600-2400 (measured from the accept, a little less).
+            assertTrue(tookMs[0] < 1_000, "first set-up given up after " + tookMs[0] + " ms");
+            assertTrue(tookMs[1] >= 700 && tookMs[1] < 2_000, "second set-up given up after " + tookMs[1] + " ms");
+            assertTrue(tookMs[2] >= 1_400, "third set-up given up after " + tookMs[2] + " ms");
+            CompletableFuture<ApiMessage> ok = lookup(client, broker.getLocalPort(), "ready");
+            try (Socket peer = broker.accept()) {
+                peer.setSoTimeout(30_000);
+                ScriptedBroker.introduce(peer, ApiKey.FIND_COORDINATOR);
+                ScriptedBroker.answer(peer, ScriptedBroker.read(peer), new FindCoordinatorResponse().setNodeId(2)
+                        .setHost("h"));
+                assertEquals(2, ((FindCoordinatorResponse) ok.get(10, TimeUnit.SECONDS)).nodeId);
+            }
+            // The client sees the ready connection's end before the next request.
+            Thread.sleep(300);
+            long afterReadyMs = silentSetup(client, broker);
+            assertTrue(afterReadyMs < 1_000, "set-up after a ready connection given up after " + afterReadyMs + " ms");
+        }
+    }
+
+    /** A request to a broker that accepts and never answers ApiVersions: how long until the client gives it up. */
+    private static long silentSetup(InterBrokerClient client, ServerSocket broker) throws Exception {
+        CompletableFuture<ApiMessage> answer = lookup(client, broker.getLocalPort(), "silent");
+        long tookMs;
+        try (Socket peer = broker.accept()) {
+            long acceptedAt = System.nanoTime();
+            peer.setSoTimeout(30_000);
+            assertEquals(ApiKey.API_VERSIONS, ScriptedBroker.read(peer).key());
+            assertEquals(-1, peer.getInputStream().read());
+            tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acceptedAt);
+        }
+        ExecutionException e = assertThrows(ExecutionException.class, () -> answer.get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("connection setup"), e.getCause().getMessage());
+        return tookMs;
+    }
+
+    /** Kafka's ExponentialBackoff figures for socket.connection.setup.timeout.ms 10 s, its max 30 s. */
+    @Test
+    void shouldBoundTheSetupAsKafkasExponentialBackoff() {
+        assertEquals(10_000, InterBrokerConnection.setupTimeoutMs(10_000, 30_000, 0, 0.5));
+        assertEquals(8_000, InterBrokerConnection.setupTimeoutMs(10_000, 30_000, 0, 0.0));
+        assertEquals(20_000, InterBrokerConnection.setupTimeoutMs(10_000, 30_000, 1, 0.5));
+        // The exponent stops where the bound reaches the max (log2 3), and jitter never passes the max.
+        assertEquals(30_000, InterBrokerConnection.setupTimeoutMs(10_000, 30_000, 2, 0.5));
+        assertEquals(24_000, InterBrokerConnection.setupTimeoutMs(10_000, 30_000, 7, 0.0));
+        assertEquals(30_000, InterBrokerConnection.setupTimeoutMs(10_000, 30_000, 7, 0.99));
+        // A max not above the base: the base alone, without jitter.
+        assertEquals(10_000, InterBrokerConnection.setupTimeoutMs(10_000, 10_000, 3, 0.0));
+        assertEquals(5_000, InterBrokerConnection.setupTimeoutMs(10_000, 5_000, 0, 0.9));
     }
 
     @Test

@@ -18,7 +18,12 @@ import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.network.ScriptedBroker;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.storage.log.LogConfig;
+import io.tandem.kafka.wire.Errors;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -37,23 +42,79 @@ class ReplicaFetcherTest {
     private static final int LEADER = 1;
     private static final int FOLLOWER = 2;
     private static final int REQUEST_TIMEOUT_MS = 1_500;
+    /** replica.fetch.backoff.ms, shortened from Kafka's 1 s to keep the tests quick. */
+    private static final int BACKOFF_MS = 400;
     private static final TopicPartition TP = new TopicPartition("followed", 0);
+    private static final TopicPartition OTHER = new TopicPartition("followed", 1);
 
     @TempDir
     Path dir;
     @RegisterExtension
     final ReplicaLogFixture fixture = new ReplicaLogFixture();
+    /** The follower's logs, one manager for every partition of a test. */
+    private io.tandem.server.kafka.log.LogManager logs;
 
     private ReplicaFetcher fetcher(ScriptedBroker leader, String clientId) {
         return new ReplicaFetcher(FOLLOWER, new BrokerRegistration(LEADER, "127.0.0.1", leader.port(), "PLAINTEXT",
-                null, 0), InterBrokerSecurity.PLAINTEXT, 1024 * 1024,
+                null, 0), InterBrokerSecurity.PLAINTEXT, 1024 * 1024, BACKOFF_MS,
                 InterBrokerClient.Settings.kafkaBlocking(clientId, REQUEST_TIMEOUT_MS));
     }
 
     private Partition follower() throws Exception {
-        Partition p = fixture.logs(dir, FOLLOWER).getOrCreate(TP, LogConfig.defaults());
+        return follower(TP);
+    }
+
+    private Partition follower(TopicPartition tp) throws Exception {
+        if (logs == null) logs = fixture.logs(dir, FOLLOWER);
+        Partition p = logs.getOrCreate(tp, LogConfig.defaults());
         p.makeFollower(LEADER, 0, List.of(LEADER, FOLLOWER));
         return p;
+    }
+
+    /** The partitions a replica fetch names, with the offset it asks each from. */
+    private static Map<TopicPartition, Long> fetched(ScriptedBroker.Received received) {
+        assertEquals(ApiKey.FETCH, received.key());
+        FetchRequest request = (FetchRequest) received.body();
+        Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+        for (FetchRequest.FetchTopic topic : request.topics) {
+            for (FetchRequest.FetchPartition p : topic.partitions) {
+                offsets.put(new TopicPartition(topic.topic, p.partition), p.fetchOffset);
+            }
+        }
+        return offsets;
+    }
+
+    /** One partition's part of a sessionless answer: {@code error}, {@code records} (may be null), the watermark. */
+    private static FetchResponse.PartitionData partition(TopicPartition tp, short error, ByteBuf records,
+                                                         long highWatermark) {
+        FetchResponse.PartitionData data = new FetchResponse.PartitionData();
+        data.partitionIndex = tp.partition();
+        data.errorCode = error;
+        data.highWatermark = highWatermark;
+        data.logStartOffset = 0;
+        data.records = records;
+        return data;
+    }
+
+    /** A sessionless answer of one topic's partitions. */
+    private static FetchResponse answerOf(String topicName, FetchResponse.PartitionData... partitions) {
+        FetchResponse.FetchableTopicResponse topic = new FetchResponse.FetchableTopicResponse();
+        topic.topic = topicName;
+        topic.partitions.addAll(List.of(partitions));
+        FetchResponse response = new FetchResponse();
+        response.responses.add(topic);
+        return response;
+    }
+
+    /** Answers every partition {@code fetch} names with nothing new, after a pause as a leader's long poll. */
+    private static void answerEmpty(Socket peer, ScriptedBroker.Received fetch, Map<TopicPartition, Long> named)
+            throws Exception {
+        Thread.sleep(50);
+        List<FetchResponse.PartitionData> parts = new ArrayList<>();
+        for (Map.Entry<TopicPartition, Long> e : named.entrySet()) {
+            parts.add(partition(e.getKey(), Errors.NONE.code(), null, e.getValue()));
+        }
+        ScriptedBroker.answer(peer, fetch, answerOf(TP.topic(), parts.toArray(FetchResponse.PartitionData[]::new)));
     }
 
     /** Reads the next request, a replica fetch of {@link #TP} by the follower, and answers its fetch offset. */
@@ -126,7 +187,7 @@ class ReplicaFetcherTest {
             ReplicaFetcher fetcher = fetcher(leader, "timeout-fetcher");
             try {
                 fetcher.add(partition);
-                // request.timeout.ms runs from the hand-over, which comes after this.
+                // request.timeout.ms runs from the fetch's write, which comes after this.
                 long startedAt = System.nanoTime();
                 fetcher.start();
                 Socket hung = leader.accept(30_000);
@@ -142,7 +203,7 @@ class ReplicaFetcherTest {
                 long backedOffMs = (System.nanoTime() - gaveUpAt) / 1_000_000;
                 ScriptedBroker.introduce(next, ApiKey.FETCH);
                 assertEquals(0, fetchOffset(ScriptedBroker.read(next)));
-                assertTrue(backedOffMs >= ReplicaFetcher.BACKOFF_MS - 100, "fetched again after " + backedOffMs);
+                assertTrue(backedOffMs >= BACKOFF_MS - 50, "fetched again after " + backedOffMs);
             } finally {
                 fetcher.shutdown();
             }
@@ -159,7 +220,7 @@ class ReplicaFetcherTest {
         Partition partition = follower();
         try (ScriptedBroker old = new ScriptedBroker(); ScriptedBroker moved = new ScriptedBroker()) {
             ReplicaFetcher fetcher = new ReplicaFetcher(FOLLOWER, new BrokerRegistration(LEADER, "127.0.0.1",
-                    old.port(), "PLAINTEXT", null, 0), InterBrokerSecurity.PLAINTEXT, 1024 * 1024,
+                    old.port(), "PLAINTEXT", null, 0), InterBrokerSecurity.PLAINTEXT, 1024 * 1024, BACKOFF_MS,
                     InterBrokerClient.Settings.kafkaBlocking("moving-fetcher", 60_000));
             try {
                 fetcher.add(partition);
@@ -204,6 +265,104 @@ class ReplicaFetcherTest {
             assertTrue(fetcher.awaitShutdown(10_000));
             assertTrue(TestThreads.noneNamed(fetcherThread));
             assertTrue(TestThreads.noneNamed("counted-fetcher-"));
+        }
+    }
+
+    /**
+     * Kafka's fetcher delays only the partition the leader answered with an error (NOT_LEADER_OR_FOLLOWER here):
+     * the other partition's next fetch goes at once without it, and the one in error is fetched again once
+     * replica.fetch.backoff.ms has passed.
+     */
+    @Test
+    void shouldKeepFetchingTheOtherPartitionsWhileOneInErrorWaitsOutTheBackoff() throws Exception {
+        Partition inError = follower(TP);
+        Partition healthy = follower(OTHER);
+        try (ScriptedBroker leader = new ScriptedBroker()) {
+            ReplicaFetcher fetcher = fetcher(leader, "delaying-fetcher");
+            try {
+                fetcher.add(inError);
+                fetcher.add(healthy);
+                fetcher.start();
+                Socket peer = leader.accept(30_000);
+                peer.setSoTimeout(30_000);
+                ScriptedBroker.introduce(peer, ApiKey.FETCH);
+                ScriptedBroker.Received first = ScriptedBroker.read(peer);
+                assertEquals(Map.of(TP, 0L, OTHER, 0L), fetched(first));
+                long erredAt = System.nanoTime();
+                ScriptedBroker.answer(peer, first, answerOf(TP.topic(),
+                        partition(TP, Errors.NOT_LEADER_OR_FOLLOWER.code(), null, -1),
+                        partition(OTHER, Errors.NONE.code(), oneRecord(), 1)));
+                // The healthy partition goes on at once, from past what it appended; the other is left out.
+                ScriptedBroker.Received second = ScriptedBroker.read(peer);
+                assertEquals(Map.of(OTHER, 1L), fetched(second), "the next fetch names only the healthy partition");
+                assertEquals(1, healthy.logEndOffset());
+                Map<TopicPartition, Long> named = fetched(second);
+                ScriptedBroker.Received next = second;
+                while (!named.containsKey(TP)) {
+                    answerEmpty(peer, next, named);
+                    next = ScriptedBroker.read(peer);
+                    named = fetched(next);
+                    long sinceMs = (System.nanoTime() - erredAt) / 1_000_000;
+                    assertTrue(sinceMs < 10_000, "the partition in error not fetched again after " + sinceMs + " ms");
+                }
+                long resumedMs = (System.nanoTime() - erredAt) / 1_000_000;
+                assertTrue(resumedMs >= BACKOFF_MS - 50, "fetched again " + resumedMs + " ms after its error");
+                assertEquals(0L, named.get(TP));
+                assertEquals(1L, named.get(OTHER));
+            } finally {
+                fetcher.shutdown();
+            }
+        }
+    }
+
+    /**
+     * Kafka's onPartitionFenced: FENCED_LEADER_EPOCH for the epoch this replica still has marks the partition failed,
+     * so it is not fetched again (the backoff passing changes nothing) until the controller's next LeaderAndIsr adds
+     * it back; the other partition goes on meanwhile.
+     */
+    @Test
+    void shouldStopFetchingAPartitionFencedAtItsEpochUntilItIsAddedAgain() throws Exception {
+        Partition fenced = follower(TP);
+        Partition healthy = follower(OTHER);
+        try (ScriptedBroker leader = new ScriptedBroker()) {
+            ReplicaFetcher fetcher = fetcher(leader, "fenced-fetcher");
+            try {
+                fetcher.add(fenced);
+                fetcher.add(healthy);
+                fetcher.start();
+                Socket peer = leader.accept(30_000);
+                peer.setSoTimeout(30_000);
+                ScriptedBroker.introduce(peer, ApiKey.FETCH);
+                ScriptedBroker.Received first = ScriptedBroker.read(peer);
+                assertEquals(Map.of(TP, 0L, OTHER, 0L), fetched(first));
+                ScriptedBroker.answer(peer, first, answerOf(TP.topic(),
+                        partition(TP, Errors.FENCED_LEADER_EPOCH.code(), null, -1),
+                        partition(OTHER, Errors.NONE.code(), null, 0)));
+                long until = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(3L * BACKOFF_MS);
+                ScriptedBroker.Received next;
+                Map<TopicPartition, Long> named;
+                int fetches = 0;
+                do {
+                    next = ScriptedBroker.read(peer);
+                    named = fetched(next);
+                    assertEquals(Set.of(OTHER), named.keySet(), "fetch " + fetches + " names the fenced partition");
+                    fetches++;
+                    answerEmpty(peer, next, named);
+                } while (System.nanoTime() - until < 0);
+                // The controller's next word: a new leader epoch, and the partition is added again.
+                fenced.makeFollower(LEADER, 1, List.of(LEADER, FOLLOWER));
+                fetcher.add(fenced);
+                do {
+                    next = ScriptedBroker.read(peer);
+                    named = fetched(next);
+                    if (!named.containsKey(TP)) answerEmpty(peer, next, named);
+                } while (!named.containsKey(TP));
+                FetchRequest request = (FetchRequest) next.body();
+                assertEquals(1, request.topics.get(0).partitions.stream().filter(p -> p.partition == TP.partition())
+                        .findFirst().orElseThrow().currentLeaderEpoch, "fetched at its new epoch");
+            } finally {
+                fetcher.shutdown();
+            }
         }
     }
 

@@ -138,7 +138,9 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
                     // Dropped meanwhile (this broker leads it now, or it moved to another leader).
                     if (p == null || partitions.get(p.topicPartition()) != p || stopped) continue;
                     long before = p.logEndOffset();
-                    backOff |= !FollowerFetch.apply(p, leaderId, data);
+                    // The simulated fetcher waits as a whole for a partition in error or fenced, and retries it.
+                    backOff |= FollowerFetch.handle(p, leaderId, p.leaderEpoch(), data)
+                            != FollowerFetch.Outcome.FETCH_ON;
                     if (p.logEndOffset() < before) follower.sim.checks.count("follower truncated");
                 }
             }
