@@ -38,6 +38,7 @@ final class ApacheLearnerHandler {
     private long queuedBytes;
     private volatile long sid = -1;
     private volatile boolean synced;
+    private volatile boolean observer;
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean closed;
 
@@ -52,6 +53,11 @@ final class ApacheLearnerHandler {
 
     boolean isSynced() {
         return synced;
+    }
+
+    /** Connected with OBSERVERINFO: it is sent INFORMs rather than proposals and commits, and never votes. */
+    boolean isObserver() {
+        return observer;
     }
 
     long lastHeardNanos() {
