@@ -148,6 +148,11 @@ public final class ApacheElection implements Closeable {
         thread.execute(() -> machine.reconfigure(config.voters(), text));
     }
 
+    /** See {@link FastLeaderElection#updatePeerEpoch}: the leadership or the following in {@code newEpoch} began. */
+    public void updateElectionVote(long newEpoch) {
+        thread.execute(() -> machine.updatePeerEpoch(newEpoch));
+    }
+
     /** The decided vote, or null while looking; read on any thread. */
     public Vote currentVote() {
         try {

@@ -397,6 +397,13 @@ public final class ApacheLeader implements Closeable {
 
     // ---------------------------------------------------------------- the proposer (the application's commit thread)
 
+    /** The epoch of this leadership, -1 before discovery chose it. */
+    public long epoch() {
+        synchronized (lock) {
+            return epoch;
+        }
+    }
+
     /** The zxid the next proposal gets (the commit thread is the only proposer); -1 while not established. */
     public long nextZxid() {
         synchronized (lock) {

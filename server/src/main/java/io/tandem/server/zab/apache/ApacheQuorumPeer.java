@@ -102,6 +102,8 @@ public final class ApacheQuorumPeer implements Closeable {
             @Override
             public void onServing(boolean nowServing) {
                 serving = nowServing;
+                // Apache's Learner.syncWithLeader: the vote others are answered with names the epoch followed.
+                if (nowServing) election.updateElectionVote(follower.currentEpoch());
                 application.onServing(nowServing);
             }
 
@@ -305,6 +307,8 @@ public final class ApacheQuorumPeer implements Closeable {
             @Override
             public void onLeading(ApacheLeader leading, boolean established) {
                 serving = established;
+                // Apache's Leader.startZkServer: the vote others are answered with names the epoch led.
+                if (established) election.updateElectionVote(leading.epoch());
                 leaderApplication.onLeading(leading, established);
             }
 
