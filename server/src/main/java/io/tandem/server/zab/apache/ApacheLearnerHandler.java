@@ -18,9 +18,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * One learner's connection to an {@link ApacheLeader}, as Apache's LearnerHandler: a follower (FOLLOWERINFO) or an
- * observer (OBSERVERINFO). A reader thread runs the learner through discovery and sync and then reads its ACKs, PING answers, REVALIDATEs and REQUESTs, and a sender
- * thread that writes the packets queued for it in order (the leader queues under its lock and never blocks on a slow
- * learner; a learner whose queue grows past {@link #QUEUED_BYTES_MAX} is disconnected, and re-syncs when it returns).
+ * observer (OBSERVERINFO). A reader thread runs the learner through discovery and sync and then reads its ACKs, PING
+ * answers, REVALIDATEs and REQUESTs; a sender thread writes the packets queued for it in order (the leader queues
+ * under its lock and never blocks on a slow learner; a learner whose queue grows past {@link #QUEUED_BYTES_MAX} is
+ * disconnected, and re-syncs when it returns).
  */
 final class ApacheLearnerHandler {
     private static final Logger LOG = System.getLogger(ApacheLearnerHandler.class.getName());

@@ -45,9 +45,10 @@ class ApacheObserverProcessTest {
 
     /**
      * Tandem (sid 3) leads Apache follower 1 and Apache observer 2. Every kind of write through the observer's client
-     * (and through the others') is read back on every member; a reconfig asked through the observer (adding observer
-     * 4) reaches it as INFORMANDACTIVATE: Apache's observer activates it (it writes the configuration's dynamic file)
-     * and goes on observing. With follower 1 killed the observer does not make a quorum: Tandem stops leading.
+     * (and through the others') is read back on every member, and mntr counts one synced follower and one synced
+     * observer; the observer, restarted after missing writes, syncs again. A reconfig asked through the observer
+     * (adding observer 4) reaches it as INFORMANDACTIVATE: Apache's observer activates it (it writes the
+     * configuration's dynamic file) and goes on observing. With follower 1 killed the observer does not make a quorum: Tandem stops leading.
      */
     @Test
     void apacheObserversFollowATandemLeaderThroughWritesAndAReconfig() throws Exception {
@@ -63,13 +64,13 @@ class ApacheObserverProcessTest {
             awaitMode(tandem, three, "not serving|leader");
             try (ApacheQuorumProcess follower = ApacheQuorumProcess.start(temp.resolve("1"), settings, observers,
                     one, all);
-                 ApacheQuorumProcess observer = ApacheQuorumProcess.start(temp.resolve("2"), settings, observers,
+                 ApacheQuorumProcess first = ApacheQuorumProcess.start(temp.resolve("2"), settings, observers,
                          two, all)) {
                 awaitMode(tandem, three, "leader");
                 assertTrue(ApacheQuorumProcess.await(() -> follower.mode().equals("follower")
-                        && observer.mode().equals("observer"), TIMEOUT_MS),
-                        () -> "follower " + follower.mode() + ", observer " + observer.mode() + "\nobserver log:\n"
-                                + observer.logTail() + "\nTandem log:\n" + tandem.logTail());
+                        && first.mode().equals("observer"), TIMEOUT_MS),
+                        () -> "follower " + follower.mode() + ", observer " + first.mode() + "\nobserver log:\n"
+                                + first.logTail() + "\nTandem log:\n" + tandem.logTail());
                 ZooKeeper onObserver = clients.connect(two);
                 ZooKeeper onOne = clients.connect(one);
                 ZooKeeper onTandem = clients.connect(three);
@@ -83,25 +84,41 @@ class ApacheObserverProcessTest {
                 String established = assertSameConfig(onTandem, onOne, onObserver);
                 assertTrue(established.contains("server.2=127.0.0.1:" + two.quorumPort() + ":" + two.electionPort()
                         + ":observer"), established);
+                String figures = mntr(three);
+                assertTrue(figures.contains("zk_synced_followers\t1\n")
+                        && figures.contains("zk_synced_observers\t1\n"), figures);
 
-                Ports four = Ports.fresh(4);
-                String added;
-                try (ZooKeeperAdmin viaObserver = admin(two)) {
-                    added = text(viaObserver.reconfigure("server.4=127.0.0.1:" + four.quorumPort() + ":"
-                            + four.electionPort() + ":observer;127.0.0.1:" + four.clientPort(), null, null, -1,
-                            null));
+                // Restarted, the observer has missed writes: it syncs again and its client reads them.
+                first.kill();
+                ZkClients.writeEveryKind("/missed", onTandem);
+                try (ApacheQuorumProcess observer = ApacheQuorumProcess.start(temp.resolve("2"), settings,
+                        observers, two, all)) {
+                    assertTrue(ApacheQuorumProcess.await(() -> observer.mode().equals("observer"), TIMEOUT_MS),
+                            observer::logTail);
+                    ZkClients.awaitConnected(onObserver);
+                    sync(onObserver, "/");
+                    assertEquals(tree(onTandem), tree(onObserver), "the restarted observer's tree");
+
+                    Ports four = Ports.fresh(4);
+                    String added;
+                    try (ZooKeeperAdmin viaObserver = admin(two)) {
+                        added = text(viaObserver.reconfigure("server.4=127.0.0.1:" + four.quorumPort() + ":"
+                                + four.electionPort() + ":observer;127.0.0.1:" + four.clientPort(), null, null, -1,
+                                null));
+                    }
+                    assertTrue(added.contains("server.4=") && added.contains("server.2="), added);
+                    assertEquals(added, assertSameConfig(onTandem, onOne, onObserver));
+                    Path activated = temp.resolve("2").resolve("zoo.cfg.dynamic." + version(added));
+                    assertTrue(ApacheQuorumProcess.await(() -> Files.exists(activated), TIMEOUT_MS),
+                            () -> "the observer never activated " + activated.getFileName() + ":\n"
+                                    + observer.logTail());
+                    assertEquals("observer", observer.mode(), observer::logTail);
+                    writeAndSeeEverywhere("/after-reconfig", onObserver, onTandem, onOne);
+
+                    follower.kill();
+                    assertTrue(ApacheQuorumProcess.await(() -> !modeOf(three).equals("leader"), TIMEOUT_MS),
+                            () -> "Tandem still leads with only the observer:\n" + tandem.logTail());
                 }
-                assertTrue(added.contains("server.4=") && added.contains("server.2="), added);
-                assertEquals(added, assertSameConfig(onTandem, onOne, onObserver));
-                Path activated = temp.resolve("2").resolve("zoo.cfg.dynamic." + version(added));
-                assertTrue(ApacheQuorumProcess.await(() -> Files.exists(activated), TIMEOUT_MS),
-                        () -> "the observer never activated " + activated.getFileName() + ":\n" + observer.logTail());
-                assertEquals("observer", observer.mode(), observer::logTail);
-                writeAndSeeEverywhere("/after-reconfig", onObserver, onTandem, onOne);
-
-                follower.kill();
-                assertTrue(ApacheQuorumProcess.await(() -> !modeOf(three).equals("leader"), TIMEOUT_MS),
-                        () -> "Tandem still leads with only the observer:\n" + tandem.logTail());
             }
         }
     }
@@ -163,8 +180,20 @@ class ApacheObserverProcessTest {
     private static List<String> settings() throws Exception {
         List<String> settings = new ArrayList<>(List.of("reconfigEnabled=true",
                 "DigestAuthenticationProvider.superDigest=" + DigestAuthenticationProvider.generateDigest(SUPER),
-                "maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS));
+                "maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS,
+                "4lw.commands.whitelist=srvr,mntr"));
         return settings;
+    }
+
+    /** The mntr four-letter word's answer from {@code member}, or why there is none. */
+    private static String mntr(Ports member) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", member.clientPort())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write("mntr".getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
     }
 
     private static String modeOf(Ports member) {
