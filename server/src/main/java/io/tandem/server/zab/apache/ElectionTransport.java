@@ -94,11 +94,14 @@ public final class ElectionTransport implements Closeable {
      * dialled again); this member's own entry is kept as bound.
      */
     public void addMembers(Map<Long, Member> named) {
-        Map<Long, Member> next = new java.util.TreeMap<>(members);
-        named.forEach((sid, member) -> {
-            if (sid != myId) next.put(sid, member);
-        });
-        members = Map.copyOf(next);
+        synchronized (learned) {
+            Map<Long, Member> next = new java.util.TreeMap<>(members);
+            named.forEach((sid, member) -> {
+                if (sid != myId) next.put(sid, member);
+            });
+            members = Map.copyOf(next);
+            learned.removeAll(named.keySet()); // configured now: no longer counted against the learned limit
+        }
     }
 
     /** Binds this member's election port. */
