@@ -31,7 +31,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -129,8 +131,12 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             List<LearnerWire.QuorumPacket> logged = recover(loaded);
             long lastLogged = logged.isEmpty() ? loaded.snapshotZxid() : logged.get(logged.size() - 1).zxid();
             initConfigNode();
-            this.peer = new ApacheQuorumPeer(myId, members, disk, loaded.acceptedEpoch(), loaded.currentEpoch(),
-                    lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
+            Set<Long> observers = new TreeSet<>();
+            peers.forEach((id, p) -> {
+                if (p.observer()) observers.add((long) id);
+            });
+            this.peer = new ApacheQuorumPeer(myId, members, observers, disk, loaded.acceptedEpoch(),
+                    loaded.currentEpoch(), lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
             peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
             EnsembleConfig restored = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data());
             if (restored != null && restored.version() > 0) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tandem.quorumProtocol}: tandem (the default) or apache; anything else, and what Apache mode does not carry
- * yet (no server.N lines, observers, a line without electionPort, quorum TLS/SASL, reconfig, read-only mode), stops
+ * yet (no server.N lines, this member observing, a line without electionPort, quorum TLS/SASL, reconfig, read-only mode), stops
  * the start-up with its name.
  */
 class QuorumProtocolConfigTest {
@@ -60,9 +60,17 @@ class QuorumProtocolConfigTest {
     void shouldRefuseApacheModeWithWhatItDoesNotCarryYet() {
         Map<String, String> standalone = new HashMap<>(Map.of(KEY, "apache"));
         assertEquals(ConfigKeys.Kind.REFUSED, verdict(standalone).kind(), "no server.N lines");
-        Map<String, String> observer = ensemble("apache");
-        observer.put("server.4", "127.0.0.4:2888:3888:observer");
-        assertEquals(ConfigKeys.Kind.REFUSED, verdict(observer).kind(), "observers");
+        Map<String, String> observing = ensemble("apache");
+        observing.put("server.4", "127.0.0.4:2888:3888:observer");
+        observing.put(ConfigKeys.MYID, "4");
+        ConfigKeys.Verdict ownLine = verdict(observing);
+        assertEquals(ConfigKeys.Kind.REFUSED, ownLine.kind(), "this member an observer");
+        assertTrue(ownLine.reason().contains("server.4"), ownLine.reason());
+        Map<String, String> peerType = ensemble("apache");
+        peerType.put("peerType", "observer");
+        ConfigKeys.Verdict byPeerType = verdict(peerType);
+        assertEquals(ConfigKeys.Kind.REFUSED, byPeerType.kind(), "peerType=observer");
+        assertTrue(byPeerType.reason().contains("peerType=observer"), byPeerType.reason());
         Map<String, String> noElectionPort = ensemble("apache");
         noElectionPort.put("server.3", "127.0.0.3:2888");
         ConfigKeys.Verdict withoutElection = verdict(noElectionPort);
@@ -77,6 +85,16 @@ class QuorumProtocolConfigTest {
             settings.put(key, "false");
             assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind(), key + "=false");
         }
+    }
+
+    /** A Tandem leader serves Apache observers: another member's observer line is taken. */
+    @Test
+    void shouldTakeOtherMembersAsObserversInApacheMode() {
+        Map<String, String> settings = ensemble("apache");
+        settings.put("server.4", "127.0.0.4:2888:3888:observer");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind(), "no myid setting: the id is a file's");
+        settings.put(ConfigKeys.MYID, "1");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind());
     }
 
     @Test

@@ -19,7 +19,15 @@ public record ApacheConfig(long version, Map<Long, ApacheElection.Member> member
 
     /** The static configuration of zoo.cfg's members (version 0), every one a voter. */
     public static ApacheConfig of(Map<Long, ApacheElection.Member> members) {
-        return new ApacheConfig(0, Map.copyOf(members), Set.of(), ApacheElection.configText(members));
+        return of(members, Set.of());
+    }
+
+    /** The static configuration of zoo.cfg's members (version 0), those of {@code observers} not voting. */
+    public static ApacheConfig of(Map<Long, ApacheElection.Member> members, Set<Long> observers) {
+        Set<Long> observing = new TreeSet<>(observers);
+        observing.retainAll(members.keySet());
+        return new ApacheConfig(0, Map.copyOf(members), Set.copyOf(observing),
+                ApacheElection.configText(members, observing));
     }
 
     /** The same members under {@code newVersion}: the text's version line replaced (QuorumMaj.setVersion). */

@@ -10,7 +10,9 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -48,7 +50,15 @@ public final class ApacheElection implements Closeable {
     private ScheduledFuture<?> finalizeTimer;
 
     public ApacheElection(long myId, Map<Long, Member> members) {
-        this(myId, members, Executors.newSingleThreadScheduledExecutor(r -> {
+        this(myId, members, Set.of());
+    }
+
+    /**
+     * {@code observers}: the members that do not vote (zoo.cfg's {@code :observer} lines). They are reachable, a
+     * notification of theirs is answered with this member's vote, and none of them counts towards a quorum.
+     */
+    public ApacheElection(long myId, Map<Long, Member> members, Set<Long> observers) {
+        this(myId, members, observers, Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "apache-election-" + myId);
             t.setDaemon(true);
             return t;
@@ -57,25 +67,39 @@ public final class ApacheElection implements Closeable {
 
     /** {@code thread}: the single thread the machine runs on (tests pass one they can hold up). */
     ApacheElection(long myId, Map<Long, Member> members, ScheduledExecutorService thread) {
+        this(myId, members, Set.of(), thread);
+    }
+
+    private ApacheElection(long myId, Map<Long, Member> members, Set<Long> observers,
+                           ScheduledExecutorService thread) {
         this.myId = myId;
         Map<Long, ElectionTransport.Member> addresses = new TreeMap<>();
         members.forEach((sid, m) -> addresses.put(sid, new ElectionTransport.Member(sid, m.host(), m.electionPort())));
-        this.machine = new FastLeaderElection(myId, members.keySet(),
-                configText(members).getBytes(StandardCharsets.UTF_8));
+        Set<Long> voters = new TreeSet<>(members.keySet());
+        voters.removeAll(observers);
+        this.machine = new FastLeaderElection(myId, voters,
+                configText(members, observers).getBytes(StandardCharsets.UTF_8));
         this.thread = thread;
         this.transport = new ElectionTransport(myId, addresses, this::onFrame);
     }
 
-    /**
-     * The configuration text Apache's notifications carry (QuorumMaj's form): one
-     * {@code server.N=host:quorumPort:electionPort:participant;host:clientPort} line per member and {@code version=0},
-     * the version of a static configuration, which a receiver never takes over its own.
-     */
+    /** {@link #configText(Map, Set)} of members that all vote. */
     public static String configText(Map<Long, Member> members) {
+        return configText(members, Set.of());
+    }
+
+    /**
+     * The configuration text Apache's notifications and NEWLEADER carry (QuorumMaj's form): one
+     * {@code server.N=host:quorumPort:electionPort:participant;host:clientPort} line per member ({@code :observer} for
+     * one of {@code observers}) and {@code version=0}, the version of a static configuration, which a receiver never
+     * takes over its own.
+     */
+    public static String configText(Map<Long, Member> members, Set<Long> observers) {
         StringBuilder text = new StringBuilder();
         for (Member m : new TreeMap<>(members).values()) {
             text.append("server.").append(m.sid()).append('=').append(m.host()).append(':').append(m.quorumPort())
-                    .append(':').append(m.electionPort()).append(":participant");
+                    .append(':').append(m.electionPort())
+                    .append(observers.contains(m.sid()) ? ":observer" : ":participant");
             if (m.clientPort() > 0) {
                 text.append(';').append(m.host()).append(':').append(m.clientPort());
             }
@@ -122,6 +146,11 @@ public final class ApacheElection implements Closeable {
         transport.addMembers(addresses);
         byte[] text = config.text().getBytes(StandardCharsets.UTF_8);
         thread.execute(() -> machine.reconfigure(config.voters(), text));
+    }
+
+    /** See {@link FastLeaderElection#updatePeerEpoch}: the leadership or the following in {@code newEpoch} began. */
+    public void updateElectionVote(long newEpoch) {
+        thread.execute(() -> machine.updatePeerEpoch(newEpoch));
     }
 
     /** The decided vote, or null while looking; read on any thread. */

@@ -74,9 +74,8 @@ public final class ApacheLeader implements Closeable {
     private final ArrayDeque<LeaderProposal> outstanding = new ArrayDeque<>();
     private final ArrayDeque<LeaderProposal> committedLog = new ArrayDeque<>();
     private final Map<Long, List<Runnable>> pendingSyncs = new HashMap<>();
-    /** Learners that receive proposals and commits (from their sync point on). */
-    private final Map<Long, ApacheLearnerHandler> forwarding = new HashMap<>();
-    private final List<ApacheLearnerHandler> handlers = new ArrayList<>();
+    /** The learners, and what each kind (follower, observer) is sent. */
+    private final LeaderLearners learners = new LeaderLearners();
 
     /** Commits and answers to the application, in order, off the lock; one per leadership ({@link #lead}). */
     private final LeaderDeliveries deliveries;
@@ -170,7 +169,7 @@ public final class ApacheLeader implements Closeable {
                 ended = true;
                 if (failure == null) failure = "leadership ended";
                 lock.notifyAll();
-                toClose = new ArrayList<>(handlers);
+                toClose = learners.connections();
                 List<QuorumPacket> uncommitted = new ArrayList<>();
                 for (LeaderProposal proposal : outstanding) {
                     uncommitted.add(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
@@ -205,12 +204,12 @@ public final class ApacheLeader implements Closeable {
             }
             ApacheLearnerHandler handler;
             synchronized (lock) {
-                if (ended || handlers.size() >= 4 * configs.known().size()) {
+                if (ended || learners.connectionCount() >= 4 * configs.known().size()) {
                     closeQuietly(socket);
                     continue;
                 }
                 handler = new ApacheLearnerHandler(this, socket);
-                handlers.add(handler);
+                learners.connected(handler);
             }
             handler.start();
         }
@@ -257,9 +256,7 @@ public final class ApacheLeader implements Closeable {
      */
     public boolean isSynced(long sid) {
         synchronized (lock) {
-            if (sid == myId) return true;
-            ApacheLearnerHandler handler = forwarding.get(sid);
-            return handler != null && handler.isSynced();
+            return sid == myId || learners.isSyncedFollower(sid);
         }
     }
 
@@ -340,7 +337,10 @@ public final class ApacheLeader implements Closeable {
         return false;
     }
 
-    /** Under lock: the committed proposals after {@code from} with their commits, the outstanding ones, NEWLEADER. */
+    /**
+     * Under lock: the committed proposals after {@code from} with their commits, the outstanding ones (to a follower
+     * only: an observer learns them by INFORM once they commit, as Apache's startForwarding), NEWLEADER.
+     */
     private void startForwarding(ApacheLearnerHandler handler, long from) {
         for (LeaderProposal proposal : committedLog) {
             if (proposal.zxid > from) {
@@ -348,15 +348,14 @@ public final class ApacheLeader implements Closeable {
                 handler.queue(new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null));
             }
         }
-        for (LeaderProposal proposal : outstanding) {
-            if (proposal.zxid > from) {
-                handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
+        if (!handler.isObserver()) {
+            for (LeaderProposal proposal : outstanding) {
+                if (proposal.zxid > from) {
+                    handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
+                }
             }
         }
-        ApacheLearnerHandler previous = forwarding.put(handler.sid(), handler);
-        if (previous != null && previous != handler) {
-            previous.close(); // a learner that reconnected: its old connection is dead
-        }
+        learners.startForwarding(handler);
         // Apache's LearnerHandler: NEWLEADER carries the last seen configuration (its version set by establish).
         handler.queue(new QuorumPacket(LearnerWire.NEWLEADER, epoch << 32,
                 configs.lastSeen().text().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
@@ -392,12 +391,18 @@ public final class ApacheLeader implements Closeable {
 
     void learnerGone(ApacheLearnerHandler handler) {
         synchronized (lock) {
-            handlers.remove(handler);
-            forwarding.remove(handler.sid(), handler);
+            learners.gone(handler);
         }
     }
 
     // ---------------------------------------------------------------- the proposer (the application's commit thread)
+
+    /** The epoch of this leadership, -1 before discovery chose it. */
+    public long epoch() {
+        synchronized (lock) {
+            return epoch;
+        }
+    }
 
     /** The zxid the next proposal gets (the commit thread is the only proposer); -1 while not established. */
     public long nextZxid() {
@@ -433,9 +438,7 @@ public final class ApacheLeader implements Closeable {
             lastAppendedZxid = zxid;
             if (reconfig != null) configs.proposed(reconfig);
             outstanding.add(new LeaderProposal(zxid, txn, configs.forProposal(), reconfig));
-            for (ApacheLearnerHandler handler : forwarding.values()) {
-                handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, zxid, txn));
-            }
+            learners.propose(new QuorumPacket(LearnerWire.PROPOSAL, zxid, txn));
             return true;
         }
     }
@@ -470,7 +473,7 @@ public final class ApacheLeader implements Closeable {
     public void syncLearner(long learnerSid) {
         sync(() -> {
             synchronized (lock) {
-                ApacheLearnerHandler handler = forwarding.get(learnerSid);
+                ApacheLearnerHandler handler = learners.get(learnerSid);
                 if (handler != null) handler.queue(new QuorumPacket(LearnerWire.SYNC, 0, null));
             }
         });
@@ -480,7 +483,7 @@ public final class ApacheLeader implements Closeable {
     public void revalidated(long learnerSid, long sessionId, boolean valid) {
         byte[] data = java.nio.ByteBuffer.allocate(9).putLong(sessionId).put((byte) (valid ? 1 : 0)).array();
         synchronized (lock) {
-            ApacheLearnerHandler handler = forwarding.get(learnerSid);
+            ApacheLearnerHandler handler = learners.get(learnerSid);
             if (handler != null) handler.queue(new QuorumPacket(LearnerWire.REVALIDATE, -1, data));
         }
     }
@@ -495,13 +498,8 @@ public final class ApacheLeader implements Closeable {
             if (committedLog.size() > COMMITTED_LOG_MAX) {
                 windowStart = committedLog.poll().zxid;
             }
-            QuorumPacket commit = new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null);
-            if (proposal.reconfig != null) {
-                commit = activate(proposal);
-            }
-            for (ApacheLearnerHandler handler : forwarding.values()) {
-                handler.queue(commit);
-            }
+            long designated = proposal.reconfig != null ? activate(proposal) : -1;
+            learners.commit(proposal.zxid, proposal.data, designated);
             long zxid = proposal.zxid;
             byte[] data = proposal.data;
             deliveries.add(() -> application.onCommit(zxid, data));
@@ -511,11 +509,12 @@ public final class ApacheLeader implements Closeable {
     }
 
     /**
-     * Under lock, a reconfig committing (Apache's tryToCommit): the leader it designates, its configuration in force
-     * here (the application activates it before the commit is delivered), and the COMMITANDACTIVATE that tells the
-     * followers both. A leader that designated another commits nothing more and steps down at the next tick.
+     * Under lock, a reconfig committing (Apache's tryToCommit): its configuration in force here (the application
+     * activates it before the commit is delivered) and the leader it designates, returned for the COMMITANDACTIVATE
+     * and INFORMANDACTIVATE that tell the learners both. A leader that designated another commits nothing more and
+     * steps down at the next tick.
      */
-    private QuorumPacket activate(LeaderProposal proposal) {
+    private long activate(LeaderProposal proposal) {
         ApacheConfig next = proposal.reconfig;
         long designated = LeaderConfigs.designatedLeader(myId, me, next, proposal.acks,
                 outstanding.stream().map(after -> after.acks).toList());
@@ -526,14 +525,16 @@ public final class ApacheLeader implements Closeable {
             allowedToCommit = false;
         }
         deliveries.add(() -> application.onActivate(next, designated));
-        return new QuorumPacket(LearnerWire.COMMITANDACTIVATE, proposal.zxid,
-                java.nio.ByteBuffer.allocate(8).putLong(designated).array());
+        return designated;
     }
 
     /** Set at the first tick after a reconfig designated another leader; the next tick ends the leadership. */
     private boolean steppingDown;
 
-    /** Every half tick: PING to each synced learner; the leadership ends when fewer than a quorum are synced. */
+    /**
+     * Every half tick: PING to each synced learner; the leadership ends when fewer than a quorum of voters are synced
+     * (observers never count).
+     */
     private void checkQuorumAndPing() throws IOException {
         synchronized (lock) {
             if (ended) {
@@ -547,15 +548,8 @@ public final class ApacheLeader implements Closeable {
                 }
                 steppingDown = true;
             }
-            Set<Long> synced = new HashSet<>();
+            Set<Long> synced = learners.pingSynced(lastAppendedZxid, TimeUnit.MILLISECONDS.toNanos(syncLimitMs));
             synced.add(myId);
-            long now = System.nanoTime();
-            for (ApacheLearnerHandler handler : forwarding.values()) {
-                if (handler.isSynced() && now - handler.lastHeardNanos() < TimeUnit.MILLISECONDS.toNanos(syncLimitMs)) {
-                    synced.add(handler.sid());
-                    handler.queue(new QuorumPacket(LearnerWire.PING, lastAppendedZxid, null));
-                }
-            }
             if (!configs.isFullQuorum(synced)) {
                 failure = "only " + synced + " synced within syncLimit: not a quorum";
                 throw new IOException(failure);
@@ -564,20 +558,12 @@ public final class ApacheLeader implements Closeable {
     }
 
     /**
-     * Apache's leader lines of mntr (its Leader's gauges), while this leadership is established: learner connections,
-     * synced followers (this leader takes no observers, nor non-voting followers), pending syncs, and the ms since
-     * it started leading. Any thread.
+     * Apache's leader lines of mntr (its Leader's gauges), while this leadership is established: the learners
+     * ({@link LeaderLearners#reportStats}), pending syncs, and the ms since it started leading. Any thread.
      */
     public void reportStats(java.util.function.BiConsumer<String, Object> line) {
         synchronized (lock) {
-            int synced = 0;
-            for (ApacheLearnerHandler handler : forwarding.values()) {
-                if (handler.isSynced()) synced++;
-            }
-            line.accept("zk_learners", handlers.size());
-            line.accept("zk_synced_followers", synced);
-            line.accept("zk_synced_non_voting_followers", 0);
-            line.accept("zk_synced_observers", 0);
+            learners.reportStats(line);
             line.accept("zk_pending_syncs", pendingSyncs.size());
             line.accept("zk_leader_uptime", System.currentTimeMillis() - startedMillis);
         }

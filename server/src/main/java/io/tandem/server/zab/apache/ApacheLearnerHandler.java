@@ -17,10 +17,11 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * One learner's connection to an {@link ApacheLeader}, as Apache's LearnerHandler: a reader thread that runs the
- * learner through discovery and sync and then reads its ACKs, PING answers, REVALIDATEs and REQUESTs, and a sender
- * thread that writes the packets queued for it in order (the leader queues under its lock and never blocks on a slow
- * learner; a learner whose queue grows past {@link #QUEUED_BYTES_MAX} is disconnected, and re-syncs when it returns).
+ * One learner's connection to an {@link ApacheLeader}, as Apache's LearnerHandler: a follower (FOLLOWERINFO) or an
+ * observer (OBSERVERINFO). A reader thread runs the learner through discovery and sync and then reads its ACKs, PING
+ * answers, REVALIDATEs and REQUESTs; a sender thread writes the packets queued for it in order (the leader queues
+ * under its lock and never blocks on a slow learner; a learner whose queue grows past {@link #QUEUED_BYTES_MAX} is
+ * disconnected, and re-syncs when it returns).
  */
 final class ApacheLearnerHandler {
     private static final Logger LOG = System.getLogger(ApacheLearnerHandler.class.getName());
@@ -38,6 +39,7 @@ final class ApacheLearnerHandler {
     private long queuedBytes;
     private volatile long sid = -1;
     private volatile boolean synced;
+    private volatile boolean observer;
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean closed;
 
@@ -52,6 +54,11 @@ final class ApacheLearnerHandler {
 
     boolean isSynced() {
         return synced;
+    }
+
+    /** Connected with OBSERVERINFO: it is sent INFORMs rather than proposals and commits, and never votes. */
+    boolean isObserver() {
+        return observer;
     }
 
     long lastHeardNanos() {
@@ -103,14 +110,16 @@ final class ApacheLearnerHandler {
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
             QuorumPacket info = read(in);
-            if (info.type() != LearnerWire.FOLLOWERINFO) {
-                throw new IOException("expected FOLLOWERINFO, got " + info
-                        + (info.type() == LearnerWire.OBSERVERINFO ? " (observers are not supported)" : ""));
+            if (info.type() != LearnerWire.FOLLOWERINFO && info.type() != LearnerWire.OBSERVERINFO) {
+                throw new IOException("expected FOLLOWERINFO or OBSERVERINFO, got " + info);
             }
             if (info.data() == null || info.data().length < 8) {
-                throw new IOException("FOLLOWERINFO without a LearnerInfo");
+                throw new IOException(LearnerWire.typeName(info.type()) + " without a LearnerInfo");
             }
             sid = ByteBuffer.wrap(info.data()).getLong();
+            // An observer goes through the same discovery and sync as a follower (Apache's LearnerHandler); the leader
+            // counts it in no quorum, as it counts no server its committed configuration does not make a voter.
+            observer = info.type() == LearnerWire.OBSERVERINFO;
             // A server the configuration does not name follows without a vote, as Apache's LearnerHandler lets it:
             // a member a reconfig removed, or a joiner that syncs before the reconfig adding it can find a quorum.
             long newEpoch = leader.followerInfo(sid, info.zxid() >>> 32);
@@ -125,8 +134,9 @@ final class ApacheLearnerHandler {
             if (!leader.epochAcked(sid, learnerEpoch, ackEpoch.zxid())) return;
             int kind = leader.syncLearner(this, ackEpoch.zxid());
             if (kind < 0) return;
-            LOG.log(Level.INFO, "server {0}: syncing learner {1} (last zxid 0x{2}) by {3}", leader.myId, sid,
-                    Long.toHexString(ackEpoch.zxid()), LearnerWire.typeName(kind));
+            LOG.log(Level.INFO, "server {0}: syncing {1} {2} (last zxid 0x{3}) by {4}", leader.myId,
+                    observer ? "observer" : "learner", sid, Long.toHexString(ackEpoch.zxid()),
+                    LearnerWire.typeName(kind));
             DataOutputStream sending = out;
             sender = new Thread(() -> sendLoop(sending), "apache-learner-sender-" + sid);
             sender.setDaemon(true);

@@ -9,6 +9,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
@@ -56,6 +57,22 @@ public final class ApacheQuorumPeer implements Closeable {
                             long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
                             LeaderApplication leaderApplication, int tickTimeMs, int initLimit,
                             int syncLimit) {
+        this(myId, members, Set.of(), disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application,
+                leaderApplication, tickTimeMs, initLimit, syncLimit);
+    }
+
+    /**
+     * As above; {@code observers} are zoo.cfg's members that observe (Apache observers a leadership of this member
+     * serves). This member must not be one of them: it leads or follows, it does not observe.
+     */
+    public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, Set<Long> observers, ZabDisk disk,
+                            long acceptedEpoch, long currentEpoch, long lastLoggedZxid,
+                            ApacheFollower.Application application, LeaderApplication leaderApplication,
+                            int tickTimeMs, int initLimit, int syncLimit) {
+        if (observers.contains(myId)) {
+            throw new IllegalArgumentException("server." + myId + " is an observer: Tandem does not observe over "
+                    + "Apache's quorum protocol (it leads Apache observers, or follows)");
+        }
         this.myId = myId;
         this.disk = disk;
         this.leaderApplication = leaderApplication;
@@ -63,8 +80,8 @@ public final class ApacheQuorumPeer implements Closeable {
         this.initLimit = initLimit;
         this.syncLimit = syncLimit;
         this.members = Map.copyOf(members);
-        this.config = ApacheConfig.of(members);
-        this.election = new ApacheElection(myId, members);
+        this.config = ApacheConfig.of(members, observers);
+        this.election = new ApacheElection(myId, members, observers);
         this.initLimitMs = (long) initLimit * tickTimeMs;
         ApacheFollower.Application tracked = new ApacheFollower.Application() {
             @Override
@@ -85,6 +102,8 @@ public final class ApacheQuorumPeer implements Closeable {
             @Override
             public void onServing(boolean nowServing) {
                 serving = nowServing;
+                // Apache's Learner.syncWithLeader: the vote others are answered with names the epoch followed.
+                if (nowServing) election.updateElectionVote(follower.currentEpoch());
                 application.onServing(nowServing);
             }
 
@@ -288,6 +307,8 @@ public final class ApacheQuorumPeer implements Closeable {
             @Override
             public void onLeading(ApacheLeader leading, boolean established) {
                 serving = established;
+                // Apache's Leader.startZkServer: the vote others are answered with names the epoch led.
+                if (established) election.updateElectionVote(leading.epoch());
                 leaderApplication.onLeading(leading, established);
             }
 

@@ -40,14 +40,17 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Sending keeps Apache's semantics too: per peer one pending frame while there is no connection (a newer one
  * replaces it), and a new connection first carries the pending frame or, if none, the last frame sent to that peer,
- * so a notification lost with a broken connection is repeated. Bad frames, unknown sids and slow initial messages
- * close only their connection, with one log line.
+ * so a notification lost with a broken connection is repeated. Bad frames, unknown sids that give no address and slow
+ * initial messages close only their connection, with one log line; an unknown sid that gives its address is taken as
+ * Apache takes it (a joiner).
  */
 public final class ElectionTransport implements Closeable {
     private static final Logger LOG = System.getLogger(ElectionTransport.class.getName());
 
     /** Apache's default cnxTimeout for dialling a peer. */
     public static final int CONNECT_TIMEOUT_MS = 5_000;
+    /** Servers outside the configuration whose introduced addresses are kept ({@link #learn}). */
+    static final int LEARNED_MEMBERS_MAX = 16;
     /** An accepted connection must send its initial message within this. */
     static final long INITIAL_MESSAGE_TIMEOUT_MS = 5_000;
 
@@ -70,6 +73,8 @@ public final class ElectionTransport implements Closeable {
     private final Map<Long, byte[]> pending = new ConcurrentHashMap<>();
     private final Map<Long, byte[]> lastSent = new ConcurrentHashMap<>();
     private final Set<Long> dialling = ConcurrentHashMap.newKeySet();
+    /** Servers no configuration named that introduced themselves ({@link #learn}). */
+    private final Set<Long> learned = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     /** Inbound sockets, also those still before their initial message, so that close() reaches each (AcceptedChannels). */
     private final AcceptedChannels accepted = new AcceptedChannels();
@@ -89,11 +94,14 @@ public final class ElectionTransport implements Closeable {
      * dialled again); this member's own entry is kept as bound.
      */
     public void addMembers(Map<Long, Member> named) {
-        Map<Long, Member> next = new java.util.TreeMap<>(members);
-        named.forEach((sid, member) -> {
-            if (sid != myId) next.put(sid, member);
-        });
-        members = Map.copyOf(next);
+        synchronized (learned) {
+            Map<Long, Member> next = new java.util.TreeMap<>(members);
+            named.forEach((sid, member) -> {
+                if (sid != myId) next.put(sid, member);
+            });
+            members = Map.copyOf(next);
+            learned.removeAll(named.keySet()); // configured now: no longer counted against the learned limit
+        }
     }
 
     /** Binds this member's election port. */
@@ -213,6 +221,26 @@ public final class ElectionTransport implements Closeable {
         }
     }
 
+    /**
+     * A server no configuration here names introduced itself with its election address: a joiner started with a
+     * configuration that adds it, which must learn the ensemble's vote before the reconfig adding it can commit.
+     * Apache's QuorumCnxManager takes such a connection and dials back at the announced address; so does this, for
+     * at most {@link #LEARNED_MEMBERS_MAX} of them (a reconfig naming one replaces what was learned).
+     */
+    private void learn(long sid, ElectionWire.InitialMessage hello) {
+        if (hello.electionAddresses().isEmpty() || learned.size() >= LEARNED_MEMBERS_MAX) return;
+        java.net.InetSocketAddress address = hello.electionAddresses().get(0);
+        synchronized (learned) {
+            if (members.containsKey(sid) || learned.size() >= LEARNED_MEMBERS_MAX) return;
+            learned.add(sid);
+            Map<Long, Member> next = new java.util.TreeMap<>(members);
+            next.put(sid, new Member(sid, address.getHostString(), address.getPort()));
+            members = Map.copyOf(next);
+        }
+        LOG.log(Level.INFO, "server {0}: election connection from server {1}, which no configuration here names, "
+                + "at {2}:{3,number,#}", myId, sid, address.getHostString(), address.getPort());
+    }
+
     /** Reads an accepted connection's initial message, then applies the higher-sid rule. */
     private final class InitialMessageDecoder extends ByteToMessageDecoder {
         @Override
@@ -236,7 +264,9 @@ public final class ElectionTransport implements Closeable {
                 if (in.readableBytes() < 20 + length) return;
                 byte[] address = ByteBufUtil.getBytes(in, start + 20, length);
                 in.skipBytes(20 + length);
-                sid = ElectionWire.parseInitialMessage(version, claimed, address).sid();
+                ElectionWire.InitialMessage hello = ElectionWire.parseInitialMessage(version, claimed, address);
+                sid = hello.sid();
+                if (sid != myId && !members.containsKey(sid)) learn(sid, hello);
             }
             Channel channel = context.channel();
             if (sid > myId && members.containsKey(sid)) {

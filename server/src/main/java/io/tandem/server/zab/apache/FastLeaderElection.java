@@ -121,6 +121,18 @@ public final class FastLeaderElection {
         return logicalClock;
     }
 
+    /**
+     * Apache's QuorumPeer.updateElectionVote (ZOOKEEPER-1732): once this member leads or follows in {@code newEpoch}
+     * its decided vote says that epoch, as every other member's of the ensemble then does, so a server starting up
+     * (a joiner, a restarted member) sees one vote for the leader from all of them. Nothing while looking.
+     */
+    public void updatePeerEpoch(long newEpoch) {
+        if (state != ServerState.LOOKING && currentVote != null) {
+            currentVote = new Vote(currentVote.leader(), currentVote.zxid(), currentVote.electionEpoch(), newEpoch,
+                    currentVote.state(), currentVote.version());
+        }
+    }
+
     /** The decided vote, or null while looking. */
     public Vote currentVote() {
         return state == ServerState.LOOKING ? null : currentVote;

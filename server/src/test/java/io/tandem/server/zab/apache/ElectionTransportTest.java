@@ -120,8 +120,10 @@ class ElectionTransportTest {
                 assertTrue(closedByPeer(badVersion), "unknown protocol version");
             }
             try (Socket unknown = new Socket("127.0.0.1", port)) {
-                hello(unknown, 9).flush();
-                assertTrue(closedByPeer(unknown), "sid 9 is not a member");
+                DataOutputStream out = new DataOutputStream(unknown.getOutputStream());
+                out.writeLong(9); // the pre-3.4.6 form: a sid and no address to dial back
+                out.flush();
+                assertTrue(closedByPeer(unknown), "sid 9 is not a member and gives no address");
             }
             try (Socket oversized = new Socket("127.0.0.1", port)) {
                 DataOutputStream out = hello(oversized, 3);
@@ -137,6 +139,52 @@ class ElectionTransportTest {
                 Frame frame = received.poll(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                 assertEquals(3, frame.from(), "the port still serves members");
                 assertTrue(received.isEmpty(), "nothing from the bad connections was delivered");
+            }
+        }
+    }
+
+    /**
+     * A joiner no configuration here names, started with one that adds it, introduces itself with its address: as
+     * Apache's QuorumCnxManager, a higher sid's connection is taken (frames flow both ways) and a lower sid is
+     * dialled back at the address it gave.
+     */
+    @Test
+    void aServerOutsideTheConfigurationThatGivesItsAddressIsTakenAsApacheTakesAJoiner() throws Exception {
+        BlockingQueue<Frame> received = new LinkedBlockingQueue<>();
+        int port = ApacheQuorumProcess.freePort();
+        Map<Long, ElectionTransport.Member> members = Map.of(
+                2L, new ElectionTransport.Member(2, "127.0.0.1", port),
+                3L, new ElectionTransport.Member(3, "127.0.0.1", ApacheQuorumProcess.freePort()));
+        try (ServerSocket lowerJoiner = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+             ElectionTransport transport = new ElectionTransport(2, members,
+                     (from, frame) -> received.add(new Frame(from, frame))).start();
+             Socket higherJoiner = new Socket("127.0.0.1", port)) {
+            DataOutputStream out = hello(higherJoiner, 5);
+            out.writeInt(1);
+            out.write(4);
+            out.flush();
+            Frame frame = received.poll(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            assertEquals(5, frame.from(), "the joiner's notification is delivered");
+            transport.send(5, new byte[] {6});
+            DataInputStream in = new DataInputStream(higherJoiner.getInputStream());
+            higherJoiner.setSoTimeout(READ_TIMEOUT_MS);
+            assertEquals(1, in.readInt());
+            assertEquals(6, in.readByte(), "and answered on its connection");
+
+            try (Socket fromLower = new Socket("127.0.0.1", port)) {
+                new DataOutputStream(fromLower.getOutputStream()).write(
+                        ElectionWire.encodeInitialMessage(1, "127.0.0.1", lowerJoiner.getLocalPort()));
+                assertTrue(closedByPeer(fromLower), "the lower sid's connection is dropped");
+            }
+            transport.send(1, new byte[] {8});
+            lowerJoiner.setSoTimeout(READ_TIMEOUT_MS);
+            try (Socket dialled = lowerJoiner.accept()) {
+                DataInputStream back = new DataInputStream(dialled.getInputStream());
+                assertEquals(ElectionWire.PROTOCOL_VERSION_V1, back.readLong());
+                assertEquals(2, back.readLong(), "dialled back at the address the joiner gave");
+                back.readFully(new byte[back.readInt()]);
+                assertEquals(1, back.readInt());
+                assertEquals(8, back.readByte());
             }
         }
     }

@@ -136,4 +136,28 @@ class FastLeaderElectionTest {
         assertEquals(9, answer.sends().get(0).to());
         assertEquals(1, answer.sends().get(0).notification().leader(), "our vote is unchanged");
     }
+
+    /**
+     * Apache's updateElectionVote (ZOOKEEPER-1732): once the epoch it follows began, a decided member answers with
+     * that epoch, so a joiner (a non-voter here) sees the same vote from the leader and its followers.
+     */
+    @Test
+    void theDecidedVoteTakesTheEpochFollowedSoAJoinerSeesOneVote() {
+        FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
+        loopBack(fle, 1, fle.lookForLeader(0, 0));
+        loopBack(fle, 1, fle.receive(3, looking(3, 0, 1, 0)));
+        assertEquals(0, fle.finalizeWaitExpired().decided().peerEpoch(), "elected with epoch 0");
+        fle.updatePeerEpoch(1);
+        Notification toJoiner = fle.receive(4, looking(Long.MIN_VALUE, 0, 1, 0)).sends().get(0).notification();
+        assertEquals(ServerState.FOLLOWING, toJoiner.state());
+        assertEquals(3, toJoiner.leader());
+        assertEquals(1, toJoiner.peerEpoch(), "the epoch followed, not the one elected with");
+        assertEquals(1, fle.currentVote().peerEpoch());
+
+        FastLeaderElection looking = new FastLeaderElection(2, VOTERS, CONFIG);
+        loopBack(looking, 2, looking.lookForLeader(0, 0));
+        looking.updatePeerEpoch(7);
+        Notification proposal = looking.receive(4, looking(Long.MIN_VALUE, 0, 1, 0)).sends().get(0).notification();
+        assertEquals(0, proposal.peerEpoch(), "a looking member's proposal is left alone");
+    }
 }

@@ -19,13 +19,16 @@ final class TandemApacheModeProcess implements AutoCloseable {
 
     final Path dir;
     final Path log;
+    private final java.util.Set<Long> observers;
     private final Ports me;
     private final Ports[] all;
     private Process process;
 
-    private TandemApacheModeProcess(Path dir, Ports me, Ports[] all) throws IOException {
+    private TandemApacheModeProcess(Path dir, java.util.Set<Long> observers, Ports me, Ports[] all)
+            throws IOException {
         this.dir = Files.createDirectories(dir);
         this.log = dir.resolve("tandem.log");
+        this.observers = java.util.Set.copyOf(observers);
         this.me = me;
         this.all = all.clone();
     }
@@ -33,7 +36,13 @@ final class TandemApacheModeProcess implements AutoCloseable {
     /** Starts member {@code me} of {@code all}; {@code jvmOptions} and {@code settings} ({@code key=value}) added. */
     static TandemApacheModeProcess start(Path dir, List<String> jvmOptions, List<String> settings, Ports me,
                                          Ports... all) throws IOException {
-        TandemApacheModeProcess tandem = new TandemApacheModeProcess(dir, me, all);
+        return start(dir, jvmOptions, settings, java.util.Set.of(), me, all);
+    }
+
+    /** As above, the members in {@code observers} configured as observers ({@code :observer}). */
+    static TandemApacheModeProcess start(Path dir, List<String> jvmOptions, List<String> settings,
+                                         java.util.Set<Long> observers, Ports me, Ports... all) throws IOException {
+        TandemApacheModeProcess tandem = new TandemApacheModeProcess(dir, observers, me, all);
         tandem.restart(jvmOptions, settings);
         return tandem;
     }
@@ -56,7 +65,8 @@ final class TandemApacheModeProcess implements AutoCloseable {
         }
         for (Ports p : all) {
             command.add("--set");
-            command.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort());
+            command.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort()
+                    + (observers.contains(p.sid()) ? ":observer" : ""));
         }
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
