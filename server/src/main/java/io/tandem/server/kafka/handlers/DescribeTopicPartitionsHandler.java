@@ -9,6 +9,7 @@ import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -30,6 +31,14 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * page with NextCursor at its first partition left out, and a page that fills up exactly before the next topic
  * ends with NextCursor at that topic's partition 0 (which need not exist). Without an authorizer every topic is
  * visible and carries all topic operations, as in Kafka.
+ *
+ * <p>Kafka 3.9 in ZooKeeper mode refuses this API (INVALID_REQUEST: "ZK cluster does not handle
+ * DescribeTopicPartitions request", and leaves it out of ApiVersions); Tandem serves the union of 3.9 and 4.x, so it
+ * answers as 4.x's KRaftMetadataCache.getTopicMetadataForDescribeTopicResponse does, from one snapshot of the cache
+ * (topics and live brokers of the same UpdateMetadata). A topic's partitions there are those the controller has given
+ * a state, as a topic's partitions in Kafka's metadata image: a topic with none is unknown, as in Metadata, and a
+ * partition index without one inside the topic's range is skipped, as Kafka skips (with a warning) an index its image
+ * lacks.
  */
 final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPartitionsRequest> {
     /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
@@ -47,9 +56,11 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
         boolean allTopics = request.topics.isEmpty();
         DescribeTopicPartitionsRequest.Cursor cursor = request.cursor;
         String cursorTopic = cursor == null ? "" : cursor.topicName;
+        // One snapshot for the whole answer: its topics and live brokers come from the same controller request.
+        MetadataCache.Snapshot view = broker.metadata().snapshot();
         Set<String> wanted = new TreeSet<>();
         if (allTopics) {
-            for (TopicInfo topic : broker.metadata().topics()) {
+            for (TopicInfo topic : view.sortedTopics()) {
                 if (topic.name().compareTo(cursorTopic) >= 0) wanted.add(topic.name());
             }
         } else {
@@ -65,8 +76,12 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
             responder.send(invalidRequest(request));
             return;
         }
-        Set<Integer> live = new HashSet<>();
-        for (BrokerRegistration b : broker.metadata().liveBrokers()) live.add(b.brokerId());
+        // As Kafka's getAliveEndpoint and getOfflineReplicas: a broker is a partition's leader, and a replica online,
+        // only if it is live and has the listener the request came in on.
+        Set<Integer> reachable = new HashSet<>();
+        for (BrokerRegistration b : view.liveBrokers()) {
+            if (b.endpoint(context.listenerName()) != null) reachable.add(b.brokerId());
+        }
         int remaining = Math.max(Math.min(RESPONSE_PARTITIONS_MAX, request.responsePartitionLimit), 1);
         DescribeTopicPartitionsResponse response = new DescribeTopicPartitionsResponse();
         for (String name : wanted) {
@@ -83,14 +98,14 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                 }
                 continue;
             }
-            TopicInfo topic = broker.metadata().knownTopic(name);
-            if (topic == null) {
+            TopicInfo topic = view.topic(name);
+            if (topic == null || topic.states().isEmpty()) {
                 // Only named topics are reported missing; a listing of all topics skips one deleted meanwhile.
                 if (!allTopics) response.topics.add(missing(name));
                 continue;
             }
             int start = name.equals(cursorTopic) ? cursor.partitionIndex : 0;
-            int count = topic.replicas().size();
+            int count = topic.states().size();
             int end = Math.min(count, start + remaining);
             DescribeTopicPartitionsResponseTopic entry = new DescribeTopicPartitionsResponseTopic();
             entry.name = name;
@@ -100,7 +115,8 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                     io.tandem.kafka.wire.acl.ResourceType.TOPIC, name, TOPIC_OPERATIONS_ALL);
             for (int p = start; p < end; p++) {
                 List<Integer> replicas = topic.replicas().get(p);
-                if (replicas != null) entry.partitions.add(partition(p, replicas, topic.states().get(p), live));
+                PartitionState state = topic.states().get(p);
+                if (replicas != null && state != null) entry.partitions.add(partition(p, replicas, state, reachable));
             }
             response.topics.add(entry);
             if (end < count) {
@@ -116,11 +132,10 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                                                                       PartitionState state, Set<Integer> live) {
         DescribeTopicPartitionsResponsePartition partition = new DescribeTopicPartitionsResponsePartition();
         partition.partitionIndex = index;
-        int leader = state == null ? -1 : state.leader();
-        partition.leaderId = live.contains(leader) ? leader : -1;
-        partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
+        partition.leaderId = live.contains(state.leader()) ? state.leader() : -1;
+        partition.leaderEpoch = state.leaderEpoch();
         partition.replicaNodes = new ArrayList<>(replicas);
-        partition.isrNodes = state == null ? new ArrayList<>(replicas) : new ArrayList<>(state.isr());
+        partition.isrNodes = new ArrayList<>(state.isr());
         // No eligible leader replicas (KIP-966) in ZooKeeper mode: empty, as Kafka sends with ELR off.
         partition.eligibleLeaderReplicas = new ArrayList<>();
         partition.lastKnownElr = new ArrayList<>();
