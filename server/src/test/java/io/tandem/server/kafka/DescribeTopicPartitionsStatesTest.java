@@ -29,10 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  * DescribeTopicPartitions lists a topic's partitions as Kafka 4.x's KRaftMetadataCache does: those its metadata
  * image holds, which in ZooKeeper mode are those the controller has given a state (UpdateMetadata). A partition whose
  * only replica is a broker that never registered is never led, so the controller never sends its state: it is left
- * out, as Metadata leaves it out. The answer used to list it anyway, with no leader and its replicas as the ISR.
+ * out, as Metadata leaves it out, and one after it is still listed. The answer used to list it anyway, with no leader
+ * and its replicas as the ISR.
  */
 class DescribeTopicPartitionsStatesTest {
     private static final String TOPIC = "half-led";
+    /** Its first partition never led, its second led: the second is listed all the same. */
+    private static final String LATE = "late-led";
     private static final int NEVER_REGISTERED = 7;
     @TempDir
     Path dir;
@@ -50,21 +53,22 @@ class DescribeTopicPartitionsStatesTest {
             // Written as another broker's admin path writes a topic: the controller's watch picks it up.
             zk.create(KafkaZkLayout.topicPath(TOPIC),
                     KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(TopicId.random(), assignment)), false);
+            TreeMap<Integer, List<Integer>> late = new TreeMap<>();
+            late.put(0, List.of(NEVER_REGISTERED));
+            late.put(1, List.of(self));
+            zk.create(KafkaZkLayout.topicPath(LATE),
+                    KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(TopicId.random(), late)), false);
 
-            DescribeTopicPartitionsResponseTopic described = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (System.nanoTime() < deadline) {
-                described = describe(connection).topics().find(TOPIC);
-                boolean led = described != null && described.errorCode() == Errors.NONE.code()
-                        && described.partitions().stream().anyMatch(p -> p.partitionIndex() == 0 && p.leaderId() == self);
-                if (led) break;
-                Thread.sleep(50);
-            }
-            List<Integer> listed = new ArrayList<>();
-            for (DescribeTopicPartitionsResponsePartition p : described.partitions()) listed.add(p.partitionIndex());
-            assertEquals(List.of(0), listed, described.toString());
+            DescribeTopicPartitionsResponseTopic described = awaitLed(connection, TOPIC, 0, self);
+            assertEquals(List.of(0), indexes(described), described.toString());
             assertEquals(List.of(self), described.partitions().get(0).isrNodes());
-            assertNull(describe(connection).nextCursor());
+            DescribeTopicPartitionsResponseTopic second = awaitLed(connection, LATE, 1, self);
+            assertEquals(List.of(1), indexes(second), second.toString());
+            DescribeTopicPartitionsResponseData both = describe(connection, 1, TOPIC, LATE);
+            assertEquals(List.of(0), indexes(both.topics().find(TOPIC)), both.toString());
+            // The page is full after the first topic's only partition: the cursor points at the next topic.
+            assertEquals(LATE, both.nextCursor().topicName());
+            assertNull(describe(connection, 2000, TOPIC, LATE).nextCursor());
 
             // Metadata answers the same partitions.
             MetadataResponseTopic topic = CreationCalls.topicMetadata(connection, false, TOPIC);
@@ -72,9 +76,31 @@ class DescribeTopicPartitionsStatesTest {
         }
     }
 
-    private static DescribeTopicPartitionsResponseData describe(OfficialClientConnection connection) throws Exception {
-        DescribeTopicPartitionsRequestData data = new DescribeTopicPartitionsRequestData().setResponsePartitionLimit(2000);
-        data.topics().add(new DescribeTopicPartitionsRequestData.TopicRequest().setName(TOPIC));
+    /** The topic once its partition {@code index} is led by {@code leader} (the controller's UpdateMetadata came). */
+    private static DescribeTopicPartitionsResponseTopic awaitLed(OfficialClientConnection connection, String topic,
+                                                                 int index, int leader) throws Exception {
+        DescribeTopicPartitionsResponseTopic described = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            described = describe(connection, 2000, topic).topics().find(topic);
+            boolean led = described != null && described.errorCode() == Errors.NONE.code() && described.partitions()
+                    .stream().anyMatch(p -> p.partitionIndex() == index && p.leaderId() == leader);
+            if (led) break;
+            Thread.sleep(50);
+        }
+        return described;
+    }
+
+    private static List<Integer> indexes(DescribeTopicPartitionsResponseTopic topic) {
+        List<Integer> listed = new ArrayList<>();
+        for (DescribeTopicPartitionsResponsePartition p : topic.partitions()) listed.add(p.partitionIndex());
+        return listed;
+    }
+
+    private static DescribeTopicPartitionsResponseData describe(OfficialClientConnection connection, int limit,
+                                                                String... topics) throws Exception {
+        DescribeTopicPartitionsRequestData data = new DescribeTopicPartitionsRequestData().setResponsePartitionLimit(limit);
+        for (String topic : topics) data.topics().add(new DescribeTopicPartitionsRequestData.TopicRequest().setName(topic));
         DescribeTopicPartitionsResponse response =
                 connection.call(new DescribeTopicPartitionsRequest.Builder(data).build((short) 0));
         return response.data();

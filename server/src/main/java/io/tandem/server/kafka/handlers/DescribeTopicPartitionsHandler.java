@@ -36,9 +36,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * DescribeTopicPartitions request", and leaves it out of ApiVersions); Tandem serves the union of 3.9 and 4.x, so it
  * answers as 4.x's KRaftMetadataCache.getTopicMetadataForDescribeTopicResponse does, from one snapshot of the cache
  * (topics and live brokers of the same UpdateMetadata). A topic's partitions there are those the controller has given
- * a state, as a topic's partitions in Kafka's metadata image: a topic with none is unknown, as in Metadata, and a
- * partition index without one inside the topic's range is skipped, as Kafka skips (with a warning) an index its image
- * lacks.
+ * a state, as a topic's partitions in Kafka's metadata image (a partition never led is not there, as in Metadata),
+ * and a topic with none is unknown, as in Metadata.
  */
 final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPartitionsRequest> {
     /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
@@ -105,22 +104,26 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                 continue;
             }
             int start = name.equals(cursorTopic) ? cursor.partitionIndex : 0;
-            int count = topic.states().size();
-            int end = Math.min(count, start + remaining);
+            // Kafka lists the partition ids from the cursor's up to the limit, those of its image only, and puts the
+            // cursor at the first one left out; here the image's partitions are those with a state (sorted, and any
+            // id without one skipped rather than ending the topic, which a dense KRaft image never has).
+            List<Integer> ids = new ArrayList<>();
+            for (int p : new TreeSet<>(topic.states().keySet())) {
+                if (p >= start && topic.replicas().containsKey(p)) ids.add(p);
+            }
+            int end = Math.min(ids.size(), remaining);
             DescribeTopicPartitionsResponseTopic entry = new DescribeTopicPartitionsResponseTopic();
             entry.name = name;
             entry.topicId = topic.id();
             entry.isInternal = TopicNames.isInternal(name);
             entry.topicAuthorizedOperations = broker.authorization().authorizedOperations(context,
                     io.tandem.kafka.wire.acl.ResourceType.TOPIC, name, TOPIC_OPERATIONS_ALL);
-            for (int p = start; p < end; p++) {
-                List<Integer> replicas = topic.replicas().get(p);
-                PartitionState state = topic.states().get(p);
-                if (replicas != null && state != null) entry.partitions.add(partition(p, replicas, state, reachable));
+            for (int p : ids.subList(0, end)) {
+                entry.partitions.add(partition(p, topic.replicas().get(p), topic.states().get(p), reachable));
             }
             response.topics.add(entry);
-            if (end < count) {
-                response.nextCursor = cursor(name, end);
+            if (end < ids.size()) {
+                response.nextCursor = cursor(name, ids.get(end));
                 break;
             }
             remaining -= entry.partitions.size();
