@@ -23,6 +23,7 @@ import io.tandem.server.kafka.group.share.state.ShareStateTopic;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import io.tandem.server.kafka.metadata.GroupConfigNodes;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 
@@ -84,20 +85,21 @@ final class BrokerGroups implements AutoCloseable {
             return p != null && p.isLeader() ? new PartitionEndOffsets.LocalEnd(p.highWatermark(), p.leaderEpoch())
                     : null;
         }, broker.interBrokerSecurity());
+        GroupConfigNodes groupConfigNodes = new GroupConfigNodes(metadata.store());
         groupConfigs = new GroupConfigs(settings, shareGroupConfig, new GroupConfigs.Store() {
             @Override
             public Map<String, String> read(String groupId) throws Exception {
-                return metadata.groupConfig(groupId);
+                return groupConfigNodes.read(groupId);
             }
 
             @Override
             public Map<String, Map<String, String>> readAll() throws Exception {
-                return metadata.groupConfigs();
+                return groupConfigNodes.readAll();
             }
 
             @Override
             public void write(String groupId, Map<String, String> overrides) throws Exception {
-                metadata.setGroupConfig(groupId, overrides);
+                groupConfigNodes.write(groupId, overrides);
             }
         });
         sharePersister = new ShareCoordinatorPersister(shareState, shareStateTopic::leads, statePartition -> {
@@ -162,7 +164,7 @@ final class BrokerGroups implements AutoCloseable {
      * metadata.
      */
     void groupConfigChanged(String entityName) throws Exception {
-        groupConfigs.reload(ClusterMetadata.groupIdOfConfigNode(entityName));
+        groupConfigs.reload(GroupConfigNodes.groupIdOfNode(entityName));
     }
 
     ShareGroupCoordinator share() {

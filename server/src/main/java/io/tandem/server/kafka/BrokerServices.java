@@ -135,7 +135,7 @@ final class BrokerServices {
         dynamicConfig = new DynamicBrokerConfig(broker, store);
         // The same notifications name groups whose configs changed; every group's are read before any group request,
         // so the coordinators never read them (under their locks or otherwise).
-        dynamicConfig.start(scheduler::execute, Map.of(ClusterMetadata.GROUPS_ENTITY_TYPE,
+        dynamicConfig.start(scheduler::execute, Map.of(io.tandem.server.kafka.metadata.GroupConfigNodes.ENTITY_TYPE,
                 (entityType, entityName) -> groups.groupConfigChanged(entityName)));
         groups.loadGroupConfigs();
         long connectedNanos = System.nanoTime();

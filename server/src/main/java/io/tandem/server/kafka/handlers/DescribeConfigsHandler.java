@@ -34,6 +34,9 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
     public void handle(RequestContext context, DescribeConfigsRequest request, Responder responder) {
         short version = context.apiVersion();
         DescribeConfigsResponse response = new DescribeConfigsResponse();
+        // One snapshot for every topic of the request: a topic is checked and described from the same value (read
+        // twice, one deleted in between answered the existence check's error with a message Kafka does not send).
+        io.tandem.server.kafka.metadata.MetadataCache.Snapshot view = broker.metadata().snapshot();
         for (DescribeConfigsRequest.DescribeConfigsResource resource : request.resources) {
             DescribeConfigsResult result = new DescribeConfigsResult();
             result.resourceType = resource.resourceType;
@@ -41,12 +44,13 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
             try {
                 ConfigResources.authorize(broker, context, resource.resourceType, resource.resourceName,
                         io.tandem.kafka.wire.acl.AclOperation.DESCRIBE_CONFIGS);
-                if (resource.resourceType == ConfigResources.TOPIC
-                        && broker.metadata().knownTopic(resource.resourceName) == null) {
+                io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo topic =
+                        resource.resourceType == ConfigResources.TOPIC ? view.topic(resource.resourceName) : null;
+                if (resource.resourceType == ConfigResources.TOPIC && topic == null) {
                     // Kafka's ConfigHelper answers an unknown topic with the code alone: the message stays "".
                     result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (resource.resourceType == ConfigResources.TOPIC) {
-                    Map<String, String> overrides = ConfigResources.current(broker, resource.resourceType, resource.resourceName);
+                    Map<String, String> overrides = new java.util.LinkedHashMap<>(topic.configs());
                     for (TopicConfigs.Value v : broker.topicConfigs().effective(overrides).values()) {
                         if (resource.configurationKeys != null && !resource.configurationKeys.contains(v.name())) continue;
                         TopicConfigs.Key key = TopicConfigs.KEYS.get(v.name());

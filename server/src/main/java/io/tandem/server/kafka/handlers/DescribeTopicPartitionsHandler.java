@@ -9,6 +9,7 @@ import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -30,6 +31,13 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * page with NextCursor at its first partition left out, and a page that fills up exactly before the next topic
  * ends with NextCursor at that topic's partition 0 (which need not exist). Without an authorizer every topic is
  * visible and carries all topic operations, as in Kafka.
+ *
+ * <p>Kafka 3.9 in ZooKeeper mode refuses this API (INVALID_REQUEST: "ZK cluster does not handle
+ * DescribeTopicPartitions request", and leaves it out of ApiVersions); Tandem serves the union of 3.9 and 4.x, so it
+ * answers as 4.x's KRaftMetadataCache.getTopicMetadataForDescribeTopicResponse does, from one snapshot of the cache
+ * (topics and live brokers of the same UpdateMetadata). A topic's partitions there are those the controller has given
+ * a state, as a topic's partitions in Kafka's metadata image (a partition never led is not there, as in Metadata),
+ * and a topic with none is unknown, as in Metadata.
  */
 final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPartitionsRequest> {
     /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
@@ -47,9 +55,11 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
         boolean allTopics = request.topics.isEmpty();
         DescribeTopicPartitionsRequest.Cursor cursor = request.cursor;
         String cursorTopic = cursor == null ? "" : cursor.topicName;
+        // One snapshot for the whole answer: its topics and live brokers come from the same controller request.
+        MetadataCache.Snapshot view = broker.metadata().snapshot();
         Set<String> wanted = new TreeSet<>();
         if (allTopics) {
-            for (TopicInfo topic : broker.metadata().topics()) {
+            for (TopicInfo topic : view.sortedTopics()) {
                 if (topic.name().compareTo(cursorTopic) >= 0) wanted.add(topic.name());
             }
         } else {
@@ -65,8 +75,12 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
             responder.send(invalidRequest(request));
             return;
         }
-        Set<Integer> live = new HashSet<>();
-        for (BrokerRegistration b : broker.metadata().liveBrokers()) live.add(b.brokerId());
+        // As Kafka's getAliveEndpoint and getOfflineReplicas: a broker is a partition's leader, and a replica online,
+        // only if it is live and has the listener the request came in on.
+        Set<Integer> reachable = new HashSet<>();
+        for (BrokerRegistration b : view.liveBrokers()) {
+            if (b.endpoint(context.listenerName()) != null) reachable.add(b.brokerId());
+        }
         int remaining = Math.max(Math.min(RESPONSE_PARTITIONS_MAX, request.responsePartitionLimit), 1);
         DescribeTopicPartitionsResponse response = new DescribeTopicPartitionsResponse();
         for (String name : wanted) {
@@ -83,28 +97,33 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                 }
                 continue;
             }
-            TopicInfo topic = broker.metadata().knownTopic(name);
-            if (topic == null) {
+            TopicInfo topic = view.topic(name);
+            if (topic == null || topic.states().isEmpty()) {
                 // Only named topics are reported missing; a listing of all topics skips one deleted meanwhile.
                 if (!allTopics) response.topics.add(missing(name));
                 continue;
             }
             int start = name.equals(cursorTopic) ? cursor.partitionIndex : 0;
-            int count = topic.replicas().size();
-            int end = Math.min(count, start + remaining);
+            // Kafka lists the partition ids from the cursor's up to the limit, those of its image only, and puts the
+            // cursor at the first one left out; here the image's partitions are those with a state (sorted, and any
+            // id without one skipped rather than ending the topic, which a dense KRaft image never has).
+            List<Integer> ids = new ArrayList<>();
+            for (int p : new TreeSet<>(topic.states().keySet())) {
+                if (p >= start && topic.replicas().containsKey(p)) ids.add(p);
+            }
+            int end = Math.min(ids.size(), remaining);
             DescribeTopicPartitionsResponseTopic entry = new DescribeTopicPartitionsResponseTopic();
             entry.name = name;
             entry.topicId = topic.id();
             entry.isInternal = TopicNames.isInternal(name);
             entry.topicAuthorizedOperations = broker.authorization().authorizedOperations(context,
                     io.tandem.kafka.wire.acl.ResourceType.TOPIC, name, TOPIC_OPERATIONS_ALL);
-            for (int p = start; p < end; p++) {
-                List<Integer> replicas = topic.replicas().get(p);
-                if (replicas != null) entry.partitions.add(partition(p, replicas, topic.states().get(p), live));
+            for (int p : ids.subList(0, end)) {
+                entry.partitions.add(partition(p, topic.replicas().get(p), topic.states().get(p), reachable));
             }
             response.topics.add(entry);
-            if (end < count) {
-                response.nextCursor = cursor(name, end);
+            if (end < ids.size()) {
+                response.nextCursor = cursor(name, ids.get(end));
                 break;
             }
             remaining -= entry.partitions.size();
@@ -116,11 +135,10 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                                                                       PartitionState state, Set<Integer> live) {
         DescribeTopicPartitionsResponsePartition partition = new DescribeTopicPartitionsResponsePartition();
         partition.partitionIndex = index;
-        int leader = state == null ? -1 : state.leader();
-        partition.leaderId = live.contains(leader) ? leader : -1;
-        partition.leaderEpoch = state == null ? 0 : state.leaderEpoch();
+        partition.leaderId = live.contains(state.leader()) ? state.leader() : -1;
+        partition.leaderEpoch = state.leaderEpoch();
         partition.replicaNodes = new ArrayList<>(replicas);
-        partition.isrNodes = state == null ? new ArrayList<>(replicas) : new ArrayList<>(state.isr());
+        partition.isrNodes = new ArrayList<>(state.isr());
         // No eligible leader replicas (KIP-966) in ZooKeeper mode: empty, as Kafka sends with ELR off.
         partition.eligibleLeaderReplicas = new ArrayList<>();
         partition.lastKnownElr = new ArrayList<>();

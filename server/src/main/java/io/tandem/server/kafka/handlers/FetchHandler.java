@@ -80,9 +80,10 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         boolean replicaAllowed = !fromFollower
                 || broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION);
         long now = System.currentTimeMillis();
+        // One snapshot for every topic of the request, as for Metadata.
+        io.tandem.server.kafka.metadata.MetadataCache.Snapshot view = broker.metadata().snapshot();
         for (FetchRequest.FetchTopic topicRequest : session.topics()) {
-            TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicRequest.topicId)
-                    : broker.metadata().knownTopic(topicRequest.topic);
+            TopicInfo topic = version >= 13 ? view.topicById(topicRequest.topicId) : view.topic(topicRequest.topic);
             String topicName = version >= 13 ? (topic == null ? null : topic.name()) : topicRequest.topic;
             boolean readable = fromFollower ? replicaAllowed
                     : topicName == null || broker.authorization().topic(context, AclOperation.READ, topicName);

@@ -9,6 +9,7 @@ import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.group.OffsetsTopicCodec;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
@@ -75,10 +76,13 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
      * Kafka 3.9's getCoordinator (ZooKeeper mode): the internal topic as this broker's metadata cache knows it. One
      * the cache does not know is created now (AutoTopicCreationManager: the znodes written, nothing waited for) and
      * the lookup is COORDINATOR_NOT_AVAILABLE whatever the creation's outcome, as in Kafka; the client asks again
-     * and finds the coordinator once the controller has elected the partition's leader. No thread waits for it.
+     * and finds the coordinator once the controller has elected the partition's leader. No thread waits for it. The
+     * topic and the live brokers come from one snapshot of the cache: two reads could straddle an UpdateMetadata and
+     * miss a leader that either alone holds (a leader moved to a broker that had just registered).
      */
     private Found coordinator(String topicName, Supplier<TopicInfo> create, IntUnaryOperator partitionOf) {
-        TopicInfo topic = broker.metadata().knownTopic(topicName);
+        MetadataCache.Snapshot view = broker.metadata().snapshot();
+        TopicInfo topic = view.topic(topicName);
         if (topic == null) {
             try {
                 create.get();
@@ -87,7 +91,7 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
             }
             return new Found(COORDINATOR_NOT_AVAILABLE, null);
         }
-        return leaderOf(topic, partitionOf.applyAsInt(topic.partitionCount()));
+        return leaderOf(view, topic, partitionOf.applyAsInt(topic.partitionCount()));
     }
 
     /** Kafka's SharePartitionKey.validate: {@code group:topicId:partition} with a group, a topic id and a number. */
@@ -117,9 +121,9 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
     }
 
     /** The live broker leading the partition, or COORDINATOR_NOT_AVAILABLE while it has none. */
-    private Found leaderOf(TopicInfo topic, int partition) {
+    private static Found leaderOf(MetadataCache.Snapshot view, TopicInfo topic, int partition) {
         PartitionState state = topic.states().get(partition);
-        for (BrokerRegistration b : broker.metadata().liveBrokers()) {
+        for (BrokerRegistration b : view.liveBrokers()) {
             if (state != null && b.brokerId() == state.leader()) return new Found(NONE, b);
         }
         return new Found(COORDINATOR_NOT_AVAILABLE, null);

@@ -40,10 +40,12 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
     public void handle(RequestContext context, ListOffsetsRequest request, Responder responder) {
         short version = context.apiVersion();
         ListOffsetsResponse response = new ListOffsetsResponse();
+        // One snapshot for every topic of the request, as for Metadata.
+        io.tandem.server.kafka.metadata.MetadataCache.Snapshot view = broker.metadata().snapshot();
         for (ListOffsetsRequest.ListOffsetsTopic topicRequest : request.topics) {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse();
             topicResponse.name = topicRequest.name;
-            TopicInfo topic = broker.metadata().knownTopic(topicRequest.name);
+            TopicInfo topic = view.topic(topicRequest.name);
             boolean allowed = broker.authorization().topic(context, AclOperation.DESCRIBE, topicRequest.name);
             for (ListOffsetsRequest.ListOffsetsPartition p : topicRequest.partitions) {
                 ListOffsetsPartitionResponse out = new ListOffsetsPartitionResponse();

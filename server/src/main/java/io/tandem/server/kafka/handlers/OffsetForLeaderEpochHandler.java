@@ -29,6 +29,8 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
     @Override
     public void handle(RequestContext context, OffsetForLeaderEpochRequest request, Responder responder) {
         OffsetForLeaderEpochResponse response = new OffsetForLeaderEpochResponse();
+        // One snapshot for every topic of the request, as for Metadata.
+        io.tandem.server.kafka.metadata.MetadataCache.Snapshot view = broker.metadata().snapshot();
         // Kafka: CLUSTER_ACTION (a follower) answers for every topic, else DESCRIBE on each.
         boolean everyTopic = broker.authorization().allowedOnCluster(context, AclOperation.CLUSTER_ACTION);
         for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic t : request.topics) {
@@ -36,7 +38,7 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
             OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult topicResult =
                     new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult();
             topicResult.topic = t.topic;
-            TopicInfo topic = broker.metadata().knownTopic(t.topic);
+            TopicInfo topic = view.topic(t.topic);
             for (OffsetForLeaderEpochRequest.OffsetForLeaderPartition p : t.partitions) {
                 OffsetForLeaderEpochResponse.EpochEndOffset result =
                         new OffsetForLeaderEpochResponse.EpochEndOffset();

@@ -35,14 +35,18 @@ final class ShareLeaders {
         return error == NOT_LEADER_OR_FOLLOWER || error == FENCED_LEADER_EPOCH;
     }
 
-    /** The partition's current leader seen from {@code listenerName}; its endpoint added to {@code endpoints}. */
+    /**
+     * The partition's current leader seen from {@code listenerName}; its endpoint added to {@code endpoints}. The
+     * leader and its endpoint come from one snapshot of the cache, never from two sides of an UpdateMetadata.
+     */
     static Leader leader(KafkaBroker broker, String listenerName, UUID topicId, int partition,
                          Map<Integer, Endpoint> endpoints) {
-        TopicInfo topic = broker.metadata().topicById(topicId);
+        io.tandem.server.kafka.metadata.MetadataCache.Snapshot view = broker.metadata().snapshot();
+        TopicInfo topic = view.topicById(topicId);
         PartitionState state = topic == null ? null : topic.states().get(partition);
         if (state == null) return new Leader(-1, -1, null);
         Endpoint endpoint = null;
-        for (BrokerRegistration b : broker.metadata().liveBrokers()) {
+        for (BrokerRegistration b : view.liveBrokers()) {
             if (b.brokerId() != state.leader()) continue;
             var onListener = b.endpoint(listenerName);
             if (onListener != null) {

@@ -428,16 +428,24 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
-     * Applies the controller's UpdateMetadata in one new snapshot, as Kafka's ZkMetadataCache.updateMetadata: the
-     * live brokers ({@code liveBrokers}, sorted with this broker in; null keeps them), every partition's replicas and
-     * state, and the {@code deleted} topics (Kafka's leader-during-delete mark) forgotten. A topic named but not known
-     * yet is read from the store first; one that cannot be read (ZooKeeper unreachable: its session expired, the
-     * replication simulation's seed 45) is skipped with a warning, the rest still applies, and the controller tells
-     * this broker everything again once it registers anew. Then the listeners hear of it: requests waiting for a new
-     * partition's leader look again, and the deleted topics' group offsets and DeleteTopics requests are completed.
+     * One controller request's changes, with the topics it names that this broker did not know yet as read from the
+     * store ({@link #readControllerUpdate}), ready for {@link #applyControllerUpdate(ControllerUpdate)}.
      */
-    public void applyControllerUpdate(List<BrokerRegistration> liveBrokers, List<MetadataCache.PartitionUpdate> updates,
-                                      Collection<String> deleted) {
+    public record ControllerUpdate(List<BrokerRegistration> liveBrokers, List<MetadataCache.PartitionUpdate> updates,
+                                   Collection<String> deleted, Map<String, TopicInfo> read) {
+    }
+
+    /**
+     * Reads the topics the controller's request names that this broker does not know yet (Kafka's request carries
+     * all a ZkMetadataCache needs; Tandem's cache also holds a topic's id and configs, which are in the store). One
+     * that cannot be read (ZooKeeper unreachable: its session expired, the replication simulation's seed 45) is
+     * skipped with a warning, the rest still applies, and the controller tells this broker everything again once it
+     * registers anew. Runs before the caller takes its state-change lock, so no ZooKeeper round trip is waited for
+     * under it; a topic that joins the cache meanwhile keeps the cache's value (see {@link MetadataCache#apply}).
+     */
+    public ControllerUpdate readControllerUpdate(List<BrokerRegistration> liveBrokers,
+                                                 List<MetadataCache.PartitionUpdate> updates,
+                                                 Collection<String> deleted) {
         Map<String, TopicInfo> read = new java.util.HashMap<>();
         MetadataCache.Snapshot before = metadataCache.snapshot();
         for (MetadataCache.PartitionUpdate update : updates) {
@@ -452,10 +460,32 @@ public final class ClusterMetadata implements AutoCloseable {
             }
         }
         read.values().removeIf(java.util.Objects::isNull);
-        List<BrokerRegistration> sorted = liveBrokers == null ? null : withSelf(liveBrokers);
-        MetadataCache.Applied applied = metadataCache.apply(sorted, updates, read, deleted);
-        for (String topic : applied.topicsWithStates()) stateApplied.accept(topic);
-        if (!deleted.isEmpty()) topicsDeleted.accept(List.copyOf(deleted), java.util.Set.copyOf(applied.removedIds()));
+        return new ControllerUpdate(liveBrokers, updates, deleted, read);
+    }
+
+    /**
+     * Applies the controller's request in one new snapshot, as Kafka's ZkMetadataCache.updateMetadata: the live
+     * brokers (sorted with this broker in; null keeps them), every partition's replicas and state, and the deleted
+     * topics (Kafka's leader-during-delete mark) forgotten. The caller holds its state-change lock, as Kafka's
+     * ReplicaManager holds replicaStateChangeLock. Returns the listeners' call, which the caller runs once it has
+     * released that lock (the listeners complete waiting requests and delete group offsets, which must not wait on
+     * it): requests waiting for a new partition's leader look again, and the deleted topics' group offsets and
+     * DeleteTopics requests are completed.
+     */
+    public Runnable applyControllerUpdate(ControllerUpdate update) {
+        List<BrokerRegistration> sorted = update.liveBrokers() == null ? null : withSelf(update.liveBrokers());
+        MetadataCache.Applied applied = metadataCache.apply(sorted, update.updates(), update.read(), update.deleted());
+        List<String> deleted = List.copyOf(update.deleted());
+        return () -> {
+            for (String topic : applied.topicsWithStates()) stateApplied.accept(topic);
+            if (!deleted.isEmpty()) topicsDeleted.accept(deleted, java.util.Set.copyOf(applied.removedIds()));
+        };
+    }
+
+    /** {@link #readControllerUpdate}, {@link #applyControllerUpdate(ControllerUpdate)} and its listeners, at once. */
+    public void applyControllerUpdate(List<BrokerRegistration> liveBrokers, List<MetadataCache.PartitionUpdate> updates,
+                                      Collection<String> deleted) {
+        applyControllerUpdate(readControllerUpdate(liveBrokers, updates, deleted)).run();
     }
 
     /** One partition's state from the controller, applied as {@link #applyControllerUpdate} applies a request's. */
@@ -529,60 +559,6 @@ public final class ClusterMetadata implements AutoCloseable {
         store.setData("/config/brokers/" + self.brokerId(), KafkaZkLayout.encodeEntityConfig(configs));
         store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
                 KafkaZkLayout.encodeConfigChange("brokers/" + self.brokerId()));
-    }
-
-    /**
-     * A group's config overrides, {@code /config/groups/<group id, URL-encoded>} (Kafka 3.9's ZooKeeper layout has
-     * no group configs; KRaft keeps them in its metadata log). Empty when none.
-     */
-    public Map<String, String> groupConfig(String groupId) throws Exception {
-        byte[] data = store.getData(groupConfigPath(groupId));
-        return data == null ? Map.of() : KafkaZkLayout.decodeEntityConfig(data);
-    }
-
-    /**
-     * Every group's config overrides, by group id: a broker reads them all when it starts, as Kafka's brokers do,
-     * the nodes asked for together (one round trip's wait, not one per group, where the store pipelines).
-     */
-    public Map<String, Map<String, String>> groupConfigs() throws Exception {
-        List<String> paths = new ArrayList<>();
-        for (String node : store.getChildren(GROUP_CONFIGS)) paths.add(GROUP_CONFIGS + "/" + node);
-        Map<String, Map<String, String>> result = new LinkedHashMap<>();
-        for (Map.Entry<String, ZnodeStore.Versioned> e : store.getVersionedAll(paths).entrySet()) {
-            if (e.getValue() == null) continue; // deleted since listed
-            String node = e.getKey().substring(GROUP_CONFIGS.length() + 1);
-            result.put(groupIdOfConfigNode(node), KafkaZkLayout.decodeEntityConfig(e.getValue().data()));
-        }
-        return result;
-    }
-
-    /**
-     * Replaces the group's config overrides and leaves a change notification naming them ({@code groups/<node>},
-     * the node's URL-encoded name, as Kafka's notifications name users and clients by their sanitized names), so
-     * every broker applies the change at once ({@link ConfigChangeListener}).
-     */
-    public void setGroupConfig(String groupId, Map<String, String> configs) throws Exception {
-        store.setData(groupConfigPath(groupId), KafkaZkLayout.encodeEntityConfig(configs));
-        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
-                KafkaZkLayout.encodeConfigChange(GROUPS_ENTITY_TYPE + "/" + groupConfigNode(groupId)));
-    }
-
-    /** The entity type of group config change notifications (Tandem's: Kafka 3.9 has no group configs). */
-    public static final String GROUPS_ENTITY_TYPE = "groups";
-    private static final String GROUP_CONFIGS = KafkaZkLayout.CONFIG + "/" + GROUPS_ENTITY_TYPE;
-
-    private static String groupConfigPath(String groupId) {
-        return GROUP_CONFIGS + "/" + groupConfigNode(groupId);
-    }
-
-    /** A group id may hold '/' or be empty: the node name is its URL encoding, never a path of its own. */
-    private static String groupConfigNode(String groupId) {
-        return java.net.URLEncoder.encode(groupId, java.nio.charset.StandardCharsets.UTF_8).replace(".", "%2E");
-    }
-
-    /** The group id a {@code /config/groups} node (or a notification's entity name) stands for. */
-    public static String groupIdOfConfigNode(String node) {
-        return java.net.URLDecoder.decode(node, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Reserves the next producer id block in {@code /latest_producer_id_block} for this broker; its first id. */

@@ -393,9 +393,17 @@ public final class ReplicaManager implements AutoCloseable {
         return NONE;
     }
 
-    /** UpdateMetadata: the broker's view of live brokers, the controller and every partition's leadership. */
+    /**
+     * UpdateMetadata: the broker's view of live brokers, the controller and every partition's leadership. The epoch
+     * check and the cache's new snapshot happen under this manager's lock, as Kafka 3.9's maybeUpdateMetadataCache
+     * holds replicaStateChangeLock for both: a request of an older controller that passed the check can no longer
+     * overwrite, after it, what a newer controller's request has applied meanwhile, nor interleave with a
+     * LeaderAndIsr or StopReplica. The topics to read from the store are read before the lock, and the cache's
+     * listeners run after it.
+     */
     public short updateMetadata(UpdateMetadataRequest request) {
-        if (!acceptControllerEpoch(request.controllerEpoch, request.controllerId)) return STALE_CONTROLLER_EPOCH;
+        // Read without the lock: a request already stale is refused before any store read (checked again below).
+        if (request.controllerEpoch < controllerEpoch()) return STALE_CONTROLLER_EPOCH;
         List<BrokerRegistration> brokers = new ArrayList<>();
         for (UpdateMetadataRequest.UpdateMetadataBroker b : request.liveBrokers) {
             UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = b.endpoints.isEmpty() ? null : b.endpoints.get(0);
@@ -428,10 +436,13 @@ public final class ReplicaManager implements AutoCloseable {
             updates.add(new MetadataCache.PartitionUpdate(s.topicName, s.partitionIndex, s.replicas,
                     new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion)));
         }
-        // One new snapshot for the whole request (live brokers, states, deletions), as Kafka's ZkMetadataCache
-        // replaces its own: a Metadata request sees all of it or none of it.
-        metadata.applyControllerUpdate(brokers, updates, deleted);
+        ClusterMetadata.ControllerUpdate update = metadata.readControllerUpdate(brokers, updates, deleted);
+        Runnable listeners;
         synchronized (this) {
+            if (!acceptControllerEpoch(request.controllerEpoch, request.controllerId)) return STALE_CONTROLLER_EPOCH;
+            // One new snapshot for the whole request (live brokers, states, deletions), as Kafka's ZkMetadataCache
+            // replaces its own: a Metadata request sees all of it or none of it.
+            listeners = metadata.applyControllerUpdate(update);
             // A fetcher whose leader moved host follows it there.
             for (BrokerRegistration b : brokers) {
                 LeaderFetcher fetcher = fetchers.get(b.brokerId());
@@ -448,6 +459,9 @@ public final class ReplicaManager implements AutoCloseable {
                 }
             }
         }
+        // Outside the lock: a listener completes waiting requests and deletes group offsets, which may themselves
+        // need this manager (a deadlock under it).
+        listeners.run();
         return NONE;
     }
 
