@@ -38,8 +38,10 @@ class SessionLoginsTest {
 
             KerberosTicket initial = RenewingLogin.ticketGrantingTicket(first);
             awaitLogins(kdc, principal, before + 2);
-            assertTrue(RenewingLogin.ticketGrantingTicket(first).getEndTime().after(initial.getEndTime()),
-                    "the session's login was renewed in place");
+            // The KDC counts the renewal when it answers; the login stores the new ticket in the Subject just after.
+            long stored = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!renewedSince(first, initial) && System.nanoTime() - stored < 0) Thread.sleep(20);
+            assertTrue(renewedSince(first, initial), "the session's login was renewed in place");
 
             logins.newSession();
             int beforeSecond = kdc.logins(principal);
@@ -58,6 +60,11 @@ class SessionLoginsTest {
             assertEquals(afterClose, kdc.logins(principal), "no renewal once closed");
             assertThrows(IllegalArgumentException.class, logins::get);
         }
+    }
+
+    private static boolean renewedSince(Subject login, KerberosTicket initial) {
+        KerberosTicket current = RenewingLogin.ticketGrantingTicket(login);
+        return current != null && current.getEndTime().after(initial.getEndTime());
     }
 
     private static void awaitLogins(TestKdc kdc, String principal, int count) throws InterruptedException {
