@@ -47,6 +47,7 @@ public final class DynamicConfigFile {
         members.forEach(expanded::set);
         expanded.zookeeperPort(config.zookeeperPort()).kafkaPort(config.kafkaPort());
         if (config.initialText() != null) expanded.initialText(config.initialText());
+        expanded.configFile(config.configFile());
         return expanded;
     }
 

@@ -10,6 +10,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -122,6 +123,19 @@ public final class ApacheElection implements Closeable {
         transport.addMembers(addresses);
         byte[] text = config.text().getBytes(StandardCharsets.UTF_8);
         thread.execute(() -> machine.reconfigure(config.voters(), text));
+    }
+
+    /**
+     * A newer configuration seen proposed and not yet activated (Apache's last seen one): the transport can reach
+     * the members it names, and the election counts its voters beside the configuration in force.
+     */
+    public void lastSeen(ApacheConfig config) {
+        Map<Long, ElectionTransport.Member> addresses = new TreeMap<>();
+        config.members().forEach((sid, m) -> addresses.put(sid,
+                new ElectionTransport.Member(sid, m.host(), m.electionPort())));
+        transport.addMembers(addresses);
+        Set<Long> voters = config.voters();
+        thread.execute(() -> machine.lastSeen(voters));
     }
 
     /** The decided vote, or null while looking; read on any thread. */

@@ -30,6 +30,12 @@ public final class ApacheQuorumPeer implements Closeable {
     private volatile Map<Long, ApacheElection.Member> members;
     /** The newest configuration activated (zoo.cfg's, version 0, until a leader activates one). */
     private volatile ApacheConfig config;
+    /**
+     * A newer configuration read at start-up from {@code zoo.cfg.dynamic.next} (Apache's last seen one, a reconfig
+     * proposed and not committed when the member stopped), until a configuration of its version or newer is
+     * activated; null when there is none.
+     */
+    private volatile ApacheConfig restoredLastSeen;
     private final ApacheElection election;
     private final ApacheFollower follower;
     private final ZabDisk disk;
@@ -104,6 +110,11 @@ public final class ApacheQuorumPeer implements Closeable {
             }
 
             @Override
+            public void onProposedConfig(ApacheConfig proposed) {
+                application.onProposedConfig(proposed);
+            }
+
+            @Override
             public boolean onActivate(byte[] text, long designatedLeader) {
                 if (!application.reconfigEnabled()) {
                     return false;
@@ -135,6 +146,24 @@ public final class ApacheQuorumPeer implements Closeable {
         if (restored.version() > config.version()) {
             adopt(restored);
         }
+    }
+
+    /**
+     * Before {@link #start}: Apache's last seen configuration from {@code zoo.cfg.dynamic.next}, newer than the one in
+     * force. As Apache's QuorumPeer takes it: the election reaches its members and needs a quorum of its voters too,
+     * and a leadership of this member carries it in NEWLEADER and activates it once a quorum of both configurations
+     * acknowledged (Leader.lead / startZkServer), completing the reconfig. Until then the configuration in force is
+     * unchanged.
+     */
+    public void restoreLastSeen(ApacheConfig lastSeen) {
+        if (lastSeen.version() <= config.version()) {
+            return;
+        }
+        restoredLastSeen = lastSeen;
+        Map<Long, ApacheElection.Member> known = new java.util.TreeMap<>(members);
+        lastSeen.members().forEach(known::putIfAbsent);
+        members = Map.copyOf(known);
+        election.lastSeen(lastSeen);
     }
 
     /** The newest configuration this member activated. */
@@ -205,6 +234,12 @@ public final class ApacheQuorumPeer implements Closeable {
         known.putAll(next.members());
         members = Map.copyOf(known);
         election.reconfigure(next);
+        ApacheConfig seen = restoredLastSeen;
+        if (seen != null && seen.version() <= next.version()) {
+            restoredLastSeen = null;
+        } else if (seen != null) {
+            election.lastSeen(seen); // still newer than the one activated: still counted
+        }
     }
 
     /** Binds the election port and starts looking for a leader. */
@@ -325,6 +360,8 @@ public final class ApacheQuorumPeer implements Closeable {
         };
         // A reconfig among the proposals it leads with is completed by this leadership (Apache's lastSeen config).
         ApacheConfig lastSeen = config;
+        ApacheConfig restored = restoredLastSeen;
+        if (restored != null && restored.version() > lastSeen.version()) lastSeen = restored;
         for (LearnerWire.QuorumPacket proposal : logged) {
             ApacheConfig carried = LeaderConfigs.ofProposal(proposal);
             if (carried != null && carried.version() > lastSeen.version()) lastSeen = carried;
