@@ -110,6 +110,92 @@ class ApacheConfigFilesProcessTest {
         }
     }
 
+    /**
+     * A reconfig logged and not committed when the leader changes. Apache 3 leads Apache 2 and Tandem (sid 1); with
+     * member 2 stopped (still counted as synced for syncLimit), a reconfig adding a member 4 that never runs is
+     * proposed: Tandem and the leader log it, but the new configuration has no quorum, so it cannot commit and the
+     * leader steps down. Tandem wrote {@code zoo.cfg.dynamic.next} byte for byte as the Apache leader did. Both are
+     * restarted: each reads its next file as its last seen configuration and deletes it, as Apache's start-up does;
+     * with member 2 back, a leader is elected with a quorum of both configurations and completes the reconfig, which
+     * every member then runs, Tandem's zoo.cfg pointing at the new dynamic file.
+     */
+    @Test
+    void aReconfigLoggedButNotCommittedIsTheLastSeenConfigurationAfterARestart() throws Exception {
+        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
+        List<String> shared = List.of("reconfigEnabled=true", "DigestAuthenticationProvider.superDigest=" + digest);
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 1, shared);
+        Path zooCfg = writeZooCfg(ensemble, shared);
+        Path tandemNext = Path.of(zooCfg + ".dynamic.next");
+        Path apacheZooCfg = temp.resolve("3").resolve("zoo.cfg");
+        Path apacheNext = Path.of(apacheZooCfg + ".dynamic.next");
+        Path log = temp.resolve("tandem.log");
+        Process tandem = null;
+        ApacheQuorumProcess three = null;
+        try (ApacheQuorumProcess two = ensemble.startApache(2);
+             ZkClients clients = new ZkClients()) {
+            three = ensemble.startApache(3);
+            ApacheQuorumProcess leader = three;
+            assertTrue(ApacheQuorumProcess.await(() -> leader.mode().equals("leader"), ZkClients.TIMEOUT_MS),
+                    () -> ApacheQuorumProcess.tail(leader.log, 60));
+            tandem = startTandem(zooCfg, log);
+            assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("follower"),
+                    ZkClients.TIMEOUT_MS), () -> ApacheQuorumProcess.tail(log, 60));
+            ZooKeeper onTandem = clients.connect(ensemble.tandem);
+            onTandem.create("/before", bytes("b"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+
+            Ports four = Ports.fresh(4);
+            String joining = "server.4=127.0.0.1:" + four.quorumPort() + ":" + four.electionPort()
+                    + ":participant;127.0.0.1:" + four.clientPort();
+            ZooKeeperAdmin admin = admin(three.ports);
+            try {
+                two.stop();
+                admin.reconfigure(joining, null, null, -1, (rc, path, ctx, data, stat) -> { }, null);
+                assertTrue(ApacheQuorumProcess.await(() -> Files.exists(tandemNext) && Files.exists(apacheNext),
+                        ZkClients.TIMEOUT_MS), () -> "no next file: Tandem " + Files.exists(tandemNext)
+                        + ", Apache " + Files.exists(apacheNext) + "\n" + ApacheQuorumProcess.tail(log, 60));
+                assertEquals(Files.readString(apacheNext), Files.readString(tandemNext),
+                        "the next file as the Apache leader wrote it");
+                assertTrue(Files.readString(tandemNext).contains(joining), Files.readString(tandemNext));
+                assertTrue(ApacheQuorumProcess.await(() -> !leader.mode().equals("leader"), ZkClients.TIMEOUT_MS),
+                        () -> "the leader never stepped down:\n" + ApacheQuorumProcess.tail(leader.log, 40));
+            } finally {
+                admin.close();
+            }
+            String pending = Files.readString(tandemNext);
+
+            tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            three.kill();
+            assertTrue(Files.exists(tandemNext) && Files.exists(apacheNext), "nothing activated the next files");
+            three = ApacheQuorumProcess.startOn(apacheZooCfg, temp.resolve("3").resolve("apache.log"), three.ports);
+            tandem = startTandem(zooCfg, log);
+            assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.readLog(log).contains(
+                    "Last seen configuration from " + tandemNext), ZkClients.TIMEOUT_MS),
+                    () -> ApacheQuorumProcess.tail(log, 60));
+            assertFalse(Files.exists(tandemNext), "read and deleted at start-up, as Apache's first setQuorumVerifier");
+            assertTrue(ApacheQuorumProcess.await(() -> !Files.exists(apacheNext), ZkClients.TIMEOUT_MS),
+                    "Apache deletes its own at start-up");
+            two.resume();
+            ApacheQuorumProcess restarted = three;
+            assertTrue(ApacheQuorumProcess.await(() -> (ensemble.tandemMode() + two.mode() + restarted.mode())
+                    .matches("(leader|follower){3}"), ZkClients.TIMEOUT_MS), () -> "Tandem " + ensemble.tandemMode()
+                    + ", 2 " + two.mode() + ", 3 " + restarted.mode() + "\n" + ApacheQuorumProcess.tail(log, 60));
+            ZooKeeper again = clients.connect(ensemble.tandem);
+            ZooKeeper onTwo = clients.connect(two.ports);
+            ZooKeeper onThree = clients.connect(restarted.ports);
+            String completed = assertSameConfig(again, onTwo, onThree);
+            assertTrue(completed.contains(joining), completed);
+            String version = pending.substring(pending.indexOf("version=") + "version=".length()).trim();
+            assertTrue(completed.endsWith("version=" + version), "the pending reconfig completed: " + completed);
+            String pointer = "dynamicConfigFile=" + dynamicFile(zooCfg, completed).toFile().getCanonicalPath();
+            assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.readLog(zooCfg).contains(pointer),
+                    ZkClients.TIMEOUT_MS), () -> ApacheQuorumProcess.readLog(zooCfg));
+            assertArrayEquals(bytes("b"), again.getData("/before", false, null));
+        } finally {
+            if (tandem != null) tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            if (three != null) three.kill();
+        }
+    }
+
     /** Tandem's zoo.cfg: the lines an Apache member's has, its dataDir with myid, the three members. */
     static Path writeZooCfg(MixedEnsemble ensemble, List<String> settings) throws Exception {
         Path dir = Files.createDirectories(ensemble.tandemDir());
