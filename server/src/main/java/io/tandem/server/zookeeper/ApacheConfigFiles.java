@@ -32,7 +32,7 @@ import java.util.Properties;
  *     (setLastSeenQuorumVerifier with writeToDisk), is written as {@code <zoo.cfg>.dynamic.next}, with its version
  *     line; an activation of that version deletes it;</li>
  * <li>at start-up a {@code .dynamic.next} is read as QuorumPeerConfig.parse reads it (only when zoo.cfg names a
- *     dynamicConfigFile) and then deleted as QuorumPeerMain's first setQuorumVerifier deletes it; with
+ *     dynamicConfigFile) and then deleted (read or not) as QuorumPeerMain's first setQuorumVerifier deletes it; with
  *     reconfigEnabled one of a newer version than the configuration in force is this member's last seen
  *     configuration ({@link #startUp}).</li>
  * </ul>
@@ -58,6 +58,8 @@ final class ApacheConfigFiles {
     private final String namedDynamicFile;
     /** The version of Apache's lastSeenQuorumVerifier: an activation of this version deletes the next file. */
     private long lastSeenVersion = -1;
+    /** The version of the configuration in force: setQuorumVerifier writes nothing for it or an older one. */
+    private long activeVersion = -1;
 
     /**
      * @param named the settings as read, with zoo.cfg's own dynamicConfigFile if it names one
@@ -94,8 +96,10 @@ final class ApacheConfigFiles {
         if (zooCfg != null && namedDynamicFile == null && reconfigEnabled) {
             backupStaticConfig();
         }
+        activeVersion = inForce;
         Path next = nextFile();
         if (zooCfg != null && namedDynamicFile == null || !Files.exists(next)) {
+            delete(next); // not read without a dynamicConfigFile, but setQuorumVerifier deletes it all the same
             return null;
         }
         ApacheConfig seen = null;
@@ -180,9 +184,10 @@ final class ApacheConfigFiles {
      * configuration activated is the last seen one.
      */
     synchronized void activated(EnsembleConfig config) {
-        if (config == null) {
-            return;
+        if (config == null || config.version() <= activeVersion) {
+            return; // known already (NEWLEADER's configuration again, or one gossiped before): Apache returns too
         }
+        activeVersion = config.version();
         if (zooCfg == null) {
             Reconfig.writeDynamicFileOrWarn(dataDir, config);
         } else {
