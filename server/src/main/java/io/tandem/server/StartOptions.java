@@ -194,6 +194,7 @@ class StartOptions {
             config.set(entry.getKey(), entry.getValue());
         }
         if (!configFiles.isEmpty() || !settings.isEmpty()) config.initialText(text.toString());
+        if (configFiles.size() == 1) config.configFile(configFiles.get(0));
         if (!roles.isEmpty()) {
             config.roles(parseRoles(roles));
         }

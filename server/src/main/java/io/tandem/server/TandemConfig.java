@@ -44,6 +44,8 @@ public final class TandemConfig {
     private Set<Role> roles = EnumSet.allOf(Role.class);
     /** The text the configuration was read from (see {@link #initialText()}), or null when built by the API. */
     private String initialText;
+    /** zoo.cfg's path when the configuration came from one file (see {@link #configFile()}), else null. */
+    private Path configFile;
 
     /** The defaults of {@code ./tandem start}: ZooKeeper on 2181, Kafka on 9092, data in ./tandem-data. */
     public static TandemConfig defaults() {
@@ -135,6 +137,16 @@ public final class TandemConfig {
      * its zoo.cfg's text, an embedded ZooKeeperServer "").
      */
     public String initialText() { return initialText; }
+
+    /** Records the one configuration file the command line named: Apache's zoo.cfg, which a reconfig rewrites. */
+    public TandemConfig configFile(Path file) { this.configFile = file; return this; }
+
+    /**
+     * zoo.cfg's path when the node was started on exactly one configuration file, else null: in Apache mode with
+     * reconfigEnabled its dynamic configuration files go beside it and it is rewritten as Apache's QuorumPeer does
+     * ({@code io.tandem.server.zookeeper.ApacheConfigFiles}); several files (or the embedding API) name no one zoo.cfg.
+     */
+    public Path configFile() { return configFile; }
 
     /** Every key as set, in the order set. */
     public Map<String, String> settings() { return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings)); }

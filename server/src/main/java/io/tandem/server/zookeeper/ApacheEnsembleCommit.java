@@ -3,7 +3,6 @@ package io.tandem.server.zookeeper;
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.DurableState;
 import io.tandem.server.zab.FileZabDisk;
-import io.tandem.server.zab.LogEntry;
 import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.ZabConfig;
@@ -18,11 +17,8 @@ import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.data.Id;
 import io.tandem.zk.wire.txn.TxnHeader;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -34,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.lang.System.Logger;
@@ -50,13 +45,8 @@ import java.lang.System.Logger.Level;
  * member's live connections. Durability is the follower's: each proposal is fsynced before its ACK. When the election
  * picks this member, it leads the Apache followers instead ({@link ApacheLeaderCommit}).
  *
- * <p>Snapshots of its own, as Apache's SyncRequestProcessor takes them: after a random number of applied commits
- * between snapCount / 2 and snapCount (so members do not all snapshot at once), the tree is written on the snapshot
- * thread ({@link BackgroundSnapshots}, fuzzy) into the follower's snapshot store, and the log files and snapshots it makes
- * redundant are purged as the Tandem-protocol member does. The store then holds two bodies: the leader's SNAP
- * (Apache's database body) and this member's own ({@link #OWN_SNAPSHOT_MARK}, then {@link SnapshotFormat}, whose
- * node-by-node copy is what makes a fuzzy walk safe; Apache's body writes the ACL cache before the nodes, which a
- * walk of a changing tree cannot). A restart reads whichever is newest and replays the proposals logged after it.
+ * <p>Snapshots of its own, as Apache's SyncRequestProcessor takes them, and the restart's recovery are
+ * {@link ApacheSnapshots}'; the configuration files Apache keeps beside zoo.cfg are {@link ApacheConfigFiles}'.
  *
  * <p>Everything the quorum peer reports (on its own thread) is queued onto the commit thread as a task, so the tree
  * has one writer and replies leave in each connection's arrival order. Forwarding writes to the leader's socket from
@@ -64,14 +54,6 @@ import java.lang.System.Logger.Level;
  */
 final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application, LeaderApplication {
     private static final Logger LOG = System.getLogger(ApacheEnsembleCommit.class.getName());
-
-    /** Longest string or buffer in a SNAP's database: a znode's data is bounded by jute.maxbuffer on Apache's side. */
-    private static final int SNAPSHOT_FIELD_BYTES_MAX = ApacheFollower.PACKET_DATA_BYTES_MAX;
-    /**
-     * First int of a snapshot this member wrote itself; an Apache database body starts with its session count, which
-     * is never negative, so the two never look alike.
-     */
-    static final int OWN_SNAPSHOT_MARK = 0xF7AD_0001;
 
     private final ZkServer server;
     private final FileZabDisk disk;
@@ -89,15 +71,17 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     private final SessionTouches sessionTouches;
     /** The live local sessions and their timeouts, refreshed on the commit thread, read by PING answers. */
     private volatile Map<Long, Integer> touches = Map.of();
-    private final BackgroundSnapshots snapshots;
+    private final ApacheSnapshots snapshots;
     /** The leader's half, used while this member leads. */
     private final ApacheLeaderCommit leaderCommit;
     private final long myId;
-    private long appliedSinceSnapshot;
-    /** Commits after which the next snapshot is due: snapCount / 2 plus a random part, as Apache rolls it. */
-    private long snapshotDueAfter;
 
-    ApacheEnsembleCommit(ZkServer server, int myId, Map<String, String> settings, Path quorumDir) throws IOException {
+    /** zoo.cfg, its dynamic files and the next file, as Apache's QuorumPeer keeps them. */
+    private final ApacheConfigFiles configFiles;
+
+    ApacheEnsembleCommit(ZkServer server, int myId, Map<String, String> settings, Path quorumDir,
+                         ApacheConfigFiles configFiles) throws IOException {
+        this.configFiles = configFiles;
         this.server = server;
         this.staticConfig = EnsembleConfig.fromSettings(settings);
         int tickTimeMs = server.config.tickTimeMs();
@@ -114,13 +98,12 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
         this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir,
                 server.config.preAllocBytes());
-        this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
-        this.leaderCommit = new ApacheLeaderCommit(server, answers);
+        this.snapshots = new ApacheSnapshots(server, disk, this::initConfigNode);
+        this.leaderCommit = new ApacheLeaderCommit(server, answers, configFiles::proposed);
         // Only asked while this member leads: a follower forwards reconfig requests to the Apache leader.
         server.preparer.reconfig().syncedWithLeader(leaderCommit::isSynced);
         this.myId = myId;
         this.sessionTouches = new SessionTouches(server);
-        rollSnapshotDue();
         try {
             DurableState loaded = disk.loaded();
             if (loaded.recovering()) {
@@ -128,7 +111,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
                 throw new IOException("the Apache-protocol data in " + quorumDir + " is damaged (set aside as "
                         + "FileZabDisk logged); move " + quorumDir + " away to re-sync this member from the leader");
             }
-            List<LearnerWire.QuorumPacket> logged = recover(loaded);
+            List<LearnerWire.QuorumPacket> logged = snapshots.recover(loaded);
             long lastLogged = logged.isEmpty() ? loaded.snapshotZxid() : logged.get(logged.size() - 1).zxid();
             initConfigNode();
             Set<Long> observers = new TreeSet<>();
@@ -142,36 +125,15 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             if (restored != null && restored.version() > 0) {
                 peer.restoreConfig(server.tree.getNode(Reconfig.CONFIG_PATH).data());
             }
+            // Apache's start-up with zoo.cfg.dynamic.next: a newer pending configuration is the last seen one.
+            io.tandem.server.zab.apache.ApacheConfig lastSeen = configFiles.startUp(peer.config().version());
+            if (lastSeen != null) {
+                peer.restoreLastSeen(lastSeen);
+            }
         } catch (IOException | RuntimeException e) {
             disk.close();
             throw e;
         }
-    }
-
-    /**
-     * Rebuilds the tree from what the follower wrote: the last SNAP (Apache's database body). The proposals logged
-     * after it are returned, not applied: some may never have committed, and the next leader's DIFF (all of them are
-     * in its history) or TRUNC (those above its zxid are not) decides, before this member serves. Runs before the
-     * commit thread starts.
-     */
-    private List<LearnerWire.QuorumPacket> recover(DurableState loaded) throws IOException {
-        long snapshotZxid = loaded.snapshotZxid();
-        if (loaded.snapshot() != null) {
-            try (InputStream in = loaded.snapshot().open()) {
-                installSnapshotBody(snapshotZxid, in);
-            }
-        }
-        List<LearnerWire.QuorumPacket> logged = new ArrayList<>();
-        for (LogEntry entry : loaded.log()) {
-            if (entry.zxid() > snapshotZxid) {
-                logged.add(new LearnerWire.QuorumPacket(LearnerWire.PROPOSAL, entry.zxid(), entry.txn()));
-            }
-        }
-        if (snapshotZxid > 0 || !logged.isEmpty()) {
-            LOG.log(Level.INFO, () -> "Recovered the Apache-protocol state: snapshot at zxid 0x" + Long.toHexString(snapshotZxid)
-                    + ", " + logged.size() + " logged proposals after it, applied once the leader confirms them");
-        }
-        return logged;
     }
 
     /** Starts electing and following; the commit thread must already run (the peer's callbacks queue onto it). */
@@ -199,7 +161,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     public void onSnapshot(long zxid, byte[] apacheSnapshot) {
         enqueue(() -> {
             try {
-                installSnapshotBody(zxid, new ByteArrayInputStream(apacheSnapshot));
+                snapshots.install(zxid, new ByteArrayInputStream(apacheSnapshot));
             } catch (IOException e) {
                 throw new UncheckedIOException("the leader's SNAP at zxid 0x" + Long.toHexString(zxid)
                         + " is unreadable", e);
@@ -271,9 +233,15 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             } catch (ZkException e) {
                 throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
             }
-            // Apache's writeDynamicConfig: a restart (ZkServer.startApacheEnsemble) elects with these members.
-            Reconfig.writeDynamicFileOrWarn(server.config.dataDir(), EnsembleConfig.parse(text));
+            // Apache's setQuorumVerifier(qv, true): a restart (ZkServer.startApacheEnsemble) elects with these.
+            configFiles.activated(EnsembleConfig.parse(text));
         });
+    }
+
+    /** A reconfig about to be logged, or NEWLEADER's configuration: Apache's zoo.cfg.dynamic.next, written at once. */
+    @Override
+    public void onProposedConfig(io.tandem.server.zab.apache.ApacheConfig config) {
+        configFiles.proposed(config);
     }
 
     /**
@@ -419,72 +387,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         JuteRecord txn = Jute.txnBody(header.type(), in);
         DataTree.Result result = server.applyTxn(header, txn);
         leaderCommit.applied(zxid);
-        maybeSnapshot();
+        snapshots.applied();
         answers.answerCommitted(header, txn, result);
-    }
-
-    /** Installs a stored snapshot: the leader's SNAP (Apache's database body) or one of this member's own. */
-    private void installSnapshotBody(long zxid, InputStream body) throws IOException {
-        // The snapshot thread must not walk the tree while it is replaced (nor store a mix of the two).
-        snapshots.cancelAndAwait();
-        server.tree.clearForSnapshot();
-        server.sessions.byId().clear();
-        DataInputStream in = new DataInputStream(new BufferedInputStream(body, 64 << 10));
-        in.mark(Integer.BYTES);
-        boolean own = in.readInt() == OWN_SNAPSHOT_MARK;
-        if (own) {
-            long written = SnapshotFormat.read(in, server.tree, server.sessions.byId());
-            if (written != zxid) {
-                throw new IOException("snapshot stored at zxid 0x" + Long.toHexString(zxid) + " says 0x"
-                        + Long.toHexString(written));
-            }
-        } else {
-            in.reset();
-            ApacheTreeFormat.read(in, server.tree, server.sessions.byId(), SNAPSHOT_FIELD_BYTES_MAX);
-        }
-        server.tree.setLastProcessedZxid(zxid);
-        server.recovered();
-        initConfigNode();
-        appliedSinceSnapshot = 0;
-        LOG.log(Level.INFO, () -> "Installed " + (own ? "this member's own" : "the leader's") + " snapshot at zxid 0x"
-                + Long.toHexString(zxid) + ": " + server.tree.nodeCount() + " znodes, "
-                + server.sessions.byId().size() + " sessions");
-    }
-
-    private void rollSnapshotDue() {
-        int snapCount = Math.max(2, server.config.snapCount());
-        snapshotDueAfter = snapCount / 2 + ThreadLocalRandom.current().nextInt(snapCount / 2);
-    }
-
-    /**
-     * Starts a snapshot on the snapshot thread once enough commits were applied since the last one (Apache's
-     * SyncRequestProcessor.shouldSnapshot); this thread only notes the zxid and copies the sessions.
-     */
-    private void maybeSnapshot() {
-        if (++appliedSinceSnapshot <= snapshotDueAfter) {
-            return;
-        }
-        // Counted from this attempt even when skipped, so a slow writer is not asked at each commit.
-        appliedSinceSnapshot = 0;
-        rollSnapshotDue();
-        snapshots.start(server.tree.lastProcessedZxid(), SnapshotFormat.sessionTimeouts(server.sessions.byId()));
-    }
-
-    /**
-     * The snapshot thread's writer: the snapshot into the follower's store, then the log files and older snapshots it
-     * covers go. The follower thread writes a SNAP into the same store; the disk's monitor keeps the two apart (a SNAP
-     * at the same zxid would otherwise share the temporary file). Only proposals applied here, hence committed, are
-     * at or below the zxid, so no proposal still waiting for its commit is purged.
-     */
-    private void writeOwnSnapshot(long zxid, ZkStore.SnapshotWriter body) throws IOException {
-        synchronized (disk) {
-            disk.writeSnapshot(zxid, out -> {
-                out.writeInt(OWN_SNAPSHOT_MARK);
-                body.write(out);
-            });
-            disk.retainNewestSnapshots();
-        }
-        disk.purgeBefore(zxid);
     }
 
     /** Snapshots this member wrote itself since it started (tests). */

@@ -47,9 +47,14 @@ final class ApacheLeaderCommit {
     private volatile ProposalSizes proposalSizes;
     private boolean unflushed;
 
-    ApacheLeaderCommit(ZkServer server, PendingAnswers answers) {
+    /** A reconfig this leader proposed: Apache's Leader.propose makes it the last seen configuration, on disk. */
+    private final java.util.function.Consumer<ApacheConfig> reconfigProposed;
+
+    ApacheLeaderCommit(ZkServer server, PendingAnswers answers,
+                       java.util.function.Consumer<ApacheConfig> reconfigProposed) {
         this.server = server;
         this.answers = answers;
+        this.reconfigProposed = reconfigProposed;
     }
 
     boolean leading() {
@@ -146,6 +151,8 @@ final class ApacheLeaderCommit {
                 byte[] txn = Jute.txnBytes(request.header, request.txn);
                 proposedHere = running.propose(zxid, txn, reconfig);
                 if (proposedHere) proposalSizes.record(txn.length);
+                // Written once it is this leadership's proposal: a refused one must not be taken up on a restart.
+                if (proposedHere && reconfig != null) reconfigProposed.accept(reconfig);
             } catch (IOException e) {
                 LOG.log(Level.ERROR, "the leader's log append failed: ending the leadership", e);
                 closeQuietly(running);

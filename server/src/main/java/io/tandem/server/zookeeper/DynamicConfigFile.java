@@ -47,6 +47,7 @@ public final class DynamicConfigFile {
         members.forEach(expanded::set);
         expanded.zookeeperPort(config.zookeeperPort()).kafkaPort(config.kafkaPort());
         if (config.initialText() != null) expanded.initialText(config.initialText());
+        expanded.configFile(config.configFile());
         return expanded;
     }
 
@@ -153,9 +154,10 @@ public final class DynamicConfigFile {
      * Apache's start-up with a {@code .dynamic.next} ({@link #nextFile}): with reconfigEnabled, one of a higher version
      * than the configuration in force ({@code inForce}, after {@link Reconfig#withDynamicFile}) is a reconfig this
      * member saw proposed and not committed, which Apache's QuorumPeer takes as its last seen configuration (a leader
-     * it becomes completes the reconfig with a quorum of both). Tandem cannot take a last seen configuration from a
-     * file (its own members recover one from their log), so that is refused, naming the file; an older or equal one
-     * is left as Apache leaves it (a stale one with Apache's error), and so is any without reconfigEnabled.
+     * it becomes completes the reconfig with a quorum of both). A Tandem-protocol member cannot take a last seen
+     * configuration from a file (its own members recover one from their log), so that is refused, naming the file;
+     * an older or equal one is left as Apache leaves it (a stale one with Apache's error), and so is any without
+     * reconfigEnabled. An Apache-mode member adopts it as Apache does ({@link ApacheConfigFiles#startUp}).
      *
      * @param named the settings with zoo.cfg's dynamicConfigFile, before a newer file in the data directory replaced it
      */

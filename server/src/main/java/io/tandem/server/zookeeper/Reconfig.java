@@ -253,7 +253,9 @@ final class Reconfig {
         Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         try (DirectoryStream<Path> older = Files.newDirectoryStream(dataDir, DYNAMIC_FILE_PREFIX + "*")) {
             for (Path file : older) {
-                if (!file.equals(target)) {
+                // Only older configurations: the next file (ApacheConfigFiles) holds a reconfig still pending.
+                String suffix = file.getFileName().toString().substring(DYNAMIC_FILE_PREFIX.length());
+                if (!file.equals(target) && suffix.matches("[0-9a-fA-F]+")) {
                     Files.deleteIfExists(file);
                 }
             }

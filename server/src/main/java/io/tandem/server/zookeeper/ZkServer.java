@@ -151,16 +151,27 @@ public final class ZkServer implements AutoCloseable {
      */
     static ZkServer startApacheEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
                                         Map<String, String> settings, Path quorumDir) throws IOException {
+        return startApacheEnsemble(config, superDigest, security, myId, settings, quorumDir, null);
+    }
+
+    /**
+     * As above; {@code zooCfg} is the one zoo.cfg the node was started on (null: none), beside which the dynamic
+     * configuration files go and which a reconfig rewrites, as Apache's do ({@link ApacheConfigFiles}).
+     */
+    static ZkServer startApacheEnsemble(ZkServerConfig config, String superDigest, ZkSecurity security, int myId,
+                                        Map<String, String> settings, Path quorumDir, Path zooCfg)
+            throws IOException {
         Map<String, String> named = settings;
         settings = Reconfig.withDynamicFile(settings, config.dataDir(), myId); // the last activated configuration
-        DynamicConfigFile.checkNext(named, DynamicConfigFile.version(settings));
+        // A zoo.cfg.dynamic.next is read (and adopted) as Apache reads it, once the restored state is known.
+        ApacheConfigFiles configFiles = new ApacheConfigFiles(config.dataDir(), zooCfg, myId, named);
         ZkServer server = new ZkServer(config, superDigest, security, true);
         long voters = QuorumTransport.parsePeers(settings).size();
         server.globalOutstandingLimit = (int) (config.globalOutstandingLimit() / (voters > 2 ? voters - 1 : 1));
         server.sessions.startIds(myId);
         ApacheEnsembleCommit apache;
         try {
-            apache = new ApacheEnsembleCommit(server, myId, settings, quorumDir);
+            apache = new ApacheEnsembleCommit(server, myId, settings, quorumDir, configFiles);
         } catch (IOException | RuntimeException e) {
             server.listener.shutdown();
             throw e;

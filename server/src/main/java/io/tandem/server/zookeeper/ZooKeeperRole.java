@@ -75,7 +75,7 @@ public final class ZooKeeperRole implements AutoCloseable {
                 // Its own directory: the follower stores the leader's SNAP in Apache's body format, which a restart
                 // in Tandem's protocol must never read as a Tandem snapshot.
                 return new ZooKeeperRole(ZkServer.startApacheEnsemble(zkConfig, superDigest, security, myId,
-                        config.settings(), dir.resolve(APACHE_QUORUM_DIR)),
+                        config.settings(), dir.resolve(APACHE_QUORUM_DIR), config.configFile()),
                         ensemble(myId, servers), adminSnapshots);
             }
             ApacheDataDir.refuseUnimportedForEnsemble(dir, dir.resolve("zab"));

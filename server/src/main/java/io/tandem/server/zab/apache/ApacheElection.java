@@ -153,6 +153,19 @@ public final class ApacheElection implements Closeable {
         thread.execute(() -> machine.updatePeerEpoch(newEpoch));
     }
 
+    /**
+     * A newer configuration seen proposed and not yet activated (Apache's last seen one): the transport can reach
+     * the members it names, and the election counts its voters beside the configuration in force.
+     */
+    public void lastSeen(ApacheConfig config) {
+        Map<Long, ElectionTransport.Member> addresses = new TreeMap<>();
+        config.members().forEach((sid, m) -> addresses.put(sid,
+                new ElectionTransport.Member(sid, m.host(), m.electionPort())));
+        transport.addMembers(addresses);
+        Set<Long> voters = config.voters();
+        thread.execute(() -> machine.lastSeen(voters));
+    }
+
     /** The decided vote, or null while looking; read on any thread. */
     public Vote currentVote() {
         try {

@@ -99,6 +99,14 @@ public final class ApacheFollower implements Closeable {
          */
         default void onConfig(ApacheConfig config) {
         }
+
+        /**
+         * Apache's setLastSeenQuorumVerifier(qv, true): a reconfig proposal is about to be logged (while syncing or
+         * in broadcast), or NEWLEADER carries the leader's last seen configuration; Apache writes it to
+         * {@code zoo.cfg.dynamic.next} before the proposal is logged. Called on the follower's thread.
+         */
+        default void onProposedConfig(ApacheConfig config) {
+        }
     }
 
     private final long myId;
@@ -285,6 +293,7 @@ public final class ApacheFollower implements Closeable {
             switch (packet.type()) {
                 case LearnerWire.PROPOSAL -> {
                     QuorumPacket proposal = withTxnZxid(packet);
+                    proposedConfig(proposal);
                     unlogged.add(proposal);
                     uncommitted.add(proposal);
                 }
@@ -293,7 +302,15 @@ public final class ApacheFollower implements Closeable {
                 case LearnerWire.NEWLEADER -> {
                     // Apache's leader sends its last seen configuration with NEWLEADER; the learner activates it at
                     // UPTODATE (Learner.syncWithLeader), once the leader's history is its own.
-                    if (packet.data() != null && packet.data().length > 1) newLeaderConfig = packet.data();
+                    if (packet.data() != null && packet.data().length > 1) {
+                        newLeaderConfig = packet.data();
+                        try {
+                            application.onProposedConfig(ApacheConfig.parse(newLeaderConfig));
+                        } catch (RuntimeException e) {
+                            LOG.log(Level.WARNING, "server {0}: NEWLEADER''s configuration is unreadable: {1}", myId,
+                                    e.toString());
+                        }
+                    }
                     for (QuorumPacket proposal : unlogged) {
                         disk.append(proposal.zxid(), proposal.data());
                         lastLoggedZxid = proposal.zxid();
@@ -351,12 +368,23 @@ public final class ApacheFollower implements Closeable {
         }
     }
 
+    /** A reconfig proposal's configuration goes to the application before the proposal is logged, as Apache's. */
+    private void proposedConfig(QuorumPacket proposal) {
+        byte[] txn = proposal.data();
+        // The TxnHeader's type (after clientId, cxid, zxid and time) tells a reconfig without parsing the rest.
+        if (txn != null && txn.length >= 32 && ByteBuffer.wrap(txn).getInt(28) == OpCode.RECONFIG) {
+            ApacheConfig config = LeaderConfigs.ofProposal(proposal);
+            if (config != null) application.onProposedConfig(config);
+        }
+    }
+
     private void broadcast(DataInputStream in) throws IOException {
         while (true) {
             QuorumPacket packet = read(in);
             switch (packet.type()) {
                 case LearnerWire.PROPOSAL -> {
                     QuorumPacket proposal = withTxnZxid(packet);
+                    proposedConfig(proposal);
                     disk.append(proposal.zxid(), proposal.data());
                     disk.sync(); // durable before the ACK counts towards a commit
                     lastLoggedZxid = proposal.zxid();

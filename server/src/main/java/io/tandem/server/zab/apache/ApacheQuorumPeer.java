@@ -31,6 +31,12 @@ public final class ApacheQuorumPeer implements Closeable {
     private volatile Map<Long, ApacheElection.Member> members;
     /** The newest configuration activated (zoo.cfg's, version 0, until a leader activates one). */
     private volatile ApacheConfig config;
+    /**
+     * Apache's last seen configuration when newer than the one in force: a reconfig this member logged (or NEWLEADER
+     * carried) and not yet activated, or one read at start-up from {@code zoo.cfg.dynamic.next}; null once a
+     * configuration of its version or newer is activated, or when there is none.
+     */
+    private volatile ApacheConfig lastSeen;
     private final ApacheElection election;
     private final ApacheFollower follower;
     private final ZabDisk disk;
@@ -123,6 +129,13 @@ public final class ApacheQuorumPeer implements Closeable {
             }
 
             @Override
+            public void onProposedConfig(ApacheConfig proposed) {
+                // Apache's setLastSeenQuorumVerifier: in memory (only with reconfigEnabled), then on disk.
+                if (application.reconfigEnabled()) sawNewer(proposed);
+                application.onProposedConfig(proposed);
+            }
+
+            @Override
             public boolean onActivate(byte[] text, long designatedLeader) {
                 if (!application.reconfigEnabled()) {
                     return false;
@@ -154,6 +167,33 @@ public final class ApacheQuorumPeer implements Closeable {
         if (restored.version() > config.version()) {
             adopt(restored);
         }
+    }
+
+    /**
+     * Before {@link #start}: Apache's last seen configuration from {@code zoo.cfg.dynamic.next}, newer than the one in
+     * force. As Apache's QuorumPeer takes it: the election reaches its members and needs a quorum of its voters too,
+     * and a leadership of this member carries it in NEWLEADER and activates it once a quorum of both configurations
+     * acknowledged (Leader.lead / startZkServer), completing the reconfig. Until then the configuration in force is
+     * unchanged.
+     */
+    public void restoreLastSeen(ApacheConfig restored) {
+        sawNewer(restored);
+    }
+
+    /**
+     * A last seen configuration newer than the one in force and than the last seen one (the same version again, or an
+     * older one, changes nothing): the election reaches its members (Apache's connectNewPeers) and counts its voters.
+     */
+    private synchronized void sawNewer(ApacheConfig seen) {
+        ApacheConfig before = lastSeen;
+        if (seen.version() <= config.version() || before != null && seen.version() <= before.version()) {
+            return;
+        }
+        lastSeen = seen;
+        Map<Long, ApacheElection.Member> known = new java.util.TreeMap<>(members);
+        seen.members().forEach(known::putIfAbsent);
+        members = Map.copyOf(known);
+        election.lastSeen(seen);
     }
 
     /** The newest configuration this member activated. */
@@ -218,12 +258,18 @@ public final class ApacheQuorumPeer implements Closeable {
                 designatedLeader);
     }
 
-    private void adopt(ApacheConfig next) {
+    private synchronized void adopt(ApacheConfig next) {
         config = next;
         Map<Long, ApacheElection.Member> known = new java.util.TreeMap<>(members);
         known.putAll(next.members());
         members = Map.copyOf(known);
         election.reconfigure(next);
+        ApacheConfig seen = lastSeen;
+        if (seen != null && seen.version() <= next.version()) {
+            lastSeen = null;
+        } else if (seen != null) {
+            election.lastSeen(seen); // still newer than the one activated: still counted
+        }
     }
 
     /** Binds the election port and starts looking for a leader. */
@@ -345,12 +391,14 @@ public final class ApacheQuorumPeer implements Closeable {
             }
         };
         // A reconfig among the proposals it leads with is completed by this leadership (Apache's lastSeen config).
-        ApacheConfig lastSeen = config;
+        ApacheConfig leadWith = config;
+        ApacheConfig seen = lastSeen;
+        if (seen != null && seen.version() > leadWith.version()) leadWith = seen;
         for (LearnerWire.QuorumPacket proposal : logged) {
             ApacheConfig carried = LeaderConfigs.ofProposal(proposal);
-            if (carried != null && carried.version() > lastSeen.version()) lastSeen = carried;
+            if (carried != null && carried.version() > leadWith.version()) leadWith = carried;
         }
-        ApacheLeader running = new ApacheLeader(myId, config, lastSeen, disk, tracked, tickTimeMs, initLimit,
+        ApacheLeader running = new ApacheLeader(myId, config, leadWith, disk, tracked, tickTimeMs, initLimit,
                 syncLimit, appliedBefore, logged);
         leader = running;
         leaderId = myId;

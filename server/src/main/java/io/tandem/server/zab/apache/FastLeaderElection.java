@@ -69,6 +69,12 @@ public final class FastLeaderElection {
 
     private final long myId;
     private Set<Long> voters;
+    /**
+     * The voters of a newer configuration this member saw proposed and not activated (Apache's last seen
+     * configuration), empty when there is none: their notifications count as voters' and a leader needs a quorum of
+     * them too (Apache's getVoteTracker adds the last seen verifier).
+     */
+    private Set<Long> nextVoters = Set.of();
     private byte[] config;
 
     private ServerState state = ServerState.LOOKING;
@@ -108,9 +114,24 @@ public final class FastLeaderElection {
      */
     public void reconfigure(Set<Long> newVoters, byte[] newConfig) {
         config = newConfig.clone();
+        nextVoters = Set.of(); // the last seen configuration is activated (or outdated by a newer one)
         if (newVoters.contains(myId)) {
             voters = Set.copyOf(new TreeSet<>(newVoters));
         }
+    }
+
+    /**
+     * A newer configuration than the one in force, seen proposed and not committed (Apache's
+     * setLastSeenQuorumVerifier; a restart reads it from {@code zoo.cfg.dynamic.next}): until a configuration is
+     * activated, its voters are valid voters too (validVoter: the current and next configuration's) and a decision
+     * needs a quorum of each.
+     */
+    public void lastSeen(Set<Long> pendingVoters) {
+        nextVoters = Set.copyOf(new TreeSet<>(pendingVoters));
+    }
+
+    private boolean validVoter(long sid) {
+        return voters.contains(sid) || nextVoters.contains(sid);
     }
 
     public ServerState state() {
@@ -173,7 +194,7 @@ public final class FastLeaderElection {
     /** A notification from {@code sid} (this member's own included). */
     public Output receive(long sid, Notification n) {
         List<Outgoing> sends = new ArrayList<>();
-        if (!voters.contains(sid)) {
+        if (!validVoter(sid)) {
             // Apache answers a non-voter at once with its current vote and counts nothing from it.
             sends.add(new Outgoing(sid, answer(logicalClock)));
             return new Output(sends, false, null);
@@ -190,14 +211,14 @@ public final class FastLeaderElection {
             sends.add(new Outgoing(sid, answer(logicalClock)));
         }
         if (finalizing) {
-            if (!voters.contains(n.leader())
+            if (!validVoter(n.leader())
                     || !beats(n.leader(), n.zxid(), n.peerEpoch(), proposedLeader, proposedZxid, proposedEpoch)) {
                 // Apache's finalize poll consumes it uncounted and waits finalizeWait again.
                 return new Output(sends, true, null);
             }
             finalizing = false;
         }
-        if (!voters.contains(n.leader())) {
+        if (!validVoter(n.leader())) {
             return new Output(sends, false, null);
         }
         Vote decided = switch (n.state()) {
@@ -269,13 +290,17 @@ public final class FastLeaderElection {
     }
 
     private boolean hasQuorum(Map<Long, Vote> votes, Vote vote) {
+        return quorumOf(voters, votes, vote) && (nextVoters.isEmpty() || quorumOf(nextVoters, votes, vote));
+    }
+
+    private static boolean quorumOf(Set<Long> of, Map<Long, Vote> votes, Vote vote) {
         int acks = 0;
         for (Map.Entry<Long, Vote> entry : votes.entrySet()) {
-            if (voters.contains(entry.getKey()) && vote.sameAs(entry.getValue())) {
+            if (of.contains(entry.getKey()) && vote.sameAs(entry.getValue())) {
                 acks++;
             }
         }
-        return acks > voters.size() / 2;
+        return acks > of.size() / 2;
     }
 
     private Output decide(Vote vote) {
@@ -305,7 +330,9 @@ public final class FastLeaderElection {
         List<Outgoing> sends = new ArrayList<>();
         Notification n = new Notification(ServerState.LOOKING, proposedLeader, proposedZxid, logicalClock,
                 proposedEpoch, ElectionWire.NOTIFICATION_VERSION, config);
-        for (long voter : new TreeSet<>(voters)) {
+        Set<Long> to = new TreeSet<>(voters);
+        to.addAll(nextVoters); // Apache's getCurrentAndNextConfigVoters
+        for (long voter : to) {
             sends.add(new Outgoing(voter, n));
         }
         return sends;

@@ -80,7 +80,11 @@ final class ApacheQuorumProcess implements AutoCloseable {
         if (observers.contains(me.sid())) cfg.add("peerType=observer");
         Path config = dir.resolve("zoo.cfg");
         Files.write(config, cfg);
-        Path log = dir.resolve("apache.log");
+        return startOn(config, dir.resolve("apache.log"), me);
+    }
+
+    /** Runs Apache's QuorumPeerMain as member {@code me} on a zoo.cfg as it is (its dataDir holds the myid). */
+    static ApacheQuorumProcess startOn(Path config, Path log, Ports me) throws IOException {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.admin.enableServer=false",
                 "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.quorum.QuorumPeerMain",
@@ -149,6 +153,14 @@ final class ApacheQuorumProcess implements AutoCloseable {
         Process signal = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start();
         if (signal.waitFor() != 0) {
             throw new IOException("kill -STOP " + process.pid() + " failed");
+        }
+    }
+
+    /** SIGCONT: a process {@link #stop}ped goes on. */
+    void resume() throws IOException, InterruptedException {
+        Process signal = new ProcessBuilder("kill", "-CONT", Long.toString(process.pid())).inheritIO().start();
+        if (signal.waitFor() != 0) {
+            throw new IOException("kill -CONT " + process.pid() + " failed");
         }
     }
 

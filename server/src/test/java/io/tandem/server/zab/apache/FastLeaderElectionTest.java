@@ -61,6 +61,31 @@ class FastLeaderElectionTest {
         assertEquals(ServerState.FOLLOWING, fle.state());
     }
 
+    /**
+     * A last seen configuration (a reconfig proposed, not committed: Apache's getVoteTracker adds its verifier) counts
+     * its voters: they are sent to and counted, and a proposal needs a quorum of them as well; activating a
+     * configuration drops it.
+     */
+    @Test
+    void aLastSeenConfigurationNeedsItsOwnQuorumToo() {
+        FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
+        fle.lastSeen(Set.of(1L, 2L, 3L, 4L));
+        Output start = fle.lookForLeader(0, 0);
+        assertEquals(List.of(1L, 2L, 3L, 4L), start.sends().stream().map(Outgoing::to).toList());
+        loopBack(fle, 1, start);
+        Output two = loopBack(fle, 1, fle.receive(2, looking(2, 0, 1, 0)));
+        assertFalse(two.armFinalizeTimer(), "{1, 2} are a quorum of {1, 2, 3} but not of {1, 2, 3, 4}");
+        assertTrue(fle.receive(4, looking(2, 0, 1, 0)).armFinalizeTimer(), "4 votes as a voter of the next one");
+        assertEquals(2, fle.finalizeWaitExpired().decided().leader());
+
+        FastLeaderElection activated = new FastLeaderElection(1, VOTERS, CONFIG);
+        activated.lastSeen(Set.of(1L, 2L, 3L, 4L));
+        activated.reconfigure(VOTERS, CONFIG);
+        loopBack(activated, 1, activated.lookForLeader(0, 0));
+        assertTrue(loopBack(activated, 1, activated.receive(2, looking(2, 0, 1, 0))).armFinalizeTimer(),
+                "once a configuration is activated only its voters count");
+    }
+
     @Test
     void aBetterNotificationDuringTheFinalizeWaitResumesTheElection() {
         FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);

@@ -75,6 +75,11 @@ final class MixedEnsemble {
         return TandemApacheModeProcess.start(temp.resolve("tandem"), jvmOptions, settings, tandem, all);
     }
 
+    /** The Tandem member's folder, as {@link #startTandem} uses it. */
+    Path tandemDir() {
+        return temp.resolve("tandem");
+    }
+
     /** What the Tandem member's {@code srvr} says it is ("leader", "follower"), or "down". */
     String tandemMode() {
         return ApacheQuorumProcess.modeAt(tandem.clientPort());
