@@ -112,8 +112,8 @@ public final class ReplicaManager implements AutoCloseable {
     private volatile Consumer<Partition> becameLeader = p -> { };
     private volatile Consumer<Partition> becameFollower = p -> { };
     private int controllerEpoch;
-    /** Writes one LeaderAndIsr's leader-epoch checkpoints at once; see {@link #announce}. */
-    private final EpochCheckpointWriters epochWriters;
+    /** Opens one LeaderAndIsr's logs and writes its leader-epoch checkpoints side by side; see {@link #announce}. */
+    private final LeaderAndIsrWorkers workers;
 
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax) {
@@ -152,7 +152,7 @@ public final class ReplicaManager implements AutoCloseable {
         this.replicaFetchBytesMax = replicaFetchBytesMax;
         this.ownedSender = ownedSender;
         // A simulation's Runtime owns no threads: there the checkpoints are written one by one, in order.
-        this.epochWriters = new EpochCheckpointWriters(localBrokerId, runtime == null);
+        this.workers = new LeaderAndIsrWorkers(localBrokerId, runtime == null);
         this.runtime = runtime != null ? runtime : new Runtime(System::currentTimeMillis, ownedSender, leader -> {
             ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, replicaFetchBytesMax);
             fetcher.start();
@@ -230,6 +230,8 @@ public final class ReplicaManager implements AutoCloseable {
         Map<String, LeaderAndIsrResponse.LeaderAndIsrTopicError> topicErrors = new java.util.LinkedHashMap<>();
         short[] errors = new short[states.size()];
         List<NewLeadership> taken = new ArrayList<>();
+        // The logs opened side by side first: apply then finds each open (see LeaderAndIsrWorkers.openLogs).
+        workers.openLogs(states, localBrokerId, metadata, openLog);
         for (int i = 0; i < states.size(); i++) {
             errors[i] = apply(states.get(i), leaders, topicIds.get(states.get(i).topicName), i, taken);
         }
@@ -301,7 +303,7 @@ public final class ReplicaManager implements AutoCloseable {
 
     /**
      * Writes the leader-epoch checkpoints of the leaderships one LeaderAndIsr gave this broker, side by side on
-     * {@link EpochCheckpointWriters} when there are several (each is an fsync: 50 in a row took 0.3-1.2 s on a loaded
+     * {@link LeaderAndIsrWorkers} when there are several (each is an fsync: 50 in a row took 0.3-1.2 s on a loaded
      * machine when {@code __consumer_offsets} was created, while a fresh node's first consumer waited), then tells of
      * each, in the request's order, as {@link #apply} did before: the coordinators (becameLeader), the high
      * watermark's waiters and this broker's metadata. Kafka's broker writes each checkpoint before it answers the
@@ -310,7 +312,7 @@ public final class ReplicaManager implements AutoCloseable {
      */
     private void announce(List<NewLeadership> taken, short[] errors) {
         if (taken.isEmpty()) return;
-        IOException[] failures = epochWriters.flushAll(taken.stream().map(NewLeadership::partition).toList());
+        IOException[] failures = workers.flushAll(taken.stream().map(NewLeadership::partition).toList());
         for (int i = 0; i < taken.size(); i++) {
             NewLeadership t = taken.get(i);
             if (failures[i] != null) {
@@ -592,7 +594,7 @@ public final class ReplicaManager implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (ownedSender != null) ownedSender.shutdownNow();
-        epochWriters.close();
+        workers.close();
         for (LeaderFetcher fetcher : fetchers.values()) fetcher.shutdown();
         fetchers.clear();
     }

@@ -34,9 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A LeaderAndIsr making this broker the leader of many partitions (the controller's answer to a new
- * {@code __consumer_offsets}: 50 of them) writes their leader-epoch checkpoints side by side, not one fsync after
- * another, and still announces each leadership (this broker's metadata, which Metadata and FindCoordinator answer
- * from) only once its checkpoint is on disk, as Kafka's broker has written it before it answers the LeaderAndIsr.
+ * {@code __consumer_offsets}: 50 of them) opens their logs and writes their leader-epoch checkpoints side by side,
+ * not one after another, and still announces each leadership (this broker's metadata, which Metadata and
+ * FindCoordinator answer from) only once its checkpoint is on disk, as Kafka's broker has written it before it
+ * answers the LeaderAndIsr.
  */
 class LeaderEpochCheckpointsTest {
     private static final int BROKER = 1;
@@ -105,6 +106,52 @@ class LeaderEpochCheckpointsTest {
                 assertTrue(partition.isLeader());
                 assertEquals(List.of("0", "1", "4 0"), Files.readAllLines(
                         partition.log().dir().resolve("leader-epoch-checkpoint")), "partition " + p);
+            }
+        } finally {
+            replicas.close();
+        }
+    }
+
+    @Test
+    void shouldOpenTheLogsOfOneLeaderAndIsrSideBySide() throws Exception {
+        LocalZnodeStore store = new LocalZnodeStore(Files.createDirectories(dir.resolve("zk")));
+        TreeMap<Integer, List<Integer>> assignment = new TreeMap<>();
+        for (int p = 0; p < PARTITIONS; p++) assignment.put(p, List.of(BROKER));
+        store.setData(KafkaZkLayout.topicPath(TOPIC), KafkaZkLayout.encodeTopicAssignment(
+                new TopicAssignment(UUID.randomUUID(), assignment)));
+        ClusterMetadata metadata = new ClusterMetadata(store, new BrokerRegistration(BROKER, "localhost", 9092,
+                "PLAINTEXT", null, 0));
+        LogManager logs = fixture.logs(Files.createDirectories(dir.resolve("logs")), BROKER);
+        // Each log's creation waits (up to 2 s) for a second one to be under way beside it.
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger mostInFlight = new AtomicInteger();
+        CountDownLatch two = new CountDownLatch(2);
+        ReplicaManager replicas = new ReplicaManager(BROKER, metadata, (topic, p) -> {
+            TopicPartition tp = new TopicPartition(topic.name(), p);
+            Partition open = logs.get(tp);
+            if (open != null) return open;
+            try {
+                mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                two.countDown();
+                two.await(2, TimeUnit.SECONDS);
+                return logs.getOrCreate(tp, LogConfig.defaults());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        }, tp -> { }, 10_000, 1 << 20);
+        try {
+            LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(leaderAndIsr(), (short) 6);
+
+            response.topics.get(0).partitionErrors.forEach(e -> assertEquals(0, e.errorCode, "partition "
+                    + e.partitionIndex));
+            assertTrue(mostInFlight.get() >= 2, "the logs were opened one after another");
+            for (int p = 0; p < PARTITIONS; p++) {
+                assertTrue(logs.get(new TopicPartition(TOPIC, p)).isLeader(), "partition " + p);
+                assertTrue(led(metadata, p), "partition " + p + " announced");
             }
         } finally {
             replicas.close();
