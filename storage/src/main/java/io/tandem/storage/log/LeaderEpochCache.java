@@ -62,8 +62,8 @@ public final class LeaderEpochCache {
         version++;
     }
 
-    /** Sets what runs before each write of the checkpoint (tests: a slow disk). */
-    void beforeWrite(Runnable hook) {
+    /** Sets what runs before each write of the checkpoint (tests: a slow disk, or watching the writes overlap). */
+    public void beforeWrite(Runnable hook) {
         beforeWrite = hook;
     }
 

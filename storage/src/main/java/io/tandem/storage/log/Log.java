@@ -208,6 +208,17 @@ public final class Log implements Closeable {
      * asking where that epoch began (OffsetsForLeaderEpoch, a fetch's last fetched epoch) gets the right answer.
      */
     public void assignLeaderEpoch(int epoch) throws IOException {
+        recordLeaderEpoch(epoch);
+        flushLeaderEpochs();
+    }
+
+    /**
+     * {@link #assignLeaderEpoch} without writing the checkpoint: the caller calls {@link #flushLeaderEpochs} before it
+     * tells anyone of the leadership, so a broker taking the lead of many partitions at once can write their
+     * checkpoints side by side. An append in between writes it itself (every append flushes a changed checkpoint
+     * before it returns), so no record is acknowledged under an epoch the disk does not know.
+     */
+    public void recordLeaderEpoch(int epoch) throws IOException {
         lock.lock();
         try {
             ensureOpen();
@@ -215,6 +226,10 @@ public final class Log implements Closeable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Writes and fsyncs the leader-epoch checkpoint when it changed since its last write; never under the lock. */
+    public void flushLeaderEpochs() throws IOException {
         leaderEpochs.flush();
     }
 

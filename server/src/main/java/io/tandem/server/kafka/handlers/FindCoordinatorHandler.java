@@ -85,9 +85,15 @@ final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest>
         TopicInfo topic = view.topic(topicName);
         if (topic == null) {
             try {
-                create.get();
+                // Written already, its leaders not announced yet (a client retrying during the creation): Kafka's
+                // createTopic finds it with one read and fails (TopicExistsException, dropped below). Going through
+                // the creation read the whole topic, 50 partition states queued behind the controller's own writes
+                // of them, and held each retry's answer 0.4-0.6 s on a fresh node.
+                if (!broker.metadata().topicWritten(topicName)) create.get();
             } catch (ApiException e) {
                 // Kafka drops the creation's error too: the lookup's answer is the same, and the client retries.
+            } catch (Exception e) {
+                // The store unreachable: the creation would fail the same way, and the answer is the same.
             }
             return new Found(COORDINATOR_NOT_AVAILABLE, null);
         }

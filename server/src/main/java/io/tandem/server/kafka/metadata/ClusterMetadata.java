@@ -371,6 +371,14 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
+     * Whether {@code /brokers/topics/T} exists: one read, as Kafka's AdminZkClient checks before it creates a topic
+     * (topicExists), where {@link #topic} reads the whole topic (every partition's state).
+     */
+    public boolean topicWritten(String name) throws Exception {
+        return store.getData(KafkaZkLayout.topicPath(name)) != null;
+    }
+
+    /**
      * The topic's assignment as stored in {@code /brokers/topics/T}, or null when there is none: what CreatePartitions
      * grows, read from ZooKeeper and not from the cache as Kafka 3.9's ZkAdminManager reads it (a topic created but
      * not yet announced by the controller, or never, because no replica of it is live, is grown all the same).

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The first consume on a fresh node: how long a consumer's group join waits while the broker creates
+# __consumer_offsets (50 partitions), Tandem against Apache Kafka 4.4 with the same client (Kafka 4.4's
+# ConsumerPerformance, classic group protocol). Per round and server: a fresh start, topic `bench` (3 partitions)
+# with 1,000 records, then one ConsumerPerformance whose NetworkClient logs every request and answer (slf4j-simple
+# at DEBUG for that one logger). Prints, from the client's own log: the time from its first FindCoordinator(GROUP)
+# to the first JoinGroup answer that accepts the member (MEMBER_ID_REQUIRED, or none: the coordinator is loaded;
+# before it NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS send the client back to FindCoordinator), the number of
+# FindCoordinator requests up to then, and each answer's error with its time. Nothing here is asserted.
+# Usage: bench/kafka/run-kafka-first-join.sh   env: ROUNDS=3 TARGETS="tandem apache" (the order of odd rounds)
+#        TANDEM_JAVA_OPTS (default: the launcher's), TRACE=N (Tandem logs its first N requests, see RequestStages)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work="$root/bench/target/kafka-bench-join"
+mkdir -p "$work"
+[ -e "$work/lib" ] || { [ -d "$root/bench/target/kafka-bench/lib" ] && ln -s ../kafka-bench/lib "$work/lib"; } || true
+rounds=${ROUNDS:-3}
+source "$root/bench/kafka/servers.sh"
+[ -d "$work/client-log" ] || mvn -q -B dependency:copy -Dartifact=org.slf4j:slf4j-simple:1.7.36 \
+  -DoutputDirectory="$work/client-log"
+if [ "${TRACE:-0}" -gt 0 ]; then export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dtandem.kafka.requestTrace=$TRACE"; fi
+
+first_join() { # name port round
+  local name=$1 port=$2 round=$3 bs="127.0.0.1:$2" log="$work/$1-$3-client.log"
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic bench --partitions 3 \
+    --replication-factor 1 >/dev/null
+  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic bench --num-records 1000 \
+    --record-size 1024 --throughput -1 --producer-props acks=all >/dev/null
+  echo "  $name round $round (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  java -Xmx512m -cp "$work/lib/*:$work/client-log/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient=debug \
+    -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
+    org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench --num-records 1000 \
+    --timeout 60000 > "$log" 2>&1 || true
+  # slf4j-simple's line: "HH:mm:ss.SSS [thread] DEBUG ... - [Consumer ...] Sending FIND_COORDINATOR request ...".
+  awk '
+    function ms(t,  p) { split(t, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + p[4] }
+    function err(line) { sub(/.*errorCode=/, "", line); sub(/[^0-9-].*/, "", line); return line }
+    ready { next }
+    / Sending FIND_COORDINATOR request/ && /keyType=0/ { n++; if (!start) start = ms($1) }
+    / Received FIND_COORDINATOR response/ && start { answers = answers sprintf(" %d@%d", err($0), ms($1) - start) }
+    / Sending JOIN_GROUP request/ && !join_sent { join_sent = ms($1) - start }
+    / Received JOIN_GROUP response/ { e = err($0); joins = joins sprintf(" %d@%d", e, ms($1) - start)
+                                      if (e == 0 || e == 79) ready = ms($1) - start }
+    END { printf "    FindCoordinator(GROUP) -> JoinGroup accepted (MEMBER_ID_REQUIRED): %d ms; %d FindCoordinator(GROUP) requests, answers (error@ms):%s; first JoinGroup sent at %d ms, answers:%s\n", ready, n, answers, join_sent, joins }' "$log"
+  stop_server
+}
+
+order=(${TARGETS:-tandem apache})
+for ((r = 1; r <= rounds; r++)); do
+  if ((r % 2 == 0)); then targets=$(printf '%s\n' "${order[@]}" | tac); else targets="${order[*]}"; fi
+  for target in $targets; do
+    case $target in
+      tandem) : > "$work/tandem.log"; start_tandem 29292; first_join tandem 29292 "$r" ;;
+      apache) start_apache 39292; first_join apache 39292 "$r" ;;
+    esac
+  done
+done
