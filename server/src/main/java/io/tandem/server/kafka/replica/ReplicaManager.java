@@ -307,15 +307,15 @@ public final class ReplicaManager implements AutoCloseable {
     }
 
     /** A leadership taken by {@link #apply} whose checkpoint and announcement wait for {@link #announce}. */
-    private record NewLeadership(int index, LeaderAndIsrPartitionState state, Partition partition, boolean wasLeader) {
+    private record NewLeadership(int index, Partition partition, boolean wasLeader) {
     }
 
     /**
      * Writes the leader-epoch checkpoints of the leaderships one LeaderAndIsr gave this broker, side by side on
      * {@link LeaderAndIsrWorkers} when there are several (each is an fsync: 50 in a row took 0.3-1.2 s on a loaded
      * machine when {@code __consumer_offsets} was created, while a fresh node's first consumer waited), then tells of
-     * each, in the request's order, as {@link #apply} did before: the coordinators (becameLeader), the high
-     * watermark's waiters and this broker's metadata. Kafka's broker writes each checkpoint before it answers the
+     * each, in the request's order, as {@link #apply} did before: the coordinators (becameLeader) and the high
+     * watermark's waiters (the metadata cache learns of the leadership from UpdateMetadata only, as Kafka's). Kafka's broker writes each checkpoint before it answers the
      * LeaderAndIsr too (LeaderEpochFileCache.assign); only their order among themselves differs. A partition whose
      * checkpoint cannot be written is KAFKA_STORAGE_ERROR and not announced.
      */
@@ -332,10 +332,6 @@ public final class ReplicaManager implements AutoCloseable {
             }
             if (!t.wasLeader()) becameLeader.accept(t.partition());
             highWatermarkMoved.accept(t.partition().topicPartition());
-            LeaderAndIsrPartitionState state = t.state();
-            // Told only once the role is taken, so this broker never reports a leadership it does not act on yet.
-            metadata.applyPartitionState(state.topicName, state.partitionIndex, new PartitionState(state.leader,
-                    state.leaderEpoch, state.controllerEpoch, state.isr, state.partitionEpoch));
         }
     }
 
@@ -383,7 +379,7 @@ public final class ReplicaManager implements AutoCloseable {
                 partition.makeLeaderUnflushed(state.leaderEpoch, state.isr, state.partitionEpoch, state.replicas,
                         runtime.clock().getAsLong());
                 // The checkpoint's write, the coordinators and this broker's metadata follow in announce.
-                taken.add(new NewLeadership(index, state, partition, wasLeader));
+                taken.add(new NewLeadership(index, partition, wasLeader));
                 return NONE;
             } else {
                 stopFetching(tp);

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,12 +68,13 @@ class LeaderEpochCheckpointsTest {
         AtomicInteger mostInFlight = new AtomicInteger();
         CountDownLatch two = new CountDownLatch(2);
         Map<Integer, Boolean> announcedBeforeWrite = new ConcurrentHashMap<>();
+        Set<Integer> announced = ConcurrentHashMap.newKeySet();
         for (int p = 0; p < PARTITIONS; p++) {
             int partition = p;
             Partition log = logs.getOrCreate(new TopicPartition(TOPIC, p), LogConfig.defaults());
             log.log().leaderEpochs().beforeWrite(() -> {
                 mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-                announcedBeforeWrite.put(partition, led(metadata, partition));
+                announcedBeforeWrite.put(partition, announced.contains(partition));
                 two.countDown();
                 try {
                     two.await(5, TimeUnit.SECONDS);
@@ -89,6 +91,8 @@ class LeaderEpochCheckpointsTest {
                 throw new UncheckedIOException(e);
             }
         }, tp -> { }, 10_000, 1 << 20);
+        // Announced: the coordinators are told of the leadership (the metadata cache learns it from UpdateMetadata).
+        replicas.becameLeaderListener(led -> announced.add(led.topicPartition().partition()));
         try {
             LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(leaderAndIsr(), (short) 6);
 
@@ -98,10 +102,10 @@ class LeaderEpochCheckpointsTest {
                     + e.partitionIndex));
             assertTrue(mostInFlight.get() >= 2, "the checkpoints were written one after another");
             assertEquals(PARTITIONS, announcedBeforeWrite.size(), "every partition's checkpoint was written");
-            announcedBeforeWrite.forEach((p, announced) -> assertEquals(false, announced,
+            announcedBeforeWrite.forEach((p, early) -> assertEquals(false, early,
                     "partition " + p + " was announced before its checkpoint was written"));
             for (int p = 0; p < PARTITIONS; p++) {
-                assertTrue(led(metadata, p), "partition " + p + " announced");
+                assertTrue(announced.contains(p), "partition " + p + " announced");
                 Partition partition = logs.get(new TopicPartition(TOPIC, p));
                 assertTrue(partition.isLeader());
                 assertEquals(List.of("0", "1", "4 0"), Files.readAllLines(
@@ -143,6 +147,9 @@ class LeaderEpochCheckpointsTest {
                 inFlight.decrementAndGet();
             }
         }, tp -> { }, 10_000, 1 << 20);
+        // Announced: the coordinators are told of the leadership (the metadata cache learns it from UpdateMetadata).
+        Set<Integer> announced = ConcurrentHashMap.newKeySet();
+        replicas.becameLeaderListener(led -> announced.add(led.topicPartition().partition()));
         try {
             LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(leaderAndIsr(), (short) 6);
 
@@ -151,17 +158,11 @@ class LeaderEpochCheckpointsTest {
             assertTrue(mostInFlight.get() >= 2, "the logs were opened one after another");
             for (int p = 0; p < PARTITIONS; p++) {
                 assertTrue(logs.get(new TopicPartition(TOPIC, p)).isLeader(), "partition " + p);
-                assertTrue(led(metadata, p), "partition " + p + " announced");
+                assertTrue(announced.contains(p), "partition " + p + " announced");
             }
         } finally {
             replicas.close();
         }
-    }
-
-    private static boolean led(ClusterMetadata metadata, int partition) {
-        ClusterMetadata.TopicInfo topic = metadata.knownTopic(TOPIC);
-        PartitionState state = topic == null ? null : topic.states().get(partition);
-        return state != null && state.leader() == BROKER;
     }
 
     private static LeaderAndIsrRequest leaderAndIsr() {
