@@ -75,8 +75,8 @@ final class AdminStateCommands {
 
     /**
      * Apache's {@code observers}: a leader lists the observers synced with it, each with its LearnerHandler figures
-     * (Zab's leader: {@link io.tandem.server.zab.LearnerFigures}; the Apache-protocol leader takes no observers, so it
-     * lists none); any other server (a follower without observerMasterPort, which Tandem does not implement, an
+     * (Zab's leader: {@link io.tandem.server.zab.LearnerFigures}; the Apache-protocol leader: each observer's
+     * connection, ApacheLearnerHandler); any other server (a follower without observerMasterPort, which Tandem does not implement, an
      * observer, a standalone server) answers none.
      */
     Map<String, Object> observers() {

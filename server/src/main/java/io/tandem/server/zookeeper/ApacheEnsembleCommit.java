@@ -456,10 +456,15 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         return (int) leaderId;
     }
 
-    /** Apache's leader lists its observers; this protocol's leader takes none (it refuses OBSERVERINFO). */
+    /** Apache's leader lists the observers it forwards to (Apache's observers, OBSERVERINFO). */
     @Override
     public java.util.List<java.util.Map<String, Object>> syncedObservers() {
-        return serving && leaderCommit.leading() ? java.util.List.of() : null;
+        return serving ? leaderCommit.observersInfo() : null;
+    }
+
+    @Override
+    public void resetObserverStats() {
+        leaderCommit.resetObserverStats();
     }
 
     @Override

@@ -79,6 +79,18 @@ final class ApacheLeaderCommit {
         line.accept("zk_min_proposal_size", lastMinMax[1]);
     }
 
+    /** The established leadership's observers with their LearnerHandler figures, null while not leading. */
+    java.util.List<java.util.Map<String, Object>> observersInfo() {
+        ApacheLeader now = leader;
+        return now == null ? null : now.observersInfo();
+    }
+
+    /** Apache's observer_connection_stat_reset: the leadership's observer counters start over. Any thread. */
+    void resetObserverStats() {
+        ApacheLeader now = leader;
+        if (now != null) now.resetObserverStats();
+    }
+
     /** The established leadership's proposal sizes, null while not leading. Any thread. */
     ProposalSizes proposalSizes() {
         return proposalSizes;

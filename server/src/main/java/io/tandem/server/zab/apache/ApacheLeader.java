@@ -563,9 +563,23 @@ public final class ApacheLeader implements Closeable {
      */
     public void reportStats(java.util.function.BiConsumer<String, Object> line) {
         synchronized (lock) {
-            learners.reportStats(line);
+            learners.reportStats(configs.committed().voters(), line);
             line.accept("zk_pending_syncs", pendingSyncs.size());
             line.accept("zk_leader_uptime", System.currentTimeMillis() - startedMillis);
+        }
+    }
+
+    /** The observers admin command's list: each observer's LearnerHandler figures. Any thread. */
+    public java.util.List<java.util.Map<String, Object>> observersInfo() {
+        synchronized (lock) {
+            return learners.observersInfo();
+        }
+    }
+
+    /** Apache's observer_connection_stat_reset on a leader. Any thread. */
+    public void resetObserverStats() {
+        synchronized (lock) {
+            learners.resetObserverStats();
         }
     }
 

@@ -13,8 +13,10 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One learner's connection to an {@link ApacheLeader}, as Apache's LearnerHandler: a follower (FOLLOWERINFO) or an
@@ -42,6 +44,14 @@ final class ApacheLearnerHandler {
     private volatile boolean observer;
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean closed;
+    /** When the connection came (Apache's LearnerHandler.established), for the observers admin command. */
+    private final long establishedMillis = System.currentTimeMillis();
+    /** Apache's LearnerHandler counters: packets read after the sync, REQUESTs among them, packets the sender wrote. */
+    private final AtomicLong packetsReceived = new AtomicLong();
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong packetsSent = new AtomicLong();
+    /** The zxid of the last packet the sender wrote with one (above 0), -1 before any, as Apache's lastZxid. */
+    private final AtomicLong lastZxid = new AtomicLong(-1);
 
     ApacheLearnerHandler(ApacheLeader leader, Socket socket) {
         this.leader = leader;
@@ -84,8 +94,9 @@ final class ApacheLearnerHandler {
         enqueue(body, BODY_QUEUED_BYTES);
     }
 
+    /** Apache's LearnerHandler.packetSize: a packet's fixed fields taken as 28 bytes, plus its data. */
     private static long packetBytes(QuorumPacket packet) {
-        return 32 + (packet.data() == null ? 0 : packet.data().length);
+        return 28 + (packet.data() == null ? 0 : packet.data().length);
     }
 
     private void enqueue(Object item, long bytes) {
@@ -151,6 +162,7 @@ final class ApacheLearnerHandler {
             synced = true;
             while (!closed) {
                 QuorumPacket packet = read(in);
+                packetsReceived.incrementAndGet();
                 switch (packet.type()) {
                     case LearnerWire.ACK -> leader.ack(sid, packet.zxid());
                     case LearnerWire.PING -> leader.application.onTouches(touches(packet.data()));
@@ -180,6 +192,7 @@ final class ApacheLearnerHandler {
     private void request(QuorumPacket packet) throws IOException {
         byte[] data = orEmpty(packet.data());
         if (data.length < 16) throw new IOException("short REQUEST " + packet);
+        requests.incrementAndGet();
         ByteBuffer buffer = ByteBuffer.wrap(data);
         long sessionId = buffer.getLong();
         int cxid = buffer.getInt();
@@ -230,6 +243,11 @@ final class ApacheLearnerHandler {
                         queuedBytes -= packetBytes(packet);
                     }
                     LearnerWire.write(packet, out);
+                    // Apache writes SNAP straight to the socket, past its sender and so past these counters.
+                    if (packet.type() != LearnerWire.SNAP) {
+                        packetsSent.incrementAndGet();
+                        if (packet.zxid() > 0) lastZxid.set(packet.zxid());
+                    }
                 }
                 if (queue.isEmpty()) out.flush();
             }
@@ -238,6 +256,35 @@ final class ApacheLearnerHandler {
         } catch (InterruptedException e) {
             // the reader ended
         }
+    }
+
+    /**
+     * Apache's LearnerHandler.getLearnerHandlerInfo, in its order: remote_socket_address (the socket's, as Java
+     * prints it), sid, established (epoch ms, as Jackson writes Apache's Date), queued_packets and
+     * queued_packets_size (what waits for the sender), packets_received, packets_sent, requests, last_zxid.
+     */
+    Map<String, Object> info() {
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("remote_socket_address", String.valueOf(socket.getRemoteSocketAddress()));
+        info.put("sid", sid);
+        info.put("established", establishedMillis);
+        info.put("queued_packets", queue.size());
+        synchronized (this) {
+            info.put("queued_packets_size", Math.max(0, queuedBytes));
+        }
+        info.put("packets_received", packetsReceived.get());
+        info.put("packets_sent", packetsSent.get());
+        info.put("requests", requests.get());
+        info.put("last_zxid", lastZxid.get());
+        return info;
+    }
+
+    /** Apache's LearnerHandler.resetObserverConnectionStats: the counters start over (the queue is left alone). */
+    void resetStats() {
+        packetsReceived.set(0);
+        packetsSent.set(0);
+        requests.set(0);
+        lastZxid.set(-1);
     }
 
     void close() {

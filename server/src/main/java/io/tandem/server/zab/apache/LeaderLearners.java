@@ -126,21 +126,36 @@ final class LeaderLearners {
     }
 
     /**
-     * Apache's Leader gauges of mntr about learners: connections, synced followers (this leader counts no
-     * non-voting followers apart) and synced observers.
+     * Apache's Leader gauges of mntr about learners: every connection (getLearners), the followers forwarded to from
+     * their sync point on (getForwardingFollowers, those still syncing included), those among them that
+     * {@code voters} (the configuration in force, Apache's getQuorumVerifier) does not make voters
+     * (getNonVotingFollowers: a joiner before the reconfig adding it, a member one removed), and the observers
+     * forwarded to (getObservingLearners).
      */
-    void reportStats(BiConsumer<String, Object> line) {
+    void reportStats(Set<Long> voters, BiConsumer<String, Object> line) {
+        int nonVoting = 0;
+        for (long sid : followers.keySet()) {
+            if (!voters.contains(sid)) nonVoting++;
+        }
         line.accept("zk_learners", connections.size());
-        line.accept("zk_synced_followers", countSynced(followers));
-        line.accept("zk_synced_non_voting_followers", 0);
-        line.accept("zk_synced_observers", countSynced(observers));
+        line.accept("zk_synced_followers", followers.size());
+        line.accept("zk_synced_non_voting_followers", nonVoting);
+        line.accept("zk_synced_observers", observers.size());
     }
 
-    private static int countSynced(Map<Long, ApacheLearnerHandler> kind) {
-        int synced = 0;
-        for (ApacheLearnerHandler handler : kind.values()) {
-            if (handler.isSynced()) synced++;
+    /** Apache's Leader.getObservingLearnersInfo: each forwarded-to observer's LearnerHandler figures. */
+    List<Map<String, Object>> observersInfo() {
+        List<Map<String, Object>> info = new ArrayList<>(observers.size());
+        for (ApacheLearnerHandler handler : observers.values()) {
+            info.add(handler.info());
         }
-        return synced;
+        return info;
+    }
+
+    /** Apache's Leader.resetObserverConnectionStats: each forwarded-to observer's counters start over. */
+    void resetObserverStats() {
+        for (ApacheLearnerHandler handler : observers.values()) {
+            handler.resetStats();
+        }
     }
 }

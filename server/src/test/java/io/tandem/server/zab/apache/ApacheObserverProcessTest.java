@@ -11,12 +11,21 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tandem.server.http.JsonShapes;
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
@@ -39,6 +48,11 @@ class ApacheObserverProcessTest {
     /** Each wait within the test's own time limit, so that a failure says what it waited for. */
     private static final long TIMEOUT_MS = 40_000;
     private static final String SUPER = "super:secret";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** Apache's Leader gauges of mntr about its learners. */
+    private static final List<String> LEARNER_GAUGES = List.of("zk_learners", "zk_synced_followers",
+            "zk_synced_non_voting_followers", "zk_synced_observers");
 
     @TempDir
     Path temp;
@@ -156,6 +170,11 @@ class ApacheObserverProcessTest {
                     ZooKeeper onFour = clients.connect(four);
                     sync(onFour, "/before");
                     assertArrayEquals(bytes("b"), onFour.getData("/before", false, null), "synced before it votes");
+                    // Apache's Leader counts the joiner among its forwarding followers, and apart as one that the
+                    // configuration in force makes no voter (getNonVotingFollowers).
+                    Map<String, String> joining = gauges(mntr(three));
+                    assertEquals(Map.of("zk_learners", "2", "zk_synced_followers", "2",
+                            "zk_synced_non_voting_followers", "1", "zk_synced_observers", "0"), joining);
                     String withFour;
                     try (ZooKeeperAdmin viaTandem = admin(three)) {
                         withFour = text(viaTandem.reconfigure(serverLine(four), null, null, -1, null));
@@ -174,6 +193,133 @@ class ApacheObserverProcessTest {
                 }
             }
         }
+    }
+
+    /**
+     * The same ensemble twice, Apache follower 1 and Apache observer 2 under leader 3: Apache 3.9.5's leader in one,
+     * Tandem's (Apache mode) in the other, each with its AdminServer. After the same client work through each
+     * observer (a session, a write, a sync: three forwarded REQUESTs), both leaders answer {@code observers} alike (the
+     * observer with its LearnerHandler figures: the same requests and last zxid, the write's), {@code
+     * observer_connection_stat_reset} starts its counters over on both, {@code leader} and {@code voting_view} have
+     * the same shapes and voters, and mntr's learner gauges agree.
+     */
+    @Test
+    void aTandemLeaderReportsItsApacheObserverAsApachesLeaderDoes() throws Exception {
+        Ports[] apache = {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3)};
+        Ports[] ours = {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3)};
+        int apacheAdmin = ApacheQuorumProcess.freePort();
+        int tandemAdmin = ApacheQuorumProcess.freePort();
+        Set<Long> observers = Set.of(2L);
+        List<String> settings = settings();
+        try (ApacheQuorumProcess apacheLeader = ApacheQuorumProcess.start(temp.resolve("a3"),
+                withAdmin(settings, apacheAdmin, true), observers, apache[2], apache);
+             ApacheQuorumProcess apacheFollower = ApacheQuorumProcess.start(temp.resolve("a1"), settings, observers,
+                     apache[0], apache);
+             ApacheQuorumProcess apacheObserver = ApacheQuorumProcess.start(temp.resolve("a2"), settings, observers,
+                     apache[1], apache);
+             TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
+                     withAdmin(settings, tandemAdmin, false), observers, ours[2], ours);
+             ZkClients clients = new ZkClients()) {
+            awaitMode(tandem, ours[2], "not serving|leader");
+            try (ApacheQuorumProcess follower = ApacheQuorumProcess.start(temp.resolve("1"), settings, observers,
+                    ours[0], ours);
+                 ApacheQuorumProcess observer = ApacheQuorumProcess.start(temp.resolve("2"), settings, observers,
+                         ours[1], ours)) {
+                List<ApacheQuorumProcess> apacheMembers = List.of(apacheFollower, apacheObserver, apacheLeader);
+                List<ApacheQuorumProcess> ourLearners = List.of(follower, observer);
+                assertTrue(ApacheQuorumProcess.await(() -> modeOf(ours[2]).equals("leader")
+                        && apacheLeader.mode().equals("leader")
+                        && follower.mode().equals("follower") && observer.mode().equals("observer")
+                        && apacheFollower.mode().equals("follower") && apacheObserver.mode().equals("observer"),
+                        TIMEOUT_MS), () -> "modes: Apache " + apacheMembers.stream().map(ApacheQuorumProcess::mode)
+                        .toList() + ", Tandem " + modeOf(ours[2]) + " " + ourLearners.stream()
+                        .map(ApacheQuorumProcess::mode).toList() + "\nTandem log:\n" + tandem.logTail());
+                long[] written = new long[2];
+                for (Ports[] ensemble : List.of(apache, ours)) {
+                    ZooKeeper onObserver = clients.connect(ensemble[1]);
+                    String path = onObserver.create("/via-observer", bytes("o"), Ids.OPEN_ACL_UNSAFE,
+                            CreateMode.PERSISTENT);
+                    sync(onObserver, "/");
+                    written[ensemble == apache ? 0 : 1] = onObserver.exists(path, false).getMzxid();
+                }
+
+                JsonNode theirs = command(apacheAdmin, "observers");
+                JsonNode mine = command(tandemAdmin, "observers");
+                List<String> shapes = new java.util.ArrayList<>();
+                JsonShapes.compare("observers", theirs, mine, shapes);
+                for (String command : List.of("leader", "voting_view")) {
+                    JsonShapes.compare(command, command(apacheAdmin, command), command(tandemAdmin, command), shapes);
+                }
+                assertEquals(List.of(), shapes, "Apache: " + theirs + "\nTandem: " + mine);
+                for (JsonNode answer : List.of(theirs, mine)) {
+                    String name = (answer == theirs ? "Apache " : "Tandem ") + answer;
+                    assertEquals(1, answer.get("synced_observers").asInt(), name);
+                    assertEquals(1, answer.get("observers").size(), name);
+                    JsonNode figures = answer.get("observers").get(0);
+                    assertEquals(2, figures.get("sid").asLong(), name);
+                    assertTrue(figures.get("remote_socket_address").asText().startsWith("/127.0.0.1:"), name);
+                    assertTrue(figures.get("established").asLong() > System.currentTimeMillis() - 120_000, name);
+                    assertTrue(figures.get("packets_sent").asLong() > 0, name);
+                    assertTrue(figures.get("packets_received").asLong() > 0, name);
+                    // The observer forwarded its client's createSession, create and sync.
+                    assertEquals(3, figures.get("requests").asLong(), name);
+                    // The newest zxid sent: the INFORM of the write, then the PINGs carrying it as the last proposed.
+                    assertEquals(written[answer == theirs ? 0 : 1], figures.get("last_zxid").asLong(), name);
+                }
+                for (int admin : new int[] {apacheAdmin, tandemAdmin}) {
+                    JsonNode before = command(admin, "observers").get("observers").get(0);
+                    command(admin, "observer_connection_stat_reset");
+                    JsonNode after = command(admin, "observers").get("observers").get(0);
+                    String name = (admin == apacheAdmin ? "Apache" : "Tandem") + " before " + before + " after "
+                            + after;
+                    assertEquals(0, after.get("requests").asLong(), name);
+                    assertTrue(after.get("packets_sent").asLong() < before.get("packets_sent").asLong(), name);
+                    assertEquals(before.get("established"), after.get("established"), name);
+                }
+                for (int admin : new int[] {apacheAdmin, tandemAdmin}) {
+                    JsonNode leader = command(admin, "leader");
+                    assertTrue(leader.get("is_leader").asBoolean(), leader.toString());
+                    assertEquals(3, leader.get("leader_id").asLong(), leader.toString());
+                    JsonNode view = command(admin, "voting_view").get("current_config");
+                    List<String> voters = new java.util.ArrayList<>();
+                    view.fieldNames().forEachRemaining(voters::add);
+                    assertEquals(List.of("1", "3"), voters, view.toString());
+                }
+                Map<String, String> apacheGauges = gauges(mntr(apache[2]));
+                assertEquals(Map.of("zk_learners", "2", "zk_synced_followers", "1",
+                        "zk_synced_non_voting_followers", "0", "zk_synced_observers", "1"), apacheGauges);
+                assertEquals(apacheGauges, gauges(mntr(ours[2])));
+            }
+        }
+    }
+
+    /** {@code settings} with an AdminServer on {@code port} of 127.0.0.1 (Apache's must be switched on). */
+    private static List<String> withAdmin(List<String> settings, int port, boolean apache) {
+        List<String> with = new ArrayList<>(settings);
+        if (apache) with.add("admin.enableServer=true");
+        with.add("admin.serverAddress=127.0.0.1");
+        with.add("admin.serverPort=" + port);
+        return with;
+    }
+
+    /** An AdminServer command's JSON answer. */
+    private static JsonNode command(int adminPort, String command) throws Exception {
+        HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
+                + "/commands/" + command)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, response.statusCode(), command + ": " + new String(response.body(), StandardCharsets.UTF_8));
+        return JSON.readTree(response.body());
+    }
+
+    /** mntr's learner gauges ({@link #LEARNER_GAUGES}) from its answer. */
+    private static Map<String, String> gauges(String mntr) {
+        Map<String, String> gauges = new java.util.TreeMap<>();
+        for (String line : mntr.split("\n")) {
+            String[] field = line.split("\t", 2);
+            if (field.length == 2 && LEARNER_GAUGES.contains(field[0])) gauges.put(field[0], field[1]);
+        }
+        assertEquals(LEARNER_GAUGES.size(), gauges.size(), mntr);
+        return gauges;
     }
 
     /** Both kinds of member: reconfig on, a super user to ask it, Apache's session limit raised to Tandem's. */
