@@ -8,6 +8,7 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -43,8 +44,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
     /** Fetch v12: the first with the last fetched epoch and diverging epochs, still addressed by topic name. */
     static final short FETCH_VERSION = 12;
-    /** Kafka's replica.fetch.wait.max.ms default. */
-    static final int MAX_WAIT_MS = 500;
+    static final int MAX_WAIT_MS = ReplicaManager.REPLICA_FETCH_WAIT_MAX_MS;
     /** Kafka's replica.fetch.response.max.bytes default. */
     static final int RESPONSE_BYTES_MAX = 10 * 1024 * 1024;
 
@@ -74,9 +74,13 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
 
     ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax,
                    int backoffMs) {
-        this(localBrokerId, leader, security, partitionBytesMax, backoffMs, InterBrokerClient.Settings.kafkaBlocking(
-                "broker-" + localBrokerId + "-fetcher-" + leader.brokerId(),
-                InterBrokerClient.Settings.KAFKA_REQUEST_TIMEOUT_MS));
+        this(localBrokerId, leader, security, partitionBytesMax, backoffMs,
+                InterBrokerTimeouts.KAFKA_DEFAULTS.replicaFetcher(clientId(localBrokerId, leader)));
+    }
+
+    /** The fetcher's client id, as its connection's settings name it. */
+    static String clientId(int localBrokerId, BrokerRegistration leader) {
+        return "broker-" + localBrokerId + "-fetcher-" + leader.brokerId();
     }
 
     /**
