@@ -54,6 +54,8 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private final long backoffNanos;
     private final InterBrokerSecurity security;
     private final InterBrokerClient client;
+    /** Asks the leader for a partition's offsets when it answers OFFSET_OUT_OF_RANGE. */
+    private final LeaderOffsetsClient leaderOffsets;
     /** Where the leader is now: followed when it registers again elsewhere. */
     private volatile BrokerRegistration leader;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
@@ -96,6 +98,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         this.backoffNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(backoffMs);
         this.security = security;
         this.client = new InterBrokerClient(settings, security);
+        this.leaderOffsets = new LeaderOffsetsClient(localBrokerId, () -> this.leader, client);
         this.session = new FetchSessionHandler(leaderId);
         this.thread = new Thread(this, "kafka-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
         this.thread.setDaemon(true);
@@ -211,7 +214,8 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                 }
                 FollowerFetch.Outcome outcome;
                 try {
-                    outcome = FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data);
+                    outcome = FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data,
+                            leaderOffsets);
                 } catch (IOException | RuntimeException e) {
                     // Kafka's KafkaStorageException or unexpected error while processing: the partition fails. A
                     // fetcher being stopped may find its logs closed under it: nothing to report then.
