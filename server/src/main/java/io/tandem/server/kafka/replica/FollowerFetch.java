@@ -79,8 +79,8 @@ public final class FollowerFetch {
      * Applies one partition's answer from leader {@code leaderId} to a fetch that named it at leader epoch
      * {@code requestEpoch}, as Kafka's AbstractFetcherThread.processFetchRequest: records are appended and the high
      * watermark taken; a diverging epoch truncates; OFFSET_OUT_OF_RANGE asks {@code leader} for its offsets (see
-     * {@link #outOfRange}); FENCED_LEADER_EPOCH at the epoch this replica still has fails the partition (it waits for the new
-     * LeaderAndIsr); invalid records and every other error delay it.
+     * {@link #outOfRange}); FENCED_LEADER_EPOCH at the epoch this replica still has fails the partition (it waits for
+     * the new LeaderAndIsr); invalid records and every other error delay it.
      *
      * @throws IOException the disk refused the append or the truncation: Kafka's fetcher marks the partition failed
      *                     (its caller does)

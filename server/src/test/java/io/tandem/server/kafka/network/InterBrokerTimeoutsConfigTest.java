@@ -8,6 +8,7 @@ import io.tandem.server.kafka.BrokerConfig;
 import io.tandem.server.kafka.BrokerConfigKeys;
 import io.tandem.server.kafka.BrokerConfigPolicy;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,7 +73,7 @@ class InterBrokerTimeoutsConfigTest {
         // A request.timeout.ms channel (transaction markers, ...) keeps its own request timeout.
         InterBrokerClient.Settings markers = timeouts.setUp(InterBrokerClient.Settings.kafka("markers", 1, 30_000));
         assertEquals(30_000, markers.requestTimeoutMs());
-        for (InterBrokerClient.Settings s : new InterBrokerClient.Settings[] {fetcher, toBroker, toController, markers}) {
+        for (InterBrokerClient.Settings s : List.of(fetcher, toBroker, toController, markers)) {
             assertEquals(700, s.connectionSetupTimeoutMs(), s.clientId());
             assertEquals(4000, s.connectionSetupTimeoutMaxMs(), s.clientId());
         }

@@ -378,7 +378,7 @@ class ReplicaFetcherTest {
         return batch;
     }
 
-    /** Reads a ListOffsets from the follower for {@link #TP} at {@code expectedTimestamp} and answers {@code offset}. */
+    /** Reads the follower's ListOffsets for {@link #TP} at {@code expectedTimestamp} and answers {@code offset}. */
     private static void answerListOffsets(Socket peer, long expectedTimestamp, long offset) throws Exception {
         ScriptedBroker.Received received = ScriptedBroker.read(peer);
         assertEquals(ApiKey.LIST_OFFSETS, received.key(), "the leader is asked for its offsets");
