@@ -57,7 +57,8 @@ public record BrokerConfig(
         long offsetsRetentionCheckIntervalMs,
         int fetchSessionCacheSlots,
         List<Listener> listeners,
-        String interBrokerListener) {
+        String interBrokerListener,
+        io.tandem.server.kafka.network.InterBrokerTimeouts interBrokerTimeouts) {
 
     /**
      * One listener: its name (upper case, as Kafka's ListenerName), security protocol, where it binds (null host: all
@@ -194,7 +195,8 @@ public record BrokerConfig(
                 config.getLong("offsets.retention.check.interval.ms", 600000),
                 config.getInt("max.incremental.fetch.session.cache.slots", 1000),
                 listeners,
-                interBrokerListener);
+                interBrokerListener,
+                io.tandem.server.kafka.network.InterBrokerTimeouts.from(config));
     }
 
     /** A listener as Kafka writes it: {@code NAME://host:port}, host may be empty (all interfaces). */

@@ -148,6 +148,9 @@ public final class BrokerConfigKeys {
                 "log.message.format.version",
                 "log.flush.offset.checkpoint.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "replica.fetch.backoff.ms", "min.insync.replicas",
+                // The inter-broker clients' timeouts: io.tandem.server.kafka.network.InterBrokerTimeouts.
+                "replica.socket.timeout.ms", "controller.socket.timeout.ms", "socket.connection.setup.timeout.ms",
+                "socket.connection.setup.timeout.max.ms",
                 "unclean.leader.election.enable",
                 "controlled.shutdown.enable", "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms",
                 "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
@@ -218,6 +221,12 @@ public final class BrokerConfigKeys {
         AT_LEAST.put("log.cleaner.backoff.ms", 0.0);
         AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
         AT_LEAST.put("replica.fetch.backoff.ms", 0.0);
+        // Kafka defines these four without a validator; a timeout below 1 ms would fail every request or
+        // connection at once, so Tandem refuses it rather than run a broker that cannot reach its peers.
+        for (String name : List.of("replica.socket.timeout.ms", "controller.socket.timeout.ms",
+                "socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms")) {
+            AT_LEAST.put(name, 1.0);
+        }
         AT_LEAST.put("min.insync.replicas", 1.0);
         AT_LEAST.put("producer.id.expiration.ms", 1.0);
         AT_LEAST.put("quota.window.num", 1.0);

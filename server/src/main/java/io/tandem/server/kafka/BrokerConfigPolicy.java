@@ -2,6 +2,8 @@ package io.tandem.server.kafka;
 
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.metadata.ZkClientTls;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
+import io.tandem.server.kafka.replica.ReplicaManager;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
 import io.tandem.server.kafka.security.PasswordEncoder;
@@ -31,6 +33,9 @@ public final class BrokerConfigPolicy {
     /** Kafka's default security protocol (of the inter-broker listener too). */
     public static final String PLAINTEXT = "PLAINTEXT";
     /** Kafka's default listener.security.protocol.map: each protocol name maps to itself. */
+    /** KafkaConfig.validateValues' words. */
+    static final String REPLICA_SOCKET_TIMEOUT_TOO_SHORT = "replica.socket.timeout.ms should always be at least "
+            + "replica.fetch.wait.max.ms to prevent unnecessary socket timeouts";
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /**
      * Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does;
@@ -174,6 +179,29 @@ public final class BrokerConfigPolicy {
                     "log.flush.offset.checkpoint.interval.ms", "60000").trim()) ? Verdict.IMPLEMENTED
                     : Verdict.refused("the log start offsets are checkpointed with the recovery points, every "
                     + "log.flush.offset.checkpoint.interval.ms; set both to the same value");
+            // KafkaConfig.validateValues: a fetch may wait at the leader for replica.fetch.wait.max.ms (Tandem's
+            // fetchers wait Kafka's default), so its socket timeout must not be shorter.
+            case "replica.socket.timeout.ms" -> {
+                try {
+                    int fetchWaitMaxMs = Integer.parseInt(settings.getOrDefault("replica.fetch.wait.max.ms",
+                            String.valueOf(ReplicaManager.REPLICA_FETCH_WAIT_MAX_MS)).trim());
+                    yield Integer.parseInt(v) < fetchWaitMaxMs ? Verdict.refused(REPLICA_SOCKET_TIMEOUT_TOO_SHORT)
+                            : null;
+                } catch (NumberFormatException e) {
+                    yield null;
+                }
+            }
+            // The same check from the other side: Kafka refuses the pair whichever of the two is set.
+            case "replica.fetch.wait.max.ms" -> {
+                try {
+                    int socketTimeoutMs = Integer.parseInt(settings.getOrDefault("replica.socket.timeout.ms",
+                            String.valueOf(InterBrokerTimeouts.KAFKA_DEFAULTS.replicaSocketTimeoutMs())).trim());
+                    yield Integer.parseInt(v) > socketTimeoutMs ? Verdict.refused(REPLICA_SOCKET_TIMEOUT_TOO_SHORT)
+                            : null;
+                } catch (NumberFormatException e) {
+                    yield null;
+                }
+            }
             case "log.message.format.version" -> TopicConfigs.isKafka39MetadataVersion(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("Invalid value " + v + " for configuration log.message.format.version: Version "
                     + v + " is not a valid version");

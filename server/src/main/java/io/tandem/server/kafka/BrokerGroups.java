@@ -79,12 +79,12 @@ final class BrokerGroups implements AutoCloseable {
                     return topic != null && topic.replicas().containsKey(partition);
                 }, System::currentTimeMillis);
         shareCoordinators = new ShareCoordinatorChannels(config.brokerId(), metadata, broker.interBrokerSecurity(),
-                shareCoordinatorConfig.writeTimeoutMs());
+                shareCoordinatorConfig.writeTimeoutMs(), config.interBrokerTimeouts());
         endOffsets = new PartitionEndOffsets(config.brokerId(), metadata, tp -> {
             Partition p = broker.logs().get(tp);
             return p != null && p.isLeader() ? new PartitionEndOffsets.LocalEnd(p.highWatermark(), p.leaderEpoch())
                     : null;
-        }, broker.interBrokerSecurity());
+        }, broker.interBrokerSecurity(), config.interBrokerTimeouts());
         GroupConfigNodes groupConfigNodes = new GroupConfigNodes(metadata.store());
         groupConfigs = new GroupConfigs(settings, shareGroupConfig, new GroupConfigs.Store() {
             @Override

@@ -102,7 +102,8 @@ final class BrokerServices {
         groups = new BrokerGroups(broker, config, consumerGroupConfig, shareGroupConfig, shareCoordinatorConfig,
                 settings, metadata, offsetsPartitions::existing);
         replicas = new ReplicaManager(config.brokerId(), metadata, broker::localPartition, broker::highWatermarkMoved,
-                replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker(), replicaFetchBackoffMs);
+                replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker(), replicaFetchBackoffMs,
+                config.interBrokerTimeouts());
         BrokerCoordinators coordinators = new BrokerCoordinators(broker, groups, replicas);
         java.util.function.Consumer<TopicPartition> deleteLog = tp -> {
             try {
@@ -116,7 +117,7 @@ final class BrokerServices {
             coordinators.replicaDeleted(tp);
         };
         controllerLink = new ControllerLink(config.brokerId(), metadata, replicas, deleteLog, security.interBroker(),
-                io.tandem.server.kafka.replica.ControlledShutdownConfig.from(settings));
+                io.tandem.server.kafka.replica.ControlledShutdownConfig.from(settings), config.interBrokerTimeouts());
         replicas.localLogs(new ReplicaManager.LocalLogs() {
             @Override
             public java.util.Collection<TopicPartition> onDisk() throws IOException {
@@ -155,7 +156,7 @@ final class BrokerServices {
         }
         logs.openAll(local);
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
-                leaderRebalance, security.interBroker());
+                leaderRebalance, security.interBroker(), config.interBrokerTimeouts());
         controllerLink.controller(controller);
         metadata.onReregistered(controller::onSessionRenewed);
         // The election is decided before this returns; as controller, this broker already leads its partitions.

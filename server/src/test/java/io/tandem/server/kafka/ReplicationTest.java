@@ -470,6 +470,43 @@ class ReplicationTest {
         }
     }
 
+    /**
+     * A follower's ListOffsets (replica id = its broker id, as Kafka's fetcher asks after OFFSET_OUT_OF_RANGE) learns
+     * the leader's log end; a consumer's (replica id -1) its high watermark. The follower is cut off, so a record
+     * written with acks=1 stays above the high watermark while it is in the ISR.
+     */
+    @Test
+    void shouldAnswerAReplicasListOffsetsFromTheLogEndAndAConsumersFromTheHighWatermark() throws Exception {
+        int port = io.tandem.server.ensemble.TestEnsemble.freePort();
+        try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
+            cluster = kafka.start(2, config -> {
+                if (config.get("broker.id").equals("1")) {
+                    config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port());
+                }
+                return config;
+            }, zookeeperConnect -> { });
+            admin = kafka.admin();
+            admin.createTopics(List.of(new NewTopic("ends", Map.of(0, List.of(1, 2))))).all().get(30,
+                    TimeUnit.SECONDS);
+            PartitionWaits.awaitIsrSize(admin, cluster, "ends", 0, 2);
+            proxy.cut();
+            try (RawKafkaConnection c = new RawKafkaConnection(port)) {
+                ProduceResponse produced = c.roundTrip(ApiKey.PRODUCE, (short) 9, (short) 1,
+                        produceRequest("ends", (short) 1), ProduceResponse::read);
+                assertEquals(Errors.NONE.code(), produced.responses.get(0).partitionResponses.get(0).errorCode);
+                ListOffsetsResponse consumer = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 9, (short) 1,
+                        TestRequests.latestOffsetRequest("ends"), ListOffsetsResponse::read);
+                assertEquals(0, consumer.topics.get(0).partitions.get(0).offset, "a consumer sees the high watermark");
+                io.tandem.kafka.wire.message.ListOffsetsRequest fromReplica = TestRequests.latestOffsetRequest("ends");
+                fromReplica.replicaId = 2;
+                ListOffsetsResponse replica = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 9, (short) 1, fromReplica,
+                        ListOffsetsResponse::read);
+                assertEquals(Errors.NONE.code(), replica.topics.get(0).partitions.get(0).errorCode);
+                assertEquals(1, replica.topics.get(0).partitions.get(0).offset, "a replica sees the log end");
+            }
+        }
+    }
+
     @Test
     void shouldDropUnregisteredBrokersFromTheIsrWhenTheControllerLoadsTheState() throws Exception {
         // What an earlier run wrote: broker 7, never registered here, is claimed in sync.

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.controller;
 
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.concurrent.Executors;
@@ -13,7 +14,8 @@ final class ControllerThreads {
     private ControllerThreads() {
     }
 
-    static KafkaController.Runtime runtime(int localBrokerId, InterBrokerSecurity interBroker) {
+    static KafkaController.Runtime runtime(int localBrokerId, InterBrokerSecurity interBroker,
+                                          InterBrokerTimeouts timeouts) {
         return new KafkaController.Runtime(
                 Executors.newSingleThreadExecutor(r -> {
                     Thread t = new Thread(r, "kafka-controller-" + localBrokerId);
@@ -32,7 +34,8 @@ final class ControllerThreads {
                     retry.setDaemon(true);
                     retry.start();
                 },
-                broker -> new ControllerChannels(localBrokerId, broker, interBroker));
+                broker -> new ControllerChannels(localBrokerId, broker, interBroker,
+                        timeouts.controllerToBroker("controller-" + localBrokerId)));
     }
 
     /** A daemon thread running {@code tick} every {@code periodMs} until {@code closed} or interrupted; started. */

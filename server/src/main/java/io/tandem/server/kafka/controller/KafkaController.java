@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.controller;
 
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.AlterPartitionRequest;
@@ -97,7 +98,14 @@ public final class KafkaController implements AutoCloseable {
     /** {@code interBroker}: how the controller reaches the brokers (the inter-broker listener and its security). */
     public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
                            LeaderRebalance rebalance, InterBrokerSecurity interBroker) {
-        this(localBrokerId, store, metadata, local, rebalance, ControllerThreads.runtime(localBrokerId, interBroker));
+        this(localBrokerId, store, metadata, local, rebalance, interBroker, InterBrokerTimeouts.KAFKA_DEFAULTS);
+    }
+
+    /** {@code timeouts}: the controller's channels' (controller.socket.timeout.ms, socket.connection.setup.*). */
+    public KafkaController(int localBrokerId, ZnodeStore store, ClusterMetadata metadata, LocalBroker local,
+                           LeaderRebalance rebalance, InterBrokerSecurity interBroker, InterBrokerTimeouts timeouts) {
+        this(localBrokerId, store, metadata, local, rebalance,
+                ControllerThreads.runtime(localBrokerId, interBroker, timeouts));
     }
 
     /**

@@ -30,6 +30,8 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
     static final long MAX_TIMESTAMP = -3;
     static final long EARLIEST_LOCAL = -4;
     static final long LATEST_TIERED = -5;
+    /** ListOffsetsRequest.CONSUMER_REPLICA_ID: a client; any other replica id is a broker (or a debugging tool). */
+    static final int CONSUMER_REPLICA_ID = -1;
     private final KafkaBroker broker;
 
     ListOffsetsHandler(KafkaBroker broker) {
@@ -56,7 +58,8 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
                     } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                         out.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                     } else {
-                        lookup(broker.leaderPartition(topic, p.partitionIndex), p.timestamp, request.isolationLevel, out);
+                        lookup(broker.leaderPartition(topic, p.partitionIndex), p.timestamp, request.isolationLevel,
+                                request.replicaId != CONSUMER_REPLICA_ID, out);
                     }
                 } catch (ApiException e) {
                     out.errorCode = e.error();
@@ -74,20 +77,26 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
         responder.send(response);
     }
 
-    private static void lookup(Partition partition, long timestamp, byte isolationLevel,
+    /**
+     * {@code fromReplica}: a follower asks (its fetcher's offset was out of range); as Kafka's KafkaApis gives a
+     * non-consumer no isolation level, what it may see ends at the log end, not the high watermark.
+     */
+    private static void lookup(Partition partition, long timestamp, byte isolationLevel, boolean fromReplica,
                                ListOffsetsPartitionResponse out) throws IOException {
         out.errorCode = NONE;
         out.leaderEpoch = partition.leaderEpoch();
         out.timestamp = -1;
         if (timestamp == LATEST || timestamp == LATEST_TIERED) {
-            out.offset = isolationLevel == 1 ? partition.lastStableOffset() : partition.highWatermark();
+            out.offset = fromReplica ? partition.logEndOffset()
+                    : isolationLevel == 1 ? partition.lastStableOffset() : partition.highWatermark();
         } else if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
             out.offset = partition.logStartOffset();
         } else {
             Optional<TimestampAndOffset> found = timestamp == MAX_TIMESTAMP ? partition.log().offsetOfMaxTimestamp()
                     : partition.log().offsetForTimestamp(timestamp);
             // Only what the isolation level may read counts: below the LSO for read_committed, as in Kafka.
-            long lastFetchable = isolationLevel == 1 ? partition.lastStableOffset() : partition.highWatermark();
+            long lastFetchable = fromReplica ? partition.logEndOffset()
+                    : isolationLevel == 1 ? partition.lastStableOffset() : partition.highWatermark();
             if (found.isPresent() && found.get().offset() < lastFetchable) {
                 out.offset = found.get().offset();
                 out.timestamp = found.get().timestamp();

@@ -15,6 +15,7 @@ import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.io.IOException;
@@ -57,15 +58,21 @@ public final class ControllerLink implements AutoCloseable {
     public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
                           Consumer<TopicPartition> deleteLog, InterBrokerSecurity interBroker,
                           ControlledShutdownConfig shutdown) {
+        this(localBrokerId, metadata, replicas, deleteLog, interBroker, shutdown, InterBrokerTimeouts.KAFKA_DEFAULTS);
+    }
+
+    /** {@code timeouts}: the channel's to the controller (controller.socket.timeout.ms, socket.connection.setup.*). */
+    public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
+                          Consumer<TopicPartition> deleteLog, InterBrokerSecurity interBroker,
+                          ControlledShutdownConfig shutdown, InterBrokerTimeouts timeouts) {
         this.shutdown = shutdown;
         this.interBroker = interBroker;
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.replicas = replicas;
         this.deleteLog = deleteLog;
-        this.toController = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
-                + "-to-controller", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
-                InterBrokerClient.Settings.KAFKA_REQUEST_TIMEOUT_MS), interBroker);
+        this.toController = new InterBrokerClient(timeouts.brokerToController("broker-" + localBrokerId
+                + "-to-controller"), interBroker);
     }
 
     public void controller(KafkaController controller) {

@@ -3,6 +3,7 @@ package io.tandem.server.kafka.replica;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.record.CorruptRecordException;
+import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.storage.log.LeaderEpochCache;
 
@@ -48,30 +49,49 @@ public final class FollowerFetch {
     public enum Outcome { FETCH_ON, DELAY, FAILED }
 
     /**
+     * What a follower asks its leader when the leader answers its fetch offset is out of range, as Kafka's
+     * LeaderEndPoint.fetchLatestOffset / fetchEarliestOffset (a ListOffsets from the replica: the latest offset is the
+     * leader's log end, not its high watermark). Each call waits for the leader's answer.
+     */
+    public interface LeaderOffsets {
+        /** The leader's log end offset for {@code tp}, asked at {@code currentLeaderEpoch}. */
+        long latest(TopicPartition tp, int currentLeaderEpoch) throws LeaderOffsetsException;
+
+        /** The leader's log start offset for {@code tp}, asked at {@code currentLeaderEpoch}. */
+        long earliest(TopicPartition tp, int currentLeaderEpoch) throws LeaderOffsetsException;
+    }
+
+    /** The leader could not be asked, or answered an error ({@link #errorCode}, else -1). */
+    public static final class LeaderOffsetsException extends Exception {
+        private final short errorCode;
+
+        public LeaderOffsetsException(short errorCode, String message, Throwable cause) {
+            super(message, cause);
+            this.errorCode = errorCode;
+        }
+
+        public short errorCode() {
+            return errorCode;
+        }
+    }
+
+    /**
      * Applies one partition's answer from leader {@code leaderId} to a fetch that named it at leader epoch
      * {@code requestEpoch}, as Kafka's AbstractFetcherThread.processFetchRequest: records are appended and the high
-     * watermark taken; a diverging epoch truncates; OFFSET_OUT_OF_RANGE below a leader's log start restarts there;
-     * FENCED_LEADER_EPOCH at the epoch this replica still has fails the partition (it waits for the new
-     * LeaderAndIsr); invalid records and every other error delay it.
+     * watermark taken; a diverging epoch truncates; OFFSET_OUT_OF_RANGE asks {@code leader} for its offsets (see
+     * {@link #outOfRange}); FENCED_LEADER_EPOCH at the epoch this replica still has fails the partition (it waits for
+     * the new LeaderAndIsr); invalid records and every other error delay it.
      *
      * @throws IOException the disk refused the append or the truncation: Kafka's fetcher marks the partition failed
      *                     (its caller does)
      */
-    public static Outcome handle(Partition p, int leaderId, int requestEpoch, FetchResponse.PartitionData data)
-            throws IOException {
+    public static Outcome handle(Partition p, int leaderId, int requestEpoch, FetchResponse.PartitionData data,
+                                 LeaderOffsets leader) throws IOException {
         try {
             if (data.errorCode == NONE) return apply(p, leaderId, data);
-            if (data.errorCode == OFFSET_OUT_OF_RANGE && data.logStartOffset > p.logEndOffset()) {
-                // Far behind a leader whose log start moved past us: start again from there, as Kafka's follower does.
-                p.truncateFullyAndStartAt(data.logStartOffset);
-                return Outcome.FETCH_ON;
-            }
-            if (data.errorCode == FENCED_LEADER_EPOCH && requestEpoch == p.leaderEpoch()) {
-                // Kafka's onPartitionFenced: the leader is past this replica's epoch; retrying cannot help.
-                LOG.log(System.Logger.Level.INFO, "{0} has an older epoch ({1}) than leader {2}: awaiting the new "
-                        + "LeaderAndIsr before fetching it again", p.topicPartition(), requestEpoch, leaderId);
-                return Outcome.FAILED;
-            }
+            if (data.errorCode == OFFSET_OUT_OF_RANGE) return outOfRange(p, leaderId, requestEpoch, leader);
+            if (data.errorCode == FENCED_LEADER_EPOCH && requestEpoch == p.leaderEpoch()) return fenced(p, leaderId,
+                    requestEpoch);
             LOG.log(System.Logger.Level.DEBUG, "Broker {0} answered {1} for {2}", leaderId, data.errorCode,
                     p.topicPartition());
             return Outcome.DELAY;
@@ -79,6 +99,47 @@ public final class FollowerFetch {
             // Kafka's fetcher logs it and retries the partition later: a partial batch heals on the next fetch.
             LOG.log(System.Logger.Level.ERROR, "Invalid records from broker " + leaderId + " for "
                     + p.topicPartition() + " at offset " + p.logEndOffset(), e);
+            return Outcome.DELAY;
+        }
+    }
+
+    /** Kafka's onPartitionFenced: the leader is past this replica's epoch; retrying cannot help. */
+    private static Outcome fenced(Partition p, int leaderId, int requestEpoch) {
+        LOG.log(System.Logger.Level.INFO, "{0} has an older epoch ({1}) than leader {2}: awaiting the new "
+                + "LeaderAndIsr before fetching it again", p.topicPartition(), requestEpoch, leaderId);
+        return Outcome.FAILED;
+    }
+
+    /**
+     * Kafka's AbstractFetcherThread.handleOutOfRangeError / fetchOffsetAndTruncate: the leader's log end is asked
+     * first; a follower past it (an unclean election made a shorter log the leader's) truncates to it. Otherwise the
+     * leader's log start is asked: a follower behind it (the leader deleted what it still needs) starts again there
+     * with an empty log; one within the leader's log keeps its own and fetches again (the leader's log grew meanwhile).
+     * Either way it fetches on at once. A leader that cannot be asked, or answers an error, leaves the partition to
+     * wait out the backoff, except FENCED_LEADER_EPOCH at this replica's own epoch, which fails it as in a fetch.
+     */
+    static Outcome outOfRange(Partition p, int leaderId, int requestEpoch, LeaderOffsets leader) throws IOException {
+        TopicPartition tp = p.topicPartition();
+        long replicaEnd = p.logEndOffset();
+        try {
+            long leaderEnd = leader.latest(tp, requestEpoch);
+            if (leaderEnd < replicaEnd) {
+                LOG.log(System.Logger.Level.WARNING, "Reset fetch offset for partition {0} from {1} to current "
+                        + "leader {2}''s latest offset {3}", tp, replicaEnd, leaderId, leaderEnd);
+                p.truncateTo(leaderEnd);
+                return Outcome.FETCH_ON;
+            }
+            long leaderStart = leader.earliest(tp, requestEpoch);
+            LOG.log(System.Logger.Level.WARNING, "Reset fetch offset for partition {0} from {1} to current leader "
+                    + "{2}''s start offset {3}", tp, replicaEnd, leaderId, leaderStart);
+            if (leaderStart > replicaEnd) p.truncateFullyAndStartAt(leaderStart);
+            return Outcome.FETCH_ON;
+        } catch (LeaderOffsetsException e) {
+            if (e.errorCode() == FENCED_LEADER_EPOCH && requestEpoch == p.leaderEpoch()) {
+                return fenced(p, leaderId, requestEpoch);
+            }
+            LOG.log(System.Logger.Level.INFO, "Could not handle offset out of range for " + tp + " from broker "
+                    + leaderId + ": " + e.getMessage());
             return Outcome.DELAY;
         }
     }

@@ -8,6 +8,7 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -43,8 +44,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
     /** Fetch v12: the first with the last fetched epoch and diverging epochs, still addressed by topic name. */
     static final short FETCH_VERSION = 12;
-    /** Kafka's replica.fetch.wait.max.ms default. */
-    static final int MAX_WAIT_MS = 500;
+    static final int MAX_WAIT_MS = ReplicaManager.REPLICA_FETCH_WAIT_MAX_MS;
     /** Kafka's replica.fetch.response.max.bytes default. */
     static final int RESPONSE_BYTES_MAX = 10 * 1024 * 1024;
 
@@ -54,6 +54,8 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private final long backoffNanos;
     private final InterBrokerSecurity security;
     private final InterBrokerClient client;
+    /** Asks the leader for a partition's offsets when it answers OFFSET_OUT_OF_RANGE. */
+    private final LeaderOffsetsClient leaderOffsets;
     /** Where the leader is now: followed when it registers again elsewhere. */
     private volatile BrokerRegistration leader;
     private final ConcurrentHashMap<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
@@ -74,9 +76,13 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
 
     ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax,
                    int backoffMs) {
-        this(localBrokerId, leader, security, partitionBytesMax, backoffMs, InterBrokerClient.Settings.kafkaBlocking(
-                "broker-" + localBrokerId + "-fetcher-" + leader.brokerId(),
-                InterBrokerClient.Settings.KAFKA_REQUEST_TIMEOUT_MS));
+        this(localBrokerId, leader, security, partitionBytesMax, backoffMs,
+                InterBrokerTimeouts.KAFKA_DEFAULTS.replicaFetcher(clientId(localBrokerId, leader)));
+    }
+
+    /** The fetcher's client id, as its connection's settings name it. */
+    static String clientId(int localBrokerId, BrokerRegistration leader) {
+        return "broker-" + localBrokerId + "-fetcher-" + leader.brokerId();
     }
 
     /**
@@ -92,6 +98,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         this.backoffNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(backoffMs);
         this.security = security;
         this.client = new InterBrokerClient(settings, security);
+        this.leaderOffsets = new LeaderOffsetsClient(localBrokerId, () -> this.leader, client);
         this.session = new FetchSessionHandler(leaderId);
         this.thread = new Thread(this, "kafka-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
         this.thread.setDaemon(true);
@@ -207,7 +214,8 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                 }
                 FollowerFetch.Outcome outcome;
                 try {
-                    outcome = FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data);
+                    outcome = FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data,
+                            leaderOffsets);
                 } catch (IOException | RuntimeException e) {
                     // Kafka's KafkaStorageException or unexpected error while processing: the partition fails. A
                     // fetcher being stopped may find its logs closed under it: nothing to report then.

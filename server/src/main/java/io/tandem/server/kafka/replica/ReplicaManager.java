@@ -8,6 +8,7 @@ import io.tandem.kafka.wire.message.LeaderAndIsrResponse;
 import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -74,6 +75,8 @@ public final class ReplicaManager implements AutoCloseable {
                           java.util.function.Function<BrokerRegistration, LeaderFetcher> fetchers) {
     }
 
+    /** Kafka's replica.fetch.wait.max.ms default, how long a follower's fetch may wait at its leader. */
+    public static final int REPLICA_FETCH_WAIT_MAX_MS = 500;
     /** Kafka's replica.fetch.backoff.ms default: how long a follower's partition in error (or a failed fetch) waits. */
     public static final int REPLICA_FETCH_BACKOFF_MS_DEFAULT = 1_000;
 
@@ -132,12 +135,20 @@ public final class ReplicaManager implements AutoCloseable {
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
                           InterBrokerSecurity interBroker, int replicaFetchBackoffMs) {
+        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, interBroker,
+                replicaFetchBackoffMs, InterBrokerTimeouts.KAFKA_DEFAULTS);
+    }
+
+    /** {@code timeouts}: the fetchers' connections' (replica.socket.timeout.ms, socket.connection.setup.*). */
+    public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
+                          Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
+                          InterBrokerSecurity interBroker, int replicaFetchBackoffMs, InterBrokerTimeouts timeouts) {
         this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, null,
                 Executors.newSingleThreadExecutor(r -> {
                     Thread t = new Thread(r, "kafka-alter-partition-" + localBrokerId);
                     t.setDaemon(true);
                     return t;
-                }), interBroker, replicaFetchBackoffMs);
+                }), interBroker, replicaFetchBackoffMs, timeouts);
     }
 
     /** Replication over {@code runtime}'s clock, executor and fetchers instead of threads and sockets. */
@@ -145,13 +156,13 @@ public final class ReplicaManager implements AutoCloseable {
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
                           Runtime runtime) {
         this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, runtime, null,
-                null, 0);
+                null, 0, null);
     }
 
     private ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                            Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
                            Runtime runtime, ExecutorService ownedSender, InterBrokerSecurity interBroker,
-                           int replicaFetchBackoffMs) {
+                           int replicaFetchBackoffMs, InterBrokerTimeouts timeouts) {
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.openLog = openLog;
@@ -163,7 +174,7 @@ public final class ReplicaManager implements AutoCloseable {
         this.workers = new LeaderAndIsrWorkers(localBrokerId, runtime == null);
         this.runtime = runtime != null ? runtime : new Runtime(System::currentTimeMillis, ownedSender, leader -> {
             ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, replicaFetchBytesMax,
-                    replicaFetchBackoffMs);
+                    replicaFetchBackoffMs, timeouts.replicaFetcher(ReplicaFetcher.clientId(localBrokerId, leader)));
             fetcher.start();
             return fetcher;
         });

@@ -12,6 +12,7 @@ import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.Arrays;
@@ -52,14 +53,14 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
     private final AddPartitionsBatches batches;
 
     ImplicitPartitionAdder(int localBrokerId, TransactionCoordinator coordinator, ClusterMetadata metadata,
-                           InterBrokerSecurity interBroker) {
+                           InterBrokerSecurity interBroker, InterBrokerTimeouts timeouts) {
         this.localBrokerId = localBrokerId;
         this.coordinator = coordinator;
         this.metadata = metadata;
         // One request per coordinator at a time is the batches' doing; the client never queues more than one.
-        this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+        this.client = new InterBrokerClient(timeouts.setUp(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
                 + "-txn-add-partitions", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
-                TransactionConfig.REQUEST_TIMEOUT_MS), interBroker);
+                TransactionConfig.REQUEST_TIMEOUT_MS)), interBroker);
         this.batches = new AddPartitionsBatches((target, request) -> target == null ? addLocally(request)
                 : client.send(target, ApiKey.ADD_PARTITIONS_TO_TXN, ADD_PARTITIONS_VERSION, request));
     }

@@ -9,6 +9,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.ArrayList;
@@ -121,16 +122,17 @@ final class TransactionMarkerSender implements AutoCloseable {
     private volatile boolean closed;
 
     TransactionMarkerSender(int localBrokerId, ClusterMetadata metadata, TransactionMarkerWriter localWriter,
-                            Coordinator coordinator, ScheduledExecutorService retries, InterBrokerSecurity interBroker) {
+                            Coordinator coordinator, ScheduledExecutorService retries, InterBrokerSecurity interBroker,
+                            InterBrokerTimeouts timeouts) {
         this.interBroker = interBroker;
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.localWriter = localWriter;
         this.coordinator = coordinator;
         this.retries = retries;
-        this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+        this.client = new InterBrokerClient(timeouts.setUp(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
                 + "-txn-marker-sender", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
-                TransactionConfig.REQUEST_TIMEOUT_MS), interBroker);
+                TransactionConfig.REQUEST_TIMEOUT_MS)), interBroker);
     }
 
     /** Starts writing the job's markers; returns at once. */

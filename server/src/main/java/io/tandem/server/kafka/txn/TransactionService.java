@@ -73,9 +73,10 @@ public final class TransactionService implements AutoCloseable {
         this.views = new TransactionViews(state, System::currentTimeMillis);
         this.writer = new TransactionMarkerWriter(broker);
         this.sender = new TransactionMarkerSender(brokerId, broker.metadata(), writer, coordinator, executor,
-                broker.interBrokerSecurity());
+                broker.interBrokerSecurity(), broker.config().interBrokerTimeouts());
         coordinator.markers(sender);
-        this.adder = new ImplicitPartitionAdder(brokerId, coordinator, broker.metadata(), broker.interBrokerSecurity());
+        this.adder = new ImplicitPartitionAdder(brokerId, coordinator, broker.metadata(), broker.interBrokerSecurity(),
+                broker.config().interBrokerTimeouts());
         try {
             this.features = FinalizedFeatures.start(broker.metadata().store(), brokerId, config.transactionVersion(),
                     executor, snapshot -> state.transactionVersion(snapshot.level(Features.TRANSACTION_VERSION)),

@@ -10,6 +10,8 @@ import io.tandem.server.TestThreads;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
+import io.tandem.kafka.wire.message.ListOffsetsRequest;
+import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
@@ -360,6 +362,92 @@ class ReplicaFetcherTest {
                 FetchRequest request = (FetchRequest) next.body();
                 assertEquals(1, request.topics.get(0).partitions.stream().filter(p -> p.partition == TP.partition())
                         .findFirst().orElseThrow().currentLeaderEpoch, "fetched at its new epoch");
+            } finally {
+                fetcher.shutdown();
+            }
+        }
+    }
+
+    /** One record at {@code offset}, leader epoch 0, in a batch of its own (a log truncates by whole batches). */
+    private ByteBuf recordAt(long offset) {
+        ByteBuf batch = Unpooled.buffer();
+        try (RecordBatchBuilder builder = RecordBatchBuilder.create(batch).baseOffset(offset).partitionLeaderEpoch(0)) {
+            builder.append(fixture.now, null, ("r" + offset).getBytes());
+            builder.build();
+        }
+        return batch;
+    }
+
+    /** Reads the follower's ListOffsets for {@link #TP} at {@code expectedTimestamp} and answers {@code offset}. */
+    private static void answerListOffsets(Socket peer, long expectedTimestamp, long offset) throws Exception {
+        ScriptedBroker.Received received = ScriptedBroker.read(peer);
+        assertEquals(ApiKey.LIST_OFFSETS, received.key(), "the leader is asked for its offsets");
+        ListOffsetsRequest request = (ListOffsetsRequest) received.body();
+        assertEquals(FOLLOWER, request.replicaId, "asked as a replica, so the leader answers from its log end");
+        ListOffsetsRequest.ListOffsetsPartition asked = request.topics.get(0).partitions.get(0);
+        assertEquals(TP.topic(), request.topics.get(0).name);
+        assertEquals(TP.partition(), asked.partitionIndex);
+        assertEquals(expectedTimestamp, asked.timestamp);
+        assertEquals(0, asked.currentLeaderEpoch);
+        ListOffsetsResponse.ListOffsetsPartitionResponse part = new ListOffsetsResponse.ListOffsetsPartitionResponse();
+        part.partitionIndex = TP.partition();
+        part.errorCode = Errors.NONE.code();
+        part.offset = offset;
+        part.leaderEpoch = 0;
+        part.timestamp = -1;
+        ListOffsetsResponse.ListOffsetsTopicResponse topic = new ListOffsetsResponse.ListOffsetsTopicResponse();
+        topic.name = TP.topic();
+        topic.partitions.add(part);
+        ListOffsetsResponse response = new ListOffsetsResponse();
+        response.topics.add(topic);
+        ScriptedBroker.answer(peer, received, response);
+    }
+
+    /**
+     * OFFSET_OUT_OF_RANGE as Kafka's AbstractFetcherThread.fetchOffsetAndTruncate: the follower asks the leader's
+     * latest offset; ahead of it (an unclean election gave the lead to a shorter log) it truncates to it and fetches
+     * from there at once; otherwise it asks the leader's earliest offset and, behind it, starts again there with an
+     * empty log; within the leader's log it keeps its own and fetches again. The fetch answers carry a log start of 0,
+     * so only the leader's ListOffsets answers can tell the follower where to go.
+     */
+    @Test
+    void shouldAskTheLeaderForItsOffsetsOnOffsetOutOfRangeAndTruncateOrRestartAsKafka() throws Exception {
+        Partition partition = follower();
+        for (long offset = 0; offset < 3; offset++) partition.appendAsFollower(recordAt(offset));
+        assertEquals(3, partition.logEndOffset());
+        try (ScriptedBroker leader = new ScriptedBroker()) {
+            ReplicaFetcher fetcher = fetcher(leader, "out-of-range-fetcher");
+            try {
+                fetcher.add(partition);
+                fetcher.start();
+                Socket peer = leader.accept(30_000);
+                ScriptedBroker.introduce(peer, ApiKey.FETCH, ApiKey.LIST_OFFSETS);
+                // Ahead of the leader: its log ends at 1, the follower's at 3.
+                ScriptedBroker.Received first = ScriptedBroker.read(peer);
+                assertEquals(3, fetchOffset(first));
+                ScriptedBroker.answer(peer, first, answerOf(TP.topic(),
+                        partition(TP, Errors.OFFSET_OUT_OF_RANGE.code(), null, -1)));
+                answerListOffsets(peer, -1, 1);
+                ScriptedBroker.Received second = ScriptedBroker.read(peer);
+                assertEquals(1, fetchOffset(second), "truncated to the leader's log end");
+                assertEquals(1, partition.logEndOffset());
+                // Within the leader's log [0, 10): the follower keeps its log and fetches from its own end again.
+                ScriptedBroker.answer(peer, second, answerOf(TP.topic(),
+                        partition(TP, Errors.OFFSET_OUT_OF_RANGE.code(), null, -1)));
+                answerListOffsets(peer, -1, 10);
+                answerListOffsets(peer, -2, 0);
+                ScriptedBroker.Received third = ScriptedBroker.read(peer);
+                assertEquals(1, fetchOffset(third), "fetches again from its own end");
+                assertEquals(1, partition.logEndOffset());
+                // Behind the leader's log start (it deleted up to 5): the follower starts again there, empty.
+                ScriptedBroker.answer(peer, third, answerOf(TP.topic(),
+                        partition(TP, Errors.OFFSET_OUT_OF_RANGE.code(), null, -1)));
+                answerListOffsets(peer, -1, 12);
+                answerListOffsets(peer, -2, 5);
+                ScriptedBroker.Received fourth = ScriptedBroker.read(peer);
+                assertEquals(5, fetchOffset(fourth), "starts again at the leader's log start");
+                assertEquals(5, partition.logStartOffset());
+                assertEquals(5, partition.logEndOffset());
             } finally {
                 fetcher.shutdown();
             }

@@ -10,6 +10,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.ArrayList;
@@ -59,11 +60,11 @@ public final class PartitionEndOffsets implements AutoCloseable {
     private final InterBrokerClient client;
 
     public PartitionEndOffsets(int localBrokerId, ClusterMetadata metadata, Function<TopicPartition, LocalEnd> local,
-                               InterBrokerSecurity security) {
+                               InterBrokerSecurity security, InterBrokerTimeouts timeouts) {
         this.metadata = metadata;
         this.local = local;
-        this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
-                + "-end-offsets", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT, REQUEST_TIMEOUT_MS), security);
+        this.client = new InterBrokerClient(timeouts.setUp(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+                + "-end-offsets", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT, REQUEST_TIMEOUT_MS)), security);
     }
 
     /** The end offsets of {@code partitions}, completed once every leader asked has answered (never failed). */

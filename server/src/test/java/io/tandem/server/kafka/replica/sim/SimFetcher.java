@@ -118,6 +118,35 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
         });
     }
 
+    /**
+     * The leader's offsets as its ListOffsets from a replica would give them, read from the simulated leader at once
+     * (the simulation does not carry the question over its network; a leader not running cannot be asked).
+     */
+    private FollowerFetch.LeaderOffsets leaderOffsets() {
+        return new FollowerFetch.LeaderOffsets() {
+            @Override
+            public long latest(TopicPartition tp, int currentLeaderEpoch) throws FollowerFetch.LeaderOffsetsException {
+                return led(tp).logEndOffset();
+            }
+
+            @Override
+            public long earliest(TopicPartition tp, int currentLeaderEpoch)
+                    throws FollowerFetch.LeaderOffsetsException {
+                return led(tp).logStartOffset();
+            }
+
+            private Partition led(TopicPartition tp) throws FollowerFetch.LeaderOffsetsException {
+                SimBroker leader = follower.sim.running(leaderId);
+                Partition p = leader == null ? null : leader.leaderPartition(tp);
+                if (p == null) {
+                    throw new FollowerFetch.LeaderOffsetsException((short) -1, "broker " + leaderId
+                            + " does not lead " + tp, null);
+                }
+                return p;
+            }
+        };
+    }
+
     private void answered(Map<TopicPartition, Partition> sent, FetchSessionHandler.Fetch fetch, FetchResponse response) {
         fetchNumber++;
         inFlight = false;
@@ -139,7 +168,7 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
                     if (p == null || partitions.get(p.topicPartition()) != p || stopped) continue;
                     long before = p.logEndOffset();
                     // The simulated fetcher waits as a whole for a partition in error or fenced, and retries it.
-                    backOff |= FollowerFetch.handle(p, leaderId, p.leaderEpoch(), data)
+                    backOff |= FollowerFetch.handle(p, leaderId, p.leaderEpoch(), data, leaderOffsets())
                             != FollowerFetch.Outcome.FETCH_ON;
                     if (p.logEndOffset() < before) follower.sim.checks.count("follower truncated");
                 }

@@ -6,6 +6,7 @@ import io.tandem.server.kafka.group.share.ShareCoordinatorPersister;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.io.IOException;
@@ -32,9 +33,15 @@ public final class ShareCoordinatorChannels implements ShareCoordinatorPersister
      */
     public ShareCoordinatorChannels(int localBrokerId, ClusterMetadata metadata, InterBrokerSecurity security,
                                     int writeTimeoutMs) {
+        this(localBrokerId, metadata, security, writeTimeoutMs, InterBrokerTimeouts.KAFKA_DEFAULTS);
+    }
+
+    /** {@code timeouts}: the connections' set-up bounds (socket.connection.setup.timeout.ms and its max). */
+    public ShareCoordinatorChannels(int localBrokerId, ClusterMetadata metadata, InterBrokerSecurity security,
+                                    int writeTimeoutMs, InterBrokerTimeouts timeouts) {
         this.metadata = metadata;
-        this.client = new InterBrokerClient(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
-                + "-share-state", ShareCoordinatorPersister.REQUESTS_IN_FLIGHT_PER_NODE, 2 * writeTimeoutMs),
+        this.client = new InterBrokerClient(timeouts.setUp(InterBrokerClient.Settings.kafka("broker-" + localBrokerId
+                + "-share-state", ShareCoordinatorPersister.REQUESTS_IN_FLIGHT_PER_NODE, 2 * writeTimeoutMs)),
                 security);
     }
 
