@@ -12,9 +12,6 @@ import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.UnknownServerException;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,10 +26,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.RegisteredOnlyBrokers.register;
+import static io.tandem.server.RegisteredOnlyBrokers.zooKeeper;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -193,29 +191,6 @@ class CreateTopicsPlacementTest {
             assertTrue(System.nanoTime() < deadline, "brokers in the cache: " + nodes);
             Thread.sleep(50);
         }
-    }
-
-    private static ZooKeeper zooKeeper(String connect) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(connect, 30_000, e -> {
-            if (e.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
-        });
-        assertTrue(connected.await(30, TimeUnit.SECONDS), "ZooKeeper session");
-        return zk;
-    }
-
-    /** A broker registered as Kafka registers one, but not running: nothing listens on port 1. */
-    /**
-     * Registers a broker that never runs. Its port refuses connections (so clients pass it over at once), and its
-     * registration is dated an hour ahead: the controller's dead-process probe waits for a new registration's
-     * listening grace from that date before it takes refusals as a process gone, so the broker stays live for the
-     * whole test; dated now, a slow run (load 38) saw its later topics placed over fewer brokers.
-     */
-    private static void register(ZooKeeper zk, int id, String rack) throws Exception {
-        long graceUntilTheTestEnds = System.currentTimeMillis() + TimeUnit.HOURS.toMillis(1);
-        zk.create("/brokers/ids/" + id, KafkaZkLayout.encodeBroker(new KafkaZkLayout.BrokerRegistration(id,
-                        "127.0.0.1", 1, "PLAINTEXT", rack, graceUntilTheTestEnds)),
-                ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
     }
 
     private static Map<Integer, List<Integer>> storedAssignment(ZooKeeper zk, String topic) throws Exception {

@@ -16,7 +16,6 @@ import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.UnknownServerException;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.Test;
@@ -26,14 +25,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.RegisteredOnlyBrokers.register;
+import static io.tandem.server.RegisteredOnlyBrokers.zooKeeper;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * CreatePartitions with replica assignments (librdkafka's 0081_admin test, Kafka's admin
@@ -130,22 +129,6 @@ class CreatePartitionsAssignmentTest {
             assertInstanceOf(UnknownServerException.class, mixed.getCause());
             assertEquals(7, storedAssignment(zk, "grow-b").size(), "nothing is grown");
         }
-    }
-
-    private static ZooKeeper zooKeeper(String connect) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(connect, 30_000, e -> {
-            if (e.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
-        });
-        assertTrue(connected.await(30, TimeUnit.SECONDS), "ZooKeeper session");
-        return zk;
-    }
-
-    /** A broker registered as Kafka registers one, but not running: nothing listens on port 1. */
-    private static void register(ZooKeeper zk, int id, String rack) throws Exception {
-        zk.create("/brokers/ids/" + id, KafkaZkLayout.encodeBroker(new KafkaZkLayout.BrokerRegistration(id,
-                        "127.0.0.1", 1, "PLAINTEXT", rack, System.currentTimeMillis())),
-                ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
     }
 
     /** A topic as Kafka's AdminZkClient writes one; the controller's watch on /brokers/topics does the rest. */
