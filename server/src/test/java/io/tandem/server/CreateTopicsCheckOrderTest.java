@@ -44,11 +44,10 @@ class CreateTopicsCheckOrderTest {
     Path dir;
 
     @Test
-    void shouldCheckAsKafkaDoesAndInItsOrder() throws Exception {
+    void shouldRefuseConfigsWithoutValueFirst() throws Exception {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).set("controlled.shutdown.enable", "false"));
              ZooKeeper zk = zooKeeper(tandem.zookeeperConnect());
-             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers(),
-                     AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
+             Admin admin = admin(tandem)) {
             // Null values, named in the request's order, before the bad count (Kafka checks them first); the
             // Admin client sends a map's null value as a null string.
             Map<String, String> nulls = new LinkedHashMap<>();
@@ -61,7 +60,14 @@ class CreateTopicsCheckOrderTest {
                         "Null value not supported for topic configs: segment.ms,cleanup.policy");
             }
             assertNull(zk.exists("/brokers/topics/nulls", false), "a refused topic is not written");
+        }
+    }
 
+    @Test
+    void shouldRefuseANameCollidingOverDotAndUnderscoreBeforeItsConfigs() throws Exception {
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).set("controlled.shutdown.enable", "false"));
+             ZooKeeper zk = zooKeeper(tandem.zookeeperConnect());
+             Admin admin = admin(tandem)) {
             // A name colliding over '.' and '_' with a topic there: refused before its configs, and with good
             // configs too (Tandem used to create it).
             admin.createTopics(List.of(new NewTopic("metrics_a", 1, (short) 1))).all().get(WAIT_S, TimeUnit.SECONDS);
@@ -72,7 +78,14 @@ class CreateTopicsCheckOrderTest {
                 }
             }
             assertNull(zk.exists("/brokers/topics/metrics.a", false), "a colliding topic is not written");
+        }
+    }
 
+    @Test
+    void shouldRefuseATopicMarkedForDeletionBeforeItsAssignmentAndConfigs() throws Exception {
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).set("controlled.shutdown.enable", "false"));
+             ZooKeeper zk = zooKeeper(tandem.zookeeperConnect());
+             Admin admin = admin(tandem)) {
             // A topic whose deletion cannot finish (its only replica is on broker 99, registered but never running,
             // so its replica is never deleted): it has left the cache, its znodes stay, and it is "marked for
             // deletion" before a bad assignment or bad configs.
@@ -111,6 +124,11 @@ class CreateTopicsCheckOrderTest {
         zk.create("/brokers/ids/" + id, KafkaZkLayout.encodeBroker(new KafkaZkLayout.BrokerRegistration(id,
                         "127.0.0.1", 1, "PLAINTEXT", null, graceUntilTheTestEnds)),
                 ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+    }
+
+    private static Admin admin(Tandem tandem) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
     }
 
     private static ZooKeeper zooKeeper(String connect) throws Exception {
