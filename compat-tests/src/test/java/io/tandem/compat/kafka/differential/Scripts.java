@@ -115,6 +115,16 @@ final class Scripts {
                 v -> createTopic("diff.t", 1, 1, true, Map.of())));
         s.add(step("CreateTopics v7 replication above brokers", ApiKeys.CREATE_TOPICS, 7,
                 v -> createTopic("diff-rf", 1, 3, true, Map.of())));
+        Map<String, String> nullValues = new java.util.LinkedHashMap<>();
+        nullValues.put("segment.ms", null);
+        nullValues.put("retention.ms", "abc");
+        nullValues.put("cleanup.policy", null);
+        s.add(step("CreateTopics v7 configs without a value, 0 partitions", ApiKeys.CREATE_TOPICS, 7,
+                v -> createTopic("diff-nulls", 0, 1, true, nullValues)));
+        s.add(step("CreateTopics v7 create a name with '_'", ApiKeys.CREATE_TOPICS, 7,
+                v -> createTopic("diff_under", 1, 1, false, Map.of())));
+        s.add(step("CreateTopics v7 name colliding over '.' and '_', bad config", ApiKeys.CREATE_TOPICS, 7,
+                v -> createTopic("diff.under", 1, 1, true, Map.of("retention.ms", "abc"))));
         s.add(leaders(TOPIC, 2));
         s.add(step("Metadata v12 topic", ApiKeys.METADATA, 12, v -> new MetadataRequestData().setTopics(List.of(
                 new MetadataRequestData.MetadataRequestTopic().setName(TOPIC))).setAllowAutoTopicCreation(false)));

@@ -169,17 +169,25 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
     }
 
     /**
-     * One topic, checked in Kafka 3.9's ZooKeeper-mode order (ZkAdminManager.createTopics): known to the cache, both
-     * counts and an assignment given, then the placement (AdminUtils: counts of -1 take the broker's defaults, then
-     * its partition, replication factor and rack checks), and only then the name, the assignment given and the
-     * configs (AdminZkClient.validateTopicCreate); so "bad name!" with 0 partitions is INVALID_PARTITIONS, as in
-     * Kafka. Validate-only places the replicas too, as Kafka does.
+     * One topic, checked in Kafka 3.9's ZooKeeper-mode order (ZkAdminManager.createTopics): known to the cache, a
+     * config without a value, both counts and an assignment given, then the placement (AdminUtils: counts of -1 take
+     * the broker's defaults, then its partition, replication factor and rack checks), and only then
+     * AdminZkClient.validateTopicCreate's checks: the name, a deletion request waiting, the topic in ZooKeeper, a
+     * name colliding over '.' and '_', the assignment given and the configs. So "bad name!" with 0 partitions is
+     * INVALID_PARTITIONS, and a topic marked for deletion is "marked for deletion" whatever its configs, as in Kafka.
+     * Validate-only makes every check too, as Kafka does.
      */
     private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly) throws Exception {
         // Kafka's first check reads its cache only (metadataCache.contains): any name, "..", is looked up safely.
         // ZooKeeper is read for the name after the name's own check, as AdminZkClient reads it (createTopic).
         if (broker.metadata().knownTopic(t.name) != null) {
             throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + t.name + "' already exists.");
+        }
+        // Kafka refuses a config sent without a value (it would not fit its Properties), every such name in order.
+        List<String> nullConfigs = t.configs.stream().filter(c -> c.value == null).map(c -> c.name).toList();
+        if (!nullConfigs.isEmpty()) {
+            throw new ApiException(INVALID_CONFIG,
+                    "Null value not supported for topic configs: " + String.join(",", nullConfigs));
         }
         int partitions = t.numPartitions;
         int replication = t.replicationFactor;
@@ -195,12 +203,13 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         }
         String invalid = TopicNames.invalidReason(t.name);
         if (invalid != null) throw new ApiException(INVALID_TOPIC_EXCEPTION, invalid);
+        broker.metadata().checkNewTopicName(t.name);
         SortedMap<Integer, List<Integer>> assignment = placed != null ? placed : replicaAssignment(t.assignments);
         Map<String, String> configs = new LinkedHashMap<>();
         for (CreateTopicsRequest.CreatableTopicConfig c : t.configs) {
             String reason = TopicConfigs.invalidReason(c.name, c.value);
             if (reason != null) throw new ApiException(INVALID_CONFIG, reason);
-            if (c.value != null) configs.put(c.name, c.value);
+            configs.put(c.name, c.value);
         }
         String conflict = broker.topicConfigs().conflict(configs);
         if (conflict != null) throw new ApiException(INVALID_CONFIG, conflict);

@@ -38,14 +38,16 @@ final class DescribeClusterHandler implements ApiHandler<DescribeClusterRequest>
             responder.send(response);
             return;
         }
+        // One snapshot for the controller and the brokers, as Kafka's answer reads one MetadataSnapshot.
+        io.tandem.server.kafka.metadata.MetadataCache.Snapshot view = broker.metadata().snapshot();
         response.clusterId = broker.metadata().clusterId();
-        response.controllerId = broker.metadata().controllerId();
+        response.controllerId = view.controllerId();
         if (request.includeClusterAuthorizedOperations) {
             response.clusterAuthorizedOperations = broker.authorization().authorizedOperations(context,
                     io.tandem.kafka.wire.acl.ResourceType.CLUSTER, io.tandem.kafka.wire.acl.ResourceType.CLUSTER_NAME,
                     io.tandem.server.kafka.security.Authorization.CLUSTER_OPERATIONS);
         }
-        for (BrokerRegistration b : broker.metadata().liveBrokers()) {
+        for (BrokerRegistration b : view.liveBrokers()) {
             var endpoint = b.endpoint(context.listenerName());
             if (endpoint == null) continue;
             DescribeClusterResponse.DescribeClusterBroker entry = new DescribeClusterResponse.DescribeClusterBroker();

@@ -62,7 +62,7 @@ final class MetadataHandler implements ApiHandler<MetadataRequest> {
             response.brokers.add(entry);
         }
         response.clusterId = broker.metadata().clusterId();
-        response.controllerId = broker.metadata().controllerId();
+        response.controllerId = view.controllerId();
         // v0 asks for all topics with an empty list; v1+ with null.
         boolean allTopics = request.topics == null || (version == 0 && request.topics.isEmpty());
         if (allTopics) {

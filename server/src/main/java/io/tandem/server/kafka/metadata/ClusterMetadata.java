@@ -40,7 +40,6 @@ public final class ClusterMetadata implements AutoCloseable {
     private final MetadataCache metadataCache = new MetadataCache();
     private volatile String clusterId;
     private volatile long brokerEpoch = -1;
-    private volatile int controllerId = -1;
     private volatile Runnable reregistered = () -> { };
     private volatile java.util.function.BiConsumer<List<String>, java.util.Set<UUID>> topicsDeleted = (names, ids) -> { };
     private volatile java.util.function.Consumer<String> stateApplied = topic -> { };
@@ -72,7 +71,7 @@ public final class ClusterMetadata implements AutoCloseable {
         register();
         loadAllTopics();
         LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
-                clusterId, self.brokerId(), controllerId, metadataCache.snapshot().topics().size());
+                clusterId, self.brokerId(), controllerId(), metadataCache.snapshot().topics().size());
     }
 
     /** The session holding this broker's ephemerals expired and a new one is open: register again, as Kafka does. */
@@ -122,13 +121,17 @@ public final class ClusterMetadata implements AutoCloseable {
         return clusterId;
     }
 
+    /** The controller as the cache's snapshot has it (a Metadata answer reads it from its own snapshot). */
     public int controllerId() {
-        return controllerId;
+        return metadataCache.snapshot().controllerId();
     }
 
-    /** The controller as the latest election or UpdateMetadata told this broker. */
+    /**
+     * The controller as this broker's own election, the controller's znode or a LeaderAndIsr/StopReplica told it: a
+     * new snapshot with it. UpdateMetadata sets it with its brokers and states instead ({@link ControllerUpdate}).
+     */
     public void controllerId(int id) {
-        controllerId = id;
+        metadataCache.controllerId(id);
     }
 
     public BrokerRegistration self() {
@@ -357,6 +360,11 @@ public final class ClusterMetadata implements AutoCloseable {
         return info;
     }
 
+    /** {@link NewTopicNameChecks#check}: Kafka 3.9's checks of a new topic's name against ZooKeeper. */
+    public void checkNewTopicName(String name) throws Exception {
+        NewTopicNameChecks.check(store, name);
+    }
+
     /** A new topic's replicas over this broker's live brokers: {@link NewTopicPlacement#place}. */
     public SortedMap<Integer, List<Integer>> placeNewTopic(int partitions, int replicationFactor) {
         return NewTopicPlacement.place(liveBrokers(), partitions, replicationFactor, placementRandom.get());
@@ -440,7 +448,11 @@ public final class ClusterMetadata implements AutoCloseable {
      * store ({@link #readControllerUpdate}), ready for {@link #applyControllerUpdate(ControllerUpdate)}.
      */
     public record ControllerUpdate(List<BrokerRegistration> liveBrokers, List<MetadataCache.PartitionUpdate> updates,
-                                   Collection<String> deleted, Map<String, TopicInfo> read) {
+                                   Collection<String> deleted, Map<String, TopicInfo> read, Integer controllerId) {
+        /** The same update from the controller {@code id}: the snapshot it makes names that controller. */
+        public ControllerUpdate from(int id) {
+            return new ControllerUpdate(liveBrokers, updates, deleted, read, id);
+        }
     }
 
     /**
@@ -468,7 +480,7 @@ public final class ClusterMetadata implements AutoCloseable {
             }
         }
         read.values().removeIf(java.util.Objects::isNull);
-        return new ControllerUpdate(liveBrokers, updates, deleted, read);
+        return new ControllerUpdate(liveBrokers, updates, deleted, read, null);
     }
 
     /**
@@ -482,7 +494,8 @@ public final class ClusterMetadata implements AutoCloseable {
      */
     public Runnable applyControllerUpdate(ControllerUpdate update) {
         List<BrokerRegistration> sorted = update.liveBrokers() == null ? null : withSelf(update.liveBrokers());
-        MetadataCache.Applied applied = metadataCache.apply(sorted, update.updates(), update.read(), update.deleted());
+        MetadataCache.Applied applied = metadataCache.apply(sorted, update.updates(), update.read(), update.deleted(),
+                update.controllerId());
         List<String> deleted = List.copyOf(update.deleted());
         return () -> {
             for (String topic : applied.topicsWithStates()) stateApplied.accept(topic);

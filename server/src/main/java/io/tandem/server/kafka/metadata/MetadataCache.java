@@ -25,9 +25,13 @@ import java.util.UUID;
  * Writers are serialized here; readers take no lock.
  */
 public final class MetadataCache {
-    /** One consistent view: topics by name and the live brokers sorted by id. Never changed once published. */
-    public record Snapshot(Map<String, TopicInfo> topics, List<BrokerRegistration> liveBrokers) {
-        static final Snapshot EMPTY = new Snapshot(Map.of(), List.of());
+    /**
+     * One consistent view: topics by name, the live brokers sorted by id, and the controller's id (-1: none known),
+     * kept here as Kafka's ZkMetadataCache keeps it in its MetadataSnapshot, so a Metadata or DescribeCluster answer
+     * names a controller of the same moment as its brokers. Never changed once published.
+     */
+    public record Snapshot(Map<String, TopicInfo> topics, List<BrokerRegistration> liveBrokers, int controllerId) {
+        static final Snapshot EMPTY = new Snapshot(Map.of(), List.of(), -1);
 
         public TopicInfo topic(String name) {
             return topics.get(name);
@@ -63,7 +67,12 @@ public final class MetadataCache {
     }
 
     synchronized void liveBrokers(List<BrokerRegistration> sorted) {
-        snapshot = new Snapshot(snapshot.topics(), List.copyOf(sorted));
+        snapshot = new Snapshot(snapshot.topics(), List.copyOf(sorted), snapshot.controllerId());
+    }
+
+    /** A new controller id with the topics and brokers as they are (an election, the controller's znode). */
+    synchronized void controllerId(int id) {
+        if (snapshot.controllerId() != id) snapshot = new Snapshot(snapshot.topics(), snapshot.liveBrokers(), id);
     }
 
     /** Puts the topic unless it is cached already; the value cached now (a value put meanwhile wins). */
@@ -116,12 +125,13 @@ public final class MetadataCache {
 
     /**
      * One controller request's changes in one new snapshot, as Kafka's ZkMetadataCache.updateMetadata replaces its
-     * snapshot: {@code liveBrokers} (null: kept), each partition's replicas and state (its topic taken from the cache,
+     * snapshot: {@code liveBrokers} (null: kept), the sender's {@code controllerId} (null: kept), each partition's
+     * replicas and state (its topic taken from the cache,
      * else from {@code read}, the topics read from the store for this request; one in neither is skipped), then the
      * {@code deleted} topics removed.
      */
     synchronized Applied apply(List<BrokerRegistration> liveBrokers, List<PartitionUpdate> updates,
-                               Map<String, TopicInfo> read, Collection<String> deleted) {
+                               Map<String, TopicInfo> read, Collection<String> deleted, Integer controllerId) {
         Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
         Map<String, SortedMap<Integer, List<Integer>>> replicas = new LinkedHashMap<>();
         Map<String, Map<Integer, PartitionState>> states = new LinkedHashMap<>();
@@ -149,11 +159,12 @@ public final class MetadataCache {
         Set<String> withStates = new LinkedHashSet<>(states.keySet());
         withStates.removeAll(deleted);
         snapshot = new Snapshot(Collections.unmodifiableMap(topics),
-                liveBrokers == null ? snapshot.liveBrokers() : List.copyOf(liveBrokers));
+                liveBrokers == null ? snapshot.liveBrokers() : List.copyOf(liveBrokers),
+                controllerId == null ? snapshot.controllerId() : controllerId);
         return new Applied(withStates, removedIds);
     }
 
     private void publish(Map<String, TopicInfo> topics) {
-        snapshot = new Snapshot(Collections.unmodifiableMap(topics), snapshot.liveBrokers());
+        snapshot = new Snapshot(Collections.unmodifiableMap(topics), snapshot.liveBrokers(), snapshot.controllerId());
     }
 }

@@ -34,6 +34,19 @@ public final class TopicNames {
         return null;
     }
 
+    /**
+     * Kafka's Topic.hasCollision: two names that differ only in '.' against '_' would share metric names, so a
+     * topic may not be created beside another such (CreateTopics' INVALID_TOPIC_EXCEPTION, "collides with").
+     */
+    public static boolean collide(String a, String b) {
+        return a.replace('.', '_').equals(b.replace('.', '_'));
+    }
+
+    /** Kafka's Topic.hasCollisionChars: only a name with '.' or '_' can collide with another. */
+    public static boolean hasCollisionChars(String name) {
+        return name.indexOf('.') >= 0 || name.indexOf('_') >= 0;
+    }
+
     public static boolean isInternal(String name) {
         return CONSUMER_OFFSETS.equals(name) || TRANSACTION_STATE.equals(name) || SHARE_GROUP_STATE.equals(name);
     }

@@ -202,11 +202,17 @@ public final class ReplicaManager implements AutoCloseable {
         this.localLogs = logs;
     }
 
-    /** Whether a request of {@code epoch} comes from the newest controller this broker knows (and records it). */
+    /** {@link #acceptEpoch}, and the sender as the cache's controller when it is (LeaderAndIsr, StopReplica). */
     private synchronized boolean acceptControllerEpoch(int epoch, int controllerId) {
+        if (!acceptEpoch(epoch)) return false;
+        metadata.controllerId(controllerId);
+        return true;
+    }
+
+    /** Whether a request of {@code epoch} comes from the newest controller this broker knows (and records it). */
+    private synchronized boolean acceptEpoch(int epoch) {
         if (epoch < controllerEpoch) return false;
         controllerEpoch = epoch;
-        metadata.controllerId(controllerId);
         return true;
     }
 
@@ -493,10 +499,10 @@ public final class ReplicaManager implements AutoCloseable {
         ClusterMetadata.ControllerUpdate update = metadata.readControllerUpdate(brokers, updates, deleted);
         Runnable listeners;
         synchronized (this) {
-            if (!acceptControllerEpoch(request.controllerEpoch, request.controllerId)) return STALE_CONTROLLER_EPOCH;
-            // One new snapshot for the whole request (live brokers, states, deletions), as Kafka's ZkMetadataCache
-            // replaces its own: a Metadata request sees all of it or none of it.
-            listeners = metadata.applyControllerUpdate(update);
+            if (!acceptEpoch(request.controllerEpoch)) return STALE_CONTROLLER_EPOCH;
+            // One new snapshot for the whole request (controller id, live brokers, states, deletions), as Kafka's
+            // ZkMetadataCache replaces its own: a Metadata request sees all of it or none of it.
+            listeners = metadata.applyControllerUpdate(update.from(request.controllerId));
             // A fetcher whose leader moved host follows it there.
             for (BrokerRegistration b : brokers) {
                 LeaderFetcher fetcher = fetchers.get(b.brokerId());

@@ -8,6 +8,7 @@ import io.tandem.server.kafka.ErrorCodes;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
+import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.metadata.TopicId;
 import java.nio.file.Path;
@@ -42,9 +43,12 @@ class UpdateMetadataAtOnceTest {
                     new TopicAssignment(TopicId.random(), assignment)), false);
             List<String> views = new ArrayList<>();
             metadata.onPartitionStateApplied(topic -> {
-                ClusterMetadata.TopicInfo info = metadata.knownTopic(TOPIC);
+                // One snapshot, as a Metadata answer reads it: its controller comes with its brokers and states.
+                MetadataCache.Snapshot view = metadata.snapshot();
+                ClusterMetadata.TopicInfo info = view.topic(TOPIC);
                 views.add((info == null ? 0 : info.states().size()) + " partitions, brokers "
-                        + metadata.liveBrokers().stream().map(KafkaZkLayout.BrokerRegistration::brokerId).toList());
+                        + view.liveBrokers().stream().map(KafkaZkLayout.BrokerRegistration::brokerId).toList()
+                        + ", controller " + view.controllerId());
             });
             ReplicaManager replicas = new ReplicaManager(0, metadata, (topic, partition) -> null, tp -> { },
                     10_000, 1 << 20);
@@ -54,7 +58,7 @@ class UpdateMetadataAtOnceTest {
                 replicas.close();
             }
             assertFalse(views.isEmpty(), "the listener heard of the request");
-            for (String view : views) assertEquals(PARTITIONS + " partitions, brokers [0, 1]", view);
+            for (String view : views) assertEquals(PARTITIONS + " partitions, brokers [0, 1], controller 1", view);
             Map<Integer, ?> states = metadata.knownTopic(TOPIC).states();
             assertEquals(PARTITIONS, states.size());
         }
@@ -62,7 +66,7 @@ class UpdateMetadataAtOnceTest {
 
     private static UpdateMetadataRequest request(Map<Integer, List<Integer>> assignment) {
         UpdateMetadataRequest request = new UpdateMetadataRequest();
-        request.controllerId = 0;
+        request.controllerId = 1;
         request.controllerEpoch = 1;
         request.brokerEpoch = -1;
         for (int id = 0; id < 2; id++) {
