@@ -12,6 +12,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.replica.LeaderFetch;
 import io.tandem.storage.log.TimestampAndOffset;
 
 import java.io.IOException;
@@ -58,7 +59,12 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
                     } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                         out.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                     } else {
-                        lookup(broker.leaderPartition(topic, p.partitionIndex), p.timestamp, request.isolationLevel,
+                        Partition partition = broker.leaderPartition(topic, p.partitionIndex);
+                        // v4+: a client at another leader epoch is fenced or ahead of this broker, as in a Fetch
+                        // (Kafka's Partition.localLogWithEpochOrThrow); -1 asks for no check.
+                        short epochError = LeaderFetch.epochError(partition, p.currentLeaderEpoch);
+                        if (epochError != NONE) throw new ApiException(epochError, null);
+                        lookup(partition, p.timestamp, request.isolationLevel,
                                 request.replicaId != CONSUMER_REPLICA_ID, out);
                     }
                 } catch (ApiException e) {
