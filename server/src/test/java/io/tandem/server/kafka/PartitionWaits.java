@@ -9,11 +9,13 @@ import io.tandem.server.Tandem;
 import io.tandem.server.TandemCluster;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Waits on a partition's leader and ISR in the multi-broker tests (30 s each, then the test fails). */
 public final class PartitionWaits {
@@ -46,11 +48,25 @@ public final class PartitionWaits {
             throws Exception {
         long deadline = System.currentTimeMillis() + WAIT_MS;
         while (true) {
-            Node leader = describe(admin, topic).partitions().get(partition).leader();
+            Node leader = leaderAsAnyBrokerSays(admin, topic, partition);
             Tandem leading = leader == null ? null : brokers.apply(leader.id());
             if (leading != null && isrAt(leading, topic, partition).size() == size) return;
             assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
             Thread.sleep(50);
+        }
+    }
+
+    /**
+     * The partition's leader as the broker the Admin client asks says, or null while it has none or does not know the
+     * topic yet: a topic is answered once the broker the request reached has the controller's UpdateMetadata, and the
+     * Admin client may ask another broker than the one that created it (Kafka's brokers too).
+     */
+    private static Node leaderAsAnyBrokerSays(Admin admin, String topic, int partition) throws Exception {
+        try {
+            return describe(admin, topic).partitions().get(partition).leader();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) return null;
+            throw e;
         }
     }
 
