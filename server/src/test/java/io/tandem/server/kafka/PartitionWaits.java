@@ -24,8 +24,24 @@ public final class PartitionWaits {
     private PartitionWaits() {
     }
 
+    /**
+     * The topic as the broker the Admin client asks describes it, asked again while that broker does not know it yet:
+     * a broker learns a new topic from the controller's UpdateMetadata, and the Admin client may ask another broker
+     * than the one that created it (Kafka's brokers too).
+     */
     public static TopicDescription describe(Admin admin, String topic) throws Exception {
-        return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (true) {
+            try {
+                return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+                        || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 
     /**
@@ -48,25 +64,11 @@ public final class PartitionWaits {
             throws Exception {
         long deadline = System.currentTimeMillis() + WAIT_MS;
         while (true) {
-            Node leader = leaderAsAnyBrokerSays(admin, topic, partition);
+            Node leader = describe(admin, topic).partitions().get(partition).leader();
             Tandem leading = leader == null ? null : brokers.apply(leader.id());
             if (leading != null && isrAt(leading, topic, partition).size() == size) return;
             assertTrue(System.currentTimeMillis() < deadline, "ISR of " + topic + " never reached " + size);
             Thread.sleep(50);
-        }
-    }
-
-    /**
-     * The partition's leader as the broker the Admin client asks says, or null while it has none or does not know the
-     * topic yet: a topic is answered once the broker the request reached has the controller's UpdateMetadata, and the
-     * Admin client may ask another broker than the one that created it (Kafka's brokers too).
-     */
-    private static Node leaderAsAnyBrokerSays(Admin admin, String topic, int partition) throws Exception {
-        try {
-            return describe(admin, topic).partitions().get(partition).leader();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) return null;
-            throw e;
         }
     }
 
