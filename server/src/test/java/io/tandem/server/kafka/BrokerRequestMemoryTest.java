@@ -112,11 +112,13 @@ class BrokerRequestMemoryTest {
              RawKafkaConnection late = new RawKafkaConnection(tandem.kafkaPort())) {
             TestRequests.createTopic(first, "held");
             // Two parked fetches of ~650 KB each: together they hold more than the 1 MiB budget until they expire.
-            FetchRequest big = parkedFetch("held", 2_500, 20_000);
+            // The fetches park for 6 s and the late request goes out 1.5 s after them: on a loaded machine (CI, two
+            // cores) the broker's event loops may take a second to read both fetches' length prefixes.
+            FetchRequest big = parkedFetch("held", 6_000, 20_000);
             long sentAt = System.currentTimeMillis();
             int firstId = first.send(ApiKey.FETCH, FETCH_VERSION, big);
             int secondId = second.send(ApiKey.FETCH, FETCH_VERSION, big);
-            Thread.sleep(400);
+            Thread.sleep(1_500);
             late.setTimeout(1_000);
             assertThrows(SocketTimeoutException.class, late::apiVersions,
                     "a new request is read while the budget is spent");
@@ -124,7 +126,7 @@ class BrokerRequestMemoryTest {
             ApiVersionsResponse answer = late.receive(late.lastCorrelationId(), (short) 0, (short) 0,
                     ApiVersionsResponse::read);
             assertEquals(Errors.NONE.code(), answer.errorCode);
-            assertTrue(System.currentTimeMillis() - sentAt >= 2_000, "answered only once the fetches released their bytes");
+            assertTrue(System.currentTimeMillis() - sentAt >= 5_500, "answered only once the fetches released their bytes");
             assertEquals(20_000, first.receive(firstId, (short) 1, FETCH_VERSION, FetchResponse::read)
                     .responses.get(0).partitions.size());
             assertEquals(20_000, second.receive(secondId, (short) 1, FETCH_VERSION, FetchResponse::read)
