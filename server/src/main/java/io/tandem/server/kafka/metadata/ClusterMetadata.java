@@ -121,17 +121,18 @@ public final class ClusterMetadata implements AutoCloseable {
         return clusterId;
     }
 
-    /** The controller as the cache's snapshot has it (a Metadata answer reads it from its own snapshot). */
+    /**
+     * The controller as the cache's snapshot has it: the sender of the last UpdateMetadata applied, as Kafka's
+     * ZkMetadataCache (-1 before any). Metadata answers read it from their own snapshot; AlterPartition and
+     * ControlledShutdown go to it, as Kafka's broker finds its controller in its metadata cache.
+     */
     public int controllerId() {
         return metadataCache.snapshot().controllerId();
     }
 
-    /**
-     * The controller as this broker's own election, the controller's znode or a LeaderAndIsr/StopReplica told it: a
-     * new snapshot with it. UpdateMetadata sets it with its brokers and states instead ({@link ControllerUpdate}).
-     */
-    public void controllerId(int id) {
-        metadataCache.controllerId(id);
+    /** The cache itself, for its test seam ({@link MetadataCache#afterEachReadForTests}). */
+    public MetadataCache cache() {
+        return metadataCache;
     }
 
     public BrokerRegistration self() {
