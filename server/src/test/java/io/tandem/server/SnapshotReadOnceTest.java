@@ -104,7 +104,8 @@ class SnapshotReadOnceTest {
         if (metadata != null) {
             metadata.cache().afterEachReadForTests(null);
             // This broker as the controller again, so its stop asks itself, not a made-up broker, to move leaderships.
-            node.kafkaBroker().replicas().updateMetadata(state(self(), node.kafkaBroker().replicas().controllerEpoch()));
+            ReplicaManager replicas = node.kafkaBroker().replicas();
+            replicas.updateMetadata(state(self(), replicas.controllerEpoch()));
         }
         if (client != null) client.close();
         if (node != null) node.close();
