@@ -173,6 +173,9 @@ final class NodeReset implements AutoCloseable {
                     .setTimeoutMs((int) TIMEOUT.toMillis());
             // The controller the first Metadata named; asked again only when it has moved (a retry).
             if (controller[0] < 0) controller[0] = kafka.metadata(List.of()).controllerId();
+            // A broker names no controller until the controller's UpdateMetadata reached it (Kafka's cache learns it
+            // only so); Kafka's Admin client waits for one, and so does this, by asking again.
+            if (controller[0] < 0) throw new KafkaClientException(Errors.NOT_CONTROLLER, "no controller known yet");
             DeleteTopicsResponse response;
             try {
                 response = kafka.send(controller[0], request);
@@ -247,7 +250,8 @@ final class NodeReset implements AutoCloseable {
         int target = controller;
         while (true) {
             if (target < 0) target = kafka.metadata(List.of()).controllerId();
-            CreateTopicsResponse answer = kafka.send(target, probe);
+            // No controller known yet (see resetTopics): asked again below, like one answering NOT_CONTROLLER.
+            CreateTopicsResponse answer = target < 0 ? new CreateTopicsResponse() : kafka.send(target, probe);
             boolean pending = false;
             for (CreateTopicsResponse.CreatableTopicResult result : answer.topics) {
                 if (result.errorCode == Errors.TOPIC_ALREADY_EXISTS.code()) pending = true;

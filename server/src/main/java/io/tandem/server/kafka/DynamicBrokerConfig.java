@@ -105,7 +105,7 @@ public final class DynamicBrokerConfig {
         if (entityType.equals(BROKERS_ENTITY_TYPE)) {
             if (entityName.equals(DEFAULT_ENTITY) || entityName.trim().equals(Integer.toString(brokerId))) refresh();
         } else if (entityType.equals(TOPICS_ENTITY_TYPE)) {
-            TopicInfo reloaded = broker.metadata().reloadTopicConfig(entityName);
+            TopicInfo reloaded = broker.metadata().configOverrides().reloadTopicConfig(entityName);
             if (reloaded != null) broker.topics().topicConfigChanged(reloaded);
         } else {
             ConfigChangeListener.Handler other = otherEntityTypes.get(entityType);

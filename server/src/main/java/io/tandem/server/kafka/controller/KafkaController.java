@@ -354,7 +354,7 @@ public final class KafkaController implements AutoCloseable {
                     becomeController();
                     return;
                 }
-                metadata.controllerId(holder);
+                // The cache is not told: as Kafka's, it learns the controller from its UpdateMetadata only.
                 processes.watchController(holder);
                 if (data == null) enqueue(this::elect);
             }
@@ -380,7 +380,8 @@ public final class KafkaController implements AutoCloseable {
         FeatureVersioning.enable(store);
         active = true;
         channels.watchControllerProcess(null, null);
-        metadata.controllerId(localBrokerId);
+        // This broker's cache (and so its Metadata and DescribeCluster answers, its AlterPartition and
+        // ControlledShutdown) names this controller once its UpdateMetadata below is applied, as in Kafka 3.9.
         LOG.log(System.Logger.Level.INFO, "Broker {0} is the controller, epoch {1}", localBrokerId, cluster.epoch);
         loadClusterState();
         // Topics with a deletion request leave the state before anything is elected or sent for them.

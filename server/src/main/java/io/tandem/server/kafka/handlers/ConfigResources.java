@@ -75,7 +75,8 @@ final class ConfigResources {
             String conflict = broker.topicConfigs().conflict(overrides);
             if (conflict != null) throw new ApiException(INVALID_CONFIG, conflict);
             if (validateOnly) return;
-            TopicInfo updated = broker.metadata().setTopicConfig(topic.name(), new LinkedHashMap<>(overrides));
+            TopicInfo updated = broker.metadata().configOverrides().setTopicConfig(topic.name(),
+                    new LinkedHashMap<>(overrides));
             broker.topics().topicConfigChanged(updated);
         } else if (type == BROKER) {
             broker.dynamicConfig().alter(name, overrides, validateOnly);

@@ -38,6 +38,7 @@ public final class ClusterMetadata implements AutoCloseable {
     private final ZnodeStore store;
     private final BrokerRegistration self;
     private final MetadataCache metadataCache = new MetadataCache();
+    private final StoredConfigOverrides configOverrides;
     private volatile String clusterId;
     private volatile long brokerEpoch = -1;
     private volatile Runnable reregistered = () -> { };
@@ -48,6 +49,7 @@ public final class ClusterMetadata implements AutoCloseable {
     public ClusterMetadata(ZnodeStore store, BrokerRegistration self) {
         this.store = store;
         this.self = self;
+        this.configOverrides = new StoredConfigOverrides(store, metadataCache, self.brokerId(), this::topic);
     }
 
     public int brokerId() {
@@ -121,17 +123,18 @@ public final class ClusterMetadata implements AutoCloseable {
         return clusterId;
     }
 
-    /** The controller as the cache's snapshot has it (a Metadata answer reads it from its own snapshot). */
+    /**
+     * The controller as the cache's snapshot has it: the sender of the last UpdateMetadata applied, as Kafka's
+     * ZkMetadataCache (-1 before any). Metadata answers read it from their own snapshot; AlterPartition and
+     * ControlledShutdown go to it, as Kafka's broker finds its controller in its metadata cache.
+     */
     public int controllerId() {
         return metadataCache.snapshot().controllerId();
     }
 
-    /**
-     * The controller as this broker's own election, the controller's znode or a LeaderAndIsr/StopReplica told it: a
-     * new snapshot with it. UpdateMetadata sets it with its brokers and states instead ({@link ControllerUpdate}).
-     */
-    public void controllerId(int id) {
-        metadataCache.controllerId(id);
+    /** The cache itself, for its test seam ({@link MetadataCache#afterEachReadForTests}). */
+    public MetadataCache cache() {
+        return metadataCache;
     }
 
     public BrokerRegistration self() {
@@ -541,45 +544,9 @@ public final class ClusterMetadata implements AutoCloseable {
         }
     }
 
-    /** Replaces the topic's config overrides and leaves the change notification Kafka's brokers watch for. */
-    public synchronized TopicInfo setTopicConfig(String name, Map<String, String> configs) throws Exception {
-        TopicInfo info = topic(name);
-        if (info == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + name + "' does not exist.");
-        store.setData(KafkaZkLayout.topicConfigPath(name), KafkaZkLayout.encodeEntityConfig(configs));
-        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
-                KafkaZkLayout.encodeConfigChange("topics/" + name));
-        TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), new LinkedHashMap<>(configs));
-        // Only over a cached value: a topic read from the store here does not join the cache (see #topic).
-        metadataCache.replace(name, info, updated);
-        return updated;
-    }
-
-    /**
-     * A change notification named the topic (its config was changed, maybe through another broker): the topic, if
-     * this broker knows it, with its overrides read again; null for a topic it does not know (nothing is read).
-     */
-    public TopicInfo reloadTopicConfig(String name) throws Exception {
-        TopicInfo info = metadataCache.snapshot().topic(name);
-        if (info == null) return null;
-        Map<String, String> configs = KafkaZkLayout.decodeEntityConfig(store.getData(KafkaZkLayout.topicConfigPath(name)));
-        TopicInfo updated = new TopicInfo(name, info.id(), info.replicas(), info.states(), configs);
-        // Only over the value read above: a topic deleted, re-created or re-assigned meanwhile keeps what it has now.
-        return metadataCache.replace(name, info, updated) ? updated : null;
-    }
-
-    /** Broker-level dynamic config overrides, {@code /config/brokers/<id>}. */
-    public Map<String, String> brokerConfigOverrides() {
-        try {
-            return KafkaZkLayout.decodeEntityConfig(store.getData("/config/brokers/" + self.brokerId()));
-        } catch (Exception e) {
-            return Map.of();
-        }
-    }
-
-    public synchronized void setBrokerConfigOverrides(Map<String, String> configs) throws Exception {
-        store.setData("/config/brokers/" + self.brokerId(), KafkaZkLayout.encodeEntityConfig(configs));
-        store.createSequential(KafkaZkLayout.CONFIG_CHANGES + "/" + KafkaZkLayout.CONFIG_CHANGE_PREFIX,
-                KafkaZkLayout.encodeConfigChange("brokers/" + self.brokerId()));
+    /** Topic and broker config overrides in the store ({@link StoredConfigOverrides}). */
+    public StoredConfigOverrides configOverrides() {
+        return configOverrides;
     }
 
     /** Reserves the next producer id block in {@code /latest_producer_id_block} for this broker; its first id. */

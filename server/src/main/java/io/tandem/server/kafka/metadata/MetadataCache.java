@@ -22,7 +22,10 @@ import java.util.UUID;
  * partition state it names and the topics it deletes, together), so a reader that takes {@link #snapshot()} once sees
  * all of that request or none of it: a client's Metadata answer never lists part of a new topic's partitions (a keyed
  * producer would place keys by the wrong count) nor a leader that the live broker list of the same answer lacks.
- * Writers are serialized here; readers take no lock.
+ * Writers are serialized here; readers take no lock. The controller's id comes from UpdateMetadata only, as
+ * Kafka 3.9's ZkMetadataCache.updateMetadata takes it (not from this broker's own election, nor from LeaderAndIsr or
+ * StopReplica): a broker that has just won the election answers with the previous controller until its own
+ * UpdateMetadata is applied.
  */
 public final class MetadataCache {
     /**
@@ -61,18 +64,27 @@ public final class MetadataCache {
     }
 
     private volatile Snapshot snapshot = Snapshot.EMPTY;
+    /** Test seam, see {@link #afterEachReadForTests}; null in production. */
+    private volatile Runnable afterEachRead;
 
     public Snapshot snapshot() {
-        return snapshot;
+        Snapshot read = snapshot;
+        Runnable hook = afterEachRead;
+        if (hook != null) hook.run();
+        return read;
+    }
+
+    /**
+     * For tests only: {@code hook} runs on the reading thread after each read of the cache, before the reader gets
+     * what it read (null: none). A hook that changes the cache there proves a request handler reads the cache once:
+     * a handler reading it twice mixes two moments in one answer (SnapshotReadOnceTest).
+     */
+    public void afterEachReadForTests(Runnable hook) {
+        this.afterEachRead = hook;
     }
 
     synchronized void liveBrokers(List<BrokerRegistration> sorted) {
         snapshot = new Snapshot(snapshot.topics(), List.copyOf(sorted), snapshot.controllerId());
-    }
-
-    /** A new controller id with the topics and brokers as they are (an election, the controller's znode). */
-    synchronized void controllerId(int id) {
-        if (snapshot.controllerId() != id) snapshot = new Snapshot(snapshot.topics(), snapshot.liveBrokers(), id);
     }
 
     /** Puts the topic unless it is cached already; the value cached now (a value put meanwhile wins). */

@@ -31,6 +31,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * in this process or over one connection kept for them, as Kafka's BrokerToControllerChannelManager: an
  * {@link InterBrokerClient} with one request in flight, reconnect backoffs of 50 ms and request.timeout.ms. The
  * threads that send them do nothing else and wait for the answer (the AlterPartition sender, the stopping broker).
+ * Both go to the controller this broker's metadata cache names, as Kafka 3.9's ZooKeeper-mode broker finds it
+ * (MetadataCacheControllerNodeProvider, KafkaServer.controlledShutdown): the sender of the last UpdateMetadata, so a
+ * broker that has just won the election still asks the previous controller (which answers NOT_CONTROLLER, or cannot
+ * be reached, and is asked again) until its own UpdateMetadata is applied.
  */
 public final class ControllerLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ControllerLink.class.getName());
@@ -43,6 +47,8 @@ public final class ControllerLink implements AutoCloseable {
     private volatile KafkaController controller;
     /** Kafka's BrokerToControllerChannelManager's NetworkClient: max in flight 1, reconnect backoffs 50 ms. */
     private final InterBrokerClient toController;
+    /** Test seam, see {@link #beforeLocalControllerRequestForTests}; does nothing in production. */
+    private volatile Consumer<ApiKey> beforeLocalRequest = key -> { };
 
     /** {@code deleteLog} deletes a partition's log (throwing UncheckedIOException when the disk refuses). */
     public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
@@ -84,6 +90,7 @@ public final class ControllerLink implements AutoCloseable {
      * (null for UpdateMetadata, whose answer carries only the error the controller ignores).
      */
     public ApiMessage handleFromController(ApiKey key, short version, ApiMessage request) {
+        beforeLocalRequest.accept(key);
         return switch (key) {
             case LEADER_AND_ISR -> replicas.becomeLeaderOrFollower((LeaderAndIsrRequest) request, version);
             case UPDATE_METADATA -> {
@@ -93,6 +100,15 @@ public final class ControllerLink implements AutoCloseable {
             case STOP_REPLICA -> stopReplicas((StopReplicaRequest) request, version);
             default -> throw new IllegalArgumentException("not a controller request: " + key);
         };
+    }
+
+    /**
+     * For tests only: {@code hook} runs on the controller's event thread before each request this process's own
+     * controller sends to this broker is handled, so a test can hold back what a broker that has just won the
+     * election tells itself (ControllerIdFromUpdateMetadataTest).
+     */
+    public void beforeLocalControllerRequestForTests(Consumer<ApiKey> hook) {
+        this.beforeLocalRequest = hook == null ? key -> { } : hook;
     }
 
     /** AlterPartition to the controller: in this process when it is here, else over the wire (v1, by topic name). */
@@ -177,7 +193,7 @@ public final class ControllerLink implements AutoCloseable {
         }
         List<TopicPartition> all = new ArrayList<>(stopped);
         all.addAll(deleted);
-        response.errorCode = replicas.stopReplicas(request.controllerEpoch, request.controllerId, all, null);
+        response.errorCode = replicas.stopReplicas(request.controllerEpoch, all, null);
         if (response.errorCode != NONE) return response;
         for (TopicPartition tp : all) {
             short error = NONE;

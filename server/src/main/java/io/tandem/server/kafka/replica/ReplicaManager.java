@@ -202,13 +202,6 @@ public final class ReplicaManager implements AutoCloseable {
         this.localLogs = logs;
     }
 
-    /** {@link #acceptEpoch}, and the sender as the cache's controller when it is (LeaderAndIsr, StopReplica). */
-    private synchronized boolean acceptControllerEpoch(int epoch, int controllerId) {
-        if (!acceptEpoch(epoch)) return false;
-        metadata.controllerId(controllerId);
-        return true;
-    }
-
     /** Whether a request of {@code epoch} comes from the newest controller this broker knows (and records it). */
     private synchronized boolean acceptEpoch(int epoch) {
         if (epoch < controllerEpoch) return false;
@@ -233,7 +226,8 @@ public final class ReplicaManager implements AutoCloseable {
     /** LeaderAndIsr: becomes leader or follower of each partition named; errors per partition as Kafka's. */
     public synchronized LeaderAndIsrResponse becomeLeaderOrFollower(LeaderAndIsrRequest request, short version) {
         LeaderAndIsrResponse response = new LeaderAndIsrResponse();
-        if (!acceptControllerEpoch(request.controllerEpoch, request.controllerId)) {
+        // The epoch only: as Kafka's ZkMetadataCache, the cache learns the controller from UpdateMetadata alone.
+        if (!acceptEpoch(request.controllerEpoch)) {
             LOG.log(System.Logger.Level.WARNING, "Ignoring LeaderAndIsr from controller {0} epoch {1}: epoch {2} is newer",
                     request.controllerId, request.controllerEpoch, controllerEpoch);
             response.errorCode = STALE_CONTROLLER_EPOCH;
@@ -443,9 +437,9 @@ public final class ReplicaManager implements AutoCloseable {
     }
 
     /** StopReplica: stops following the partitions; with {@code delete} their logs go too. */
-    public synchronized short stopReplicas(int epoch, int controllerId, List<TopicPartition> partitions,
+    public synchronized short stopReplicas(int epoch, List<TopicPartition> partitions,
                                            Consumer<TopicPartition> delete) {
-        if (!acceptControllerEpoch(epoch, controllerId)) return STALE_CONTROLLER_EPOCH;
+        if (!acceptEpoch(epoch)) return STALE_CONTROLLER_EPOCH;
         for (TopicPartition tp : partitions) {
             stopFetching(tp);
             if (delete != null) delete.accept(tp);

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.server.Tandem;
+import io.tandem.server.kafka.replica.ReplicaManager;
 import io.tandem.server.kafka.controller.KafkaController;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
@@ -42,8 +45,14 @@ class ClusterMetadataStartTest {
              ZkZnodeStore reader = connect(zookeeper)) {
             first.start();
             second.start();
-            // The election is the controller's; with no replicas to lead, its requests to itself change nothing.
-            KafkaController firstController = new KafkaController(0, first.store(), first, (key, version, request) -> null);
+            // The first broker's controller tells its own broker through a ReplicaManager, as a broker's ControllerLink
+            // does; its requests to the second go over the wire to a port nobody listens on, so they never arrive.
+            ReplicaManager firstReplicas = new ReplicaManager(0, first, (topic, partition) -> null, tp -> { },
+                    10_000, 1 << 20);
+            KafkaController firstController = new KafkaController(0, first.store(), first, (key, version, request) -> {
+                if (key == ApiKey.UPDATE_METADATA) firstReplicas.updateMetadata((UpdateMetadataRequest) request);
+                return null;
+            });
             KafkaController secondController = new KafkaController(1, second.store(), second, (key, version, request) -> null);
             firstController.start();
             secondController.start();
@@ -52,8 +61,12 @@ class ClusterMetadataStartTest {
             firstController.close();
             secondController.close();
 
+            firstReplicas.close();
+            // Each cache names the controller its UpdateMetadata named, as Kafka's ZkMetadataCache: the first broker
+            // applied its own controller's; none reached the second, which knows of no controller yet (its own
+            // lost election, which once told it, is not where Kafka's cache learns it).
             assertEquals(0, first.controllerId());
-            assertEquals(0, second.controllerId());
+            assertEquals(-1, second.controllerId());
             assertEquals(first.clusterId(), second.clusterId());
             assertEquals(first.clusterId(), KafkaZkLayout.decodeClusterId(reader.getData(KafkaZkLayout.CLUSTER_ID)));
             assertEquals(1, KafkaZkLayout.decodeControllerEpoch(reader.getData(KafkaZkLayout.CONTROLLER_EPOCH)));
