@@ -127,6 +127,9 @@ class BrokerRequestMemoryTest {
                     ApiVersionsResponse::read);
             assertEquals(Errors.NONE.code(), answer.errorCode);
             assertTrue(System.currentTimeMillis() - sentAt >= 5_500, "answered only once the fetches released their bytes");
+            // Answers of 20,000 partitions each: on a loaded machine they take longer than the 10 s default.
+            first.setTimeout(30_000);
+            second.setTimeout(30_000);
             assertEquals(20_000, first.receive(firstId, (short) 1, FETCH_VERSION, FetchResponse::read)
                     .responses.get(0).partitions.size());
             assertEquals(20_000, second.receive(secondId, (short) 1, FETCH_VERSION, FetchResponse::read)
