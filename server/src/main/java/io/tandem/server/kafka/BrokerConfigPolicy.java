@@ -218,10 +218,6 @@ public final class BrokerConfigPolicy {
         return invalid == null ? Verdict.IMPLEMENTED : Verdict.refused(invalid);
     }
 
-    /**
-     * Honoured when {@code value} is Kafka's default for {@code key} (or, for a key without one, 0), compared as
-     * numbers where they are numbers; refused with {@code why} otherwise.
-     */
     /** replica.fetch.wait.max.ms as set, else Kafka's default. */
     private static String fetchWait(Map<String, String> settings) {
         return settings.getOrDefault("replica.fetch.wait.max.ms", String.valueOf(ReplicaFetcherConfig.WAIT_MAX_MS_DEFAULT));
@@ -237,6 +233,10 @@ public final class BrokerConfigPolicy {
         }
     }
 
+    /**
+     * Honoured when {@code value} is Kafka's default for {@code key} (or, for a key without one, 0), compared as
+     * numbers where they are numbers; refused with {@code why} otherwise.
+     */
     private static Verdict onlyAtDefault(String key, String value, String why) {
         String kafkaDefault = BrokerConfigKeys.KAFKA.get(key).kafkaDefault();
         String wanted = kafkaDefault == null ? "0" : kafkaDefault;

@@ -40,7 +40,7 @@ final class IsrProposals {
     private final long replicaLagMs;
     private final LongSupplier clock;
     private final Executor isrSender;
-    /** Bounded by the partitions this broker leads: a partition's later proposal replaces its earlier one when sent. */
+    /** Bounded by the led partitions: an IsrTracker proposes nothing more while its change is in flight. */
     private final Queue<PendingIsrChange> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean sendScheduled = new AtomicBoolean();
     private volatile ReplicaManager.AlterPartitionSender sender;
