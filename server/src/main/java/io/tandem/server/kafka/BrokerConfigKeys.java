@@ -148,6 +148,8 @@ public final class BrokerConfigKeys {
                 "log.message.format.version",
                 "log.flush.offset.checkpoint.interval.ms", "replica.lag.time.max.ms",
                 "replica.fetch.max.bytes", "replica.fetch.backoff.ms", "min.insync.replicas",
+                // What a follower's Fetch asks its leader: io.tandem.server.kafka.replica.ReplicaFetcherConfig.
+                "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.response.max.bytes",
                 // The inter-broker clients' timeouts: io.tandem.server.kafka.network.InterBrokerTimeouts.
                 "replica.socket.timeout.ms", "controller.socket.timeout.ms", "socket.connection.setup.timeout.ms",
                 "socket.connection.setup.timeout.max.ms",
@@ -221,6 +223,8 @@ public final class BrokerConfigKeys {
         AT_LEAST.put("log.cleaner.backoff.ms", 0.0);
         AT_LEAST.put("connection.failed.authentication.delay.ms", 0.0);
         AT_LEAST.put("replica.fetch.backoff.ms", 0.0);
+        AT_LEAST.put("replica.fetch.max.bytes", 0.0);
+        AT_LEAST.put("replica.fetch.response.max.bytes", 0.0);
         // Kafka defines these four without a validator; a timeout below 1 ms would fail every request or
         // connection at once, so Tandem refuses it rather than run a broker that cannot reach its peers.
         for (String name : List.of("replica.socket.timeout.ms", "controller.socket.timeout.ms",

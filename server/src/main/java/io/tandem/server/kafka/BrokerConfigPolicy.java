@@ -2,8 +2,8 @@ package io.tandem.server.kafka;
 
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.metadata.ZkClientTls;
-import io.tandem.server.kafka.network.InterBrokerTimeouts;
-import io.tandem.server.kafka.replica.ReplicaManager;
+import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
 import io.tandem.server.kafka.security.PasswordEncoder;
@@ -36,6 +36,9 @@ public final class BrokerConfigPolicy {
     /** KafkaConfig.validateValues' words. */
     static final String REPLICA_SOCKET_TIMEOUT_TOO_SHORT = "replica.socket.timeout.ms should always be at least "
             + "replica.fetch.wait.max.ms to prevent unnecessary socket timeouts";
+    /** KafkaConfig.validateValues' words. */
+    static final String REPLICA_LAG_TIME_TOO_SHORT = "replica.fetch.wait.max.ms should always be less than or equal "
+            + "to replica.lag.time.max.ms to prevent frequent changes in ISR";
     private static final Set<String> PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
     /**
      * Apache's two ZooKeeper client socket implementations: without TLS both speak plain TCP, as Tandem's client does;
@@ -179,25 +182,24 @@ public final class BrokerConfigPolicy {
                     "log.flush.offset.checkpoint.interval.ms", "60000").trim()) ? Verdict.IMPLEMENTED
                     : Verdict.refused("the log start offsets are checkpointed with the recovery points, every "
                     + "log.flush.offset.checkpoint.interval.ms; set both to the same value");
-            // KafkaConfig.validateValues: a fetch may wait at the leader for replica.fetch.wait.max.ms (Tandem's
-            // fetchers wait Kafka's default), so its socket timeout must not be shorter.
-            case "replica.socket.timeout.ms" -> {
-                try {
-                    int fetchWaitMaxMs = Integer.parseInt(settings.getOrDefault("replica.fetch.wait.max.ms",
-                            String.valueOf(ReplicaManager.REPLICA_FETCH_WAIT_MAX_MS)).trim());
-                    yield Integer.parseInt(v) < fetchWaitMaxMs ? Verdict.refused(REPLICA_SOCKET_TIMEOUT_TOO_SHORT)
-                            : null;
-                } catch (NumberFormatException e) {
-                    yield null;
-                }
-            }
-            // The same check from the other side: Kafka refuses the pair whichever of the two is set.
+            // KafkaConfig.validateValues: a follower's fetch may wait at the leader for replica.fetch.wait.max.ms,
+            // so its socket timeout must not be shorter, and a follower must fetch again well within
+            // replica.lag.time.max.ms. Kafka refuses each pair whichever of its keys is set.
+            case "replica.socket.timeout.ms" -> waitAbove(fetchWait(settings), v, REPLICA_SOCKET_TIMEOUT_TOO_SHORT);
+            case "replica.lag.time.max.ms" -> waitAbove(fetchWait(settings), v, REPLICA_LAG_TIME_TOO_SHORT);
             case "replica.fetch.wait.max.ms" -> {
+                Verdict socket = waitAbove(v, settings.getOrDefault("replica.socket.timeout.ms",
+                        BrokerConfigKeys.defaultValue("replica.socket.timeout.ms")), REPLICA_SOCKET_TIMEOUT_TOO_SHORT);
+                yield socket != null ? socket : waitAbove(v, settings.getOrDefault("replica.lag.time.max.ms",
+                        BrokerConfigKeys.defaultValue("replica.lag.time.max.ms")), REPLICA_LAG_TIME_TOO_SHORT);
+            }
+            // An answer larger than its inter-broker client takes closes the fetcher's connection, and the follower
+            // would fail every fetch for good: refused rather than accepted and never working.
+            case "replica.fetch.response.max.bytes" -> {
                 try {
-                    int socketTimeoutMs = Integer.parseInt(settings.getOrDefault("replica.socket.timeout.ms",
-                            String.valueOf(InterBrokerTimeouts.KAFKA_DEFAULTS.replicaSocketTimeoutMs())).trim());
-                    yield Integer.parseInt(v) > socketTimeoutMs ? Verdict.refused(REPLICA_SOCKET_TIMEOUT_TOO_SHORT)
-                            : null;
+                    yield Long.parseLong(v) > InterBrokerClient.RESPONSE_BYTES_MAX ? Verdict.refused("Not supported by "
+                            + "Tandem: replica.fetch.response.max.bytes above " + InterBrokerClient.RESPONSE_BYTES_MAX
+                            + " (the largest answer its inter-broker client takes)") : null;
                 } catch (NumberFormatException e) {
                     yield null;
                 }
@@ -214,6 +216,21 @@ public final class BrokerConfigPolicy {
         if (!BrokerConfigKeys.IMPLEMENTED.contains(key)) return Verdict.ignored("not implemented by Tandem");
         String invalid = BrokerConfigKeys.invalidValue(key, value);
         return invalid == null ? Verdict.IMPLEMENTED : Verdict.refused(invalid);
+    }
+
+    /** replica.fetch.wait.max.ms as set, else Kafka's default. */
+    private static String fetchWait(Map<String, String> settings) {
+        return settings.getOrDefault("replica.fetch.wait.max.ms", String.valueOf(ReplicaFetcherConfig.WAIT_MAX_MS_DEFAULT));
+    }
+
+    /** Refused with {@code words} when the fetch wait {@code waitMs} is above {@code boundMs}; null otherwise. */
+    private static Verdict waitAbove(String waitMs, String boundMs, String words) {
+        try {
+            return Long.parseLong(waitMs.trim()) > Long.parseLong(boundMs.trim()) ? Verdict.refused(words) : null;
+        } catch (NumberFormatException e) {
+            // Not a number: the key's own type check refuses it.
+            return null;
+        }
     }
 
     /**

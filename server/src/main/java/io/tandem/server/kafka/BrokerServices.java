@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 
-import static io.tandem.server.kafka.KafkaBroker.REPLICA_FETCH_MAX_BYTES;
 import static io.tandem.server.kafka.KafkaBroker.REPLICA_LAG_TIME_MAX_MS;
 
 /**
@@ -41,8 +40,8 @@ final class BrokerServices {
 
     private final TandemConfig settings;
     private final long replicaLagTimeMaxMs;
-    private final int replicaFetchMaxBytes;
-    private final int replicaFetchBackoffMs;
+    /** The followers' fetch settings (replica.fetch.*). */
+    private final io.tandem.server.kafka.replica.ReplicaFetcherConfig replicaFetching;
     private final KafkaController.LeaderRebalance leaderRebalance;
     private final TransactionConfig transactionConfig;
     private final ConsumerGroupConfig consumerGroupConfig;
@@ -62,9 +61,7 @@ final class BrokerServices {
     BrokerServices(TandemConfig settings) {
         this.settings = settings;
         this.replicaLagTimeMaxMs = settings.getLong("replica.lag.time.max.ms", REPLICA_LAG_TIME_MAX_MS);
-        this.replicaFetchMaxBytes = settings.getInt("replica.fetch.max.bytes", REPLICA_FETCH_MAX_BYTES);
-        this.replicaFetchBackoffMs = settings.getInt("replica.fetch.backoff.ms",
-                io.tandem.server.kafka.replica.ReplicaManager.REPLICA_FETCH_BACKOFF_MS_DEFAULT);
+        this.replicaFetching = io.tandem.server.kafka.replica.ReplicaFetcherConfig.from(settings);
         this.leaderRebalance = new KafkaController.LeaderRebalance(
                 Boolean.parseBoolean(settings.get("auto.leader.rebalance.enable", "true").trim()),
                 settings.getLong("leader.imbalance.check.interval.seconds", 300) * 1000,
@@ -102,7 +99,7 @@ final class BrokerServices {
         groups = new BrokerGroups(broker, config, consumerGroupConfig, shareGroupConfig, shareCoordinatorConfig,
                 settings, metadata, offsetsPartitions::existing);
         replicas = new ReplicaManager(config.brokerId(), metadata, broker::localPartition, broker::highWatermarkMoved,
-                replicaLagTimeMaxMs, replicaFetchMaxBytes, security.interBroker(), replicaFetchBackoffMs,
+                replicaLagTimeMaxMs, replicaFetching, security.interBroker(),
                 config.interBrokerTimeouts());
         BrokerCoordinators coordinators = new BrokerCoordinators(broker, groups, replicas);
         java.util.function.Consumer<TopicPartition> deleteLog = tp -> {

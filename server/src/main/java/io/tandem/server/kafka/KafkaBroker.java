@@ -57,8 +57,6 @@ public final class KafkaBroker implements AutoCloseable {
     static final int PARKED_OPERATIONS_MAX = 100_000;
     /** Kafka's replica.lag.time.max.ms: an ISR member not caught up for this long leaves the ISR. */
     static final long REPLICA_LAG_TIME_MAX_MS = 30_000;
-    /** Kafka's replica.fetch.max.bytes: what a follower asks per partition per fetch. */
-    static final int REPLICA_FETCH_MAX_BYTES = 1_048_576;
 
     private final BrokerConfig config;
     private final TopicConfigs topicConfigs;

@@ -152,238 +152,6 @@ class ReplicationTest {
     }
 
     @Test
-    void shouldMoveLeadershipAwayBeforeAStoppingBrokerIsGone() throws Exception {
-        startBrokers(Map.of());
-        admin.createTopics(List.of(new NewTopic("handover", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        // The controller has elected the new partition and told its leader (a ControlledShutdown that reaches the
-        // controller before the topic's creation does finds nothing to move, as in Kafka: CI saw that once).
-        PartitionWaits.awaitIsrSize(admin, cluster, "handover", 0, 3);
-        int leader = PartitionWaits.describe(admin, "handover").partitions().get(0).leader().id();
-        cluster.stopBroker(leader);
-        PartitionWaits.awaitLeaderChange(admin, "handover", 0, leader);
-        // ControlledShutdown: the controller moved the leadership (and the ISR) while the broker was still
-        // registered, so the state changed before the registration went (ZooKeeper's zxids order the two).
-        try (ZooKeeper zk = zkClient()) {
-            org.apache.zookeeper.data.Stat state = zk.exists("/brokers/topics/handover/partitions/0/state", false);
-            org.apache.zookeeper.data.Stat ids = zk.exists("/brokers/ids", false);
-            assertTrue(state.getMzxid() < ids.getPzxid(), "leadership moved at zxid " + state.getMzxid()
-                    + ", after broker " + leader + "'s registration went at " + ids.getPzxid());
-            String data = new String(zk.getData("/brokers/topics/handover/partitions/0/state", false, null),
-                    StandardCharsets.UTF_8);
-            assertFalse(data.matches(".*\"isr\":\\[[^\\]]*\\b" + leader + "\\b.*"), data);
-        }
-    }
-
-    /**
-     * Kafka 3.9's controlled shutdown retries (KafkaServer.controlledShutdown): a stopping broker whose request to the
-     * controller fails asks again controlled.shutdown.retry.backoff.ms later, up to controlled.shutdown.max.retries
-     * times. Broker 2 stops while the controller (broker 1, reached through a proxy) is cut off, and the link heals
-     * between its first and second try: only the second can move its leadership before it is gone. Before, the tries
-     * were 200 ms apart whatever the setting, and all were spent before the link healed.
-     */
-    @Test
-    void shouldRetryAFailedControlledShutdownAfterTheBackoff() throws Exception {
-        int port = io.tandem.server.ensemble.TestEnsemble.freePort();
-        try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
-            // Broker 1 starts first, so it is the controller; the others reach it through the proxy.
-            cluster = kafka.start(2, config -> {
-                // Broker 2's alone: the last broker to stop at the end still leads, and need not wait that long.
-                if (config.get("broker.id").equals("2")) config.set("controlled.shutdown.retry.backoff.ms", "3000");
-                if (config.get("broker.id").equals("1")) {
-                    config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port());
-                }
-                return config;
-            }, zookeeperConnect -> { });
-            admin = kafka.admin();
-            admin.createTopics(List.of(new NewTopic("retried", Map.of(0, List.of(2, 1))))).all()
-                    .get(30, TimeUnit.SECONDS);
-            PartitionWaits.awaitIsrSize(admin, cluster, "retried", 0, 2);
-            proxy.cut();
-            java.util.concurrent.CompletableFuture<Void> stopped = java.util.concurrent.CompletableFuture.runAsync(
-                    () -> cluster.stopBroker(2));
-            Thread.sleep(1_000);
-            proxy.heal();
-            stopped.get(60, TimeUnit.SECONDS);
-            assertLeadershipMovedBeforeTheBrokerWent("retried", 1);
-        }
-    }
-
-    /**
-     * A broker whose leadership no other in-sync replica can take is told so by every try; it waits the backoff
-     * between them and then stops anyway (Kafka's "unclean shutdown" after the last try). Before, the first such
-     * answer ended the controlled shutdown at once.
-     */
-    @Test
-    void shouldTryEveryRetryWhileAPartitionCannotMoveThenStopAnyway() throws Exception {
-        startBrokers(Map.of("controlled.shutdown.retry.backoff.ms", "1000"));
-        admin.createTopics(List.of(new NewTopic("stuck", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
-        PartitionWaits.awaitIsrSize(admin, cluster, "stuck", 0, 2);
-        // Its follower goes first: then broker 1 is the partition's only in-sync replica.
-        cluster.stopBroker(2);
-        PartitionWaits.awaitIsrSize(admin, cluster, "stuck", 0, 1);
-        long started = System.nanoTime();
-        cluster.stopBroker(1);
-        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-        assertTrue(tookMs >= 2_000, "three tries wait two backoffs of 1 s, but the stop took " + tookMs + " ms");
-    }
-
-    /** The partition's state names {@code leader}, written while the stopped broker was still registered. */
-    private void assertLeadershipMovedBeforeTheBrokerWent(String topic, int leader) throws Exception {
-        try (ZooKeeper zk = zkClient()) {
-            String path = "/brokers/topics/" + topic + "/partitions/0/state";
-            org.apache.zookeeper.data.Stat state = zk.exists(path, false);
-            org.apache.zookeeper.data.Stat ids = zk.exists("/brokers/ids", false);
-            String data = new String(zk.getData(path, false, null), StandardCharsets.UTF_8);
-            assertTrue(data.contains("\"leader\":" + leader), "the leadership moved to broker " + leader + ": " + data);
-            assertTrue(state.getMzxid() < ids.getPzxid(), "leadership moved at zxid " + state.getMzxid()
-                    + ", the broker's registration went at " + ids.getPzxid() + ": the move must come first; " + data);
-        }
-    }
-
-    @Test
-    void shouldElectThePreferredLeaderBackOnRequest() throws Exception {
-        startBrokers(Map.of());
-        admin.createTopics(List.of(new NewTopic("preferred", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        int preferred = PartitionWaits.describe(admin, "preferred").partitions().get(0).replicas().get(0).id();
-        cluster.stopBroker(preferred);
-        PartitionWaits.awaitLeaderChange(admin, "preferred", 0, preferred);
-        cluster.restartBroker(preferred);
-        PartitionWaits.awaitIsrSize(admin, cluster, "preferred", 0, 3);
-        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("preferred", 0);
-        // Kafka's Admin sends ElectLeaders to the controller it last learnt of and, unlike CreateTopics, does not look
-        // again on NOT_CONTROLLER: when the stopped broker was the controller, this test's client may still name it
-        // (it answers again, as a broker), as it would with Apache's brokers. A client made now learns the new one.
-        try (Admin elector = Admin.create(Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                bootstrap()))) {
-            elector.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all()
-                    .get(30, TimeUnit.SECONDS);
-            assertEquals(preferred, PartitionWaits.describe(admin, "preferred").partitions().get(0).leader().id());
-            ExecutionException again = assertThrows(ExecutionException.class, () -> elector.electLeaders(
-                    org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all().get(30, TimeUnit.SECONDS));
-            assertInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class, again.getCause());
-        }
-    }
-
-    @Test
-    void shouldMoveLeadershipBackToThePreferredReplicaOnItsOwn() throws Exception {
-        Map<String, String> fastRebalance = Map.of("leader.imbalance.check.interval.seconds", "1");
-        startBrokers(fastRebalance);
-        admin.createTopics(List.of(new NewTopic("rebalanced", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        int preferred = PartitionWaits.describe(admin, "rebalanced").partitions().get(0).replicas().get(0).id();
-        cluster.stopBroker(preferred);
-        PartitionWaits.awaitLeaderChange(admin, "rebalanced", 0, preferred);
-        cluster.restartBroker(preferred);
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (PartitionWaits.describe(admin, "rebalanced").partitions().get(0).leader() == null
-                || PartitionWaits.describe(admin, "rebalanced").partitions().get(0).leader().id() != preferred) {
-            assertTrue(System.currentTimeMillis() < deadline, "leadership never went back to broker " + preferred);
-            Thread.sleep(100);
-        }
-    }
-
-    @Test
-    void shouldMoveAPartitionToOtherBrokersWithItsRecords() throws Exception {
-        startBrokers(Map.of());
-        admin.createTopics(List.of(new NewTopic("moved", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
-        try (KafkaProducer<String, String> producer = producer("all", "true")) {
-            for (int i = 0; i < 20; i++) producer.send(new ProducerRecord<>("moved", "v" + i)).get(30, TimeUnit.SECONDS);
-        }
-        assertTrue(java.nio.file.Files.exists(cluster.dataDir().resolve("broker1").resolve("kafka-logs").resolve("moved-0")));
-        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("moved", 0);
-        admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
-                new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (!admin.listPartitionReassignments().reassignments().get(30, TimeUnit.SECONDS).isEmpty()
-                || PartitionWaits.describe(admin, "moved").partitions().get(0).isr().size() != 2) {
-            assertTrue(System.currentTimeMillis() < deadline, "the reassignment never finished");
-            Thread.sleep(100);
-        }
-        TopicPartitionInfo p = PartitionWaits.describe(admin, "moved").partitions().get(0);
-        assertEquals(List.of(2, 3), p.replicas().stream().map(Node::id).toList());
-        assertTrue(List.of(2, 3).contains(p.leader().id()));
-        deadline = System.currentTimeMillis() + 30_000;
-        while (java.nio.file.Files.exists(cluster.dataDir().resolve("broker1").resolve("kafka-logs").resolve("moved-0"))) {
-            assertTrue(System.currentTimeMillis() < deadline, "the removed replica's log was not deleted");
-            Thread.sleep(100);
-        }
-        // Broker 3 got every record: it alone serves them once broker 2 is gone.
-        cluster.stopBroker(2);
-        PartitionWaits.awaitLeaderChange(admin, "moved", 0, 2);
-        assertEquals(20, consumeAll("moved", 20).size());
-    }
-
-    @Test
-    void shouldDeleteATopicAskedForUnderAdminDeleteTopics() throws Exception {
-        startBrokers(Map.of());
-        admin.createTopics(List.of(new NewTopic("doomed", 2, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        try (ZooKeeper zk = zkClient()) {
-            // What kafka-topics.sh --zookeeper and Apache brokers write to ask the controller.
-            zk.create("/admin/delete_topics/doomed", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (zk.exists("/brokers/topics/doomed", false) != null || zk.exists("/admin/delete_topics/doomed", false) != null) {
-                assertTrue(System.currentTimeMillis() < deadline, "the controller never deleted the topic");
-                Thread.sleep(50);
-            }
-        }
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("doomed")) {
-            assertTrue(System.currentTimeMillis() < deadline, "brokers still list the deleted topic");
-            Thread.sleep(50);
-        }
-    }
-
-    /**
-     * Kafka's TopicDeletionManager: a deletion asked while a replica's broker is down deletes the live replicas and
-     * hides the topic, but keeps its znodes (and the name taken) until that broker returns and deletes its replica
-     * too; before, the topic went at once and the down broker kept its old replica for good.
-     */
-    @Test
-    void shouldKeepADeletedTopicUntilTheReplicaOnADownBrokerIsDeletedToo() throws Exception {
-        startBrokers(Map.of());
-        admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-        PartitionWaits.awaitTopicOnEveryBroker(admin, cluster, "doomed", 1);
-        Path[] replicas = new Path[BROKERS];
-        for (int id = 1; id <= BROKERS; id++) {
-            replicas[id - 1] = cluster.dataDir().resolve("broker" + id).resolve("kafka-logs").resolve("doomed-0");
-            assertTrue(java.nio.file.Files.exists(replicas[id - 1]), "broker " + id + " holds a replica");
-        }
-        cluster.stopBroker(3);
-        try (ZooKeeper zk = zkClient()) {
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (zk.exists("/brokers/ids/3", false) != null) {
-                assertTrue(System.currentTimeMillis() < deadline, "broker 3 never left");
-                Thread.sleep(50);
-            }
-            zk.create("/admin/delete_topics/doomed", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            while (java.nio.file.Files.exists(replicas[0]) || java.nio.file.Files.exists(replicas[1])
-                    || admin.listTopics().names().get(30, TimeUnit.SECONDS).contains("doomed")) {
-                assertTrue(System.currentTimeMillis() < deadline, "the live replicas were not deleted");
-                Thread.sleep(50);
-            }
-            // Not a wait for something to happen: the topic must not go while broker 3 is down.
-            long until = System.currentTimeMillis() + 1_000;
-            while (System.currentTimeMillis() < until) {
-                assertTrue(zk.exists("/brokers/topics/doomed", false) != null, "the topic went before its last replica");
-                assertTrue(zk.exists("/admin/delete_topics/doomed", false) != null, "the request went too early");
-                Thread.sleep(100);
-            }
-            ExecutionException taken = assertThrows(ExecutionException.class, () -> admin.createTopics(
-                    List.of(new NewTopic("doomed", 1, (short) 2))).all().get(30, TimeUnit.SECONDS));
-            assertInstanceOf(org.apache.kafka.common.errors.TopicExistsException.class, taken.getCause());
-            assertTrue(java.nio.file.Files.exists(replicas[2]), "broker 3 is down: its replica is still on its disk");
-
-            cluster.restartBroker(3);
-            deadline = System.currentTimeMillis() + 30_000;
-            while (zk.exists("/brokers/topics/doomed", false) != null || zk.exists("/admin/delete_topics/doomed", false) != null) {
-                assertTrue(System.currentTimeMillis() < deadline, "the deletion did not finish once broker 3 returned");
-                Thread.sleep(50);
-            }
-            assertFalse(java.nio.file.Files.exists(replicas[2]), "broker 3's replica was deleted");
-        }
-        admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-    }
-
-    @Test
     void shouldRefuseAReplicationFactorAboveTheLiveBrokerCount() throws Exception {
         startBrokers(Map.of());
         ExecutionException e = assertThrows(ExecutionException.class, () -> admin.createTopics(
@@ -537,22 +305,7 @@ class ReplicationTest {
     }
 
     private List<String> consumeAll(String topic, int expected) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new StringDeserializer())) {
-            consumer.assign(admin.describeTopics(List.of(topic)).allTopicNames().toCompletionStage().toCompletableFuture()
-                    .join().get(topic).partitions().stream()
-                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList());
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (values.size() < expected && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) values.add(r.value());
-            }
-        }
-        return values;
+        return ReplicationClients.consumeAll(cluster, admin, topic, expected);
     }
 
     private String bootstrap() {
@@ -560,24 +313,15 @@ class ReplicationTest {
     }
 
     private KafkaProducer<String, String> producer(String acks, String idempotent) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-        props.put(ProducerConfig.ACKS_CONFIG, acks);
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotent);
-        // Without retries a refused write fails at once instead of retrying until the delivery timeout.
-        if (idempotent.equals("false")) props.put(ProducerConfig.RETRIES_CONFIG, "0");
-        return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+        return ReplicationClients.producer(cluster, acks, idempotent);
     }
 
     private ZooKeeper zkClient() throws Exception {
-        return zkClient(cluster.zookeeperConnect());
+        return ReplicationClients.zkClient(cluster.zookeeperConnect());
     }
 
     private static ZooKeeper zkClient(String zookeeperConnect) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(zookeeperConnect, 10_000, e -> connected.countDown());
-        assertTrue(connected.await(10, TimeUnit.SECONDS), "ZooKeeper session");
-        return zk;
+        return ReplicationClients.zkClient(zookeeperConnect);
     }
 
     private static ProduceRequest produceRequest(String topic, short acks) {

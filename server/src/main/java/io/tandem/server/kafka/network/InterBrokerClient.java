@@ -51,7 +51,7 @@ import java.util.concurrent.TimeUnit;
 public final class InterBrokerClient implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InterBrokerClient.class.getName());
     /** Largest answer accepted from a broker (a replica fetch answer is bounded by its request's max bytes). */
-    static final int RESPONSE_BYTES_MAX = 100 * 1024 * 1024;
+    public static final int RESPONSE_BYTES_MAX = 100 * 1024 * 1024;
     /**
      * A retried authentication failure is logged once per distinct reason, then at most this often: a retrying
      * sender repeats it every backoff, and it does not heal by retrying.

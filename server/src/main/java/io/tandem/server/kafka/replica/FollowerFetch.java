@@ -32,10 +32,16 @@ public final class FollowerFetch {
     /** A replica Fetch (v12 fields) from {@code localBrokerId} carrying one fetch of its session with the leader. */
     public static FetchRequest request(int localBrokerId, FetchSessionHandler.Fetch fetch, int maxWaitMs,
                                        int responseBytesMax) {
+        return request(localBrokerId, fetch, maxWaitMs, ReplicaFetcherConfig.MIN_BYTES_DEFAULT, responseBytesMax);
+    }
+
+    /** The same with {@code minBytes} (replica.fetch.min.bytes). */
+    public static FetchRequest request(int localBrokerId, FetchSessionHandler.Fetch fetch, int maxWaitMs, int minBytes,
+                                       int responseBytesMax) {
         FetchRequest request = new FetchRequest();
         request.replicaId = localBrokerId;
         request.maxWaitMs = maxWaitMs;
-        request.minBytes = 1;
+        request.minBytes = minBytes;
         request.maxBytes = responseBytesMax;
         fetch.fill(request);
         return request;

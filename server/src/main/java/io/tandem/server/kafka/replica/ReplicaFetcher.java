@@ -44,13 +44,13 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private static final System.Logger LOG = System.getLogger(ReplicaFetcher.class.getName());
     /** Fetch v12: the first with the last fetched epoch and diverging epochs, still addressed by topic name. */
     static final short FETCH_VERSION = 12;
-    static final int MAX_WAIT_MS = ReplicaManager.REPLICA_FETCH_WAIT_MAX_MS;
-    /** Kafka's replica.fetch.response.max.bytes default. */
-    static final int RESPONSE_BYTES_MAX = 10 * 1024 * 1024;
+    /** How often a fetcher without partitions looks again (an added partition wakes it at once). */
+    private static final long IDLE_CHECK_MS = 500;
 
     private final int localBrokerId;
     private final int leaderId;
-    private final int partitionBytesMax;
+    /** What each Fetch asks for: replica.fetch.wait.max.ms, .min.bytes, .response.max.bytes, .max.bytes. */
+    private final ReplicaFetcherConfig config;
     private final long backoffNanos;
     private final InterBrokerSecurity security;
     private final InterBrokerClient client;
@@ -80,22 +80,28 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                 InterBrokerTimeouts.KAFKA_DEFAULTS.replicaFetcher(clientId(localBrokerId, leader)));
     }
 
+    /** Kafka's defaults but partitionMaxBytes and the backoff; {@code settings}: the connection's. */
+    ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax,
+                   int backoffMs, InterBrokerClient.Settings settings) {
+        this(localBrokerId, leader, security, ReplicaFetcherConfig.of(partitionBytesMax, backoffMs), settings);
+    }
+
     /** The fetcher's client id, as its connection's settings name it. */
     static String clientId(int localBrokerId, BrokerRegistration leader) {
         return "broker-" + localBrokerId + "-fetcher-" + leader.brokerId();
     }
 
     /**
-     * {@code backoffMs}: replica.fetch.backoff.ms; {@code settings}: the fetcher's connection's (tests shorten
+     * {@code config}: the replica.fetch.* settings; {@code settings}: the fetcher's connection's (tests shorten
      * request.timeout.ms).
      */
-    ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security, int partitionBytesMax,
-                   int backoffMs, InterBrokerClient.Settings settings) {
+    ReplicaFetcher(int localBrokerId, BrokerRegistration leader, InterBrokerSecurity security,
+                   ReplicaFetcherConfig config, InterBrokerClient.Settings settings) {
         this.localBrokerId = localBrokerId;
         this.leaderId = leader.brokerId();
         this.leader = leader;
-        this.partitionBytesMax = partitionBytesMax;
-        this.backoffNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        this.config = config;
+        this.backoffNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.backoffMs());
         this.security = security;
         this.client = new InterBrokerClient(settings, security);
         this.leaderOffsets = new LeaderOffsetsClient(localBrokerId, () -> this.leader, client);
@@ -149,7 +155,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                 // session (Kafka's fetcher does the same) instead of keeping its slot until it goes stale.
                 if (partitions.isEmpty() && !session.hasPartitions()) {
                     synchronized (this) {
-                        if (partitions.isEmpty() && running) wait(MAX_WAIT_MS);
+                        if (partitions.isEmpty() && running) wait(IDLE_CHECK_MS);
                     }
                     continue;
                 }
@@ -172,7 +178,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         for (Partition p : partitions.values()) {
             if (isDelayed(p, now)) continue;
             sent.put(p.topicPartition(), p);
-            wanted.put(p.topicPartition(), FollowerFetch.state(p, partitionBytesMax));
+            wanted.put(p.topicPartition(), FollowerFetch.state(p, config.partitionBytesMax()));
         }
         FetchSessionHandler.Fetch fetch = session.build(wanted);
         if (fetch.empty()) {
@@ -181,7 +187,10 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
             pause();
             return;
         }
-        FetchRequest request = FollowerFetch.request(localBrokerId, fetch, MAX_WAIT_MS, RESPONSE_BYTES_MAX);
+        // As Kafka's RemoteLeaderEndPoint: the leader parks the fetch up to replica.fetch.wait.max.ms while it has
+        // less than replica.fetch.min.bytes of news, and answers at once when more comes.
+        FetchRequest request = FollowerFetch.request(localBrokerId, fetch, config.waitMaxMs(), config.minBytes(),
+                config.responseBytesMax());
         FetchResponse response;
         try {
             response = (FetchResponse) client.sendAndReceive(leader, ApiKey.FETCH, FETCH_VERSION, request);

@@ -12,10 +12,7 @@ import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
-import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
-import io.tandem.server.kafka.metadata.MetadataCache;
-import io.tandem.server.kafka.metadata.PartitionState;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -75,11 +72,6 @@ public final class ReplicaManager implements AutoCloseable {
                           java.util.function.Function<BrokerRegistration, LeaderFetcher> fetchers) {
     }
 
-    /** Kafka's replica.fetch.wait.max.ms default, how long a follower's fetch may wait at its leader. */
-    public static final int REPLICA_FETCH_WAIT_MAX_MS = 500;
-    /** Kafka's replica.fetch.backoff.ms default: how long a follower's partition in error (or a failed fetch) waits. */
-    public static final int REPLICA_FETCH_BACKOFF_MS_DEFAULT = 1_000;
-
     /** Kafka's LeaderAndIsr.LeaderDuringDelete: UpdateMetadata's mark of a partition whose topic is being deleted. */
     public static final int LEADER_DURING_DELETE = -2;
     /**
@@ -89,7 +81,7 @@ public final class ReplicaManager implements AutoCloseable {
     public static final byte LEADER_AND_ISR_INCREMENTAL = 1;
     public static final byte LEADER_AND_ISR_FULL = 2;
 
-    /** This broker's logs on disk, and how one is deleted (see {@link #deleteStrayLogs}). */
+    /** This broker's logs on disk, and how one is deleted (see {@link StrayLogs}). */
     public interface LocalLogs {
         java.util.Collection<TopicPartition> onDisk() throws IOException;
 
@@ -102,20 +94,12 @@ public final class ReplicaManager implements AutoCloseable {
     private final ClusterMetadata metadata;
     private final BiFunction<TopicInfo, Integer, Partition> openLog;
     private final Consumer<TopicPartition> highWatermarkMoved;
-    private final long replicaLagMs;
-    private final int replicaFetchBytesMax;
-    private final Map<Integer, LeaderFetcher> fetchers = new HashMap<>();
-    /**
-     * Followers told their leader before this broker knew where that leader is (its endpoint was neither in the
-     * LeaderAndIsr nor among the live brokers yet): they start fetching when UpdateMetadata brings it. Bounded by the
-     * partitions this broker hosts. Guarded by this.
-     */
-    private final Map<TopicPartition, Partition> awaitingLeader = new HashMap<>();
+    /** The fetchers of the partitions this broker follows; changed under this manager's lock. */
+    private final FollowerFetchers fetchers;
+    /** The ISR changes of the partitions this broker leads, on their way to the controller. */
+    private final IsrProposals isr;
     private final ExecutorService ownedSender;
     private final Runtime runtime;
-    private final java.util.Queue<PendingIsrChange> pendingIsrChanges = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicBoolean isrSendScheduled = new java.util.concurrent.atomic.AtomicBoolean();
-    private volatile AlterPartitionSender sender;
     private volatile Consumer<Partition> becameLeader = p -> { };
     private volatile Consumer<Partition> becameFollower = p -> { };
     private int controllerEpoch;
@@ -125,7 +109,7 @@ public final class ReplicaManager implements AutoCloseable {
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax) {
         this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax,
-                InterBrokerSecurity.PLAINTEXT, REPLICA_FETCH_BACKOFF_MS_DEFAULT);
+                InterBrokerSecurity.PLAINTEXT, ReplicaFetcherConfig.BACKOFF_MS_DEFAULT);
     }
 
     /**
@@ -143,41 +127,49 @@ public final class ReplicaManager implements AutoCloseable {
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
                           InterBrokerSecurity interBroker, int replicaFetchBackoffMs, InterBrokerTimeouts timeouts) {
-        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, null,
+        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs,
+                ReplicaFetcherConfig.of(replicaFetchBytesMax, replicaFetchBackoffMs), interBroker, timeouts);
+    }
+
+    /** {@code fetching}: what the fetchers ask their leaders for and how they pace themselves (replica.fetch.*). */
+    public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
+                          Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, ReplicaFetcherConfig fetching,
+                          InterBrokerSecurity interBroker, InterBrokerTimeouts timeouts) {
+        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, null,
                 Executors.newSingleThreadExecutor(r -> {
                     Thread t = new Thread(r, "kafka-alter-partition-" + localBrokerId);
                     t.setDaemon(true);
                     return t;
-                }), interBroker, replicaFetchBackoffMs, timeouts);
+                }), interBroker, fetching, timeouts);
     }
 
     /** Replication over {@code runtime}'s clock, executor and fetchers instead of threads and sockets. */
     public ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
                           Runtime runtime) {
-        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, replicaFetchBytesMax, runtime, null,
-                null, 0, null);
+        this(localBrokerId, metadata, openLog, highWatermarkMoved, replicaLagMs, runtime, null, null, null, null);
     }
 
     private ReplicaManager(int localBrokerId, ClusterMetadata metadata, BiFunction<TopicInfo, Integer, Partition> openLog,
-                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, int replicaFetchBytesMax,
-                           Runtime runtime, ExecutorService ownedSender, InterBrokerSecurity interBroker,
-                           int replicaFetchBackoffMs, InterBrokerTimeouts timeouts) {
+                           Consumer<TopicPartition> highWatermarkMoved, long replicaLagMs, Runtime runtime,
+                           ExecutorService ownedSender, InterBrokerSecurity interBroker, ReplicaFetcherConfig fetching,
+                           InterBrokerTimeouts timeouts) {
         this.localBrokerId = localBrokerId;
         this.metadata = metadata;
         this.openLog = openLog;
         this.highWatermarkMoved = highWatermarkMoved;
-        this.replicaLagMs = replicaLagMs;
-        this.replicaFetchBytesMax = replicaFetchBytesMax;
         this.ownedSender = ownedSender;
         // A simulation's Runtime owns no threads: there the checkpoints are written one by one, in order.
         this.workers = new LeaderAndIsrWorkers(localBrokerId, runtime == null);
         this.runtime = runtime != null ? runtime : new Runtime(System::currentTimeMillis, ownedSender, leader -> {
-            ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, replicaFetchBytesMax,
-                    replicaFetchBackoffMs, timeouts.replicaFetcher(ReplicaFetcher.clientId(localBrokerId, leader)));
+            ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, fetching,
+                    timeouts.replicaFetcher(ReplicaFetcher.clientId(localBrokerId, leader)));
             fetcher.start();
             return fetcher;
         });
+        this.fetchers = new FollowerFetchers(metadata, this.runtime.fetchers());
+        this.isr = new IsrProposals(localBrokerId, metadata, highWatermarkMoved, replicaLagMs, this.runtime.clock(),
+                this.runtime.isrSender());
     }
 
     /** Runs on the LeaderAndIsr path each time this broker takes the lead of a partition. */
@@ -194,7 +186,7 @@ public final class ReplicaManager implements AutoCloseable {
     }
 
     public void alterPartitionSender(AlterPartitionSender sender) {
-        this.sender = sender;
+        isr.sender(sender);
     }
 
     /** Where stray logs are found and deleted; without it a full LeaderAndIsr deletes nothing. */
@@ -210,13 +202,8 @@ public final class ReplicaManager implements AutoCloseable {
     }
 
     /** Each leader's fetch session (by leader id) as this broker's fetchers last saw it: for operators and tests. */
-    public synchronized Map<Integer, FetchSessionHandler.Stats> fetchSessions() {
-        Map<Integer, FetchSessionHandler.Stats> result = new HashMap<>();
-        fetchers.forEach((leader, fetcher) -> {
-            FetchSessionHandler.Stats stats = fetcher.sessionStats();
-            if (stats != null) result.put(leader, stats);
-        });
-        return result;
+    public Map<Integer, FetchSessionHandler.Stats> fetchSessions() {
+        return fetchers.sessions();
     }
 
     public synchronized int controllerEpoch() {
@@ -279,42 +266,11 @@ public final class ReplicaManager implements AutoCloseable {
             }
         }
         response.topics.addAll(topicErrors.values());
-        if (version >= 5 && request.type == LEADER_AND_ISR_FULL) deleteStrayLogs(states);
-        return response;
-    }
-
-    /**
-     * A full LeaderAndIsr names every partition this broker hosts: a log on disk for any other partition is a stray,
-     * left by a topic deleted or a replica moved away while this broker was down or cut off (the StopReplica that
-     * should have deleted it never came), and is deleted, as Kafka's brokers do with strays on a full LeaderAndIsr
-     * from a KRaft controller (ReplicaManager.findStrayPartitionsFromLeaderAndIsr). Without it the stray stays on
-     * disk for good, and a later replica of that partition would start from its old records.
-     */
-    private void deleteStrayLogs(List<LeaderAndIsrPartitionState> states) {
         LocalLogs logs = localLogs;
-        if (logs == null) return;
-        java.util.Set<TopicPartition> hosted = new java.util.HashSet<>();
-        for (LeaderAndIsrPartitionState state : states) {
-            if (state.replicas.contains(localBrokerId)) hosted.add(new TopicPartition(state.topicName, state.partitionIndex));
+        if (version >= 5 && request.type == LEADER_AND_ISR_FULL && logs != null) {
+            StrayLogs.delete(logs, localBrokerId, states, fetchers::stop);
         }
-        java.util.Collection<TopicPartition> onDisk;
-        try {
-            onDisk = logs.onDisk();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "Cannot list the logs to find strays: " + e);
-            return;
-        }
-        for (TopicPartition tp : onDisk) {
-            if (hosted.contains(tp)) continue;
-            LOG.log(System.Logger.Level.WARNING, "Deleting the log of {0}: the controller does not give this broker "
-                    + "that partition (a replica left behind by a deletion or a move)", tp);
-            stopFetching(tp);
-            try {
-                logs.delete(tp);
-            } catch (java.io.UncheckedIOException e) {
-                LOG.log(System.Logger.Level.WARNING, "Cannot delete stray log " + tp + ": " + e.getCause());
-            }
-        }
+        return response;
     }
 
     /** A leadership taken by {@link #apply} whose checkpoint and announcement wait for {@link #announce}. */
@@ -385,7 +341,7 @@ public final class ReplicaManager implements AutoCloseable {
                 return NONE;
             }
             if (state.leader == localBrokerId) {
-                stopFetching(tp);
+                fetchers.stop(tp);
                 boolean wasLeader = partition.isLeader();
                 partition.makeLeaderUnflushed(state.leaderEpoch, state.isr, state.partitionEpoch, state.replicas,
                         runtime.clock().getAsLong());
@@ -393,11 +349,11 @@ public final class ReplicaManager implements AutoCloseable {
                 taken.add(new NewLeadership(index, partition, wasLeader));
                 return NONE;
             } else {
-                stopFetching(tp);
+                fetchers.stop(tp);
                 partition.makeFollower(state.leader, state.leaderEpoch, state.replicas);
                 becameFollower.accept(partition);
                 highWatermarkMoved.accept(tp);
-                if (state.leader != Partition.NO_LEADER) startFetching(partition, state.leader, leaders.get(state.leader));
+                if (state.leader != Partition.NO_LEADER) fetchers.start(partition, state.leader, leaders.get(state.leader));
             }
             // The cache is left alone, as Kafka's becomeLeaderOrFollower leaves its MetadataCache: the controller's
             // UpdateMetadata, sent after this request, gives every partition's state at once. Told here partition by
@@ -410,38 +366,12 @@ public final class ReplicaManager implements AutoCloseable {
         }
     }
 
-    private void stopFetching(TopicPartition tp) {
-        awaitingLeader.remove(tp);
-        for (LeaderFetcher fetcher : fetchers.values()) fetcher.remove(tp);
-    }
-
-    private void startFetching(Partition partition, int leader, BrokerRegistration endpoint) {
-        BrokerRegistration where = endpoint != null ? endpoint : metadata.liveBrokers().stream()
-                .filter(b -> b.brokerId() == leader).findFirst().orElse(null);
-        if (where == null) {
-            // Kept, not dropped: without a later LeaderAndIsr this follower would otherwise never fetch again (the
-            // replication simulation's seed 86 left a replica out of the ISR for good that way).
-            LOG.log(System.Logger.Level.WARNING, "No endpoint known for leader {0} of {1}; fetching once it is known",
-                    leader, partition.topicPartition());
-            awaitingLeader.put(partition.topicPartition(), partition);
-            return;
-        }
-        LeaderFetcher fetcher = fetchers.get(leader);
-        if (fetcher == null) {
-            fetcher = runtime.fetchers().apply(where);
-            fetchers.put(leader, fetcher);
-        } else {
-            fetcher.retarget(where);
-        }
-        fetcher.add(partition);
-    }
-
     /** StopReplica: stops following the partitions; with {@code delete} their logs go too. */
     public synchronized short stopReplicas(int epoch, List<TopicPartition> partitions,
                                            Consumer<TopicPartition> delete) {
         if (!acceptEpoch(epoch)) return STALE_CONTROLLER_EPOCH;
         for (TopicPartition tp : partitions) {
-            stopFetching(tp);
+            fetchers.stop(tp);
             if (delete != null) delete.accept(tp);
         }
         return NONE;
@@ -458,60 +388,17 @@ public final class ReplicaManager implements AutoCloseable {
     public short updateMetadata(UpdateMetadataRequest request) {
         // Read without the lock: a request already stale is refused before any store read (checked again below).
         if (request.controllerEpoch < controllerEpoch()) return STALE_CONTROLLER_EPOCH;
-        List<BrokerRegistration> brokers = new ArrayList<>();
-        for (UpdateMetadataRequest.UpdateMetadataBroker b : request.liveBrokers) {
-            UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = b.endpoints.isEmpty() ? null : b.endpoints.get(0);
-            String host = endpoint == null ? b.v0Host : endpoint.host;
-            int port = endpoint == null ? b.v0Port : endpoint.port;
-            String listener = endpoint == null || endpoint.listener == null || endpoint.listener.isEmpty()
-                    ? "PLAINTEXT" : endpoint.listener;
-            List<KafkaZkLayout.ListenerEndpoint> endpoints = new ArrayList<>();
-            for (UpdateMetadataRequest.UpdateMetadataEndpoint e : b.endpoints) {
-                endpoints.add(new KafkaZkLayout.ListenerEndpoint(e.listener == null || e.listener.isEmpty()
-                        ? KafkaZkLayout.ListenerEndpoint.protocolName(e.securityProtocol) : e.listener,
-                        KafkaZkLayout.ListenerEndpoint.protocolName(e.securityProtocol), e.host, e.port));
-            }
-            brokers.add(new BrokerRegistration(b.id, host, port, listener, b.rack, 0, endpoints));
-        }
-        List<UpdateMetadataRequest.UpdateMetadataPartitionState> states = new ArrayList<>(request.ungroupedPartitionStates);
-        for (UpdateMetadataRequest.UpdateMetadataTopicState topic : request.topicStates) {
-            for (UpdateMetadataRequest.UpdateMetadataPartitionState state : topic.partitionStates) {
-                state.topicName = topic.topicName;
-                states.add(state);
-            }
-        }
-        java.util.Set<String> deleted = new java.util.LinkedHashSet<>();
-        List<MetadataCache.PartitionUpdate> updates = new ArrayList<>();
-        for (UpdateMetadataRequest.UpdateMetadataPartitionState s : states) {
-            if (s.leader == LEADER_DURING_DELETE) {
-                deleted.add(s.topicName);
-                continue;
-            }
-            updates.add(new MetadataCache.PartitionUpdate(s.topicName, s.partitionIndex, s.replicas,
-                    new PartitionState(s.leader, s.leaderEpoch, s.controllerEpoch, s.isr, s.zkVersion)));
-        }
-        ClusterMetadata.ControllerUpdate update = metadata.readControllerUpdate(brokers, updates, deleted);
+        UpdateMetadataContent content = UpdateMetadataContent.of(request);
+        ClusterMetadata.ControllerUpdate update = metadata.readControllerUpdate(content.brokers(),
+                content.updates(), content.deleted());
         Runnable listeners;
         synchronized (this) {
             if (!acceptEpoch(request.controllerEpoch)) return STALE_CONTROLLER_EPOCH;
             // One new snapshot for the whole request (controller id, live brokers, states, deletions), as Kafka's
             // ZkMetadataCache replaces its own: a Metadata request sees all of it or none of it.
             listeners = metadata.applyControllerUpdate(update.from(request.controllerId));
-            // A fetcher whose leader moved host follows it there.
-            for (BrokerRegistration b : brokers) {
-                LeaderFetcher fetcher = fetchers.get(b.brokerId());
-                if (fetcher != null) fetcher.retarget(b);
-            }
-            // Followers waiting for their leader's endpoint start fetching once it is live.
-            for (Partition waiting : List.copyOf(awaitingLeader.values())) {
-                int leader = waiting.leaderId();
-                BrokerRegistration endpoint = brokers.stream().filter(b -> b.brokerId() == leader).findFirst()
-                        .orElse(null);
-                if (endpoint != null && !waiting.isLeader()) {
-                    awaitingLeader.remove(waiting.topicPartition());
-                    startFetching(waiting, leader, endpoint);
-                }
-            }
+            // A fetcher whose leader moved host follows it there; followers waiting for their leader start.
+            fetchers.liveBrokers(content.brokers());
         }
         // Outside the lock: a listener completes waiting requests and deletes group offsets, which may themselves
         // need this manager (a deadlock under it).
@@ -524,101 +411,18 @@ public final class ReplicaManager implements AutoCloseable {
      * caught-up followers in); the controller's answer is applied when it comes.
      */
     public void maintainIsr(Iterable<Partition> partitions) {
-        long now = runtime.clock().getAsLong();
-        for (Partition p : partitions) proposeIsrChange(p, now);
+        isr.maintain(partitions);
     }
 
     /** After a follower fetch moved a follower: it may now belong in the ISR. */
     public void followerProgressed(Partition p) {
-        IsrTracker tracker = p.isrTracker();
-        if (tracker != null && tracker.isr().size() < p.replicas().size()) proposeIsrChange(p, runtime.clock().getAsLong());
-    }
-
-    /** An ISR change waiting for the next AlterPartition to the controller. */
-    private record PendingIsrChange(Partition partition, IsrTracker tracker, AlterPartitionRequest.PartitionData data) {
-    }
-
-    private void proposeIsrChange(Partition p, long now) {
-        IsrTracker tracker = p.isrTracker();
-        if (tracker == null || sender == null) return;
-        List<Integer> proposed = tracker.proposeChange(p.highWatermark(), p.leaderEpochStartOffset(), now, replicaLagMs);
-        if (proposed == null) return;
-        AlterPartitionRequest.PartitionData data = new AlterPartitionRequest.PartitionData();
-        data.partitionIndex = p.topicPartition().partition();
-        data.leaderEpoch = p.leaderEpoch();
-        data.newIsr = new ArrayList<>(proposed);
-        data.partitionEpoch = tracker.zkVersion();
-        LOG.log(System.Logger.Level.INFO, "Proposing ISR {0} for {1} (was {2})", proposed, p.topicPartition(), tracker.isr());
-        pendingIsrChanges.add(new PendingIsrChange(p, tracker, data));
-        if (isrSendScheduled.compareAndSet(false, true)) runtime.isrSender().execute(this::sendPendingIsrChanges);
-    }
-
-    /**
-     * Sends every ISR change waiting, in one AlterPartition, as Kafka's AlterPartitionManager batches them: while one
-     * request is with the controller the next changes gather, so a broker that many partitions wait for (a restart)
-     * costs the controller a few requests, not one per partition. Runs on the sender thread only.
-     */
-    private void sendPendingIsrChanges() {
-        isrSendScheduled.set(false);
-        Map<TopicPartition, PendingIsrChange> batch = new java.util.LinkedHashMap<>();
-        for (PendingIsrChange change; (change = pendingIsrChanges.poll()) != null; ) {
-            PendingIsrChange earlier = batch.put(change.partition().topicPartition(), change);
-            if (earlier != null) earlier.tracker().proposalFailed();
-        }
-        if (batch.isEmpty()) return;
-        AlterPartitionSender to = sender;
-        AlterPartitionRequest request = new AlterPartitionRequest();
-        request.brokerId = localBrokerId;
-        request.brokerEpoch = metadata.brokerEpoch();
-        Map<String, AlterPartitionRequest.TopicData> byTopic = new java.util.LinkedHashMap<>();
-        for (PendingIsrChange change : batch.values()) {
-            byTopic.computeIfAbsent(change.partition().topicPartition().topic(), name -> {
-                AlterPartitionRequest.TopicData topic = new AlterPartitionRequest.TopicData();
-                topic.topicName = name;
-                request.topics.add(topic);
-                return topic;
-            }).partitions.add(change.data());
-        }
-        Map<TopicPartition, AlterPartitionResponse.PartitionData> results = new HashMap<>();
-        short error;
-        try {
-            AlterPartitionResponse response = to.send(request);
-            error = response.errorCode;
-            for (AlterPartitionResponse.TopicData topic : response.topics) {
-                for (AlterPartitionResponse.PartitionData result : topic.partitions) {
-                    results.put(new TopicPartition(topic.topicName, result.partitionIndex), result);
-                }
-            }
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "AlterPartition for " + batch.keySet() + " failed: " + e);
-            for (PendingIsrChange change : batch.values()) change.tracker().proposalFailed();
-            return;
-        }
-        batch.forEach((tp, change) -> applyIsrResult(change, error, results.get(tp)));
-    }
-
-    private void applyIsrResult(PendingIsrChange change, short error, AlterPartitionResponse.PartitionData result) {
-        Partition p = change.partition();
-        IsrTracker tracker = change.tracker();
-        if (error != NONE || result == null || result.errorCode != NONE) {
-            tracker.proposalFailed();
-            LOG.log(System.Logger.Level.INFO, "ISR change of {0} refused: {1}", p.topicPartition(),
-                    error != NONE || result == null ? error : result.errorCode);
-            return;
-        }
-        if (p.isrTracker() == tracker && result.leaderEpoch == p.leaderEpoch()) {
-            tracker.committed(result.isr, result.partitionEpoch);
-            if (p.maybeIncrementHighWatermark()) highWatermarkMoved.accept(p.topicPartition());
-            // Waiting acks=all produces re-check the ISR against min.insync.replicas.
-            highWatermarkMoved.accept(p.topicPartition());
-        }
+        isr.followerProgressed(p);
     }
 
     @Override
     public synchronized void close() {
         if (ownedSender != null) ownedSender.shutdownNow();
         workers.close();
-        for (LeaderFetcher fetcher : fetchers.values()) fetcher.shutdown();
-        fetchers.clear();
+        fetchers.close();
     }
 }

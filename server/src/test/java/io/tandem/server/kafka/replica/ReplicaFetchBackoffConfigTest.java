@@ -20,7 +20,7 @@ class ReplicaFetchBackoffConfigTest {
         assertEquals(Kind.IMPLEMENTED, BrokerConfigPolicy.verdict("replica.fetch.backoff.ms", "0", Map.of()).kind());
         assertEquals(Kind.REFUSED, BrokerConfigPolicy.verdict("replica.fetch.backoff.ms", "-1", Map.of()).kind());
         assertEquals(Kind.REFUSED, BrokerConfigPolicy.verdict("replica.fetch.backoff.ms", "soon", Map.of()).kind());
-        assertEquals(String.valueOf(ReplicaManager.REPLICA_FETCH_BACKOFF_MS_DEFAULT),
+        assertEquals(String.valueOf(ReplicaFetcherConfig.BACKOFF_MS_DEFAULT),
                 BrokerConfigKeys.defaultValue("replica.fetch.backoff.ms"));
     }
 }
