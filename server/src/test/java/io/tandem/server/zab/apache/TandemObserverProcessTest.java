@@ -143,6 +143,79 @@ class TandemObserverProcessTest {
         }
     }
 
+    /**
+     * Apache voters 1, 2 and 3 and Tandem observer 4. The Apache leader killed, the other two voters elect a new one
+     * and the observer finds it by election and syncs with it in the new epoch: its client's session and watch carry
+     * on, and writes through it commit with the two voters. A reconfig (reconfigEnabled, asked through the observer)
+     * reaches it by INFORMANDACTIVATE: getConfig and /zookeeper/config on the observer as on the voters.
+     */
+    @Test
+    void aTandemObserverFollowsTheNextApacheLeaderAndActivatesItsReconfig() throws Exception {
+        Ports[] all = {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3), Ports.fresh(4)};
+        Ports observer = all[3];
+        Set<Long> observers = Set.of(4L);
+        List<String> settings = new java.util.ArrayList<>(SETTINGS);
+        settings.add("reconfigEnabled=true");
+        settings.add("DigestAuthenticationProvider.superDigest="
+                + org.apache.zookeeper.server.auth.DigestAuthenticationProvider.generateDigest("super:secret"));
+        ApacheQuorumProcess[] voters = new ApacheQuorumProcess[3];
+        try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
+                settings, observers, observer, all);
+             ZkClients clients = new ZkClients()) {
+            try {
+                for (int i = 0; i < 3; i++) {
+                    voters[i] = ApacheQuorumProcess.start(temp.resolve(Integer.toString(i + 1)), settings, observers,
+                            all[i], all);
+                }
+                awaitMode(tandem, observer, "observer");
+                assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0, TIMEOUT_MS), "an Apache leader");
+                ZooKeeper onObserver = clients.connect(observer);
+                int leader = leaderIndex(voters);
+                ZooKeeper onOther = clients.connect(all[(leader + 1) % 3]);
+                writeAndSeeEverywhere("/before", onObserver, onOther);
+                BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
+                // The client hands its watchers connection events too (Disconnected in a failover): only znode events.
+                onObserver.getData("/before", event -> {
+                    if (event.getType() != Watcher.Event.EventType.None) events.add(event);
+                }, null);
+                long session = onObserver.getSessionId();
+
+                int syncsBefore = count(tandem.logText(), "synced with the leader");
+                voters[leader].kill();
+                assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0 && leaderIndex(voters) != leader
+                        && count(tandem.logText(), "synced with the leader") > syncsBefore
+                        && modeOf(observer).equals("observer"), TIMEOUT_MS),
+                        () -> "no new leader observed:\n" + tandem.logTail());
+                ZkClients.retryOnConnectionLoss(() -> onOther.setData("/before", bytes("changed"), -1));
+                assertEvent(events, Watcher.Event.EventType.NodeDataChanged, "/before");
+                assertEquals(session, onObserver.getSessionId(), "the observer's client kept its session");
+                ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/after", onObserver, onOther));
+                assertSameTrees(onObserver, onOther);
+
+                String added;
+                try (org.apache.zookeeper.admin.ZooKeeperAdmin admin = new org.apache.zookeeper.admin.ZooKeeperAdmin(
+                        "127.0.0.1:" + observer.clientPort(), TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { })) {
+                    ZkClients.awaitConnected(admin);
+                    admin.addAuthInfo("digest", bytes("super:secret"));
+                    Ports five = Ports.fresh(5);
+                    added = ReconfigChecks.text(admin.reconfigure("server.5=127.0.0.1:" + five.quorumPort() + ":"
+                            + five.electionPort() + ":observer;127.0.0.1:" + five.clientPort(), null, null, -1, null));
+                }
+                assertTrue(added.contains("server.5="), added);
+                assertEquals(added, ReconfigChecks.assertSameConfig(onOther, onObserver));
+                String version = added.substring(added.lastIndexOf("version=") + "version=".length()).trim();
+                assertTrue(tandem.logText().contains("activated configuration version 0x" + version),
+                        () -> "INFORMANDACTIVATE of " + version + " not activated:\n" + tandem.logTail());
+                assertEquals("observer", modeOf(observer), tandem::logTail);
+                writeAndSeeEverywhere("/after-reconfig", onObserver, onOther);
+            } finally {
+                for (ApacheQuorumProcess voter : voters) {
+                    if (voter != null) voter.kill();
+                }
+            }
+        }
+    }
+
     private ApacheQuorumProcess startApache(Ports member, Ports[] all) throws IOException {
         return ApacheQuorumProcess.start(temp.resolve(Long.toString(member.sid())), SETTINGS, OBSERVERS, member, all);
     }
