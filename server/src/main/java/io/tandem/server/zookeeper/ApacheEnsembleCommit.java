@@ -43,7 +43,9 @@ import java.lang.System.Logger.Level;
  * as Apache's REQUEST packets, new sessions as createSession requests with their timeout, reconnects as REVALIDATE
  * and syncs as sync requests answered when the leader's SYNC arrives. PING answers carry the sessions of this
  * member's live connections. Durability is the follower's: each proposal is fsynced before its ACK. When the election
- * picks this member, it leads the Apache followers instead ({@link ApacheLeaderCommit}).
+ * picks this member, it leads the Apache followers instead ({@link ApacheLeaderCommit}). A member whose own zoo.cfg
+ * line says {@code :observer} observes: the same paths, except that the leader informs it of each commit (no
+ * proposals, no ACKs) and it never leads.
  *
  * <p>Snapshots of its own, as Apache's SyncRequestProcessor takes them, and the restart's recovery are
  * {@link ApacheSnapshots}'; the configuration files Apache keeps beside zoo.cfg are {@link ApacheConfigFiles}'.
@@ -425,7 +427,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             }
         }
         LOG.log(Level.INFO, () -> "ZooKeeper ensemble member (Apache protocol): " + (!nowServing ? "looking"
-                : newLeaderId == myId ? "leading" : "following leader " + newLeaderId));
+                : newLeaderId == myId ? "leading" : (peer.isObserver() ? "observing" : "following") + " leader "
+                + newLeaderId));
     }
 
     @Override
@@ -448,7 +451,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     @Override
     public String mode() {
-        return !serving ? "looking" : leaderCommit.leading() ? "leader" : "follower";
+        return !serving ? "looking" : leaderCommit.leading() ? "leader" : peer.isObserver() ? "observer" : "follower";
     }
 
     @Override

@@ -251,9 +251,9 @@ public final class ZooKeeperConfigKeys {
     }
 
     /**
-     * {@code tandem.quorumProtocol}: tandem or apache. What Apache's protocol does not carry yet here (this member
-     * observing, quorum TLS and SASL, read-only mode) is refused with it rather than silently dropped; other members
-     * may be observers.
+     * {@code tandem.quorumProtocol}: tandem or apache. What Apache's protocol does not carry yet here (quorum TLS and
+     * SASL, read-only mode, observerMasterPort) is refused with it rather than silently dropped; any member may be an
+     * observer, this one included (its own {@code :observer} line, or {@code peerType=observer}).
      */
     private static Verdict quorumProtocol(String value, Map<String, String> settings) {
         String v = value.toLowerCase(Locale.ROOT);
@@ -278,20 +278,16 @@ public final class ZooKeeperConfigKeys {
             } catch (IllegalArgumentException e) {
                 continue; // refused by the line's own verdict
             }
-            // Other members may observe (a Tandem leader serves Apache observers); this one cannot: Tandem leads or
-            // follows over Apache's protocol, it does not observe.
-            if (peer.observer() && entry.getKey().equals("server." + trimmed(settings.get(ConfigKeys.MYID)))) {
-                return Verdict.refused("this member observing is not implemented with "
-                        + ZkServerConfig.QUORUM_PROTOCOL + "=apache (" + entry.getKey() + ")");
-            }
             if (peer.electionPort() == -1) {
                 return Verdict.refused(ZkServerConfig.QUORUM_PROTOCOL + "=apache elects on each member's "
                         + "electionPort, which " + entry.getKey() + " does not name (host:quorumPort:electionPort)");
             }
         }
-        if ("observer".equalsIgnoreCase(trimmed(settings.get("peerType")))) {
-            return Verdict.refused("peerType=observer is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
-                    + "=apache: Tandem leads or follows over Apache's protocol (Apache observers may observe it)");
+        if (settings.get("observerMasterPort") != null) {
+            // Apache's followers then serve observers as learner masters on that port, and its observers connect
+            // to one of them: a Tandem follower does not listen there, and a Tandem observer connects to the leader.
+            return Verdict.refused("observerMasterPort is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
+                    + "=apache (a Tandem member neither serves observers as a follower nor observes through one)");
         }
         // reconfigEnabled is taken: a member following an Apache leader activates its reconfigs; one leading Apache
         // followers carries them out as Apache's leader (zab/README.md, stage 3).

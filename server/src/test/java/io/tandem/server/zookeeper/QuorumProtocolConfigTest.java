@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tandem.quorumProtocol}: tandem (the default) or apache; anything else, and what Apache mode does not carry
- * yet (no server.N lines, this member observing, a line without electionPort, quorum TLS/SASL, reconfig, read-only mode), stops
- * the start-up with its name.
+ * yet (no server.N lines, a line without electionPort, quorum TLS/SASL, read-only mode, observerMasterPort), stops the
+ * start-up with its name. Any member may observe, this one included.
  */
 class QuorumProtocolConfigTest {
     private static final String KEY = ZkServerConfig.QUORUM_PROTOCOL;
@@ -60,17 +60,11 @@ class QuorumProtocolConfigTest {
     void shouldRefuseApacheModeWithWhatItDoesNotCarryYet() {
         Map<String, String> standalone = new HashMap<>(Map.of(KEY, "apache"));
         assertEquals(ConfigKeys.Kind.REFUSED, verdict(standalone).kind(), "no server.N lines");
-        Map<String, String> observing = ensemble("apache");
-        observing.put("server.4", "127.0.0.4:2888:3888:observer");
-        observing.put(ConfigKeys.MYID, "4");
-        ConfigKeys.Verdict ownLine = verdict(observing);
-        assertEquals(ConfigKeys.Kind.REFUSED, ownLine.kind(), "this member an observer");
-        assertTrue(ownLine.reason().contains("server.4"), ownLine.reason());
-        Map<String, String> peerType = ensemble("apache");
-        peerType.put("peerType", "observer");
-        ConfigKeys.Verdict byPeerType = verdict(peerType);
-        assertEquals(ConfigKeys.Kind.REFUSED, byPeerType.kind(), "peerType=observer");
-        assertTrue(byPeerType.reason().contains("peerType=observer"), byPeerType.reason());
+        Map<String, String> observerMaster = ensemble("apache");
+        observerMaster.put("observerMasterPort", "2191");
+        ConfigKeys.Verdict learnerMaster = verdict(observerMaster);
+        assertEquals(ConfigKeys.Kind.REFUSED, learnerMaster.kind(), "observerMasterPort");
+        assertTrue(learnerMaster.reason().contains("observerMasterPort"), learnerMaster.reason());
         Map<String, String> noElectionPort = ensemble("apache");
         noElectionPort.put("server.3", "127.0.0.3:2888");
         ConfigKeys.Verdict withoutElection = verdict(noElectionPort);
@@ -95,6 +89,19 @@ class QuorumProtocolConfigTest {
         assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind(), "no myid setting: the id is a file's");
         settings.put(ConfigKeys.MYID, "1");
         assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(settings).kind());
+    }
+
+    /** A Tandem member observes an Apache ensemble: its own observer line, and peerType=observer beside it, are taken. */
+    @Test
+    void shouldTakeThisMemberObservingInApacheMode() {
+        Map<String, String> observing = ensemble("apache");
+        observing.put("server.4", "127.0.0.4:2888:3888:observer");
+        observing.put(ConfigKeys.MYID, "4");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(observing).kind(), "this member an observer");
+        observing.put("peerType", "observer");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(observing).kind(), "peerType=observer");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED,
+                ConfigKeys.verdict("peerType", "observer", observing).kind(), "the peerType key itself");
     }
 
     @Test

@@ -55,7 +55,8 @@ public final class ApacheElection implements Closeable {
 
     /**
      * {@code observers}: the members that do not vote (zoo.cfg's {@code :observer} lines). They are reachable, a
-     * notification of theirs is answered with this member's vote, and none of them counts towards a quorum.
+     * notification of theirs is answered with this member's vote, and none of them counts towards a quorum. When this
+     * member is one of them, it learns the leader from the voters' votes and decides OBSERVING.
      */
     public ApacheElection(long myId, Map<Long, Member> members, Set<Long> observers) {
         this(myId, members, observers, Executors.newSingleThreadScheduledExecutor(r -> {
@@ -77,8 +78,9 @@ public final class ApacheElection implements Closeable {
         members.forEach((sid, m) -> addresses.put(sid, new ElectionTransport.Member(sid, m.host(), m.electionPort())));
         Set<Long> voters = new TreeSet<>(members.keySet());
         voters.removeAll(observers);
+        // This member observing (its own :observer line) looks for the leader as Apache's observer does.
         this.machine = new FastLeaderElection(myId, voters,
-                configText(members, observers).getBytes(StandardCharsets.UTF_8));
+                configText(members, observers).getBytes(StandardCharsets.UTF_8), observers.contains(myId));
         this.thread = thread;
         this.transport = new ElectionTransport(myId, addresses, this::onFrame);
     }

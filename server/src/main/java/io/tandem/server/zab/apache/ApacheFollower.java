@@ -3,7 +3,6 @@ package io.tandem.server.zab.apache;
 import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
-import io.tandem.zk.wire.OpCode;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -21,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Tandem member following an Apache ZooKeeper 3.9 leader over Apache's learner protocol ({@link LearnerWire}):
+ * A Tandem member following (or observing) an Apache ZooKeeper 3.9 leader over Apache's learner protocol ({@link LearnerWire}):
  * discovery (FOLLOWERINFO, LEADERINFO, ACKEPOCH), synchronization (DIFF or SNAP, the proposals and commits that
  * follow, NEWLEADER, UPTODATE) and broadcast (PROPOSAL, COMMIT, PING). One session per {@link #followLeader} call, on
  * the caller's thread with a blocking socket, as Apache's learner does; it returns or throws when the session ends
@@ -32,6 +31,12 @@ import java.util.Map;
  * currentEpoch written, before NEWLEADER is acknowledged (ZOOKEEPER-3023/-4643/-4646); each broadcast proposal is
  * fsynced before its ACK. Only committed proposals are applied, so a TRUNC (this member logged proposals the leader's
  * history lacks) only cuts the log; one below the applied zxid is refused and the session ends.
+ *
+ * <p>As an observer (Apache's Observer, the same Learner code paths) it registers with OBSERVERINFO and acknowledges
+ * only NEWLEADER and UPTODATE: the leader sends it no proposal to vote on, but each commit as INFORM (the transaction
+ * itself) and a reconfig's as INFORMANDACTIVATE (the designated leader, then the transaction), in the sync and after.
+ * An informed transaction is committed: it is logged and applied at once, and the log is fsynced whenever no further
+ * packet is waiting (nothing waits on an observer's fsync; the log only spares a restart its replay by SNAP).
  */
 public final class ApacheFollower implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheFollower.class.getName());
@@ -110,6 +115,8 @@ public final class ApacheFollower implements Closeable {
     }
 
     private final long myId;
+    /** Apache's LearnerType.OBSERVER: registers with OBSERVERINFO and learns commits by INFORM. */
+    private final boolean observer;
     private final ZabDisk disk;
     private final Application application;
     private final int initTimeoutMs;
@@ -136,7 +143,14 @@ public final class ApacheFollower implements Closeable {
      */
     public ApacheFollower(long myId, ZabDisk disk, long acceptedEpoch, long currentEpoch, long lastLoggedZxid,
                           Application application, int initTimeoutMs, int syncTimeoutMs) {
+        this(myId, false, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application, initTimeoutMs, syncTimeoutMs);
+    }
+
+    /** As above; with {@code observer} this member observes the leader (it never votes on a proposal). */
+    public ApacheFollower(long myId, boolean observer, ZabDisk disk, long acceptedEpoch, long currentEpoch,
+                          long lastLoggedZxid, Application application, int initTimeoutMs, int syncTimeoutMs) {
         this.myId = myId;
+        this.observer = observer;
         this.disk = disk;
         this.acceptedEpoch = acceptedEpoch;
         this.currentEpoch = currentEpoch;
@@ -156,6 +170,11 @@ public final class ApacheFollower implements Closeable {
 
     public long lastLoggedZxid() {
         return lastLoggedZxid;
+    }
+
+    /** Whether this learner observes (OBSERVERINFO) rather than follows. */
+    public boolean observer() {
+        return observer;
     }
 
     /**
@@ -235,7 +254,8 @@ public final class ApacheFollower implements Closeable {
 
     /** FOLLOWERINFO, LEADERINFO, ACKEPOCH; returns the leader's new epoch. */
     private long discover(DataInputStream in) throws IOException {
-        send(new QuorumPacket(LearnerWire.FOLLOWERINFO, acceptedEpoch << 32,
+        // Apache's registerWithLeader: the same discovery for both kinds, the packet type says which.
+        send(new QuorumPacket(observer ? LearnerWire.OBSERVERINFO : LearnerWire.FOLLOWERINFO, acceptedEpoch << 32,
                 LearnerWire.learnerInfo(myId, application.configVersion())));
         QuorumPacket info = read(in);
         if (info.type() != LearnerWire.LEADERINFO) {
@@ -288,11 +308,17 @@ public final class ApacheFollower implements Closeable {
         List<QuorumPacket> unlogged = new ArrayList<>();
         ArrayDeque<QuorumPacket> uncommitted = new ArrayDeque<>();
         byte[] newLeaderConfig = null;
+        boolean newLeaderSeen = false;
         while (true) {
             QuorumPacket packet = read(in);
             switch (packet.type()) {
+                case LearnerWire.INFORM, LearnerWire.INFORMANDACTIVATE -> {
+                    // Apache's syncWithLeader: applied at once; logged with the sync's proposals at NEWLEADER, or
+                    // straight away once NEWLEADER was acknowledged.
+                    if (inform(packet, newLeaderSeen ? null : unlogged)) disk.sync();
+                }
                 case LearnerWire.PROPOSAL -> {
-                    QuorumPacket proposal = withTxnZxid(packet);
+                    QuorumPacket proposal = LearnerTxns.withTxnZxid(packet);
                     proposedConfig(proposal);
                     unlogged.add(proposal);
                     uncommitted.add(proposal);
@@ -312,10 +338,14 @@ public final class ApacheFollower implements Closeable {
                         }
                     }
                     for (QuorumPacket proposal : unlogged) {
+                        if (observer && uncommitted.contains(proposal)) {
+                            continue; // an observer logs only what committed (Apache's ObserverZooKeeperServer)
+                        }
                         disk.append(proposal.zxid(), proposal.data());
                         lastLoggedZxid = proposal.zxid();
                     }
                     unlogged.clear();
+                    newLeaderSeen = true;
                     disk.sync();
                     disk.writeCurrentEpoch(newEpoch); // only after the history it vouches for (ZOOKEEPER-4643)
                     currentEpoch = newEpoch;
@@ -324,6 +354,13 @@ public final class ApacheFollower implements Closeable {
                 case LearnerWire.UPTODATE -> {
                     if (!unlogged.isEmpty()) {
                         throw new IOException("UPTODATE before NEWLEADER: a pre-Zab-1.0 leader is not supported");
+                    }
+                    if (observer && !uncommitted.isEmpty()) {
+                        // Apache's observer skips a proposal without its commit ("old leader send outstanding
+                        // proposal to observer"): its commit, if any, comes as INFORM.
+                        LOG.log(Level.WARNING, "server {0}: {1} proposals without a commit while syncing, skipped",
+                                myId, uncommitted.size());
+                        uncommitted.clear();
                     }
                     pendingProposals = uncommitted;
                     if (newLeaderConfig != null && application.onActivate(newLeaderConfig, -1)) {
@@ -370,20 +407,27 @@ public final class ApacheFollower implements Closeable {
 
     /** A reconfig proposal's configuration goes to the application before the proposal is logged, as Apache's. */
     private void proposedConfig(QuorumPacket proposal) {
-        byte[] txn = proposal.data();
-        // The TxnHeader's type (after clientId, cxid, zxid and time) tells a reconfig without parsing the rest.
-        if (txn != null && txn.length >= 32 && ByteBuffer.wrap(txn).getInt(28) == OpCode.RECONFIG) {
+        if (LearnerTxns.isReconfig(proposal.data())) {
             ApacheConfig config = LeaderConfigs.ofProposal(proposal);
             if (config != null) application.onProposedConfig(config);
         }
     }
 
     private void broadcast(DataInputStream in) throws IOException {
+        boolean unsynced = false;
         while (true) {
             QuorumPacket packet = read(in);
+            if (observer) {
+                unsynced |= observe(packet);
+                if (unsynced && in.available() == 0) {
+                    disk.sync(); // nothing more waiting: the informed transactions logged so far go to disk together
+                    unsynced = false;
+                }
+                continue;
+            }
             switch (packet.type()) {
                 case LearnerWire.PROPOSAL -> {
-                    QuorumPacket proposal = withTxnZxid(packet);
+                    QuorumPacket proposal = LearnerTxns.withTxnZxid(packet);
                     proposedConfig(proposal);
                     disk.append(proposal.zxid(), proposal.data());
                     disk.sync(); // durable before the ACK counts towards a commit
@@ -400,6 +444,62 @@ public final class ApacheFollower implements Closeable {
                 default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
             }
         }
+    }
+
+    /**
+     * One packet in an observer's broadcast (Apache's Observer.processPacket); returns whether a transaction was
+     * logged and not yet fsynced.
+     */
+    private boolean observe(QuorumPacket packet) throws IOException {
+        switch (packet.type()) {
+            case LearnerWire.INFORM, LearnerWire.INFORMANDACTIVATE -> {
+                return inform(packet, null);
+            }
+            case LearnerWire.PING -> ping(packet);
+            case LearnerWire.REVALIDATE -> revalidated(packet);
+            case LearnerWire.SYNC -> application.onSync();
+            case LearnerWire.PROPOSAL, LearnerWire.COMMIT, LearnerWire.UPTODATE ->
+                    LOG.log(Level.WARNING, "server {0}: observing, ignored {1} from the leader", myId, packet);
+            default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
+        }
+        return false;
+    }
+
+    /**
+     * INFORM (zxid, the committed transaction) or INFORMANDACTIVATE ({@code long designatedLeader}, then the
+     * reconfig's transaction): the configuration is activated first, as Apache's Observer does before committing it;
+     * the transaction goes into {@code unlogged} (logged at NEWLEADER) or, when that is null, into the log now (not
+     * fsynced: returns true); then it is applied. A major change ends the session after the commit.
+     */
+    private boolean inform(QuorumPacket packet, List<QuorumPacket> unlogged) throws IOException {
+        byte[] data = packet.data();
+        long designatedLeader = -1;
+        if (packet.type() == LearnerWire.INFORMANDACTIVATE) {
+            if (data == null || data.length < 8) {
+                throw new IOException("INFORMANDACTIVATE without the designated leader: " + packet);
+            }
+            designatedLeader = ByteBuffer.wrap(data).getLong();
+            data = java.util.Arrays.copyOfRange(data, 8, data.length);
+        }
+        QuorumPacket committed = LearnerTxns.withTxnZxid(new QuorumPacket(packet.type(), packet.zxid(), data));
+        if (committed.zxid() <= appliedZxid) {
+            throw new IOException("informed of 0x" + Long.toHexString(committed.zxid()) + " at or below the applied 0x"
+                    + Long.toHexString(appliedZxid));
+        }
+        boolean major = packet.type() == LearnerWire.INFORMANDACTIVATE
+                && application.onActivate(LearnerTxns.reconfigData(committed), designatedLeader);
+        if (unlogged != null) {
+            unlogged.add(committed);
+        } else {
+            disk.append(committed.zxid(), committed.data());
+            lastLoggedZxid = committed.zxid();
+        }
+        application.onCommit(committed.zxid(), committed.data());
+        appliedZxid = committed.zxid();
+        if (major) {
+            throw new IOException("changes proposed in reconfig (designated leader " + designatedLeader + ")");
+        }
+        return unlogged == null;
     }
 
     /**
@@ -463,36 +563,10 @@ public final class ApacheFollower implements Closeable {
             throw new IOException("COMMITANDACTIVATE without the designated leader: " + packet);
         }
         long designatedLeader = ByteBuffer.wrap(packet.data()).getLong();
-        boolean major = application.onActivate(reconfigData(next), designatedLeader);
+        boolean major = application.onActivate(LearnerTxns.reconfigData(next), designatedLeader);
         commit(uncommitted, packet.zxid());
         if (major) {
             throw new IOException("changes proposed in reconfig (designated leader " + designatedLeader + ")");
-        }
-    }
-
-    /**
-     * The configuration text of a reconfig proposal: after the TxnHeader ({@code long clientId, int cxid, long zxid,
-     * long time, int type}, type 16), the SetDataTxn's path and then its data.
-     */
-    static byte[] reconfigData(QuorumPacket proposal) throws IOException {
-        ByteBuffer txn = ByteBuffer.wrap(proposal.data());
-        try {
-            txn.position(28);
-            int type = txn.getInt();
-            if (type != OpCode.RECONFIG) {
-                throw new IOException("COMMITANDACTIVATE of a transaction of type " + type + ", not a reconfig");
-            }
-            int pathLength = txn.getInt();
-            txn.position(txn.position() + Math.max(0, pathLength));
-            int dataLength = txn.getInt();
-            if (dataLength < 0 || dataLength > txn.remaining()) {
-                throw new IOException("reconfig transaction with " + dataLength + " bytes of configuration");
-            }
-            byte[] config = new byte[dataLength];
-            txn.get(config);
-            return config;
-        } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
-            throw new IOException("truncated reconfig transaction 0x" + Long.toHexString(proposal.zxid()), e);
         }
     }
 
@@ -502,23 +576,6 @@ public final class ApacheFollower implements Closeable {
         ByteBuffer data = ByteBuffer.allocate(12 * touches.size());
         touches.forEach((id, timeout) -> data.putLong(id).putInt(timeout));
         send(new QuorumPacket(LearnerWire.PING, packet.zxid(), data.array(), packet.authinfo()));
-    }
-
-    /**
-     * A proposal's zxid as its TxnHeader says ({@code long clientId, int cxid, long zxid, ...}); Apache's packet zxid
-     * is the same but the header is what gets applied.
-     */
-    private static QuorumPacket withTxnZxid(QuorumPacket packet) throws IOException {
-        byte[] data = packet.data();
-        if (data == null || data.length < 20) {
-            throw new IOException("PROPOSAL without a transaction header: " + packet);
-        }
-        long zxid = ByteBuffer.wrap(data, 12, 8).getLong();
-        if (zxid != packet.zxid()) {
-            throw new IOException("PROPOSAL 0x" + Long.toHexString(packet.zxid()) + " carries txn zxid 0x"
-                    + Long.toHexString(zxid));
-        }
-        return packet;
     }
 
     private QuorumPacket read(DataInputStream in) throws IOException {

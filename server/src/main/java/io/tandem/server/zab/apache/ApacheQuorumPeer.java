@@ -69,16 +69,13 @@ public final class ApacheQuorumPeer implements Closeable {
 
     /**
      * As above; {@code observers} are zoo.cfg's members that observe (Apache observers a leadership of this member
-     * serves). This member must not be one of them: it leads or follows, it does not observe.
+     * serves). When this member is one of them it observes, as Apache's Observer: it looks for the leader among the
+     * voters' votes (never a candidate), registers with OBSERVERINFO and learns each commit by INFORM; it never leads.
      */
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, Set<Long> observers, ZabDisk disk,
                             long acceptedEpoch, long currentEpoch, long lastLoggedZxid,
                             ApacheFollower.Application application, LeaderApplication leaderApplication,
                             int tickTimeMs, int initLimit, int syncLimit) {
-        if (observers.contains(myId)) {
-            throw new IllegalArgumentException("server." + myId + " is an observer: Tandem does not observe over "
-                    + "Apache's quorum protocol (it leads Apache observers, or follows)");
-        }
         this.myId = myId;
         this.disk = disk;
         this.leaderApplication = leaderApplication;
@@ -145,8 +142,8 @@ public final class ApacheQuorumPeer implements Closeable {
                 return major;
             }
         };
-        this.follower = new ApacheFollower(myId, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, tracked,
-                initLimit * tickTimeMs, syncLimit * tickTimeMs);
+        this.follower = new ApacheFollower(myId, observers.contains(myId), disk, acceptedEpoch, currentEpoch,
+                lastLoggedZxid, tracked, initLimit * tickTimeMs, syncLimit * tickTimeMs);
         this.thread = new Thread(this::run, "apache-quorum-peer-" + myId);
         this.thread.setDaemon(true);
     }
@@ -206,8 +203,9 @@ public final class ApacheQuorumPeer implements Closeable {
      * or the same one changes nothing); the change is major when the leader followed is not the designated one
      * ({@code designatedLeader} >= 0), or, with none designated (NEWLEADER's configuration), when the leader is no
      * voter of either configuration or moved. A member the configuration leaves out follows on as a non-voter, as
-     * Apache's updateLearnerType keeps it a participant; one it makes an observer does too (Tandem's member cannot
-     * observe over Apache's protocol) and says so.
+     * Apache's updateLearnerType keeps it a participant; one that changes its role (a voter made an observer, an
+     * observer made a voter) is logged and the member keeps the role it started with (Apache's role change, which
+     * ends the session and elects in the new role, is not done here).
      */
     private boolean activate(byte[] text, long designatedLeader) {
         ApacheConfig next;
@@ -227,10 +225,12 @@ public final class ApacheQuorumPeer implements Closeable {
         }
         LOG.log(Level.INFO, "server {0}: activated configuration version 0x{1}: voters {2}, observers {3}", myId,
                 Long.toHexString(next.version()), next.voters(), next.observers());
-        if (next.observers().contains(myId)) {
-            LOG.log(Level.WARNING, "server {0}: the configuration makes this member an observer; Tandem cannot "
-                    + "observe over Apache''s protocol, so it follows on without a vote", myId);
-        } else if (!next.voters().contains(myId)) {
+        if (next.members().containsKey(myId) && next.observers().contains(myId) != follower.observer()) {
+            // Apache's updateLearnerType switches the role and looks again; Tandem keeps the role it started with.
+            LOG.log(Level.WARNING, "server {0}: the configuration makes this member {1}; Tandem''s member keeps "
+                    + "its role until it is restarted with that line", myId,
+                    follower.observer() ? "a voter" : "an observer");
+        } else if (!follower.observer() && !next.voters().contains(myId)) {
             LOG.log(Level.INFO, "server {0}: removed from the configuration: following on without a vote", myId);
         }
         long leader = leaderId;
@@ -287,6 +287,11 @@ public final class ApacheQuorumPeer implements Closeable {
     /** Synced with a leader: this member's state is the ensemble's and requests may be forwarded. */
     public boolean isServing() {
         return serving;
+    }
+
+    /** Whether this member observes (its own {@code :observer} line) rather than votes. */
+    public boolean isObserver() {
+        return follower.observer();
     }
 
     /** The follower, for forwarding requests and revalidating sessions while serving. */

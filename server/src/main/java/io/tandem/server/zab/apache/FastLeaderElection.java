@@ -27,6 +27,10 @@ import java.util.TreeSet;
  *     counts only with that leader's own LEADING notification (checkLeader).</li>
  * <li>Once decided, LOOKING members are answered with the decided vote; members that are not voters always get the
  *     current vote back.</li>
+ * <li>An observer (Apache's LearnerType.OBSERVER) looks for the leader with the same rules but is never a candidate:
+ *     its first proposal is Apache's (Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE) of getInitId,
+ *     getInitLastLoggedZxid and getPeerEpoch, which any voter's vote beats; its notifications go to the voters only
+ *     (they answer it with their votes, counting nothing from it); it decides OBSERVING (learningState).</li>
  * </ul>
  */
 public final class FastLeaderElection {
@@ -68,6 +72,8 @@ public final class FastLeaderElection {
     }
 
     private final long myId;
+    /** This member observes: it never proposes itself and decides OBSERVING instead of FOLLOWING. */
+    private final boolean observer;
     private Set<Long> voters;
     /**
      * The voters of a newer configuration this member saw proposed and not activated (Apache's last seen
@@ -96,11 +102,20 @@ public final class FastLeaderElection {
      * @param config this member's configuration text, sent in every notification (Apache's QuorumVerifier text)
      */
     public FastLeaderElection(long myId, Set<Long> voters, byte[] config) {
-        if (!voters.contains(myId)) {
-            // Observers take part through their learner protocol only; Tandem does not run Apache observers yet.
-            throw new IllegalArgumentException("server " + myId + " is not among the voters " + voters);
+        this(myId, voters, config, false);
+    }
+
+    /**
+     * As above; with {@code observer} this member is an observer of the ensemble of {@code voters} (it must not be
+     * one of them), as Apache's observer runs lookForLeader: it learns the leader from the voters' votes.
+     */
+    public FastLeaderElection(long myId, Set<Long> voters, byte[] config, boolean observer) {
+        if (voters.contains(myId) == observer) {
+            throw new IllegalArgumentException("server " + myId + (observer ? " observes but is among" : " votes but "
+                    + "is not among") + " the voters " + voters);
         }
         this.myId = myId;
+        this.observer = observer;
         this.voters = Set.copyOf(new TreeSet<>(voters));
         this.config = config.clone();
     }
@@ -115,7 +130,7 @@ public final class FastLeaderElection {
     public void reconfigure(Set<Long> newVoters, byte[] newConfig) {
         config = newConfig.clone();
         nextVoters = Set.of(); // the last seen configuration is activated (or outdated by a newer one)
-        if (newVoters.contains(myId)) {
+        if (observer ? !newVoters.contains(myId) : newVoters.contains(myId)) {
             voters = Set.copyOf(new TreeSet<>(newVoters));
         }
     }
@@ -164,15 +179,16 @@ public final class FastLeaderElection {
      * currentEpoch, sent to every voter (this member included).
      */
     public Output lookForLeader(long lastLoggedZxid, long currentEpoch) {
-        this.lastLoggedZxid = lastLoggedZxid;
-        this.currentEpoch = currentEpoch;
+        // Apache's getInitLastLoggedZxid and getPeerEpoch: an observer's history never makes it a candidate.
+        this.lastLoggedZxid = observer ? Long.MIN_VALUE : lastLoggedZxid;
+        this.currentEpoch = observer ? Long.MIN_VALUE : currentEpoch;
         state = ServerState.LOOKING;
         currentVote = null;
         finalizing = false;
         received.clear();
         outOfElection.clear();
         logicalClock++;
-        propose(myId, lastLoggedZxid, currentEpoch);
+        propose(initId(), this.lastLoggedZxid, this.currentEpoch);
         return new Output(sendNotifications(), false, null);
     }
 
@@ -239,10 +255,10 @@ public final class FastLeaderElection {
         if (n.electionEpoch() > logicalClock) {
             logicalClock = n.electionEpoch();
             received.clear();
-            if (beats(n.leader(), n.zxid(), n.peerEpoch(), myId, lastLoggedZxid, currentEpoch)) {
+            if (beats(n.leader(), n.zxid(), n.peerEpoch(), initId(), lastLoggedZxid, currentEpoch)) {
                 propose(n.leader(), n.zxid(), n.peerEpoch());
             } else {
-                propose(myId, lastLoggedZxid, currentEpoch);
+                propose(initId(), lastLoggedZxid, currentEpoch);
             }
             sends.addAll(sendNotifications());
         } else if (n.electionEpoch() < logicalClock) {
@@ -303,8 +319,14 @@ public final class FastLeaderElection {
         return acks > of.size() / 2;
     }
 
+    /** Apache's getInitId: the first candidate this member proposes, never an observer. */
+    private long initId() {
+        return observer ? Long.MIN_VALUE : myId;
+    }
+
     private Output decide(Vote vote) {
-        state = vote.leader() == myId ? ServerState.LEADING : ServerState.FOLLOWING;
+        state = vote.leader() == myId ? ServerState.LEADING
+                : observer ? ServerState.OBSERVING : ServerState.FOLLOWING;
         currentVote = new Vote(vote.leader(), vote.zxid(), logicalClock, vote.peerEpoch(), state,
                 ElectionWire.NOTIFICATION_VERSION);
         finalizing = false;

@@ -142,7 +142,7 @@ final class LeaderConfigs {
         byte[] txn = proposal.data();
         if (txn == null || txn.length < 32) return null;
         try {
-            return ApacheConfig.parse(ApacheFollower.reconfigData(proposal));
+            return ApacheConfig.parse(LearnerTxns.reconfigData(proposal));
         } catch (IOException | RuntimeException e) {
             return null;
         }

@@ -252,6 +252,66 @@ class ApacheFollowerTest {
         assertEquals(0x77L, ByteBuffer.wrap(pingReply.get()).getLong());
     }
 
+    /**
+     * Apache's Observer: OBSERVERINFO, the same epoch handshake, then only NEWLEADER and UPTODATE acknowledged. A
+     * commit while syncing (PROPOSAL and COMMIT) and every INFORM are applied; a proposal without a commit is neither
+     * logged nor applied; after the sync a PROPOSAL is ignored without an ACK (the PING answer is the next packet),
+     * INFORMANDACTIVATE activates its configuration before the commit, and the informed transactions are fsynced.
+     */
+    @Test
+    void anObserverRegistersAsOneAndAppliesWhatItIsInformedOfWithoutAcknowledgingProposals() throws Exception {
+        List<String> applied = new CopyOnWriteArrayList<>();
+        ApacheFollower.Application application = new NoApplicationBase() {
+            @Override
+            public void onCommit(long zxid, byte[] txn) {
+                applied.add("commit " + Long.toHexString(zxid));
+            }
+
+            @Override
+            public boolean onActivate(byte[] config, long designatedLeader) {
+                applied.add("activate " + new String(config, java.nio.charset.StandardCharsets.UTF_8) + " leader "
+                        + designatedLeader);
+                return false;
+            }
+        };
+        String config = "server.1=127.0.0.1:2888:3888:participant\nversion=200000006";
+        Throwable ended;
+        try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(4, 1, 2, 3, 4), temp))) {
+            ApacheFollower observer = new ApacheFollower(4, true, disk, 0, 0, 0, application, 10_000, 10_000);
+            ended = session(observer, leader -> {
+                leader.expect(LearnerWire.OBSERVERINFO);
+                leader.send(LearnerWire.LEADERINFO, EPOCH << 32, ByteBuffer.allocate(4)
+                        .putInt(LearnerWire.PROTOCOL_VERSION).array());
+                leader.expect(LearnerWire.ACKEPOCH);
+                leader.send(LearnerWire.DIFF, 0, null);
+                leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 1, txn(NEW_LEADER_ZXID + 1));
+                leader.send(LearnerWire.COMMIT, NEW_LEADER_ZXID + 1, null);
+                leader.send(LearnerWire.INFORM, NEW_LEADER_ZXID + 2, txn(NEW_LEADER_ZXID + 2));
+                leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 3, txn(NEW_LEADER_ZXID + 3));
+                leader.send(LearnerWire.NEWLEADER, NEW_LEADER_ZXID, null);
+                leader.expect(LearnerWire.ACK);
+                leader.send(LearnerWire.INFORM, NEW_LEADER_ZXID + 4, txn(NEW_LEADER_ZXID + 4));
+                leader.send(LearnerWire.UPTODATE, -1, null);
+                assertEquals(NEW_LEADER_ZXID, leader.expect(LearnerWire.ACK).zxid(), "UPTODATE's ACK");
+                leader.send(LearnerWire.INFORM, NEW_LEADER_ZXID + 5, txn(NEW_LEADER_ZXID + 5));
+                leader.send(LearnerWire.PROPOSAL, NEW_LEADER_ZXID + 7, txn(NEW_LEADER_ZXID + 7));
+                byte[] reconfig = reconfigTxn(NEW_LEADER_ZXID + 6, config);
+                leader.send(LearnerWire.INFORMANDACTIVATE, NEW_LEADER_ZXID + 6, ByteBuffer.allocate(8 + reconfig.length)
+                        .putLong(1).put(reconfig).array());
+                pingPong(leader);
+            });
+        }
+        assertTrue(ended instanceof IOException, "the session ends when the leader goes: " + ended);
+        assertEquals(List.of("commit 200000001", "commit 200000002", "commit 200000004", "commit 200000005",
+                "activate " + config + " leader 1", "commit 200000006"), applied);
+        assertFalse(events.contains("append 200000003"), "an uncommitted proposal is not logged: " + events);
+        assertFalse(events.contains("append 200000007"), events::toString);
+        before("append 200000002", "currentEpoch 2");
+        before("currentEpoch 2", "leader got ACK 200000000");
+        int lastSync = events.lastIndexOf("sync");
+        assertTrue(lastSync > events.indexOf("append 200000006"), "the informed transactions are fsynced: " + events);
+    }
+
     @Test
     void anEpochBelowTheAcceptedOneIsRefusedWithoutTouchingTheDisk() throws Exception {
         Throwable ended = follow(new NoApplication(), 5, leader -> leader.discovery(EPOCH));

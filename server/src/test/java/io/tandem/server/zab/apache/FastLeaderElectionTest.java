@@ -3,6 +3,7 @@ package io.tandem.server.zab.apache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ElectionWire.Notification;
@@ -184,5 +185,50 @@ class FastLeaderElectionTest {
         looking.updatePeerEpoch(7);
         Notification proposal = looking.receive(4, looking(Long.MIN_VALUE, 0, 1, 0)).sends().get(0).notification();
         assertEquals(0, proposal.peerEpoch(), "a looking member's proposal is left alone");
+    }
+
+    /**
+     * Apache's observer runs lookForLeader with getInitId, getInitLastLoggedZxid and getPeerEpoch all Long.MIN_VALUE:
+     * it notifies the voters only, never proposes itself whatever its history, learns the leader from the voters'
+     * FOLLOWING/LEADING votes (the leader's own LEADING one needed, as for anyone) and decides OBSERVING, which is
+     * what it then answers a looking voter with.
+     */
+    @Test
+    void anObserverIsNeverACandidateAndDecidesObservingFromTheVotersVotes() {
+        FastLeaderElection observer = new FastLeaderElection(4, VOTERS, CONFIG, true);
+        Output start = observer.lookForLeader(0x500000009L, 5);
+        assertEquals(List.of(1L, 2L, 3L), start.sends().stream().map(Outgoing::to).toList(), "voters only");
+        Notification own = start.sends().get(0).notification();
+        assertEquals(ServerState.LOOKING, own.state());
+        assertEquals(Long.MIN_VALUE, own.leader(), "never a candidate, however new its log");
+        assertEquals(Long.MIN_VALUE, own.zxid());
+        assertEquals(Long.MIN_VALUE, own.peerEpoch());
+        Output adopted = observer.receive(1, looking(1, 0, 1, 0));
+        assertEquals(1, adopted.sends().get(0).notification().leader(), "any voter's vote beats its own");
+
+        Notification following = new Notification(ServerState.FOLLOWING, 2, 0x100000000L, 7, 1, 2, CONFIG);
+        assertNull(observer.receive(1, following).decided());
+        assertNull(observer.receive(3, following).decided(), "a quorum of followers, but not the leader's word");
+        Notification leading = new Notification(ServerState.LEADING, 2, 0x100000000L, 7, 1, 2, CONFIG);
+        Output decided = observer.receive(2, leading);
+        assertEquals(2, decided.decided().leader());
+        assertEquals(ServerState.OBSERVING, decided.decided().state());
+        assertEquals(ServerState.OBSERVING, observer.state());
+        Notification answer = observer.receive(1, looking(1, 0, 8, 1)).sends().get(0).notification();
+        assertEquals(ServerState.OBSERVING, answer.state(), "a looking voter learns it observes leader 2");
+        assertEquals(2, answer.leader());
+
+        FastLeaderElection voter = new FastLeaderElection(1, VOTERS, CONFIG);
+        loopBack(voter, 1, voter.lookForLeader(0, 0));
+        Output fromObserver = voter.receive(4, own);
+        assertEquals(1, fromObserver.sends().size(), "the observer is answered");
+        assertEquals(4, fromObserver.sends().get(0).to());
+        assertEquals(1, fromObserver.sends().get(0).notification().leader(), "and counted for nothing");
+    }
+
+    @Test
+    void anObserverMustNotBeAVoterNorAVoterAnObserver() {
+        assertThrows(IllegalArgumentException.class, () -> new FastLeaderElection(1, VOTERS, CONFIG, true));
+        assertThrows(IllegalArgumentException.class, () -> new FastLeaderElection(4, VOTERS, CONFIG, false));
     }
 }
