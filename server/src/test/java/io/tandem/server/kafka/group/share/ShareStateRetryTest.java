@@ -252,7 +252,7 @@ class ShareStateRetryTest {
                 p.readAsync("g", TOPIC, partition, 0);
                 p.summaryAsync("g", TOPIC, partition);
                 p.initializeAsync("g", TOPIC, partition, 1, 0);
-                p.writeAsync("g", TOPIC, partition, 1, 0, 0, List.of());
+                p.writeAsync("g", TOPIC, partition, 1, 0, 0, 0, List.of());
                 p.deleteAsync("g", TOPIC, partition);
             }
             assertTrue(nodes.size() > 1, "the calls spread over several nodes: " + nodes);
