@@ -61,8 +61,8 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short version, ApiMessage request);
     }
 
-    /** Requests a transport should carry to one node at once: one per RPC and one lookup ({@link ShareStateSender}). */
-    public static final int REQUESTS_IN_FLIGHT_PER_NODE = ShareStateSender.LANES;
+    /** Requests a transport carries to one node at once: one, as Kafka's persister ({@link ShareStateSender}). */
+    public static final int REQUESTS_IN_FLIGHT_PER_NODE = ShareStateSender.REQUESTS_IN_FLIGHT_PER_NODE;
 
     /** Runs a retry after its backoff (a scheduler's timer; tests run it at once and note the wait). */
     interface Delayer {
