@@ -44,9 +44,21 @@ public final class SessionLogins implements GssapiLogin.Logins, AutoCloseable {
         this.renewal = RenewingLogin.renew(name, this.options, policy, current);
     }
 
-    /** A new session handle begins (the previous one expired or was refused): its first connection logs in anew. */
+    /**
+     * A new session handle begins (the previous one expired or was refused): it logs in anew now, on the thread
+     * opening it and before its first connection, as Apache 3.9's client logs in when its new handle starts its first
+     * connection (ClientCnxn.SendThread.startConnect makes the ZooKeeperSaslClient, whose first one fills the
+     * handle's {@code loginRef}, before the socket connects), so a handle whose connections all fail before SASL has
+     * logged in all the same. A failed login is tried again by the first connection's SASL exchange, which then
+     * fails with it.
+     */
     public synchronized void newSession() {
         newSession = true;
+        try {
+            get();
+        } catch (IllegalArgumentException e) {
+            // Left to the first connection's SASL exchange (newSession stays set), which answers AUTHFAILED.
+        }
     }
 
     /**

@@ -110,14 +110,14 @@ final class ShareGroupOffsetsHandlers {
             DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g,
             DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseGroup group,
             List<PartitionOffset> offsets) {
-        Map<UUID, Map<Integer, Long>> known = new LinkedHashMap<>();
+        Map<UUID, Map<Integer, PartitionOffset>> known = new LinkedHashMap<>();
         for (PartitionOffset o : offsets) {
-            known.computeIfAbsent(o.topicId(), k -> new LinkedHashMap<>()).put(o.partition(), o.startOffset());
+            known.computeIfAbsent(o.topicId(), k -> new LinkedHashMap<>()).put(o.partition(), o);
         }
         // Null topics: every share-partition the group has state for.
         Map<String, List<Integer>> wanted = new LinkedHashMap<>();
         if (g.topics == null) {
-            for (Map.Entry<UUID, Map<Integer, Long>> e : known.entrySet()) {
+            for (Map.Entry<UUID, Map<Integer, PartitionOffset>> e : known.entrySet()) {
                 TopicInfo topic = broker.metadata().topicById(e.getKey());
                 if (topic != null) wanted.put(topic.name(), new ArrayList<>(e.getValue().keySet()));
             }
@@ -129,6 +129,9 @@ final class ShareGroupOffsetsHandlers {
         // The answered share-partitions waiting for their partition's end offset.
         Map<TopicPartition, List<DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition>>
                 lagged = new LinkedHashMap<>();
+        // Each of those answers' delivery-complete count, which its lag subtracts.
+        Map<DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition, Integer> completed =
+                new java.util.IdentityHashMap<>();
         for (Map.Entry<String, List<Integer>> e : wanted.entrySet()) {
             TopicInfo topic = broker.metadata().knownTopic(e.getKey());
             DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic t =
@@ -148,11 +151,17 @@ final class ShareGroupOffsetsHandlers {
                 } else if (topic == null || !topic.replicas().containsKey(p)) {
                     part.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else {
-                    Long start = known.getOrDefault(topic.id(), Map.of()).get(p);
-                    // Initialized but never loaded (-1): no lag, as Kafka's shouldComputeSharePartitionLag.
-                    if (start != null && start >= 0) {
-                        part.startOffset = start;
-                        lagged.computeIfAbsent(new TopicPartition(topic.name(), p), k -> new ArrayList<>()).add(part);
+                    PartitionOffset stored = known.getOrDefault(topic.id(), Map.of()).get(p);
+                    // As Kafka 4.4's shouldComputeSharePartitionLag: initialized but never loaded (start offset -1)
+                    // has no lag, and neither has a start offset whose delivery-complete count is unknown (-1: state
+                    // written before KIP-1226); only the others' end offsets are asked for.
+                    if (stored != null && stored.startOffset() >= 0) {
+                        part.startOffset = stored.startOffset();
+                        if (stored.deliveryCompleteCount() != io.tandem.server.kafka.group.share.SharePersister.UNKNOWN_DELIVERY_COMPLETE_COUNT) {
+                            completed.put(part, stored.deliveryCompleteCount());
+                            lagged.computeIfAbsent(new TopicPartition(topic.name(), p), k -> new ArrayList<>())
+                                    .add(part);
+                        }
                     }
                 }
                 t.partitions.add(part);
@@ -167,7 +176,9 @@ final class ShareGroupOffsetsHandlers {
                 for (DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part : e.getValue()) {
                     if (end.error() == NONE) {
                         part.leaderEpoch = end.leaderEpoch();
-                        part.lag = Math.max(0, end.offset() - part.startOffset);
+                        // Kafka 4.4's computeShareGroupLagAndBuildResponse: end offset - start offset - records
+                        // already done past the start offset (not clamped, as Kafka's).
+                        part.lag = end.offset() - part.startOffset - completed.get(part);
                     } else {
                         // As Kafka: the end offset's error with its message, the offsets left at their defaults.
                         part.startOffset = 0;

@@ -64,7 +64,8 @@ public final class LocalSharePersister implements SharePersister {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return committed(s.commit()).thenApply(v -> new Stored(s.stateEpoch(), s.startOffset(), List.of()));
+        return committed(s.commit()).thenApply(v -> new Stored(s.stateEpoch(), s.startOffset(), List.of(),
+                s.deliveryCompleteCount()));
     }
 
     @Override
@@ -85,16 +86,18 @@ public final class LocalSharePersister implements SharePersister {
 
     @Override
     public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                      long startOffset, List<ShareStateBatch> batches) {
-        SharePersister.await(writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches));
+                      long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
+        SharePersister.await(writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset,
+                deliveryCompleteCount, batches));
     }
 
     @Override
     public CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
-                                              int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
+                                              int leaderEpoch, long startOffset, int deliveryCompleteCount,
+                                              List<ShareStateBatch> batches) {
         try {
             return committed(coordinator.write(new ShareStateCoordinator.Key(groupId, topicId, partition), stateEpoch,
-                    leaderEpoch, startOffset, -1, batches));
+                    leaderEpoch, startOffset, deliveryCompleteCount, batches));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

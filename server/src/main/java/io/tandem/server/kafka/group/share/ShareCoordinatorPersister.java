@@ -61,8 +61,8 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short version, ApiMessage request);
     }
 
-    /** Requests a transport should carry to one node at once: one per RPC and one lookup ({@link ShareStateSender}). */
-    public static final int REQUESTS_IN_FLIGHT_PER_NODE = ShareStateSender.LANES;
+    /** Requests a transport carries to one node at once: one, as Kafka's persister ({@link ShareStateSender}). */
+    public static final int REQUESTS_IN_FLIGHT_PER_NODE = ShareStateSender.REQUESTS_IN_FLIGHT_PER_NODE;
 
     /** Runs a retry after its backoff (a scheduler's timer; tests run it at once and note the wait). */
     interface Delayer {
@@ -117,7 +117,7 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
 
     @Override
     public CompletableFuture<Stored> readAsync(String groupId, UUID topicId, int partition, int leaderEpoch) {
-        return call(Rpc.READ, groupId, new Part(topicId, partition, 0, leaderEpoch, 0, List.of()),
+        return call(Rpc.READ, groupId, new Part(topicId, partition, 0, leaderEpoch, 0, -1, List.of()),
                 () -> local.readAsync(groupId, topicId, partition, leaderEpoch));
     }
 
@@ -130,17 +130,19 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
     @Override
     public CompletableFuture<Void> initializeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
                                                    long startOffset) {
-        return call(Rpc.INITIALIZE, groupId, new Part(topicId, partition, stateEpoch, -1, startOffset, List.of()),
+        return call(Rpc.INITIALIZE, groupId, new Part(topicId, partition, stateEpoch, -1, startOffset, -1, List.of()),
                 () -> local.initializeAsync(groupId, topicId, partition, stateEpoch, startOffset)
                         .thenApply(v -> null)).thenApply(s -> null);
     }
 
     @Override
     public CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
-                                              int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
-        return call(Rpc.WRITE, groupId, new Part(topicId, partition, stateEpoch, leaderEpoch, startOffset, batches),
-                () -> local.writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches)
-                        .thenApply(v -> null)).thenApply(s -> null);
+                                              int leaderEpoch, long startOffset, int deliveryCompleteCount,
+                                              List<ShareStateBatch> batches) {
+        return call(Rpc.WRITE, groupId, new Part(topicId, partition, stateEpoch, leaderEpoch, startOffset,
+                        deliveryCompleteCount, batches),
+                () -> local.writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset,
+                        deliveryCompleteCount, batches).thenApply(v -> null)).thenApply(s -> null);
     }
 
     @Override
@@ -168,8 +170,9 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
 
     @Override
     public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                      long startOffset, List<ShareStateBatch> batches) {
-        SharePersister.await(writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches));
+                      long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
+        SharePersister.await(writeAsync(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset,
+                deliveryCompleteCount, batches));
     }
 
     @Override

@@ -171,8 +171,11 @@ public final class ShareGroupCoordinator {
                               String assignorName, List<MemberDescription> members) {
     }
 
-    /** One share-partition's start offset, for DescribeShareGroupOffsets. */
-    public record PartitionOffset(UUID topicId, int partition, long startOffset) {
+    /**
+     * One share-partition's start offset and delivery-complete count (-1 unknown), for DescribeShareGroupOffsets'
+     * lag.
+     */
+    public record PartitionOffset(UUID topicId, int partition, long startOffset, int deliveryCompleteCount) {
     }
 
     // ---------------------------------------------------------------- ShareGroupHeartbeat

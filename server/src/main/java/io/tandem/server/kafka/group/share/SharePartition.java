@@ -78,7 +78,12 @@ public final class SharePartition {
         /** The state was reset (AlterShareGroupOffsets): a new state epoch starts at {@code startOffset}. */
         CompletableFuture<Void> initialized(int stateEpoch, long startOffset);
 
-        CompletableFuture<Void> written(int stateEpoch, long startOffset, List<ShareStateBatch> batches);
+        /**
+         * The state from {@code startOffset} on; {@code deliveryCompleteCount} of those offsets are done (KIP-1226,
+         * what the lag subtracts).
+         */
+        CompletableFuture<Void> written(int stateEpoch, long startOffset, int deliveryCompleteCount,
+                                        List<ShareStateBatch> batches);
 
         StateSink NONE = new StateSink() {
             @Override
@@ -87,7 +92,8 @@ public final class SharePartition {
             }
 
             @Override
-            public CompletableFuture<Void> written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+            public CompletableFuture<Void> written(int stateEpoch, long startOffset, int deliveryCompleteCount,
+                                                   List<ShareStateBatch> batches) {
                 return CompletableFuture.completedFuture(null);
             }
         };
@@ -215,7 +221,7 @@ public final class SharePartition {
         // (so the stored start offset is the one after the change, as before).
         long start = startOffsetAfterTransitions();
         SharePartitionWriter.Snapshot s = new SharePartitionWriter.Snapshot(changes, stateEpoch, start,
-                stateBatches(start), initializePending);
+                deliveryCompleteCount(start), stateBatches(start), initializePending);
         initializePending = false;
         return s;
     }
@@ -256,6 +262,30 @@ public final class SharePartition {
 
     public synchronized long endOffset() {
         return endOffset;
+    }
+
+    /** The start offset and the delivery-complete count from it, taken together: what a lag is computed from. */
+    public record Progress(long startOffset, int deliveryCompleteCount) {
+    }
+
+    /** The state in memory as a summary gives it: the start offset and the records done from there on. */
+    public synchronized Progress progress() {
+        return new Progress(startOffset, deliveryCompleteCount(startOffset));
+    }
+
+    /**
+     * Kafka's deliveryCompleteCount (KIP-1226) for a window starting at {@code from}: the offsets from there up to the
+     * end offset that are done, so that the lag, end offset less start offset less this count, is the records not
+     * yet done. Done are the ACKNOWLEDGED and ARCHIVED records, transitions not yet written included (Kafka counts an
+     * acknowledgement when it starts, and takes it back if its write fails), and the offsets in the window with no
+     * in-flight record: control records and offsets compaction removed, which Kafka holds as ARCHIVED.
+     */
+    private int deliveryCompleteCount(long from) {
+        long notDone = 0;
+        for (InFlightRecord r : inFlight.tailMap(from, true).values()) {
+            if (r.state != State.ACKNOWLEDGED && r.state != State.ARCHIVED) notDone++;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(0, endOffset - from - notDone));
     }
 
     /** Records that could be handed out now: a released or expired one, or new ones below {@code highWatermark}. */

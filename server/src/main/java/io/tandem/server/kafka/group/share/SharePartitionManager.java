@@ -171,9 +171,10 @@ public final class SharePartitionManager {
             }
 
             @Override
-            public CompletableFuture<Void> written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+            public CompletableFuture<Void> written(int stateEpoch, long startOffset, int deliveryCompleteCount,
+                                                   List<ShareStateBatch> batches) {
                 return persister.writeAsync(key.groupId(), key.topicId(), key.partition(), stateEpoch, leaderEpoch,
-                        startOffset, batches).exceptionallyCompose(e -> {
+                        startOffset, deliveryCompleteCount, batches).exceptionallyCompose(e -> {
                             RuntimeException failure = SharePartitionWriter.unwrap(e);
                             if (!(failure instanceof ApiException api)) return CompletableFuture.failedFuture(failure);
                             ApiException mapped = partitionError(api);

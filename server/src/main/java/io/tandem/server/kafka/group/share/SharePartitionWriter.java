@@ -19,8 +19,8 @@ import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
  */
 final class SharePartitionWriter {
     /** What one write stores, taken under the share-partition's monitor. */
-    record Snapshot(long version, int stateEpoch, long startOffset, List<ShareStateBatch> batches,
-                    boolean initialize) {
+    record Snapshot(long version, int stateEpoch, long startOffset, int deliveryCompleteCount,
+                    List<ShareStateBatch> batches, boolean initialize) {
     }
 
     private final SharePartition partition;
@@ -81,7 +81,8 @@ final class SharePartitionWriter {
         CompletableFuture<Void> initialized = s.initialize() ? call(() -> to.initialized(s.stateEpoch(),
                 s.startOffset())) : CompletableFuture.completedFuture(null);
         CompletableFuture<Void> written = !s.initialize() || !s.batches().isEmpty()
-                ? initialized.thenCompose(v -> call(() -> to.written(s.stateEpoch(), s.startOffset(), s.batches())))
+                ? initialized.thenCompose(v -> call(() -> to.written(s.stateEpoch(), s.startOffset(),
+                        s.deliveryCompleteCount(), s.batches())))
                 : initialized;
         return written.whenComplete((v, e) -> {
             if (e == null) {

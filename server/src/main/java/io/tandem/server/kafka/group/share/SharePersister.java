@@ -21,9 +21,20 @@ import java.util.function.Supplier;
  * call synchronously (a test's) gets the asynchronous forms from the synchronous ones.
  */
 public interface SharePersister {
-    /** A share-partition's stored state; {@code startOffset} -1 means never initialized. */
-    record Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+    /**
+     * A share-partition's stored state; {@code startOffset} -1 means never initialized. {@code deliveryCompleteCount}
+     * is what a summary answers (KIP-1226): the records from the start offset on that are done (acknowledged or
+     * archived), -1 when unknown; reads leave it -1.
+     */
+    record Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches, int deliveryCompleteCount) {
+        /** A read's answer: the batches say what is done, the count is not needed. */
+        public Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+            this(stateEpoch, startOffset, batches, UNKNOWN_DELIVERY_COMPLETE_COUNT);
+        }
     }
+
+    /** A delivery-complete count nobody wrote (a state older than KIP-1226, or initialized at start offset -1). */
+    int UNKNOWN_DELIVERY_COMPLETE_COUNT = -1;
 
     /** A read by the group's coordinator (no leader epoch: not fenced, and fencing nobody). */
     default Stored read(String groupId, UUID topicId, int partition) {
@@ -44,14 +55,12 @@ public interface SharePersister {
 
     void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset);
 
-    /** A write by the share-partition's leader at its partition's leader epoch (-1: none, as the coordinator's). */
+    /**
+     * A write by the share-partition's leader at its partition's leader epoch (-1: none, as the coordinator's), with
+     * its delivery-complete count (the records from {@code startOffset} on that are done; -1 unknown).
+     */
     void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch, long startOffset,
-               List<ShareStateBatch> batches);
-
-    default void write(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset,
-                       List<ShareStateBatch> batches) {
-        write(groupId, topicId, partition, stateEpoch, -1, startOffset, batches);
-    }
+               int deliveryCompleteCount, List<ShareStateBatch> batches);
 
     void delete(String groupId, UUID topicId, int partition);
 
@@ -82,11 +91,12 @@ public interface SharePersister {
         });
     }
 
-    /** {@link #write(String, UUID, int, int, int, long, List)}, answered by the future. */
+    /** {@link #write(String, UUID, int, int, int, long, int, List)}, answered by the future. */
     default CompletableFuture<Void> writeAsync(String groupId, UUID topicId, int partition, int stateEpoch,
-                                               int leaderEpoch, long startOffset, List<ShareStateBatch> batches) {
+                                               int leaderEpoch, long startOffset, int deliveryCompleteCount,
+                                               List<ShareStateBatch> batches) {
         return now(() -> {
-            write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+            write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
             return null;
         });
     }
@@ -130,7 +140,7 @@ public interface SharePersister {
 
         @Override
         public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                          long startOffset, List<ShareStateBatch> batches) {
+                          long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
         }
 
         @Override

@@ -211,8 +211,8 @@ final class ShareStatePartitions {
     }
 
     /**
-     * The start offset of each of the group's share-partitions with state ({@link #withState}, taken under the
-     * coordinator's lock): a loaded one's own, else the stored one (maybe -1). Called without the coordinator's
+     * The start offset and delivery-complete count of each of the group's share-partitions with state
+     * ({@link #withState}, taken under the coordinator's lock): a loaded one's own, else the stored ones (maybe -1). Called without the coordinator's
      * lock; completes once every share coordinator asked has answered, with no thread waiting meanwhile (a loaded
      * share-partition's expired locks are written without waiting either).
      */
@@ -224,13 +224,18 @@ final class ShareStatePartitions {
             SharePartition p = partitions.loaded(groupId, k.topicId(), k.partition());
             if (p != null) {
                 p.expireLocks(nowMs);
-                answers.add(CompletableFuture.completedFuture(
-                        new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(), p.startOffset())));
+                SharePartition.Progress progress = p.progress();
+                answers.add(CompletableFuture.completedFuture(new ShareGroupCoordinator.PartitionOffset(k.topicId(),
+                        k.partition(), progress.startOffset(), progress.deliveryCompleteCount())));
                 continue;
             }
             answers.add(persister.summaryAsync(groupId, k.topicId(), k.partition())
-                    .handle((stored, e) -> new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(),
-                            e == null ? stored.startOffset() : ShareStateCoordinator.UNINITIALIZED_START_OFFSET)));
+                    .handle((stored, e) -> e == null
+                            ? new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(),
+                                    stored.startOffset(), stored.deliveryCompleteCount())
+                            : new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(),
+                                    ShareStateCoordinator.UNINITIALIZED_START_OFFSET,
+                                    SharePersister.UNKNOWN_DELIVERY_COMPLETE_COUNT)));
         }
         return CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
             List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();

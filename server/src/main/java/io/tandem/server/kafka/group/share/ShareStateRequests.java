@@ -54,9 +54,9 @@ final class ShareStateRequests {
      * coordinator's: no fencing).
      */
     record Part(UUID topicId, int partition, int stateEpoch, int leaderEpoch, long startOffset,
-                List<ShareStateBatch> batches) {
+                int deliveryCompleteCount, List<ShareStateBatch> batches) {
         static Part of(UUID topicId, int partition) {
-            return new Part(topicId, partition, 0, -1, 0, List.of());
+            return new Part(topicId, partition, 0, -1, 0, -1, List.of());
         }
     }
 
@@ -116,7 +116,7 @@ final class ShareStateRequests {
                         d.stateEpoch = p.stateEpoch();
                         d.leaderEpoch = p.leaderEpoch();
                         d.startOffset = p.startOffset();
-                        d.deliveryCompleteCount = -1;
+                        d.deliveryCompleteCount = p.deliveryCompleteCount();
                         for (ShareStateBatch b : p.batches()) {
                             WriteShareGroupStateRequest.StateBatch wire = new WriteShareGroupStateRequest.StateBatch();
                             wire.firstOffset = b.firstOffset();
@@ -213,7 +213,8 @@ final class ShareStateRequests {
                         ((ReadShareGroupStateSummaryResponse) response).results) {
                     for (ReadShareGroupStateSummaryResponse.PartitionResult p : t.partitions) {
                         results.add(new Result(t.topicId, p.partition, p.errorCode, p.errorMessage,
-                                new SharePersister.Stored(p.stateEpoch, p.startOffset, List.of())));
+                                new SharePersister.Stored(p.stateEpoch, p.startOffset, List.of(),
+                                        p.deliveryCompleteCount)));
                     }
                 }
             }

@@ -25,22 +25,28 @@ import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
 /**
  * Sends a persister's calls to share coordinators on other brokers, batched per coordinator node as Kafka 4.4's
  * PersisterStateManager does: calls queue per node, RPC and group, and each request carries every share-partition
- * queued for that node, RPC and group when it is sent (the schemas allow one group per request). As Kafka's (its
- * {@code inFlight} set per RPC type), a node's next request of an RPC waits only while a request of that same RPC
- * is under way to the node: the calls of that RPC queue behind it, so the busier a coordinator, the larger its
- * batches, while a node's reads, writes, summaries, initializations and deletions go out independently.
+ * queued for that node, RPC and group when it is sent (the schemas allow one group per request).
+ *
+ * <p>One request is under way to a node at a time, as on Kafka's persister connection: its NetworkClient
+ * (NetworkUtils.buildNetworkClient) has max.in.flight.requests.per.connection 1, so a node's reads, writes,
+ * summaries, initializations, deletions and lookups take turns on one socket. Calls made meanwhile queue and go
+ * together when their turn comes: the RPCs with calls queued take turns in a fixed rotation, each turn one request
+ * holding everything queued for that RPC and one group, so the busier a coordinator, the larger its batches, and no
+ * RPC waits behind more than one request of each other RPC. (Kafka fixes a request's batch when it generates it and
+ * then waits for the connection; here the batch is taken when the connection is free, so it holds every call made
+ * until then.)
  *
  * <p>No thread waits here: the {@link ShareCoordinatorPersister.Transport} is the non-blocking inter-broker client
- * ({@code InterBrokerClient}), whose connection to a node carries up to {@link #LANES} requests at once (one per
- * RPC and one lookup), and a lane's next request goes out from the thread that completed its previous one (the
- * client's work thread, never an event loop). Calls queued per lane are bounded ({@link #QUEUED_CALLS_MAX}); past it
- * a call fails COORDINATOR_NOT_AVAILABLE, which its caller retries later.
+ * ({@code InterBrokerClient}), and a node's next request goes out from the thread that completed its previous one
+ * (the client's work thread, never an event loop). Calls queued per node and RPC are bounded
+ * ({@link #QUEUED_CALLS_MAX}, lookups too); past it a call fails COORDINATOR_NOT_AVAILABLE, which its caller retries
+ * later.
  */
 final class ShareStateSender implements AutoCloseable {
     /** Share-partition calls of one RPC waiting for one node; beyond it they fail COORDINATOR_NOT_AVAILABLE at once. */
     static final int QUEUED_CALLS_MAX = 10_000;
-    /** Requests a node's connection carries at once: one per RPC (each lane's one under way) and one lookup. */
-    static final int LANES = ShareStateRequests.Rpc.values().length + 1;
+    /** Requests under way to one node at once, as Kafka's persister NetworkClient (max.in.flight 1). */
+    static final int REQUESTS_IN_FLIGHT_PER_NODE = 1;
 
     private record Call(ShareStateRequests.Part part, CompletableFuture<ShareStateRequests.Result> answer) {
     }
@@ -49,23 +55,35 @@ final class ShareStateSender implements AutoCloseable {
     private record Batch(String groupId, List<Call> calls) {
     }
 
-    /** One node's calls of one RPC, queued by group, and the batches of the round being sent. */
+    /** One node's calls of one RPC, queued by group, and the batches of the round being sent (node's monitor). */
     private static final class Lane {
-        final int brokerId;
-        /** Guarded by this lane. */
         Map<String, List<Call>> queued = new LinkedHashMap<>();
         int queuedCalls;
         final ArrayDeque<Batch> round = new ArrayDeque<>();
-        /** Whether a request of this lane is under way: the next calls wait for it. */
-        boolean draining;
+    }
 
-        Lane(int brokerId) {
+    /** A request sent alone (a FindCoordinator), waiting for its turn on the node. */
+    private record Lookup(ApiKey key, short version, ApiMessage request, CompletableFuture<ApiMessage> answer) {
+    }
+
+    /** One coordinator node: its lanes, its lookups, and whether a request is under way to it (guarded by itself). */
+    private static final class Node {
+        final int brokerId;
+        final Map<ShareStateRequests.Rpc, Lane> lanes = new EnumMap<>(ShareStateRequests.Rpc.class);
+        final ArrayDeque<Lookup> lookups = new ArrayDeque<>();
+        /** The lane whose turn is next: the RPCs take turns, so none starves behind another's steady calls. */
+        int nextLane;
+        /** Whether a request to this node is under way: every other waits for its answer. */
+        boolean busy;
+
+        Node(int brokerId) {
             this.brokerId = brokerId;
+            for (ShareStateRequests.Rpc r : ShareStateRequests.Rpc.values()) lanes.put(r, new Lane());
         }
     }
 
     private final ShareCoordinatorPersister.Transport transport;
-    private final Map<Integer, Map<ShareStateRequests.Rpc, Lane>> nodes = new HashMap<>();
+    private final Map<Integer, Node> nodes = new HashMap<>();
     private final Map<ApiKey, LongAdder> requestsSent = new ConcurrentHashMap<>();
     private boolean closed;
 
@@ -76,31 +94,42 @@ final class ShareStateSender implements AutoCloseable {
     /** Queues one share-partition's call to the coordinator on {@code brokerId}; completes with its result. */
     CompletableFuture<ShareStateRequests.Result> send(int brokerId, ShareStateRequests.Rpc rpc, String groupId,
                                                       ShareStateRequests.Part part) {
-        Lane lane = lane(brokerId, rpc);
-        if (lane == null) return CompletableFuture.failedFuture(shuttingDown());
+        Node node = node(brokerId);
+        if (node == null) return CompletableFuture.failedFuture(shuttingDown());
         Call call = new Call(part, new CompletableFuture<>());
         boolean start;
-        synchronized (lane) {
+        synchronized (node) {
+            Lane lane = node.lanes.get(rpc);
             if (lane.queuedCalls >= QUEUED_CALLS_MAX) {
                 return CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
                         QUEUED_CALLS_MAX + " " + rpc.key + " calls already wait for broker " + brokerId + "."));
             }
             lane.queued.computeIfAbsent(groupId, g -> new ArrayList<>()).add(call);
             lane.queuedCalls++;
-            start = !lane.draining;
-            lane.draining = true;
+            start = !node.busy;
+            node.busy = true;
         }
-        if (start) drain(lane, rpc);
+        if (start) drain(node);
         return call.answer();
     }
 
-    /** Sends one request to {@code brokerId}, unbatched (a FindCoordinator). */
+    /** Sends one request to {@code brokerId} unbatched (a FindCoordinator), in its turn on the node. */
     CompletableFuture<ApiMessage> sendOne(int brokerId, ApiKey key, short version, ApiMessage request) {
-        synchronized (this) {
-            if (closed) return CompletableFuture.failedFuture(shuttingDown());
+        Node node = node(brokerId);
+        if (node == null) return CompletableFuture.failedFuture(shuttingDown());
+        Lookup lookup = new Lookup(key, version, request, new CompletableFuture<>());
+        boolean start;
+        synchronized (node) {
+            if (node.lookups.size() >= QUEUED_CALLS_MAX) {
+                return CompletableFuture.failedFuture(new ApiException(COORDINATOR_NOT_AVAILABLE,
+                        QUEUED_CALLS_MAX + " lookups already wait for broker " + brokerId + "."));
+            }
+            node.lookups.add(lookup);
+            start = !node.busy;
+            node.busy = true;
         }
-        return sendCounted(brokerId, key, version, request).exceptionallyCompose(e -> CompletableFuture
-                .failedFuture(failure(brokerId, e)));
+        if (start) drain(node);
+        return lookup.answer();
     }
 
     /** Requests of {@code key} sent so far (to any node): what batching saves shows here. */
@@ -109,46 +138,75 @@ final class ShareStateSender implements AutoCloseable {
         return sent == null ? 0 : sent.sum();
     }
 
-    private synchronized Lane lane(int brokerId, ShareStateRequests.Rpc rpc) {
+    private synchronized Node node(int brokerId) {
         if (closed) return null;
-        return nodes.computeIfAbsent(brokerId, id -> {
-            Map<ShareStateRequests.Rpc, Lane> lanes = new EnumMap<>(ShareStateRequests.Rpc.class);
-            for (ShareStateRequests.Rpc r : ShareStateRequests.Rpc.values()) lanes.put(r, new Lane(id));
-            return lanes;
-        }).get(rpc);
+        return nodes.computeIfAbsent(brokerId, Node::new);
     }
 
     /**
-     * Sends the lane's batches one request at a time: a round takes everything of {@code rpc} queued for the node
-     * (one request per group), and calls queued meanwhile go out in the next round, together. Runs on the caller's
-     * thread for the first request and then on the thread completing each request (the inter-broker client's work
-     * thread); a transport answering at once is drained in this loop, not by recursion.
+     * Sends the node's requests one at a time, each once the one before it was answered: a waiting lookup first
+     * (the calls behind it need its answer), else the next lane in turn with calls, one batch of it (a lane's round
+     * takes everything of its RPC queued for the node, one request per group; calls queued meanwhile go in its next
+     * round, together). Runs on the caller's thread for the first request and then on the thread completing each
+     * request (the inter-broker client's work thread); a transport answering at once is drained in this loop, not by
+     * recursion.
      */
-    private void drain(Lane lane, ShareStateRequests.Rpc rpc) {
+    private void drain(Node node) {
+        ShareStateRequests.Rpc[] rpcs = ShareStateRequests.Rpc.values();
         while (true) {
-            Batch next;
-            synchronized (lane) {
-                if (lane.round.isEmpty()) {
-                    if (lane.queuedCalls == 0) {
-                        lane.draining = false;
-                        return;
-                    }
-                    for (Map.Entry<String, List<Call>> byGroup : lane.queued.entrySet()) {
-                        for (List<Call> batch : distinct(byGroup.getValue())) {
-                            lane.round.add(new Batch(byGroup.getKey(), batch));
+            Lookup lookup;
+            Batch next = null;
+            ShareStateRequests.Rpc rpc = null;
+            synchronized (node) {
+                lookup = node.lookups.poll();
+                for (int i = 0; lookup == null && next == null && i < rpcs.length; i++) {
+                    int at = (node.nextLane + i) % rpcs.length;
+                    Lane lane = node.lanes.get(rpcs[at]);
+                    if (lane.round.isEmpty() && lane.queuedCalls > 0) {
+                        for (Map.Entry<String, List<Call>> byGroup : lane.queued.entrySet()) {
+                            for (List<Call> batch : distinct(byGroup.getValue())) {
+                                lane.round.add(new Batch(byGroup.getKey(), batch));
+                            }
                         }
+                        lane.queued = new LinkedHashMap<>();
+                        lane.queuedCalls = 0;
                     }
-                    lane.queued = new LinkedHashMap<>();
-                    lane.queuedCalls = 0;
+                    next = lane.round.poll();
+                    if (next != null) {
+                        rpc = rpcs[at];
+                        node.nextLane = (at + 1) % rpcs.length;
+                    }
                 }
-                next = lane.round.poll();
+                if (lookup == null && next == null) {
+                    node.busy = false;
+                    return;
+                }
             }
-            CompletableFuture<Void> sent = sendBatch(lane.brokerId, rpc, next.groupId(), next.calls());
+            CompletableFuture<?> sent = lookup != null ? sendLookup(node.brokerId, lookup)
+                    : sendBatch(node.brokerId, rpc, next.groupId(), next.calls());
             if (!sent.isDone()) {
-                sent.whenComplete((v, e) -> drain(lane, rpc));
+                sent.whenComplete((v, e) -> drain(node));
                 return;
             }
         }
+    }
+
+    /** Sends a lookup; the future completes (never exceptionally) once its answer is passed on. */
+    private CompletableFuture<Void> sendLookup(int brokerId, Lookup lookup) {
+        CompletableFuture<ApiMessage> answer;
+        try {
+            answer = sendCounted(brokerId, lookup.key(), lookup.version(), lookup.request());
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.handle((response, e) -> {
+            if (e != null) {
+                lookup.answer().completeExceptionally(failure(brokerId, e));
+            } else {
+                lookup.answer().complete(response);
+            }
+            return null;
+        });
     }
 
     /**
@@ -238,23 +296,29 @@ final class ShareStateSender implements AutoCloseable {
     /** Fails every call still queued; requests under way end with the transport's failure when it closes. */
     @Override
     public void close() {
-        List<Lane> all = new ArrayList<>();
+        List<Node> all;
         synchronized (this) {
             closed = true;
-            for (Map<ShareStateRequests.Rpc, Lane> lanes : nodes.values()) all.addAll(lanes.values());
+            all = new ArrayList<>(nodes.values());
             nodes.clear();
         }
         ApiException failure = shuttingDown();
-        for (Lane lane : all) {
+        for (Node node : all) {
             List<Call> dropped = new ArrayList<>();
-            synchronized (lane) {
-                lane.queued.values().forEach(dropped::addAll);
-                lane.round.forEach(b -> dropped.addAll(b.calls()));
-                lane.queued = new LinkedHashMap<>();
-                lane.queuedCalls = 0;
-                lane.round.clear();
+            List<Lookup> lookups;
+            synchronized (node) {
+                for (Lane lane : node.lanes.values()) {
+                    lane.queued.values().forEach(dropped::addAll);
+                    lane.round.forEach(b -> dropped.addAll(b.calls()));
+                    lane.queued = new LinkedHashMap<>();
+                    lane.queuedCalls = 0;
+                    lane.round.clear();
+                }
+                lookups = new ArrayList<>(node.lookups);
+                node.lookups.clear();
             }
             dropped.forEach(c -> c.answer().completeExceptionally(failure));
+            lookups.forEach(l -> l.answer().completeExceptionally(failure));
         }
     }
 }

@@ -57,8 +57,8 @@ class ShareGroupAsyncPersisterTest {
                     start));
         }
         @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                    long startOffset, List<ShareStateBatch> batches) {
-            local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+                                    long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
+            local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
         }
         @Override public void delete(String groupId, UUID topicId, int partition) {
             local.delete(groupId, topicId, partition);
@@ -111,8 +111,8 @@ class ShareGroupAsyncPersisterTest {
         assertFalse(offsets.isDone());
         assertOtherGroupsServed("other-2", 2);
         gate.complete(null);
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1),
-                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1)), offsets.get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1, -1)), offsets.get(10, TimeUnit.SECONDS));
 
         // AlterShareGroupOffsets of the empty group: a new state epoch at the share coordinator.
         gate = hold();

@@ -181,7 +181,8 @@ class ShareGroupPersistenceTest {
         @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
         }
         @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                    long startOffset, List<io.tandem.server.kafka.group.share.state.ShareStateBatch> b) {
+                                    long startOffset, int deliveryCompleteCount,
+                                    List<io.tandem.server.kafka.group.share.state.ShareStateBatch> b) {
         }
         @Override public void delete(String groupId, UUID topicId, int partition) {
             if (refusing) throw new ApiException(ErrorCodes.COORDINATOR_NOT_AVAILABLE, "not now");

@@ -90,14 +90,14 @@ class SharePartitionManagerTest {
         SharePersister slow = new DelegatingPersister(local) {
             @Override
             public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                              long startOffset, List<ShareStateBatch> batches) {
+                              long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
                 writing.countDown();
                 try {
                     assertTrue(answer.await(30, TimeUnit.SECONDS));
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
-                super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+                super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
             }
         };
         SharePartition sp = manager(slow).partition("g", TOPIC, 1, 0, () -> 0L);
@@ -125,9 +125,9 @@ class SharePartitionManagerTest {
         SharePersister flaky = new DelegatingPersister(new LocalSharePersister(shareCoordinator)) {
             @Override
             public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                              long startOffset, List<ShareStateBatch> batches) {
+                              long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
                 if (refuse.get()) throw new ApiException(ErrorCodes.COORDINATOR_NOT_AVAILABLE, "not now");
-                super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+                super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
             }
         };
         SharePartition sp = manager(flaky).partition("g", TOPIC, 0, 0, () -> 0L);
@@ -260,7 +260,7 @@ class SharePartitionManagerTest {
             throw new ApiException(error, "refused");
         }
         @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                    long startOffset, List<ShareStateBatch> batches) {
+                                    long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
             throw new ApiException(error, "refused");
         }
         @Override public void delete(String groupId, UUID topicId, int partition) {
@@ -289,8 +289,8 @@ class SharePartitionManagerTest {
             to.initialize(groupId, topicId, partition, stateEpoch, start);
         }
         @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                    long startOffset, List<ShareStateBatch> batches) {
-            to.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, batches);
+                                    long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
+            to.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
         }
         @Override public void delete(String groupId, UUID topicId, int partition) {
             to.delete(groupId, topicId, partition);

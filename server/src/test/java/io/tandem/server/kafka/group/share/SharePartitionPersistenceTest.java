@@ -22,7 +22,8 @@ class SharePartitionPersistenceTest {
         return List.of(new SharePartition.Batch(base, last, false));
     }
 
-    private record Written(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
+    private record Written(int stateEpoch, long startOffset, int deliveryCompleteCount,
+                           List<ShareStateBatch> batches) {
     }
 
     private static final class Recorder implements SharePartition.StateSink {
@@ -37,8 +38,9 @@ class SharePartitionPersistenceTest {
 
         @Override
         public java.util.concurrent.CompletableFuture<Void> written(int stateEpoch, long startOffset,
+                                                                   int deliveryCompleteCount,
                                                                    List<ShareStateBatch> batches) {
-            writes.add(new Written(stateEpoch, startOffset, batches));
+            writes.add(new Written(stateEpoch, startOffset, deliveryCompleteCount, batches));
             return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
 
@@ -53,13 +55,14 @@ class SharePartitionPersistenceTest {
         Recorder sink = new Recorder();
         sp.sink(sink);
         sp.acquire("a", 10, batches(0, 9), 0);
-        assertEquals(new Written(0, 0, List.of(new ShareStateBatch(0, 9, ShareStateBatch.AVAILABLE, (short) 1))),
+        assertEquals(new Written(0, 0, 0, List.of(new ShareStateBatch(0, 9, ShareStateBatch.AVAILABLE, (short) 1))),
                 sink.last(), "an acquisition is stored: its delivery count must survive a restart");
         sp.acknowledge("a", 0, 2, List.of(SharePartition.ACCEPT), 1);
         sp.acknowledge("a", 3, 3, List.of(SharePartition.REJECT), 1);
         sp.acknowledge("a", 5, 5, List.of(SharePartition.ACCEPT), 1);
         sp.acknowledge("a", 4, 4, List.of(SharePartition.RELEASE), 1);
-        assertEquals(new Written(0, 4, List.of(new ShareStateBatch(4, 4, ShareStateBatch.AVAILABLE, (short) 1),
+        // Kafka's deliveryCompleteCount: of the records from the start offset on, 5 is done.
+        assertEquals(new Written(0, 4, 1, List.of(new ShareStateBatch(4, 4, ShareStateBatch.AVAILABLE, (short) 1),
                 new ShareStateBatch(5, 5, ShareStateBatch.ACKNOWLEDGED, (short) 1),
                 new ShareStateBatch(6, 9, ShareStateBatch.AVAILABLE, (short) 1))), sink.last());
         int before = sink.writes.size();
@@ -118,7 +121,7 @@ class SharePartitionPersistenceTest {
 
             @Override
             public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                              long startOffset, List<ShareStateBatch> batches) {
+                              long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
             }
 
             @Override
@@ -138,6 +141,8 @@ class SharePartitionPersistenceTest {
                 }, id -> false, persister);
         coordinator.restoreStoredGroups();
         assertEquals(Map.of("restored", ShareGroupCoordinator.STATE_EMPTY), coordinator.listGroups(0));
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(topic, 1, 7)), coordinator.offsets("restored", 0));
+        // This persister's summary has no delivery-complete count (-1, unknown).
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(topic, 1, 7, -1)),
+                coordinator.offsets("restored", 0));
     }
 }

@@ -131,8 +131,9 @@ class ShareStateInitializationTest {
         ShareGroupCoordinator restarted = coordinator();
         restarted.restoreStoredGroups();
         // Both are listed (by partition), the one never loaded at -1, as Kafka's DescribeShareGroupOffsets lists it.
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1),
-                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, 40)), restarted.offsets("g", 0));
+        // The one loaded was initialized at 40 with nothing done from there (Kafka's delivery-complete count 0).
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, 40, 0)), restarted.offsets("g", 0));
         assertEquals(55, restarted.partition("g", TOPIC, 0, () -> 55L).startOffset(),
                 "partition 0 was never loaded: share.auto.offset.reset decides on its first use, not the restart");
     }
@@ -177,8 +178,9 @@ class ShareStateInitializationTest {
                 local.initialize(groupId, topicId, partition, stateEpoch, start);
             }
             @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                        long startOffset, List<io.tandem.server.kafka.group.share.state.ShareStateBatch> b) {
-                local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, b);
+                                        long startOffset, int deliveryCompleteCount,
+                                    List<io.tandem.server.kafka.group.share.state.ShareStateBatch> b) {
+                local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, b);
             }
             @Override public void delete(String groupId, UUID topicId, int partition) {
                 local.delete(groupId, topicId, partition);
@@ -209,7 +211,7 @@ class ShareStateInitializationTest {
         // The slow group's partitions are initialized once its share coordinator answered, at -1 (a new topic).
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key("slow", TOPIC, 0);
         assertEquals(-1, shareCoordinator.summary(key).startOffset());
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1),
-                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1)), c.offsets("slow", 2));
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1, -1)), c.offsets("slow", 2));
     }
 }

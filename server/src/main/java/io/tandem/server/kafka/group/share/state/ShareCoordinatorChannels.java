@@ -18,10 +18,9 @@ import java.util.concurrent.CompletableFuture;
  * at the broker's current registration on every call. A broker that is not live fails its call at once (the
  * persister retries with Kafka's backoff, looking the coordinator up again).
  *
- * <p>Unlike Kafka's persister NetworkClient (max.in.flight 1, so its reads, writes and summaries to one node take
- * turns on one socket), a connection carries {@link ShareCoordinatorPersister#REQUESTS_IN_FLIGHT_PER_NODE} requests,
- * one per RPC: a node's RPCs go out independently, as the sender's lanes intend; a Kafka broker still serves them in
- * order, a Tandem broker as they complete.
+ * <p>As Kafka's persister NetworkClient (max.in.flight 1), a connection carries
+ * {@link ShareCoordinatorPersister#REQUESTS_IN_FLIGHT_PER_NODE} request at a time: a node's reads, writes, summaries
+ * and lookups take turns on one socket (the persister's sender hands over one at a time anyway, batching what waits).
  */
 public final class ShareCoordinatorChannels implements ShareCoordinatorPersister.Transport, AutoCloseable {
     private final ClusterMetadata metadata;

@@ -174,6 +174,9 @@ public final class ShareStateCoordinator {
         next.stateEpoch = stateEpoch;
         next.leaderEpoch = -1;
         next.startOffset = startOffset;
+        // As Kafka 4.4's ShareGroupOffset.fromRequest: nothing is done yet at a known start offset; at -1 (the start
+        // offset decided when the share-partition first loads) the count is unknown too.
+        next.deliveryCompleteCount = startOffset == UNINITIALIZED_START_OFFSET ? -1 : 0;
         long now = clock.getAsLong();
         next.createTimestamp = now;
         next.writeTimestamp = now;
@@ -234,8 +237,17 @@ public final class ShareStateCoordinator {
         Entry next = new Entry();
         next.leaderEpoch = leaderEpoch == -1 ? old.leaderEpoch : leaderEpoch;
         next.stateEpoch = stateEpoch == -1 ? old.stateEpoch : stateEpoch;
-        next.startOffset = startOffset == -1 ? old.startOffset : startOffset;
-        next.deliveryCompleteCount = deliveryCompleteCount;
+        // As Kafka 4.4's ShareCoordinatorShard (generateShareStateRecord): the start offset never goes back (-1, not
+        // given, keeps it), and the delivery-complete count belongs to its start offset: a write at the stored start
+        // offset keeps the larger count, one behind it (a slower leader's) keeps the stored count.
+        next.startOffset = Math.max(startOffset, old.startOffset);
+        if (startOffset == old.startOffset) {
+            next.deliveryCompleteCount = Math.max(deliveryCompleteCount, old.deliveryCompleteCount);
+        } else if (startOffset < old.startOffset) {
+            next.deliveryCompleteCount = old.deliveryCompleteCount;
+        } else {
+            next.deliveryCompleteCount = deliveryCompleteCount;
+        }
         next.writeTimestamp = now;
         next.batches = ShareStateBatches.combine(old.batches, batches, next.startOffset);
         if (old.updatesSinceSnapshot >= updatesPerSnapshot) {
@@ -247,8 +259,10 @@ public final class ShareStateCoordinator {
             next.snapshotEpoch = old.snapshotEpoch;
             next.createTimestamp = old.createTimestamp;
             next.updatesSinceSnapshot = old.updatesSinceSnapshot + 1;
+            // Kafka's update record carries the start offset and count as decided above, not as asked.
             byte[] value = ShareStateRecords.updateValue(new ShareStateRecords.Update(next.snapshotEpoch, leaderEpoch,
-                    startOffset, deliveryCompleteCount, ShareStateBatches.combine(List.of(), batches, next.startOffset)));
+                    next.startOffset, next.deliveryCompleteCount,
+                    ShareStateBatches.combine(List.of(), batches, next.startOffset)));
             log.append(partitionFor(key), List.<byte[][]>of(new byte[][]{
                     ShareStateRecords.key(ShareStateRecords.UPDATE, key.groupId(), key.topicId(), key.partition()),
                     value}));

@@ -110,6 +110,34 @@ class ShareStateCoordinatorTest {
         assertEquals(java.util.Set.of("g"), restarted.groupIds());
     }
 
+    /**
+     * KIP-1226's delivery-complete count as Kafka 4.4's ShareCoordinatorShard keeps it: 0 when initialized at a start
+     * offset (-1, unknown, at start offset -1); a write ahead of the stored start offset brings its own count, one at
+     * the same start offset the larger of the two, one behind it neither its start offset nor its count; the summary
+     * answers it and a replay of the records (updates and snapshots) restores it.
+     */
+    @Test
+    void theDeliveryCompleteCountShouldFollowKafkasRules() {
+        ShareStateCoordinator c = coordinator(2);
+        c.initialize(key(1), 0, -1);
+        assertEquals(-1, c.summary(key(1)).deliveryCompleteCount(), "initialized at -1: unknown");
+        c.initialize(key(1), 0, 10);
+        assertEquals(0, c.summary(key(1)).deliveryCompleteCount(), "initialized at 10: nothing done yet");
+        c.write(key(1), 0, 0, 12, 3, List.of());
+        assertEquals(3, c.summary(key(1)).deliveryCompleteCount(), "ahead: the write's count");
+        c.write(key(1), 0, 0, 12, 2, List.of());
+        assertEquals(3, c.summary(key(1)).deliveryCompleteCount(), "same start offset: the larger");
+        c.write(key(1), 0, 0, 12, 5, List.of());
+        assertEquals(5, c.summary(key(1)).deliveryCompleteCount(), "same start offset: the larger");
+        c.write(key(1), 0, 0, 11, 1, List.of());
+        assertEquals(12, c.summary(key(1)).startOffset(), "the start offset never goes back");
+        assertEquals(5, c.summary(key(1)).deliveryCompleteCount(), "behind: the stored count");
+        ShareStateCoordinator restarted = coordinator(2);
+        for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
+        assertEquals(12, restarted.summary(key(1)).startOffset());
+        assertEquals(5, restarted.summary(key(1)).deliveryCompleteCount());
+    }
+
     @Test
     void recordsBelowTheOldestLatestSnapshotShouldBePruned() {
         ShareStateCoordinator c = coordinator(1);
