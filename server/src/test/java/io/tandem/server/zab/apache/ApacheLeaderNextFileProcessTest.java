@@ -150,12 +150,17 @@ class ApacheLeaderNextFileProcessTest {
         Path zooCfg = ApacheConfigFilesProcessTest.writeZooCfg(ensemble, shared);
         Path log = temp.resolve("tandem.log");
         Process tandem = ApacheConfigFilesProcessTest.startTandem(zooCfg, log);
+        ApacheQuorumProcess closeLater = null;
         try (ApacheQuorumProcess one = ensemble.startApache(1);
-             ApacheQuorumProcess two = ensemble.startApache(2);
              ZkClients clients = new ZkClients()) {
+            // Tandem (the highest sid) leads Apache 1 first, so that Apache 2 cannot be elected before it started.
             assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
-                    && (one.mode() + two.mode()).equals("followerfollower"), ZkClients.TIMEOUT_MS),
+                    && one.mode().equals("follower"), ZkClients.TIMEOUT_MS),
                     () -> "Tandem " + ensemble.tandemMode() + "\n" + ApacheQuorumProcess.tail(log, 60));
+            ApacheQuorumProcess two = ensemble.startApache(2);
+            closeLater = two;
+            assertTrue(ApacheQuorumProcess.await(() -> two.mode().equals("follower"), ZkClients.TIMEOUT_MS),
+                    two::logTail);
             Ports four = Ports.fresh(4);
             String joining = "server.4=127.0.0.1:" + four.quorumPort() + ":" + four.electionPort()
                     + ":participant;127.0.0.1:" + four.clientPort();
@@ -195,6 +200,7 @@ class ApacheLeaderNextFileProcessTest {
             assertFalse(Files.exists(Path.of(zooCfg + ".dynamic.next")), "activated: the next file is gone");
         } finally {
             tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            if (closeLater != null) closeLater.kill();
         }
     }
 
