@@ -181,8 +181,11 @@ class StartOptions {
         Map<String, String> merged = new LinkedHashMap<>();
         // What ZooKeeper's initial_configuration answers: Apache's is its zoo.cfg's text; ours the files' and --set's.
         StringBuilder text = new StringBuilder();
+        List<Path> ensembleFiles = new ArrayList<>();
         for (Path file : configFiles) {
-            merged.putAll(readProperties(file));
+            Map<String, String> read = readProperties(file);
+            merged.putAll(read);
+            if (read.keySet().stream().anyMatch(StartOptions::namesEnsemble)) ensembleFiles.add(file);
             String fileText = Files.readString(file);
             text.append(fileText);
             if (!fileText.isEmpty() && !fileText.endsWith("\n")) text.append('\n');
@@ -194,7 +197,8 @@ class StartOptions {
             config.set(entry.getKey(), entry.getValue());
         }
         if (!configFiles.isEmpty() || !settings.isEmpty()) config.initialText(text.toString());
-        if (configFiles.size() == 1) config.configFile(configFiles.get(0));
+        Path zooCfg = zooCfg(ensembleFiles, merged);
+        if (zooCfg != null) config.configFile(zooCfg);
         if (!roles.isEmpty()) {
             config.roles(parseRoles(roles));
         }
@@ -227,6 +231,32 @@ class StartOptions {
             }
         }
         return result;
+    }
+
+    /**
+     * The file Apache's QuorumPeerMain would have been given (its one config path, which its reconfig rewrites with
+     * editStaticConfig and beside which it writes the dynamic files): the only {@code --config} file, or among several
+     * the one that names the ensemble (its {@code server.N} lines or its {@code dynamicConfigFile}), the others being,
+     * say, a Kafka server.properties. Several files naming the ensemble are no one Apache zoo.cfg: where a reconfig
+     * would rewrite it (Apache mode with reconfigEnabled) the start is refused naming them; otherwise none is named
+     * (nothing is rewritten, the dynamic files go to the data directory).
+     */
+    private Path zooCfg(List<Path> ensembleFiles, Map<String, String> merged) {
+        if (configFiles.size() == 1) return configFiles.get(0);
+        if (ensembleFiles.size() == 1) return ensembleFiles.get(0);
+        if (ensembleFiles.size() > 1 && io.tandem.server.zookeeper.ZkServerConfig.apacheQuorumProtocol(merged::get)
+                && Boolean.parseBoolean(String.valueOf(merged.get("reconfigEnabled")).trim())) {
+            throw new ConfigException(List.of("--config files " + ensembleFiles + " each name ensemble members "
+                    + "(server.N or dynamicConfigFile): with tandem.quorumProtocol=apache and reconfigEnabled=true "
+                    + "a reconfig rewrites the one zoo.cfg Apache's server is started on, so put them in one file"));
+        }
+        return null;
+    }
+
+    /** Apache's member lines ({@code server.N}) and the dynamic file holding them: what makes a file zoo.cfg. */
+    private static boolean namesEnsemble(String key) {
+        String k = key.trim();
+        return k.matches("server\\.\\d+") || k.equals("dynamicConfigFile");
     }
 
     private static Map<String, String> readProperties(Path file) throws IOException {

@@ -138,13 +138,14 @@ public final class TandemConfig {
      */
     public String initialText() { return initialText; }
 
-    /** Records the one configuration file the command line named: Apache's zoo.cfg, which a reconfig rewrites. */
+    /** Records the command line's zoo.cfg (its one file, or the one of several naming the ensemble). */
     public TandemConfig configFile(Path file) { this.configFile = file; return this; }
 
     /**
-     * zoo.cfg's path when the node was started on exactly one configuration file, else null: in Apache mode with
-     * reconfigEnabled its dynamic configuration files go beside it and it is rewritten as Apache's QuorumPeer does
-     * ({@code io.tandem.server.zookeeper.ApacheConfigFiles}); several files (or the embedding API) name no one zoo.cfg.
+     * zoo.cfg's path when the node was started on exactly one configuration file, or on several of which one names
+     * the ensemble ({@code server.N} or {@code dynamicConfigFile}), else null: in Apache mode with reconfigEnabled its
+     * dynamic configuration files go beside it and it is rewritten as Apache's QuorumPeer does
+     * ({@code io.tandem.server.zookeeper.ApacheConfigFiles}); the embedding API names none.
      */
     public Path configFile() { return configFile; }
 

@@ -60,6 +60,7 @@ public final class FileZabDisk implements ZabDisk {
     private final long preAllocBytes;
     private final SnapshotStore snapshots;
     private TxnLog log;
+    private final LogSyncStats logStats = new LogSyncStats();
     private DurableState loadedState;
 
     private FileZabDisk(Path dataDir, long preAllocBytes) throws IOException {
@@ -183,11 +184,19 @@ public final class FileZabDisk implements ZabDisk {
     @Override
     public void append(long zxid, byte[] txn) throws IOException {
         log.append(zxid, txn);
+        logStats.appended();
     }
 
     @Override
     public void sync() throws IOException {
+        long started = System.nanoTime();
         log.sync();
+        logStats.synced((System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** mntr's figures about this log, as Apache's SyncRequestProcessor and FileTxnLog count them. */
+    public LogSyncStats logStats() {
+        return logStats;
     }
 
     @Override

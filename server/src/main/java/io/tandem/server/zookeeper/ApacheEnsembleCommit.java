@@ -101,7 +101,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir,
                 server.config.preAllocBytes());
         this.snapshots = new ApacheSnapshots(server, disk, this::initConfigNode);
-        this.leaderCommit = new ApacheLeaderCommit(server, answers, configFiles::proposed);
+        this.leaderCommit = new ApacheLeaderCommit(server, answers);
         // Only asked while this member leads: a follower forwards reconfig requests to the Apache leader.
         server.preparer.reconfig().syncedWithLeader(leaderCommit::isSynced);
         this.myId = myId;
@@ -243,6 +243,12 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     /** A reconfig about to be logged, or NEWLEADER's configuration: Apache's zoo.cfg.dynamic.next, written at once. */
     @Override
     public void onProposedConfig(io.tandem.server.zab.apache.ApacheConfig config) {
+        configFiles.proposed(config);
+    }
+
+    /** The leader's last seen configuration (its start's, or its own reconfig's): the next file, written at once. */
+    @Override
+    public void onLastSeen(io.tandem.server.zab.apache.ApacheConfig config) {
         configFiles.proposed(config);
     }
 
@@ -477,8 +483,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
-        // The follower's fsyncs are not counted separately yet; nothing is reported rather than a made-up figure.
         leaderCommit.reportStats(line);
+        // The log's figures, leading or following, as Apache's SyncRequestProcessor and FileTxnLog report them.
+        disk.logStats().report(line);
     }
 
     @Override

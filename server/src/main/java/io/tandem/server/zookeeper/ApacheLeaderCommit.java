@@ -47,14 +47,9 @@ final class ApacheLeaderCommit {
     private volatile ProposalSizes proposalSizes;
     private boolean unflushed;
 
-    /** A reconfig this leader proposed: Apache's Leader.propose makes it the last seen configuration, on disk. */
-    private final java.util.function.Consumer<ApacheConfig> reconfigProposed;
-
-    ApacheLeaderCommit(ZkServer server, PendingAnswers answers,
-                       java.util.function.Consumer<ApacheConfig> reconfigProposed) {
+    ApacheLeaderCommit(ZkServer server, PendingAnswers answers) {
         this.server = server;
         this.answers = answers;
-        this.reconfigProposed = reconfigProposed;
     }
 
     boolean leading() {
@@ -162,9 +157,9 @@ final class ApacheLeaderCommit {
             try {
                 byte[] txn = Jute.txnBytes(request.header, request.txn);
                 proposedHere = running.propose(zxid, txn, reconfig);
+                // A reconfig proposed here is the last seen configuration (ApacheLeader tells the member: the
+                // election and zoo.cfg.dynamic.next); a refused one is not, so a restart does not take it up.
                 if (proposedHere) proposalSizes.record(txn.length);
-                // Written once it is this leadership's proposal: a refused one must not be taken up on a restart.
-                if (proposedHere && reconfig != null) reconfigProposed.accept(reconfig);
             } catch (IOException e) {
                 LOG.log(Level.ERROR, "the leader's log append failed: ending the leadership", e);
                 closeQuietly(running);

@@ -73,7 +73,7 @@ class ApacheLeaderSnapTest {
         client.create("/a/b", bytes("y"), ZooDefs.Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
         client.create("/a/c", null, ZooDefs.Ids.READ_ACL_UNSAFE, CreateMode.EPHEMERAL);
         client.setData("/a", bytes("x2"), -1);
-        return new ApacheLeaderCommit(server, new PendingAnswers(server, Long.MAX_VALUE, entry -> { }), config -> { });
+        return new ApacheLeaderCommit(server, new PendingAnswers(server, Long.MAX_VALUE, entry -> { }));
     }
 
     private static byte[] bytes(String text) {

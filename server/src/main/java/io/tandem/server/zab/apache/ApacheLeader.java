@@ -44,8 +44,6 @@ public final class ApacheLeader implements Closeable {
     static final int COMMITTED_LOG_MAX = Math.max(1, Integer.getInteger("zookeeper.commitLogCount", 500));
 
     final long myId;
-    /** This member's addresses in the configuration it leads with: a reconfig that moves it designates another. */
-    private final ApacheElection.Member me;
     final ZabDisk disk;
     final LeaderApplication application;
     final int initLimitMs;
@@ -56,9 +54,9 @@ public final class ApacheLeader implements Closeable {
     /** When this leadership began: Apache's leader_uptime counts from it. */
     private final long startedMillis = System.currentTimeMillis();
     // Everything below is guarded by lock.
+    /** The configurations quorums are counted with, their activations and a designated leader's step-down. */
+    private final LeaderReconfigs reconfigs;
     private final LeaderConfigs configs;
-    /** False once a reconfig designated another leader: nothing commits here any more (Apache's allowedToCommit). */
-    private boolean allowedToCommit = true;
     private final Map<Long, Long> followerEpochs = new HashMap<>();
     private final Set<Long> epochAcks = new HashSet<>();
     private final Set<Long> newLeaderAcks = new HashSet<>();
@@ -92,14 +90,14 @@ public final class ApacheLeader implements Closeable {
                         LeaderApplication application, int tickTimeMs, int initLimit, int syncLimit,
                         long appliedZxid, List<QuorumPacket> committed) {
         this.myId = myId;
-        this.me = config.members().get(myId);
-        this.configs = new LeaderConfigs(config, lastSeen);
         this.disk = disk;
         this.application = application;
         this.tickTimeMs = tickTimeMs;
         this.initLimitMs = initLimit * tickTimeMs;
         this.syncLimitMs = syncLimit * tickTimeMs;
         this.deliveries = new LeaderDeliveries(myId);
+        this.reconfigs = new LeaderReconfigs(myId, config, lastSeen, application, deliveries);
+        this.configs = reconfigs.configs();
         this.windowStart = appliedZxid;
         this.lastCommittedZxid = appliedZxid;
         for (QuorumPacket packet : committed) {
@@ -127,13 +125,17 @@ public final class ApacheLeader implements Closeable {
             acceptor.setDaemon(true);
             acceptor.start();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(initLimitMs);
+            ApacheConfig versioned;
             synchronized (lock) {
                 followerEpochs.put(myId, acceptedEpoch);
                 awaitQuorum(followerEpochs.keySet(), false, deadline, "FOLLOWERINFO");
                 newEpoch = followerEpochs.values().stream().mapToLong(Long::longValue).max().orElse(acceptedEpoch) + 1;
-                configs.establish(newEpoch); // before any learner's NEWLEADER carries the configuration
+                versioned = reconfigs.establish(newEpoch); // before any learner's NEWLEADER carries it
             }
             disk.writeAcceptedEpoch(newEpoch); // the promise is durable before LEADERINFO makes it
+            // Apache's Leader.lead: the versioned static configuration is the last seen one (zoo.cfg.dynamic.next)
+            // before the epoch is acknowledged; NEWLEADER's acknowledgement activates it and the next file goes.
+            reconfigs.announce(versioned);
             LOG.log(Level.INFO, "server {0}: leading Apache followers in epoch {1}", myId, newEpoch);
             synchronized (lock) {
                 epoch = newEpoch;
@@ -149,12 +151,7 @@ public final class ApacheLeader implements Closeable {
                 awaitQuorum(newLeaderAcks, true, deadline, "NEWLEADER acknowledgements");
                 established = true;
                 lock.notifyAll();
-                if (application.reconfigEnabled()) {
-                    // Apache's startZkServer: the configuration NEWLEADER carried is activated here too.
-                    ApacheConfig carried = configs.lastSeen();
-                    configs.activated(carried);
-                    deliveries.add(() -> application.onActivate(carried, myId));
-                }
+                reconfigs.established(); // Apache's startZkServer: NEWLEADER's configuration activated here too
             }
             LOG.log(Level.INFO, "server {0}: leadership of epoch {1} established", myId, newEpoch);
             deliveries.add(() -> application.onLeading(this, true));
@@ -436,11 +433,13 @@ public final class ApacheLeader implements Closeable {
             nextCounter++;
             disk.append(zxid, txn);
             lastAppendedZxid = zxid;
-            if (reconfig != null) configs.proposed(reconfig);
+            if (reconfig != null) reconfigs.proposed(reconfig);
             outstanding.add(new LeaderProposal(zxid, txn, configs.forProposal(), reconfig));
             learners.propose(new QuorumPacket(LearnerWire.PROPOSAL, zxid, txn));
-            return true;
         }
+        // Apache's Leader.propose: setLastSeenQuorumVerifier(qv, true), in memory for the election and on disk.
+        if (reconfig != null) reconfigs.announce(reconfig);
+        return true;
     }
 
     /** Makes the proposals so far durable here and counts this member's acks for them. */
@@ -490,7 +489,7 @@ public final class ApacheLeader implements Closeable {
 
     /** Under lock: commits the oldest proposals while a quorum acknowledged them, in zxid order. */
     private void commitReady() {
-        while (allowedToCommit && !outstanding.isEmpty()
+        while (reconfigs.allowedToCommit() && !outstanding.isEmpty()
                 && LeaderConfigs.hasAllQuorums(outstanding.peek().quorums, outstanding.peek().acks)) {
             LeaderProposal proposal = outstanding.poll();
             lastCommittedZxid = proposal.zxid;
@@ -498,7 +497,8 @@ public final class ApacheLeader implements Closeable {
             if (committedLog.size() > COMMITTED_LOG_MAX) {
                 windowStart = committedLog.poll().zxid;
             }
-            long designated = proposal.reconfig != null ? activate(proposal) : -1;
+            long designated = proposal.reconfig == null ? -1
+                    : reconfigs.committed(proposal, outstanding.stream().map(after -> after.acks).toList());
             learners.commit(proposal.zxid, proposal.data, designated);
             long zxid = proposal.zxid;
             byte[] data = proposal.data;
@@ -509,29 +509,6 @@ public final class ApacheLeader implements Closeable {
     }
 
     /**
-     * Under lock, a reconfig committing (Apache's tryToCommit): its configuration in force here (the application
-     * activates it before the commit is delivered) and the leader it designates, returned for the COMMITANDACTIVATE
-     * and INFORMANDACTIVATE that tell the learners both. A leader that designated another commits nothing more and
-     * steps down at the next tick.
-     */
-    private long activate(LeaderProposal proposal) {
-        ApacheConfig next = proposal.reconfig;
-        long designated = LeaderConfigs.designatedLeader(myId, me, next, proposal.acks,
-                outstanding.stream().map(after -> after.acks).toList());
-        configs.activated(next);
-        if (designated != myId) {
-            LOG.log(Level.INFO, "server {0}: committed a reconfiguration that designates server {1} as leader; "
-                    + "this leader commits nothing more", myId, designated);
-            allowedToCommit = false;
-        }
-        deliveries.add(() -> application.onActivate(next, designated));
-        return designated;
-    }
-
-    /** Set at the first tick after a reconfig designated another leader; the next tick ends the leadership. */
-    private boolean steppingDown;
-
-    /**
      * Every half tick: PING to each synced learner; the leadership ends when fewer than a quorum of voters are synced
      * (observers never count).
      */
@@ -540,13 +517,10 @@ public final class ApacheLeader implements Closeable {
             if (ended) {
                 throw new IOException(failure);
             }
-            if (!allowedToCommit) {
-                // The followers leave for the designated leader on COMMITANDACTIVATE (its queue was sent a tick ago).
-                if (steppingDown) {
-                    failure = "a reconfiguration designated another leader";
-                    throw new IOException(failure);
-                }
-                steppingDown = true;
+            String stepDown = reconfigs.stepDownReason();
+            if (stepDown != null) {
+                failure = stepDown;
+                throw new IOException(failure);
             }
             Set<Long> synced = learners.pingSynced(lastAppendedZxid, TimeUnit.MILLISECONDS.toNanos(syncLimitMs));
             synced.add(myId);

@@ -390,6 +390,14 @@ public final class ApacheQuorumPeer implements Closeable {
             }
 
             @Override
+            public void onLastSeen(ApacheConfig seen) {
+                // Apache's setLastSeenQuorumVerifier on its leader: the next election counts its voters too (only
+                // with reconfigEnabled, as Apache keeps none without), then on disk.
+                if (leaderApplication.reconfigEnabled()) sawNewer(seen);
+                leaderApplication.onLastSeen(seen);
+            }
+
+            @Override
             public void onActivate(ApacheConfig next, long designatedLeader) {
                 activateAsLeader(next, designatedLeader);
                 leaderApplication.onActivate(config, designatedLeader);

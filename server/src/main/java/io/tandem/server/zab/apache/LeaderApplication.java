@@ -37,6 +37,15 @@ public interface LeaderApplication {
     }
 
     /**
+     * A newer last seen configuration (Apache's setLastSeenQuorumVerifier(qv, true) on a leader): the static one
+     * versioned at a leadership's start (Leader.lead), or a reconfig this leader proposed (Leader.propose). The
+     * member keeps it for its elections and writes {@code zoo.cfg.dynamic.next}; the leader's own threads, outside
+     * its lock, before the configuration can be activated.
+     */
+    default void onLastSeen(ApacheConfig config) {
+    }
+
+    /**
      * A configuration is activated: a reconfig's, before its commit is delivered ({@code designatedLeader} the
      * leader it names), or the one NEWLEADER carried once the leadership is established (this member).
      */
