@@ -150,9 +150,8 @@ class ZabObserverTest {
         assertEquals(List.of(), leader.ready().commits(), "its ack counts for nothing");
     }
 
-    @Test
-    void shouldFollowOnAsANonVoterOnceRemovedByACommittedReconfig() {
-        ZabStateMachine observer = new ZabStateMachine(observerConfig(4), DurableState.empty(), 1);
+    /** Takes a new observer to leader 1 and through an empty DIFF until it serves; returns its session. */
+    private static long syncWithLeader(ZabStateMachine observer) {
         observer.ready();
         observer.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LEADING));
         observer.receive(3, new Notification(LEADER, 0, 0, 7, Role.FOLLOWING));
@@ -163,6 +162,13 @@ class ZabObserverTest {
         observer.receive(LEADER, new UpToDate(session, 3, 0));
         assertTrue(observer.isServing());
         observer.ready();
+        return session;
+    }
+
+    @Test
+    void shouldFollowOnAsANonVoterOnceRemovedByACommittedReconfig() {
+        ZabStateMachine observer = new ZabStateMachine(observerConfig(4), DurableState.empty(), 1);
+        long session = syncWithLeader(observer);
         observer.changeMembers(5, new int[] {1, 2, 3}, new int[] {4});
         observer.ready();
 
@@ -186,16 +192,7 @@ class ZabObserverTest {
     @Test
     void shouldApplyCommitsAsAnObserverWithoutAcknowledgingProposals() {
         ZabStateMachine observer = new ZabStateMachine(observerConfig(4), DurableState.empty(), 1);
-        observer.ready();
-        observer.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LEADING));
-        observer.receive(3, new Notification(LEADER, 0, 0, 7, Role.FOLLOWING));
-        long session = only(observer.ready(), FollowerInfo.class).session();
-        observer.receive(LEADER, new LeaderInfo(session, 0, EPOCH));
-        observer.receive(LEADER, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
-        observer.receive(LEADER, new NewLeader(session, 2, EPOCH, 0));
-        observer.receive(LEADER, new UpToDate(session, 3, 0));
-        assertTrue(observer.isServing());
-        observer.ready();
+        long session = syncWithLeader(observer);
         long zxid = Zxid.of(EPOCH, 1);
         observer.receive(LEADER, new Proposal(session, 4, zxid, txn("x")));
         Ready appended = observer.ready();
