@@ -43,22 +43,7 @@ public final class KafkaFrames {
     public static ByteBuf encodeResponse(ByteBufAllocator allocator, int correlationId, ApiKey key, short version,
                                          Message body) {
         ResponseHeader header = new ResponseHeader().setCorrelationId(correlationId);
-        short headerVersion = key.responseHeaderVersion(version);
-        int length = header.size(headerVersion) + body.size(version);
-        ByteBuf out = allocator.buffer(KafkaWireLimits.FRAME_LENGTH_BYTES + length);
-        try {
-            out.writeInt(length);
-            header.write(out, headerVersion);
-            body.write(out, version);
-            if (out.readableBytes() != KafkaWireLimits.FRAME_LENGTH_BYTES + length) {
-                throw new KafkaCodecException(key.apiName() + " v" + version + " wrote " + out.readableBytes()
-                        + " bytes but sized " + (KafkaWireLimits.FRAME_LENGTH_BYTES + length));
-            }
-            return out;
-        } catch (RuntimeException e) {
-            out.release();
-            throw e;
-        }
+        return frame(allocator, header, key.responseHeaderVersion(version), key, version, body);
     }
 
     /**
@@ -115,13 +100,25 @@ public final class KafkaFrames {
                                         short version, Message body) {
         RequestHeader header = new RequestHeader().setRequestApiKey(key.id()).setRequestApiVersion(version)
                 .setCorrelationId(correlationId).setClientId(clientId);
-        short headerVersion = key.requestHeaderVersion(version);
+        return frame(allocator, header, key.requestHeaderVersion(version), key, version, body);
+    }
+
+    /**
+     * Length prefix, header and body in one exactly sized buffer, released if writing fails; a body that writes other
+     * than the size it announced is a codec bug, refused rather than sent with a wrong length prefix.
+     */
+    private static ByteBuf frame(ByteBufAllocator allocator, Message header, short headerVersion, ApiKey key,
+                                 short version, Message body) {
         int length = header.size(headerVersion) + body.size(version);
         ByteBuf out = allocator.buffer(KafkaWireLimits.FRAME_LENGTH_BYTES + length);
         try {
             out.writeInt(length);
             header.write(out, headerVersion);
             body.write(out, version);
+            if (out.readableBytes() != KafkaWireLimits.FRAME_LENGTH_BYTES + length) {
+                throw new KafkaCodecException(key.apiName() + " v" + version + " wrote " + out.readableBytes()
+                        + " bytes but sized " + (KafkaWireLimits.FRAME_LENGTH_BYTES + length));
+            }
             return out;
         } catch (RuntimeException e) {
             out.release();

@@ -3,8 +3,6 @@ package io.tandem.server.console;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.server.http.HttpRequest;
 import io.tandem.server.http.HttpEndpoint;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -47,7 +45,7 @@ final class ConsoleApi {
         Object answer;
         int status = 200;
         try {
-            Map<String, String> query = query(request.rawQuery());
+            Map<String, String> query = query(request);
             answer = answer(path.substring(PREFIX.length()), query);
         } catch (ApiError e) {
             status = e.status();
@@ -130,20 +128,11 @@ final class ConsoleApi {
         }
     }
 
-    /** URL parameters; the first value of a repeated one wins. */
-    static Map<String, String> query(String rawQuery) {
-        Map<String, String> args = new LinkedHashMap<>();
-        if (rawQuery == null || rawQuery.isEmpty()) return args;
-        if (rawQuery.length() > QUERY_CHARS_MAX) {
+    /** The request's URL parameters, once its query is known to be within {@link #QUERY_CHARS_MAX}. */
+    static Map<String, String> query(HttpRequest request) {
+        if (request.rawQuery() != null && request.rawQuery().length() > QUERY_CHARS_MAX) {
             throw ApiError.badRequest("query longer than " + QUERY_CHARS_MAX + " characters");
         }
-        for (String pair : rawQuery.split("&")) {
-            if (pair.isEmpty()) continue;
-            int equals = pair.indexOf('=');
-            String key = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8);
-            String value = equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
-            args.putIfAbsent(key, value);
-        }
-        return args;
+        return request.parameters();
     }
 }

@@ -6,8 +6,6 @@ import io.tandem.server.TandemConfig;
 import io.tandem.server.zookeeper.AdminCommands;
 import io.tandem.server.zookeeper.AdminResponse;
 import java.io.IOException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +95,7 @@ public final class ZooKeeperAdminServer implements AutoCloseable {
         AdminResponse answer;
         java.util.concurrent.CompletableFuture<AdminResponse> running = post
                 ? commands.post(name, request.body(), request.authorization(), request.remoteIp())
-                : commands.get(name, arguments(request.rawQuery()), request.authorization(), request.remoteIp());
+                : commands.get(name, request.parameters(), request.authorization(), request.remoteIp());
         try {
             answer = running.get(COMMAND_WAIT_MS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -135,20 +133,6 @@ public final class ZooKeeperAdminServer implements AutoCloseable {
                     .append("</a>\n<br/>\n");
         }
         return HttpEndpoint.Response.text(200, "text/html; charset=utf-8", html.toString());
-    }
-
-    /** URL parameters; the first value of a repeated one wins, as with Apache's servlet. */
-    static Map<String, String> arguments(String rawQuery) {
-        Map<String, String> args = new LinkedHashMap<>();
-        if (rawQuery == null || rawQuery.isEmpty()) return args;
-        for (String pair : rawQuery.split("&")) {
-            if (pair.isEmpty()) continue;
-            int equals = pair.indexOf('=');
-            String key = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), StandardCharsets.UTF_8);
-            String value = equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8);
-            args.putIfAbsent(key, value);
-        }
-        return args;
     }
 
     public int port() {

@@ -1,7 +1,6 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.zk.wire.JuteInput;
-import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.proto.AddWatchRequest;
 import io.tandem.zk.wire.proto.CheckVersionRequest;
@@ -16,7 +15,7 @@ import io.tandem.zk.wire.proto.GetChildren2Request;
 import io.tandem.zk.wire.proto.GetChildrenRequest;
 import io.tandem.zk.wire.proto.GetDataRequest;
 import io.tandem.zk.wire.proto.GetEphemeralsRequest;
-import io.tandem.zk.wire.proto.MultiHeader;
+import io.tandem.zk.wire.proto.MultiRequest;
 import io.tandem.zk.wire.proto.ReconfigRequest;
 import io.tandem.zk.wire.proto.RemoveWatchesRequest;
 import io.tandem.zk.wire.proto.SetACLRequest;
@@ -64,23 +63,11 @@ final class RequestBodies {
         };
     }
 
-    /** Apache's MultiOperationRecord: (MultiHeader, op)* ended by a header with done set. */
+    /** Apache's MultiOperationRecord, as zk-wire's {@link MultiRequest} reads it, in the server's own ops. */
     private static List<Request.Op> decodeMulti(JuteInput in) {
         List<Request.Op> ops = new ArrayList<>();
-        MultiHeader header = MultiHeader.read(in);
-        while (!header.done()) {
-            JuteRecord op = switch (header.type()) {
-                case OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_CONTAINER -> CreateRequest.read(in);
-                case OpCode.CREATE_TTL -> CreateTTLRequest.read(in);
-                case OpCode.DELETE -> DeleteRequest.read(in);
-                case OpCode.SET_DATA -> SetDataRequest.read(in);
-                case OpCode.CHECK -> CheckVersionRequest.read(in);
-                case OpCode.GET_CHILDREN -> GetChildrenRequest.read(in);
-                case OpCode.GET_DATA -> GetDataRequest.read(in);
-                default -> throw new IllegalArgumentException("invalid op type " + header.type() + " in a multi");
-            };
-            ops.add(new Request.Op(header.type(), op));
-            header = MultiHeader.read(in);
+        for (MultiRequest.Op op : MultiRequest.read(in).ops()) {
+            ops.add(new Request.Op(op.type(), op.request()));
         }
         return ops;
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.ZabMessage.Ack;
@@ -28,11 +27,11 @@ import org.junit.jupiter.api.Test;
 class ZabStateMachineTest {
     static final java.util.logging.Logger ZAB_LOGGER = ZabSimulationTest.quietZabLogging();
 
-    private static final int LEADER = 1;
-    private static final int ME = 2;
-    private static final long EPOCH = 1;
+    static final int LEADER = 1;
+    static final int ME = 2;
+    static final long EPOCH = 1;
 
-    private static byte[] txn(String text) {
+    static byte[] txn(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -47,7 +46,7 @@ class ZabStateMachineTest {
         return info.session();
     }
 
-    private static <T> T only(Ready ready, Class<T> type) {
+    static <T> T only(Ready ready, Class<T> type) {
         List<T> found = ready.messages().stream().map(Ready.Outbound::message).filter(type::isInstance)
                 .map(type::cast).toList();
         assertEquals(1, found.size(), "expected one " + type.getSimpleName() + " in " + ready.messages());
@@ -202,7 +201,7 @@ class ZabStateMachineTest {
         assertEquals(Role.FOLLOWING, synced.role(), "once the leader has answered, its session decides, not old votes");
     }
 
-        @Test
+    @Test
     void shouldResendItsVoteAndFollowerInfoAsSoonAsAConnectionComesUp() {
         ZabStateMachine machine = newFollower();
         machine.ready(); // the first notifications went nowhere: no connection was up yet
@@ -220,7 +219,7 @@ class ZabStateMachineTest {
         assertTrue(again.session() > session, "a fresh session supersedes the unanswered one");
     }
 
-        @Test
+    @Test
     void shouldLeaveTheLeaderRatherThanApplyACommitItDoesNotHold() {
         ZabStateMachine machine = newFollower();
         long session = joinLeader(machine);
@@ -391,203 +390,5 @@ class ZabStateMachineTest {
                 DurableState.empty(), 1);
         assertNull(leader.followerPhase());
         assertFalse(leader.submit(txn("x")), "not established yet");
-    }
-
-    private static ZabConfig observerConfig(int myId) {
-        return new ZabConfig(myId, new int[] {1, 2, 3}, new int[] {4}, 10, 5, 1, 10_000);
-    }
-
-    @Test
-    void shouldNotCountAnObserversVoteAndNeverLetAnObserverLead() {
-        ZabStateMachine voter = new ZabStateMachine(observerConfig(ME), DurableState.empty(), 1);
-        voter.receive(4, new Notification(ME, 0, 0, 1, Role.LOOKING));
-        for (int i = 0; i < 5; i++) {
-            voter.tick();
-        }
-        assertEquals(Role.LOOKING, voter.role(), "an observer's vote makes no quorum with the voter's own");
-
-        ZabStateMachine observer = new ZabStateMachine(observerConfig(4), DurableState.empty(), 1);
-        assertTrue(observer.isObserver());
-        for (int id = 1; id <= 3; id++) {
-            observer.receive(id, new Notification(4, 0, 0, 1, Role.LOOKING));
-        }
-        for (int i = 0; i < 5; i++) {
-            observer.tick();
-        }
-        assertEquals(Role.LOOKING, observer.role(), "an observer leads nobody, even when voters name it");
-        observer.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LEADING));
-        observer.receive(3, new Notification(LEADER, 0, 0, 7, Role.FOLLOWING));
-        assertEquals(Role.FOLLOWING, observer.role(), "it follows the leader a quorum of voters follows");
-        assertEquals(LEADER, observer.leaderId());
-    }
-
-    @Test
-    void shouldEstablishAndCommitOnlyOnVotersAcknowledgements() {
-        // Voters 1 and 2 (quorum 2) and observer 3: without 2, the observer's answers must never make a quorum.
-        ZabStateMachine leader = new ZabStateMachine(new ZabConfig(1, new int[] {1, 2}, new int[] {3}, 10, 5, 1,
-                10_000), DurableState.empty(), 1);
-        leader.ready();
-        leader.receive(2, new Notification(1, 0, 0, 1, Role.LOOKING));
-        assertEquals(Role.LEADING, leader.role());
-        leader.ready();
-        leader.receive(3, new FollowerInfo(300, 0, 0, 0));
-        assertTrue(leader.ready().messages().isEmpty(), "an observer's FOLLOWERINFO is no discovery quorum");
-        leader.receive(2, new FollowerInfo(200, 0, 0, 0));
-        List<Ready.Outbound> infos = leader.ready().messages();
-        assertEquals(2, infos.stream().filter(m -> m.message() instanceof LeaderInfo).count(), infos.toString());
-        leader.receive(3, new AckEpoch(300, 1, true, 0, 0));
-        assertTrue(leader.ready().messages().stream().noneMatch(m -> m.message() instanceof NewLeader),
-                "an observer's fresh ACKEPOCH starts no synchronization");
-        leader.receive(2, new AckEpoch(200, 1, true, 0, 0));
-        assertEquals(2, leader.ready().messages().stream().filter(m -> m.message() instanceof NewLeader).count());
-        leader.receive(3, new AckNewLeader(300, 2, 0));
-        assertFalse(leader.isEstablishedLeader(), "an observer's NEWLEADER ack establishes nothing");
-        leader.receive(2, new AckNewLeader(200, 2, 0));
-        assertTrue(leader.isEstablishedLeader());
-        leader.ready();
-
-        assertTrue(leader.submit(txn("x")));
-        Ready proposed = leader.ready();
-        assertEquals(2, proposed.messages().stream().filter(m -> m.message() instanceof Proposal).count(),
-                "the observer receives proposals too");
-        long zxid = proposed.appends().get(0).zxid();
-        leader.logSynced(zxid); // the driver's fsync of that Ready
-        leader.receive(3, new Ack(300, 3, zxid));
-        assertEquals(List.of(), leader.ready().commits(), "an observer's ack commits nothing");
-        leader.receive(2, new Ack(200, 3, zxid));
-        Ready committed = leader.ready();
-        assertEquals(1, committed.commits().size());
-        assertEquals(2, committed.messages().stream().filter(m -> m.message() instanceof Commit).count(),
-                "the commit goes to the observer as well");
-    }
-
-    /** Leader 1 of voters 1 and 2, established with voter 2's session 200; returns it ready to propose. */
-    private static ZabStateMachine establishedLeaderOfTwo(int[] observers) {
-        ZabStateMachine leader = new ZabStateMachine(new ZabConfig(1, new int[] {1, 2}, observers, 10, 5, 1,
-                10_000), DurableState.empty(), 1);
-        leader.receive(2, new Notification(1, 0, 0, 1, Role.LOOKING));
-        leader.receive(2, new FollowerInfo(200, 0, 0, 0));
-        leader.receive(2, new AckEpoch(200, 1, true, 0, 0));
-        leader.receive(2, new AckNewLeader(200, 2, 0));
-        assertTrue(leader.isEstablishedLeader());
-        leader.ready();
-        return leader;
-    }
-
-    private static long proposalsTo(Ready ready, int peer) {
-        return ready.messages().stream().filter(m -> m.to() == peer && m.message() instanceof Proposal).count();
-    }
-
-    @Test
-    void shouldTakeAnObserverAddedByACommittedReconfigAndDropOneRemoved() {
-        ZabStateMachine leader = establishedLeaderOfTwo(new int[0]);
-        leader.receive(3, new FollowerInfo(299, 0, 0, 0));
-        assertEquals(1, leader.ready().messages().stream().filter(m -> m.message() instanceof LeaderInfo).count(),
-                "server 3 is no member yet: synced as a non-voting learner, as Apache's leader syncs a joiner");
-
-        leader.changeMembers(10, new int[] {2, 1}, new int[] {3});
-        leader.receive(3, new FollowerInfo(300, 0, 0, 0));
-        assertEquals(1, leader.ready().messages().stream().filter(m -> m.message() instanceof LeaderInfo).count());
-        leader.receive(3, new AckEpoch(300, 1, true, 0, 0));
-        leader.ready();
-        leader.receive(3, new AckNewLeader(300, 2, 0));
-        leader.ready();
-        assertTrue(leader.submit(txn("x")));
-        Ready proposed = leader.ready();
-        assertEquals(1, proposalsTo(proposed, 3), "the added observer receives proposals");
-        long zxid = proposed.appends().get(0).zxid();
-        leader.logSynced(zxid);
-        leader.receive(3, new Ack(300, 3, zxid));
-        assertEquals(List.of(), leader.ready().commits(), "its ack still counts for nothing");
-
-        leader.changeMembers(11, new int[] {1, 2}, new int[0]);
-        assertTrue(leader.isEstablishedLeader(), "removing an observer leaves the quorum as it was");
-        assertTrue(leader.submit(txn("y")));
-        Ready afterRemoval = leader.ready();
-        assertEquals(1, proposalsTo(afterRemoval, 3), "the removed observer keeps its session and follows on, as a"
-                + " running server Apache's reconfig removed follows on as a non-voting participant");
-        long y = afterRemoval.appends().get(0).zxid();
-        leader.logSynced(y);
-        leader.receive(3, new Ack(300, 4, y));
-        assertEquals(List.of(), leader.ready().commits(), "its ack counts for nothing");
-    }
-
-    @Test
-    void shouldFollowOnAsANonVoterOnceRemovedByACommittedReconfig() {
-        ZabStateMachine observer = new ZabStateMachine(observerConfig(4), DurableState.empty(), 1);
-        observer.ready();
-        observer.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LEADING));
-        observer.receive(3, new Notification(LEADER, 0, 0, 7, Role.FOLLOWING));
-        long session = only(observer.ready(), FollowerInfo.class).session();
-        observer.receive(LEADER, new LeaderInfo(session, 0, EPOCH));
-        observer.receive(LEADER, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
-        observer.receive(LEADER, new NewLeader(session, 2, EPOCH, 0));
-        observer.receive(LEADER, new UpToDate(session, 3, 0));
-        assertTrue(observer.isServing());
-        observer.ready();
-        observer.changeMembers(5, new int[] {1, 2, 3}, new int[] {4});
-        observer.ready();
-
-        // Apache's QuorumPeer.updateLearnerType: a server missing from the view is a non-voting participant; its
-        // leader is still a voter, so it goes on following it and serving (ApacheRemovedMemberProcessTest).
-        observer.changeMembers(10, new int[] {1, 2, 3}, new int[0]);
-        assertTrue(observer.isJoining(), "a non-voting member until a configuration names it again");
-        assertEquals(Role.FOLLOWING, observer.role());
-        assertEquals(LEADER, observer.leaderId());
-        assertTrue(observer.isServing());
-        assertTrue(observer.submit(txn("y")), "it forwards writes as any follower");
-        observer.receive(LEADER, new Proposal(session, 4, Zxid.of(EPOCH, 1), txn("y")));
-        observer.logSynced(Zxid.of(EPOCH, 1));
-        observer.receive(LEADER, new Commit(session, 5, Zxid.of(EPOCH, 1)));
-        Ready applied = observer.ready();
-        assertEquals(1, applied.commits().size(), "it applies the leader's commits");
-        assertTrue(applied.messages().stream().noneMatch(out -> out.message() instanceof Ack),
-                "its votes and acks count for nothing, so it sends none");
-    }
-
-    @Test
-    void shouldApplyCommitsAsAnObserverWithoutAcknowledgingProposals() {
-        ZabStateMachine observer = new ZabStateMachine(observerConfig(4), DurableState.empty(), 1);
-        observer.ready();
-        observer.receive(LEADER, new Notification(LEADER, 0, 0, 7, Role.LEADING));
-        observer.receive(3, new Notification(LEADER, 0, 0, 7, Role.FOLLOWING));
-        long session = only(observer.ready(), FollowerInfo.class).session();
-        observer.receive(LEADER, new LeaderInfo(session, 0, EPOCH));
-        observer.receive(LEADER, new Sync(session, 1, SyncMode.DIFF, 0, 0, null, List.of()));
-        observer.receive(LEADER, new NewLeader(session, 2, EPOCH, 0));
-        observer.receive(LEADER, new UpToDate(session, 3, 0));
-        assertTrue(observer.isServing());
-        observer.ready();
-        long zxid = Zxid.of(EPOCH, 1);
-        observer.receive(LEADER, new Proposal(session, 4, zxid, txn("x")));
-        Ready appended = observer.ready();
-        assertEquals(1, appended.appends().size());
-        assertTrue(appended.messages().stream().noneMatch(m -> m.message() instanceof Ack),
-                "no ack: it would count for nothing");
-        observer.receive(LEADER, new Commit(session, 5, zxid));
-        assertEquals(zxid, observer.ready().commits().get(0).zxid());
-        assertTrue(observer.submit(txn("y")), "an observer forwards writes to the leader");
-    }
-
-    @Test
-    void shouldTruncateAnObserverAheadOfTheNewLeaderInsteadOfStartingAnElection() {
-        // The observer holds a proposal of epoch 1 that never committed; the new leader (voters 1 and 2) lacks it.
-        List<LogEntry> log = List.of(new LogEntry(Zxid.of(1, 1), txn("committed")));
-        ZabStateMachine leader = new ZabStateMachine(new ZabConfig(1, new int[] {1, 2}, new int[] {3}, 10, 5, 1,
-                10_000), new DurableState(1, 1, 0, null, log), 1);
-        leader.ready();
-        leader.receive(2, new Notification(1, Zxid.of(1, 1), 1, 1, Role.LOOKING));
-        assertEquals(Role.LEADING, leader.role());
-        leader.receive(2, new FollowerInfo(200, 0, 1, Zxid.of(1, 1)));
-        leader.receive(3, new FollowerInfo(300, 0, 1, Zxid.of(1, 2)));
-        leader.ready();
-        leader.receive(3, new AckEpoch(300, 1, true, 1, Zxid.of(1, 2)));
-        assertEquals(Role.LEADING, leader.role(), "an observer ahead is no reason for a new election");
-        leader.receive(2, new AckEpoch(200, 1, true, 1, Zxid.of(1, 1)));
-        assertEquals(Role.LEADING, leader.role());
-        List<Sync> syncs = leader.ready().messages().stream().filter(m -> m.to() == 3)
-                .map(Ready.Outbound::message).filter(Sync.class::isInstance).map(Sync.class::cast).toList();
-        assertEquals(SyncMode.TRUNC, syncs.get(0).mode());
-        assertEquals(Zxid.of(1, 1), syncs.get(0).truncateZxid());
     }
 }

@@ -1,5 +1,8 @@
 package io.tandem.server.kafka.controller;
 
+import static io.tandem.server.kafka.UpdateMetadataRequests.liveBroker;
+import static io.tandem.server.kafka.UpdateMetadataRequests.partition;
+import static io.tandem.server.kafka.UpdateMetadataRequests.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +18,7 @@ import io.tandem.kafka.wire.message.UpdateMetadataResponse;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
+import io.tandem.server.kafka.UpdateMetadataRequests;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.metadata.TopicId;
@@ -145,38 +149,17 @@ class NewTopicMetadataAtOnceTest {
 
     /** UpdateMetadata naming both brokers live and the partitions' states ({@code deleting}: Kafka's delete mark). */
     private short updateMetadata(UUID topicId, List<Integer> partitions, boolean deleting) throws Exception {
-        UpdateMetadataRequest request = new UpdateMetadataRequest();
-        request.controllerId = OTHER_BROKER;
-        request.controllerEpoch = CONTROLLER_EPOCH;
-        request.brokerEpoch = -1;
+        UpdateMetadataRequest request = UpdateMetadataRequests.request(OTHER_BROKER, CONTROLLER_EPOCH);
         for (int id : List.of(1, OTHER_BROKER)) {
-            UpdateMetadataRequest.UpdateMetadataBroker live = new UpdateMetadataRequest.UpdateMetadataBroker();
-            live.id = id;
-            UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = new UpdateMetadataRequest.UpdateMetadataEndpoint();
-            endpoint.host = "127.0.0.1";
             // The other broker is never dialled here: its endpoint only has to be listed.
-            endpoint.port = id == 1 ? broker.kafkaPort() : broker.kafkaPort() + 1;
-            endpoint.listener = "PLAINTEXT";
-            endpoint.securityProtocol = 0;
-            live.endpoints.add(endpoint);
-            request.liveBrokers.add(live);
+            liveBroker(request, id, "127.0.0.1", id == 1 ? broker.kafkaPort() : broker.kafkaPort() + 1);
         }
-        UpdateMetadataRequest.UpdateMetadataTopicState topic = new UpdateMetadataRequest.UpdateMetadataTopicState();
-        topic.topicName = TOPIC;
+        UpdateMetadataRequest.UpdateMetadataTopicState topic = topic(request, TOPIC);
         topic.topicId = topicId;
         for (int p : partitions) {
-            UpdateMetadataRequest.UpdateMetadataPartitionState state = new UpdateMetadataRequest.UpdateMetadataPartitionState();
-            state.partitionIndex = p;
-            state.controllerEpoch = CONTROLLER_EPOCH;
-            state.leader = deleting ? ReplicaManager.LEADER_DURING_DELETE : ASSIGNMENT.get(p).get(0);
-            state.leaderEpoch = 0;
-            state.isr = new ArrayList<>(ASSIGNMENT.get(p));
-            state.zkVersion = 0;
-            state.replicas = new ArrayList<>(ASSIGNMENT.get(p));
-            state.offlineReplicas = new ArrayList<>();
-            topic.partitionStates.add(state);
+            int leader = deleting ? ReplicaManager.LEADER_DURING_DELETE : ASSIGNMENT.get(p).get(0);
+            partition(topic, p, CONTROLLER_EPOCH, leader, 0, 0, ASSIGNMENT.get(p));
         }
-        request.topicStates.add(topic);
         return call(ApiKey.UPDATE_METADATA, 7, request, UpdateMetadataResponse.class).errorCode;
     }
 

@@ -1,5 +1,8 @@
 package io.tandem.server.kafka.controller;
 
+import static io.tandem.server.kafka.UpdateMetadataRequests.liveBroker;
+import static io.tandem.server.kafka.UpdateMetadataRequests.partition;
+import static io.tandem.server.kafka.UpdateMetadataRequests.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +24,7 @@ import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
 import io.tandem.server.kafka.TestRequests;
+import io.tandem.server.kafka.UpdateMetadataRequests;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import java.nio.file.Path;
@@ -169,32 +173,11 @@ class StaleControllerEpochTest {
     }
 
     private short updateMetadata(int controllerEpoch, UUID topicId, int leaderEpoch) throws Exception {
-        UpdateMetadataRequest request = new UpdateMetadataRequest();
-        request.controllerId = 1;
-        request.controllerEpoch = controllerEpoch;
-        request.brokerEpoch = -1;
-        UpdateMetadataRequest.UpdateMetadataBroker self = new UpdateMetadataRequest.UpdateMetadataBroker();
-        self.id = 1;
-        UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = new UpdateMetadataRequest.UpdateMetadataEndpoint();
-        endpoint.host = "127.0.0.1";
-        endpoint.port = broker.kafkaPort();
-        endpoint.listener = "PLAINTEXT";
-        endpoint.securityProtocol = 0;
-        self.endpoints.add(endpoint);
-        request.liveBrokers.add(self);
-        UpdateMetadataRequest.UpdateMetadataTopicState topic = new UpdateMetadataRequest.UpdateMetadataTopicState();
-        topic.topicName = TOPIC;
+        UpdateMetadataRequest request = UpdateMetadataRequests.request(1, controllerEpoch);
+        liveBroker(request, 1, "127.0.0.1", broker.kafkaPort());
+        UpdateMetadataRequest.UpdateMetadataTopicState topic = topic(request, TOPIC);
         topic.topicId = topicId;
-        UpdateMetadataRequest.UpdateMetadataPartitionState state = new UpdateMetadataRequest.UpdateMetadataPartitionState();
-        state.partitionIndex = 0;
-        state.controllerEpoch = controllerEpoch;
-        state.leader = 1;
-        state.leaderEpoch = leaderEpoch;
-        state.isr = new ArrayList<>(List.of(1));
-        state.zkVersion = leaderEpoch;
-        state.replicas = new ArrayList<>(List.of(1));
-        topic.partitionStates.add(state);
-        request.topicStates.add(topic);
+        partition(topic, 0, controllerEpoch, 1, leaderEpoch, leaderEpoch, List.of(1));
         return call(ApiKey.UPDATE_METADATA, 7, request, UpdateMetadataResponse.class).errorCode;
     }
 

@@ -1,11 +1,15 @@
 package io.tandem.server.kafka.replica;
 
+import static io.tandem.server.kafka.UpdateMetadataRequests.liveBroker;
+import static io.tandem.server.kafka.UpdateMetadataRequests.partition;
+import static io.tandem.server.kafka.UpdateMetadataRequests.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.server.kafka.ErrorCodes;
+import io.tandem.server.kafka.UpdateMetadataRequests;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.ForwardingZnodeStore;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
@@ -92,34 +96,9 @@ class StaleUpdateMetadataTest {
     }
 
     private static UpdateMetadataRequest request(int controllerEpoch, int leader, int leaderEpoch) {
-        UpdateMetadataRequest request = new UpdateMetadataRequest();
-        request.controllerId = controllerEpoch;
-        request.controllerEpoch = controllerEpoch;
-        request.brokerEpoch = -1;
-        for (int id = 0; id < 2; id++) {
-            UpdateMetadataRequest.UpdateMetadataBroker broker = new UpdateMetadataRequest.UpdateMetadataBroker();
-            broker.id = id;
-            UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = new UpdateMetadataRequest.UpdateMetadataEndpoint();
-            endpoint.host = "localhost";
-            endpoint.port = 9092 + id;
-            endpoint.listener = "PLAINTEXT";
-            endpoint.securityProtocol = 0;
-            broker.endpoints.add(endpoint);
-            request.liveBrokers.add(broker);
-        }
-        UpdateMetadataRequest.UpdateMetadataTopicState topic = new UpdateMetadataRequest.UpdateMetadataTopicState();
-        topic.topicName = TOPIC;
-        UpdateMetadataRequest.UpdateMetadataPartitionState state = new UpdateMetadataRequest.UpdateMetadataPartitionState();
-        state.partitionIndex = 0;
-        state.controllerEpoch = controllerEpoch;
-        state.leader = leader;
-        state.leaderEpoch = leaderEpoch;
-        state.isr = new ArrayList<>(List.of(0, 1));
-        state.zkVersion = leaderEpoch;
-        state.replicas = new ArrayList<>(List.of(0, 1));
-        state.offlineReplicas = new ArrayList<>();
-        topic.partitionStates.add(state);
-        request.topicStates.add(topic);
+        UpdateMetadataRequest request = UpdateMetadataRequests.request(controllerEpoch, controllerEpoch);
+        for (int id = 0; id < 2; id++) liveBroker(request, id, "localhost", 9092 + id);
+        partition(topic(request, TOPIC), 0, controllerEpoch, leader, leaderEpoch, leaderEpoch, List.of(0, 1));
         return request;
     }
 }

@@ -1,10 +1,14 @@
 package io.tandem.server.kafka.replica;
 
+import static io.tandem.server.kafka.UpdateMetadataRequests.liveBroker;
+import static io.tandem.server.kafka.UpdateMetadataRequests.partition;
+import static io.tandem.server.kafka.UpdateMetadataRequests.topic;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.tandem.kafka.wire.message.UpdateMetadataRequest;
 import io.tandem.server.kafka.ErrorCodes;
+import io.tandem.server.kafka.UpdateMetadataRequests;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
@@ -65,36 +69,10 @@ class UpdateMetadataAtOnceTest {
     }
 
     private static UpdateMetadataRequest request(Map<Integer, List<Integer>> assignment) {
-        UpdateMetadataRequest request = new UpdateMetadataRequest();
-        request.controllerId = 1;
-        request.controllerEpoch = 1;
-        request.brokerEpoch = -1;
-        for (int id = 0; id < 2; id++) {
-            UpdateMetadataRequest.UpdateMetadataBroker broker = new UpdateMetadataRequest.UpdateMetadataBroker();
-            broker.id = id;
-            UpdateMetadataRequest.UpdateMetadataEndpoint endpoint = new UpdateMetadataRequest.UpdateMetadataEndpoint();
-            endpoint.host = "localhost";
-            endpoint.port = 9092 + id;
-            endpoint.listener = "PLAINTEXT";
-            endpoint.securityProtocol = 0;
-            broker.endpoints.add(endpoint);
-            request.liveBrokers.add(broker);
-        }
-        UpdateMetadataRequest.UpdateMetadataTopicState topic = new UpdateMetadataRequest.UpdateMetadataTopicState();
-        topic.topicName = TOPIC;
-        assignment.forEach((p, replicas) -> {
-            UpdateMetadataRequest.UpdateMetadataPartitionState state = new UpdateMetadataRequest.UpdateMetadataPartitionState();
-            state.partitionIndex = p;
-            state.controllerEpoch = 1;
-            state.leader = replicas.get(0);
-            state.leaderEpoch = 0;
-            state.isr = new ArrayList<>(replicas);
-            state.zkVersion = 0;
-            state.replicas = new ArrayList<>(replicas);
-            state.offlineReplicas = new ArrayList<>();
-            topic.partitionStates.add(state);
-        });
-        request.topicStates.add(topic);
+        UpdateMetadataRequest request = UpdateMetadataRequests.request(1, 1);
+        for (int id = 0; id < 2; id++) liveBroker(request, id, "localhost", 9092 + id);
+        UpdateMetadataRequest.UpdateMetadataTopicState topic = topic(request, TOPIC);
+        assignment.forEach((p, replicas) -> partition(topic, p, 1, replicas.get(0), 0, 0, replicas));
         return request;
     }
 }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +19,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs.Ids;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.apache.zookeeper.server.quorum.QuorumPeerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,8 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheConfigFilesProcessTest {
-    private static final String SUPER = "super:secret";
-
     @TempDir
     Path temp;
 
@@ -49,8 +45,7 @@ class ApacheConfigFilesProcessTest {
      */
     @Test
     void anApacheServerTakesTheZooCfgAndDataDirectoryTandemLeftAfterAReconfig() throws Exception {
-        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
-        List<String> shared = List.of("reconfigEnabled=true", "DigestAuthenticationProvider.superDigest=" + digest);
+        List<String> shared = ReconfigAdmin.settings();
         MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, shared);
         Path zooCfg = writeZooCfg(ensemble, shared);
         Path original = Files.copy(zooCfg, temp.resolve("zoo.cfg.as-written"));
@@ -75,7 +70,7 @@ class ApacheConfigFilesProcessTest {
             assertEquals(Files.readString(dynamicFile(temp.resolve("1").resolve("zoo.cfg"), established)),
                     Files.readString(firstDynamic), "the dynamic file as Apache member 1 wrote it");
 
-            ZooKeeperAdmin admin = admin(ensemble.ports(1));
+            ZooKeeperAdmin admin = ReconfigAdmin.connect(ensemble.ports(1));
             String withoutTwo;
             try {
                 withoutTwo = text(admin.reconfigure((String) null, "2", null, -1, null));
@@ -121,8 +116,7 @@ class ApacheConfigFilesProcessTest {
      */
     @Test
     void aReconfigLoggedButNotCommittedIsTheLastSeenConfigurationAfterARestart() throws Exception {
-        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
-        List<String> shared = List.of("reconfigEnabled=true", "DigestAuthenticationProvider.superDigest=" + digest);
+        List<String> shared = ReconfigAdmin.settings();
         MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 1, shared);
         Path zooCfg = writeZooCfg(ensemble, shared);
         Path tandemNext = Path.of(zooCfg + ".dynamic.next");
@@ -146,7 +140,7 @@ class ApacheConfigFilesProcessTest {
             Ports four = Ports.fresh(4);
             String joining = "server.4=127.0.0.1:" + four.quorumPort() + ":" + four.electionPort()
                     + ":participant;127.0.0.1:" + four.clientPort();
-            ZooKeeperAdmin admin = admin(three.ports);
+            ZooKeeperAdmin admin = ReconfigAdmin.connect(three.ports);
             try {
                 two.stop();
                 admin.reconfigure(joining, null, null, -1, (rc, path, ctx, data, stat) -> { }, null);
@@ -228,13 +222,5 @@ class ApacheConfigFilesProcessTest {
     static Path dynamicFile(Path zooCfg, String config) {
         String version = config.substring(config.lastIndexOf("version=") + "version=".length()).trim();
         return Path.of(zooCfg + ".dynamic." + version);
-    }
-
-    static ZooKeeperAdmin admin(Ports member) throws Exception {
-        ZooKeeperAdmin admin = new ZooKeeperAdmin("127.0.0.1:" + member.clientPort(),
-                TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
-        ZkClients.awaitConnected(admin);
-        admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
-        return admin;
     }
 }

@@ -16,7 +16,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs.Ids;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,16 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheDynamicConfigFileProcessTest {
-    private static final String SUPER = "super:secret";
-
     @TempDir
     Path temp;
 
     @Test
     void tandemReplacesAnApacheMemberOnTheZooCfgAndDynamicFileApacheWrote() throws Exception {
-        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
-        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, List.of("reconfigEnabled=true",
-                "DigestAuthenticationProvider.superDigest=" + digest));
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, ReconfigAdmin.settings());
         Path zooCfg = temp.resolve("3").resolve("zoo.cfg");
         try (ApacheQuorumProcess one = ensemble.startApache(1);
              ApacheQuorumProcess two = ensemble.startApache(2);
@@ -88,11 +83,8 @@ class ApacheDynamicConfigFileProcessTest {
                 boolean oneLeads = one.mode().equals("leader");
                 ApacheQuorumProcess leader = oneLeads ? one : two;
                 long leaving = oneLeads ? 2 : 1;
-                ZooKeeperAdmin admin = new ZooKeeperAdmin("127.0.0.1:" + leader.ports.clientPort(),
-                        TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
+                ZooKeeperAdmin admin = ReconfigAdmin.connect(leader.ports);
                 try {
-                    ZkClients.awaitConnected(admin);
-                    admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
                     String next = new String(admin.reconfigure((String) null, Long.toString(leaving), null, -1, null),
                             StandardCharsets.UTF_8);
                     String version = next.substring(next.lastIndexOf("version=") + "version=".length()).trim();

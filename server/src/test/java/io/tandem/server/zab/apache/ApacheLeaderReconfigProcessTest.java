@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +24,6 @@ import org.apache.zookeeper.ZooDefs.Ids;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.apache.zookeeper.data.Stat;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheLeaderReconfigProcessTest {
     private static final long TIMEOUT_MS = ZkClients.TIMEOUT_MS;
-    private static final String SUPER = "super:secret";
 
     @TempDir
     Path temp;
@@ -54,14 +51,11 @@ class ApacheLeaderReconfigProcessTest {
      */
     @Test
     void apacheFollowersActivateWhatATandemLeaderReconfigures() throws Exception {
-        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
-        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, List.of("reconfigEnabled=true",
-                "DigestAuthenticationProvider.superDigest=" + digest));
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, ReconfigAdmin.settings());
         Ports one = ensemble.ports(1);
         Ports two = ensemble.ports(2);
         Ports tandem = ensemble.tandem;
-        List<String> tandemSettings = List.of("reconfigEnabled=true",
-                "DigestAuthenticationProvider.superDigest=" + digest);
+        List<String> tandemSettings = ReconfigAdmin.settings();
         try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), tandemSettings);
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
@@ -77,8 +71,8 @@ class ApacheLeaderReconfigProcessTest {
                 assertFalse(established.endsWith("version=0"), "NEWLEADER versions the static configuration: "
                         + established);
 
-                ZooKeeperAdmin viaTandem = admin(tandem);
-                ZooKeeperAdmin viaOne = admin(one);
+                ZooKeeperAdmin viaTandem = ReconfigAdmin.connect(tandem);
+                ZooKeeperAdmin viaOne = ReconfigAdmin.connect(one);
                 try {
                     String withoutTwo = text(viaTandem.reconfigure((String) null, "2", null, -1, null));
                     assertFalse(withoutTwo.contains("server.2="), withoutTwo);
@@ -139,11 +133,8 @@ class ApacheLeaderReconfigProcessTest {
      */
     @Test
     void aTandemLeaderThatRemovesItselfHandsTheEnsembleToTheLeaderItDesignates() throws Exception {
-        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
-        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, List.of("reconfigEnabled=true",
-                "DigestAuthenticationProvider.superDigest=" + digest));
-        try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of("reconfigEnabled=true",
-                "DigestAuthenticationProvider.superDigest=" + digest));
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, ReconfigAdmin.settings());
+        try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), ReconfigAdmin.settings());
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
             try (ApacheQuorumProcess apache1 = ensemble.startApache(1);
@@ -155,7 +146,7 @@ class ApacheLeaderReconfigProcessTest {
                 ZooKeeper onOne = clients.connect(ensemble.ports(1));
                 ZooKeeper onTwo = clients.connect(ensemble.ports(2));
                 onOne.create("/before", bytes("b"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                ZooKeeperAdmin viaTandem = admin(ensemble.tandem);
+                ZooKeeperAdmin viaTandem = ReconfigAdmin.connect(ensemble.tandem);
                 String withoutTandem;
                 try {
                     withoutTandem = text(viaTandem.reconfigure((String) null, "3", null, -1, null));
@@ -188,14 +179,11 @@ class ApacheLeaderReconfigProcessTest {
      */
     @Test
     void removingTheApacheLeaderLeavesTheOthersToElectOneAndClientsCarryOn() throws Exception {
-        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
-        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 1, List.of("reconfigEnabled=true",
-                "DigestAuthenticationProvider.superDigest=" + digest));
+        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 1, ReconfigAdmin.settings());
         Ports tandem = ensemble.tandem;
         try (ApacheQuorumProcess two = ensemble.startApache(2);
              ApacheQuorumProcess three = ensemble.startApache(3);
-             TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of("reconfigEnabled=true",
-                     "DigestAuthenticationProvider.superDigest=" + digest));
+             TandemApacheModeProcess member = ensemble.startTandem(List.of(), ReconfigAdmin.settings());
              ZkClients clients = new ZkClients()) {
             assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("follower")
                     && (two.mode() + three.mode()).matches("leaderfollower|followerleader"), TIMEOUT_MS),
@@ -206,7 +194,7 @@ class ApacheLeaderReconfigProcessTest {
             ZooKeeper onOther = clients.connect(other.ports);
             onTandem.create("/before", bytes("b"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
 
-            ZooKeeperAdmin viaTandem = admin(tandem);
+            ZooKeeperAdmin viaTandem = ReconfigAdmin.connect(tandem);
             String withoutLeader;
             try {
                 withoutLeader = text(viaTandem.reconfigure((String) null, Long.toString(leader.ports.sid()), null,
@@ -228,14 +216,6 @@ class ApacheLeaderReconfigProcessTest {
             sync(onOther, "/");
             assertEquals(tree(onOther), tree(onTandem), "the trees");
         }
-    }
-
-    private static ZooKeeperAdmin admin(Ports member) throws Exception {
-        ZooKeeperAdmin admin = new ZooKeeperAdmin("127.0.0.1:" + member.clientPort(),
-                TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
-        ZkClients.awaitConnected(admin);
-        admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
-        return admin;
     }
 
     /** The version line of a configuration text. */

@@ -32,7 +32,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs.Ids;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,7 +46,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ApacheObserverProcessTest {
     /** Each wait within the test's own time limit, so that a failure says what it waited for. */
     private static final long TIMEOUT_MS = 40_000;
-    private static final String SUPER = "super:secret";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     /** Apache's Leader gauges of mntr about its learners. */
@@ -115,7 +113,7 @@ class ApacheObserverProcessTest {
 
                     Ports four = Ports.fresh(4);
                     String added;
-                    try (ZooKeeperAdmin viaObserver = admin(two)) {
+                    try (ZooKeeperAdmin viaObserver = ReconfigAdmin.connect(two)) {
                         added = text(viaObserver.reconfigure("server.4=127.0.0.1:" + four.quorumPort() + ":"
                                 + four.electionPort() + ":observer;127.0.0.1:" + four.clientPort(), null, null, -1,
                                 null));
@@ -176,7 +174,7 @@ class ApacheObserverProcessTest {
                     assertEquals(Map.of("zk_learners", "2", "zk_synced_followers", "2",
                             "zk_synced_non_voting_followers", "1", "zk_synced_observers", "0"), joining);
                     String withFour;
-                    try (ZooKeeperAdmin viaTandem = admin(three)) {
+                    try (ZooKeeperAdmin viaTandem = ReconfigAdmin.connect(three)) {
                         withFour = text(viaTandem.reconfigure(serverLine(four), null, null, -1, null));
                     }
                     assertTrue(withFour.contains("server.4=") && withFour.contains("server.1=")
@@ -324,10 +322,9 @@ class ApacheObserverProcessTest {
 
     /** Both kinds of member: reconfig on, a super user to ask it, Apache's session limit raised to Tandem's. */
     private static List<String> settings() throws Exception {
-        List<String> settings = new ArrayList<>(List.of("reconfigEnabled=true",
-                "DigestAuthenticationProvider.superDigest=" + DigestAuthenticationProvider.generateDigest(SUPER),
-                "maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS,
-                "4lw.commands.whitelist=srvr,mntr"));
+        List<String> settings = new ArrayList<>(ReconfigAdmin.settings());
+        settings.add("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
+        settings.add("4lw.commands.whitelist=srvr,mntr");
         return settings;
     }
 
@@ -350,14 +347,6 @@ class ApacheObserverProcessTest {
             throws InterruptedException {
         assertTrue(ApacheQuorumProcess.await(() -> modeOf(member).matches(modes), TIMEOUT_MS),
                 () -> "Tandem is " + modeOf(member) + ", not " + modes + ":\n" + tandem.logTail());
-    }
-
-    private static ZooKeeperAdmin admin(Ports member) throws Exception {
-        ZooKeeperAdmin admin = new ZooKeeperAdmin("127.0.0.1:" + member.clientPort(),
-                TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { });
-        ZkClients.awaitConnected(admin);
-        admin.addAuthInfo("digest", SUPER.getBytes(StandardCharsets.UTF_8));
-        return admin;
     }
 
     /** The version line of a configuration text, in hex as Apache names its dynamic files. */
