@@ -21,7 +21,6 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
-import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheLeaderNextFileProcessTest {
-    private static final String SUPER = "super:secret";
 
     @TempDir
     Path temp;
@@ -144,8 +142,7 @@ class ApacheLeaderNextFileProcessTest {
      */
     @Test
     void aTandemLeadersOwnPendingReconfigCountsInItsNextElection() throws Exception {
-        String digest = DigestAuthenticationProvider.generateDigest(SUPER);
-        List<String> shared = List.of("reconfigEnabled=true", "DigestAuthenticationProvider.superDigest=" + digest);
+        List<String> shared = ReconfigAdmin.settings();
         MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, shared);
         Path zooCfg = ApacheConfigFilesProcessTest.writeZooCfg(ensemble, shared);
         Path log = temp.resolve("tandem.log");
@@ -164,7 +161,7 @@ class ApacheLeaderNextFileProcessTest {
             Ports four = Ports.fresh(4);
             String joining = "server.4=127.0.0.1:" + four.quorumPort() + ":" + four.electionPort()
                     + ":participant;127.0.0.1:" + four.clientPort();
-            ZooKeeperAdmin admin = ApacheConfigFilesProcessTest.admin(ensemble.tandem);
+            ZooKeeperAdmin admin = ReconfigAdmin.connect(ensemble.tandem);
             int decidedBefore = count(ApacheQuorumProcess.readLog(log), "decided:"); // the first election's
             try {
                 two.stop();

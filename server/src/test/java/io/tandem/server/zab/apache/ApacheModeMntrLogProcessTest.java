@@ -38,6 +38,9 @@ class ApacheModeMntrLogProcessTest {
         MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 2, SETTINGS);
         try (ApacheQuorumProcess one = ensemble.startApache(1);
              ApacheQuorumProcess three = ensemble.startApache(3);
+             // Apache 3 leads 1 before Tandem starts: started together on a loaded machine, 1 and Tandem could
+             // elect Tandem (sid 2) before 3 is up, and this test's first half is about Tandem following.
+             AutoCloseable formed = awaitApacheLeads(one, three);
              TandemApacheModeProcess tandem = ensemble.startTandem(List.of(), SETTINGS);
              ZkClients clients = new ZkClients()) {
             assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("follower")
@@ -104,5 +107,12 @@ class ApacheModeMntrLogProcessTest {
         } catch (Exception e) {
             return "no mntr: " + e;
         }
+    }
+
+    private static AutoCloseable awaitApacheLeads(ApacheQuorumProcess one, ApacheQuorumProcess three)
+            throws InterruptedException {
+        assertTrue(ApacheQuorumProcess.await(() -> (one.mode() + three.mode()).equals("followerleader"),
+                ZkClients.TIMEOUT_MS), () -> "Apache 1 " + one.mode() + ", Apache 3 " + three.mode());
+        return () -> { };
     }
 }
