@@ -10,6 +10,7 @@ import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.log.RecordBuffers;
 import io.tandem.storage.log.LogSlice;
 
 import java.io.IOException;
@@ -194,7 +195,7 @@ public final class TransactionStateManager {
         byte[] value = transition.state() == TransactionState.DEAD ? null : TransactionLogCodec.value(transition,
                 TransactionLogCodec.valueVersion(transactionVersion));
         Partition.AppendResult result;
-        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
+        ByteBuf buf = RecordBuffers.allocate();
         try {
             try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
                 builder.append(clock.getAsLong(), key, value);
