@@ -7,13 +7,13 @@ import io.netty.buffer.ByteBufAllocator;
  * The buffers the broker builds record batches in before it appends them to a partition itself: the group,
  * transaction and share coordinators' records, transaction markers, and produce batches it converts or recompresses.
  * <p>
- * They are direct buffers of the default allocator, the kind the event loops read request frames into, so a client's
- * batches and the broker's own meet the produce path's code (validation, the append, the segment write) as one buffer
- * type. With heap buffers here, a consumer group's first SyncGroup or offset commit reached that code, compiled by C2
- * for direct buffers only, with a receiver type it had never seen: C2 threw away the compiled produce path
- * (Partition.appendValidated, LogSegment.append and their callees, seconds of compiler work) and compiled it again,
- * on a node whose clients share its cores (docs/profiles/kafka-consume.md, "The first consume recompiles the produce
- * path").
+ * They are direct buffers of the default allocator, the kind the event loops read request frames into. Netty's
+ * adaptive allocator gives heap and direct buffers one class whose accessors call into a heap or a direct root buffer:
+ * with heap buffers here, a consumer group's first SyncGroup or offset commit reached the produce path's code
+ * (validation, the append, the segment write), compiled by C2 for direct roots only, and trapped in those accessors,
+ * throwing the compiled code away. What is still different: a client's batches arrive as a slice of the request frame,
+ * these as a whole buffer, and C2 still traps on that receiver type at the same places (docs/profiles/
+ * kafka-consume.md, "The first consume recompiles the produce path").
  */
 public final class RecordBuffers {
     private RecordBuffers() {
