@@ -108,7 +108,7 @@ public final class OffsetsTopicStore implements GroupStore {
                 for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
                 builder.build();
             }
-            return partition.append(buf, LogValidator.forCoordinator(now), 0);
+            return partition.append(RecordBuffers.asAppended(buf), LogValidator.forCoordinator(now), 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

@@ -510,7 +510,7 @@ public final class Partition {
                                 : ControlRecordType.ABORT, coordinatorEpoch));
                 builder.build();
             }
-            LogAppendInfo info = log.appendAsLeader(marker, leaderEpoch, -1);
+            LogAppendInfo info = log.appendAsLeader(RecordBuffers.asAppended(marker), leaderEpoch, -1);
             producers.recordMarker(producerId, producerEpoch, coordinatorEpoch, nowMs);
             snapshotProducerStateOnRoll();
             maybeIncrementHighWatermark();

@@ -201,7 +201,8 @@ public final class TransactionStateManager {
                 builder.append(clock.getAsLong(), key, value);
                 builder.build();
             }
-            result = partition.append(buf, LogValidator.forCoordinator(clock.getAsLong()), config.stateLogMinIsr());
+            result = partition.append(RecordBuffers.asAppended(buf), LogValidator.forCoordinator(clock.getAsLong()),
+                    config.stateLogMinIsr());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot append to " + partition.topicPartition(), e);
             result = new Partition.AppendResult(KAFKA_STORAGE_ERROR, e.getMessage(), -1, -1, -1, -1, java.util.List.of());

@@ -68,8 +68,8 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
             }
             // acks=all, as Kafka's coordinator runtime appends: refused when the ISR is below min.insync.replicas
             // (COORDINATOR_NOT_AVAILABLE, as Kafka maps NOT_ENOUGH_REPLICAS), and answered once replicated.
-            Partition.AppendResult result = partition.append(buf, LogValidator.forCoordinator(now),
-                    config.stateTopicMinIsr());
+            Partition.AppendResult result = partition.append(RecordBuffers.asAppended(buf),
+                    LogValidator.forCoordinator(now), config.stateTopicMinIsr());
             if (result.error() == NOT_ENOUGH_REPLICAS) {
                 throw new ApiException(COORDINATOR_NOT_AVAILABLE, result.errorMessage());
             }
