@@ -6,6 +6,8 @@
 # threads, /proc/<pid>/task/*/stat), the JIT compiler threads' share of it, the request handlers' and event loops',
 # and the records/s; the summary gives per variant and window the medians over the rounds [min - max].
 # Window 1 is what run-kafka.sh's max-rate figure meets (a server just started); the last ones show settled code.
+# Per window also the serial collector's CPU (its "VM Thread") per record and, cumulated since the start, its young and
+# full collections with their pause time, the young generation's committed size and the server's RSS (jstat, /proc).
 # Usage: bench/kafka/produce-flags-ab.sh ROUNDS "VARIANT_A" "VARIANT_B" ...   (env: RECORDS=200000 WINDOWS=4,
 #        BASE = the launcher's default flags "-Xms16m -Xmx512m -XX:+UseSerialGC"; "" = the base alone)
 set -uo pipefail
@@ -42,9 +44,17 @@ a, b, n = parse(sys.argv[1]), parse(sys.argv[2]), int(sys.argv[3])
 d = {k: b[k] - a.get(k, 0) for k in b}
 us = lambda ms: ms * 1000.0 / n
 part = lambda prefix: us(sum(v for k, v in d.items() if k.startswith(prefix)))
-print("server %.2f us/record, JIT %.2f, handlers %.2f, event loops %.2f" % (us(sum(d.values())),
-      part("C# CompilerThre"), part("kafka-request-h"), part("multiThreadIoEv")))
+print("server %.2f us/record, JIT %.2f, handlers %.2f, event loops %.2f, GC %.2f" % (us(sum(d.values())),
+      part("C# CompilerThre"), part("kafka-request-h"), part("multiThreadIoEv"), part("VM Thread")))
 PY
+}
+
+# Young and full collections so far (count, pause ms), the young generation's committed size and the RSS, from
+# jstat and /proc: the serial collector runs on the "VM Thread" above, so its CPU is the GC column there.
+gc_state() { # pid
+  jstat -gc "$1" | awk -v rss="$(rss_mb "$1")" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    { printf "young GCs %d (%.0f ms), full GCs %d (%.0f ms), young gen %.1f MiB, RSS %s MiB", $c["YGC"], $c["YGCT"] * 1000,
+      $c["FGC"], $c["FGCT"] * 1000, ($c["S0C"] + $c["S1C"] + $c["EC"]) / 1024, rss }'
 }
 
 run_variant() {
@@ -57,7 +67,7 @@ run_variant() {
     out=$(tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server 127.0.0.1:29092 --topic bench \
       --num-records "$records" --record-size 1024 --throughput -1 --producer-props acks=all | tail -1)
     t1=$(thread_cpu "$server_pid")
-    echo "window $w: $(cpu_delta "$t0" "$t1" "$records"), $(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out") records/s, load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "window $w: $(cpu_delta "$t0" "$t1" "$records"), $(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out") records/s, load $(cut -d' ' -f1 /proc/loadavg); $(gc_state "$server_pid")"
   done
   stop_server
 }
@@ -66,18 +76,28 @@ ab_rounds run_variant "^window "
 /usr/bin/python3 - "$out" "$n" "$rounds" "${entries[@]}" <<'PY'
 import re, statistics, sys
 out, n, rounds, variants = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
-print("\n(medians over %d rounds [min - max]: server CPU us/record, of which JIT; records/s)" % rounds)
-print("| variant | window | server CPU us/record | JIT | records/s |\n|---|---:|---:|---:|---:|")
+print("\n(medians over %d rounds [min - max]: server CPU us/record, of which JIT and GC; records/s; young collections in"
+      " the window and their pause ms; RSS at the window's end)" % rounds)
+print("| variant | window | server CPU us/record | JIT | GC | records/s | young GCs | young pause ms | RSS MiB |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+med = lambda v: "%.2f [%.2f - %.2f]" % (statistics.median(v), min(v), max(v))
 for v in range(n):
     rows = {}
     for r in range(1, rounds + 1):
+        before = (0, 0.0)
         for line in open("%s/%d.%d.log" % (out, v, r)):
-            m = re.match(r"window (\d+): server ([\d.]+) us/record, JIT ([\d.]+).*, ([\d.]+) records/s", line)
+            m = re.match(r"window (\d+): server ([\d.]+) us/record, JIT ([\d.]+).*GC ([\d.]+), ([\d.]+) records/s.*"
+                         r"young GCs (\d+) \((\d+) ms\).*RSS ([\d.]+) MiB", line)
             if m:
-                rows.setdefault(int(m.group(1)), []).append((float(m.group(2)), float(m.group(3)), float(m.group(4))))
+                ygc, ygct = int(m.group(6)), float(m.group(7))
+                rows.setdefault(int(m.group(1)), []).append((float(m.group(2)), float(m.group(3)), float(m.group(4)),
+                    float(m.group(5)), ygc - before[0], ygct - before[1], float(m.group(8))))
+                before = (ygc, ygct)
     for w in sorted(rows):
-        cpu, jit, rate = ([x[i] for x in rows[w]] for i in range(3))
-        print("| %s | %d | %.2f [%.2f - %.2f] | %.2f | %.0f [%.0f - %.0f] |" % (variants[v] or "(base)", w,
-              statistics.median(cpu), min(cpu), max(cpu), statistics.median(jit), statistics.median(rate), min(rate), max(rate)))
+        col = lambda i: [x[i] for x in rows[w]]
+        print("| %s | %d | %s | %.2f | %.2f | %.0f [%.0f - %.0f] | %.0f [%.0f - %.0f] | %.0f [%.0f - %.0f] | %.0f [%.0f - %.0f] |" % (
+            variants[v] or "(base)", w, med(col(0)), statistics.median(col(1)), statistics.median(col(2)),
+            statistics.median(col(3)), min(col(3)), max(col(3)), statistics.median(col(4)), min(col(4)), max(col(4)),
+            statistics.median(col(5)), min(col(5)), max(col(5)), statistics.median(col(6)), min(col(6)), max(col(6))))
 PY
 rm -rf "$out"

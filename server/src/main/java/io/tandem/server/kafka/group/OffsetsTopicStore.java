@@ -14,6 +14,7 @@ import io.tandem.server.kafka.ErrorCodes;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.log.RecordBuffers;
 import io.tandem.storage.log.LogSlice;
 
 import java.io.IOException;
@@ -97,7 +98,7 @@ public final class OffsetsTopicStore implements GroupStore {
      */
     private static Partition.AppendResult append(Partition partition, List<byte[][]> keyValues, long producerId,
                                                  short producerEpoch) {
-        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
+        ByteBuf buf = RecordBuffers.allocate();
         try {
             long now = System.currentTimeMillis();
             try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
@@ -107,7 +108,7 @@ public final class OffsetsTopicStore implements GroupStore {
                 for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
                 builder.build();
             }
-            return partition.append(buf, LogValidator.forCoordinator(now), 0);
+            return partition.append(RecordBuffers.asAppended(buf), LogValidator.forCoordinator(now), 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {

@@ -19,6 +19,7 @@ import io.tandem.storage.log.LogSlice;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -52,10 +53,12 @@ public final class Partition {
     private volatile java.util.UUID topicId;
 
     /**
-     * Tests only: told the thread of every produce append, so that a test can prove that no Netty event loop ever
-     * runs one (DESIGN's threading rule: nothing blocks an event loop on disk). Null, the default, costs one read.
+     * Tests only: told the thread and the records of every append (clients' and coordinators'), so that a test can
+     * prove that no Netty event loop ever runs one (DESIGN's threading rule: nothing blocks an event loop on disk) and
+     * that every append hands the produce path one buffer type ({@link RecordBuffers}). Null, the default, costs one
+     * read.
      */
-    private static volatile Consumer<Thread> appendThreadWatcher;
+    private static volatile BiConsumer<Thread, ByteBuf> appendWatcher;
 
     /**
      * Told of every append a coordinator made (group offsets and metadata, transaction and share state), once the
@@ -387,8 +390,8 @@ public final class Partition {
 
     private synchronized AppendResult appendLocked(ByteBuf records, LogValidator validator, int minInsyncReplicas)
             throws IOException {
-        Consumer<Thread> watcher = appendThreadWatcher;
-        if (watcher != null) watcher.accept(Thread.currentThread());
+        BiConsumer<Thread, ByteBuf> watcher = appendWatcher;
+        if (watcher != null) watcher.accept(Thread.currentThread(), records);
         IsrTracker tracker = isrTracker;
         if (tracker == null || leaderId != localBrokerId) {
             return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
@@ -499,7 +502,7 @@ public final class Partition {
             return AppendResult.error(error, "marker of producer " + producerId + " epoch " + producerEpoch
                     + " coordinator epoch " + coordinatorEpoch + " rejected", logStartOffset());
         }
-        ByteBuf marker = io.netty.buffer.Unpooled.buffer(128);
+        ByteBuf marker = RecordBuffers.allocate(128);
         try {
             try (RecordBatchBuilder builder = RecordBatchBuilder.create(marker)) {
                 builder.producer(producerId, producerEpoch, ProducerStateTable.NO_SEQUENCE)
@@ -507,7 +510,7 @@ public final class Partition {
                                 : ControlRecordType.ABORT, coordinatorEpoch));
                 builder.build();
             }
-            LogAppendInfo info = log.appendAsLeader(marker, leaderEpoch, -1);
+            LogAppendInfo info = log.appendAsLeader(RecordBuffers.asAppended(marker), leaderEpoch, -1);
             producers.recordMarker(producerId, producerEpoch, coordinatorEpoch, nowMs);
             snapshotProducerStateOnRoll();
             maybeIncrementHighWatermark();
@@ -530,9 +533,9 @@ public final class Partition {
         return producers.snapshot();
     }
 
-    /** Tests only: {@code watcher} sees the thread of every later produce append (null stops watching). */
-    static void watchAppendThreads(Consumer<Thread> watcher) {
-        appendThreadWatcher = watcher;
+    /** Tests only: {@code watcher} sees the thread and the records of every later append (null stops watching). */
+    static void watchAppends(BiConsumer<Thread, ByteBuf> watcher) {
+        appendWatcher = watcher;
     }
 
     public void updateConfig(LogConfig config) {

@@ -67,7 +67,7 @@ public final class RecordConversions {
                 }
             }
         }
-        ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(legacySet.readableBytes() + RecordBatch.HEADER_BYTES);
+        ByteBuf out = RecordBuffers.allocate(legacySet.readableBytes() + RecordBatch.HEADER_BYTES);
         try (RecordBatchBuilder builder = RecordBatchBuilder.create(out).compression(codec)) {
             if (logAppendTimeMs >= 0) builder.logAppendTime(logAppendTimeMs);
             RecordConversion.upConvert(legacySet, builder, ByteBufAllocator.DEFAULT);
@@ -86,7 +86,7 @@ public final class RecordConversions {
      * once.
      */
     static ByteBuf recompress(ByteBuf records, CompressionType codec, long logAppendTimeMs) {
-        ByteBuf out = ByteBufAllocator.DEFAULT.heapBuffer(records.readableBytes());
+        ByteBuf out = RecordBuffers.allocate(records.readableBytes());
         try {
             for (RecordBatch batch : RecordBatches.of(records)) {
                 try (RecordBatchBuilder builder = RecordBatchBuilder.create(out).compression(batch.isControl()

@@ -10,6 +10,7 @@ import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.log.RecordBuffers;
 import io.tandem.storage.log.LogSlice;
 
 import java.io.IOException;
@@ -194,13 +195,14 @@ public final class TransactionStateManager {
         byte[] value = transition.state() == TransactionState.DEAD ? null : TransactionLogCodec.value(transition,
                 TransactionLogCodec.valueVersion(transactionVersion));
         Partition.AppendResult result;
-        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
+        ByteBuf buf = RecordBuffers.allocate();
         try {
             try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
                 builder.append(clock.getAsLong(), key, value);
                 builder.build();
             }
-            result = partition.append(buf, LogValidator.forCoordinator(clock.getAsLong()), config.stateLogMinIsr());
+            result = partition.append(RecordBuffers.asAppended(buf), LogValidator.forCoordinator(clock.getAsLong()),
+                    config.stateLogMinIsr());
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Cannot append to " + partition.topicPartition(), e);
             result = new Partition.AppendResult(KAFKA_STORAGE_ERROR, e.getMessage(), -1, -1, -1, -1, java.util.List.of());

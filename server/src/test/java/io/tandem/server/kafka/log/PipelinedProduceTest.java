@@ -38,7 +38,7 @@ class PipelinedProduceTest {
 
     @BeforeEach
     void start() throws IOException {
-        Partition.watchAppendThreads(thread -> {
+        Partition.watchAppends((thread, records) -> {
             appendThreads.add(thread.getName());
             // Netty's event loop threads are FastThreadLocalThreads; the request handler threads are plain threads.
             if (thread instanceof FastThreadLocalThread) appendsOnEventLoops.incrementAndGet();
@@ -48,7 +48,7 @@ class PipelinedProduceTest {
 
     @AfterEach
     void stop() {
-        Partition.watchAppendThreads(null);
+        Partition.watchAppends(null);
         tandem.close();
     }
 

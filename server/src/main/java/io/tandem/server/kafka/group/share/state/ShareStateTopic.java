@@ -13,6 +13,7 @@ import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.log.RecordBuffers;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.storage.log.LogSlice;
@@ -58,7 +59,7 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
         // Never created here: an append is for a partition this broker already leads, so the topic exists; a write
         // under the coordinators' locks goes no further than the led partition.
         Partition partition = ledPartition(index);
-        ByteBuf buf = ByteBufAllocator.DEFAULT.heapBuffer();
+        ByteBuf buf = RecordBuffers.allocate();
         try {
             long now = System.currentTimeMillis();
             try (RecordBatchBuilder builder = RecordBatchBuilder.create(buf)) {
@@ -67,8 +68,8 @@ public final class ShareStateTopic implements ShareStateCoordinator.StateLog {
             }
             // acks=all, as Kafka's coordinator runtime appends: refused when the ISR is below min.insync.replicas
             // (COORDINATOR_NOT_AVAILABLE, as Kafka maps NOT_ENOUGH_REPLICAS), and answered once replicated.
-            Partition.AppendResult result = partition.append(buf, LogValidator.forCoordinator(now),
-                    config.stateTopicMinIsr());
+            Partition.AppendResult result = partition.append(RecordBuffers.asAppended(buf),
+                    LogValidator.forCoordinator(now), config.stateTopicMinIsr());
             if (result.error() == NOT_ENOUGH_REPLICAS) {
                 throw new ApiException(COORDINATOR_NOT_AVAILABLE, result.errorMessage());
             }
