@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class TestPorts {
     /** Above the ports well-known services use. */
     private static final int LOW = 20_000;
+    /** Where {@link #freeBlock} hands out blocks of consecutive ports, up to {@link #LOW}. */
+    private static final int BLOCK_LOW = 10_000;
     private static final int HIGH = ephemeralLow();
     private static final int FORKS = Math.max(1, Integer.getInteger("tandem.test.forks", 1));
     private static final int FORK = Math.floorMod(forkNumber() - 1, FORKS);
@@ -46,6 +48,36 @@ public final class TestPorts {
             }
         }
         throw new IOException("no free port in " + LOW + ".." + HIGH + " for fork " + FORK + " of " + FORKS);
+    }
+
+    /**
+     * The first of {@code length} consecutive ports nothing listened on a moment ago, for a harness that derives every
+     * port of a cluster from one offset (kazoo's: member i listens on offset+10i .. offset+10i+3). Consecutive ports
+     * cannot come from the residue classes above, so blocks lie below them, in {@value #BLOCK_LOW}..{@value #LOW},
+     * each fork in its own half: no fork's single ports and no other fork's block fall inside one.
+     */
+    public static int freeBlock(int length) throws IOException {
+        int share = (LOW - BLOCK_LOW) / FORKS;
+        if (length < 1 || length >= share) throw new IllegalArgumentException("a block of " + length + " ports");
+        int base = BLOCK_LOW + FORK * share;
+        for (int tries = 0; tries < 200; tries++) {
+            int offset = base + ThreadLocalRandom.current().nextInt(share - length + 1);
+            boolean free = true;
+            for (int port = offset; port < offset + length && free; port++) {
+                free = bindable(port);
+            }
+            if (free) return offset;
+        }
+        throw new IOException("no " + length + " free consecutive ports in fork " + FORK + "'s share of "
+                + BLOCK_LOW + ".." + LOW);
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket(port)) {
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
     }
 
     /** This JVM's residue class (0 up) among {@link #forks()}. */

@@ -26,6 +26,21 @@ class TestPortsTest {
     }
 
     @Test
+    void shouldHandOutBlocksOfBindablePortsInThisForksShareBelowTheSinglePorts() throws Exception {
+        int share = (20_000 - 10_000) / TestPorts.forks();
+        for (int i = 0; i < 20; i++) {
+            int offset = TestPorts.freeBlock(24);
+            assertTrue(offset >= 10_000 + TestPorts.fork() * share, offset + " lies below this fork's share");
+            assertTrue(offset + 24 <= 10_000 + (TestPorts.fork() + 1) * share, offset + " runs past this fork's share");
+            for (int port = offset; port < offset + 24; port++) {
+                try (ServerSocket socket = new ServerSocket(port)) {
+                    assertEquals(port, socket.getLocalPort());
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldKnowWhichForkItIsWhenSurefireRunsSeveral() {
         String forks = System.getProperty("tandem.test.forks");
         assumeTrue(forks != null && Integer.parseInt(forks) > 1, "one JVM: no other fork to keep apart from");

@@ -1,8 +1,8 @@
 package io.tandem.compat.kafka;
 
+import io.tandem.server.TestPorts;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -167,10 +167,13 @@ public final class ApacheKafkaLauncher {
         }
     }
 
+    /**
+     * A port for a broker's listener, named before the broker binds it: the server test-jar's TestPorts, so a port
+     * lies below the ephemeral range in this surefire fork's own share, where neither the other fork's servers nor
+     * anyone's outgoing connection lands while the broker's JVM starts.
+     */
     public static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return TestPorts.freePort();
     }
 
     private static String mavenExecutable() {

@@ -1,30 +1,23 @@
 package io.tandem.compat.zookeeper;
 
+import io.tandem.server.TestPorts;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** What the ensemble compat tests share: ports for their members and a member's role as {@code srvr} reports it. */
 final class EnsemblePorts {
-    /** Ports already given to a member in this JVM: the OS may offer a just-closed port again, and members refuse a clash. */
-    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
-
     private EnsemblePorts() {
     }
 
-    /** A free port never handed out before in this JVM. */
+    /**
+     * A free port not handed out before in this JVM (members refuse a clash), from the server test-jar's TestPorts:
+     * below the ephemeral range and in this surefire fork's own share, so the other fork's servers and outgoing
+     * connections do not take it between now and the member's start.
+     */
     static int freePort() throws IOException {
-        while (true) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                if (HANDED_OUT.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
-                }
-            }
-        }
+        return TestPorts.freePort();
     }
 
     /** The member's {@code Mode:} from the {@code srvr} four-letter word; "down" when it does not answer. */

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.tandem.server.TestPorts;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -166,30 +164,13 @@ class KazooSuiteCompatTest {
         return new Outcome(counts.getOrDefault("tests", 0), counts.getOrDefault("skipped", 0), failed, tail(log));
     }
 
-    /** kazoo's harness gives member i the ports offset+10i .. offset+10i+3 (client, election, quorum, admin). */
-    private static int freePortBlock(int members) {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int offset = 20_000 + 10 * ThreadLocalRandom.current().nextInt(4_000);
-            boolean free = true;
-            for (int i = 0; i < members && free; i++) {
-                for (int port = offset + 10 * i; port < offset + 10 * i + 4 && free; port++) {
-                    free = bindable(port);
-                }
-            }
-            if (free) {
-                return offset;
-            }
-        }
-        throw new IllegalStateException("no free block of ports for kazoo's harness");
-    }
-
-    private static boolean bindable(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress("0.0.0.0", port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+    /**
+     * kazoo's harness gives member i the ports offset+10i .. offset+10i+3 (client, election, quorum, admin): a block
+     * from the server test-jar's TestPorts, in this surefire fork's own share, clear of the ports the other fork's
+     * classes are handed while kazoo's members stop and start.
+     */
+    private static int freePortBlock(int members) throws IOException {
+        return TestPorts.freeBlock(10 * (members - 1) + 4);
     }
 
     private static Path compileShim() throws IOException {

@@ -2,13 +2,11 @@ package io.tandem.server.tls;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Throw-away certificates made at test time with the JDK's keytool: a self-signed server certificate for 127.0.0.1
- * in a PKCS12 key store, a trust store holding it, and a client key pair trusted by the server. Nothing is committed.
+ * Throw-away certificates made at test time with the JDK's keytool ({@link Keytool}): a self-signed server certificate
+ * for 127.0.0.1 in a PKCS12 key store, a trust store holding it, and a client key pair trusted by the server. Nothing
+ * is committed.
  * Shared by the Kafka listeners' and the ZooKeeper secure port's tests.
  */
 public final class TestCertificates {
@@ -115,13 +113,6 @@ public final class TestCertificates {
     }
 
     private static void keytool(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("keytool " + String.join(" ", args) + " failed: " + output);
-        }
+        Keytool.run(args);
     }
 }

@@ -1,18 +1,17 @@
 package io.tandem.server.zab;
 
+import io.tandem.server.tls.Keytool;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Throw-away quorum certificates made at test time with the JDK's keytool (nothing is committed): a member key pair
+ * Throw-away quorum certificates made at test time with the JDK's keytool ({@link Keytool}; nothing is committed): a member key pair
  * for 127.0.0.1, one trusted key pair for another host (other.example), one nobody trusts, and a trust store holding
  * the two trusted certificates.
  */
@@ -58,12 +57,8 @@ public final class QuorumCertificates {
     }
 
     private static void keyPair(Path store, String name, String san) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool")
-                .toString(), "-genkeypair", "-alias", "quorum", "-keyalg", "RSA", "-keysize", "2048", "-dname", name,
+        Keytool.run("-genkeypair", "-alias", "quorum", "-keyalg", "RSA", "-keysize", "2048", "-dname", name,
                 "-ext", san, "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass",
-                PASSWORD, "-keypass", PASSWORD));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IOException("keytool failed: " + output);
+                PASSWORD, "-keypass", PASSWORD);
     }
 }

@@ -31,7 +31,7 @@ class KafkaCliSideBySideTest {
     @BeforeAll
     static void start() throws Exception {
         work = ApacheKafkaLauncher.moduleDir().resolve("target").resolve("kafka-cli-side-by-side-"
-                + System.currentTimeMillis());
+                + KafkaTargetExtension.uniqueSuffix());
         apache = ApacheKafkaTarget.start(work.resolve("apache"));
         tandem = TandemKafkaTarget.start(work.resolve("tandem"));
     }

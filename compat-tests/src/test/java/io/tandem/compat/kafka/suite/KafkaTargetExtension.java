@@ -40,13 +40,21 @@ public final class KafkaTargetExtension implements ParameterResolver {
      */
     static KafkaTarget startOwn(String label, Map<String, String> settings) {
         Path workDir = ApacheKafkaLauncher.moduleDir().resolve("target").resolve("kafka-suite")
-                .resolve(selectedTarget() + "-" + label + "-" + System.currentTimeMillis());
+                .resolve(selectedTarget() + "-" + label + "-" + uniqueSuffix());
         return switch (selectedTarget()) {
             case "apache" -> ApacheKafkaTarget.start(workDir, settings);
             case "tandem" -> TandemKafkaTarget.start(workDir, settings);
             default -> throw new IllegalArgumentException(
                     "-D" + TARGET_PROPERTY + " must be tandem or apache, not " + selectedTarget());
         };
+    }
+
+    /**
+     * The start time and this JVM's process id: surefire's two forks start their first classes at the same moment, and
+     * two brokers in one work directory would format and lock each other's logs.
+     */
+    static String uniqueSuffix() {
+        return System.currentTimeMillis() + "-" + ProcessHandle.current().pid();
     }
 
     static String selectedTarget() {
@@ -58,7 +66,7 @@ public final class KafkaTargetExtension implements ParameterResolver {
         static Started start() {
             String name = selectedTarget();
             Path workDir = ApacheKafkaLauncher.moduleDir().resolve("target").resolve("kafka-suite")
-                    .resolve(name + "-" + System.currentTimeMillis());
+                    .resolve(name + "-" + uniqueSuffix());
             long started = System.nanoTime();
             try {
                 KafkaTarget target = switch (name) {
