@@ -111,7 +111,10 @@ final class ProcessCluster implements AutoCloseable {
         settings.put("myid", Integer.toString(id));
         settings.put("tickTime", Integer.toString(TICK_MS));
         settings.put("initLimit", "10");
-        settings.put("syncLimit", "5");
+        // 3 s before a follower gives its leader up: with 1 s (5 ticks), two of these clusters starting at once in
+        // the suite's two forks starved a follower long enough to drop its leader again and again, and the brokers
+        // never got a ZooKeeper session. A killed leader is noticed at once either way (its sockets close).
+        settings.put("syncLimit", "15");
         settings.put("maxSessionTimeout", "30000");
         for (int peer = 1; peer <= nodes; peer++) {
             settings.put("server." + peer, "127.0.0.1:" + quorumPorts[peer] + ":" + electionPorts[peer]);
@@ -180,7 +183,9 @@ final class ProcessCluster implements AutoCloseable {
     // ---------------------------------------------------------------- state, read from ZooKeeper
 
     private synchronized ZooKeeper zk() throws Exception {
-        if (zk != null) return zk;
+        // An expired session (a member starved on a loaded machine) is never usable again: open a new one.
+        if (zk != null && zk.getState().isAlive()) return zk;
+        if (zk != null) zk.close();
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper client = new ZooKeeper(zookeeperConnect(), 30_000, e -> {
             if (e.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
