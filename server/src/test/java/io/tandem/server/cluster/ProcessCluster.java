@@ -110,7 +110,7 @@ final class ProcessCluster implements AutoCloseable {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("myid", Integer.toString(id));
         settings.put("tickTime", Integer.toString(TICK_MS));
-        settings.put("initLimit", "10");
+        settings.put("initLimit", "20"); // at least syncLimit (ZabConfig's rule)
         // 3 s before a follower gives its leader up: with 1 s (5 ticks), two of these clusters starting at once in
         // the suite's two forks starved a follower long enough to drop its leader again and again, and the brokers
         // never got a ZooKeeper session. A killed leader is noticed at once either way (its sockets close).
