@@ -11,7 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * earliest deadline is due (session, rebalance, initial-delay and pending-sync timeouts, classic and consumer groups)
  * and otherwise sleeps, without a deadline while no group has one. It ticked every 100 ms before, for the node's
  * whole life: 10 wake-ups a second on an idle node and 30-80 ms of CPU per consume run on a loaded machine
- * (docs/profiles/kafka-consume.md). Kafka's coordinator likewise schedules each timeout on its own timer.
+ * (docs/profiles/kafka-consume.md), and fired a deadline up to 100 ms late; now each fires when due.
  *
  * <p>The coordinator tells the timer its next deadline at the end of each request that may bring one forward
  * ({@link GroupCoordinator#deadlinesChanged}, under the coordinator's lock); the timer is woken only if that is earlier
