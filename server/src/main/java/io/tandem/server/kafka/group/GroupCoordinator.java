@@ -384,7 +384,7 @@ public final class GroupCoordinator {
 
     /**
      * Called at the end of every request that may set or bring forward a deadline (a join, a sync, a leave, a
-     * heartbeat, a handover, a load); the consumer group coordinator calls it after its own requests, under this
+     * heartbeat, a handover, the end of a load, a group record's write); the consumer group coordinator calls it after its own requests, under this
      * lock. A deadline only pushed back (a heartbeat) costs the timer one early wake-up at most.
      */
     public synchronized void deadlinesChanged() {
@@ -567,8 +567,8 @@ public final class GroupCoordinator {
 
     /** Replays a group's record (its members with their subscriptions and assignments) while loading. */
     public synchronized void loadGroupMetadata(String groupId, GroupMetadataCodec.StoredGroup stored) {
+        // No deadlinesChanged() here: a loaded member's session starts at groupsLoaded, not before.
         records.load(groupId, stored);
-        deadlinesChanged();
     }
 
     /** Replays a group's tombstone while loading the offsets log: its record is gone, its offsets stay. */
