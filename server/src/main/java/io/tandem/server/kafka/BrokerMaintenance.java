@@ -3,7 +3,6 @@ package io.tandem.server.kafka;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ChangeNotifications;
 
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -21,17 +20,11 @@ import java.util.concurrent.TimeUnit;
 final class BrokerMaintenance implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BrokerMaintenance.class.getName());
 
-    /** How often the group coordinator's deadlines (session timeouts, rebalance delays) are checked. */
-    static final long GROUP_TICK_MS = 100;
-
     private final KafkaBroker broker;
     /** Set once the metadata store is connected (the maintenance jobs are scheduled before). */
     private volatile ChangeNotifications.Purger purger;
-    private final ScheduledExecutorService groupTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "kafka-group-timer");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Sleeps until the group coordinator's next deadline (session and rebalance timeouts); set in schedule. */
+    private GroupTimer groupTimer;
 
     private BrokerMaintenance(KafkaBroker broker) {
         this.broker = broker;
@@ -42,7 +35,7 @@ final class BrokerMaintenance implements AutoCloseable {
                                       long tokenExpiryCheckIntervalMs, long replicaLagTimeMaxMs) {
         BrokerMaintenance jobs = new BrokerMaintenance(broker);
         BrokerConfig config = broker.config();
-        every(jobs.groupTimer, GROUP_TICK_MS, jobs::tickGroups);
+        jobs.groupTimer = new GroupTimer(broker.groups());
         if (broker.delegationTokens().enabled()) {
             every(scheduler, tokenExpiryCheckIntervalMs, jobs::removeExpiredTokens);
         }
@@ -64,19 +57,11 @@ final class BrokerMaintenance implements AutoCloseable {
 
     @Override
     public void close() {
-        groupTimer.shutdownNow();
+        if (groupTimer != null) groupTimer.close();
     }
 
     private static void every(ScheduledExecutorService scheduler, long periodMs, Runnable job) {
         scheduler.scheduleWithFixedDelay(job, periodMs, periodMs, TimeUnit.MILLISECONDS);
-    }
-
-    private void tickGroups() {
-        try {
-            broker.groups().tick(System.currentTimeMillis());
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "Group coordinator tick failed", e);
-        }
     }
 
     /** Kafka's scheduled expireTokens: every broker removes what has expired (a second removal finds nothing). */

@@ -48,7 +48,12 @@ final class ClassicGroupRecords {
     void store(ClassicGroup group, Map<String, byte[]> assignments, long nowMs, GroupStore.Written then) {
         store.groupStored(group.groupId, stored(group, assignments), nowMs, (error, doneMs) -> {
             synchronized (lock) {
-                then.done(error, doneMs);
+                try {
+                    then.done(error, doneMs);
+                } finally {
+                    // A failed write may start a rebalance here, on the store's thread: tell the group timer.
+                    if (lock instanceof GroupCoordinator coordinator) coordinator.deadlinesChanged();
+                }
             }
         });
     }

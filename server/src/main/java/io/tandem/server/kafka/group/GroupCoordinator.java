@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -52,6 +53,11 @@ public final class GroupCoordinator {
     private final ClassicJoin join;
     private final OffsetsPartitionOwnership ownership;
     private final ClassicGroupRecords records;
+    /**
+     * Told {@link #nextDeadlineMs()} after each call that may bring a deadline forward (the broker's group timer,
+     * which sleeps until the earliest one); null when nothing waits on the deadlines (tests drive {@link #tick}).
+     */
+    private LongConsumer deadlineListener;
 
     public GroupCoordinator(GroupConfig config, GroupStore store) {
         this.config = config;
@@ -104,12 +110,14 @@ public final class GroupCoordinator {
     public synchronized void releaseToConsumerGroup(String groupId, long nowMs) {
         ClassicGroup group = groups.get(groupId);
         if (group != null) handover.release(group, nowMs);
+        deadlinesChanged();
     }
 
     /** Takes back a consumer group whose members all speak the classic protocol (downgrade); it rebalances. */
     public synchronized void takeFromConsumerGroup(HandedOverGroup from, boolean rebalance, long nowMs) {
         ClassicGroup group = groups.computeIfAbsent(from.groupId(), ClassicGroup::new);
         handover.install(group, from, rebalance, nowMs);
+        deadlinesChanged();
     }
 
     /** group.max.size: a downgrade that would exceed it is not done, as in Kafka. */
@@ -120,6 +128,14 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- JoinGroup
 
     public synchronized void joinGroup(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
+        try {
+            joinGroupLocked(request, nowMs, callback);
+        } finally {
+            deadlinesChanged();
+        }
+    }
+
+    private void joinGroupLocked(JoinRequest request, long nowMs, Consumer<JoinResult> callback) {
         short status = ownership.status(request.groupId());
         if (status != NONE) {
             callback.accept(JoinResult.error(request.memberId() == null ? "" : request.memberId(), status));
@@ -131,6 +147,14 @@ public final class GroupCoordinator {
     // ---------------------------------------------------------------- SyncGroup
 
     public synchronized void syncGroup(SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
+        try {
+            syncGroupLocked(request, nowMs, callback);
+        } finally {
+            deadlinesChanged();
+        }
+    }
+
+    private void syncGroupLocked(SyncRequest request, long nowMs, Consumer<SyncResult> callback) {
         short status = ownership.status(request.groupId());
         if (status != NONE) {
             // Kafka 3.9's GroupCoordinator (validateGroupStatus, then handleSyncGroup) answers a SyncGroup during the
@@ -194,6 +218,15 @@ public final class GroupCoordinator {
 
     public synchronized short heartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
                                         long nowMs) {
+        try {
+            return heartbeatLocked(groupId, memberId, groupInstanceId, generationId, nowMs);
+        } finally {
+            deadlinesChanged();
+        }
+    }
+
+    private short heartbeatLocked(String groupId, String memberId, String groupInstanceId, int generationId,
+                                  long nowMs) {
         short status = ownership.status(groupId);
         // As Kafka: while the group's partition loads, a heartbeat is answered blindly with NONE.
         if (status != NONE) return status == COORDINATOR_LOAD_IN_PROGRESS ? NONE : status;
@@ -223,6 +256,14 @@ public final class GroupCoordinator {
     }
 
     public synchronized LeaveResult leaveGroup(String groupId, List<LeavingMember> leaving, long nowMs) {
+        try {
+            return leaveGroupLocked(groupId, leaving, nowMs);
+        } finally {
+            deadlinesChanged();
+        }
+    }
+
+    private LeaveResult leaveGroupLocked(String groupId, List<LeavingMember> leaving, long nowMs) {
         short status = ownership.status(groupId);
         if (status != NONE) return new LeaveResult(status, List.of());
         if (modern.isConsumerGroup(groupId)) return new LeaveResult(NONE, modern.classicLeave(groupId, leaving, nowMs));
@@ -308,6 +349,47 @@ public final class GroupCoordinator {
             }
             rebalance.completeJoinIfReady(group, nowMs);
         }
+    }
+
+    // ---------------------------------------------------------------- the deadlines, for the group timer
+
+    /** Connects the group timer: it is told the earliest deadline whenever a call may have brought one forward. */
+    public synchronized void deadlineListener(LongConsumer listener) {
+        this.deadlineListener = listener;
+    }
+
+    /**
+     * The earliest time at which {@link #tick} has something to do (classic and consumer groups); Long.MAX_VALUE when
+     * nothing is pending, Long.MIN_VALUE when something is due already. Each term mirrors a test in {@link #tick}, so
+     * a timer that sleeps until this time fires every deadline as a tick every few milliseconds would.
+     */
+    public synchronized long nextDeadlineMs() {
+        long next = modern.nextDeadlineMs();
+        for (ClassicGroup group : groups.values()) {
+            if (group.is(GroupState.DEAD)) continue;
+            for (long deadline : group.pendingMembers.values()) next = Math.min(next, deadline);
+            for (GroupMember m : group.members.values()) next = Math.min(next, m.expiryMs());
+            if ((group.is(GroupState.COMPLETING_REBALANCE) || group.is(GroupState.STABLE))
+                    && !group.pendingSyncMembers.isEmpty()) {
+                next = Math.min(next, group.syncDeadlineMs);
+            }
+            if (group.is(GroupState.PREPARING_REBALANCE)) {
+                // Everyone rejoined (e.g. the last laggard was expired): the join completes at the next tick.
+                next = Math.min(next, !group.initialDelayActive && group.allMembersJoined()
+                        ? Long.MIN_VALUE : group.joinDeadlineMs);
+            }
+        }
+        return next;
+    }
+
+    /**
+     * Called at the end of every request that may set or bring forward a deadline (a join, a sync, a leave, a
+     * heartbeat, a handover, the end of a load, a group record's write); the consumer group coordinator calls it after its own requests, under this
+     * lock. A deadline only pushed back (a heartbeat) costs the timer one early wake-up at most.
+     */
+    public synchronized void deadlinesChanged() {
+        LongConsumer listener = deadlineListener;
+        if (listener != null) listener.accept(nextDeadlineMs());
     }
 
     // ---------------------------------------------------------------- offsets
@@ -485,6 +567,7 @@ public final class GroupCoordinator {
 
     /** Replays a group's record (its members with their subscriptions and assignments) while loading. */
     public synchronized void loadGroupMetadata(String groupId, GroupMetadataCodec.StoredGroup stored) {
+        // No deadlinesChanged() here: a loaded member's session starts at groupsLoaded, not before.
         records.load(groupId, stored);
     }
 
@@ -496,6 +579,7 @@ public final class GroupCoordinator {
     /** The log holding these groups is read: their members' session timers start at {@code nowMs}. */
     public synchronized void groupsLoaded(Collection<String> groupIds, long nowMs) {
         records.loaded(groupIds, nowMs, rebalance);
+        deadlinesChanged();
     }
 
     /** For tests and DescribeGroups-like diagnostics. */

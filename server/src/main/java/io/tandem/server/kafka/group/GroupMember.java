@@ -72,13 +72,18 @@ final class GroupMember {
 
     /** Members waiting for a response are kept alive: a client cannot heartbeat while it waits for JoinGroup. */
     boolean hasExpired(long nowMs) {
+        return nowMs >= expiryMs();
+    }
+
+    /** When {@link #hasExpired} turns true unless the member is heard from; Long.MAX_VALUE while it is kept alive. */
+    long expiryMs() {
         if (isAwaitingJoin()) {
-            return isNew && nowMs >= lastHeartbeatMs + NEW_MEMBER_JOIN_TIMEOUT_MS;
+            return isNew ? lastHeartbeatMs + NEW_MEMBER_JOIN_TIMEOUT_MS : Long.MAX_VALUE;
         }
         if (isAwaitingSync()) {
-            return false;
+            return Long.MAX_VALUE;
         }
-        return nowMs >= lastHeartbeatMs + sessionTimeoutMs;
+        return lastHeartbeatMs + sessionTimeoutMs;
     }
 
     void completeJoin(JoinResult result) {

@@ -51,6 +51,9 @@ public interface ModernGroups {
     /** Fires session and rebalance timeouts. */
     void tick(long nowMs);
 
+    /** The earliest time {@link #tick} has something to do; Long.MAX_VALUE when nothing is pending. */
+    long nextDeadlineMs();
+
     /**
      * The offsets partition of the groups {@code lost} accepts was deleted here (Kafka's onResignation): they leave
      * memory, and their members' next heartbeats are answered by the classic coordinator's rule (NOT_COORDINATOR).
@@ -83,6 +86,7 @@ public interface ModernGroups {
             throw new IllegalStateException("no consumer groups");
         }
         @Override public void tick(long nowMs) { }
+        @Override public long nextDeadlineMs() { return Long.MAX_VALUE; }
         @Override public Set<String> groupIds() { return Set.of(); }
     };
 }

@@ -172,6 +172,30 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void shouldReportEachDeadlineWhenItIsDueAndTellTheTimerAfterEachRequest() {
+        // The group timer sleeps until nextDeadlineMs(): a deadline reported late would be fired late.
+        List<Long> told = new ArrayList<>();
+        coordinator.deadlineListener(told::add);
+        assertEquals(Long.MAX_VALUE, coordinator.nextDeadlineMs());
+        JoinResult first = send(join("", null, true, protocols("range"))).get();
+        assertEquals(now + SESSION_MS, coordinator.nextDeadlineMs(), "the pending member id's deadline");
+        assertEquals(List.of(now + SESSION_MS), told);
+        JoinResult a = send(join(first.memberId(), null, true, protocols("range"))).get();
+        // Joined, not yet synced: its session runs again from the JoinGroup answer (shorter than the sync deadline).
+        assertEquals(now + SESSION_MS, coordinator.nextDeadlineMs(), "the session timeout before SyncGroup");
+        assertEquals(now + SESSION_MS, told.get(told.size() - 1));
+
+        sync(a.memberId(), 1, Map.of());
+        long sessionEnd = now + SESSION_MS;
+        assertEquals(sessionEnd, coordinator.nextDeadlineMs(), "the session timeout once synced");
+        coordinator.tick(sessionEnd - 1);
+        assertEquals(GroupState.STABLE, coordinator.group("g").state, "not a millisecond early");
+        coordinator.tick(sessionEnd);
+        assertEquals(GroupState.EMPTY, coordinator.group("g").state);
+        assertEquals(Long.MAX_VALUE, coordinator.nextDeadlineMs(), "nothing left to wait for");
+    }
+
+    @Test
     void shouldExpirePendingMemberIdThatNeverCameBack() {
         JoinResult first = send(join("", null, true, protocols("range"))).get();
         now += SESSION_MS;

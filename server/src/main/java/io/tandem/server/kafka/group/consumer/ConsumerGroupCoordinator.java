@@ -108,7 +108,12 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 GroupTimeouts groupTimeouts = timeouts.apply(request.groupId());
                 return joins.join(request, groupTimeouts, nowMs);
             } finally {
-                store.flush();
+                try {
+                    store.flush();
+                } finally {
+                    // A join sets session and rebalance deadlines: the group timer may have to wake earlier.
+                    classic.deadlinesChanged();
+                }
             }
         }
     }
@@ -122,6 +127,13 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     }
 
     // ---------------------------------------------------------------- ModernGroups (for the classic coordinator)
+
+    @Override
+    public long nextDeadlineMs() {
+        synchronized (classic) {
+            return removals.nextExpiryMs();
+        }
+    }
 
     @Override
     public boolean isConsumerGroup(String groupId) {
@@ -308,6 +320,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 ConsumerGroupLoader.finish(group, nowMs, sessionTimeoutMs);
                 group.subscribedTopics = assignments.subscribedTopics(group);
             }
+            classic.deadlinesChanged();
         }
     }
 

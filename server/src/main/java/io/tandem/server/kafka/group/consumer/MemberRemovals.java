@@ -84,6 +84,18 @@ final class MemberRemovals {
         }
     }
 
+    /** The earliest time {@link #expire} removes someone (the same four deadlines); Long.MAX_VALUE if none. */
+    long nextExpiryMs() {
+        long next = Long.MAX_VALUE;
+        for (ConsumerGroup group : groups.values()) {
+            for (ConsumerGroupMember m : group.members.values()) {
+                next = Math.min(next, Math.min(Math.min(m.sessionDeadlineMs, m.revocationDeadlineMs),
+                        Math.min(m.joinDeadlineMs, m.syncDeadlineMs)));
+            }
+        }
+        return next;
+    }
+
     /**
      * Removes members that left or were fenced; if only classic members remain, the group goes back to the classic
      * protocol instead, policy permitting (Kafka's online downgrade).
