@@ -54,6 +54,13 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
     private final Deque<Runnable> waiting = new ArrayDeque<>();
     /** Whether a request is being answered (event loop only). */
     private boolean answering;
+    /**
+     * Whether a handler thread is preparing an answer, from the hand-over until its write starts. The idle time does
+     * not cut such a request off, as Jetty's in Apache's AdminServer does not (its idle expiry only fails a pending
+     * read or write, and the servlet running meanwhile has neither); it counts again from the answer's write. The
+     * write itself is not covered: an answer the client stops reading is still closed after the idle time.
+     */
+    private volatile boolean handling;
 
     RequestDispatcher(HttpEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -103,6 +110,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
         boolean head = method.equals("HEAD");
         return () -> {
             try {
+                handling = true;
                 endpoint.executor().execute(() -> answer(ctx, ours, head));
             } catch (RejectedExecutionException e) {
                 write(ctx, head, HttpEndpoint.Response.text(503, TEXT, "The " + endpoint.name() + " endpoint is busy: "
@@ -152,6 +160,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
      */
     private void write(ChannelHandlerContext ctx, boolean head, HttpEndpoint.Response answer, String allow,
                               boolean close) {
+        handling = false;
         if (answer.file() != null) {
             writeFile(ctx, head, answer);
             return;
@@ -270,7 +279,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof IdleStateEvent) {
-            ctx.close();
+            if (!handling) ctx.close();
             return;
         }
         super.userEventTriggered(ctx, event);
