@@ -55,7 +55,9 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
     /** Whether a request is being answered (event loop only). */
     private boolean answering;
     /**
-     * Whether a handler thread is preparing an answer, from the hand-over until its write starts. The idle time does
+     * Whether a handler thread is preparing an answer, from the hand-over until its (first) write is done: cleared
+     * on the event loop then, so no idle check falls between the end of the handler and the write that restarts
+     * the idle clock (under load one did, and closed the connection before the answer). The idle time does
      * not cut such a request off, as Jetty's in Apache's AdminServer does not (its idle expiry only fails a pending
      * read or write, and the servlet running meanwhile has neither); it counts again from the answer's write. The
      * write itself is not covered: an answer the client stops reading is still closed after the idle time.
@@ -160,7 +162,6 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
      */
     private void write(ChannelHandlerContext ctx, boolean head, HttpEndpoint.Response answer, String allow,
                               boolean close) {
-        handling = false;
         if (answer.file() != null) {
             writeFile(ctx, head, answer);
             return;
@@ -176,6 +177,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
         if (allow != null) response.headers().set(HttpHeaderNames.ALLOW, allow);
         if (close) response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {
+            handling = false; // on the event loop, with the write's time already the idle clock's start
             if (!written.isSuccess()) {
                 written.channel().close();
             } else if (close) {
@@ -204,7 +206,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
                     .set(HttpHeaderNames.CONTENT_LENGTH, length)
                     .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
             answer.headers().forEach(response.headers()::set);
-            if (!ctx.writeAndFlush(response).await().isSuccess()) {
+            if (!ctx.writeAndFlush(response).addListener(written -> handling = false).await().isSuccess()) {
                 ctx.channel().close();
                 return;
             }
