@@ -54,6 +54,15 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
     private final Deque<Runnable> waiting = new ArrayDeque<>();
     /** Whether a request is being answered (event loop only). */
     private boolean answering;
+    /**
+     * Whether a handler thread is preparing an answer, from the hand-over until its (first) write is done: cleared
+     * on the event loop then, so no idle check falls between the end of the handler and the write that restarts
+     * the idle clock (under load one did, and closed the connection before the answer). The idle time does
+     * not cut such a request off, as Jetty's in Apache's AdminServer does not (its idle expiry only fails a pending
+     * read or write, and the servlet running meanwhile has neither); it counts again from the answer's write. The
+     * write itself is not covered: an answer the client stops reading is still closed after the idle time.
+     */
+    private volatile boolean handling;
 
     RequestDispatcher(HttpEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -103,6 +112,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
         boolean head = method.equals("HEAD");
         return () -> {
             try {
+                handling = true;
                 endpoint.executor().execute(() -> answer(ctx, ours, head));
             } catch (RejectedExecutionException e) {
                 write(ctx, head, HttpEndpoint.Response.text(503, TEXT, "The " + endpoint.name() + " endpoint is busy: "
@@ -167,6 +177,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
         if (allow != null) response.headers().set(HttpHeaderNames.ALLOW, allow);
         if (close) response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {
+            handling = false; // on the event loop, with the write's time already the idle clock's start
             if (!written.isSuccess()) {
                 written.channel().close();
             } else if (close) {
@@ -195,7 +206,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
                     .set(HttpHeaderNames.CONTENT_LENGTH, length)
                     .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
             answer.headers().forEach(response.headers()::set);
-            if (!ctx.writeAndFlush(response).await().isSuccess()) {
+            if (!ctx.writeAndFlush(response).addListener(written -> handling = false).await().isSuccess()) {
                 ctx.channel().close();
                 return;
             }
@@ -270,7 +281,7 @@ final class RequestDispatcher extends SimpleChannelInboundHandler<FullHttpReques
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof IdleStateEvent) {
-            ctx.close();
+            if (!handling) ctx.close();
             return;
         }
         super.userEventTriggered(ctx, event);

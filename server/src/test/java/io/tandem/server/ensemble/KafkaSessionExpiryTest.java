@@ -37,7 +37,10 @@ class KafkaSessionExpiryTest {
             TandemConfig brokerConfig = TandemConfig.forTests(dir.resolve("broker"))
                     .roles(EnumSet.of(TandemConfig.Role.KAFKA))
                     .set("zookeeper.connect", "127.0.0.1:" + link.port())
-                    .set("zookeeper.session.timeout.ms", "1000");
+                    .set("zookeeper.session.timeout.ms", "1000")
+                    // Kafka waits for the first session zookeeper.connection.timeout.ms, by default the session
+                    // timeout: 1000 ms is too short a wait on a loaded machine, and the wait is not under test here.
+                    .set("zookeeper.connection.timeout.ms", "30000");
             try (Tandem broker = Tandem.start(brokerConfig);
                  Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                          broker.bootstrapServers()));

@@ -246,6 +246,26 @@ class HttpEndpointTest {
         }
     }
 
+    /** As Jetty in Apache's AdminServer: a handler running longer than the idle time is not cut off. */
+    @Test
+    void shouldAnswerARequestHandledForLongerThanTheIdleTimeThenCloseAfterIt() throws Exception {
+        long idleMs = 500;
+        try (HttpEndpoint idle = HttpEndpoint.start("idle", "127.0.0.1", 0, idleMs)
+                .route("/slow", request -> {
+                    Thread.sleep(3 * idleMs);
+                    return HttpEndpoint.Response.text(200, TEXT, "slow");
+                })) {
+            Socket socket = connect(idle.port());
+            send(socket, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals("slow", read(socket).body);
+            long answered = System.nanoTime();
+            // The idle time counts again from the answer: the silent connection is then closed.
+            assertEquals(-1, socket.getInputStream().read(), "the idle connection is closed");
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answered);
+            assertTrue(waitedMs >= idleMs / 2, "closed " + waitedMs + " ms after the answer");
+        }
+    }
+
     @Test
     void shouldCloseConnectionsBeyondTheCapAndAcceptOnceOneCloses() throws Exception {
         List<Socket> open = new ArrayList<>();

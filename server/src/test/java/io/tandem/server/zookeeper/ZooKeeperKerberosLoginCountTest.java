@@ -208,8 +208,11 @@ class ZooKeeperKerberosLoginCountTest {
                 }
                 assertEquals(1, kdc.logins(CLIENT) - before, "reconnections of the session log in no more");
                 // Cut for longer than the session: the server expires it, and the store opens a new session.
+                // The session's ephemeral node tells when the server has expired it (a fixed wait cost 8 s and
+                // could still be too short on a loaded machine).
+                broker.create("/expiry-witness", new byte[0], true);
                 proxy.cut();
-                Thread.sleep(8_000);
+                awaitGone("/expiry-witness");
                 proxy.heal();
                 awaitCount(() -> kdc.logins(CLIENT) - before, 2);
                 assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), readAgain(broker, "/counted"));
@@ -230,6 +233,28 @@ class ZooKeeperKerberosLoginCountTest {
                 if (System.nanoTime() > deadline) throw e;
                 Thread.sleep(100);
             }
+        }
+    }
+
+    /**
+     * Waits until {@code path} no longer exists, read by a session without SASL straight to the server, so that the
+     * watching costs the Client principal no login.
+     */
+    private static void awaitGone(String path) throws Exception {
+        ZKClientConfig noSasl = new ZKClientConfig();
+        noSasl.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        BlockingQueue<KeeperState> states = new LinkedBlockingQueue<>();
+        ZooKeeper observer = new ZooKeeper("127.0.0.1:" + tandem.zookeeperPort(), 30_000,
+                e -> states.add(e.getState()), noSasl);
+        try {
+            awaitState(states, KeeperState.SyncConnected);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (observer.exists(path, false) != null) {
+                assertTrue(System.nanoTime() < deadline, "the server did not expire the cut-off session in 30 s");
+                Thread.sleep(100);
+            }
+        } finally {
+            observer.close();
         }
     }
 
