@@ -30,6 +30,14 @@ import org.apache.zookeeper.ZooKeeper;
  */
 public final class TestEnsemble implements AutoCloseable {
     static final int TICK_MS = 200;
+    /**
+     * 3 s before a follower gives up a leader that is alive but slow (and 6 s before a member disconnects the clients
+     * whose forwarded requests wait for it): a CI run on 2 loaded cores stalled a leader past 1 s (syncLimit 5) while
+     * thousands of pipelined creates went through it. A stopped member is still noticed at once: its sockets close.
+     */
+    static final int SYNC_LIMIT = 15;
+    /** At least {@link #SYNC_LIMIT} (ZabConfig's rule). */
+    static final int INIT_LIMIT = 20;
     static final int SIZE = 3;
     /** The digest user tests create private nodes as; the tree walker reads as it too. */
     static final String DUMP_AUTH = "alice:secret";
@@ -99,8 +107,8 @@ public final class TestEnsemble implements AutoCloseable {
                 .zookeeperPort(clientPorts[id])
                 .set("myid", Integer.toString(id))
                 .set("tickTime", Integer.toString(TICK_MS))
-                .set("initLimit", "10")
-                .set("syncLimit", "5")
+                .set("initLimit", Integer.toString(INIT_LIMIT))
+                .set("syncLimit", Integer.toString(SYNC_LIMIT))
                 .set("maxSessionTimeout", "30000");
         serverLines.forEach((key, line) -> {
             int lineId = Integer.parseInt(key.substring("server.".length()));

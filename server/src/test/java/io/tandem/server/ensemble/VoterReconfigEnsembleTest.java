@@ -116,7 +116,8 @@ class VoterReconfigEnsembleTest {
 
         // conf shows the membership after the static keys, as Apache's QuorumZooKeeperServer.dumpConf does.
         String conf = fourLetterWord(ensemble.clientPort(JOINER), "conf");
-        assertTrue(conf.contains("\nserverId=" + JOINER + "\ninitLimit=10\nsyncLimit=5\nelectionAlg=3\n"), conf);
+        assertTrue(conf.contains("\nserverId=" + JOINER + "\ninitLimit=" + TestEnsemble.INIT_LIMIT
+                + "\nsyncLimit=" + TestEnsemble.SYNC_LIMIT + "\nelectionAlg=3\n"), conf);
         assertTrue(conf.contains("\npeerType=0\nmembership: \n" + added), conf);
         assertTrue(conf.endsWith(added), "the membership ends the answer, as QuorumMaj prints it: " + conf);
         assertTrue(fourLetterWord(ensemble.clientPort(leader), "conf").endsWith("membership: \n" + added));
@@ -129,7 +130,7 @@ class VoterReconfigEnsembleTest {
         int secondStopped = 6 - leader - stopped; // the third of the old voters
         ensemble.stop(secondStopped);
         CountDownLatch blocked = createAsync(viaJoiner, "/needs-three-of-four");
-        assertFalse(blocked.await(3 * TestEnsemble.TICK_MS * 5L, TimeUnit.MILLISECONDS),
+        assertFalse(blocked.await(3L * TestEnsemble.TICK_MS * TestEnsemble.SYNC_LIMIT, TimeUnit.MILLISECONDS),
                 "two of four voters committed a write"); // a bound on a negative (syncLimit), not synchronisation
         ensemble.start(stopped);
         ensemble.awaitServing(30_000);
