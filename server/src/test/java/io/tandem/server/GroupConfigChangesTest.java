@@ -45,7 +45,9 @@ class GroupConfigChangesTest {
 
     /**
      * A new member's first heartbeat; asked again, as a consumer does, while the coordinator's broker is still taking
-     * the offsets partition's leadership it was just given (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS).
+     * the offsets partition's leadership it was just given (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS), or has
+     * created the offsets topic but not yet heard of it from the controller (COORDINATOR_NOT_AVAILABLE: the 4.x
+     * consumer's heartbeat manager marks the coordinator unknown and asks again, as for the other two).
      */
     private static ConsumerGroupHeartbeatResponseData join(OfficialClientConnection c) throws Exception {
         long deadline = System.currentTimeMillis() + 30_000;
@@ -56,7 +58,8 @@ class GroupConfigChangesTest {
                             .setTopicPartitions(List.of())).build((short) 1));
             short error = r.data().errorCode();
             boolean loading = error == Errors.NOT_COORDINATOR.code()
-                    || error == Errors.COORDINATOR_LOAD_IN_PROGRESS.code();
+                    || error == Errors.COORDINATOR_LOAD_IN_PROGRESS.code()
+                    || error == Errors.COORDINATOR_NOT_AVAILABLE.code();
             if (!loading || System.currentTimeMillis() > deadline) {
                 assertEquals(0, error, r.data().toString());
                 return r.data();
