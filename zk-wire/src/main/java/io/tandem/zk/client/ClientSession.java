@@ -26,6 +26,7 @@ import io.tandem.zk.wire.proto.RequestHeader;
 import io.tandem.zk.wire.proto.SetWatches;
 import io.tandem.zk.wire.proto.WatcherEvent;
 import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -188,7 +189,12 @@ final class ClientSession {
         int connectTimeoutMs = hosts.connectTimeoutMs(requestedSessionTimeoutMs);
         handshakeDone = false;
         ChannelFuture connecting = ClientChannels.bootstrap(loop, address, connectTimeoutMs, frameBytesMax, tls,
-                cause -> lastConnectFailure = "TLS handshake with " + address + " failed: " + cause,
+                cause -> {
+                    // A handshake cut by our own close (this attempt's time is up, or the handle closes) says nothing
+                    // about the server: keep what an earlier attempt learnt from it (an alert naming the protocol).
+                    if (cause instanceof ClosedChannelException && lastConnectFailure != null) return;
+                    lastConnectFailure = "TLS handshake with " + address + " failed: " + cause;
+                },
                 new ConnectionHandler()).connect(address);
         channel = connecting.channel();
         channelAddress = address;

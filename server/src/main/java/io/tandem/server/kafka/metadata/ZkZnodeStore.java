@@ -125,12 +125,14 @@ public final class ZkZnodeStore implements ZnodeStore {
         try {
             opened.connected().get(connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
+            // Read before closing: the close cuts an attempt in the middle of its handshake, and that cut is ours,
+            // not what the server said.
+            String why = opened.lastConnectFailure();
             opened.close();
             if (e.getCause() instanceof ZkException zk && zk.code() == KeeperCode.AUTH_FAILED) {
                 throw new IllegalStateException("ZooKeeper at " + connectString + " refused the SASL login of '"
                         + login.username() + "' (AUTHFAILED)", e);
             }
-            String why = opened.lastConnectFailure();
             throw new IllegalStateException("cannot connect to ZooKeeper at " + connectString + " within "
                     + connectTimeout.toMillis() + " ms" + (why == null ? "" : " (last attempt: " + why + ")"), e);
         }
