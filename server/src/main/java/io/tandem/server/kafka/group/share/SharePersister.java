@@ -24,12 +24,16 @@ public interface SharePersister {
     /**
      * A share-partition's stored state; {@code startOffset} -1 means never initialized. {@code deliveryCompleteCount}
      * is what a summary answers (KIP-1226): the records from the start offset on that are done (acknowledged or
-     * archived), -1 when unknown; reads leave it -1.
+     * archived), -1 when unknown; reads leave it -1. {@code leaderEpoch} is the summary's too: the leader epoch of
+     * the last leader that read the state (0 from its initialization, and for no state), which Kafka 4.4's
+     * DescribeShareGroupOffsets answers; reads leave it at that default.
      */
-    record Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches, int deliveryCompleteCount) {
+    record Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches, int deliveryCompleteCount,
+                  int leaderEpoch) {
         /** A read's answer: the batches say what is done, the count is not needed. */
         public Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
-            this(stateEpoch, startOffset, batches, UNKNOWN_DELIVERY_COMPLETE_COUNT);
+            this(stateEpoch, startOffset, batches, UNKNOWN_DELIVERY_COMPLETE_COUNT,
+                    io.tandem.server.kafka.group.share.state.ShareStateCoordinator.INITIAL_LEADER_EPOCH);
         }
     }
 
