@@ -177,7 +177,8 @@ class ShareStateApisTest {
      * DescribeShareGroupOffsets answers the leader epoch of the share state (Kafka 4.4's GroupCoordinatorService
      * takes it from ReadShareGroupStateSummary), not the partition's current one: after AlterShareGroupOffsets the
      * state holds 0 (InitializeShareGroupState stores 0), and once a leader at epoch 7 read it, 7, while the
-     * partition's own leader epoch is still 0. A partition never initialized answers 0 too, without lag.
+     * partition's own leader epoch is still 0. A partition never initialized answers 0 too, without lag, and so do a
+     * partition the topic lacks and a topic that does not exist (no error, as Kafka's group coordinator).
      */
     @Test
     void describedLeaderEpochShouldBeTheShareStatesAsKafka44() throws Exception {
@@ -210,13 +211,22 @@ class ShareStateApisTest {
                                                 List.of(new org.apache.kafka.common.message
                                                         .DescribeShareGroupOffsetsRequestData
                                                         .DescribeShareGroupOffsetsRequestTopic().setTopicName("queue")
-                                                        .setPartitions(List.of(1)))))))
+                                                        .setPartitions(List.of(1, 5)), new org.apache.kafka.common
+                                                        .message.DescribeShareGroupOffsetsRequestData
+                                                        .DescribeShareGroupOffsetsRequestTopic().setTopicName("missing")
+                                                        .setPartitions(List.of(0)))))))
                                 .build((short) 1));
-                var none = raw.data().groups().get(0).topics().get(0).partitions().get(0);
-                assertEquals(Errors.NONE.code(), none.errorCode());
-                assertEquals(-1L, none.startOffset());
-                assertEquals(0, none.leaderEpoch(), "no state: 0, as Kafka");
-                assertEquals(-1L, none.lag());
+                // Partition 1 has no state, "queue" has no partition 5 and "missing" does not exist: Kafka 4.4's
+                // group coordinator answers all three alike, without an error (the missing topic with id zero).
+                var topics = raw.data().groups().get(0).topics();
+                assertEquals(Uuid.ZERO_UUID, topics.get(1).topicId());
+                for (var none : List.of(topics.get(0).partitions().get(0), topics.get(0).partitions().get(1),
+                        topics.get(1).partitions().get(0))) {
+                    assertEquals(Errors.NONE.code(), none.errorCode(), none.toString());
+                    assertEquals(-1L, none.startOffset(), none.toString());
+                    assertEquals(0, none.leaderEpoch(), "no state: 0, as Kafka");
+                    assertEquals(-1L, none.lag(), none.toString());
+                }
             }
         }
     }

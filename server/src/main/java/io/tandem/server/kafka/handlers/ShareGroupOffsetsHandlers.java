@@ -150,7 +150,11 @@ final class ShareGroupOffsetsHandlers {
                 if (!describable) {
                     part.errorCode = TOPIC_AUTHORIZATION_FAILED;
                 } else if (topic == null || !topic.replicas().containsKey(p)) {
-                    part.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                    // As Kafka 4.4's GroupCoordinatorService: a topic not in the metadata answers topic id zero and
+                    // start offset -1, and a partition it lacks gets the summary's error, which
+                    // computeShareGroupLagAndBuildResponse turns into start offset -1, leader epoch 0 and no lag,
+                    // with no error code either way (the Admin then lists the partition without offsets).
+                    part.startOffset = UNKNOWN_OFFSET;
                 } else {
                     PartitionOffset stored = known.getOrDefault(topic.id(), Map.of()).get(p);
                     // As Kafka 4.4's computeShareGroupLagAndBuildResponse, the leader epoch is the summary's (the
