@@ -40,14 +40,10 @@ public interface SharePersister {
     /** A delivery-complete count nobody wrote (a state older than KIP-1226, or initialized at start offset -1). */
     int UNKNOWN_DELIVERY_COMPLETE_COUNT = -1;
 
-    /** A read by the group's coordinator (no leader epoch: not fenced, and fencing nobody). */
-    default Stored read(String groupId, UUID topicId, int partition) {
-        return read(groupId, topicId, partition, -1);
-    }
-
     /**
      * A read by the share-partition's leader at its partition's leader epoch: FENCED_LEADER_EPOCH when a newer
-     * leader read or wrote it, and from now on an older leader's reads and writes are fenced.
+     * leader read it, and from now on an older leader's reads and writes are fenced (the share coordinator stores the
+     * epoch). The group coordinator reads summaries instead, which fence nobody; a negative epoch is refused.
      */
     Stored read(String groupId, UUID topicId, int partition, int leaderEpoch);
 
@@ -60,8 +56,9 @@ public interface SharePersister {
     void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset);
 
     /**
-     * A write by the share-partition's leader at its partition's leader epoch (-1: none, as the coordinator's), with
-     * its delivery-complete count (the records from {@code startOffset} on that are done; -1 unknown).
+     * A write by the share-partition's leader at its partition's leader epoch (FENCED_LEADER_EPOCH once a newer
+     * leader read the state), with its delivery-complete count (the records from {@code startOffset} on that are
+     * done; -1 unknown).
      */
     void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch, long startOffset,
                int deliveryCompleteCount, List<ShareStateBatch> batches);
