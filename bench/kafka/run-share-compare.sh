@@ -22,10 +22,11 @@ if [ ! -f "$work/probe/ShareCompareProbe.class" ] || [ "$root/bench/kafka/ShareC
   javac -nowarn -cp "$work/lib/*" -d "$work/probe" "$root/bench/kafka/ShareCompareProbe.java"
 fi
 
-# Ids, hosts, ports and member ids differ by nature: masked, and runs of spaces (column widths) squeezed.
+# Hosts, ports and broker ids differ by nature (the probe prints no topic or member ids): masked, and runs of
+# spaces (column widths) squeezed. The raw output stays in $work/NAME.raw.txt.
 normalize() {
-  sed -E -e 's/[A-Za-z0-9_-]{22}/<id>/g' -e 's/127\.0\.0\.1:[0-9]+/<host:port>/g' -e 's#/127\.0\.0\.1#<host>#g' \
-    -e 's/[[:space:]]+/ /g' -e 's/ $//'
+  sed -E -e 's/127\.0\.0\.1:[0-9]+ \([0-9]+\)/<host:port> (<id>)/g' -e 's/127\.0\.0\.1:[0-9]+/<host:port>/g' \
+    -e 's#/127\.0\.0\.1#<host>#g' -e 's/[[:space:]]+/ /g' -e 's/ $//'
 }
 
 scenario() { # name port
@@ -48,7 +49,7 @@ scenario() { # name port
     tool org.apache.kafka.tools.consumer.group.ShareGroupCommand --bootstrap-server "$bs" --list
     echo "## kafka-features.sh describe (share.version)"
     tool org.apache.kafka.tools.FeatureCommand --bootstrap-server "$bs" describe | grep -i share || echo "(none)"
-  } | normalize > "$out"
+  } | tee "$work/$name.raw.txt" | normalize > "$out"
   echo "  $name: $(grep -c . "$out") lines ($(tail -1 "$work/$name.probe.err" 2>/dev/null))"
   stop_server
 }
