@@ -25,7 +25,7 @@ fi
 # Hosts, ports and broker ids differ by nature (the probe prints no topic or member ids): masked, and runs of
 # spaces (column widths) squeezed. The raw output stays in $work/NAME.raw.txt.
 normalize() {
-  sed -E -e 's/127\.0\.0\.1:[0-9]+ \([0-9]+\)/<host:port> (<id>)/g' -e 's/127\.0\.0\.1:[0-9]+/<host:port>/g' \
+  sed -E -e 's/127\.0\.0\.1:[0-9]+[[:space:]]+\([0-9]+\)/<host:port> (<id>)/g' -e 's/127\.0\.0\.1:[0-9]+/<host:port>/g' \
     -e 's#/127\.0\.0\.1#<host>#g' -e 's/[[:space:]]+/ /g' -e 's/ $//'
 }
 
