@@ -146,8 +146,12 @@ class ShareStateApisTest {
             assertEquals(Errors.NONE.code(), read(c, topicId, 3).errorCode());
             assertEquals(Errors.FENCED_LEADER_EPOCH.code(), read(c, topicId, 2).errorCode());
 
+            // Kafka 4.4's maybeGetReadStateError checks for state before its metadata image: an unknown topic has
+            // none, so INVALID_REQUEST; a summary has no state check, so UNKNOWN_TOPIC_OR_PARTITION.
             ReadShareGroupStateResponseData.PartitionResult unknownTopic = read(c, Uuid.randomUuid(), 0);
-            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), unknownTopic.errorCode());
+            assertEquals(Errors.INVALID_REQUEST.code(), unknownTopic.errorCode());
+            assertEquals("Read operation on uninitialized share partition not allowed.", unknownTopic.errorMessage());
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), summary(c, Uuid.randomUuid()).errorCode());
         }
 
         // A restart on the same data directory replays __share_group_state: the same answers.

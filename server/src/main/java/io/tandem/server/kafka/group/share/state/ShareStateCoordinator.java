@@ -176,6 +176,7 @@ public final class ShareStateCoordinator {
         if (old != null && old.stateEpoch > stateEpoch) {
             throw new ApiException(FENCED_STATE_EPOCH, Errors.FENCED_STATE_EPOCH.message());
         }
+        checkExists(key);
         Entry next = new Entry();
         next.snapshotEpoch = old == null ? 0 : old.snapshotEpoch + 1;
         next.stateEpoch = stateEpoch;
@@ -213,6 +214,7 @@ public final class ShareStateCoordinator {
         if (known != null && known > leaderEpoch) {
             throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
         }
+        checkExists(key);
         if (known == null || known != leaderEpoch) {
             // Kafka writes the read's leader epoch with the state as it stands: same start offset and count. The
             // answer is the state read (store replaces the entry, e stays as it was), due once that record is in.
@@ -225,6 +227,7 @@ public final class ShareStateCoordinator {
     /** ReadShareGroupStateSummary: the read without batches and without fencing; never initialized is no error. */
     public synchronized State summary(Key key) {
         checkKey(key);
+        checkExists(key);
         Entry e = states.get(key);
         Commit commit = pending(partitionFor(key));
         if (e == null) return State.absent(commit);
@@ -256,6 +259,7 @@ public final class ShareStateCoordinator {
         if (old.stateEpoch > stateEpoch) {
             throw new ApiException(FENCED_STATE_EPOCH, Errors.FENCED_STATE_EPOCH.message());
         }
+        checkExists(key);
         store(key, old, old.leaderEpoch, startOffset, deliveryCompleteCount, batches);
         return pending(partitionFor(key));
     }
@@ -468,6 +472,14 @@ public final class ShareStateCoordinator {
         if (!log.leads(partitionFor(key))) {
             throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
         }
+    }
+
+    /**
+     * Whether the topic partition exists, checked last, after the state checks, as Kafka 4.4's ShareCoordinatorShard
+     * checks its metadata image: a read or write of a share-partition without state is INVALID_REQUEST even when its
+     * topic is unknown.
+     */
+    private void checkExists(Key key) {
         if (!partitionExists.test(key.topicId(), key.partition())) {
             throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
         }

@@ -175,8 +175,12 @@ class ShareStateCoordinatorTest {
         assertEquals(ErrorCodes.INVALID_REQUEST, uninitialized.error());
         assertEquals("Write operation on uninitialized share partition not allowed.", uninitialized.getMessage());
         assertTrue(log.isEmpty());
-        ApiException e = assertThrows(ApiException.class, () -> c.read(key(9), 0));
+        // Kafka 4.4 checks for state before the topic partition: a partition that does not exist has none.
+        assertFalse(c.read(key(9), 0).initialized());
+        ApiException e = assertThrows(ApiException.class, () -> c.summary(key(9)));
         assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, e.error());
+        assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, assertThrows(ApiException.class,
+                () -> c.initialize(key(9), 0, 0)).error());
         assertEquals(ErrorCodes.INVALID_REQUEST, assertThrows(ApiException.class,
                 () -> c.write(key(-1), 0, 0, 0, -1, List.of())).error());
     }
