@@ -140,16 +140,24 @@ class ShareStateApisTest {
             assertEquals(12, state.startOffset());
             assertEquals(List.of(stateBatch(12, 14, 2, 1), stateBatch(15, 15, 4, 5), stateBatch(16, 19, 0, 1)),
                     state.stateBatches());
-            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), read(c, topicId, -1).errorCode());
+            // Kafka 4.4's maybeGetReadStateError refuses a negative leader epoch (INVALID_REQUEST) before it
+            // fences an older one; a reader at 3 moves the epoch on, and one at 2 is then fenced.
+            assertEquals(Errors.INVALID_REQUEST.code(), read(c, topicId, -1).errorCode());
+            assertEquals(Errors.NONE.code(), read(c, topicId, 3).errorCode());
+            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), read(c, topicId, 2).errorCode());
 
+            // Kafka 4.4's maybeGetReadStateError checks for state before its metadata image: an unknown topic has
+            // none, so INVALID_REQUEST; a summary has no state check, so UNKNOWN_TOPIC_OR_PARTITION.
             ReadShareGroupStateResponseData.PartitionResult unknownTopic = read(c, Uuid.randomUuid(), 0);
-            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), unknownTopic.errorCode());
+            assertEquals(Errors.INVALID_REQUEST.code(), unknownTopic.errorCode());
+            assertEquals("Read operation on uninitialized share partition not allowed.", unknownTopic.errorMessage());
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), summary(c, Uuid.randomUuid()).errorCode());
         }
 
         // A restart on the same data directory replays __share_group_state: the same answers.
         try (Tandem tandem = Tandem.start(config());
              OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
-            ReadShareGroupStateResponseData.PartitionResult state = read(c, topicId, 0);
+            ReadShareGroupStateResponseData.PartitionResult state = read(c, topicId, 3);
             assertEquals(Errors.NONE.code(), state.errorCode());
             assertEquals(12, state.startOffset());
             assertEquals(List.of(stateBatch(12, 14, 2, 1), stateBatch(15, 15, 4, 5), stateBatch(16, 19, 0, 1)),
@@ -157,7 +165,7 @@ class ShareStateApisTest {
             ReadShareGroupStateSummaryResponseData.PartitionResult summary = summary(c, topicId);
             assertEquals(1, summary.stateEpoch());
             assertEquals(12, summary.startOffset());
-            assertEquals(0, summary.leaderEpoch());
+            assertEquals(3, summary.leaderEpoch(), "the last reader's leader epoch, stored as Kafka 4.4 stores it");
 
             DeleteShareGroupStateResponse deleted = c.call(new DeleteShareGroupStateRequest.Builder(
                     new DeleteShareGroupStateRequestData().setGroupId("g").setTopics(List.of(
@@ -167,6 +175,72 @@ class ShareStateApisTest {
             assertEquals(Errors.NONE.code(), deleted.data().results().get(0).partitions().get(0).errorCode());
             assertEquals(Errors.INVALID_REQUEST.code(), read(c, topicId, 0).errorCode());
         }
+    }
+
+    /**
+     * DescribeShareGroupOffsets answers the leader epoch of the share state (Kafka 4.4's GroupCoordinatorService
+     * takes it from ReadShareGroupStateSummary), not the partition's current one: after AlterShareGroupOffsets the
+     * state holds 0 (InitializeShareGroupState stores 0), and once a leader at epoch 7 read it, 7, while the
+     * partition's own leader epoch is still 0. A partition never initialized answers 0 too, without lag, and so do a
+     * partition the topic lacks and a topic that does not exist (no error, as Kafka's group coordinator).
+     */
+    @Test
+    void describedLeaderEpochShouldBeTheShareStatesAsKafka44() throws Exception {
+        try (Tandem tandem = Tandem.start(config());
+             OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
+            Properties props = new Properties();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
+            try (Admin admin = Admin.create(props)) {
+                admin.createTopics(List.of(new NewTopic("queue", 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                Uuid topicId = admin.describeTopics(List.of("queue")).allTopicNames().get(30, TimeUnit.SECONDS)
+                        .get("queue").topicId();
+                org.apache.kafka.common.TopicPartition p0 = new org.apache.kafka.common.TopicPartition("queue", 0);
+                org.apache.kafka.common.TopicPartition p1 = new org.apache.kafka.common.TopicPartition("queue", 1);
+                admin.alterShareGroupOffsets("g", java.util.Map.of(p0, 0L)).all().get(30, TimeUnit.SECONDS);
+                assertEquals(0, describe(admin, p0, p1).get(p0).leaderEpoch().orElseThrow());
+
+                assertEquals(Errors.NONE.code(), read(c, topicId, 7).errorCode(), "a leader at epoch 7 loads it");
+                java.util.Map<org.apache.kafka.common.TopicPartition,
+                        org.apache.kafka.clients.admin.SharePartitionOffsetInfo> offsets = describe(admin, p0, p1);
+                assertEquals(0L, offsets.get(p0).startOffset());
+                assertEquals(java.util.Optional.of(7), offsets.get(p0).leaderEpoch(), "the state's, not the log's 0");
+                assertEquals(java.util.Optional.of(0L), offsets.get(p0).lag());
+                assertNull(offsets.get(p1), "no start offset: the Admin lists none");
+                // On the wire, a partition without state answers start offset -1, leader epoch 0, no lag.
+                org.apache.kafka.common.requests.DescribeShareGroupOffsetsResponse raw = c.call(
+                        new org.apache.kafka.common.requests.DescribeShareGroupOffsetsRequest.Builder(
+                                new org.apache.kafka.common.message.DescribeShareGroupOffsetsRequestData().setGroups(
+                                        List.of(new org.apache.kafka.common.message.DescribeShareGroupOffsetsRequestData
+                                                .DescribeShareGroupOffsetsRequestGroup().setGroupId("g").setTopics(
+                                                List.of(new org.apache.kafka.common.message
+                                                        .DescribeShareGroupOffsetsRequestData
+                                                        .DescribeShareGroupOffsetsRequestTopic().setTopicName("queue")
+                                                        .setPartitions(List.of(1, 5)), new org.apache.kafka.common
+                                                        .message.DescribeShareGroupOffsetsRequestData
+                                                        .DescribeShareGroupOffsetsRequestTopic().setTopicName("missing")
+                                                        .setPartitions(List.of(0)))))))
+                                .build((short) 1));
+                // Partition 1 has no state, "queue" has no partition 5 and "missing" does not exist: Kafka 4.4's
+                // group coordinator answers all three alike, without an error (the missing topic with id zero).
+                var topics = raw.data().groups().get(0).topics();
+                assertEquals(Uuid.ZERO_UUID, topics.get(1).topicId());
+                for (var none : List.of(topics.get(0).partitions().get(0), topics.get(0).partitions().get(1),
+                        topics.get(1).partitions().get(0))) {
+                    assertEquals(Errors.NONE.code(), none.errorCode(), none.toString());
+                    assertEquals(-1L, none.startOffset(), none.toString());
+                    assertEquals(0, none.leaderEpoch(), "no state: 0, as Kafka");
+                    assertEquals(-1L, none.lag(), none.toString());
+                }
+            }
+        }
+    }
+
+    private static java.util.Map<org.apache.kafka.common.TopicPartition,
+            org.apache.kafka.clients.admin.SharePartitionOffsetInfo> describe(
+            Admin admin, org.apache.kafka.common.TopicPartition... partitions) throws Exception {
+        return admin.listShareGroupOffsets(java.util.Map.of("g", new org.apache.kafka.clients.admin
+                        .ListShareGroupOffsetsSpec().topicPartitions(List.of(partitions))))
+                .partitionsToOffsetInfo("g").get(30, TimeUnit.SECONDS);
     }
 
     private static ReadShareGroupStateResponseData.StateBatch stateBatch(long first, long last, int state, int count) {

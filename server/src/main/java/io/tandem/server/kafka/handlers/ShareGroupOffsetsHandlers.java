@@ -144,14 +144,22 @@ final class ShareGroupOffsetsHandlers {
                         new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition();
                 part.partitionIndex = p;
                 part.startOffset = UNKNOWN_OFFSET;
-                part.leaderEpoch = -1;
+                // Kafka 4.4 answers the share state summary's leader epoch: 0 where there is no state.
+                part.leaderEpoch = io.tandem.server.kafka.group.share.state.ShareStateCoordinator.INITIAL_LEADER_EPOCH;
                 part.lag = UNKNOWN_OFFSET;
                 if (!describable) {
                     part.errorCode = TOPIC_AUTHORIZATION_FAILED;
                 } else if (topic == null || !topic.replicas().containsKey(p)) {
-                    part.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                    // As Kafka 4.4's GroupCoordinatorService: a topic not in the metadata answers topic id zero and
+                    // start offset -1, and a partition it lacks gets the summary's error, which
+                    // computeShareGroupLagAndBuildResponse turns into start offset -1, leader epoch 0 and no lag,
+                    // with no error code either way (the Admin then lists the partition without offsets).
+                    part.startOffset = UNKNOWN_OFFSET;
                 } else {
                     PartitionOffset stored = known.getOrDefault(topic.id(), Map.of()).get(p);
+                    // As Kafka 4.4's computeShareGroupLagAndBuildResponse, the leader epoch is the summary's (the
+                    // last leader that loaded the share-partition), whatever the partition's leader is now.
+                    if (stored != null) part.leaderEpoch = stored.leaderEpoch();
                     // As Kafka 4.4's shouldComputeSharePartitionLag: initialized but never loaded (start offset -1)
                     // has no lag, and neither has a start offset whose delivery-complete count is unknown (-1: state
                     // written before KIP-1226); only the others' end offsets are asked for.
@@ -175,7 +183,6 @@ final class ShareGroupOffsetsHandlers {
                 PartitionEndOffsets.EndOffset end = ends.get(e.getKey());
                 for (DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part : e.getValue()) {
                     if (end.error() == NONE) {
-                        part.leaderEpoch = end.leaderEpoch();
                         // Kafka 4.4's computeShareGroupLagAndBuildResponse: end offset - start offset - records
                         // already done past the start offset (not clamped, as Kafka's).
                         part.lag = end.offset() - part.startOffset - completed.get(part);

@@ -65,7 +65,7 @@ public final class LocalSharePersister implements SharePersister {
             return CompletableFuture.failedFuture(e);
         }
         return committed(s.commit()).thenApply(v -> new Stored(s.stateEpoch(), s.startOffset(), List.of(),
-                s.deliveryCompleteCount()));
+                s.deliveryCompleteCount(), s.leaderEpoch()));
     }
 
     @Override

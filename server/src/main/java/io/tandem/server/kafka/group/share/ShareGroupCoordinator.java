@@ -173,9 +173,11 @@ public final class ShareGroupCoordinator {
 
     /**
      * One share-partition's start offset and delivery-complete count (-1 unknown), for DescribeShareGroupOffsets'
-     * lag.
+     * lag, and the leader epoch it answers: the share state's (Kafka 4.4 takes it from ReadShareGroupStateSummary,
+     * not from the end offset's lookup).
      */
-    public record PartitionOffset(UUID topicId, int partition, long startOffset, int deliveryCompleteCount) {
+    public record PartitionOffset(UUID topicId, int partition, long startOffset, int deliveryCompleteCount,
+                                  int leaderEpoch) {
     }
 
     // ---------------------------------------------------------------- ShareGroupHeartbeat

@@ -218,6 +218,15 @@ public final class SharePartitionManager {
         return l == null ? null : l.partition;
     }
 
+    /**
+     * The leader epoch the share-partition was loaded under here (its read stored that epoch with its state at the
+     * share coordinator, so it is what a state summary answers), or null when it is not loaded here.
+     */
+    public synchronized Integer loadedLeaderEpoch(String groupId, UUID topicId, int partition) {
+        Loaded l = loaded.get(new Key(groupId, topicId, partition));
+        return l == null ? null : l.leaderEpoch;
+    }
+
     /** The group's share-partitions loaded here. */
     public synchronized Map<ShareSessions.Key, SharePartition> ofGroup(String groupId) {
         Map<ShareSessions.Key, SharePartition> result = new LinkedHashMap<>();

@@ -24,26 +24,26 @@ public interface SharePersister {
     /**
      * A share-partition's stored state; {@code startOffset} -1 means never initialized. {@code deliveryCompleteCount}
      * is what a summary answers (KIP-1226): the records from the start offset on that are done (acknowledged or
-     * archived), -1 when unknown; reads leave it -1.
+     * archived), -1 when unknown; reads leave it -1. {@code leaderEpoch} is the summary's too: the leader epoch of
+     * the last leader that read the state (0 from its initialization, and for no state), which Kafka 4.4's
+     * DescribeShareGroupOffsets answers; reads leave it at that default.
      */
-    record Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches, int deliveryCompleteCount) {
+    record Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches, int deliveryCompleteCount,
+                  int leaderEpoch) {
         /** A read's answer: the batches say what is done, the count is not needed. */
         public Stored(int stateEpoch, long startOffset, List<ShareStateBatch> batches) {
-            this(stateEpoch, startOffset, batches, UNKNOWN_DELIVERY_COMPLETE_COUNT);
+            this(stateEpoch, startOffset, batches, UNKNOWN_DELIVERY_COMPLETE_COUNT,
+                    io.tandem.server.kafka.group.share.state.ShareStateCoordinator.INITIAL_LEADER_EPOCH);
         }
     }
 
     /** A delivery-complete count nobody wrote (a state older than KIP-1226, or initialized at start offset -1). */
     int UNKNOWN_DELIVERY_COMPLETE_COUNT = -1;
 
-    /** A read by the group's coordinator (no leader epoch: not fenced, and fencing nobody). */
-    default Stored read(String groupId, UUID topicId, int partition) {
-        return read(groupId, topicId, partition, -1);
-    }
-
     /**
      * A read by the share-partition's leader at its partition's leader epoch: FENCED_LEADER_EPOCH when a newer
-     * leader read or wrote it, and from now on an older leader's reads and writes are fenced.
+     * leader read it, and from now on an older leader's reads and writes are fenced (the share coordinator stores the
+     * epoch). The group coordinator reads summaries instead, which fence nobody; a negative epoch is refused.
      */
     Stored read(String groupId, UUID topicId, int partition, int leaderEpoch);
 
@@ -56,8 +56,9 @@ public interface SharePersister {
     void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long startOffset);
 
     /**
-     * A write by the share-partition's leader at its partition's leader epoch (-1: none, as the coordinator's), with
-     * its delivery-complete count (the records from {@code startOffset} on that are done; -1 unknown).
+     * A write by the share-partition's leader at its partition's leader epoch (FENCED_LEADER_EPOCH once a newer
+     * leader read the state), with its delivery-complete count (the records from {@code startOffset} on that are
+     * done; -1 unknown).
      */
     void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch, long startOffset,
                int deliveryCompleteCount, List<ShareStateBatch> batches);

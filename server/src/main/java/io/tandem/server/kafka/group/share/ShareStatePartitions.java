@@ -222,20 +222,24 @@ final class ShareStatePartitions {
         List<CompletableFuture<ShareGroupCoordinator.PartitionOffset>> answers = new ArrayList<>();
         for (ShareSessions.Key k : withState) {
             SharePartition p = partitions.loaded(groupId, k.topicId(), k.partition());
-            if (p != null) {
+            Integer loadedEpoch = partitions.loadedLeaderEpoch(groupId, k.topicId(), k.partition());
+            if (p != null && loadedEpoch != null) {
                 p.expireLocks(nowMs);
                 SharePartition.Progress progress = p.progress();
                 answers.add(CompletableFuture.completedFuture(new ShareGroupCoordinator.PartitionOffset(k.topicId(),
-                        k.partition(), progress.startOffset(), progress.deliveryCompleteCount())));
+                        k.partition(), progress.startOffset(), progress.deliveryCompleteCount(), loadedEpoch)));
                 continue;
             }
+            // As Kafka 4.4's computeShareGroupLagAndBuildResponse: a summary that failed answers start offset -1 and
+            // leader epoch 0, without lag.
             answers.add(persister.summaryAsync(groupId, k.topicId(), k.partition())
                     .handle((stored, e) -> e == null
                             ? new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(),
-                                    stored.startOffset(), stored.deliveryCompleteCount())
+                                    stored.startOffset(), stored.deliveryCompleteCount(), stored.leaderEpoch())
                             : new ShareGroupCoordinator.PartitionOffset(k.topicId(), k.partition(),
                                     ShareStateCoordinator.UNINITIALIZED_START_OFFSET,
-                                    SharePersister.UNKNOWN_DELIVERY_COMPLETE_COUNT)));
+                                    SharePersister.UNKNOWN_DELIVERY_COMPLETE_COUNT,
+                                    ShareStateCoordinator.INITIAL_LEADER_EPOCH)));
         }
         return CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
             List<ShareGroupCoordinator.PartitionOffset> result = new ArrayList<>();

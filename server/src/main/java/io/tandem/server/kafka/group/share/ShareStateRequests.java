@@ -214,7 +214,7 @@ final class ShareStateRequests {
                     for (ReadShareGroupStateSummaryResponse.PartitionResult p : t.partitions) {
                         results.add(new Result(t.topicId, p.partition, p.errorCode, p.errorMessage,
                                 new SharePersister.Stored(p.stateEpoch, p.startOffset, List.of(),
-                                        p.deliveryCompleteCount)));
+                                        p.deliveryCompleteCount, p.leaderEpoch)));
                     }
                 }
             }

@@ -27,17 +27,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * release of a leaving member's records, written to the share coordinator once the lock is released.
  */
 class ShareGroupAdminTest {
-    private static final UUID TOPIC = new UUID(7, 7);
+    private static final UUID TOPIC = ShareCoordinatorFixture.TOPIC;
     private static final long WAIT_S = 10;
-    private final Map<String, TopicRef> topics = Map.of("t", new TopicRef("t", TOPIC, 2));
-    private final TopicsView view = new TopicsView() {
-        @Override public TopicRef byName(String name) { return topics.get(name); }
-        @Override public TopicRef byId(UUID id) { return TOPIC.equals(id) ? topics.get("t") : null; }
-        @Override public Collection<String> names() { return topics.keySet(); }
-    };
-    private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
-            new InMemoryStateLog(), (t, p) -> TOPIC.equals(t) && p < 2, () -> 1L);
-    private final LocalSharePersister local = new LocalSharePersister(shareCoordinator);
+    private final ShareCoordinatorFixture fixture = new ShareCoordinatorFixture();
+    private final ShareStateCoordinator shareCoordinator = fixture.shareCoordinator;
+    private final LocalSharePersister local = fixture.local;
     /** Counted down when a call for group "slow" reaches the share coordinator; the call then waits for {@link #go}. */
     private final CountDownLatch asked = new CountDownLatch(1);
     private final CountDownLatch go = new CountDownLatch(1);
@@ -45,7 +39,7 @@ class ShareGroupAdminTest {
     private volatile boolean stall;
     /** How often the share coordinator was asked for the state of group "slow"'s share-partitions' summaries. */
     private final java.util.concurrent.atomic.AtomicInteger slowSummaries = new java.util.concurrent.atomic.AtomicInteger();
-    private final SharePersister stalling = new SharePersister() {
+    private final SharePersister stalling = new DelegatingSharePersister(local) {
         private void maybeStall(String groupId) {
             if (!stall || !groupId.equals("slow")) return;
             asked.countDown();
@@ -54,9 +48,6 @@ class ShareGroupAdminTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        }
-        @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
-            return local.read(groupId, topicId, partition, leaderEpoch);
         }
         @Override public Stored summary(String groupId, UUID topicId, int partition) {
             if (groupId.equals("slow")) slowSummaries.incrementAndGet();
@@ -75,11 +66,8 @@ class ShareGroupAdminTest {
             maybeStall(groupId);
             local.delete(groupId, topicId, partition);
         }
-        @Override public Map<String, Map<UUID, List<Integer>>> stored() {
-            return local.stored();
-        }
     };
-    private final ShareGroupCoordinator coordinator = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view,
+    private final ShareGroupCoordinator coordinator = new ShareGroupCoordinator(ShareGroupConfig.defaults(), fixture.view,
             id -> false, stalling, ShareGroupStore.IN_MEMORY);
 
     private ShareGroupCoordinator.HeartbeatResult heartbeat(String groupId, String memberId, int epoch, long now) {
@@ -96,8 +84,7 @@ class ShareGroupAdminTest {
     }
 
     private ShareStateCoordinator.State state(String groupId, int partition) {
-        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key(groupId, TOPIC, partition);
-        return shareCoordinator.keys(groupId).contains(key) ? shareCoordinator.summary(key) : null;
+        return fixture.state(groupId, partition);
     }
 
     /**
@@ -153,7 +140,7 @@ class ShareGroupAdminTest {
         });
         assertEquals(42, state("slow", 0).startOffset());
         // Initialized at 42: nothing done from there yet (Kafka's count 0).
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, 42, 0)),
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, 42, 0, 0)),
                 coordinator.offsets("slow", 5));
     }
 

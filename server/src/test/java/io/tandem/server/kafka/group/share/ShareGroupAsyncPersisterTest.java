@@ -23,54 +23,29 @@ import static org.junit.jupiter.api.Assertions.*;
  * being replicated), and complete from its answer; meanwhile other groups are served.
  */
 class ShareGroupAsyncPersisterTest {
-    private static final UUID TOPIC = new UUID(7, 7);
-    private final Map<String, TopicRef> topics = Map.of("t", new TopicRef("t", TOPIC, 2));
-    private final TopicsView view = new TopicsView() {
-        @Override public TopicRef byName(String name) { return topics.get(name); }
-        @Override public TopicRef byId(UUID id) { return TOPIC.equals(id) ? topics.get("t") : null; }
-        @Override public Collection<String> names() { return topics.keySet(); }
-    };
-    private final ShareStateCoordinator shareCoordinator = new ShareStateCoordinator(10,
-            new InMemoryStateLog(), (t, p) -> TOPIC.equals(t) && p < 2, () -> 1L);
-    private final LocalSharePersister local = new LocalSharePersister(shareCoordinator);
+    private static final UUID TOPIC = ShareCoordinatorFixture.TOPIC;
+    private final ShareCoordinatorFixture fixture = new ShareCoordinatorFixture();
+    private final ShareStateCoordinator shareCoordinator = fixture.shareCoordinator;
+    private final LocalSharePersister local = fixture.local;
     /** Group "held"'s calls answer only once this completes: a share coordinator that has not answered yet. */
     private volatile CompletableFuture<Void> answer = CompletableFuture.completedFuture(null);
-    private final SharePersister held = new SharePersister() {
+    private final SharePersister held = new DelegatingSharePersister(local) {
         private CompletableFuture<Void> gate(String groupId) {
             return groupId.equals("held") ? answer : CompletableFuture.completedFuture(null);
         }
-        @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
-            return local.read(groupId, topicId, partition, leaderEpoch);
-        }
-        @Override public Stored summary(String groupId, UUID topicId, int partition) {
-            return local.summary(groupId, topicId, partition);
-        }
         @Override public CompletableFuture<Stored> summaryAsync(String groupId, UUID topicId, int partition) {
             return gate(groupId).thenCompose(v -> local.summaryAsync(groupId, topicId, partition));
-        }
-        @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
-            local.initialize(groupId, topicId, partition, stateEpoch, start);
         }
         @Override public CompletableFuture<Void> initializeAsync(String groupId, UUID topicId, int partition,
                                                                  int stateEpoch, long start) {
             return gate(groupId).thenCompose(v -> local.initializeAsync(groupId, topicId, partition, stateEpoch,
                     start));
         }
-        @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                    long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
-            local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
-        }
-        @Override public void delete(String groupId, UUID topicId, int partition) {
-            local.delete(groupId, topicId, partition);
-        }
         @Override public CompletableFuture<Void> deleteAsync(String groupId, UUID topicId, int partition) {
             return gate(groupId).thenCompose(v -> local.deleteAsync(groupId, topicId, partition));
         }
-        @Override public Map<String, Map<UUID, List<Integer>>> stored() {
-            return local.stored();
-        }
     };
-    private final ShareGroupCoordinator coordinator = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view,
+    private final ShareGroupCoordinator coordinator = new ShareGroupCoordinator(ShareGroupConfig.defaults(), fixture.view,
             id -> false, held, ShareGroupStore.IN_MEMORY);
 
     private CompletableFuture<ShareGroupCoordinator.HeartbeatResult> heartbeat(String groupId, String memberId,
@@ -111,8 +86,8 @@ class ShareGroupAsyncPersisterTest {
         assertFalse(offsets.isDone());
         assertOtherGroupsServed("other-2", 2);
         gate.complete(null);
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1),
-                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1, -1)), offsets.get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1, 0),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1, -1, 0)), offsets.get(10, TimeUnit.SECONDS));
 
         // AlterShareGroupOffsets of the empty group: a new state epoch at the share coordinator.
         gate = hold();

@@ -87,7 +87,7 @@ class SharePartitionManagerTest {
     void aSlowShareCoordinatorShouldNotHoldTheSharePartitionsMonitor() throws Exception {
         CountDownLatch writing = new CountDownLatch(1), answer = new CountDownLatch(1);
         LocalSharePersister local = new LocalSharePersister(shareCoordinator);
-        SharePersister slow = new DelegatingPersister(local) {
+        SharePersister slow = new DelegatingSharePersister(local) {
             @Override
             public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
                               long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
@@ -122,7 +122,7 @@ class SharePartitionManagerTest {
     @Test
     void aFailedWriteShouldRollTheAcknowledgementBackAsKafkaDoes() {
         java.util.concurrent.atomic.AtomicBoolean refuse = new java.util.concurrent.atomic.AtomicBoolean();
-        SharePersister flaky = new DelegatingPersister(new LocalSharePersister(shareCoordinator)) {
+        SharePersister flaky = new DelegatingSharePersister(new LocalSharePersister(shareCoordinator)) {
             @Override
             public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
                               long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
@@ -268,35 +268,6 @@ class SharePartitionManagerTest {
         }
         @Override public Map<String, Map<UUID, List<Integer>>> stored() {
             return Map.of();
-        }
-    }
-
-    /** Passes every call on (to override one). */
-    private static class DelegatingPersister implements SharePersister {
-        private final SharePersister to;
-
-        DelegatingPersister(SharePersister to) {
-            this.to = to;
-        }
-
-        @Override public Stored read(String groupId, UUID topicId, int partition, int leaderEpoch) {
-            return to.read(groupId, topicId, partition, leaderEpoch);
-        }
-        @Override public Stored summary(String groupId, UUID topicId, int partition) {
-            return to.summary(groupId, topicId, partition);
-        }
-        @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
-            to.initialize(groupId, topicId, partition, stateEpoch, start);
-        }
-        @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                    long startOffset, int deliveryCompleteCount, List<ShareStateBatch> batches) {
-            to.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
-        }
-        @Override public void delete(String groupId, UUID topicId, int partition) {
-            to.delete(groupId, topicId, partition);
-        }
-        @Override public Map<String, Map<UUID, List<Integer>>> stored() {
-            return to.stored();
         }
     }
 }

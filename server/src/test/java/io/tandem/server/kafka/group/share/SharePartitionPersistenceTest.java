@@ -142,7 +142,7 @@ class SharePartitionPersistenceTest {
         coordinator.restoreStoredGroups();
         assertEquals(Map.of("restored", ShareGroupCoordinator.STATE_EMPTY), coordinator.listGroups(0));
         // This persister's summary has no delivery-complete count (-1, unknown).
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(topic, 1, 7, -1)),
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(topic, 1, 7, -1, 0)),
                 coordinator.offsets("restored", 0));
     }
 }

@@ -132,8 +132,8 @@ class ShareStateInitializationTest {
         restarted.restoreStoredGroups();
         // Both are listed (by partition), the one never loaded at -1, as Kafka's DescribeShareGroupOffsets lists it.
         // The one loaded was initialized at 40 with nothing done from there (Kafka's delivery-complete count 0).
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1),
-                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, 40, 0)), restarted.offsets("g", 0));
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1, 0),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, 40, 0, 0)), restarted.offsets("g", 0));
         assertEquals(55, restarted.partition("g", TOPIC, 0, () -> 55L).startOffset(),
                 "partition 0 was never loaded: share.auto.offset.reset decides on its first use, not the restart");
     }
@@ -156,7 +156,7 @@ class ShareStateInitializationTest {
         java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
         LocalSharePersister local = new LocalSharePersister(shareCoordinator);
         // The share coordinator of group "slow" hangs (another broker that does not answer).
-        SharePersister hanging = new SharePersister() {
+        SharePersister hanging = new DelegatingSharePersister(local) {
             private void hang(String groupId) {
                 if (!groupId.equals("slow")) return;
                 asked.countDown();
@@ -173,20 +173,6 @@ class ShareStateInitializationTest {
             @Override public Stored summary(String groupId, UUID topicId, int partition) {
                 hang(groupId);
                 return local.summary(groupId, topicId, partition);
-            }
-            @Override public void initialize(String groupId, UUID topicId, int partition, int stateEpoch, long start) {
-                local.initialize(groupId, topicId, partition, stateEpoch, start);
-            }
-            @Override public void write(String groupId, UUID topicId, int partition, int stateEpoch, int leaderEpoch,
-                                        long startOffset, int deliveryCompleteCount,
-                                    List<io.tandem.server.kafka.group.share.state.ShareStateBatch> b) {
-                local.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, b);
-            }
-            @Override public void delete(String groupId, UUID topicId, int partition) {
-                local.delete(groupId, topicId, partition);
-            }
-            @Override public Map<String, Map<UUID, List<Integer>>> stored() {
-                return local.stored();
             }
         };
         ShareGroupCoordinator c = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false, hanging,
@@ -211,7 +197,7 @@ class ShareStateInitializationTest {
         // The slow group's partitions are initialized once its share coordinator answered, at -1 (a new topic).
         ShareStateCoordinator.Key key = new ShareStateCoordinator.Key("slow", TOPIC, 0);
         assertEquals(-1, shareCoordinator.summary(key).startOffset());
-        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1),
-                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1, -1)), c.offsets("slow", 2));
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1, 0),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1, -1, 0)), c.offsets("slow", 2));
     }
 }

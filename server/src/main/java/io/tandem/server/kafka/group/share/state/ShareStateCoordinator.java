@@ -33,6 +33,11 @@ public final class ShareStateCoordinator {
     /** Kafka's answer for a share-partition with no state: start offset -1 (uninitialized), state epoch 0. */
     public static final long UNINITIALIZED_START_OFFSET = -1;
     public static final int DEFAULT_STATE_EPOCH = 0;
+    /**
+     * The leader epoch InitializeShareGroupState stores (the request carries none): Kafka 4.4's
+     * ShareGroupOffset.fromRequest sets 0, and a summary of a share-partition without state answers 0 as well.
+     */
+    public static final int INITIAL_LEADER_EPOCH = 0;
 
     /** Where records go: the {@code __share_group_state} partition, led here, or an ApiException (NOT_COORDINATOR). */
     public interface StateLog {
@@ -92,7 +97,8 @@ public final class ShareStateCoordinator {
     public record State(int stateEpoch, int leaderEpoch, long startOffset, int deliveryCompleteCount,
                         List<ShareStateBatch> stateBatches, Commit commit, boolean initialized) {
         static State absent(Commit commit) {
-            return new State(DEFAULT_STATE_EPOCH, -1, UNINITIALIZED_START_OFFSET, -1, List.of(), commit, false);
+            return new State(DEFAULT_STATE_EPOCH, INITIAL_LEADER_EPOCH, UNINITIALIZED_START_OFFSET, -1, List.of(),
+                    commit, false);
         }
     }
 
@@ -165,14 +171,16 @@ public final class ShareStateCoordinator {
      */
     public synchronized Commit initialize(Key key, int stateEpoch, long startOffset) {
         checkKey(key);
+        if (stateEpoch < 0) throw new ApiException(INVALID_REQUEST, "The state epoch cannot be a negative number.");
         Entry old = states.get(key);
         if (old != null && old.stateEpoch > stateEpoch) {
             throw new ApiException(FENCED_STATE_EPOCH, Errors.FENCED_STATE_EPOCH.message());
         }
+        checkExists(key);
         Entry next = new Entry();
         next.snapshotEpoch = old == null ? 0 : old.snapshotEpoch + 1;
         next.stateEpoch = stateEpoch;
-        next.leaderEpoch = -1;
+        next.leaderEpoch = INITIAL_LEADER_EPOCH;
         next.startOffset = startOffset;
         // As Kafka 4.4's ShareGroupOffset.fromRequest: nothing is done yet at a known start offset; at -1 (the start
         // offset decided when the share-partition first loads) the count is unknown too.
@@ -182,24 +190,36 @@ public final class ShareStateCoordinator {
         next.writeTimestamp = now;
         next.snapshotOffset = appendSnapshot(key, next);
         states.put(key, next);
+        // As Kafka's replay of the snapshot (maybeUpdateLeaderEpochMap): the highest leader epoch seen stays.
+        leaderEpochs.merge(key, next.leaderEpoch, Math::max);
         prune(partitionFor(key));
         return pending(partitionFor(key));
     }
 
     /**
-     * ReadShareGroupState; not {@code initialized} for a share-partition never initialized (the wire answers Kafka's
-     * INVALID_REQUEST "Read operation on uninitialized share partition not allowed." once the commit is in),
-     * FENCED_LEADER_EPOCH for a reader older than the last one seen.
+     * ReadShareGroupState by a share-partition's leader at its leader epoch, as Kafka 4.4's ShareCoordinatorShard
+     * (readStateAndMaybeUpdateLeaderEpoch): a negative leader epoch is INVALID_REQUEST; not {@code initialized} for a
+     * share-partition never initialized (the wire answers Kafka's INVALID_REQUEST "Read operation on uninitialized
+     * share partition not allowed." once the commit is in); FENCED_LEADER_EPOCH for a reader older than the last one
+     * seen. A reader with a leader epoch other than the stored one has it stored (a ShareUpdate or ShareSnapshot
+     * record with no batches), so the new leader fences the old one's writes after a restart too, and the summary
+     * (DescribeShareGroupOffsets' leader epoch) says which leader loaded the share-partition last.
      */
     public synchronized State read(Key key, int leaderEpoch) {
         checkKey(key);
+        if (leaderEpoch < 0) throw new ApiException(INVALID_REQUEST, "The leader epoch cannot be a negative number.");
+        Entry e = states.get(key);
+        if (e == null) return State.absent(pending(partitionFor(key)));
         Integer known = leaderEpochs.get(key);
         if (known != null && known > leaderEpoch) {
             throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
         }
-        Entry e = states.get(key);
-        if (e == null) return State.absent(pending(partitionFor(key)));
-        leaderEpochs.put(key, leaderEpoch);
+        checkExists(key);
+        if (known == null || known != leaderEpoch) {
+            // Kafka writes the read's leader epoch with the state as it stands: same start offset and count. The
+            // answer is the state read (store replaces the entry, e stays as it was), due once that record is in.
+            store(key, e, leaderEpoch, e.startOffset, e.deliveryCompleteCount, List.of());
+        }
         return new State(e.stateEpoch, e.leaderEpoch, e.startOffset, e.deliveryCompleteCount, e.batches,
                 pending(partitionFor(key)), true);
     }
@@ -207,6 +227,7 @@ public final class ShareStateCoordinator {
     /** ReadShareGroupStateSummary: the read without batches and without fencing; never initialized is no error. */
     public synchronized State summary(Key key) {
         checkKey(key);
+        checkExists(key);
         Entry e = states.get(key);
         Commit commit = pending(partitionFor(key));
         if (e == null) return State.absent(commit);
@@ -215,28 +236,44 @@ public final class ShareStateCoordinator {
     }
 
     /**
-     * WriteShareGroupState: {@code batches} overlay the stored ones; start offset, leader epoch and state epoch -1
-     * keep the stored value. Older leader or state epochs than seen are fenced as Kafka fences them.
+     * WriteShareGroupState: {@code batches} overlay the stored ones. As Kafka 4.4's ShareCoordinatorShard
+     * (maybeGetWriteStateError, generateShareStateRecord): negative leader or state epochs are INVALID_REQUEST, then
+     * state that was never initialized, then a leader epoch older than the last reader's FENCED_LEADER_EPOCH, then
+     * an older state epoch FENCED_STATE_EPOCH; the stored leader and state epochs stay as they are (only a read
+     * moves the leader epoch, only an initialization the state epoch).
      */
     public synchronized Commit write(Key key, int stateEpoch, int leaderEpoch, long startOffset,
                                    int deliveryCompleteCount, List<ShareStateBatch> batches) {
         checkKey(key);
-        Integer knownLeader = leaderEpochs.get(key);
-        if (knownLeader != null && knownLeader > leaderEpoch) {
-            throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
-        }
+        if (leaderEpoch < 0) throw new ApiException(INVALID_REQUEST, "The leader epoch cannot be a negative number.");
+        if (stateEpoch < 0) throw new ApiException(INVALID_REQUEST, "The state epoch cannot be a negative number.");
         Entry old = states.get(key);
         if (old == null) {
             // Kafka 4.4: state is created by InitializeShareGroupState only.
             throw new ApiException(INVALID_REQUEST, "Write operation on uninitialized share partition not allowed.");
         }
+        Integer knownLeader = leaderEpochs.get(key);
+        if (knownLeader != null && knownLeader > leaderEpoch) {
+            throw new ApiException(FENCED_LEADER_EPOCH, Errors.FENCED_LEADER_EPOCH.message());
+        }
         if (old.stateEpoch > stateEpoch) {
             throw new ApiException(FENCED_STATE_EPOCH, Errors.FENCED_STATE_EPOCH.message());
         }
+        checkExists(key);
+        store(key, old, old.leaderEpoch, startOffset, deliveryCompleteCount, batches);
+        return pending(partitionFor(key));
+    }
+
+    /**
+     * Appends the record of a write (or of a read storing its leader epoch) and applies it: a ShareUpdate with the
+     * written batches, or a ShareSnapshot with all of them after {@code updatesPerSnapshot} updates.
+     */
+    private void store(Key key, Entry old, int leaderEpoch, long startOffset, int deliveryCompleteCount,
+                       List<ShareStateBatch> batches) {
         long now = clock.getAsLong();
         Entry next = new Entry();
-        next.leaderEpoch = leaderEpoch == -1 ? old.leaderEpoch : leaderEpoch;
-        next.stateEpoch = stateEpoch == -1 ? old.stateEpoch : stateEpoch;
+        next.leaderEpoch = leaderEpoch;
+        next.stateEpoch = old.stateEpoch;
         // As Kafka 4.4's ShareCoordinatorShard (generateShareStateRecord): the start offset never goes back (-1, not
         // given, keeps it), and the delivery-complete count belongs to its start offset: a write at the stored start
         // offset keeps the larger count, one behind it (a slower leader's) keeps the stored count.
@@ -260,17 +297,16 @@ public final class ShareStateCoordinator {
             next.createTimestamp = old.createTimestamp;
             next.updatesSinceSnapshot = old.updatesSinceSnapshot + 1;
             // Kafka's update record carries the start offset and count as decided above, not as asked.
-            byte[] value = ShareStateRecords.updateValue(new ShareStateRecords.Update(next.snapshotEpoch, leaderEpoch,
-                    next.startOffset, next.deliveryCompleteCount,
+            byte[] value = ShareStateRecords.updateValue(new ShareStateRecords.Update(next.snapshotEpoch,
+                    next.leaderEpoch, next.startOffset, next.deliveryCompleteCount,
                     ShareStateBatches.combine(List.of(), batches, next.startOffset)));
             log.append(partitionFor(key), List.<byte[][]>of(new byte[][]{
                     ShareStateRecords.key(ShareStateRecords.UPDATE, key.groupId(), key.topicId(), key.partition()),
                     value}));
         }
-        if (leaderEpoch != -1) leaderEpochs.merge(key, leaderEpoch, Math::max);
+        leaderEpochs.merge(key, next.leaderEpoch, Math::max);
         states.put(key, next);
         if (next.snapshotOffset != old.snapshotOffset) prune(partitionFor(key));
-        return pending(partitionFor(key));
     }
 
     /**
@@ -436,6 +472,14 @@ public final class ShareStateCoordinator {
         if (!log.leads(partitionFor(key))) {
             throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
         }
+    }
+
+    /**
+     * Whether the topic partition exists, checked last, after the state checks, as Kafka 4.4's ShareCoordinatorShard
+     * checks its metadata image: a read or write of a share-partition without state is INVALID_REQUEST even when its
+     * topic is unknown.
+     */
+    private void checkExists(Key key) {
         if (!partitionExists.test(key.topicId(), key.partition())) {
             throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
         }

@@ -81,7 +81,7 @@ class ShareStateCoordinatorTest {
         ShareStateCoordinator c = coordinator(2);
         c.initialize(key(0), 0, 10);
         for (int i = 0; i < 4; i++) {
-            c.write(key(0), 0, -1, 10 + i, -1, List.of(new ShareStateBatch(10 + i, 10 + i, (byte) 2, (short) 1)));
+            c.write(key(0), 0, 0, 10 + i, -1, List.of(new ShareStateBatch(10 + i, 10 + i, (byte) 2, (short) 1)));
         }
         // initialize = snapshot; then update, update, snapshot (2 updates per snapshot), update.
         assertEquals(List.of(ShareStateRecords.SNAPSHOT, ShareStateRecords.UPDATE, ShareStateRecords.UPDATE,
@@ -96,9 +96,9 @@ class ShareStateCoordinatorTest {
     void replayingTheRecordsShouldRestoreTheSameState() {
         ShareStateCoordinator c = coordinator(3);
         c.initialize(key(1), 0, 0);
-        c.write(key(1), 0, -1, 0, -1, List.of(new ShareStateBatch(0, 9, (byte) 0, (short) 1)));
-        c.write(key(1), 0, -1, 0, -1, List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1)));
-        c.write(key(1), 0, -1, 5, -1, List.of(new ShareStateBatch(7, 7, (byte) 4, (short) 3)));
+        c.write(key(1), 0, 0, 0, -1, List.of(new ShareStateBatch(0, 9, (byte) 0, (short) 1)));
+        c.write(key(1), 0, 0, 0, -1, List.of(new ShareStateBatch(0, 4, (byte) 2, (short) 1)));
+        c.write(key(1), 0, 0, 5, -1, List.of(new ShareStateBatch(7, 7, (byte) 4, (short) 3)));
         c.initialize(key(2), 0, 77);
         ShareStateCoordinator restarted = coordinator(3);
         for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
@@ -151,12 +151,12 @@ class ShareStateCoordinatorTest {
         ShareStateCoordinator.Key other = b;
         c.initialize(a, 0, 0);                                  // offset 0: a's snapshot
         c.initialize(other, 0, 0);                              // offset 1: b's snapshot
-        c.write(a, 0, -1, 1, -1, List.of());                    // offset 2: a's update
-        c.write(a, 0, -1, 2, -1, List.of());                    // offset 3: a's snapshot (1 update per snapshot)
+        c.write(a, 0, 0, 1, -1, List.of());                    // offset 2: a's update
+        c.write(a, 0, 0, 2, -1, List.of());                    // offset 3: a's snapshot (1 update per snapshot)
         assertEquals(List.of((long) c.partitionFor(a), 1L), pruned.get(pruned.size() - 1),
                 "b's snapshot at 1 is the oldest still needed");
-        c.write(other, 0, -1, 1, -1, List.of());                // offset 4: b's update
-        c.write(other, 0, -1, 2, -1, List.of());                // offset 5: b's snapshot
+        c.write(other, 0, 0, 1, -1, List.of());                // offset 4: b's update
+        c.write(other, 0, 0, 2, -1, List.of());                // offset 5: b's snapshot
         assertEquals(List.of((long) c.partitionFor(a), 3L), pruned.get(pruned.size() - 1));
         // What is left from the pruned offset on still restores both.
         ShareStateCoordinator restarted = coordinator(1);
@@ -175,8 +175,12 @@ class ShareStateCoordinatorTest {
         assertEquals(ErrorCodes.INVALID_REQUEST, uninitialized.error());
         assertEquals("Write operation on uninitialized share partition not allowed.", uninitialized.getMessage());
         assertTrue(log.isEmpty());
-        ApiException e = assertThrows(ApiException.class, () -> c.read(key(9), 0));
+        // Kafka 4.4 checks for state before the topic partition: a partition that does not exist has none.
+        assertFalse(c.read(key(9), 0).initialized());
+        ApiException e = assertThrows(ApiException.class, () -> c.summary(key(9)));
         assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, e.error());
+        assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, assertThrows(ApiException.class,
+                () -> c.initialize(key(9), 0, 0)).error());
         assertEquals(ErrorCodes.INVALID_REQUEST, assertThrows(ApiException.class,
                 () -> c.write(key(-1), 0, 0, 0, -1, List.of())).error());
     }
@@ -199,6 +203,66 @@ class ShareStateCoordinatorTest {
         assertEquals(before + 1, log.size());
     }
 
+    /**
+     * Leader epochs as Kafka 4.4's ShareCoordinatorShard keeps them: an initialization stores 0 (its
+     * ShareGroupOffset.fromRequest; the request has no leader epoch), and its snapshot record holds what Kafka's own
+     * ShareGroupOffset does; a read at another epoch stores that epoch (a record of its own), so the summary
+     * names it and a restart still fences the older leader; a write keeps the stored leader and state epochs; a
+     * negative epoch is INVALID_REQUEST; FENCED_LEADER_EPOCH is checked before FENCED_STATE_EPOCH.
+     */
+    @Test
+    void leaderEpochsShouldBeStoredAsKafka44StoresThem() {
+        ShareStateCoordinator c = coordinator(500);
+        c.initialize(key(0), 1, 10);
+        assertEquals(0, c.summary(key(0)).leaderEpoch(), "initialized: Kafka stores leader epoch 0");
+        assertEquals(0, c.summary(key(1)).leaderEpoch(), "no state: the summary's leader epoch is 0");
+        var kafkaInit = new org.apache.kafka.common.message.InitializeShareGroupStateRequestData.PartitionData()
+                .setPartition(0).setStateEpoch(1).setStartOffset(10);
+        // Kafka's own state for that request (kafka-share-coordinator 4.4; the record helper itself needs
+        // kafka-server's PersisterStateBatch, not in test scope): our snapshot record holds the same fields.
+        var kafka = org.apache.kafka.coordinator.share.ShareGroupOffset.fromRequest(kafkaInit, 0, 42L);
+        assertEquals(new ShareStateRecords.Snapshot(kafka.snapshotEpoch(), kafka.stateEpoch(), kafka.leaderEpoch(),
+                kafka.startOffset(), kafka.deliveryCompleteCount(), kafka.createTimestamp(), kafka.writeTimestamp(),
+                List.of()), ShareStateRecords.readSnapshotValue(log.get(0)[1]));
+        assertTrue(kafka.stateBatches().isEmpty());
+
+        // The leader at epoch 0 writes: any write at epoch 0 or later passes, an older state epoch is fenced.
+        c.write(key(0), 1, 0, 11, 1, List.of(new ShareStateBatch(10, 10, (byte) 2, (short) 1)));
+        assertEquals(ErrorCodes.FENCED_STATE_EPOCH, assertThrows(ApiException.class,
+                () -> c.write(key(0), 0, 0, 11, 1, List.of())).error());
+        assertEquals(ErrorCodes.INVALID_REQUEST, assertThrows(ApiException.class,
+                () -> c.write(key(0), 1, -1, 11, 1, List.of())).error());
+        assertEquals(ErrorCodes.INVALID_REQUEST, assertThrows(ApiException.class, () -> c.read(key(0), -1)).error());
+
+        int before = log.size();
+        c.read(key(0), 0);
+        assertEquals(before, log.size(), "a read at the stored epoch writes nothing");
+        c.read(key(0), 3);
+        assertEquals(before + 1, log.size(), "a read at a new epoch stores it");
+        assertEquals(3, c.summary(key(0)).leaderEpoch());
+        assertEquals(11, c.summary(key(0)).startOffset());
+        assertEquals(1, c.summary(key(0)).deliveryCompleteCount());
+        c.write(key(0), 2, 7, 12, 2, List.of());
+        assertEquals(3, c.summary(key(0)).leaderEpoch(), "a write keeps the stored leader epoch");
+        assertEquals(1, c.summary(key(0)).stateEpoch(), "and the stored state epoch");
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> c.write(key(0), 0, 2, 12, 2, List.of())).error(), "leader epoch before state epoch");
+
+        ShareStateCoordinator restarted = coordinator(500);
+        for (int i = 0; i < log.size(); i++) restarted.replay(i, log.get(i)[0], log.get(i)[1]);
+        assertEquals(3, restarted.summary(key(0)).leaderEpoch());
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> restarted.write(key(0), 1, 2, 12, 2, List.of())).error(), "the old leader stays fenced");
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> restarted.read(key(0), 2)).error());
+        // A re-initialization (AlterShareGroupOffsets' new state epoch) starts the stored epoch at 0 again, but
+        // fencing keeps the highest epoch seen, as Kafka's leaderEpochMap.
+        restarted.initialize(key(0), 2, 20);
+        assertEquals(0, restarted.summary(key(0)).leaderEpoch());
+        assertEquals(ErrorCodes.FENCED_LEADER_EPOCH, assertThrows(ApiException.class,
+                () -> restarted.read(key(0), 2)).error());
+    }
+
     @Test
     void aSharePartitionOfAStatePartitionNotLedHereShouldBeNotCoordinator() {
         ShareStateCoordinator c = coordinator(500);
@@ -213,7 +277,7 @@ class ShareStateCoordinatorTest {
     void deleteShouldWriteTombstonesThatAReplayHonours() {
         ShareStateCoordinator c = coordinator(500);
         c.initialize(key(0), 0, 5);
-        c.write(key(0), 0, -1, 6, -1, List.of());
+        c.write(key(0), 0, 0, 6, -1, List.of());
         c.delete(key(0));
         assertNull(log.get(log.size() - 1)[1]);
         assertFalse(c.read(key(0), 0).initialized());
