@@ -91,8 +91,21 @@ class CreatedTopicCacheTest {
             try (Tandem broker = Tandem.start(TandemConfig.forTests(dir.resolve("kafka"))
                     .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
                     .set("zookeeper.connect", zookeeper.zookeeperConnect()).set("auto.create.topics.enable", "true")
-                    .set("num.partitions", "2").set("default.replication.factor", "1"));
-                 OfficialClientConnection connection = new OfficialClientConnection(broker.kafkaPort())) {
+                    .set("num.partitions", "2").set("default.replication.factor", "1")
+                    // Its stop would ask the silent controller to move leaderships, in vain.
+                    .set("controlled.shutdown.enable", "false"));
+                 OfficialClientConnection connection = new OfficialClientConnection(broker.kafkaPort());
+                 RawKafkaConnection asController = new RawKafkaConnection(broker.kafkaPort())) {
+                // The stalled controller told broker 1 the live brokers once, and no topic: a broker's cache has live
+                // brokers only from UpdateMetadata, and with none Kafka's auto-creation refuses the topic
+                // (ZkAdminManager places it over metadataCache.getAliveBrokers: INVALID_REPLICATION_FACTOR).
+                io.tandem.kafka.wire.message.UpdateMetadataRequest brokers = UpdateMetadataRequests.request(2, 0);
+                UpdateMetadataRequests.liveBroker(brokers, 1, "127.0.0.1", broker.kafkaPort());
+                UpdateMetadataRequests.liveBroker(brokers, 2, "127.0.0.1", silent.port());
+                io.tandem.kafka.wire.ApiKey key = io.tandem.kafka.wire.ApiKey.UPDATE_METADATA;
+                var told = (io.tandem.kafka.wire.message.UpdateMetadataResponse) asController.roundTrip(key,
+                        (short) 7, key.responseHeaderVersion((short) 7), brokers, key::readResponse);
+                assertEquals(Errors.NONE.code(), told.errorCode);
                 MetadataResponseTopic first = topicMetadata(connection, true, "made-here");
                 assertEquals(Errors.LEADER_NOT_AVAILABLE.code(), first.errorCode(), first.toString());
                 assertNotNull(zk.getData(KafkaZkLayout.topicPath("made-here")), "the topic was written");
@@ -176,6 +189,10 @@ class CreatedTopicCacheTest {
             assertTrue(zk.create(KafkaZkLayout.brokerPath(id), KafkaZkLayout.encodeBroker(
                     new KafkaZkLayout.BrokerRegistration(id, "127.0.0.1", listener.getLocalPort(), "PLAINTEXT", null,
                             System.currentTimeMillis())), true));
+        }
+
+        int port() {
+            return listener.getLocalPort();
         }
 
         @Override

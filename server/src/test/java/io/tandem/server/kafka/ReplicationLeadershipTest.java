@@ -1,11 +1,9 @@
 package io.tandem.server.kafka;
 
-import io.tandem.server.TandemCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -24,18 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its leaderships over first (controlled shutdown, with Kafka's retries and backoff), and leadership goes back to the
  * preferred replica on request (ElectLeaders) or on its own (auto.leader.rebalance.enable).
  */
-class ReplicationLeadershipTest {
-    private static final int BROKERS = 3;
-    @RegisterExtension
-    final ClusterPerTest kafka = ClusterPerTest.startedByEachTest();
-    private TandemCluster cluster;
-    private Admin admin;
-
-    private void startBrokers(Map<String, String> settings) throws Exception {
-        cluster = kafka.start(BROKERS, settings, zookeeperConnect -> { });
-        admin = kafka.admin();
-    }
-
+class ReplicationLeadershipTest extends ReplicationClusterTest {
     @Test
     void shouldMoveLeadershipAwayBeforeAStoppingBrokerIsGone() throws Exception {
         startBrokers(Map.of());
@@ -71,15 +58,14 @@ class ReplicationLeadershipTest {
         int port = io.tandem.server.ensemble.TestEnsemble.freePort();
         try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
             // Broker 1 starts first, so it is the controller; the others reach it through the proxy.
-            cluster = kafka.start(2, config -> {
+            use(kafka.start(2, config -> {
                 // Broker 2's alone: the last broker to stop at the end still leads, and need not wait that long.
                 if (config.get("broker.id").equals("2")) config.set("controlled.shutdown.retry.backoff.ms", "3000");
                 if (config.get("broker.id").equals("1")) {
                     config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port());
                 }
                 return config;
-            }, zookeeperConnect -> { });
-            admin = kafka.admin();
+            }, zookeeperConnect -> { }));
             admin.createTopics(List.of(new NewTopic("retried", Map.of(0, List.of(2, 1))))).all()
                     .get(30, TimeUnit.SECONDS);
             PartitionWaits.awaitIsrSize(admin, cluster, "retried", 0, 2);
@@ -164,13 +150,5 @@ class ReplicationLeadershipTest {
             assertTrue(System.currentTimeMillis() < deadline, "leadership never went back to broker " + preferred);
             Thread.sleep(100);
         }
-    }
-
-    private String bootstrap() {
-        return cluster.runningBootstrapServers();
-    }
-
-    private ZooKeeper zkClient() throws Exception {
-        return ReplicationClients.zkClient(cluster.zookeeperConnect());
     }
 }

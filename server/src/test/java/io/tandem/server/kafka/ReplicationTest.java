@@ -8,8 +8,6 @@ import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.server.Tandem;
-import io.tandem.server.TandemCluster;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,7 +26,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -54,24 +51,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * leaders serve clients, acks=all honours min.insync.replicas (before and after the append), and when a leader
  * stops another in-sync replica takes over with every acknowledged record.
  */
-class ReplicationTest {
-    private static final int BROKERS = 3;
-    @RegisterExtension
-    final ClusterPerTest kafka = ClusterPerTest.startedByEachTest();
-    private TandemCluster cluster;
-    private Admin admin;
-
-    private void startBrokers(Map<String, String> settings) throws Exception {
-        startBrokers(settings, zookeeperConnect -> { });
-    }
-
-    /** Three brokers with {@code settings}, after {@code beforeBrokers} has written what they are to find. */
-    private void startBrokers(Map<String, String> settings, TandemCluster.BeforeBrokers beforeBrokers)
-            throws Exception {
-        cluster = kafka.start(BROKERS, settings, beforeBrokers);
-        admin = kafka.admin();
-    }
-
+class ReplicationTest extends ReplicationClusterTest {
     @Test
     void shouldReplicateToEveryReplicaAndReportOnlyInSyncOnesInTheIsr() throws Exception {
         startBrokers(Map.of());
@@ -215,14 +195,13 @@ class ReplicationTest {
         // it is also the controller and takes the ISR change itself.
         int port = io.tandem.server.ensemble.TestEnsemble.freePort();
         try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
-            cluster = kafka.start(2, config -> {
+            use(kafka.start(2, config -> {
                 config.set("replica.lag.time.max.ms", "1000");
                 if (config.get("broker.id").equals("1")) {
                     config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port());
                 }
                 return config;
-            }, zookeeperConnect -> { });
-            admin = kafka.admin();
+            }, zookeeperConnect -> { }));
             admin.createTopics(List.of(new NewTopic("shrinking", Map.of(0, List.of(1, 2)))
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
             PartitionWaits.awaitIsrSize(admin, cluster, "shrinking", 0, 2);
@@ -247,13 +226,12 @@ class ReplicationTest {
     void shouldAnswerAReplicasListOffsetsFromTheLogEndAndAConsumersFromTheHighWatermark() throws Exception {
         int port = io.tandem.server.ensemble.TestEnsemble.freePort();
         try (io.tandem.server.ensemble.FaultyProxy proxy = new io.tandem.server.ensemble.FaultyProxy(port)) {
-            cluster = kafka.start(2, config -> {
+            use(kafka.start(2, config -> {
                 if (config.get("broker.id").equals("1")) {
                     config.kafkaPort(port).set("advertised.listeners", "PLAINTEXT://127.0.0.1:" + proxy.port());
                 }
                 return config;
-            }, zookeeperConnect -> { });
-            admin = kafka.admin();
+            }, zookeeperConnect -> { }));
             admin.createTopics(List.of(new NewTopic("ends", Map.of(0, List.of(1, 2))))).all().get(30,
                     TimeUnit.SECONDS);
             PartitionWaits.awaitIsrSize(admin, cluster, "ends", 0, 2);
@@ -302,22 +280,6 @@ class ReplicationTest {
                     StandardCharsets.UTF_8);
             assertTrue(state.contains("\"isr\":[1]"), state);
         }
-    }
-
-    private List<String> consumeAll(String topic, int expected) {
-        return ReplicationClients.consumeAll(cluster, admin, topic, expected);
-    }
-
-    private String bootstrap() {
-        return cluster.runningBootstrapServers();
-    }
-
-    private KafkaProducer<String, String> producer(String acks, String idempotent) {
-        return ReplicationClients.producer(cluster, acks, idempotent);
-    }
-
-    private ZooKeeper zkClient() throws Exception {
-        return ReplicationClients.zkClient(cluster.zookeeperConnect());
     }
 
     private static ZooKeeper zkClient(String zookeeperConnect) throws Exception {

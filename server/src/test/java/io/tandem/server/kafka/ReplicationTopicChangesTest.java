@@ -1,7 +1,5 @@
 package io.tandem.server.kafka;
 
-import io.tandem.server.TandemCluster;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -11,7 +9,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -30,18 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * other brokers with its records and deletes the removed replica, and a topic deletion asked under
  * /admin/delete_topics deletes every replica, waiting for a down broker's as Kafka's TopicDeletionManager does.
  */
-class ReplicationTopicChangesTest {
-    private static final int BROKERS = 3;
-    @RegisterExtension
-    final ClusterPerTest kafka = ClusterPerTest.startedByEachTest();
-    private TandemCluster cluster;
-    private Admin admin;
-
-    private void startBrokers(Map<String, String> settings) throws Exception {
-        cluster = kafka.start(BROKERS, settings, zookeeperConnect -> { });
-        admin = kafka.admin();
-    }
-
+class ReplicationTopicChangesTest extends ReplicationClusterTest {
     @Test
     void shouldMoveAPartitionToOtherBrokersWithItsRecords() throws Exception {
         startBrokers(Map.of());
@@ -142,17 +128,5 @@ class ReplicationTopicChangesTest {
             assertFalse(java.nio.file.Files.exists(replicas[2]), "broker 3's replica was deleted");
         }
         admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
-    }
-
-    private List<String> consumeAll(String topic, int expected) {
-        return ReplicationClients.consumeAll(cluster, admin, topic, expected);
-    }
-
-    private KafkaProducer<String, String> producer(String acks, String idempotent) {
-        return ReplicationClients.producer(cluster, acks, idempotent);
-    }
-
-    private ZooKeeper zkClient() throws Exception {
-        return ReplicationClients.zkClient(cluster.zookeeperConnect());
     }
 }

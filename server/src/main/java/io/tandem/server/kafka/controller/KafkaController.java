@@ -422,14 +422,15 @@ public final class KafkaController implements AutoCloseable {
         for (String topic : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) cluster.loadTopic(topic, () -> enqueue(this::onTopicsChanged));
     }
 
-    /** Reads {@code /brokers/ids}: every registered broker gets a channel, the live ones (see setLive) roles. */
+    /**
+     * Reads {@code /brokers/ids}: every registered broker gets a channel, the live ones (see setLive) roles. This
+     * broker's own cache is not set here: as in Kafka 3.9, the controller's UpdateMetadata to every live broker, its
+     * own included, is what puts the live brokers in every cache.
+     */
     private void refreshLiveBrokers() throws Exception {
         List<BrokerRegistration> registered = metadata.readRegisteredBrokers();
         channels.update(registered);
         cluster.setLive(registered);
-        // Nor are incompatible ones live in this broker's metadata (UpdateMetadata leaves them out on the other
-        // brokers): published once filtered, so no Metadata answer ever lists them (CI saw one that did).
-        metadata.liveBrokers(registered.stream().filter(b -> !cluster.incompatible.contains(b.brokerId())).toList());
     }
 
     // ---------------------------------------------------------------- events

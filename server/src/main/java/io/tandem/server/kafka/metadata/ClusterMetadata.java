@@ -99,7 +99,8 @@ public final class ClusterMetadata implements AutoCloseable {
             }
         }
         brokerEpoch = store.czxid(brokerPath);
-        refreshLiveBrokers();
+        // The cache's live brokers are not read here: as Kafka 3.9's ZkMetadataCache, only the controller's
+        // UpdateMetadata sets them, so until it comes this broker answers Metadata with no brokers and no controller.
     }
 
     /**
@@ -142,41 +143,17 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
-     * The live brokers as this broker last learnt them (UpdateMetadata from the controller, or its own reading of
-     * {@code /brokers/ids}); a Metadata request never reads ZooKeeper for them.
+     * The live brokers as the controller's last UpdateMetadata named them (empty before the first), sorted by id, as
+     * Kafka 3.9's ZkMetadataCache holds them: never read from {@code /brokers/ids}, and this broker is in the list
+     * only when the controller put it there. A Metadata request never reads ZooKeeper for them.
      */
     public List<BrokerRegistration> liveBrokers() {
         return metadataCache.snapshot().liveBrokers();
     }
 
-    /** Replaces the live broker list (UpdateMetadata); this broker is always in it while it runs. */
-    public void liveBrokers(List<BrokerRegistration> brokers) {
-        metadataCache.liveBrokers(withSelf(brokers));
-    }
-
-    private List<BrokerRegistration> withSelf(List<BrokerRegistration> brokers) {
-        List<BrokerRegistration> sorted = new ArrayList<>(brokers);
-        if (sorted.stream().noneMatch(b -> b.brokerId() == self.brokerId())) sorted.add(self);
-        sorted.sort((a, b) -> Integer.compare(a.brokerId(), b.brokerId()));
-        return sorted;
-    }
-
-    /** Reads {@code /brokers/ids} into the live broker list. */
-    public List<BrokerRegistration> refreshLiveBrokers() throws Exception {
-        liveBrokers(readRegisteredBrokers());
-        return liveBrokers();
-    }
-
-    /** Reads {@code /brokers/ids} (this broker included, as {@link #liveBrokers(List)} keeps it) without publishing. */
+    /** The brokers registered in {@code /brokers/ids} now ({@link RegisteredBrokers#read}); the cache is not touched. */
     public List<BrokerRegistration> readRegisteredBrokers() throws Exception {
-        List<BrokerRegistration> brokers = new ArrayList<>();
-        for (String child : store.getChildren(KafkaZkLayout.BROKER_IDS)) {
-            byte[] data = store.getData(KafkaZkLayout.BROKER_IDS + "/" + child);
-            if (data != null) brokers.add(KafkaZkLayout.decodeBroker(Integer.parseInt(child), data));
-        }
-        if (brokers.stream().noneMatch(b -> b.brokerId() == self.brokerId())) brokers.add(self);
-        brokers.sort((a, b) -> Integer.compare(a.brokerId(), b.brokerId()));
-        return List.copyOf(brokers);
+        return RegisteredBrokers.read(store);
     }
 
     /**
@@ -488,15 +465,15 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /**
      * Applies the controller's request in one new snapshot, as Kafka's ZkMetadataCache.updateMetadata: the live
-     * brokers (sorted with this broker in; null keeps them), every partition's replicas and state, and the deleted
-     * topics (Kafka's leader-during-delete mark) forgotten. The caller holds its state-change lock, as Kafka's
+     * brokers exactly as the request lists them (sorted by id; null keeps them), every partition's replicas and
+     * state, and the deleted topics (Kafka's leader-during-delete mark) forgotten. The caller holds its state-change lock, as Kafka's
      * ReplicaManager holds replicaStateChangeLock. Returns the listeners' call, which the caller runs once it has
      * released that lock (the listeners complete waiting requests and delete group offsets, which must not wait on
      * it): requests waiting for a new partition's leader look again, and the deleted topics' group offsets and
      * DeleteTopics requests are completed.
      */
     public Runnable applyControllerUpdate(ControllerUpdate update) {
-        List<BrokerRegistration> sorted = update.liveBrokers() == null ? null : withSelf(update.liveBrokers());
+        List<BrokerRegistration> sorted = update.liveBrokers() == null ? null : RegisteredBrokers.byId(update.liveBrokers());
         MetadataCache.Applied applied = metadataCache.apply(sorted, update.updates(), update.read(), update.deleted(),
                 update.controllerId());
         List<String> deleted = List.copyOf(update.deleted());

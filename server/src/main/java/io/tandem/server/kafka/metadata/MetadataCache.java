@@ -83,10 +83,6 @@ public final class MetadataCache {
         this.afterEachRead = hook;
     }
 
-    synchronized void liveBrokers(List<BrokerRegistration> sorted) {
-        snapshot = new Snapshot(snapshot.topics(), List.copyOf(sorted), snapshot.controllerId());
-    }
-
     /** Puts the topic unless it is cached already; the value cached now (a value put meanwhile wins). */
     synchronized TopicInfo putIfAbsent(TopicInfo info) {
         TopicInfo current = snapshot.topics().get(info.name());

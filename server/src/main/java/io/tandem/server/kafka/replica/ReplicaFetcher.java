@@ -178,7 +178,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         for (Partition p : partitions.values()) {
             if (isDelayed(p, now)) continue;
             sent.put(p.topicPartition(), p);
-            wanted.put(p.topicPartition(), FollowerFetch.state(p, config.partitionBytesMax()));
+            wanted.put(p.topicPartition(), config.state(p));
         }
         FetchSessionHandler.Fetch fetch = session.build(wanted);
         if (fetch.empty()) {
@@ -189,8 +189,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
         }
         // As Kafka's RemoteLeaderEndPoint: the leader parks the fetch up to replica.fetch.wait.max.ms while it has
         // less than replica.fetch.min.bytes of news, and answers at once when more comes.
-        FetchRequest request = FollowerFetch.request(localBrokerId, fetch, config.waitMaxMs(), config.minBytes(),
-                config.responseBytesMax());
+        FetchRequest request = config.request(localBrokerId, fetch);
         FetchResponse response;
         try {
             response = (FetchResponse) client.sendAndReceive(leader, ApiKey.FETCH, FETCH_VERSION, request);

@@ -1,6 +1,8 @@
 package io.tandem.server.kafka.replica;
 
+import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.log.Partition;
 
 /**
  * What a follower's fetcher puts in each Fetch and how it paces itself, read from Kafka 3.9's keys as its
@@ -35,6 +37,19 @@ public record ReplicaFetcherConfig(int partitionBytesMax, int waitMaxMs, int min
                 config.getInt("replica.fetch.min.bytes", MIN_BYTES_DEFAULT),
                 config.getInt("replica.fetch.response.max.bytes", RESPONSE_BYTES_MAX_DEFAULT),
                 config.getInt("replica.fetch.backoff.ms", BACKOFF_MS_DEFAULT));
+    }
+
+    /** A followed partition's fetch state as these settings ask for it: at most partitionMaxBytes of its records. */
+    public FetchSessionHandler.PartitionState state(Partition p) {
+        return FollowerFetch.state(p, partitionBytesMax);
+    }
+
+    /**
+     * The Fetch carrying one fetch of a follower's session, with these settings' maxWaitMs, minBytes and maxBytes:
+     * what ReplicaFetcher sends, and what the replication simulation's follower sends through the same settings.
+     */
+    public FetchRequest request(int localBrokerId, FetchSessionHandler.Fetch fetch) {
+        return FollowerFetch.request(localBrokerId, fetch, waitMaxMs, minBytes, responseBytesMax);
     }
 
     /** These settings with partitionMaxBytes {@code bytes} and the backoff {@code ms}, the others Kafka's defaults. */

@@ -54,7 +54,9 @@ class DeletionRequestReadOnceTest {
             try {
                 controller.start();
                 assertTrue(controller.isActive(), "the only broker is the controller");
-                metadata.createTopic(TOPIC, 1, 1, null, Map.of(), false);
+                // On broker 1, named: this controller's broker applies no UpdateMetadata here, so its cache has no live
+                // broker to place a topic on (as Kafka's, whose CreateTopics places over metadataCache.getAliveBrokers).
+                metadata.createTopic(TOPIC, 1, 1, new java.util.TreeMap<>(Map.of(0, List.of(1))), Map.of(), false);
                 controller.topicsChanged();
 
                 // What DeleteTopics does on the controller's broker (BrokerTopics.deleteTopics).

@@ -66,7 +66,9 @@ class EventBackoffTest {
 
                 // The controller's watch sees the new topic; electing its partition's leader is a fenced write.
                 store.refusing = true;
-                metadata.createTopic(TOPIC, 1, 1, null, Map.of(), false);
+                // On broker 1, named: this controller's broker applies no UpdateMetadata here, so its cache has no live
+                // broker to place a topic on (as Kafka's, whose CreateTopics places over metadataCache.getAliveBrokers).
+                metadata.createTopic(TOPIC, 1, 1, new java.util.TreeMap<>(Map.of(0, List.of(1))), Map.of(), false);
                 long deadline = System.currentTimeMillis() + WAIT_MS;
                 while (!pauses.contains(EventRetries.BACKOFF_MS_MAX) || pauses.size() < 10) {
                     assertTrue(System.currentTimeMillis() < deadline, "retry pauses so far: " + pauses);

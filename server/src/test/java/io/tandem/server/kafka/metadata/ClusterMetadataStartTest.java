@@ -74,6 +74,9 @@ class ClusterMetadataStartTest {
             for (String path : KafkaZkLayout.PERSISTENT_PATHS) assertNotNull(reader.getData(path), path);
             assertEquals(java.util.List.of("0", "1"), reader.getChildren(KafkaZkLayout.BROKER_IDS));
             assertEquals(2, first.liveBrokers().size());
+            // The live brokers too come from UpdateMetadata only: the second broker, told nothing, knows of none (it
+            // once read /brokers/ids into its cache when it registered).
+            assertEquals(java.util.List.of(), second.liveBrokers());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.replica.sim;
 
+import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -136,6 +137,46 @@ class ReplicationSimulationTest {
             delete(root);
         }
         assertEquals(java.util.List.of(), outcome.violations());
+    }
+
+    /**
+     * The follower's Fetch carries replica.fetch.wait.max.ms from production's ReplicaFetcherConfig, and the simulated
+     * leader parks a fetch without news for exactly that long (an append answers it early): at 1200 ms (Kafka's
+     * default is 500, the simulation's replica.lag.time.max.ms 2000) every fetch that waited out its time waited
+     * 1200 ms, while the default settings wait 500 ms, and the seed stays correct either way.
+     */
+    @Test
+    void shouldParkIdleReplicaFetchesForTheConfiguredWait() throws Exception {
+        ReplicaFetcherConfig slower = new ReplicaFetcherConfig(SimBroker.FETCH_BYTES_MAX, 1_200, 1,
+                ReplicaFetcherConfig.RESPONSE_BYTES_MAX_DEFAULT, SimFetcher.BACKOFF_MS);
+        assertEquals(Map.of("replica fetch answered after waiting 1200 ms", true), waits(runWith(3, slower)));
+        assertEquals(Map.of("replica fetch answered after waiting 500 ms", true),
+                waits(runWith(3, ReplicationSimulator.FETCHING)));
+    }
+
+    private ReplicationSimulator.Outcome runWith(long seed, ReplicaFetcherConfig fetching)
+            throws Exception {
+        Path root = Files.createDirectories(logsRoot().resolve("fetch-wait-" + fetching.waitMaxMs() + "-" + seed));
+        ReplicationSimulator.Outcome outcome;
+        try {
+            outcome = new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true, true, fetching)
+                    .run();
+        } finally {
+            delete(root);
+        }
+        assertEquals(java.util.List.of(), outcome.violations());
+        assertTrue(outcome.stats().getOrDefault("replica fetch answered early by an append", 0L) > 0,
+                "parked fetches were answered by appends: " + outcome.stats());
+        return outcome;
+    }
+
+    /** Each wait that parked fetches ran out after, and whether some did. */
+    private static Map<String, Boolean> waits(ReplicationSimulator.Outcome outcome) {
+        Map<String, Boolean> waits = new TreeMap<>();
+        outcome.stats().forEach((what, count) -> {
+            if (what.startsWith("replica fetch answered after waiting ")) waits.put(what, count > 0);
+        });
+        return waits;
     }
 
     /** Seeds 15 and 86 replayed with the liveness check on: both left a replica out of the ISR for good before. */

@@ -8,6 +8,7 @@ import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
+import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
@@ -83,8 +84,17 @@ final class ReplicationSimulator {
     static final int IDEMPOTENT_PRODUCERS = 2;
     static final long IDEMPOTENT_PRODUCER_ID_BASE = 4_000;
 
+    /**
+     * The followers' replica.fetch.* settings unless a run names others: Kafka's wait (500 ms) and min bytes (1), the
+     * simulation's smaller partition bytes and backoff.
+     */
+    static final ReplicaFetcherConfig FETCHING = new ReplicaFetcherConfig(SimBroker.FETCH_BYTES_MAX,
+            ReplicaFetcherConfig.WAIT_MAX_MS_DEFAULT, ReplicaFetcherConfig.MIN_BYTES_DEFAULT,
+            ReplicaFetcherConfig.RESPONSE_BYTES_MAX_DEFAULT, SimFetcher.BACKOFF_MS);
+
     final long seed;
     final Mutation mutation;
+    final ReplicaFetcherConfig fetching;
     private final boolean livenessChecked;
     private final int idempotentProducerCount;
     /** The topic deleted and created again during the faults, or null (replays of seeds from before it came). */
@@ -129,6 +139,13 @@ final class ReplicationSimulator {
      * producer (false replays a seed as it ran before they came).
      */
     ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, boolean extraWorkloads) {
+        this(seed, mutation, root, livenessChecked, extraWorkloads, FETCHING);
+    }
+
+    /** {@code fetching}: the followers' replica.fetch.* settings, through production's own settings class. */
+    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, boolean extraWorkloads,
+                         ReplicaFetcherConfig fetching) {
+        this.fetching = fetching;
         this.livenessChecked = livenessChecked;
         this.idempotentProducerCount = extraWorkloads ? IDEMPOTENT_PRODUCERS : 0;
         this.seed = seed;

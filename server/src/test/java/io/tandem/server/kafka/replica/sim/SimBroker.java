@@ -72,6 +72,8 @@ final class SimBroker {
     final ReplicaManager replicas;
     /** This run's fetch session cache, as a leader: gone with a crash, like a real broker's. */
     private final FetchSessions fetchSessions = new FetchSessions(1000);
+    /** This run's replica fetches waiting for news, as a leader: gone with a crash. */
+    private final SimFetchPurgatory fetchPurgatory = new SimFetchPurgatory(this);
     final KafkaController controller;
     final ControllerLink link;
     private final SimEventLoop events = new SimEventLoop();
@@ -204,23 +206,100 @@ final class SimBroker {
         return p != null && p.isLeader() ? p : null;
     }
 
-    /** A replica Fetch from {@code request.replicaId}, answered as FetchHandler does for a follower. */
-    FetchResponse handleReplicaFetch(FetchRequest request) throws IOException {
-        FetchResponse response = new FetchResponse();
+    /** One partition of a replica fetch as the leader read it. */
+    private record Read(String key, FetchResponse.PartitionData data, boolean diverging) {
+    }
+
+    /** A fetched topic's partitions as the leader read them, in the session's order. */
+    private record TopicReads(String topic, List<Read> partitions) {
+    }
+
+    /**
+     * A replica Fetch from {@code request.replicaId}, answered through {@code answer} as FetchHandler and Kafka's
+     * ReplicaManager.fetchMessages answer a follower: at once when the request may not wait (maxWaitMs 0), names no
+     * partition, finds an error or a divergence, or has at least its minBytes of records; otherwise it is parked in
+     * this leader's {@link SimFetchPurgatory} until an append brings enough or its maxWaitMs runs out (the follower's
+     * replica.fetch.wait.max.ms and min.bytes, see {@link SimFetcher}), and read again then.
+     */
+    void handleReplicaFetch(FetchRequest request, Consumer<FetchResponse> answer) throws IOException {
         long now = scheduler.now();
         // The production session cache: a restarted broker starts with an empty one, as a real restart does.
         FetchSessions.Resolution session = fetchSessions.resolve(request, FETCH_VERSION, now);
         if (session.error() != NONE) {
             sim.checks.count("replica fetch session refused: " + io.tandem.kafka.wire.Errors.forCode(session.error()));
+            FetchResponse response = new FetchResponse();
             response.errorCode = session.error();
-            return response;
+            answer.accept(response);
+            return;
         }
         if (session.incremental()) sim.checks.count("incremental replica fetch served");
-        response.sessionId = session.sessionId();
-        List<String> answered = new ArrayList<>();
+        List<TopicReads> reads = read(request, session);
+        if (request.maxWaitMs <= 0 || answersAtOnce(reads, request.minBytes)) {
+            answer.accept(respond(session, reads));
+            return;
+        }
+        release(reads);
+        java.util.Set<TopicPartition> parkedOn = new java.util.HashSet<>();
         for (FetchRequest.FetchTopic topic : session.topics()) {
-            FetchResponse.FetchableTopicResponse topicResponse = new FetchResponse.FetchableTopicResponse();
-            topicResponse.topic = topic.topic;
+            for (FetchRequest.FetchPartition fp : topic.partitions) parkedOn.add(new TopicPartition(topic.topic, fp.partition));
+        }
+        fetchPurgatory.park(parkedOn, request.maxWaitMs,
+                () -> readableBytes(request, session) >= request.minBytes, expired -> {
+                    if (expired) sim.checks.count("replica fetch answered after waiting " + request.maxWaitMs + " ms");
+                    else sim.checks.count("replica fetch answered early by an append");
+                    try {
+                        answer.accept(respond(session, read(request, session)));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+    }
+
+    /** Whether what was read answers the fetch without a wait: an error, a divergence, minBytes, or no partition. */
+    private static boolean answersAtOnce(List<TopicReads> reads, int minBytes) {
+        long bytes = 0;
+        boolean any = false;
+        for (TopicReads topic : reads) {
+            for (Read read : topic.partitions()) {
+                any = true;
+                if (read.data().errorCode != NONE || read.diverging()) return true;
+                if (read.data().records != null) bytes += read.data().records.readableBytes();
+            }
+        }
+        return !any || bytes >= minBytes;
+    }
+
+    /**
+     * What DelayedFetch counts toward minBytes: the bytes each partition would answer now, or no limit at all once a
+     * partition answers an error or a divergence (the fetch completes at once, as Kafka's does).
+     */
+    private long readableBytes(FetchRequest request, FetchSessions.Resolution session) {
+        long bytes = 0;
+        for (FetchRequest.FetchTopic topic : session.topics()) {
+            for (FetchRequest.FetchPartition fp : topic.partitions) {
+                Partition partition = leaderPartition(new TopicPartition(topic.topic, fp.partition));
+                if (partition == null || LeaderFetch.epochError(partition, fp.currentLeaderEpoch) != NONE
+                        || LeaderFetch.divergence(partition, fp.fetchOffset, fp.lastFetchedEpoch) != null
+                        || LeaderFetch.offsetError(partition, fp.fetchOffset) != NONE) {
+                    return Long.MAX_VALUE;
+                }
+                try {
+                    bytes += partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes).length();
+                } catch (IOException e) {
+                    return Long.MAX_VALUE;
+                }
+            }
+        }
+        // A fetch naming no partition is answered at once, as Kafka's with no fetchInfos.
+        return session.topics().isEmpty() ? Long.MAX_VALUE : bytes;
+    }
+
+    /** Reads every partition of the fetch now, recording the follower's position as the leader's fetch path does. */
+    private List<TopicReads> read(FetchRequest request, FetchSessions.Resolution session) throws IOException {
+        long now = scheduler.now();
+        List<TopicReads> reads = new ArrayList<>();
+        for (FetchRequest.FetchTopic topic : session.topics()) {
+            List<Read> partitions = new ArrayList<>();
             for (FetchRequest.FetchPartition fp : topic.partitions) {
                 TopicPartition tp = new TopicPartition(topic.topic, fp.partition);
                 Partition partition = leaderPartition(tp);
@@ -252,16 +331,39 @@ final class SimBroker {
                     LogSlice slice = partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes);
                     if (!slice.isEmpty()) data.records = slice.readBytes(BUFFERS);
                 }
-                String key = FetchSessions.partitionKey(topic.topic, fp.partition);
-                if (FetchSessions.answers(session, key, data, diverging != null)) {
-                    topicResponse.partitions.add(data);
-                    if (session.incremental()) answered.add(key);
+                partitions.add(new Read(FetchSessions.partitionKey(topic.topic, fp.partition), data, diverging != null));
+            }
+            reads.add(new TopicReads(topic.topic, partitions));
+        }
+        return reads;
+    }
+
+    /** The answer to the fetch from what was read, through the session (an incremental one answers only news). */
+    private FetchResponse respond(FetchSessions.Resolution session, List<TopicReads> reads) {
+        FetchResponse response = new FetchResponse();
+        response.sessionId = session.sessionId();
+        List<String> answered = new ArrayList<>();
+        for (TopicReads topic : reads) {
+            FetchResponse.FetchableTopicResponse topicResponse = new FetchResponse.FetchableTopicResponse();
+            topicResponse.topic = topic.topic();
+            for (Read read : topic.partitions()) {
+                if (FetchSessions.answers(session, read.key(), read.data(), read.diverging())) {
+                    topicResponse.partitions.add(read.data());
+                    if (session.incremental()) answered.add(read.key());
                 }
             }
             if (!topicResponse.partitions.isEmpty() || !session.incremental()) response.responses.add(topicResponse);
         }
         if (!answered.isEmpty()) fetchSessions.moveToEnd(session.session(), answered);
         return response;
+    }
+
+    private static void release(List<TopicReads> reads) {
+        for (TopicReads topic : reads) {
+            for (Read read : topic.partitions()) {
+                if (read.data().records != null) read.data().records.release();
+            }
+        }
     }
 
     /** An acks=all produce of one batch; {@code answer} gets the error code (NONE: acknowledged). */
@@ -277,6 +379,8 @@ final class SimBroker {
             answer.accept(result.error());
             return;
         }
+        // Fetches parked on the partition look again once this produce is handled (Kafka's action queue).
+        later(0, () -> fetchPurgatory.appended(tp));
         if (sim.mutation == ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND) {
             answer.accept(NONE);
             return;

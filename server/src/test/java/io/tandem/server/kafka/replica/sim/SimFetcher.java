@@ -7,6 +7,7 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.replica.FetchSessionHandler;
 import io.tandem.server.kafka.replica.FollowerFetch;
+import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import io.tandem.server.kafka.replica.ReplicaManager;
 
 import java.io.IOException;
@@ -16,17 +17,18 @@ import java.util.Map;
 
 /**
  * A follower's fetcher from one leader over the simulated network, in place of ReplicaFetcher's thread and socket:
- * the request and the handling of each partition's answer are production's {@link FollowerFetch}, through an
- * incremental fetch session with the leader kept by production's {@link FetchSessionHandler}. One fetch is in flight at
- * a time; a lost one is retried after a timeout (and the session starts over with a full fetch), an empty answer after
- * a long-poll-like pause.
+ * the request is built by production's {@link ReplicaFetcherConfig} from the simulation's settings (its
+ * replica.fetch.wait.max.ms and min.bytes, which the simulated leader's purgatory applies, its max bytes and backoff),
+ * the handling of each partition's answer is production's {@link FollowerFetch}, through an incremental fetch session
+ * with the leader kept by production's {@link FetchSessionHandler}. One fetch is in flight at a time and the next goes
+ * out as soon as one is answered, as ReplicaFetcher's loop (the leader's wait paces an idle follower); a lost one is
+ * retried after a timeout (and the session starts over with a full fetch).
  */
 final class SimFetcher implements ReplicaManager.LeaderFetcher {
+    /** How long past the fetch's own wait (replica.fetch.wait.max.ms) an answer may take before it counts as lost. */
     static final long REQUEST_TIMEOUT_MS = 1_000;
-    static final long BACKOFF_MS = 100;
-    /** Stands for the leader parking an empty fetch until data comes (max.wait.ms): the follower asks again soon. */
-    static final long IDLE_MIN_MS = 10;
-    static final long IDLE_MAX_MS = 60;
+    /** The simulation's replica.fetch.backoff.ms: scaled down with its other timeouts. */
+    static final int BACKOFF_MS = 100;
 
     private final SimBroker follower;
     private final int leaderId;
@@ -85,10 +87,11 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
         // A copy in a fixed order (Map.copyOf iterates in an order that changes from one JVM to the next).
         Map<TopicPartition, Partition> sent = new LinkedHashMap<>(partitions);
         Map<TopicPartition, FetchSessionHandler.PartitionState> wanted = new LinkedHashMap<>();
-        for (Partition p : sent.values()) wanted.put(p.topicPartition(), FollowerFetch.state(p, SimBroker.FETCH_BYTES_MAX));
+        ReplicaFetcherConfig settings = follower.sim.fetching;
+        for (Partition p : sent.values()) wanted.put(p.topicPartition(), settings.state(p));
         FetchSessionHandler.Fetch fetch = session.build(wanted);
         if (fetch.empty()) return;
-        FetchRequest request = FollowerFetch.request(follower.id, fetch, 500, 10 * 1024 * 1024);
+        FetchRequest request = settings.request(follower.id, fetch);
         long number = ++fetchNumber;
         inFlight = true;
         ReplicationSimulator sim = follower.sim;
@@ -96,19 +99,18 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
             SimBroker leader = sim.running(leaderId);
             if (leader == null) return;
             leader.later(leader.slowDiskMs, () -> {
-                FetchResponse response;
                 try {
-                    response = leader.handleReplicaFetch(request);
+                    leader.handleReplicaFetch(request, response -> sim.network.send(leaderId, follower.id,
+                            () -> follower.later(follower.slowDiskMs, () -> {
+                                if (number == fetchNumber) answered(sent, fetch, response);
+                                else release(response);
+                            })));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                sim.network.send(leaderId, follower.id, () -> follower.later(follower.slowDiskMs, () -> {
-                    if (number == fetchNumber) answered(sent, fetch, response);
-                    else release(response);
-                }));
             });
         });
-        follower.later(REQUEST_TIMEOUT_MS, () -> {
+        follower.later(settings.waitMaxMs() + REQUEST_TIMEOUT_MS, () -> {
             if (number != fetchNumber) return;
             fetchNumber++;
             inFlight = false;
@@ -154,16 +156,14 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
             // A session error: the next fetch is full, after a pause.
             follower.sim.checks.count("replica fetch session reset");
             release(response);
-            schedule(BACKOFF_MS);
+            schedule(follower.sim.fetching.backoffMs());
             return;
         }
         boolean backOff = false;
-        boolean gotRecords = false;
         try {
             for (FetchResponse.FetchableTopicResponse topic : response.responses) {
                 for (FetchResponse.PartitionData data : topic.partitions) {
                     Partition p = sent.get(new TopicPartition(topic.topic, data.partitionIndex));
-                    gotRecords |= data.records != null && data.records.readableBytes() > 0;
                     // Dropped meanwhile (this broker leads it now, or it moved to another leader).
                     if (p == null || partitions.get(p.topicPartition()) != p || stopped) continue;
                     long before = p.logEndOffset();
@@ -178,7 +178,7 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
         } finally {
             release(response);
         }
-        schedule(backOff ? BACKOFF_MS : gotRecords ? 0 : follower.scheduler.between(IDLE_MIN_MS, IDLE_MAX_MS));
+        schedule(backOff ? follower.sim.fetching.backoffMs() : 0);
     }
 
     private static void release(FetchResponse response) {
