@@ -80,7 +80,7 @@ final class ProcessCluster implements AutoCloseable {
     private CountDownLatch zkConnected;
     /**
      * When the first start of all nodes must be done (System.nanoTime), set by {@link #startAll}; every wait until
-     * then shares it (see {@link #await(String, long, Callable)}).
+     * then shares it (see {@link #await(String, Callable)}).
      */
     private long startDeadlineNanos = System.nanoTime();
 
