@@ -1,6 +1,7 @@
 package io.tandem.server;
 
 import io.tandem.server.kafka.ClusterPerTest;
+import io.tandem.server.kafka.MetadataWait;
 import io.tandem.server.kafka.txn.ImplicitPartitionAdder;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -55,6 +56,7 @@ class ImplicitAddBatchingTest {
         int leader = coordinator % 3 + 1;
         kafka.admin().createTopics(List.of(new NewTopic("gathered", Map.of(0, List.of(leader)))))
                 .all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(kafka.cluster(), "gathered", 1);
         ImplicitPartitionAdder adder = kafka.cluster().broker(leader).kafkaBroker().transactions().partitionAdder();
         long addsBefore = adder.remoteAdds();
         long requestsBefore = adder.requestsSent();
@@ -75,6 +77,7 @@ class ImplicitAddBatchingTest {
         int coordinator = coordinator(bootstrap);
         kafka.admin().createTopics(List.of(new NewTopic("gathered", Map.of(0, List.of(coordinator)))))
                 .all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(kafka.cluster(), "gathered", 1);
         ImplicitPartitionAdder adder = kafka.cluster().broker(coordinator).kafkaBroker().transactions()
                 .partitionAdder();
         long addsBefore = adder.localAdds();

@@ -4,6 +4,7 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.server.kafka.ErrorCodes;
+import io.tandem.server.kafka.MetadataWait;
 import io.tandem.server.kafka.RawKafkaConnection;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
@@ -49,6 +50,7 @@ class ReplicaFetchSessionsTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get(30, TimeUnit.SECONDS);
         }
+        MetadataWait.propagated(cluster, TOPIC, PARTITIONS);
         // Records to one partition only: the others stay idle, so incremental fetches leave them out.
         produce(List.of(0), 40);
         awaitConverged(List.of(1, 2, 3));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.kafka.MetadataWait;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -143,6 +144,7 @@ class TandemClusterTest {
                 cluster.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("t", Optional.of(1), Optional.empty())))
                     .all().get(30, TimeUnit.SECONDS);
+            MetadataWait.propagated(cluster, "t", 1);
             return admin.describeTopics(List.of("t")).allTopicNames().get(30, TimeUnit.SECONDS).get("t")
                     .partitions().get(0).replicas().size();
         }

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the controller's broker: the others see its port refuse, delete its {@code /controller} and elect another. Brokers
  * are reached directly (no proxy in front of them, which would answer for a dead broker).
  */
-@Timeout(value = 240, unit = TimeUnit.SECONDS)
+// A hang guard, not under test: the start on a loaded machine, then 150 s for the rest.
+@Timeout(value = ProcessCluster.START_AWAIT_S + 150, unit = TimeUnit.SECONDS)
 class BrokerProcessGoneTest {
     private static final String TOPIC = "gone";
     private static final int PARTITIONS = 3;

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Timeout;
  * once and in order per partition. Each kill prints the time to the next acknowledged record of the partitions the
  * killed node led.
  */
-@Timeout(value = 240, unit = TimeUnit.SECONDS)
+// A hang guard, not under test: the start on a loaded machine, then 150 s for the rest.
+@Timeout(value = ProcessCluster.START_AWAIT_S + 150, unit = TimeUnit.SECONDS)
 class KafkaClusterProcessTest extends SequenceLoadProcessTest {
     private static final String NAME = "KafkaClusterProcessTest";
     private static final int NODES = 3;

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Timeout;
  * must happen anyway, as Kafka's controller retries its ZooKeeper requests across a reconnect: the stopped node's
  * partitions get new leaders and a controller is elected. This is how a rolling restart stops every node once.
  */
-// A hang guard, not under test: 60 s more for ProcessCluster.START_AWAIT_MS, the start on a loaded machine.
-@Timeout(value = 300, unit = TimeUnit.SECONDS)
+// A hang guard, not under test: the start on a loaded machine, then 150 s for the rest.
+@Timeout(value = ProcessCluster.START_AWAIT_S + 150, unit = TimeUnit.SECONDS)
 class KafkaGracefulStopProcessTest extends SequenceLoadProcessTest {
     private static final String NAME = "KafkaGracefulStopProcessTest";
     private static final String TOPIC = "sequence";

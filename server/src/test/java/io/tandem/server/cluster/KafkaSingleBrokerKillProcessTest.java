@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
  * as out of sequence, so the broker kept each producer's state), and the group's committed offsets are the last ones
  * the broker acknowledged.
  */
-@Timeout(value = 300, unit = TimeUnit.SECONDS)
+// A hang guard, not under test: the start on a loaded machine, then 210 s for the rest.
+@Timeout(value = ProcessCluster.START_AWAIT_S + 210, unit = TimeUnit.SECONDS)
 class KafkaSingleBrokerKillProcessTest extends SequenceLoadProcessTest {
     private static final String NAME = "KafkaSingleBrokerKillProcessTest";
     private static final String TOPIC = "sequence";
@@ -70,7 +71,7 @@ class KafkaSingleBrokerKillProcessTest extends SequenceLoadProcessTest {
             Map<TopicPartition, Long> stored;
             try (Admin admin = cluster.admin()) {
                 stored = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
-                        .get(30, TimeUnit.SECONDS).entrySet().stream()
+                        .get(ProcessCluster.AWAIT_MS, TimeUnit.MILLISECONDS).entrySet().stream()
                         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
             }
             assertFalse(committer.lastAcknowledged.isEmpty(), "the group committed");
@@ -168,7 +169,7 @@ class KafkaSingleBrokerKillProcessTest extends SequenceLoadProcessTest {
         public void close() throws InterruptedException {
             running = false;
             consumer.wakeup();
-            thread.join(30_000);
+            thread.join(ProcessCluster.AWAIT_MS);
             assertTrue(!thread.isAlive(), "the committer stopped");
         }
     }

@@ -48,6 +48,12 @@ final class ProcessCluster implements AutoCloseable {
      * warm and keeps {@link #AWAIT_MS}.
      */
     static final long START_AWAIT_MS = 150_000;
+    /**
+     * {@link #START_AWAIT_MS} in seconds, for a process test's hang guard: {@code @Timeout(START_AWAIT_S + the test's
+     * own time after the start)}, never a fixed figure, which a slow start would eat into (the guard then fired
+     * before the waits could say what was slow, and no log digest was printed).
+     */
+    static final long START_AWAIT_S = START_AWAIT_MS / 1_000;
     /** How long one call waits for the cluster's own ZooKeeper session before it counts as "not yet" ({@link #zk}). */
     private static final long SESSION_WAIT_MS = 10_000;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,6 +78,11 @@ final class ProcessCluster implements AutoCloseable {
     private ZooKeeper zk;
     /** Open once {@link #zk} has had its first session. */
     private CountDownLatch zkConnected;
+    /**
+     * When the first start of all nodes must be done (System.nanoTime), set by {@link #startAll}; every wait until
+     * then shares it (see {@link #await(String, Callable)}).
+     */
+    private long startDeadlineNanos = System.nanoTime();
 
     /** {@code extraSettings}: keys every node starts with on top of the ensemble and broker basics. */
     ProcessCluster(Path dir, int nodes, Map<String, String> extraSettings) throws IOException {
@@ -105,8 +116,9 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts every node and waits until all brokers are registered and a controller is elected. */
     void startAll() throws Exception {
+        startDeadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_AWAIT_MS);
         for (int id = 1; id <= nodes; id++) start(id);
-        await("all " + nodes + " brokers registered and a controller elected", START_AWAIT_MS, () ->
+        await("all " + nodes + " brokers registered and a controller elected", () ->
                 brokersRegistered().size() == nodes && controllerId() > 0 ? true : null);
     }
 
@@ -183,7 +195,8 @@ final class ProcessCluster implements AutoCloseable {
     void createTopic(String topic, int partitions, int replicationFactor) throws Exception {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(topic, partitions, (short) replicationFactor)))
-                    .all().get(AWAIT_MS, TimeUnit.MILLISECONDS);
+                    .all().get(TimeUnit.NANOSECONDS.toMillis(deadlineNanos(AWAIT_MS) - System.nanoTime()),
+                            TimeUnit.MILLISECONDS);
         }
     }
 
@@ -330,13 +343,22 @@ final class ProcessCluster implements AutoCloseable {
         });
     }
 
-    /** Polls {@code probe} until it returns non-null; ZooKeeper errors while nodes die count as "not yet". */
+    /**
+     * Polls {@code probe} until it returns non-null; ZooKeeper errors while nodes die count as "not yet". It waits
+     * {@link #AWAIT_MS}, or until the start's deadline if that is later: what follows the first start (the first
+     * topic, its replicas in sync, the first records) runs on JVMs still compiling, as loaded as the start itself, so
+     * it shares the start's time instead of stacking a wait of its own on it.
+     */
     <T> T await(String what, Callable<T> probe) throws Exception {
-        return await(what, AWAIT_MS, probe);
+        return awaitUntil(what, deadlineNanos(AWAIT_MS), probe);
     }
 
+    /** As {@link #await(String, Callable)}, within exactly {@code timeoutMs}: for a bound a test asserts. */
     <T> T await(String what, long timeoutMs, Callable<T> probe) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        return awaitUntil(what, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs), probe);
+    }
+
+    private <T> T awaitUntil(String what, long deadline, Callable<T> probe) throws Exception {
         Exception last = null;
         while (System.nanoTime() - deadline < 0) {
             try {
@@ -348,6 +370,12 @@ final class ProcessCluster implements AutoCloseable {
             Thread.sleep(50);
         }
         throw new AssertionError("timed out waiting for " + what + (last == null ? "" : " (last error " + last + ")"));
+    }
+
+    /** The later of {@code timeoutMs} from now and the start's deadline (System.nanoTime). */
+    private long deadlineNanos(long timeoutMs) {
+        long own = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        return own - startDeadlineNanos > 0 ? own : startDeadlineNanos;
     }
 
     /**

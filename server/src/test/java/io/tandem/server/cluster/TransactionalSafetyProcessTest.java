@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * start, and {@link TransactionalChecker} finds no aborted read, no lost committed write, no partly visible
  * transaction, no duplicate and no writer out of order; write cycles (G0) are counted and printed.
  */
-// A hang guard, not under test: 60 s more for ProcessCluster.START_AWAIT_MS, the start on a loaded machine.
-@Timeout(value = 360, unit = TimeUnit.SECONDS)
+// A hang guard, not under test: the start on a loaded machine, then 210 s for the rest.
+@Timeout(value = ProcessCluster.START_AWAIT_S + 210, unit = TimeUnit.SECONDS)
 class TransactionalSafetyProcessTest {
     private static final String NAME = "TransactionalSafetyProcessTest";
     private static final String TOPIC = "txn-safety";

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.TandemCluster;
 import io.tandem.server.junit.TandemClusterExtension;
+import io.tandem.server.kafka.MetadataWait;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +34,7 @@ class BrokerPartitionTest {
             // Broker 1 leads (first replica), broker 2 follows; broker 3 is the controller's only other peer.
             admin.createTopics(List.of(new NewTopic("cut", Map.of(0, List.of(1, 2))))).all()
                     .get(30, TimeUnit.SECONDS);
+            MetadataWait.propagated(cluster, "cut", 1);
             awaitIsr(admin, Set.of(1, 2));
             cluster.partition(1, 2);
             assertEquals(Set.of("broker1|broker2"), cluster.faults().cutLinks());

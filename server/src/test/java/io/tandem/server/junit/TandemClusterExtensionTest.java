@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.MetadataWait;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +44,7 @@ class TandemClusterExtensionTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 cluster.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("orders", 3, (short) 3))).all().get(30, TimeUnit.SECONDS);
+            MetadataWait.propagated(cluster, "orders", 3);
             List<String> sent = new ArrayList<>();
             try (KafkaProducer<String, String> producer = producer(cluster)) {
                 sent.addAll(produce(producer, 0, 300));
@@ -65,6 +67,7 @@ class TandemClusterExtensionTest {
                         "every acknowledged record once, the stopped leader's included");
                 cluster.restartBroker(leader);
             }
+            MetadataWait.propagated(cluster, "orders", 3);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!describe(admin).partitions().stream().allMatch(p -> p.isr().size() == 3)) {
                 assertTrue(System.nanoTime() - deadline < 0, "the restarted broker never caught up: "

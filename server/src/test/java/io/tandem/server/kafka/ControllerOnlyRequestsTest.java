@@ -128,8 +128,10 @@ class ControllerOnlyRequestsTest {
                 admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
                 admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all()
                         .get(WAIT_MS, TimeUnit.MILLISECONDS);
+                MetadataWait.propagated(cluster, topic, 2);
                 assertEquals(2, PartitionWaits.describe(admin, topic).partitions().size());
                 admin.deleteTopics(List.of(topic)).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+                MetadataWait.deleted(cluster, topic);
                 assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains(topic));
             }
         }

@@ -96,6 +96,7 @@ class DeleteTopicsThroughControllerTest {
             admin.deleteTopics(List.of("doomed")).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
             assertTrue(exists(zk, "/admin/delete_topics/doomed"), "the request the controller works on");
             assertTrue(exists(zk, "/brokers/topics/doomed"), "the topic stays while a replica is on a down broker");
+            MetadataWait.deleted(cluster, "doomed");
             assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("doomed"));
             ExecutionException taken = assertThrows(ExecutionException.class, () -> admin.createTopics(
                     List.of(new NewTopic("doomed", 1, (short) 2))).all().get(WAIT_MS, TimeUnit.MILLISECONDS));
@@ -162,6 +163,7 @@ class DeleteTopicsThroughControllerTest {
             int added = others.get(1);
             admin.createTopics(List.of(new NewTopic("moving", Map.of(0, List.of(leader)))))
                     .all().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            MetadataWait.propagated(cluster, "moving", 1);
             // The added replica cannot fetch from the leader, so the move stays in progress.
             cluster.partition(leader, added);
             TopicPartition tp = new TopicPartition("moving", 0);
@@ -186,6 +188,7 @@ class DeleteTopicsThroughControllerTest {
             cluster.heal(leader, added);
             await(() -> !exists(zk, "/brokers/topics/moving") && !exists(zk, "/admin/delete_topics/moving"),
                     "the deletion finishes after the reassignment");
+            MetadataWait.deleted(cluster, "moving");
             assertFalse(admin.listTopics().names().get(WAIT_MS, TimeUnit.MILLISECONDS).contains("moving"));
             admin.createTopics(List.of(new NewTopic("moving", 1, (short) 1))).all().get(WAIT_MS, TimeUnit.MILLISECONDS);
         }

@@ -90,42 +90,18 @@ public final class PartitionWaits {
     }
 
     /**
-     * Waits until every running broker of the cluster, asked directly, knows the topic with a leader for each of its
-     * {@code partitions}, and every replica of each has joined the leader's ISR (so it holds its log). CreateTopics
-     * answers once the broker that took it knows the leaders, as Kafka's DelayedCreatePartitions does, while the
-     * controller's word may still be on its way to the others (Kafka's own tests wait the same way:
-     * TestUtils.createTopic).
+     * Waits until every running broker of the cluster knows the topic with a leader for each of its
+     * {@code partitions} ({@link MetadataWait#propagated}), and every replica of each has joined the leader's ISR (so
+     * it holds its log), as Kafka's own tests wait after creating a topic (TestUtils.createTopic).
      */
     public static void awaitTopicOnEveryBroker(Admin admin, TandemCluster cluster, String topic, int partitions)
             throws Exception {
-        long deadline = System.currentTimeMillis() + WAIT_MS;
-        for (int id = 1; id <= cluster.size(); id++) {
-            if (!cluster.isRunning(id)) continue;
-            while (!knowsEveryLeader(cluster.broker(id), topic, partitions)) {
-                assertTrue(System.currentTimeMillis() < deadline, "broker " + id + " never learned " + topic);
-                Thread.sleep(50);
-            }
-        }
+        MetadataWait.propagated(cluster, topic, partitions);
         TopicDescription description = describe(admin, topic);
         for (int p = 0; p < partitions; p++) {
             long running = description.partitions().get(p).replicas().stream()
                     .filter(n -> cluster.isRunning(n.id())).count();
             awaitIsrSize(admin, cluster, topic, p, (int) running);
-        }
-    }
-
-    private static boolean knowsEveryLeader(Tandem broker, String topic, int partitions) throws Exception {
-        MetadataRequest request = new MetadataRequest();
-        MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
-        wanted.name = topic;
-        request.topics = new ArrayList<>(List.of(wanted));
-        request.allowAutoTopicCreation = false;
-        try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
-            MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request,
-                    MetadataResponse::read);
-            MetadataResponse.MetadataResponseTopic known = response.topics.get(0);
-            return known.errorCode == 0 && known.partitions.size() == partitions
-                    && known.partitions.stream().allMatch(p -> p.errorCode == 0 && p.leaderId >= 0);
         }
     }
 

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -19,7 +18,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Watcher;
@@ -69,6 +67,7 @@ class ZooKeeperAdminRequestsTest {
     @Test
     void aReassignmentWrittenToZooKeeperMovesThePartitionAndTheRequestGoesWhenDone() throws Exception {
         admin.createTopics(List.of(new NewTopic("zkmoved", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(cluster, "zkmoved", 1);
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(1).bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), new StringSerializer())) {
@@ -92,11 +91,13 @@ class ZooKeeperAdminRequestsTest {
     @Test
     void aPreferredElectionWrittenToZooKeeperGivesLeadershipBackAndTheRequestGoes() throws Exception {
         admin.createTopics(List.of(new NewTopic("preferred", Map.of(0, List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(cluster, "preferred", 1);
         await(() -> leader("preferred") == 2, "broker 2, the preferred replica, leading");
         // Broker 2 stops: broker 3 takes over; broker 2 comes back as a follower and catches up, still not leading.
         cluster.stopBroker(2);
         await(() -> leader("preferred") == 3, "broker 3 leading while broker 2 is away");
         cluster.restartBroker(2);
+        MetadataWait.propagated(cluster, "preferred", 1);
         await(() -> describe("preferred").partitions().get(0).isr().size() == 2, "broker 2 back in sync");
         assertEquals(3, leader("preferred"), "nothing but the request moves the leadership back");
 
@@ -114,6 +115,7 @@ class ZooKeeperAdminRequestsTest {
     @Test
     void aPreferredElectionRequestThatIsNotJsonIsRemovedAndTheNextOneStillObeyed() throws Exception {
         admin.createTopics(List.of(new NewTopic("kept", Map.of(0, List.of(2, 3))))).all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(cluster, "kept", 1);
         await(() -> leader("kept") == 2, "broker 2, the preferred replica, leading");
         // Kafka 3.9 reads a request it cannot parse as no partitions (Json.parseBytes gives None): it elects nothing
         // and deletes the znode, so the path is free for the next request.
@@ -125,6 +127,7 @@ class ZooKeeperAdminRequestsTest {
         cluster.stopBroker(2);
         await(() -> leader("kept") == 3, "broker 3 leading while broker 2 is away");
         cluster.restartBroker(2);
+        MetadataWait.propagated(cluster, "kept", 1);
         await(() -> describe("kept").partitions().get(0).isr().size() == 2, "broker 2 back in sync");
         zk.create("/admin/preferred_replica_election",
                 "{\"version\":1,\"partitions\":[{\"topic\":\"kept\",\"partition\":0}]}"
@@ -136,6 +139,7 @@ class ZooKeeperAdminRequestsTest {
     @Test
     void anIsrChangeNotificationMakesTheControllerTellEveryBrokerTheStateInZooKeeper() throws Exception {
         admin.createTopics(List.of(new NewTopic("notified", Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(cluster, "notified", 1);
         await(() -> describe("notified").partitions().get(0).isr().size() == 2, "both replicas in sync");
         String statePath = "/brokers/topics/notified/partitions/0/state";
         String state = new String(zk.getData(statePath, false, null), StandardCharsets.UTF_8);
@@ -181,23 +185,9 @@ class ZooKeeperAdminRequestsTest {
 
     private static void await(Check check, String what) throws Exception {
         long deadline = System.currentTimeMillis() + WAIT_MS;
-        while (!holdsYet(check)) {
+        while (!check.holds()) {
             assertTrue(System.currentTimeMillis() < deadline, "timed out waiting for " + what);
             Thread.sleep(100);
-        }
-    }
-
-    /**
-     * Metadata reaches each broker's cache in its own time, in Kafka as here: CreateTopics answers once the broker that
-     * took it knows the leaders (DelayedCreatePartitions), while the admin may describe through another broker that
-     * does not know the topic yet. That answer means "not yet", as Kafka's own TestUtils.waitForPartitionMetadata reads it.
-     */
-    private static boolean holdsYet(Check check) throws Exception {
-        try {
-            return check.holds();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) return false;
-            throw e;
         }
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.ClusterPerTest;
+import io.tandem.server.kafka.MetadataWait;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZkZnodeStore;
 import java.time.Duration;
@@ -101,6 +102,7 @@ class UncleanLeaderElectionTest {
         assertEquals(follower, elected.get("leader").asInt(), "the out-of-sync replica leads: " + elected);
         assertEquals(List.of(follower), isr(elected), "and is the whole ISR: " + elected);
         assertEquals(offline.get("leader_epoch").asInt() + 1, elected.get("leader_epoch").asInt(), "a new leader epoch");
+        MetadataWait.propagated(cluster, TOPIC, 1);
         TopicPartitionInfo described = awaitDescribed(p -> p.leader() != null && p.leader().id() == follower);
         assertEquals(List.of(follower), described.isr().stream().map(Node::id).toList(), "ISR in Metadata");
 

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.quota;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.MetadataWait;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -39,7 +40,9 @@ class ClientQuotaChangesTest {
     static void startCluster() throws Exception {
         cluster = TandemCluster.start(2, c -> c.set("quota.window.num", "2").set("quota.window.size.seconds", "1"));
         try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic("changes-topic", Map.of(0, List.of(2))))).all().get();
+            admin.createTopics(List.of(new NewTopic("changes-topic", Map.of(0, List.of(2))))).all()
+                    .get(30, TimeUnit.SECONDS);
+            MetadataWait.propagated(cluster, "changes-topic", 1);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.security;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.MetadataWait;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -120,6 +121,8 @@ class AclAuthorizationTest {
         try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
             admin.createTopics(List.of(new NewTopic("alice-topic", 2, (short) 2), new NewTopic("hidden-topic", 1,
                     (short) 1))).all().get();
+            MetadataWait.propagated(cluster, "alice-topic", 2);
+            MetadataWait.propagated(cluster, "hidden-topic", 1);
             admin.createAcls(List.of(
                     allow(ResourceType.TOPIC, "alice-topic", PatternType.LITERAL, "alice", AclOperation.WRITE),
                     allow(ResourceType.TOPIC, "alice-topic", PatternType.LITERAL, "alice", AclOperation.READ),
@@ -198,6 +201,7 @@ class AclAuthorizationTest {
     void shouldAuthorizeConsumerProtocolGroupsByGroupAndSubscribedTopics() throws Exception {
         try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
             admin.createTopics(List.of(new NewTopic("kip848-topic", 1, (short) 2))).all().get();
+            MetadataWait.propagated(cluster, "kip848-topic", 1);
             admin.createAcls(List.of(
                     allow(ResourceType.TOPIC, "kip848-topic", PatternType.LITERAL, "alice", AclOperation.WRITE),
                     allow(ResourceType.TOPIC, "kip848-topic", PatternType.LITERAL, "alice", AclOperation.READ),
@@ -226,6 +230,7 @@ class AclAuthorizationTest {
     void shouldRunAliceTransactionsAndRefuseBobsTransactionalId() throws Exception {
         try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
             admin.createTopics(List.of(new NewTopic("txn-topic", 1, (short) 2))).all().get();
+            MetadataWait.propagated(cluster, "txn-topic", 1);
             admin.createAcls(List.of(
                     allow(ResourceType.TOPIC, "txn-topic", PatternType.LITERAL, "alice", AclOperation.WRITE),
                     allow(ResourceType.TOPIC, "txn-topic", PatternType.LITERAL, "bob", AclOperation.WRITE),
@@ -256,6 +261,7 @@ class AclAuthorizationTest {
     void shouldApplyPrefixedAclsAndLetDenyBeatAllow() throws Exception {
         try (Admin admin = Admin.create(client(cluster, 1, "admin"))) {
             admin.createTopics(List.of(new NewTopic("shared-1", 1, (short) 2))).all().get();
+            MetadataWait.propagated(cluster, "shared-1", 1);
             admin.createAcls(List.of(
                     allow(ResourceType.TOPIC, "shared-", PatternType.PREFIXED, "*", AclOperation.ALL),
                     new AclBinding(new ResourcePattern(ResourceType.TOPIC, "shared-1", PatternType.LITERAL),
@@ -318,6 +324,8 @@ class AclAuthorizationTest {
             admin.createTopics(List.of(
                     new NewTopic("on-one", Map.of(0, List.of(1))),
                     new NewTopic("on-two", Map.of(0, List.of(2))))).all().get();
+            MetadataWait.propagated(cluster, "on-one", 1);
+            MetadataWait.propagated(cluster, "on-two", 1);
         }
         ZooKeeper zk = new ZooKeeper(cluster.zookeeperConnect(), 10_000, event -> { });
         try {

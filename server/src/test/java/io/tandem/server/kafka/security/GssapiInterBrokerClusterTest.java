@@ -71,7 +71,9 @@ class GssapiInterBrokerClusterTest {
         brokers.start(id -> {
             Map<String, String> settings = id == 3 ? settings(intruderKeytab, TestKdc.servicePrincipal("intruder"))
                     : settings(brokerKeytab, TestKdc.servicePrincipal("kafka"));
-            settings.put("replica.lag.time.max.ms", "1000");
+            // Broker 3 never fetches, so it leaves the ISR after this whatever its value; broker 2 must stay in, and
+            // 1 s let a fetch of broker 2 stalled on a loaded machine (SASL over TLS, two cores) take it out too (CI).
+            settings.put("replica.lag.time.max.ms", "10000");
             return settings;
         }, zookeeperConnect -> { });
         try (Admin admin = Admin.create(client())) {

@@ -3,6 +3,7 @@ package io.tandem.server.kafka.security;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.MetadataWait;
 import io.tandem.server.kerberos.TestKdc;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,6 +60,7 @@ class GssapiInterBrokerRenewalTest {
             // No topic had replicas on two brokers: each follower's fetcher dials its leader only now.
             admin.createTopics(List.of(new NewTopic("late", 3, (short) 3)
                     .configs(Map.of("min.insync.replicas", "3")))).all().get(60, TimeUnit.SECONDS);
+            MetadataWait.propagated(cluster, "late", 3);
             Map<String, Object> producerSettings = client();
             producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerSettings,

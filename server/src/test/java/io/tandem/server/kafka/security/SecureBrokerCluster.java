@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.MetadataWait;
 import io.tandem.server.kafka.network.InterBrokerClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,6 +97,7 @@ final class SecureBrokerCluster implements AutoCloseable {
         try (Admin admin = Admin.create(client)) {
             admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3)
                     .configs(Map.of("min.insync.replicas", "3")))).all().get(60, TimeUnit.SECONDS);
+            MetadataWait.propagated(cluster, topic, 3);
             Map<String, Object> producerSettings = new HashMap<>(client);
             producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerSettings,

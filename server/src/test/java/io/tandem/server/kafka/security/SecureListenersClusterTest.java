@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.security;
 
 import io.tandem.server.TandemCluster;
+import io.tandem.server.kafka.MetadataWait;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -64,6 +65,7 @@ class SecureListenersClusterTest {
                 }
                 assertEquals(saslPorts, told, "each broker's endpoint on the SASL listener");
                 admin.createTopics(List.of(new NewTopic("replicated", 2, (short) 2))).all().get();
+                MetadataWait.propagated(cluster, "replicated", 2);
             }
             Map<String, Object> producerSettings = new HashMap<>(sasl(cluster));
             producerSettings.put(ProducerConfig.ACKS_CONFIG, "all");

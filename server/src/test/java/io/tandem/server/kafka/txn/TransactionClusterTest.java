@@ -2,6 +2,7 @@ package io.tandem.server.kafka.txn;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.kafka.ClusterPerTest;
+import io.tandem.server.kafka.MetadataWait;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -106,11 +107,11 @@ class TransactionClusterTest {
     void aTransactionVersionUpdateThroughOneBrokerShouldReachEveryBroker() throws Exception {
         try (Admin first = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 kafka.cluster().broker(1).bootstrapServers()))) {
-            assertEquals(2, first.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS).finalizedFeatures()
+            assertEquals(2, first.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS).finalizedFeatures()
                     .get("transaction.version").maxVersionLevel());
             first.updateFeatures(Map.of("transaction.version", new org.apache.kafka.clients.admin.FeatureUpdate(
                     (short) 1, org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)),
-                    new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get(10, TimeUnit.SECONDS);
+                    new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get(30, TimeUnit.SECONDS);
         }
         // Each broker learns it from the /feature znode's watch, and reports it with a newer epoch.
         for (int id = 1; id <= BROKERS; id++) {
@@ -119,7 +120,7 @@ class TransactionClusterTest {
                     broker.bootstrapServers()))) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (true) {
-                    var features = one.describeFeatures().featureMetadata().get(10, TimeUnit.SECONDS);
+                    var features = one.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS);
                     var level = features.finalizedFeatures().get("transaction.version");
                     if (level != null && level.maxVersionLevel() == 1) {
                         assertTrue(features.finalizedFeaturesEpoch().orElseThrow() > 0);
@@ -138,6 +139,7 @@ class TransactionClusterTest {
         // One partition on each broker, so whichever broker coordinates, two markers go over the wire.
         admin.createTopics(List.of(new NewTopic("spread", Map.of(0, List.of(1), 1, List.of(2), 2, List.of(3)))))
                 .all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(kafka.cluster(), "spread", 3);
         try (KafkaProducer<String, String> producer = producer("spread-txn")) {
             producer.initTransactions();
             producer.beginTransaction();
@@ -161,12 +163,15 @@ class TransactionClusterTest {
         Admin admin = kafka.admin();
         admin.createTopics(List.of(new NewTopic("moving", 3, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
                 .all().get(30, TimeUnit.SECONDS);
+        MetadataWait.propagated(kafka.cluster(), "moving", 3);
         try (KafkaProducer<String, String> producer = producer("moving-txn")) {
             producer.initTransactions();
             producer.beginTransaction();
             for (int p = 0; p < 3; p++) producer.send(new ProducerRecord<>("moving", p, null, "v" + p)).get();
             int coordinator = admin.describeTransactions(List.of("moving-txn")).description("moving-txn")
                     .get(30, TimeUnit.SECONDS).coordinatorId();
+            // The coordinator created its state topic (InitProducerId); the others hear of it from the controller.
+            MetadataWait.propagated(kafka.cluster(), "__transaction_state", 1);
             Node before = describe("__transaction_state").partitions().get(0).leader();
             assertEquals(before.id(), coordinator, "the coordinator is the state partition's leader");
             kafka.cluster().stopBroker(coordinator);
