@@ -72,7 +72,7 @@ final class ZooKeeperMetrics implements ZkRequestObserver {
 
     /** Before each scrape: mntr's figures, read on the commit thread. */
     void refresh() throws Exception {
-        snapshot.set(zookeeper.monitorValues().get(SNAPSHOT_WAIT_MS, TimeUnit.MILLISECONDS));
+        snapshot.set(zookeeper.metricValues().get(SNAPSHOT_WAIT_MS, TimeUnit.MILLISECONDS));
     }
 
     private double number(String key) {

@@ -60,8 +60,18 @@ interface CommitPath {
         return null;
     }
 
-    /** Adds this path's own mntr lines (log fsyncs and, in an ensemble, Zab's figures). Any thread. */
+    /**
+     * Adds this path's mntr lines, under Apache 3.9's names only (the log's figures and, on a leader, Apache's leader
+     * lines). Any thread.
+     */
     void reportStats(BiConsumer<String, Object> line);
+
+    /**
+     * Adds Tandem's own figures that Apache's mntr has no key for (group-commit and Zab counters): published by the
+     * metrics endpoint, never printed by mntr. Any thread.
+     */
+    default void reportOwnStats(BiConsumer<String, Object> line) {
+    }
 
     /** At shutdown, before the commit thread stops (any thread): nothing new may come in from outside. */
     void stopIntake();
