@@ -78,7 +78,7 @@ class ZkClientLoginBeforeServerTest {
     }
 
     /** A Tandem ZooKeeper server on {@code port} that admits Kerberos-authenticated connections only. */
-    private static Tandem startServer(String name, int port) {
+    private static Tandem startServer(String name, int port) throws java.io.IOException {
         return Tandem.start(TandemConfig.forTests(dir.resolve(name)).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER))
                 .zookeeperPort(port)
                 .set("java.security.auth.login.config", serverJaas.toString())
