@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.server.zab.ProposalSizes;
 import java.io.IOException;
 import java.util.List;
@@ -72,6 +73,9 @@ interface CommitPath {
      */
     default void reportOwnStats(BiConsumer<String, Object> line) {
     }
+
+    /** The figures of this path's transaction log, or null when it has no log files (the simulator). Any thread. */
+    LogSyncStats logStats();
 
     /** At shutdown, before the commit thread stops (any thread): nothing new may come in from outside. */
     void stopIntake();

@@ -104,6 +104,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         try {
             ZabServer started = ZabServer.start(myId, settings, zabDir, this);
             if (zabCommitObserver != null) started.observeCommitLatency(zabCommitObserver);
+            started.logStats().fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
             zab = EnsembleZab.of(started);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -157,6 +158,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     @Override
     public void close() {
         // Zab was closed by stopIntake, before the commit thread stopped.
+    }
+
+    @Override
+    public LogSyncStats logStats() {
+        EnsembleZab running = zab;
+        return running == null ? null : running.logStats();
     }
 
     @Override

@@ -37,6 +37,11 @@ final class StandaloneCommit implements CommitPath {
     private LogSyncer syncer;
     /** mntr's figures about the log (Apache's SyncRequestProcessor and FileTxnLog names). */
     private final LogSyncStats logStats = new LogSyncStats();
+
+    @Override
+    public LogSyncStats logStats() {
+        return logStats;
+    }
     private final BackgroundSnapshots snapshots;
     private long lastZxid;
     /** {@link ZkServer#appliedTxns} when the newest snapshot was started (or skipped because one was running). */
@@ -47,6 +52,7 @@ final class StandaloneCommit implements CommitPath {
         this.server = server;
         this.store = store;
         this.snapshots = new BackgroundSnapshots(store, server.tree, server.database);
+        logStats.fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
     }
 
     BackgroundSnapshots snapshots() {
