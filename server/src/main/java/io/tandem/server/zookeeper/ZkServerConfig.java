@@ -110,8 +110,9 @@ public record ZkServerConfig(
                 intOr(get, "zookeeper.nio.sessionlessCnxnTimeout", 10_000),
                 Boolean.parseBoolean(String.valueOf(get.apply("reconfigEnabled")).trim()),
                 preAllocBytes(get),
-                longOr(get, "fsync.warningthresholdms", Long.getLong("zookeeper.fsync.warningthresholdms",
-                        Long.getLong("fsync.warningthresholdms", LogSyncStats.FSYNC_WARNING_THRESHOLD_MS_DEFAULT))));
+                // The setting or its zookeeper.* system property (ZooKeeperConfigKeys), else FileTxnLog's fallback.
+                longOr(get, "fsync.warningthresholdms",
+                        Long.getLong("fsync.warningthresholdms", LogSyncStats.FSYNC_WARNING_THRESHOLD_MS_DEFAULT)));
     }
 
     /** zoo.cfg's preAllocSize as Apache reads it (KiB; the file wins over the system property it becomes). */

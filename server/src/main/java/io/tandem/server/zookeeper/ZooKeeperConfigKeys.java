@@ -53,7 +53,8 @@ public final class ZooKeeperConfigKeys {
             "snapCount", "zookeeper.snapCount",
             "globalOutstandingLimit", "zookeeper.globalOutstandingLimit",
             "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist",
-            "zookeeper.nio.sessionlessCnxnTimeout", "zookeeper.nio.sessionlessCnxnTimeout");
+            "zookeeper.nio.sessionlessCnxnTimeout", "zookeeper.nio.sessionlessCnxnTimeout",
+            "fsync.warningthresholdms", "zookeeper.fsync.warningthresholdms");
 
     /** A setting's value from Apache's system property of it, or null (see {@link #SYSTEM_PROPERTIES}). */
     static String fromSystemProperty(String key) {
