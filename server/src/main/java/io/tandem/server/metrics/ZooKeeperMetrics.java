@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The ZooKeeper server's meters: request rate and latency per op (a Prometheus histogram per op code, from arrival to
- * answer), bytes in and out, the server state (Zab role), and every figure {@code mntr} reports, read once per scrape
- * from the same code that answers mntr (so the two never disagree) and named {@code tandem_zookeeper_<mntr key>}.
+ * answer), bytes in and out, the server state (Zab role), and every figure {@code mntr} reports plus Tandem's own that
+ * Apache's mntr has no key for (group commit, Zab), read once per scrape from the same code that answers mntr (so the
+ * two never disagree) and named {@code tandem_zookeeper_<key>}.
  */
 final class ZooKeeperMetrics implements ZkRequestObserver {
     /** Apache's server states: standalone, or an ensemble member's leader, follower, observer, read-only, looking. */
@@ -72,7 +73,7 @@ final class ZooKeeperMetrics implements ZkRequestObserver {
 
     /** Before each scrape: mntr's figures, read on the commit thread. */
     void refresh() throws Exception {
-        snapshot.set(zookeeper.monitorValues().get(SNAPSHOT_WAIT_MS, TimeUnit.MILLISECONDS));
+        snapshot.set(zookeeper.metricValues().get(SNAPSHOT_WAIT_MS, TimeUnit.MILLISECONDS));
     }
 
     private double number(String key) {

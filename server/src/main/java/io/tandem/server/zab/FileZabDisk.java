@@ -184,7 +184,9 @@ public final class FileZabDisk implements ZabDisk {
     @Override
     public void append(long zxid, byte[] txn) throws IOException {
         log.append(zxid, txn);
-        logStats.appended();
+        // Only transactions reach an ensemble member's log, as only proposals reach Apache's SyncRequestProcessor.
+        logStats.queued(1);
+        logStats.appended(1);
     }
 
     @Override

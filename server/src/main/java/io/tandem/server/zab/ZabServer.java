@@ -241,8 +241,9 @@ public final class ZabServer implements Closeable {
     /** Counters since start: log fsyncs and the entries they covered, commits applied, messages and batched sends. */
     public record Stats(long logSyncs, long appends, long commits, long messages, long sends) {
         /**
-         * mntr's lines, Tandem's own: Zab's log fsyncs and the entries they covered, commits, messages and per-peer
-         * batches ({@code stats} null before Zab runs: the fsync counters read 0, the rest is left out).
+         * Tandem's own figures, published by the metrics endpoint only (Apache's mntr has no such keys, and mntr prints
+         * only Apache's): Zab's log fsyncs and the entries they covered, commits, messages and per-peer batches
+         * ({@code stats} null before Zab runs: the fsync counters read 0, the rest is left out).
          */
         public static void report(Stats stats, java.util.function.BiConsumer<String, Object> line) {
             line.accept("zk_log_syncs", stats == null ? 0 : stats.logSyncs());
@@ -253,6 +254,11 @@ public final class ZabServer implements Closeable {
                 line.accept("zk_zab_message_batches", stats.sends());
             }
         }
+    }
+
+    /** mntr's figures about this member's log, under Apache's names ({@link FileZabDisk#logStats}). Any thread. */
+    public LogSyncStats logStats() {
+        return disk.logStats();
     }
 
     public Stats stats() {

@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.zk.wire.FourLetterWord;
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.zk.wire.data.Id;
@@ -277,6 +278,9 @@ public final class AdminCommands {
         Map<String, Object> serverStats = new LinkedHashMap<>();
         serverStats.put("packets_sent", stats.packetsSent.get());
         serverStats.put("packets_received", stats.packetsReceived.get());
+        // Fsyncs of the log longer than fsync.warningthresholdms; left out where there is no log (the simulator).
+        LogSyncStats log = server.commitPath().logStats();
+        if (log != null) serverStats.put("fsync_threshold_exceed_count", log.fsyncThresholdExceeded());
         serverStats.put("client_response_stats", responseSizes);
         serverStats.put("data_dir_size", FourLetterWords.dirSize(server));
         serverStats.put("log_dir_size", 0L);

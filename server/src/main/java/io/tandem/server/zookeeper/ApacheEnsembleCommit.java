@@ -100,6 +100,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
         this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir,
                 server.config.preAllocBytes());
+        disk.logStats().fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
         this.snapshots = new ApacheSnapshots(server, disk, this::initConfigNode);
         this.leaderCommit = new ApacheLeaderCommit(server, answers);
         // Only asked while this member leads: a follower forwards reconfig requests to the Apache leader.
@@ -479,6 +480,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public ProposalSizes proposalSizes() {
         return leaderCommit.proposalSizes();
+    }
+
+    @Override
+    public io.tandem.server.zab.LogSyncStats logStats() {
+        return disk.logStats();
     }
 
     @Override

@@ -51,7 +51,7 @@ final class ApacheSnapshots {
         this.server = server;
         this.disk = disk;
         this.afterInstall = afterInstall;
-        this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree);
+        this.snapshots = new BackgroundSnapshots(this::writeOwnSnapshot, server.tree, server.database);
         rollSnapshotDue();
     }
 

@@ -26,6 +26,8 @@ final class BackgroundSnapshots {
 
     private final Writer writer;
     private final DataTree tree;
+    /** Where each completed snapshot's writing time goes (mntr's snapshottime). */
+    private final DatabaseStats stats;
     /** Written on the caller's (commit) thread instead of a thread of its own: {@link #inline}. */
     private final boolean inline;
     /** Test hook: runs on the snapshot thread after each node written (to hold a snapshot half written). */
@@ -37,17 +39,18 @@ final class BackgroundSnapshots {
     /** When the newest background snapshot completed (wall clock, for the last_snapshot admin command). */
     private volatile long lastCompletedMillis = -1;
 
-    BackgroundSnapshots(ZkStore store, DataTree tree) {
-        this(store::writeSnapshot, tree);
+    BackgroundSnapshots(ZkStore store, DataTree tree, DatabaseStats stats) {
+        this(store::writeSnapshot, tree, stats);
     }
 
-    BackgroundSnapshots(Writer writer, DataTree tree) {
-        this(writer, tree, false);
+    BackgroundSnapshots(Writer writer, DataTree tree, DatabaseStats stats) {
+        this(writer, tree, stats, false);
     }
 
-    private BackgroundSnapshots(Writer writer, DataTree tree, boolean inline) {
+    private BackgroundSnapshots(Writer writer, DataTree tree, DatabaseStats stats, boolean inline) {
         this.writer = writer;
         this.tree = tree;
+        this.stats = stats;
         this.inline = inline;
     }
 
@@ -55,8 +58,8 @@ final class BackgroundSnapshots {
      * Snapshots written on the commit thread itself when due: the deterministic simulator runs a member on one thread,
      * and a snapshot thread racing the commits would make a seed unreplayable. Production never uses it.
      */
-    static BackgroundSnapshots inline(Writer writer, DataTree tree) {
-        return new BackgroundSnapshots(writer, tree, true);
+    static BackgroundSnapshots inline(Writer writer, DataTree tree, DatabaseStats stats) {
+        return new BackgroundSnapshots(writer, tree, stats, true);
     }
 
     /**
@@ -91,6 +94,7 @@ final class BackgroundSnapshots {
         };
         try {
             writer.write(zxid, out -> SnapshotFormat.write(out, zxid, sessions, tree, progress));
+            stats.snapshotWritten(DatabaseStats.msSince(started));
             lastCompletedMillis = System.currentTimeMillis();
             lastCompletedZxid = zxid;
             completed++;

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.server.zab.ProposalSizes;
 import java.io.IOException;
 import java.util.List;
@@ -60,8 +61,21 @@ interface CommitPath {
         return null;
     }
 
-    /** Adds this path's own mntr lines (log fsyncs and, in an ensemble, Zab's figures). Any thread. */
+    /**
+     * Adds this path's mntr lines, under Apache 3.9's names only (the log's figures and, on a leader, Apache's leader
+     * lines). Any thread.
+     */
     void reportStats(BiConsumer<String, Object> line);
+
+    /**
+     * Adds Tandem's own figures that Apache's mntr has no key for (group-commit and Zab counters): published by the
+     * metrics endpoint, never printed by mntr. Any thread.
+     */
+    default void reportOwnStats(BiConsumer<String, Object> line) {
+    }
+
+    /** The figures of this path's transaction log, or null when it has no log files (the simulator). Any thread. */
+    LogSyncStats logStats();
 
     /** At shutdown, before the commit thread stops (any thread): nothing new may come in from outside. */
     void stopIntake();

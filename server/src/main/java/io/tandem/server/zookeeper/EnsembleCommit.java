@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumFaults;
 import io.tandem.server.zab.Role;
@@ -93,8 +94,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         this.membership = new ReconfigMembership(server, settings, clock, () -> zab);
         this.members = membership.members;
         this.sessionTouches = new SessionTouches(server);
-        this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree)
-                : new BackgroundSnapshots(this::writeToZab, server.tree);
+        this.snapshots = inlineSnapshots ? BackgroundSnapshots.inline(this::writeToZab, server.tree, server.database)
+                : new BackgroundSnapshots(this::writeToZab, server.tree, server.database);
     }
 
     /** Starts Zab; its callbacks are queued onto the commit thread, which must already run. */
@@ -103,6 +104,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         try {
             ZabServer started = ZabServer.start(myId, settings, zabDir, this);
             if (zabCommitObserver != null) started.observeCommitLatency(zabCommitObserver);
+            started.logStats().fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
             zab = EnsembleZab.of(started);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -159,10 +161,24 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     }
 
     @Override
+    public LogSyncStats logStats() {
+        EnsembleZab running = zab;
+        return running == null ? null : running.logStats();
+    }
+
+    @Override
     public void reportStats(BiConsumer<String, Object> line) {
         EnsembleZab running = zab;
-        ZabServer.Stats.report(running == null ? null : running.stats(), line);
+        LogSyncStats log = running == null ? null : running.logStats();
+        // Before Zab runs nothing has been logged: Apache's keys with nothing counted yet.
+        (log == null ? new LogSyncStats() : log).report(line);
         if (running != null) running.reportLeader(proposed.pendingSyncs(), line);
+    }
+
+    @Override
+    public void reportOwnStats(BiConsumer<String, Object> line) {
+        EnsembleZab running = zab;
+        ZabServer.Stats.report(running == null ? null : running.stats(), line);
     }
 
     @Override

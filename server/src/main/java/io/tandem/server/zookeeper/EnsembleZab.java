@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.server.zab.ProposalSizes;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.Role;
@@ -52,8 +53,13 @@ interface EnsembleZab {
     /** On the leader: whether {@code id} is this leader or a learner synced with it (reconfig's NewConfigNoQuorum). */
     boolean isSyncedWithLeader(int id);
 
-    /** Counters for mntr, or null when there are none. */
+    /** Counters for the metrics, or null when there are none. */
     ZabServer.Stats stats();
+
+    /** mntr's figures about this member's log (Apache's names), or null when it has no log files (the simulator). */
+    default LogSyncStats logStats() {
+        return null;
+    }
 
     /** See {@link ZabServer#syncedObservers}: null when this member is not an established leader. */
     default List<Map<String, Object>> syncedObservers() {
@@ -164,6 +170,11 @@ interface EnsembleZab {
         @Override
         public ZabServer.Stats stats() {
             return server.stats();
+        }
+
+        @Override
+        public LogSyncStats logStats() {
+            return server.logStats();
         }
 
         @Override

@@ -216,14 +216,31 @@ final class FourLetterWords {
         values.put("last_client_response_size", server.stats.lastResponseBytes.get());
         values.put("min_client_response_size", server.stats.minResponseBytes.get());
         values.put("max_client_response_size", server.stats.maxResponseBytes.get());
-        // The commit path reports its own under zk_ names (log syncs, Zab's figures); here they go without the prefix.
-        server.commitPath().reportStats((key, value) -> values.put(key.startsWith("zk_") ? key.substring(3) : key,
-                value));
+        // The commit path and the summaries report under zk_ names; here they go without the prefix.
+        java.util.function.BiConsumer<String, Object> unprefixed = (key, value) -> values.put(unprefixed(key), value);
+        server.commitPath().reportStats(unprefixed);
+        server.database.report(unprefixed);
+        server.stats.readLatency.report(unprefixed);
+        server.stats.updateLatency.report(unprefixed);
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
             values.put("open_file_descriptor_count", unix.getOpenFileDescriptorCount());
             values.put("max_file_descriptor_count", unix.getMaxFileDescriptorCount());
         }
         return values;
+    }
+
+    /**
+     * What the metrics endpoint publishes: mntr's figures and Tandem's own that Apache's mntr has no key for (group
+     * commit, Zab's counters), so mntr prints only Apache's keys. Runs on the commit thread.
+     */
+    static Map<String, Object> metricValues(ZkServer server) {
+        Map<String, Object> values = monitorValues(server);
+        server.commitPath().reportOwnStats((key, value) -> values.put(unprefixed(key), value));
+        return values;
+    }
+
+    private static String unprefixed(String key) {
+        return key.startsWith("zk_") ? key.substring(3) : key;
     }
 
     static long watchCount(ZkServer server) {

@@ -2,6 +2,7 @@ package io.tandem.server.zookeeper;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.txn.TxnHeader;
@@ -27,6 +28,8 @@ final class LogSyncer implements AutoCloseable {
     private static final int TXN_BUFFER_BYTES_KEPT = 64 << 10;
 
     private final ZkStore store;
+    /** mntr's batch sizes and fsync times, counted here where the log is written and forced. */
+    private final LogSyncStats stats;
     private final Runnable onSynced;
     /** This thread's serialization buffer (heap, so the log copies straight from its array) and its writer. */
     private ByteBuf txnBuffer = Unpooled.buffer(4096);
@@ -51,8 +54,9 @@ final class LogSyncer implements AutoCloseable {
      * {@code syncedZxid} is what is already durable (recovered from the log); {@code onSynced} runs on this thread
      * after every fsync and after a failure, and must only hand off (it wakes the commit thread).
      */
-    LogSyncer(ZkStore store, long syncedZxid, Runnable onSynced) {
+    LogSyncer(ZkStore store, long syncedZxid, LogSyncStats stats, Runnable onSynced) {
         this.store = store;
+        this.stats = stats;
         this.syncedZxid = syncedZxid;
         this.requestedZxid = syncedZxid;
         this.onSynced = onSynced;
@@ -134,7 +138,10 @@ final class LogSyncer implements AutoCloseable {
                     txnOutput = new JuteOutput(txnBuffer);
                 }
                 // Everything handed over up to target is flushed and forced by this one call.
+                stats.appended(target - syncedZxid);
+                long syncStarted = System.nanoTime();
                 store.sync();
+                stats.synced((System.nanoTime() - syncStarted) / 1_000_000);
                 syncs++;
                 syncedTxns += target - syncedZxid;
                 syncedZxid = target;

@@ -141,7 +141,7 @@ final class ReadOnlyMode {
         long zxid = server.tree.lastProcessedZxid();
         request.connection.send(request.xid, zxid, err, null);
         request.connection.requestDone(request, zxid);
-        server.stats.recordLatency(request.type, request.receivedNanos);
+        server.stats.recordLatency(request.type, request.receivedNanos, false);
         server.responder.markForFlush(request.connection);
     }
 

@@ -83,7 +83,7 @@ final class Responder {
                     body);
         }
         connection.requestDone(request, zxid);
-        stats.recordLatency(request.type, started);
+        stats.recordLatency(request.type, started, result != null);
         markForFlush(connection);
         if (request.type == OpCode.CLOSE_SESSION) {
             connection.closeAfterFlush();

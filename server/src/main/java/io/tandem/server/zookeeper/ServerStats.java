@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.FigureSummary;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -22,6 +23,13 @@ final class ServerStats {
     final AtomicLong lastResponseBytes = new AtomicLong(NO_SIZE);
     final AtomicLong minResponseBytes = new AtomicLong(NO_SIZE);
     final AtomicLong maxResponseBytes = new AtomicLong(NO_SIZE);
+    /**
+     * Apache's readlatency and updatelatency summaries (ms from arrival to answer, reads and pings apart from
+     * writes, as its ServerStats.updateLatency splits them by the request's txn header); srst leaves them, as it
+     * leaves Apache's ServerMetrics.
+     */
+    final FigureSummary readLatency = new FigureSummary("readlatency");
+    final FigureSummary updateLatency = new FigureSummary("updatelatency");
     private volatile ZkRequestObserver observer = ZkRequestObserver.NONE;
     private long latencyMinMs = Long.MAX_VALUE;
     private long latencyMaxMs;
@@ -32,9 +40,11 @@ final class ServerStats {
         this.observer = observer;
     }
 
-    void recordLatency(int opCode, long startedNanos) {
+    /** A request of {@code opCode} was answered; {@code write}: it carried a transaction. */
+    void recordLatency(int opCode, long startedNanos, boolean write) {
         long nanos = System.nanoTime() - startedNanos;
         long ms = TimeUnit.NANOSECONDS.toMillis(nanos);
+        (write ? updateLatency : readLatency).add(ms);
         latencyMinMs = Math.min(latencyMinMs, ms);
         latencyMaxMs = Math.max(latencyMaxMs, ms);
         latencyTotalMs += ms;

@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.buffer.Unpooled;
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.txn.TxnHeader;
@@ -34,6 +35,13 @@ final class StandaloneCommit implements CommitPath {
     /** True while a KIND_SYNCED wake-up sits in the queue, so the syncer queues at most one. */
     private final AtomicBoolean syncedWakeupQueued = new AtomicBoolean();
     private LogSyncer syncer;
+    /** mntr's figures about the log (Apache's SyncRequestProcessor and FileTxnLog names). */
+    private final LogSyncStats logStats = new LogSyncStats();
+
+    @Override
+    public LogSyncStats logStats() {
+        return logStats;
+    }
     private final BackgroundSnapshots snapshots;
     private long lastZxid;
     /** {@link ZkServer#appliedTxns} when the newest snapshot was started (or skipped because one was running). */
@@ -43,7 +51,8 @@ final class StandaloneCommit implements CommitPath {
     StandaloneCommit(ZkServer server, ZkStore store) {
         this.server = server;
         this.store = store;
-        this.snapshots = new BackgroundSnapshots(store, server.tree);
+        this.snapshots = new BackgroundSnapshots(store, server.tree, server.database);
+        logStats.fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
     }
 
     BackgroundSnapshots snapshots() {
@@ -53,8 +62,10 @@ final class StandaloneCommit implements CommitPath {
     /** Newest valid snapshot plus log replay; then starts the log syncer from the recovered zxid. */
     void recover() throws IOException {
         DataTree tree = server.tree;
+        long started = System.nanoTime();
         long snapshotZxid = store.readLatestSnapshot(
                 (zxid, in) -> SnapshotFormat.read(in, tree, server.sessions.byId()));
+        long snapshotLoaded = System.nanoTime();
         long[] replayed = {0};
         store.forEachTxn(snapshotZxid, (zxid, bytes) -> {
             JuteInput in = new JuteInput(Unpooled.wrappedBuffer(bytes), Integer.MAX_VALUE);
@@ -63,6 +74,8 @@ final class StandaloneCommit implements CommitPath {
             server.applyTxn(header, txn);
             replayed[0]++;
         });
+        server.database.loaded((snapshotLoaded - started) / 1_000_000, replayed[0],
+                DatabaseStats.msSince(snapshotLoaded), DatabaseStats.msSince(started));
         lastZxid = tree.lastProcessedZxid();
         server.recovered();
         server.sessions.startIds(1);
@@ -71,7 +84,7 @@ final class StandaloneCommit implements CommitPath {
                     + replayed[0] + " transactions replayed, " + tree.nodeCount() + " znodes, "
                     + server.sessions.byId().size() + " sessions, last zxid 0x" + Long.toHexString(lastZxid));
         }
-        syncer = new LogSyncer(store, lastZxid, this::wakeAfterSync);
+        syncer = new LogSyncer(store, lastZxid, logStats, this::wakeAfterSync);
     }
 
     /** From the syncer's thread: wakes the commit thread to answer what is now durable. */
@@ -96,11 +109,13 @@ final class StandaloneCommit implements CommitPath {
         }
         long time = System.currentTimeMillis();
         List<LogSyncer.Pending> toLog = new ArrayList<>();
+        long queued = 0;
         for (Request request : batch) {
             if (request.type == Request.KIND_SYNCED) {
                 syncedWakeupQueued.set(false);
                 continue;
             }
+            if (request.type != Request.KIND_TASK) queued++;
             if (request.connection != null && request.type != Request.KIND_CONNECT) {
                 request.sessionId = request.connection.sessionId;
             }
@@ -126,6 +141,8 @@ final class StandaloneCommit implements CommitPath {
             }
         }
         syncer.logAndSync(toLog);
+        // Every request passes Apache's standalone SyncRequestProcessor (reads, pings and session requests too).
+        logStats.queued(queued);
         finishSynced();
         server.responder.flushMarked();
         if (server.appliedTxns() - appliedAtSnapshot >= server.config.snapCount()) {
@@ -214,7 +231,7 @@ final class StandaloneCommit implements CommitPath {
         server.tree.setLastProcessedZxid(lastZxid);
         server.recovered();
         server.preparer.clear();
-        store.writeSnapshot(lastZxid, out -> SnapshotFormat.write(out, server.tree, server.sessions.byId()));
+        writeSnapshot(lastZxid);
         appliedAtSnapshot = server.appliedTxns();
         return restoredZxid;
     }
@@ -226,8 +243,14 @@ final class StandaloneCommit implements CommitPath {
 
     /** At shutdown, on this thread: the tree no longer changes, so the snapshot is exact. */
     private void takeFinalSnapshot() throws IOException {
-        long zxid = server.tree.lastProcessedZxid();
+        writeSnapshot(server.tree.lastProcessedZxid());
+    }
+
+    /** An exact snapshot on this thread (the tree does not change meanwhile), timed for mntr's snapshottime. */
+    private void writeSnapshot(long zxid) throws IOException {
+        long started = System.nanoTime();
         store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, server.tree, server.sessions.byId()));
+        server.database.snapshotWritten(DatabaseStats.msSince(started));
     }
 
     @Override
@@ -247,6 +270,11 @@ final class StandaloneCommit implements CommitPath {
 
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
+        logStats.report(line);
+    }
+
+    @Override
+    public void reportOwnStats(BiConsumer<String, Object> line) {
         // Tandem's own: group commit (log fsyncs and the transactions they made durable).
         LogSyncer running = syncer;
         line.accept("zk_log_syncs", running == null ? 0 : running.syncs());

@@ -49,6 +49,8 @@ public final class ZkServer implements AutoCloseable {
     final ZkSecurity security;
     final DataTree tree = new DataTree();
     final ServerStats stats = new ServerStats();
+    /** mntr's figures about loading and snapshotting the tree (Apache's snapshottime, dbinittime, ...). */
+    final DatabaseStats database = new DatabaseStats();
     final ClientListener listener;
     final SessionTracker sessions;
     final Preparer preparer;

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.zab.LogSyncStats;
 import io.tandem.server.ConfigException;
 import io.tandem.storage.zk.TxnLog;
 import java.nio.file.Path;
@@ -34,6 +35,10 @@ import java.util.function.Function;
  * @param preAllocBytes           {@code preAllocSize} (KiB in the file, as Apache reads it; else the system property
  *                                {@code zookeeper.preAllocSize}, else 64 MiB): the transaction log grows in blocks of
  *                                this size; 0 or less turns preallocation off
+ * @param fsyncWarningThresholdMs {@code fsync.warningthresholdms} (else the system property
+ *                                {@code zookeeper.fsync.warningthresholdms}, else {@code fsync.warningthresholdms}, else
+ *                                1000, as Apache's FileTxnLog reads it): a log fsync longer than this is warned about and
+ *                                counted (server_stats' {@code fsync_threshold_exceed_count})
  */
 public record ZkServerConfig(
         String host,
@@ -52,7 +57,8 @@ public record ZkServerConfig(
         int globalOutstandingLimit,
         int handshakeTimeoutMs,
         boolean reconfigEnabled,
-        long preAllocBytes) {
+        long preAllocBytes,
+        long fsyncWarningThresholdMs) {
 
     public static final int TICK_TIME_MS_DEFAULT = 2000;
     public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
@@ -103,7 +109,10 @@ public record ZkServerConfig(
                 intOr(get, "globalOutstandingLimit", 1000),
                 intOr(get, "zookeeper.nio.sessionlessCnxnTimeout", 10_000),
                 Boolean.parseBoolean(String.valueOf(get.apply("reconfigEnabled")).trim()),
-                preAllocBytes(get));
+                preAllocBytes(get),
+                // The setting or its zookeeper.* system property (ZooKeeperConfigKeys), else FileTxnLog's fallback.
+                longOr(get, "fsync.warningthresholdms",
+                        Long.getLong("fsync.warningthresholdms", LogSyncStats.FSYNC_WARNING_THRESHOLD_MS_DEFAULT)));
     }
 
     /** zoo.cfg's preAllocSize as Apache reads it (KiB; the file wins over the system property it becomes). */

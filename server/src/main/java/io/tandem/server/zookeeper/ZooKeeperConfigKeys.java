@@ -29,6 +29,7 @@ public final class ZooKeeperConfigKeys {
             "clientPort", "clientPortAddress",
             "dataDir", SUPER_DIGEST, Acls.SUPER_DIGEST_PROPERTY, "globalOutstandingLimit", TxnLog.PREALLOC_KEY,
             "zookeeper.nio.sessionlessCnxnTimeout", "admin.serverAddress", "admin.commandURL",
+            "fsync.warningthresholdms",
             // The AdminServer's snapshot and restore commands (AdminSnapshots).
             // (admin.rateLimiterIntervalInMS too, checked in verdict below)
             "admin.snapshot.enabled", "admin.restore.enabled",
@@ -52,7 +53,8 @@ public final class ZooKeeperConfigKeys {
             "snapCount", "zookeeper.snapCount",
             "globalOutstandingLimit", "zookeeper.globalOutstandingLimit",
             "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist",
-            "zookeeper.nio.sessionlessCnxnTimeout", "zookeeper.nio.sessionlessCnxnTimeout");
+            "zookeeper.nio.sessionlessCnxnTimeout", "zookeeper.nio.sessionlessCnxnTimeout",
+            "fsync.warningthresholdms", "zookeeper.fsync.warningthresholdms");
 
     /** A setting's value from Apache's system property of it, or null (see {@link #SYSTEM_PROPERTIES}). */
     static String fromSystemProperty(String key) {
@@ -85,7 +87,7 @@ public final class ZooKeeperConfigKeys {
             "request_throttle_drop_stale", "requestStaleLatencyCheck", "requestStaleConnectionCheck", "flushDelay",
             "maxWriteQueuePollTime", "maxBatchSize", "largeRequestMaxBytes", "largeRequestThreshold",
             "throttledOpWaitTime", "learner.asyncSending", "learner.closeSocketAsync", "leader.closeSocketAsync",
-            "forward_learner_requests_to_commit_processor_disabled", "fsync.warningthresholdms", "digest.enabled",
+            "forward_learner_requests_to_commit_processor_disabled", "digest.enabled",
             "snapshot.trust.empty", "snapshot.compression.method", "closeSessionTxn.enabled",
             "serializeLastProcessedZxid.enabled", "leaderServes", "cnxTimeout", "quorumCnxnTimeoutMs",
             "electionPortBindRetry", "tcpKeepAlive", "clientTcpKeepAlive",

@@ -221,6 +221,11 @@ public final class ZooKeeperRole implements AutoCloseable {
         return server.call(() -> FourLetterWords.monitorValues(server));
     }
 
+    /** mntr's figures and Tandem's own (the metrics endpoint's), read on the commit thread. */
+    public CompletableFuture<Map<String, Object>> metricValues() {
+        return server.call(() -> FourLetterWords.metricValues(server));
+    }
+
     /** Every client request is offered to {@code faults} (fault injection) before it is handled. */
     public void faults(ZkFaults faults) {
         server.faults = faults;

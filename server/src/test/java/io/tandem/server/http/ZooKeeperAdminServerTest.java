@@ -43,11 +43,10 @@ class ZooKeeperAdminServerTest {
     private static final List<String> COMPARED = List.of("ruok", "srvr", "server_stats", "stat", "conf", "envi",
             "cons", "dump", "wchs", "wchc", "wchp", "isro", "leader", "voting_view", "dirs", "gtmk", "crst");
     /**
-     * ServerStats figures Apache has and Tandem does not measure (fsync warnings, auth failures, mTLS, Apache's
-     * metrics provider): left out rather than answered with a made-up zero.
+     * ServerStats figures Apache has and Tandem does not measure (auth failures, mTLS, Apache's metrics provider): left
+     * out rather than answered with a made-up zero.
      */
-    private static final Set<String> NOT_MEASURED = Set.of("server_stats.fsync_threshold_exceed_count",
-            "server_stats.auth_failed_count", "server_stats.non_mtlsremote_conn_count",
+    private static final Set<String> NOT_MEASURED = Set.of("server_stats.auth_failed_count", "server_stats.non_mtlsremote_conn_count",
             "server_stats.non_mtlslocal_conn_count", "server_stats.provider_null");
     /** mntr keys monitoring tools read; Tandem's monitor must have each, with Apache's JSON type. */
     private static final List<String> MONITOR_KEYS = List.of("version", "server_state", "avg_latency", "max_latency",

@@ -1,0 +1,65 @@
+package io.tandem.server.zookeeper;
+
+import io.tandem.server.zab.FigureSummary;
+import java.util.function.BiConsumer;
+
+/**
+ * What Apache ZooKeeper 3.9's mntr reports about loading and snapshotting the tree, measured where Tandem does the
+ * work, each a {@link FigureSummary} under Apache's name:
+ * <ul>
+ * <li>{@code snapshottime}: ms to write each snapshot of the tree (ZooKeeperServer.takeSnapshot's SNAPSHOT_TIME),
+ *     the background ones every snapCount transactions, the one at shutdown and the one after a restore;</li>
+ * <li>at start-up (the standalone server's recovery, FileTxnSnapLog.restore and ZKDatabase.loadDataBase):
+ *     {@code startup_snap_load_time} (ms to find and read the newest snapshot, recorded with or without one),
+ *     {@code startup_txns_loaded} and {@code startup_txns_load_time} (the transactions replayed from the log after it,
+ *     and the ms that took; recorded only when there were any, as Apache's fastForwardFromEdits returns early on an
+ *     empty log) and {@code dbinittime} (the whole load).</li>
+ * </ul>
+ * An ensemble member's tree comes from Zab's snapshot and the commits its log replays through the commit thread,
+ * interleaved with the member's start; that is not one load to time, so it reports no start-up figures (the keys are
+ * left out, not printed as 0).
+ *
+ * <p>Thread-safe: recovery, the snapshot thread and mntr's reader meet here.
+ */
+final class DatabaseStats {
+    private final FigureSummary snapshotMs = new FigureSummary("snapshottime");
+    private final FigureSummary snapLoadMs = new FigureSummary("startup_snap_load_time");
+    private final FigureSummary txnsLoaded = new FigureSummary("startup_txns_loaded");
+    private final FigureSummary txnsLoadMs = new FigureSummary("startup_txns_load_time");
+    private final FigureSummary dbInitMs = new FigureSummary("dbinittime");
+    private volatile boolean startupMeasured;
+
+    /** A snapshot of the tree was written in {@code elapsedMs}. */
+    void snapshotWritten(long elapsedMs) {
+        snapshotMs.add(elapsedMs);
+    }
+
+    /**
+     * The start-up load: the newest snapshot read in {@code snapLoadMs}, then {@code txns} transactions replayed from
+     * the log in {@code replayMs}, {@code totalMs} in all.
+     */
+    void loaded(long snapLoadMs, long txns, long replayMs, long totalMs) {
+        this.snapLoadMs.add(snapLoadMs);
+        if (txns > 0) {
+            txnsLoaded.add(txns);
+            txnsLoadMs.add(replayMs);
+        }
+        dbInitMs.add(totalMs);
+        startupMeasured = true;
+    }
+
+    /** mntr's lines, under Apache's names (the start-up ones only where the load was measured). */
+    void report(BiConsumer<String, Object> line) {
+        snapshotMs.report(line);
+        if (startupMeasured) {
+            snapLoadMs.report(line);
+            txnsLoaded.report(line);
+            txnsLoadMs.report(line);
+            dbInitMs.report(line);
+        }
+    }
+
+    static long msSince(long startedNanos) {
+        return (System.nanoTime() - startedNanos) / 1_000_000;
+    }
+}
