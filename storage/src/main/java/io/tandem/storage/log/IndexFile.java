@@ -18,7 +18,8 @@ import java.nio.file.Path;
  * ({@link #materialize}): a missing file and an empty one mean the same to a reader, to recovery (the segment is
  * scanned from its start) and to the loader, and a new topic's logs then cost one file each (the .log) instead of
  * three, each created, preallocated and mapped. A new {@code __consumer_offsets} is 50 logs made while a fresh node's
- * first consumer waits for its coordinator (docs/profiles/kafka-latency.md); Kafka's indexes are lazy too (LazyIndex).
+ * first consumer waits for its coordinator (docs/profiles/kafka-latency.md). Kafka defers its indexes too: its
+ * LazyIndex maps (and so creates) an index file on its first use.
  */
 abstract class IndexFile implements Closeable {
     private final int entryBytes;
