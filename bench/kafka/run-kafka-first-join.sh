@@ -8,7 +8,8 @@
 # before it NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS send the client back to FindCoordinator), the number of
 # FindCoordinator requests up to then, and each answer's error with its time. Nothing here is asserted.
 # Usage: bench/kafka/run-kafka-first-join.sh   env: ROUNDS=3 TARGETS="tandem apache" (the order of odd rounds; also
-#        jar:<path>, a Tandem jar built earlier, run with this tree's lib/ and the launcher's JVM flags, no CDS archive),
+#        jar:<path>, a Tandem jar built earlier, run with the lib/ next to it (else this tree's) and the launcher's JVM
+#        flags, no CDS archive),
 #        TANDEM_JAVA_OPTS (default: the launcher's), TRACE=N (Tandem logs its first N requests, see RequestStages)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,10 +50,12 @@ first_join() { # name port round
 }
 
 start_tandem_jar() { # jar port
-  local dir="$work/tandem-data" port=$2 t0
+  local dir="$work/tandem-data" port=$2 t0 lib="$root/server/target/lib"
+  # A lib/ next to the jar wins: the storage and wire modules are jars of their own there, built with it.
+  [ -d "$(dirname "$1")/lib" ] && lib="$(dirname "$1")/lib"
   rm -rf "$dir"; t0=$(date +%s%N)
   java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} \
-    -Dio.netty.jfr.enabled=false -cp "$1:$root/server/target/lib/*" io.tandem.server.Main start --data-dir "$dir" \
+    -Dio.netty.jfr.enabled=false -cp "$1:$lib/*" io.tandem.server.Main start --data-dir "$dir" \
     --kafka-port "$port" --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
