@@ -16,6 +16,7 @@ run_variant() {
   TANDEM_JAVA_OPTS="$base $1" "$root/bench/kafka/run-kafka-fixed-rate-stages.sh"
 }
 ab_rounds run_variant "records sent|server GC|server RSS"
+echo "each run's output: $out"
 
 /usr/bin/python3 - "$out" "${entries[@]}" <<'PY'
 import glob, re, statistics, sys
