@@ -7,7 +7,9 @@
 # to the first JoinGroup answer that accepts the member (MEMBER_ID_REQUIRED, or none: the coordinator is loaded;
 # before it NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS send the client back to FindCoordinator), the number of
 # FindCoordinator requests up to then, and each answer's error with its time. Nothing here is asserted.
-# Usage: bench/kafka/run-kafka-first-join.sh   env: ROUNDS=3 TARGETS="tandem apache" (the order of odd rounds)
+# Usage: bench/kafka/run-kafka-first-join.sh   env: ROUNDS=3 TARGETS="tandem apache" (the order of odd rounds; also
+#        jar:<path>, a Tandem jar built earlier, run with the lib/ next to it (else this tree's) and the launcher's JVM
+#        flags, no CDS archive),
 #        TANDEM_JAVA_OPTS (default: the launcher's), TRACE=N (Tandem logs its first N requests, see RequestStages)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +20,7 @@ rounds=${ROUNDS:-3}
 source "$root/bench/kafka/servers.sh"
 [ -d "$work/client-log" ] || mvn -q -B dependency:copy -Dartifact=org.slf4j:slf4j-simple:1.7.36 \
   -DoutputDirectory="$work/client-log"
-if [ "${TRACE:-0}" -gt 0 ]; then export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dtandem.kafka.requestTrace=$TRACE"; fi
+if [ "${TRACE:-0}" -gt 0 ]; then export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} -Dtandem.kafka.requestTrace=$TRACE"; fi
 
 first_join() { # name port round
   local name=$1 port=$2 round=$3 bs="127.0.0.1:$2" log="$work/$1-$3-client.log"
@@ -44,6 +46,19 @@ first_join() { # name port round
                                       if (e == 0 || e == 79) ready = ms($1) - start }
     END { printf "    FindCoordinator(GROUP) -> JoinGroup accepted (MEMBER_ID_REQUIRED): %d ms; %d FindCoordinator(GROUP) requests, answers (error@ms):%s; first JoinGroup sent at %d ms, answers:%s\n", ready, n, answers, join_sent, joins }' "$log"
   stop_server
+  [ "$name" = apache ] || cp "$work/tandem.log" "$work/$name-$round-server.log"
+}
+
+start_tandem_jar() { # jar port
+  local dir="$work/tandem-data" port=$2 t0 lib="$root/server/target/lib"
+  # A lib/ next to the jar wins: the storage and wire modules are jars of their own there, built with it.
+  [ -d "$(dirname "$1")/lib" ] && lib="$(dirname "$1")/lib"
+  rm -rf "$dir"; t0=$(date +%s%N)
+  java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} \
+    -Dio.netty.jfr.enabled=false -cp "$1:$lib/*" io.tandem.server.Main start --data-dir "$dir" \
+    --kafka-port "$port" --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
 }
 
 order=(${TARGETS:-tandem apache})
@@ -53,6 +68,8 @@ for ((r = 1; r <= rounds; r++)); do
     case $target in
       tandem) : > "$work/tandem.log"; start_tandem 29292; first_join tandem 29292 "$r" ;;
       apache) start_apache 39292; first_join apache 39292 "$r" ;;
+      jar:*) : > "$work/tandem.log"; start_tandem_jar "${target#jar:}" 29292
+             first_join "$(basename "$(dirname "${target#jar:}")")" 29292 "$r" ;;
     esac
   done
 done

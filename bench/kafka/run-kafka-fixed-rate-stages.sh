@@ -59,6 +59,7 @@ for target in ${TARGETS:-tandem}; do
       sleep 7 # the stage report comes every 5 s
       echo "  server stages (all Produce requests of the run):"
       grep "Produce stage" "$work/tandem.log" | tail -5 | sed -E 's/.*Produce stage/    /'
+      echo "  server RSS after the run: $(rss_mb "$server_pid") MiB"
       awk '/Pause/ { n++; ms = $NF + 0; total += ms; if (ms > max) max = ms } END { printf "  server GC: %d pauses, %.1f ms in all, longest %.1f ms\n", n, total, max }' "$gc_log"
       if [ "${TRACE:-0}" -gt 0 ]; then
         echo "  server, the client's first requests (read at ms since start: API, stages):"

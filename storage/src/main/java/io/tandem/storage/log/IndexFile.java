@@ -13,6 +13,13 @@ import java.nio.file.Path;
  * segment.index.bytes (only touched pages cost memory) and trimmed to its entries when the segment stops being
  * active or the log closes, so an index file's length tells how many entries it holds. Not thread-safe by itself:
  * the owning {@link LogSegment} serializes writers; readers see entries published through {@link #entries}.
+ *
+ * <p>An index whose file does not exist yet (a new segment) creates it only when its first entry is written
+ * ({@link #materialize}): a missing file and an empty one mean the same to a reader, to recovery (the segment is
+ * scanned from its start) and to the loader, and a new topic's logs then cost one file each (the .log) instead of
+ * three, each created, preallocated and mapped. A new {@code __consumer_offsets} is 50 logs made while a fresh node's
+ * first consumer waits for its coordinator (docs/profiles/kafka-latency.md). Kafka defers its indexes too: its
+ * LazyIndex maps (and so creates) an index file on its first use.
  */
 abstract class IndexFile implements Closeable {
     private final int entryBytes;
@@ -27,6 +34,11 @@ abstract class IndexFile implements Closeable {
         this.file = file;
         this.baseOffset = baseOffset;
         this.entryBytes = entryBytes;
+        if (!Files.exists(file)) {
+            this.entries = 0;
+            this.maxEntries = maxIndexBytes / entryBytes;
+            return; // created with the first entry
+        }
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             long existing = raf.length();
             if (existing % entryBytes != 0) {
@@ -60,8 +72,39 @@ abstract class IndexFile implements Closeable {
         return file;
     }
 
+    /** The mapping, for reading entries below {@link #entries} (there are none before the file exists). */
     protected final MappedByteBuffer map() {
         return map;
+    }
+
+    /**
+     * The mapping, for writing an entry: creates the file first if it does not exist yet. The segment materializes
+     * its indexes before an append ({@link LogSegment#append}), so this creates nothing there; it covers the
+     * remaining writers (recovery and the final time-index entry of a segment loaded without its index file).
+     */
+    protected final MappedByteBuffer writableMap() {
+        if (map == null) {
+            try {
+                materialize();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return map;
+    }
+
+    /** Whether the file exists (false for a new segment's index until its first entry). */
+    final boolean materialized() {
+        return map != null;
+    }
+
+    /** Creates the file at its current capacity and maps it; nothing when it exists already. */
+    final void materialize() throws IOException {
+        if (map != null) return;
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength((long) maxEntries * entryBytes);
+            map = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, (long) maxEntries * entryBytes);
+        }
     }
 
     protected final int entryBytes() {
@@ -118,7 +161,7 @@ abstract class IndexFile implements Closeable {
     }
 
     final void flush() {
-        map.force();
+        if (map != null) map.force();
     }
 
     /** Shrinks the file to its entries: called when the segment stops being active and at close. */
@@ -137,6 +180,7 @@ abstract class IndexFile implements Closeable {
     }
 
     private void resize(long bytes) throws IOException {
+        if (map == null) return; // no file yet: materialize creates it at the capacity set by the caller
         // No msync first: the mapping and the file share the page cache, so the new mapping sees every entry; making
         // them durable is flush()'s job (an msync here cost a disk flush per roll).
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
@@ -146,7 +190,7 @@ abstract class IndexFile implements Closeable {
     }
 
     final void renameTo(Path target) throws IOException {
-        Files.move(file, target);
+        if (map != null) Files.move(file, target);
         file = target;
     }
 

@@ -32,33 +32,38 @@ final class LogLoader {
 
     static Loaded load(Path dir, LogConfig config, Log.Checkpoint checkpoint, boolean cleanShutdown, long now)
             throws IOException {
+        // A directory this call creates is empty: nothing to finish, delete or list. A new topic's logs (the 50 of a
+        // new __consumer_offsets, opened while a fresh node's first consumer waits) skip three directory scans each.
+        boolean created = !Files.isDirectory(dir);
         Files.createDirectories(dir);
-        // Before anything is listed: a compaction swap a crash interrupted is finished or undone.
-        SegmentSwap.recover(dir);
         TreeSet<Long> bases = new TreeSet<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            for (Path file : stream) {
-                String name = file.getFileName().toString();
-                if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(LogSegment.CLEANED_SUFFIX)
-                        || name.endsWith(".tmp")) {
-                    // Left by a crash during deletion, compaction or a checkpoint write: the originals are intact.
-                    Files.delete(file);
-                } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
-                    long base = parseBaseOffset(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length()));
-                    if (base >= 0) {
-                        bases.add(base);
-                    } else {
-                        LOG.log(Level.WARNING, "ignoring {0}: not a segment name", file);
+        if (!created) {
+            // Before anything is listed: a compaction swap a crash interrupted is finished or undone.
+            SegmentSwap.recover(dir);
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+                for (Path file : stream) {
+                    String name = file.getFileName().toString();
+                    if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(LogSegment.CLEANED_SUFFIX)
+                            || name.endsWith(".tmp")) {
+                        // Left by a crash during deletion, compaction or a checkpoint write: the originals are intact.
+                        Files.delete(file);
+                    } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
+                        long base = parseBaseOffset(name.substring(0, name.length() - LogSegment.LOG_SUFFIX.length()));
+                        if (base >= 0) {
+                            bases.add(base);
+                        } else {
+                            LOG.log(Level.WARNING, "ignoring {0}: not a segment name", file);
+                        }
                     }
                 }
             }
-        }
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{index,timeindex,txnindex}")) {
-            for (Path file : stream) {
-                String name = file.getFileName().toString();
-                long base = parseBaseOffset(name.substring(0, name.indexOf('.')));
-                if (base >= 0 && !bases.contains(base)) {
-                    Files.delete(file);
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.{index,timeindex,txnindex}")) {
+                for (Path file : stream) {
+                    String name = file.getFileName().toString();
+                    long base = parseBaseOffset(name.substring(0, name.indexOf('.')));
+                    if (base >= 0 && !bases.contains(base)) {
+                        Files.delete(file);
+                    }
                 }
             }
         }

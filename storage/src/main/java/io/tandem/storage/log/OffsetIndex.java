@@ -66,7 +66,7 @@ final class OffsetIndex extends IndexFile {
         if (isFull()) {
             throw new IllegalStateException("offset index " + file() + " is full");
         }
-        map().putInt(n * ENTRY_BYTES, relative(offset));
+        writableMap().putInt(n * ENTRY_BYTES, relative(offset));
         map().putInt(n * ENTRY_BYTES + 4, position);
         publishEntries(n + 1);
     }

@@ -38,7 +38,7 @@ final class TimeIndex extends IndexFile {
         if (isFull()) {
             throw new IllegalStateException("time index " + file() + " is full");
         }
-        map().putLong(n * ENTRY_BYTES, timestamp);
+        writableMap().putLong(n * ENTRY_BYTES, timestamp);
         map().putInt(n * ENTRY_BYTES + 8, relative(offset));
         publishEntries(n + 1);
     }

@@ -72,6 +72,51 @@ class LogIndexTest extends LogTestSupport {
         return new LogSlice(null, null, first.position(), length, first.firstOffset(), next);
     }
 
+    /**
+     * A new log's index files are created with their first entry, not with the log: until then the log is its .log
+     * file alone (a new __consumer_offsets is 50 logs created while a fresh node's first consumer waits for its
+     * coordinator). Reads, timestamp lookups, a flush, a roll, a close and a reopen (clean or not) behave as with
+     * empty index files.
+     */
+    @Test
+    void newLogShouldCreateItsIndexFilesWithTheirFirstEntry() throws IOException {
+        LogConfig config = LogConfig.fromTopicConfig(Map.of("index.interval.bytes", "500"));
+        try (Log log = open(config)) {
+            assertEquals(List.of(), listMatching(".index"), "a new log's offset index");
+            assertEquals(List.of(), listMatching(".timeindex"), "a new log's time index");
+            log.flush();
+            log.appendAsLeader(batch(1, 1000), 0, -1); // below index.interval.bytes: no entry yet
+            log.flush();
+            assertEquals(List.of(), listMatching(".index"), "no entry, no file");
+            assertEquals(0, log.read(0, 10_000, Long.MAX_VALUE, true).firstOffset());
+            assertEquals(0, log.offsetForTimestamp(1000).orElseThrow().offset());
+            fill(log, 20, 3, 2000); // past the interval: entries
+            assertEquals(1, listMatching(".index").size(), "the offset index once it has an entry");
+            assertEquals(1, listMatching(".timeindex").size(), "the time index once it has an entry");
+            assertEquals(16, log.offsetForTimestamp(2500).orElseThrow().offset());
+        }
+        Path small = dir.resolve("small");
+        for (boolean clean : new boolean[] {false, true}) {
+            Path logDir = small.resolve(clean ? "clean" : "unclean");
+            Log first = Log.open(logDir, config, Log.Checkpoint.NONE, false, clock::get, null);
+            first.appendAsLeader(batch(2, 1000), 0, -1);
+            first.roll(); // an inactive segment without an index entry, then an empty active one
+            first.appendAsLeader(batch(2, 1100), 0, -1);
+            first.flush();
+            Log.Checkpoint checkpoint = new Log.Checkpoint(first.recoveryPoint(), first.logStartOffset(),
+                    first.highWatermark());
+            first.close();
+            try (Log log = Log.open(logDir, config, clean ? checkpoint : Log.Checkpoint.NONE, clean, clock::get,
+                    null)) {
+                assertEquals(4, log.logEndOffset(), "clean " + clean);
+                assertEquals(2, log.read(2, 10_000, Long.MAX_VALUE, true).firstOffset(), "clean " + clean);
+                assertEquals(2, log.offsetForTimestamp(1050).orElseThrow().offset(), "clean " + clean);
+                log.appendAsLeader(batch(1, 1200), 0, -1);
+                assertEquals(5, log.logEndOffset(), "clean " + clean);
+            }
+        }
+    }
+
     @Test
     void offsetIndexShouldBeSparseByIndexIntervalBytes() throws IOException {
         LogConfig config = LogConfig.fromTopicConfig(Map.of("index.interval.bytes", "500"));

@@ -237,8 +237,21 @@ public final class ReplicaManager implements AutoCloseable {
         Map<String, LeaderAndIsrResponse.LeaderAndIsrTopicError> topicErrors = new java.util.LinkedHashMap<>();
         short[] errors = new short[states.size()];
         List<NewLeadership> taken = new ArrayList<>();
-        // The logs opened side by side first: apply then finds each open (see LeaderAndIsrWorkers.openLogs).
-        workers.openLogs(states, localBrokerId, metadata, openLog);
+        // The logs opened side by side first, each taking the request's topic id there too (its partition.metadata
+        // file, a create and a rename: 50 of them one after another on this thread otherwise); apply then finds
+        // each open and its id taken (see LeaderAndIsrWorkers.openLogs). Kafka writes that file from its scheduler.
+        workers.openLogs(states, localBrokerId, metadata, (topic, index) -> {
+            Partition opened = openLog.apply(topic, index);
+            java.util.UUID id = topicIds.get(topic.name());
+            if (opened != null && id != null) {
+                try {
+                    adoptTopicId(opened, id);
+                } catch (IOException e) {
+                    // apply takes it again and answers the failure
+                }
+            }
+            return opened;
+        });
         for (int i = 0; i < states.size(); i++) {
             errors[i] = apply(states.get(i), leaders, topicIds.get(states.get(i).topicName), i, taken);
         }
@@ -302,6 +315,16 @@ public final class ReplicaManager implements AutoCloseable {
         }
     }
 
+    /** Gives the replica the request's topic id; nothing when it has it already (apply after openLogs). */
+    private static void adoptTopicId(Partition partition, java.util.UUID topicId) throws IOException {
+        if (partition.adoptTopicId(topicId)) {
+            // Its topic was deleted and made again while this broker missed the StopReplica (the replication
+            // simulation's seed 10): the old records must not reappear in the new topic.
+            LOG.log(System.Logger.Level.WARNING, "Emptied the replica of {0}: it belonged to a deleted topic of"
+                    + " that name (topic id now {1})", partition.topicPartition(), topicId);
+        }
+    }
+
     private short apply(LeaderAndIsrPartitionState state, Map<Integer, BrokerRegistration> leaders,
                         java.util.UUID topicId, int index, List<NewLeadership> taken) {
         if (!state.replicas.contains(localBrokerId)) return UNKNOWN_TOPIC_OR_PARTITION;
@@ -322,12 +345,7 @@ public final class ReplicaManager implements AutoCloseable {
         try {
             Partition partition = openLog.apply(topic, state.partitionIndex);
             if (partition == null) return KAFKA_STORAGE_ERROR;
-            if (topicId != null && partition.adoptTopicId(topicId)) {
-                // Its topic was deleted and made again while this broker missed the StopReplica (the replication
-                // simulation's seed 10): the old records must not reappear in the new topic.
-                LOG.log(System.Logger.Level.WARNING, "Emptied the replica of {0}: it belonged to a deleted topic of"
-                        + " that name (topic id now {1})", tp, topicId);
-            }
+            if (topicId != null) adoptTopicId(partition, topicId);
             // Kafka applies a leadership of the current epoch or newer (a new controller re-sends the current one).
             if (state.leaderEpoch < partition.leaderEpoch()) return STALE_CONTROLLER_EPOCH;
             IsrTracker tracker = partition.isrTracker();

@@ -165,6 +165,57 @@ class LeaderEpochCheckpointsTest {
         }
     }
 
+    /**
+     * The request's topic id is taken where the logs are opened, side by side: by the time the pass over the
+     * partitions (on the request's thread) reaches a partition, its partition.metadata file is on disk. Before, the
+     * pass wrote the 50 files of a new __consumer_offsets one after another.
+     */
+    @Test
+    void shouldTakeTheTopicIdWhereTheLogsAreOpened() throws Exception {
+        LocalZnodeStore store = new LocalZnodeStore(Files.createDirectories(dir.resolve("zk")));
+        TreeMap<Integer, List<Integer>> assignment = new TreeMap<>();
+        for (int p = 0; p < PARTITIONS; p++) assignment.put(p, List.of(BROKER));
+        UUID topicId = UUID.randomUUID();
+        store.setData(KafkaZkLayout.topicPath(TOPIC), KafkaZkLayout.encodeTopicAssignment(
+                new TopicAssignment(topicId, assignment)));
+        ClusterMetadata metadata = new ClusterMetadata(store, new BrokerRegistration(BROKER, "localhost", 9092,
+                "PLAINTEXT", null, 0));
+        LogManager logs = fixture.logs(Files.createDirectories(dir.resolve("logs")), BROKER);
+        Thread requestThread = Thread.currentThread();
+        Set<Integer> seenByThePass = ConcurrentHashMap.newKeySet();
+        Set<Integer> withoutIdInThePass = ConcurrentHashMap.newKeySet();
+        ReplicaManager replicas = new ReplicaManager(BROKER, metadata, (topic, p) -> {
+            try {
+                Partition open = logs.getOrCreate(new TopicPartition(topic.name(), p), LogConfig.defaults());
+                if (Thread.currentThread() == requestThread) {
+                    seenByThePass.add(p);
+                    if (!Files.exists(open.log().dir().resolve("partition.metadata"))) withoutIdInThePass.add(p);
+                }
+                return open;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, tp -> { }, 10_000, 1 << 20);
+        try {
+            LeaderAndIsrRequest request = leaderAndIsr();
+            request.topicStates.get(0).topicId = topicId;
+            LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(request, (short) 6);
+
+            response.topics.get(0).partitionErrors.forEach(e -> assertEquals(0, e.errorCode, "partition "
+                    + e.partitionIndex));
+            assertEquals(PARTITIONS, seenByThePass.size(), "the pass met every partition");
+            assertEquals(Set.of(), withoutIdInThePass, "partitions whose topic id the pass had still to write");
+            for (int p = 0; p < PARTITIONS; p++) {
+                Partition led = logs.get(new TopicPartition(TOPIC, p));
+                assertTrue(led.isLeader(), "partition " + p);
+                assertTrue(Files.readString(led.log().dir().resolve("partition.metadata"))
+                        .contains(io.tandem.server.kafka.metadata.TopicId.toText(topicId)), "partition " + p);
+            }
+        } finally {
+            replicas.close();
+        }
+    }
+
     private static LeaderAndIsrRequest leaderAndIsr() {
         LeaderAndIsrRequest request = new LeaderAndIsrRequest();
         request.controllerId = 2;
