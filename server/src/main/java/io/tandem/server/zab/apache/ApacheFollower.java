@@ -117,8 +117,11 @@ public final class ApacheFollower implements Closeable {
     }
 
     private final long myId;
-    /** Apache's LearnerType.OBSERVER: registers with OBSERVERINFO and learns commits by INFORM. */
-    private final boolean observer;
+    /**
+     * Apache's LearnerType.OBSERVER: registers with OBSERVERINFO and learns commits by INFORM. Set between sessions
+     * ({@link #role}) when a reconfig changes this member's role.
+     */
+    private volatile boolean observer;
     private final ZabDisk disk;
     private final Application application;
     private final int initTimeoutMs;
@@ -169,6 +172,14 @@ public final class ApacheFollower implements Closeable {
     /** Whether this learner observes (OBSERVERINFO) rather than follows. */
     public boolean observer() {
         return observer;
+    }
+
+    /**
+     * Between sessions: the role the next one registers with (Apache's setLearnerType, applied when a reconfig's
+     * activation ended the session).
+     */
+    void role(boolean nowObserver) {
+        observer = nowObserver;
     }
 
     /**
