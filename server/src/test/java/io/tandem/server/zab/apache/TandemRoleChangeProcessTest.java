@@ -2,6 +2,7 @@ package io.tandem.server.zab.apache;
 
 import static io.tandem.server.zab.apache.ReconfigChecks.writeAndSeeEverywhere;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
@@ -38,10 +39,12 @@ class TandemRoleChangeProcessTest {
      * participant: it follows (FOLLOWERINFO, srvr says follower, the leader's mntr counts two synced followers), its
      * client's session carries on, and with the other Apache voter stopped (SIGSTOP) writes still commit, through
      * either member. That voter resumed, {@code -add} of member 3 as an observer: it observes again, and the same
-     * voter stopped, the Apache leader loses its quorum and steps down. The Tandem process runs throughout.
+     * voter stopped, the Apache leader loses its quorum and steps down. {@code -remove} of member 3 then makes it a
+     * non-voting participant that follows on (srvr says follower) and serves its client, as Apache's removed member.
+     * The Tandem process runs throughout.
      */
     @Test
-    void aReconfigMakesTheTandemObserverAVoterAndBackWithoutARestart() throws Exception {
+    void aReconfigMakesTheTandemObserverAVoterAndBackAndRemovesItWithoutARestart() throws Exception {
         Ports[] all = {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3)};
         Ports three = all[2];
         Set<Long> observers = Set.of(3L);
@@ -118,6 +121,17 @@ class TandemRoleChangeProcessTest {
                 assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0
                         && modeOf(three).equals("observer"), TIMEOUT_MS), tandem::logTail);
                 ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/after", onTandem, onLeader));
+
+                // Removed: Apache's updateLearnerType makes the observer a non-voting participant that follows on.
+                String removed;
+                try (ZooKeeperAdmin admin = ReconfigAdmin.connect(all[leader])) {
+                    removed = ReconfigChecks.text(admin.reconfigure(null, "3", null, -1, null));
+                }
+                assertFalse(removed.contains("server.3="), removed);
+                awaitMode(tandem, three, "follower");
+                assertTrue(tandem.logText().contains("becoming a non-voting participant"), tandem::logTail);
+                ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/after-removal", onLeader, onTandem));
+                assertEquals(session, onTandem.getSessionId(), "the Tandem member's client kept its session");
             } finally {
                 for (ApacheQuorumProcess voter : voters) {
                     if (voter != null) voter.kill();
