@@ -150,6 +150,14 @@ public final class ApacheElection implements Closeable {
         thread.execute(() -> machine.reconfigure(config.voters(), text));
     }
 
+    /**
+     * See {@link FastLeaderElection#changeRole}: a reconfig made this member an observer or a participant. Ordered
+     * before a {@link #reconfigure} called after it.
+     */
+    public void changeRole(boolean observer) {
+        thread.execute(() -> machine.changeRole(observer));
+    }
+
     /** See {@link FastLeaderElection#updatePeerEpoch}: the leadership or the following in {@code newEpoch} began. */
     public void updateElectionVote(long newEpoch) {
         thread.execute(() -> machine.updatePeerEpoch(newEpoch));

@@ -1,6 +1,5 @@
 package io.tandem.server.zab.apache;
 
-import io.tandem.server.zab.SnapshotData;
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
 import java.io.BufferedInputStream;
@@ -37,6 +36,9 @@ import java.util.Map;
  * itself) and a reconfig's as INFORMANDACTIVATE (the designated leader, then the transaction), in the sync and after.
  * An informed transaction is committed: it is logged and applied at once, and the log is fsynced whenever no further
  * packet is waiting (nothing waits on an observer's fsync; the log only spares a restart its replay by SNAP).
+ *
+ * <p>This class holds the sessions (the socket, the three phases, the epochs); what they log and apply, and the rules
+ * for it (SNAP, TRUNC, COMMIT, INFORM), is {@link LearnerHistory}'s, which outlives each session.
  */
 public final class ApacheFollower implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheFollower.class.getName());
@@ -115,28 +117,23 @@ public final class ApacheFollower implements Closeable {
     }
 
     private final long myId;
-    /** Apache's LearnerType.OBSERVER: registers with OBSERVERINFO and learns commits by INFORM. */
-    private final boolean observer;
+    /**
+     * Apache's LearnerType.OBSERVER: registers with OBSERVERINFO and learns commits by INFORM. Set between sessions
+     * ({@link #role}) when a reconfig changes this member's role.
+     */
+    private volatile boolean observer;
     private final ZabDisk disk;
     private final Application application;
     private final int initTimeoutMs;
     private final int syncTimeoutMs;
     private long acceptedEpoch;
     private long currentEpoch;
-    private long lastLoggedZxid;
+    /** What this member logged and applied; it outlives each session. */
+    private final LearnerHistory history;
     private volatile Socket socket;
     /** Synced (after UPTODATE) in the current session: requests may be forwarded. */
     private volatile boolean serving;
     private DataOutputStream out;
-    /**
-     * Proposals logged and not yet applied, oldest first (the leader bounds how many it has outstanding). They
-     * outlive a session: the next leader's DIFF says they are in its history (they are applied then, as Apache's
-     * follower applies its whole log when it reloads), its TRUNC says which of them are not.
-     */
-    private ArrayDeque<QuorumPacket> pendingProposals = new ArrayDeque<>();
-    /** The newest zxid handed to the application (commit or SNAP): no TRUNC may go below it. */
-    private long appliedZxid;
-
     /**
      * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
      * @param syncTimeoutMs syncLimit x tickTime: the longest silence from the leader once synced
@@ -154,7 +151,7 @@ public final class ApacheFollower implements Closeable {
         this.disk = disk;
         this.acceptedEpoch = acceptedEpoch;
         this.currentEpoch = currentEpoch;
-        this.lastLoggedZxid = lastLoggedZxid;
+        this.history = new LearnerHistory(myId, disk, application, lastLoggedZxid);
         this.application = application;
         this.initTimeoutMs = initTimeoutMs;
         this.syncTimeoutMs = syncTimeoutMs;
@@ -169,7 +166,7 @@ public final class ApacheFollower implements Closeable {
     }
 
     public long lastLoggedZxid() {
-        return lastLoggedZxid;
+        return history.lastLoggedZxid();
     }
 
     /** Whether this learner observes (OBSERVERINFO) rather than follows. */
@@ -178,17 +175,24 @@ public final class ApacheFollower implements Closeable {
     }
 
     /**
+     * Between sessions: the role the next one registers with (Apache's setLearnerType, applied when a reconfig's
+     * activation ended the session).
+     */
+    void role(boolean nowObserver) {
+        observer = nowObserver;
+    }
+
+    /**
      * Before the first session: the application's state is at {@code appliedZxid} (its last snapshot) and
      * {@code logged} are the proposals logged after it, in zxid order, applied only once a leader confirms them.
      */
     public void restoreLogged(long appliedZxid, List<QuorumPacket> logged) {
-        this.appliedZxid = appliedZxid;
-        this.pendingProposals = new ArrayDeque<>(logged);
+        history.restoreLogged(appliedZxid, logged);
     }
 
     /** The newest zxid handed to the application. */
     public long appliedZxid() {
-        return appliedZxid;
+        return history.appliedZxid();
     }
 
     /**
@@ -196,9 +200,7 @@ public final class ApacheFollower implements Closeable {
      * elected it for that history), so they are applied now, as Apache's leader loads its whole log. Returns them.
      */
     List<QuorumPacket> applyLoggedForLeading() {
-        List<QuorumPacket> logged = new ArrayList<>(pendingProposals);
-        applyLoggedUpTo(Long.MAX_VALUE);
-        return logged;
+        return history.applyAllLogged();
     }
 
     /**
@@ -208,9 +210,7 @@ public final class ApacheFollower implements Closeable {
     void afterLeading(LeadershipOutcome outcome) {
         acceptedEpoch = outcome.acceptedEpoch();
         currentEpoch = outcome.currentEpoch();
-        lastLoggedZxid = outcome.lastLoggedZxid();
-        appliedZxid = outcome.committedZxid();
-        pendingProposals = new ArrayDeque<>(outcome.uncommitted());
+        history.afterLeading(outcome);
     }
 
     /** Follows the leader at {@code host:quorumPort} until the session ends (an IOException says why). */
@@ -272,7 +272,7 @@ public final class ApacheFollower implements Closeable {
         } else {
             throw new IOException("leader's epoch " + newEpoch + " is below the accepted epoch " + acceptedEpoch);
         }
-        send(new QuorumPacket(LearnerWire.ACKEPOCH, lastLoggedZxid, LearnerWire.epochBytes(ackedEpoch)));
+        send(new QuorumPacket(LearnerWire.ACKEPOCH, history.lastLoggedZxid(), LearnerWire.epochBytes(ackedEpoch)));
         return newEpoch;
     }
 
@@ -284,25 +284,15 @@ public final class ApacheFollower implements Closeable {
                 LOG.log(Level.INFO, "server {0}: DIFF from the leader up to 0x{1}", myId,
                         Long.toHexString(first.zxid()));
                 // The leader found this member's whole log in its committed history.
-                applyLoggedUpTo(Long.MAX_VALUE);
+                history.applyLoggedUpTo(Long.MAX_VALUE);
             }
             case LearnerWire.SNAP -> {
                 byte[] snapshot = LearnerWire.readSnapshot(in, PACKET_DATA_BYTES_MAX, SNAPSHOT_BYTES_MAX);
                 LOG.log(Level.INFO, "server {0}: SNAP from the leader at 0x{1}, {2} bytes", myId,
                         Long.toHexString(first.zxid()), snapshot.length);
-                // Apache's SNAP is read whole here (bounded by SNAPSHOT_BYTES_MAX). The application's own snapshots
-                // go into the same store from its snapshot thread, under the disk's monitor too.
-                synchronized (disk) {
-                    disk.writeSnapshot(first.zxid(), SnapshotData.of(snapshot));
-                }
-                // A history of its own beyond the snapshot is not the leader's: it must not be replayed at restart.
-                disk.truncateAfter(first.zxid());
-                pendingProposals.clear();
-                application.onSnapshot(first.zxid(), snapshot);
-                appliedZxid = first.zxid();
-                lastLoggedZxid = first.zxid();
+                history.snapshot(first.zxid(), snapshot);
             }
-            case LearnerWire.TRUNC -> truncate(first.zxid());
+            case LearnerWire.TRUNC -> history.truncate(first.zxid());
             default -> throw new IOException("expected DIFF, SNAP or TRUNC from the leader, got " + first);
         }
         List<QuorumPacket> unlogged = new ArrayList<>();
@@ -315,16 +305,16 @@ public final class ApacheFollower implements Closeable {
                 case LearnerWire.INFORM, LearnerWire.INFORMANDACTIVATE -> {
                     // Apache's syncWithLeader: applied at once; logged with the sync's proposals at NEWLEADER, or
                     // straight away once NEWLEADER was acknowledged.
-                    if (inform(packet, newLeaderSeen ? null : unlogged)) disk.sync();
+                    if (history.inform(packet, newLeaderSeen ? null : unlogged)) disk.sync();
                 }
                 case LearnerWire.PROPOSAL -> {
                     QuorumPacket proposal = LearnerTxns.withTxnZxid(packet);
-                    proposedConfig(proposal);
+                    history.proposedConfig(proposal);
                     unlogged.add(proposal);
                     uncommitted.add(proposal);
                 }
-                case LearnerWire.COMMIT -> commit(uncommitted, packet.zxid());
-                case LearnerWire.COMMITANDACTIVATE -> commitAndActivate(uncommitted, packet);
+                case LearnerWire.COMMIT -> history.commit(uncommitted, packet.zxid());
+                case LearnerWire.COMMITANDACTIVATE -> history.commitAndActivate(uncommitted, packet);
                 case LearnerWire.NEWLEADER -> {
                     // Apache's leader sends its last seen configuration with NEWLEADER; the learner activates it at
                     // UPTODATE (Learner.syncWithLeader), once the leader's history is its own.
@@ -341,8 +331,7 @@ public final class ApacheFollower implements Closeable {
                         if (observer && uncommitted.contains(proposal)) {
                             continue; // an observer logs only what committed (Apache's ObserverZooKeeperServer)
                         }
-                        disk.append(proposal.zxid(), proposal.data());
-                        lastLoggedZxid = proposal.zxid();
+                        history.log(proposal);
                     }
                     unlogged.clear();
                     newLeaderSeen = true;
@@ -362,54 +351,18 @@ public final class ApacheFollower implements Closeable {
                                 myId, uncommitted.size());
                         uncommitted.clear();
                     }
-                    pendingProposals = uncommitted;
+                    history.pending(uncommitted);
                     if (newLeaderConfig != null && application.onActivate(newLeaderConfig, -1)) {
-                        throw new IOException("changes proposed in reconfig");
+                        throw new LearnerHistory.ReconfigEnded(-1);
                     }
                     send(new QuorumPacket(LearnerWire.ACK, newEpoch << 32, null));
                     LOG.log(Level.INFO, "server {0}: synced with the leader in epoch {1}, last zxid 0x{2}", myId,
-                            newEpoch, Long.toHexString(lastLoggedZxid));
+                            newEpoch, Long.toHexString(history.lastLoggedZxid()));
                     return;
                 }
                 case LearnerWire.PING -> ping(packet);
                 default -> LOG.log(Level.WARNING, "server {0}: unexpected {1} while syncing", myId, packet);
             }
-        }
-    }
-
-    /**
-     * TRUNC: this member logged proposals the leader's history does not hold. They were never applied (only commits
-     * are), so dropping them from the log is the whole rollback; those at or below {@code zxid} are the leader's and
-     * are applied now. A TRUNC below what was applied would drop a committed transaction (ZOOKEEPER-1154/1156) or
-     * need applied state rolled back: refused, and the session ends.
-     */
-    private void truncate(long zxid) throws IOException {
-        if (zxid < appliedZxid) {
-            throw new IOException("TRUNC to 0x" + Long.toHexString(zxid) + " from the leader is below the applied "
-                    + "zxid 0x" + Long.toHexString(appliedZxid) + ": it would drop a committed transaction");
-        }
-        LOG.log(Level.INFO, "server {0}: TRUNC from the leader to 0x{1} (logged up to 0x{2})", myId,
-                Long.toHexString(zxid), Long.toHexString(lastLoggedZxid));
-        disk.truncateAfter(zxid);
-        applyLoggedUpTo(zxid);
-        pendingProposals.clear(); // the rest are gone from the log
-        lastLoggedZxid = Math.min(lastLoggedZxid, zxid);
-    }
-
-    /** Applies the logged, unapplied proposals at or below {@code zxid}, oldest first. */
-    private void applyLoggedUpTo(long zxid) {
-        while (!pendingProposals.isEmpty() && pendingProposals.peek().zxid() <= zxid) {
-            QuorumPacket proposal = pendingProposals.poll();
-            application.onCommit(proposal.zxid(), proposal.data());
-            appliedZxid = proposal.zxid();
-        }
-    }
-
-    /** A reconfig proposal's configuration goes to the application before the proposal is logged, as Apache's. */
-    private void proposedConfig(QuorumPacket proposal) {
-        if (LearnerTxns.isReconfig(proposal.data())) {
-            ApacheConfig config = LeaderConfigs.ofProposal(proposal);
-            if (config != null) application.onProposedConfig(config);
         }
     }
 
@@ -428,15 +381,14 @@ public final class ApacheFollower implements Closeable {
             switch (packet.type()) {
                 case LearnerWire.PROPOSAL -> {
                     QuorumPacket proposal = LearnerTxns.withTxnZxid(packet);
-                    proposedConfig(proposal);
-                    disk.append(proposal.zxid(), proposal.data());
+                    history.proposedConfig(proposal);
+                    history.log(proposal);
                     disk.sync(); // durable before the ACK counts towards a commit
-                    lastLoggedZxid = proposal.zxid();
-                    pendingProposals.add(proposal);
+                    history.pending().add(proposal);
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
                 }
-                case LearnerWire.COMMIT -> commit(pendingProposals, packet.zxid());
-                case LearnerWire.COMMITANDACTIVATE -> commitAndActivate(pendingProposals, packet);
+                case LearnerWire.COMMIT -> history.commit(history.pending(), packet.zxid());
+                case LearnerWire.COMMITANDACTIVATE -> history.commitAndActivate(history.pending(), packet);
                 case LearnerWire.PING -> ping(packet);
                 case LearnerWire.REVALIDATE -> revalidated(packet);
                 case LearnerWire.SYNC -> application.onSync();
@@ -453,7 +405,7 @@ public final class ApacheFollower implements Closeable {
     private boolean observe(QuorumPacket packet) throws IOException {
         switch (packet.type()) {
             case LearnerWire.INFORM, LearnerWire.INFORMANDACTIVATE -> {
-                return inform(packet, null);
+                return history.inform(packet, null);
             }
             case LearnerWire.PING -> ping(packet);
             case LearnerWire.REVALIDATE -> revalidated(packet);
@@ -463,43 +415,6 @@ public final class ApacheFollower implements Closeable {
             default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
         }
         return false;
-    }
-
-    /**
-     * INFORM (zxid, the committed transaction) or INFORMANDACTIVATE ({@code long designatedLeader}, then the
-     * reconfig's transaction): the configuration is activated first, as Apache's Observer does before committing it;
-     * the transaction goes into {@code unlogged} (logged at NEWLEADER) or, when that is null, into the log now (not
-     * fsynced: returns true); then it is applied. A major change ends the session after the commit.
-     */
-    private boolean inform(QuorumPacket packet, List<QuorumPacket> unlogged) throws IOException {
-        byte[] data = packet.data();
-        long designatedLeader = -1;
-        if (packet.type() == LearnerWire.INFORMANDACTIVATE) {
-            if (data == null || data.length < 8) {
-                throw new IOException("INFORMANDACTIVATE without the designated leader: " + packet);
-            }
-            designatedLeader = ByteBuffer.wrap(data).getLong();
-            data = java.util.Arrays.copyOfRange(data, 8, data.length);
-        }
-        QuorumPacket committed = LearnerTxns.withTxnZxid(new QuorumPacket(packet.type(), packet.zxid(), data));
-        if (committed.zxid() <= appliedZxid) {
-            throw new IOException("informed of 0x" + Long.toHexString(committed.zxid()) + " at or below the applied 0x"
-                    + Long.toHexString(appliedZxid));
-        }
-        boolean major = packet.type() == LearnerWire.INFORMANDACTIVATE
-                && application.onActivate(LearnerTxns.reconfigData(committed), designatedLeader);
-        if (unlogged != null) {
-            unlogged.add(committed);
-        } else {
-            disk.append(committed.zxid(), committed.data());
-            lastLoggedZxid = committed.zxid();
-        }
-        application.onCommit(committed.zxid(), committed.data());
-        appliedZxid = committed.zxid();
-        if (major) {
-            throw new IOException("changes proposed in reconfig (designated leader " + designatedLeader + ")");
-        }
-        return unlogged == null;
     }
 
     /**
@@ -535,39 +450,6 @@ public final class ApacheFollower implements Closeable {
         }
         ByteBuffer buffer = ByteBuffer.wrap(data);
         application.onRevalidated(buffer.getLong(), buffer.get() != 0);
-    }
-
-    private void commit(ArrayDeque<QuorumPacket> uncommitted, long zxid) throws IOException {
-        QuorumPacket next = uncommitted.peek();
-        if (next == null || next.zxid() != zxid) {
-            throw new IOException("COMMIT 0x" + Long.toHexString(zxid) + " but the next proposal is "
-                    + (next == null ? "none" : "0x" + Long.toHexString(next.zxid())));
-        }
-        uncommitted.poll();
-        application.onCommit(zxid, next.data());
-        appliedZxid = zxid;
-    }
-
-    /**
-     * COMMITANDACTIVATE (Apache's Follower.processPacket): the next proposal is a reconfig transaction, a SetDataTxn
-     * of {@code /zookeeper/config} whose data is the new configuration; its data is the designated leader's sid. The
-     * configuration is activated, then the transaction committed; a major change ends the session after the commit.
-     */
-    private void commitAndActivate(ArrayDeque<QuorumPacket> uncommitted, QuorumPacket packet) throws IOException {
-        QuorumPacket next = uncommitted.peek();
-        if (next == null || next.zxid() != packet.zxid()) {
-            throw new IOException("COMMITANDACTIVATE 0x" + Long.toHexString(packet.zxid())
-                    + " but the next proposal is " + (next == null ? "none" : "0x" + Long.toHexString(next.zxid())));
-        }
-        if (packet.data() == null || packet.data().length < 8) {
-            throw new IOException("COMMITANDACTIVATE without the designated leader: " + packet);
-        }
-        long designatedLeader = ByteBuffer.wrap(packet.data()).getLong();
-        boolean major = application.onActivate(LearnerTxns.reconfigData(next), designatedLeader);
-        commit(uncommitted, packet.zxid());
-        if (major) {
-            throw new IOException("changes proposed in reconfig (designated leader " + designatedLeader + ")");
-        }
     }
 
     /** Answers a PING with the sessions this member's clients keep alive, as Apache's learner does. */

@@ -9,8 +9,6 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -33,15 +31,13 @@ import java.util.concurrent.TimeUnit;
  * block, and the commit thread itself calls {@link #propose}, so the leader's lock is never held while the
  * application is called). The proposer (the application's commit thread) appends under the lock and fsyncs outside
  * it ({@link #flush}).
+ *
+ * <p>This class holds the per-learner protocol and the leadership's phases; the proposals themselves (outstanding with
+ * their acks, the committed window a DIFF starts from, the syncs waiting for a commit) are {@link LeaderHistory}'s,
+ * guarded by the same lock.
  */
 public final class ApacheLeader implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheLeader.class.getName());
-
-    /**
-     * Committed proposals kept for DIFF syncs: Apache's {@code zookeeper.commitLogCount} system property, 500 by
-     * default as there; a learner further behind gets a SNAP.
-     */
-    static final int COMMITTED_LOG_MAX = Math.max(1, Integer.getInteger("zookeeper.commitLogCount", 500));
 
     final long myId;
     final ZabDisk disk;
@@ -64,14 +60,8 @@ public final class ApacheLeader implements Closeable {
     private long epoch = -1;
     private boolean established;
     private boolean ended;
-    private long nextCounter = 1;
-    private long lastAppendedZxid;
-    private long lastCommittedZxid;
-    /** The zxid just before the first entry of {@link #committedLog}: the oldest point a DIFF can start from. */
-    private long windowStart;
-    private final ArrayDeque<LeaderProposal> outstanding = new ArrayDeque<>();
-    private final ArrayDeque<LeaderProposal> committedLog = new ArrayDeque<>();
-    private final Map<Long, List<Runnable>> pendingSyncs = new HashMap<>();
+    /** The proposals: outstanding with their acks, the committed window DIFFs start from, the waiting syncs. */
+    private final LeaderHistory history;
     /** The learners, and what each kind (follower, observer) is sent. */
     private final LeaderLearners learners = new LeaderLearners();
 
@@ -98,13 +88,7 @@ public final class ApacheLeader implements Closeable {
         this.deliveries = new LeaderDeliveries(myId);
         this.reconfigs = new LeaderReconfigs(myId, config, lastSeen, application, deliveries);
         this.configs = reconfigs.configs();
-        this.windowStart = appliedZxid;
-        this.lastCommittedZxid = appliedZxid;
-        for (QuorumPacket packet : committed) {
-            committedLog.add(new LeaderProposal(packet.zxid(), packet.data(), List.of(), null));
-            lastCommittedZxid = packet.zxid();
-        }
-        this.lastAppendedZxid = lastCommittedZxid;
+        this.history = new LeaderHistory(appliedZxid, committed);
     }
 
     /**
@@ -167,12 +151,8 @@ public final class ApacheLeader implements Closeable {
                 if (failure == null) failure = "leadership ended";
                 lock.notifyAll();
                 toClose = learners.connections();
-                List<QuorumPacket> uncommitted = new ArrayList<>();
-                for (LeaderProposal proposal : outstanding) {
-                    uncommitted.add(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
-                }
                 outcome = new LeadershipOutcome(newEpoch < 0 ? acceptedEpoch : newEpoch, writtenCurrent,
-                        lastAppendedZxid, lastCommittedZxid, uncommitted);
+                        history.lastAppendedZxid(), history.lastCommittedZxid(), history.uncommitted());
             }
             this.outcome = outcome;
             ss.close();
@@ -278,7 +258,7 @@ public final class ApacheLeader implements Closeable {
     boolean epochAcked(long sid, int learnerCurrentEpoch, long learnerLastZxid) throws InterruptedException {
         synchronized (lock) {
             if (learnerCurrentEpoch != -1 && (learnerCurrentEpoch > leaderCurrentEpoch
-                    || (learnerCurrentEpoch == leaderCurrentEpoch && learnerLastZxid > lastAppendedZxid))) {
+                    || (learnerCurrentEpoch == leaderCurrentEpoch && learnerLastZxid > history.lastAppendedZxid()))) {
                 failure = "server " + sid + " is ahead of the leader (epoch " + learnerCurrentEpoch + ", zxid 0x"
                         + Long.toHexString(learnerLastZxid) + ")";
                 lock.notifyAll();
@@ -303,19 +283,18 @@ public final class ApacheLeader implements Closeable {
         for (int attempt = 0; attempt < 3; attempt++) {
             synchronized (lock) {
                 if (ended) return -1;
-                if (peerLastZxid == windowStart || peerLastZxid == lastCommittedZxid
-                        || inCommittedLog(peerLastZxid)) {
-                    handler.queue(new QuorumPacket(LearnerWire.DIFF, lastCommittedZxid, null));
+                if (history.canDiffFrom(peerLastZxid)) {
+                    handler.queue(new QuorumPacket(LearnerWire.DIFF, history.lastCommittedZxid(), null));
                     startForwarding(handler, peerLastZxid);
                     return LearnerWire.DIFF;
                 }
-                if (peerLastZxid > lastAppendedZxid) {
+                if (peerLastZxid > history.lastAppendedZxid()) {
                     // It logged proposals this leader's history lacks: they never committed (ZOOKEEPER-1154).
-                    handler.queue(new QuorumPacket(LearnerWire.TRUNC, lastCommittedZxid, null));
-                    startForwarding(handler, lastCommittedZxid);
+                    handler.queue(new QuorumPacket(LearnerWire.TRUNC, history.lastCommittedZxid(), null));
+                    startForwarding(handler, history.lastCommittedZxid());
                     return LearnerWire.TRUNC;
                 }
-                if (snapshot != null && snapshot.zxid() >= windowStart) {
+                if (snapshot != null && history.reachesWindow(snapshot.zxid())) {
                     handler.queue(new QuorumPacket(LearnerWire.SNAP, snapshot.zxid(), null));
                     handler.queueBody(snapshot.body());
                     startForwarding(handler, snapshot.zxid());
@@ -327,31 +306,12 @@ public final class ApacheLeader implements Closeable {
         throw new IOException("the state moved past the committed log three times while serializing a SNAP");
     }
 
-    private boolean inCommittedLog(long zxid) {
-        for (LeaderProposal proposal : committedLog) {
-            if (proposal.zxid == zxid) return true;
-        }
-        return false;
-    }
-
     /**
      * Under lock: the committed proposals after {@code from} with their commits, the outstanding ones (to a follower
      * only: an observer learns them by INFORM once they commit, as Apache's startForwarding), NEWLEADER.
      */
     private void startForwarding(ApacheLearnerHandler handler, long from) {
-        for (LeaderProposal proposal : committedLog) {
-            if (proposal.zxid > from) {
-                handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
-                handler.queue(new QuorumPacket(LearnerWire.COMMIT, proposal.zxid, null));
-            }
-        }
-        if (!handler.isObserver()) {
-            for (LeaderProposal proposal : outstanding) {
-                if (proposal.zxid > from) {
-                    handler.queue(new QuorumPacket(LearnerWire.PROPOSAL, proposal.zxid, proposal.data));
-                }
-            }
-        }
+        history.forward(handler, from, !handler.isObserver());
         learners.startForwarding(handler);
         // Apache's LearnerHandler: NEWLEADER carries the last seen configuration (its version set by establish).
         handler.queue(new QuorumPacket(LearnerWire.NEWLEADER, epoch << 32,
@@ -376,12 +336,7 @@ public final class ApacheLeader implements Closeable {
             return; // the ACK after UPTODATE (NEWLEADER's was counted in newLeaderAcked)
         }
         synchronized (lock) {
-            for (LeaderProposal proposal : outstanding) {
-                if (proposal.zxid == zxid) {
-                    proposal.acks.add(sid);
-                    break;
-                }
-            }
+            history.ack(sid, zxid);
             commitReady();
         }
     }
@@ -404,7 +359,7 @@ public final class ApacheLeader implements Closeable {
     /** The zxid the next proposal gets (the commit thread is the only proposer); -1 while not established. */
     public long nextZxid() {
         synchronized (lock) {
-            return established && !ended ? (epoch << 32) | nextCounter : -1;
+            return established && !ended ? (epoch << 32) | history.nextCounter() : -1;
         }
     }
 
@@ -427,14 +382,12 @@ public final class ApacheLeader implements Closeable {
             if (!established || ended) {
                 return false;
             }
-            if (zxid != ((epoch << 32) | nextCounter)) {
+            if (zxid != ((epoch << 32) | history.nextCounter())) {
                 throw new IllegalStateException("proposal 0x" + Long.toHexString(zxid) + " is not the next zxid");
             }
-            nextCounter++;
             disk.append(zxid, txn);
-            lastAppendedZxid = zxid;
             if (reconfig != null) reconfigs.proposed(reconfig);
-            outstanding.add(new LeaderProposal(zxid, txn, configs.forProposal(), reconfig));
+            history.append(zxid, txn, configs.forProposal(), reconfig);
             learners.propose(new QuorumPacket(LearnerWire.PROPOSAL, zxid, txn));
         }
         // Apache's Leader.propose: setLastSeenQuorumVerifier(qv, true), in memory for the election and on disk.
@@ -446,13 +399,11 @@ public final class ApacheLeader implements Closeable {
     public void flush() throws IOException {
         long appended;
         synchronized (lock) {
-            appended = lastAppendedZxid;
+            appended = history.lastAppendedZxid();
         }
         disk.sync();
         synchronized (lock) {
-            for (LeaderProposal proposal : outstanding) {
-                if (proposal.zxid <= appended) proposal.acks.add(myId);
-            }
+            history.ackUpTo(myId, appended);
             commitReady();
         }
     }
@@ -460,10 +411,8 @@ public final class ApacheLeader implements Closeable {
     /** Runs {@code whenSynced} once every proposal made so far is committed (and its commit delivered). */
     public void sync(Runnable whenSynced) {
         synchronized (lock) {
-            if (outstanding.isEmpty()) {
+            if (!history.afterOutstanding(whenSynced)) {
                 deliveries.add(whenSynced);
-            } else {
-                pendingSyncs.computeIfAbsent(outstanding.peekLast().zxid, z -> new ArrayList<>()).add(whenSynced);
             }
         }
     }
@@ -489,22 +438,15 @@ public final class ApacheLeader implements Closeable {
 
     /** Under lock: commits the oldest proposals while a quorum acknowledged them, in zxid order. */
     private void commitReady() {
-        while (reconfigs.allowedToCommit() && !outstanding.isEmpty()
-                && LeaderConfigs.hasAllQuorums(outstanding.peek().quorums, outstanding.peek().acks)) {
-            LeaderProposal proposal = outstanding.poll();
-            lastCommittedZxid = proposal.zxid;
-            committedLog.add(proposal);
-            if (committedLog.size() > COMMITTED_LOG_MAX) {
-                windowStart = committedLog.poll().zxid;
-            }
+        while (reconfigs.allowedToCommit() && history.committable() != null) {
+            LeaderProposal proposal = history.commitOldest();
             long designated = proposal.reconfig == null ? -1
-                    : reconfigs.committed(proposal, outstanding.stream().map(after -> after.acks).toList());
+                    : reconfigs.committed(proposal, history.outstandingAcks());
             learners.commit(proposal.zxid, proposal.data, designated);
             long zxid = proposal.zxid;
             byte[] data = proposal.data;
             deliveries.add(() -> application.onCommit(zxid, data));
-            List<Runnable> syncs = pendingSyncs.remove(zxid);
-            if (syncs != null) deliveries.addAll(syncs);
+            deliveries.addAll(history.syncsDue(zxid));
         }
     }
 
@@ -522,7 +464,7 @@ public final class ApacheLeader implements Closeable {
                 failure = stepDown;
                 throw new IOException(failure);
             }
-            Set<Long> synced = learners.pingSynced(lastAppendedZxid, TimeUnit.MILLISECONDS.toNanos(syncLimitMs));
+            Set<Long> synced = learners.pingSynced(history.lastAppendedZxid(), TimeUnit.MILLISECONDS.toNanos(syncLimitMs));
             synced.add(myId);
             if (!configs.isFullQuorum(synced)) {
                 failure = "only " + synced + " synced within syncLimit: not a quorum";
@@ -538,7 +480,7 @@ public final class ApacheLeader implements Closeable {
     public void reportStats(java.util.function.BiConsumer<String, Object> line) {
         synchronized (lock) {
             learners.reportStats(configs.committed().voters(), line);
-            line.accept("zk_pending_syncs", pendingSyncs.size());
+            line.accept("zk_pending_syncs", history.pendingSyncCount());
             line.accept("zk_leader_uptime", System.currentTimeMillis() - startedMillis);
         }
     }

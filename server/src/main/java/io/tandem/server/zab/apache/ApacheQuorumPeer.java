@@ -50,6 +50,16 @@ public final class ApacheQuorumPeer implements Closeable {
     private volatile boolean closed;
     private volatile long leaderId = -1;
     private volatile boolean serving;
+    /**
+     * Apache's LearnerType: whether this member observes. zoo.cfg's line sets it; an activated configuration may
+     * change it (updateLearnerType), and the next session registers with it.
+     */
+    private volatile boolean learnerObserver;
+    /**
+     * Apache's reconfigFlag with its current vote: the leader the next session follows without an election, when an
+     * activated configuration changed this member's role and kept its leader (-1: look for a leader as usual).
+     */
+    private volatile long reconfiguredLeader = -1;
 
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
                             long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
@@ -86,6 +96,7 @@ public final class ApacheQuorumPeer implements Closeable {
         this.config = ApacheConfig.of(members, observers);
         this.election = new ApacheElection(myId, members, observers);
         this.initLimitMs = (long) initLimit * tickTimeMs;
+        this.learnerObserver = observers.contains(myId);
         ApacheFollower.Application tracked = new ApacheFollower.Application() {
             @Override
             public void onSnapshot(long zxid, byte[] apacheSnapshot) {
@@ -162,6 +173,14 @@ public final class ApacheQuorumPeer implements Closeable {
             return;
         }
         if (restored.version() > config.version()) {
+            // Its role in that configuration is the one it runs with, as Apache's peer takes its learner type from
+            // the dynamic configuration a reconfig wrote rather than from the static lines.
+            boolean observes = restored.observers().contains(myId);
+            if (restored.members().containsKey(myId) && observes != learnerObserver) {
+                learnerObserver = observes;
+                election.changeRole(observes);
+                follower.role(observes);
+            }
             adopt(restored);
         }
     }
@@ -199,13 +218,17 @@ public final class ApacheQuorumPeer implements Closeable {
     }
 
     /**
-     * Apache's QuorumPeer.processReconfig on a follower: a newer configuration replaces the one in force (an older
-     * or the same one changes nothing); the change is major when the leader followed is not the designated one
-     * ({@code designatedLeader} >= 0), or, with none designated (NEWLEADER's configuration), when the leader is no
-     * voter of either configuration or moved. A member the configuration leaves out follows on as a non-voter, as
-     * Apache's updateLearnerType keeps it a participant; one that changes its role (a voter made an observer, an
-     * observer made a voter) is logged and the member keeps the role it started with (Apache's role change, which
-     * ends the session and elects in the new role, is not done here).
+     * Apache's QuorumPeer.processReconfig on a learner: a newer configuration replaces the one in force (an older or
+     * the same one changes nothing). Its role for this member is Apache's updateLearnerType: an observer line makes
+     * it an observer, a participant line a voter, and a configuration that leaves it out a non-voting participant.
+     * The change is major, and the session ends after the reconfig's commit, when the role changed or the leader
+     * followed is not the designated one ({@code designatedLeader} >= 0), or, with none designated (NEWLEADER's
+     * configuration), when the leader is no voter of either configuration or moved.
+     *
+     * <p>As Apache's updateServerState with its reconfigFlag: a role changed under the same designated leader makes
+     * the next session follow (or observe) that leader at once, in the new role, without an election; a designated
+     * leader other than the one followed, or a configuration NEWLEADER carried (Apache clears the flag then), sends
+     * this member to the election, in its new role.
      */
     private boolean activate(byte[] text, long designatedLeader) {
         ApacheConfig next;
@@ -219,38 +242,54 @@ public final class ApacheQuorumPeer implements Closeable {
         if (next.version() <= previous.version()) {
             return false;
         }
+        boolean nowObserver = next.observers().contains(myId);
+        boolean roleChange = nowObserver != learnerObserver;
+        if (roleChange) {
+            learnerObserver = nowObserver;
+            election.changeRole(nowObserver); // before adopt's reconfigure, so that the voters it counts follow
+        }
         adopt(next);
-        if (next.members().equals(previous.members()) && next.observers().equals(previous.observers())) {
+        if (!roleChange && next.members().equals(previous.members())
+                && next.observers().equals(previous.observers())) {
             return false;
         }
         LOG.log(Level.INFO, "server {0}: activated configuration version 0x{1}: voters {2}, observers {3}", myId,
                 Long.toHexString(next.version()), next.voters(), next.observers());
-        if (next.members().containsKey(myId) && next.observers().contains(myId) != follower.observer()) {
-            // Apache's updateLearnerType switches the role and looks again; Tandem keeps the role it started with.
-            LOG.log(Level.WARNING, "server {0}: the configuration makes this member {1}; Tandem''s member keeps "
-                    + "its role until it is restarted with that line", myId,
-                    follower.observer() ? "a voter" : "an observer");
-        } else if (!follower.observer() && !next.voters().contains(myId)) {
+        if (roleChange) {
+            LOG.log(Level.INFO, "server {0}: becoming {1}", myId, nowObserver ? "an observer"
+                    : next.voters().contains(myId) ? "a voting participant" : "a non-voting participant");
+        } else if (!nowObserver && !next.voters().contains(myId)) {
             LOG.log(Level.INFO, "server {0}: removed from the configuration: following on without a vote", myId);
         }
         long leader = leaderId;
+        boolean leaderChange;
         if (designatedLeader >= 0) {
-            return designatedLeader != leader;
+            leaderChange = designatedLeader != leader;
+            if (roleChange && !leaderChange) reconfiguredLeader = leader;
+        } else {
+            ApacheElection.Member before = previous.voters().contains(leader) ? previous.members().get(leader) : null;
+            ApacheElection.Member after = next.voters().contains(leader) ? next.members().get(leader) : null;
+            leaderChange = before == null || after == null || !before.host().equals(after.host())
+                    || before.quorumPort() != after.quorumPort();
         }
-        ApacheElection.Member before = previous.voters().contains(leader) ? previous.members().get(leader) : null;
-        ApacheElection.Member after = next.voters().contains(leader) ? next.members().get(leader) : null;
-        return before == null || after == null || !before.host().equals(after.host())
-                || before.quorumPort() != after.quorumPort();
+        return roleChange || leaderChange;
     }
 
     /**
      * QuorumPeer.processReconfig on the leader: the configuration a reconfig it committed makes (or NEWLEADER's),
-     * for the election and the next leadership. A leader the configuration leaves out or moves has designated another
-     * ({@code designatedLeader}) and steps down; it then follows as a non-voter, as on a follower.
+     * for the election and the next leadership. A leader the configuration leaves out, moves or makes an observer has
+     * designated another ({@code designatedLeader}) and steps down; it then follows as a non-voter, or observes.
      */
     private void activateAsLeader(ApacheConfig next, long designatedLeader) {
         if (next.version() <= config.version()) {
             return;
+        }
+        // Apache's updateLearnerType on the leader: a leader the configuration makes an observer (it designated
+        // another) looks for that leader as one once its leadership ends.
+        boolean nowObserver = next.observers().contains(myId);
+        if (nowObserver != learnerObserver) {
+            learnerObserver = nowObserver;
+            election.changeRole(nowObserver);
         }
         adopt(next);
         LOG.log(Level.INFO, "server {0}: activated configuration version 0x{1} as leader: voters {2}, observers {3}, "
@@ -289,7 +328,10 @@ public final class ApacheQuorumPeer implements Closeable {
         return serving;
     }
 
-    /** Whether this member observes (its own {@code :observer} line) rather than votes. */
+    /**
+     * Whether this member observes rather than votes: its own {@code :observer} line, or the role the last activated
+     * configuration gave it once the session that activated it ended.
+     */
     public boolean isObserver() {
         return follower.observer();
     }
@@ -306,6 +348,13 @@ public final class ApacheQuorumPeer implements Closeable {
     private void run() {
         while (!closed) {
             try {
+                follower.role(learnerObserver);
+                long reconfigured = reconfiguredLeader;
+                reconfiguredLeader = -1;
+                if (reconfigured >= 0 && reconfigured != myId && members.containsKey(reconfigured)) {
+                    follow(reconfigured);
+                    continue;
+                }
                 Future<Vote> round = election.lookForLeader(follower.lastLoggedZxid(), follower.currentEpoch());
                 Vote vote = round.get();
                 if (closed) return;
@@ -319,24 +368,28 @@ public final class ApacheQuorumPeer implements Closeable {
                     Thread.sleep(initLimitMs);
                     continue;
                 }
-                ApacheElection.Member leader = members.get(vote.leader());
-                leaderId = vote.leader();
-                try {
-                    follower.followLeader(leader.host(), leader.quorumPort());
-                } catch (IOException e) {
-                    if (!closed) {
-                        LOG.log(Level.INFO, "server {0}: session with leader {1} ended: {2}", myId, vote.leader(),
-                                e.toString());
-                    }
-                } finally {
-                    leaderId = -1;
-                }
+                follow(vote.leader());
             } catch (InterruptedException e) {
                 return;
             } catch (ExecutionException e) {
                 LOG.log(Level.ERROR, "server {0}: election failed", myId, e.getCause());
                 return;
             }
+        }
+    }
+
+    /** One session following (or observing) {@code sid}, until it ends. */
+    private void follow(long sid) throws InterruptedException {
+        ApacheElection.Member leader = members.get(sid);
+        leaderId = sid;
+        try {
+            follower.followLeader(leader.host(), leader.quorumPort());
+        } catch (IOException e) {
+            if (!closed) {
+                LOG.log(Level.INFO, "server {0}: session with leader {1} ended: {2}", myId, sid, e.toString());
+            }
+        } finally {
+            leaderId = -1;
         }
     }
 

@@ -72,8 +72,11 @@ public final class FastLeaderElection {
     }
 
     private final long myId;
-    /** This member observes: it never proposes itself and decides OBSERVING instead of FOLLOWING. */
-    private final boolean observer;
+    /**
+     * This member observes: it never proposes itself and decides OBSERVING instead of FOLLOWING. A reconfig may
+     * change it ({@link #changeRole}).
+     */
+    private boolean observer;
     private Set<Long> voters;
     /**
      * The voters of a newer configuration this member saw proposed and not activated (Apache's last seen
@@ -133,6 +136,28 @@ public final class FastLeaderElection {
         if (observer ? !newVoters.contains(myId) : newVoters.contains(myId)) {
             voters = Set.copyOf(new TreeSet<>(newVoters));
         }
+    }
+
+    /**
+     * Apache's QuorumPeer.updateLearnerType: an activated configuration makes this member an observer, or a
+     * participant (a voter, or a non-voting one when the configuration leaves it out). Its next round proposes (or
+     * not) itself accordingly; once decided, its vote now says the state it learns the same leader in, as Apache's
+     * updateServerState moves a peer whose reconfigFlag is set straight from OBSERVING to FOLLOWING (or back)
+     * without an election. Call before {@link #reconfigure} with the configuration that changed the role.
+     */
+    public void changeRole(boolean nowObserver) {
+        if (nowObserver == observer) return;
+        observer = nowObserver;
+        if (state != ServerState.LOOKING && currentVote != null && currentVote.leader() != myId) {
+            state = observer ? ServerState.OBSERVING : ServerState.FOLLOWING;
+            currentVote = new Vote(currentVote.leader(), currentVote.zxid(), currentVote.electionEpoch(),
+                    currentVote.peerEpoch(), state, currentVote.version());
+        }
+    }
+
+    /** Whether this member looks for the leader as an observer. */
+    public boolean observer() {
+        return observer;
     }
 
     /**

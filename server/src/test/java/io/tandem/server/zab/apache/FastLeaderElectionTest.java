@@ -226,6 +226,36 @@ class FastLeaderElectionTest {
         assertEquals(1, fromObserver.sends().get(0).notification().leader(), "and counted for nothing");
     }
 
+    /**
+     * Apache's updateLearnerType with the reconfigFlag: an observer a reconfig makes a voter answers with FOLLOWING
+     * the same leader at once, counts in the new configuration's quorums, and in its next round proposes itself with
+     * its own history; made an observer again it answers OBSERVING and is never a candidate.
+     */
+    @Test
+    void aRoleChangedByReconfigAnswersInTheNewRoleAndElectsInIt() {
+        FastLeaderElection member = new FastLeaderElection(4, VOTERS, CONFIG, true);
+        member.lookForLeader(0, 0);
+        member.receive(1, new Notification(ServerState.FOLLOWING, 2, 0x100000000L, 7, 1, 2, CONFIG));
+        member.receive(3, new Notification(ServerState.FOLLOWING, 2, 0x100000000L, 7, 1, 2, CONFIG));
+        assertEquals(2, member.receive(2, new Notification(ServerState.LEADING, 2, 0x100000000L, 7, 1, 2, CONFIG))
+                .decided().leader());
+
+        member.changeRole(false);
+        member.reconfigure(Set.of(1L, 2L, 3L, 4L), CONFIG);
+        assertEquals(ServerState.FOLLOWING, member.state());
+        Notification answer = member.receive(1, looking(1, 0, 8, 1)).sends().get(0).notification();
+        assertEquals(ServerState.FOLLOWING, answer.state(), "it now follows leader 2, no election in between");
+        assertEquals(2, answer.leader());
+        Notification own = member.lookForLeader(0x100000009L, 1).sends().get(0).notification();
+        assertEquals(4, own.leader(), "a voter proposes itself");
+        assertEquals(0x100000009L, own.zxid());
+
+        member.changeRole(true);
+        member.reconfigure(VOTERS, CONFIG);
+        Notification asObserver = member.lookForLeader(0x100000009L, 1).sends().get(0).notification();
+        assertEquals(Long.MIN_VALUE, asObserver.leader(), "an observer again is never a candidate");
+    }
+
     @Test
     void anObserverMustNotBeAVoterNorAVoterAnObserver() {
         assertThrows(IllegalArgumentException.class, () -> new FastLeaderElection(1, VOTERS, CONFIG, true));
