@@ -18,15 +18,16 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The life of a classic group's members once they joined, as Kafka's GroupCoordinator: SyncGroup, Heartbeat and
  * LeaveGroup, a member's removal (which starts a rebalance), and what happens when a group's deadline passes (session
  * expiry, a pending member id not used in time, the rebalance and sync timeouts). Each change to a member's liveness is
- * told to {@link ClassicDeadlines}, so a heartbeat moves one deadline. Part of the {@link GroupCoordinator}: called
+ * told to {@link GroupDeadlines}, so a heartbeat moves one deadline. Part of the {@link GroupCoordinator}: called
  * under its lock, once it has checked that the group is served here and is not a consumer group.
  */
 final class ClassicMembers {
     private final Map<String, ClassicGroup> groups;
     private final ClassicRebalance rebalance;
-    private final ClassicDeadlines deadlines;
+    private final GroupDeadlines<ClassicGroup, GroupMember> deadlines;
 
-    ClassicMembers(Map<String, ClassicGroup> groups, ClassicRebalance rebalance, ClassicDeadlines deadlines) {
+    ClassicMembers(Map<String, ClassicGroup> groups, ClassicRebalance rebalance,
+                   GroupDeadlines<ClassicGroup, GroupMember> deadlines) {
         this.groups = groups;
         this.rebalance = rebalance;
         this.deadlines = deadlines;

@@ -27,9 +27,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
  * pending sync), so there is no clock or thread inside and tests drive it deterministically. The parts live beside
  * it: JoinGroup in {@link ClassicJoin}, SyncGroup, Heartbeat, LeaveGroup and what a passed deadline does in
- * {@link ClassicMembers}, the deadlines themselves, one ordered entry per member and group, in
- * {@link ClassicDeadlines}, rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets} and
- * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, the groups' own records (members
+ * {@link ClassicMembers}, the deadlines themselves, one ordered entry per member and group, in {@link GroupDeadlines}
+ * (what they are: {@link ClassicDeadlines}), rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets}
+ * and {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, the groups' own records (members
  * included, so a group survives the move of its coordinator) in {@link ClassicGroupRecords}, and which offsets
  * partitions are served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
  * {@link OffsetsPartitionOwnership}.
@@ -53,7 +53,7 @@ public final class GroupCoordinator {
     private final ClassicJoin join;
     private final OffsetsPartitionOwnership ownership;
     private final ClassicGroupRecords records;
-    private final ClassicDeadlines deadlines;
+    private final GroupDeadlines<ClassicGroup, GroupMember> deadlines;
     private final ClassicMembers members;
     /**
      * Told {@link #nextDeadlineMs()} after each call that may bring a deadline forward (the broker's group timer,
@@ -72,7 +72,7 @@ public final class GroupCoordinator {
         this.admin = new ClassicGroupAdmin(groups, records);
         this.join = new ClassicJoin(config, groups, rebalance, records);
         this.ownership = new OffsetsPartitionOwnership(groups);
-        this.deadlines = new ClassicDeadlines(groups);
+        this.deadlines = new GroupDeadlines<>(new ClassicDeadlines(groups));
         this.members = new ClassicMembers(groups, rebalance, deadlines);
     }
 
@@ -245,7 +245,7 @@ public final class GroupCoordinator {
     /**
      * The earliest time at which {@link #tick} has something to do (classic and consumer groups); Long.MAX_VALUE when
      * nothing is pending, Long.MIN_VALUE when something is due already. The classic groups' deadlines are kept one
-     * entry each, ordered ({@link ClassicDeadlines}), so this costs no scan of the groups, and a timer that sleeps
+     * entry each, ordered ({@link GroupDeadlines}), so this costs no scan of the groups, and a timer that sleeps
      * until this time fires every deadline as a tick every few milliseconds would.
      */
     public synchronized long nextDeadlineMs() {
