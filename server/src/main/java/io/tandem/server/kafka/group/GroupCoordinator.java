@@ -477,6 +477,11 @@ public final class GroupCoordinator {
         return groups.get(groupId);
     }
 
+    /** How many deadline entries the classic groups hold (for tests: at most one per live member and group). */
+    synchronized int deadlineEntries() {
+        return deadlines.size();
+    }
+
     /** How many live groups there are (for metrics and tests). */
     public synchronized int groupCount() {
         return new HashSet<>(groups.keySet()).size();

@@ -360,6 +360,13 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         }
     }
 
+    /** How many deadline entries the consumer groups hold (for tests: at most one per live member). */
+    int deadlineEntries() {
+        synchronized (classic) {
+            return deadlines.size();
+        }
+    }
+
     /** The coordinator's settings. */
     public ConsumerGroupConfig config() {
         return config;
