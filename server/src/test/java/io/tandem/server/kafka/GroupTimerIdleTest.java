@@ -1,16 +1,6 @@
 package io.tandem.server.kafka;
 
 import io.tandem.server.TandemConfig;
-import org.apache.kafka.common.message.DescribeGroupsRequestData;
-import org.apache.kafka.common.message.JoinGroupRequestData;
-import org.apache.kafka.common.message.SyncGroupRequestData;
-import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.DescribeGroupsRequest;
-import org.apache.kafka.common.requests.DescribeGroupsResponse;
-import org.apache.kafka.common.requests.JoinGroupRequest;
-import org.apache.kafka.common.requests.JoinGroupResponse;
-import org.apache.kafka.common.requests.SyncGroupRequest;
-import org.apache.kafka.common.requests.SyncGroupResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,31 +58,8 @@ class GroupTimerIdleTest {
              OfficialClientConnection c = new OfficialClientConnection(broker.port())) {
             GroupCoordinators.await(c, "g");
             Thread.sleep(1_000); // the timer is asleep without a deadline when the member comes
-            JoinGroupResponse join = c.call(new JoinGroupRequest.Builder(new JoinGroupRequestData()
-                    .setGroupId("g").setMemberId("").setProtocolType("consumer")
-                    .setSessionTimeoutMs(SESSION_TIMEOUT_MS).setRebalanceTimeoutMs(SESSION_TIMEOUT_MS)
-                    .setProtocols(new JoinGroupRequestData.JoinGroupRequestProtocolCollection(List.of(
-                            new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
-                                    .setMetadata(new byte[0])).iterator()))).build((short) 3));
-            assertEquals(Errors.NONE.code(), join.data().errorCode());
-            String member = join.data().memberId();
-            SyncGroupResponse sync = c.call(new SyncGroupRequest.Builder(new SyncGroupRequestData()
-                    .setGroupId("g").setMemberId(member).setGenerationId(join.data().generationId())
-                    .setAssignments(List.of(new SyncGroupRequestData.SyncGroupRequestAssignment()
-                            .setMemberId(member).setAssignment(new byte[0])))).build((short) 1));
-            assertEquals(Errors.NONE.code(), sync.data().errorCode());
-            long lastHeard = System.currentTimeMillis();
-
-            long gone = -1;
-            while (System.currentTimeMillis() - lastHeard < SESSION_TIMEOUT_MS + 2 * EXPIRY_MARGIN_MS) {
-                DescribeGroupsResponse described = c.call(new DescribeGroupsRequest.Builder(
-                        new DescribeGroupsRequestData().setGroups(List.of("g"))).build((short) 0));
-                if (described.data().groups().get(0).members().isEmpty()) {
-                    gone = System.currentTimeMillis() - lastHeard;
-                    break;
-                }
-                Thread.sleep(20);
-            }
+            long lastHeard = GroupMemberExpiry.joinAndSync(c, "g", SESSION_TIMEOUT_MS);
+            long gone = GroupMemberExpiry.msUntilGone(c, "g", lastHeard, SESSION_TIMEOUT_MS + 2 * EXPIRY_MARGIN_MS);
             assertTrue(gone >= 0 && gone <= SESSION_TIMEOUT_MS + EXPIRY_MARGIN_MS, "the member expired " + gone
                     + " ms after it was last heard of (session timeout " + SESSION_TIMEOUT_MS + " ms)");
         }

@@ -4,16 +4,6 @@ import io.tandem.server.TandemConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.message.DescribeGroupsRequestData;
-import org.apache.kafka.common.message.JoinGroupRequestData;
-import org.apache.kafka.common.message.SyncGroupRequestData;
-import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.DescribeGroupsRequest;
-import org.apache.kafka.common.requests.DescribeGroupsResponse;
-import org.apache.kafka.common.requests.JoinGroupRequest;
-import org.apache.kafka.common.requests.JoinGroupResponse;
-import org.apache.kafka.common.requests.SyncGroupRequest;
-import org.apache.kafka.common.requests.SyncGroupResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +15,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -73,34 +62,10 @@ class GroupTimersBesideCompactionTest {
 
             try (OfficialClientConnection c = new OfficialClientConnection(broker.port())) {
                 GroupCoordinators.await(c, "g");
-                // v3: the broker assigns the member id on the first join (no MEMBER_ID_REQUIRED round trip).
-                JoinGroupResponse join = c.call(new JoinGroupRequest.Builder(new JoinGroupRequestData()
-                        .setGroupId("g").setMemberId("").setProtocolType("consumer")
-                        .setSessionTimeoutMs(SESSION_TIMEOUT_MS).setRebalanceTimeoutMs(SESSION_TIMEOUT_MS)
-                        .setProtocols(new JoinGroupRequestData.JoinGroupRequestProtocolCollection(List.of(
-                                new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
-                                        .setMetadata(new byte[0])).iterator()))).build((short) 3));
-                assertEquals(Errors.NONE.code(), join.data().errorCode());
-                String member = join.data().memberId();
-                SyncGroupResponse sync = c.call(new SyncGroupRequest.Builder(new SyncGroupRequestData()
-                        .setGroupId("g").setMemberId(member).setGenerationId(join.data().generationId())
-                        .setAssignments(List.of(new SyncGroupRequestData.SyncGroupRequestAssignment()
-                                .setMemberId(member).setAssignment(new byte[0])))).build((short) 1));
-                assertEquals(Errors.NONE.code(), sync.data().errorCode());
-                long lastHeard = System.currentTimeMillis();
-
+                long lastHeard = GroupMemberExpiry.joinAndSync(c, "g", SESSION_TIMEOUT_MS);
                 // No heartbeat from here on: the member must go once its session times out.
-                long gone = -1;
-                while (System.currentTimeMillis() - lastHeard < COMPACTION_STALL_MS) {
-                    DescribeGroupsResponse described = c.call(new DescribeGroupsRequest.Builder(
-                            new DescribeGroupsRequestData().setGroups(List.of("g"))).build((short) 0));
-                    if (described.data().groups().get(0).members().isEmpty()) {
-                        gone = System.currentTimeMillis() - lastHeard;
-                        assertTrue(stalled.get(), "the compaction pass was still stalled when the member went");
-                        break;
-                    }
-                    Thread.sleep(20);
-                }
+                long gone = GroupMemberExpiry.msUntilGone(c, "g", lastHeard, COMPACTION_STALL_MS);
+                if (gone >= 0) assertTrue(stalled.get(), "the compaction pass was still stalled when the member went");
                 assertTrue(gone >= 0 && gone <= SESSION_TIMEOUT_MS + EXPIRY_MARGIN_MS,
                         "the member expired " + gone + " ms after it was last heard of (session timeout "
                                 + SESSION_TIMEOUT_MS + " ms), though compaction was stalled");

@@ -52,7 +52,7 @@ final class ClassicGroupRecords {
                     then.done(error, doneMs);
                 } finally {
                     // A failed write may start a rebalance here, on the store's thread: tell the group timer.
-                    if (lock instanceof GroupCoordinator coordinator) coordinator.deadlinesChanged();
+                    if (lock instanceof GroupCoordinator coordinator) coordinator.groupChanged(group.groupId);
                 }
             }
         });

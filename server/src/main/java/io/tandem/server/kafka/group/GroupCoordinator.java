@@ -8,11 +8,9 @@ import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMessages.LeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
-import io.tandem.server.kafka.group.GroupMessages.MemberLeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,8 +26,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * Empty -> PreparingRebalance -> CompletingRebalance -> Stable, with Dead for deleted groups. Time comes in as
  * {@code nowMs} and {@link #tick(long)} fires the deadlines (rebalance timeout, initial delay, session expiry,
  * pending sync), so there is no clock or thread inside and tests drive it deterministically. The parts live beside
- * it: JoinGroup in {@link ClassicJoin}, rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets} and
- * {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, the groups' own records (members
+ * it: JoinGroup in {@link ClassicJoin}, SyncGroup, Heartbeat, LeaveGroup and what a passed deadline does in
+ * {@link ClassicMembers}, the deadlines themselves, one ordered entry per member and group, in {@link GroupDeadlines}
+ * (what they are: {@link ClassicDeadlines}), rebalances in {@link ClassicRebalance}, offsets in {@link GroupOffsets}
+ * and {@link TransactionalOffsets}, the admin requests in {@link ClassicGroupAdmin}, the groups' own records (members
  * included, so a group survives the move of its coordinator) in {@link ClassicGroupRecords}, and which offsets
  * partitions are served here (loading: COORDINATOR_LOAD_IN_PROGRESS; not led, or resigned: NOT_COORDINATOR) in
  * {@link OffsetsPartitionOwnership}.
@@ -53,6 +53,8 @@ public final class GroupCoordinator {
     private final ClassicJoin join;
     private final OffsetsPartitionOwnership ownership;
     private final ClassicGroupRecords records;
+    private final GroupDeadlines<ClassicGroup, GroupMember> deadlines;
+    private final ClassicMembers members;
     /**
      * Told {@link #nextDeadlineMs()} after each call that may bring a deadline forward (the broker's group timer,
      * which sleeps until the earliest one); null when nothing waits on the deadlines (tests drive {@link #tick}).
@@ -70,6 +72,8 @@ public final class GroupCoordinator {
         this.admin = new ClassicGroupAdmin(groups, records);
         this.join = new ClassicJoin(config, groups, rebalance, records);
         this.ownership = new OffsetsPartitionOwnership(groups);
+        this.deadlines = new GroupDeadlines<>(new ClassicDeadlines(groups));
+        this.members = new ClassicMembers(groups, rebalance, deadlines);
     }
 
     /** Connects the consumer group coordinator; it locks on this object, so both see one consistent state. */
@@ -110,14 +114,14 @@ public final class GroupCoordinator {
     public synchronized void releaseToConsumerGroup(String groupId, long nowMs) {
         ClassicGroup group = groups.get(groupId);
         if (group != null) handover.release(group, nowMs);
-        deadlinesChanged();
+        groupChanged(groupId);
     }
 
     /** Takes back a consumer group whose members all speak the classic protocol (downgrade); it rebalances. */
     public synchronized void takeFromConsumerGroup(HandedOverGroup from, boolean rebalance, long nowMs) {
         ClassicGroup group = groups.computeIfAbsent(from.groupId(), ClassicGroup::new);
         handover.install(group, from, rebalance, nowMs);
-        deadlinesChanged();
+        groupChanged(from.groupId());
     }
 
     /** group.max.size: a downgrade that would exceed it is not done, as in Kafka. */
@@ -131,7 +135,7 @@ public final class GroupCoordinator {
         try {
             joinGroupLocked(request, nowMs, callback);
         } finally {
-            deadlinesChanged();
+            groupChanged(request.groupId());
         }
     }
 
@@ -150,7 +154,7 @@ public final class GroupCoordinator {
         try {
             syncGroupLocked(request, nowMs, callback);
         } finally {
-            deadlinesChanged();
+            groupChanged(request.groupId());
         }
     }
 
@@ -182,36 +186,7 @@ public final class GroupCoordinator {
                     (error, doneMs) -> callback.accept(error == NONE ? result : SyncResult.error(error)));
             return;
         }
-        ClassicGroup group = groups.get(request.groupId());
-        if (group == null) {
-            callback.accept(SyncResult.error(UNKNOWN_MEMBER_ID));
-            return;
-        }
-        if (group.is(GroupState.DEAD)) {
-            callback.accept(SyncResult.error(COORDINATOR_NOT_AVAILABLE));
-            return;
-        }
-        short memberError = validateMember(group, request.memberId(), request.groupInstanceId());
-        if (memberError != NONE) {
-            callback.accept(SyncResult.error(memberError));
-            return;
-        }
-        if (request.generationId() != group.generationId) {
-            callback.accept(SyncResult.error(ILLEGAL_GENERATION));
-            return;
-        }
-        if ((request.protocolType() != null && !request.protocolType().equals(group.protocolType))
-                || (request.protocolName() != null && !request.protocolName().equals(group.protocolName))) {
-            callback.accept(SyncResult.error(INCONSISTENT_GROUP_PROTOCOL));
-            return;
-        }
-        rebalance.sync(group, group.member(request.memberId()), request, nowMs, callback);
-    }
-
-    private static short validateMember(ClassicGroup group, String memberId, String groupInstanceId) {
-        if (group.isStaticMemberFenced(groupInstanceId, memberId)) return FENCED_INSTANCE_ID;
-        if (!group.has(memberId)) return UNKNOWN_MEMBER_ID;
-        return NONE;
+        members.sync(request, nowMs, callback);
     }
 
     // ---------------------------------------------------------------- Heartbeat and LeaveGroup
@@ -233,33 +208,14 @@ public final class GroupCoordinator {
         if (modern.isConsumerGroup(groupId)) {
             return modern.classicHeartbeat(groupId, memberId, groupInstanceId, generationId, nowMs);
         }
-        ClassicGroup group = groups.get(groupId);
-        if (group == null) return UNKNOWN_MEMBER_ID;
-        if (group.is(GroupState.DEAD)) return COORDINATOR_NOT_AVAILABLE;
-        short memberError = validateMember(group, memberId, groupInstanceId);
-        if (memberError != NONE) return memberError;
-        if (generationId != group.generationId) return ILLEGAL_GENERATION;
-        GroupMember member = group.member(memberId);
-        switch (group.state) {
-            case COMPLETING_REBALANCE, STABLE -> {
-                member.lastHeartbeatMs = nowMs;
-                return NONE;
-            }
-            case PREPARING_REBALANCE -> {
-                member.lastHeartbeatMs = nowMs;
-                return REBALANCE_IN_PROGRESS;
-            }
-            default -> {
-                return UNKNOWN_MEMBER_ID;
-            }
-        }
+        return members.heartbeat(groupId, memberId, groupInstanceId, generationId, nowMs);
     }
 
     public synchronized LeaveResult leaveGroup(String groupId, List<LeavingMember> leaving, long nowMs) {
         try {
             return leaveGroupLocked(groupId, leaving, nowMs);
         } finally {
-            deadlinesChanged();
+            groupChanged(groupId);
         }
     }
 
@@ -267,87 +223,15 @@ public final class GroupCoordinator {
         short status = ownership.status(groupId);
         if (status != NONE) return new LeaveResult(status, List.of());
         if (modern.isConsumerGroup(groupId)) return new LeaveResult(NONE, modern.classicLeave(groupId, leaving, nowMs));
-        ClassicGroup group = groups.get(groupId);
-        List<MemberLeaveResult> results = new ArrayList<>();
-        if (group == null) {
-            for (LeavingMember m : leaving) {
-                results.add(new MemberLeaveResult(m.memberId(), m.groupInstanceId(), UNKNOWN_MEMBER_ID));
-            }
-            return new LeaveResult(NONE, results);
-        }
-        if (group.is(GroupState.DEAD)) return new LeaveResult(COORDINATOR_NOT_AVAILABLE, List.of());
-        for (LeavingMember m : leaving) {
-            String memberId = m.memberId() == null ? "" : m.memberId();
-            short error;
-            if (!memberId.isEmpty() && group.pendingMembers.remove(memberId) != null) {
-                rebalance.completeJoinIfReady(group, nowMs);
-                error = NONE;
-            } else if (memberId.isEmpty() && m.groupInstanceId() != null) {
-                // The admin client removes static members by instance id alone.
-                String current = group.staticMembers.get(m.groupInstanceId());
-                if (current == null) {
-                    error = UNKNOWN_MEMBER_ID;
-                } else {
-                    removeMember(group, current, nowMs);
-                    error = NONE;
-                }
-            } else if (group.isStaticMemberFenced(m.groupInstanceId(), memberId)) {
-                error = FENCED_INSTANCE_ID;
-            } else if (!group.has(memberId)) {
-                error = UNKNOWN_MEMBER_ID;
-            } else {
-                removeMember(group, memberId, nowMs);
-                error = NONE;
-            }
-            results.add(new MemberLeaveResult(memberId, m.groupInstanceId(), error));
-        }
-        return new LeaveResult(NONE, results);
-    }
-
-    private void removeMember(ClassicGroup group, String memberId, long nowMs) {
-        GroupMember member = group.member(memberId);
-        member.completeJoin(JoinResult.error(memberId, UNKNOWN_MEMBER_ID));
-        member.completeSync(SyncResult.error(UNKNOWN_MEMBER_ID));
-        group.remove(memberId);
-        group.pendingSyncMembers.remove(memberId);
-        switch (group.state) {
-            case STABLE, COMPLETING_REBALANCE -> {
-                rebalance.prepare(group, nowMs);
-                rebalance.completeJoinIfReady(group, nowMs);
-            }
-            case PREPARING_REBALANCE -> rebalance.completeJoinIfReady(group, nowMs);
-            default -> { }
-        }
+        return members.leave(groupId, leaving, nowMs);
     }
 
     /** Fires every deadline that has passed: expired sessions, pending member ids, rebalance and sync timeouts. */
     public synchronized void tick(long nowMs) {
         modern.tick(nowMs);
-        for (ClassicGroup group : List.copyOf(groups.values())) {
-            if (group.is(GroupState.DEAD)) continue;
-            group.pendingMembers.values().removeIf(deadline -> nowMs >= deadline);
-            for (String memberId : group.memberIds()) {
-                GroupMember m = group.member(memberId);
-                if (m != null && m.hasExpired(nowMs)) removeMember(group, memberId, nowMs);
-            }
-            if ((group.is(GroupState.COMPLETING_REBALANCE) || group.is(GroupState.STABLE))
-                    && nowMs >= group.syncDeadlineMs) {
-                group.syncDeadlineMs = Long.MAX_VALUE;
-                if (!group.pendingSyncMembers.isEmpty()) {
-                    // Members that never sent SyncGroup within the rebalance timeout are gone; the rest rebalance.
-                    for (String memberId : List.copyOf(group.pendingSyncMembers)) {
-                        if (group.has(memberId)) {
-                            GroupMember m = group.member(memberId);
-                            m.completeSync(SyncResult.error(UNKNOWN_MEMBER_ID));
-                            group.remove(memberId);
-                        }
-                    }
-                    group.pendingSyncMembers.clear();
-                    rebalance.prepare(group, nowMs);
-                    rebalance.completeJoinIfReady(group, nowMs);
-                }
-            }
-            rebalance.completeJoinIfReady(group, nowMs);
+        for (ClassicGroup group : deadlines.due(nowMs)) {
+            if (groups.get(group.groupId) == group) members.expire(group, nowMs);
+            deadlines.refresh(group.groupId);
         }
     }
 
@@ -360,36 +244,29 @@ public final class GroupCoordinator {
 
     /**
      * The earliest time at which {@link #tick} has something to do (classic and consumer groups); Long.MAX_VALUE when
-     * nothing is pending, Long.MIN_VALUE when something is due already. Each term mirrors a test in {@link #tick}, so
-     * a timer that sleeps until this time fires every deadline as a tick every few milliseconds would.
+     * nothing is pending, Long.MIN_VALUE when something is due already. The classic groups' deadlines are kept one
+     * entry each, ordered ({@link GroupDeadlines}), so this costs no scan of the groups, and a timer that sleeps
+     * until this time fires every deadline as a tick every few milliseconds would.
      */
     public synchronized long nextDeadlineMs() {
-        long next = modern.nextDeadlineMs();
-        for (ClassicGroup group : groups.values()) {
-            if (group.is(GroupState.DEAD)) continue;
-            for (long deadline : group.pendingMembers.values()) next = Math.min(next, deadline);
-            for (GroupMember m : group.members.values()) next = Math.min(next, m.expiryMs());
-            if ((group.is(GroupState.COMPLETING_REBALANCE) || group.is(GroupState.STABLE))
-                    && !group.pendingSyncMembers.isEmpty()) {
-                next = Math.min(next, group.syncDeadlineMs);
-            }
-            if (group.is(GroupState.PREPARING_REBALANCE)) {
-                // Everyone rejoined (e.g. the last laggard was expired): the join completes at the next tick.
-                next = Math.min(next, !group.initialDelayActive && group.allMembersJoined()
-                        ? Long.MIN_VALUE : group.joinDeadlineMs);
-            }
-        }
-        return next;
+        return Math.min(modern.nextDeadlineMs(), deadlines.nextDeadlineMs());
     }
 
     /**
      * Called at the end of every request that may set or bring forward a deadline (a join, a sync, a leave, a
-     * heartbeat, a handover, the end of a load, a group record's write); the consumer group coordinator calls it after its own requests, under this
-     * lock. A deadline only pushed back (a heartbeat) costs the timer one early wake-up at most.
+     * heartbeat, a handover, the end of a load, a group record's write); the consumer group coordinator calls it after
+     * its own requests, under this lock. A deadline only pushed back (a heartbeat) costs the timer one early wake-up
+     * at most.
      */
     public synchronized void deadlinesChanged() {
         LongConsumer listener = deadlineListener;
         if (listener != null) listener.accept(nextDeadlineMs());
+    }
+
+    /** The classic group of this id may have changed (or gone): its deadlines are refreshed and the timer told. */
+    synchronized void groupChanged(String groupId) {
+        deadlines.refresh(groupId);
+        deadlinesChanged();
     }
 
     // ---------------------------------------------------------------- offsets
@@ -412,7 +289,13 @@ public final class GroupCoordinator {
                                                                  long nowMs, short apiVersion) {
         short status = ownership.status(groupId);
         if (status != NONE) return GroupOffsets.allWith(offsets.keySet(), status);
-        return offsets().commit(groupId, memberId, groupInstanceId, generationId, offsets, nowMs, apiVersion);
+        Map<TopicPartition, Short> results = offsets().commit(groupId, memberId, groupInstanceId, generationId,
+                offsets, nowMs, apiVersion);
+        // A member's commit counts as a heartbeat (Kafka's completeAndScheduleNextHeartbeatExpiration).
+        ClassicGroup group = groupId == null ? null : groups.get(groupId);
+        GroupMember member = group == null || memberId == null ? null : group.member(memberId);
+        if (member != null) deadlines.heard(group, member);
+        return results;
     }
 
     /** OffsetFetch: the committed offsets of the given partitions ({@code null}: all), absent ones left out. */
@@ -484,7 +367,9 @@ public final class GroupCoordinator {
      * before anything is forgotten, so expired offsets do not come back on a restart. Returns the offsets expired.
      */
     public synchronized int expireOffsets(long nowMs, long retentionMs) {
-        return offsets().expire(nowMs, retentionMs);
+        int expired = offsets().expire(nowMs, retentionMs);
+        deadlines.forgetGone();
+        return expired;
     }
 
     private GroupOffsets offsets() {
@@ -500,6 +385,7 @@ public final class GroupCoordinator {
             results.put(groupId, status == NONE ? null : status);
         }
         results.putAll(admin.deleteGroups(groupIds.stream().filter(id -> ownership.status(id) == NONE).toList()));
+        for (String groupId : groupIds) deadlines.refresh(groupId);
         return results;
     }
 
@@ -524,7 +410,9 @@ public final class GroupCoordinator {
      */
     public synchronized int unloadPartition(int partition, int partitionCount) {
         modern.unload(groupId -> OffsetsTopicCodec.partitionFor(groupId, partitionCount) == partition);
-        return ownership.resign(partition, partitionCount);
+        int unloaded = ownership.resign(partition, partitionCount);
+        deadlines.forgetGone();
+        return unloaded;
     }
 
     /**
@@ -574,17 +462,24 @@ public final class GroupCoordinator {
     /** Replays a group's tombstone while loading the offsets log: its record is gone, its offsets stay. */
     public synchronized void loadGroupDeletion(String groupId) {
         records.loadDeletion(groupId);
+        deadlines.refresh(groupId);
     }
 
     /** The log holding these groups is read: their members' session timers start at {@code nowMs}. */
     public synchronized void groupsLoaded(Collection<String> groupIds, long nowMs) {
         records.loaded(groupIds, nowMs, rebalance);
+        for (String groupId : groupIds) deadlines.refresh(groupId);
         deadlinesChanged();
     }
 
     /** For tests and DescribeGroups-like diagnostics. */
     synchronized ClassicGroup group(String groupId) {
         return groups.get(groupId);
+    }
+
+    /** How many deadline entries the classic groups hold (for tests: at most one per live member and group). */
+    synchronized int deadlineEntries() {
+        return deadlines.size();
     }
 
     /** How many live groups there are (for metrics and tests). */

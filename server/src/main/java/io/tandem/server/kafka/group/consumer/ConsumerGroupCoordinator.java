@@ -2,6 +2,7 @@ package io.tandem.server.kafka.group.consumer;
 
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.GroupDeadlines;
 import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
@@ -43,6 +44,8 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     private final MemberJoins joins;
     private final MemberRemovals removals;
     private final ClassicProtocolMembers classicMembers;
+    /** Every member's earliest deadline, ordered: the timer finds what is due without scanning the groups. */
+    private final GroupDeadlines<ConsumerGroup, ConsumerGroupMember> deadlines;
     /** Each group's session timeout and heartbeat interval (its group configs over the broker's keys). */
     private java.util.function.Function<String, GroupTimeouts> timeouts;
 
@@ -58,6 +61,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
         this.removals = new MemberRemovals(groups, classic, migration, epochs, store);
         this.classicMembers = new ClassicProtocolMembers(epochs, removals, migration, config, store);
         this.timeouts = groupId -> new GroupTimeouts(config.sessionTimeoutMs(), config.heartbeatIntervalMs());
+        this.deadlines = new GroupDeadlines<>(new ConsumerGroupDeadlines(groups));
         classic.modernGroups(this);
     }
 
@@ -89,6 +93,11 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     /** Handles one heartbeat; a refused one throws {@link ApiException} with Kafka's error and message. */
     public HeartbeatResult heartbeat(HeartbeatRequest request, long nowMs) {
         synchronized (classic) {
+            ConsumerGroup before = groups.get(request.groupId());
+            int sizeBefore = before == null ? 0 : before.members.size();
+            ConsumerGroupMember memberBefore = before == null || request.memberId() == null ? null
+                    : before.members.get(request.memberId());
+            boolean done = false;
             try {
                 HeartbeatChecks.validate(request, assignments);
                 // Kafka 4.x checks the request, then finds the group's partition not loaded here.
@@ -106,11 +115,22 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 }
                 // Read before anything changes: a group whose configs cannot be read is answered without a trace.
                 GroupTimeouts groupTimeouts = timeouts.apply(request.groupId());
-                return joins.join(request, groupTimeouts, nowMs);
+                HeartbeatResult result = joins.join(request, groupTimeouts, nowMs);
+                done = true;
+                return result;
             } finally {
                 try {
                     store.flush();
                 } finally {
+                    // A known member's heartbeat moves only its own deadlines (O(log n)); a join, a leave, a
+                    // replaced static member, a migration or a refused request may change the group's.
+                    ConsumerGroup after = groups.get(request.groupId());
+                    if (done && after == before && memberBefore != null && after.members.size() == sizeBefore
+                            && after.members.get(memberBefore.memberId) == memberBefore) {
+                        deadlines.heard(after, memberBefore);
+                    } else {
+                        deadlines.refresh(request.groupId());
+                    }
                     // A join sets session and rebalance deadlines: the group timer may have to wake earlier.
                     classic.deadlinesChanged();
                 }
@@ -121,7 +141,10 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     @Override
     public void tick(long nowMs) {
         synchronized (classic) {
-            removals.expire(nowMs);
+            for (ConsumerGroup group : deadlines.due(nowMs)) {
+                if (groups.get(group.groupId) == group) removals.expire(group, nowMs);
+                deadlines.refresh(group.groupId);
+            }
             store.flush();
         }
     }
@@ -131,7 +154,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     @Override
     public long nextDeadlineMs() {
         synchronized (classic) {
-            return removals.nextExpiryMs();
+            return deadlines.nextDeadlineMs();
         }
     }
 
@@ -146,6 +169,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public void unload(java.util.function.Predicate<String> lost) {
         synchronized (classic) {
             groups.keySet().removeIf(lost);
+            deadlines.forgetGone();
         }
     }
 
@@ -163,6 +187,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             ConsumerGroup group = groups.get(groupId);
             if (group == null || !group.members.isEmpty()) return;
             groups.remove(groupId);
+            deadlines.refresh(groupId);
             store.groupDeleted(groupId);
             store.flush();
         }
@@ -210,6 +235,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             try {
                 result = classicMembers.join(groups.get(request.groupId()), request, nowMs);
             } finally {
+                deadlines.refresh(request.groupId());
                 store.flush();
             }
         }
@@ -222,6 +248,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             try {
                 return classicMembers.sync(groups.get(request.groupId()), request, nowMs);
             } finally {
+                deadlines.refresh(request.groupId());
                 store.flush();
             }
         }
@@ -231,7 +258,14 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public short classicHeartbeat(String groupId, String memberId, String groupInstanceId, int generationId,
                                   long nowMs) {
         synchronized (classic) {
-            return classicMembers.heartbeat(groups.get(groupId), memberId, groupInstanceId, generationId, nowMs);
+            ConsumerGroup group = groups.get(groupId);
+            try {
+                return classicMembers.heartbeat(group, memberId, groupInstanceId, generationId, nowMs);
+            } finally {
+                // Its session restarts, or it is told to rejoin by a deadline: only this member's entry moves.
+                ConsumerGroupMember member = group == null || memberId == null ? null : group.members.get(memberId);
+                if (member != null) deadlines.heard(group, member);
+            }
         }
     }
 
@@ -241,6 +275,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             try {
                 return classicMembers.leave(groups.get(groupId), leaving, nowMs);
             } finally {
+                deadlines.refresh(groupId);
                 store.flush();
             }
         }
@@ -320,7 +355,15 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 ConsumerGroupLoader.finish(group, nowMs, sessionTimeoutMs);
                 group.subscribedTopics = assignments.subscribedTopics(group);
             }
+            for (String groupId : List.copyOf(groups.keySet())) deadlines.refresh(groupId);
             classic.deadlinesChanged();
+        }
+    }
+
+    /** How many deadline entries the consumer groups hold (for tests: at most one per live member). */
+    int deadlineEntries() {
+        synchronized (classic) {
+            return deadlines.size();
         }
     }
 

@@ -68,32 +68,18 @@ final class MemberRemovals {
         return new HeartbeatResult(r.memberId(), r.memberEpoch(), 0, null);
     }
 
-    /** Fences every member whose session, revocation, join or sync deadline passed. */
-    void expire(long nowMs) {
-        for (ConsumerGroup group : List.copyOf(groups.values())) {
-            List<ConsumerGroupMember> expired = new ArrayList<>();
-            for (ConsumerGroupMember m : group.members.values()) {
-                // Session expiry; a member that kept partitions past its rebalance timeout is fenced, and so is
-                // a classic member that did not rejoin, or sync, within its rebalance timeout.
-                if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs || nowMs >= m.joinDeadlineMs
-                        || nowMs >= m.syncDeadlineMs) {
-                    expired.add(m);
-                }
-            }
-            if (!expired.isEmpty()) fence(group, expired, nowMs);
-        }
-    }
-
-    /** The earliest time {@link #expire} removes someone (the same four deadlines); Long.MAX_VALUE if none. */
-    long nextExpiryMs() {
-        long next = Long.MAX_VALUE;
-        for (ConsumerGroup group : groups.values()) {
-            for (ConsumerGroupMember m : group.members.values()) {
-                next = Math.min(next, Math.min(Math.min(m.sessionDeadlineMs, m.revocationDeadlineMs),
-                        Math.min(m.joinDeadlineMs, m.syncDeadlineMs)));
+    /** Fences every member of the group whose session, revocation, join or sync deadline passed. */
+    void expire(ConsumerGroup group, long nowMs) {
+        List<ConsumerGroupMember> expired = new ArrayList<>();
+        for (ConsumerGroupMember m : group.members.values()) {
+            // Session expiry; a member that kept partitions past its rebalance timeout is fenced, and so is
+            // a classic member that did not rejoin, or sync, within its rebalance timeout.
+            if (nowMs >= m.sessionDeadlineMs || nowMs >= m.revocationDeadlineMs || nowMs >= m.joinDeadlineMs
+                    || nowMs >= m.syncDeadlineMs) {
+                expired.add(m);
             }
         }
-        return next;
+        if (!expired.isEmpty()) fence(group, expired, nowMs);
     }
 
     /**

@@ -1,0 +1,79 @@
+package io.tandem.server.kafka.group.consumer;
+
+import io.tandem.server.kafka.group.GroupConfig;
+import io.tandem.server.kafka.group.GroupCoordinator;
+import io.tandem.server.kafka.group.GroupStore;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatRequest;
+import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatResult;
+import org.junit.jupiter.api.Test;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * KIP-848 members' deadlines are ordered entries, one per member: a ConsumerGroupHeartbeat moves its member's entry,
+ * so the group timer is told the new deadline and the old one fences nobody; a member that leaves takes its entry.
+ */
+class ConsumerGroupDeadlinesTest {
+    private static final int SESSION_MS = 45_000;
+    private final Map<String, TopicRef> topicsByName = new TreeMap<>();
+    private final TopicsView topics = new TopicsView() {
+        @Override public TopicRef byName(String name) { return topicsByName.get(name); }
+        @Override public TopicRef byId(UUID id) {
+            return topicsByName.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
+        }
+        @Override public Collection<String> names() { return List.copyOf(topicsByName.keySet()); }
+    };
+    private final GroupCoordinator classic = new GroupCoordinator(GroupConfig.defaults().withInitialRebalanceDelayMs(0),
+            GroupStore.IN_MEMORY);
+    private final ConsumerGroupCoordinator coordinator = new ConsumerGroupCoordinator(classic,
+            new ConsumerGroupConfig(SESSION_MS, 5_000, 3, ConsumerGroupConfig.KNOWN_ASSIGNORS),
+            ConsumerGroupStore.IN_MEMORY, topics);
+    private long now = 1_000;
+
+    private HeartbeatResult beat(String memberId, int epoch, List<String> topicNames) {
+        return coordinator.heartbeat(new HeartbeatRequest("g", memberId, epoch, null, null, epoch == 0 ? 30_000 : -1,
+                topicNames, null, null, epoch == 0 ? List.of() : null, "client", "/127.0.0.1", (short) 1), now);
+    }
+
+    @Test
+    void shouldNotFenceAtASessionDeadlineAHeartbeatCancelled() {
+        topicsByName.put("t", new TopicRef("t", UUID.nameUUIDFromBytes("t".getBytes()), 2));
+        HeartbeatResult joined = beat("a", 0, List.of("t"));
+        long firstDeadline = now + SESSION_MS;
+        assertEquals(firstDeadline, classic.nextDeadlineMs());
+
+        now += SESSION_MS - 1_000;
+        beat("a", joined.memberEpoch(), null);
+        long movedDeadline = now + SESSION_MS;
+        // Were the old entry left in place, the timer would be told the old deadline here and wake for it.
+        assertEquals(movedDeadline, classic.nextDeadlineMs(), "the heartbeat moved the session deadline");
+        assertEquals(1, coordinator.deadlineEntries(), "moved, not added");
+
+        classic.tick(firstDeadline);
+        assertNotNull(coordinator.readState("g", "a"), "the cancelled deadline fenced nobody");
+        classic.tick(movedDeadline - 1);
+        assertNotNull(coordinator.readState("g", "a"), "not a millisecond early");
+        classic.tick(movedDeadline);
+        assertNull(coordinator.readState("g", "a"), "fenced on the moved deadline");
+        assertEquals(0, coordinator.deadlineEntries());
+        assertEquals(Long.MAX_VALUE, classic.nextDeadlineMs());
+    }
+
+    @Test
+    void shouldDropTheEntryOfAMemberThatLeaves() {
+        topicsByName.put("t", new TopicRef("t", UUID.nameUUIDFromBytes("t".getBytes()), 2));
+        beat("a", 0, List.of("t"));
+        beat("b", 0, List.of("t"));
+        assertEquals(2, coordinator.deadlineEntries());
+        beat("a", ConsumerGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, null);
+        assertEquals(1, coordinator.deadlineEntries(), "no entry outlives its member");
+    }
+}
