@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
-import java.io.InputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -106,13 +103,6 @@ class ApacheModeMntrLogProcessTest {
 
     /** The mntr four-letter word's answer from {@code member}, or why there is none. */
     private static String mntr(Ports member) {
-        try (Socket socket = new Socket("127.0.0.1", member.clientPort())) {
-            socket.setSoTimeout(5_000);
-            socket.getOutputStream().write("mntr".getBytes(StandardCharsets.US_ASCII));
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (Exception e) {
-            return "no mntr: " + e;
-        }
+        return ApacheQuorumProcess.mntrAt(member.clientPort());
     }
 }

@@ -330,13 +330,7 @@ class ApacheObserverProcessTest {
 
     /** The mntr four-letter word's answer from {@code member}, or why there is none. */
     private static String mntr(Ports member) {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", member.clientPort())) {
-            socket.setSoTimeout(5_000);
-            socket.getOutputStream().write("mntr".getBytes(StandardCharsets.US_ASCII));
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (java.io.IOException e) {
-            return e.toString();
-        }
+        return ApacheQuorumProcess.mntrAt(member.clientPort());
     }
 
     private static String modeOf(Ports member) {

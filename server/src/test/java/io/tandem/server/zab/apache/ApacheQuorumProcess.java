@@ -114,6 +114,26 @@ final class ApacheQuorumProcess implements AutoCloseable {
         }
     }
 
+    /** The {@code mntr} answer of whatever server listens on {@code clientPort}, or why there is none. */
+    static String mntrAt(int clientPort) {
+        try (Socket socket = new Socket("127.0.0.1", clientPort)) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write("mntr".getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            return "no mntr: " + e;
+        }
+    }
+
+    /** A gauge's value from a {@code mntr} answer, or null. */
+    static String gauge(String mntr, String name) {
+        for (String line : mntr.split("\n")) {
+            String[] parts = line.split("\t");
+            if (parts.length == 2 && parts[0].equals(name)) return parts[1].trim();
+        }
+        return null;
+    }
+
     String logText() {
         return readLog(log);
     }

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -99,10 +98,10 @@ class TandemObserverProcessTest {
                 assertArrayEquals(bytes("from kazoo 2"), onOne.getData("/kazoo", false, null), "kazoo's write");
 
                 assertSameTrees(onObserver, onOne, onTwo);
-                assertEquals("observer", gauge(mntr(three), "zk_server_state"));
+                assertEquals("observer", ApacheQuorumProcess.gauge(mntr(three), "zk_server_state"));
                 String leaderMntr = mntr(all[leaderIndex(voters)]);
-                assertEquals("1", gauge(leaderMntr, "zk_synced_followers"), leaderMntr);
-                assertEquals("1", gauge(leaderMntr, "zk_synced_observers"), "Apache's leader sees an observer");
+                assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_followers"), leaderMntr);
+                assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_observers"), "Apache's leader sees an observer");
 
                 // The Apache leader killed: the other voter and the observer are two of three members but one voter.
                 int leader = leaderIndex(voters);
@@ -273,24 +272,10 @@ class TandemObserverProcessTest {
         return n;
     }
 
-    /** A gauge's value from a mntr answer, or null. */
-    private static String gauge(String mntr, String name) {
-        for (String line : mntr.split("\n")) {
-            String[] parts = line.split("\t");
-            if (parts.length == 2 && parts[0].equals(name)) return parts[1].trim();
-        }
-        return null;
-    }
 
     /** The mntr four-letter word's answer from {@code member}, or why there is none. */
     private static String mntr(Ports member) {
-        try (Socket socket = new Socket("127.0.0.1", member.clientPort())) {
-            socket.setSoTimeout(5_000);
-            socket.getOutputStream().write("mntr".getBytes(StandardCharsets.US_ASCII));
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            return e.toString();
-        }
+        return ApacheQuorumProcess.mntrAt(member.clientPort());
     }
 
     private static String modeOf(Ports member) {

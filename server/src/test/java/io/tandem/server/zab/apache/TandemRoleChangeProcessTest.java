@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
-import java.io.IOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +74,7 @@ class TandemRoleChangeProcessTest {
                         + three.electionPort() + ":participant"), participant);
                 awaitMode(tandem, three, "follower");
                 assertTrue(tandem.logText().contains("becoming a voting participant"), tandem::logTail);
-                assertTrue(ApacheQuorumProcess.await(() -> "2".equals(gauge(mntr(all[leader]),
+                assertTrue(ApacheQuorumProcess.await(() -> "2".equals(ApacheQuorumProcess.gauge(mntr(all[leader]),
                         "zk_synced_followers")), TIMEOUT_MS), () -> mntr(all[leader]));
                 ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/as-participant", onTandem, onLeader));
                 assertEquals(session, onTandem.getSessionId(), "the Tandem member's client kept its session");
@@ -104,7 +101,7 @@ class TandemRoleChangeProcessTest {
                 assertTrue(observing.contains(":observer;"), observing);
                 awaitMode(tandem, three, "observer");
                 assertTrue(tandem.logText().contains("becoming an observer"), tandem::logTail);
-                assertTrue(ApacheQuorumProcess.await(() -> "1".equals(gauge(mntr(all[leader]),
+                assertTrue(ApacheQuorumProcess.await(() -> "1".equals(ApacheQuorumProcess.gauge(mntr(all[leader]),
                         "zk_synced_observers")), TIMEOUT_MS), () -> mntr(all[leader]));
                 ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/as-observer-again", onTandem,
                         onLeader));
@@ -155,24 +152,10 @@ class TandemRoleChangeProcessTest {
         return -1;
     }
 
-    /** A gauge's value from a mntr answer, or null. */
-    private static String gauge(String mntr, String name) {
-        for (String line : mntr.split("\n")) {
-            String[] parts = line.split("\t");
-            if (parts.length == 2 && parts[0].equals(name)) return parts[1].trim();
-        }
-        return null;
-    }
 
     /** The mntr four-letter word's answer from {@code member}, or why there is none. */
     private static String mntr(Ports member) {
-        try (Socket socket = new Socket("127.0.0.1", member.clientPort())) {
-            socket.setSoTimeout(5_000);
-            socket.getOutputStream().write("mntr".getBytes(StandardCharsets.US_ASCII));
-            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            return e.toString();
-        }
+        return ApacheQuorumProcess.mntrAt(member.clientPort());
     }
 
     private static String modeOf(Ports member) {
