@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -66,6 +67,8 @@ public final class TandemCluster implements AutoCloseable {
     private final Map<String, String> serverLines = new TreeMap<>();
     private final FaultController faults = new FaultController();
     private BeforeBrokers beforeBrokers = zookeeperConnect -> { };
+    /** The brokers whose metadata a start waits for: all but those a test makes unreachable on purpose. */
+    private IntPredicate awaited = id -> true;
 
     private TandemCluster(Path dataDir, boolean ownsDataDir, int size, int zookeeperCount,
                           UnaryOperator<TandemConfig> customizer) {
@@ -107,6 +110,20 @@ public final class TandemCluster implements AutoCloseable {
         Path dir = Files.createTempDirectory("tandem-cluster-");
         TandemCluster cluster = new TandemCluster(dir, true, checkSize(brokers), 1, customizer);
         cluster.beforeBrokers = beforeBrokers;
+        return start(cluster);
+    }
+
+    /**
+     * As {@link #start(int, UnaryOperator, BeforeBrokers)}, waiting only for the brokers {@code awaited} accepts to
+     * learn the live brokers: a broker the controller cannot reach (a test of a broker with the wrong credentials)
+     * never gets an UpdateMetadata, so its cache lists no brokers, as a Kafka 3.9 broker's would.
+     */
+    public static TandemCluster start(int brokers, UnaryOperator<TandemConfig> customizer, BeforeBrokers beforeBrokers,
+                                      IntPredicate awaited) throws IOException {
+        Path dir = Files.createTempDirectory("tandem-cluster-");
+        TandemCluster cluster = new TandemCluster(dir, true, checkSize(brokers), 1, customizer);
+        cluster.beforeBrokers = beforeBrokers;
+        cluster.awaited = awaited;
         return start(cluster);
     }
 
@@ -526,6 +543,7 @@ public final class TandemCluster implements AutoCloseable {
     private boolean settled(Set<Integer> running) {
         if (!running.isEmpty() && controllerId() < 0) return false;
         for (int id : running) {
+            if (!awaited.test(id)) continue;
             Set<Integer> live = new TreeSet<>();
             for (BrokerRegistration b : brokers[id].kafkaBroker().metadata().liveBrokers()) live.add(b.brokerId());
             if (!live.equals(running)) return false;

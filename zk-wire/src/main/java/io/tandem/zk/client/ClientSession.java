@@ -9,6 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.tandem.zk.wire.EventType;
@@ -190,9 +191,12 @@ final class ClientSession {
         handshakeDone = false;
         ChannelFuture connecting = ClientChannels.bootstrap(loop, address, connectTimeoutMs, frameBytesMax, tls,
                 cause -> {
-                    // A handshake cut by our own close (this attempt's time is up, or the handle closes) says nothing
-                    // about the server: keep what an earlier attempt learnt from it (an alert naming the protocol).
-                    if (cause instanceof ClosedChannelException && lastConnectFailure != null) return;
+                    // A handshake cut by our own clock or close (this attempt's time is up: SslHandler's handshake
+                    // timeout or ours, whichever fires first; or the handle closes) says nothing about the server:
+                    // keep what an earlier attempt learnt from it (an alert naming the protocol).
+                    boolean ours = cause instanceof ClosedChannelException
+                            || cause instanceof SslHandshakeTimeoutException;
+                    if (ours && lastConnectFailure != null) return;
                     lastConnectFailure = "TLS handshake with " + address + " failed: " + cause;
                 },
                 new ConnectionHandler()).connect(address);

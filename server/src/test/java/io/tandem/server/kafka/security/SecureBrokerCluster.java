@@ -75,12 +75,18 @@ final class SecureBrokerCluster implements AutoCloseable {
      */
     TandemCluster start(IntFunction<Map<String, String>> settings, TandemCluster.BeforeBrokers beforeBrokers)
             throws Exception {
+        return start(settings, beforeBrokers, id -> true);
+    }
+
+    /** As {@link #start(IntFunction, TandemCluster.BeforeBrokers)}, waiting only for the brokers {@code awaited} accepts. */
+    TandemCluster start(IntFunction<Map<String, String>> settings, TandemCluster.BeforeBrokers beforeBrokers,
+                        java.util.function.IntPredicate awaited) throws Exception {
         cluster = TandemCluster.start(BROKERS, config -> {
             config.set("group.initial.rebalance.delay.ms", "0").set("offsets.topic.num.partitions", "1")
                     .set("offsets.topic.replication.factor", "1");
             settings.apply(Integer.parseInt(config.get("broker.id"))).forEach(config::set);
             return config;
-        }, beforeBrokers);
+        }, beforeBrokers, awaited);
         return cluster;
     }
 
