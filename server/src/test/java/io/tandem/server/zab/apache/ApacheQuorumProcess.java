@@ -114,6 +114,14 @@ final class ApacheQuorumProcess implements AutoCloseable {
         }
     }
 
+    /** The index of the Apache voter whose srvr says leader, or -1. */
+    static int leaderIndex(ApacheQuorumProcess[] voters) {
+        for (int i = 0; i < voters.length; i++) {
+            if (voters[i] != null && voters[i].mode().equals("leader")) return i;
+        }
+        return -1;
+    }
+
     /** The {@code mntr} answer of whatever server listens on {@code clientPort}, or why there is none. */
     static String mntrAt(int clientPort) {
         try (Socket socket = new Socket("127.0.0.1", clientPort)) {

@@ -90,6 +90,14 @@ final class TandemApacheModeProcess implements AutoCloseable {
         return ApacheQuorumProcess.tail(log, 60);
     }
 
+    /** Waits until the member on {@code member}'s client port (this process) says {@code mode} in srvr. */
+    void awaitMode(Ports member, String mode, long timeoutMs) throws InterruptedException {
+        if (!ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(member.clientPort()).equals(mode), timeoutMs)) {
+            throw new AssertionError("Tandem is " + ApacheQuorumProcess.modeAt(member.clientPort()) + ", not " + mode
+                    + ":\n" + logTail());
+        }
+    }
+
     /** kill -9. */
     void kill() throws InterruptedException {
         if (process != null) {

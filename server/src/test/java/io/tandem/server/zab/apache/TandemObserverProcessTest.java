@@ -66,9 +66,9 @@ class TandemObserverProcessTest {
             try {
                 voters[0] = startApache(one, all);
                 voters[1] = startApache(two, all);
-                awaitMode(tandem, three, "observer");
-                assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0
-                        && voters[1 - leaderIndex(voters)].mode().equals("follower"), TIMEOUT_MS),
+                tandem.awaitMode(three, "observer", TIMEOUT_MS);
+                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.leaderIndex(voters) >= 0
+                        && voters[1 - ApacheQuorumProcess.leaderIndex(voters)].mode().equals("follower"), TIMEOUT_MS),
                         () -> "Apache members " + voters[0].mode() + ", " + voters[1].mode());
                 assertTrue(tandem.logText().contains("observing leader"), tandem::logTail);
 
@@ -99,12 +99,13 @@ class TandemObserverProcessTest {
 
                 assertSameTrees(onObserver, onOne, onTwo);
                 assertEquals("observer", ApacheQuorumProcess.gauge(mntr(three), "zk_server_state"));
-                String leaderMntr = mntr(all[leaderIndex(voters)]);
+                String leaderMntr = mntr(all[ApacheQuorumProcess.leaderIndex(voters)]);
                 assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_followers"), leaderMntr);
-                assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_observers"), "Apache's leader sees an observer");
+                assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_observers"),
+                        "Apache's leader sees an observer");
 
                 // The Apache leader killed: the other voter and the observer are two of three members but one voter.
-                int leader = leaderIndex(voters);
+                int leader = ApacheQuorumProcess.leaderIndex(voters);
                 int syncsBefore = count(tandem.logText(), "synced with the leader");
                 voters[leader].kill();
                 ApacheQuorumProcess survivor = voters[1 - leader];
@@ -116,7 +117,7 @@ class TandemObserverProcessTest {
                 assertFalse(modeOf(three).equals("observer"), "the observer has no leader to observe");
 
                 voters[leader] = startApache(all[leader], all);
-                awaitMode(tandem, three, "observer");
+                tandem.awaitMode(three, "observer", TIMEOUT_MS);
                 assertTrue(ApacheQuorumProcess.await(() -> count(tandem.logText(), "synced with the leader")
                         > syncsBefore, TIMEOUT_MS), tandem::logTail);
                 ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/after-failover", onObserver,
@@ -128,7 +129,7 @@ class TandemObserverProcessTest {
                 onOne.create("/while-tandem-down", bytes("x"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 ZkClients.writeEveryKind("/missed", onTwo);
                 tandem.restart(List.of(), SETTINGS);
-                awaitMode(tandem, three, "observer");
+                tandem.awaitMode(three, "observer", TIMEOUT_MS);
                 ZooKeeper again = clients.connect(three);
                 sync(again, "/");
                 assertArrayEquals(bytes("x"), again.getData("/while-tandem-down", false, null));
@@ -166,10 +167,11 @@ class TandemObserverProcessTest {
                     voters[i] = ApacheQuorumProcess.start(temp.resolve(Integer.toString(i + 1)), settings, observers,
                             all[i], all);
                 }
-                awaitMode(tandem, observer, "observer");
-                assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0, TIMEOUT_MS), "an Apache leader");
+                tandem.awaitMode(observer, "observer", TIMEOUT_MS);
+                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.leaderIndex(voters) >= 0, TIMEOUT_MS),
+                        "an Apache leader");
                 ZooKeeper onObserver = clients.connect(observer);
-                int leader = leaderIndex(voters);
+                int leader = ApacheQuorumProcess.leaderIndex(voters);
                 ZooKeeper onOther = clients.connect(all[(leader + 1) % 3]);
                 writeAndSeeEverywhere("/before", onObserver, onOther);
                 BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
@@ -181,7 +183,8 @@ class TandemObserverProcessTest {
 
                 int syncsBefore = count(tandem.logText(), "synced with the leader");
                 voters[leader].kill();
-                assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0 && leaderIndex(voters) != leader
+                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.leaderIndex(voters) >= 0
+                        && ApacheQuorumProcess.leaderIndex(voters) != leader
                         && count(tandem.logText(), "synced with the leader") > syncsBefore
                         && modeOf(observer).equals("observer"), TIMEOUT_MS),
                         () -> "no new leader observed:\n" + tandem.logTail());
@@ -217,14 +220,6 @@ class TandemObserverProcessTest {
 
     private ApacheQuorumProcess startApache(Ports member, Ports[] all) throws IOException {
         return ApacheQuorumProcess.start(temp.resolve(Long.toString(member.sid())), SETTINGS, OBSERVERS, member, all);
-    }
-
-    /** The index of the Apache voter whose srvr says leader, or -1. */
-    private static int leaderIndex(ApacheQuorumProcess[] voters) {
-        for (int i = 0; i < voters.length; i++) {
-            if (voters[i] != null && voters[i].mode().equals("leader")) return i;
-        }
-        return -1;
     }
 
     private static void assertSameTrees(ZooKeeper observer, ZooKeeper... voters) throws Exception {
@@ -272,7 +267,6 @@ class TandemObserverProcessTest {
         return n;
     }
 
-
     /** The mntr four-letter word's answer from {@code member}, or why there is none. */
     private static String mntr(Ports member) {
         return ApacheQuorumProcess.mntrAt(member.clientPort());
@@ -280,11 +274,5 @@ class TandemObserverProcessTest {
 
     private static String modeOf(Ports member) {
         return ApacheQuorumProcess.modeAt(member.clientPort());
-    }
-
-    private static void awaitMode(TandemApacheModeProcess tandem, Ports member, String mode)
-            throws InterruptedException {
-        assertTrue(ApacheQuorumProcess.await(() -> modeOf(member).equals(mode), TIMEOUT_MS),
-                () -> "Tandem is " + modeOf(member) + ", not " + mode + ":\n" + tandem.logTail());
     }
 }

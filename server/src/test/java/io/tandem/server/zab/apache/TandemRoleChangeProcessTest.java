@@ -57,11 +57,11 @@ class TandemRoleChangeProcessTest {
                     voters[i] = ApacheQuorumProcess.start(temp.resolve(Integer.toString(i + 1)), settings, observers,
                             all[i], all);
                 }
-                awaitMode(tandem, three, "observer");
-                assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0
-                        && voters[1 - leaderIndex(voters)].mode().equals("follower"), TIMEOUT_MS),
+                tandem.awaitMode(three, "observer", TIMEOUT_MS);
+                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.leaderIndex(voters) >= 0
+                        && voters[1 - ApacheQuorumProcess.leaderIndex(voters)].mode().equals("follower"), TIMEOUT_MS),
                         () -> "Apache members " + voters[0].mode() + ", " + voters[1].mode());
-                int leader = leaderIndex(voters);
+                int leader = ApacheQuorumProcess.leaderIndex(voters);
                 ApacheQuorumProcess other = voters[1 - leader];
                 ZooKeeper onTandem = clients.connect(three);
                 ZooKeeper onLeader = clients.connect(all[leader]);
@@ -72,7 +72,7 @@ class TandemRoleChangeProcessTest {
                 String participant = reconfigure(all[leader], ReconfigChecks.serverLine(three));
                 assertTrue(participant.contains("server.3=127.0.0.1:" + three.quorumPort() + ":"
                         + three.electionPort() + ":participant"), participant);
-                awaitMode(tandem, three, "follower");
+                tandem.awaitMode(three, "follower", TIMEOUT_MS);
                 assertTrue(tandem.logText().contains("becoming a voting participant"), tandem::logTail);
                 assertTrue(ApacheQuorumProcess.await(() -> "2".equals(ApacheQuorumProcess.gauge(mntr(all[leader]),
                         "zk_synced_followers")), TIMEOUT_MS), () -> mntr(all[leader]));
@@ -99,7 +99,7 @@ class TandemRoleChangeProcessTest {
                 String observing = reconfigure(all[leader], ReconfigChecks.serverLine(three)
                         .replace(":participant;", ":observer;"));
                 assertTrue(observing.contains(":observer;"), observing);
-                awaitMode(tandem, three, "observer");
+                tandem.awaitMode(three, "observer", TIMEOUT_MS);
                 assertTrue(tandem.logText().contains("becoming an observer"), tandem::logTail);
                 assertTrue(ApacheQuorumProcess.await(() -> "1".equals(ApacheQuorumProcess.gauge(mntr(all[leader]),
                         "zk_synced_observers")), TIMEOUT_MS), () -> mntr(all[leader]));
@@ -115,7 +115,7 @@ class TandemRoleChangeProcessTest {
                 } finally {
                     other.resume();
                 }
-                assertTrue(ApacheQuorumProcess.await(() -> leaderIndex(voters) >= 0
+                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.leaderIndex(voters) >= 0
                         && modeOf(three).equals("observer"), TIMEOUT_MS), tandem::logTail);
                 ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/after", onTandem, onLeader));
 
@@ -125,7 +125,7 @@ class TandemRoleChangeProcessTest {
                     removed = ReconfigChecks.text(admin.reconfigure(null, "3", null, -1, null));
                 }
                 assertFalse(removed.contains("server.3="), removed);
-                awaitMode(tandem, three, "follower");
+                tandem.awaitMode(three, "follower", TIMEOUT_MS);
                 assertTrue(tandem.logText().contains("becoming a non-voting participant"), tandem::logTail);
                 ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/after-removal", onLeader, onTandem));
                 assertEquals(session, onTandem.getSessionId(), "the Tandem member's client kept its session");
@@ -144,15 +144,6 @@ class TandemRoleChangeProcessTest {
         }
     }
 
-    /** The index of the Apache voter whose srvr says leader, or -1. */
-    private static int leaderIndex(ApacheQuorumProcess[] voters) {
-        for (int i = 0; i < voters.length; i++) {
-            if (voters[i] != null && voters[i].mode().equals("leader")) return i;
-        }
-        return -1;
-    }
-
-
     /** The mntr four-letter word's answer from {@code member}, or why there is none. */
     private static String mntr(Ports member) {
         return ApacheQuorumProcess.mntrAt(member.clientPort());
@@ -160,11 +151,5 @@ class TandemRoleChangeProcessTest {
 
     private static String modeOf(Ports member) {
         return ApacheQuorumProcess.modeAt(member.clientPort());
-    }
-
-    private static void awaitMode(TandemApacheModeProcess tandem, Ports member, String mode)
-            throws InterruptedException {
-        assertTrue(ApacheQuorumProcess.await(() -> modeOf(member).equals(mode), TIMEOUT_MS),
-                () -> "Tandem is " + modeOf(member) + ", not " + mode + ":\n" + tandem.logTail());
     }
 }
