@@ -274,6 +274,9 @@ class TransactionVersion2ProtocolTest {
     void txnOffsetCommitV5AndV6ShouldAddTheOffsetsPartitionWithoutAddOffsetsToTxn() throws Exception {
         InitProducerIdResponse id = init("offsets");
         long producerId = id.producerId;
+        // The producer finds the group's coordinator before it commits offsets there (TxnOffsetCommitHandler in the
+        // Java client): that lookup makes __consumer_offsets and waits until its partition is led and loaded.
+        node.findCoordinator(0, "g");
         TxnOffsetCommitRequest request = new TxnOffsetCommitRequest();
         request.transactionalId = "offsets";
         request.groupId = "g";

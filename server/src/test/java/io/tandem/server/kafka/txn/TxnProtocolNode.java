@@ -52,20 +52,27 @@ final class TxnProtocolNode implements AutoCloseable {
         create.topics.add(topic);
         create.timeoutMs = 30_000;
         node.call(ApiKey.CREATE_TOPICS, 7, create);
+        node.findCoordinator(1, "t");
+        return node;
+    }
+
+    /**
+     * Looks up the coordinator of {@code key} (key type 0 a group, 1 a transactional id) until it is answered, as a
+     * client does before it talks to a coordinator. The first lookup creates the internal topic and is answered
+     * COORDINATOR_NOT_AVAILABLE at once, as Kafka answers it; asked again until its partition has a leader.
+     */
+    void findCoordinator(int keyType, String key) throws Exception {
         FindCoordinatorRequest find = new FindCoordinatorRequest();
-        find.keyType = 1;
-        find.coordinatorKeys.add("t");
-        // The first lookup creates __transaction_state and is answered COORDINATOR_NOT_AVAILABLE at once, as Kafka
-        // answers it; asked again, as a producer does, until its partition has a leader.
+        find.keyType = (byte) keyType;
+        find.coordinatorKeys.add(key);
         long deadline = System.currentTimeMillis() + 30_000;
         short error;
-        while ((error = node.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find).coordinators.get(0)
+        while ((error = this.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find).coordinators.get(0)
                 .errorCode) != NONE) {
             assertEquals(COORDINATOR_NOT_AVAILABLE, error);
-            assertTrue(System.currentTimeMillis() < deadline, "no transaction coordinator in time");
+            assertTrue(System.currentTimeMillis() < deadline, "no coordinator for " + key + " in time");
             Thread.sleep(20);
         }
-        return node;
     }
 
     @SuppressWarnings("unchecked")
