@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -25,18 +26,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Dynamic configs are followed as Kafka 3.9's ZkConfigManager follows them: a change made through one broker (the
- * cluster default of the brokers' settings, a topic's override) is in force on the other within a second, by the
- * notification under {@code /config/changes} and a watch on it, and a broker with nothing to do sends ZooKeeper
- * nothing. The second broker reaches ZooKeeper through a relay that records its requests (pings left out). Before,
+ * cluster default of the brokers' settings, a topic's override) comes into force on the other by the notification
+ * under {@code /config/changes} and a watch on it (the second broker reads the notifications after the change, and
+ * a broker with nothing to do sends ZooKeeper nothing, so no poll explains it). Kafka bounds the delay by nothing
+ * but the watch: the test asks for no wall-clock figure, which a loaded machine would break. The second broker reaches ZooKeeper through a relay that records its requests (pings left out). Before,
  * it read its dynamic settings every second whatever happened, and never learnt of a topic override made elsewhere.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ConfigChangeWatchTest {
-    private static final long APPLIED_WITHIN_MS = 1_000;
     private static final long IDLE_MS = 3_000;
 
     @Test
-    void aChangeThroughOneBrokerIsInForceOnTheOtherWithinASecondAndAnIdleBrokerReadsNothing(@TempDir Path dir)
+    void aChangeThroughOneBrokerIsInForceOnTheOtherByTheWatchAndAnIdleBrokerReadsNothing(@TempDir Path dir)
             throws Exception {
         try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
                      .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
@@ -51,21 +52,31 @@ class ConfigChangeWatchTest {
 
             // The cluster default of every broker's settings, set through the first broker.
             ConfigResource secondBroker = new ConfigResource(ConfigResource.Type.BROKER, "2");
+            int mark = recorder.mark();
             alter(viaFirst, new ConfigResource(ConfigResource.Type.BROKER, ""), "log.retention.ms", "3600000");
-            long tookMs = awaitValue(viaSecond, secondBroker, "log.retention.ms", "3600000", 10_000);
-            assertTrue(tookMs <= APPLIED_WITHIN_MS, "the cluster default reached broker 2 in " + tookMs + " ms");
+            awaitValue(viaSecond, secondBroker, "log.retention.ms", "3600000", 30_000);
+            assertReadTheNotifications(recorder.since(mark), "the cluster default");
 
             // A topic's override, set through the first broker.
+            mark = recorder.mark();
             alter(viaFirst, topic, "retention.ms", "7200000");
-            tookMs = awaitValue(viaSecond, topic, "retention.ms", "7200000", 10_000);
-            assertTrue(tookMs <= APPLIED_WITHIN_MS, "the topic override reached broker 2 in " + tookMs + " ms");
+            awaitValue(viaSecond, topic, "retention.ms", "7200000", 30_000);
+            assertReadTheNotifications(recorder.since(mark), "the topic override");
 
             recorder.awaitQuiet(1_000, 10_000);
-            int mark = recorder.mark();
+            mark = recorder.mark();
             Thread.sleep(IDLE_MS);
             assertEquals(List.of(), recorder.since(mark), "ZooKeeper requests of an idle broker over " + IDLE_MS
                     + " ms");
         }
+    }
+
+    /** The second broker read {@code /config/changes} after the change: its watch fired (it does not poll). */
+    private static void assertReadTheNotifications(List<String> requests, String change) {
+        assertTrue(requests.stream().anyMatch(r -> r.startsWith("getChildren")
+                        && r.endsWith(" " + KafkaZkLayout.CONFIG_CHANGES)),
+                change + " came into force on broker 2 without its reading " + KafkaZkLayout.CONFIG_CHANGES + ": "
+                        + requests);
     }
 
     private static Tandem broker(Path dir, int id, String zookeeperConnect) throws Exception {
@@ -85,8 +96,8 @@ class ConfigChangeWatchTest {
         admin.incrementalAlterConfigs(ops).all().get(30, TimeUnit.SECONDS);
     }
 
-    /** Milliseconds until DescribeConfigs shows {@code key} at {@code value} (asked every 20 ms, fails after max). */
-    private static long awaitValue(Admin admin, ConfigResource resource, String key, String value, long maxMs)
+    /** Waits until DescribeConfigs shows {@code key} at {@code value} (asked every 20 ms, fails after max). */
+    private static void awaitValue(Admin admin, ConfigResource resource, String key, String value, long maxMs)
             throws Exception {
         long start = System.nanoTime();
         while (true) {
@@ -99,7 +110,7 @@ class ConfigChangeWatchTest {
                 now = e.getCause().toString(); // the topic not known there yet
             }
             long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            if (value.equals(now)) return elapsedMs;
+            if (value.equals(now)) return;
             assertTrue(elapsedMs < maxMs, resource + " " + key + " is still " + now + " after " + elapsedMs + " ms");
             Thread.sleep(20);
         }
