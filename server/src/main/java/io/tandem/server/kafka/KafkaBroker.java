@@ -30,7 +30,6 @@ import io.tandem.server.kafka.network.RequestDispatcher;
 import io.tandem.server.kafka.producer.ProducerIdManager;
 import io.tandem.server.kafka.purgatory.DelayedOperationPurgatory;
 import io.tandem.server.kafka.txn.TransactionService;
-import io.tandem.server.kafka.log.ProducePathWarmup;
 import io.tandem.storage.log.PageCacheWarmer;
 
 import java.io.IOException;
@@ -89,8 +88,6 @@ public final class KafkaBroker implements AutoCloseable {
     /** Faults cold fetched ranges into the page cache on handler threads, before the event loop sends them. */
     private final PageCacheWarmer pageCache = new PageCacheWarmer();
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-    /** The start-up's produce path warm-up while it runs (it stops within one batch once {@link #closed} is set). */
-    private volatile Thread producePathWarmup;
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     /** The reason this broker stopped itself ({@link #fail}); incomplete while it serves or after a plain close. */
     private final java.util.concurrent.CompletableFuture<String> failure = new java.util.concurrent.CompletableFuture<>();
@@ -168,9 +165,6 @@ public final class KafkaBroker implements AutoCloseable {
         maintenance = BrokerMaintenance.schedule(this, scheduler, security.tokenExpiryCheckIntervalMs(),
                 services.replicaLagTimeMaxMs());
         LOG.log(System.Logger.Level.INFO, "Kafka broker {0} serving on port {1}", config.brokerId(), Integer.toString(port()));
-        // The produce path compiled before the first clients produce, off the request threads (ProducePathWarmup).
-        producePathWarmup = ProducePathWarmup.start(config.brokerId(), topicConfigs.produceSettings(Map.of()),
-                ProducePathWarmup.configuredBatches(), closed::get);
     }
 
     private void startListeners() throws InterruptedException {
@@ -474,22 +468,10 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Lets the warm-up delete its scratch log before the broker's threads go (it stops at its next batch). */
-    private void joinWarmup() {
-        Thread warmup = producePathWarmup;
-        if (warmup == null) return;
-        try {
-            warmup.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** Stops the broker unless it was stopped already; true when this call stopped it. */
     private boolean stop() {
         if (!closed.compareAndSet(false, true)) return false;
         try {
-            joinWarmup();
             stopServices();
         } finally {
             stopped.countDown();

@@ -43,14 +43,7 @@ class PipelinedProduceTest {
             // Netty's event loop threads are FastThreadLocalThreads; the request handler threads are plain threads.
             if (thread instanceof FastThreadLocalThread) appendsOnEventLoops.incrementAndGet();
         });
-        // This test is about the clients' appends: the start-up's warm-up appends on its own thread
-        // (ProducePathWarmupTest) and is off here.
-        System.setProperty(ProducePathWarmup.PROPERTY, "0");
-        try {
-            tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)));
-        } finally {
-            System.clearProperty(ProducePathWarmup.PROPERTY);
-        }
+        tandem = Tandem.start(TandemConfig.forTests(dir).roles(Set.of(TandemConfig.Role.KAFKA)));
     }
 
     @AfterEach
