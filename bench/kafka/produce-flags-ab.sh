@@ -9,7 +9,9 @@
 # Per window also the serial collector's CPU (its "VM Thread") per record and, cumulated since the start, its young and
 # full collections with their pause time, the young generation's committed size and the server's RSS (jstat, /proc).
 # Usage: bench/kafka/produce-flags-ab.sh ROUNDS "VARIANT_A" "VARIANT_B" ...   (env: RECORDS=200000 WINDOWS=4,
-#        BASE = the launcher's default flags "-Xms16m -Xmx512m -XX:+UseSerialGC"; "" = the base alone)
+#        BASE = the launcher's default flags "-Xms16m -Xmx512m -XX:+UseSerialGC"; "" = the base alone;
+#        SETTLE_SECONDS=0: a pause after the start before the topic is created, as run-kafka.sh's 2 s, with the
+#        node's CPU by thread from its start to the pause's end printed in ms)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work="$root/bench/target/kafka-bench"
@@ -19,6 +21,7 @@ ab_parse variant "$@"
 base=${BASE:--Xms16m -Xmx512m -XX:+UseSerialGC}
 records=${RECORDS:-200000}
 windows=${WINDOWS:-4}
+settle=${SETTLE_SECONDS:-0}
 
 # Thread CPU of a process in ms, grouped by thread name with digits folded, as "group=ms;group=ms".
 thread_cpu() {
@@ -60,6 +63,11 @@ gc_state() { # pid
 run_variant() {
   local t0 t1 out w
   TANDEM_JAVA_OPTS="$base $1" start_tandem 29092
+  if [ "$settle" -gt 0 ]; then
+    sleep "$settle"
+    # What the node spent from its start on before the first window (start-up, a warm-up), as run-kafka.sh's pause.
+    echo "start + ${settle} s: $(cpu_delta "" "$(thread_cpu "$server_pid")" 1000 | sed -E 's/ us\/record//') ms"
+  fi
   tool org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:29092 --create --topic bench --partitions 3 \
     --replication-factor 1 >/dev/null
   for w in $(seq 1 "$windows"); do
@@ -72,7 +80,7 @@ run_variant() {
   stop_server
 }
 
-ab_rounds run_variant "^window "
+ab_rounds run_variant "^(window |start )"
 /usr/bin/python3 - "$out" "$n" "$rounds" "${entries[@]}" <<'PY'
 import re, statistics, sys
 out, n, rounds, variants = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
