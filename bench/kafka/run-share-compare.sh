@@ -5,7 +5,7 @@
 # member's epochs before it leaves, then Admin.listShareGroupOffsets and describeShareGroups), then Kafka's own
 # kafka-share-groups.sh (ShareGroupCommand) --describe --offsets and --state, and kafka-features.sh describe
 # (share.version: supported and finalized levels).
-# Usage: bench/kafka/run-share-compare.sh   (env: RECORDS=20)
+# Usage: bench/kafka/run-share-compare.sh   (env: RECORDS=20, TANDEM_PORT=29092, APACHE_PORT=39092)
 # Prints both sides' answers, then the lines that differ. Nothing here is asserted.
 #
 # Apache Kafka 4.4 needs no switch for share groups: a 4.4 storage format finalizes share.version=2 (4.2+ formats
@@ -56,8 +56,12 @@ scenario() { # name port
 }
 
 echo "share-group compare, RECORDS=$records, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-start_tandem 29092; scenario tandem 29092
-start_apache 39092; scenario apache 39092
+# Other runs on the same machine may hold the default ports: TANDEM_PORT / APACHE_PORT move them (each uses the
+# next port too).
+tandem_port=${TANDEM_PORT:-29092}
+apache_port=${APACHE_PORT:-39092}
+start_tandem "$tandem_port"; scenario tandem "$tandem_port"
+start_apache "$apache_port"; scenario apache "$apache_port"
 
 echo
 echo "=== side by side (tandem | apache) ==="
