@@ -35,11 +35,13 @@ class ShareGroupFeatureTest {
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                      tandem.bootstrapServers()))) {
             ApiVersionsResponse raw = c.call(new ApiVersionsRequest.Builder().build((short) 4));
-            ApiVersionsResponseData.SupportedFeatureKey supported = raw.data().supportedFeatures().find("share.version");
+            ApiVersionsResponseData.SupportedFeatureKey supported =
+                    raw.data().supportedFeatures().find("share.version");
             assertNotNull(supported, "share.version supported: " + raw.data().supportedFeatures());
             assertEquals(0, supported.minVersion());
             assertEquals(2, supported.maxVersion());
-            ApiVersionsResponseData.FinalizedFeatureKey finalized = raw.data().finalizedFeatures().find("share.version");
+            ApiVersionsResponseData.FinalizedFeatureKey finalized =
+                    raw.data().finalizedFeatures().find("share.version");
             assertNotNull(finalized, "share.version finalized: " + raw.data().finalizedFeatures());
             assertEquals(2, finalized.minVersionLevel());
             assertEquals(2, finalized.maxVersionLevel());

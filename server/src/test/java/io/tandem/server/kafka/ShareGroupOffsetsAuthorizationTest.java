@@ -75,9 +75,7 @@ class ShareGroupOffsetsAuthorizationTest {
             assertEquals(0L, queue.partitions().get(0).startOffset());
             var secret = named.topics().get(1);
             assertEquals(Uuid.ZERO_UUID, secret.topicId(), "the refused topic's id is not told");
-            assertEquals(List.of(0, 3), secret.partitions().stream()
-                    .map(DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponsePartition::partitionIndex)
-                    .toList());
+            assertEquals(List.of(0, 3), secret.partitions().stream().map(p -> p.partitionIndex()).toList());
             for (var p : secret.partitions()) {
                 assertEquals(Errors.TOPIC_AUTHORIZATION_FAILED.code(), p.errorCode(), p.toString());
                 assertEquals(Errors.TOPIC_AUTHORIZATION_FAILED.message(), p.errorMessage(), p.toString());

@@ -31,8 +31,8 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
  * features (no node yet, or the node as a controller created it: at its first version, without transaction.version),
  * transaction.version is {@link TransactionConfig#transactionVersion()} (2, as a Kafka 4.x cluster is formatted) and
  * share.version 2 (as a Kafka 4.4 cluster is formatted), each if every registered broker supports it (its broker
- * znode lists its supported levels) and 0 otherwise, computed again when brokers come and go. Once UpdateFeatures wrote the node
- * (a newer version), it is read as it is, a missing feature meaning level 0, as in Kafka. A store without versions
+ * znode lists its supported levels) and 0 otherwise, computed again when brokers come and go. Once UpdateFeatures
+ * wrote the node (a newer version), it is read as it is, a missing feature meaning level 0, as in Kafka. A store without versions
  * (a local directory) has no controller-created node: there the node's existence alone says it was finalized.
  *
  * <p>UpdateFeatures checks each update as Kafka 4.4's FeatureControlManager does, with its messages: a level below
