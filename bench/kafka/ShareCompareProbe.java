@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * share.auto.offset.reset=earliest and share.delivery.count.limit=10 (so no record reaches the limit in one pass). One
  * KafkaShareConsumer (explicit acknowledgement) takes one pass over every offset: on its first delivery offset o is
  * RELEASEd when o % 5 == 0, REJECTed when o % 5 == 1, ACCEPTed below 3/4 of RECORDS, else RELEASEd; a redelivery is
- * RELEASEd again. Then, the consumer closed: Admin.listShareGroupOffsets (all, and by name with a partition of a
+ * RELEASEd again. The group's and the member's epochs are described once everything was delivered, before the
+ * consumer closes. Then, the consumer closed: Admin.listShareGroupOffsets (all, and by name with a partition of a
  * topic the group never used, a partition that topic lacks and a topic that does not exist) and describeShareGroups.
  * <pre>java -cp "lib/*:." ShareCompareProbe BOOTSTRAP RECORDS</pre>
  */
@@ -55,7 +56,7 @@ public class ShareCompareProbe {
                     new AlterConfigOp(new ConfigEntry("share.delivery.count.limit", "10"), AlterConfigOp.OpType.SET))))
                     .all().get(60, TimeUnit.SECONDS);
             produce(bootstrap, records);
-            consume(bootstrap, records, out);
+            consume(admin, bootstrap, records, out);
 
             Map<TopicPartition, SharePartitionOffsetInfo> all = admin.listShareGroupOffsets(
                     Map.of(GROUP, new ListShareGroupOffsetsSpec())).partitionsToOffsetInfo(GROUP).get(60, TimeUnit.SECONDS);
@@ -93,7 +94,8 @@ public class ShareCompareProbe {
         }
     }
 
-    private static void consume(String bootstrap, int records, Map<String, String> out) throws Exception {
+    private static void consume(Admin admin, String bootstrap, int records, Map<String, String> out)
+            throws Exception {
         Map<String, Object> config = new HashMap<>();
         config.put("bootstrap.servers", bootstrap);
         config.put("group.id", GROUP);
@@ -116,6 +118,13 @@ public class ShareCompareProbe {
                 }
                 consumer.commitSync(Duration.ofSeconds(30));
             }
+            // The epochs while the member is still in the group, having consumed everything (before its leave).
+            ShareGroupDescription d = admin.describeShareGroups(List.of(GROUP)).describedGroups().get(GROUP)
+                    .get(60, TimeUnit.SECONDS);
+            out.put("consuming.groupEpoch", String.valueOf(d.groupEpoch()));
+            out.put("consuming.targetAssignmentEpoch", String.valueOf(d.targetAssignmentEpoch()));
+            out.put("consuming.memberEpochs", String.valueOf(d.members().stream()
+                    .map(m -> m.memberEpoch()).toList()));
         }
         out.put("consume.firstDeliveries", String.valueOf(delivered.size()));
         // Informational only (depends on how many polls the pass took): deliveries per partition, redeliveries included.

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Share groups' offsets and state, Tandem beside Apache Kafka 4.4 (issue 10 part 3): not a benchmark and not in the
 # test suite, a side-by-side of what each server answers to the same share-group scenario (ShareCompareProbe.java:
-# produce RECORDS to each of 2 partitions, one KafkaShareConsumer pass with accept/release/reject, then
-# Admin.listShareGroupOffsets and describeShareGroups), then Kafka's own kafka-share-groups.sh (ShareGroupCommand)
-# --describe --offsets and --state, and kafka-features.sh describe (share.version) for the record.
-# Usage: bench/kafka/run-share-compare.sh   (env: RECORDS=20)
+# produce RECORDS to each of 2 partitions, one KafkaShareConsumer pass with accept/release/reject, the group's and
+# member's epochs before it leaves, then Admin.listShareGroupOffsets and describeShareGroups), then Kafka's own
+# kafka-share-groups.sh (ShareGroupCommand) --describe --offsets and --state, and kafka-features.sh describe
+# (share.version: supported and finalized levels).
+# Usage: bench/kafka/run-share-compare.sh   (env: RECORDS=20, TANDEM_PORT=29092, APACHE_PORT=39092)
 # Prints both sides' answers, then the lines that differ. Nothing here is asserted.
 #
-# Apache Kafka 4.4 needs no switch for share groups: a 4.4 storage format enables share.version=1 (the default
-# feature level of 4.2+; 4.0's group.share.enable / unstable.api.versions.enable are gone). A one-broker cluster only
+# Apache Kafka 4.4 needs no switch for share groups: a 4.4 storage format finalizes share.version=2 (4.2+ formats
+# enable it; 4.0's group.share.enable / unstable.api.versions.enable are gone). A one-broker cluster only
 # needs the state topic's replication factor and min ISR at 1 (defaults 3 and 2), as compat-tests' ApacheKafkaTarget.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,8 +56,12 @@ scenario() { # name port
 }
 
 echo "share-group compare, RECORDS=$records, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-start_tandem 29092; scenario tandem 29092
-start_apache 39092; scenario apache 39092
+# Other runs on the same machine may hold the default ports: TANDEM_PORT / APACHE_PORT move them (each uses the
+# next port too).
+tandem_port=${TANDEM_PORT:-29092}
+apache_port=${APACHE_PORT:-39092}
+start_tandem "$tandem_port"; scenario tandem "$tandem_port"
+start_apache "$apache_port"; scenario apache "$apache_port"
 
 echo
 echo "=== side by side (tandem | apache) ==="

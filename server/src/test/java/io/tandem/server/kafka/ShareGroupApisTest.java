@@ -128,9 +128,14 @@ class ShareGroupApisTest {
             assertEquals("m1", joined.memberId());
             assertEquals(2, joined.memberEpoch(), "a new group starts at epoch 1, its first member gets 2");
             assertEquals(5_000, joined.heartbeatIntervalMs());
-            assertEquals(topicId, joined.assignment().topicPartitions().get(0).topicId());
-            assertEquals(List.of(0), joined.assignment().topicPartitions().get(0).partitions());
-            assertNull(heartbeat(c, "g", "m1", 2, null).assignment(), "nothing changed, no assignment");
+            // As Kafka 4.4: only share-partitions with state are assigned, and the join initializes them, so its
+            // assignment is empty; the next heartbeat finds them unassigned and assigns them at a new epoch.
+            assertEquals(List.of(), joined.assignment().topicPartitions());
+            ShareGroupHeartbeatResponseData assigned = heartbeat(c, "g", "m1", 2, null);
+            assertEquals(3, assigned.memberEpoch());
+            assertEquals(topicId, assigned.assignment().topicPartitions().get(0).topicId());
+            assertEquals(List.of(0), assigned.assignment().topicPartitions().get(0).partitions());
+            assertNull(heartbeat(c, "g", "m1", 3, null).assignment(), "nothing changed, no assignment");
 
             ShareGroupHeartbeatResponseData unknown = heartbeat(c, "g", "m2", 2, null);
             assertEquals(Errors.UNKNOWN_MEMBER_ID.code(), unknown.errorCode());
@@ -138,15 +143,15 @@ class ShareGroupApisTest {
             ShareGroupHeartbeatResponseData fenced = heartbeat(c, "g", "m1", 7, null);
             assertEquals(Errors.FENCED_MEMBER_EPOCH.code(), fenced.errorCode());
             assertEquals("The share group member has a greater member epoch (7) than the one known by the group "
-                    + "coordinator (2). The member must abandon all its partitions and rejoin.", fenced.errorMessage());
+                    + "coordinator (3). The member must abandon all its partitions and rejoin.", fenced.errorMessage());
 
             ShareGroupDescribeResponse described = c.call(new ShareGroupDescribeRequest.Builder(
                     new ShareGroupDescribeRequestData().setGroupIds(List.of("g", "nope"))).build((short) 1));
             ShareGroupDescribeResponseData.DescribedGroup g = described.data().groups().get(0);
             assertEquals(Errors.NONE.code(), g.errorCode());
             assertEquals("Stable", g.groupState());
-            assertEquals(2, g.groupEpoch());
-            assertEquals(2, g.assignmentEpoch());
+            assertEquals(3, g.groupEpoch());
+            assertEquals(3, g.assignmentEpoch());
             assertEquals("simple", g.assignorName());
             assertEquals("m1", g.members().get(0).memberId());
             assertEquals("queue", g.members().get(0).assignment().topicPartitions().get(0).topicName());

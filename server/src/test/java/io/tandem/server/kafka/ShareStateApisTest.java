@@ -177,6 +177,63 @@ class ShareStateApisTest {
         }
     }
 
+    private static DeleteShareGroupStateResponse delete(OfficialClientConnection c,
+                                                        DeleteShareGroupStateRequestData.DeleteStateData... topics)
+            throws Exception {
+        return c.call(new DeleteShareGroupStateRequest.Builder(new DeleteShareGroupStateRequestData().setGroupId("g")
+                .setTopics(List.of(topics))).build((short) 0));
+    }
+
+    private static DeleteShareGroupStateRequestData.DeleteStateData deleting(Uuid topic, Integer... partitions) {
+        return new DeleteShareGroupStateRequestData.DeleteStateData().setTopicId(topic).setPartitions(
+                java.util.Arrays.stream(partitions).map(p -> new DeleteShareGroupStateRequestData.PartitionData()
+                        .setPartition(p)).toList());
+    }
+
+    /**
+     * DeleteShareGroupState checks the topic partition as Kafka 4.4's ShareCoordinatorShard.maybeGetDeleteStateError
+     * (after a negative partition): a topic the metadata lacks, or a partition its topic lacks, is
+     * UNKNOWN_TOPIC_OR_PARTITION with Errors' message, though there is no state to delete; a partition of the topic
+     * without state is NONE. As ShareCoordinatorService, a topic without partitions makes the whole answer empty.
+     */
+    @Test
+    void deleteShouldAnswerUnknownTopicOrPartitionAsKafka44() throws Exception {
+        try (Tandem tandem = Tandem.start(config());
+             OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
+            Properties props = new Properties();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
+            Uuid topicId;
+            try (Admin admin = Admin.create(props)) {
+                admin.createTopics(List.of(new NewTopic("queue", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                topicId = admin.describeTopics(List.of("queue")).allTopicNames().get(30, TimeUnit.SECONDS)
+                        .get("queue").topicId();
+            }
+            // The state topic exists once a share coordinator was looked up (a broker's persister does that first).
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (c.<FindCoordinatorResponse>call(new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
+                    .setKeyType((byte) 2).setCoordinatorKeys(List.of("g:" + topicId + ":0"))).build((short) 6))
+                    .data().coordinators().get(0).errorCode() != Errors.NONE.code()) {
+                assertTrue(System.currentTimeMillis() < deadline, "no share coordinator in time");
+                Thread.sleep(20);
+            }
+            Uuid missing = Uuid.randomUuid();
+            DeleteShareGroupStateResponse answer = delete(c, deleting(topicId, 0, 5, -1), deleting(missing, 0));
+            var queue = answer.data().results().get(0).partitions();
+            assertEquals(Errors.NONE.code(), queue.get(0).errorCode(), "no state to delete is no error");
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), queue.get(1).errorCode(), "no partition 5");
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.message(), queue.get(1).errorMessage());
+            assertEquals(Errors.INVALID_REQUEST.code(), queue.get(2).errorCode());
+            assertEquals("The partition id cannot be a negative number.", queue.get(2).errorMessage());
+            assertEquals(missing, answer.data().results().get(1).topicId());
+            var unknown = answer.data().results().get(1).partitions().get(0);
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), unknown.errorCode(), "a topic that does not exist");
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.message(), unknown.errorMessage());
+
+            assertTrue(delete(c, deleting(topicId, 0), deleting(missing)).data().results().isEmpty(),
+                    "a topic without partitions: an empty answer, as Kafka's ShareCoordinatorService");
+        }
+    }
+
     /**
      * DescribeShareGroupOffsets answers the leader epoch of the share state (Kafka 4.4's GroupCoordinatorService
      * takes it from ReadShareGroupStateSummary), not the partition's current one: after AlterShareGroupOffsets the

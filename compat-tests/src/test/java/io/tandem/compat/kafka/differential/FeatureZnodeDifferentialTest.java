@@ -60,9 +60,11 @@ class FeatureZnodeDifferentialTest {
             Map<String, String> apacheFeatures = finalized(apache.port());
             Map<String, String> tandemFeatures = finalized(tandem.kafkaPort());
             System.out.println("finalized by Apache Kafka 3.9.1: " + apacheFeatures + "; by Tandem: " + tandemFeatures);
-            // The one intended difference: transaction.version, which Kafka 3.9 lacks, is at Tandem's default (2, as
-            // a Kafka 4.x cluster is formatted) while the node finalizes nothing (FinalizedFeatures).
+            // The intended differences: transaction.version and share.version, which Kafka 3.9 lacks, are at
+            // Tandem's defaults (2 each, as a Kafka 4.4 cluster is formatted) while the node finalizes nothing
+            // (FinalizedFeatures).
             assertEquals("2-2", tandemFeatures.remove("transaction.version"), "Tandem's transaction.version");
+            assertEquals("2-2", tandemFeatures.remove("share.version"), "Tandem's share.version");
             assertEquals(apacheFeatures, tandemFeatures, "the finalized features and their epoch a client reads");
         }
     }

@@ -23,8 +23,10 @@ import java.util.regex.Pattern;
  *
  * <p>From v3 the features (KIP-584) go in the tagged fields: {@code transaction.version}, supported 0-2 and finalized
  * at the cluster's level ({@link FinalizedFeatures}: the {@code /feature} znode, its version the epoch), which is what
- * switches the Java 4.x producer to transaction version 2 (it reads the levels again when the epoch grows). No
- * other feature is advertised: Tandem has no KRaft metadata version, and features it lacks must not be claimed.
+ * switches the Java 4.x producer to transaction version 2 (it reads the levels again when the epoch grows), and
+ * {@code share.version}, supported 0-2 and finalized at 2 as a Kafka 4.4 cluster is formatted, since Tandem serves
+ * share groups at Kafka 4.4's versions. No other feature is advertised: Tandem has no KRaft metadata version, and
+ * features it lacks must not be claimed.
  */
 final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
     /** Kafka's ApiVersionsRequest.SOFTWARE_NAME_VERSION_PATTERN. */

@@ -63,7 +63,7 @@ final class ShareGroupOffsetsHandlers {
                 // coordinators alone; here, the group's own view (GROUP_ID_NOT_FOUND for no share group).
                 CompletableFuture<List<PartitionOffset>> read = notHere == NONE
                         ? broker.shareGroups().offsetsAsync(g.groupId, now)
-                        : broker.shareGroups().offsetsAsync(g.groupId, named(broker, g), now);
+                        : broker.shareGroups().offsetsAsync(g.groupId, named(broker, context, g), now);
                 // Each group's answer is filled in once its share coordinators answered; sent once all are.
                 groupsAnswered.add(read.handle((offsets, failure) -> {
                     if (failure != null) {
@@ -84,13 +84,17 @@ final class ShareGroupOffsetsHandlers {
         };
     }
 
-    /** The existing share-partitions a DescribeShareGroupOffsets group names. */
+    /**
+     * The existing share-partitions a DescribeShareGroupOffsets group names, of the topics the principal may describe
+     * (Kafka asks the share coordinators about no others).
+     */
     private static java.util.Set<ShareSessions.Key> named(KafkaBroker broker,
+            io.tandem.server.kafka.network.RequestContext context,
             DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestGroup g) {
         java.util.Set<ShareSessions.Key> keys = new java.util.LinkedHashSet<>();
         for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic t : g.topics) {
             TopicInfo topic = broker.metadata().knownTopic(t.topicName);
-            if (topic == null) continue;
+            if (topic == null || !broker.authorization().topic(context, AclOperation.DESCRIBE, t.topicName)) continue;
             for (int p : t.partitions) {
                 if (topic.replicas().containsKey(p)) keys.add(new ShareSessions.Key(topic.id(), p));
             }
@@ -114,16 +118,21 @@ final class ShareGroupOffsetsHandlers {
         for (PartitionOffset o : offsets) {
             known.computeIfAbsent(o.topicId(), k -> new LinkedHashMap<>()).put(o.partition(), o);
         }
-        // Null topics: every share-partition the group has state for.
+        // Null topics: every share-partition the group has state for, of the topics the principal may describe (as
+        // Kafka 4.4's describeShareGroupAllOffsetsForGroup, which leaves the others out of the answer).
         Map<String, List<Integer>> wanted = new LinkedHashMap<>();
+        Map<String, List<Integer>> refused = new LinkedHashMap<>();
         if (g.topics == null) {
             for (Map.Entry<UUID, Map<Integer, PartitionOffset>> e : known.entrySet()) {
                 TopicInfo topic = broker.metadata().topicById(e.getKey());
-                if (topic != null) wanted.put(topic.name(), new ArrayList<>(e.getValue().keySet()));
+                if (topic != null && broker.authorization().topic(context, AclOperation.DESCRIBE, topic.name())) {
+                    wanted.put(topic.name(), new ArrayList<>(e.getValue().keySet()));
+                }
             }
         } else {
             for (DescribeShareGroupOffsetsRequest.DescribeShareGroupOffsetsRequestTopic t : g.topics) {
-                wanted.put(t.topicName, t.partitions);
+                boolean describable = broker.authorization().topic(context, AclOperation.DESCRIBE, t.topicName);
+                (describable ? wanted : refused).put(t.topicName, t.partitions);
             }
         }
         // The answered share-partitions waiting for their partition's end offset.
@@ -138,7 +147,6 @@ final class ShareGroupOffsetsHandlers {
                     new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic();
             t.topicName = e.getKey();
             t.topicId = topic == null ? new UUID(0, 0) : topic.id();
-            boolean describable = broker.authorization().topic(context, AclOperation.DESCRIBE, e.getKey());
             for (int p : e.getValue()) {
                 DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part =
                         new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition();
@@ -147,9 +155,7 @@ final class ShareGroupOffsetsHandlers {
                 // Kafka 4.4 answers the share state summary's leader epoch: 0 where there is no state.
                 part.leaderEpoch = io.tandem.server.kafka.group.share.state.ShareStateCoordinator.INITIAL_LEADER_EPOCH;
                 part.lag = UNKNOWN_OFFSET;
-                if (!describable) {
-                    part.errorCode = TOPIC_AUTHORIZATION_FAILED;
-                } else if (topic == null || !topic.replicas().containsKey(p)) {
+                if (topic == null || !topic.replicas().containsKey(p)) {
                     // As Kafka 4.4's GroupCoordinatorService: a topic not in the metadata answers topic id zero and
                     // start offset -1, and a partition it lacks gets the summary's error, which
                     // computeShareGroupLagAndBuildResponse turns into start offset -1, leader epoch 0 and no lag,
@@ -172,6 +178,28 @@ final class ShareGroupOffsetsHandlers {
                         }
                     }
                 }
+                t.partitions.add(part);
+            }
+            group.topics.add(t);
+        }
+        // As Kafka 4.4's describeShareGroupOffsetsForGroup: the named topics the principal may not describe are not
+        // asked of the group coordinator; they follow the others, with topic id zero (the id is not the principal's
+        // to know), and each partition start offset -1, leader epoch 0, lag -1 and TOPIC_AUTHORIZATION_FAILED with
+        // its message.
+        for (Map.Entry<String, List<Integer>> e : refused.entrySet()) {
+            DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic t =
+                    new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponseTopic();
+            t.topicName = e.getKey();
+            t.topicId = new UUID(0, 0);
+            for (int p : e.getValue()) {
+                DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition part =
+                        new DescribeShareGroupOffsetsResponse.DescribeShareGroupOffsetsResponsePartition();
+                part.partitionIndex = p;
+                part.startOffset = UNKNOWN_OFFSET;
+                part.leaderEpoch = 0;
+                part.lag = UNKNOWN_OFFSET;
+                part.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                part.errorMessage = io.tandem.kafka.wire.Errors.TOPIC_AUTHORIZATION_FAILED.message();
                 t.partitions.add(part);
             }
             group.topics.add(t);

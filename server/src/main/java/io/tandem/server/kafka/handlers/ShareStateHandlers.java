@@ -23,6 +23,7 @@ import io.tandem.server.kafka.network.ApiHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -30,9 +31,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The share coordinator's APIs (KIP-932's persister, inter-broker: CLUSTER_ACTION on the cluster):
  * InitializeShareGroupState (83), ReadShareGroupState (84), WriteShareGroupState (85), DeleteShareGroupState (86) and
  * ReadShareGroupStateSummary (87), answered per share-partition by the {@link ShareStateCoordinator} as Kafka 4.4's
- * ShareCoordinatorService answers: a request with an empty group id or no partitions gets no results; a
- * share-partition whose state partition is not led here is NOT_COORDINATOR ("Unable to read share group state: This
- * is not the correct coordinator." for reads, likewise for writes). One class: five small APIs over one coordinator.
+ * ShareCoordinatorService answers: a request with an empty group id, no topics or a topic without partitions gets
+ * no results; a share-partition whose state partition is not led here is NOT_COORDINATOR ("Unable to read share
+ * group state: This is not the correct coordinator." for reads, likewise for writes). One class: five small APIs
+ * over one coordinator.
  */
 final class ShareStateHandlers {
     private ShareStateHandlers() {
@@ -106,14 +108,28 @@ final class ShareStateHandlers {
         return operational && operation != null ? "Unable to " + operation + " share group state: " + text : text;
     }
 
+    /**
+     * Kafka 4.4's ShareCoordinatorService answers an empty response, touching nothing, to a request with an empty
+     * group id, no topics, or a topic without partitions (any one of them). KafkaApis refuses an unauthorized request
+     * before that (every partition CLUSTER_AUTHORIZATION_FAILED, empty group id or not), so callers check this after
+     * the refusal.
+     */
+    private static <T> boolean nothingToDo(String groupId, List<T> topics, Function<T, List<?>> partitions) {
+        if (groupId == null || groupId.isEmpty() || topics.isEmpty()) return true;
+        for (T topic : topics) {
+            if (partitions.apply(topic).isEmpty()) return true;
+        }
+        return false;
+    }
+
     static ApiHandler<InitializeShareGroupStateRequest> initialize(KafkaBroker broker) {
         return (context, request, responder) -> {
             InitializeShareGroupStateResponse response = new InitializeShareGroupStateResponse();
-            if (request.groupId == null || request.groupId.isEmpty()) {
+            ApiException refused = refusal(broker, context);
+            if (refused == null && nothingToDo(request.groupId, request.topics, t -> t.partitions)) {
                 responder.send(response);
                 return;
             }
-            ApiException refused = refusal(broker, context);
             Commits commits = new Commits(broker, "initialize");
             for (InitializeShareGroupStateRequest.InitializeStateData t : request.topics) {
                 InitializeShareGroupStateResponse.InitializeStateResult rt =
@@ -145,11 +161,11 @@ final class ShareStateHandlers {
     static ApiHandler<ReadShareGroupStateRequest> read(KafkaBroker broker) {
         return (context, request, responder) -> {
             ReadShareGroupStateResponse response = new ReadShareGroupStateResponse();
-            if (request.groupId == null || request.groupId.isEmpty()) {
+            ApiException refused = refusal(broker, context);
+            if (refused == null && nothingToDo(request.groupId, request.topics, t -> t.partitions)) {
                 responder.send(response);
                 return;
             }
-            ApiException refused = refusal(broker, context);
             Commits commits = new Commits(broker, "read");
             for (ReadShareGroupStateRequest.ReadStateData t : request.topics) {
                 ReadShareGroupStateResponse.ReadStateResult rt = new ReadShareGroupStateResponse.ReadStateResult();
@@ -200,11 +216,11 @@ final class ShareStateHandlers {
     static ApiHandler<WriteShareGroupStateRequest> write(KafkaBroker broker) {
         return (context, request, responder) -> {
             WriteShareGroupStateResponse response = new WriteShareGroupStateResponse();
-            if (request.groupId == null || request.groupId.isEmpty()) {
+            ApiException refused = refusal(broker, context);
+            if (refused == null && nothingToDo(request.groupId, request.topics, t -> t.partitions)) {
                 responder.send(response);
                 return;
             }
-            ApiException refused = refusal(broker, context);
             Commits commits = new Commits(broker, "write");
             for (WriteShareGroupStateRequest.WriteStateData t : request.topics) {
                 WriteShareGroupStateResponse.WriteStateResult rt = new WriteShareGroupStateResponse.WriteStateResult();
@@ -244,11 +260,11 @@ final class ShareStateHandlers {
     static ApiHandler<DeleteShareGroupStateRequest> delete(KafkaBroker broker) {
         return (context, request, responder) -> {
             DeleteShareGroupStateResponse response = new DeleteShareGroupStateResponse();
-            if (request.groupId == null || request.groupId.isEmpty()) {
+            ApiException refused = refusal(broker, context);
+            if (refused == null && nothingToDo(request.groupId, request.topics, t -> t.partitions)) {
                 responder.send(response);
                 return;
             }
-            ApiException refused = refusal(broker, context);
             Commits commits = new Commits(broker, "delete");
             for (DeleteShareGroupStateRequest.DeleteStateData t : request.topics) {
                 DeleteShareGroupStateResponse.DeleteStateResult rt = new DeleteShareGroupStateResponse.DeleteStateResult();
@@ -278,11 +294,11 @@ final class ShareStateHandlers {
     static ApiHandler<ReadShareGroupStateSummaryRequest> summary(KafkaBroker broker) {
         return (context, request, responder) -> {
             ReadShareGroupStateSummaryResponse response = new ReadShareGroupStateSummaryResponse();
-            if (request.groupId == null || request.groupId.isEmpty()) {
+            ApiException refused = refusal(broker, context);
+            if (refused == null && nothingToDo(request.groupId, request.topics, t -> t.partitions)) {
                 responder.send(response);
                 return;
             }
-            ApiException refused = refusal(broker, context);
             Commits commits = new Commits(broker, "read");
             for (ReadShareGroupStateSummaryRequest.ReadStateSummaryData t : request.topics) {
                 ReadShareGroupStateSummaryResponse.ReadStateSummaryResult rt =

@@ -24,14 +24,15 @@ import static io.tandem.server.kafka.ErrorCodes.NONE;
  * level 0 left out), whose znode version is the finalized-features epoch ApiVersions reports. Every broker watches
  * it, so an UpdateFeatures answered by any broker reaches all of them, and each reads it again at start-up.
  *
- * <p>The one feature served is {@code transaction.version} (0-2). The controller, Tandem's or Apache's, creates the
- * node at its election with nothing finalized, as Kafka 3.9 does (controller.FeatureVersioning): an Apache Kafka 3.9
- * broker that finds a level it does not support there exits, so a Tandem cluster Apache brokers may join must not
- * finalize one on its own. While the cluster has not finalized the feature (no node yet, or the node as a controller
- * created it: at its first version, without the feature), the level is {@link TransactionConfig#transactionVersion()}
- * (2, as a Kafka 4.x cluster is formatted) if every registered broker supports it (its broker znode lists its
- * supported levels) and 0 otherwise, computed again when brokers come and go. Once UpdateFeatures wrote the node
- * (a newer version), it is read as it is, a missing feature meaning level 0, as in Kafka. A store without versions
+ * <p>The features served are {@code transaction.version} (0-2) and {@code share.version} (0-2). The controller,
+ * Tandem's or Apache's, creates the node at its election with nothing finalized, as Kafka 3.9 does
+ * (controller.FeatureVersioning): an Apache Kafka 3.9 broker that finds a level it does not support there exits, so a
+ * Tandem cluster Apache brokers may join must not finalize one on its own. While the cluster has not finalized the
+ * features (no node yet, or the node as a controller created it: at its first version, without transaction.version),
+ * transaction.version is {@link TransactionConfig#transactionVersion()} (2, as a Kafka 4.x cluster is formatted) and
+ * share.version 2 (as a Kafka 4.4 cluster is formatted), each if every registered broker supports it (its broker
+ * znode lists its supported levels) and 0 otherwise, computed again when brokers come and go. Once UpdateFeatures
+ * wrote the node (a newer version), it is read as it is, a missing feature meaning level 0, as in Kafka. A store without versions
  * (a local directory) has no controller-created node: there the node's existence alone says it was finalized.
  *
  * <p>UpdateFeatures checks each update as Kafka 4.4's FeatureControlManager does, with its messages: a level below
@@ -216,14 +217,25 @@ public final class FinalizedFeatures {
 
     /** The levels while the cluster has not finalized them: the default, if every registered broker supports it. */
     private Map<String, Short> defaults(Map<Integer, Map<String, Features.Range>> brokerSupport) {
-        if (defaultTransactionVersion == 0) return Map.of();
-        for (Map<String, Features.Range> supported : brokerSupport.values()) {
-            if (!supported.getOrDefault(Features.TRANSACTION_VERSION, Features.DISABLED)
-                    .contains(defaultTransactionVersion)) {
-                return Map.of();
-            }
+        Map<String, Short> levels = new LinkedHashMap<>();
+        if (defaultTransactionVersion != 0 && allSupport(brokerSupport, Features.TRANSACTION_VERSION,
+                defaultTransactionVersion)) {
+            levels.put(Features.TRANSACTION_VERSION, defaultTransactionVersion);
         }
-        return Map.of(Features.TRANSACTION_VERSION, defaultTransactionVersion);
+        // share.version as a Kafka 4.4 storage format finalizes it (2), under the same rule: brokers that do not
+        // serve share groups (Apache Kafka 3.9) keep it at 0.
+        if (allSupport(brokerSupport, Features.SHARE_VERSION, Features.SHARE_VERSION_2)) {
+            levels.put(Features.SHARE_VERSION, Features.SHARE_VERSION_2);
+        }
+        return levels;
+    }
+
+    private static boolean allSupport(Map<Integer, Map<String, Features.Range>> brokerSupport, String feature,
+                                      short level) {
+        for (Map<String, Features.Range> supported : brokerSupport.values()) {
+            if (!supported.getOrDefault(feature, Features.DISABLED).contains(level)) return false;
+        }
+        return true;
     }
 
     private static Result invalid(Update u, String why) {

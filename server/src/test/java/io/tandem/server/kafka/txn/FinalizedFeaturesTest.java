@@ -67,7 +67,8 @@ class FinalizedFeaturesTest {
             // A Tandem broker lists the levels it supports; an Apache Kafka 3.9 broker's znode does not list these.
             store.create(KafkaZkLayout.brokerPath(1), KafkaZkLayout.encodeBroker(
                     new KafkaZkLayout.BrokerRegistration(1, "localhost", 9092, "PLAINTEXT", null, 0)), false);
-            assertEquals(Map.of(TV, new Features.Range((short) 0, (short) 2)),
+            assertEquals(Map.of(Features.SHARE_VERSION, new Features.Range((short) 0, (short) 2),
+                            TV, new Features.Range((short) 0, (short) 2)),
                     KafkaZkLayout.decodeBrokerFeatures(store.getData(KafkaZkLayout.brokerPath(1))));
             store.create(KafkaZkLayout.brokerPath(5), ("{\"features\":{},\"endpoints\":[\"PLAINTEXT://localhost:9093\"],"
                     + "\"version\":5}").getBytes(StandardCharsets.UTF_8), false);
@@ -137,8 +138,8 @@ class FinalizedFeaturesTest {
                             + "versions 0-2", TV + ":3:" + UPGRADE,
                     "Invalid update version -1 for feature transaction.version. A feature version cannot be less "
                             + "than 0.", TV + ":-1:" + SAFE_DOWNGRADE,
-                    "Invalid update version 1 for feature share.version. Local controller 7 does not support this "
-                            + "feature.", "share.version:1:" + UPGRADE,
+                    "Invalid update version 1 for feature streams.version. Local controller 7 does not support this "
+                            + "feature.", "streams.version:1:" + UPGRADE,
                     "Invalid update version 2 for feature transaction.version. The controller does not support the "
                             + "given upgrade type.", TV + ":2:0");
             for (Map.Entry<String, String> e : refusals.entrySet()) {
@@ -154,7 +155,7 @@ class FinalizedFeaturesTest {
                     + "Can't downgrade to a newer version.", features.update(List.of(update(TV, 2, UNSAFE_DOWNGRADE)), false).message());
             // All or nothing: a good update next to a bad one is not applied.
             assertEquals(INVALID_UPDATE_VERSION, features.update(List.of(update(TV, 2, UPGRADE),
-                    update("share.version", 1, UPGRADE)), false).error());
+                    update("streams.version", 1, UPGRADE)), false).error());
             assertEquals(1, features.current().level(TV));
         }
     }
@@ -170,7 +171,9 @@ class FinalizedFeaturesTest {
             assertEquals(FinalizedFeatures.Result.OK, features.update(List.of(update(TV, 0, SAFE_DOWNGRADE)), false));
             assertEquals(0, features.current().level(TV));
             assertTrue(features.current().epoch() > epoch);
-            assertEquals(Map.of(), FinalizedFeatures.decode(store.getData(KafkaZkLayout.FEATURE)),
+            // share.version, in force at its default (2) and not named by the update, is written as it stands.
+            assertEquals(Map.of(Features.SHARE_VERSION, (short) 2),
+                    FinalizedFeatures.decode(store.getData(KafkaZkLayout.FEATURE)),
                     "level 0 is written as the feature's absence");
             epoch = features.current().epoch();
 

@@ -180,15 +180,19 @@ class TransactionVersion2ProtocolTest {
         request.clientSoftwareName = "test";
         request.clientSoftwareVersion = "1";
         ApiVersionsResponse response = call(ApiKey.API_VERSIONS, 3, request);
-        assertEquals(1, response.supportedFeatures.size());
-        assertEquals(Features.TRANSACTION_VERSION, response.supportedFeatures.get(0).name);
-        assertEquals(0, response.supportedFeatures.get(0).minVersion);
-        assertEquals(2, response.supportedFeatures.get(0).maxVersion);
+        // transaction.version and share.version (ShareGroupFeatureTest), as Apache Kafka 4.4 lists them.
+        assertEquals(List.of(Features.SHARE_VERSION, Features.TRANSACTION_VERSION), response.supportedFeatures.stream()
+                .map(f -> f.name).sorted().toList());
+        ApiVersionsResponse.SupportedFeatureKey supported = response.supportedFeatures.stream()
+                .filter(f -> f.name.equals(Features.TRANSACTION_VERSION)).findFirst().orElseThrow();
+        assertEquals(0, supported.minVersion);
+        assertEquals(2, supported.maxVersion);
         assertTrue(response.finalizedFeaturesEpoch >= 0, "the client reads finalized features only from epoch 0 on");
-        assertEquals(1, response.finalizedFeatures.size());
-        assertEquals(Features.TRANSACTION_VERSION, response.finalizedFeatures.get(0).name);
-        assertEquals(2, response.finalizedFeatures.get(0).maxVersionLevel);
-        assertEquals(2, response.finalizedFeatures.get(0).minVersionLevel);
+        assertEquals(2, response.finalizedFeatures.size());
+        ApiVersionsResponse.FinalizedFeatureKey finalized = response.finalizedFeatures.stream()
+                .filter(f -> f.name.equals(Features.TRANSACTION_VERSION)).findFirst().orElseThrow();
+        assertEquals(2, finalized.maxVersionLevel);
+        assertEquals(2, finalized.minVersionLevel);
         ApiVersionsResponse.ApiVersion endTxn = response.apiKeys.stream()
                 .filter(k -> k.apiKey == ApiKey.END_TXN.id()).findFirst().orElseThrow();
         assertEquals(5, endTxn.maxVersion);

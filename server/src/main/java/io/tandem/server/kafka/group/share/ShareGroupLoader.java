@@ -52,8 +52,11 @@ final class ShareGroupLoader {
                 m.clientHost = r.clientHost();
                 m.subscribedTopicNames = r.subscribedTopicNames();
             }
-            case ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER -> group.members.computeIfAbsent(k.memberId(),
-                    ShareGroupMember::new).assignment = ShareGroupRecords.readTargetAssignmentMember(value);
+            case ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER -> {
+                ShareGroupMember m = group.members.computeIfAbsent(k.memberId(), ShareGroupMember::new);
+                m.assignment = ShareGroupRecords.readTargetAssignmentMember(value);
+                m.hasTarget = true;
+            }
             case ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT -> {
                 ShareGroupRecords.CurrentAssignment r = ShareGroupRecords.readCurrentAssignment(value);
                 ShareGroupMember m = group.members.computeIfAbsent(k.memberId(), ShareGroupMember::new);

@@ -15,6 +15,11 @@ public final class ShareGroupMember {
     String clientHost;
     List<String> subscribedTopicNames;
     Map<UUID, SortedSet<Integer>> assignment = Map.of();
+    /**
+     * Whether the group's target assignment has an entry for the member (a ShareGroupTargetAssignmentMember record):
+     * Kafka's target assignment builder writes one for a member without an entry even when its target is empty.
+     */
+    boolean hasTarget;
     /** The assignment last sent to the member, so a heartbeat carries one only when it changed. */
     Map<UUID, SortedSet<Integer>> sentAssignment;
     long lastHeartbeatMs;

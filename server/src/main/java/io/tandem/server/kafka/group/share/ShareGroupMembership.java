@@ -85,7 +85,10 @@ final class ShareGroupMembership {
                     + "). The member must abandon all its partitions and rejoin.");
         }
         member.lastHeartbeatMs = nowMs;
-        int epochBefore = group.groupEpoch;
+        // As Kafka 4.4's shareGroupHeartbeat: at most one new group epoch per heartbeat, for a subscription change,
+        // for initialized share-partitions the target does not assign yet (initializedAssignmentPending, checked
+        // only while the target is at the group epoch), or for a change of the subscribed topics' metadata.
+        boolean bump = false;
         boolean changed = joined;
         if (request.clientId() != null && !request.clientId().equals(member.clientId)) {
             member.clientId = request.clientId();
@@ -102,18 +105,22 @@ final class ShareGroupMembership {
         if (request.subscribedTopicNames() != null
                 && !request.subscribedTopicNames().equals(member.subscribedTopicNames)) {
             member.subscribedTopicNames = List.copyOf(request.subscribedTopicNames());
-            group.groupEpoch++;
+            bump = true;
             changed = true;
         }
         // Kafka's order of records: the member, the group epoch, the target assignment, the member's assignment.
         if (changed) store.memberMetadata(group.groupId, member);
+        if (group.assignmentEpoch >= group.groupEpoch) bump |= initializedAssignmentPending(group);
         String topology = topology(group);
         if (!topology.equals(group.topology)) {
             // A subscribed topic appeared, went or grew: a new group epoch, as Kafka bumps it on metadata changes.
-            if (!group.topology.isEmpty() || group.assignmentEpoch == group.groupEpoch) group.groupEpoch++;
+            bump = true;
             group.topology = topology;
         }
-        if (group.groupEpoch != epochBefore) store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
+        if (bump) {
+            group.groupEpoch++;
+            store.groupEpoch(group.groupId, group.groupEpoch, metadataHash(group));
+        }
         if (group.assignmentEpoch != group.groupEpoch) assign(group, nowMs);
         if (member.memberEpoch != group.assignmentEpoch) {
             member.previousMemberEpoch = member.memberEpoch;
@@ -185,6 +192,32 @@ final class ShareGroupMembership {
         return names;
     }
 
+    /**
+     * Kafka 4.4's initializedAssignmentPending: whether a subscribed topic has initialized share-partitions that the
+     * target assignment (all members together) does not hold exactly. The target covers initialized share-partitions
+     * only, so a heartbeat that initializes some assigns them at the next heartbeat's new epoch.
+     */
+    boolean initializedAssignmentPending(ShareGroup group) {
+        if (group.members.isEmpty() || group.initialized.isEmpty()) return false;
+        java.util.Set<UUID> subscribed = new java.util.HashSet<>();
+        for (String name : subscribedNames(group)) {
+            TopicRef t = topics.byName(name);
+            if (t != null) subscribed.add(t.id());
+        }
+        if (subscribed.isEmpty()) return false;
+        Map<UUID, java.util.Set<Integer>> assigned = new java.util.HashMap<>();
+        for (ShareGroupMember m : group.members.values()) {
+            m.assignment.forEach((topicId, partitions) ->
+                    assigned.computeIfAbsent(topicId, k -> new java.util.HashSet<>()).addAll(partitions));
+        }
+        for (Map.Entry<UUID, SortedSet<Integer>> e : group.initialized.entrySet()) {
+            if (!subscribed.contains(e.getKey())) continue;
+            java.util.Set<Integer> held = assigned.get(e.getKey());
+            if (held == null || !held.equals(new java.util.HashSet<>(e.getValue()))) return true;
+        }
+        return false;
+    }
+
     private void assign(ShareGroup group, long nowMs) {
         Map<String, List<TopicRef>> subscriptions = new TreeMap<>();
         for (ShareGroupMember m : group.members.values()) {
@@ -197,12 +230,14 @@ final class ShareGroupMembership {
             }
             subscriptions.put(m.memberId, refs);
         }
-        Map<String, Map<UUID, SortedSet<Integer>>> result = SimpleAssignor.assign(subscriptions);
+        // As Kafka 4.4 (withTopicAssignablePartitionsMap): only share-partitions with state are assigned.
+        Map<String, Map<UUID, SortedSet<Integer>>> result = SimpleAssignor.assign(subscriptions, group.initialized);
         for (ShareGroupMember m : group.members.values()) {
             Map<UUID, SortedSet<Integer>> target = result.getOrDefault(m.memberId, Map.of());
             // As Kafka's target assignment builder: a record only for the members whose target changed.
-            if (!target.equals(m.assignment)) store.targetAssignment(group.groupId, m.memberId, target);
+            if (!m.hasTarget || !target.equals(m.assignment)) store.targetAssignment(group.groupId, m.memberId, target);
             m.assignment = target;
+            m.hasTarget = true;
         }
         group.assignmentEpoch = group.groupEpoch;
         group.topology = topology(group);

@@ -23,8 +23,12 @@ final class SimpleAssignor {
     private SimpleAssignor() {
     }
 
-    /** Member id to (topic id to partitions), for the given subscribed topics of each member. */
-    static Map<String, Map<UUID, SortedSet<Integer>>> assign(Map<String, List<TopicRef>> subscriptions) {
+    /**
+     * Member id to (topic id to partitions), for the given subscribed topics of each member, over each topic's
+     * {@code assignable} partitions (Kafka 4.4 assigns only share-partitions whose state is initialized).
+     */
+    static Map<String, Map<UUID, SortedSet<Integer>>> assign(Map<String, List<TopicRef>> subscriptions,
+                                                             Map<UUID, ? extends SortedSet<Integer>> assignable) {
         Map<String, Map<UUID, SortedSet<Integer>>> result = new TreeMap<>();
         for (String member : subscriptions.keySet()) result.put(member, new TreeMap<>());
         Map<UUID, TopicRef> topics = new LinkedHashMap<>();
@@ -34,15 +38,24 @@ final class SimpleAssignor {
             for (Map.Entry<String, List<TopicRef>> e : new TreeMap<>(subscriptions).entrySet()) {
                 if (e.getValue().stream().anyMatch(t -> t.id().equals(topic.id()))) members.add(e.getKey());
             }
-            int partitions = topic.partitionCount();
+            List<Integer> ready = new ArrayList<>();
+            SortedSet<Integer> initialized = assignable.get(topic.id());
+            if (initialized != null) {
+                for (int p : initialized) {
+                    if (p < topic.partitionCount()) ready.add(p);
+                }
+            }
+            int partitions = ready.size();
             if (members.isEmpty() || partitions == 0) continue;
             if (members.size() <= partitions) {
-                for (int p = 0; p < partitions; p++) {
-                    result.get(members.get(p % members.size())).computeIfAbsent(topic.id(), k -> new TreeSet<>()).add(p);
+                for (int i = 0; i < partitions; i++) {
+                    result.get(members.get(i % members.size())).computeIfAbsent(topic.id(), k -> new TreeSet<>())
+                            .add(ready.get(i));
                 }
             } else {
                 for (int m = 0; m < members.size(); m++) {
-                    result.get(members.get(m)).computeIfAbsent(topic.id(), k -> new TreeSet<>()).add(m % partitions);
+                    result.get(members.get(m)).computeIfAbsent(topic.id(), k -> new TreeSet<>())
+                            .add(ready.get(m % partitions));
                 }
             }
         }

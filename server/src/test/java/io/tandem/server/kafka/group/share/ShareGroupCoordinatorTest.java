@@ -43,20 +43,25 @@ class ShareGroupCoordinatorTest {
 
     @Test
     void shouldSplitPartitionsThenShareThemWhenMembersOutnumberThem() {
+        // As Kafka 4.4: the join assigns only share-partitions whose state is initialized (none yet), initializes
+        // them, and the next heartbeat finds them unassigned (initializedAssignmentPending): a new epoch assigns them.
         ShareGroupCoordinator.HeartbeatResult a = heartbeat("a", 0, List.of("t"), 0);
         assertEquals(2, a.memberEpoch());
+        assertEquals(Set.of(), partitions(a));
+        a = heartbeat("a", 2, null, 1);
+        assertEquals(3, a.memberEpoch());
         assertEquals(Set.of(0, 1, 2, 3), partitions(a));
-        ShareGroupCoordinator.HeartbeatResult b = heartbeat("b", 0, List.of("t"), 0);
-        assertEquals(3, b.memberEpoch());
+        ShareGroupCoordinator.HeartbeatResult b = heartbeat("b", 0, List.of("t"), 2);
+        assertEquals(4, b.memberEpoch());
         assertEquals(Set.of(1, 3), partitions(b));
         // a is told its new assignment at its next heartbeat, with the new epoch.
-        ShareGroupCoordinator.HeartbeatResult a2 = heartbeat("a", 2, null, 1);
-        assertEquals(3, a2.memberEpoch());
+        ShareGroupCoordinator.HeartbeatResult a2 = heartbeat("a", 3, null, 3);
+        assertEquals(4, a2.memberEpoch());
         assertEquals(Set.of(0, 2), partitions(a2));
         // More members than partitions: every member gets one, shared.
-        for (String m : List.of("c", "d", "e")) heartbeat(m, 0, List.of("t"), 2);
+        for (String m : List.of("c", "d", "e")) heartbeat(m, 0, List.of("t"), 4);
         Set<Integer> seen = new TreeSet<>();
-        for (ShareGroupCoordinator.MemberDescription m : coordinator.describe("g", 3).members()) {
+        for (ShareGroupCoordinator.MemberDescription m : coordinator.describe("g", 5).members()) {
             assertEquals(1, m.assignment().get(TOPIC).size(), m.memberId());
             seen.addAll(m.assignment().get(TOPIC));
         }
@@ -66,9 +71,14 @@ class ShareGroupCoordinatorTest {
     @Test
     void shouldAssignANewTopicsPartitionsAtTheNextHeartbeat() {
         heartbeat("a", 0, List.of("t", "later"), 0);
+        assertEquals(3, heartbeat("a", 2, null, 1).memberEpoch(), "t's initialized partitions assigned");
         topics.put("later", new TopicRef("later", new UUID(2, 2), 1));
-        ShareGroupCoordinator.HeartbeatResult r = heartbeat("a", 2, null, 1);
-        assertEquals(3, r.memberEpoch());
+        // The topic's appearance is a new epoch (its partition initialized meanwhile), and the one after assigns it.
+        ShareGroupCoordinator.HeartbeatResult r = heartbeat("a", 3, null, 2);
+        assertEquals(4, r.memberEpoch());
+        assertNull(r.assignment(), "nothing new to assign yet");
+        r = heartbeat("a", 4, null, 3);
+        assertEquals(5, r.memberEpoch());
         assertEquals(Set.of(0), r.assignment().get(new UUID(2, 2)));
     }
 

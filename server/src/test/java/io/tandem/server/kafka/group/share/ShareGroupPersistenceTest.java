@@ -197,8 +197,12 @@ class ShareGroupPersistenceTest {
     void recordsShouldBeWhatKafkasCoordinatorReads() {
         ShareGroupCoordinator first = coordinator();
         heartbeat(first, "a", 0, List.of("t"), 0);
+        int firstHeartbeatRecords = log.size();
+        // The next heartbeat finds the initialized share-partitions unassigned (Kafka 4.4's
+        // initializedAssignmentPending): a new group epoch assigns them.
+        heartbeat(first, "a", 2, null, 1);
         ShareGroupMemberMetadataValue member = null;
-        ShareGroupCurrentMemberAssignmentValue current = null;
+        List<ShareGroupCurrentMemberAssignmentValue> current = new ArrayList<>();
         List<Short> types = new ArrayList<>();
         for (byte[][] kv : log) {
             ShareGroupRecords.Key key = ShareGroupRecords.readKey(kv[0]);
@@ -207,23 +211,29 @@ class ShareGroupPersistenceTest {
             if (key.type() == ShareGroupRecords.MEMBER_METADATA) {
                 member = new ShareGroupMemberMetadataValue(value, (short) 0);
             } else if (key.type() == ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT) {
-                current = new ShareGroupCurrentMemberAssignmentValue(value, (short) 0);
+                current.add(new ShareGroupCurrentMemberAssignmentValue(value, (short) 0));
             }
         }
-        // Kafka's order for a first heartbeat: member, group epoch, target assignment, its metadata, current, the
-        // subscribed share-partitions as initializing; then, once the share coordinator initialized them, again as
-        // initialized.
+        // Kafka's order for a first heartbeat: member, group epoch, target assignment (the new member's, empty:
+        // nothing is initialized yet), its metadata, current, the subscribed share-partitions as initializing; then,
+        // once the share coordinator initialized them, again as initialized. The second: group epoch, target,
+        // its metadata, current.
         assertEquals(List.of(ShareGroupRecords.MEMBER_METADATA, ShareGroupRecords.GROUP_METADATA,
                 ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER, ShareGroupRecords.TARGET_ASSIGNMENT_METADATA,
                 ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT, ShareGroupRecords.STATE_PARTITION_METADATA,
-                ShareGroupRecords.STATE_PARTITION_METADATA), types);
+                ShareGroupRecords.STATE_PARTITION_METADATA), types.subList(0, firstHeartbeatRecords));
+        assertEquals(List.of(ShareGroupRecords.GROUP_METADATA, ShareGroupRecords.TARGET_ASSIGNMENT_MEMBER,
+                ShareGroupRecords.TARGET_ASSIGNMENT_METADATA, ShareGroupRecords.CURRENT_MEMBER_ASSIGNMENT),
+                types.subList(firstHeartbeatRecords, types.size()));
         assertNotNull(member);
         assertEquals("client-a", member.clientId());
         assertEquals(List.of("t"), member.subscribedTopicNames());
         assertNull(member.rackId());
-        assertNotNull(current);
-        assertEquals(2, current.memberEpoch());
-        assertEquals(0, current.state());
-        assertEquals(Set.of(0, 1, 2, 3), Set.copyOf(current.assignedPartitions().get(0).partitions()));
+        assertEquals(2, current.size());
+        assertEquals(2, current.get(0).memberEpoch());
+        assertEquals(List.of(), current.get(0).assignedPartitions());
+        assertEquals(3, current.get(1).memberEpoch());
+        assertEquals(0, current.get(1).state());
+        assertEquals(Set.of(0, 1, 2, 3), Set.copyOf(current.get(1).assignedPartitions().get(0).partitions()));
     }
 }

@@ -85,7 +85,8 @@ public final class ShareStateCoordinator {
     public record Key(String groupId, UUID topicId, int partition) {
         /** Kafka's coordinator key text, {@code group:topicId:partition}, whose hash picks the state partition. */
         public String coordinatorKey() {
-            return groupId + ":" + TopicId.toText(topicId) + ":" + partition;
+            // A null topic id reads "null", as Kafka's string concatenation has it (the shard then refuses it).
+            return groupId + ":" + (topicId == null ? "null" : TopicId.toText(topicId)) + ":" + partition;
         }
     }
 
@@ -322,14 +323,21 @@ public final class ShareStateCoordinator {
         if (oldest != Long.MAX_VALUE && oldest > 0) log.prune(statePartition, oldest);
     }
 
-    /** DeleteShareGroupState: tombstones for the snapshot and update records, so compaction removes them. */
+    /**
+     * DeleteShareGroupState, with Kafka 4.4's checks in its order: the coordinator runtime's NOT_COORDINATOR when the
+     * state partition is not led here, then ShareCoordinatorShard's maybeGetDeleteStateError (a null topic id, a
+     * negative partition: INVALID_REQUEST; a topic or partition its metadata image lacks: UNKNOWN_TOPIC_OR_PARTITION,
+     * even when there is no state to delete). A share-partition without state is no error and writes nothing.
+     */
     public synchronized Commit delete(Key key) {
-        if (key.topicId() == null || key.partition() < 0) {
-            throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
-        }
-        if (!log.leads(partitionFor(key))) {
-            throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
-        }
+        checkKey(key);
+        checkExists(key);
+        tombstone(key);
+        return pending(partitionFor(key));
+    }
+
+    /** Tombstones for the snapshot and update records of a share-partition with state; forgets it. */
+    private void tombstone(Key key) {
         if (states.containsKey(key)) {
             log.append(partitionFor(key), List.of(
                     new byte[][]{ShareStateRecords.key(ShareStateRecords.SNAPSHOT, key.groupId(), key.topicId(),
@@ -339,7 +347,6 @@ public final class ShareStateCoordinator {
         }
         states.remove(key);
         leaderEpochs.remove(key);
-        return pending(partitionFor(key));
     }
 
     /**
@@ -381,7 +388,8 @@ public final class ShareStateCoordinator {
         for (Key key : new ArrayList<>(states.keySet())) {
             if (!topicIds.contains(key.topicId()) || !log.leads(partitionFor(key))) continue;
             try {
-                delete(key);
+                // Not delete(key): the topic may have left the metadata already, which delete refuses.
+                tombstone(key);
             } catch (ApiException e) {
                 System.getLogger(ShareStateCoordinator.class.getName()).log(System.Logger.Level.WARNING,
                         "State of deleted share-partition " + key.coordinatorKey() + " kept: " + e.getMessage());
@@ -464,13 +472,18 @@ public final class ShareStateCoordinator {
                 value}));
     }
 
+    /**
+     * Kafka 4.4's first checks, in its order: the coordinator runtime refuses a share-partition whose state partition
+     * is not led here (NOT_COORDINATOR) before ShareCoordinatorShard looks at the request (its NULL_TOPIC_ID and
+     * NEGATIVE_PARTITION_ID, INVALID_REQUEST).
+     */
     private void checkKey(Key key) {
-        if (key.topicId() == null) throw new ApiException(INVALID_REQUEST, "Topic id must not be null.");
-        if (key.partition() < 0) {
-            throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
-        }
         if (!log.leads(partitionFor(key))) {
             throw new ApiException(NOT_COORDINATOR, Errors.NOT_COORDINATOR.message());
+        }
+        if (key.topicId() == null) throw new ApiException(INVALID_REQUEST, "The topic id cannot be null.");
+        if (key.partition() < 0) {
+            throw new ApiException(INVALID_REQUEST, "The partition id cannot be a negative number.");
         }
     }
 

@@ -287,6 +287,49 @@ class ShareStateCoordinatorTest {
         assertTrue(restarted.groupIds().isEmpty());
     }
 
+    /**
+     * Kafka 4.4's DeleteShareGroupState checks, in order: the coordinator runtime (NOT_COORDINATOR), then
+     * ShareCoordinatorShard.maybeGetDeleteStateError: null topic id, negative partition (INVALID_REQUEST), a topic or
+     * partition the metadata image lacks (UNKNOWN_TOPIC_OR_PARTITION, state or not). No state is no error.
+     */
+    @Test
+    void deleteShouldCheckTheShareKeyAndTheTopicPartitionInKafkasOrder() {
+        ShareStateCoordinator c = coordinator(500);
+        ApiException nullTopic = assertThrows(ApiException.class,
+                () -> c.delete(new ShareStateCoordinator.Key("g", null, 0)));
+        assertEquals(ErrorCodes.INVALID_REQUEST, nullTopic.error());
+        assertEquals("The topic id cannot be null.", nullTopic.getMessage());
+        ApiException negative = assertThrows(ApiException.class, () -> c.delete(key(-1)));
+        assertEquals(ErrorCodes.INVALID_REQUEST, negative.error());
+        assertEquals("The partition id cannot be a negative number.", negative.getMessage());
+
+        ApiException unknownTopic = assertThrows(ApiException.class,
+                () -> c.delete(new ShareStateCoordinator.Key("g", UUID.randomUUID(), 0)));
+        assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, unknownTopic.error());
+        assertEquals(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, assertThrows(ApiException.class,
+                () -> c.delete(key(9))).error(), "a partition the topic lacks");
+        c.delete(key(1));
+        assertTrue(log.isEmpty(), "no state: no error and nothing written");
+
+        // The runtime answers first: a negative partition whose state partition is led elsewhere is NOT_COORDINATOR.
+        notLed = c.partitionFor(key(-1));
+        assertEquals(ErrorCodes.NOT_COORDINATOR, assertThrows(ApiException.class, () -> c.delete(key(-1))).error());
+    }
+
+    /** A deleted topic has left the metadata when its state goes: the share coordinator still tombstones it. */
+    @Test
+    void aDeletedTopicsStateShouldGoThoughTheTopicIsUnknown() {
+        UUID gone = UUID.randomUUID();
+        boolean[] exists = {true};
+        ShareStateCoordinator c = new ShareStateCoordinator(500, stateLog, (t, p) -> exists[0], () -> 42L);
+        ShareStateCoordinator.Key k = new ShareStateCoordinator.Key("g", gone, 0);
+        c.initialize(k, 0, 0);
+        exists[0] = false;
+        c.topicsDeleted(java.util.Set.of(gone));
+        assertNull(log.get(log.size() - 1)[1], "tombstoned");
+        assertTrue(c.groupIds().isEmpty());
+    }
+
     @Test
     void answersShouldWaitUntilWhatTheySawIsReplicatedAndFailWhenTheLeaderMoves() throws Exception {
         ShareStateCoordinator c = coordinator(10);
