@@ -44,6 +44,20 @@ final class StoredTopics {
                 java.util.Collections.unmodifiableMap(states), KafkaZkLayout.decodeEntityConfig(config));
     }
 
+    /** Each topic's config overrides in {@code /config/topics/T} (none where it has none), asked for together. */
+    static Map<String, Map<String, String>> configs(ZnodeStore store, java.util.Collection<String> topics)
+            throws Exception {
+        java.util.List<String> names = java.util.List.copyOf(new java.util.LinkedHashSet<>(topics));
+        java.util.List<String> paths = names.stream().map(KafkaZkLayout::topicConfigPath).toList();
+        Map<String, ZnodeStore.Versioned> read = store.getVersionedAll(paths);
+        Map<String, Map<String, String>> configs = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            ZnodeStore.Versioned stored = read.get(paths.get(i));
+            configs.put(names.get(i), KafkaZkLayout.decodeEntityConfig(stored == null ? null : stored.data()));
+        }
+        return configs;
+    }
+
     /** Whether the store still holds {@code info}'s topic under its id (see ClusterMetadata's loadTopic). */
     static boolean stillStored(ZnodeStore store, TopicInfo info, boolean namedByController) throws Exception {
         byte[] again = store.getData(KafkaZkLayout.topicPath(info.name()));
