@@ -441,29 +441,31 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /**
      * Reads the topics the controller's request names that this broker does not know yet (Kafka's request carries
-     * all a ZkMetadataCache needs; Tandem's cache also holds a topic's id and configs, which are in the store). One
-     * that cannot be read (ZooKeeper unreachable: its session expired, the replication simulation's seed 45) is
-     * skipped with a warning, the rest still applies, and the controller tells this broker everything again once it
-     * registers anew. Runs before the caller takes its state-change lock, so no ZooKeeper round trip is waited for
+     * all a ZkMetadataCache needs; Tandem's cache also holds a topic's id and configs, which are in the store), all of
+     * them in two pipelined reads ({@link StoredTopics#readNamedByController}): after a start-up the first request
+     * names every topic. When they cannot be read (ZooKeeper unreachable: its session expired, the replication
+     * simulation's seed 45) they are skipped with a warning, the rest still applies, and the controller tells this
+     * broker everything again once it registers anew. Runs before the caller takes its state-change lock, so no ZooKeeper round trip is waited for
      * under it; a topic that joins the cache meanwhile keeps the cache's value (see {@link MetadataCache#apply}).
      */
     public ControllerUpdate readControllerUpdate(List<BrokerRegistration> liveBrokers,
                                                  List<MetadataCache.PartitionUpdate> updates,
                                                  Collection<String> deleted) {
-        Map<String, TopicInfo> read = new java.util.HashMap<>();
+        java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
         MetadataCache.Snapshot before = metadataCache.snapshot();
         for (MetadataCache.PartitionUpdate update : updates) {
             String name = update.topic();
-            if (deleted.contains(name) || before.topic(name) != null || read.containsKey(name)) continue;
+            if (!deleted.contains(name) && before.topic(name) == null) unknown.add(name);
+        }
+        Map<String, TopicInfo> read = Map.of();
+        if (!unknown.isEmpty()) {
             try {
-                read.put(name, loadTopic(name, true, false));
+                read = StoredTopics.readNamedByController(store, unknown);
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "UpdateMetadata for topic {0} not applied: {1}", name,
+                LOG.log(System.Logger.Level.WARNING, "UpdateMetadata for topics {0} not applied: {1}", unknown,
                         e.getMessage());
-                read.put(name, null);
             }
         }
-        read.values().removeIf(java.util.Objects::isNull);
         return new ControllerUpdate(liveBrokers, updates, deleted, read, null);
     }
 
