@@ -3,7 +3,6 @@ package io.tandem.server.kafka.metadata;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
