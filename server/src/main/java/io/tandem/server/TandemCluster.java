@@ -18,8 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntPredicate;
 import java.util.function.UnaryOperator;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import io.tandem.server.fault.FaultController;
 import io.tandem.server.fault.NodeLifecycle;
 
@@ -207,9 +205,11 @@ public final class TandemCluster implements AutoCloseable {
     private void startEnsemble() throws IOException {
         int members = zookeeperCount();
         if (members > 1) {
-            // Distinct ports: the kernel may offer a port just handed out and closed again.
+            // Every member's ports are named before any member binds them: below the ephemeral range
+            // (FreePorts), where no other bind(0) or outgoing connection on the machine can take one meanwhile, and
+            // never handed out twice (an ephemeral port found free and closed again could be both).
             Set<Integer> ports = new TreeSet<>();
-            while (ports.size() < 3 * members) ports.add(freePort());
+            while (ports.size() < 3 * members) ports.add(FreePorts.freePort());
             Integer[] free = ports.toArray(Integer[]::new);
             for (int id = 1; id <= members; id++) {
                 zookeeperPorts[id] = free[3 * id - 3];
@@ -218,12 +218,6 @@ public final class TandemCluster implements AutoCloseable {
         }
         for (int id = 1; id <= members; id++) startZookeeper(id);
         awaitEnsembleServing();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     private void startZookeeper(int id) throws IOException {

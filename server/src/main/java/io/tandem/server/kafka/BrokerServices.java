@@ -7,7 +7,6 @@ import io.tandem.server.kafka.group.share.ShareGroupConfig;
 import io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig;
 import io.tandem.server.kafka.log.LogManager;
 import io.tandem.server.kafka.metadata.ClusterMetadata;
-import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.ListenerEndpoint;
 import io.tandem.server.kafka.metadata.LocalZnodeStore;
@@ -143,13 +142,16 @@ final class BrokerServices {
                 Long.toString((System.nanoTime() - connectedNanos) / 1_000_000));
         // As Kafka 3.9's ZkProducerIdManager at start-up, so no producer's InitProducerId waits for this write.
         producerIds.reserveFirstBlock();
-        // Open every local partition now, several at once: recovery happens at start-up, not on the first request.
+        // Open every partition on disk now, several at once: recovery happens at start-up, not on the first request.
+        // As Kafka's LogManager: the logs found on disk, with their topics' configs read from ZooKeeper, since the
+        // metadata cache knows no topic before the controller's first UpdateMetadata. A partition no longer this
+        // broker's is deleted by the controller's full LeaderAndIsr (StrayLogs) or its StopReplica.
+        List<TopicPartition> onDisk = logs.partitionsOnDisk();
+        Map<String, Map<String, String>> topicConfigs =
+                metadata.storedTopicConfigs(onDisk.stream().map(TopicPartition::topic).toList());
         Map<TopicPartition, LogConfig> local = new LinkedHashMap<>();
-        for (TopicInfo topic : metadata.topics()) {
-            LogConfig logConfig = broker.topicConfigs().logConfig(topic.configs());
-            topic.replicas().forEach((p, replicas) -> {
-                if (replicas.contains(config.brokerId())) local.put(new TopicPartition(topic.name(), p), logConfig);
-            });
+        for (TopicPartition tp : onDisk) {
+            local.put(tp, broker.topicConfigs().logConfig(topicConfigs.getOrDefault(tp.topic(), Map.of())));
         }
         logs.openAll(local);
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,

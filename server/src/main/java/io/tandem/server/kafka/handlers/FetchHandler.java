@@ -124,12 +124,13 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         boolean readCommitted = !fromFollower && version >= 4 && request.isolationLevel == 1;
         Runnable respond = () -> respond(context, request, session, targets, fromFollower, readCommitted, responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
-                || enoughBytes(targets, fromFollower, readCommitted, request.minBytes)) {
+                || enoughBytes(targets, fromFollower, readCommitted, request.minBytes, version >= 9)) {
             respond.run();
             return;
         }
         DelayedResponse delayed = new DelayedResponse(request.maxWaitMs,
-                () -> enoughBytes(targets, fromFollower, readCommitted, request.minBytes), respond, responder::fail);
+                () -> enoughBytes(targets, fromFollower, readCommitted, request.minBytes, version >= 9),
+                respond, responder::fail);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }
 
@@ -184,12 +185,17 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
      * partitions' sizes until they add up.
      */
     private static boolean enoughBytes(List<Target> targets, boolean fromFollower, boolean readCommitted,
-                                       int minBytes) {
+                                       int minBytes, boolean epochs) {
         long total = 0;
         for (Target t : targets) {
             if (t.partition() == null) continue;
             // Deleted or moved away while parked: answer now (the answer reports it), as Kafka's DelayedFetch does.
             if (t.partition().log().isClosed()) return true;
+            // No longer led here, or led under a newer epoch than the fetcher's: answer now with that error, as
+            // Kafka's DelayedFetch does (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH), rather than at max.wait.
+            if (t.error() == NONE && LeaderFetch.servingError(t.partition(), fetcherEpoch(t, epochs)) != NONE) {
+                return true;
+            }
             long offset = t.request().fetchOffset;
             long end = fromFollower ? t.partition().logEndOffset()
                     : readCommitted ? t.partition().lastStableOffset() : t.partition().highWatermark();
@@ -204,6 +210,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             if (total >= minBytes) return true;
         }
         return false;
+    }
+
+    /** The leader epoch the fetcher knows (Fetch v9+), or -1: none to check. */
+    private static int fetcherEpoch(Target t, boolean epochs) {
+        return epochs ? t.request().currentLeaderEpoch : -1;
     }
 
     private static LogSlice read(Target t, long offset, int maxBytes, boolean minOneBatch, boolean fromFollower,
@@ -272,6 +283,15 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     // message.downconversion.enable is false, with the offsets left unknown.
                     data.errorCode = UNSUPPORTED_VERSION;
                     partition = null;
+                }
+                if (partition != null && t.error() == NONE && t.diverging() == null) {
+                    // Checked again when answering, as Kafka's DelayedFetch.onComplete reads again: a leadership lost
+                    // (or a newer epoch) while the fetch was parked is this partition's error, with no records.
+                    short serving = LeaderFetch.servingError(partition, fetcherEpoch(t, version >= 9));
+                    if (serving != NONE) {
+                        data.errorCode = serving;
+                        partition = null;
+                    }
                 }
                 if (partition != null) {
                     data.highWatermark = partition.highWatermark();

@@ -29,7 +29,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * Metadata: brokers, controller, cluster id and topics from this broker's cache, creating requested topics when
  * auto-creation is on (answered LEADER_NOT_AVAILABLE until their leaders are known, as Kafka 3.9 answers). As Kafka
  * 3.9's ZkMetadataCache, a topic and each of its partitions are known once the controller has given the partition a
- * state (its UpdateMetadata, or the states read at start-up): a partition never given a leader (none of its replicas
+ * state (its UpdateMetadata; nothing is read at start-up): a partition never given a leader (none of its replicas
  * was ever live) is not listed, and a topic without any such partition is unknown, also on the broker that created it.
  */
 final class MetadataHandler implements ApiHandler<MetadataRequest> {

@@ -3,7 +3,6 @@ package io.tandem.server.kafka.metadata;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,9 +19,12 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * The cluster's metadata in Kafka 3.9's ZooKeeper layout: this broker's registration, the controller, the cluster
  * id, topics with their assignments, partition states and configs. Writes go to the store; the topic cache
- * ({@link MetadataCache}, one immutable snapshot replaced whole by each change) holds what the broker read at start-up
- * and what the controller has told it since (a topic this broker creates or grows included, as Kafka's
- * MetadataCache), so a restart rebuilds the same view from the store.
+ * ({@link MetadataCache}, one immutable snapshot replaced whole by each change) holds only what the controller has told
+ * this broker (UpdateMetadata, and LeaderAndIsr's replicas), as Kafka 3.9's ZkMetadataCache: it starts empty at every
+ * start-up and nothing is read into it from {@code /brokers/topics}, so before the controller's first UpdateMetadata
+ * the broker knows no topic, as it knows no broker. The store is read on purpose where Kafka reads ZooKeeper: a new
+ * topic's checks and writes (ZkAdminManager), CreatePartitions, the configs of the logs opened at start-up
+ * (LogManager's) and a topic the controller names for the first time (its id and configs).
  */
 public final class ClusterMetadata implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ClusterMetadata.class.getName());
@@ -71,9 +73,11 @@ public final class ClusterMetadata implements AutoCloseable {
         clusterId = KafkaZkLayout.decodeClusterId(id);
         store.onSessionRenewed(this::reregister);
         register();
-        loadAllTopics();
-        LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}, controller {2}, {3} topics",
-                clusterId, self.brokerId(), controllerId(), metadataCache.snapshot().topics().size());
+        // No topic is read into the cache here: as Kafka 3.9's ZkMetadataCache, it learns topics from the controller's
+        // UpdateMetadata only. Read from /brokers/topics, a broker between its registration and that request answered
+        // Metadata with topics whose leaders its (still empty) broker list lacked.
+        LOG.log(System.Logger.Level.INFO, "Kafka metadata ready: cluster {0}, broker {1}", clusterId,
+                self.brokerId());
     }
 
     /** The session holding this broker's ephemerals expired and a new one is open: register again, as Kafka does. */
@@ -241,28 +245,20 @@ public final class ClusterMetadata implements AutoCloseable {
     }
 
     /**
-     * All topics this broker knows: those it found at start-up or heard of from the controller (UpdateMetadata,
-     * LeaderAndIsr). A Metadata request for all topics reads no ZooKeeper.
+     * All topics this broker knows: those it heard of from the controller (UpdateMetadata, LeaderAndIsr). A Metadata
+     * request for all topics reads no ZooKeeper.
      */
     public Collection<TopicInfo> topics() {
         return metadataCache.snapshot().sortedTopics();
     }
 
     /**
-     * Reads every topic of the store into the cache (start-up), in one new snapshot; a topic the controller has
-     * already told this broker of keeps the controller's word.
+     * The config overrides of each of {@code topics} as {@code /config/topics/T} holds them (a topic without one maps
+     * to none), read together: what Kafka's LogManager reads from ZooKeeper for the logs it opens at start-up, before
+     * the controller has told the broker of any topic.
      */
-    public void loadAllTopics() throws Exception {
-        List<TopicInfo> read = new ArrayList<>();
-        for (String name : store.getChildren(KafkaZkLayout.BROKER_TOPICS)) {
-            TopicInfo info = StoredTopics.read(store, name, false);
-            if (info != null) read.add(info);
-        }
-        metadataCache.putAbsent(read);
-        // As in loadTopic: a topic deleted while it was read is taken back.
-        for (TopicInfo info : read) {
-            if (!StoredTopics.stillStored(store, info, false)) metadataCache.remove(info.name(), info);
-        }
+    public Map<String, Map<String, String>> storedTopicConfigs(Collection<String> topics) throws Exception {
+        return StoredTopics.configs(store, topics);
     }
 
     /**
@@ -311,12 +307,19 @@ public final class ClusterMetadata implements AutoCloseable {
     public synchronized TopicInfo createTopic(String name, int partitions, int replicationFactor,
                                               SortedMap<Integer, List<Integer>> manualAssignment,
                                               Map<String, String> configs, boolean validateOnly) throws Exception {
-        if (topic(name) != null) throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
-        if (store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
-            throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' is marked for deletion.");
+        // Kafka 3.9's order (ZkAdminManager.createTopics): the cache first, then the placement over the cache's live
+        // brokers, then ZooKeeper (AdminZkClient.validateTopicCreate). So a broker that has not heard from the
+        // controller yet refuses an auto-creation by its replication factor (no live brokers), also for a topic that
+        // exists, as Kafka's does.
+        if (knownTopic(name) != null) {
+            throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
         }
         SortedMap<Integer, List<Integer>> assignment =
                 manualAssignment != null ? manualAssignment : placeNewTopic(partitions, replicationFactor);
+        if (store.getData(KafkaZkLayout.deleteTopicPath(name)) != null) {
+            throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' is marked for deletion.");
+        }
+        if (topicWritten(name)) throw new ApiException(TOPIC_ALREADY_EXISTS, "Topic '" + name + "' already exists.");
         UUID id = TopicId.random();
         TopicInfo info = new TopicInfo(name, id, new TreeMap<>(assignment), Map.of(),
                 new LinkedHashMap<>(configs));
@@ -437,29 +440,31 @@ public final class ClusterMetadata implements AutoCloseable {
 
     /**
      * Reads the topics the controller's request names that this broker does not know yet (Kafka's request carries
-     * all a ZkMetadataCache needs; Tandem's cache also holds a topic's id and configs, which are in the store). One
-     * that cannot be read (ZooKeeper unreachable: its session expired, the replication simulation's seed 45) is
-     * skipped with a warning, the rest still applies, and the controller tells this broker everything again once it
-     * registers anew. Runs before the caller takes its state-change lock, so no ZooKeeper round trip is waited for
+     * all a ZkMetadataCache needs; Tandem's cache also holds a topic's id and configs, which are in the store), all of
+     * them in two pipelined reads ({@link StoredTopics#readNamedByController}): after a start-up the first request
+     * names every topic. When they cannot be read (ZooKeeper unreachable: its session expired, the replication
+     * simulation's seed 45) they are skipped with a warning, the rest still applies, and the controller tells this
+     * broker everything again once it registers anew. Runs before the caller takes its state-change lock, so no ZooKeeper round trip is waited for
      * under it; a topic that joins the cache meanwhile keeps the cache's value (see {@link MetadataCache#apply}).
      */
     public ControllerUpdate readControllerUpdate(List<BrokerRegistration> liveBrokers,
                                                  List<MetadataCache.PartitionUpdate> updates,
                                                  Collection<String> deleted) {
-        Map<String, TopicInfo> read = new java.util.HashMap<>();
+        java.util.Set<String> unknown = new java.util.LinkedHashSet<>();
         MetadataCache.Snapshot before = metadataCache.snapshot();
         for (MetadataCache.PartitionUpdate update : updates) {
             String name = update.topic();
-            if (deleted.contains(name) || before.topic(name) != null || read.containsKey(name)) continue;
+            if (!deleted.contains(name) && before.topic(name) == null) unknown.add(name);
+        }
+        Map<String, TopicInfo> read = Map.of();
+        if (!unknown.isEmpty()) {
             try {
-                read.put(name, loadTopic(name, true, false));
+                read = StoredTopics.readNamedByController(store, unknown);
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "UpdateMetadata for topic {0} not applied: {1}", name,
+                LOG.log(System.Logger.Level.WARNING, "UpdateMetadata for topics {0} not applied: {1}", unknown,
                         e.getMessage());
-                read.put(name, null);
             }
         }
-        read.values().removeIf(java.util.Objects::isNull);
         return new ControllerUpdate(liveBrokers, updates, deleted, read, null);
     }
 

@@ -93,13 +93,6 @@ public final class MetadataCache {
         return info;
     }
 
-    /** Puts each topic not cached yet (start-up: one new snapshot for all, not one per topic). */
-    synchronized void putAbsent(Collection<TopicInfo> infos) {
-        Map<String, TopicInfo> topics = new HashMap<>(snapshot.topics());
-        for (TopicInfo info : infos) topics.putIfAbsent(info.name(), info);
-        publish(topics);
-    }
-
     /** Removes the topic if its cached value is {@code expected} (any value when null); whether it did. */
     synchronized boolean remove(String name, TopicInfo expected) {
         TopicInfo current = snapshot.topics().get(name);

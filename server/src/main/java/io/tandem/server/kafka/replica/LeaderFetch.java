@@ -21,6 +21,19 @@ public final class LeaderFetch {
     }
 
     /**
+     * Whether a fetch parked on this leader can still be served from it, as Kafka's DelayedFetch.tryComplete asks
+     * (Partition.fetchOffsetSnapshot with fetchOnlyFromLeader): the fetcher's epoch first ({@link #epochError};
+     * {@code currentLeaderEpoch} -1 below Fetch v9), then the leadership, NOT_LEADER_OR_FOLLOWER once a LeaderAndIsr
+     * made this broker a follower. Anything but NONE completes the fetch at once with that error, so a consumer's
+     * long poll does not sit out its max.wait on a broker that no longer leads.
+     */
+    public static short servingError(Partition partition, int currentLeaderEpoch) {
+        short epoch = epochError(partition, currentLeaderEpoch);
+        if (epoch != NONE) return epoch;
+        return partition.isLeader() ? NONE : NOT_LEADER_OR_FOLLOWER;
+    }
+
+    /**
      * Fetch v12+ from a follower: {epoch, end offset} where the follower's log stops agreeing with this one (its
      * last fetched epoch is unknown here or ends before its fetch offset), or null when it agrees.
      */

@@ -390,7 +390,13 @@ public final class ReplicaManager implements AutoCloseable {
         if (!acceptEpoch(epoch)) return STALE_CONTROLLER_EPOCH;
         for (TopicPartition tp : partitions) {
             fetchers.stop(tp);
-            if (delete != null) delete.accept(tp);
+            // As Kafka's stopPartitions: fetches and produces parked on the partition look again now (a deleted
+            // log's delete does it itself, after the log is gone), rather than at their timeouts.
+            if (delete != null) {
+                delete.accept(tp);
+            } else {
+                highWatermarkMoved.accept(tp);
+            }
         }
         return NONE;
     }

@@ -50,11 +50,22 @@ class StaleUpdateMetadataTest {
             ForwardingZnodeStore store = new ForwardingZnodeStore(local) {
                 @Override
                 public byte[] getData(String path) throws Exception {
-                    if (path.equals(KafkaZkLayout.topicPath(TOPIC)) && first.compareAndSet(true, false)) {
+                    holdFirstRead(List.of(path));
+                    return inner.getData(path);
+                }
+
+                // The broker reads a controller request's new topics together (one pipelined batch).
+                @Override
+                public java.util.Map<String, Versioned> getVersionedAll(List<String> paths) throws Exception {
+                    holdFirstRead(paths);
+                    return inner.getVersionedAll(paths);
+                }
+
+                private void holdFirstRead(List<String> paths) throws InterruptedException {
+                    if (paths.contains(KafkaZkLayout.topicPath(TOPIC)) && first.compareAndSet(true, false)) {
                         held.countDown();
                         if (!release.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("never released");
                     }
-                    return inner.getData(path);
                 }
             };
             ClusterMetadata metadata = new ClusterMetadata(store,

@@ -107,7 +107,8 @@ class ReplicationSimulationTest {
                     "deleted topic created again", "deleted topic: produce acknowledged",
                     "deleted topic checked at the end", "reassignment started", "moved partition checked at the end",
                     "deleted topic: deletion waited for a broker",
-                    "moved partition: produce acknowledged", "incremental replica fetch served"}) {
+                    "moved partition: produce acknowledged", "incremental replica fetch served",
+                    "replica fetch answered early by a leadership change"}) {
                 assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
             }
             assertTrue(epochs > seeds * 2L, "controllers must fail over, only " + epochs + " epochs");

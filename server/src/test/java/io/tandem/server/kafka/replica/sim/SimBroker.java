@@ -132,6 +132,8 @@ final class SimBroker {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        // As the broker's deleteLog: fetches parked on the partition are answered now that it is gone.
+        later(0, () -> fetchPurgatory.check(tp));
     }
 
     void start() throws Exception {
@@ -245,14 +247,30 @@ final class SimBroker {
         }
         fetchPurgatory.park(parkedOn, request.maxWaitMs,
                 () -> readableBytes(request, session) >= request.minBytes, expired -> {
-                    if (expired) sim.checks.count("replica fetch answered after waiting " + request.maxWaitMs + " ms");
-                    else sim.checks.count("replica fetch answered early by an append");
+                    if (expired) {
+                        sim.checks.count("replica fetch answered after waiting " + request.maxWaitMs + " ms");
+                    } else if (leadershipMoved(session)) {
+                        sim.checks.count("replica fetch answered early by a leadership change");
+                    } else {
+                        sim.checks.count("replica fetch answered early by an append");
+                    }
                     try {
                         answer.accept(respond(session, read(request, session)));
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 });
+    }
+
+    /** Whether a partition of the fetch is no longer led here, or led under a newer epoch than the fetcher's. */
+    private boolean leadershipMoved(FetchSessions.Resolution session) {
+        for (FetchRequest.FetchTopic topic : session.topics()) {
+            for (FetchRequest.FetchPartition fp : topic.partitions) {
+                Partition partition = leaderPartition(new TopicPartition(topic.topic, fp.partition));
+                if (partition == null || LeaderFetch.epochError(partition, fp.currentLeaderEpoch) != NONE) return true;
+            }
+        }
+        return false;
     }
 
     /** Whether what was read answers the fetch without a wait: an error, a divergence, minBytes, or no partition. */
@@ -380,7 +398,7 @@ final class SimBroker {
             return;
         }
         // Fetches parked on the partition look again once this produce is handled (Kafka's action queue).
-        later(0, () -> fetchPurgatory.appended(tp));
+        later(0, () -> fetchPurgatory.check(tp));
         if (sim.mutation == ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND) {
             answer.accept(NONE);
             return;
@@ -408,8 +426,14 @@ final class SimBroker {
         }
     }
 
+    /**
+     * ReplicaManager's wake-up for the purgatories (a high watermark moved, a leadership taken or lost, a StopReplica):
+     * parked produces look again now, parked fetches once this step is done, as Kafka's ReplicaManager completes both.
+     */
     private void highWatermarkMoved(TopicPartition tp) {
-        if (alive) completePending(tp, false);
+        if (!alive) return;
+        completePending(tp, false);
+        later(0, () -> fetchPurgatory.check(tp));
     }
 
     /** A consumer's read of committed records (Kafka's read up to the high watermark), or null when not leader. */

@@ -10,8 +10,9 @@ import java.util.function.Consumer;
 
 /**
  * A simulated leader's fetch purgatory for replica fetches, as Kafka's DelayedFetch: a fetch with less news than its
- * minBytes waits up to its maxWaitMs, and an append to one of its partitions completes it early once it has enough
- * (or a partition now answers an error). Lives and dies with one run of its broker; it holds at most one fetch per
+ * minBytes waits up to its maxWaitMs, and an append to one of its partitions, or a change of its leadership (a
+ * LeaderAndIsr making this broker a follower, a StopReplica, a deletion: what Kafka's ReplicaManager follows with
+ * completeDelayedFetchOrProduceRequests), completes it early once it has enough or a partition now answers an error. Lives and dies with one run of its broker; it holds at most one fetch per
  * follower's fetcher, as each fetcher has one in flight.
  */
 final class SimFetchPurgatory {
@@ -45,8 +46,11 @@ final class SimFetchPurgatory {
         leader.later(waitMs, () -> finish(fetch, true));
     }
 
-    /** Records were appended to {@code tp}: the fetches parked on it that can be answered now are. */
-    void appended(TopicPartition tp) {
+    /**
+     * Records were appended to {@code tp}, its high watermark or leadership moved, or its log was deleted: the fetches
+     * parked on it that can be answered now are.
+     */
+    void check(TopicPartition tp) {
         for (Parked fetch : List.copyOf(parked)) {
             if (!fetch.done && fetch.partitions.contains(tp) && fetch.ready.getAsBoolean()) finish(fetch, false);
         }
