@@ -55,6 +55,19 @@ public final class ApacheMntrKeys {
             "zk_last_proposal_size", Kind.INTEGER, "zk_max_proposal_size", Kind.INTEGER,
             "zk_min_proposal_size", Kind.INTEGER);
 
+    /**
+     * Apache's lines of every quorum member, whatever its role, that its standalone server has not:
+     * QuorumZooKeeperServer's {@code quorum_size} gauge (QuorumPeer.getQuorumSize, the members in its view).
+     */
+    public static final Map<String, Kind> QUORUM_LINES = Map.of("zk_quorum_size", Kind.INTEGER);
+
+    /** A quorum member's lines beyond a standalone server's: {@link #QUORUM_LINES}, a leader's {@link #LEADER_LINES}. */
+    public static Map<String, Kind> ensembleLines(boolean leader) {
+        Map<String, Kind> lines = new HashMap<>(QUORUM_LINES);
+        if (leader) lines.putAll(LEADER_LINES);
+        return lines;
+    }
+
     private ApacheMntrKeys() {
     }
 
