@@ -105,7 +105,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     void startZab(int myId, Map<String, String> settings, Path zabDir) throws IOException {
         members.myId(myId);
         try {
+            server.database.memberLoadStarted();
             ZabServer started = ZabServer.start(myId, settings, zabDir, this);
+            // Queued behind the start-up snapshot's installation (ZabServer.start hands it over): mntr's start-up load.
+            enqueue(server.database::memberLoadEnded);
             if (zabCommitObserver != null) started.observeCommitLatency(zabCommitObserver);
             started.logStats().fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
             zab = EnsembleZab.of(started);

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and each moved by the event it names: {@code quorum_size} (the members in the view), {@code looking_count} and the
  * {@code election_time} summary (an election at start, another when the leader goes), the leader's
  * {@code proposal_count} and {@code commit_count}, the followers' {@code learner_proposal_received_count} and
- * {@code learner_commit_received_count} (one per write each).
+ * {@code learner_commit_received_count} (one per write each), and the start-up load ({@code startup_snap_load_time},
+ * {@code dbinittime}) once per start.
  */
 class EnsembleQuorumFiguresTest {
     @TempDir
@@ -56,6 +57,10 @@ class EnsembleQuorumFiguresTest {
                 assertEquals(TestEnsemble.SIZE, ApacheMntrKeys.number(mntr, "zk_quorum_size"), member);
                 assertTrue(ApacheMntrKeys.number(mntr, "zk_looking_count") >= 1, "it started looking: " + member);
                 assertTrue(ApacheMntrKeys.number(mntr, "zk_cnt_election_time") >= 1, "an election ended: " + member);
+                // Its start-up load: Zab's files opened and its (here empty) snapshot read, no log replayed locally.
+                assertEquals(1, ApacheMntrKeys.number(mntr, "zk_cnt_startup_snap_load_time"), member);
+                assertEquals(1, ApacheMntrKeys.number(mntr, "zk_cnt_dbinittime"), member);
+                assertEquals(0, ApacheMntrKeys.number(mntr, "zk_cnt_startup_txns_loaded"), member);
                 if (leads) {
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_proposal_count") >= writes, member);
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_commit_count") >= writes, member);
