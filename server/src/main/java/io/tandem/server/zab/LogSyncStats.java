@@ -7,8 +7,9 @@ import java.util.function.BiConsumer;
 /**
  * What Apache ZooKeeper 3.9's mntr reports about a server's transaction log, counted where Tandem's log is written
  * and made durable: {@code sync_processor_request_queued} (requests handed to the log's stage: SyncRequestProcessor's
- * SYNC_PROCESSOR_QUEUED), {@code sync_processor_batch_size} (transactions made durable by one flush: its BATCH_SIZE
- * summary) and {@code fsynctime} (the ms of each fsync of the log: FileTxnLog.commit's FSYNC_TIME summary), each
+ * SYNC_PROCESSOR_QUEUED), {@code sync_processor_batch_size} (requests made durable by one flush: its BATCH_SIZE
+ * summary, which counts the transactions and, on a standalone server, the reads held behind them, as Apache's toFlush
+ * list holds them) and {@code fsynctime} (the ms of each fsync of the log: FileTxnLog.commit's FSYNC_TIME summary), each
  * summary printed as a {@link FigureSummary}; and, for the AdminServer's {@code server_stats}, the fsyncs that took longer
  * than {@code fsync.warningthresholdms} (each also warned about, as Apache's FileTxnLog.commit does). A sync with nothing appended since the last one is not counted, as
  * Apache's SyncRequestProcessor does not flush an empty batch.
@@ -37,9 +38,12 @@ public final class LogSyncStats {
         queued += requests;
     }
 
-    /** {@code transactions} were appended to the log, to be made durable by the next sync. */
-    public synchronized void appended(long transactions) {
-        unsynced += transactions;
+    /**
+     * {@code requests} were appended to the log (transactions) or wait behind it (a standalone server's reads held
+     * behind them), to be made durable or answered by the next sync: its batch.
+     */
+    public synchronized void appended(long requests) {
+        unsynced += requests;
     }
 
     /** The log was fsynced in {@code elapsedMs}: the transactions appended since the last one are durable. */

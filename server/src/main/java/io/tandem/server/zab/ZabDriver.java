@@ -49,6 +49,8 @@ public final class ZabDriver {
     private volatile long statCommits;
     private volatile long statMessages;
     private volatile long statSends;
+    /** mntr's broadcast counters under Apache's names (proposal_count, commit_count, learner_*_received_count). */
+    final QuorumFigures quorumFigures = new QuorumFigures();
 
     /**
      * @param tickNanos         the machine's tick (ZooKeeper's tickTime)
@@ -185,6 +187,7 @@ public final class ZabDriver {
             machine.logSynced(ready.appends().get(ready.appends().size() - 1).zxid());
         }
         statCommits += ready.commits().size();
+        quorumFigures.processed(machine, ready.appends().size(), ready.commits().size());
         timeCommits(ready.commits());
         if (ready.acceptedEpoch() != Ready.NONE) {
             disk.writeAcceptedEpoch(ready.acceptedEpoch());

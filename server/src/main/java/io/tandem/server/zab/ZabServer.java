@@ -261,6 +261,11 @@ public final class ZabServer implements Closeable {
         return disk.logStats();
     }
 
+    /** mntr's broadcast counters under Apache's names ({@link QuorumFigures}). Any thread. */
+    public QuorumFigures quorumFigures() {
+        return driver.quorumFigures;
+    }
+
     public Stats stats() {
         return driver.stats();
     }

@@ -71,6 +71,8 @@ final class DataTree {
     final TreeDigest digest = new TreeDigest();
     /** Apache's digest log, which the hash admin command answers. */
     final DigestHistory digestHistory = new DigestHistory();
+    /** mntr's per-namespace write and read sizes, as Apache's DataTree counts them (reads are counted by the reader). */
+    final NamespaceStats namespaces = new NamespaceStats();
     /** Counts {@link #clearForSnapshot}s: a node found before one is no longer in the tree (see {@link #liveHint}). */
     private int generation;
 
@@ -393,6 +395,7 @@ final class DataTree {
         digest.add(path, child);
         owned.added(path, ephemeralOwner);
         Stat stat = child.stat();
+        namespaces.written(path, data == null ? 0 : data.length);
         dataWatches.trigger(path, EventType.NODE_CREATED, zxid, acl, null);
         childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
                 parent.acl, null);
@@ -433,6 +436,7 @@ final class DataTree {
         restoreParent = null;
         acls.release(node.acl);
         owned.removed(path, node.ephemeralOwner());
+        namespaces.written(path, 0);
         Set<Watcher> fired = dataWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, null);
         childWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, fired);
         if (childWatches.watchesAnything()) {
@@ -461,6 +465,7 @@ final class DataTree {
             digest.add(path, node);
             stat = node.stat();
         }
+        namespaces.written(path, data == null ? 0 : data.length);
         dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, node.acl, null);
         return stat;
     }

@@ -15,9 +15,12 @@ import java.util.function.BiConsumer;
  *     and the ms that took; recorded only when there were any, as Apache's fastForwardFromEdits returns early on an
  *     empty log) and {@code dbinittime} (the whole load).</li>
  * </ul>
- * An ensemble member's tree comes from Zab's snapshot and the commits its log replays through the commit thread,
- * interleaved with the member's start; that is not one load to time, so it reports no start-up figures (the keys are
- * left out, not printed as 0).
+ * A Tandem-protocol ensemble member loads only its newest snapshot at start (Zab opens its files and reads it, the
+ * commit thread installs it); the transactions after it come back from the leader when the member syncs, not from a
+ * local replay. Its start-up figures are that load: {@code startup_snap_load_time} and {@code dbinittime} from Zab's
+ * start to the snapshot installed (or to Zab started, without one), and no {@code startup_txns_loaded}, as it replays
+ * none ({@link #memberLoadStarted}, {@link #memberLoadEnded}). A member speaking Apache's quorum protocol reports none
+ * yet (the keys are left out, not printed as 0).
  *
  * <p>Thread-safe: recovery, the snapshot thread and mntr's reader meet here.
  */
@@ -46,6 +49,23 @@ final class DatabaseStats {
         }
         dbInitMs.add(totalMs);
         startupMeasured = true;
+    }
+
+    private volatile long memberLoadStartedNanos;
+
+    /** An ensemble member's Zab starts: it opens its files and reads its newest snapshot, if any. */
+    void memberLoadStarted() {
+        memberLoadStartedNanos = System.nanoTime();
+    }
+
+    /**
+     * The start-up snapshot an ensemble member's Zab handed over is in the tree (or there was none): the load ends.
+     * Only the first call counts; later snapshots (a leader's SNAP) are not start-up loads.
+     */
+    void memberLoadEnded() {
+        if (startupMeasured || memberLoadStartedNanos == 0) return;
+        long ms = msSince(memberLoadStartedNanos);
+        loaded(ms, 0, 0, ms);
     }
 
     /** mntr's lines, under Apache's names (the start-up ones only where the load was measured). */

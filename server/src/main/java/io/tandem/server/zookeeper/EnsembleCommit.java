@@ -61,6 +61,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     /** Where the leader's proposal-to-commit times go (the metrics), also for a Zab started later; null: nowhere. */
     private volatile java.util.function.LongConsumer zabCommitObserver;
     private final EnsembleMembers members;
+    /** mntr's looking_count and election_time, from the roles Zab reports. */
+    private final ElectionFigures elections;
     /** On the leader: the configuration's version needs no establishing, or the transaction doing it is proposed. */
     private boolean configVersionProposed;
     /** Zab's role as last reported to {@link #changeRole}. */
@@ -83,6 +85,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     EnsembleCommit(ZkServer server, Map<String, String> settings, CommitClock clock, boolean inlineSnapshots) {
         this.server = server;
         this.clock = clock;
+        this.elections = new ElectionFigures(clock.nanoTime());
         // A leader that is alive answers within syncLimit ticks or is abandoned by Zab; a write still waiting after
         // that was dropped (e.g. refused by a leader with too many proposals in flight) without a role change.
         long syncLimitMillis = Long.parseLong(settings.getOrDefault("tickTime", "2000").trim())
@@ -102,7 +105,10 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
     void startZab(int myId, Map<String, String> settings, Path zabDir) throws IOException {
         members.myId(myId);
         try {
+            server.database.memberLoadStarted();
             ZabServer started = ZabServer.start(myId, settings, zabDir, this);
+            // Queued behind the start-up snapshot's installation (ZabServer.start hands it over): mntr's start-up load.
+            enqueue(server.database::memberLoadEnded);
             if (zabCommitObserver != null) started.observeCommitLatency(zabCommitObserver);
             started.logStats().fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
             zab = EnsembleZab.of(started);
@@ -172,6 +178,12 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         LogSyncStats log = running == null ? null : running.logStats();
         // Before Zab runs nothing has been logged: Apache's keys with nothing counted yet.
         (log == null ? new LogSyncStats() : log).report(line);
+        // Apache's quorum figures (QuorumZooKeeperServer's quorum_size gauge, ServerMetrics' election and broadcast
+        // counters), which its members print whatever their role.
+        line.accept("zk_quorum_size", members.size());
+        elections.report(line);
+        io.tandem.server.zab.QuorumFigures broadcast = running == null ? null : running.quorumFigures();
+        if (broadcast != null) broadcast.report(line);
         if (running != null) running.reportLeader(proposed.pendingSyncs(), line);
     }
 
@@ -444,6 +456,8 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
             readOnly.notServingSince(clock.nanoTime()); // and waits afresh in each LOOKING spell
         }
         zabRole = role;
+        EnsembleZab runningZab = zab;
+        elections.role(role, runningZab != null && runningZab.isObserver(), clock.nanoTime());
         if (nowServing == wasServing && newLeaderId == leaderId && nowLeading == wasLeading) {
             return; // already seen (the periodic check in tick() may have got here first)
         }

@@ -42,6 +42,11 @@ final class EnsembleMembers {
         this.zabMembers = staticConfig.members();
     }
 
+    /** How many members (voters and observers) Zab runs with: Apache's QuorumPeer.getQuorumSize, mntr's quorum_size. */
+    int size() {
+        return zabMembers.size();
+    }
+
     EnsembleConfig staticConfig() {
         return staticConfig;
     }

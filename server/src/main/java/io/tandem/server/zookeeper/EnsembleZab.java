@@ -79,6 +79,11 @@ interface EnsembleZab {
         return null;
     }
 
+    /** See {@link ZabServer#quorumFigures}: null where there are none (the simulator). */
+    default io.tandem.server.zab.QuorumFigures quorumFigures() {
+        return null;
+    }
+
     void close() throws IOException;
 
     static EnsembleZab of(ZabServer server) {
@@ -145,6 +150,11 @@ interface EnsembleZab {
         @Override
         public ProposalSizes proposalSizes() {
             return server.proposalSizes();
+        }
+
+        @Override
+        public io.tandem.server.zab.QuorumFigures quorumFigures() {
+            return server.quorumFigures();
         }
 
         @Override

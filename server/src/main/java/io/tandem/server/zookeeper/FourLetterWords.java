@@ -222,6 +222,7 @@ final class FourLetterWords {
         server.database.report(unprefixed);
         server.stats.readLatency.report(unprefixed);
         server.stats.updateLatency.report(unprefixed);
+        server.tree.namespaces.report(unprefixed);
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
             values.put("open_file_descriptor_count", unix.getOpenFileDescriptorCount());
             values.put("max_file_descriptor_count", unix.getMaxFileDescriptorCount());

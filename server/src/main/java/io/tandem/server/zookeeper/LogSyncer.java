@@ -40,6 +40,12 @@ final class LogSyncer implements AutoCloseable {
     private List<Pending> pending = new ArrayList<>();
     /** The list this thread logged last, emptied, to become {@link #pending} at the next take (two lists swap). */
     private List<Pending> spare = new ArrayList<>();
+    /**
+     * Requests without a transaction (reads, pings) held behind {@link #pending}'s writes, to be answered after the
+     * fsync that takes them: Apache's SyncRequestProcessor queues such a request behind its unflushed batch and counts
+     * it in the batch's size. Guarded by {@link #lock}.
+     */
+    private long pendingHeld;
     /** Highest zxid handed over; guarded by {@link #lock}. */
     private long requestedZxid;
     /** Set to stop once everything asked for is durable; guarded by {@link #lock}. */
@@ -74,13 +80,26 @@ final class LogSyncer implements AutoCloseable {
      * requests hold the same records while they wait, so this adds no memory a client could grow).
      */
     void logAndSync(List<Pending> batch) {
-        if (batch.isEmpty()) {
+        logAndSync(batch, 0);
+    }
+
+    /**
+     * As {@link #logAndSync(List)}, with {@code held} requests without a transaction that wait behind these writes (or
+     * behind earlier ones not yet taken by this thread): they count in the size of the batch the next fsync makes
+     * durable, as Apache counts the reads in its toFlush list. Held behind a batch already being fsynced they count in
+     * none, as a read that reaches Apache's SyncRequestProcessor during a flush finds the list empty and passes.
+     */
+    void logAndSync(List<Pending> batch, long held) {
+        if (batch.isEmpty() && held == 0) {
             return;
         }
         synchronized (lock) {
-            pending.addAll(batch);
-            requestedZxid = batch.get(batch.size() - 1).header().zxid();
-            lock.notifyAll();
+            if (!batch.isEmpty()) {
+                pending.addAll(batch);
+                requestedZxid = batch.get(batch.size() - 1).header().zxid();
+                lock.notifyAll();
+            }
+            if (!pending.isEmpty()) pendingHeld += held;
         }
     }
 
@@ -106,6 +125,7 @@ final class LogSyncer implements AutoCloseable {
         try {
             while (true) {
                 long target;
+                long held;
                 List<Pending> toLog;
                 synchronized (lock) {
                     while (requestedZxid <= syncedZxid && !stopping) {
@@ -117,6 +137,8 @@ final class LogSyncer implements AutoCloseable {
                     target = requestedZxid;
                     toLog = pending;
                     pending = spare;
+                    held = pendingHeld;
+                    pendingHeld = 0;
                 }
                 for (Pending txn : toLog) {
                     // Serialized into one reused buffer that the log copies from: no array, Netty buffer and
@@ -138,7 +160,8 @@ final class LogSyncer implements AutoCloseable {
                     txnOutput = new JuteOutput(txnBuffer);
                 }
                 // Everything handed over up to target is flushed and forced by this one call.
-                stats.appended(target - syncedZxid);
+                // Mntr's batch size: the transactions and the requests held behind them (Apache's toFlush list).
+                stats.appended(target - syncedZxid + held);
                 long syncStarted = System.nanoTime();
                 store.sync();
                 stats.synced((System.nanoTime() - syncStarted) / 1_000_000);

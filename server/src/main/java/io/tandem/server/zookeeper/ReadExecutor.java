@@ -88,6 +88,7 @@ final class ReadExecutor {
                 if (node == null) {
                     throw new ZkException(KeeperCode.NO_NODE, path);
                 }
+                tree.namespaces.read(path, 0);
                 return new ExistsResponse(node.stat());
             }
             case OpCode.GET_DATA -> {
@@ -198,7 +199,9 @@ final class ReadExecutor {
         if (watch) {
             tree.watches.addDataWatch(path, connection);
         }
-        return new GetDataResponse(node.data(), node.stat());
+        byte[] data = node.data();
+        tree.namespaces.read(path, data == null ? 0 : data.length);
+        return new GetDataResponse(data, node.stat());
     }
 
     private List<String> getChildren(String path, boolean watch, ServerConnection connection, List<Id> auth)
@@ -209,6 +212,9 @@ final class ReadExecutor {
         if (watch) {
             tree.watches.addChildWatch(path, connection);
         }
+        long nameBytes = 0;
+        for (String child : children) nameBytes += child.length();
+        tree.namespaces.read(path, nameBytes);
         return children;
     }
 

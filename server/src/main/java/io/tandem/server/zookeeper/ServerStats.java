@@ -28,8 +28,8 @@ final class ServerStats {
      * writes, as its ServerStats.updateLatency splits them by the request's txn header); srst leaves them, as it
      * leaves Apache's ServerMetrics.
      */
-    final FigureSummary readLatency = new FigureSummary("readlatency");
-    final FigureSummary updateLatency = new FigureSummary("updatelatency");
+    final FigureSummary readLatency = FigureSummary.withPercentiles("readlatency");
+    final FigureSummary updateLatency = FigureSummary.withPercentiles("updatelatency");
     private volatile ZkRequestObserver observer = ZkRequestObserver.NONE;
     private long latencyMinMs = Long.MAX_VALUE;
     private long latencyMaxMs;

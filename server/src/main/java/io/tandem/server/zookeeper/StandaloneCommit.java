@@ -110,6 +110,8 @@ final class StandaloneCommit implements CommitPath {
         long time = System.currentTimeMillis();
         List<LogSyncer.Pending> toLog = new ArrayList<>();
         long queued = 0;
+        // Requests without a transaction held behind a write: they count in the fsync's batch size, as in Apache's.
+        long held = 0;
         for (Request request : batch) {
             if (request.type == Request.KIND_SYNCED) {
                 syncedWakeupQueued.set(false);
@@ -136,11 +138,12 @@ final class StandaloneCommit implements CommitPath {
                 waitForSync(request);
             } else if (request.connection != null && request.connection.unsyncedRequests > 0) {
                 waitForSync(request); // behind an earlier write of its connection: replies stay in xid order
+                held++;
             } else {
                 finishSafely(request);
             }
         }
-        syncer.logAndSync(toLog);
+        syncer.logAndSync(toLog, held);
         // Every request passes Apache's standalone SyncRequestProcessor (reads, pings and session requests too).
         logStats.queued(queued);
         finishSynced();

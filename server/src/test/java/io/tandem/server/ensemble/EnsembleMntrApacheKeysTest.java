@@ -50,7 +50,7 @@ class EnsembleMntrApacheKeysTest {
                 }
                 String member = "member " + id + (id == leader ? " (leader)" : "") + ": " + mntr;
                 assertEquals(List.of(), ApacheMntrKeys.notApaches(mntr, apache,
-                        id == leader ? ApacheMntrKeys.LEADER_LINES : Map.of()), member);
+                        ApacheMntrKeys.ensembleLines(id == leader)), member);
                 assertTrue(ApacheMntrKeys.number(mntr, "zk_sync_processor_request_queued") >= writes, member);
                 // Only proposals reach the log: every one queued was made durable by a counted fsync.
                 assertEquals(ApacheMntrKeys.number(mntr, "zk_sync_processor_request_queued"),

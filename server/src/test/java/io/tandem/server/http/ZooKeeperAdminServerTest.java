@@ -75,7 +75,8 @@ class ZooKeeperAdminServerTest {
         }
 
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).set("admin.serverPort", "0"));
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).set("admin.serverPort", "0")
+                .set("4lw.commands.whitelist", "mntr"));
              ZooKeeper zk = traffic(tandem.zookeeperConnect())) {
             int port = tandem.adminPort();
             assertTrue(port > 0, "the free port is reported");
@@ -97,6 +98,25 @@ class ZooKeeperAdminServerTest {
             for (String key : MONITOR_KEYS) {
                 assertTrue(monitor.has(key), "monitor lacks " + key);
                 assertEquals(apache.get("mntr").get(key).getNodeType(), monitor.get(key).getNodeType(), key);
+            }
+            // Apache's MonitorCommand answers what its mntr word prints: the same keys here, each one of Apache's
+            // monitor keys with its JSON type, the percentile lines and the traffic's namespaces among them.
+            Map<String, String> word = io.tandem.server.zookeeper.ApacheMntrKeys.mntr(tandem.zookeeperPort());
+            JsonNode monitorAgain = AdminHttp.command(port, "monitor");
+            Set<String> monitorKeys = new TreeSet<>();
+            monitorAgain.fieldNames().forEachRemaining(monitorKeys::add);
+            monitorKeys.removeAll(Set.of("command", "error"));
+            Set<String> wordKeys = new TreeSet<>();
+            word.keySet().forEach(key -> wordKeys.add(key.substring("zk_".length())));
+            assertEquals(wordKeys, monitorKeys, "monitor and mntr answer the same keys");
+            for (String key : monitorKeys) {
+                assertTrue(apache.get("mntr").has(key), "Apache's monitor has no " + key);
+                assertEquals(apache.get("mntr").get(key).getNodeType(), monitorAgain.get(key).getNodeType(), key);
+            }
+            for (String key : List.of("p50_readlatency", "p95_readlatency", "p99_readlatency", "p999_readlatency",
+                    "p50_updatelatency", "p999_updatelatency", "cnt_admin_write_per_namespace",
+                    "sum_admin_read_per_namespace", "cnt_admin-eph_write_per_namespace")) {
+                assertTrue(monitorKeys.contains(key), "monitor lacks " + key + ": " + monitorKeys);
             }
             // Apache's leader gauges (LeaderZooKeeperServer) and proposal_stats: a standalone server has none.
             for (String key : List.of("last_proposal_size", "max_proposal_size", "min_proposal_size",

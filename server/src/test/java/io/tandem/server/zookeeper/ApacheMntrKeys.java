@@ -36,6 +36,14 @@ public final class ApacheMntrKeys {
 
     private static final Pattern INTEGER = Pattern.compile("-?\\d+");
     private static final Pattern DECIMAL = Pattern.compile("-?\\d+\\.\\d+(E-?\\d+)?");
+    /**
+     * A line of Apache's per-namespace summary sets: {@code zk_<stat>_<namespace>_write_per_namespace} (or read). The
+     * namespaces are the test's own, so such a line is held to Apache's line for the namespace its traffic used.
+     */
+    private static final Pattern PER_NAMESPACE =
+            Pattern.compile("zk_(avg|min|max|cnt|sum)_.+_(write|read)_per_namespace");
+    /** The top-level znode {@link #apacheStandalone}'s traffic writes and reads under. */
+    public static final String APACHE_NAMESPACE = "traffic";
 
     /**
      * Apache's leader lines (LeaderZooKeeperServer's gauges), which its standalone server has not: an ensemble's
@@ -46,6 +54,19 @@ public final class ApacheMntrKeys {
             "zk_synced_observers", Kind.INTEGER, "zk_pending_syncs", Kind.INTEGER, "zk_leader_uptime", Kind.INTEGER,
             "zk_last_proposal_size", Kind.INTEGER, "zk_max_proposal_size", Kind.INTEGER,
             "zk_min_proposal_size", Kind.INTEGER);
+
+    /**
+     * Apache's lines of every quorum member, whatever its role, that its standalone server has not:
+     * QuorumZooKeeperServer's {@code quorum_size} gauge (QuorumPeer.getQuorumSize, the members in its view).
+     */
+    public static final Map<String, Kind> QUORUM_LINES = Map.of("zk_quorum_size", Kind.INTEGER);
+
+    /** A quorum member's lines beyond a standalone server's: {@link #QUORUM_LINES}, a leader's {@link #LEADER_LINES}. */
+    public static Map<String, Kind> ensembleLines(boolean leader) {
+        Map<String, Kind> lines = new HashMap<>(QUORUM_LINES);
+        if (leader) lines.putAll(LEADER_LINES);
+        return lines;
+    }
 
     private ApacheMntrKeys() {
     }
@@ -58,9 +79,9 @@ public final class ApacheMntrKeys {
         try {
             factory.startup(apache);
             try (ZooKeeper zk = new ZooKeeper("127.0.0.1:" + factory.getLocalPort(), 10_000, event -> { })) {
-                zk.create("/traffic", new byte[] {1}, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-                zk.getData("/traffic", false, null);
-                zk.setData("/traffic", new byte[] {2}, -1);
+                zk.create("/" + APACHE_NAMESPACE, new byte[] {1}, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                zk.getData("/" + APACHE_NAMESPACE, false, null);
+                zk.setData("/" + APACHE_NAMESPACE, new byte[] {2}, -1);
             }
             StringWriter out = new StringWriter();
             new JsonOutputter("127.0.0.1").output(Commands.getCommand("mntr").runGet(apache, new HashMap<>()),
@@ -111,7 +132,10 @@ public final class ApacheMntrKeys {
                                           Map<String, Kind> extra) {
         List<String> differences = new ArrayList<>();
         tandem.forEach((key, value) -> {
-            Kind expected = apache.containsKey(key) ? apache.get(key) : extra.get(key);
+            java.util.regex.Matcher namespaced = PER_NAMESPACE.matcher(key);
+            String apacheKey = namespaced.matches() ? "zk_" + namespaced.group(1) + "_" + APACHE_NAMESPACE + "_"
+                    + namespaced.group(2) + "_per_namespace" : key;
+            Kind expected = apache.containsKey(apacheKey) ? apache.get(apacheKey) : extra.get(key);
             if (expected == null) {
                 differences.add(key + " (Apache has no such line)");
             } else if (expected != kindOf(value)) {

@@ -72,6 +72,9 @@ class AdminEnsembleDifferentialTest {
                         "admin.serverPort=" + apacheAdmin[(int) ports.sid()]), Set.of(OBSERVER), ports, apachePorts));
             }
             startTandem(tandem);
+            for (ApacheQuorumProcess process : apache) {
+                awaitOwnAdminServer(apacheAdmin[(int) process.ports.sid()], process);
+            }
 
             List<Member> theirs = awaitRoles(apache.stream().map(p -> new Member(p.ports.sid(), "",
                     p.ports.clientPort(), apacheAdmin[(int) p.ports.sid()])).toList());
@@ -262,6 +265,31 @@ class AdminEnsembleDifferentialTest {
             if (id == OBSERVER) config.set("peerType", "observer");
             tandem[id] = Tandem.start(config);
         }
+    }
+
+    /**
+     * Waits until the Apache member's AdminServer answers on {@code adminPort} with that member's own configuration
+     * (its client port). The port came from {@link io.tandem.server.TestPorts}, so no other fork of this build hands it
+     * out, but the member's JVM binds it seconds later, and Apache only logs a bind failure and runs on without its
+     * AdminServer: whatever took the port meanwhile (another build on the machine) would answer, or close the
+     * connection with an empty answer, where the member should. Fail here, naming the member, rather than later on
+     * the first command with an answer that is not the member's.
+     */
+    private static void awaitOwnAdminServer(int adminPort, ApacheQuorumProcess process) throws Exception {
+        String[] seen = {"nothing"};
+        boolean own = ApacheQuorumProcess.await(() -> {
+            try {
+                HttpResponse<byte[]> answer = send(adminPort, "GET", "configuration", null);
+                seen[0] = answer.statusCode() + " " + new String(answer.body());
+                JsonNode conf = answer.body().length == 0 ? null : JSON.readTree(answer.body());
+                return conf != null && conf.path("client_port").asInt() == process.ports.clientPort();
+            } catch (Exception e) {
+                seen[0] = e.toString();
+                return false;
+            }
+        }, 60_000);
+        assertTrue(own, "Apache member " + process.ports.sid() + "'s AdminServer on " + adminPort + " answered "
+                + seen[0] + "\n" + process.logTail());
     }
 
     /** Waits until every member serves, and names each one's role from srvr's Mode line. */
