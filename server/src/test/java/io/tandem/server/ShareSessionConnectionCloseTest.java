@@ -64,8 +64,16 @@ class ShareSessionConnectionCloseTest {
                     Thread.sleep(20);
                 }
                 assertEquals(1, sessions.size(), "only m2's session is left");
-                // Well within the 30 s acquisition lock: m2 gets m1's records, delivered a second time.
-                ShareFetchResponseData.PartitionData redelivered = fetch(survivor, "m2", 1, 0, topicId);
+                // Well within the 30 s acquisition lock: m2 gets m1's records, delivered a second time. The session
+                // goes first and the records are released right after it (written to the share state), so m2 asks
+                // again, as a consumer's next poll would, until they come (10 s, a third of the lock).
+                ShareFetchResponseData.PartitionData redelivered;
+                int epoch = 1;
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while ((redelivered = fetch(survivor, "m2", epoch++, 0, topicId)).acquiredRecords().isEmpty()
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
                 assertEquals(1, redelivered.acquiredRecords().size(), "released at once: " + redelivered);
                 assertEquals(0, redelivered.acquiredRecords().get(0).firstOffset());
                 assertEquals(2, redelivered.acquiredRecords().get(0).lastOffset());
