@@ -28,6 +28,8 @@ import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.DescribeTopicPartitionsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.ShareGroupDescribeRequestData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.resource.PatternType;
@@ -47,6 +49,7 @@ class ApacheKraftPartialAclDifferentialTest {
     private static final String JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required "
             + "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\" user_alice=\"alice-secret\";";
     private static final String CONSUMER_GROUP = "alice-consumers";
+    private static final String SHARE_GROUP = "alice-share";
     private static final List<String> TOPICS = List.of("alice-topic", "secret-topic", "missing-topic");
 
     @TempDir
@@ -112,16 +115,19 @@ class ApacheKraftPartialAclDifferentialTest {
         }
     }
 
-    /** READ on the consumer group alice's heartbeats join (READ implies DESCRIBE). */
+    /** READ on the consumer and share groups alice's heartbeats join (READ implies DESCRIBE). */
     private static void allowConsumerGroup(int port) throws Exception {
         try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port,
                 CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT", SaslConfigs.SASL_MECHANISM, "PLAIN",
                 SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.plain.PlainLoginModule required "
                         + "username=\"admin\" password=\"admin-secret\";",
                 CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
-            admin.createAcls(List.of(new AclBinding(new ResourcePattern(ResourceType.GROUP, CONSUMER_GROUP,
-                    PatternType.LITERAL), new AccessControlEntry("User:alice", "*", AclOperation.READ,
-                    AclPermissionType.ALLOW)))).all().get(60, TimeUnit.SECONDS);
+            List<AclBinding> acls = new ArrayList<>();
+            for (String group : List.of(CONSUMER_GROUP, SHARE_GROUP)) {
+                acls.add(new AclBinding(new ResourcePattern(ResourceType.GROUP, group, PatternType.LITERAL),
+                        new AccessControlEntry("User:alice", "*", AclOperation.READ, AclPermissionType.ALLOW)));
+            }
+            admin.createAcls(acls).all().get(60, TimeUnit.SECONDS);
         }
     }
 
@@ -167,6 +173,21 @@ class ApacheKraftPartialAclDifferentialTest {
         probes.add(new Probe("ConsumerGroupDescribe", ApiKeys.CONSUMER_GROUP_DESCRIBE,
                 v -> new ConsumerGroupDescribeRequestData().setGroupIds(List.of(CONSUMER_GROUP, "secret-group",
                         "alice-group")).setIncludeAuthorizedOperations(true)));
+        // KIP-932's share groups, compared only where both servers advertise the APIs.
+        probes.add(new Probe("ShareGroupHeartbeat subscribing to the secret topic", ApiKeys.SHARE_GROUP_HEARTBEAT,
+                v -> shareJoin(SHARE_GROUP, List.of("alice-topic", "secret-topic"))));
+        probes.add(new Probe("ShareGroupHeartbeat in the secret group", ApiKeys.SHARE_GROUP_HEARTBEAT,
+                v -> shareJoin("secret-share", List.of("alice-topic"))));
+        probes.add(new Probe("ShareGroupHeartbeat joining", ApiKeys.SHARE_GROUP_HEARTBEAT,
+                v -> shareJoin(SHARE_GROUP, List.of("alice-topic"))));
+        probes.add(new Probe("ShareGroupDescribe", ApiKeys.SHARE_GROUP_DESCRIBE,
+                v -> new ShareGroupDescribeRequestData().setGroupIds(List.of(SHARE_GROUP, "secret-share"))
+                        .setIncludeAuthorizedOperations(true)));
         return probes;
+    }
+
+    private static ShareGroupHeartbeatRequestData shareJoin(String group, List<String> topics) {
+        return new ShareGroupHeartbeatRequestData().setGroupId(group).setMemberId(Uuid.randomUuid().toString())
+                .setMemberEpoch(0).setSubscribedTopicNames(topics);
     }
 }
