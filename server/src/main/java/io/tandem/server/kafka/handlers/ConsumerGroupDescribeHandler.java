@@ -60,6 +60,12 @@ final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDesc
             group.groupEpoch = d.groupEpoch();
             group.assignmentEpoch = d.assignmentEpoch();
             group.assignorName = d.assignorName();
+            if (request.includeAuthorizedOperations && group.errorCode == io.tandem.server.kafka.ErrorCodes.NONE) {
+                // As Kafka: the operations the principal may do on a group it found, when asked for.
+                group.authorizedOperations = broker.authorization().authorizedOperations(context,
+                        io.tandem.kafka.wire.acl.ResourceType.GROUP, groupId,
+                        io.tandem.server.kafka.security.Authorization.GROUP_OPERATIONS);
+            }
             for (ConsumerGroupDescription.Member m : d.members()) {
                 ConsumerGroupDescribeResponse.Member member = new ConsumerGroupDescribeResponse.Member();
                 member.memberId = m.memberId();

@@ -93,6 +93,8 @@ final class DescribeTopicPartitionsHandler implements ApiHandler<DescribeTopicPa
                 if (!allTopics) {
                     DescribeTopicPartitionsResponseTopic refused = missing(name);
                     refused.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                    // Kafka reports no operations (its field's default) on a topic the principal may not describe.
+                    refused.topicAuthorizedOperations = Integer.MIN_VALUE;
                     response.topics.add(refused);
                 }
                 continue;

@@ -27,7 +27,12 @@ final class DescribeTransactionsHandler implements ApiHandler<DescribeTransactio
                 response.transactionStates.add(refused);
                 continue;
             }
-            response.transactionStates.add(broker.transactions().views().describe(transactionalId));
+            DescribeTransactionsResponse.TransactionState state = broker.transactions().views().describe(transactionalId);
+            // As Kafka's KafkaApis: the transaction's partitions of topics the principal may not describe (the
+            // offsets topic of its AddOffsetsToTxn included) are left out, so the answer names no hidden topic.
+            state.topics.removeIf(topic -> !broker.authorization().topic(context,
+                    io.tandem.kafka.wire.acl.AclOperation.DESCRIBE, topic.topic));
+            response.transactionStates.add(state);
         }
         responder.send(response);
     }

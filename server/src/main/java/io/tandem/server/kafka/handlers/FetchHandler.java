@@ -117,9 +117,9 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 if (partition != null) keys.add(partition.topicPartition());
             }
         }
-        // Kafka answers the partitions it could not even look up (unknown topic, topic id or partition) after all
-        // the others, each topic's run of partitions becoming its own entry in that order.
-        targets.sort(Comparator.comparing(FetchHandler::unknown));
+        // Kafka answers the partitions it refused (not authorized) or could not even look up (unknown topic, topic id
+        // or partition) after all the others, each topic's run of partitions becoming its own entry in that order.
+        targets.sort(Comparator.comparing(FetchHandler::erroneous));
         // read_committed consumers (v4+) read up to the last stable offset and learn the aborted transactions.
         boolean readCommitted = !fromFollower && version >= 4 && request.isolationLevel == 1;
         Runnable respond = () -> respond(context, request, session, targets, fromFollower, readCommitted, responder);
@@ -168,6 +168,15 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
 
     private static boolean unknown(Target t) {
         return t.topic() == null || !t.topic().replicas().containsKey(t.request().partition);
+    }
+
+    /**
+     * A partition Kafka answers with its generic error answer, after the others: refused by the authorizer or not
+     * looked up. A refused partition of an existing topic must read exactly as one of a missing topic, or the
+     * answer would tell a client without DESCRIBE that the topic exists (ApachePartialAclDifferentialTest).
+     */
+    private static boolean erroneous(Target t) {
+        return t.error() == TOPIC_AUTHORIZATION_FAILED || unknown(t);
     }
 
     /** A follower fetched: it may move the high watermark (waking parked produces and fetches) or join the ISR. */
@@ -355,7 +364,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     data.highWatermark = -1;
                     data.lastStableOffset = -1;
                     data.logStartOffset = -1;
-                    boolean errorAnswer = unknown(t) || data.errorCode == UNSUPPORTED_VERSION
+                    boolean errorAnswer = erroneous(t) || data.errorCode == UNSUPPORTED_VERSION
                             || data.errorCode == UNSUPPORTED_COMPRESSION_TYPE;
                     data.abortedTransactions = errorAnswer ? new ArrayList<>() : null;
                 }
