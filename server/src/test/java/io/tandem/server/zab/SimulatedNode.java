@@ -292,6 +292,9 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
                 member.onSnapshot(disk.snapshotZxid, SnapshotData.of(treePart(disk.snapshot)));
             }
         }
+        if (!sim.members && sim.membershipReader != null) {
+            machine.readMembersWith(sim.membershipReader); // a named scenario's reconfigs, without the member side
+        }
         sim.trace("start " + id + " (restart " + restarts + ") " + machine);
         sim.connections.onStart(id, sim.step());
         sim.checker.onRestart(this);
@@ -357,6 +360,7 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
     /** The driver takes a Ready: maybe schedule a crash inside it (the test's trigger, or a seeded chance). */
     private void onReady(Ready ready) {
         endReady(); // a crash scheduled in the previous Ready at a step it did not have happens before this one
+        sim.readyObserver.accept(this, ready);
         crashTail = sim.randomTail();
         if (sim.crashTrigger != null && sim.crashTrigger.test(this, ready)) {
             crashAt = sim.crashTriggerStep;
