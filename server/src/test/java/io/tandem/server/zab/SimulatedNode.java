@@ -295,6 +295,7 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
         if (!sim.members && sim.membershipReader != null) {
             machine.readMembersWith(sim.membershipReader); // a named scenario's reconfigs, without the member side
         }
+        lastLeader = -1; // a new process starts looking
         sim.trace("start " + id + " (restart " + restarts + ") " + machine);
         sim.connections.onStart(id, sim.step());
         sim.checker.onRestart(this);
@@ -398,9 +399,18 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
 
     private void observeRole() {
         Role role = machine.role();
+        int leader = machine.leaderId();
+        if (lastLeader >= 0 && leader >= 0 && leader != lastLeader) {
+            // From one leader to another within one input: a reconfig's designated leader, no election between.
+            sim.count("handovers to a designated leader");
+        }
+        lastLeader = leader;
         if (role != lastRole) {
             lastRole = role;
             sim.trace("node " + id + " -> " + machine);
         }
     }
+
+    /** The leader after the previous input (-1 looking), to count handovers. */
+    private int lastLeader = -1;
 }

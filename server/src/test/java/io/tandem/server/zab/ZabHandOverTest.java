@@ -46,6 +46,15 @@ class ZabHandOverTest {
 
     @Test
     void shouldHandLeadershipToTheDesignatedVoterWithoutAnElectionWhenAReconfigRemovesTheLeader() {
+        handOver(false);
+    }
+
+    @Test
+    void shouldHandLeadershipToTheDesignatedVoterWithoutAnElectionWhenAReconfigMakesTheLeaderAnObserver() {
+        handOver(true);
+    }
+
+    private static void handOver(boolean leaderObserves) {
         for (long seed = 1; seed <= 8; seed++) {
             ZabSimulator sim = new ZabSimulator(seed, 3, Faults.none(), LIMITS, prompt());
             sim.readMembersWith(READER);
@@ -61,7 +70,7 @@ class ZabHandOverTest {
                     .filter(m -> m.message() instanceof Notification)
                     .forEach(m -> notifications.add(node.id + "->" + m.to() + " " + m.message()));
 
-            assertTrue(sim.submit(old.id, txn("config " + rest + "/")));
+            assertTrue(sim.submit(old.id, txn("config " + rest + "/" + (leaderObserves ? old.id : ""))));
             assertTrue(sim.runUntil(() -> {
                 SimulatedNode leader = sim.establishedLeader();
                 return leader != null && leader != old && leader.machine.epoch() > epoch
@@ -71,7 +80,8 @@ class ZabHandOverTest {
             SimulatedNode next = sim.establishedLeader();
             assertEquals(List.of(), notifications, "seed " + seed + ": an election ran");
             assertEquals(epoch + 1, next.machine.epoch(), "seed " + seed + ": the next epoch, chosen by discovery");
-            assertTrue(old.machine.isJoining(), "seed " + seed + ": the old leader follows without a vote");
+            assertTrue(leaderObserves ? old.machine.isObserver() && !old.machine.isJoining()
+                    : old.machine.isJoining(), "seed " + seed + ": the old leader follows without a vote");
 
             assertTrue(sim.submit(next.id, txn("w2")));
             assertTrue(sim.runUntil(() -> appliedEverywhere(sim, "w2"), 100), "seed " + seed);
