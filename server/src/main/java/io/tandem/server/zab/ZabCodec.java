@@ -29,7 +29,8 @@ import java.util.List;
  * an earlier version rejects (rather than misreads) a recovering member's frames. A NOTIFICATION whose sender runs a
  * configuration a reconfig made sets {@link #FLAG_CONFIG} and carries it after the flags: {@code long version},
  * {@code int} voter count and ids, {@code int} observer count and ids, and the application's text as bytes. An
- * ensemble that never reconfigured sends the earlier bytes.
+ * ensemble that never reconfigured sends the earlier bytes. A COMMIT whose reconfig designates another leader ends with
+ * that leader's {@code int} id (absent otherwise, so other COMMITs keep the earlier bytes).
  */
 public final class ZabCodec {
     /** First frame on every connection: who is calling, and in which protocol version. */
@@ -147,6 +148,9 @@ public final class ZabCodec {
             session(out, ACK, m).writeLong(m.zxid());
         } else if (message instanceof Commit m) {
             session(out, COMMIT, m).writeLong(m.zxid());
+            if (m.designatedLeader() >= 0) {
+                out.writeInt(m.designatedLeader()); // optional: a COMMIT without it is byte-for-byte the earlier one
+            }
         } else if (message instanceof Ping m) {
             session(out, PING, m);
         } else if (message instanceof Request m) {
@@ -205,7 +209,7 @@ public final class ZabCodec {
                 case UP_TO_DATE -> new UpToDate(session, seq, readLong(in));
                 case PROPOSAL -> new Proposal(session, seq, readLong(in), readNonNullBytes(in));
                 case ACK -> new Ack(session, seq, readLong(in));
-                case COMMIT -> new Commit(session, seq, readLong(in));
+                case COMMIT -> new Commit(session, seq, readLong(in), readDesignatedLeader(in));
                 case PING -> new Ping(session, seq);
                 case REQUEST -> new Request(session, seq, readNonNullBytes(in));
                 default -> throw new CorruptedFrameException("unknown frame type " + type);
@@ -270,6 +274,19 @@ public final class ZabCodec {
             return out.writeInt(-1);
         }
         return out.writeInt(bytes.length).writeBytes(bytes);
+    }
+
+    /** A COMMIT's optional designated leader: -1 when the frame ends after the zxid. */
+    private static int readDesignatedLeader(ByteBuf in) {
+        if (!in.isReadable()) {
+            return -1;
+        }
+        requireReadable(in, 4, "designated leader");
+        int designated = in.readInt();
+        if (designated < 0) {
+            throw new CorruptedFrameException("bad designated leader " + designated);
+        }
+        return designated;
     }
 
     private static void writeFlags(ByteBuf out, boolean recovering) {

@@ -325,6 +325,21 @@ final class ZabElection {
         return fromLeader != null && fromLeader.state == Role.LEADING;
     }
 
+    /**
+     * A committed reconfig designated {@code leader} ({@link ZabStateMachine#handOver}): it is this member's vote from
+     * now on, decided in the current round without notifications, as Apache's QuorumPeer.updateVote sets the current
+     * vote that FastLeaderElection answers looking peers with.
+     */
+    void designate(int leader, long zxid, long epoch) {
+        Checks.require(leader != m.myId() || !m.nonVoting(), "server %d: a non-voting member must not lead",
+                m.myId());
+        proposal = new Vote(leader, zxid, epoch);
+        decidedRound = round;
+        decideAtTick = -1;
+        receivedVotes.clear();
+        outOfElection.clear();
+    }
+
     private void decide(Vote vote) {
         Checks.require(!m.nonVoting() || vote.leader != m.myId(),
                 "server %d: a recovering member or observer must not lead", m.myId());

@@ -132,6 +132,9 @@ final class ZabFollower {
                 return "commit " + Zxid.toString(commit.zxid()) + " not in the log";
             }
             m.history.commitUpTo(commit.zxid());
+            if (commit.designatedLeader() >= 0) {
+                m.membership.designate(commit.designatedLeader(), commit.zxid()); // acted on once the input settles
+            }
             return null;
         }
         if (message instanceof UpToDate upToDate) {

@@ -392,12 +392,43 @@ final class ZabLeader {
         if (quorumZxid <= m.committedZxid()) {
             return;
         }
+        ZabConfig before = config();
         m.history.commitUpTo(quorumZxid);
+        int designated = -1;
+        if (config() != before && !config().isVoter(m.myId())) {
+            // None only when the new voters' quorum was not counted (a broken Zab the simulator must catch).
+            designated = designatedLeader(acked, quorumZxid);
+            if (designated >= 0) {
+                m.membership.designate(designated, quorumZxid);
+            }
+            LOG.log(Level.INFO, "server {0}: committed a reconfiguration that leaves this leader out of the voters; "
+                    + "it designates server {1}", m.myId(), designated);
+        }
         for (LearnerLink link : links.values()) {
             if (link.stage.compareTo(LinkStage.NEWLEADER_SENT) >= 0) {
-                link.send(new Commit(link.session, link.nextSendSeq++, quorumZxid));
+                link.send(new Commit(link.session, link.nextSendSeq++, quorumZxid, designated));
             }
         }
+    }
+
+    /**
+     * The voter of the configuration just activated that leads next, as Apache's Leader.getDesignatedLeader: among
+     * the new voters that acknowledged the commit ({@code acked} up to {@code committed}; a quorum of them did), the
+     * one that acknowledged the most of the proposals after it, so the fewest get dropped (the lowest id of equals,
+     * as Apache's HashSet of small sids iterates); -1 when none did. It holds everything committed; one ahead of it
+     * is left to its discovery, which then elects as Apache's "Follower is ahead of the leader" does.
+     */
+    private int designatedLeader(Map<Integer, Long> acked, long committed) {
+        int best = -1;
+        long bestAcked = -1;
+        for (int voter : config().voters()) {
+            long zxid = acked.getOrDefault(voter, -1L);
+            if (voter != m.myId() && zxid >= committed && (zxid > bestAcked || zxid == bestAcked && voter < best)) {
+                best = voter;
+                bestAcked = zxid;
+            }
+        }
+        return best;
     }
 
     void tick(long now) {

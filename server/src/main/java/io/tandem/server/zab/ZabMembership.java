@@ -50,6 +50,9 @@ final class ZabMembership {
      * a configuration names it.
      */
     private boolean joining;
+    /** The leader the current input's commit designated ({@link #designate}), or -1; cleared by {@link #settle}. */
+    private int designatedLeader = -1;
+    private long designatedZxid;
 
     /** Sets how reconfigs are told from other transactions, and reads the log again for pending ones. */
     void readWith(MembershipReader membershipReader, List<LogEntry> log) {
@@ -160,23 +163,45 @@ final class ZabMembership {
 
     /**
      * After an input that activated a configuration: a leader that is no longer a voter steps down (Apache's leader
-     * commits the reconfig and then leaves, so the new voters elect one of their own; it then follows as a non-voting
-     * member if the configuration dropped it); a follower whose leader is no longer a voter looks for the new one; a
+     * commits the reconfig and then leaves) and follows the voter it designated (as a non-voting member if the
+     * configuration dropped it); a follower told the designated leader goes to it (leads when it is the one), and one
+     * whose leader is no longer a voter without a designated one (a configuration a sync brought) elects; a
      * leader that stays commits what the new quorum already holds, keeping the sessions of learners the configuration
      * left out (Apache's leader keeps their LearnerHandlers: they follow on as non-voters).
      */
     void settle(ZabStateMachine m) {
+        int designated = designatedLeader;
+        designatedLeader = -1;
         if (!takeActivated()) {
             return;
         }
         ZabConfig config = m.config();
         if (m.role() == Role.LEADING && !config.isVoter(m.myId())) {
-            m.startLooking("no longer a voter after a reconfig");
+            if (designated >= 0) {
+                m.handOver(designated, designatedZxid, "no longer a voter after a reconfig");
+            } else {
+                m.startLooking("no longer a voter after a reconfig");
+            }
         } else if (m.role() == Role.LEADING) {
             m.leading().tryCommit();
+        } else if (m.role() == Role.FOLLOWING && designated >= 0 && designated != m.follower.leaderId
+                && config.isVoter(designated)) {
+            m.handOver(designated, designatedZxid, "the reconfig committed at " + Zxid.toString(designatedZxid)
+                    + " designates it");
         } else if (m.role() == Role.FOLLOWING && !config.isVoter(m.follower.leaderId)) {
             m.startLooking("leader " + m.follower.leaderId + " is no longer a voter after a reconfig");
         }
+    }
+
+    /**
+     * The commit being handled (up to {@code zxid}) names the leader a reconfig among it designates (a leader that
+     * commits a reconfig leaving itself out designates another; a learner reads it from the COMMIT). {@link #settle}
+     * then hands over to it instead of electing, as Apache's QuorumPeer.processReconfig with a suggested leader sets
+     * its vote and reconfigFlag, and updateServerState goes straight to LEADING, FOLLOWING or OBSERVING.
+     */
+    void designate(int leader, long zxid) {
+        designatedLeader = leader;
+        designatedZxid = zxid;
     }
 
     /**

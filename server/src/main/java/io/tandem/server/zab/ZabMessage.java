@@ -89,8 +89,21 @@ public sealed interface ZabMessage {
     /** The proposal and every earlier one are durable on the follower. */
     record Ack(long session, long seq, long zxid) implements SessionMessage {}
 
-    /** Everything up to {@code zxid} is committed. */
-    record Commit(long session, long seq, long zxid) implements SessionMessage {}
+    /**
+     * Everything up to {@code zxid} is committed. {@code designatedLeader} is -1, or, when a reconfig among those
+     * commits makes another server the leader (Apache's COMMITANDACTIVATE with Leader.getDesignatedLeader), that
+     * server: the learner goes straight to it (leads when it is the one) without an election, as Apache's
+     * QuorumPeer.updateVote with its reconfigFlag.
+     */
+    record Commit(long session, long seq, long zxid, int designatedLeader) implements SessionMessage {
+        public Commit {
+            Checks.require(designatedLeader >= -1, "designated leader %d is no server id", designatedLeader);
+        }
+
+        public Commit(long session, long seq, long zxid) {
+            this(session, seq, zxid, -1);
+        }
+    }
 
     /** Heartbeat in both directions: the leader pings every tick, the follower answers. */
     record Ping(long session, long seq) implements SessionMessage {}

@@ -405,6 +405,30 @@ public final class ZabStateMachine {
         election.finalizeElection(wait);
     }
 
+    /**
+     * A committed reconfig designated {@code designated} as the leader (see {@link ZabMembership#designate}): this
+     * member goes to it without an election round, as Apache's updateServerState with its reconfigFlag: it leads
+     * when it is the one (discovery then picks a new epoch above every promise a quorum reports, as Apache's
+     * Leader.lead does), else follows it, as a voter, an observer or a joiner as the configuration says. Its vote
+     * becomes the designated leader at {@code zxid} in the epoch that committed the reconfig, the same on every
+     * member that saw the commit, so the notifications it answers with back the new leader. A designated leader that
+     * never establishes sends everyone to the election through the usual timeouts.
+     */
+    void handOver(int designated, long zxid, String reason) {
+        long committedIn = epoch();
+        LOG.log(Level.INFO, "server {0}: {1} server {2} without an election ({3})", myId,
+                designated == myId ? "leading as the designated" : "following the designated leader", designated,
+                reason);
+        follower = null;
+        leader = null;
+        election.designate(designated, zxid, committedIn >= 0 ? committedIn : currentEpoch());
+        if (designated == myId) {
+            lead();
+        } else {
+            follow(designated);
+        }
+    }
+
     /** The election chose this node: lead, starting with discovery. */
     void lead() {
         role = Role.LEADING;

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in the new quorum (3 of 4); two joiners added by one reconfig both count (3 of 5), and two voters removed by one
  * reconfig leave it (2 of 3); a removed follower follows on as a non-voter and serves its clients, as Apache 3.9.5's
  * does (ApacheRemovedMemberProcessTest), and votes again once a later reconfig adds it back; a removed leader commits
- * the reconfig, steps down, the remaining voters elect a new one and it follows that one as a non-voter.
+ * the reconfig, steps down and follows the voter it designated as a non-voter, nobody electing (Apache's handover).
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class VoterReconfigEnsembleTest {
@@ -373,8 +373,73 @@ class VoterReconfigEnsembleTest {
         assertTrue(viaLeader.exists("/through-the-rejoined-member", false) != null);
     }
 
+    /**
+     * As Apache 3.9's Leader.tryToCommit with getDesignatedLeader and QuorumPeer.processReconfig / updateVote /
+     * updateServerState: the COMMIT names the voter that leads next, it leads at once and the others follow it, the
+     * removed leader as a non-voter, none of them looking for a leader (Zab's "looking" transition is logged at
+     * FINE; the handover at INFO, once per member).
+     */
     @Test
-    void aRemovedLeaderCommitsStepsDownAndTheOthersElectANewOne() throws Exception {
+    void aRemovedLeaderCommitsAndHandsOverToTheDesignatedVoterWithoutAnElection() throws Exception {
+        java.util.logging.Logger zabLog = java.util.logging.Logger.getLogger(
+                io.tandem.server.zab.ZabStateMachine.class.getName());
+        java.util.logging.Level levelBefore = zabLog.getLevel();
+        java.util.List<String> looking = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<String> handedOver = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (!watching.get() || record.getMessage() == null) return;
+                String line = java.text.MessageFormat.format(record.getMessage(), record.getParameters());
+                if (record.getMessage().contains(": looking (")) looking.add(line);
+                if (record.getMessage().contains("without an election")) handedOver.add(line);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        zabLog.setLevel(java.util.logging.Level.FINE);
+        zabLog.addHandler(handler);
+        try {
+            startVoters(0);
+            int leader = ensemble.awaitServing(30_000);
+            int follower = leader % TestEnsemble.SIZE + 1;
+            ZooKeeperAdmin admin = superAdmin(follower);
+            String before = text(admin.getConfig(false, null));
+            watching.set(true);
+            try {
+                admin.reconfigure((String) null, Integer.toString(leader), null, -1, null);
+            } catch (KeeperException.ConnectionLossException e) {
+                // The answer may be lost as the members move to the new leader and drop their clients.
+            }
+            awaitMode(leader, "follower");
+            int newLeader = ensemble.awaitServing(30_000);
+            watching.set(false);
+            assertNotEquals(leader, newLeader);
+            assertEquals(java.util.List.of(), looking, "no member looked for a leader");
+            assertEquals(TestEnsemble.SIZE, handedOver.size(), handedOver.toString());
+            assertTrue(handedOver.stream().anyMatch(line -> line.startsWith("server " + newLeader
+                    + ": leading as the designated")), handedOver.toString());
+            ZooKeeper zk = client(newLeader);
+            zk.create("/after-the-handover", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            ZooKeeper viaOldLeader = client(leader);
+            viaOldLeader.sync("/after-the-handover");
+            assertTrue(viaOldLeader.exists("/after-the-handover", false) != null);
+            String removed = text(zk.getConfig(false, null));
+            assertFalse(removed.contains("server." + leader + "="), removed);
+            assertTrue(version(removed) > version(before), removed);
+        } finally {
+            zabLog.removeHandler(handler);
+            zabLog.setLevel(levelBefore);
+        }
+    }
+
+    @Test
+    void aRemovedLeaderCommitsStepsDownAndFollowsTheNewOne() throws Exception {
         startVoters(0);
         int leader = ensemble.awaitServing(30_000);
         int follower = leader % TestEnsemble.SIZE + 1;

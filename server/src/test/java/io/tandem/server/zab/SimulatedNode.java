@@ -292,6 +292,10 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
                 member.onSnapshot(disk.snapshotZxid, SnapshotData.of(treePart(disk.snapshot)));
             }
         }
+        if (!sim.members && sim.membershipReader != null) {
+            machine.readMembersWith(sim.membershipReader); // a named scenario's reconfigs, without the member side
+        }
+        lastLeader = -1; // a new process starts looking
         sim.trace("start " + id + " (restart " + restarts + ") " + machine);
         sim.connections.onStart(id, sim.step());
         sim.checker.onRestart(this);
@@ -357,6 +361,7 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
     /** The driver takes a Ready: maybe schedule a crash inside it (the test's trigger, or a seeded chance). */
     private void onReady(Ready ready) {
         endReady(); // a crash scheduled in the previous Ready at a step it did not have happens before this one
+        sim.readyObserver.accept(this, ready);
         crashTail = sim.randomTail();
         if (sim.crashTrigger != null && sim.crashTrigger.test(this, ready)) {
             crashAt = sim.crashTriggerStep;
@@ -394,9 +399,18 @@ final class SimulatedNode implements ZabNetwork, ZabClock, ZabServer.Application
 
     private void observeRole() {
         Role role = machine.role();
+        int leader = machine.leaderId();
+        if (lastLeader >= 0 && leader >= 0 && leader != lastLeader) {
+            // From one leader to another within one input: a reconfig's designated leader, no election between.
+            sim.count("handovers to a designated leader");
+        }
+        lastLeader = leader;
         if (role != lastRole) {
             lastRole = role;
             sim.trace("node " + id + " -> " + machine);
         }
     }
+
+    /** The leader after the previous input (-1 looking), to count handovers. */
+    private int lastLeader = -1;
 }

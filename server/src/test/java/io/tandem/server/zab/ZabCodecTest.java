@@ -98,6 +98,30 @@ class ZabCodecTest {
     }
 
     @Test
+    void shouldCarryACommitsDesignatedLeaderAfterItsZxidOnlyWhenThereIsOne() {
+        Commit designating = new Commit(11, 5, Zxid.of(5, 1), 3);
+        assertEquals(designating, roundTrip(designating));
+        ByteBuf with = Unpooled.buffer();
+        ByteBuf without = Unpooled.buffer();
+        ZabCodec.write(designating, with);
+        ZabCodec.write(new Commit(11, 5, Zxid.of(5, 1)), without);
+        assertEquals(without.readableBytes() + 4, with.readableBytes(), "the earlier layout plus an int");
+        assertEquals(without, with.slice(0, without.readableBytes()));
+        for (int length = without.readableBytes() + 1; length < with.readableBytes(); length++) {
+            ByteBuf cut = with.slice(0, length);
+            assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(cut), "cut at " + length);
+        }
+        ByteBuf negative = Unpooled.buffer();
+        ZabCodec.write(new Commit(11, 5, Zxid.of(5, 1)), negative);
+        negative.writeInt(-1);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(negative));
+        ByteBuf trailing = Unpooled.buffer();
+        ZabCodec.write(designating, trailing);
+        trailing.writeByte(0);
+        assertThrows(CorruptedFrameException.class, () -> ZabCodec.read(trailing));
+    }
+
+    @Test
     void shouldCarryTheRecoveringFlagInAnOptionalByteAndRejectUnknownFlags() {
         Notification notification = new Notification(3, 0, 0, 9, Role.LOOKING, true);
         FollowerInfo info = new FollowerInfo(11, 0, 4, 0, true);

@@ -88,9 +88,101 @@ class ZabReconfigTest {
         assertEquals(1, committed.commits().size(), "both quorums hold it now");
         assertEquals(1, commitsTo(committed, 2));
         assertEquals(1, commitsTo(committed, 3), "the commit leaves before the leader steps down");
-        assertEquals(Role.LOOKING, leader.role(), "a leader that is no longer a voter steps down (Apache's too)");
+        // Apache's leader steps down too, and its updateServerState sends it straight to the leader its
+        // getDesignatedLeader chose (a new voter that acknowledged: 2 and 3 both did, the lower id wins).
+        assertEquals(Role.FOLLOWING, leader.role(), "a leader that is no longer a voter follows the one it designated");
+        assertEquals(2, leader.leaderId());
+        assertEquals(List.of(2, 2), designatedIn(committed), "every COMMIT names the designated leader");
+        assertEquals(0, notifications(committed), "no election round");
         assertArrayEquals(new int[] {2, 3}, leader.config().voters());
         assertTrue(leader.isObserver());
+    }
+
+    private static List<Integer> designatedIn(Ready ready) {
+        return ready.messages().stream().map(Ready.Outbound::message).filter(Commit.class::isInstance)
+                .map(m -> ((Commit) m).designatedLeader()).toList();
+    }
+
+    private static long notifications(Ready ready) {
+        return ready.messages().stream().filter(m -> m.message() instanceof Notification).count();
+    }
+
+    /**
+     * Apache's Leader.getDesignatedLeader prefers, among the new voters that acknowledged the reconfig, the one that
+     * acknowledged the most proposals after it: the fewest outstanding proposals get dropped.
+     */
+    @Test
+    void shouldDesignateTheNewVoterThatAcknowledgedTheMostProposalsAfterTheReconfig() {
+        ZabStateMachine leader = new ZabStateMachine(ZabConfig.of(1, 1, 2, 3, 4, 5), DurableState.empty(), 1);
+        leader.readMembersWith(READER);
+        for (int peer : new int[] {2, 3, 4, 5}) {
+            leader.receive(peer, new Notification(1, 0, 0, 1, Role.LOOKING));
+        }
+        assertEquals(Role.LEADING, leader.role());
+        for (int follower : new int[] {2, 3, 4, 5}) {
+            leader.receive(follower, new FollowerInfo(follower * 100, 0, 0, 0));
+        }
+        for (int follower : new int[] {2, 3, 4, 5}) {
+            leader.receive(follower, new AckEpoch(follower * 100, 1, true, 0, 0));
+        }
+        for (int follower : new int[] {2, 3, 4, 5}) {
+            leader.receive(follower, new AckNewLeader(follower * 100, 2, 0));
+        }
+        assertTrue(leader.isEstablishedLeader());
+        leader.ready();
+        long reconfig = proposedAndLogged(leader, txn("config 2,3,4/"));
+        long after = proposedAndLogged(leader, txn("x"));
+        leader.receive(4, new Ack(400, 3, reconfig));
+        leader.receive(4, new Ack(400, 4, after));
+        assertEquals(List.of(), leader.ready().commits(), "{1,4} is no quorum of the old voters");
+        leader.receive(2, new Ack(200, 3, reconfig));
+        Ready committed = leader.ready();
+        assertEquals(List.of(reconfig), committed.commits().stream().map(LogEntry::zxid).toList(),
+                "{1,2,4} and {2,4} hold the reconfig, nobody but 1 and 4 the proposal after it");
+        assertEquals(List.of(4, 4, 4, 4), designatedIn(committed), "4 acknowledged the most: it leads next");
+        assertEquals(Role.FOLLOWING, leader.role());
+        assertEquals(4, leader.leaderId());
+        assertEquals(0, notifications(committed));
+    }
+
+    /**
+     * A follower that a COMMIT designates leads at once (Apache's updateServerState: its vote is itself, so LEADING),
+     * and one told another leader follows it, both without a notification; the designated leader then runs discovery
+     * and picks an epoch above every promise, as Apache's Leader.lead does after a handover.
+     */
+    @Test
+    void shouldLeadOrFollowTheDesignatedLeaderWhenTheCommitNamesOne() {
+        for (int designated : new int[] {2, 3}) {
+            ZabStateMachine follower = new ZabStateMachine(ZabConfig.of(2, 1, 2, 3), DurableState.empty(), 1);
+            follower.readMembersWith(READER);
+            long session = establishedConfiguration(follower);
+            long zxid = Zxid.of(1, 2);
+            follower.receive(1, new Proposal(session, 6, zxid, txn("config 2,3/")));
+            follower.logSynced(zxid);
+            follower.ready();
+            follower.receive(1, new Commit(session, 7, zxid, designated));
+            Ready ready = follower.ready();
+            assertEquals(List.of(zxid), ready.commits().stream().map(LogEntry::zxid).toList());
+            assertEquals(0, notifications(ready), "no election round");
+            assertEquals(designated, follower.leaderId());
+            if (designated == 2) {
+                assertEquals(Role.LEADING, follower.role(), "designated: it leads");
+                assertFalse(follower.isEstablishedLeader(), "once a quorum reports its promises");
+                follower.receive(3, new FollowerInfo(300, 0, 1, zxid));
+                LeaderInfo info = follower.ready().messages().stream().map(Ready.Outbound::message)
+                        .filter(LeaderInfo.class::isInstance).map(LeaderInfo.class::cast).findFirst().orElseThrow();
+                assertEquals(2, info.epoch(), "a new epoch, above the one that committed the reconfig");
+            } else {
+                assertEquals(Role.FOLLOWING, follower.role(), "it follows the designated leader");
+                assertEquals(1, ready.messages().stream().filter(m -> m.to() == 3
+                        && m.message() instanceof FollowerInfo).count(), "FOLLOWERINFO goes to it at once");
+            }
+            // A looking server asking is answered with the designated leader.
+            follower.receive(3 == designated ? 1 : 3, new Notification(3, zxid, 1, 9, Role.LOOKING));
+            Notification answer = follower.ready().messages().stream().map(Ready.Outbound::message)
+                    .filter(Notification.class::isInstance).map(Notification.class::cast).findFirst().orElseThrow();
+            assertEquals(designated, answer.leader());
+        }
     }
 
     @Test
@@ -471,12 +563,14 @@ class ZabReconfigTest {
         leader.receive(3, new Ack(300, 3, zxid));
         Ready committed = leader.ready();
         assertEquals(1, committed.commits().size());
-        assertEquals(Role.LOOKING, leader.role(), "no longer a voter: it steps down");
         assertTrue(leader.isJoining(), "a non-voting member now");
+        assertEquals(Role.FOLLOWING, leader.role(), "no longer a voter: it steps down and follows the designated one");
+        assertEquals(2, leader.leaderId());
+        assertEquals(0, notifications(committed), "no election round");
         Members remaining = new Members(new int[] {2, 3}, new int[0]);
         leader.receive(2, new Notification(2, zxid, 1, 2, Role.LEADING, false, zxid, remaining));
         leader.receive(3, new Notification(2, zxid, 1, 2, Role.FOLLOWING, false, zxid, remaining));
-        assertEquals(Role.FOLLOWING, leader.role(), "it follows the leader the voters elected");
+        assertEquals(Role.FOLLOWING, leader.role(), "it follows the leader the voters back");
         assertEquals(2, leader.leaderId());
     }
 

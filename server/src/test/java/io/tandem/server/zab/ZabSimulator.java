@@ -102,6 +102,13 @@ final class ZabSimulator {
     boolean joinersVote;
     /** What the run exercised, for the summary line: sync modes, crashes, partitions. */
     final Map<String, Long> stats = new TreeMap<>();
+    /** Test hook: sees every Ready a node's driver executes, before it runs (named scenarios count messages). */
+    java.util.function.BiConsumer<SimulatedNode, Ready> readyObserver = (node, ready) -> {};
+    /**
+     * Test hook for named scenarios without the member side: how nodes started after it is set tell reconfigs
+     * ({@link ZabStateMachine#readMembersWith}); null, no reconfigs.
+     */
+    MembershipReader membershipReader;
     /** Test hook: crash node (first) right before the given step of a Ready that matches. */
     BiPredicate<SimulatedNode, Ready> crashTrigger;
     /**
@@ -301,6 +308,17 @@ final class ZabSimulator {
      */
     void addClients(boolean stalePrep) {
         clients = new SimulatedClients(this, seed, nodes.length, stalePrep);
+    }
+
+    /** Reconfigs for a named scenario without the member side: every node tells them with {@code reader}, restarts too. */
+    void readMembersWith(MembershipReader reader) {
+        Checks.require(!members && step == 0, "set before the first step, on a simulator without the member side");
+        membershipReader = reader;
+        for (SimulatedNode node : nodes) {
+            if (node.isUp()) {
+                node.machine.readMembersWith(reader);
+            }
+        }
     }
 
     void crashWhen(BiPredicate<SimulatedNode, Ready> trigger, ReadyStep step, Tail tail) {

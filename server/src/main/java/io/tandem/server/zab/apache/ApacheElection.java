@@ -158,6 +158,11 @@ public final class ApacheElection implements Closeable {
         thread.execute(() -> machine.changeRole(observer));
     }
 
+    /** See {@link FastLeaderElection#designate}: the next session goes to {@code leader} without an election. */
+    public void designate(long leader, long zxid) {
+        thread.execute(() -> machine.designate(leader, zxid));
+    }
+
     /** See {@link FastLeaderElection#updatePeerEpoch}: the leadership or the following in {@code newEpoch} began. */
     public void updateElectionVote(long newEpoch) {
         thread.execute(() -> machine.updatePeerEpoch(newEpoch));

@@ -225,10 +225,10 @@ public final class ApacheQuorumPeer implements Closeable {
      * followed is not the designated one ({@code designatedLeader} >= 0), or, with none designated (NEWLEADER's
      * configuration), when the leader is no voter of either configuration or moved.
      *
-     * <p>As Apache's updateServerState with its reconfigFlag: a role changed under the same designated leader makes
-     * the next session follow (or observe) that leader at once, in the new role, without an election; a designated
-     * leader other than the one followed, or a configuration NEWLEADER carried (Apache clears the flag then), sends
-     * this member to the election, in its new role.
+     * <p>As Apache's updateServerState with its reconfigFlag: with a designated leader (a reconfig's commit), a role
+     * change or a leader change makes the next session go to that leader at once, in the new role, without an
+     * election: it follows (or observes) it, or leads when it is this member; a configuration NEWLEADER carried
+     * (Apache clears the flag then) sends this member to the election, in its new role.
      */
     private boolean activate(byte[] text, long designatedLeader) {
         ApacheConfig next;
@@ -264,8 +264,10 @@ public final class ApacheQuorumPeer implements Closeable {
         long leader = leaderId;
         boolean leaderChange;
         if (designatedLeader >= 0) {
+            // Apache's updateVote and updateLearnerType set the reconfigFlag: the next session goes to the
+            // designated leader (this member leads when it is the one) without an election.
             leaderChange = designatedLeader != leader;
-            if (roleChange && !leaderChange) reconfiguredLeader = leader;
+            if (roleChange || leaderChange) reconfiguredLeader = designatedLeader;
         } else {
             ApacheElection.Member before = previous.voters().contains(leader) ? previous.members().get(leader) : null;
             ApacheElection.Member after = next.voters().contains(leader) ? next.members().get(leader) : null;
@@ -292,6 +294,9 @@ public final class ApacheQuorumPeer implements Closeable {
             election.changeRole(nowObserver);
         }
         adopt(next);
+        // Apache's processReconfig on its leader: updateVote to the designated leader, which the member follows
+        // once this leadership ends, without an election (updateServerState with the reconfigFlag).
+        if (designatedLeader >= 0 && designatedLeader != myId) reconfiguredLeader = designatedLeader;
         LOG.log(Level.INFO, "server {0}: activated configuration version 0x{1} as leader: voters {2}, observers {3}, "
                 + "designated leader {4}", myId, Long.toHexString(next.version()), next.voters(), next.observers(),
                 designatedLeader);
@@ -352,7 +357,17 @@ public final class ApacheQuorumPeer implements Closeable {
                 long reconfigured = reconfiguredLeader;
                 reconfiguredLeader = -1;
                 if (reconfigured >= 0 && reconfigured != myId && members.containsKey(reconfigured)) {
+                    election.designate(reconfigured, follower.lastLoggedZxid());
+                    LOG.log(Level.INFO, "server {0}: {1} the designated leader {2} without an election", myId,
+                            learnerObserver ? "observing" : "following", reconfigured);
                     follow(reconfigured);
+                    continue;
+                }
+                if (reconfigured == myId && leaderApplication != null && !learnerObserver
+                        && config.voters().contains(myId)) {
+                    election.designate(myId, follower.lastLoggedZxid());
+                    LOG.log(Level.INFO, "server {0}: leading as the designated leader without an election", myId);
+                    lead();
                     continue;
                 }
                 Future<Vote> round = election.lookForLeader(follower.lastLoggedZxid(), follower.currentEpoch());

@@ -155,6 +155,29 @@ public final class FastLeaderElection {
         }
     }
 
+    /**
+     * Apache's QuorumPeer.updateVote: a committed reconfig designated {@code leader}, whom the next session leads with
+     * or follows without an election round. It becomes the decided vote (Apache's Vote(id, zxid): no election or peer
+     * epoch until {@link #updatePeerEpoch}) that looking members are answered with, in the state that session takes:
+     * LEADING when it is this member, else FOLLOWING or OBSERVING. A vote already for {@code leader} is kept, as
+     * updateVote changes nothing then.
+     */
+    public void designate(long leader, long zxid) {
+        ServerState next = leader == myId ? ServerState.LEADING
+                : observer ? ServerState.OBSERVING : ServerState.FOLLOWING;
+        if (state != ServerState.LOOKING && currentVote != null && currentVote.leader() == leader) {
+            state = next;
+            currentVote = new Vote(leader, currentVote.zxid(), currentVote.electionEpoch(), currentVote.peerEpoch(),
+                    next, currentVote.version());
+            return;
+        }
+        state = next;
+        currentVote = new Vote(leader, zxid, -1, -1, next, ElectionWire.NOTIFICATION_VERSION);
+        finalizing = false;
+        received.clear();
+        outOfElection.clear();
+    }
+
     /** Whether this member looks for the leader as an observer. */
     public boolean observer() {
         return observer;

@@ -147,6 +147,7 @@ class ApacheLeaderReconfigProcessTest {
                 ZooKeeper onTwo = clients.connect(ensemble.ports(2));
                 onOne.create("/before", bytes("b"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 ZooKeeperAdmin viaTandem = ReconfigAdmin.connect(ensemble.tandem);
+                int logBefore = member.logText().length();
                 String withoutTandem;
                 try {
                     withoutTandem = text(viaTandem.reconfigure((String) null, "3", null, -1, null));
@@ -160,6 +161,11 @@ class ApacheLeaderReconfigProcessTest {
                         && ensemble.tandemMode().equals("follower"), TIMEOUT_MS),
                         () -> "1 " + apache1.mode() + ", 2 " + apache2.mode() + ", Tandem " + ensemble.tandemMode()
                                 + "\n" + member.logTail());
+                // Apache's processReconfig on its leader (updateVote) and updateServerState: once the leadership
+                // ends it follows the designated leader at once, without an election round.
+                String afterReconfig = member.logText().substring(logBefore);
+                assertTrue(afterReconfig.contains("following the designated leader"), member::logTail);
+                assertFalse(afterReconfig.contains("looking for a leader"), member::logTail);
                 ZkClients.retryOnConnectionLoss(() -> onTandem.create("/after", bytes("a"), Ids.OPEN_ACL_UNSAFE,
                         CreateMode.PERSISTENT));
                 ZkClients.retryOnConnectionLoss(() -> onTwo.create("/after-two", bytes("t"), Ids.OPEN_ACL_UNSAFE,
@@ -174,11 +180,11 @@ class ApacheLeaderReconfigProcessTest {
 
     /**
      * Apache leads (Tandem has the lowest sid and starts last); a reconfig through Tandem's client removes the Apache
-     * leader. The leader it designates (or an election among the other two) takes over, and clients of Tandem and
-     * of the other Apache member carry on with the new configuration.
+     * leader. The leader it designates takes over without an election (Tandem leads or follows it at once), and
+     * clients of Tandem and of the other Apache member carry on with the new configuration.
      */
     @Test
-    void removingTheApacheLeaderLeavesTheOthersToElectOneAndClientsCarryOn() throws Exception {
+    void removingTheApacheLeaderHandsOverToTheLeaderItDesignatesAndClientsCarryOn() throws Exception {
         MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 1, ReconfigAdmin.settings());
         Ports tandem = ensemble.tandem;
         try (ApacheQuorumProcess two = ensemble.startApache(2);
@@ -195,6 +201,7 @@ class ApacheLeaderReconfigProcessTest {
             onTandem.create("/before", bytes("b"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
 
             ZooKeeperAdmin viaTandem = ReconfigAdmin.connect(tandem);
+            int logBefore = member.logText().length();
             String withoutLeader;
             try {
                 withoutLeader = text(viaTandem.reconfigure((String) null, Long.toString(leader.ports.sid()), null,
@@ -207,6 +214,12 @@ class ApacheLeaderReconfigProcessTest {
                     .matches("leader follower|follower leader"), TIMEOUT_MS),
                     () -> "no new leader: Tandem " + ensemble.tandemMode() + ", other " + other.mode() + "\n"
                             + member.logTail());
+            // The COMMITANDACTIVATE names the leader the Apache leader designated: Tandem leads or follows it at
+            // once, as Apache's updateVote and updateServerState, with no election round.
+            String afterReconfig = member.logText().substring(logBefore);
+            assertTrue(afterReconfig.contains("the designated leader")
+                    && afterReconfig.contains("without an election"), member::logTail);
+            assertFalse(afterReconfig.contains("looking for a leader"), member::logTail);
             ZkClients.retryOnConnectionLoss(() -> onTandem.create("/after", bytes("a"), Ids.OPEN_ACL_UNSAFE,
                     CreateMode.PERSISTENT));
             ZkClients.retryOnConnectionLoss(() -> onOther.create("/after-other", bytes("o"), Ids.OPEN_ACL_UNSAFE,

@@ -154,6 +154,32 @@ class FastLeaderElectionTest {
                 "members that are not looking get no answer");
     }
 
+    /**
+     * Apache's QuorumPeer.updateVote after a COMMITANDACTIVATE names another leader: the designated one is the vote
+     * looking members are answered with, in the state the next session takes, without an election round (no
+     * notification sent); Apache's Vote(id, zxid) carries no epochs until updateElectionVote.
+     */
+    @Test
+    void aDesignatedLeaderBecomesTheVoteWithoutARound() {
+        FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
+        loopBack(fle, 1, fle.lookForLeader(0, 0));
+        loopBack(fle, 1, fle.receive(3, looking(3, 0, 1, 0)));
+        assertEquals(3, fle.finalizeWaitExpired().decided().leader());
+        fle.designate(2, 0x100000005L);
+        assertEquals(2, fle.currentVote().leader());
+        Notification sent = fle.receive(3, looking(3, 0, 2, 0)).sends().get(0).notification();
+        assertEquals(ServerState.FOLLOWING, sent.state());
+        assertEquals(2, sent.leader());
+        assertEquals(0x100000005L, sent.zxid());
+        assertEquals(-1, sent.peerEpoch(), "no epoch until the session with it begins");
+        fle.updatePeerEpoch(2);
+        assertEquals(2, fle.receive(3, looking(3, 0, 2, 0)).sends().get(0).notification().peerEpoch());
+
+        fle.designate(1, 0x200000001L);
+        assertEquals(ServerState.LEADING, fle.receive(3, looking(3, 0, 2, 0)).sends().get(0).notification().state(),
+                "designated itself: it leads");
+    }
+
     @Test
     void aNonVoterIsAnsweredButNeverCounted() {
         FastLeaderElection fle = new FastLeaderElection(1, VOTERS, CONFIG);
