@@ -21,7 +21,9 @@ final class GroupEpochs {
      * did, and computes a new target assignment when the epoch moved past it.
      */
     void updateEpochAndTarget(ConsumerGroup group, boolean bump) {
-        Map<String, TopicRef> subscribed = assignments.subscribedTopics(group);
+        // No bump asked: neither the membership nor a subscription changed, so the members need no new pass.
+        Map<String, TopicRef> subscribed = bump ? assignments.subscribedTopics(group)
+                : assignments.subscribedTopicsUnchanged(group);
         if (!subscribed.equals(group.subscribedTopics)) {
             group.subscribedTopics = subscribed;
             bump = true;

@@ -66,14 +66,35 @@ final class TargetAssignments {
      * neither takes that key nor waits; a new matching topic joins at the next heartbeat.
      */
     Map<String, TopicRef> subscribedTopics(ConsumerGroup group) {
-        Map<String, TopicRef> result = new TreeMap<>();
+        Set<String> names = new LinkedHashSet<>();
         Set<String> regexes = new LinkedHashSet<>();
         for (ConsumerGroupMember m : group.members.values()) {
-            for (String name : m.subscribedTopicNames) {
-                TopicRef topic = topics.byName(name);
-                if (topic != null) result.put(name, topic);
-            }
+            names.addAll(m.subscribedTopicNames);
             if (m.subscribedTopicRegex != null) regexes.add(m.subscribedTopicRegex);
+        }
+        group.subscribedNames = names;
+        group.subscribedRegexes = regexes;
+        group.subscribedMembers = group.members.size();
+        return resolve(names, regexes);
+    }
+
+    /**
+     * As {@link #subscribedTopics}, for a heartbeat that changed no member's subscription and the membership not:
+     * the names and expressions gathered last are resolved again, in O(distinct topics) instead of O(members), as
+     * Kafka keeps its subscribed topic names counted per group rather than gathering them at every heartbeat.
+     */
+    Map<String, TopicRef> subscribedTopicsUnchanged(ConsumerGroup group) {
+        if (group.subscribedNames == null || group.subscribedMembers != group.members.size()) {
+            return subscribedTopics(group);
+        }
+        return resolve(group.subscribedNames, group.subscribedRegexes);
+    }
+
+    private Map<String, TopicRef> resolve(Set<String> names, Set<String> regexes) {
+        Map<String, TopicRef> result = new TreeMap<>();
+        for (String name : names) {
+            TopicRef topic = topics.byName(name);
+            if (topic != null) result.put(name, topic);
         }
         if (!regexes.isEmpty()) {
             for (String name : topics.names()) {
