@@ -19,7 +19,8 @@ import java.util.UUID;
 
 /**
  * The CPU of KIP-848 ConsumerGroupHeartbeats in the consumer group coordinator, for one group of 1,000 and 10,000
- * members on a topic with as many partitions: a steady heartbeat (a Stable member at its epoch, reporting nothing, as
+ * members on a topic with twice as many partitions ({@code --partitions-per-member}), so a join takes one partition
+ * from a member that must revoke it first: a steady heartbeat (a Stable member at its epoch, reporting nothing, as
  * the Java consumer sends between rebalances); a member joining the Stable group (the epoch moves and the target
  * assignment is computed once, as Kafka does per epoch bump); each other member's next heartbeat after that join
  * (its own reconciliation); and the joined member leaving. Kafka reconciles each member on its own heartbeat, so a
@@ -42,8 +43,8 @@ public final class ConsumerHeartbeatCostBench {
     private long now = 1_000;
     private long told;
 
-    private ConsumerHeartbeatCostBench(int memberCount) {
-        topic = new TopicRef(TOPIC, UUID.nameUUIDFromBytes(TOPIC.getBytes()), memberCount);
+    private ConsumerHeartbeatCostBench(int memberCount, int partitionsPerMember) {
+        topic = new TopicRef(TOPIC, UUID.nameUUIDFromBytes(TOPIC.getBytes()), memberCount * partitionsPerMember);
         TopicsView topics = new TopicsView() {
             @Override public TopicRef byName(String name) { return TOPIC.equals(name) ? topic : null; }
             @Override public TopicRef byId(UUID id) { return topic.id().equals(id) ? topic : null; }
@@ -132,17 +133,19 @@ public final class ConsumerHeartbeatCostBench {
     public static void main(String[] args) {
         int[] memberCounts = {1_000, 10_000};
         int repeat = 5;
+        int partitionsPerMember = 2;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--members" -> memberCounts = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt)
                         .toArray();
                 case "--repeat" -> repeat = Integer.parseInt(args[++i]);
+                case "--partitions-per-member" -> partitionsPerMember = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         for (int memberCount : memberCounts) {
             long buildStart = cpu();
-            ConsumerHeartbeatCostBench bench = new ConsumerHeartbeatCostBench(memberCount);
+            ConsumerHeartbeatCostBench bench = new ConsumerHeartbeatCostBench(memberCount, partitionsPerMember);
             double build = (cpu() - buildStart) / 1e6;
             bench.steady(Math.max(20_000, 2 * memberCount));
             double[] steady = new double[repeat];
@@ -158,7 +161,8 @@ public final class ConsumerHeartbeatCostBench {
                 leaves[r] = cost[2];
             }
             System.out.printf(Locale.ROOT, "consumer members %d: %.0f ms CPU to form the group (%d joins and "
-                    + "their reconciliation)%n", memberCount, build, memberCount);
+                    + "their reconciliation), %d partitions%n", memberCount, build, memberCount,
+                    memberCount * partitionsPerMember);
             System.out.printf(Locale.ROOT, "consumer members %d steady: %s CPU/heartbeat%n", memberCount,
                     stats(steady));
             System.out.printf(Locale.ROOT, "consumer members %d join: %s CPU%n", memberCount, stats(joins));
