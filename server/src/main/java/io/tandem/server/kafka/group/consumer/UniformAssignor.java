@@ -119,6 +119,8 @@ final class UniformAssignor implements PartitionAssignor {
         Map<String, Integer> sizes = new HashMap<>();
         java.util.ArrayDeque<String> belowMin = new java.util.ArrayDeque<>();
         java.util.ArrayDeque<String> atMin = new java.util.ArrayDeque<>();
+        // Members that kept every previous partition: unless they get more, their previous assignment is reused.
+        java.util.Set<String> unchanged = new java.util.HashSet<>();
         for (String id : byId.keySet()) {
             Assignment.Builder builder = new Assignment.Builder();
             builders.put(id, builder);
@@ -139,6 +141,7 @@ final class UniformAssignor implements PartitionAssignor {
                     }
                 }
                 if (kept > minQuota) extra--;
+                if (kept == before.size()) unchanged.add(id);
             }
             sizes.put(id, kept);
             if (kept < minQuota) belowMin.add(id);
@@ -162,9 +165,13 @@ final class UniformAssignor implements PartitionAssignor {
                     extra--;
                 }
                 builders.get(to).add(topic.id(), p);
+                unchanged.remove(to);
             }
         }
-        for (Map.Entry<String, Assignment.Builder> e : builders.entrySet()) result.put(e.getKey(), e.getValue().build());
+        for (Map.Entry<String, Assignment.Builder> e : builders.entrySet()) {
+            String id = e.getKey();
+            result.put(id, unchanged.contains(id) ? previous.get(id) : e.getValue().build());
+        }
         return result;
     }
 
