@@ -87,13 +87,41 @@ public final class ConsumerGroup {
         return State.STABLE;
     }
 
+    /**
+     * Partition -> the member that last took it (assigned or pending revocation), as Kafka's currentPartitionEpoch
+     * answers "is it free?" in O(1) where a pass over the members cost O(members) per partition; null until first
+     * asked, and again after a change that moved partitions outside reconciliation (a static member replaced, a
+     * load). An entry may be stale (its member left, or let the partition go): it is checked against the member.
+     */
+    private Map<UUID, Map<Integer, ConsumerGroupMember>> owners;
+
     /** Whether a member other than {@code memberId} owns the partition or still has to revoke it. */
     boolean isOwnedByOther(String memberId, UUID topicId, int partition) {
-        for (ConsumerGroupMember m : members.values()) {
-            if (m.memberId.equals(memberId)) continue;
-            if (m.assigned.contains(topicId, partition) || m.pendingRevocation.contains(topicId, partition)) return true;
+        if (owners == null) {
+            owners = new HashMap<>();
+            for (ConsumerGroupMember m : members.values()) tookPartitions(m);
         }
-        return false;
+        Map<Integer, ConsumerGroupMember> byPartition = owners.get(topicId);
+        ConsumerGroupMember m = byPartition == null ? null : byPartition.get(partition);
+        // A partition is never held by two members, so the last one that took it is the only possible holder.
+        return m != null && !m.memberId.equals(memberId) && members.get(m.memberId) == m
+                && (m.assigned.contains(topicId, partition) || m.pendingRevocation.contains(topicId, partition));
+    }
+
+    /** The member's assigned and pending partitions changed by reconciliation: it is their holder now. */
+    void tookPartitions(ConsumerGroupMember member) {
+        if (owners == null) return;
+        for (Assignment a : new Assignment[]{member.assigned, member.pendingRevocation}) {
+            a.partitions().forEach((topic, set) -> {
+                Map<Integer, ConsumerGroupMember> byPartition = owners.computeIfAbsent(topic, t -> new HashMap<>());
+                for (int p : set) byPartition.put(p, member);
+            });
+        }
+    }
+
+    /** Partitions moved outside reconciliation: the holders are looked up again from every member. */
+    void ownershipChanged() {
+        owners = null;
     }
 
     /** The member, or UNKNOWN_MEMBER_ID with Kafka's message. */

@@ -358,6 +358,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public void loaded(long nowMs) {
         synchronized (classic) {
             for (ConsumerGroup group : groups.values()) {
+                group.ownershipChanged();
                 int sessionTimeoutMs;
                 try {
                     sessionTimeoutMs = timeouts.apply(group.groupId).sessionTimeoutMs();

@@ -56,5 +56,7 @@ final class GroupEpochs {
                 || !assignedBefore.equals(member.assigned)) {
             store.currentAssignment(group.groupId, member);
         }
+        // Reconciliation sets both sets together: a new assigned object means the member may hold new partitions.
+        if (assignedBefore != member.assigned) group.tookPartitions(member);
     }
 }
