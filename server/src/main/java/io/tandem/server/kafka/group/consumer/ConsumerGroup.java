@@ -46,12 +46,12 @@ public final class ConsumerGroup {
     /** The subscribed topics as they were when the group epoch last moved: a change of these bumps it again. */
     Map<String, TopicRef> subscribedTopics = Map.of();
     /**
-     * The distinct topic names and regular expressions the members subscribed to when they were last gathered from
-     * every member (a membership or subscription change), and the member count then; null until gathered. A
-     * heartbeat that changes neither resolves these again (topics come and go) without a pass over the members.
+     * How many members subscribe to each topic name and regular expression, gathered from every member on a
+     * subscription change and kept by a member's leave, and the member count they stand for; null until gathered.
+     * A heartbeat that changes neither resolves these again (topics come and go) without a pass over the members.
      */
-    java.util.Set<String> subscribedNames;
-    java.util.Set<String> subscribedRegexes;
+    Map<String, Integer> subscribedNames;
+    Map<String, Integer> subscribedRegexes;
     int subscribedMembers = -1;
 
     ConsumerGroup(String groupId) {

@@ -33,8 +33,8 @@ final class GroupEpochs {
     }
 
     /** After a member left: the subscribed topics are taken again and the epoch moves, so the rest rebalance. */
-    void memberGone(ConsumerGroup group) {
-        group.subscribedTopics = assignments.subscribedTopics(group);
+    void memberGone(ConsumerGroup group, ConsumerGroupMember gone) {
+        group.subscribedTopics = assignments.subscribedTopicsWithout(group, gone);
         bumpEpoch(group);
     }
 

@@ -66,16 +66,34 @@ final class TargetAssignments {
      * neither takes that key nor waits; a new matching topic joins at the next heartbeat.
      */
     Map<String, TopicRef> subscribedTopics(ConsumerGroup group) {
-        Set<String> names = new LinkedHashSet<>();
-        Set<String> regexes = new LinkedHashSet<>();
+        Map<String, Integer> names = new HashMap<>();
+        Map<String, Integer> regexes = new HashMap<>();
         for (ConsumerGroupMember m : group.members.values()) {
-            names.addAll(m.subscribedTopicNames);
-            if (m.subscribedTopicRegex != null) regexes.add(m.subscribedTopicRegex);
+            for (String name : m.subscribedTopicNames) names.merge(name, 1, Integer::sum);
+            if (m.subscribedTopicRegex != null) regexes.merge(m.subscribedTopicRegex, 1, Integer::sum);
         }
         group.subscribedNames = names;
         group.subscribedRegexes = regexes;
         group.subscribedMembers = group.members.size();
-        return resolve(names, regexes);
+        return resolve(names.keySet(), regexes.keySet());
+    }
+
+    /**
+     * As {@link #subscribedTopics}, after {@code gone} left the group (already removed from its members): its
+     * subscription is taken off the counts, O(its topics), as Kafka's subscribed topic names count down on a leave.
+     */
+    Map<String, TopicRef> subscribedTopicsWithout(ConsumerGroup group, ConsumerGroupMember gone) {
+        if (group.subscribedNames == null || group.subscribedMembers != group.members.size() + 1) {
+            return subscribedTopics(group);
+        }
+        for (String name : gone.subscribedTopicNames) {
+            group.subscribedNames.computeIfPresent(name, (k, n) -> n > 1 ? n - 1 : null);
+        }
+        if (gone.subscribedTopicRegex != null) {
+            group.subscribedRegexes.computeIfPresent(gone.subscribedTopicRegex, (k, n) -> n > 1 ? n - 1 : null);
+        }
+        group.subscribedMembers = group.members.size();
+        return resolve(group.subscribedNames.keySet(), group.subscribedRegexes.keySet());
     }
 
     /**
@@ -87,7 +105,7 @@ final class TargetAssignments {
         if (group.subscribedNames == null || group.subscribedMembers != group.members.size()) {
             return subscribedTopics(group);
         }
-        return resolve(group.subscribedNames, group.subscribedRegexes);
+        return resolve(group.subscribedNames.keySet(), group.subscribedRegexes.keySet());
     }
 
     private Map<String, TopicRef> resolve(Set<String> names, Set<String> regexes) {
