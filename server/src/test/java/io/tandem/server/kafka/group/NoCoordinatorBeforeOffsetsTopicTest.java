@@ -175,7 +175,8 @@ class NoCoordinatorBeforeOffsetsTopicTest {
         request.groupId = "g";
         request.producerId = 1000;
         request.producerEpoch = 0;
-        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic topic = new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic topic =
+                new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
         topic.name = TOPIC;
         TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition partition =
                 new TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition();
