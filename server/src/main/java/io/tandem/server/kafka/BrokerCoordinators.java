@@ -31,12 +31,14 @@ final class BrokerCoordinators {
 
     /**
      * Whether this broker leads the offsets partition, by its local replica's role (taken before the partition
-     * loads, and never read from ZooKeeper). Before the offsets topic exists nobody leads it: a group request may
-     * then go on, and its first write makes the topic (Tandem makes it on first use, as on FindCoordinator).
+     * loads, and never read from ZooKeeper). Before the offsets topic exists nobody leads it, so every group request
+     * is NOT_COORDINATOR and makes no topic: only FindCoordinator creates {@code __consumer_offsets}, as in Kafka
+     * 3.9 (GroupMetadataManager.isGroupLocal: no partition owned before one is loaded) and 4.x (the coordinator
+     * runtime has no shard for the partition).
      */
     private boolean leadsOffsetsPartition(int index) {
         TopicInfo offsets = broker.metadata().knownTopic(TopicNames.CONSUMER_OFFSETS);
-        return offsets == null || broker.isLeader(offsets, index);
+        return offsets != null && broker.isLeader(offsets, index);
     }
 
     /** LeaderAndIsr made this broker the partition's leader: a coordinator partition loads. */

@@ -10,7 +10,8 @@ import io.tandem.server.kafka.metadata.TopicNames;
 
 /**
  * The {@code __consumer_offsets} partitions this broker leads, as the group coordinators and the offset handlers reach
- * them: the handlers' lookup creates the topic on first use, the coordinators' never does.
+ * them. Neither creates the topic: only FindCoordinator does, as in Kafka, so a group request before it is
+ * NOT_COORDINATOR.
  */
 final class OffsetsPartitions {
     private final KafkaBroker broker;
@@ -19,17 +20,20 @@ final class OffsetsPartitions {
         this.broker = broker;
     }
 
-    /** The offsets partition that holds the group's commits, led here (creating the topic first), or NOT_COORDINATOR. */
+    /** The offsets partition that holds the group's commits, led here, or NOT_COORDINATOR (no topic yet too). */
     Partition forGroup(String groupId) {
-        TopicInfo offsets = broker.topics().ensureOffsetsTopic();
+        TopicInfo offsets = broker.metadata().knownTopic(TopicNames.CONSUMER_OFFSETS);
+        if (offsets == null) {
+            throw new ApiException(NOT_COORDINATOR, "the offsets topic does not exist yet");
+        }
         return led(offsets, OffsetsTopicCodec.partitionFor(groupId, broker.config().offsetsTopicPartitions()));
     }
 
     /**
      * The led offsets partition of an index, for the group coordinators' writes, made under their locks: it never
      * creates the topic (a ZooKeeper write, kept out of those locks; a topic created then would have no leader to
-     * write to anyway). Handlers create it before they enter a coordinator; until it exists a write is
-     * COORDINATOR_NOT_AVAILABLE.
+     * write to anyway). Only FindCoordinator creates it; a write that meets no topic (it was deleted after the
+     * coordinator's check) is COORDINATOR_NOT_AVAILABLE.
      */
     Partition existing(int index) {
         TopicInfo offsets = broker.metadata().knownTopic(TopicNames.CONSUMER_OFFSETS);

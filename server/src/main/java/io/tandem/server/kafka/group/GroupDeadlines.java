@@ -101,6 +101,23 @@ public final class GroupDeadlines<G, M> {
         tracked.put(shape.groupId(group), group);
     }
 
+    /**
+     * A member left a live group and nothing else of the group's deadlines changed (a consumer group member's leave
+     * or fence one at a time): only its entry goes, O(log n), where {@link #refresh} would look at every member.
+     */
+    public void gone(G group, M member) {
+        if (shape.live(shape.groupId(group)) != group || shape.isMember(group, member)) {
+            refresh(shape.groupId(group));
+            return;
+        }
+        untrack(group, member);
+        Set<M> withEntries = membersOf.get(group);
+        if ((withEntries == null || withEntries.isEmpty()) && groupDeadlines.deadlineOf(group) == Long.MAX_VALUE) {
+            tracked.remove(shape.groupId(group), group);
+            membersOf.remove(group);
+        }
+    }
+
     /** Drops the entries of groups removed from the coordinator (offset expiry, an offsets partition unloaded). */
     public void forgetGone() {
         for (String groupId : List.copyOf(tracked.keySet())) {

@@ -48,8 +48,7 @@ final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerGroupHea
             return;
         }
         try {
-            // The group's records go to the offsets topic: create it first, outside the coordinator's lock.
-            broker.topics().ensureOffsetsTopic();
+            // NOT_COORDINATOR until this broker leads the group's offsets partition: a heartbeat makes no topic.
             HeartbeatResult result = broker.consumerGroups().heartbeat(toRequest(context, request),
                     System.currentTimeMillis());
             response.memberId = result.memberId();

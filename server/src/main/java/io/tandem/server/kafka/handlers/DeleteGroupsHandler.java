@@ -45,8 +45,7 @@ final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest> {
             if (!broker.shareGroups().isShareGroup(groupId)) return false;
             java.util.concurrent.CompletableFuture<Short> deleted;
             try {
-                // Its tombstones go to __consumer_offsets, created outside the share coordinator's lock.
-                broker.topics().ensureOffsetsTopic();
+                // Its tombstones go to __consumer_offsets; NOT_COORDINATOR if this broker does not lead its partition.
                 deleted = broker.shareGroups().deleteGroupAsync(groupId, now);
             } catch (io.tandem.server.kafka.ApiException e) {
                 deleted = java.util.concurrent.CompletableFuture.failedFuture(e);

@@ -43,19 +43,8 @@ final class JoinGroupHandler implements ApiHandler<JoinGroupRequest> {
         GroupMessages.JoinRequest join = new GroupMessages.JoinRequest(request.groupId, request.memberId,
                 request.groupInstanceId, context.clientId(), context.clientHost(), request.sessionTimeoutMs,
                 rebalanceTimeoutMs, request.protocolType, protocols, version >= 4);
-        try {
-            // The group's record goes to the offsets topic: create it first, outside the coordinator's lock.
-            broker.topics().ensureOffsetsTopic();
-        } catch (io.tandem.server.kafka.ApiException e) {
-            JoinGroupResponse unavailable = new JoinGroupResponse();
-            unavailable.errorCode = e.error();
-            unavailable.generationId = -1;
-            unavailable.memberId = request.memberId;
-            unavailable.leader = "";
-            unavailable.protocolName = version < 7 ? "" : null;
-            responder.send(unavailable);
-            return;
-        }
+        // No offsets topic is made here: only FindCoordinator makes it, and before it is led the coordinator
+        // answers NOT_COORDINATOR, as Kafka's does.
         broker.groups().joinGroup(join, System.currentTimeMillis(), result -> {
             JoinGroupResponse response = new JoinGroupResponse();
             response.errorCode = result.error();

@@ -65,7 +65,8 @@ final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequest> {
             // v0 commits are not tied to a generation.
             int generation = version == 0 ? -1 : request.generationIdOrMemberEpoch;
             try {
-                broker.topics().ensureOffsetsTopic();
+                // The coordinator answers NOT_COORDINATOR until this broker leads the group's offsets partition
+                // (none before FindCoordinator made the topic), as Kafka's: a commit never makes the topic.
                 errors.putAll(broker.groups().commitOffsets(request.groupId, request.memberId,
                         request.groupInstanceId, generation, offsets, System.currentTimeMillis(), version));
                 offsetsPartition = broker.offsetsPartitionFor(request.groupId);

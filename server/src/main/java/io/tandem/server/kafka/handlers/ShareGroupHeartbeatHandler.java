@@ -42,8 +42,8 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
             // The share coordinator's topic exists before the group can have state: created here (written, not
             // waited for), outside the coordinators' locks, since creating it is a ZooKeeper write.
             broker.shareStateTopic().ensureTopic();
-            // The group's own records go to __consumer_offsets: that topic too, outside the coordinator's lock.
-            broker.topics().ensureOffsetsTopic();
+            // The group's own records go to __consumer_offsets, which only FindCoordinator makes: before this
+            // broker leads the group's partition the coordinator answers NOT_COORDINATOR (Kafka 4.x's runtime).
             answered = broker.shareGroups().heartbeatAsync(new HeartbeatRequest(request.groupId,
                     request.memberId, request.memberEpoch, request.rackId, request.subscribedTopicNames,
                     context.clientId(), context.clientHost()), System.currentTimeMillis());

@@ -263,7 +263,6 @@ final class ShareGroupOffsetsHandlers {
             try {
                 // As for a heartbeat: the state topic is created outside the coordinators' locks.
                 broker.shareStateTopic().ensureTopic();
-                broker.topics().ensureOffsetsTopic();
                 altered = broker.shareGroups().alterOffsetsAsync(request.groupId, offsets, System.currentTimeMillis());
             } catch (ApiException e) {
                 altered = CompletableFuture.failedFuture(e);
@@ -308,8 +307,7 @@ final class ShareGroupOffsetsHandlers {
             }
             CompletableFuture<Void> deleted;
             try {
-                // The group's records go to __consumer_offsets, created outside the coordinator's lock.
-                broker.topics().ensureOffsetsTopic();
+                // The group's records go to __consumer_offsets: NOT_COORDINATOR unless its partition is led here.
                 deleted = broker.shareGroups().deleteOffsetsAsync(request.groupId, topicIds,
                         System.currentTimeMillis());
             } catch (ApiException e) {

@@ -3,7 +3,6 @@ package io.tandem.server.kafka.handlers;
 import io.tandem.kafka.wire.message.SyncGroupRequest;
 import io.tandem.kafka.wire.message.SyncGroupResponse;
 import io.tandem.server.kafka.KafkaBroker;
-import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.group.GroupMessages;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
@@ -26,16 +25,6 @@ final class SyncGroupHandler implements ApiHandler<SyncGroupRequest> {
         for (SyncGroupRequest.SyncGroupRequestAssignment a : request.assignments) assignments.put(a.memberId, a.assignment);
         GroupMessages.SyncRequest sync = new GroupMessages.SyncRequest(request.groupId, request.generationId,
                 request.memberId, request.groupInstanceId, request.protocolType, request.protocolName, assignments);
-        try {
-            // The generation's record goes to the offsets topic: create it first, outside the coordinator's lock.
-            broker.topics().ensureOffsetsTopic();
-        } catch (ApiException e) {
-            SyncGroupResponse unavailable = new SyncGroupResponse();
-            unavailable.errorCode = e.error();
-            unavailable.assignment = new byte[0];
-            responder.send(unavailable);
-            return;
-        }
         // The coordinator answers once the generation's group record is in the offsets topic's ISR (Kafka's
         // storeGroup, acks=all), so a coordinator that takes over after this answer loads that generation.
         broker.groups().syncGroup(sync, System.currentTimeMillis(), result -> {

@@ -81,7 +81,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
         if (version >= FIRST_ADD_PARTITION_VERSION && !offsets.isEmpty()) {
             Partition target;
             try {
-                broker.topics().ensureOffsetsTopic();
+                // NOT_COORDINATOR until this broker leads the partition (none before FindCoordinator made it).
                 target = broker.offsetsPartitionFor(request.groupId);
             } catch (ApiException e) {
                 for (TopicPartition tp : offsets.keySet()) errors.put(tp, e.error());
@@ -119,7 +119,6 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
         long committedEnd = -1;
         if (!offsets.isEmpty()) {
             try {
-                broker.topics().ensureOffsetsTopic();
                 offsetsPartition = broker.offsetsPartitionFor(request.groupId);
                 errors.putAll(broker.groups().commitTransactionalOffsets(request.groupId, request.producerId,
                         request.producerEpoch, request.memberId, request.groupInstanceId,

@@ -87,6 +87,7 @@ final class ClassicProtocolMembers {
             member = new ConsumerGroupMember(memberId);
             member.copySubscriptionFrom(replaced);
             member.assigned = replaced.assigned;
+            group.ownershipChanged();
             member.memberEpoch = 0;
             member.previousMemberEpoch = 0;
         } else if (existingStatic != null && !existingStatic.memberId.equals(memberId)) {

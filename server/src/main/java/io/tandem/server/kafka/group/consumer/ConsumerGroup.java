@@ -45,6 +45,14 @@ public final class ConsumerGroup {
     final Map<String, Assignment> targetAssignment = new HashMap<>();
     /** The subscribed topics as they were when the group epoch last moved: a change of these bumps it again. */
     Map<String, TopicRef> subscribedTopics = Map.of();
+    /**
+     * How many members subscribe to each topic name and regular expression, gathered from every member on a
+     * subscription change and kept by a member's leave, and the member count they stand for; null until gathered.
+     * A heartbeat that changes neither resolves these again (topics come and go) without a pass over the members.
+     */
+    Map<String, Integer> subscribedNames;
+    Map<String, Integer> subscribedRegexes;
+    int subscribedMembers = -1;
 
     ConsumerGroup(String groupId) {
         this.groupId = groupId;
@@ -79,13 +87,41 @@ public final class ConsumerGroup {
         return State.STABLE;
     }
 
+    /**
+     * Partition -> the member that last took it (assigned or pending revocation), as Kafka's currentPartitionEpoch
+     * answers "is it free?" in O(1) where a pass over the members cost O(members) per partition; null until first
+     * asked, and again after a change that moved partitions outside reconciliation (a static member replaced, a
+     * load). An entry may be stale (its member left, or let the partition go): it is checked against the member.
+     */
+    private Map<UUID, Map<Integer, ConsumerGroupMember>> owners;
+
     /** Whether a member other than {@code memberId} owns the partition or still has to revoke it. */
     boolean isOwnedByOther(String memberId, UUID topicId, int partition) {
-        for (ConsumerGroupMember m : members.values()) {
-            if (m.memberId.equals(memberId)) continue;
-            if (m.assigned.contains(topicId, partition) || m.pendingRevocation.contains(topicId, partition)) return true;
+        if (owners == null) {
+            owners = new HashMap<>();
+            for (ConsumerGroupMember m : members.values()) tookPartitions(m);
         }
-        return false;
+        Map<Integer, ConsumerGroupMember> byPartition = owners.get(topicId);
+        ConsumerGroupMember m = byPartition == null ? null : byPartition.get(partition);
+        // A partition is never held by two members, so the last one that took it is the only possible holder.
+        return m != null && !m.memberId.equals(memberId) && members.get(m.memberId) == m
+                && (m.assigned.contains(topicId, partition) || m.pendingRevocation.contains(topicId, partition));
+    }
+
+    /** The member's assigned and pending partitions changed by reconciliation: it is their holder now. */
+    void tookPartitions(ConsumerGroupMember member) {
+        if (owners == null) return;
+        for (Assignment a : new Assignment[]{member.assigned, member.pendingRevocation}) {
+            a.partitions().forEach((topic, set) -> {
+                Map<Integer, ConsumerGroupMember> byPartition = owners.computeIfAbsent(topic, t -> new HashMap<>());
+                for (int p : set) byPartition.put(p, member);
+            });
+        }
+    }
+
+    /** Partitions moved outside reconciliation: the holders are looked up again from every member. */
+    void ownershipChanged() {
+        owners = null;
     }
 
     /** The member, or UNKNOWN_MEMBER_ID with Kafka's message. */

@@ -98,6 +98,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
             ConsumerGroupMember memberBefore = before == null || request.memberId() == null ? null
                     : before.members.get(request.memberId());
             boolean done = false;
+            HeartbeatResult answered = null;
             try {
                 HeartbeatChecks.validate(request, assignments);
                 // Kafka 4.x checks the request, then finds the group's partition not loaded here.
@@ -111,23 +112,35 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
                 }
                 if (request.memberEpoch() == LEAVE_GROUP_MEMBER_EPOCH
                         || request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-                    return removals.leave(request, nowMs);
+                    answered = removals.leave(request, nowMs);
+                    done = true;
+                    return answered;
                 }
                 // Read before anything changes: a group whose configs cannot be read is answered without a trace.
                 GroupTimeouts groupTimeouts = timeouts.apply(request.groupId());
-                HeartbeatResult result = joins.join(request, groupTimeouts, nowMs);
+                answered = joins.join(request, groupTimeouts, nowMs);
                 done = true;
-                return result;
+                return answered;
             } finally {
                 try {
                     store.flush();
                 } finally {
-                    // A known member's heartbeat moves only its own deadlines (O(log n)); a join, a leave, a
-                    // replaced static member, a migration or a refused request may change the group's.
+                    // A heartbeat moves only its own member's deadlines (O(log n)), and a member that joins or
+                    // leaves adds or removes only its own entry: the epoch bump sets no other member's deadline
+                    // (each reconciles on its own heartbeat, as in Kafka). A new group, a replaced static member,
+                    // a migration or a refused request may change more: the group is looked at whole.
                     ConsumerGroup after = groups.get(request.groupId());
-                    if (done && after == before && memberBefore != null && after.members.size() == sizeBefore
+                    boolean sameGroup = done && before != null && after == before;
+                    ConsumerGroupMember joined = sameGroup && memberBefore == null && answered != null
+                            && answered.memberId() != null ? after.members.get(answered.memberId()) : null;
+                    if (sameGroup && memberBefore != null && after.members.size() == sizeBefore
                             && after.members.get(memberBefore.memberId) == memberBefore) {
                         deadlines.heard(after, memberBefore);
+                    } else if (sameGroup && joined != null && after.members.size() == sizeBefore + 1) {
+                        deadlines.heard(after, joined);
+                    } else if (sameGroup && memberBefore != null && after.members.size() == sizeBefore - 1
+                            && !after.members.containsKey(memberBefore.memberId)) {
+                        deadlines.gone(after, memberBefore);
                     } else {
                         deadlines.refresh(request.groupId());
                     }
@@ -345,6 +358,7 @@ public final class ConsumerGroupCoordinator implements ModernGroups {
     public void loaded(long nowMs) {
         synchronized (classic) {
             for (ConsumerGroup group : groups.values()) {
+                group.ownershipChanged();
                 int sessionTimeoutMs;
                 try {
                     sessionTimeoutMs = timeouts.apply(group.groupId).sessionTimeoutMs();

@@ -21,7 +21,9 @@ final class GroupEpochs {
      * did, and computes a new target assignment when the epoch moved past it.
      */
     void updateEpochAndTarget(ConsumerGroup group, boolean bump) {
-        Map<String, TopicRef> subscribed = assignments.subscribedTopics(group);
+        // No bump asked: neither the membership nor a subscription changed, so the members need no new pass.
+        Map<String, TopicRef> subscribed = bump ? assignments.subscribedTopics(group)
+                : assignments.subscribedTopicsUnchanged(group);
         if (!subscribed.equals(group.subscribedTopics)) {
             group.subscribedTopics = subscribed;
             bump = true;
@@ -31,8 +33,8 @@ final class GroupEpochs {
     }
 
     /** After a member left: the subscribed topics are taken again and the epoch moves, so the rest rebalance. */
-    void memberGone(ConsumerGroup group) {
-        group.subscribedTopics = assignments.subscribedTopics(group);
+    void memberGone(ConsumerGroup group, ConsumerGroupMember gone) {
+        group.subscribedTopics = assignments.subscribedTopicsWithout(group, gone);
         bumpEpoch(group);
     }
 
@@ -54,5 +56,7 @@ final class GroupEpochs {
                 || !assignedBefore.equals(member.assigned)) {
             store.currentAssignment(group.groupId, member);
         }
+        // Reconciliation sets both sets together: a new assigned object means the member may hold new partitions.
+        if (assignedBefore != member.assigned) group.tookPartitions(member);
     }
 }

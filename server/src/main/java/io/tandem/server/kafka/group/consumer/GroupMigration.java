@@ -131,9 +131,17 @@ final class GroupMigration {
      * classic group (group.max.size).
      */
     boolean shouldDowngrade(ConsumerGroup group, Collection<ConsumerGroupMember> leaving) {
+        // Stops at the first remaining consumer-protocol member: a leave from a large consumer group costs O(1)
+        // here, not a copy of the members.
+        Set<String> gone = idsOf(leaving);
+        boolean anyRemaining = false;
+        for (ConsumerGroupMember m : group.members.values()) {
+            if (gone.contains(m.memberId)) continue;
+            if (!m.usesClassicProtocol()) return false;
+            anyRemaining = true;
+        }
+        if (!anyRemaining) return false;
         List<ConsumerGroupMember> remaining = remaining(group, leaving);
-        if (remaining.isEmpty()) return false;
-        for (ConsumerGroupMember m : remaining) if (!m.usesClassicProtocol()) return false;
         if (!config.migrationPolicy().isDowngradeEnabled()) return false;
         if (remaining.size() > classic.maxClassicGroupSize()) return false;
         return commonProtocol(remaining) != null;
@@ -171,9 +179,16 @@ final class GroupMigration {
     }
 
     private static List<ConsumerGroupMember> remaining(ConsumerGroup group, Collection<ConsumerGroupMember> leaving) {
-        List<ConsumerGroupMember> remaining = new ArrayList<>(group.members.values());
-        remaining.removeIf(m -> leaving.stream().anyMatch(l -> l.memberId.equals(m.memberId)));
+        Set<String> gone = idsOf(leaving);
+        List<ConsumerGroupMember> remaining = new ArrayList<>(group.members.size());
+        for (ConsumerGroupMember m : group.members.values()) if (!gone.contains(m.memberId)) remaining.add(m);
         return remaining;
+    }
+
+    private static Set<String> idsOf(Collection<ConsumerGroupMember> members) {
+        Set<String> ids = new java.util.HashSet<>();
+        for (ConsumerGroupMember m : members) ids.add(m.memberId);
+        return ids;
     }
 
     /** The first member's most preferred protocol that every member supports, or null if there is none. */

@@ -71,6 +71,7 @@ final class MemberJoins {
                     member.copySubscriptionFrom(current);
                     member.assigned = current.assigned;
                     member.memberEpoch = 0;
+                    group.ownershipChanged();
                 }
             } else {
                 if (current == null) {

@@ -108,6 +108,6 @@ final class MemberRemovals {
         }
         group.targetAssignment.remove(member.memberId);
         store.memberRemoved(group.groupId, member.memberId);
-        epochs.memberGone(group);
+        epochs.memberGone(group, member);
     }
 }

@@ -66,14 +66,53 @@ final class TargetAssignments {
      * neither takes that key nor waits; a new matching topic joins at the next heartbeat.
      */
     Map<String, TopicRef> subscribedTopics(ConsumerGroup group) {
-        Map<String, TopicRef> result = new TreeMap<>();
-        Set<String> regexes = new LinkedHashSet<>();
+        Map<String, Integer> names = new HashMap<>();
+        Map<String, Integer> regexes = new HashMap<>();
         for (ConsumerGroupMember m : group.members.values()) {
-            for (String name : m.subscribedTopicNames) {
-                TopicRef topic = topics.byName(name);
-                if (topic != null) result.put(name, topic);
-            }
-            if (m.subscribedTopicRegex != null) regexes.add(m.subscribedTopicRegex);
+            for (String name : m.subscribedTopicNames) names.merge(name, 1, Integer::sum);
+            if (m.subscribedTopicRegex != null) regexes.merge(m.subscribedTopicRegex, 1, Integer::sum);
+        }
+        group.subscribedNames = names;
+        group.subscribedRegexes = regexes;
+        group.subscribedMembers = group.members.size();
+        return resolve(names.keySet(), regexes.keySet());
+    }
+
+    /**
+     * As {@link #subscribedTopics}, after {@code gone} left the group (already removed from its members): its
+     * subscription is taken off the counts, O(its topics), as Kafka's subscribed topic names count down on a leave.
+     */
+    Map<String, TopicRef> subscribedTopicsWithout(ConsumerGroup group, ConsumerGroupMember gone) {
+        if (group.subscribedNames == null || group.subscribedMembers != group.members.size() + 1) {
+            return subscribedTopics(group);
+        }
+        for (String name : gone.subscribedTopicNames) {
+            group.subscribedNames.computeIfPresent(name, (k, n) -> n > 1 ? n - 1 : null);
+        }
+        if (gone.subscribedTopicRegex != null) {
+            group.subscribedRegexes.computeIfPresent(gone.subscribedTopicRegex, (k, n) -> n > 1 ? n - 1 : null);
+        }
+        group.subscribedMembers = group.members.size();
+        return resolve(group.subscribedNames.keySet(), group.subscribedRegexes.keySet());
+    }
+
+    /**
+     * As {@link #subscribedTopics}, for a heartbeat that changed no member's subscription and the membership not:
+     * the names and expressions gathered last are resolved again, in O(distinct topics) instead of O(members), as
+     * Kafka keeps its subscribed topic names counted per group rather than gathering them at every heartbeat.
+     */
+    Map<String, TopicRef> subscribedTopicsUnchanged(ConsumerGroup group) {
+        if (group.subscribedNames == null || group.subscribedMembers != group.members.size()) {
+            return subscribedTopics(group);
+        }
+        return resolve(group.subscribedNames.keySet(), group.subscribedRegexes.keySet());
+    }
+
+    private Map<String, TopicRef> resolve(Set<String> names, Set<String> regexes) {
+        Map<String, TopicRef> result = new TreeMap<>();
+        for (String name : names) {
+            TopicRef topic = topics.byName(name);
+            if (topic != null) result.put(name, topic);
         }
         if (!regexes.isEmpty()) {
             for (String name : topics.names()) {
