@@ -26,7 +26,9 @@ import picocli.CommandLine.Parameters;
         description = "ZooKeeper commands (zkCli's names and flags) against any ZooKeeper server.",
         subcommands = {ZkCommand.Ls.class, ZkCommand.Get.class, ZkCommand.Set.class, ZkCommand.Create.class,
                 ZkCommand.Delete.class, ZkCommand.StatCommand.class, ZkAclCommands.GetAcl.class,
-                ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkShellCommand.class,
+                ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkAddWatchCommand.class,
+                ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
+                ZkTreeInfoCommands.Sync.class, ZkShellCommand.class,
                 ZkDataDirCommands.Import.class, ZkDataDirCommands.Export.class})
 public final class ZkCommand extends ParentCommand {
 
