@@ -217,8 +217,17 @@ public final class GroupsCommand extends ParentCommand {
             Long shiftBy;
 
             @Option(names = "--to-datetime", required = true, paramLabel = "TIME",
-                    description = "To the first record at or after TIME (epoch ms or ISO-8601).")
+                    description = {"To the first record at or after TIME: ISO-8601 as Kafka's tool takes it",
+                            "(2024-05-01T10:00:00.000, local time without a zone; or with Z or +02:00), or epoch ms."})
             String datetime;
+
+            @Option(names = "--by-duration", required = true, paramLabel = "DURATION",
+                    description = "To the first record at or after now minus DURATION (ISO-8601: PT30M, P1DT2H).")
+            String duration;
+
+            @Option(names = "--to-current", required = true,
+                    description = "To the committed offset; the log end offset where none is committed.")
+            boolean current;
         }
 
         @Option(names = "--execute", description = "Apply the new offsets (without it, only show them).")
@@ -302,8 +311,10 @@ public final class GroupsCommand extends ParentCommand {
                                                Map<TopicPartition, Long> committed) {
             Map<TopicPartition, Long> earliest = admin.listOffsets(partitions, OffsetSpec.EARLIEST);
             Map<TopicPartition, Long> latest = admin.listOffsets(partitions, OffsetSpec.LATEST);
-            Map<TopicPartition, Long> byTime = target.datetime == null ? Map.of()
-                    : admin.listOffsets(partitions, ConsumeCommand.parseTime(target.datetime));
+            Long time = target.datetime != null ? Long.valueOf(ConsumeCommand.parseTime(target.datetime))
+                    : target.duration != null ? Long.valueOf(System.currentTimeMillis() - parseDuration(target.duration))
+                    : null;
+            Map<TopicPartition, Long> byTime = time == null ? Map.of() : admin.listOffsets(partitions, time);
             Map<TopicPartition, Long> plan = new TreeMap<>();
             for (TopicPartition tp : partitions) {
                 long low = earliest.get(tp);
@@ -322,8 +333,17 @@ public final class GroupsCommand extends ParentCommand {
                                 + tp + " to shift from");
                     }
                     wanted = current + target.shiftBy;
+                } else if (target.current) {
+                    // Kafka's resetToCurrent: kept as committed, unchecked against the log's bounds.
+                    Long current = committed.get(tp);
+                    plan.put(tp, current != null ? current : high);
+                    continue;
                 } else {
                     long found = byTime.getOrDefault(tp, -1L);
+                    if (found < 0) {
+                        err().println("warning: " + tp + " has no record at or after the time; using its log end"
+                                + " offset " + high);
+                    }
                     wanted = found >= 0 ? found : high;
                 }
                 long bounded = Math.max(low, Math.min(high, wanted));
@@ -334,6 +354,20 @@ public final class GroupsCommand extends ParentCommand {
                 plan.put(tp, bounded);
             }
             return plan;
+        }
+
+        /** An ISO-8601 duration in milliseconds, as Kafka's tool reads --by-duration (java.time.Duration.parse). */
+        private static long parseDuration(String text) {
+            try {
+                java.time.Duration duration = java.time.Duration.parse(text);
+                if (duration.isNegative()) {
+                    throw new IllegalArgumentException("--by-duration must not be negative: " + text);
+                }
+                return duration.toMillis();
+            } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
+                throw new IllegalArgumentException("--by-duration takes an ISO-8601 duration such as PT30M or P1DT2H,"
+                        + " not '" + text + "'");
+            }
         }
 
         private void print(Map<TopicPartition, Long> plan) {
