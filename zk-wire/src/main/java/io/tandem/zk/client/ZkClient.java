@@ -7,6 +7,7 @@ import io.tandem.zk.wire.JuteLimits;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.PathValidation;
 import io.tandem.zk.wire.data.ACL;
+import io.tandem.zk.wire.data.ClientInfo;
 import io.tandem.zk.wire.data.Stat;
 import io.tandem.zk.wire.proto.AddWatchRequest;
 import io.tandem.zk.wire.proto.Create2Response;
@@ -35,6 +36,7 @@ import io.tandem.zk.wire.proto.SetACLResponse;
 import io.tandem.zk.wire.proto.SetDataRequest;
 import io.tandem.zk.wire.proto.SetDataResponse;
 import io.tandem.zk.wire.proto.SyncRequest;
+import io.tandem.zk.wire.proto.WhoAmIResponse;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -227,6 +229,12 @@ public final class ZkClient implements AutoCloseable {
         return session.submit(OpCode.GET_ALL_CHILDREN_NUMBER, path,
                 new GetAllChildrenNumberRequest(paths.toServer(path)),
                 in -> GetAllChildrenNumberResponse.read(in).totalNumber(), null);
+    }
+
+    /** Who the server takes this session for: one entry per authentication (scheme and user), ZooKeeper 3.9's whoAmI. */
+    public CompletableFuture<List<ClientInfo>> whoAmI() {
+        // The request is a header alone, as Apache's client sends it.
+        return session.submit(OpCode.WHO_AM_I, null, null, in -> WhoAmIResponse.read(in).clientInfo(), null);
     }
 
     /**
