@@ -25,8 +25,9 @@ import picocli.CommandLine.Parameters;
         exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = "ZooKeeper commands (zkCli's names and flags) against any ZooKeeper server.",
         subcommands = {ZkCommand.Ls.class, ZkCommand.Get.class, ZkCommand.Set.class, ZkCommand.Create.class,
-                ZkCommand.Delete.class, ZkCommand.StatCommand.class, ZkAclCommands.GetAcl.class,
-                ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkAddWatchCommand.class,
+                ZkCommand.Delete.class, ZkCommand.DeleteAll.class, ZkCommand.StatCommand.class,
+                ZkAclCommands.GetAcl.class, ZkAclCommands.SetAcl.class, ZkAclCommands.WhoAmI.class,
+                ZkWatchCommand.class, ZkAddWatchCommand.class,
                 ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
                 ZkTreeInfoCommands.Sync.class, ZkShellCommand.class,
                 ZkDataDirCommands.Import.class, ZkDataDirCommands.Export.class})
@@ -252,15 +253,15 @@ public final class ZkCommand extends ParentCommand {
             if ("/".equals(path)) {
                 throw new IllegalArgumentException("refusing to delete the root recursively");
             }
-            deleteTree(client, path);
+            deleteTree(this, client, path, path);
             return ExitCodes.OK;
         }
 
-        /** Children first, then the node; a node someone else deleted meanwhile is fine. */
-        private void deleteTree(ZkClient client, String node) throws Exception {
+        /** Children first, then the node; a node below {@code path} someone else deleted meanwhile is fine. */
+        static void deleteTree(ZkSubcommand command, ZkClient client, String path, String node) throws Exception {
             List<String> children;
             try {
-                children = await(client.getChildren(node, false));
+                children = command.await(client.getChildren(node, false));
             } catch (ZkException e) {
                 if (e.code() == KeeperCode.NO_NODE && !node.equals(path)) {
                     return;
@@ -268,15 +269,39 @@ public final class ZkCommand extends ParentCommand {
                 throw e;
             }
             for (String child : children) {
-                deleteTree(client, join(node, child));
+                deleteTree(command, client, path, join(node, child));
             }
             try {
-                await(client.delete(node, -1));
+                command.await(client.delete(node, -1));
             } catch (ZkException e) {
                 if (e.code() != KeeperCode.NO_NODE || node.equals(path)) {
                     throw e;
                 }
             }
+        }
+    }
+
+    @Command(name = "deleteall", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "zkCli's deleteall: delete a node and its whole subtree (as delete -r).")
+    static final class DeleteAll extends ZkSubcommand {
+        @Option(names = "-b", paramLabel = "BATCH",
+                description = "zkCli's batch size, accepted so its command lines work; nodes go one request each.")
+        Integer batch;
+
+        @Parameters(index = "0", paramLabel = "PATH")
+        String path;
+
+        @Override
+        protected int run(ZkSession session) throws Exception {
+            if (batch != null && batch <= 0) {
+                throw new IllegalArgumentException("-b must be positive");
+            }
+            if ("/".equals(path)) {
+                throw new IllegalArgumentException("refusing to delete the root recursively");
+            }
+            Delete.deleteTree(this, session.client(), path, path);
+            return ExitCodes.OK;
         }
     }
 

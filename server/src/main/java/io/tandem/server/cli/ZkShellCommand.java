@@ -27,7 +27,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "shell", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
         exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"An interactive ZooKeeper shell on one session: ls, get, set, create, delete, stat, getAcl,"
-                + " setAcl, watch, addWatch, getEphemerals, getAllChildrenNumber, sync, help, quit.",
+                + " deleteall, setAcl, whoami, watch, addWatch, getEphemerals, getAllChildrenNumber, sync, help, quit.",
                 "Reads commands from stdin, so a script can be piped in; exits with the last command's code."})
 final class ZkShellCommand extends CliCommand {
     @Mixin
@@ -35,10 +35,11 @@ final class ZkShellCommand extends CliCommand {
 
     /** The commands the shell offers: the zk subcommands, without the shell itself. */
     @Command(name = "", subcommands = {ZkCommand.Ls.class, ZkCommand.Get.class, ZkCommand.Set.class,
-            ZkCommand.Create.class, ZkCommand.Delete.class, ZkCommand.StatCommand.class, ZkAclCommands.GetAcl.class,
+            ZkCommand.Create.class, ZkCommand.Delete.class, ZkCommand.DeleteAll.class, ZkCommand.StatCommand.class,
+            ZkAclCommands.GetAcl.class,
             ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkAddWatchCommand.class,
             ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
-            ZkTreeInfoCommands.Sync.class})
+            ZkTreeInfoCommands.Sync.class, ZkAclCommands.WhoAmI.class})
     static final class Commands {
     }
 

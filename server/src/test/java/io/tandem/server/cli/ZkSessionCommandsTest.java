@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * zkCli 3.9's session and tree commands ({@code getEphemerals}, {@code getAllChildrenNumber}, {@code sync}) and its
+ * zkCli 3.9's session and tree commands ({@code getEphemerals}, {@code getAllChildrenNumber}, {@code sync},
+ * {@code whoami}, {@code deleteall}) and its
  * persistent watches ({@code addWatch -m}): the same shell script against Apache ZooKeeper 3.9 in-process and
  * against Tandem gives the same output, and a persistent watch reports every change, also after a reconnect.
  */
@@ -55,7 +56,10 @@ class ZkSessionCommandsTest {
             "getEphemerals /info/a",
             "getEphemerals /nothing-here",
             "sync /info",
-            "getAllChildrenNumber -o json /info/a",
+            "whoami",
+            "deleteall /info/a -b 10",
+            "getAllChildrenNumber /info",
+            "getAllChildrenNumber -o json /info",
             "getAllChildrenNumber /info/missing") + "\n";
 
     @TempDir
@@ -84,9 +88,9 @@ class ZkSessionCommandsTest {
         // The script's own checks, so that it cannot pass by failing alike on both.
         List<String> lines = fromTandem.out().lines().toList();
         assertEquals(List.of("Created /info", "Created /info/a", "Created /info/a/b", "Created /info/e1",
-                "Created /info/a/e2", "4", "0", "[/info/a/e2, /info/e1]", "[/info/a/e2]", "[]", "Sync is OK"),
-                lines.subList(0, 11));
-        assertEquals(2, JSON.readTree(String.join("\n", lines.subList(11, lines.size())))
+                "Created /info/a/e2", "4", "0", "[/info/a/e2, /info/e1]", "[/info/a/e2]", "[]", "Sync is OK",
+                "Auth scheme: User", "ip: 127.0.0.1", "1"), lines.subList(0, 14));
+        assertEquals(1, JSON.readTree(String.join("\n", lines.subList(14, lines.size())))
                 .get("allChildrenNumber").asInt());
         assertEquals(ExitCodes.ERROR, fromTandem.exitCode(), "the last command names a missing node");
         assertEquals("error: Node does not exist: /info/missing\n", fromTandem.err());
