@@ -45,6 +45,10 @@ public final class ZkCommand extends ParentCommand {
         @Option(names = "-s", description = "Also print the node's stat.")
         boolean stat;
 
+        @Option(names = "-w", description = "Also set a one-shot watch (zkCli's -w); in the shell its event is printed"
+                + " as WATCHER:: after a later command.")
+        boolean watch;
+
         @Parameters(index = "0", paramLabel = "PATH", description = "An absolute path.")
         String path;
 
@@ -60,7 +64,9 @@ public final class ZkCommand extends ParentCommand {
                 while (!todo.isEmpty()) {
                     String next = todo.pop();
                     lines.add(next);
-                    List<String> children = new ArrayList<>(await(client.getChildren(next, false)));
+                    // As zkCli's ls -R -w, the watch is on the node asked for only.
+                    boolean watchThis = watch && next.equals(path);
+                    List<String> children = new ArrayList<>(await(client.getChildren(next, watchThis)));
                     Collections.sort(children, Collections.reverseOrder());
                     for (String child : children) {
                         todo.push(join(next, child));
@@ -71,7 +77,7 @@ public final class ZkCommand extends ParentCommand {
                     }
                 }
             } else {
-                ZkClient.Children children = await(client.getChildren2(path, false));
+                ZkClient.Children children = await(client.getChildren2(path, watch));
                 lines.addAll(children.children());
                 Collections.sort(lines);
                 if (!output.json()) {
@@ -105,12 +111,16 @@ public final class ZkCommand extends ParentCommand {
         @Option(names = "-s", description = "Also print the node's stat.")
         boolean stat;
 
+        @Option(names = "-w", description = "Also set a one-shot watch (zkCli's -w); in the shell its event is printed"
+                + " as WATCHER:: after a later command.")
+        boolean watch;
+
         @Parameters(index = "0", paramLabel = "PATH")
         String path;
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            ZkClient.NodeData node = await(session.client().getData(path, false));
+            ZkClient.NodeData node = await(session.client().getData(path, watch));
             if (output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("path", path);
@@ -311,12 +321,17 @@ public final class ZkCommand extends ParentCommand {
     static final class StatCommand extends ZkSubcommand {
         @Mixin OutputOption output;
 
+        @Option(names = "-w", description = "Also set a one-shot watch (zkCli's -w); in the shell its event is printed"
+                + " as WATCHER:: after a later command.")
+        boolean watch;
+
         @Parameters(index = "0", paramLabel = "PATH")
         String path;
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            Stat stat = await(session.client().exists(path, false));
+            // An exists watch: set even when the node is missing (it then reports the creation), as zkCli's stat -w.
+            Stat stat = await(session.client().exists(path, watch));
             if (stat == null) {
                 throw new ZkException(KeeperCode.NO_NODE.code(), path);
             }

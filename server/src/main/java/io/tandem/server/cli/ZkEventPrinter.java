@@ -53,6 +53,27 @@ final class ZkEventPrinter {
         }
     }
 
+    /**
+     * Prints, without waiting, the events already queued, each line starting with zkCli's "WATCHER::": what the shell
+     * shows between commands for the watches that reads with -w and addWatch left on its session.
+     */
+    void drain(ZkSession session) {
+        WatchedEvent event;
+        while ((event = session.events().poll()) != null) {
+            long dropped = session.takeDropped();
+            if (dropped > 0) {
+                err.println("warning: " + dropped + " events were dropped (queue full)");
+            }
+            if (event.type() == EventType.NONE) {
+                err.println("connection state: " + event.state());
+            } else {
+                out.println("WATCHER:: " + eventName(event.type()) + " " + event.path());
+            }
+        }
+        out.flush();
+        err.flush();
+    }
+
     private void print(WatchedEvent event) {
         if (json) {
             Map<String, Object> line = new LinkedHashMap<>();

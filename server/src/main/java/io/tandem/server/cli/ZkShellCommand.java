@@ -64,6 +64,8 @@ final class ZkShellCommand extends CliCommand {
                 ? terminalLines(TerminalBuilder.builder().system(true).build(), commands, historyFile())
                 : plainLines()) {
             ZkSession.enterShell(session);
+            // The connection event of the shell's own start is no watch event of the user's.
+            session.events().clear();
             return loop(lines, commands, System.console() != null ? "zk:" + zk.server + "> " : null);
         } finally {
             ZkSession.leaveShell();
@@ -98,6 +100,11 @@ final class ZkShellCommand extends CliCommand {
             }
             last = commands.execute(words.toArray(String[]::new));
             out().flush();
+            ZkSession session = ZkSession.shell();
+            if (session != null) {
+                // Events of watches left on the session (get -w, addWatch) that came meanwhile, as zkCli prints them.
+                new ZkEventPrinter(out(), err(), false).drain(session);
+            }
         }
         return last;
     }

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * zkCli 3.9's session and tree commands ({@code getEphemerals}, {@code getAllChildrenNumber}, {@code sync},
- * {@code whoami}, {@code deleteall}) and its
+ * {@code whoami}, {@code deleteall}), the one-shot watches of {@code get -w}, {@code stat -w} and {@code ls -w}
+ * (printed by the shell as WATCHER:: lines after the command that set them off) and its
  * persistent watches ({@code addWatch -m}): the same shell script against Apache ZooKeeper 3.9 in-process and
  * against Tandem gives the same output, and a persistent watch reports every change, also after a reconnect.
  */
@@ -56,6 +57,11 @@ class ZkSessionCommandsTest {
             "getEphemerals /info/a",
             "getEphemerals /nothing-here",
             "sync /info",
+            "get -w /info/e1",
+            "set /info/e1 changed",
+            "stat -w /info/later",
+            "ls -w /info",
+            "create /info/later",
             "whoami",
             "deleteall /info/a -b 10",
             "getAllChildrenNumber /info",
@@ -89,11 +95,14 @@ class ZkSessionCommandsTest {
         List<String> lines = fromTandem.out().lines().toList();
         assertEquals(List.of("Created /info", "Created /info/a", "Created /info/a/b", "Created /info/e1",
                 "Created /info/a/e2", "4", "0", "[/info/a/e2, /info/e1]", "[/info/a/e2]", "[]", "Sync is OK",
-                "Auth scheme: User", "ip: 127.0.0.1", "1"), lines.subList(0, 14));
-        assertEquals(1, JSON.readTree(String.join("\n", lines.subList(14, lines.size())))
+                "null", "WATCHER:: NodeDataChanged /info/e1", "a", "e1", "Created /info/later",
+                "WATCHER:: NodeCreated /info/later", "WATCHER:: NodeChildrenChanged /info",
+                "Auth scheme: User", "ip: 127.0.0.1", "2"), lines.subList(0, 21));
+        assertEquals(2, JSON.readTree(String.join("\n", lines.subList(21, lines.size())))
                 .get("allChildrenNumber").asInt());
         assertEquals(ExitCodes.ERROR, fromTandem.exitCode(), "the last command names a missing node");
-        assertEquals("error: Node does not exist: /info/missing\n", fromTandem.err());
+        assertEquals("error: Node does not exist: /info/later\nerror: Node does not exist: /info/missing\n",
+                fromTandem.err());
     }
 
     @Test
