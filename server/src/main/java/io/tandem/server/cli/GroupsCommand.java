@@ -62,8 +62,11 @@ public final class GroupsCommand extends ParentCommand {
         @Mixin KafkaOptions kafka;
         @Mixin OutputOption output;
 
-        @Option(names = "--group", paramLabel = "GROUP", required = true, description = "The group.")
-        String group;
+        @Option(names = "--group", paramLabel = "GROUP", description = "The group; may be repeated.")
+        List<String> groupIds = new ArrayList<>();
+
+        @Option(names = "--all-groups", description = "Every consumer group (as kafka-consumer-groups.sh's).")
+        boolean allGroups;
 
         @Option(names = "--members", description = "One row per member with its assigned partitions.")
         boolean members;
@@ -76,21 +79,43 @@ public final class GroupsCommand extends ParentCommand {
             if (members && state) {
                 throw new IllegalArgumentException("give --members or --state, not both");
             }
+            if (groupIds.isEmpty() == !allGroups) {
+                throw new IllegalArgumentException("give --group or --all-groups (one of them)");
+            }
             try (KafkaClient client = kafka.connect()) {
                 GroupAdmin groups = new GroupAdmin(client);
-                GroupDescription description = groups.describeGroup(group);
-                if (state) {
-                    printState(client, description);
-                } else if (members) {
-                    printMembers(description);
-                } else {
-                    printOffsets(client, groups, description);
+                List<String> names = allGroups ? consumerGroups(groups) : groupIds;
+                // One group asked for by name answers one JSON object, as before; several, or all, a list.
+                boolean oneObject = !allGroups && names.size() == 1;
+                List<Object> json = new ArrayList<>();
+                for (int i = 0; i < names.size(); i++) {
+                    if (i > 0 && !output.json()) {
+                        out().println();
+                    }
+                    GroupDescription description = groups.describeGroup(names.get(i));
+                    if (state) {
+                        printState(client, description, json);
+                    } else if (members) {
+                        printMembers(description, json);
+                    } else {
+                        printOffsets(client, groups, description, json);
+                    }
+                }
+                if (output.json()) {
+                    Json.print(out(), oneObject ? json.get(0) : json);
                 }
                 return ExitCodes.OK;
             }
         }
 
-        private void printState(KafkaClient client, GroupDescription description) {
+        /** The consumer groups (classic or KIP-848; those with only committed offsets too), by name. */
+        private static List<String> consumerGroups(GroupAdmin groups) {
+            return groups.listGroups().stream()
+                    .filter(g -> g.protocolType().isEmpty() || g.protocolType().equals("consumer"))
+                    .map(GroupListing::groupId).sorted().toList();
+        }
+
+        private void printState(KafkaClient client, GroupDescription description, List<Object> jsonOut) {
             var coordinator = client.brokers().get(description.coordinator());
             String where = (coordinator == null ? "?" : coordinator.hostPort()) + " (" + description.coordinator()
                     + ")";
@@ -103,7 +128,7 @@ public final class GroupsCommand extends ParentCommand {
                 json.put("protocolType", description.protocolType());
                 json.put("assignmentStrategy", description.protocol());
                 json.put("members", description.members().size());
-                Json.print(out(), json);
+                jsonOut.add(json);
                 return;
             }
             new Table("GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS")
@@ -112,9 +137,9 @@ public final class GroupsCommand extends ParentCommand {
                     .print(out());
         }
 
-        private void printMembers(GroupDescription description) {
+        private void printMembers(GroupDescription description, List<Object> jsonOut) {
             if (output.json()) {
-                Json.print(out(), description.members());
+                jsonOut.add(description.members());
                 return;
             }
             Table table = new Table("GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT");
@@ -127,7 +152,9 @@ public final class GroupsCommand extends ParentCommand {
             noActiveMembers(description);
         }
 
-        private void printOffsets(KafkaClient client, GroupAdmin groups, GroupDescription description) {
+        private void printOffsets(KafkaClient client, GroupAdmin groups, GroupDescription description,
+                                  List<Object> jsonOut) {
+            String group = description.groupId();
             Map<TopicPartition, Long> committed = groups.committedOffsets(group);
             Map<TopicPartition, GroupMember> owners = new HashMap<>();
             for (GroupMember member : description.members()) {
@@ -161,7 +188,7 @@ public final class GroupsCommand extends ParentCommand {
                 json.put("group", group);
                 json.put("state", description.state());
                 json.put("partitions", rows);
-                Json.print(out(), json);
+                jsonOut.add(json);
                 return;
             }
             Table table = new Table("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
@@ -175,7 +202,7 @@ public final class GroupsCommand extends ParentCommand {
 
         private void noActiveMembers(GroupDescription description) {
             if (description.members().isEmpty()) {
-                err().println("Consumer group '" + group + "' has no active members.");
+                err().println("Consumer group '" + description.groupId() + "' has no active members.");
             }
         }
     }
