@@ -338,9 +338,12 @@ public final class GroupsCommand extends ParentCommand {
                                                Map<TopicPartition, Long> committed) {
             Map<TopicPartition, Long> earliest = admin.listOffsets(partitions, OffsetSpec.EARLIEST);
             Map<TopicPartition, Long> latest = admin.listOffsets(partitions, OffsetSpec.LATEST);
-            Long time = target.datetime != null ? Long.valueOf(ConsumeCommand.parseTime(target.datetime))
-                    : target.duration != null ? Long.valueOf(System.currentTimeMillis() - parseDuration(target.duration))
-                    : null;
+            Long time = null;
+            if (target.datetime != null) {
+                time = ConsumeCommand.parseTime(target.datetime);
+            } else if (target.duration != null) {
+                time = System.currentTimeMillis() - parseDuration(target.duration);
+            }
             Map<TopicPartition, Long> byTime = time == null ? Map.of() : admin.listOffsets(partitions, time);
             Map<TopicPartition, Long> plan = new TreeMap<>();
             for (TopicPartition tp : partitions) {

@@ -231,7 +231,7 @@ public final class ZkClient implements AutoCloseable {
                 in -> GetAllChildrenNumberResponse.read(in).totalNumber(), null);
     }
 
-    /** Who the server takes this session for: one entry per authentication (scheme and user), ZooKeeper 3.9's whoAmI. */
+    /** Who the server takes this session for: one entry per authentication (scheme, user); ZooKeeper 3.9's whoAmI. */
     public CompletableFuture<List<ClientInfo>> whoAmI() {
         // The request is a header alone, as Apache's client sends it.
         return session.submit(OpCode.WHO_AM_I, null, null, in -> WhoAmIResponse.read(in).clientInfo(), null);
