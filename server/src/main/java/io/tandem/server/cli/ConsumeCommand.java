@@ -306,9 +306,15 @@ public final class ConsumeCommand extends CliCommand {
             } catch (java.time.format.DateTimeParseException notOffset) {
                 try {
                     return java.time.Instant.parse(text.toUpperCase(Locale.ROOT)).toEpochMilli();
-                } catch (java.time.format.DateTimeParseException e) {
-                    throw new IllegalArgumentException("'" + text + "' is neither epoch milliseconds nor an ISO-8601"
-                            + " time such as 2024-05-01T10:00:00Z");
+                } catch (java.time.format.DateTimeParseException notInstant) {
+                    try {
+                        // Kafka's tools (Utils.getDateTime) read a time without a zone as the local time zone's.
+                        return java.time.LocalDateTime.parse(text).atZone(java.time.ZoneId.systemDefault())
+                                .toInstant().toEpochMilli();
+                    } catch (java.time.format.DateTimeParseException e) {
+                        throw new IllegalArgumentException("'" + text + "' is neither epoch milliseconds nor an"
+                                + " ISO-8601 time such as 2024-05-01T10:00:00Z");
+                    }
                 }
             }
         }

@@ -62,8 +62,11 @@ public final class GroupsCommand extends ParentCommand {
         @Mixin KafkaOptions kafka;
         @Mixin OutputOption output;
 
-        @Option(names = "--group", paramLabel = "GROUP", required = true, description = "The group.")
-        String group;
+        @Option(names = "--group", paramLabel = "GROUP", description = "The group; may be repeated.")
+        List<String> groupIds = new ArrayList<>();
+
+        @Option(names = "--all-groups", description = "Every consumer group (as kafka-consumer-groups.sh's).")
+        boolean allGroups;
 
         @Option(names = "--members", description = "One row per member with its assigned partitions.")
         boolean members;
@@ -76,21 +79,43 @@ public final class GroupsCommand extends ParentCommand {
             if (members && state) {
                 throw new IllegalArgumentException("give --members or --state, not both");
             }
+            if (groupIds.isEmpty() == !allGroups) {
+                throw new IllegalArgumentException("give --group or --all-groups (one of them)");
+            }
             try (KafkaClient client = kafka.connect()) {
                 GroupAdmin groups = new GroupAdmin(client);
-                GroupDescription description = groups.describeGroup(group);
-                if (state) {
-                    printState(client, description);
-                } else if (members) {
-                    printMembers(description);
-                } else {
-                    printOffsets(client, groups, description);
+                List<String> names = allGroups ? consumerGroups(groups) : groupIds;
+                // One group asked for by name answers one JSON object, as before; several, or all, a list.
+                boolean oneObject = !allGroups && names.size() == 1;
+                List<Object> json = new ArrayList<>();
+                for (int i = 0; i < names.size(); i++) {
+                    if (i > 0 && !output.json()) {
+                        out().println();
+                    }
+                    GroupDescription description = groups.describeGroup(names.get(i));
+                    if (state) {
+                        printState(client, description, json);
+                    } else if (members) {
+                        printMembers(description, json);
+                    } else {
+                        printOffsets(client, groups, description, json);
+                    }
+                }
+                if (output.json()) {
+                    Json.print(out(), oneObject ? json.get(0) : json);
                 }
                 return ExitCodes.OK;
             }
         }
 
-        private void printState(KafkaClient client, GroupDescription description) {
+        /** The consumer groups (classic or KIP-848; those with only committed offsets too), by name. */
+        private static List<String> consumerGroups(GroupAdmin groups) {
+            return groups.listGroups().stream()
+                    .filter(g -> g.protocolType().isEmpty() || g.protocolType().equals("consumer"))
+                    .map(GroupListing::groupId).sorted().toList();
+        }
+
+        private void printState(KafkaClient client, GroupDescription description, List<Object> jsonOut) {
             var coordinator = client.brokers().get(description.coordinator());
             String where = (coordinator == null ? "?" : coordinator.hostPort()) + " (" + description.coordinator()
                     + ")";
@@ -103,7 +128,7 @@ public final class GroupsCommand extends ParentCommand {
                 json.put("protocolType", description.protocolType());
                 json.put("assignmentStrategy", description.protocol());
                 json.put("members", description.members().size());
-                Json.print(out(), json);
+                jsonOut.add(json);
                 return;
             }
             new Table("GROUP", "COORDINATOR (ID)", "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS")
@@ -112,9 +137,9 @@ public final class GroupsCommand extends ParentCommand {
                     .print(out());
         }
 
-        private void printMembers(GroupDescription description) {
+        private void printMembers(GroupDescription description, List<Object> jsonOut) {
             if (output.json()) {
-                Json.print(out(), description.members());
+                jsonOut.add(description.members());
                 return;
             }
             Table table = new Table("GROUP", "CONSUMER-ID", "HOST", "CLIENT-ID", "#PARTITIONS", "ASSIGNMENT");
@@ -127,7 +152,9 @@ public final class GroupsCommand extends ParentCommand {
             noActiveMembers(description);
         }
 
-        private void printOffsets(KafkaClient client, GroupAdmin groups, GroupDescription description) {
+        private void printOffsets(KafkaClient client, GroupAdmin groups, GroupDescription description,
+                                  List<Object> jsonOut) {
+            String group = description.groupId();
             Map<TopicPartition, Long> committed = groups.committedOffsets(group);
             Map<TopicPartition, GroupMember> owners = new HashMap<>();
             for (GroupMember member : description.members()) {
@@ -161,7 +188,7 @@ public final class GroupsCommand extends ParentCommand {
                 json.put("group", group);
                 json.put("state", description.state());
                 json.put("partitions", rows);
-                Json.print(out(), json);
+                jsonOut.add(json);
                 return;
             }
             Table table = new Table("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
@@ -175,7 +202,7 @@ public final class GroupsCommand extends ParentCommand {
 
         private void noActiveMembers(GroupDescription description) {
             if (description.members().isEmpty()) {
-                err().println("Consumer group '" + group + "' has no active members.");
+                err().println("Consumer group '" + description.groupId() + "' has no active members.");
             }
         }
     }
@@ -217,8 +244,17 @@ public final class GroupsCommand extends ParentCommand {
             Long shiftBy;
 
             @Option(names = "--to-datetime", required = true, paramLabel = "TIME",
-                    description = "To the first record at or after TIME (epoch ms or ISO-8601).")
+                    description = {"To the first record at or after TIME: ISO-8601 as Kafka's tool takes it",
+                            "(2024-05-01T10:00:00.000, local time without a zone; or with Z or +02:00), or epoch ms."})
             String datetime;
+
+            @Option(names = "--by-duration", required = true, paramLabel = "DURATION",
+                    description = "To the first record at or after now minus DURATION (ISO-8601: PT30M, P1DT2H).")
+            String duration;
+
+            @Option(names = "--to-current", required = true,
+                    description = "To the committed offset; the log end offset where none is committed.")
+            boolean current;
         }
 
         @Option(names = "--execute", description = "Apply the new offsets (without it, only show them).")
@@ -302,8 +338,13 @@ public final class GroupsCommand extends ParentCommand {
                                                Map<TopicPartition, Long> committed) {
             Map<TopicPartition, Long> earliest = admin.listOffsets(partitions, OffsetSpec.EARLIEST);
             Map<TopicPartition, Long> latest = admin.listOffsets(partitions, OffsetSpec.LATEST);
-            Map<TopicPartition, Long> byTime = target.datetime == null ? Map.of()
-                    : admin.listOffsets(partitions, ConsumeCommand.parseTime(target.datetime));
+            Long time = null;
+            if (target.datetime != null) {
+                time = ConsumeCommand.parseTime(target.datetime);
+            } else if (target.duration != null) {
+                time = System.currentTimeMillis() - parseDuration(target.duration);
+            }
+            Map<TopicPartition, Long> byTime = time == null ? Map.of() : admin.listOffsets(partitions, time);
             Map<TopicPartition, Long> plan = new TreeMap<>();
             for (TopicPartition tp : partitions) {
                 long low = earliest.get(tp);
@@ -322,8 +363,17 @@ public final class GroupsCommand extends ParentCommand {
                                 + tp + " to shift from");
                     }
                     wanted = current + target.shiftBy;
+                } else if (target.current) {
+                    // Kafka's resetToCurrent: kept as committed, unchecked against the log's bounds.
+                    Long current = committed.get(tp);
+                    plan.put(tp, current != null ? current : high);
+                    continue;
                 } else {
                     long found = byTime.getOrDefault(tp, -1L);
+                    if (found < 0) {
+                        err().println("warning: " + tp + " has no record at or after the time; using its log end"
+                                + " offset " + high);
+                    }
                     wanted = found >= 0 ? found : high;
                 }
                 long bounded = Math.max(low, Math.min(high, wanted));
@@ -334,6 +384,20 @@ public final class GroupsCommand extends ParentCommand {
                 plan.put(tp, bounded);
             }
             return plan;
+        }
+
+        /** An ISO-8601 duration in milliseconds, as Kafka's tool reads --by-duration (java.time.Duration.parse). */
+        private static long parseDuration(String text) {
+            try {
+                java.time.Duration duration = java.time.Duration.parse(text);
+                if (duration.isNegative()) {
+                    throw new IllegalArgumentException("--by-duration must not be negative: " + text);
+                }
+                return duration.toMillis();
+            } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
+                throw new IllegalArgumentException("--by-duration takes an ISO-8601 duration such as PT30M or P1DT2H,"
+                        + " not '" + text + "'");
+            }
         }
 
         private void print(Map<TopicPartition, Long> plan) {

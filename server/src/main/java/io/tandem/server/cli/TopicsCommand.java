@@ -11,9 +11,11 @@ import io.tandem.kafka.client.PartitionInfo;
 import io.tandem.kafka.client.TopicInfo;
 import io.tandem.kafka.wire.Errors;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -82,30 +84,112 @@ public final class TopicsCommand extends ParentCommand {
         @Option(names = "--exclude-internal", description = "Without a topic: leave out internal topics.")
         boolean excludeInternal;
 
+        @Mixin PartitionReport report;
+
+        @Option(names = "--topics-with-overrides",
+                description = "Only topics with config overrides, without their partitions.")
+        boolean withOverrides;
+
         @Override
         protected int execute() {
+            if (withOverrides && report.any()) {
+                // Kafka's TopicCommand refuses the same pair: one shows topics, the others partitions.
+                throw new IllegalArgumentException("--topics-with-overrides cannot be combined with a partition"
+                        + " report (--under-replicated-partitions, --unavailable-partitions,"
+                        + " --under-min-isr-partitions, --at-min-isr-partitions)");
+            }
             try (KafkaClient client = kafka.connect()) {
                 KafkaAdmin admin = new KafkaAdmin(client);
                 String topic = topicName.orNull();
+                ClusterMetadata metadata = topic == null ? client.metadata(null) : null;
                 List<TopicInfo> topics = topic != null ? List.of(admin.describeTopic(topic))
-                        : client.metadata(null).topics().values().stream()
+                        : metadata.topics().values().stream()
                         .filter(t -> !(excludeInternal && t.internal())).toList();
+                if (report.any()) {
+                    // The live brokers are those a Metadata answer lists, as the Admin's describeCluster reads them.
+                    Set<Integer> live = (metadata != null ? metadata : client.metadata(List.of(topic))).brokers()
+                            .keySet();
+                    return printReport(admin, topics, live);
+                }
+                List<TopicInfo> shown = new ArrayList<>();
                 List<Map<String, Object>> described = new ArrayList<>();
                 for (TopicInfo info : topics) {
-                    described.add(describe(info, configs(admin, info.name())));
+                    Map<String, String> configs = configs(admin, info.name());
+                    if (withOverrides && (allConfigs ? overrides(admin, info.name()) : configs).isEmpty()) {
+                        continue;
+                    }
+                    Map<String, Object> topicJson = describe(info, configs);
+                    if (withOverrides) {
+                        topicJson.remove("partitions");
+                    }
+                    shown.add(info);
+                    described.add(topicJson);
                 }
                 if (output.json()) {
-                    Json.print(out(), topic != null ? described.get(0) : described);
+                    Json.print(out(), topic != null && !withOverrides ? described.get(0) : described);
                 } else {
-                    for (int i = 0; i < topics.size(); i++) {
-                        if (i > 0) {
+                    for (int i = 0; i < shown.size(); i++) {
+                        if (i > 0 && !withOverrides) {
                             out().println();
                         }
-                        print(topics.get(i), described.get(i));
+                        print(shown.get(i), described.get(i), !withOverrides);
                     }
                 }
                 return ExitCodes.OK;
             }
+        }
+
+        /** The partitions the asked reports select, in one table (or JSON list) across topics; nothing if none. */
+        private int printReport(KafkaAdmin admin, List<TopicInfo> topics, Set<Integer> liveBrokers) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            Table table = new Table("TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE");
+            for (TopicInfo info : topics) {
+                int minIsr = report.needsMinIsr() ? minInSyncReplicas(admin, info.name()) : 0;
+                List<PartitionInfo> partitions = new ArrayList<>(info.partitions());
+                partitions.sort(Comparator.comparingInt(PartitionInfo::partition));
+                for (PartitionInfo p : partitions) {
+                    if (!report.shows(p, liveBrokers, minIsr)) {
+                        continue;
+                    }
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("topic", info.name());
+                    row.putAll(partitionJson(p));
+                    rows.add(row);
+                    table.row(info.name(), p.partition(), p.leader() < 0 ? "none" : p.leader(), ids(p.replicas()),
+                            ids(p.isr()), p.offlineReplicas().isEmpty() ? "" : ids(p.offlineReplicas()));
+                }
+            }
+            if (output.json()) {
+                Json.print(out(), rows);
+            } else if (!rows.isEmpty()) {
+                // Like kafka-topics.sh, nothing at all when no partition matches, so scripts can count lines.
+                table.print(out());
+            }
+            return ExitCodes.OK;
+        }
+
+        private static int minInSyncReplicas(KafkaAdmin admin, String topic) {
+            for (ConfigEntry entry : admin.describeConfigs(ConfigResource.TOPIC, topic)) {
+                if (entry.name().equals(PartitionReport.MIN_IN_SYNC_REPLICAS)) {
+                    try {
+                        return Integer.parseInt(entry.value());
+                    } catch (NumberFormatException e) {
+                        break;
+                    }
+                }
+            }
+            throw new CliException(ExitCodes.ERROR, "the broker gave no numeric " + PartitionReport.MIN_IN_SYNC_REPLICAS
+                    + " for topic " + topic);
+        }
+
+        private static Map<String, String> overrides(KafkaAdmin admin, String topic) {
+            Map<String, String> overrides = new LinkedHashMap<>();
+            for (ConfigEntry entry : admin.describeConfigs(ConfigResource.TOPIC, topic)) {
+                if (entry.isOverride(ConfigResource.TOPIC)) {
+                    overrides.put(entry.name(), entry.value());
+                }
+            }
+            return overrides;
         }
 
         private Map<String, String> configs(KafkaAdmin admin, String topic) {
@@ -128,23 +212,27 @@ public final class TopicsCommand extends ParentCommand {
             topic.put("configs", configs);
             List<Map<String, Object>> partitions = new ArrayList<>();
             for (PartitionInfo p : info.partitions()) {
-                Map<String, Object> partition = new LinkedHashMap<>();
-                partition.put("partition", p.partition());
-                partition.put("leader", p.leader());
-                partition.put("leaderEpoch", p.leaderEpoch());
-                partition.put("replicas", p.replicas());
-                partition.put("isr", p.isr());
-                partition.put("offlineReplicas", p.offlineReplicas());
-                if (p.error() != null) {
-                    partition.put("error", p.error());
-                }
-                partitions.add(partition);
+                partitions.add(partitionJson(p));
             }
             topic.put("partitions", partitions);
             return topic;
         }
 
-        private void print(TopicInfo info, Map<String, Object> described) {
+        private static Map<String, Object> partitionJson(PartitionInfo p) {
+            Map<String, Object> partition = new LinkedHashMap<>();
+            partition.put("partition", p.partition());
+            partition.put("leader", p.leader());
+            partition.put("leaderEpoch", p.leaderEpoch());
+            partition.put("replicas", p.replicas());
+            partition.put("isr", p.isr());
+            partition.put("offlineReplicas", p.offlineReplicas());
+            if (p.error() != null) {
+                partition.put("error", p.error());
+            }
+            return partition;
+        }
+
+        private void print(TopicInfo info, Map<String, Object> described, boolean withPartitions) {
             @SuppressWarnings("unchecked")
             Map<String, String> configs = (Map<String, String>) described.get("configs");
             UUID id = info.topicId();
@@ -153,6 +241,9 @@ public final class TopicsCommand extends ParentCommand {
                     + info.partitions().size() + "\tReplicationFactor: " + replicationFactor(info) + "\tConfigs: "
                     + configs.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                     .collect(Collectors.joining(",")));
+            if (!withPartitions) {
+                return;
+            }
             Table table = new Table("PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE");
             for (PartitionInfo p : info.partitions()) {
                 table.row(p.partition(), p.leader() < 0 ? "none" : p.leader(), ids(p.replicas()), ids(p.isr()),

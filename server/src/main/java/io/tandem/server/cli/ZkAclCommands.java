@@ -2,6 +2,7 @@ package io.tandem.server.cli;
 
 import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.wire.data.ACL;
+import io.tandem.zk.wire.data.ClientInfo;
 import io.tandem.zk.wire.data.Stat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,7 +13,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code tandem zk getAcl} and {@code setAcl}; ACLs are written and read as {@code scheme:id:perms}. */
+/**
+ * {@code tandem zk getAcl} and {@code setAcl}, ACLs written and read as {@code scheme:id:perms}; and {@code whoami},
+ * the identities those ACLs are checked against.
+ */
 final class ZkAclCommands {
     private ZkAclCommands() {
     }
@@ -98,6 +102,35 @@ final class ZkAclCommands {
                 await(client.setAcl(childPath, acls, -1));
                 setBelow(client, childPath, acls);
             }
+        }
+    }
+
+    @Command(name = "whoami", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "Who the server takes this session for (each authentication's scheme and user), as zkCli.")
+    static final class WhoAmI extends ZkSubcommand {
+        @Mixin OutputOption output;
+
+        @Override
+        protected int run(ZkSession session) throws Exception {
+            List<ClientInfo> infos = await(session.client().whoAmI());
+            if (output.json()) {
+                List<Map<String, Object>> entries = new ArrayList<>();
+                for (ClientInfo info : infos) {
+                    Map<String, Object> json = new LinkedHashMap<>();
+                    json.put("scheme", info.authScheme());
+                    json.put("user", info.user());
+                    entries.add(json);
+                }
+                Json.print(out(), entries);
+                return ExitCodes.OK;
+            }
+            // zkCli 3.9's lines.
+            out().println("Auth scheme: User");
+            for (ClientInfo info : infos) {
+                out().println(info.authScheme() + ": " + info.user());
+            }
+            return ExitCodes.OK;
         }
     }
 }

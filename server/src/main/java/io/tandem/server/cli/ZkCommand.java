@@ -25,8 +25,11 @@ import picocli.CommandLine.Parameters;
         exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = "ZooKeeper commands (zkCli's names and flags) against any ZooKeeper server.",
         subcommands = {ZkCommand.Ls.class, ZkCommand.Get.class, ZkCommand.Set.class, ZkCommand.Create.class,
-                ZkCommand.Delete.class, ZkCommand.StatCommand.class, ZkAclCommands.GetAcl.class,
-                ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkShellCommand.class,
+                ZkCommand.Delete.class, ZkCommand.DeleteAll.class, ZkCommand.StatCommand.class,
+                ZkAclCommands.GetAcl.class, ZkAclCommands.SetAcl.class, ZkAclCommands.WhoAmI.class,
+                ZkWatchCommand.class, ZkAddWatchCommand.class,
+                ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
+                ZkTreeInfoCommands.Sync.class, ZkShellCommand.class,
                 ZkDataDirCommands.Import.class, ZkDataDirCommands.Export.class})
 public final class ZkCommand extends ParentCommand {
 
@@ -41,6 +44,10 @@ public final class ZkCommand extends ParentCommand {
 
         @Option(names = "-s", description = "Also print the node's stat.")
         boolean stat;
+
+        @Option(names = "-w", description = "Also set a one-shot watch (zkCli's -w); in the shell its event is printed"
+                + " as WATCHER:: after a later command.")
+        boolean watch;
 
         @Parameters(index = "0", paramLabel = "PATH", description = "An absolute path.")
         String path;
@@ -57,7 +64,9 @@ public final class ZkCommand extends ParentCommand {
                 while (!todo.isEmpty()) {
                     String next = todo.pop();
                     lines.add(next);
-                    List<String> children = new ArrayList<>(await(client.getChildren(next, false)));
+                    // As zkCli's ls -R -w, the watch is on the node asked for only.
+                    boolean watchThis = watch && next.equals(path);
+                    List<String> children = new ArrayList<>(await(client.getChildren(next, watchThis)));
                     Collections.sort(children, Collections.reverseOrder());
                     for (String child : children) {
                         todo.push(join(next, child));
@@ -68,7 +77,7 @@ public final class ZkCommand extends ParentCommand {
                     }
                 }
             } else {
-                ZkClient.Children children = await(client.getChildren2(path, false));
+                ZkClient.Children children = await(client.getChildren2(path, watch));
                 lines.addAll(children.children());
                 Collections.sort(lines);
                 if (!output.json()) {
@@ -102,12 +111,16 @@ public final class ZkCommand extends ParentCommand {
         @Option(names = "-s", description = "Also print the node's stat.")
         boolean stat;
 
+        @Option(names = "-w", description = "Also set a one-shot watch (zkCli's -w); in the shell its event is printed"
+                + " as WATCHER:: after a later command.")
+        boolean watch;
+
         @Parameters(index = "0", paramLabel = "PATH")
         String path;
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            ZkClient.NodeData node = await(session.client().getData(path, false));
+            ZkClient.NodeData node = await(session.client().getData(path, watch));
             if (output.json()) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("path", path);
@@ -250,15 +263,15 @@ public final class ZkCommand extends ParentCommand {
             if ("/".equals(path)) {
                 throw new IllegalArgumentException("refusing to delete the root recursively");
             }
-            deleteTree(client, path);
+            deleteTree(this, client, path, path);
             return ExitCodes.OK;
         }
 
-        /** Children first, then the node; a node someone else deleted meanwhile is fine. */
-        private void deleteTree(ZkClient client, String node) throws Exception {
+        /** Children first, then the node; a node below {@code path} someone else deleted meanwhile is fine. */
+        static void deleteTree(ZkSubcommand command, ZkClient client, String path, String node) throws Exception {
             List<String> children;
             try {
-                children = await(client.getChildren(node, false));
+                children = command.await(client.getChildren(node, false));
             } catch (ZkException e) {
                 if (e.code() == KeeperCode.NO_NODE && !node.equals(path)) {
                     return;
@@ -266,15 +279,39 @@ public final class ZkCommand extends ParentCommand {
                 throw e;
             }
             for (String child : children) {
-                deleteTree(client, join(node, child));
+                deleteTree(command, client, path, join(node, child));
             }
             try {
-                await(client.delete(node, -1));
+                command.await(client.delete(node, -1));
             } catch (ZkException e) {
                 if (e.code() != KeeperCode.NO_NODE || node.equals(path)) {
                     throw e;
                 }
             }
+        }
+    }
+
+    @Command(name = "deleteall", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
+            exitCodeOnInvalidInput = ExitCodes.USAGE,
+            description = "zkCli's deleteall: delete a node and its whole subtree (as delete -r).")
+    static final class DeleteAll extends ZkSubcommand {
+        @Option(names = "-b", paramLabel = "BATCH",
+                description = "zkCli's batch size, accepted so its command lines work; nodes go one request each.")
+        Integer batch;
+
+        @Parameters(index = "0", paramLabel = "PATH")
+        String path;
+
+        @Override
+        protected int run(ZkSession session) throws Exception {
+            if (batch != null && batch <= 0) {
+                throw new IllegalArgumentException("-b must be positive");
+            }
+            if ("/".equals(path)) {
+                throw new IllegalArgumentException("refusing to delete the root recursively");
+            }
+            Delete.deleteTree(this, session.client(), path, path);
+            return ExitCodes.OK;
         }
     }
 
@@ -284,12 +321,17 @@ public final class ZkCommand extends ParentCommand {
     static final class StatCommand extends ZkSubcommand {
         @Mixin OutputOption output;
 
+        @Option(names = "-w", description = "Also set a one-shot watch (zkCli's -w); in the shell its event is printed"
+                + " as WATCHER:: after a later command.")
+        boolean watch;
+
         @Parameters(index = "0", paramLabel = "PATH")
         String path;
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            Stat stat = await(session.client().exists(path, false));
+            // An exists watch: set even when the node is missing (it then reports the creation), as zkCli's stat -w.
+            Stat stat = await(session.client().exists(path, watch));
             if (stat == null) {
                 throw new ZkException(KeeperCode.NO_NODE.code(), path);
             }

@@ -27,7 +27,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "shell", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
         exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"An interactive ZooKeeper shell on one session: ls, get, set, create, delete, stat, getAcl,"
-                + " setAcl, watch, help, quit.",
+                + " deleteall, setAcl, whoami, watch, addWatch, getEphemerals, getAllChildrenNumber, sync, help, quit.",
                 "Reads commands from stdin, so a script can be piped in; exits with the last command's code."})
 final class ZkShellCommand extends CliCommand {
     @Mixin
@@ -35,8 +35,11 @@ final class ZkShellCommand extends CliCommand {
 
     /** The commands the shell offers: the zk subcommands, without the shell itself. */
     @Command(name = "", subcommands = {ZkCommand.Ls.class, ZkCommand.Get.class, ZkCommand.Set.class,
-            ZkCommand.Create.class, ZkCommand.Delete.class, ZkCommand.StatCommand.class, ZkAclCommands.GetAcl.class,
-            ZkAclCommands.SetAcl.class, ZkWatchCommand.class})
+            ZkCommand.Create.class, ZkCommand.Delete.class, ZkCommand.DeleteAll.class, ZkCommand.StatCommand.class,
+            ZkAclCommands.GetAcl.class,
+            ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkAddWatchCommand.class,
+            ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
+            ZkTreeInfoCommands.Sync.class, ZkAclCommands.WhoAmI.class})
     static final class Commands {
     }
 
@@ -61,6 +64,8 @@ final class ZkShellCommand extends CliCommand {
                 ? terminalLines(TerminalBuilder.builder().system(true).build(), commands, historyFile())
                 : plainLines()) {
             ZkSession.enterShell(session);
+            // The connection event of the shell's own start is no watch event of the user's.
+            session.events().clear();
             return loop(lines, commands, System.console() != null ? "zk:" + zk.server + "> " : null);
         } finally {
             ZkSession.leaveShell();
@@ -95,6 +100,11 @@ final class ZkShellCommand extends CliCommand {
             }
             last = commands.execute(words.toArray(String[]::new));
             out().flush();
+            ZkSession session = ZkSession.shell();
+            if (session != null) {
+                // Events of watches left on the session (get -w, addWatch) that came meanwhile, as zkCli prints them.
+                new ZkEventPrinter(out(), err(), false).drain(session);
+            }
         }
         return last;
     }

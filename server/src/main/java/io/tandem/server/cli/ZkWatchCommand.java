@@ -1,14 +1,8 @@
 package io.tandem.server.cli;
 
-import io.tandem.zk.client.WatchedEvent;
 import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.client.ZkException;
-import io.tandem.zk.wire.EventType;
 import io.tandem.zk.wire.KeeperCode;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,39 +40,8 @@ final class ZkWatchCommand extends ZkSubcommand {
         arm(client);
         err().println("watching " + path + (timeoutMs == null ? " (Ctrl-C to stop)" : ""));
         err().flush();
-        long seen = 0;
-        while (count == null || seen < count) {
-            WatchedEvent event = timeoutMs == null ? session.events().take()
-                    : session.events().poll(timeoutMs, TimeUnit.MILLISECONDS);
-            if (event == null) {
-                break;
-            }
-            long dropped = session.takeDropped();
-            if (dropped > 0) {
-                err().println("warning: " + dropped + " events were dropped (queue full)");
-            }
-            if (event.type() == EventType.NONE) {
-                err().println("connection state: " + event.state());
-                err().flush();
-                continue;
-            }
-            print(event);
-            seen++;
-            arm(client);
-        }
+        new ZkEventPrinter(out(), err(), output.json()).print(session, count, timeoutMs, () -> arm(client));
         return ExitCodes.OK;
-    }
-
-    private void print(WatchedEvent event) {
-        if (output.json()) {
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("type", eventName(event.type()));
-            json.put("path", event.path());
-            out().println(Json.line(json));
-        } else {
-            out().println(eventName(event.type()) + " " + event.path());
-        }
-        out().flush();
     }
 
     /** Sets a watch on the node's existence/data, and on its children while it exists. */
@@ -93,14 +56,5 @@ final class ZkWatchCommand extends ZkSubcommand {
                 }
             }
         }
-    }
-
-    /** Apache's Watcher.Event.EventType names: NodeCreated, NodeDataChanged, ... */
-    static String eventName(EventType type) {
-        StringBuilder name = new StringBuilder();
-        for (String word : type.name().split("_")) {
-            name.append(word.charAt(0)).append(word.substring(1).toLowerCase(Locale.ROOT));
-        }
-        return name.toString();
     }
 }

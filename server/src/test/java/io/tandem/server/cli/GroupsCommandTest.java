@@ -213,6 +213,40 @@ class GroupsCommandTest {
     }
 
     @Test
+    void shouldDescribeEveryConsumerGroupWithAllGroupsOrSeveralByName() throws Exception {
+        topicWithRecords("everyone", 2);
+        commit("all-one", "everyone", 1, 2);
+        commit("all-two", "everyone", 2, 0);
+        Cli.Result all = groups("describe", "--all-groups", "-o", "json");
+        assertEquals(0, all.exitCode(), all.toString());
+        JsonNode described = JSON.readTree(all.out());
+        Map<String, List<Long>> lags = new java.util.TreeMap<>();
+        for (JsonNode group : described) {
+            List<Long> lag = new ArrayList<>();
+            for (JsonNode partition : group.get("partitions")) {
+                if (partition.get("topic").asText().equals("everyone")) {
+                    lag.add(partition.get("lag").asLong());
+                }
+            }
+            lags.put(group.get("group").asText(), lag);
+        }
+        assertEquals(List.of(1L, 0L), lags.get("all-one"), all.out());
+        assertEquals(List.of(0L, 2L), lags.get("all-two"), all.out());
+
+        Cli.Result table = groups("describe", "--all-groups");
+        assertEquals(0, table.exitCode(), table.toString());
+        assertEquals(described.size(), table.out().lines().filter(l -> l.startsWith("GROUP ")).count(),
+                "one table per group:\n" + table.out());
+
+        JsonNode two = JSON.readTree(groups("describe", "--group", "all-one", "--group", "all-two", "--state",
+                "-o", "json").out());
+        assertEquals(2, two.size());
+        assertEquals("all-two", two.get(1).get("group").asText());
+        assertEquals(ExitCodes.USAGE, groups("describe").exitCode(), "a group or --all-groups is required");
+        assertEquals(ExitCodes.USAGE, groups("describe", "--group", "all-one", "--all-groups").exitCode());
+    }
+
+    @Test
     void shouldDeleteAnInactiveGroup() throws Exception {
         topicWithRecords("kept", 1);
         commit("leaving", "kept", 1, 1);

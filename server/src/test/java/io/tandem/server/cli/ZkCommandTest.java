@@ -290,7 +290,8 @@ class ZkCommandTest {
         new PicocliJLineCompleter(commands.getCommandSpec()).complete(reader, new DefaultParser().parse("getA", 4),
                 candidates);
         // JLine narrows the candidates to the typed prefix itself; the completer offers the shell's commands.
-        assertEquals(java.util.Set.of("ls", "get", "set", "create", "delete", "stat", "getAcl", "setAcl", "watch"),
+        assertEquals(java.util.Set.of("ls", "get", "set", "create", "delete", "stat", "getAcl", "setAcl", "watch",
+                "addWatch", "getEphemerals", "getAllChildrenNumber", "sync", "deleteall", "whoami"),
                 candidates.stream().map(Candidate::value).collect(java.util.stream.Collectors.toSet()));
         candidates.clear();
         new PicocliJLineCompleter(commands.getCommandSpec()).complete(reader,

@@ -24,7 +24,6 @@ import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
 import io.tandem.zk.wire.proto.ReplyHeader;
 import io.tandem.zk.wire.proto.RequestHeader;
-import io.tandem.zk.wire.proto.SetWatches;
 import io.tandem.zk.wire.proto.WatcherEvent;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -292,8 +291,9 @@ final class ClientSession {
     }
 
     private void sendSetWatches() {
-        for (SetWatches request : watches.setWatches(lastZxid)) {
-            channel.write(new ZkPacket(new RequestHeader(Xids.SET_WATCHES, OpCode.SET_WATCHES), request));
+        for (ClientWatches.Registration registration : watches.setWatches(lastZxid)) {
+            channel.write(new ZkPacket(new RequestHeader(Xids.SET_WATCHES, registration.opCode()),
+                    registration.request()));
         }
     }
 

@@ -1,9 +1,12 @@
 package io.tandem.zk.client;
 
 import io.tandem.zk.wire.EventType;
+import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.KeeperState;
-import io.tandem.zk.wire.proto.WatcherEvent;
+import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.proto.SetWatches;
+import io.tandem.zk.wire.proto.SetWatches2;
+import io.tandem.zk.wire.proto.WatcherEvent;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -17,12 +20,18 @@ final class ClientWatches {
     /** Apache's client sends SetWatches in chunks below this size so that no frame nears jute.maxbuffer. */
     private static final int SET_WATCHES_CHUNK_BYTES_MAX = 128 * 1024;
 
-    /** What a read asked to watch. */
-    enum Kind { EXISTS, DATA, CHILDREN }
+    /** What a read asked to watch, or the mode an addWatch asked for (those are not consumed by an event). */
+    enum Kind { EXISTS, DATA, CHILDREN, PERSISTENT, PERSISTENT_RECURSIVE }
+
+    /** One request that re-registers watches: setWatches, or setWatches2 once persistent watches are held. */
+    record Registration(int opCode, JuteRecord request) {
+    }
 
     private final Set<String> data = new HashSet<>();
     private final Set<String> exist = new HashSet<>();
     private final Set<String> child = new HashSet<>();
+    private final Set<String> persistent = new HashSet<>();
+    private final Set<String> persistentRecursive = new HashSet<>();
 
     /** The watch an answered request set, if it asked for one ({@link #register}). */
     void answered(PendingRequest pending, boolean nodeExists) {
@@ -53,10 +62,15 @@ final class ClientWatches {
             case EXISTS -> (nodeExists ? data : exist).add(path);
             case DATA -> data.add(path);
             case CHILDREN -> child.add(path);
+            case PERSISTENT -> persistent.add(path);
+            case PERSISTENT_RECURSIVE -> persistentRecursive.add(path);
         }
     }
 
-    /** Forgets the one-shot watches a notification of {@code type} on {@code path} has consumed. */
+    /**
+     * Forgets the one-shot watches a notification of {@code type} on {@code path} has consumed. Persistent watches
+     * stay: the server keeps them, even through the node's deletion, until removed (Apache's WatchManager).
+     */
     void fired(EventType type, String path) {
         switch (type) {
             case NODE_CREATED, NODE_DATA_CHANGED -> {
@@ -74,21 +88,27 @@ final class ClientWatches {
         }
     }
 
-    /** The setWatches requests that re-register every watch after {@code lastZxid}, each below the chunk size. */
-    List<SetWatches> setWatches(long lastZxid) {
-        List<SetWatches> requests = new ArrayList<>();
-        if (data.isEmpty() && exist.isEmpty() && child.isEmpty()) {
+    /**
+     * The requests that re-register every watch after {@code lastZxid}, each below the chunk size: setWatches, or
+     * setWatches2 (which also carries persistent and persistent recursive watches) when any persistent watch is held,
+     * as Apache's ClientCnxn chooses.
+     */
+    List<Registration> setWatches(long lastZxid) {
+        List<Registration> requests = new ArrayList<>();
+        boolean withPersistent = !persistent.isEmpty() || !persistentRecursive.isEmpty();
+        List<Set<String>> sources = withPersistent ? List.of(data, exist, child, persistent, persistentRecursive)
+                : List.of(data, exist, child);
+        if (sources.stream().allMatch(Set::isEmpty)) {
             return requests;
         }
         List<List<String>> chunk = newChunk();
         int bytes = 0;
-        List<Set<String>> sources = List.of(data, exist, child);
         for (int kind = 0; kind < sources.size(); kind++) {
             for (String path : sources.get(kind)) {
                 // A path's worst-case UTF-8 length plus its length prefix.
                 int pathBytes = path.length() * 3 + 4;
                 if (bytes + pathBytes > SET_WATCHES_CHUNK_BYTES_MAX) {
-                    requests.add(new SetWatches(lastZxid, chunk.get(0), chunk.get(1), chunk.get(2)));
+                    requests.add(registration(lastZxid, chunk, withPersistent));
                     chunk = newChunk();
                     bytes = 0;
                 }
@@ -96,11 +116,19 @@ final class ClientWatches {
                 bytes += pathBytes;
             }
         }
-        requests.add(new SetWatches(lastZxid, chunk.get(0), chunk.get(1), chunk.get(2)));
+        requests.add(registration(lastZxid, chunk, withPersistent));
         return requests;
     }
 
+    private static Registration registration(long lastZxid, List<List<String>> chunk, boolean withPersistent) {
+        return withPersistent
+                ? new Registration(OpCode.SET_WATCHES2, new SetWatches2(lastZxid, chunk.get(0), chunk.get(1),
+                        chunk.get(2), chunk.get(3), chunk.get(4)))
+                : new Registration(OpCode.SET_WATCHES, new SetWatches(lastZxid, chunk.get(0), chunk.get(1),
+                        chunk.get(2)));
+    }
+
     private static List<List<String>> newChunk() {
-        return List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        return List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     }
 }

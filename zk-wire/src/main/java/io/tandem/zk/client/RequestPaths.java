@@ -2,6 +2,7 @@ package io.tandem.zk.client;
 
 import io.tandem.zk.wire.CreateMode;
 import io.tandem.zk.wire.JuteRecord;
+import io.tandem.zk.wire.proto.AddWatchRequest;
 import io.tandem.zk.wire.proto.CheckVersionRequest;
 import io.tandem.zk.wire.proto.Create2Response;
 import io.tandem.zk.wire.proto.CreateRequest;
@@ -10,9 +11,11 @@ import io.tandem.zk.wire.proto.CreateTTLRequest;
 import io.tandem.zk.wire.proto.DeleteRequest;
 import io.tandem.zk.wire.proto.ExistsRequest;
 import io.tandem.zk.wire.proto.GetACLRequest;
+import io.tandem.zk.wire.proto.GetAllChildrenNumberRequest;
 import io.tandem.zk.wire.proto.GetChildren2Request;
 import io.tandem.zk.wire.proto.GetChildrenRequest;
 import io.tandem.zk.wire.proto.GetDataRequest;
+import io.tandem.zk.wire.proto.GetEphemeralsRequest;
 import io.tandem.zk.wire.proto.MultiRequest;
 import io.tandem.zk.wire.proto.MultiResponse.OpResult;
 import io.tandem.zk.wire.proto.SetACLRequest;
@@ -104,6 +107,12 @@ final class RequestPaths {
         } else if (request instanceof SetACLRequest r) {
             return r.path();
         } else if (request instanceof SyncRequest r) {
+            return r.path();
+        } else if (request instanceof AddWatchRequest r) {
+            return r.path();
+        } else if (request instanceof GetEphemeralsRequest r) {
+            return r.prefixPath();
+        } else if (request instanceof GetAllChildrenNumberRequest r) {
             return r.path();
         }
         return null;

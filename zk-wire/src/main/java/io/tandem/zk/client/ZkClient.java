@@ -1,12 +1,15 @@
 package io.tandem.zk.client;
 
+import io.tandem.zk.wire.AddWatchMode;
 import io.tandem.zk.wire.CreateMode;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteLimits;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.PathValidation;
 import io.tandem.zk.wire.data.ACL;
+import io.tandem.zk.wire.data.ClientInfo;
 import io.tandem.zk.wire.data.Stat;
+import io.tandem.zk.wire.proto.AddWatchRequest;
 import io.tandem.zk.wire.proto.Create2Response;
 import io.tandem.zk.wire.proto.CreateRequest;
 import io.tandem.zk.wire.proto.CreateResponse;
@@ -19,8 +22,12 @@ import io.tandem.zk.wire.proto.GetChildren2Request;
 import io.tandem.zk.wire.proto.GetChildren2Response;
 import io.tandem.zk.wire.proto.GetChildrenRequest;
 import io.tandem.zk.wire.proto.GetChildrenResponse;
+import io.tandem.zk.wire.proto.GetAllChildrenNumberRequest;
+import io.tandem.zk.wire.proto.GetAllChildrenNumberResponse;
 import io.tandem.zk.wire.proto.GetDataRequest;
 import io.tandem.zk.wire.proto.GetDataResponse;
+import io.tandem.zk.wire.proto.GetEphemeralsRequest;
+import io.tandem.zk.wire.proto.GetEphemeralsResponse;
 import io.tandem.zk.wire.proto.MultiRequest;
 import io.tandem.zk.wire.proto.MultiResponse;
 import io.tandem.zk.wire.proto.MultiResponse.OpResult;
@@ -29,6 +36,7 @@ import io.tandem.zk.wire.proto.SetACLResponse;
 import io.tandem.zk.wire.proto.SetDataRequest;
 import io.tandem.zk.wire.proto.SetDataResponse;
 import io.tandem.zk.wire.proto.SyncRequest;
+import io.tandem.zk.wire.proto.WhoAmIResponse;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -203,6 +211,44 @@ public final class ZkClient implements AutoCloseable {
     public CompletableFuture<Void> sync(String path) {
         PathValidation.requireValid(path);
         return session.submit(OpCode.SYNC, path, new SyncRequest(paths.toServer(path)), in -> null, null);
+    }
+
+    /**
+     * The paths of the ephemeral nodes this session owns under {@code prefixPath} ("/" for all), as the server
+     * lists them: Apache's client neither strips a chroot from them nor orders them, and neither does this one.
+     */
+    public CompletableFuture<List<String>> getEphemerals(String prefixPath) {
+        PathValidation.requireValid(prefixPath);
+        return session.submit(OpCode.GET_EPHEMERALS, prefixPath, new GetEphemeralsRequest(paths.toServer(prefixPath)),
+                in -> GetEphemeralsResponse.read(in).ephemerals(), null);
+    }
+
+    /** How many nodes lie below {@code path} (every descendant, not only its children; the node not counted). */
+    public CompletableFuture<Integer> getAllChildrenNumber(String path) {
+        PathValidation.requireValid(path);
+        return session.submit(OpCode.GET_ALL_CHILDREN_NUMBER, path,
+                new GetAllChildrenNumberRequest(paths.toServer(path)),
+                in -> GetAllChildrenNumberResponse.read(in).totalNumber(), null);
+    }
+
+    /** Who the server takes this session for: one entry per authentication (scheme, user); ZooKeeper 3.9's whoAmI. */
+    public CompletableFuture<List<ClientInfo>> whoAmI() {
+        // The request is a header alone, as Apache's client sends it.
+        return session.submit(OpCode.WHO_AM_I, null, null, in -> WhoAmIResponse.read(in).clientInfo(), null);
+    }
+
+    /**
+     * Sets a persistent watch on {@code path} (ZooKeeper 3.6+): {@link AddWatchMode#PERSISTENT} reports the node's
+     * data changes, creation, deletion and child list changes; {@link AddWatchMode#PERSISTENT_RECURSIVE} reports
+     * creation, deletion and data changes of the node and of every node below it. Events go to the client's
+     * {@link Watcher} until the session ends; after a reconnect the client sets them again with setWatches2.
+     */
+    public CompletableFuture<Void> addWatch(String path, AddWatchMode mode) {
+        PathValidation.requireValid(path);
+        ClientWatches.Kind kind = mode == AddWatchMode.PERSISTENT ? ClientWatches.Kind.PERSISTENT
+                : ClientWatches.Kind.PERSISTENT_RECURSIVE;
+        return session.submit(OpCode.ADD_WATCH, path, new AddWatchRequest(paths.toServer(path), mode.code()),
+                in -> null, kind);
     }
 
     /**

@@ -107,6 +107,20 @@ class KafkaCliSideBySideTest {
         assertTrue(same(text -> text.replaceAll("(?m)^(\\S+\\s+\\S+\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+)\\s+.*$", "$1"),
                 "groups", "describe", "--group", "cli-side-readers").out().contains("cli-side-readers  cli-side"));
 
+        // kafka-topics.sh's replication reports: one broker, replication factor 1 and min.insync.replicas 1, so
+        // every partition is at its minimum ISR and none is under-replicated, on both.
+        UnaryOperator<String> maskReportIds = text -> text.replaceAll("(?m)^(cli-side\\s+\\d+)\\s+.*$", "$1");
+        assertEquals(3, same(maskReportIds, "topics", "describe", "--topic", "cli-side", "--at-min-isr-partitions")
+                .out().lines().count(), "the header and both partitions");
+        assertEquals("", same("topics", "describe", "--topic", "cli-side", "--under-replicated-partitions",
+                "--unavailable-partitions", "--under-min-isr-partitions").out());
+        // kafka-consumer-groups.sh's time-based and current resets, dry runs: the group's committed offsets, and
+        // the first records of the last hour (every record here).
+        assertTrue(same("groups", "reset-offsets", "--group", "cli-side-readers", "--topic", "cli-side",
+                "--to-current").out().startsWith("GROUP"));
+        assertTrue(same("groups", "reset-offsets", "--group", "cli-side-readers", "--topic", "cli-side",
+                "--by-duration", "PT1H").out().contains("cli-side-readers  cli-side  0          0"));
+
         same("configs", "--entity-type", "topics", "--entity-name", "cli-side", "--alter", "--add-config",
                 "cleanup.policy=compact,max.message.bytes=2048");
         String described = same("configs", "--entity-type", "topics", "--entity-name", "cli-side", "--describe").out();
