@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.DescribeConfigsRequest;
+import io.tandem.kafka.wire.message.DescribeConfigsResponse;
+import io.tandem.kafka.wire.message.IncrementalAlterConfigsRequest;
+import io.tandem.kafka.wire.message.IncrementalAlterConfigsResponse;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
@@ -44,23 +47,22 @@ class ConfigChangeWatchTest {
              ZooKeeperRequestRecorder recorder = new ZooKeeperRequestRecorder(zookeeper.zookeeperConnect(), Set.of());
              Tandem first = broker(dir, 1, zookeeper.zookeeperConnect());
              Tandem second = broker(dir, 2, recorder.connectString());
-             Admin viaFirst = admin(first);
-             Admin viaSecond = admin(second)) {
+             Admin viaFirst = admin(first)) {
             viaFirst.createTopics(List.of(new NewTopic("watched", 1, (short) 2))).all().get(30, TimeUnit.SECONDS);
             ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "watched");
-            awaitValue(viaSecond, topic, "retention.ms", "604800000", 30_000); // the second broker knows the topic
+            awaitValue(second, topic, "retention.ms", "604800000", 30_000); // the second broker knows the topic
 
             // The cluster default of every broker's settings, set through the first broker.
             ConfigResource secondBroker = new ConfigResource(ConfigResource.Type.BROKER, "2");
             int mark = recorder.mark();
-            alter(viaFirst, new ConfigResource(ConfigResource.Type.BROKER, ""), "log.retention.ms", "3600000");
-            awaitValue(viaSecond, secondBroker, "log.retention.ms", "3600000", 30_000);
+            alter(first, new ConfigResource(ConfigResource.Type.BROKER, ""), "log.retention.ms", "3600000");
+            awaitValue(second, secondBroker, "log.retention.ms", "3600000", 30_000);
             assertReadTheNotifications(recorder.since(mark), "the cluster default");
 
             // A topic's override, set through the first broker.
             mark = recorder.mark();
-            alter(viaFirst, topic, "retention.ms", "7200000");
-            awaitValue(viaSecond, topic, "retention.ms", "7200000", 30_000);
+            alter(first, topic, "retention.ms", "7200000");
+            awaitValue(second, topic, "retention.ms", "7200000", 30_000);
             assertReadTheNotifications(recorder.since(mark), "the topic override");
 
             recorder.awaitQuiet(1_000, 10_000);
@@ -90,29 +92,49 @@ class ConfigChangeWatchTest {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
     }
 
-    private static void alter(Admin admin, ConfigResource resource, String key, String value) throws Exception {
-        Map<ConfigResource, Collection<AlterConfigOp>> ops = Map.of(resource,
-                List.of(new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET)));
-        admin.incrementalAlterConfigs(ops).all().get(30, TimeUnit.SECONDS);
+    /** Sets {@code key} through {@code broker} itself (the Admin client would pick any broker for it). */
+    private static void alter(Tandem broker, ConfigResource resource, String key, String value) throws Exception {
+        short version = 1;
+        try (RawKafkaConnection connection = new RawKafkaConnection(broker.kafkaPort())) {
+            IncrementalAlterConfigsRequest request = new IncrementalAlterConfigsRequest().setResources(List.of(
+                    new IncrementalAlterConfigsRequest.AlterConfigsResource().setResourceType(resource.type().id())
+                            .setResourceName(resource.name()).setConfigs(List.of(
+                                    new IncrementalAlterConfigsRequest.AlterableConfig().setName(key)
+                                            .setConfigOperation(AlterConfigOp.OpType.SET.id()).setValue(value)))));
+            int id = connection.send(ApiKey.INCREMENTAL_ALTER_CONFIGS, version, request);
+            IncrementalAlterConfigsResponse response = connection.receive(id,
+                    ApiKey.INCREMENTAL_ALTER_CONFIGS.responseHeaderVersion(version), version,
+                    IncrementalAlterConfigsResponse::read);
+            assertEquals(0, response.responses.get(0).errorCode, "altering " + resource + " " + key);
+        }
     }
 
-    /** Waits until DescribeConfigs shows {@code key} at {@code value} (asked every 20 ms, fails after max). */
-    private static void awaitValue(Admin admin, ConfigResource resource, String key, String value, long maxMs)
+    /**
+     * Waits until {@code broker}'s own DescribeConfigs shows {@code key} at {@code value} (asked every 20 ms, fails
+     * after max). Asked over a connection of its own: the Admin client sends a topic's DescribeConfigs to whichever
+     * broker it likes, which would say nothing of broker 2.
+     */
+    private static void awaitValue(Tandem broker, ConfigResource resource, String key, String value, long maxMs)
             throws Exception {
         long start = System.nanoTime();
-        while (true) {
-            String now;
-            try {
-                ConfigEntry entry = admin.describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS)
-                        .get(resource).get(key);
-                now = entry == null ? null : entry.value();
-            } catch (java.util.concurrent.ExecutionException e) {
-                now = e.getCause().toString(); // the topic not known there yet
+        try (RawKafkaConnection connection = new RawKafkaConnection(broker.kafkaPort())) {
+            while (true) {
+                DescribeConfigsRequest request = new DescribeConfigsRequest().setResources(List.of(
+                        new DescribeConfigsRequest.DescribeConfigsResource().setResourceType(resource.type().id())
+                                .setResourceName(resource.name()).setConfigurationKeys(List.of(key))));
+                int id = connection.send(ApiKey.DESCRIBE_CONFIGS, (short) 4, request);
+                DescribeConfigsResponse.DescribeConfigsResult result = connection.receive(id,
+                        ApiKey.DESCRIBE_CONFIGS.responseHeaderVersion((short) 4), (short) 4,
+                        DescribeConfigsResponse::read).results.get(0);
+                // UNKNOWN_TOPIC_OR_PARTITION while the topic is not known there yet.
+                String now = result.errorCode != 0 ? "error " + result.errorCode
+                        : result.configs.isEmpty() ? null : result.configs.get(0).value;
+                long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                if (value.equals(now)) return;
+                assertTrue(elapsedMs < maxMs, resource + " " + key + " is still " + now + " after " + elapsedMs
+                        + " ms");
+                Thread.sleep(20);
             }
-            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            if (value.equals(now)) return;
-            assertTrue(elapsedMs < maxMs, resource + " " + key + " is still " + now + " after " + elapsedMs + " ms");
-            Thread.sleep(20);
         }
     }
 }
