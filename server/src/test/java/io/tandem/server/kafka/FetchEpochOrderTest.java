@@ -98,17 +98,17 @@ class FetchEpochOrderTest {
 
     @Test
     void shouldNameTheCurrentLeaderInFetchV16AndProduceV10Answers() throws Exception {
-        // FENCED_LEADER_EPOCH from the follower: its own view of the leader (its last LeaderAndIsr).
-        FetchResponseData fenced = fetch(followerPort, 16, MOVED, movedId, movedEpoch - 1);
-        assertEquals(Errors.FENCED_LEADER_EPOCH, error(fenced));
-        assertLeader(fenced.responses().get(0).partitions().get(0).currentLeader(), 2, movedEpoch);
-        assertOnlyEndpointOfBroker2(List.copyOf(fenced.nodeEndpoints()));
-
         // NOT_LEADER_OR_FOLLOWER from a broker without a replica: the metadata cache's leader.
         FetchResponseData notHere = fetch(followerPort, 16, ELSEWHERE, elsewhereId, -1);
         assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, error(notHere));
         assertLeader(notHere.responses().get(0).partitions().get(0).currentLeader(), 2, elsewhereEpoch);
         assertOnlyEndpointOfBroker2(List.copyOf(notHere.nodeEndpoints()));
+
+        // FENCED_LEADER_EPOCH from the follower: its own view of the leader (its last LeaderAndIsr).
+        FetchResponseData fenced = fetch(followerPort, 16, MOVED, movedId, movedEpoch - 1);
+        assertEquals(Errors.FENCED_LEADER_EPOCH, error(fenced));
+        assertLeader(fenced.responses().get(0).partitions().get(0).currentLeader(), 2, movedEpoch);
+        assertOnlyEndpointOfBroker2(List.copyOf(fenced.nodeEndpoints()));
 
         // Kafka fills them from v16 only, although the partition's field is there from v12.
         FetchResponseData v15 = fetch(followerPort, 15, MOVED, movedId, movedEpoch - 1);
