@@ -154,6 +154,9 @@ final class BrokerServices {
             local.put(tp, broker.topicConfigs().logConfig(topicConfigs.getOrDefault(tp.topic(), Map.of())));
         }
         logs.openAll(local);
+        // A topic's change noticed while its log was still opening found no log to update: read them all once more,
+        // as Kafka's ZkConfigManager applies every stored topic config to the loaded logs when it starts.
+        broker.topics().allHeldLogsConfigChanged();
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
                 leaderRebalance, security.interBroker(), config.interBrokerTimeouts());
         controllerLink.controller(controller);

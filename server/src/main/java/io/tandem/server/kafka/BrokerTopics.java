@@ -5,6 +5,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.purgatory.DelayedResponse;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -287,9 +288,53 @@ public final class BrokerTopics {
 
     /** After a topic's config changed: the logs pick up the new retention, segment and flush settings. */
     public void topicConfigChanged(TopicInfo topic) {
-        for (int p : topic.replicas().keySet()) {
-            Partition partition = broker.logs().get(new TopicPartition(topic.name(), p));
-            if (partition != null) partition.updateConfig(broker.topicConfigs().logConfig(topic.configs()));
+        heldLogsConfigChanged(topic.name(), topic.configs());
+    }
+
+    /**
+     * The topic's overrides are now {@code overrides}: every log of it this broker holds takes them, as Kafka's
+     * LogManager.updateTopicConfig does for each log it holds of the topic, whether or not the metadata cache knows
+     * the topic yet (before the controller's first UpdateMetadata it knows none, yet the logs on disk are open).
+     */
+    public void heldLogsConfigChanged(String topic, Map<String, String> overrides) {
+        io.tandem.storage.log.LogConfig config = null;
+        for (Map.Entry<TopicPartition, Partition> e : broker.logs().partitions().entrySet()) {
+            if (!e.getKey().topic().equals(topic)) continue;
+            if (config == null) config = broker.topicConfigs().logConfig(overrides);
+            e.getValue().updateConfig(config);
         }
+    }
+
+    /**
+     * Settings every log derives from changed (dynamic broker defaults), or the logs just opened at start-up may
+     * have missed a topic change made while they opened: every log held takes its topic's overrides over the
+     * current defaults, as Kafka's DynamicLogConfig updates all its logs. The overrides of a topic the cache does
+     * not know yet are read from {@code /config/topics} (Kafka's logs keep their own).
+     */
+    public void allHeldLogsConfigChanged() {
+        java.util.Set<String> held = new java.util.TreeSet<>();
+        for (TopicPartition tp : broker.logs().partitions().keySet()) held.add(tp.topic());
+        if (held.isEmpty()) return;
+        Map<String, Map<String, String>> overrides = new java.util.HashMap<>();
+        List<String> unknown = new ArrayList<>();
+        for (String name : held) {
+            TopicInfo known = broker.metadata().knownTopic(name);
+            if (known != null) {
+                overrides.put(name, known.configs());
+            } else {
+                unknown.add(name);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            try {
+                overrides.putAll(broker.metadata().storedTopicConfigs(unknown));
+            } catch (Exception e) {
+                // Their logs keep the settings they have; the next change of the topic or the defaults applies.
+                LOG.log(System.Logger.Level.WARNING, "Cannot read the configs of topics " + unknown
+                        + " to apply new log settings to their logs: " + e);
+                held.removeAll(unknown);
+            }
+        }
+        for (String name : held) heldLogsConfigChanged(name, overrides.getOrDefault(name, Map.of()));
     }
 }

@@ -106,7 +106,14 @@ public final class DynamicBrokerConfig {
             if (entityName.equals(DEFAULT_ENTITY) || entityName.trim().equals(Integer.toString(brokerId))) refresh();
         } else if (entityType.equals(TOPICS_ENTITY_TYPE)) {
             TopicInfo reloaded = broker.metadata().configOverrides().reloadTopicConfig(entityName);
-            if (reloaded != null) broker.topics().topicConfigChanged(reloaded);
+            if (reloaded != null) {
+                broker.topics().topicConfigChanged(reloaded);
+            } else {
+                // Not in the cache (before the controller's first UpdateMetadata, say), yet its logs may be open
+                // here: they take the stored overrides, as Kafka's TopicConfigHandler updates every log it holds.
+                broker.topics().heldLogsConfigChanged(entityName, broker.metadata()
+                        .storedTopicConfigs(List.of(entityName)).getOrDefault(entityName, Map.of()));
+            }
         } else {
             ConfigChangeListener.Handler other = otherEntityTypes.get(entityType);
             if (other != null) other.changed(entityType, entityName);
@@ -335,7 +342,7 @@ public final class DynamicBrokerConfig {
                     tls.listenerName());
         });
         broker.topicConfigs().dynamic(layers);
-        for (TopicInfo topic : broker.metadata().topics()) broker.topics().topicConfigChanged(topic);
+        broker.topics().allHeldLogsConfigChanged();
         broker.resizeRequestHandlers(ioThreads(layers));
         applyConnectionLimits(layers);
         broker.logs().reconfigureCleaner(broker.config().logCleanerEnable(),

@@ -7,7 +7,6 @@ import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.FetchResponse.FetchableTopicResponse;
 import io.tandem.kafka.wire.message.FetchResponse.PartitionData;
-import io.tandem.server.kafka.ApiException;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
@@ -97,11 +96,16 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 } else if (!topic.replicas().containsKey(p.partition)) {
                     error = UNKNOWN_TOPIC_OR_PARTITION;
                 } else {
-                    try {
-                        partition = broker.leaderPartition(topic, p.partition);
-                        if (version >= 9) error = LeaderFetch.epochError(partition, p.currentLeaderEpoch);
-                    } catch (ApiException e) {
-                        error = e.error();
+                    // As Kafka's Partition.fetchRecords (localLogWithEpochOrThrow): a replica hosted here checks the
+                    // fetcher's epoch first (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH), a follower one too, and only
+                    // then the leadership; a broker with no replica of the partition is NOT_LEADER_OR_FOLLOWER
+                    // whatever the epoch (ReplicaManager.getPartitionOrException).
+                    Partition hosted = hostedReplica(topic, p.partition);
+                    if (hosted == null) {
+                        error = NOT_LEADER_OR_FOLLOWER;
+                    } else {
+                        error = LeaderFetch.servingError(hosted, version >= 9 ? p.currentLeaderEpoch : -1);
+                        if (error == NONE) partition = hosted;
                     }
                 }
                 long[] diverging = null;
@@ -132,6 +136,13 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 () -> enoughBytes(targets, fromFollower, readCommitted, request.minBytes, version >= 9),
                 respond, responder::fail);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
+    }
+
+    /** This broker's replica of the partition, leader or follower, or null when it hosts none. */
+    private Partition hostedReplica(TopicInfo topic, int partition) {
+        List<Integer> replicas = topic.replicas().get(partition);
+        if (replicas == null || !replicas.contains(broker.config().brokerId())) return null;
+        return broker.logs().get(new TopicPartition(topic.name(), partition));
     }
 
     /** The aborted transactions with records in the fetched range, for the consumer to drop (Kafka's list). */
@@ -267,6 +278,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         List<String> answered = new ArrayList<>();
         FetchableTopicResponse current = null;
         FetchRequest.FetchTopic currentRequest = null;
+        CurrentLeaders leaders = null;
         try {
             for (Target t : targets) {
                 if (current == null || currentRequest != t.topicRequest()) {
@@ -368,6 +380,14 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             || data.errorCode == UNSUPPORTED_COMPRESSION_TYPE;
                     data.abortedTransactions = errorAnswer ? new ArrayList<>() : null;
                 }
+                if (version >= 16 && !erroneous(t) && (data.errorCode == NOT_LEADER_OR_FOLLOWER
+                        || data.errorCode == FENCED_LEADER_EPOCH)) {
+                    // KIP-951: the partition's current leader, so the consumer goes there without a Metadata round.
+                    if (leaders == null) leaders = new CurrentLeaders(broker, context.listenerName());
+                    CurrentLeaders.Leader leader = leaders.leader(t.topic().name(), data.partitionIndex);
+                    data.currentLeader.leaderId = leader.leaderId();
+                    data.currentLeader.leaderEpoch = leader.leaderEpoch();
+                }
                 String partitionKey = FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version),
                         data.partitionIndex);
                 if (FetchSessions.answers(session, partitionKey, data, t.diverging() != null)) {
@@ -376,6 +396,16 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 }
             }
             response.responses.removeIf(topic -> topic.partitions.isEmpty() && session.incremental());
+            if (leaders != null) {
+                for (CurrentLeaders.Endpoint e : leaders.endpoints()) {
+                    FetchResponse.NodeEndpoint node = new FetchResponse.NodeEndpoint();
+                    node.nodeId = e.nodeId();
+                    node.host = e.host();
+                    node.port = e.port();
+                    node.rack = e.rack();
+                    response.nodeEndpoints.add(node);
+                }
+            }
             // The slices in the order the encoder meets their placeholders: the order of the answer.
             List<FileSlice> sent = new ArrayList<>(fileRecords.size());
             for (FetchableTopicResponse topic : response.responses) {

@@ -27,6 +27,7 @@ import io.tandem.server.kafka.network.Responder;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -157,6 +158,8 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         boolean validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1;
         List<TopicPartition> appended = new ArrayList<>();
         List<Pending> pending = new ArrayList<>();
+        // The topic of each partition answer that reached the log's side, for the leaders KIP-951 names.
+        Map<PartitionProduceResponse, String> topicOf = new IdentityHashMap<>();
         // Kafka refuses the whole request when it carries transactional records and its transactional id is missing
         // or not writable (KafkaApis.handleProduceRequest, RequestUtils.hasTransactionalRecords), each topic when it
         // is not writable; a transactional id beside non-transactional records is not checked.
@@ -190,6 +193,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 } else if (addErrors.getOrDefault(new TopicPartition(topic.name(), data.index), NONE) != NONE) {
                     failAdd(partitionResponse, addErrors.get(new TopicPartition(topic.name(), data.index)));
                 } else {
+                    topicOf.put(partitionResponse, topic.name());
                     Pending waiting = append(topic, data, request.acks, version, partitionResponse, appended);
                     if (waiting != null) pending.add(waiting);
                 }
@@ -203,6 +207,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         if (request.acks == 0) {
             responder.noResponse();
         } else if (pending.isEmpty()) {
+            nameLeaders(context, response, topicOf);
             responder.send(response);
         } else {
             // acks=all: answered once the high watermark passes every appended batch (the ISR has them), when the
@@ -210,10 +215,42 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             DelayedResponse delayed = new DelayedResponse(request.timeoutMs,
                     () -> pending.stream().allMatch(Pending::decided), () -> {
                         for (Pending p : pending) p.complete();
+                        nameLeaders(context, response, topicOf);
                         responder.send(response);
                     }, responder::fail);
             broker.producePurgatory().tryCompleteElseWatch(delayed,
                     pending.stream().map(p -> p.partition.topicPartition()).toList());
+        }
+    }
+
+    /**
+     * Produce v10+ (KIP-951), as Kafka's handleProduceRequest: each partition answered NOT_LEADER_OR_FOLLOWER carries
+     * its current leader and epoch, and the answer the endpoints of those leaders, so the producer sends the batch
+     * again to the new leader without a Metadata round first. Filled when the answer is final, after a parked
+     * acks=all append may have lost its leadership.
+     */
+    private void nameLeaders(RequestContext context, ProduceResponse response,
+                             Map<PartitionProduceResponse, String> topicOf) {
+        if (context.apiVersion() < 10) return;
+        CurrentLeaders leaders = null;
+        for (TopicProduceResponse topic : response.responses) {
+            for (PartitionProduceResponse p : topic.partitionResponses) {
+                String name = topicOf.get(p);
+                if (p.errorCode != NOT_LEADER_OR_FOLLOWER || name == null) continue;
+                if (leaders == null) leaders = new CurrentLeaders(broker, context.listenerName());
+                CurrentLeaders.Leader leader = leaders.leader(name, p.index);
+                p.currentLeader.leaderId = leader.leaderId();
+                p.currentLeader.leaderEpoch = leader.leaderEpoch();
+            }
+        }
+        if (leaders == null) return;
+        for (CurrentLeaders.Endpoint e : leaders.endpoints()) {
+            ProduceResponse.NodeEndpoint node = new ProduceResponse.NodeEndpoint();
+            node.nodeId = e.nodeId();
+            node.host = e.host();
+            node.port = e.port();
+            node.rack = e.rack();
+            response.nodeEndpoints.add(node);
         }
     }
 
