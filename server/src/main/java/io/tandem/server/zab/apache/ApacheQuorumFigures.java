@@ -16,10 +16,11 @@ import java.util.function.BiConsumer;
  *     Leader.commit, which a reconfig's COMMITANDACTIVATE does not go through), and per learner sync
  *     {@code snap_count} (a SNAP) or {@code diff_count} (a DIFF or TRUNC: LearnerHandler.syncFollower's "no snap"
  *     branch);</li>
- * <li>on a learner in broadcast (Follower.processPacket, Observer.processPacket): {@code learner_proposal_received_count}
- *     (each PROPOSAL) and {@code learner_commit_received_count} (each COMMIT on a follower, each INFORM on an
- *     observer; the ACTIVATE kinds are not counted, as Apache's cases for them do not), and on a follower the
- *     {@code follower_sync_time} summary (ms from the leader's LEADERINFO accepted to UPTODATE: syncWithLeader).</li>
+ * <li>on a learner in broadcast (Follower.processPacket, Observer.processPacket):
+ *     {@code learner_proposal_received_count} (each PROPOSAL) and {@code learner_commit_received_count} (each
+ *     COMMIT on a follower, each INFORM on an observer; the ACTIVATE kinds are not counted, as Apache's cases for
+ *     them do not), and on a follower the {@code follower_sync_time} summary (ms from the leader's LEADERINFO
+ *     answered to UPTODATE: syncWithLeader).</li>
  * </ul>
  *
  * <p>Thread-safe: counted on the quorum peer's, the leader's and the learner handlers' threads, read by mntr.
