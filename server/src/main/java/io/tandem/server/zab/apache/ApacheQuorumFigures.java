@@ -11,7 +11,8 @@ import java.util.function.BiConsumer;
  * <li>{@code looking_count}: each election this member starts (QuorumPeer.run's LOOKING case); a session with a
  *     leader a reconfig designated starts none, as Apache's reconfigFlag skips LOOKING;</li>
  * <li>{@code election_time}: ms from going LOOKING to leading or following the elected leader (Leader.lead and
- *     Follower.followLeader; Apache's Observer records none);</li>
+ *     Follower.followLeader; Apache's Observer records none). A session with a designated leader records none:
+ *     Apache records one there too, but from a start_fle its last election reset to 0, so not an election's time;</li>
  * <li>on a leader, {@code proposal_count} (each proposal: Leader.propose) and {@code commit_count} (each COMMIT sent:
  *     Leader.commit, which a reconfig's COMMITANDACTIVATE does not go through), and per learner sync
  *     {@code snap_count} (a SNAP) or {@code diff_count} (a DIFF or TRUNC: LearnerHandler.syncFollower's "no snap"
