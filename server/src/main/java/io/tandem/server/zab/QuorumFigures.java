@@ -22,7 +22,7 @@ import java.util.function.BiConsumer;
  * LearnerHandler.syncFollower counts a SNAP as a snap and anything else, DIFF or TRUNC, as a diff), read from the
  * first SYNC message a learner is sent before its NEWLEADER; on a follower the {@code follower_sync_time} summary,
  * ms from its ACKEPOCH sent to the machine serving (Apache's Follower.followLeader times syncWithLeader, from
- * LEADERINFO answered to UPTODATE; its Observer records none).
+ * LEADERINFO answered to UPTODATE), on an observer the {@code observer_sync_time} summary (Observer.observeLeader's).
  *
  * <p>Thread-safe: counted on the Zab thread, read by mntr on the commit thread.
  */
@@ -34,6 +34,7 @@ public final class QuorumFigures {
     private long diffs;
     private long snaps;
     private final FigureSummary followerSyncMs = new FigureSummary("follower_sync_time");
+    private final FigureSummary observerSyncMs = new FigureSummary("observer_sync_time");
     /** When this member answered its leader's epoch (System.nanoTime on the driver's clock), 0 when not syncing. */
     private long syncStartedNanos;
     private boolean wasServing;
@@ -65,9 +66,8 @@ public final class QuorumFigures {
     /** The driver processed one step of {@code machine}: {@code appends} logged, {@code commits} committed. */
     synchronized void processed(ZabStateMachine machine, int appends, int committed, long nowNanos) {
         boolean serving = machine.isServing();
-        if (serving && !wasServing && syncStartedNanos != 0 && machine.role() != Role.LEADING
-                && !machine.isObserver()) {
-            followerSyncMs.add((nowNanos - syncStartedNanos) / 1_000_000);
+        if (serving && !wasServing && syncStartedNanos != 0 && machine.role() != Role.LEADING) {
+            (machine.isObserver() ? observerSyncMs : followerSyncMs).add((nowNanos - syncStartedNanos) / 1_000_000);
         }
         if (serving && !wasServing) syncStartedNanos = 0; // the next sync starts at its own ACKEPOCH
         wasServing = serving;
@@ -90,5 +90,6 @@ public final class QuorumFigures {
         line.accept("zk_diff_count", diffs);
         line.accept("zk_snap_count", snaps);
         followerSyncMs.report(line);
+        observerSyncMs.report(line);
     }
 }

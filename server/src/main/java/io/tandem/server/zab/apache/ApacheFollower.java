@@ -232,8 +232,8 @@ public final class ApacheFollower implements Closeable {
             long newEpoch = discover(in);
             long syncStarted = System.nanoTime();
             sync(in, newEpoch);
-            // Apache's Follower.followLeader times syncWithLeader; its Observer does not.
-            if (!observer) figures.followerSynced((System.nanoTime() - syncStarted) / 1_000_000);
+            // Apache's Follower.followLeader and Observer.observeLeader time syncWithLeader, each under its name.
+            figures.synced(observer, (System.nanoTime() - syncStarted) / 1_000_000);
             s.setSoTimeout(syncTimeoutMs);
             serving = true;
             application.onServing(true);

@@ -20,8 +20,9 @@ import java.util.function.BiConsumer;
  * <li>on a learner in broadcast (Follower.processPacket, Observer.processPacket):
  *     {@code learner_proposal_received_count} (each PROPOSAL) and {@code learner_commit_received_count} (each
  *     COMMIT on a follower, each INFORM on an observer; the ACTIVATE kinds are not counted, as Apache's cases for
- *     them do not), and on a follower the {@code follower_sync_time} summary (ms from the leader's LEADERINFO
- *     answered to UPTODATE: syncWithLeader).</li>
+ *     them do not), and the sync's time (ms from the leader's LEADERINFO answered to UPTODATE: syncWithLeader),
+ *     a follower's in the {@code follower_sync_time} summary, an observer's in {@code observer_sync_time}
+ *     (Observer.observeLeader's).</li>
  * </ul>
  *
  * <p>Thread-safe: counted on the quorum peer's, the leader's and the learner handlers' threads, read by mntr.
@@ -36,6 +37,7 @@ public final class ApacheQuorumFigures {
     private final AtomicLong diffs = new AtomicLong();
     private final AtomicLong snaps = new AtomicLong();
     private final FigureSummary followerSyncMs = new FigureSummary("follower_sync_time");
+    private final FigureSummary observerSyncMs = new FigureSummary("observer_sync_time");
     /** When the election under way started (System.nanoTime), 0 when none is. */
     private volatile long lookingSinceNanos;
 
@@ -83,9 +85,9 @@ public final class ApacheQuorumFigures {
         }
     }
 
-    /** This follower synced with its leader in {@code ms}. */
-    void followerSynced(long ms) {
-        followerSyncMs.add(ms);
+    /** This learner (an observer when {@code observer}) synced with its leader in {@code ms}. */
+    void synced(boolean observer, long ms) {
+        (observer ? observerSyncMs : followerSyncMs).add(ms);
     }
 
     /** mntr's lines, under Apache's names (its ServerMetrics being global, every member prints them all). */
@@ -99,5 +101,6 @@ public final class ApacheQuorumFigures {
         line.accept("zk_diff_count", diffs.get());
         line.accept("zk_snap_count", snaps.get());
         followerSyncMs.report(line);
+        observerSyncMs.report(line);
     }
 }
