@@ -1,5 +1,8 @@
 package io.tandem.server.zab;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 
 /**
@@ -15,6 +18,12 @@ import java.util.function.BiConsumer;
  * and commits of the broadcast. (The step that ends a learner's sync is counted whole, as the machine is broadcasting
  * once it has been taken: the few transactions of that step's DIFF count as received.)
  *
+ * <p>The syncs too: on a leader {@code diff_count} and {@code snap_count}, one per learner synced (Apache's
+ * LearnerHandler.syncFollower counts a SNAP as a snap and anything else, DIFF or TRUNC, as a diff), read from the
+ * first SYNC message a learner is sent before its NEWLEADER; on a follower the {@code follower_sync_time} summary,
+ * ms from its ACKEPOCH sent to the machine serving (Apache's Follower.followLeader times syncWithLeader, from
+ * LEADERINFO answered to UPTODATE), on an observer the {@code observer_sync_time} summary (Observer.observeLeader's).
+ *
  * <p>Thread-safe: counted on the Zab thread, read by mntr on the commit thread.
  */
 public final class QuorumFigures {
@@ -22,10 +31,47 @@ public final class QuorumFigures {
     private long commits;
     private long proposalsReceived;
     private long commitsReceived;
+    private long diffs;
+    private long snaps;
+    private final FigureSummary followerSyncMs = new FigureSummary("follower_sync_time");
+    private final FigureSummary observerSyncMs = new FigureSummary("observer_sync_time");
+    /** When this member answered its leader's epoch (System.nanoTime on the driver's clock), 0 when not syncing. */
+    private long syncStartedNanos;
+    private boolean wasServing;
+
+    /**
+     * The driver sends {@code messages} (Zab thread): a leader's SYNC and NEWLEADER to each learner it syncs, a
+     * learner's ACKEPOCH that starts its sync.
+     */
+    synchronized void sent(List<Ready.Outbound> messages, long nowNanos) {
+        Map<Integer, ZabMessage.SyncMode> firstSync = null;
+        for (Ready.Outbound outbound : messages) {
+            ZabMessage message = outbound.message();
+            if (message instanceof ZabMessage.Sync sync) {
+                if (firstSync == null) firstSync = new HashMap<>();
+                firstSync.putIfAbsent(outbound.to(), sync.mode()); // later SYNCs of a DIFF are its chunks
+            } else if (message instanceof ZabMessage.NewLeader && firstSync != null) {
+                ZabMessage.SyncMode mode = firstSync.remove(outbound.to());
+                if (mode == ZabMessage.SyncMode.SNAP) {
+                    snaps++;
+                } else if (mode != null) {
+                    diffs++;
+                }
+            } else if (message instanceof ZabMessage.AckEpoch) {
+                syncStartedNanos = nowNanos;
+            }
+        }
+    }
 
     /** The driver processed one step of {@code machine}: {@code appends} logged, {@code commits} committed. */
-    synchronized void processed(ZabStateMachine machine, int appends, int committed) {
-        if (!machine.isServing()) return;
+    synchronized void processed(ZabStateMachine machine, int appends, int committed, long nowNanos) {
+        boolean serving = machine.isServing();
+        if (serving && !wasServing && syncStartedNanos != 0 && machine.role() != Role.LEADING) {
+            (machine.isObserver() ? observerSyncMs : followerSyncMs).add((nowNanos - syncStartedNanos) / 1_000_000);
+        }
+        if (serving && !wasServing) syncStartedNanos = 0; // the next sync starts at its own ACKEPOCH
+        wasServing = serving;
+        if (!serving) return;
         if (machine.role() == Role.LEADING) {
             proposals += appends;
             commits += committed;
@@ -41,5 +87,9 @@ public final class QuorumFigures {
         line.accept("zk_commit_count", commits);
         line.accept("zk_learner_proposal_received_count", proposalsReceived);
         line.accept("zk_learner_commit_received_count", commitsReceived);
+        line.accept("zk_diff_count", diffs);
+        line.accept("zk_snap_count", snaps);
+        followerSyncMs.report(line);
+        observerSyncMs.report(line);
     }
 }

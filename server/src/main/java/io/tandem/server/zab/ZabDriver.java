@@ -162,6 +162,7 @@ public final class ZabDriver {
         readyObserver.accept(ready);
         noteProposals(ready);
         List<Ready.Outbound> messages = ready.messages();
+        quorumFigures.sent(messages, clock.nanoTime());
         // Proposals (and commits, pings) go before the fsync, so followers fsync while this member does.
         sendAll(messages.subList(0, ready.messagesBeforeSync()));
         SnapshotData installed = null;
@@ -187,7 +188,7 @@ public final class ZabDriver {
             machine.logSynced(ready.appends().get(ready.appends().size() - 1).zxid());
         }
         statCommits += ready.commits().size();
-        quorumFigures.processed(machine, ready.appends().size(), ready.commits().size());
+        quorumFigures.processed(machine, ready.appends().size(), ready.commits().size(), clock.nanoTime());
         timeCommits(ready.commits());
         if (ready.acceptedEpoch() != Ready.NONE) {
             disk.writeAcceptedEpoch(ready.acceptedEpoch());

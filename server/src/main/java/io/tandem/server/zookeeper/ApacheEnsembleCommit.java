@@ -98,6 +98,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         peers.forEach((id, p) -> members.put((long) id,
                 new ApacheElection.Member(id, p.host(), p.quorumPort(), p.electionPort(), 0)));
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
+        server.database.memberLoadStarted(); // mntr's start-up load: the files opened, the snapshot installed
         this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir,
                 server.config.preAllocBytes());
         disk.logStats().fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
@@ -116,6 +117,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             }
             List<LearnerWire.QuorumPacket> logged = snapshots.recover(loaded);
             long lastLogged = logged.isEmpty() ? loaded.snapshotZxid() : logged.get(logged.size() - 1).zxid();
+            server.database.memberLoadEnded(); // the logged proposals wait for the leader: none replayed here
             initConfigNode();
             Set<Long> observers = new TreeSet<>();
             peers.forEach((id, p) -> {
@@ -492,6 +494,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         leaderCommit.reportStats(line);
         // The log's figures, leading or following, as Apache's SyncRequestProcessor and FileTxnLog report them.
         disk.logStats().report(line);
+        // Apache's quorum figures, which its members print whatever their role: QuorumZooKeeperServer's quorum_size
+        // gauge (the members of the configuration in force) and ServerMetrics' election, broadcast and sync ones.
+        line.accept("zk_quorum_size", peer.config().members().size());
+        peer.figures().report(line);
     }
 
     @Override

@@ -19,8 +19,9 @@ import java.util.function.BiConsumer;
  * commit thread installs it); the transactions after it come back from the leader when the member syncs, not from a
  * local replay. Its start-up figures are that load: {@code startup_snap_load_time} and {@code dbinittime} from Zab's
  * start to the snapshot installed (or to Zab started, without one), and no {@code startup_txns_loaded}, as it replays
- * none ({@link #memberLoadStarted}, {@link #memberLoadEnded}). A member speaking Apache's quorum protocol reports none
- * yet (the keys are left out, not printed as 0).
+ * none ({@link #memberLoadStarted}, {@link #memberLoadEnded}). A member speaking Apache's quorum protocol measures the
+ * same way, from opening its files to its newest snapshot installed: the proposals logged after that snapshot are not
+ * replayed at start but wait for the leader's DIFF or TRUNC, so it too reports no {@code startup_txns_loaded}.
  *
  * <p>Thread-safe: recovery, the snapshot thread and mntr's reader meet here.
  */

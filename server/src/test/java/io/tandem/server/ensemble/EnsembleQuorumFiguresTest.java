@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and each moved by the event it names: {@code quorum_size} (the members in the view), {@code looking_count} and the
  * {@code election_time} summary (an election at start, another when the leader goes), the leader's
  * {@code proposal_count} and {@code commit_count}, the followers' {@code learner_proposal_received_count} and
- * {@code learner_commit_received_count} (one per write each), and the start-up load ({@code startup_snap_load_time},
- * {@code dbinittime}) once per start.
+ * {@code learner_commit_received_count} (one per write each), the syncs ({@code diff_count} and {@code snap_count} on
+ * the leader, one per learner it synced; the {@code follower_sync_time} summary on each follower), and the start-up
+ * load ({@code startup_snap_load_time}, {@code dbinittime}) once per start.
  */
 class EnsembleQuorumFiguresTest {
     @TempDir
@@ -30,7 +31,8 @@ class EnsembleQuorumFiguresTest {
     void shouldCountElectionsProposalsAndCommitsWhereTheyHappen() throws Exception {
         Map<String, ApacheMntrKeys.Kind> apache = ApacheMntrKeys.apacheStandalone(dir.resolve("apache"));
         for (String key : List.of("zk_quorum_size", "zk_looking_count", "zk_cnt_election_time", "zk_proposal_count",
-                "zk_commit_count", "zk_learner_proposal_received_count", "zk_learner_commit_received_count")) {
+                "zk_commit_count", "zk_learner_proposal_received_count", "zk_learner_commit_received_count",
+                "zk_diff_count", "zk_snap_count", "zk_cnt_follower_sync_time")) {
             // Apache's ServerMetrics are global, so even its standalone server prints them; quorum_size is a
             // QuorumZooKeeperServer gauge a standalone server has not.
             if (!key.equals("zk_quorum_size")) {
@@ -64,7 +66,13 @@ class EnsembleQuorumFiguresTest {
                 if (leads) {
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_proposal_count") >= writes, member);
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_commit_count") >= writes, member);
+                    assertTrue(ApacheMntrKeys.number(mntr, "zk_diff_count")
+                            + ApacheMntrKeys.number(mntr, "zk_snap_count") >= TestEnsemble.SIZE - 1,
+                            "it synced each follower: " + member);
                 } else {
+                    assertTrue(ApacheMntrKeys.number(mntr, "zk_cnt_follower_sync_time") >= 1, "it synced: " + member);
+                    assertEquals(0, ApacheMntrKeys.number(mntr, "zk_diff_count")
+                            + ApacheMntrKeys.number(mntr, "zk_snap_count"), "it synced nobody: " + member);
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_learner_proposal_received_count") >= writes, member);
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_learner_commit_received_count") >= writes, member);
                     assertEquals(0, ApacheMntrKeys.number(mntr, "zk_proposal_count"), "a follower proposes nothing");
@@ -86,6 +94,16 @@ class EnsembleQuorumFiguresTest {
             assertTrue(ApacheMntrKeys.number(now, "zk_cnt_election_time")
                     > ApacheMntrKeys.number(then, "zk_cnt_election_time"), figures);
             assertTrue(ApacheMntrKeys.number(now, "zk_proposal_count") >= 1, figures);
+            assertTrue(ApacheMntrKeys.number(now, "zk_diff_count") + ApacheMntrKeys.number(now, "zk_snap_count") >= 1,
+                    "the new leader synced the remaining follower: " + figures);
+            for (int id = 1; id <= TestEnsemble.SIZE; id++) {
+                if (id == leader || id == next) continue;
+                Map<String, String> follower = awaitAtLeast(ensemble.clientPort(id), "zk_cnt_follower_sync_time",
+                        ApacheMntrKeys.number(before.get(id), "zk_cnt_follower_sync_time") + 1);
+                assertTrue(ApacheMntrKeys.number(follower, "zk_cnt_follower_sync_time")
+                        > ApacheMntrKeys.number(before.get(id), "zk_cnt_follower_sync_time"),
+                        "member " + id + " synced with the new leader: " + follower);
+            }
         }
     }
 

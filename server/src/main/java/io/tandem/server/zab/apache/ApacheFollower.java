@@ -134,6 +134,9 @@ public final class ApacheFollower implements Closeable {
     /** Synced (after UPTODATE) in the current session: requests may be forwarded. */
     private volatile boolean serving;
     private DataOutputStream out;
+    /** mntr's quorum figures of this member, across its sessions (and leaderships: {@link ApacheQuorumPeer}'s). */
+    private final ApacheQuorumFigures figures = new ApacheQuorumFigures();
+
     /**
      * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
      * @param syncTimeoutMs syncLimit x tickTime: the longest silence from the leader once synced
@@ -155,6 +158,11 @@ public final class ApacheFollower implements Closeable {
         this.application = application;
         this.initTimeoutMs = initTimeoutMs;
         this.syncTimeoutMs = syncTimeoutMs;
+    }
+
+    /** This member's quorum figures for mntr (Apache's ServerMetrics), counted across sessions. */
+    public ApacheQuorumFigures figures() {
+        return figures;
     }
 
     public long acceptedEpoch() {
@@ -222,7 +230,10 @@ public final class ApacheFollower implements Closeable {
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
             out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
             long newEpoch = discover(in);
+            long syncStarted = System.nanoTime();
             sync(in, newEpoch);
+            // Apache's Follower.followLeader and Observer.observeLeader time syncWithLeader, each under its name.
+            figures.synced(observer, (System.nanoTime() - syncStarted) / 1_000_000);
             s.setSoTimeout(syncTimeoutMs);
             serving = true;
             application.onServing(true);
@@ -380,6 +391,7 @@ public final class ApacheFollower implements Closeable {
             }
             switch (packet.type()) {
                 case LearnerWire.PROPOSAL -> {
+                    figures.proposalReceived();
                     QuorumPacket proposal = LearnerTxns.withTxnZxid(packet);
                     history.proposedConfig(proposal);
                     history.log(proposal);
@@ -387,7 +399,10 @@ public final class ApacheFollower implements Closeable {
                     history.pending().add(proposal);
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
                 }
-                case LearnerWire.COMMIT -> history.commit(history.pending(), packet.zxid());
+                case LearnerWire.COMMIT -> {
+                    figures.commitReceived();
+                    history.commit(history.pending(), packet.zxid());
+                }
                 case LearnerWire.COMMITANDACTIVATE -> history.commitAndActivate(history.pending(), packet);
                 case LearnerWire.PING -> ping(packet);
                 case LearnerWire.REVALIDATE -> revalidated(packet);
@@ -405,6 +420,8 @@ public final class ApacheFollower implements Closeable {
     private boolean observe(QuorumPacket packet) throws IOException {
         switch (packet.type()) {
             case LearnerWire.INFORM, LearnerWire.INFORMANDACTIVATE -> {
+                // Apache's Observer counts an INFORM as a commit received, not an INFORMANDACTIVATE.
+                if (packet.type() == LearnerWire.INFORM) figures.commitReceived();
                 return history.inform(packet, null);
             }
             case LearnerWire.PING -> ping(packet);

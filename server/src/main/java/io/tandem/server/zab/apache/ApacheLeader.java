@@ -68,6 +68,8 @@ public final class ApacheLeader implements Closeable {
     /** Commits and answers to the application, in order, off the lock; one per leadership ({@link #lead}). */
     private final LeaderDeliveries deliveries;
     private volatile ServerSocket serverSocket;
+    /** mntr's quorum figures: the quorum peer's, so that they outlive this leadership (see {@link #countingInto}). */
+    private ApacheQuorumFigures figures = new ApacheQuorumFigures();
 
     /**
      * @param committedZxid the newest zxid of this member's state: its applied state plus the proposals it had
@@ -89,6 +91,12 @@ public final class ApacheLeader implements Closeable {
         this.reconfigs = new LeaderReconfigs(myId, config, lastSeen, application, deliveries);
         this.configs = reconfigs.configs();
         this.history = new LeaderHistory(appliedZxid, committed);
+    }
+
+    /** Before {@link #lead}: this leadership counts its proposals, commits and learner syncs into {@code into}. */
+    ApacheLeader countingInto(ApacheQuorumFigures into) {
+        this.figures = into;
+        return this;
     }
 
     /**
@@ -286,18 +294,21 @@ public final class ApacheLeader implements Closeable {
                 if (history.canDiffFrom(peerLastZxid)) {
                     handler.queue(new QuorumPacket(LearnerWire.DIFF, history.lastCommittedZxid(), null));
                     startForwarding(handler, peerLastZxid);
+                    figures.learnerSynced(LearnerWire.DIFF);
                     return LearnerWire.DIFF;
                 }
                 if (peerLastZxid > history.lastAppendedZxid()) {
                     // It logged proposals this leader's history lacks: they never committed (ZOOKEEPER-1154).
                     handler.queue(new QuorumPacket(LearnerWire.TRUNC, history.lastCommittedZxid(), null));
                     startForwarding(handler, history.lastCommittedZxid());
+                    figures.learnerSynced(LearnerWire.TRUNC);
                     return LearnerWire.TRUNC;
                 }
                 if (snapshot != null && history.reachesWindow(snapshot.zxid())) {
                     handler.queue(new QuorumPacket(LearnerWire.SNAP, snapshot.zxid(), null));
                     handler.queueBody(snapshot.body());
                     startForwarding(handler, snapshot.zxid());
+                    figures.learnerSynced(LearnerWire.SNAP);
                     return LearnerWire.SNAP;
                 }
             }
@@ -389,6 +400,7 @@ public final class ApacheLeader implements Closeable {
             if (reconfig != null) reconfigs.proposed(reconfig);
             history.append(zxid, txn, configs.forProposal(), reconfig);
             learners.propose(new QuorumPacket(LearnerWire.PROPOSAL, zxid, txn));
+            figures.proposed();
         }
         // Apache's Leader.propose: setLastSeenQuorumVerifier(qv, true), in memory for the election and on disk.
         if (reconfig != null) reconfigs.announce(reconfig);
@@ -443,6 +455,7 @@ public final class ApacheLeader implements Closeable {
             long designated = proposal.reconfig == null ? -1
                     : reconfigs.committed(proposal, history.outstandingAcks());
             learners.commit(proposal.zxid, proposal.data, designated);
+            if (proposal.reconfig == null) figures.committed(); // Apache's COMMITANDACTIVATE skips Leader.commit
             long zxid = proposal.zxid;
             byte[] data = proposal.data;
             deliveries.add(() -> application.onCommit(zxid, data));

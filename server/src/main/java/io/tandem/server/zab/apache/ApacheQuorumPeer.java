@@ -346,6 +346,11 @@ public final class ApacheQuorumPeer implements Closeable {
         return follower;
     }
 
+    /** mntr's quorum figures of this member (Apache's ServerMetrics), following and leading. */
+    public ApacheQuorumFigures figures() {
+        return follower.figures();
+    }
+
     public int electionPort() {
         return election.electionPort();
     }
@@ -370,10 +375,12 @@ public final class ApacheQuorumPeer implements Closeable {
                     lead();
                     continue;
                 }
+                follower.figures().looking(); // Apache's LOOKING_COUNT, each time the peer goes LOOKING
                 Future<Vote> round = election.lookForLeader(follower.lastLoggedZxid(), follower.currentEpoch());
                 Vote vote = round.get();
                 if (closed) return;
                 if (vote.state() == ServerState.LEADING && leaderApplication != null) {
+                    follower.figures().elected(); // Apache's Leader.lead records ELECTION_TIME first
                     lead();
                     continue;
                 }
@@ -382,6 +389,12 @@ public final class ApacheQuorumPeer implements Closeable {
                             + "looking again in {1} ms", myId, initLimitMs);
                     Thread.sleep(initLimitMs);
                     continue;
+                }
+                // Apache's Follower.followLeader records ELECTION_TIME; its Observer.observeLeader does not.
+                if (learnerObserver) {
+                    follower.figures().observing();
+                } else {
+                    follower.figures().elected();
                 }
                 follow(vote.leader());
             } catch (InterruptedException e) {
@@ -480,7 +493,7 @@ public final class ApacheQuorumPeer implements Closeable {
             if (carried != null && carried.version() > leadWith.version()) leadWith = carried;
         }
         ApacheLeader running = new ApacheLeader(myId, config, leadWith, disk, tracked, tickTimeMs, initLimit,
-                syncLimit, appliedBefore, logged);
+                syncLimit, appliedBefore, logged).countingInto(follower.figures());
         leader = running;
         leaderId = myId;
         try {

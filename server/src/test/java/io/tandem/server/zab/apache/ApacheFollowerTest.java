@@ -165,8 +165,19 @@ class ApacheFollowerTest {
         try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
             ApacheFollower follower = new ApacheFollower(3, disk, acceptedEpoch, acceptedEpoch, 0, application,
                     10_000, 10_000);
+            lastFollower = follower;
             return session(follower, script);
         }
+    }
+
+    /** The follower {@link #follow} ran last. */
+    private ApacheFollower lastFollower;
+
+    /** mntr's quorum lines of {@code follower} ({@link ApacheQuorumFigures}). */
+    private static Map<String, Object> figures(ApacheFollower follower) {
+        Map<String, Object> lines = new java.util.TreeMap<>();
+        follower.figures().report(lines::put);
+        return lines;
     }
 
     /** One session of {@code follower} with a scripted leader; returns what ended it. */
@@ -250,6 +261,13 @@ class ApacheFollowerTest {
         assertEquals(List.of(NEW_LEADER_ZXID + 1, NEW_LEADER_ZXID + 2), applied);
         assertEquals(12, pingReply.get().length, "one touched session: id and timeout");
         assertEquals(0x77L, ByteBuffer.wrap(pingReply.get()).getLong());
+        // Apache's Follower.processPacket counts the broadcast's PROPOSAL and COMMIT, not the sync's; its
+        // followLeader records the sync's time once.
+        Map<String, Object> figures = figures(lastFollower);
+        assertEquals(1L, figures.get("zk_learner_proposal_received_count"), figures::toString);
+        assertEquals(1L, figures.get("zk_learner_commit_received_count"), figures::toString);
+        assertEquals(1L, figures.get("zk_cnt_follower_sync_time"), figures::toString);
+        assertEquals(0L, figures.get("zk_proposal_count"), figures::toString);
     }
 
     /**
@@ -276,8 +294,10 @@ class ApacheFollowerTest {
         };
         String config = "server.1=127.0.0.1:2888:3888:participant\nversion=200000006";
         Throwable ended;
+        ApacheFollower observerRan = null;
         try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(4, 1, 2, 3, 4), temp))) {
             ApacheFollower observer = new ApacheFollower(4, true, disk, 0, 0, 0, application, 10_000, 10_000);
+            observerRan = observer;
             ended = session(observer, leader -> {
                 leader.expect(LearnerWire.OBSERVERINFO);
                 leader.send(LearnerWire.LEADERINFO, EPOCH << 32, ByteBuffer.allocate(4)
@@ -310,6 +330,13 @@ class ApacheFollowerTest {
         before("currentEpoch 2", "leader got ACK 200000000");
         int lastSync = events.lastIndexOf("sync");
         assertTrue(lastSync > events.indexOf("append 200000006"), "the informed transactions are fsynced: " + events);
+        // Apache's Observer.processPacket counts each INFORM after the sync as a commit received (not the sync's,
+        // not INFORMANDACTIVATE) and ignores PROPOSAL; its sync is timed as an observer's.
+        Map<String, Object> figures = figures(observerRan);
+        assertEquals(1L, figures.get("zk_learner_commit_received_count"), figures::toString);
+        assertEquals(0L, figures.get("zk_learner_proposal_received_count"), figures::toString);
+        assertEquals(0L, figures.get("zk_cnt_follower_sync_time"), figures::toString);
+        assertEquals(1L, figures.get("zk_cnt_observer_sync_time"), figures::toString);
     }
 
     @Test

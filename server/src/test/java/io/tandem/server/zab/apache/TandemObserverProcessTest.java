@@ -99,6 +99,16 @@ class TandemObserverProcessTest {
 
                 assertSameTrees(onObserver, onOne, onTwo);
                 assertEquals("observer", ApacheQuorumProcess.gauge(mntr(three), "zk_server_state"));
+                // Its quorum figures as Apache's Observer counts them: each INFORM a commit received, no proposal
+                // received, its sync timed as an observer's, no election time (ApacheQuorumFigures).
+                String observerMntr = mntr(three);
+                assertTrue(Long.parseLong(ApacheQuorumProcess.gauge(observerMntr,
+                        "zk_learner_commit_received_count")) >= 5, observerMntr);
+                assertEquals("0", ApacheQuorumProcess.gauge(observerMntr, "zk_learner_proposal_received_count"));
+                assertEquals("0", ApacheQuorumProcess.gauge(observerMntr, "zk_cnt_election_time"), observerMntr);
+                assertEquals("0", ApacheQuorumProcess.gauge(observerMntr, "zk_cnt_follower_sync_time"));
+                assertTrue(Long.parseLong(ApacheQuorumProcess.gauge(observerMntr, "zk_cnt_observer_sync_time")) >= 1,
+                        observerMntr);
                 String leaderMntr = mntr(all[ApacheQuorumProcess.leaderIndex(voters)]);
                 assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_followers"), leaderMntr);
                 assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_observers"),
