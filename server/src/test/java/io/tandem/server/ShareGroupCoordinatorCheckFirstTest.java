@@ -48,9 +48,8 @@ class ShareGroupCoordinatorCheckFirstTest {
             "share.coordinator.state.topic.min.isr", "1"));
 
     @Test
-    void refusedHeartbeatsShouldCreateNothingAndJoinGroupShouldCheckTheCoordinatorFirst() throws Exception {
+    void refusedHeartbeatsShouldCreateNoShareStateTopic() throws Exception {
         kafka.admin().createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
-        KafkaBroker broker = kafka.cluster().broker(1).kafkaBroker();
         try (OfficialClientConnection c = new OfficialClientConnection(kafka.cluster().broker(1).kafkaPort())) {
             ShareGroupHeartbeatResponseData beforeOffsetsTopic = heartbeat(c, Uuid.randomUuid().toString());
             assertEquals(Errors.NOT_COORDINATOR.code(), beforeOffsetsTopic.errorCode(), beforeOffsetsTopic.toString());
@@ -68,6 +67,17 @@ class ShareGroupCoordinatorCheckFirstTest {
                         "an accepted heartbeat with share-partitions to initialize makes it, as Kafka's persister does");
                 Thread.sleep(20);
             }
+        }
+    }
+
+    @Test
+    void joinGroupOnAShareGroupShouldAnswerTheCoordinatorsChecksFirst() throws Exception {
+        kafka.admin().createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        KafkaBroker broker = kafka.cluster().broker(1).kafkaBroker();
+        try (OfficialClientConnection c = new OfficialClientConnection(kafka.cluster().broker(1).kafkaPort())) {
+            assertEquals(1, GroupCoordinators.await(c, SHARE_GROUP));
+            ShareGroupHeartbeatResponseData joined = untilNotLoading(c);
+            assertEquals(Errors.NONE.code(), joined.errorCode(), joined.toString());
 
             broker.groups().partitionLoading(0);
             try {
