@@ -64,7 +64,7 @@ class ShareGroupCoordinatorCheckFirstTest {
             long deadline = System.currentTimeMillis() + 30_000;
             while (!listed(c, TopicNames.SHARE_GROUP_STATE)) {
                 assertTrue(System.currentTimeMillis() < deadline,
-                        "an accepted heartbeat with share-partitions to initialize makes it, as Kafka's persister does");
+                        "an accepted heartbeat with share-partitions to initialize makes it, as Kafka's persister");
                 Thread.sleep(20);
             }
         }

@@ -127,8 +127,9 @@ class TxnOffsetCommitRemoteVerificationTest {
             throws Exception {
         long deadline = System.currentTimeMillis() + 30_000;
         while (true) {
-            FindCoordinatorResponse response = c.call(new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
-                    .setKeyType((byte) 1).setCoordinatorKeys(List.of(transactionalId))).build((short) 4));
+            FindCoordinatorResponse response = c.call(new FindCoordinatorRequest.Builder(
+                    new FindCoordinatorRequestData().setKeyType((byte) 1)
+                            .setCoordinatorKeys(List.of(transactionalId))).build((short) 4));
             var found = response.data().coordinators().get(0);
             if (found.errorCode() == Errors.NONE.code()) return found.nodeId();
             assertTrue(System.currentTimeMillis() < deadline, "no transaction coordinator in time: " + found);

@@ -77,9 +77,9 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
     }
 
     /**
-     * Asks the coordinator whether {@code partitions} are in the producer's transaction at its epoch (AddPartitionsToTxn
-     * with verifyOnly, Kafka's verification of KIP-890 part 1, as its group coordinator asks it before a
-     * TxnOffsetCommit before v5 writes): per partition NONE when in it, TRANSACTION_ABORTABLE when not, or the
+     * Asks the coordinator whether {@code partitions} are in the producer's transaction at its epoch
+     * (AddPartitionsToTxn with verifyOnly, Kafka's verification of KIP-890 part 1, as its group coordinator asks it
+     * before a TxnOffsetCommit before v5 writes): per partition NONE when in it, TRANSACTION_ABORTABLE when not, or the
      * coordinator's error (INVALID_PRODUCER_ID_MAPPING for a producer it does not know, PRODUCER_FENCED already
      * mapped to INVALID_PRODUCER_EPOCH, ...).
      */

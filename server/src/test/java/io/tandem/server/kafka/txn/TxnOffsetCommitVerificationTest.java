@@ -133,7 +133,8 @@ class TxnOffsetCommitVerificationTest {
         request.producerEpoch = epoch;
         request.generationIdOrMemberEpoch = -1;
         request.memberId = "";
-        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic topic = new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
+        TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic topic =
+                new TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic();
         topic.name = TOPIC;
         TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition partition =
                 new TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition();
