@@ -11,6 +11,9 @@ import io.tandem.server.kafka.network.Responder;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.tandem.server.kafka.ErrorCodes.INCONSISTENT_GROUP_PROTOCOL;
+import static io.tandem.server.kafka.ErrorCodes.NONE;
+
 /** JoinGroup: answered when the rebalance completes (or at once for errors and the MEMBER_ID_REQUIRED step). */
 final class JoinGroupHandler implements ApiHandler<JoinGroupRequest> {
     private final KafkaBroker broker;
@@ -19,15 +22,30 @@ final class JoinGroupHandler implements ApiHandler<JoinGroupRequest> {
         this.broker = broker;
     }
 
+    /**
+     * Whether the join is for a share group's id and gets as far as Kafka 4.x looks at the group's type: its
+     * GroupCoordinatorService refuses a session timeout out of bounds first, then the coordinator runtime a group
+     * whose offsets partition is not led or still loads here (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS), and
+     * only the shard finds the share group. Those earlier answers are the classic join's own, so the request goes
+     * there when one applies.
+     */
+    private boolean refusedAsShareGroup(JoinGroupRequest request) {
+        return broker.shareGroups().isShareGroup(request.groupId)
+                && broker.groups().coordinatorError(request.groupId) == NONE
+                && request.sessionTimeoutMs >= broker.config().groupMinSessionTimeoutMs()
+                && request.sessionTimeoutMs <= broker.config().groupMaxSessionTimeoutMs();
+    }
+
     @Override
     public void handle(RequestContext context, JoinGroupRequest request, Responder responder) {
         short version = context.apiVersion();
-        if (broker.shareGroups().isShareGroup(request.groupId)) {
-            // A group id is of one kind at a time: a share group's is refused to classic members, as in Kafka.
+        if (refusedAsShareGroup(request)) {
+            // A group id is of one kind at a time: a share group's is refused to classic members, as in Kafka 4.x
+            // (GroupMetadataManager.classicGroupJoin), with the unknown member id whatever the member sent.
             JoinGroupResponse refused = new JoinGroupResponse();
-            refused.errorCode = io.tandem.server.kafka.ErrorCodes.INCONSISTENT_GROUP_PROTOCOL;
+            refused.errorCode = INCONSISTENT_GROUP_PROTOCOL;
             refused.generationId = -1;
-            refused.memberId = request.memberId;
+            refused.memberId = "";
             refused.leader = "";
             refused.protocolName = version < 7 ? "" : null;
             responder.send(refused);

@@ -39,14 +39,15 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
         }
         java.util.concurrent.CompletableFuture<HeartbeatResult> answered;
         try {
-            // The share coordinator's topic exists before the group can have state: created here (written, not
-            // waited for), outside the coordinators' locks, since creating it is a ZooKeeper write.
-            broker.shareStateTopic().ensureTopic();
             // The group's own records go to __consumer_offsets, which only FindCoordinator makes: before this
             // broker leads the group's partition the coordinator answers NOT_COORDINATOR (Kafka 4.x's runtime).
+            // The share coordinator's topic is created (written, not waited for, outside the coordinators' locks,
+            // since it is a ZooKeeper write) only once an accepted heartbeat has share-partitions to initialize,
+            // where Kafka's persister looks the share coordinator up: a refused heartbeat creates nothing.
             answered = broker.shareGroups().heartbeatAsync(new HeartbeatRequest(request.groupId,
                     request.memberId, request.memberEpoch, request.rackId, request.subscribedTopicNames,
-                    context.clientId(), context.clientHost()), System.currentTimeMillis());
+                    context.clientId(), context.clientHost()), System.currentTimeMillis(),
+                    () -> broker.shareStateTopic().ensureTopic());
         } catch (RuntimeException e) {
             answered = java.util.concurrent.CompletableFuture.failedFuture(e);
         }

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -27,7 +28,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * From v5 (transaction version 2, KIP-890 part 2) there is no AddOffsetsToTxn: the group's offsets partition joins
  * the transaction here, through the transaction coordinator, unless the producer already has a transaction open
  * there at its epoch; a failed add fails every partition with the coordinator's error, normalized as Kafka's group
- * coordinator does. v6 names topics by id.
+ * coordinator does. Before v5 the transaction coordinator is asked instead whether the partition is in the transaction
+ * (KIP-890 part 1), and a refusal fails every partition likewise. v6 names topics by id.
  */
 final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest> {
     private final KafkaBroker broker;
@@ -38,6 +40,8 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
 
     /** Kafka's first TxnOffsetCommit version whose offsets partition is added implicitly (transaction version 2). */
     static final short FIRST_ADD_PARTITION_VERSION = 5;
+    /** Kafka's first version whose producers handle TRANSACTION_ABORTABLE (its genericError operation, KIP-1050). */
+    static final short GENERIC_ERROR_VERSION = 4;
     /** The first version that names topics by id. */
     static final short TOPIC_ID_VERSION = 6;
 
@@ -78,7 +82,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 }
             }
         }
-        if (version >= FIRST_ADD_PARTITION_VERSION && !offsets.isEmpty()) {
+        if (!offsets.isEmpty()) {
             Partition target;
             try {
                 // NOT_COORDINATOR until this broker leads the partition (none before FindCoordinator made it).
@@ -88,17 +92,32 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 responder.send(response(version, request, errors));
                 return;
             }
-            if (!target.hasOngoingTransaction(request.producerId, request.producerEpoch)) {
-                broker.transactions().partitionAdder().add(request.transactionalId, request.producerId,
-                        request.producerEpoch, Set.of(target.topicPartition()), added -> {
-                            short error = added.getOrDefault(target.topicPartition(), NONE);
-                            if (error == NONE) {
-                                commit(version, request, offsets, errors, responder);
-                            } else {
-                                for (TopicPartition tp : offsets.keySet()) errors.put(tp, normalize(error));
-                                responder.send(response(version, request, errors));
-                            }
-                        });
+            // Kafka 3.9's group coordinator checks its own status first (validateGroupStatus); the commit answers it.
+            // A producer with a transaction open on the offsets partition at its epoch needs no check (Kafka's
+            // maybeStartTransactionVerification: an ongoing transaction is its own proof).
+            if (broker.groups().coordinatorError(request.groupId) == NONE
+                    && !target.hasOngoingTransaction(request.producerId, request.producerEpoch)) {
+                Set<TopicPartition> partition = Set.of(target.topicPartition());
+                Consumer<Map<TopicPartition, Short>> then = answered -> {
+                    short error = answered.getOrDefault(target.topicPartition(), NONE);
+                    if (error == NONE) {
+                        commit(version, request, offsets, errors, responder);
+                    } else {
+                        for (TopicPartition tp : offsets.keySet()) errors.put(tp, failedCheck(version, error));
+                        responder.send(response(version, request, errors));
+                    }
+                };
+                if (version >= FIRST_ADD_PARTITION_VERSION) {
+                    broker.transactions().partitionAdder().add(request.transactionalId, request.producerId,
+                            request.producerEpoch, partition, then);
+                } else {
+                    // KIP-890 part 1, which Kafka's group coordinator applies to every TxnOffsetCommit of a
+                    // transaction version 0 producer (transaction.partition.verification.enable, on by default):
+                    // the transaction coordinator must already hold the offsets partition (AddOffsetsToTxn), so a
+                    // producer id it never gave, or a transaction it ended, writes nothing.
+                    broker.transactions().partitionAdder().verify(request.transactionalId, request.producerId,
+                            request.producerEpoch, partition, then);
+                }
                 return;
             }
         }
@@ -106,11 +125,24 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
     }
 
     /**
-     * Kafka's GroupCoordinatorService.normalizeException for a failed add: what producers retry as a coordinator
-     * problem (NOT_ENOUGH_REPLICAS, a timeout) is COORDINATOR_NOT_AVAILABLE; the rest stays.
+     * The error every partition gets when the transaction coordinator refused the offsets partition, as Kafka's
+     * AddPartitionsToTxnManager and group coordinator map it (3.9's GroupMetadataManager.maybeConvertOffsetCommitError,
+     * 4.x's GroupCoordinatorService.handleOperationException): TRANSACTION_ABORTABLE is INVALID_TXN_STATE before v4
+     * (older producers do not know it); a lost connection (NETWORK_EXCEPTION), which older clients may not retry, is
+     * COORDINATOR_LOAD_IN_PROGRESS, retried without a coordinator lookup; what producers retry as a coordinator
+     * problem (NOT_ENOUGH_REPLICAS, a timeout, an unknown partition) is COORDINATOR_NOT_AVAILABLE; a moved leader is
+     * NOT_COORDINATOR; the rest (INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH, CONCURRENT_TRANSACTIONS, ...)
+     * stays.
      */
-    private static short normalize(short error) {
-        return error == NOT_ENOUGH_REPLICAS || error == REQUEST_TIMED_OUT ? COORDINATOR_NOT_AVAILABLE : error;
+    static short failedCheck(short version, short error) {
+        if (error == TRANSACTION_ABORTABLE && version < GENERIC_ERROR_VERSION) return INVALID_TXN_STATE;
+        if (error == NETWORK_EXCEPTION) return COORDINATOR_LOAD_IN_PROGRESS;
+        if (error == NOT_ENOUGH_REPLICAS || error == NOT_ENOUGH_REPLICAS_AFTER_APPEND || error == REQUEST_TIMED_OUT
+                || error == UNKNOWN_TOPIC_OR_PARTITION) {
+            return COORDINATOR_NOT_AVAILABLE;
+        }
+        if (error == NOT_LEADER_OR_FOLLOWER || error == KAFKA_STORAGE_ERROR) return NOT_COORDINATOR;
+        return error;
     }
 
     private void commit(short version, TxnOffsetCommitRequest request, Map<TopicPartition, CommittedOffset> offsets,

@@ -63,7 +63,7 @@ final class AddPartitionsBatches {
     }
 
     /** One transaction's add waiting for its coordinator, with the produce request's callback. */
-    private record PendingAdd(long producerId, short producerEpoch, Set<TopicPartition> partitions,
+    private record PendingAdd(long producerId, short producerEpoch, boolean verifyOnly, Set<TopicPartition> partitions,
                               Consumer<Map<TopicPartition, Short>> callback) {
     }
 
@@ -77,10 +77,11 @@ final class AddPartitionsBatches {
     /**
      * Adds {@code partitions} to the transaction at broker {@code leader}, the coordinator, reached at {@code target}
      * (null when it is this broker); {@code callback} gets an error per partition (NONE when added), on whichever
-     * thread the answer arrives.
+     * thread the answer arrives. With {@code verifyOnly} the partitions are only checked to be in the transaction
+     * (Kafka's verification of KIP-890 part 1, sent in the same batches as Kafka's manager sends both).
      */
     void add(int leader, BrokerRegistration target, String transactionalId, long producerId, short producerEpoch,
-             Set<TopicPartition> partitions, Consumer<Map<TopicPartition, Short>> callback) {
+             boolean verifyOnly, Set<TopicPartition> partitions, Consumer<Map<TopicPartition, Short>> callback) {
         (target == null ? localAdds : remoteAdds).incrementAndGet();
         List<Runnable> answers = new ArrayList<>();
         Batch toSend = null;
@@ -104,7 +105,7 @@ final class AddPartitionsBatches {
                         answers.add(() -> callback.accept(all(partitions, NETWORK_EXCEPTION)));
                     } else {
                         batch.transactions.put(transactionalId, new PendingAdd(producerId, producerEpoch,
-                                partitions, callback));
+                                verifyOnly, partitions, callback));
                     }
                 }
                 toSend = takeIfIdle(leader);
@@ -182,7 +183,7 @@ final class AddPartitionsBatches {
             txn.transactionalId = e.getKey();
             txn.producerId = e.getValue().producerId();
             txn.producerEpoch = e.getValue().producerEpoch();
-            txn.verifyOnly = false;
+            txn.verifyOnly = e.getValue().verifyOnly();
             Map<String, AddPartitionsToTxnRequest.AddPartitionsToTxnTopic> byTopic = new LinkedHashMap<>();
             for (TopicPartition tp : e.getValue().partitions()) {
                 byTopic.computeIfAbsent(tp.topic(), name -> {

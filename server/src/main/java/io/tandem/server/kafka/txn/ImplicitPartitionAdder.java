@@ -16,6 +16,7 @@ import io.tandem.server.kafka.network.InterBrokerTimeouts;
 import io.tandem.server.kafka.security.InterBrokerSecurity;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +39,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * <p>The answer is per partition, mapped as Kafka maps it for the producer: PRODUCER_FENCED becomes
  * INVALID_PRODUCER_EPOCH, a refused inter-broker request (CLUSTER_AUTHORIZATION_FAILED) INVALID_TXN_STATE, a lost or
  * timed-out connection NETWORK_EXCEPTION, a failed authentication to the coordinator its Kafka error
- * ({@link #failureError}), and, as Kafka's getTransactionCoordinator, a coordinator that is not a live broker
- * COORDINATOR_NOT_AVAILABLE at once. Requests go through the non-blocking {@link InterBrokerClient}, so no thread
- * waits and a slow coordinator holds up only its own adds.
+ * ({@link #failureError}), and, as Kafka's getTransactionCoordinator, a state partition without a leader (or no
+ * {@code __transaction_state} at all) or a coordinator that is not a live broker COORDINATOR_NOT_AVAILABLE at once.
+ * The same batches carry {@link #verify} checks (verifyOnly), as Kafka's manager carries both. Requests go through
+ * the non-blocking {@link InterBrokerClient}, so no thread waits and a slow coordinator holds up only its own adds.
  */
 public final class ImplicitPartitionAdder implements AutoCloseable {
     /** Kafka's AddPartitionsToTxnRequest version for the implicit add of transaction version 2. */
@@ -71,10 +73,33 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
      */
     public void add(String transactionalId, long producerId, short producerEpoch, Set<TopicPartition> partitions,
                     Consumer<Map<TopicPartition, Short>> callback) {
+        send(transactionalId, producerId, producerEpoch, false, partitions, callback);
+    }
+
+    /**
+     * Asks the coordinator whether {@code partitions} are in the producer's transaction at its epoch
+     * (AddPartitionsToTxn with verifyOnly, Kafka's verification of KIP-890 part 1, as its group coordinator asks it
+     * before a TxnOffsetCommit before v5 writes): per partition NONE when in it, TRANSACTION_ABORTABLE when not, or the
+     * coordinator's error (INVALID_PRODUCER_ID_MAPPING for a producer it does not know, PRODUCER_FENCED already
+     * mapped to INVALID_PRODUCER_EPOCH, ...).
+     */
+    public void verify(String transactionalId, long producerId, short producerEpoch, Set<TopicPartition> partitions,
+                       Consumer<Map<TopicPartition, Short>> callback) {
+        send(transactionalId, producerId, producerEpoch, true, partitions, callback);
+    }
+
+    private void send(String transactionalId, long producerId, short producerEpoch, boolean verifyOnly,
+                      Set<TopicPartition> partitions, Consumer<Map<TopicPartition, Short>> callback) {
         int leader = stateLeader(transactionalId);
-        if (leader < 0 || leader == localBrokerId) {
-            // An unknown leader is this broker's coordinator's to answer (NOT_COORDINATOR, load in progress, ...).
-            batches.add(localBrokerId, null, transactionalId, producerId, producerEpoch, partitions, callback);
+        if (leader < 0) {
+            // Kafka's getTransactionCoordinator: no state partition, or one without a leader, has no coordinator to
+            // ask (a broker before any FindCoordinator for transactions has no __transaction_state at all).
+            callback.accept(AddPartitionsBatches.all(partitions, COORDINATOR_NOT_AVAILABLE));
+            return;
+        }
+        if (leader == localBrokerId) {
+            batches.add(localBrokerId, null, transactionalId, producerId, producerEpoch, verifyOnly, partitions,
+                    callback);
             return;
         }
         BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == leader)
@@ -83,7 +108,7 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
             callback.accept(AddPartitionsBatches.all(partitions, COORDINATOR_NOT_AVAILABLE));
             return;
         }
-        batches.add(leader, target, transactionalId, producerId, producerEpoch, partitions, callback);
+        batches.add(leader, target, transactionalId, producerId, producerEpoch, verifyOnly, partitions, callback);
     }
 
     /** Adds sent for another broker's coordinator so far (each one request's partitions of one transaction). */
@@ -127,6 +152,16 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
             for (AddPartitionsToTxnRequest.AddPartitionsToTxnTopic topic : txn.topics) {
                 for (int p : topic.partitions) partitions.add(new TopicPartition(topic.name, p));
             }
+            if (txn.verifyOnly) {
+                // Answered at once from the coordinator's state, as Kafka's handleVerifyPartitionsInTransaction.
+                results[index] = result(txn.transactionalId, coordinator.verifyPartitions(txn.transactionalId,
+                        txn.producerId, txn.producerEpoch, partitions));
+                if (remaining.decrementAndGet() == 0) {
+                    response.resultsByTransaction.addAll(Arrays.asList(results));
+                    answer.complete(response);
+                }
+                continue;
+            }
             coordinator.handleAddPartitions(txn.transactionalId, txn.producerId, txn.producerEpoch, partitions,
                     Features.TRANSACTION_VERSION_2, error -> {
                         results[index] = result(txn.transactionalId, txn.topics, error);
@@ -138,6 +173,30 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
                     });
         }
         return answer;
+    }
+
+    private static AddPartitionsToTxnResponse.AddPartitionsToTxnResult result(String transactionalId,
+                                                                              Map<TopicPartition, Short> errors) {
+        AddPartitionsToTxnResponse.AddPartitionsToTxnResult result =
+                new AddPartitionsToTxnResponse.AddPartitionsToTxnResult();
+        result.transactionalId = transactionalId;
+        Map<String, AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult> byTopic = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, Short> e : errors.entrySet()) {
+            AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult t = byTopic.computeIfAbsent(e.getKey().topic(),
+                    name -> {
+                        AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult created =
+                                new AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult();
+                        created.name = name;
+                        result.topicResults.add(created);
+                        return created;
+                    });
+            AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult r =
+                    new AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult();
+            r.partitionIndex = e.getKey().partition();
+            r.partitionErrorCode = e.getValue();
+            t.resultsByPartition.add(r);
+        }
+        return result;
     }
 
     private static AddPartitionsToTxnResponse.AddPartitionsToTxnResult result(
@@ -173,7 +232,7 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
         return NETWORK_EXCEPTION;
     }
 
-    /** The broker leading the id's state partition, or -1 when unknown (the local coordinator then answers). */
+    /** The broker leading the id's state partition, or -1 when there is none (no topic, no leader). */
     private int stateLeader(String transactionalId) {
         TopicInfo topic = metadata.topic(TopicNames.TRANSACTION_STATE);
         if (topic == null) return -1;

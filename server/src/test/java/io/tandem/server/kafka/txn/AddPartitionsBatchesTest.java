@@ -126,7 +126,7 @@ class AddPartitionsBatchesTest {
 
     private AtomicReference<Map<TopicPartition, Short>> add(BrokerRegistration target, String id, int epoch) {
         AtomicReference<Map<TopicPartition, Short>> result = new AtomicReference<>();
-        batches.add(target.brokerId(), target, id, 1000, (short) epoch, Set.of(TP), result::set);
+        batches.add(target.brokerId(), target, id, 1000, (short) epoch, false, Set.of(TP), result::set);
         return result;
     }
 

@@ -33,6 +33,11 @@ final class TxnProtocolNode implements AutoCloseable {
         this.connection = connection;
     }
 
+    /** A view of a broker the caller started and closes itself, for {@link #call} and {@link #findCoordinator}. */
+    static TxnProtocolNode of(Tandem tandem, RawKafkaConnection connection) {
+        return new TxnProtocolNode(tandem, connection);
+    }
+
     static TxnProtocolNode start(Path dir) throws Exception {
         return start(dir, new String[0]);
     }

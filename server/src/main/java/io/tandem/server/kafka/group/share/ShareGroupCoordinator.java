@@ -45,6 +45,7 @@ public final class ShareGroupCoordinator {
     public static final String STATE_STABLE = "Stable";
     public static final String STATE_DEAD = "Dead";
 
+    private static final System.Logger LOG = System.getLogger(ShareGroupCoordinator.class.getName());
     private final ShareGroupConfig config;
     private final TopicsView topics;
     /** Whether a classic or consumer group holds the id: a group id is of one kind at a time. */
@@ -196,6 +197,19 @@ public final class ShareGroupCoordinator {
      * no thread waiting for it meanwhile.
      */
     public CompletableFuture<HeartbeatResult> heartbeatAsync(HeartbeatRequest request, long nowMs) {
+        return heartbeatAsync(request, nowMs, () -> { });
+    }
+
+    /**
+     * As {@link #heartbeatAsync(HeartbeatRequest, long)}; {@code beforeStateInitialization} runs, without this lock,
+     * only when an accepted heartbeat leaves share-partitions to initialize, just before the share coordinator is
+     * asked: where Kafka 4.x's persister looks the share coordinator up (FindCoordinator key type 2), which creates
+     * {@code __share_group_state}. So a refused heartbeat (a bad request, a coordinator not here, an unknown member)
+     * creates nothing, as in Kafka. Its failure is logged and the initialization goes on, failing as Kafka's does
+     * when no share coordinator answers (the next heartbeat tries again).
+     */
+    public CompletableFuture<HeartbeatResult> heartbeatAsync(HeartbeatRequest request, long nowMs,
+                                                             Runnable beforeStateInitialization) {
         HeartbeatResult result;
         ShareStatePartitions.Plan plan = null;
         try {
@@ -224,6 +238,12 @@ public final class ShareGroupCoordinator {
             return CompletableFuture.failedFuture(e);
         }
         if (plan == null) return CompletableFuture.completedFuture(result);
+        try {
+            beforeStateInitialization.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Share group " + request.groupId() + ": the share coordinator's "
+                    + "topic is not there to initialize share-partitions: " + e.getMessage());
+        }
         ShareStatePartitions.Plan initializing = plan;
         return statePartitions.initialize(initializing).thenApply(done -> {
             synchronized (this) {
