@@ -5,13 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.zk.client.ZkClient;
+import io.tandem.zk.wire.Acls;
+import io.tandem.zk.wire.CreateMode;
+import io.tandem.zk.wire.OpCode;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
 import org.junit.jupiter.api.Test;
@@ -100,6 +107,27 @@ class ZkShellAdminCommandsTest {
         assertTrue(err.contains("RECONFIG_DISABLED"), "a standalone server refuses reconfig: " + err);
         assertTrue(err.endsWith("error: RECONFIG_DISABLED (-123) for /zookeeper/config\n"), err);
         assertEquals(ExitCodes.ERROR, fromTandem.exitCode());
+    }
+
+    @Test
+    void shouldSendTheCredentialsAgainAfterAReconnect() throws Exception {
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("auth"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
+             ZkClient client = ZkClient.connect(tandem.zookeeperConnect(), Duration.ofSeconds(30), event -> { })) {
+            client.connected().get(10, TimeUnit.SECONDS);
+            client.addAuthInfo("digest", "alice:secret".getBytes(StandardCharsets.UTF_8));
+            client.create("/alice-only", "mine".getBytes(StandardCharsets.UTF_8), Acls.CREATOR_ALL_ACL,
+                    CreateMode.PERSISTENT).get(10, TimeUnit.SECONDS);
+            // The connection drops; the session goes on over a new one, whose credentials the server must get again.
+            tandem.faults().zookeeper(OpCode.GET_DATA).times(1).drop();
+            try {
+                client.getData("/alice-only", false).get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException expected) {
+                // CONNECTION_LOSS: the request was on the dropped connection.
+            }
+            assertEquals("mine", new String(client.getData("/alice-only", false).get(10, TimeUnit.SECONDS).data(),
+                    StandardCharsets.UTF_8), "read as alice on the new connection");
+        }
     }
 
     /** The seconds of ctime and mtime differ between two runs; the epoch of built-in nodes does not. */
