@@ -6,6 +6,8 @@ import io.tandem.kafka.client.GroupListing;
 import io.tandem.kafka.client.GroupMember;
 import io.tandem.kafka.client.KafkaAdmin;
 import io.tandem.kafka.client.KafkaClient;
+import io.tandem.kafka.client.KafkaClientException;
+import io.tandem.kafka.client.KafkaNetworkException;
 import io.tandem.kafka.client.OffsetSpec;
 import io.tandem.kafka.client.TopicPartition;
 import java.util.ArrayList;
@@ -13,9 +15,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,9 +24,16 @@ import picocli.CommandLine.Option;
 @Command(name = "groups", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
         exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = "List, describe (with lag), reset offsets of, and delete Kafka consumer groups.",
-        subcommands = {GroupsCommand.ListGroups.class, GroupsCommand.Describe.class, GroupsCommand.ResetOffsets.class,
-                GroupsCommand.Delete.class})
+        subcommands = {GroupsCommand.ListGroups.class, GroupsCommand.Describe.class, GroupsResetOffsets.class,
+                GroupsCommand.Delete.class, GroupsDeleteOffsets.class})
 public final class GroupsCommand extends ParentCommand {
+
+    /** The consumer groups (classic or KIP-848; those with only committed offsets too), by name. */
+    static List<String> consumerGroups(GroupAdmin groups) {
+        return groups.listGroups().stream()
+                .filter(g -> g.protocolType().isEmpty() || g.protocolType().equals("consumer"))
+                .map(GroupListing::groupId).sorted().toList();
+    }
 
     @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
             exitCodeOnInvalidInput = ExitCodes.USAGE,
@@ -106,13 +113,6 @@ public final class GroupsCommand extends ParentCommand {
                 }
                 return ExitCodes.OK;
             }
-        }
-
-        /** The consumer groups (classic or KIP-848; those with only committed offsets too), by name. */
-        private static List<String> consumerGroups(GroupAdmin groups) {
-            return groups.listGroups().stream()
-                    .filter(g -> g.protocolType().isEmpty() || g.protocolType().equals("consumer"))
-                    .map(GroupListing::groupId).sorted().toList();
         }
 
         private void printState(KafkaClient client, GroupDescription description, List<Object> jsonOut) {
@@ -207,244 +207,56 @@ public final class GroupsCommand extends ParentCommand {
         }
     }
 
-    @Command(name = "reset-offsets", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
-            exitCodeOnInvalidInput = ExitCodes.USAGE,
-            description = {"Move a group's committed offsets; prints the plan, and applies it only with --execute.",
-                    "The group must have no active members (as with kafka-consumer-groups.sh)."})
-    static final class ResetOffsets extends CliCommand {
-        @Mixin KafkaOptions kafka;
-        @Mixin OutputOption output;
-
-        @Option(names = "--group", paramLabel = "GROUP", required = true, description = "The group.")
-        String group;
-
-        @Option(names = "--topic", paramLabel = "TOPIC[:P,P...]",
-                description = "A topic (all its partitions, or the listed ones); may be repeated.")
-        List<String> topics = new ArrayList<>();
-
-        @Option(names = "--all-topics", description = "Every topic the group has committed offsets for.")
-        boolean allTopics;
-
-        @ArgGroup(exclusive = true, multiplicity = "1")
-        Target target;
-
-        static final class Target {
-            @Option(names = "--to-earliest", required = true, description = "To the log start offset.")
-            boolean earliest;
-
-            @Option(names = "--to-latest", required = true, description = "To the log end offset.")
-            boolean latest;
-
-            @Option(names = "--to-offset", required = true, paramLabel = "OFFSET",
-                    description = "To this offset (kept within the log's bounds).")
-            Long offset;
-
-            @Option(names = "--shift-by", required = true, paramLabel = "N",
-                    description = "By N (negative: back) from the committed offset, within the log's bounds.")
-            Long shiftBy;
-
-            @Option(names = "--to-datetime", required = true, paramLabel = "TIME",
-                    description = {"To the first record at or after TIME: ISO-8601 as Kafka's tool takes it",
-                            "(2024-05-01T10:00:00.000, local time without a zone; or with Z or +02:00), or epoch ms."})
-            String datetime;
-
-            @Option(names = "--by-duration", required = true, paramLabel = "DURATION",
-                    description = "To the first record at or after now minus DURATION (ISO-8601: PT30M, P1DT2H).")
-            String duration;
-
-            @Option(names = "--to-current", required = true,
-                    description = "To the committed offset; the log end offset where none is committed.")
-            boolean current;
-        }
-
-        @Option(names = "--execute", description = "Apply the new offsets (without it, only show them).")
-        boolean execute;
-
-        @Option(names = "--dry-run", description = "Only show the new offsets (the default).")
-        boolean dryRun;
-
-        @Override
-        protected int execute() {
-            if (execute && dryRun) {
-                throw new IllegalArgumentException("give --execute or --dry-run, not both");
-            }
-            if (topics.isEmpty() == !allTopics) {
-                throw new IllegalArgumentException("give --topic or --all-topics (one of them)");
-            }
-            try (KafkaClient client = kafka.connect()) {
-                KafkaAdmin admin = new KafkaAdmin(client);
-                GroupAdmin groups = new GroupAdmin(client);
-                requireInactive(groups);
-                Map<TopicPartition, Long> committed = groups.committedOffsets(group);
-                List<TopicPartition> partitions = partitions(admin, committed);
-                Map<TopicPartition, Long> plan = plan(admin, partitions, committed);
-                if (execute) {
-                    groups.commitOffsets(group, plan);
-                }
-                print(plan);
-                return ExitCodes.OK;
-            }
-        }
-
-        private void requireInactive(GroupAdmin groups) {
-            try {
-                GroupDescription description = groups.describeGroup(group);
-                if (!description.members().isEmpty()) {
-                    throw new CliException(ExitCodes.ERROR, "offsets can only be reset while group '" + group
-                            + "' is inactive, but its state is " + description.state() + " with "
-                            + description.members().size() + " member(s)");
-                }
-            } catch (io.tandem.kafka.client.KafkaClientException e) {
-                if (e.error() != io.tandem.kafka.wire.Errors.GROUP_ID_NOT_FOUND) {
-                    throw e;
-                }
-            }
-        }
-
-        private List<TopicPartition> partitions(KafkaAdmin admin, Map<TopicPartition, Long> committed) {
-            if (allTopics) {
-                if (committed.isEmpty()) {
-                    throw new CliException(ExitCodes.ERROR, "group '" + group + "' has no committed offsets; name"
-                            + " the topics with --topic");
-                }
-                return new ArrayList<>(committed.keySet());
-            }
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (String spec : topics) {
-                int colon = spec.indexOf(':');
-                String topic = colon < 0 ? spec : spec.substring(0, colon);
-                var info = admin.describeTopic(topic);
-                if (colon < 0) {
-                    info.partitions().forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-                    continue;
-                }
-                for (String number : spec.substring(colon + 1).split(",")) {
-                    int partition;
-                    try {
-                        partition = Integer.parseInt(number.trim());
-                    } catch (NumberFormatException e) {
-                        throw new IllegalArgumentException("'" + spec + "' is not TOPIC or TOPIC:P,P,...");
-                    }
-                    if (info.partition(partition) == null) {
-                        throw new CliException(ExitCodes.ERROR, "topic " + topic + " has no partition " + partition);
-                    }
-                    partitions.add(new TopicPartition(topic, partition));
-                }
-            }
-            return partitions;
-        }
-
-        private Map<TopicPartition, Long> plan(KafkaAdmin admin, List<TopicPartition> partitions,
-                                               Map<TopicPartition, Long> committed) {
-            Map<TopicPartition, Long> earliest = admin.listOffsets(partitions, OffsetSpec.EARLIEST);
-            Map<TopicPartition, Long> latest = admin.listOffsets(partitions, OffsetSpec.LATEST);
-            Long time = null;
-            if (target.datetime != null) {
-                time = ConsumeCommand.parseTime(target.datetime);
-            } else if (target.duration != null) {
-                time = System.currentTimeMillis() - parseDuration(target.duration);
-            }
-            Map<TopicPartition, Long> byTime = time == null ? Map.of() : admin.listOffsets(partitions, time);
-            Map<TopicPartition, Long> plan = new TreeMap<>();
-            for (TopicPartition tp : partitions) {
-                long low = earliest.get(tp);
-                long high = latest.get(tp);
-                long wanted;
-                if (target.earliest) {
-                    wanted = low;
-                } else if (target.latest) {
-                    wanted = high;
-                } else if (target.offset != null) {
-                    wanted = target.offset;
-                } else if (target.shiftBy != null) {
-                    Long current = committed.get(tp);
-                    if (current == null) {
-                        throw new CliException(ExitCodes.ERROR, "group '" + group + "' has no committed offset for "
-                                + tp + " to shift from");
-                    }
-                    wanted = current + target.shiftBy;
-                } else if (target.current) {
-                    // Kafka's resetToCurrent: kept as committed, unchecked against the log's bounds.
-                    Long current = committed.get(tp);
-                    plan.put(tp, current != null ? current : high);
-                    continue;
-                } else {
-                    long found = byTime.getOrDefault(tp, -1L);
-                    if (found < 0) {
-                        err().println("warning: " + tp + " has no record at or after the time; using its log end"
-                                + " offset " + high);
-                    }
-                    wanted = found >= 0 ? found : high;
-                }
-                long bounded = Math.max(low, Math.min(high, wanted));
-                if (bounded != wanted) {
-                    err().println("warning: offset " + wanted + " of " + tp + " is outside " + low + ".." + high
-                            + "; using " + bounded);
-                }
-                plan.put(tp, bounded);
-            }
-            return plan;
-        }
-
-        /** An ISO-8601 duration in milliseconds, as Kafka's tool reads --by-duration (java.time.Duration.parse). */
-        private static long parseDuration(String text) {
-            try {
-                java.time.Duration duration = java.time.Duration.parse(text);
-                if (duration.isNegative()) {
-                    throw new IllegalArgumentException("--by-duration must not be negative: " + text);
-                }
-                return duration.toMillis();
-            } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
-                throw new IllegalArgumentException("--by-duration takes an ISO-8601 duration such as PT30M or P1DT2H,"
-                        + " not '" + text + "'");
-            }
-        }
-
-        private void print(Map<TopicPartition, Long> plan) {
-            if (output.json()) {
-                List<Map<String, Object>> rows = new ArrayList<>();
-                plan.forEach((tp, offset) -> {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("group", group);
-                    row.put("topic", tp.topic());
-                    row.put("partition", tp.partition());
-                    row.put("newOffset", offset);
-                    rows.add(row);
-                });
-                Map<String, Object> json = new LinkedHashMap<>();
-                json.put("executed", execute);
-                json.put("offsets", rows);
-                Json.print(out(), json);
-                return;
-            }
-            Table table = new Table("GROUP", "TOPIC", "PARTITION", "NEW-OFFSET");
-            plan.forEach((tp, offset) -> table.row(group, tp.topic(), tp.partition(), offset));
-            table.print(out());
-            if (!execute) {
-                err().println("(dry run: nothing changed; add --execute to apply)");
-            }
-        }
-    }
-
     @Command(name = "delete", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
             exitCodeOnInvalidInput = ExitCodes.USAGE,
-            description = "Delete a group and its committed offsets (it must have no active members).")
+            description = "Delete groups and their committed offsets (each must have no active members).")
     static final class Delete extends CliCommand {
         @Mixin KafkaOptions kafka;
 
-        @Option(names = "--group", paramLabel = "GROUP", required = true, description = "The group; may be repeated.")
+        @Option(names = "--group", paramLabel = "GROUP", description = "A group; may be repeated.")
         List<String> groups = new ArrayList<>();
+
+        @Option(names = "--all-groups", description = "Every consumer group (as kafka-consumer-groups.sh's).")
+        boolean allGroups;
 
         @Override
         protected int execute() {
+            if (groups.isEmpty() == !allGroups) {
+                throw new IllegalArgumentException("give --group or --all-groups (one of them)");
+            }
             try (KafkaClient client = kafka.connect()) {
                 GroupAdmin admin = new GroupAdmin(client);
-                for (String group : groups) {
-                    admin.deleteGroup(group);
-                    out().println("Deleted group " + group + ".");
+                List<String> names = allGroups ? consumerGroups(admin) : groups;
+                List<String> deleted = new ArrayList<>();
+                Map<String, String> failed = new LinkedHashMap<>();
+                for (String group : names) {
+                    try {
+                        admin.deleteGroup(group);
+                        deleted.add(group);
+                    } catch (KafkaNetworkException e) {
+                        throw e;
+                    } catch (KafkaClientException e) {
+                        failed.put(group, e.error() == null ? e.getMessage()
+                                : e.error().name() + ": " + e.error().message());
+                    }
                 }
-                return ExitCodes.OK;
+                // Kafka's lines (ConsumerGroupCommand.deleteGroups), the failures on stderr as our errors are.
+                if (failed.isEmpty()) {
+                    out().println("Deletion of requested consumer groups (" + quoted(deleted) + ") was successful.");
+                    return ExitCodes.OK;
+                }
+                err().println("error: Deletion of some consumer groups failed:");
+                failed.forEach((group, why) -> err().println("* Group '" + group + "' could not be deleted due to: "
+                        + why));
+                if (!deleted.isEmpty()) {
+                    out().println("These consumer groups were deleted successfully: " + quoted(deleted));
+                }
+                return ExitCodes.ERROR;
             }
+        }
+
+        private static String quoted(List<String> groups) {
+            return String.join(", ", groups.stream().map(g -> "'" + g + "'").toList());
         }
     }
 }

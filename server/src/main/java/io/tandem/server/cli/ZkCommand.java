@@ -29,7 +29,8 @@ import picocli.CommandLine.Parameters;
                 ZkAclCommands.GetAcl.class, ZkAclCommands.SetAcl.class, ZkAclCommands.WhoAmI.class,
                 ZkWatchCommand.class, ZkAddWatchCommand.class,
                 ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
-                ZkTreeInfoCommands.Sync.class, ZkShellCommand.class,
+                ZkTreeInfoCommands.Sync.class, ZkSessionAdminCommands.Config.class,
+                ZkSessionAdminCommands.Reconfig.class, ZkShellCommand.class,
                 ZkDataDirCommands.Import.class, ZkDataDirCommands.Export.class})
 public final class ZkCommand extends ParentCommand {
 

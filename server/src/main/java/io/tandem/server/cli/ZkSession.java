@@ -22,6 +22,8 @@ final class ZkSession implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private final Zk settings;
     private ZkClient client;
+    /** zkCli's printwatches: whether the shell prints watch events (it drops them when off). */
+    private volatile boolean printWatches = true;
 
     private ZkSession(Zk settings) {
         this.settings = settings;
@@ -56,6 +58,14 @@ final class ZkSession implements AutoCloseable {
 
     BlockingQueue<WatchedEvent> events() {
         return events;
+    }
+
+    boolean printWatches() {
+        return printWatches;
+    }
+
+    void printWatches(boolean on) {
+        printWatches = on;
     }
 
     /** Events dropped because the queue was full, since the last call. */

@@ -27,7 +27,8 @@ import picocli.CommandLine.Mixin;
 @Command(name = "shell", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
         exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"An interactive ZooKeeper shell on one session: ls, get, set, create, delete, stat, getAcl,"
-                + " deleteall, setAcl, whoami, watch, addWatch, getEphemerals, getAllChildrenNumber, sync, help, quit.",
+                + " deleteall, setAcl, whoami, watch, addWatch, getEphemerals, getAllChildrenNumber, sync,"
+                + " removewatches, addauth, printwatches, config, reconfig, help, quit.",
                 "Reads commands from stdin, so a script can be piped in; exits with the last command's code."})
 final class ZkShellCommand extends CliCommand {
     @Mixin
@@ -39,7 +40,9 @@ final class ZkShellCommand extends CliCommand {
             ZkAclCommands.GetAcl.class,
             ZkAclCommands.SetAcl.class, ZkWatchCommand.class, ZkAddWatchCommand.class,
             ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
-            ZkTreeInfoCommands.Sync.class, ZkAclCommands.WhoAmI.class})
+            ZkTreeInfoCommands.Sync.class, ZkAclCommands.WhoAmI.class, ZkSessionAdminCommands.RemoveWatches.class,
+            ZkSessionAdminCommands.AddAuth.class, ZkSessionAdminCommands.PrintWatches.class,
+            ZkSessionAdminCommands.Config.class, ZkSessionAdminCommands.Reconfig.class})
     static final class Commands {
     }
 
@@ -101,9 +104,12 @@ final class ZkShellCommand extends CliCommand {
             last = commands.execute(words.toArray(String[]::new));
             out().flush();
             ZkSession session = ZkSession.shell();
-            if (session != null) {
+            if (session != null && session.printWatches()) {
                 // Events of watches left on the session (get -w, addWatch) that came meanwhile, as zkCli prints them.
                 new ZkEventPrinter(out(), err(), false).drain(session);
+            } else if (session != null) {
+                // printwatches off: zkCli drops them.
+                session.events().clear();
             }
         }
         return last;

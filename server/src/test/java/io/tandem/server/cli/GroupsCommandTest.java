@@ -149,7 +149,9 @@ class GroupsCommandTest {
             Cli.Result refused = groups("reset-offsets", "--group", "analytics", "--topic", "lagging",
                     "--to-earliest", "--execute");
             assertEquals(ExitCodes.ERROR, refused.exitCode());
-            assertTrue(refused.err().contains("inactive, but its state is Stable"), refused.err());
+            // Kafka's words (ConsumerGroupCommand.resetOffsets).
+            assertTrue(refused.err().contains("Assignments can only be reset if the group 'analytics' is inactive,"
+                    + " but the current state is Stable."), refused.err());
             Cli.Result deleteActive = groups("delete", "--group", "analytics");
             assertEquals(ExitCodes.ERROR, deleteActive.exitCode());
             assertTrue(deleteActive.err().contains("NON_EMPTY_GROUP"), deleteActive.err());
@@ -252,7 +254,8 @@ class GroupsCommandTest {
         commit("leaving", "kept", 1, 1);
         Cli.Result deleted = groups("delete", "--group", "leaving");
         assertEquals(0, deleted.exitCode(), deleted.toString());
-        assertEquals("Deleted group leaving.\n", deleted.out());
+        // Kafka's line (ConsumerGroupCommand.deleteGroups).
+        assertEquals("Deletion of requested consumer groups ('leaving') was successful.\n", deleted.out());
         try (Admin admin = admin()) {
             assertFalse(admin.listConsumerGroups().all().get().stream()
                     .anyMatch(g -> g.groupId().equals("leaving")));

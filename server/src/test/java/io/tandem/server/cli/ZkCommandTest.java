@@ -291,7 +291,8 @@ class ZkCommandTest {
                 candidates);
         // JLine narrows the candidates to the typed prefix itself; the completer offers the shell's commands.
         assertEquals(java.util.Set.of("ls", "get", "set", "create", "delete", "stat", "getAcl", "setAcl", "watch",
-                "addWatch", "getEphemerals", "getAllChildrenNumber", "sync", "deleteall", "whoami"),
+                "addWatch", "getEphemerals", "getAllChildrenNumber", "sync", "deleteall", "whoami", "removewatches",
+                "addauth", "printwatches", "config", "reconfig"),
                 candidates.stream().map(Candidate::value).collect(java.util.stream.Collectors.toSet()));
         candidates.clear();
         new PicocliJLineCompleter(commands.getCommandSpec()).complete(reader,

@@ -18,15 +18,20 @@ import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.KeeperState;
 import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.WatcherType;
 import io.tandem.zk.wire.Xids;
 import io.tandem.zk.wire.ZkPacket;
+import io.tandem.zk.wire.proto.AuthPacket;
 import io.tandem.zk.wire.proto.ConnectRequest;
 import io.tandem.zk.wire.proto.ConnectResponse;
+import io.tandem.zk.wire.proto.RemoveWatchesRequest;
 import io.tandem.zk.wire.proto.ReplyHeader;
 import io.tandem.zk.wire.proto.RequestHeader;
 import io.tandem.zk.wire.proto.WatcherEvent;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -45,6 +50,8 @@ final class ClientSession {
 
     /** Length of the session password in Apache's handshake. */
     static final int SESSION_PASSWORD_BYTES = 16;
+    /** addAuth credentials one client keeps; a program adding them in a loop gets a warning, not a growing list. */
+    static final int AUTH_INFOS_MAX = 64;
 
     private enum State { CONNECTING, CONNECTED, CLOSED, EXPIRED, AUTH_FAILED } // the last three are for good
 
@@ -78,6 +85,8 @@ final class ClientSession {
     private final ClientRequests requests;
     private final ClientWatches watches = new ClientWatches();
     private PendingRequest closeRequest;
+    /** addAuth's credentials, sent again on every connection as Apache's client does; the caller's own, bounded. */
+    private final List<AuthPacket> authInfo = new ArrayList<>();
     private final ClientSessionSasl sasl;
     /** How the SASL login acts on this session. */
     private final ClientSessionSasl.Steps saslSteps = new ClientSessionSasl.Steps() {
@@ -256,6 +265,10 @@ final class ClientSession {
             sendSetWatches();
         }
         everConnected = true;
+        // Apache's primeConnection order: watches, then credentials, then the queued requests.
+        for (AuthPacket auth : authInfo) {
+            channel.write(new ZkPacket(new RequestHeader(Xids.AUTH, OpCode.AUTH), auth));
+        }
         for (PendingRequest pending = requests.nextWaiting(); pending != null; pending = requests.nextWaiting()) {
             send(pending);
         }
@@ -303,7 +316,7 @@ final class ClientSession {
 
     /** Apache's AUTH_FAILED state: every request fails with AUTHFAILED and the client stops. */
     private void authFailed(String why) {
-        LOG.log(System.Logger.Level.WARNING, "SASL authentication of session 0x{0} failed: {1}",
+        LOG.log(System.Logger.Level.WARNING, "Authentication of session 0x{0} failed: {1}",
                 Long.toHexString(sessionId), why);
         end(State.AUTH_FAILED, KeeperCode.AUTH_FAILED, KeeperState.AUTH_FAILED, null);
     }
@@ -361,6 +374,63 @@ final class ClientSession {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
+    /** Adds credentials to the session (sent now when connected, and again on each reconnection). */
+    void addAuth(AuthPacket auth) {
+        onLoopIfRunning(() -> {
+            if (authInfo.size() >= AUTH_INFOS_MAX) {
+                LOG.log(System.Logger.Level.WARNING, "Ignoring addAuth: this client already holds {0} credentials",
+                        AUTH_INFOS_MAX);
+                return;
+            }
+            authInfo.add(auth);
+            if (state == State.CONNECTED && !sasl.inProgress()) {
+                channel.writeAndFlush(new ZkPacket(new RequestHeader(Xids.AUTH, OpCode.AUTH), auth));
+            }
+        });
+    }
+
+    /**
+     * removeWatches as Apache's client does it: NOWATCHER without asking the server when this client holds no such
+     * watch; else the server removes them, and then so does the client, telling the watcher with *WatchRemoved
+     * events. With {@code local}, they are removed here even when the server fails or cannot be reached.
+     */
+    CompletableFuture<Void> removeWatches(String clientPath, String serverPath, WatcherType type, boolean local) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        boolean accepted = onLoopIfRunning(() -> {
+            if (!watches.holds(serverPath, type)) {
+                callbacks.run(() -> result.completeExceptionally(new ZkException(KeeperCode.NO_WATCHER.code(),
+                        clientPath)));
+                return;
+            }
+            if (local && state != State.CONNECTED) {
+                removeLocally(clientPath, serverPath, type, result);
+                return;
+            }
+            CompletableFuture<Void> sent = submit(OpCode.REMOVE_WATCHES, clientPath,
+                    new RemoveWatchesRequest(serverPath, type.code()), in -> null, null);
+            sent.whenComplete((ignored, error) -> {
+                if (error != null && !local) {
+                    result.completeExceptionally(error);
+                } else if (!onLoopIfRunning(() -> removeLocally(clientPath, serverPath, type, result))) {
+                    result.complete(null);
+                }
+            });
+        });
+        if (!accepted) {
+            result.completeExceptionally(new ZkException(endCode.code(), clientPath));
+        }
+        return result;
+    }
+
+    private void removeLocally(String clientPath, String serverPath, WatcherType type,
+                               CompletableFuture<Void> result) {
+        for (EventType removed : watches.remove(serverPath, type)) {
+            callbacks.deliver(new WatchedEvent(removed, KeeperState.SYNC_CONNECTED, clientPath));
+        }
+        // After the events, on the same thread, so a caller sees them before its answer.
+        callbacks.run(() -> result.complete(null));
+    }
+
     // ------------------------------------------------------------------ requests and replies (on loop)
 
     @SuppressWarnings("unchecked")
@@ -401,7 +471,14 @@ final class ClientSession {
         JuteInput in = new JuteInput(frame);
         ReplyHeader header = ReplyHeader.read(in);
         switch (header.xid()) {
-            case Xids.PING, Xids.AUTH, Xids.SET_WATCHES -> {
+            case Xids.AUTH -> {
+                if (header.err() == KeeperCode.AUTH_FAILED.code()) {
+                    // As Apache's client: a refused addAuth ends the session (AuthFailed), the server closes.
+                    authFailed("the server refused the credentials of addAuth");
+                }
+                return;
+            }
+            case Xids.PING, Xids.SET_WATCHES -> {
                 if (header.err() != 0) {
                     LOG.log(System.Logger.Level.WARNING, "Server answered xid {0} with error {1}", header.xid(),
                             header.err());

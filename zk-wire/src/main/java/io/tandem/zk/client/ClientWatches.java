@@ -4,6 +4,7 @@ import io.tandem.zk.wire.EventType;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.KeeperState;
 import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.WatcherType;
 import io.tandem.zk.wire.proto.SetWatches;
 import io.tandem.zk.wire.proto.SetWatches2;
 import io.tandem.zk.wire.proto.WatcherEvent;
@@ -86,6 +87,44 @@ final class ClientWatches {
             default -> {
             }
         }
+    }
+
+    /** Whether this client holds a watch of {@code type} on {@code path} (Apache checks this before removeWatches). */
+    boolean holds(String path, WatcherType type) {
+        return switch (type) {
+            case CHILDREN -> child.contains(path);
+            case DATA -> data.contains(path) || exist.contains(path);
+            case PERSISTENT -> persistent.contains(path);
+            case PERSISTENT_RECURSIVE -> persistentRecursive.contains(path);
+            case ANY -> child.contains(path) || data.contains(path) || exist.contains(path)
+                    || persistent.contains(path) || persistentRecursive.contains(path);
+        };
+    }
+
+    /**
+     * Forgets the watches of {@code type} on {@code path} that removeWatches took away; returns the events that tell
+     * the watcher so (ChildWatchRemoved, DataWatchRemoved, PersistentWatchRemoved), one per kind removed.
+     */
+    List<EventType> remove(String path, WatcherType type) {
+        List<EventType> removed = new ArrayList<>();
+        boolean any = type == WatcherType.ANY;
+        if ((any || type == WatcherType.CHILDREN) && child.remove(path)) {
+            removed.add(EventType.CHILD_WATCH_REMOVED);
+        }
+        if (any || type == WatcherType.DATA) {
+            boolean dataRemoved = data.remove(path);
+            if (exist.remove(path) || dataRemoved) {
+                removed.add(EventType.DATA_WATCH_REMOVED);
+            }
+        }
+        boolean persistentRemoved = (any || type == WatcherType.PERSISTENT) && persistent.remove(path);
+        if ((any || type == WatcherType.PERSISTENT_RECURSIVE) && persistentRecursive.remove(path)) {
+            persistentRemoved = true;
+        }
+        if (persistentRemoved) {
+            removed.add(EventType.PERSISTENT_WATCH_REMOVED);
+        }
+        return removed;
     }
 
     /**

@@ -6,10 +6,12 @@ import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteLimits;
 import io.tandem.zk.wire.OpCode;
 import io.tandem.zk.wire.PathValidation;
+import io.tandem.zk.wire.WatcherType;
 import io.tandem.zk.wire.data.ACL;
 import io.tandem.zk.wire.data.ClientInfo;
 import io.tandem.zk.wire.data.Stat;
 import io.tandem.zk.wire.proto.AddWatchRequest;
+import io.tandem.zk.wire.proto.AuthPacket;
 import io.tandem.zk.wire.proto.Create2Response;
 import io.tandem.zk.wire.proto.CreateRequest;
 import io.tandem.zk.wire.proto.CreateResponse;
@@ -31,6 +33,7 @@ import io.tandem.zk.wire.proto.GetEphemeralsResponse;
 import io.tandem.zk.wire.proto.MultiRequest;
 import io.tandem.zk.wire.proto.MultiResponse;
 import io.tandem.zk.wire.proto.MultiResponse.OpResult;
+import io.tandem.zk.wire.proto.ReconfigRequest;
 import io.tandem.zk.wire.proto.SetACLRequest;
 import io.tandem.zk.wire.proto.SetACLResponse;
 import io.tandem.zk.wire.proto.SetDataRequest;
@@ -64,6 +67,8 @@ import java.util.concurrent.RejectedExecutionException;
  * {@link #close()} every request fails with SESSION_EXPIRED.
  */
 public final class ZkClient implements AutoCloseable {
+    /** Where the ensemble's dynamic configuration lives (Apache's ZooDefs.CONFIG_NODE). */
+    public static final String CONFIG_NODE = "/zookeeper/config";
     private final RequestPaths paths;
     private final ClientSession session;
 
@@ -249,6 +254,53 @@ public final class ZkClient implements AutoCloseable {
                 : ClientWatches.Kind.PERSISTENT_RECURSIVE;
         return session.submit(OpCode.ADD_WATCH, path, new AddWatchRequest(paths.toServer(path), mode.code()),
                 in -> null, kind);
+    }
+
+    /**
+     * Adds credentials to the session ({@code addauth} in zkCli): an auth packet, sent at once when connected and
+     * again after every reconnection, as Apache's client does. It is not answered on success; the server refusing it
+     * ends the session with AUTH_FAILED (every later request fails so).
+     */
+    public void addAuthInfo(String scheme, byte[] auth) {
+        Objects.requireNonNull(scheme, "scheme");
+        session.addAuth(new AuthPacket(0, scheme, auth == null ? new byte[0] : auth.clone()));
+    }
+
+    /**
+     * Removes this client's watches of {@code type} on {@code path} (ZooKeeper 3.5+; zkCli's removewatches): fails
+     * with NO_WATCHER when the client holds none, without asking the server; else the watcher gets a
+     * DataWatchRemoved / ChildWatchRemoved / PersistentWatchRemoved event per kind removed. With {@code local} the
+     * watches go here even if the server cannot be asked or refuses.
+     */
+    public CompletableFuture<Void> removeWatches(String path, WatcherType type, boolean local) {
+        PathValidation.requireValid(path);
+        Objects.requireNonNull(type, "type");
+        return session.removeWatches(path, paths.toServer(path), type, local);
+    }
+
+    /**
+     * The ensemble's dynamic configuration: the data and Stat of {@code /zookeeper/config}, read outside any chroot
+     * as Apache's getConfig does.
+     */
+    public CompletableFuture<NodeData> getConfig(boolean watch) {
+        return session.submit(OpCode.GET_DATA, CONFIG_NODE, new GetDataRequest(CONFIG_NODE, watch), in -> {
+            GetDataResponse response = GetDataResponse.read(in);
+            return new NodeData(response.data(), response.stat());
+        }, watch ? ClientWatches.Kind.DATA : null);
+    }
+
+    /**
+     * Changes the ensemble's membership (ZooKeeper 3.5+ reconfig): incrementally ({@code joining} servers as
+     * {@code server.N=host:port:port[:role];clientPort} lines joined by commas, {@code leaving} server ids by commas)
+     * or wholesale ({@code newMembers}), when the configuration's version is still {@code fromConfig} (-1: any).
+     * Answers the new configuration's data and Stat.
+     */
+    public CompletableFuture<NodeData> reconfig(String joining, String leaving, String newMembers, long fromConfig) {
+        return session.submit(OpCode.RECONFIG, CONFIG_NODE, new ReconfigRequest(joining, leaving, newMembers,
+                fromConfig), in -> {
+                    GetDataResponse response = GetDataResponse.read(in);
+                    return new NodeData(response.data(), response.stat());
+                }, null);
     }
 
     /**

@@ -137,5 +137,24 @@ class KafkaCliSideBySideTest {
         // the CLI prints Kafka's text for the code on both.
         assertEquals(1, same("configs", "--entity-type", "topics", "--entity-name", "never-created", "--describe")
                 .exitCode());
+
+        // kafka-consumer-groups.sh's writes: a reset applied, a plan exported, offsets of one partition deleted, and
+        // the group deleted, each with Kafka's lines.
+        assertTrue(same("groups", "reset-offsets", "--group", "cli-side-readers", "--topic", "cli-side",
+                "--to-earliest", "--execute").out().contains("cli-side-readers  cli-side  1          0"));
+        assertEquals("cli-side,0,0\ncli-side,1,0\n", same("groups", "reset-offsets", "--group", "cli-side-readers",
+                "--topic", "cli-side", "--to-current", "--export").out());
+        assertTrue(same("groups", "delete-offsets", "--group", "cli-side-readers", "--topic", "cli-side:0").out()
+                .startsWith("Request succeeded for deleting offsets from group cli-side-readers.\n"));
+        assertEquals("Deletion of requested consumer groups ('cli-side-readers') was successful.\n",
+                same("groups", "delete", "--group", "cli-side-readers").out());
+        assertEquals(1, same("groups", "delete", "--group", "cli-side-readers").exitCode(), "gone");
+
+        // kafka-topics.sh's alter and delete.
+        assertEquals(0, same("topics", "alter", "cli-side", "--partitions", "3").exitCode());
+        assertTrue(same(KafkaCliSideBySideTest::maskIds, "topics", "describe", "--topic", "cli-side").out()
+                .contains("PartitionCount: 3"));
+        assertEquals(0, same("topics", "delete", "cli-side").exitCode());
+        assertEquals(1, same("topics", "delete", "cli-side").exitCode(), "gone");
     }
 }
