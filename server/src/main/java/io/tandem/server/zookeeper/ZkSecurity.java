@@ -1,9 +1,9 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.SslContext;
 import io.tandem.server.ConfigException;
 import io.tandem.server.kerberos.KerberosLogin;
+import io.tandem.server.tls.ReloadingServerTls;
 import io.tandem.server.tls.ServerTls;
 import io.tandem.server.tls.ZooKeeperTlsDefaults;
 import java.io.IOException;
@@ -46,8 +46,11 @@ final class ZkSecurity {
     /** Apache's SASLAuthenticationProvider.superPassword: the password of the DIGEST-MD5 user "super". */
     static final String SASL_SUPER_PASSWORD = "SASLAuthenticationProvider.superPassword";
 
+    /** Apache 3.9's key (system property {@code zookeeper.client.certReload}): reload the secure port's stores. */
+    static final String CERT_RELOAD = "client.certReload";
+
     static final ZkSecurity NONE = new ZkSecurity(null, null, null, null, false, false, Set.of(), Set.of(), null, null,
-            null, -1);
+            false, null, -1);
 
     /** DIGEST-MD5 users and passwords from the JAAS Server section; null when SASL is not configured. */
     final Map<String, String> saslUsers;
@@ -73,15 +76,20 @@ final class ZkSecurity {
     /** X509AuthenticationProvider.superUser: the subject DN that is also super. */
     final String x509SuperUser;
     /** The secure client port's TLS, or null when there is no secure port. */
-    final SslContext tls;
+    final ReloadingServerTls tls;
+    /**
+     * client.certReload: the secure port watches its key and trust store files and reloads them when they are written,
+     * as Apache's NettyServerCnxnFactory enables ClientX509Util's file watchers when the key is true.
+     */
+    final boolean certReload;
     final String secureHost;
     final int securePort;
 
     private ZkSecurity(Map<String, String> saslUsers, ZkKerberos kerberos, ZkKerberos secureKerberos,
                        String saslSuperPassword,
                        boolean saslScheme, boolean x509Scheme,
-                       Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, SslContext tls,
-                       String secureHost, int securePort) {
+                       Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, ReloadingServerTls tls,
+                       boolean certReload, String secureHost, int securePort) {
         this.saslUsers = saslUsers;
         this.kerberos = kerberos;
         this.secureKerberos = secureKerberos;
@@ -92,6 +100,7 @@ final class ZkSecurity {
         this.saslSuperUsers = saslSuperUsers;
         this.x509SuperUser = x509SuperUser;
         this.tls = tls;
+        this.certReload = certReload;
         this.secureHost = secureHost;
         this.securePort = securePort;
     }
@@ -170,8 +179,8 @@ final class ZkSecurity {
                 errors.add("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be configured.");
             }
         }
-        ZkSecurity probe = new ZkSecurity(null, null, null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null, null, null,
-                -1);
+        ZkSecurity probe = new ZkSecurity(null, null, null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null,
+                null, false, null, -1);
         for (String scheme : enforced) {
             if (!probe.hasScheme(scheme)) errors.add("Authentication scheme " + scheme + " is not available.");
         }
@@ -184,7 +193,7 @@ final class ZkSecurity {
             if (key.equals("superUser") || key.startsWith("superUser.")) superUsers.add(value.trim());
         });
 
-        SslContext tls = null;
+        ReloadingServerTls tls = null;
         int securePort = -1;
         String secureHost = null;
         String port = get.apply("secureClientPort");
@@ -197,7 +206,7 @@ final class ZkSecurity {
                     errors.add("secureClientPort needs serverCnxnFactory=" + NETTY_FACTORY
                             + " (Apache's NIO factory serves no TLS)");
                 } else {
-                    tls = ServerTls.server(tlsSettings(get));
+                    tls = new ReloadingServerTls(tlsSettings(get));
                 }
             } catch (NumberFormatException e) {
                 errors.add("Configuration key 'secureClientPort' (value '" + port + "') is not a number");
@@ -217,8 +226,9 @@ final class ZkSecurity {
         if (!errors.isEmpty()) throw new ConfigException(errors);
         return new ZkSecurity(saslUsers, kerberos, secureKerberos, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme,
                 Set.copyOf(enforced),
-                Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls, secureHost,
-                securePort);
+                Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls,
+                // Apache reads it with Boolean.getBoolean: "true" in any case switches it on, anything else off.
+                tls != null && Boolean.parseBoolean(get.apply(CERT_RELOAD)), secureHost, securePort);
     }
 
     /**
