@@ -54,7 +54,7 @@ final class ClientListener {
     private Channel serverChannel;
     /** The secure client port (secureClientPort), or null. */
     private Channel secureChannel;
-    /** client.certReload's watcher of the secure port's store files, or null. */
+    /** The watcher of the secure port's store files (see ZkSecurity.reloadStores), or null. */
     private StoreFileWatcher storeWatcher;
 
     ClientListener(ZkServer server, ZkServerConfig config) {
@@ -73,20 +73,20 @@ final class ClientListener {
             secureChannel = bind(server.security.secureHost, server.security.securePort, tls);
             LOG.log(Level.INFO, () -> "ZooKeeper server listening for TLS clients on " + server.security.secureHost + ":"
                     + securePort());
-            if (server.security.certReload) watchStores(tls);
+            if (server.security.reloadStores) watchStores(tls);
         }
     }
 
     /**
-     * client.certReload: reloads the secure port's stores when their files are written, off the event loops. As
-     * Apache's NettyServerCnxnFactory, a watcher that cannot be set up is logged and the port serves on with the
-     * stores it has.
+     * Reloads the secure port's stores when their files are written, off the event loops (client.certReload, or no
+     * ssl.authProvider: see ZkSecurity.reloadStores). As Apache's NettyServerCnxnFactory, a watcher that cannot be set
+     * up is logged and the port serves on with the stores it has.
      */
     private void watchStores(ReloadingServerTls tls) {
         try {
             storeWatcher = tls.watch("ZooKeeper secure client port " + securePort(),
                     "zk-cert-reload-" + securePort());
-            LOG.log(Level.INFO, () -> "ZooKeeper secure client port: client.certReload watches "
+            LOG.log(Level.INFO, () -> "ZooKeeper secure client port: reloads its stores when these change: "
                     + storeWatcher.files());
         } catch (IOException e) {
             LOG.log(Level.ERROR, () -> "unable to set up client certificate reload filewatcher: " + e);

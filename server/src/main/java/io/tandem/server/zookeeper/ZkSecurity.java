@@ -78,10 +78,14 @@ final class ZkSecurity {
     /** The secure client port's TLS, or null when there is no secure port. */
     final ReloadingServerTls tls;
     /**
-     * client.certReload: the secure port watches its key and trust store files and reloads them when they are written,
-     * as Apache's NettyServerCnxnFactory enables ClientX509Util's file watchers when the key is true.
+     * Whether the secure port reloads its key and trust store files when they are written (ClientListener watches
+     * them). Apache 3.9.5 serves the current files to new connections in two cases, measured side by side in
+     * {@code ApacheSecurePortReloadDifferentialTest}: with client.certReload=true (NettyServerCnxnFactory starts
+     * ClientX509Util's file watchers, which rebuild its context and re-register the x509 provider), and whenever
+     * ssl.authProvider is unset, since its initSSL then reads both stores again for every accepted connection. Only
+     * with ssl.authProvider set and client.certReload off does it keep the stores it started with (the provider's).
      */
-    final boolean certReload;
+    final boolean reloadStores;
     final String secureHost;
     final int securePort;
 
@@ -89,7 +93,7 @@ final class ZkSecurity {
                        String saslSuperPassword,
                        boolean saslScheme, boolean x509Scheme,
                        Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, ReloadingServerTls tls,
-                       boolean certReload, String secureHost, int securePort) {
+                       boolean reloadStores, String secureHost, int securePort) {
         this.saslUsers = saslUsers;
         this.kerberos = kerberos;
         this.secureKerberos = secureKerberos;
@@ -100,7 +104,7 @@ final class ZkSecurity {
         this.saslSuperUsers = saslSuperUsers;
         this.x509SuperUser = x509SuperUser;
         this.tls = tls;
-        this.certReload = certReload;
+        this.reloadStores = reloadStores;
         this.secureHost = secureHost;
         this.securePort = securePort;
     }
@@ -227,8 +231,9 @@ final class ZkSecurity {
         return new ZkSecurity(saslUsers, kerberos, secureKerberos, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme,
                 Set.copyOf(enforced),
                 Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls,
-                // Apache reads it with Boolean.getBoolean: "true" in any case switches it on, anything else off.
-                tls != null && Boolean.parseBoolean(get.apply(CERT_RELOAD)), secureHost, securePort);
+                // Apache reads client.certReload with Boolean.getBoolean: "true" in any case is on, anything else off.
+                tls != null && (Boolean.parseBoolean(get.apply(CERT_RELOAD)) || get.apply("ssl.authProvider") == null),
+                secureHost, securePort);
     }
 
     /**

@@ -72,8 +72,13 @@ class SecurePortCertificateReloadTest {
         TestCertificates.trust(replacementServerTrust, "client2", secondClientPem);
     }
 
-    /** A secure port whose stores are copies in {@code live}, which the test then overwrites. */
+    /** A secure port whose stores are copies in {@code live}, which the test then overwrites; client.certReload on. */
     static Tandem start(Path live, boolean certReload) throws Exception {
+        return start(live, certReload, false);
+    }
+
+    /** As {@link #start(Path, boolean)}, with ssl.authProvider=x509 if {@code sslAuthProvider}. */
+    static Tandem start(Path live, boolean certReload, boolean sslAuthProvider) throws Exception {
         Files.createDirectories(live);
         Files.copy(certificates.serverKeyStore, live.resolve("keystore.p12"));
         Files.copy(certificates.serverTrustStore, live.resolve("truststore.p12"));
@@ -83,6 +88,7 @@ class SecurePortCertificateReloadTest {
                 .set("ssl.trustStore.location", live.resolve("truststore.p12").toString())
                 .set("ssl.trustStore.password", TestCertificates.PASSWORD);
         if (certReload) config.set("client.certReload", "true");
+        if (sslAuthProvider) config.set("ssl.authProvider", "x509");
         return Tandem.start(config);
     }
 
@@ -136,10 +142,14 @@ class SecurePortCertificateReloadTest {
         }
     }
 
+    /**
+     * Apache keeps the stores it started with only when ssl.authProvider names the provider whose key and trust
+     * managers its port uses and client.certReload is off (ApacheSecurePortReloadDifferentialTest).
+     */
     @Test
-    void shouldKeepTheStartUpStoresWithoutCertReload() throws Exception {
+    void shouldKeepTheStartUpStoresWithAnSslAuthProviderAndWithoutCertReload() throws Exception {
         Path live = dir.resolve("static");
-        try (Tandem server = start(live, false)) {
+        try (Tandem server = start(live, false, true)) {
             int port = server.zookeeperSecurePort();
             Files.copy(renewedKeyStore, live.resolve("keystore.p12"), StandardCopyOption.REPLACE_EXISTING);
             Thread.sleep(1_000);
