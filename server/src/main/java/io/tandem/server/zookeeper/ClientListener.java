@@ -212,6 +212,10 @@ final class ClientListener {
     }
 
     void shutdown() {
+        // Also here: a server whose start failed after bind is shut down without stopAccepting.
+        if (storeWatcher != null) {
+            storeWatcher.close();
+        }
         if (workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
