@@ -47,7 +47,9 @@ public final class StoreFileWatcher implements AutoCloseable {
             for (Path file : watched) {
                 Path absolute = file.toAbsolutePath().normalize();
                 Path directory = absolute.getParent();
-                if (directory == null) throw new IOException("Key/trust store path does not have a parent: " + absolute);
+                if (directory == null) {
+                    throw new IOException("Key/trust store path does not have a parent: " + absolute);
+                }
                 files.add(absolute);
                 if (!directories.containsValue(directory)) {
                     directories.put(directory.register(service, StandardWatchEventKinds.ENTRY_CREATE,
@@ -63,8 +65,8 @@ public final class StoreFileWatcher implements AutoCloseable {
     }
 
     /**
-     * Starts watching {@code files} (null entries are skipped: a store that is not set is not watched); {@code onChange}
-     * runs on the watcher's thread after one of them is created or modified. Close it to stop.
+     * Starts watching {@code files} (null entries are skipped: a store that is not set is not watched);
+     * {@code onChange} runs on the watcher's thread after one of them is created or modified. Close it to stop.
      */
     public static StoreFileWatcher start(String threadName, Collection<Path> files, Runnable onChange)
             throws IOException {

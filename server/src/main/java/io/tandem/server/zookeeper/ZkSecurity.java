@@ -92,8 +92,8 @@ final class ZkSecurity {
     private ZkSecurity(Map<String, String> saslUsers, ZkKerberos kerberos, ZkKerberos secureKerberos,
                        String saslSuperPassword,
                        boolean saslScheme, boolean x509Scheme,
-                       Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, ReloadingServerTls tls,
-                       boolean reloadStores, String secureHost, int securePort) {
+                       Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser,
+                       ReloadingServerTls tls, boolean reloadStores, String secureHost, int securePort) {
         this.saslUsers = saslUsers;
         this.kerberos = kerberos;
         this.secureKerberos = secureKerberos;

@@ -55,7 +55,8 @@ class ApacheSecurePortReloadDifferentialTest {
     }
 
     private static boolean servesRenewedAfterReplacement(Path live, int port) throws Exception {
-        assertEquals(SecurePortCertificateReloadTest.originalSerial, SecurePortCertificateReloadTest.servedSerial(port));
+        BigInteger before = SecurePortCertificateReloadTest.servedSerial(port);
+        assertEquals(SecurePortCertificateReloadTest.originalSerial, before);
         Files.copy(SecurePortCertificateReloadTest.renewedKeyStore, live.resolve("keystore.p12"),
                 StandardCopyOption.REPLACE_EXISTING);
         Thread.sleep(SETTLE_MS);

@@ -60,7 +60,8 @@ class SecurePortCertificateReloadTest {
     static void certificates() throws Exception {
         certificates = TestCertificates.create(dir);
         renewedKeyStore = dir.resolve("renewed.p12");
-        Path renewedPem = TestCertificates.serverKeyStore(renewedKeyStore, "CN=localhost", "IP:127.0.0.1,DNS:localhost");
+        Path renewedPem = TestCertificates.serverKeyStore(renewedKeyStore, "CN=localhost",
+                "IP:127.0.0.1,DNS:localhost");
         renewedClientTrust = dir.resolve("renewed-trust.p12");
         TestCertificates.trust(renewedClientTrust, "broker", renewedPem);
         originalSerial = serialOf(certificates.serverCertificate);
@@ -274,7 +275,9 @@ class SecurePortCertificateReloadTest {
 
     @Test
     void shouldTakeTheKeyAsImplementedRatherThanWarnItUnknown() {
-        assertEquals(ConfigKeys.Verdict.IMPLEMENTED, ZooKeeperConfigKeys.verdict("client.certReload", "true", Map.of()));
-        assertEquals(ConfigKeys.Verdict.IMPLEMENTED, ZooKeeperConfigKeys.verdict("client.certReload", "false", Map.of()));
+        for (String value : new String[] {"true", "false"}) {
+            assertEquals(ConfigKeys.Verdict.IMPLEMENTED,
+                    ZooKeeperConfigKeys.verdict("client.certReload", value, Map.of()));
+        }
     }
 }
