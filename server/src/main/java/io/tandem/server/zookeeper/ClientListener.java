@@ -9,8 +9,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.ssl.SslContext;
 import io.tandem.server.net.AcceptedChannels;
+import io.tandem.server.tls.ReloadingServerTls;
+import io.tandem.server.tls.StoreFileWatcher;
 import io.tandem.zk.wire.ZkFrameDecoder;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -53,6 +54,8 @@ final class ClientListener {
     private Channel serverChannel;
     /** The secure client port (secureClientPort), or null. */
     private Channel secureChannel;
+    /** The watcher of the secure port's store files (see ZkSecurity.reloadStores), or null. */
+    private StoreFileWatcher storeWatcher;
 
     ClientListener(ZkServer server, ZkServerConfig config) {
         this.server = server;
@@ -65,16 +68,33 @@ final class ClientListener {
                 NioIoHandler.newFactory());
         serverChannel = bind(config.host(), config.port(), null);
         LOG.log(Level.INFO, () -> "ZooKeeper server listening on " + config.host() + ":" + port() + " (" + config + ")");
-        SslContext tls = server.security.tls;
+        ReloadingServerTls tls = server.security.tls;
         if (tls != null) {
             secureChannel = bind(server.security.secureHost, server.security.securePort, tls);
             LOG.log(Level.INFO, () -> "ZooKeeper server listening for TLS clients on " + server.security.secureHost + ":"
                     + securePort());
+            if (server.security.reloadStores) watchStores(tls);
+        }
+    }
+
+    /**
+     * Reloads the secure port's stores when their files are written, off the event loops (client.certReload, or no
+     * ssl.authProvider: see ZkSecurity.reloadStores). As Apache's NettyServerCnxnFactory, a watcher that cannot be set
+     * up is logged and the port serves on with the stores it has.
+     */
+    private void watchStores(ReloadingServerTls tls) {
+        try {
+            storeWatcher = tls.watch("ZooKeeper secure client port " + securePort(),
+                    "zk-cert-reload-" + securePort());
+            LOG.log(Level.INFO, () -> "ZooKeeper secure client port: reloads its stores when these change: "
+                    + storeWatcher.files());
+        } catch (IOException e) {
+            LOG.log(Level.ERROR, () -> "unable to set up client certificate reload filewatcher: " + e);
         }
     }
 
     /** Binds a client port; with {@code tls}, every connection starts with its TLS handshake (Netty's SslHandler). */
-    private Channel bind(String host, int port, SslContext tls) throws IOException {
+    private Channel bind(String host, int port, ReloadingServerTls tls) throws IOException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)
@@ -86,7 +106,8 @@ final class ClientListener {
                         if (!accepted.admit(channel)) return;
                         ServerConnection connection = new ServerConnection(server, channel);
                         if (tls != null) {
-                            channel.pipeline().addLast("tls", tls.newHandler(channel.alloc()));
+                            // The context in force now: a reload (client.certReload) changes it for new connections.
+                            channel.pipeline().addLast("tls", tls.current().newHandler(channel.alloc()));
                         }
                         // The decoder reads a four-letter word in the first length prefix, as Apache does.
                         channel.pipeline().addLast("frames", new ZkFrameDecoder(config.frameBytesMax(), true));
@@ -184,10 +205,17 @@ final class ClientListener {
         if (secureChannel != null) {
             secureChannel.close().syncUninterruptibly();
         }
+        if (storeWatcher != null) {
+            storeWatcher.close();
+        }
         accepted.close();
     }
 
     void shutdown() {
+        // Also here: a server whose start failed after bind is shut down without stopAccepting.
+        if (storeWatcher != null) {
+            storeWatcher.close();
+        }
         if (workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);

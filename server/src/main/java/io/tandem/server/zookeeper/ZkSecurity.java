@@ -1,9 +1,9 @@
 package io.tandem.server.zookeeper;
 
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.SslContext;
 import io.tandem.server.ConfigException;
 import io.tandem.server.kerberos.KerberosLogin;
+import io.tandem.server.tls.ReloadingServerTls;
 import io.tandem.server.tls.ServerTls;
 import io.tandem.server.tls.ZooKeeperTlsDefaults;
 import java.io.IOException;
@@ -46,8 +46,11 @@ final class ZkSecurity {
     /** Apache's SASLAuthenticationProvider.superPassword: the password of the DIGEST-MD5 user "super". */
     static final String SASL_SUPER_PASSWORD = "SASLAuthenticationProvider.superPassword";
 
+    /** Apache 3.9's key (system property {@code zookeeper.client.certReload}): reload the secure port's stores. */
+    static final String CERT_RELOAD = "client.certReload";
+
     static final ZkSecurity NONE = new ZkSecurity(null, null, null, null, false, false, Set.of(), Set.of(), null, null,
-            null, -1);
+            false, null, -1);
 
     /** DIGEST-MD5 users and passwords from the JAAS Server section; null when SASL is not configured. */
     final Map<String, String> saslUsers;
@@ -73,15 +76,24 @@ final class ZkSecurity {
     /** X509AuthenticationProvider.superUser: the subject DN that is also super. */
     final String x509SuperUser;
     /** The secure client port's TLS, or null when there is no secure port. */
-    final SslContext tls;
+    final ReloadingServerTls tls;
+    /**
+     * Whether the secure port reloads its key and trust store files when they are written (ClientListener watches
+     * them). Apache 3.9.5 serves the current files to new connections in two cases, measured side by side in
+     * {@code ApacheSecurePortReloadDifferentialTest}: with client.certReload=true (NettyServerCnxnFactory starts
+     * ClientX509Util's file watchers, which rebuild its context and re-register the x509 provider), and whenever
+     * ssl.authProvider is unset, since its initSSL then reads both stores again for every accepted connection. Only
+     * with ssl.authProvider set and client.certReload off does it keep the stores it started with (the provider's).
+     */
+    final boolean reloadStores;
     final String secureHost;
     final int securePort;
 
     private ZkSecurity(Map<String, String> saslUsers, ZkKerberos kerberos, ZkKerberos secureKerberos,
                        String saslSuperPassword,
                        boolean saslScheme, boolean x509Scheme,
-                       Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser, SslContext tls,
-                       String secureHost, int securePort) {
+                       Set<String> enforcedSchemes, Set<String> saslSuperUsers, String x509SuperUser,
+                       ReloadingServerTls tls, boolean reloadStores, String secureHost, int securePort) {
         this.saslUsers = saslUsers;
         this.kerberos = kerberos;
         this.secureKerberos = secureKerberos;
@@ -92,6 +104,7 @@ final class ZkSecurity {
         this.saslSuperUsers = saslSuperUsers;
         this.x509SuperUser = x509SuperUser;
         this.tls = tls;
+        this.reloadStores = reloadStores;
         this.secureHost = secureHost;
         this.securePort = securePort;
     }
@@ -170,8 +183,8 @@ final class ZkSecurity {
                 errors.add("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be configured.");
             }
         }
-        ZkSecurity probe = new ZkSecurity(null, null, null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null, null, null,
-                -1);
+        ZkSecurity probe = new ZkSecurity(null, null, null, null, saslScheme, x509Scheme, Set.of(), Set.of(), null,
+                null, false, null, -1);
         for (String scheme : enforced) {
             if (!probe.hasScheme(scheme)) errors.add("Authentication scheme " + scheme + " is not available.");
         }
@@ -184,7 +197,7 @@ final class ZkSecurity {
             if (key.equals("superUser") || key.startsWith("superUser.")) superUsers.add(value.trim());
         });
 
-        SslContext tls = null;
+        ReloadingServerTls tls = null;
         int securePort = -1;
         String secureHost = null;
         String port = get.apply("secureClientPort");
@@ -197,7 +210,7 @@ final class ZkSecurity {
                     errors.add("secureClientPort needs serverCnxnFactory=" + NETTY_FACTORY
                             + " (Apache's NIO factory serves no TLS)");
                 } else {
-                    tls = ServerTls.server(tlsSettings(get));
+                    tls = new ReloadingServerTls(tlsSettings(get));
                 }
             } catch (NumberFormatException e) {
                 errors.add("Configuration key 'secureClientPort' (value '" + port + "') is not a number");
@@ -217,8 +230,10 @@ final class ZkSecurity {
         if (!errors.isEmpty()) throw new ConfigException(errors);
         return new ZkSecurity(saslUsers, kerberos, secureKerberos, get.apply(SASL_SUPER_PASSWORD), saslScheme, x509Scheme,
                 Set.copyOf(enforced),
-                Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls, secureHost,
-                securePort);
+                Set.copyOf(superUsers), get.apply("X509AuthenticationProvider.superUser"), tls,
+                // Apache reads client.certReload with Boolean.getBoolean: "true" in any case is on, anything else off.
+                tls != null && (Boolean.parseBoolean(get.apply(CERT_RELOAD)) || get.apply("ssl.authProvider") == null),
+                secureHost, securePort);
     }
 
     /**

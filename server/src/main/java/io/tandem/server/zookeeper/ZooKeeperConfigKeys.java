@@ -36,6 +36,8 @@ public final class ZooKeeperConfigKeys {
             // Client authentication and the secure client port (see ZkSecurity).
             "enforce.auth.schemes", "X509AuthenticationProvider.superUser", ZkSecurity.SASL_SUPER_PASSWORD,
             ZkSecurity.JAAS_FILE, "secureClientPortAddress", "superUser",
+            // Any value: "true" (Apache's Boolean.getBoolean) watches the secure port's store files, else not.
+            ZkSecurity.CERT_RELOAD,
             // How a Kerberos (GSSAPI) client's principal becomes its sasl id (ZkKerberos).
             "kerberos.removeHostFromPrincipal", "kerberos.removeRealmFromPrincipal", "security.auth_to_local");
 

@@ -3,49 +3,27 @@ package io.tandem.server.kafka.group.consumer;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
-import io.tandem.server.kafka.group.GroupConfig;
-import io.tandem.server.kafka.group.GroupCoordinator;
 import io.tandem.server.kafka.group.GroupMessages;
-import io.tandem.server.kafka.group.GroupStore;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatRequest;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The KIP-848 state machine driven directly, with time passed in: epochs, reconciliation, fencing, coexistence. */
-class ConsumerGroupCoordinatorTest {
+class ConsumerGroupCoordinatorTest extends ConsumerGroupFixture {
     private static final int REBALANCE_MS = 30_000;
-    private final Map<String, TopicRef> topicsByName = new TreeMap<>();
-    private final TopicsView topics = new TopicsView() {
-        @Override public TopicRef byName(String name) { return topicsByName.get(name); }
-        @Override public TopicRef byId(UUID id) {
-            return topicsByName.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
-        }
-        @Override public Collection<String> names() { return List.copyOf(topicsByName.keySet()); }
-    };
-    private final GroupCoordinator classic = new GroupCoordinator(GroupConfig.defaults().withInitialRebalanceDelayMs(0),
-            GroupStore.IN_MEMORY);
-    private final ConsumerGroupCoordinator coordinator = new ConsumerGroupCoordinator(classic,
-            new ConsumerGroupConfig(45_000, 5_000, 3, ConsumerGroupConfig.KNOWN_ASSIGNORS),
-            ConsumerGroupStore.IN_MEMORY, topics);
-    private long now = 1_000;
 
-    private TopicRef topic(String name, int partitions) {
-        TopicRef t = new TopicRef(name, UUID.nameUUIDFromBytes(name.getBytes()), partitions);
-        topicsByName.put(name, t);
-        return t;
+    ConsumerGroupCoordinatorTest() {
+        start(new ConsumerGroupConfig(45_000, 5_000, 3, ConsumerGroupConfig.KNOWN_ASSIGNORS));
     }
 
     private HeartbeatResult join(String memberId, String instanceId, String assignor, List<String> names, String regex) {

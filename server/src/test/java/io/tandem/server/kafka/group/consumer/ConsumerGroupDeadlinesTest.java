@@ -1,17 +1,10 @@
 package io.tandem.server.kafka.group.consumer;
 
-import io.tandem.server.kafka.group.GroupConfig;
-import io.tandem.server.kafka.group.GroupCoordinator;
-import io.tandem.server.kafka.group.GroupStore;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatRequest;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatResult;
 import org.junit.jupiter.api.Test;
 
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -21,22 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * KIP-848 members' deadlines are ordered entries, one per member: a ConsumerGroupHeartbeat moves its member's entry,
  * so the group timer is told the new deadline and the old one fences nobody; a member that leaves takes its entry.
  */
-class ConsumerGroupDeadlinesTest {
+class ConsumerGroupDeadlinesTest extends ConsumerGroupFixture {
     private static final int SESSION_MS = 45_000;
-    private final Map<String, TopicRef> topicsByName = new TreeMap<>();
-    private final TopicsView topics = new TopicsView() {
-        @Override public TopicRef byName(String name) { return topicsByName.get(name); }
-        @Override public TopicRef byId(UUID id) {
-            return topicsByName.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
-        }
-        @Override public Collection<String> names() { return List.copyOf(topicsByName.keySet()); }
-    };
-    private final GroupCoordinator classic = new GroupCoordinator(GroupConfig.defaults().withInitialRebalanceDelayMs(0),
-            GroupStore.IN_MEMORY);
-    private final ConsumerGroupCoordinator coordinator = new ConsumerGroupCoordinator(classic,
-            new ConsumerGroupConfig(SESSION_MS, 5_000, 3, ConsumerGroupConfig.KNOWN_ASSIGNORS),
-            ConsumerGroupStore.IN_MEMORY, topics);
-    private long now = 1_000;
+
+    ConsumerGroupDeadlinesTest() {
+        start(new ConsumerGroupConfig(SESSION_MS, 5_000, 3, ConsumerGroupConfig.KNOWN_ASSIGNORS));
+    }
 
     private HeartbeatResult beat(String memberId, int epoch, List<String> topicNames) {
         return coordinator.heartbeat(new HeartbeatRequest("g", memberId, epoch, null, null, epoch == 0 ? 30_000 : -1,
@@ -45,7 +28,7 @@ class ConsumerGroupDeadlinesTest {
 
     @Test
     void shouldNotFenceAtASessionDeadlineAHeartbeatCancelled() {
-        topicsByName.put("t", new TopicRef("t", UUID.nameUUIDFromBytes("t".getBytes()), 2));
+        topic("t", 2);
         HeartbeatResult joined = beat("a", 0, List.of("t"));
         long firstDeadline = now + SESSION_MS;
         assertEquals(firstDeadline, classic.nextDeadlineMs());
@@ -69,7 +52,7 @@ class ConsumerGroupDeadlinesTest {
 
     @Test
     void shouldDropTheEntryOfAMemberThatLeaves() {
-        topicsByName.put("t", new TopicRef("t", UUID.nameUUIDFromBytes("t".getBytes()), 2));
+        topic("t", 2);
         beat("a", 0, List.of("t"));
         beat("b", 0, List.of("t"));
         assertEquals(2, coordinator.deadlineEntries());

@@ -3,13 +3,10 @@ package io.tandem.server.kafka.group.consumer;
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
-import io.tandem.server.kafka.group.GroupConfig;
-import io.tandem.server.kafka.group.GroupCoordinator;
 import io.tandem.server.kafka.group.GroupMessages;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
 import io.tandem.server.kafka.group.GroupState;
-import io.tandem.server.kafka.group.GroupStore;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatRequest;
 import io.tandem.server.kafka.group.consumer.ConsumerGroupCoordinator.HeartbeatResult;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
@@ -18,15 +15,12 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -38,28 +32,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * members served inside the consumer group, downgrade when the last consumer-protocol member leaves, and every
  * refusal of group.consumer.migration.policy and the size limits with Kafka's errors.
  */
-class GroupMigrationTest {
+class GroupMigrationTest extends ConsumerGroupFixture {
     private static final String TOPIC = "events";
     private static final int SESSION_MS = 10_000;
     private static final int REBALANCE_MS = 30_000;
-    private final Map<String, TopicRef> topicsByName = new TreeMap<>();
-    private final TopicsView topics = new TopicsView() {
-        @Override public TopicRef byName(String name) { return topicsByName.get(name); }
-        @Override public TopicRef byId(UUID id) {
-            return topicsByName.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
-        }
-        @Override public Collection<String> names() { return List.copyOf(topicsByName.keySet()); }
-    };
-    private GroupCoordinator classic;
-    private ConsumerGroupCoordinator coordinator;
-    private long now = 1_000;
 
     private void start(MigrationPolicy policy, int consumerMaxSize, int classicMaxSize) {
-        topicsByName.put(TOPIC, new TopicRef(TOPIC, UUID.nameUUIDFromBytes(TOPIC.getBytes()), 4));
-        classic = new GroupCoordinator(GroupConfig.defaults().withInitialRebalanceDelayMs(0)
-                .withMaxGroupSize(classicMaxSize), GroupStore.IN_MEMORY);
-        coordinator = new ConsumerGroupCoordinator(classic, new ConsumerGroupConfig(45_000, 5_000, consumerMaxSize,
-                ConsumerGroupConfig.KNOWN_ASSIGNORS, policy), ConsumerGroupStore.IN_MEMORY, topics);
+        topic(TOPIC, 4);
+        start(classicConfig().withMaxGroupSize(classicMaxSize), new ConsumerGroupConfig(45_000, 5_000,
+                consumerMaxSize, ConsumerGroupConfig.KNOWN_ASSIGNORS, policy));
     }
 
     private void start(MigrationPolicy policy) {
@@ -317,7 +298,7 @@ class GroupMigrationTest {
     @Test
     void shouldRefuseAClassicMemberOfAnotherProtocolTypeIntoAConsumerGroup() {
         start(MigrationPolicy.BIDIRECTIONAL);
-        topicsByName.put(TOPIC, new TopicRef(TOPIC, UUID.nameUUIDFromBytes(TOPIC.getBytes()), 4));
+        topic(TOPIC, 4);
         consumerJoin("n");
         assertEquals(INCONSISTENT_GROUP_PROTOCOL, classicJoin("", "connect", List.of()).error());
     }
@@ -450,7 +431,7 @@ class GroupMigrationTest {
     @Test
     void shouldDowngradeAndRebalanceWhenTheReplacingClassicStaticMemberChangesTheSubscription() {
         start(MigrationPolicy.BIDIRECTIONAL);
-        topicsByName.put("other", new TopicRef("other", UUID.nameUUIDFromBytes("other".getBytes()), 2));
+        topic("other", 2);
         upgradedByStaticMember();
         JoinResult joined = staticClassicJoin("i1", List.of(TOPIC, "other"));
         assertEquals(NONE, joined.error());

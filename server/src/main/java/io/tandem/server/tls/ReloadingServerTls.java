@@ -1,0 +1,66 @@
+package io.tandem.server.tls;
+
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A server TLS context that can be rebuilt from its store files while the port serves: each accepted connection takes
+ * {@link #current()} for its handshake, so after a reload new handshakes show the new key store and check clients
+ * against the new trust store, while connections already open keep the session they made (nothing closes them), as
+ * Apache ZooKeeper's secure client port does with {@code client.certReload}. {@link #watch} rebuilds it whenever a
+ * store file is written ({@link StoreFileWatcher}); a store that cannot be read keeps the context in force.
+ */
+public final class ReloadingServerTls {
+    private static final Logger LOG = System.getLogger(ReloadingServerTls.class.getName());
+
+    private final ServerTls.Settings settings;
+    private volatile SslContext current;
+
+    /** Builds the first context; IllegalArgumentException (a start-up error) when the stores cannot be used. */
+    public ReloadingServerTls(ServerTls.Settings settings) {
+        this.settings = settings;
+        this.current = ServerTls.server(settings);
+    }
+
+    /** The context a connection accepted now handshakes with. */
+    public SslContext current() {
+        return current;
+    }
+
+    /**
+     * Reads the stores again and, if they make a context, serves it to new connections from now on; otherwise keeps
+     * the one in force and says why. Runs on the caller's thread: never call it on an event loop.
+     */
+    public boolean reload(String owner) {
+        try {
+            current = ServerTls.server(settings);
+            LOG.log(Level.INFO, () -> owner + ": reloaded the key and trust stores (" + files() + "); new connections"
+                    + " use them, open ones keep theirs");
+            return true;
+        } catch (IllegalArgumentException e) {
+            // The JDK's store loaders often say nothing but their exception's type (a truncated PKCS12 file).
+            String why = e.getCause() != null ? e.getCause().toString() : e.getMessage();
+            LOG.log(Level.WARNING, () -> owner + ": keeps its previous key and trust stores, the changed ones cannot"
+                    + " be used: " + why);
+            return false;
+        }
+    }
+
+    /** Starts reloading whenever a store file is written; close the watcher to stop. */
+    public StoreFileWatcher watch(String owner, String threadName) throws IOException {
+        return StoreFileWatcher.start(threadName, files(), () -> reload(owner));
+    }
+
+    /** The store files (the key store, and the trust store when one is set). */
+    private List<Path> files() {
+        List<Path> files = new ArrayList<>();
+        if (settings.keyStoreLocation() != null) files.add(Path.of(settings.keyStoreLocation()));
+        if (settings.trustStoreLocation() != null) files.add(Path.of(settings.trustStoreLocation()));
+        return files;
+    }
+}
