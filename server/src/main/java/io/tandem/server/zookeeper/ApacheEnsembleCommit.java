@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.SpecialPaths;
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.DurableState;
 import io.tandem.server.zab.FileZabDisk;
@@ -126,9 +127,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             this.peer = new ApacheQuorumPeer(myId, members, observers, disk, loaded.acceptedEpoch(),
                     loaded.currentEpoch(), lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
             peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
-            EnsembleConfig restored = EnsembleConfig.parse(server.tree.getNode(Reconfig.CONFIG_PATH).data());
+            EnsembleConfig restored = EnsembleConfig.parse(server.tree.getNode(SpecialPaths.CONFIG).data());
             if (restored != null && restored.version() > 0) {
-                peer.restoreConfig(server.tree.getNode(Reconfig.CONFIG_PATH).data());
+                peer.restoreConfig(server.tree.getNode(SpecialPaths.CONFIG).data());
             }
             // Apache's start-up with zoo.cfg.dynamic.next: a newer pending configuration is the last seen one.
             io.tandem.server.zab.apache.ApacheConfig lastSeen = configFiles.startUp(peer.config().version());
@@ -234,9 +235,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         byte[] text = config.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         enqueue(() -> {
             try {
-                server.tree.setData(Reconfig.CONFIG_PATH, text, -1, config.version(), System.currentTimeMillis());
+                server.tree.setData(SpecialPaths.CONFIG, text, -1, config.version(), System.currentTimeMillis());
             } catch (ZkException e) {
-                throw new IllegalStateException("the tree has no " + Reconfig.CONFIG_PATH, e);
+                throw new IllegalStateException("the tree has no " + SpecialPaths.CONFIG, e);
             }
             // Apache's setQuorumVerifier(qv, true): a restart (ZkServer.startApacheEnsemble) elects with these.
             configFiles.activated(EnsembleConfig.parse(text));

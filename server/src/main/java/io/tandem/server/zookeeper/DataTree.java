@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.SpecialPaths;
 import static io.tandem.zk.wire.Acls.OPEN_ACL_UNSAFE;
 import static io.tandem.zk.wire.Acls.READ_ACL_UNSAFE;
 
@@ -38,7 +39,7 @@ import java.util.Set;
  * commit thread's own reads need no lock: it is the only writer.
  */
 final class DataTree {
-    private static final Set<String> SPECIAL_PATHS = Set.of("/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config");
+    private static final Set<String> SPECIAL_PATHS = Set.of("/", SpecialPaths.ZOOKEEPER, SpecialPaths.QUOTA, SpecialPaths.CONFIG);
 
     /** Result of applying one transaction, as FinalRequestProcessor needs it to answer. */
     static final class Result {
@@ -96,14 +97,14 @@ final class DataTree {
     private void addInitialNodes() {
         root = builtIn("/", OPEN_ACL_UNSAFE);
         nodes = 1;
-        DataNode zookeeper = builtIn("/zookeeper", OPEN_ACL_UNSAFE);
+        DataNode zookeeper = builtIn(SpecialPaths.ZOOKEEPER, OPEN_ACL_UNSAFE);
         attach(root, zookeeper);
-        attach(zookeeper, builtIn("/zookeeper/quota", OPEN_ACL_UNSAFE));
-        DataNode config = builtIn("/zookeeper/config", READ_ACL_UNSAFE);
+        attach(zookeeper, builtIn(SpecialPaths.QUOTA, OPEN_ACL_UNSAFE));
+        DataNode config = builtIn(SpecialPaths.CONFIG, READ_ACL_UNSAFE);
         config.aversion = -1; // Apache's addConfigNode sets its ACL with version -1 (ZOOKEEPER-2014)
         attach(zookeeper, config);
         digest.add("/", root);
-        digest.add("/zookeeper", zookeeper);
+        digest.add(SpecialPaths.ZOOKEEPER, zookeeper);
     }
 
     private DataNode builtIn(String path, List<ACL> acl) {

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.SpecialPaths;
 import io.tandem.zk.wire.EphemeralOwner;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.KeeperCode;
@@ -386,10 +387,10 @@ final class Preparer {
      * told one is in progress (Apache compares its last-seen and committed configurations).
      */
     private JuteRecord prepareReconfig(ReconfigRequest request, List<Id> authInfo) throws ZkException {
-        ChangeRecord node = record(Reconfig.CONFIG_PATH);
-        DataNode committed = tree.getNode(Reconfig.CONFIG_PATH);
+        ChangeRecord node = record(SpecialPaths.CONFIG);
+        DataNode committed = tree.getNode(SpecialPaths.CONFIG);
         SetDataTxn txn = reconfig.prepare(request, EnsembleConfig.parse(committed.data()),
-                outstanding.containsKey(Reconfig.CONFIG_PATH), node.acl, authInfo);
+                outstanding.containsKey(SpecialPaths.CONFIG), node.acl, authInfo);
         ChangeRecord changed = node.copy();
         changed.version = -1; // Apache's reconfig sets the znode's version to -1
         put(changed);

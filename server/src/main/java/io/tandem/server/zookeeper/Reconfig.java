@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.SpecialPaths;
 import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.Members;
 import io.tandem.server.zab.MembershipReader;
@@ -47,7 +48,6 @@ import java.lang.System.Logger.Level;
  * transaction itself (Apache sets it so), which only Zab knows once it commits; {@link #stamped} adds it then.
  */
 final class Reconfig {
-    static final String CONFIG_PATH = "/zookeeper/config";
     /** Apache's dynamic configuration file name: the static file's name, this suffix and the version in hex. */
     static final String DYNAMIC_FILE_PREFIX = "zoo.cfg.dynamic.";
     private static final Logger LOG = System.getLogger(Reconfig.class.getName());
@@ -82,14 +82,14 @@ final class Reconfig {
      * the znode was filled brings it back empty, so it is filled again then.
      */
     static void initConfigNode(DataTree tree, EnsembleConfig staticConfig, long nowMillis) {
-        DataNode node = tree.getNode(CONFIG_PATH);
+        DataNode node = tree.getNode(SpecialPaths.CONFIG);
         if (node == null || node.dataLength() > 0) {
             return; // null: a tree installed from a snapshot without the system znodes, filled by a later one
         }
         try {
-            tree.setData(CONFIG_PATH, staticConfig.bytes(), -1, staticConfig.version(), nowMillis);
+            tree.setData(SpecialPaths.CONFIG, staticConfig.bytes(), -1, staticConfig.version(), nowMillis);
         } catch (ZkException e) {
-            throw new IllegalStateException("the tree has no " + CONFIG_PATH, e);
+            throw new IllegalStateException("the tree has no " + SpecialPaths.CONFIG, e);
         }
     }
 
@@ -140,7 +140,7 @@ final class Reconfig {
             throw new ZkException(KeeperCode.NEW_CONFIG_NO_QUORUM);
         }
         Acls.check(acl, Perms.WRITE, authInfo);
-        return new SetDataTxn(CONFIG_PATH, next.membersText().getBytes(StandardCharsets.UTF_8), -1);
+        return new SetDataTxn(SpecialPaths.CONFIG, next.membersText().getBytes(StandardCharsets.UTF_8), -1);
     }
 
     /** Non-incremental: the new members listed whole, separated by commas or new lines (Apache's Properties form). */
@@ -362,7 +362,7 @@ final class Reconfig {
      * ({@link #establishing}), or null when the configuration has a version already.
      */
     static byte[] establishingTxn(DataTree tree, long nowMillis) {
-        EnsembleConfig committed = EnsembleConfig.parse(tree.getNode(CONFIG_PATH).data());
+        EnsembleConfig committed = EnsembleConfig.parse(tree.getNode(SpecialPaths.CONFIG).data());
         if (committed == null || committed.version() != 0) {
             return null;
         }
@@ -376,6 +376,6 @@ final class Reconfig {
      * transaction, it reaches every member, also those that join later, with the same version.
      */
     static SetDataTxn establishing(EnsembleConfig committed) {
-        return new SetDataTxn(CONFIG_PATH, committed.membersText().getBytes(StandardCharsets.UTF_8), ESTABLISHING);
+        return new SetDataTxn(SpecialPaths.CONFIG, committed.membersText().getBytes(StandardCharsets.UTF_8), ESTABLISHING);
     }
 }

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.SpecialPaths;
 import io.tandem.zk.wire.txn.SetDataTxn;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -42,7 +43,7 @@ final class ReconfigMembership {
         // Apache's znode carries the version as mzxid: the zxid of a reconfig, the epoch's first zxid of an
         // established configuration (written outside the log there, by initConfigInZKDatabase).
         EnsembleConfig applied = EnsembleConfig.parse(txn.data());
-        server.tree.getNode(Reconfig.CONFIG_PATH).mzxid = applied.version();
+        server.tree.getNode(SpecialPaths.CONFIG).mzxid = applied.version();
         members.committed(applied, zxid, serving, zab.get());
         if (zab.get() instanceof EnsembleZab.Production) { // the simulator's members have no data directory
             Reconfig.writeDynamicFileOrWarn(server.config.dataDir(), applied);
@@ -52,7 +53,7 @@ final class ReconfigMembership {
     /** A snapshot replaced the tree at {@code zxid}: its configuration is the one in force. */
     void snapshotInstalled(long zxid, boolean serving) {
         initConfigNode();
-        DataNode configNode = server.tree.getNode(Reconfig.CONFIG_PATH);
+        DataNode configNode = server.tree.getNode(SpecialPaths.CONFIG);
         if (configNode != null) {
             members.committed(EnsembleConfig.parse(configNode.data()), zxid, serving, zab.get());
         }
@@ -73,7 +74,7 @@ final class ReconfigMembership {
 
     /** conf's quorum part, as Apache's QuorumZooKeeperServer.dumpConf: limits, ports, role and the membership. */
     String confTail() {
-        DataNode config = server.tree.getNode(Reconfig.CONFIG_PATH);
+        DataNode config = server.tree.getNode(SpecialPaths.CONFIG);
         EnsembleZab running = zab.get();
         return conf.text(members.myId(), running != null && running.isObserver(), config == null ? null
                 : config.data());

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.SpecialPaths;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,7 +33,7 @@ class ReconfigPreparerTest {
 
     ReconfigPreparerTest() throws ZkException {
         sessions.put(SESSION, new Session(SESSION, 10_000));
-        tree.setData(Reconfig.CONFIG_PATH, EnsembleConfig.fromSettings(SERVERS).bytes(), -1, 0, 1);
+        tree.setData(SpecialPaths.CONFIG, EnsembleConfig.fromSettings(SERVERS).bytes(), -1, 0, 1);
     }
 
     private Request reconfig(long from) {
@@ -51,12 +52,12 @@ class ReconfigPreparerTest {
                         + "server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2181\n"
                         + "server.3=localhost:2890:3890:participant;127.0.0.1:2182\n"
                         + "version=0",
-                new String(tree.getNode(Reconfig.CONFIG_PATH).data(), StandardCharsets.UTF_8));
+                new String(tree.getNode(SpecialPaths.CONFIG).data(), StandardCharsets.UTF_8));
     }
 
     @Test
     void shouldPrintWhatApacheQuorumMajPrintsForTheSameConfiguration() throws Exception {
-        String text = new String(tree.getNode(Reconfig.CONFIG_PATH).data(), StandardCharsets.UTF_8);
+        String text = new String(tree.getNode(SpecialPaths.CONFIG).data(), StandardCharsets.UTF_8);
         java.util.Properties properties = new java.util.Properties();
         properties.load(new java.io.StringReader(text));
         org.apache.zookeeper.server.quorum.flexible.QuorumMaj apache =
@@ -75,9 +76,9 @@ class ReconfigPreparerTest {
         tree.processTxn(new io.tandem.zk.wire.txn.TxnHeader(SESSION, 1, zxid, 2000, OpCode.RECONFIG), committed);
         preparer.applied(first.prepareSequence);
 
-        String text = new String(tree.getNode(Reconfig.CONFIG_PATH).data(), StandardCharsets.UTF_8);
+        String text = new String(tree.getNode(SpecialPaths.CONFIG).data(), StandardCharsets.UTF_8);
         assertTrue(text.endsWith("\nversion=200000005"), text);
-        assertEquals(-1, tree.getNode(Reconfig.CONFIG_PATH).version);
+        assertEquals(-1, tree.getNode(SpecialPaths.CONFIG).version);
         assertEquals(KeeperCode.BAD_VERSION.code(), error(reconfig(0)), "the old version no longer matches");
         assertEquals(0, error(reconfig(zxid)));
     }

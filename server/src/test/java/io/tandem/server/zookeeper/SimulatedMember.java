@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.zk.wire.SpecialPaths;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -185,7 +186,7 @@ public final class SimulatedMember implements ZabServer.Application {
 
     /** The committed configuration, the text of {@code /zookeeper/config}. */
     public String config() {
-        return new String(server.tree.getNode(Reconfig.CONFIG_PATH).data(), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(server.tree.getNode(SpecialPaths.CONFIG).data(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** The mutation the read-only checker must catch: in read-only mode writes are answered OK (and not done). */
@@ -429,7 +430,7 @@ public final class SimulatedMember implements ZabServer.Application {
         }
         sorted.forEach((path, node) -> {
             var stat = node.stat();
-            boolean config = path.equals(Reconfig.CONFIG_PATH);
+            boolean config = path.equals(SpecialPaths.CONFIG);
             text.append(path).append(' ').append(Arrays.toString(node.data())).append(' ')
                     .append(config ? "" : stat.czxid() + "/" + stat.ctime() + "/" + stat.mtime() + "/")
                     .append(stat.mzxid()).append('/').append(stat.version()).append('/').append(stat.cversion())

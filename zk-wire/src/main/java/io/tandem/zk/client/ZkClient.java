@@ -1,5 +1,6 @@
 package io.tandem.zk.client;
 
+import io.tandem.zk.wire.SpecialPaths;
 import io.tandem.zk.wire.AddWatchMode;
 import io.tandem.zk.wire.CreateMode;
 import io.tandem.zk.wire.JuteInput;
@@ -67,8 +68,6 @@ import java.util.concurrent.RejectedExecutionException;
  * {@link #close()} every request fails with SESSION_EXPIRED.
  */
 public final class ZkClient implements AutoCloseable {
-    /** Where the ensemble's dynamic configuration lives (Apache's ZooDefs.CONFIG_NODE). */
-    public static final String CONFIG_NODE = "/zookeeper/config";
     private final RequestPaths paths;
     private final ClientSession session;
 
@@ -283,7 +282,7 @@ public final class ZkClient implements AutoCloseable {
      * as Apache's getConfig does.
      */
     public CompletableFuture<NodeData> getConfig(boolean watch) {
-        return session.submit(OpCode.GET_DATA, CONFIG_NODE, new GetDataRequest(CONFIG_NODE, watch), in -> {
+        return session.submit(OpCode.GET_DATA, SpecialPaths.CONFIG, new GetDataRequest(SpecialPaths.CONFIG, watch), in -> {
             GetDataResponse response = GetDataResponse.read(in);
             return new NodeData(response.data(), response.stat());
         }, watch ? ClientWatches.Kind.DATA : null);
@@ -296,7 +295,7 @@ public final class ZkClient implements AutoCloseable {
      * Answers the new configuration's data and Stat.
      */
     public CompletableFuture<NodeData> reconfig(String joining, String leaving, String newMembers, long fromConfig) {
-        return session.submit(OpCode.RECONFIG, CONFIG_NODE, new ReconfigRequest(joining, leaving, newMembers,
+        return session.submit(OpCode.RECONFIG, SpecialPaths.CONFIG, new ReconfigRequest(joining, leaving, newMembers,
                 fromConfig), in -> {
                     GetDataResponse response = GetDataResponse.read(in);
                     return new NodeData(response.data(), response.stat());
