@@ -27,20 +27,14 @@ final class ZkAddWatchCommand extends ZkSubcommand {
             description = "PERSISTENT or PERSISTENT_RECURSIVE (the default, as zkCli's).")
     String mode;
 
-    @Option(names = "--count", paramLabel = "N", description = "Exit after N events.")
-    Long count;
-
-    @Option(names = "--timeout-ms", paramLabel = "MS", description = "Exit when no event came for MS.")
-    Long timeoutMs;
+    @Mixin EventLimits limits;
 
     @Parameters(index = "0", paramLabel = "PATH")
     String path;
 
     @Override
     protected int run(ZkSession session) throws Exception {
-        if (count != null && count <= 0) {
-            throw new IllegalArgumentException("--count must be positive");
-        }
+        limits.validate();
         AddWatchMode watchMode;
         try {
             watchMode = AddWatchMode.valueOf(mode.toUpperCase(Locale.ROOT));
@@ -51,9 +45,10 @@ final class ZkAddWatchCommand extends ZkSubcommand {
         // Events of watches set before this command (in the shell) are not this command's.
         session.events().clear();
         await(session.client().addWatch(path, watchMode));
-        err().println("watching " + path + " (" + watchMode + ")" + (timeoutMs == null ? " (Ctrl-C to stop)" : ""));
+        err().println("watching " + path + " (" + watchMode + ")"
+                + (limits.timeoutMs == null ? " (Ctrl-C to stop)" : ""));
         err().flush();
-        new ZkEventPrinter(out(), err(), output.json()).print(session, count, timeoutMs, () -> { });
+        new ZkEventPrinter(out(), err(), output.json()).print(session, limits.count, limits.timeoutMs, () -> { });
         return ExitCodes.OK;
     }
 }

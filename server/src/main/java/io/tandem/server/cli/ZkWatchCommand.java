@@ -5,7 +5,6 @@ import io.tandem.zk.client.ZkException;
 import io.tandem.zk.wire.KeeperCode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -20,27 +19,22 @@ import picocli.CommandLine.Parameters;
 final class ZkWatchCommand extends ZkSubcommand {
     @Mixin OutputOption output;
 
-    @Option(names = "--count", paramLabel = "N", description = "Exit after N events.")
-    Long count;
-
-    @Option(names = "--timeout-ms", paramLabel = "MS", description = "Exit when no event came for MS.")
-    Long timeoutMs;
+    @Mixin EventLimits limits;
 
     @Parameters(index = "0", paramLabel = "PATH")
     String path;
 
     @Override
     protected int run(ZkSession session) throws Exception {
-        if (count != null && count <= 0) {
-            throw new IllegalArgumentException("--count must be positive");
-        }
+        limits.validate();
         ZkClient client = session.client();
         // Events of watches set before this command (in the shell) are not this command's.
         session.events().clear();
         arm(client);
-        err().println("watching " + path + (timeoutMs == null ? " (Ctrl-C to stop)" : ""));
+        err().println("watching " + path + (limits.timeoutMs == null ? " (Ctrl-C to stop)" : ""));
         err().flush();
-        new ZkEventPrinter(out(), err(), output.json()).print(session, count, timeoutMs, () -> arm(client));
+        new ZkEventPrinter(out(), err(), output.json())
+                .print(session, limits.count, limits.timeoutMs, () -> arm(client));
         return ExitCodes.OK;
     }
 
