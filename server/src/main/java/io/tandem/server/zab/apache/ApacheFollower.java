@@ -412,15 +412,22 @@ public final class ApacheFollower implements Closeable {
                     QuorumPacket proposal = LearnerTxns.withTxnZxid(packet);
                     history.proposedConfig(proposal);
                     history.log(proposal);
+                    figures.proposalLogged(proposal.data());
                     disk.sync(); // durable before the ACK counts towards a commit
                     history.pending().add(proposal);
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
                 }
                 case LearnerWire.COMMIT -> {
                     figures.commitReceived();
+                    QuorumPacket committed = history.pending().peek();
                     history.commit(history.pending(), packet.zxid());
+                    figures.commitPropagated(committed.data());
                 }
-                case LearnerWire.COMMITANDACTIVATE -> history.commitAndActivate(history.pending(), packet);
+                case LearnerWire.COMMITANDACTIVATE -> {
+                    QuorumPacket committed = history.pending().peek();
+                    history.commitAndActivate(history.pending(), packet);
+                    if (committed != null) figures.commitPropagated(committed.data());
+                }
                 case LearnerWire.PING -> ping(packet);
                 case LearnerWire.REVALIDATE -> revalidated(packet);
                 case LearnerWire.SYNC -> application.onSync();
@@ -439,7 +446,10 @@ public final class ApacheFollower implements Closeable {
             case LearnerWire.INFORM, LearnerWire.INFORMANDACTIVATE -> {
                 // Apache's Observer counts an INFORM as a commit received, not an INFORMANDACTIVATE.
                 if (packet.type() == LearnerWire.INFORM) figures.commitReceived();
-                return history.inform(packet, null);
+                boolean unsynced = history.inform(packet, null);
+                // Apache's Observer logs the latency of an INFORM's request, not of an INFORMANDACTIVATE's.
+                if (packet.type() == LearnerWire.INFORM) figures.commitPropagated(packet.data());
+                return unsynced;
             }
             case LearnerWire.PING -> ping(packet);
             case LearnerWire.REVALIDATE -> revalidated(packet);
