@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ApacheDesignatesTandemProcessTest {
-    private static final long TIMEOUT_MS = ZkClients.TIMEOUT_MS;
+    /** Each wait within the test's own time limit, so that a failure says what it waited for. */
+    private static final long TIMEOUT_MS = 60_000;
 
     @TempDir
     Path temp;
