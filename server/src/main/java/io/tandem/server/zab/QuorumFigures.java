@@ -24,6 +24,15 @@ import java.util.function.BiConsumer;
  * ms from its ACKEPOCH sent to the machine serving (Apache's Follower.followLeader times syncWithLeader, from
  * LEADERINFO answered to UPTODATE), on an observer the {@code observer_sync_time} summary (Observer.observeLeader's).
  *
+ * <p>And Apache's ADVANCED quorum latencies, ms from the transaction's TxnHeader time (its leader's wall clock when
+ * the transaction was made; a negative one, clocks apart, is dropped as Apache's Request.logLatency drops it), in
+ * the broadcast only: {@code quorum_ack_latency} on a leader for each transaction it commits (Leader.tryToCommit),
+ * {@code proposal_latency} on a follower for each proposal it logs (Follower.processPacket's PROPOSAL), and
+ * {@code commit_propagation_latency} on a follower or observer for each transaction committed
+ * (FollowerZooKeeperServer.commit, Observer's INFORM). {@code om_proposal_process_time_ms} and
+ * {@code om_commit_process_time_ms} (a learner master's time per packet) stay 0: Tandem's protocol has no learner
+ * master, its observers sync from the leader.
+ *
  * <p>Thread-safe: counted on the Zab thread, read by mntr on the commit thread.
  */
 public final class QuorumFigures {
@@ -35,6 +44,12 @@ public final class QuorumFigures {
     private long snaps;
     private final FigureSummary followerSyncMs = new FigureSummary("follower_sync_time");
     private final FigureSummary observerSyncMs = new FigureSummary("observer_sync_time");
+    private final FigureSummary quorumAckLatency = FigureSummary.withPercentiles("quorum_ack_latency");
+    private final FigureSummary proposalLatency = FigureSummary.withPercentiles("proposal_latency");
+    private final FigureSummary commitPropagationLatency =
+            FigureSummary.withPercentiles("commit_propagation_latency");
+    private final FigureSummary learnerMasterProposalMs = FigureSummary.withPercentiles("om_proposal_process_time_ms");
+    private final FigureSummary learnerMasterCommitMs = FigureSummary.withPercentiles("om_commit_process_time_ms");
     /** When this member answered its leader's epoch (System.nanoTime on the driver's clock), 0 when not syncing. */
     private long syncStartedNanos;
     private boolean wasServing;
@@ -63,8 +78,37 @@ public final class QuorumFigures {
         }
     }
 
-    /** The driver processed one step of {@code machine}: {@code appends} logged, {@code commits} committed. */
-    synchronized void processed(ZabStateMachine machine, int appends, int committed, long nowNanos) {
+    /**
+     * The driver processed one step of {@code machine}: {@code appended} logged, {@code committed} committed; the
+     * latencies are taken at {@code nowMillis} (the wall clock, as the TxnHeader's time is).
+     */
+    synchronized void processed(ZabStateMachine machine, List<LogEntry> appended, List<LogEntry> committed,
+                                long nowNanos, long nowMillis) {
+        processed(machine, appended.size(), committed.size(), nowNanos);
+        if (!machine.isServing()) return;
+        if (machine.role() == Role.LEADING) {
+            for (LogEntry entry : committed) addSinceMade(quorumAckLatency, entry.txn(), nowMillis);
+            return;
+        }
+        if (!machine.isObserver()) {
+            for (LogEntry entry : appended) addSinceMade(proposalLatency, entry.txn(), nowMillis);
+        }
+        for (LogEntry entry : committed) addSinceMade(commitPropagationLatency, entry.txn(), nowMillis);
+    }
+
+    /**
+     * Adds to {@code summary} the ms from {@code txn}'s TxnHeader time ({@code long clientId, int cxid, long zxid,
+     * long time, int type}) to {@code nowMillis}; nothing for bytes without a header or a negative latency.
+     */
+    public static void addSinceMade(FigureSummary summary, byte[] txn, long nowMillis) {
+        if (txn == null || txn.length < 28) return;
+        long made = java.nio.ByteBuffer.wrap(txn).getLong(20);
+        long latency = nowMillis - made;
+        if (made > 0 && latency >= 0) summary.add(latency);
+    }
+
+    /** The counts of {@link #processed(ZabStateMachine, List, List, long, long)}. */
+    private void processed(ZabStateMachine machine, int appends, int committed, long nowNanos) {
         boolean serving = machine.isServing();
         if (serving && !wasServing && syncStartedNanos != 0 && machine.role() != Role.LEADING) {
             (machine.isObserver() ? observerSyncMs : followerSyncMs).add((nowNanos - syncStartedNanos) / 1_000_000);
@@ -91,5 +135,10 @@ public final class QuorumFigures {
         line.accept("zk_snap_count", snaps);
         followerSyncMs.report(line);
         observerSyncMs.report(line);
+        quorumAckLatency.report(line);
+        proposalLatency.report(line);
+        commitPropagationLatency.report(line);
+        learnerMasterProposalMs.report(line);
+        learnerMasterCommitMs.report(line);
     }
 }

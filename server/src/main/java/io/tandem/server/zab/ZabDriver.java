@@ -188,7 +188,8 @@ public final class ZabDriver {
             machine.logSynced(ready.appends().get(ready.appends().size() - 1).zxid());
         }
         statCommits += ready.commits().size();
-        quorumFigures.processed(machine, ready.appends().size(), ready.commits().size(), clock.nanoTime());
+        quorumFigures.processed(machine, ready.appends(), ready.commits(), clock.nanoTime(),
+                System.currentTimeMillis());
         timeCommits(ready.commits());
         if (ready.acceptedEpoch() != Ready.NONE) {
             disk.writeAcceptedEpoch(ready.acceptedEpoch());

@@ -73,7 +73,7 @@ public final class ZooKeeperConfigKeys {
             "ssl.hostnameVerification");
 
     /** Keys Apache reads that Tandem does not implement; each one set is named in a start-up warning. */
-    static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled", "observerMasterPort",
+    static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled",
             "clientPortListenBacklog", "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "syncEnabled",
             "autopurge.snapRetainCount", "autopurge.purgeInterval", "sslQuorumReloadCertFiles",
             "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
@@ -196,6 +196,7 @@ public final class ZooKeeperConfigKeys {
                     ? Verdict.ignored("a server without server.N lines runs standalone and has no quorum to lose")
                     : Verdict.IMPLEMENTED;
             case ZkServerConfig.QUORUM_PROTOCOL -> quorumProtocol(v, settings);
+            case "observerMasterPort" -> observerMasterPort(v, settings);
             case "localSessionsEnabled" -> flag(key, v, false, "local sessions are not implemented");
             case "skipACL" -> v.equalsIgnoreCase("yes") ? Verdict.refused("ACL checks cannot be switched off")
                     : Verdict.IMPLEMENTED;
@@ -256,7 +257,7 @@ public final class ZooKeeperConfigKeys {
 
     /**
      * {@code tandem.quorumProtocol}: tandem or apache. What Apache's protocol does not carry yet here (quorum TLS and
-     * SASL, read-only mode, observerMasterPort) is refused with it rather than silently dropped; any member may be an
+     * SASL, read-only mode) is refused with it rather than silently dropped; any member may be an
      * observer, this one included (its own {@code :observer} line, or {@code peerType=observer}).
      */
     private static Verdict quorumProtocol(String value, Map<String, String> settings) {
@@ -287,12 +288,6 @@ public final class ZooKeeperConfigKeys {
                         + "electionPort, which " + entry.getKey() + " does not name (host:quorumPort:electionPort)");
             }
         }
-        if (settings.get("observerMasterPort") != null) {
-            // Apache's followers then serve observers as learner masters on that port, and its observers connect
-            // to one of them: a Tandem follower does not listen there, and a Tandem observer connects to the leader.
-            return Verdict.refused("observerMasterPort is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
-                    + "=apache (a Tandem member neither serves observers as a follower nor observes through one)");
-        }
         // reconfigEnabled is taken: a member following an Apache leader activates its reconfigs; one leading Apache
         // followers carries them out as Apache's leader (zab/README.md, stage 3).
         for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
@@ -303,6 +298,25 @@ public final class ZooKeeperConfigKeys {
             }
         }
         return Verdict.IMPLEMENTED;
+    }
+
+    /**
+     * {@code observerMasterPort} (Apache 3.9, ZOOKEEPER-3140): the port a follower serves observers on, and the one an
+     * observer looks for each voter's learner master at. Apache's protocol carries it (ApacheEnsembleCommit says what
+     * a member does with it); Tandem's own protocol syncs every observer from the leader, so there it only warns, as
+     * on a standalone server, which Apache also leaves without a learner master.
+     */
+    private static Verdict observerMasterPort(String value, Map<String, String> settings) {
+        if (settings.keySet().stream().noneMatch(k -> k.matches("server\\.\\d+"))) {
+            return Verdict.ignored("a server without server.N lines runs standalone: no follower serves observers");
+        }
+        if (!ZkServerConfig.apacheQuorumProtocol(settings::get)) {
+            return Verdict.ignored("not implemented with " + ZkServerConfig.QUORUM_PROTOCOL + "="
+                    + ZkServerConfig.QUORUM_PROTOCOL_TANDEM + " (its observers sync from the leader); "
+                    + ZkServerConfig.QUORUM_PROTOCOL + "=" + ZkServerConfig.QUORUM_PROTOCOL_APACHE + " implements it");
+        }
+        // 0 is Apache's "none" (QuorumPeer starts an ObserverMaster, and observers look for one, only above 0).
+        return ConfigKeys.port(value);
     }
 
     /** {@code server.N=host:quorumPort:electionPort[:participant][;[clientAddress:]clientPort]}. */

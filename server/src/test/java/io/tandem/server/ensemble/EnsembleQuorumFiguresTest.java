@@ -63,9 +63,15 @@ class EnsembleQuorumFiguresTest {
                 assertEquals(1, ApacheMntrKeys.number(mntr, "zk_cnt_startup_snap_load_time"), member);
                 assertEquals(1, ApacheMntrKeys.number(mntr, "zk_cnt_dbinittime"), member);
                 assertEquals(0, ApacheMntrKeys.number(mntr, "zk_cnt_startup_txns_loaded"), member);
+                // Tandem's protocol has no learner master: its figures are printed, as Apache's global ones are, at 0.
+                assertEquals(0, ApacheMntrKeys.number(mntr, "zk_cnt_om_proposal_process_time_ms")
+                        + ApacheMntrKeys.number(mntr, "zk_cnt_om_commit_process_time_ms"), member);
                 if (leads) {
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_proposal_count") >= writes, member);
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_commit_count") >= writes, member);
+                    // Apache's quorum latencies, from each transaction's header time: one per commit on a leader.
+                    assertTrue(ApacheMntrKeys.number(mntr, "zk_cnt_quorum_ack_latency") >= writes, member);
+                    assertEquals(0, ApacheMntrKeys.number(mntr, "zk_cnt_proposal_latency"), member);
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_diff_count")
                             + ApacheMntrKeys.number(mntr, "zk_snap_count") >= TestEnsemble.SIZE - 1,
                             "it synced each follower: " + member);
@@ -76,6 +82,9 @@ class EnsembleQuorumFiguresTest {
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_learner_proposal_received_count") >= writes, member);
                     assertTrue(ApacheMntrKeys.number(mntr, "zk_learner_commit_received_count") >= writes, member);
                     assertEquals(0, ApacheMntrKeys.number(mntr, "zk_proposal_count"), "a follower proposes nothing");
+                    assertTrue(ApacheMntrKeys.number(mntr, "zk_cnt_proposal_latency") >= writes, member);
+                    assertTrue(ApacheMntrKeys.number(mntr, "zk_cnt_commit_propagation_latency") >= writes, member);
+                    assertEquals(0, ApacheMntrKeys.number(mntr, "zk_cnt_quorum_ack_latency"), member);
                 }
                 before.put(id, mntr);
             }

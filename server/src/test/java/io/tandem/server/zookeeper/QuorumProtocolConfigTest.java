@@ -56,15 +56,31 @@ class QuorumProtocolConfigTest {
         assertTrue(verdict.reason().contains("must be tandem or apache"), verdict.reason());
     }
 
+    /**
+     * observerMasterPort: Apache's protocol carries it (a Tandem observer syncs through an Apache follower's learner
+     * master); Tandem's own protocol and a standalone server warn, naming why.
+     */
+    @Test
+    void shouldTakeObserverMasterPortInApacheModeAndWarnOtherwise() {
+        Map<String, String> apache = ensemble("apache");
+        apache.put("observerMasterPort", "2191");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(apache).kind(), "the protocol with observerMasterPort");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED,
+                ConfigKeys.verdict("observerMasterPort", "2191", apache).kind());
+        assertEquals(ConfigKeys.Kind.REFUSED, ConfigKeys.verdict("observerMasterPort", "port", apache).kind());
+        Map<String, String> tandem = ensemble("tandem");
+        tandem.put("observerMasterPort", "2191");
+        ConfigKeys.Verdict inTandemMode = ConfigKeys.verdict("observerMasterPort", "2191", tandem);
+        assertEquals(ConfigKeys.Kind.IGNORED, inTandemMode.kind());
+        assertTrue(inTandemMode.reason().contains(ZkServerConfig.QUORUM_PROTOCOL + "=tandem"), inTandemMode.reason());
+        assertEquals(ConfigKeys.Kind.IGNORED, ConfigKeys.verdict("observerMasterPort", "2191",
+                Map.of("observerMasterPort", "2191")).kind(), "standalone");
+    }
+
     @Test
     void shouldRefuseApacheModeWithWhatItDoesNotCarryYet() {
         Map<String, String> standalone = new HashMap<>(Map.of(KEY, "apache"));
         assertEquals(ConfigKeys.Kind.REFUSED, verdict(standalone).kind(), "no server.N lines");
-        Map<String, String> observerMaster = ensemble("apache");
-        observerMaster.put("observerMasterPort", "2191");
-        ConfigKeys.Verdict learnerMaster = verdict(observerMaster);
-        assertEquals(ConfigKeys.Kind.REFUSED, learnerMaster.kind(), "observerMasterPort");
-        assertTrue(learnerMaster.reason().contains("observerMasterPort"), learnerMaster.reason());
         Map<String, String> noElectionPort = ensemble("apache");
         noElectionPort.put("server.3", "127.0.0.3:2888");
         ConfigKeys.Verdict withoutElection = verdict(noElectionPort);

@@ -47,8 +47,16 @@ public final class ApacheFollower implements Closeable {
     public static final int PACKET_DATA_BYTES_MAX = 16 << 20;
     /** Largest snapshot a SNAP may carry. */
     public static final long SNAPSHOT_BYTES_MAX = 1L << 31;
-    /** Apache's learner tries this many times to reach its leader, a second apart. */
+    /** Apache's learner tries this many times to reach its leader (or learner master). */
     static final int CONNECT_ATTEMPTS = 5;
+    /** The pause between two tries at the leader's quorum port. */
+    static final long LEADER_CONNECT_RETRY_MS = 1_000;
+    /**
+     * The pause between two tries at a learner master's observerMasterPort: Apache 3.9's Learner waits
+     * {@code zookeeper.leaderConnectDelayDuringRetryMs} (100 ms). An observer tries every voter there, the leader too,
+     * which does not listen on it; a short pause keeps that detour short before the next one is tried.
+     */
+    public static final long LEARNER_MASTER_CONNECT_RETRY_MS = 100;
 
     /** Where the synced state goes; all calls on the follower's thread, in zxid order. */
     public interface Application {
@@ -223,7 +231,16 @@ public final class ApacheFollower implements Closeable {
 
     /** Follows the leader at {@code host:quorumPort} until the session ends (an IOException says why). */
     public void followLeader(String host, int quorumPort) throws IOException, InterruptedException {
-        Socket s = connect(host, quorumPort);
+        followLeader(host, quorumPort, LEADER_CONNECT_RETRY_MS);
+    }
+
+    /**
+     * As {@link #followLeader(String, int)}, connecting to {@code host:port} with {@code retryDelayMs} between tries:
+     * an observer's session with a follower's learner master (Apache's ObserverMaster) speaks the same protocol as
+     * with the leader (OBSERVERINFO, LEADERINFO with the epoch the follower follows, the sync, INFORMs).
+     */
+    public void followLeader(String host, int port, long retryDelayMs) throws IOException, InterruptedException {
+        Socket s = connect(host, port, retryDelayMs);
         socket = s;
         try {
             s.setSoTimeout(initTimeoutMs);
@@ -246,7 +263,7 @@ public final class ApacheFollower implements Closeable {
         }
     }
 
-    private Socket connect(String host, int port) throws IOException, InterruptedException {
+    private Socket connect(String host, int port, long retryDelayMs) throws IOException, InterruptedException {
         IOException last = null;
         for (int attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++) {
             Socket s = new Socket();
@@ -257,7 +274,7 @@ public final class ApacheFollower implements Closeable {
             } catch (IOException e) {
                 s.close();
                 last = e;
-                Thread.sleep(1_000);
+                Thread.sleep(retryDelayMs);
             }
         }
         throw last;
@@ -395,15 +412,22 @@ public final class ApacheFollower implements Closeable {
                     QuorumPacket proposal = LearnerTxns.withTxnZxid(packet);
                     history.proposedConfig(proposal);
                     history.log(proposal);
+                    figures.proposalLogged(proposal.data());
                     disk.sync(); // durable before the ACK counts towards a commit
                     history.pending().add(proposal);
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
                 }
                 case LearnerWire.COMMIT -> {
                     figures.commitReceived();
+                    QuorumPacket committed = history.pending().peek();
                     history.commit(history.pending(), packet.zxid());
+                    figures.commitPropagated(committed.data());
                 }
-                case LearnerWire.COMMITANDACTIVATE -> history.commitAndActivate(history.pending(), packet);
+                case LearnerWire.COMMITANDACTIVATE -> {
+                    QuorumPacket committed = history.pending().peek();
+                    history.commitAndActivate(history.pending(), packet);
+                    if (committed != null) figures.commitPropagated(committed.data());
+                }
                 case LearnerWire.PING -> ping(packet);
                 case LearnerWire.REVALIDATE -> revalidated(packet);
                 case LearnerWire.SYNC -> application.onSync();
@@ -422,7 +446,10 @@ public final class ApacheFollower implements Closeable {
             case LearnerWire.INFORM, LearnerWire.INFORMANDACTIVATE -> {
                 // Apache's Observer counts an INFORM as a commit received, not an INFORMANDACTIVATE.
                 if (packet.type() == LearnerWire.INFORM) figures.commitReceived();
-                return history.inform(packet, null);
+                boolean unsynced = history.inform(packet, null);
+                // Apache's Observer logs the latency of an INFORM's request, not of an INFORMANDACTIVATE's.
+                if (packet.type() == LearnerWire.INFORM) figures.commitPropagated(packet.data());
+                return unsynced;
             }
             case LearnerWire.PING -> ping(packet);
             case LearnerWire.REVALIDATE -> revalidated(packet);

@@ -455,7 +455,10 @@ public final class ApacheLeader implements Closeable {
             long designated = proposal.reconfig == null ? -1
                     : reconfigs.committed(proposal, history.outstandingAcks());
             learners.commit(proposal.zxid, proposal.data, designated);
-            if (proposal.reconfig == null) figures.committed(); // Apache's COMMITANDACTIVATE skips Leader.commit
+            if (proposal.reconfig == null) {
+                figures.committed(); // Apache's COMMITANDACTIVATE skips Leader.commit
+                figures.quorumAcked(proposal.data);
+            }
             long zxid = proposal.zxid;
             byte[] data = proposal.data;
             deliveries.add(() -> application.onCommit(zxid, data));

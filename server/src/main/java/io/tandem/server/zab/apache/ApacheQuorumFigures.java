@@ -23,6 +23,15 @@ import java.util.function.BiConsumer;
  *     them do not), and the sync's time (ms from the leader's LEADERINFO answered to UPTODATE: syncWithLeader),
  *     a follower's in the {@code follower_sync_time} summary, an observer's in {@code observer_sync_time}
  *     (Observer.observeLeader's).</li>
+ * <li>Apache's ADVANCED quorum latencies, ms from the TxnHeader's time (the leader's wall clock when it made the
+ *     transaction; a negative one, clocks apart, is dropped as Apache's Request.logLatency drops it):
+ *     {@code quorum_ack_latency} on a leader as a proposal commits (Leader.tryToCommit; not a reconfig's, whose
+ *     COMMITANDACTIVATE takes the other branch), {@code proposal_latency} on a follower as a PROPOSAL is logged
+ *     (Follower.processPacket), {@code commit_propagation_latency} on a follower at each COMMIT and
+ *     COMMITANDACTIVATE (FollowerZooKeeperServer.commit) and on an observer at each INFORM (not an
+ *     INFORMANDACTIVATE); and {@code om_proposal_process_time_ms} / {@code om_commit_process_time_ms}, a learner
+ *     master's time per packet, which stay 0: a Tandem follower runs no learner master (ZooKeeperConfigKeys'
+ *     observerMasterPort).</li>
  * </ul>
  *
  * <p>Thread-safe: counted on the quorum peer's, the leader's and the learner handlers' threads, read by mntr.
@@ -38,6 +47,12 @@ public final class ApacheQuorumFigures {
     private final AtomicLong snaps = new AtomicLong();
     private final FigureSummary followerSyncMs = new FigureSummary("follower_sync_time");
     private final FigureSummary observerSyncMs = new FigureSummary("observer_sync_time");
+    private final FigureSummary quorumAckLatency = FigureSummary.withPercentiles("quorum_ack_latency");
+    private final FigureSummary proposalLatency = FigureSummary.withPercentiles("proposal_latency");
+    private final FigureSummary commitPropagationLatency =
+            FigureSummary.withPercentiles("commit_propagation_latency");
+    private final FigureSummary learnerMasterProposalMs = FigureSummary.withPercentiles("om_proposal_process_time_ms");
+    private final FigureSummary learnerMasterCommitMs = FigureSummary.withPercentiles("om_commit_process_time_ms");
     /** When the election under way started (System.nanoTime), 0 when none is. */
     private volatile long lookingSinceNanos;
 
@@ -90,6 +105,25 @@ public final class ApacheQuorumFigures {
         (observer ? observerSyncMs : followerSyncMs).add(ms);
     }
 
+    /** A leader's proposal (not a reconfig) reached its quorum of acks. */
+    void quorumAcked(byte[] txn) {
+        sinceMade(quorumAckLatency, txn);
+    }
+
+    /** A follower logged a PROPOSAL. */
+    void proposalLogged(byte[] txn) {
+        sinceMade(proposalLatency, txn);
+    }
+
+    /** A follower's COMMIT or COMMITANDACTIVATE, or an observer's INFORM, of {@code txn}. */
+    void commitPropagated(byte[] txn) {
+        sinceMade(commitPropagationLatency, txn);
+    }
+
+    private static void sinceMade(FigureSummary summary, byte[] txn) {
+        io.tandem.server.zab.QuorumFigures.addSinceMade(summary, txn, System.currentTimeMillis());
+    }
+
     /** mntr's lines, under Apache's names (its ServerMetrics being global, every member prints them all). */
     public void report(BiConsumer<String, Object> line) {
         line.accept("zk_looking_count", lookingCount.get());
@@ -102,5 +136,10 @@ public final class ApacheQuorumFigures {
         line.accept("zk_snap_count", snaps.get());
         followerSyncMs.report(line);
         observerSyncMs.report(line);
+        quorumAckLatency.report(line);
+        proposalLatency.report(line);
+        commitPropagationLatency.report(line);
+        learnerMasterProposalMs.report(line);
+        learnerMasterCommitMs.report(line);
     }
 }

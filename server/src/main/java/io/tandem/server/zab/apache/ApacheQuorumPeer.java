@@ -60,6 +60,17 @@ public final class ApacheQuorumPeer implements Closeable {
      * activated configuration changed this member's role and kept its leader (-1: look for a leader as usual).
      */
     private volatile long reconfiguredLeader = -1;
+    /**
+     * zoo.cfg's observerMasterPort (0: none). An observing member then syncs through a learner master, as Apache's
+     * Observer.findLearnerMaster: each voter's host at this port, in a shuffled order it walks round.
+     */
+    private volatile int observerMasterPort;
+    /** The voters an observer tries as learner masters, shuffled, and the configuration version they come from. */
+    private List<Long> observerMasters = List.of();
+    private long observerMastersVersion = -1;
+    private int nextObserverMaster;
+    /** The member whose learner master this observer is synced through (-1: the leader, or none). */
+    private volatile long learnerMaster = -1;
 
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
                             long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
@@ -316,6 +327,19 @@ public final class ApacheQuorumPeer implements Closeable {
         }
     }
 
+    /**
+     * Before {@link #start}: zoo.cfg's observerMasterPort. While this member observes it connects to a voter at that
+     * port rather than to the leader's quorum port (Apache's QuorumPeer.findLearnerMaster with observer masters).
+     */
+    public void observerMasterPort(int port) {
+        observerMasterPort = port;
+    }
+
+    /** The voter whose learner master this observer is connected through, -1 when none (or the leader itself). */
+    public long learnerMaster() {
+        return learnerMaster;
+    }
+
     /** Binds the election port and starts looking for a leader. */
     public ApacheQuorumPeer start() throws InterruptedException {
         election.start();
@@ -406,19 +430,56 @@ public final class ApacheQuorumPeer implements Closeable {
         }
     }
 
-    /** One session following (or observing) {@code sid}, until it ends. */
+    /**
+     * One session following (or observing) {@code sid}, until it ends. An observer with an observerMasterPort syncs
+     * through the next voter's learner master instead (the leader's host among them: Apache's leader does not listen
+     * there, and the failed connection sends the observer back to the election and on to the next voter, as
+     * Apache's Observer.observeLeader does).
+     */
     private void follow(long sid) throws InterruptedException {
         ApacheElection.Member leader = members.get(sid);
         leaderId = sid;
+        long master = learnerObserver && observerMasterPort > 0 ? nextObserverMaster() : -1;
+        ApacheElection.Member through = master >= 0 ? members.get(master) : null;
         try {
-            follower.followLeader(leader.host(), leader.quorumPort());
+            if (through != null) {
+                LOG.log(Level.INFO, "server {0}: observing leader {1} through the learner master of server {2} at "
+                        + "{3}:{4}", myId, sid, master, through.host(), Integer.toString(observerMasterPort));
+                learnerMaster = master;
+                follower.followLeader(through.host(), observerMasterPort,
+                        ApacheFollower.LEARNER_MASTER_CONNECT_RETRY_MS);
+            } else {
+                follower.followLeader(leader.host(), leader.quorumPort());
+            }
         } catch (IOException e) {
             if (!closed) {
-                LOG.log(Level.INFO, "server {0}: session with leader {1} ended: {2}", myId, sid, e.toString());
+                LOG.log(Level.INFO, "server {0}: session with leader {1}{2} ended: {3}", myId, sid,
+                        through == null ? "" : " through server " + master, e.toString());
             }
         } finally {
             leaderId = -1;
+            learnerMaster = -1;
         }
+    }
+
+    /**
+     * The next voter to try as learner master, walking round a shuffled list of the configuration's voters; the
+     * list is made again when another configuration is in force (Apache's updateObserverMasterList, called as each
+     * configuration is set). On the peer's thread only.
+     */
+    private long nextObserverMaster() {
+        ApacheConfig current = config;
+        if (current.version() != observerMastersVersion || observerMasters.isEmpty()) {
+            List<Long> voters = new java.util.ArrayList<>(current.voters());
+            java.util.Collections.shuffle(voters);
+            observerMasters = List.copyOf(voters);
+            observerMastersVersion = current.version();
+            nextObserverMaster = 0;
+            LOG.log(Level.INFO, "server {0}: learner masters to observe through: {1} at port {2}", myId,
+                    observerMasters, Integer.toString(observerMasterPort));
+        }
+        if (nextObserverMaster >= observerMasters.size()) nextObserverMaster = 0;
+        return observerMasters.get(nextObserverMaster++);
     }
 
     /**

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ensemble: the same keys as the Apache members print ({@code quorum_size}, {@code looking_count}, the
  * {@code election_time} and {@code follower_sync_time} summaries, {@code proposal_count}, {@code commit_count},
  * {@code learner_proposal_received_count}, {@code learner_commit_received_count}, {@code diff_count},
- * {@code snap_count}, and the start-up load {@code startup_snap_load_time} and {@code dbinittime}), each moved by the
+ * {@code snap_count}, the quorum latencies {@code quorum_ack_latency}, {@code proposal_latency},
+ * {@code commit_propagation_latency} and the learner master's {@code om_*_process_time_ms}, and the start-up load
+ * {@code startup_snap_load_time} and {@code dbinittime}), each moved by the
  * event it names: following an Apache leader (an election, a sync, one proposal and one commit received per write),
  * then leading once that leader is killed (another election, the Apache follower's sync counted as a DIFF, TRUNC or
  * SNAP, one proposal and one commit per write).
@@ -34,7 +36,8 @@ class ApacheModeQuorumFiguresProcessTest {
             "zk_proposal_count", "zk_commit_count", "zk_learner_proposal_received_count",
             "zk_learner_commit_received_count", "zk_diff_count", "zk_snap_count");
     private static final List<String> SUMMARIES = List.of("election_time", "follower_sync_time",
-            "startup_snap_load_time", "dbinittime");
+            "startup_snap_load_time", "dbinittime", "quorum_ack_latency", "proposal_latency",
+            "commit_propagation_latency", "om_proposal_process_time_ms", "om_commit_process_time_ms");
 
     @TempDir
     Path temp;
@@ -78,6 +81,17 @@ class ApacheModeQuorumFiguresProcessTest {
         assertEquals(0, following.get("zk_proposal_count"), "a follower proposes nothing: " + seen);
         assertEquals(0, following.get("zk_commit_count"), seen);
         assertEquals(0, following.get("zk_diff_count") + following.get("zk_snap_count"), "it synced nobody: " + seen);
+        // Apache's quorum latencies, from each transaction's header time: a follower's per proposal logged and per
+        // commit, none of a leader's, and no learner master's (Tandem runs none).
+        assertTrue(following.get("zk_cnt_proposal_latency") >= writes + 1, seen);
+        assertTrue(following.get("zk_cnt_commit_propagation_latency") >= writes + 1, seen);
+        assertTrue(following.get("zk_p50_commit_propagation_latency")
+                <= following.get("zk_max_commit_propagation_latency"), seen);
+        assertEquals(0, following.get("zk_cnt_quorum_ack_latency"), seen);
+        assertEquals(0, following.get("zk_cnt_om_proposal_process_time_ms")
+                + following.get("zk_cnt_om_commit_process_time_ms"), seen);
+        assertTrue(figures(mntr(three.ports)).get("zk_cnt_quorum_ack_latency") >= writes,
+                "Apache's leader counts the same: " + figures(mntr(three.ports)));
         assertEquals(1, following.get("zk_cnt_startup_snap_load_time"), "one start: " + seen);
         assertEquals(1, following.get("zk_cnt_dbinittime"), "one start: " + seen);
 
@@ -105,6 +119,9 @@ class ApacheModeQuorumFiguresProcessTest {
         assertEquals(following.get("zk_cnt_follower_sync_time"), leading.get("zk_cnt_follower_sync_time"),
                 "no follower sync while leading: " + seen);
         assertEquals(1, leading.get("zk_cnt_dbinittime"), "still one start: " + seen);
+        assertTrue(leading.get("zk_cnt_quorum_ack_latency") >= more, "one per commit when leading: " + seen);
+        assertEquals(following.get("zk_cnt_proposal_latency"), leading.get("zk_cnt_proposal_latency"),
+                "a leader receives no proposals: " + seen);
     }
 
     /** mntr's quorum figures: the counters and the summaries' five lines each, as numbers. */
@@ -115,7 +132,7 @@ class ApacheModeQuorumFiguresProcessTest {
             if (kv.length != 2) continue;
             boolean wanted = QUORUM_KEYS.contains(kv[0]);
             for (String summary : SUMMARIES) {
-                wanted |= kv[0].matches("zk_(avg|min|max|cnt|sum)_" + summary);
+                wanted |= kv[0].matches("zk_(avg|min|max|cnt|sum|p50|p95|p99|p999)_" + summary);
             }
             if (wanted) figures.put(kv[0], (long) Double.parseDouble(kv[1].trim()));
         }

@@ -98,6 +98,11 @@ final class TandemApacheModeProcess implements AutoCloseable {
         }
     }
 
+    /** Whether the process still runs (false once it stopped, a refused start-up included). */
+    boolean alive() {
+        return process != null && process.isAlive();
+    }
+
     /** kill -9. */
     void kill() throws InterruptedException {
         if (process != null) {
