@@ -114,7 +114,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     // fetcher's epoch first (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH), a follower one too, and only
                     // then the leadership; a broker with no replica of the partition is NOT_LEADER_OR_FOLLOWER
                     // whatever the epoch (ReplicaManager.getPartitionOrException).
-                    Partition hosted = hostedReplica(topic, p.partition);
+                    Partition hosted = CurrentLeaders.hostedReplica(broker, topic, p.partition);
                     if (hosted == null) {
                         error = NOT_LEADER_OR_FOLLOWER;
                     } else {
@@ -178,12 +178,6 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         return racks;
     }
 
-    /** This broker's replica of the partition, leader or follower, or null when it hosts none. */
-    private Partition hostedReplica(TopicInfo topic, int partition) {
-        List<Integer> replicas = topic.replicas().get(partition);
-        if (replicas == null || !replicas.contains(broker.config().brokerId())) return null;
-        return broker.logs().get(new TopicPartition(topic.name(), partition));
-    }
 
     /** The aborted transactions with records in the fetched range, for the consumer to drop (Kafka's list). */
     private static List<FetchResponse.AbortedTransaction> abortedTransactions(Partition partition, long from,

@@ -44,6 +44,18 @@ public final class LeaderFetch {
     }
 
     /**
+     * Partition.localLogWithEpochOrThrow for ListOffsets and OffsetForLeaderEpoch, whose requests mark "no epoch" with
+     * -1 alone (ListOffsetsResponse.UNKNOWN_EPOCH, RecordBatch.NO_PARTITION_LEADER_EPOCH): any other epoch is
+     * checked, so -2 is fenced where a Fetch (whose negative epochs all mean none) would not be.
+     */
+    public static short requestEpochError(Partition partition, int currentLeaderEpoch, boolean requireLeader) {
+        if (currentLeaderEpoch != -1 && currentLeaderEpoch != partition.leaderEpoch()) {
+            return currentLeaderEpoch < partition.leaderEpoch() ? FENCED_LEADER_EPOCH : UNKNOWN_LEADER_EPOCH;
+        }
+        return !requireLeader || partition.isLeader() ? NONE : NOT_LEADER_OR_FOLLOWER;
+    }
+
+    /**
      * Kafka's FetchParams.fetchOnlyLeader for a Fetch of {@code version} from {@code replicaId}: a follower's always
      * (a broker id), a consumer's below v11 (no client metadata); FetchRequest.isConsumer excludes the future local
      * replica (-3), which therefore reads from any replica.
