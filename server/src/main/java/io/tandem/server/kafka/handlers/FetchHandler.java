@@ -40,7 +40,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * Fetch: whole batches from each requested partition's committed data, honouring max.bytes (soft: the first
  * partition with data always gets at least one batch) and partition max bytes, with a long poll in the purgatory
- * until min.bytes are there or max.wait.ms passes. Incremental fetch sessions (v7+) are kept in
+ * until min.bytes are there or max.wait.ms passes. A consumer's v11+ fetch may be served by a follower, up to its own
+ * high watermark, and the leader may send it to another replica instead (KIP-392, {@link ReadReplicaSelector}). Incremental fetch sessions (v7+) are kept in
  * {@link FetchSessions}: incremental answers carry only partitions with records, errors or moved watermarks.
  * Records go to the socket zero-copy from their segment files ({@link FileRecords}), first made resident in the page
  * cache on this thread so the event loop's sendfile never waits for the disk; only v0-3 answers, which need
