@@ -63,16 +63,18 @@ class ReadReplicaSelectorTest {
         Map<Integer, String> racks = new HashMap<>(Map.of(1, "a", 2, "b", 3, "b", 4, "b"));
         racks.put(6, null);
         List<IsrTracker.FollowerState> followers = List.of(
-                new IsrTracker.FollowerState(2, 50, 0, NOW - 10),    // in the ISR, holds offset 40
+                new IsrTracker.FollowerState(2, 50, 0, NOW - 10),    // in the ISR, holds offset 40 (not 55)
                 new IsrTracker.FollowerState(3, 60, 0, NOW - 10),    // longer log, but out of the ISR
-                new IsrTracker.FollowerState(4, 70, 45, NOW - 10),   // its log starts past offset 40
+                new IsrTracker.FollowerState(4, 70, 45, NOW - 10),   // its log starts past offset 40 (holds 55)
                 new IsrTracker.FollowerState(5, 80, 0, NOW - 10),    // no endpoint on the client's listener
                 new IsrTracker.FollowerState(6, 80, 0, NOW - 10));   // an endpoint, no rack
         List<Integer> isr = List.of(1, 2, 4, 5, 6);
         ReadReplicaSelector rackAware = ReadReplicaSelector.RACK_AWARE;
         assertEquals(2, rackAware.preferredReadReplica(1, 100, isr, followers, racks, "b", 40, NOW));
+        assertEquals(4, rackAware.preferredReadReplica(1, 100, isr, followers, racks, "b", 55, NOW),
+                "offset 55 is past 2's log, within 4's");
         assertEquals(ReadReplicaSelector.NONE,
-                rackAware.preferredReadReplica(1, 100, isr, followers, racks, "b", 55, NOW), "offset 55 is past 2's log");
+                rackAware.preferredReadReplica(1, 100, isr, followers, racks, "b", 75, NOW), "past every log in b");
         assertEquals(ReadReplicaSelector.NONE,
                 rackAware.preferredReadReplica(1, 100, isr, followers, racks, "a", 40, NOW));
     }
