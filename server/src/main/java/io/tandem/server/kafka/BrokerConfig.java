@@ -20,6 +20,7 @@ public record BrokerConfig(
         String advertisedHost,
         Integer advertisedPort,
         String rack,
+        io.tandem.server.kafka.replica.ReadReplicaSelector replicaSelector,
         Path logDir,
         int numPartitions,
         short defaultReplicationFactor,
@@ -155,6 +156,8 @@ public record BrokerConfig(
                 interBroker.advertisedHost(),
                 interBroker.advertisedPort(),
                 config.get("broker.rack"),
+                // KIP-392: null (the default) names no replica to consumers; start-up refused any other class.
+                io.tandem.server.kafka.replica.ReadReplicaSelector.forClassName(config.get("replica.selector.class")),
                 logDir,
                 config.getInt("num.partitions", 1),
                 (short) config.getInt("default.replication.factor", 1),

@@ -154,6 +154,8 @@ public final class BrokerConfigKeys {
                 "replica.socket.timeout.ms", "controller.socket.timeout.ms", "socket.connection.setup.timeout.ms",
                 "socket.connection.setup.timeout.max.ms",
                 "unclean.leader.election.enable",
+                // KIP-392: which replica a consumer reads from (io.tandem.server.kafka.replica.ReadReplicaSelector).
+                "replica.selector.class",
                 "controlled.shutdown.enable", "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms",
                 "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",

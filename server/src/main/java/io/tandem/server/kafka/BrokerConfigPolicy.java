@@ -147,6 +147,15 @@ public final class BrokerConfigPolicy {
                     ? Verdict.IMPLEMENTED : Verdict.refused("policy plug-ins are not implemented");
             case "client.quota.callback.class" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("custom quota callbacks are not implemented (Kafka's default quotas are)");
+            // KIP-392's selectors (io.tandem.server.kafka.replica.ReadReplicaSelector): Kafka's two, by name.
+            case "replica.selector.class" -> {
+                try {
+                    io.tandem.server.kafka.replica.ReadReplicaSelector.forClassName(v);
+                    yield Verdict.IMPLEMENTED;
+                } catch (IllegalArgumentException e) {
+                    yield Verdict.refused(e.getMessage());
+                }
+            }
             case "control.plane.listener.name" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("a separate control plane listener is not implemented");
             case "unclean.leader.election.enable" -> v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED

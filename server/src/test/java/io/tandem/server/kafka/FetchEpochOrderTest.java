@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.ListOffsetsRequest;
+import io.tandem.kafka.wire.message.ListOffsetsResponse;
+import io.tandem.kafka.wire.message.OffsetForLeaderEpochRequest;
+import io.tandem.kafka.wire.message.OffsetForLeaderEpochResponse;
 import io.tandem.kafka.wire.message.ProduceResponse;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,6 +43,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the epoch (ReplicaManager.getPartitionOrException). Tandem answered NOT_LEADER_OR_FOLLOWER on a follower before
  * looking at the epoch, so a consumer with a stale epoch was not told to refresh it. And from Fetch v16 and Produce
  * v10 (KIP-951) such answers name the partition's current leader and its endpoint (KafkaApis.getCurrentLeader).
+ * ListOffsets and OffsetForLeaderEpoch follow the same order on a follower.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FetchEpochOrderTest {
@@ -94,6 +99,71 @@ class FetchEpochOrderTest {
         // The leader itself fences and refuses by epoch alone.
         assertEquals(Errors.FENCED_LEADER_EPOCH, error(fetch(leaderPort, 12, MOVED, movedId, movedEpoch - 1)));
         assertEquals(Errors.NONE, error(fetch(leaderPort, 12, MOVED, movedId, movedEpoch)));
+    }
+
+    /**
+     * ListOffsets and OffsetForLeaderEpoch on a follower check the client's epoch before the leadership too, as
+     * Kafka's Partition.localLogWithEpochOrThrow (ReplicaManager.fetchOffsetForTimestamp, lastOffsetForLeaderEpoch):
+     * Tandem answered NOT_LEADER_OR_FOLLOWER on a follower whatever the epoch. A debugging ListOffsets (replica id -2)
+     * is the one a follower answers; a broker without a replica says NOT_LEADER_OR_FOLLOWER whatever the epoch.
+     */
+    @Test
+    void shouldCheckTheClientsLeaderEpochBeforeTheLeadershipInListOffsetsAndOffsetForLeaderEpoch() throws Exception {
+        try (RawKafkaConnection follower = new RawKafkaConnection(followerPort);
+             RawKafkaConnection leader = new RawKafkaConnection(leaderPort)) {
+            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), listOffsets(follower, MOVED, -1, movedEpoch - 1).errorCode);
+            assertEquals(Errors.UNKNOWN_LEADER_EPOCH.code(), listOffsets(follower, MOVED, -1, movedEpoch + 1).errorCode);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), listOffsets(follower, MOVED, -1, movedEpoch).errorCode);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), listOffsets(follower, MOVED, -1, -1).errorCode);
+            // Only -1 means "no epoch" in ListOffsets (ListOffsetsResponse.UNKNOWN_EPOCH): -2 is checked, and fenced.
+            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), listOffsets(follower, MOVED, -1, -2).errorCode);
+            ListOffsetsResponse.ListOffsetsPartitionResponse debugging = listOffsets(follower, MOVED, -2, movedEpoch);
+            assertEquals(Errors.NONE.code(), debugging.errorCode, "a debugging request is answered by a follower");
+            assertEquals(movedEpoch, debugging.leaderEpoch);
+            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), listOffsets(follower, MOVED, -2, movedEpoch - 1).errorCode);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(),
+                    listOffsets(follower, ELSEWHERE, -1, elsewhereEpoch + 5).errorCode);
+            assertEquals(Errors.NONE.code(), listOffsets(leader, MOVED, -1, movedEpoch).errorCode);
+
+            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), epochEnd(follower, MOVED, movedEpoch - 1).errorCode);
+            assertEquals(Errors.UNKNOWN_LEADER_EPOCH.code(), epochEnd(follower, MOVED, movedEpoch + 1).errorCode);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), epochEnd(follower, MOVED, movedEpoch).errorCode);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(), epochEnd(follower, MOVED, -1).errorCode);
+            assertEquals(Errors.FENCED_LEADER_EPOCH.code(), epochEnd(follower, MOVED, -2).errorCode);
+            assertEquals(Errors.NOT_LEADER_OR_FOLLOWER.code(),
+                    epochEnd(follower, ELSEWHERE, elsewhereEpoch + 5).errorCode);
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), epochEnd(follower, "nowhere", -1).errorCode);
+            assertEquals(Errors.NONE.code(), epochEnd(leader, MOVED, movedEpoch).errorCode);
+        }
+    }
+
+    /** ListOffsets v7 (latest) of partition 0 of {@code topic} from {@code replicaId} at {@code currentLeaderEpoch}. */
+    private static ListOffsetsResponse.ListOffsetsPartitionResponse listOffsets(RawKafkaConnection c, String topic,
+                                                                                int replicaId, int currentLeaderEpoch)
+            throws Exception {
+        ListOffsetsRequest request = TestRequests.latestOffsetRequest(topic);
+        request.replicaId = replicaId;
+        request.topics.get(0).partitions.get(0).currentLeaderEpoch = currentLeaderEpoch;
+        return c.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1, request, ListOffsetsResponse::read)
+                .topics.get(0).partitions.get(0);
+    }
+
+    /** OffsetForLeaderEpoch v3 (a consumer's) for where partition 0 of {@code topic}'s epoch 0 ends. */
+    private static OffsetForLeaderEpochResponse.EpochEndOffset epochEnd(RawKafkaConnection c, String topic,
+                                                                        int currentLeaderEpoch) throws Exception {
+        OffsetForLeaderEpochRequest request = new OffsetForLeaderEpochRequest();
+        request.replicaId = -1;
+        OffsetForLeaderEpochRequest.OffsetForLeaderTopic t = new OffsetForLeaderEpochRequest.OffsetForLeaderTopic();
+        t.topic = topic;
+        OffsetForLeaderEpochRequest.OffsetForLeaderPartition p =
+                new OffsetForLeaderEpochRequest.OffsetForLeaderPartition();
+        p.partition = 0;
+        p.currentLeaderEpoch = currentLeaderEpoch;
+        p.leaderEpoch = 0;
+        t.partitions.add(p);
+        request.topics.add(t);
+        return c.roundTrip(ApiKey.OFFSET_FOR_LEADER_EPOCH, (short) 3, (short) 0, request,
+                OffsetForLeaderEpochResponse::read).topics.get(0).partitions.get(0);
     }
 
     @Test

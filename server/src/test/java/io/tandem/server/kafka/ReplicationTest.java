@@ -154,10 +154,16 @@ class ReplicationTest extends ReplicationClusterTest {
                         produceRequest("leaders", (short) -1), ProduceResponse::read);
                 assertEquals(expected, produced.responses.get(0).partitionResponses.get(0).errorCode,
                         "produce to broker " + replica.id());
-                FetchResponse fetched = c.roundTrip(ApiKey.FETCH, (short) 11, (short) 0, fetchRequest("leaders"),
+                // A consumer's Fetch below v11 (no client metadata) needs the leader, as Kafka's
+                // FetchParams.fetchOnlyLeader; from v11 a follower serves it (KIP-392, FetchFromFollowerTest).
+                FetchResponse fetched = c.roundTrip(ApiKey.FETCH, (short) 10, (short) 0, fetchRequest("leaders"),
                         FetchResponse::read);
                 assertEquals(expected, fetched.responses.get(0).partitions.get(0).errorCode,
                         "fetch from broker " + replica.id());
+                FetchResponse fetchedV11 = c.roundTrip(ApiKey.FETCH, (short) 11, (short) 0, fetchRequest("leaders"),
+                        FetchResponse::read);
+                assertEquals(Errors.NONE.code(), fetchedV11.responses.get(0).partitions.get(0).errorCode,
+                        "fetch v11 from broker " + replica.id());
                 ListOffsetsResponse listed = c.roundTrip(ApiKey.LIST_OFFSETS, (short) 7, (short) 1,
                         TestRequests.latestOffsetRequest("leaders"), ListOffsetsResponse::read);
                 assertEquals(expected, listed.topics.get(0).partitions.get(0).errorCode,

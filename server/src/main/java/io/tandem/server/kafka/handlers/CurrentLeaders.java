@@ -9,15 +9,22 @@ import io.tandem.server.kafka.metadata.MetadataCache;
 import io.tandem.server.kafka.metadata.PartitionState;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
+
+import static io.tandem.server.kafka.ErrorCodes.FENCED_LEADER_EPOCH;
+import static io.tandem.server.kafka.ErrorCodes.NOT_LEADER_OR_FOLLOWER;
 
 /**
- * The current leaders a Fetch (v16+) or Produce (v10+) answer names for the partitions it sent away (KIP-951), so
- * the client goes straight to the new leader instead of refreshing its metadata first. As Kafka's
- * KafkaApis.getCurrentLeader: the leader and epoch this broker's own replica last took from a LeaderAndIsr, else the
- * metadata cache's (-1 and -1 when it knows none); the leader's endpoint on the request's listener goes into the
- * answer's NodeEndpoints when that broker is alive in the cache. One instance per answer, over one cache snapshot.
+ * The current leaders an answer names for the partitions it sent away, so the client goes straight to the new leader
+ * instead of refreshing its metadata first: Fetch v16+ and Produce v10+ (KIP-951), ShareFetch and ShareAcknowledge
+ * (KIP-932) on NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH. All of them as Kafka's one KafkaApis.getCurrentLeader:
+ * the leader and epoch this broker's own replica last took from a LeaderAndIsr, else the metadata cache's (-1 and -1
+ * when it knows none); the leader's endpoint on the request's listener goes into the answer's NodeEndpoints when that
+ * broker is alive in the cache. One instance per answer, over one cache snapshot, so a leader and its endpoint never
+ * come from two sides of an UpdateMetadata.
  */
 final class CurrentLeaders {
     /** A partition's leader as the answer carries it. */
@@ -37,6 +44,27 @@ final class CurrentLeaders {
         this.broker = broker;
         this.listenerName = listenerName;
         this.view = broker.metadata().snapshot();
+    }
+
+    /** Whether Kafka tells the client the partition's current leader with this error (share answers). */
+    static boolean sendsLeader(short error) {
+        return error == NOT_LEADER_OR_FOLLOWER || error == FENCED_LEADER_EPOCH;
+    }
+
+    /**
+     * This broker's own replica of the partition, leader or follower, or null when it hosts none (Kafka's
+     * ReplicaManager.getPartition): what a handler checks epochs and leadership on.
+     */
+    static Partition hostedReplica(KafkaBroker broker, TopicInfo topic, int partition) {
+        List<Integer> replicas = topic.replicas().get(partition);
+        if (replicas == null || !replicas.contains(broker.config().brokerId())) return null;
+        return broker.logs().get(new TopicPartition(topic.name(), partition));
+    }
+
+    /** The current leader of a partition named by topic id (share answers); unknown ids have none (-1, -1). */
+    Leader leader(UUID topicId, int partition) {
+        TopicInfo topic = topicId == null ? null : view.topicById(topicId);
+        return leader(topic == null ? null : topic.name(), partition);
     }
 
     /** The partition's current leader; its endpoint is remembered for {@link #endpoints()}. */

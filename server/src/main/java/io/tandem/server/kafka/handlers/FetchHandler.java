@@ -11,7 +11,10 @@ import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.replica.IsrTracker;
 import io.tandem.server.kafka.replica.LeaderFetch;
+import io.tandem.server.kafka.replica.ReadReplicaSelector;
+import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.log.RecordConversions;
 import io.tandem.kafka.wire.record.RecordConversion;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
@@ -28,6 +31,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -36,7 +40,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 /**
  * Fetch: whole batches from each requested partition's committed data, honouring max.bytes (soft: the first
  * partition with data always gets at least one batch) and partition max bytes, with a long poll in the purgatory
- * until min.bytes are there or max.wait.ms passes. Incremental fetch sessions (v7+) are kept in
+ * until min.bytes are there or max.wait.ms passes. A consumer's v11+ fetch may be served by a follower, up to its own
+ * high watermark, and the leader may send it to another replica instead (KIP-392, {@link ReadReplicaSelector}). Incremental fetch sessions (v7+) are kept in
  * {@link FetchSessions}: incremental answers carry only partitions with records, errors or moved watermarks.
  * Records go to the socket zero-copy from their segment files ({@link FileRecords}), first made resident in the page
  * cache on this thread so the event loop's sendfile never waits for the disk; only v0-3 answers, which need
@@ -52,9 +57,13 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         this.sessions = broker.fetchSessions();
     }
 
-    /** One requested partition, resolved; {@code diverging} is {epoch, end offset} for a follower that diverged. */
+    /**
+     * One requested partition, resolved; {@code diverging} is {epoch, end offset} for a follower that diverged;
+     * {@code preferredReadReplica} the replica the leader sends a consumer to (KIP-392), else
+     * {@link ReadReplicaSelector#NONE}.
+     */
     private record Target(FetchRequest.FetchTopic topicRequest, TopicInfo topic, FetchRequest.FetchPartition request,
-                          Partition partition, short error, long[] diverging) {
+                          Partition partition, short error, long[] diverging, int preferredReadReplica) {
     }
 
     @Override
@@ -74,6 +83,12 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         // A follower's fetch names its broker id: it reads past the high watermark and moves it (Kafka's rules).
         int replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
         boolean fromFollower = replicaId >= 0;
+        // KIP-392: a consumer's v11+ fetch (client metadata) may be served by a follower, from its own log up to its
+        // own high watermark; replica fetches and older consumer fetches need the leader (FetchParams.fetchOnlyLeader).
+        boolean onlyLeader = LeaderFetch.fetchOnlyLeader(version, replicaId);
+        ReadReplicaSelector selector = fromFollower || version < LeaderFetch.CLIENT_METADATA_VERSION
+                ? null : broker.config().replicaSelector();
+        Map<Integer, String> racks = null;
         // A replica's fetch needs CLUSTER_ACTION, a consumer's READ on each topic; refused partitions are
         // TOPIC_AUTHORIZATION_FAILED either way, as in Kafka.
         boolean replicaAllowed = !fromFollower
@@ -100,24 +115,36 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     // fetcher's epoch first (FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH), a follower one too, and only
                     // then the leadership; a broker with no replica of the partition is NOT_LEADER_OR_FOLLOWER
                     // whatever the epoch (ReplicaManager.getPartitionOrException).
-                    Partition hosted = hostedReplica(topic, p.partition);
+                    Partition hosted = CurrentLeaders.hostedReplica(broker, topic, p.partition);
                     if (hosted == null) {
                         error = NOT_LEADER_OR_FOLLOWER;
                     } else {
-                        error = LeaderFetch.servingError(hosted, version >= 9 ? p.currentLeaderEpoch : -1);
+                        error = LeaderFetch.servingError(hosted, version >= 9 ? p.currentLeaderEpoch : -1, onlyLeader);
                         if (error == NONE) partition = hosted;
                     }
+                }
+                int preferred = ReadReplicaSelector.NONE;
+                IsrTracker tracker = partition == null ? null : partition.isrTracker();
+                if (error == NONE && selector != null && tracker != null) {
+                    // The leader asks its selector where this consumer should read (findPreferredReadReplica); a
+                    // replica named is answered at once, without records (Kafka skips the read).
+                    if (racks == null) racks = racksOnListener(view, context.listenerName());
+                    preferred = selector.preferredReadReplica(broker.config().brokerId(), partition.logEndOffset(),
+                            tracker.isr(), tracker.followerStates(), racks, request.rackId, p.fetchOffset, now);
                 }
                 long[] diverging = null;
                 if (error == NONE && fromFollower && version >= 12) {
                     diverging = LeaderFetch.divergence(partition, p.fetchOffset, p.lastFetchedEpoch);
                 }
-                if (error == NONE && partition != null && diverging == null) {
+                if (error == NONE && partition != null && diverging == null && preferred == ReadReplicaSelector.NONE) {
                     error = LeaderFetch.offsetError(partition, p.fetchOffset);
                 }
-                if (error == NONE && fromFollower && diverging == null) followerFetched(partition, replicaId, p.fetchOffset, now);
-                if (error != NONE || diverging != null) anyError = true;
-                targets.add(new Target(topicRequest, topic, p, partition, error, diverging));
+                if (error == NONE && fromFollower && diverging == null) {
+                    followerFetched(partition, replicaId, p.fetchOffset, version >= 5 ? p.logStartOffset : -1, now);
+                }
+                // Answered at once, as Kafka's fetchMessages: an error, a diverging epoch, a preferred read replica.
+                if (error != NONE || diverging != null || preferred != ReadReplicaSelector.NONE) anyError = true;
+                targets.add(new Target(topicRequest, topic, p, partition, error, diverging, preferred));
                 if (partition != null) keys.add(partition.topicPartition());
             }
         }
@@ -126,24 +153,32 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         targets.sort(Comparator.comparing(FetchHandler::erroneous));
         // read_committed consumers (v4+) read up to the last stable offset and learn the aborted transactions.
         boolean readCommitted = !fromFollower && version >= 4 && request.isolationLevel == 1;
-        Runnable respond = () -> respond(context, request, session, targets, fromFollower, readCommitted, responder);
+        Runnable respond = () -> respond(context, request, session, targets, fromFollower, onlyLeader, readCommitted,
+                responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
-                || enoughBytes(targets, fromFollower, readCommitted, request.minBytes, version >= 9)) {
+                || enoughBytes(targets, fromFollower, onlyLeader, readCommitted, request.minBytes, version >= 9)) {
             respond.run();
             return;
         }
         DelayedResponse delayed = new DelayedResponse(request.maxWaitMs,
-                () -> enoughBytes(targets, fromFollower, readCommitted, request.minBytes, version >= 9),
+                () -> enoughBytes(targets, fromFollower, onlyLeader, readCommitted, request.minBytes, version >= 9),
                 respond, responder::fail);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }
 
-    /** This broker's replica of the partition, leader or follower, or null when it hosts none. */
-    private Partition hostedReplica(TopicInfo topic, int partition) {
-        List<Integer> replicas = topic.replicas().get(partition);
-        if (replicas == null || !replicas.contains(broker.config().brokerId())) return null;
-        return broker.logs().get(new TopicPartition(topic.name(), partition));
+    /**
+     * The live brokers with an endpoint on the client's listener, each with its rack (null: none), as Kafka's
+     * getPartitionReplicaEndpoints gives the replica selector: a replica missing here cannot be named.
+     */
+    private static Map<Integer, String> racksOnListener(io.tandem.server.kafka.metadata.MetadataCache.Snapshot view,
+                                                        String listenerName) {
+        Map<Integer, String> racks = new HashMap<>();
+        for (BrokerRegistration b : view.liveBrokers()) {
+            if (b.endpoint(listenerName) != null) racks.put(b.brokerId(), b.rack());
+        }
+        return racks;
     }
+
 
     /** The aborted transactions with records in the fetched range, for the consumer to drop (Kafka's list). */
     private static List<FetchResponse.AbortedTransaction> abortedTransactions(Partition partition, long from,
@@ -191,8 +226,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     }
 
     /** A follower fetched: it may move the high watermark (waking parked produces and fetches) or join the ISR. */
-    private void followerFetched(Partition partition, int replicaId, long fetchOffset, long now) {
-        if (partition.recordFollowerFetch(replicaId, fetchOffset, now)) {
+    private void followerFetched(Partition partition, int replicaId, long fetchOffset, long logStartOffset, long now) {
+        if (partition.recordFollowerFetch(replicaId, fetchOffset, logStartOffset, now)) {
             broker.highWatermarkMoved(partition.topicPartition());
         }
         broker.replicas().followerProgressed(partition);
@@ -204,16 +239,19 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
      * consumers' default min.bytes of 1 is met by the first such partition without a read; larger minimums read
      * partitions' sizes until they add up.
      */
-    private static boolean enoughBytes(List<Target> targets, boolean fromFollower, boolean readCommitted,
-                                       int minBytes, boolean epochs) {
+    private static boolean enoughBytes(List<Target> targets, boolean fromFollower, boolean onlyLeader,
+                                       boolean readCommitted, int minBytes, boolean epochs) {
         long total = 0;
         for (Target t : targets) {
             if (t.partition() == null) continue;
             // Deleted or moved away while parked: answer now (the answer reports it), as Kafka's DelayedFetch does.
             if (t.partition().log().isClosed()) return true;
             // No longer led here, or led under a newer epoch than the fetcher's: answer now with that error, as
-            // Kafka's DelayedFetch does (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH), rather than at max.wait.
-            if (t.error() == NONE && LeaderFetch.servingError(t.partition(), fetcherEpoch(t, epochs)) != NONE) {
+            // Kafka's DelayedFetch does (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH), rather than at max.wait. A
+            // fetch a follower may serve (a consumer's v11+) waits on through a lost leadership, as Kafka's: only the
+            // epoch can end it early, or the follower's high watermark moving (ReplicaFetcher wakes it).
+            if (t.error() == NONE
+                    && LeaderFetch.servingError(t.partition(), fetcherEpoch(t, epochs), onlyLeader) != NONE) {
                 return true;
             }
             long offset = t.request().fetchOffset;
@@ -265,7 +303,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     }
 
     private void respond(RequestContext context, FetchRequest request, FetchSessions.Resolution session,
-                         List<Target> targets, boolean fromFollower, boolean readCommitted, Responder responder) {
+                         List<Target> targets, boolean fromFollower, boolean onlyLeader, boolean readCommitted,
+                         Responder responder) {
         short version = context.apiVersion();
         FetchResponse response = new FetchResponse();
         response.sessionId = session.sessionId();
@@ -308,7 +347,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 if (partition != null && t.error() == NONE && t.diverging() == null) {
                     // Checked again when answering, as Kafka's DelayedFetch.onComplete reads again: a leadership lost
                     // (or a newer epoch) while the fetch was parked is this partition's error, with no records.
-                    short serving = LeaderFetch.servingError(partition, fetcherEpoch(t, version >= 9));
+                    short serving = LeaderFetch.servingError(partition, fetcherEpoch(t, version >= 9), onlyLeader);
                     if (serving != NONE) {
                         data.errorCode = serving;
                         partition = null;
@@ -319,7 +358,11 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     data.lastStableOffset = partition.lastStableOffset();
                     data.logStartOffset = partition.logStartOffset();
                     if (request.isolationLevel == 1) data.abortedTransactions = new ArrayList<>();
-                    if (t.diverging() != null) {
+                    if (t.preferredReadReplica() != ReadReplicaSelector.NONE) {
+                        // Kafka's read skipped for the replica named: the offsets, no records, no aborted list.
+                        data.preferredReadReplica = t.preferredReadReplica();
+                        data.abortedTransactions = null;
+                    } else if (t.diverging() != null) {
                         data.divergingEpoch.epoch = (int) t.diverging()[0];
                         data.divergingEpoch.endOffset = t.diverging()[1];
                     } else if (t.error() == NONE) {

@@ -266,8 +266,9 @@ public final class FetchSessions {
             boolean changed = data.highWatermark != sent.highWatermark || data.logStartOffset != sent.logStartOffset;
             sent.highWatermark = data.highWatermark;
             sent.logStartOffset = data.logStartOffset;
+            // As Kafka's CachedPartition.maybeUpdateResponseData: a preferred read replica (KIP-392) is always sent.
             return !resolution.incremental() || changed || data.errorCode != NONE || diverging
-                    || (data.records != null && data.records.readableBytes() > 0);
+                    || data.preferredReadReplica >= 0 || (data.records != null && data.records.readableBytes() > 0);
         }
     }
 

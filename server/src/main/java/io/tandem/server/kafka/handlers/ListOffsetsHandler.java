@@ -33,6 +33,8 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
     static final long LATEST_TIERED = -5;
     /** ListOffsetsRequest.CONSUMER_REPLICA_ID: a client; any other replica id is a broker (or a debugging tool). */
     static final int CONSUMER_REPLICA_ID = -1;
+    /** ListOffsetsRequest.DEBUGGING_REPLICA_ID: a tool that may read from any replica, not only the leader. */
+    static final int DEBUGGING_REPLICA_ID = -2;
     private final KafkaBroker broker;
 
     ListOffsetsHandler(KafkaBroker broker) {
@@ -59,11 +61,16 @@ final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequest> {
                     } else if (topic == null || !topic.replicas().containsKey(p.partitionIndex)) {
                         out.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                     } else {
-                        Partition partition = broker.leaderPartition(topic, p.partitionIndex);
-                        // v4+: a client at another leader epoch is fenced or ahead of this broker, as in a Fetch
-                        // (Kafka's Partition.localLogWithEpochOrThrow); -1 asks for no check.
-                        short epochError = LeaderFetch.epochError(partition, p.currentLeaderEpoch);
-                        if (epochError != NONE) throw new ApiException(epochError, null);
+                        // As Kafka's ReplicaManager.fetchOffsetForTimestamp: a broker without its replica says
+                        // NOT_LEADER_OR_FOLLOWER (getPartitionOrException); a replica checks the client's epoch
+                        // (v4+; -1 asks for no check) before the leadership (Partition.localLogWithEpochOrThrow), so
+                        // a follower fences a stale client rather than send it to the leader with its stale epoch.
+                        // Only a debugging request (replica id -2) may be answered by a follower.
+                        Partition partition = CurrentLeaders.hostedReplica(broker, topic, p.partitionIndex);
+                        if (partition == null) throw new ApiException(NOT_LEADER_OR_FOLLOWER, null);
+                        short error = LeaderFetch.requestEpochError(partition, p.currentLeaderEpoch,
+                                request.replicaId != DEBUGGING_REPLICA_ID);
+                        if (error != NONE) throw new ApiException(error, null);
                         lookup(partition, p.timestamp, request.isolationLevel,
                                 request.replicaId != CONSUMER_REPLICA_ID, out);
                     }

@@ -2,7 +2,6 @@ package io.tandem.server.kafka.handlers;
 
 import io.tandem.kafka.wire.message.OffsetForLeaderEpochRequest;
 import io.tandem.kafka.wire.message.OffsetForLeaderEpochResponse;
-import io.tandem.server.kafka.ApiException;
 import io.tandem.kafka.wire.acl.AclOperation;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.log.Partition;
@@ -10,6 +9,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.replica.LeaderFetch;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -43,25 +43,27 @@ final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLeaderEpo
                 OffsetForLeaderEpochResponse.EpochEndOffset result =
                         new OffsetForLeaderEpochResponse.EpochEndOffset();
                 result.partition = p.partition;
-                try {
-                    Partition partition = !allowed || topic == null || !topic.replicas().containsKey(p.partition)
-                            ? null : broker.leaderPartition(topic, p.partition);
-                    if (!allowed) {
-                        result.errorCode = TOPIC_AUTHORIZATION_FAILED;
-                    } else if (partition == null) {
-                        result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
-                    } else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < partition.leaderEpoch()) {
-                        result.errorCode = FENCED_LEADER_EPOCH;
-                    } else if (p.currentLeaderEpoch > partition.leaderEpoch()) {
-                        result.errorCode = UNKNOWN_LEADER_EPOCH;
-                    } else {
+                // As Kafka's ReplicaManager.lastOffsetForLeaderEpoch: a hosted replica answers through
+                // Partition.lastOffsetForLeaderEpoch with fetchOnlyFromLeader, so the client's epoch is checked
+                // first (-1 asks for no check: FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH) and the leadership then
+                // (NOT_LEADER_OR_FOLLOWER on a follower); a partition this broker does not host is
+                // NOT_LEADER_OR_FOLLOWER when its cache knows it, else UNKNOWN_TOPIC_OR_PARTITION.
+                boolean known = topic != null && topic.replicas().containsKey(p.partition);
+                Partition partition = allowed && known ? CurrentLeaders.hostedReplica(broker, topic, p.partition) : null;
+                if (!allowed) {
+                    result.errorCode = TOPIC_AUTHORIZATION_FAILED;
+                } else if (!known) {
+                    result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (partition == null) {
+                    result.errorCode = NOT_LEADER_OR_FOLLOWER;
+                } else {
+                    result.errorCode = LeaderFetch.requestEpochError(partition, p.currentLeaderEpoch, true);
+                    if (result.errorCode == NONE) {
                         long[] end = partition.log().leaderEpochs().endOffsetFor(p.leaderEpoch,
                                 partition.logEndOffset());
                         result.leaderEpoch = (int) end[0];
                         result.endOffset = end[1];
                     }
-                } catch (ApiException e) {
-                    result.errorCode = e.error();
                 }
                 topicResult.partitions.add(result);
             }

@@ -13,7 +13,6 @@ import io.tandem.server.kafka.network.Responder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -96,18 +95,17 @@ final class ShareAcknowledgeHandler implements ApiHandler<ShareAcknowledgeReques
     /** Once every partition's write is settled: the leaders of the partitions that moved, and a final close. */
     private void finish(RequestContext context, ShareAcknowledgeRequest request, ShareAcknowledgeResponse response,
                         Map<ShareAcknowledgeResponse.PartitionData, java.util.UUID> topicOf) {
-        Map<Integer, ShareLeaders.Endpoint> endpoints = new TreeMap<>();
+        CurrentLeaders leaders = new CurrentLeaders(broker, context.listenerName());
         for (ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse topic : response.responses) {
             for (ShareAcknowledgeResponse.PartitionData data : topic.partitions) {
-                if (ShareLeaders.sendsLeader(data.errorCode)) {
-                    ShareLeaders.Leader leader = ShareLeaders.leader(broker, context.listenerName(),
-                            topicOf.get(data), data.partitionIndex, endpoints);
+                if (CurrentLeaders.sendsLeader(data.errorCode)) {
+                    CurrentLeaders.Leader leader = leaders.leader(topicOf.get(data), data.partitionIndex);
                     data.currentLeader.leaderId = leader.leaderId();
                     data.currentLeader.leaderEpoch = leader.leaderEpoch();
                 }
             }
         }
-        for (ShareLeaders.Endpoint endpoint : endpoints.values()) {
+        for (CurrentLeaders.Endpoint endpoint : leaders.endpoints()) {
             ShareAcknowledgeResponse.NodeEndpoint node = new ShareAcknowledgeResponse.NodeEndpoint();
             node.nodeId = endpoint.nodeId();
             node.host = endpoint.host();

@@ -369,12 +369,11 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
     private void send(RequestContext context, ShareFetchResponse response,
                       Map<ShareSessions.Key, ShareFetchResponse.PartitionData> answers, Responder responder) {
         Map<java.util.UUID, ShareFetchResponse.ShareFetchableTopicResponse> topics = new LinkedHashMap<>();
-        Map<Integer, ShareLeaders.Endpoint> endpoints = new TreeMap<>();
+        CurrentLeaders leaders = new CurrentLeaders(broker, context.listenerName());
         for (Map.Entry<ShareSessions.Key, ShareFetchResponse.PartitionData> e : answers.entrySet()) {
             ShareFetchResponse.PartitionData data = e.getValue();
-            if (ShareLeaders.sendsLeader(data.errorCode)) {
-                ShareLeaders.Leader leader = ShareLeaders.leader(broker, context.listenerName(), e.getKey().topicId(),
-                        e.getKey().partition(), endpoints);
+            if (CurrentLeaders.sendsLeader(data.errorCode)) {
+                CurrentLeaders.Leader leader = leaders.leader(e.getKey().topicId(), e.getKey().partition());
                 data.currentLeader.leaderId = leader.leaderId();
                 data.currentLeader.leaderEpoch = leader.leaderEpoch();
             }
@@ -385,7 +384,7 @@ final class ShareFetchHandler implements ApiHandler<ShareFetchRequest> {
             }).partitions.add(e.getValue());
         }
         response.responses = new ArrayList<>(topics.values());
-        for (ShareLeaders.Endpoint endpoint : endpoints.values()) {
+        for (CurrentLeaders.Endpoint endpoint : leaders.endpoints()) {
             ShareFetchResponse.NodeEndpoint node = new ShareFetchResponse.NodeEndpoint();
             node.nodeId = endpoint.nodeId();
             node.host = endpoint.host();

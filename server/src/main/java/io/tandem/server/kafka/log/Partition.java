@@ -240,8 +240,16 @@ public final class Partition {
 
     /** Leader only: a follower fetched from {@code fetchOffset}; returns whether the high watermark moved. */
     public boolean recordFollowerFetch(int replica, long fetchOffset, long nowMs) {
+        return recordFollowerFetch(replica, fetchOffset, IsrTracker.UNKNOWN_OFFSET, nowMs);
+    }
+
+    /** The same, with the log start offset the follower named (Fetch v5+), which a replica selector weighs. */
+    public boolean recordFollowerFetch(int replica, long fetchOffset, long followerLogStartOffset, long nowMs) {
         IsrTracker tracker = isrTracker;
-        if (tracker == null || !tracker.onFetch(replica, fetchOffset, log.logEndOffset(), nowMs)) return false;
+        if (tracker == null || !tracker.onFetch(replica, fetchOffset, followerLogStartOffset, log.logEndOffset(),
+                nowMs)) {
+            return false;
+        }
         return maybeIncrementHighWatermark();
     }
 

@@ -21,10 +21,12 @@ import java.util.Set;
  */
 public final class IsrTracker {
     /** A follower's log end offset before its first fetch under this leader: unknown, so it holds the HW back. */
-    static final long UNKNOWN_OFFSET = -1;
+    public static final long UNKNOWN_OFFSET = -1;
 
     private static final class Follower {
         long logEndOffset = UNKNOWN_OFFSET;
+        /** The log start offset its last fetch named (Fetch v5+), unknown before. */
+        long logStartOffset = UNKNOWN_OFFSET;
         long lastCaughtUpMs;
         long leaderEndOffsetAtLastFetch = UNKNOWN_OFFSET;
         long lastFetchMs;
@@ -51,8 +53,15 @@ public final class IsrTracker {
 
     /** A fetch from follower {@code replica} at {@code fetchOffset}; false when it is not a replica of the partition. */
     public synchronized boolean onFetch(int replica, long fetchOffset, long leaderEndOffset, long nowMs) {
+        return onFetch(replica, fetchOffset, UNKNOWN_OFFSET, leaderEndOffset, nowMs);
+    }
+
+    /** The same, with the log start offset the follower's fetch named ({@link #UNKNOWN_OFFSET} if none). */
+    public synchronized boolean onFetch(int replica, long fetchOffset, long logStartOffset, long leaderEndOffset,
+                                        long nowMs) {
         Follower f = followers.get(replica);
         if (f == null) return false;
+        f.logStartOffset = logStartOffset;
         if (fetchOffset >= leaderEndOffset) {
             f.lastCaughtUpMs = nowMs;
         } else if (fetchOffset >= f.leaderEndOffsetAtLastFetch && f.leaderEndOffsetAtLastFetch != UNKNOWN_OFFSET) {
@@ -62,6 +71,18 @@ public final class IsrTracker {
         f.leaderEndOffsetAtLastFetch = leaderEndOffset;
         f.lastFetchMs = nowMs;
         return true;
+    }
+
+    /** What the leader knows of one follower: what a replica selector weighs (Kafka's Replica.stateSnapshot). */
+    public record FollowerState(int brokerId, long logEndOffset, long logStartOffset, long lastCaughtUpMs) {
+    }
+
+    /** Every follower's state as of its last fetch. */
+    public synchronized List<FollowerState> followerStates() {
+        List<FollowerState> states = new ArrayList<>(followers.size());
+        followers.forEach((id, f) -> states.add(new FollowerState(id, f.logEndOffset, f.logStartOffset,
+                f.lastCaughtUpMs)));
+        return states;
     }
 
     /** The high watermark the maximal ISR allows, given the leader's own log end offset. */

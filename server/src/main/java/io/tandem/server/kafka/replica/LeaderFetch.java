@@ -28,10 +28,48 @@ public final class LeaderFetch {
      * long poll does not sit out its max.wait on a broker that no longer leads.
      */
     public static short servingError(Partition partition, int currentLeaderEpoch) {
+        return servingError(partition, currentLeaderEpoch, true);
+    }
+
+    /**
+     * Kafka's Partition.localLogWithEpochOrThrow: the fetcher's epoch first, then, when {@code requireLeader}, the
+     * leadership. A consumer's Fetch v11+ (it carries client metadata, KIP-392) does not require the leader: a
+     * follower serves it from its own log, up to its own high watermark (FetchParams.fetchOnlyLeader is true only for
+     * replica fetches and for consumer fetches without client metadata).
+     */
+    public static short servingError(Partition partition, int currentLeaderEpoch, boolean requireLeader) {
         short epoch = epochError(partition, currentLeaderEpoch);
         if (epoch != NONE) return epoch;
-        return partition.isLeader() ? NONE : NOT_LEADER_OR_FOLLOWER;
+        return !requireLeader || partition.isLeader() ? NONE : NOT_LEADER_OR_FOLLOWER;
     }
+
+    /**
+     * Partition.localLogWithEpochOrThrow for ListOffsets and OffsetForLeaderEpoch, whose requests mark "no epoch" with
+     * -1 alone (ListOffsetsResponse.UNKNOWN_EPOCH, RecordBatch.NO_PARTITION_LEADER_EPOCH): any other epoch is
+     * checked, so -2 is fenced where a Fetch (whose negative epochs all mean none) would not be.
+     */
+    public static short requestEpochError(Partition partition, int currentLeaderEpoch, boolean requireLeader) {
+        if (currentLeaderEpoch != -1 && currentLeaderEpoch != partition.leaderEpoch()) {
+            return currentLeaderEpoch < partition.leaderEpoch() ? FENCED_LEADER_EPOCH : UNKNOWN_LEADER_EPOCH;
+        }
+        return !requireLeader || partition.isLeader() ? NONE : NOT_LEADER_OR_FOLLOWER;
+    }
+
+    /**
+     * Kafka's FetchParams.fetchOnlyLeader for a Fetch of {@code version} from {@code replicaId}: a follower's always
+     * (a broker id), a consumer's below v11 (no client metadata); FetchRequest.isConsumer excludes the future local
+     * replica (-3), which therefore reads from any replica.
+     */
+    public static boolean fetchOnlyLeader(short version, int replicaId) {
+        boolean fromFollower = replicaId >= 0;
+        boolean consumer = replicaId < 0 && replicaId != FUTURE_LOCAL_REPLICA_ID;
+        return fromFollower || (consumer && version < CLIENT_METADATA_VERSION);
+    }
+
+    /** Fetch v11 added the client's rack (client metadata), with which a consumer may read from a follower. */
+    public static final short CLIENT_METADATA_VERSION = 11;
+    /** FetchRequest.FUTURE_LOCAL_REPLICA_ID: a broker's own replica moving between its log directories. */
+    static final int FUTURE_LOCAL_REPLICA_ID = -3;
 
     /**
      * Fetch v12+ from a follower: {epoch, end offset} where the follower's log stops agreeing with this one (its

@@ -11,7 +11,9 @@ import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.network.InterBrokerTimeouts;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -70,6 +72,12 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
     private final FetchSessionHandler session;
     private final Thread thread;
     private volatile boolean running = true;
+    /**
+     * Told of each partition whose high watermark an answer moved, once the whole answer is applied: consumers'
+     * fetches parked on this follower (KIP-392) may complete, as Kafka's ReplicaFetcherThread completes its delayed
+     * fetches for partitionsWithNewHighWatermark.
+     */
+    private volatile java.util.function.Consumer<TopicPartition> highWatermarkMoved = tp -> { };
 
     private record Delay(Partition partition, int leaderEpoch, long untilNanos) {
     }
@@ -112,6 +120,11 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
 
     void start() {
         thread.start();
+    }
+
+    /** Who hears of a high watermark an answer moved (before {@link #start}). */
+    void highWatermarkListener(java.util.function.Consumer<TopicPartition> listener) {
+        this.highWatermarkMoved = listener;
     }
 
     @Override
@@ -209,6 +222,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
             return;
         }
         long until = System.nanoTime() + backoffNanos;
+        List<TopicPartition> newHighWatermarks = new ArrayList<>();
         for (FetchResponse.FetchableTopicResponse topic : response.responses) {
             for (FetchResponse.PartitionData data : topic.partitions) {
                 TopicPartition tp = new TopicPartition(topic.topic, data.partitionIndex);
@@ -221,9 +235,11 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                     continue;
                 }
                 FollowerFetch.Outcome outcome;
+                long highWatermarkBefore = p.highWatermark();
                 try {
                     outcome = FollowerFetch.handle(p, leaderId, asked.currentLeaderEpoch(), data,
                             leaderOffsets);
+                    if (p.highWatermark() != highWatermarkBefore) newHighWatermarks.add(tp);
                 } catch (IOException | RuntimeException e) {
                     // Kafka's KafkaStorageException or unexpected error while processing: the partition fails. A
                     // fetcher being stopped may find its logs closed under it: nothing to report then.
@@ -243,6 +259,7 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                 }
             }
         }
+        for (TopicPartition tp : newHighWatermarks) highWatermarkMoved.accept(tp);
     }
 
     private boolean isDelayed(Partition p, long now) {

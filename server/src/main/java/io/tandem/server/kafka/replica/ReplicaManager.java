@@ -164,6 +164,8 @@ public final class ReplicaManager implements AutoCloseable {
         this.runtime = runtime != null ? runtime : new Runtime(System::currentTimeMillis, ownedSender, leader -> {
             ReplicaFetcher fetcher = new ReplicaFetcher(localBrokerId, leader, interBroker, fetching,
                     timeouts.replicaFetcher(ReplicaFetcher.clientId(localBrokerId, leader)));
+            // Consumers may read from this follower (KIP-392): its new high watermarks wake their parked fetches.
+            fetcher.highWatermarkListener(highWatermarkMoved);
             fetcher.start();
             return fetcher;
         });
