@@ -80,7 +80,7 @@ public final class BrokerConfigKeys {
             "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
             "log.cleaner.threads", "log.cleaner.backoff.ms", "log.cleaner.max.compaction.lag.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
-            "unclean.leader.election.enable");
+            "unclean.leader.election.enable", "max.connection.creation.rate");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not

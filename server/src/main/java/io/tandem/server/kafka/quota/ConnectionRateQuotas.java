@@ -25,7 +25,9 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
     private final int samples;
     private final long windowMs;
     private final LongSupplier clock;
-    private final int brokerRate;
+    private final int staticBrokerRate;
+    /** max.connection.creation.rate in force (dynamic broker configuration may change it). Guarded by this. */
+    private int brokerRate;
     private final SampledRate brokerConnections;
     /** Guarded by this. */
     private Map<InetAddress, Integer> ipRates = Map.of();
@@ -53,6 +55,7 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
         this.samples = window.samples();
         this.windowMs = window.sizeMs();
         this.clock = clock;
+        this.staticBrokerRate = brokerRate;
         this.brokerRate = brokerRate;
         this.brokerConnections = new SampledRate(samples, windowMs);
     }
@@ -69,6 +72,20 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
         defaultIpRate = defaultRate;
     }
 
+    /** max.connection.creation.rate as the broker's settings give it. */
+    public int staticBrokerRate() {
+        return staticBrokerRate;
+    }
+
+    /**
+     * A new max.connection.creation.rate (a dynamic broker config, Kafka's updateBrokerMaxConnectionRate): the
+     * connections already measured keep counting against the new bound; an acceptor already waiting waits its time.
+     */
+    public synchronized void updateBrokerRate(int rate) {
+        if (rate < 0) throw new IllegalArgumentException(BROKER_RATE_KEY + " must be at least 0: " + rate);
+        brokerRate = rate;
+    }
+
     /** Kafka's connectionRateForIp. */
     synchronized int rateFor(InetAddress address) {
         return ipRates.getOrDefault(address, defaultIpRate);
@@ -76,9 +93,10 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
 
     @Override
     public long acceptThrottleMs(boolean protectedListener) {
-        if (protectedListener || brokerRate == UNLIMITED) return 0;
+        if (protectedListener) return 0;
         long throttle;
         synchronized (this) {
+            if (brokerRate == UNLIMITED) return 0;
             throttle = bounded(brokerConnections.recordAndThrottleMs(1, brokerRate, clock.getAsLong()));
         }
         if (throttle > 0) delayedAccepts.incrementAndGet();

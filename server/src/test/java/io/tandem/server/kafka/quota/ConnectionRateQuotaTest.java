@@ -7,6 +7,9 @@ import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.RawKafkaConnection;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.quota.ClientQuotaAlteration;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
@@ -31,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * IP address and of the default IP entity, set with the Java Admin client, stored where Kafka 3.9 keeps them and
  * described as Kafka describes them; a connection over its IP's rate is never served and is closed after the
  * throttle time; the broker-wide {@code max.connection.creation.rate} delays accepting without holding back the
- * connections already open. The window is 2 samples of 1 s, so a young rate is measured over one second.
+ * connections already open, whether set at start-up or as a dynamic cluster-wide config. The window is 2 samples of 1 s, so a young rate is measured over one second.
  */
 class ConnectionRateQuotaTest {
     private TandemCluster cluster;
@@ -200,6 +203,35 @@ class ConnectionRateQuotaTest {
     @Test
     void shouldDelayAcceptingOverTheBrokerRateWithoutHoldingBackOpenConnections() throws Exception {
         start("max.connection.creation.rate", "2");
+        long allMs = burstOfSixServedAfterMs();
+        // Two connections per second: the third waits 0.5 s, the fourth another 0.5 s, the fifth a whole window.
+        assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
+    }
+
+    @Test
+    void shouldTakeADynamicBrokerRateAsKafkaDoes() throws Exception {
+        start();
+        ConfigResource clusterDefault = new ConfigResource(ConfigResource.Type.BROKER, "");
+        try (Admin admin = admin()) {
+            ExecutionException negative = assertThrows(ExecutionException.class, () -> admin.incrementalAlterConfigs(
+                    Map.of(clusterDefault, List.of(new AlterConfigOp(new ConfigEntry("max.connection.creation.rate",
+                            "-1"), AlterConfigOp.OpType.SET)))).all().get());
+            // Kafka's validator (at least 0) refuses it, and ZkAdminManager answers a ConfigException INVALID_REQUEST.
+            assertInstanceOf(InvalidRequestException.class, negative.getCause());
+            admin.incrementalAlterConfigs(Map.of(clusterDefault, List.of(new AlterConfigOp(
+                    new ConfigEntry("max.connection.creation.rate", "2"), AlterConfigOp.OpType.SET)))).all().get();
+            assertEquals("2", admin.describeConfigs(List.of(clusterDefault)).all().get().get(clusterDefault)
+                    .get("max.connection.creation.rate").value());
+        }
+        long allMs = burstOfSixServedAfterMs();
+        assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
+    }
+
+    /**
+     * Six connections opened at once, each sending ApiVersions: how long until the last is answered. Meanwhile a
+     * connection opened before them is answered at once (the acceptor waits on a timer, not on a thread).
+     */
+    private long burstOfSixServedAfterMs() throws Exception {
         List<RawKafkaConnection> burst = new ArrayList<>();
         try (RawKafkaConnection steady = new RawKafkaConnection(port())) {
             steady.setTimeout(30_000);
@@ -214,7 +246,6 @@ class ConnectionRateQuotaTest {
                 burst.add(c);
                 ids.add(c.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest()));
             }
-            // The acceptor waits on a timer, not on a thread: a connection already open is answered at once.
             long probe = System.nanoTime();
             steady.apiVersions();
             long probeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - probe);
@@ -222,9 +253,7 @@ class ConnectionRateQuotaTest {
             for (int i = 0; i < burst.size(); i++) {
                 burst.get(i).receive(ids.get(i), (short) 0, (short) 0, ApiVersionsResponse::read);
             }
-            long allMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            // Two connections per second: the third waits 0.5 s, the fourth another 0.5 s, the fifth a whole window.
-            assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
+            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         } finally {
             for (RawKafkaConnection c : burst) c.close();
         }
