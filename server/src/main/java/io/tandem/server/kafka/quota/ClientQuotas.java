@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
- * The broker's client quotas: the stored quotas ({@link ClientQuotaStore}) and one {@link ClientQuotaManager} per
- * quota type enforcing them. The quotas are read when the metadata store connects, again after every change made
+ * The broker's client quotas: the stored quotas ({@link ClientQuotaStore}), one {@link ClientQuotaManager} per rate
+ * quota type enforcing them, the controller mutation quota ({@link ControllerMutationQuotaManager}, KIP-599) and the
+ * connection creation rates of IP entities and of the broker ({@link ConnectionRateQuotas}, KIP-612). The quotas are read when the metadata store connects, again after every change made
  * on this broker, and whenever a change notification appears under {@code /config/changes} (a change made on
  * another broker, or by Kafka's own tools), so they apply to live connections without a restart.
  */
