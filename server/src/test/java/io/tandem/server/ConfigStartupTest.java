@@ -79,7 +79,7 @@ class ConfigStartupTest {
             // Applied by Kafka, and ignoring them would weaken security or a connection limit (issue 11).
             "principal.builder.class|com.example.PrincipalBuilder",
             "security.providers|com.example.ProviderCreator",
-            "max.connection.creation.rate|10",
+            "max.connection.creation.rate|-1",
             "max.connections.per.ip.overrides|10.0.0.1:5",
             "listener.name.internal.max.connections|10",
             "listener.name.internal.max.connection.creation.rate|10",

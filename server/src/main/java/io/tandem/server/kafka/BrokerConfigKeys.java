@@ -80,7 +80,7 @@ public final class BrokerConfigKeys {
             "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
             "log.cleaner.threads", "log.cleaner.backoff.ms", "log.cleaner.max.compaction.lag.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
-            "unclean.leader.election.enable");
+            "unclean.leader.election.enable", "max.connection.creation.rate");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
@@ -184,6 +184,10 @@ public final class BrokerConfigKeys {
                 "share.coordinator.snapshot.update.records.per.snapshot", "share.coordinator.write.timeout.ms",
                 // Client quotas: io.tandem.server.kafka.quota.QuotaWindow.
                 "quota.window.num", "quota.window.size.seconds",
+                // The controller mutation quota (KIP-599): io.tandem.server.kafka.quota.ControllerMutationQuotaManager.
+                "controller.quota.window.num", "controller.quota.window.size.seconds",
+                // The broker-wide connection creation rate (KIP-612): io.tandem.server.kafka.quota.ConnectionRateQuotas.
+                "max.connection.creation.rate",
                 // Re-authentication (KIP-368): io.tandem.server.kafka.security.SaslAuthenticator.
                 "connections.max.reauth.ms",
                 // Delegation tokens: io.tandem.server.kafka.security.DelegationTokens (the secret key is a password,
@@ -240,6 +244,9 @@ public final class BrokerConfigKeys {
         AT_LEAST.put("delegation.token.expiry.time.ms", 1.0);
         AT_LEAST.put("delegation.token.expiry.check.interval.ms", 1.0);
         AT_LEAST.put("quota.window.size.seconds", 1.0);
+        AT_LEAST.put("controller.quota.window.num", 1.0);
+        AT_LEAST.put("controller.quota.window.size.seconds", 1.0);
+        AT_LEAST.put("max.connection.creation.rate", 0.0);
         AT_LEAST.put("password.encoder.key.length", 8.0);
         AT_LEAST.put("password.encoder.iterations", 1024.0);
         AT_LEAST.put("log.segment.bytes", 1048576.0);

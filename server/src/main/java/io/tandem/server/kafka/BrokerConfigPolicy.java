@@ -173,8 +173,6 @@ public final class BrokerConfigPolicy {
                     + "DefaultKafkaPrincipalBuilder)");
             case "security.providers" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("security provider creators are not implemented (the JDK's providers are used)");
-            case "max.connection.creation.rate" -> v.equals(Integer.toString(Integer.MAX_VALUE)) ? Verdict.IMPLEMENTED
-                    : Verdict.refused("connection creation rate limits are not implemented");
             case "max.connections.per.ip.overrides" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("per-host overrides of max.connections.per.ip are not implemented (it applies "
                     + "to every host)");

@@ -6,7 +6,9 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.ConfigChangeListener;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.server.kafka.quota.ConnectionRateQuotas;
 import io.tandem.server.kafka.security.ListenerTls;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -350,10 +352,15 @@ public final class DynamicBrokerConfig {
                 longSetting(layers, "log.cleaner.backoff.ms", broker.config().logCleanerBackoffMs()));
     }
 
-    /** max.connections and max.connections.per.ip in force: the dynamic ones over the static ones. */
+    /**
+     * max.connections, max.connections.per.ip and max.connection.creation.rate in force: the dynamic ones over the
+     * static ones.
+     */
     void applyConnectionLimits(DynamicLayers layers) {
         broker.updateConnectionLimits(intSetting(layers, MAX_CONNECTIONS, broker.config().maxConnections()),
                 intSetting(layers, MAX_CONNECTIONS_PER_IP, broker.config().maxConnectionsPerIp()));
+        ConnectionRateQuotas rates = broker.clientQuotas().connectionRates();
+        rates.updateBrokerRate(intSetting(layers, ConnectionRateQuotas.BROKER_RATE_KEY, rates.staticBrokerRate()));
     }
 
     /** A number key in force: this broker's dynamic value, else the cluster default's, else {@code staticValue}. */

@@ -78,6 +78,7 @@ public final class ErrorCodes {
     public static final short BROKER_ID_NOT_REGISTERED = Errors.BROKER_ID_NOT_REGISTERED.code();
     public static final short REASSIGNMENT_IN_PROGRESS = Errors.REASSIGNMENT_IN_PROGRESS.code();
     public static final short NO_REASSIGNMENT_IN_PROGRESS = Errors.NO_REASSIGNMENT_IN_PROGRESS.code();
+    public static final short THROTTLING_QUOTA_EXCEEDED = Errors.THROTTLING_QUOTA_EXCEEDED.code();
     public static final short ELIGIBLE_LEADERS_NOT_AVAILABLE = Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE.code();
     public static final short PREFERRED_LEADER_NOT_AVAILABLE = Errors.PREFERRED_LEADER_NOT_AVAILABLE.code();
     public static final short ELECTION_NOT_NEEDED = Errors.ELECTION_NOT_NEEDED.code();

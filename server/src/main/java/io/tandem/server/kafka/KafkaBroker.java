@@ -114,8 +114,9 @@ public final class KafkaBroker implements AutoCloseable {
             });
             this.purgatories = new BrokerPurgatories(PARKED_OPERATIONS_MAX);
             try {
-                this.clientQuotas = new ClientQuotas(ClientQuotas.window(tandemConfig.settings()),
-                        System::currentTimeMillis, scheduler::execute);
+                this.clientQuotas = ClientQuotas.fromSettings(tandemConfig.settings(), System::currentTimeMillis,
+                        scheduler::execute);
+                connectionLimits.rates(clientQuotas.connectionRates());
             } catch (IllegalArgumentException e) {
                 throw new IOException(e.getMessage(), e);
             }

@@ -210,7 +210,7 @@ class DynamicBrokerConfigTest {
     @Test
     void keysTandemDoesNotApplyShouldBeRefusedNamingThem() throws Exception {
         try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
-            for (String key : List.of("background.threads", "num.network.threads", "max.connection.creation.rate", "no.such.key")) {
+            for (String key : List.of("background.threads", "num.network.threads", "num.recovery.threads.per.data.dir", "no.such.key")) {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> set(admin, CLUSTER_DEFAULT, key, "2"));
                 assertInstanceOf(InvalidConfigurationException.class, e.getCause(), key);
                 assertEquals("Dynamic update of these configs is not supported by Tandem: [" + key + "]",

@@ -10,6 +10,8 @@ import io.tandem.server.kafka.quota.ClientQuotas;
 import io.tandem.server.kafka.quota.QuotaEntity;
 import io.tandem.server.kafka.quota.QuotaType;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,10 +20,11 @@ import java.util.Set;
 /**
  * AlterClientQuotas as Kafka 3.9 in ZooKeeper mode (ZkAdminManager.alterClientQuotas), on any broker: each entry's
  * entity and operations are checked in Kafka's order with Kafka's INVALID_REQUEST messages (an empty entity, an
- * unknown entity type, an empty name, an unknown key, a fraction for a byte rate), then, unless validate_only, its
- * config znode is rewritten with the change notification; removing a key is never checked. An entry naming an
- * entity twice is answered once. IP entities and {@code controller_mutation_rate} are Kafka features Tandem does not
- * enforce, so they are refused with INVALID_REQUEST instead of being stored and ignored.
+ * unknown entity type, an empty name, an IP entity with a user or client id, an IP that does not resolve, an unknown
+ * key, a fraction for a LONG or INT key), then, unless validate_only, its config znode is rewritten with the change
+ * notification; removing a key is never checked. An entry naming an entity twice is answered once. User and client
+ * entities take the byte rates, request_percentage and controller_mutation_rate; IP entities (KIP-612) only
+ * connection_creation_rate.
  */
 final class AlterClientQuotasHandler implements ApiHandler<AlterClientQuotasRequest> {
     /** Kafka's user configs also hold the SCRAM credentials; setting one here fails as Kafka's (a PASSWORD key). */
@@ -88,8 +91,17 @@ final class AlterClientQuotasHandler implements ApiHandler<AlterClientQuotasRequ
             if (entity.user() != null && SCRAM_KEYS.contains(op.key)) {
                 throw new IllegalStateException("Unexpected config type PASSWORD");
             }
-            if (QuotaType.CONTROLLER_MUTATION_RATE.equals(op.key)) {
-                throw ClientQuotaException.invalid(op.key + " quotas are not implemented by Tandem");
+            if (entity.ip() != null) {
+                if (!QuotaType.IP_CONNECTION_RATE.equals(op.key)) {
+                    throw ClientQuotaException.invalid("Invalid configuration key " + op.key);
+                }
+                // Kafka's INT key: (value + epsilon).toInt, which a value past the int range saturates.
+                int whole = (int) (op.value + EPSILON);
+                if (Math.abs((double) whole - op.value) > EPSILON) {
+                    throw ClientQuotaException.invalid("Configuration " + op.key + " must be a INT value");
+                }
+                changes.put(op.key, Integer.toString(whole));
+                continue;
             }
             QuotaType type = QuotaType.forKey(op.key);
             if (type == null) throw ClientQuotaException.invalid("Invalid configuration key " + op.key);
@@ -113,24 +125,42 @@ final class AlterClientQuotasHandler implements ApiHandler<AlterClientQuotasRequ
         if (names.isEmpty()) throw ClientQuotaException.invalid("Invalid empty client quota entity");
         String user = null;
         String clientId = null;
-        boolean ip = false;
+        String ip = null;
         for (Map.Entry<String, String> e : names.entrySet()) {
             String name = e.getValue() == null ? QuotaEntity.DEFAULT : e.getValue();
             switch (e.getKey()) {
                 case QuotaEntity.USER -> user = name;
                 case QuotaEntity.CLIENT_ID -> clientId = name;
-                case "ip" -> ip = true;
+                case QuotaEntity.IP -> ip = name;
                 default -> throw ClientQuotaException.invalid("Unhandled client quota entity type: " + e.getKey());
             }
             if (e.getValue() != null && e.getValue().isEmpty()) {
                 throw ClientQuotaException.invalid("Empty " + e.getKey() + " not supported");
             }
         }
-        if (ip && (user != null || clientId != null)) {
+        if (ip != null && (user != null || clientId != null)) {
             throw ClientQuotaException.invalid("Invalid quota entity combination, IP entity should not be used with "
                     + "user/client ID entity.");
         }
-        if (ip) throw ClientQuotaException.invalid("IP quotas (connection_creation_rate) are not implemented by Tandem");
+        if (ip != null) {
+            // Kafka checks the sanitized znode name (so an IPv6 address, whose colons are escaped, is refused too).
+            String sanitized = QuotaEntity.ofIp(ip).entityPath().substring("ips/".length());
+            if (!validIpEntity(sanitized)) {
+                throw ClientQuotaException.invalid(sanitized + " is not a valid IP or resolvable host.");
+            }
+            return QuotaEntity.ofIp(ip);
+        }
         return new QuotaEntity(user, clientId);
+    }
+
+    /** Kafka's DynamicConfig.Ip.isValidIpEntity: the default entity, or a name InetAddress resolves. */
+    private static boolean validIpEntity(String ip) {
+        if (ip.equals(QuotaEntity.DEFAULT)) return true;
+        try {
+            InetAddress.getByName(ip);
+            return true;
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 }

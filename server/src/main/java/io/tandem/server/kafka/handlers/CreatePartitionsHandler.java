@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.handlers;
 
+import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.message.CreatePartitionsRequest;
 import io.tandem.kafka.wire.message.CreatePartitionsResponse;
 import io.tandem.server.kafka.ApiException;
@@ -10,6 +11,9 @@ import io.tandem.server.kafka.metadata.TopicAssignment;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.quota.ClientQuotas;
+import io.tandem.server.kafka.quota.ControllerMutationQuota;
+import io.tandem.storage.log.LogSlice;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -33,8 +37,14 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * The answer waits as CreateTopics' does (Kafka 3.9's ZkAdminManager.createPartitions parks it the same way): until
  * this broker's metadata cache has a leader for every partition of each grown topic, or timeoutMs (REQUEST_TIMED_OUT
  * for a topic still missing one; at once, for every grown topic, when timeoutMs is 0 or less).
+ * Each topic grown is charged its new partitions against the client's controller_mutation_rate (KIP-599) once its
+ * new assignment is known good and before it is written, as ZkAdminManager.createPartitions charges it: from v3 a
+ * topic asked for while the quota is exhausted is THROTTLING_QUOTA_EXCEEDED and not grown, below v3 every topic is
+ * grown; the answer carries the throttle time and the connection is muted for it.
  */
 final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsRequest> {
+    /** Kafka's KafkaApis: CreatePartitions v3 and later understand THROTTLING_QUOTA_EXCEEDED (KIP-599). */
+    private static final short STRICT_QUOTA_SINCE_VERSION = 3;
     private final KafkaBroker broker;
 
     CreatePartitionsHandler(KafkaBroker broker) {
@@ -44,6 +54,36 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
     @Override
     public void handle(RequestContext context, CreatePartitionsRequest request, Responder responder) {
         CreatePartitionsResponse response = new CreatePartitionsResponse();
+        ControllerMutationQuota quota = broker.clientQuotas().controllerMutationQuota(context,
+                STRICT_QUOTA_SINCE_VERSION);
+        // Every answer, whichever path sends it, carries the mutation quota's throttle time measured when it goes.
+        Responder answer = new Responder() {
+            @Override
+            public void send(ApiMessage message) {
+                response.throttleTimeMs = ClientQuotas.throttleMutations(context, quota);
+                responder.send(message);
+            }
+
+            @Override
+            public void sendWithFileRecords(ApiMessage message, List<LogSlice> slices) {
+                responder.sendWithFileRecords(message, slices);
+            }
+
+            @Override
+            public void noResponse() {
+                responder.noResponse();
+            }
+
+            @Override
+            public void fail(Throwable error) {
+                responder.fail(error);
+            }
+        };
+        handle(context, request, response, quota, answer);
+    }
+
+    private void handle(RequestContext context, CreatePartitionsRequest request, CreatePartitionsResponse response,
+                        ControllerMutationQuota quota, Responder responder) {
         if (!broker.controller().isActive()) {
             // Kafka 3.9 in ZooKeeper mode (KafkaApis.handleCreatePartitionsRequest): only the active controller's
             // broker adds partitions, before any other check; the Admin client asks the controller instead. A name
@@ -86,7 +126,7 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
                 if (!broker.authorization().topic(context, AclOperation.ALTER, t.name)) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, null);
                 }
-                SortedMap<Integer, List<Integer>> updated = grow(t, brokers, request.validateOnly);
+                SortedMap<Integer, List<Integer>> updated = grow(t, brokers, request.validateOnly, quota);
                 if (!request.validateOnly) {
                     grown.put(t.name, Set.copyOf(updated.keySet()));
                     grownResults.put(t.name, result);
@@ -154,7 +194,8 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
      * request's own assignment. Returns the topic's whole new assignment (written unless {@code validateOnly}).
      */
     private SortedMap<Integer, List<Integer>> grow(CreatePartitionsRequest.CreatePartitionsTopic t,
-                                                  List<KafkaZkLayout.BrokerRegistration> brokers, boolean validateOnly)
+                                                  List<KafkaZkLayout.BrokerRegistration> brokers, boolean validateOnly,
+                                                  ControllerMutationQuota quota)
             throws Exception {
         TopicAssignment existing = broker.metadata().storedAssignment(t.name);
         if (existing == null) throw new ApiException(UNKNOWN_TOPIC_OR_PARTITION, "The topic '" + t.name + "' does not exist.");
@@ -172,6 +213,12 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
         if (t.count == current) throw new ApiException(INVALID_PARTITIONS, "Topic already has " + current + " partitions.");
         List<List<Integer>> assignment = checkAssignments(t, existing, brokers);
         if (assignment == null && existing.replicas().get(0).isEmpty()) throw new UnplaceablePartitions();
+        if (!validateOnly && quota.enabled()) {
+            // Kafka charges the new partitions once their placement is known good (createNewPartitionsAssignment):
+            // placed as a dry run first, so a placement that fails charges nothing.
+            broker.metadata().createPartitions(t.name, existing, t.count, assignment, brokers, true);
+            quota.record(t.count - current);
+        }
         return broker.metadata().createPartitions(t.name, existing, t.count, assignment, brokers, validateOnly);
     }
 

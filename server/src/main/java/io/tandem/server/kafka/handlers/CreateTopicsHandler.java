@@ -11,6 +11,8 @@ import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.quota.ClientQuotas;
+import io.tandem.server.kafka.quota.ControllerMutationQuota;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -34,6 +36,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
+    /** Kafka's KafkaApis: CreateTopics v6 and later understand THROTTLING_QUOTA_EXCEEDED (KIP-599). */
+    private static final short STRICT_QUOTA_SINCE_VERSION = 6;
     private final KafkaBroker broker;
 
     CreateTopicsHandler(KafkaBroker broker) {
@@ -43,6 +47,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
     @Override
     public void handle(RequestContext context, CreateTopicsRequest request, Responder responder) {
         CreateTopicsResponse response = new CreateTopicsResponse();
+        ControllerMutationQuota quota = broker.clientQuotas().controllerMutationQuota(context,
+                STRICT_QUOTA_SINCE_VERSION);
         if (!broker.controller().isActive()) {
             // Kafka 3.9 in ZooKeeper mode (KafkaApis.handleCreateTopicsRequest): only the active controller's broker
             // creates topics, before any other check; the Admin client refreshes its metadata and asks the controller.
@@ -54,7 +60,7 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 refused.configs = new ArrayList<>();
                 response.topics.add(refused);
             }
-            responder.send(response);
+            send(context, quota, response, responder);
             return;
         }
         Set<String> seen = new HashSet<>();
@@ -78,7 +84,7 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
                 if (!createAllowed && !broker.authorization().topic(context, AclOperation.CREATE, t.name)) {
                     throw new ApiException(TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
                 }
-                TopicInfo topic = create(t, request.validateOnly);
+                TopicInfo topic = create(t, request.validateOnly, quota);
                 result.topicId = request.validateOnly ? ZERO_UUID : topic.id();
                 if (!request.validateOnly) {
                     created.put(t.name, Set.copyOf(topic.replicas().keySet()));
@@ -108,19 +114,26 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
             response.topics.add(result);
         }
         if (created.isEmpty()) {
-            responder.send(response);
+            send(context, quota, response, responder);
             return;
         }
         if (request.timeoutMs <= 0) {
             // Kafka answers at once then, each created topic REQUEST_TIMED_OUT whatever its leaders are by now.
             createdResults.values().forEach(CreateTopicsHandler::timedOut);
-            responder.send(response);
+            send(context, quota, response, responder);
             return;
         }
         broker.topics().whenLeadersKnown(created, request.timeoutMs, leaderless -> {
             for (String name : leaderless) timedOut(createdResults.get(name));
-            responder.send(response);
+            send(context, quota, response, responder);
         }, responder::fail);
+    }
+
+    /** The answer with the mutation quota's throttle time, measured now (Kafka's sendResponseMaybeThrottleWithControllerQuota). */
+    private static void send(RequestContext context, ControllerMutationQuota quota, CreateTopicsResponse response,
+                             Responder responder) {
+        response.throttleTimeMs = ClientQuotas.throttleMutations(context, quota);
+        responder.send(response);
     }
 
     /**
@@ -177,7 +190,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
      * INVALID_PARTITIONS, and a topic marked for deletion is "marked for deletion" whatever its configs, as in Kafka.
      * Validate-only makes every check too, as Kafka does.
      */
-    private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly) throws Exception {
+    private TopicInfo create(CreateTopicsRequest.CreatableTopic t, boolean validateOnly, ControllerMutationQuota quota)
+            throws Exception {
         // Kafka's first check reads its cache only (metadataCache.contains): any name, "..", is looked up safely.
         // ZooKeeper is read for the name after the name's own check, as AdminZkClient reads it (createTopic).
         if (broker.metadata().knownTopic(t.name) != null) {
@@ -213,6 +227,8 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         }
         String conflict = broker.topicConfigs().conflict(configs);
         if (conflict != null) throw new ApiException(INVALID_CONFIG, conflict);
+        // Every check passed: the partitions are charged (or the topic refused) just before the write, as Kafka's.
+        if (!validateOnly) quota.record(assignment.size());
         return broker.topics().writeTopic(t.name, partitions, replication, assignment, configs, validateOnly);
     }
 }

@@ -9,9 +9,13 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.quota.ClientQuotas;
+import io.tandem.server.kafka.quota.ControllerMutationQuota;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,9 +29,15 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * controller), which writes {@code /admin/delete_topics/T} for each topic and answers once its own metadata cache
  * has forgotten them (the controller's UpdateMetadata) or at the request's timeout (REQUEST_TIMED_OUT); the
  * controller's TopicDeletions deletes every replica and then the znodes (see {@code BrokerTopics.deleteTopics}).
+ * Each topic to delete is charged its partitions against the client's controller_mutation_rate (KIP-599) before its
+ * deletion is asked for, as ZkAdminManager.deleteTopics charges it: from v5 a topic asked for while the quota is
+ * exhausted is THROTTLING_QUOTA_EXCEEDED and stays, below v5 every topic goes; the answer carries the throttle time
+ * and the connection is muted for it. Topics are charged in the request's order (Kafka's follow its set's order).
  */
 final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
     private static final UUID ZERO_UUID = new UUID(0, 0);
+    /** Kafka's KafkaApis: DeleteTopics v5 and later understand THROTTLING_QUOTA_EXCEEDED (KIP-599). */
+    private static final short STRICT_QUOTA_SINCE_VERSION = 5;
     private final KafkaBroker broker;
 
     DeleteTopicsHandler(KafkaBroker broker) {
@@ -49,6 +59,8 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
             wanted.addAll(request.topics);
         }
         DeleteTopicsResponse response = new DeleteTopicsResponse();
+        ControllerMutationQuota quota = broker.clientQuotas().controllerMutationQuota(context,
+                STRICT_QUOTA_SINCE_VERSION);
         // Kafka 3.9 (ZooKeeper mode, KafkaApis.handleDeleteTopicsRequest) refuses the whole request first on a broker
         // that is not the controller, then when deletion is disabled, then when an entry names a topic both by name
         // and by id (InvalidRequestException: every entry INVALID_REQUEST, no message), before any authorization.
@@ -64,7 +76,7 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
             for (DeleteTopicsRequest.DeleteTopicState s : wanted) {
                 response.responses.add(result(s.name, s.topicId, refusal, null));
             }
-            responder.send(response);
+            send(context, quota, response, responder);
             return;
         }
         // A name or an id given twice is refused once, with Kafka 4.x's words, and that topic is not deleted (Kafka
@@ -72,6 +84,7 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
         Map<Object, Integer> counts = new HashMap<>();
         for (DeleteTopicsRequest.DeleteTopicState s : wanted) counts.merge(key(s), 1, Integer::sum);
         Map<String, List<DeleteTopicsResponse.DeletableTopicResult>> deleting = new LinkedHashMap<>();
+        Set<String> throttled = new HashSet<>();
         for (DeleteTopicsRequest.DeleteTopicState s : wanted) {
             Object key = key(s);
             int count = counts.getOrDefault(key, 0);
@@ -110,7 +123,17 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
                 // Kafka 4.x reports the deleted topic's id for a deletion by name too (3.9's ZooKeeper path the zero
                 // id); where the two differ Tandem answers as 4.x (apache-3.9-differences.txt).
                 result.topicId = topic.id();
-                // A topic named once by name and once by id is asked for once; both entries get its outcome.
+                // A topic named once by name and once by id is asked for (and charged) once; both entries get its
+                // outcome.
+                if (throttled.contains(topic.name())) throw new ApiException(THROTTLING_QUOTA_EXCEEDED, null);
+                if (!deleting.containsKey(topic.name())) {
+                    try {
+                        quota.record(topic.partitionCount());
+                    } catch (ApiException e) {
+                        throttled.add(topic.name());
+                        throw e;
+                    }
+                }
                 deleting.computeIfAbsent(topic.name(), n -> new ArrayList<>()).add(result);
             } catch (ApiException e) {
                 // Kafka 3.9 (ZooKeeper mode) answers DeleteTopics with codes only: the message stays null.
@@ -121,15 +144,22 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
             response.responses.add(result);
         }
         if (deleting.isEmpty()) {
-            responder.send(response);
+            send(context, quota, response, responder);
             return;
         }
         broker.topics().deleteTopics(List.copyOf(deleting.keySet()), request.timeoutMs, errors -> {
             errors.forEach((name, error) -> {
                 for (DeleteTopicsResponse.DeletableTopicResult result : deleting.get(name)) result.errorCode = error;
             });
-            responder.send(response);
+            send(context, quota, response, responder);
         }, responder::fail);
+    }
+
+    /** The answer with the mutation quota's throttle time, measured now. */
+    private static void send(RequestContext context, ControllerMutationQuota quota, DeleteTopicsResponse response,
+                             Responder responder) {
+        response.throttleTimeMs = ClientQuotas.throttleMutations(context, quota);
+        responder.send(response);
     }
 
     /** What makes two entries the same request: the name, or the id for an entry without a name. */

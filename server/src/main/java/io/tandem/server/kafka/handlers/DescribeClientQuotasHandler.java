@@ -19,7 +19,9 @@ import java.util.function.Supplier;
  * DescribeClientQuotas as Kafka 3.9 in ZooKeeper mode (ZkAdminManager.describeClientQuotas): the stored user,
  * client-id and user+client-id entities whose quota keys match the filter. A component matches one name (EXACT),
  * the default entity (DEFAULT) or any name but the default's absence (SPECIFIED); a strict filter leaves out
- * entities with a part it does not name. A bad filter is the whole request's error, with entries null.
+ * entities with a part it does not name. IP entities (KIP-612) answer a filter of one IP component, or no component
+ * at all when not strict (Kafka's handleDescribeIpQuotas); an EXACT or DEFAULT IP component names one entity. A bad
+ * filter is the whole request's error, with entries null.
  */
 final class DescribeClientQuotasHandler implements ApiHandler<DescribeClientQuotasRequest> {
     static final byte MATCH_EXACT = 0;
@@ -61,6 +63,7 @@ final class DescribeClientQuotasHandler implements ApiHandler<DescribeClientQuot
         Component user = null;
         Component clientId = null;
         boolean ip = false;
+        Component ipComponent = null;
         for (DescribeClientQuotasRequest.ComponentData c : request.components) {
             Component component = switch (c.matchType) {
                 // Kafka's ofEntity keeps a null name as the default entity.
@@ -84,6 +87,7 @@ final class DescribeClientQuotasHandler implements ApiHandler<DescribeClientQuot
                 case "ip" -> {
                     if (ip) throw ClientQuotaException.invalid("Duplicate ip filter component entity type");
                     ip = true;
+                    ipComponent = component;
                 }
                 case "" -> throw ClientQuotaException.invalid("Unexpected empty filter component entity type");
                 default -> throw new ClientQuotaException(Errors.UNSUPPORTED_VERSION.code(),
@@ -95,30 +99,55 @@ final class DescribeClientQuotasHandler implements ApiHandler<DescribeClientQuot
                     + "should not be used with user or clientId filter component.");
         }
         List<DescribeClientQuotasResponse.EntryData> entries = new ArrayList<>();
-        // Tandem stores no IP quotas (AlterClientQuotas refuses them), so an IP filter matches nothing.
-        if (ip) return entries;
-        for (Map.Entry<QuotaEntity, Map<String, String>> e : store.get().all().entrySet()) {
-            QuotaEntity entity = e.getKey();
-            if (!matches(user, entity.user(), request.strict) || !matches(clientId, entity.clientId(), request.strict)) {
-                continue;
-            }
-            DescribeClientQuotasResponse.EntryData entry = new DescribeClientQuotasResponse.EntryData();
-            e.getValue().forEach((key, value) -> {
-                if (!QuotaType.isQuotaConfig(key)) return;
-                double parsed;
-                try {
-                    parsed = Double.parseDouble(value.trim());
-                } catch (NumberFormatException bad) {
-                    throw new IllegalStateException("Unexpected client quota configuration value: " + key + " -> " + value);
+        Map<QuotaEntity, Map<String, String>> all = store.get().all();
+        if (!ip) {
+            for (Map.Entry<QuotaEntity, Map<String, String>> e : all.entrySet()) {
+                QuotaEntity entity = e.getKey();
+                if (entity.ip() != null) continue;
+                if (!matches(user, entity.user(), request.strict)
+                        || !matches(clientId, entity.clientId(), request.strict)) {
+                    continue;
                 }
-                entry.values.add(new DescribeClientQuotasResponse.ValueData().setKey(key).setValue(parsed));
-            });
-            if (entry.values.isEmpty()) continue;
-            if (entity.user() != null) entry.entity.add(entityData(QuotaEntity.USER, entity.user()));
-            if (entity.clientId() != null) entry.entity.add(entityData(QuotaEntity.CLIENT_ID, entity.clientId()));
-            entries.add(entry);
+                DescribeClientQuotasResponse.EntryData entry = entry(e.getValue(), QuotaType::isQuotaConfig);
+                if (entry == null) continue;
+                if (entity.user() != null) entry.entity.add(entityData(QuotaEntity.USER, entity.user()));
+                if (entity.clientId() != null) entry.entity.add(entityData(QuotaEntity.CLIENT_ID, entity.clientId()));
+                entries.add(entry);
+            }
+        }
+        // Kafka's handleDescribeIpQuotas: one named (or the default) IP, every IP for an "any" component or for no
+        // component without strict, none otherwise.
+        if (user == null && clientId == null && (ip || !request.strict)) {
+            for (Map.Entry<QuotaEntity, Map<String, String>> e : all.entrySet()) {
+                QuotaEntity entity = e.getKey();
+                if (entity.ip() == null) continue;
+                if (ipComponent != null && ipComponent.match() != null && !ipComponent.match().equals(entity.ip())) {
+                    continue;
+                }
+                DescribeClientQuotasResponse.EntryData entry = entry(e.getValue(), QuotaType.IP_CONNECTION_RATE::equals);
+                if (entry == null) continue;
+                entry.entity.add(entityData(QuotaEntity.IP, entity.ip()));
+                entries.add(entry);
+            }
         }
         return entries;
+    }
+
+    /** The entity's quota values among its config (Kafka's fromProps), or null when it has none. */
+    private static DescribeClientQuotasResponse.EntryData entry(Map<String, String> config,
+                                                               java.util.function.Predicate<String> quotaKey) {
+        DescribeClientQuotasResponse.EntryData entry = new DescribeClientQuotasResponse.EntryData();
+        config.forEach((key, value) -> {
+            if (!quotaKey.test(key)) return;
+            double parsed;
+            try {
+                parsed = Double.parseDouble(value.trim());
+            } catch (NumberFormatException bad) {
+                throw new IllegalStateException("Unexpected client quota configuration value: " + key + " -> " + value);
+            }
+            entry.values.add(new DescribeClientQuotasResponse.ValueData().setKey(key).setValue(parsed));
+        });
+        return entry.values.isEmpty() ? null : entry;
     }
 
     /** Kafka's matches: a named component wants the part (that name, or any); an unnamed one only under strict. */

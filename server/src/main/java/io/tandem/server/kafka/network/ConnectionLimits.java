@@ -5,6 +5,8 @@ import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,7 +30,10 @@ public final class ConnectionLimits {
     /** The bound listening channels, and whether each is protected (accepts past the broker-wide maximum). */
     private final Map<Channel, Boolean> listeners = new LinkedHashMap<>();
     private final Map<InetAddress, Integer> perIp = new HashMap<>();
+    /** Listeners holding a connection for max.connection.creation.rate: not accepting whatever the counts. */
+    private final Set<Channel> paused = new HashSet<>();
     private int total;
+    private volatile ConnectionRateLimiter rates = ConnectionRateLimiter.NONE;
 
     public ConnectionLimits(int connectionsMax, int perIpMax) {
         this.connectionsMax = connectionsMax;
@@ -47,6 +52,23 @@ public final class ConnectionLimits {
 
     private synchronized void forget(Channel serverChannel) {
         listeners.remove(serverChannel);
+        paused.remove(serverChannel);
+    }
+
+    /** The connection creation rates the listeners' acceptors apply (set before the listeners bind). */
+    public void rates(ConnectionRateLimiter limiter) {
+        this.rates = limiter;
+    }
+
+    ConnectionRateLimiter rates() {
+        return rates;
+    }
+
+    /** A listener's acceptor waits out a connection rate's throttle (true) or is done waiting (false). */
+    synchronized void pauseAccepting(Channel serverChannel, boolean pause) {
+        if (pause) paused.add(serverChannel);
+        else paused.remove(serverChannel);
+        applyAccepting();
     }
 
     /** New maxima (dynamic max.connections / max.connections.per.ip): they judge the connections accepted from now. */
@@ -63,7 +85,7 @@ public final class ConnectionLimits {
     private void applyAccepting() {
         boolean accept = total < connectionsMax;
         listeners.forEach((listener, protect) -> {
-            boolean read = accept || protect;
+            boolean read = (accept || protect) && !paused.contains(listener);
             if (listener.config().isAutoRead() != read) listener.config().setAutoRead(read);
         });
     }

@@ -76,6 +76,14 @@ public final class KafkaServer implements AutoCloseable {
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_REUSEADDR, true)
+                    // Ahead of Netty's acceptor: the connection creation rates see each connection first.
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel listener) {
+                            listener.pipeline().addLast("rates",
+                                    new AcceptThrottle(connections.rates(), connections, protect));
+                        }
+                    })
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     // Stated rather than left to Netty's default: one socket read brings at most 64 KiB, which is
                     // all a muted connection holds beyond its request (see ReadGate).

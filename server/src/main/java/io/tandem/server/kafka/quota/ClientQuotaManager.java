@@ -75,7 +75,11 @@ public final class ClientQuotaManager {
      * client, default client.
      */
     Tags metricTags(String user, String clientId) {
-        Map<QuotaEntity, Double> q = quotas;
+        return metricTags(quotas, user, clientId);
+    }
+
+    /** {@link #metricTags(String, String)} over the given quotas (shared with the controller mutation quota). */
+    static Tags metricTags(Map<QuotaEntity, Double> q, String user, String clientId) {
         if (q.containsKey(new QuotaEntity(user, clientId))) return new Tags(user, clientId);
         if (q.containsKey(new QuotaEntity(user, QuotaEntity.DEFAULT))) return new Tags(user, clientId);
         if (q.containsKey(new QuotaEntity(user, null))) return new Tags(user, "");
@@ -87,7 +91,11 @@ public final class ClientQuotaManager {
 
     /** Kafka's quotaLimit for the tags: the bound, or null when they have none (not throttled). */
     Double quotaLimit(Tags tags) {
-        Map<QuotaEntity, Double> q = quotas;
+        return quotaLimit(quotas, tags);
+    }
+
+    /** {@link #quotaLimit(Tags)} over the given quotas. */
+    static Double quotaLimit(Map<QuotaEntity, Double> q, Tags tags) {
         Double quota = null;
         if (!tags.user().isEmpty() && !tags.clientId().isEmpty()) {
             quota = q.get(new QuotaEntity(tags.user(), tags.clientId()));

@@ -16,6 +16,7 @@ import java.util.Map;
 public final class ClientQuotaStore {
     private static final String USERS = "/config/users";
     private static final String CLIENTS = "/config/clients";
+    private static final String IPS = "/config/ips";
     /** Attempts at a read-modify-write before giving up (another writer kept changing the znode). */
     private static final int WRITE_ATTEMPTS_MAX = 10;
 
@@ -30,7 +31,9 @@ public final class ClientQuotaStore {
         return KafkaZkLayout.decodeEntityConfig(store.getData(entity.path()));
     }
 
-    /** Every user, client and user+client entity with its whole config (those without a config are left out). */
+    /**
+     * Every user, client, user+client and IP entity with its whole config (those without a config are left out).
+     */
     public Map<QuotaEntity, Map<String, String>> all() throws Exception {
         Map<QuotaEntity, Map<String, String>> all = new LinkedHashMap<>();
         for (String user : store.getChildren(USERS)) {
@@ -41,6 +44,7 @@ public final class ClientQuotaStore {
             }
         }
         for (String client : store.getChildren(CLIENTS)) put(all, new QuotaEntity(null, QuotaEntity.desanitize(client)));
+        for (String ip : store.getChildren(IPS)) put(all, QuotaEntity.ofIp(QuotaEntity.desanitize(ip)));
         return all;
     }
 

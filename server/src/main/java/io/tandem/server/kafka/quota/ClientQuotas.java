@@ -8,6 +8,8 @@ import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.RequestTimeQuota;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Set;
@@ -19,15 +21,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 /**
- * The broker's client quotas: the stored quotas ({@link ClientQuotaStore}) and one {@link ClientQuotaManager} per
- * quota type enforcing them. The quotas are read when the metadata store connects, again after every change made
+ * The broker's client quotas: the stored quotas ({@link ClientQuotaStore}), one {@link ClientQuotaManager} per rate
+ * quota type enforcing them, the controller mutation quota ({@link ControllerMutationQuotaManager}, KIP-599) and the
+ * connection creation rates of IP entities and of the broker ({@link ConnectionRateQuotas}, KIP-612). The quotas are read when the metadata store connects, again after every change made
  * on this broker, and whenever a change notification appears under {@code /config/changes} (a change made on
  * another broker, or by Kafka's own tools), so they apply to live connections without a restart.
  */
 public final class ClientQuotas {
     private static final System.Logger LOG = System.getLogger(ClientQuotas.class.getName());
 
+    /** The rate quota types, each a sampled rate per entity ({@link QuotaType#CONTROLLER_MUTATION} is apart). */
+    private static final Set<QuotaType> RATE_TYPES = EnumSet.of(QuotaType.PRODUCE, QuotaType.FETCH, QuotaType.REQUEST);
+
     private final Map<QuotaType, ClientQuotaManager> managers = new EnumMap<>(QuotaType.class);
+    private final ControllerMutationQuotaManager controllerMutations;
+    private final ConnectionRateQuotas connectionRates;
     private final Executor reloads;
     private volatile ClientQuotaStore store;
     /** A re-read is queued and has not started: further notifications need no other. */
@@ -35,8 +43,26 @@ public final class ClientQuotas {
 
     /** {@code reloads} runs the re-reads a change notification asks for (never on the store's notification thread). */
     public ClientQuotas(QuotaWindow window, LongSupplier clockMs, Executor reloads) {
-        for (QuotaType type : QuotaType.values()) managers.put(type, new ClientQuotaManager(type, window, clockMs));
+        this(window, QuotaWindow.DEFAULT, ConnectionRateQuotas.UNLIMITED, clockMs, reloads);
+    }
+
+    /**
+     * {@code controllerWindow} is the controller mutation quota's ({@code controller.quota.window.*}); the connection
+     * rates use the client quota {@code window}, as Kafka's ConnectionQuotas do, and {@code brokerConnectionRate} is
+     * max.connection.creation.rate.
+     */
+    public ClientQuotas(QuotaWindow window, QuotaWindow controllerWindow, int brokerConnectionRate,
+                        LongSupplier clockMs, Executor reloads) {
+        for (QuotaType type : RATE_TYPES) managers.put(type, new ClientQuotaManager(type, window, clockMs));
+        this.controllerMutations = new ControllerMutationQuotaManager(controllerWindow, clockMs);
+        this.connectionRates = new ConnectionRateQuotas(window, brokerConnectionRate, clockMs);
         this.reloads = reloads;
+    }
+
+    /** The broker's quotas from its settings: every window and max.connection.creation.rate, checked as Kafka's. */
+    public static ClientQuotas fromSettings(Map<String, String> settings, LongSupplier clockMs, Executor reloads) {
+        return new ClientQuotas(window(settings), ControllerMutationQuotaManager.window(settings),
+                ConnectionRateQuotas.brokerRate(settings), clockMs, reloads);
     }
 
     /** The quota window from {@code quota.window.num} and {@code quota.window.size.seconds} (Kafka's defaults 11, 1). */
@@ -76,12 +102,47 @@ public final class ClientQuotas {
         return managers.get(type);
     }
 
+    public ControllerMutationQuotaManager controllerMutations() {
+        return controllerMutations;
+    }
+
+    /** The connection creation rates, for the listeners' acceptors. */
+    public ConnectionRateQuotas connectionRates() {
+        return connectionRates;
+    }
+
+    /**
+     * The controller mutation quota of a CreateTopics, CreatePartitions or DeleteTopics request, strict from
+     * {@code strictSinceVersion} on (Kafka's ControllerMutationQuotaManager.newQuotaFor).
+     */
+    public ControllerMutationQuota controllerMutationQuota(RequestContext context, short strictSinceVersion) {
+        return controllerMutations.newQuotaFor(user(context.principal()), context.clientId(), context.apiVersion(),
+                strictSinceVersion);
+    }
+
+    /**
+     * Raises the answer's throttle time to the mutation quota's and mutes the connection for it, as Kafka's
+     * sendResponseMaybeThrottleWithControllerQuota (the request quota, applied afterwards, may raise it further).
+     * Answers the throttle time for the response's throttle_time_ms.
+     */
+    public static int throttleMutations(RequestContext context, ControllerMutationQuota quota) {
+        int throttleMs = quota.throttleTimeMs();
+        context.throttle().throttle(throttleMs);
+        return throttleMs;
+    }
+
     /** Re-reads every stored quota and hands each type's to its manager. */
     public synchronized void reload() throws Exception {
         Map<QuotaEntity, Map<String, String>> all = store().all();
         Map<QuotaType, Map<QuotaEntity, Double>> byType = new EnumMap<>(QuotaType.class);
         for (QuotaType type : QuotaType.values()) byType.put(type, new HashMap<>());
+        Map<InetAddress, Integer> ipRates = new HashMap<>();
+        int[] defaultIpRate = {ConnectionRateQuotas.UNLIMITED};
         all.forEach((entity, config) -> config.forEach((key, value) -> {
+            if (entity.ip() != null) {
+                if (QuotaType.IP_CONNECTION_RATE.equals(key)) ipRate(entity.ip(), value, ipRates, defaultIpRate);
+                return;
+            }
             QuotaType type = QuotaType.forKey(key);
             if (type == null) return;
             try {
@@ -91,7 +152,35 @@ public final class ClientQuotas {
                         + ": not a number");
             }
         }));
-        byType.forEach((type, quotas) -> managers.get(type).update(quotas));
+        for (QuotaType type : RATE_TYPES) managers.get(type).update(byType.get(type));
+        controllerMutations.update(byType.get(QuotaType.CONTROLLER_MUTATION));
+        connectionRates.update(ipRates, defaultIpRate[0]);
+    }
+
+    /**
+     * One {@code /config/ips} quota, read as Kafka's IpConfigHandler reads it: the entity name is looked up as an
+     * address (a host name resolves, as in Kafka), the value is an int. One that cannot be read is left out with a
+     * warning, where Kafka's handler fails on it.
+     */
+    private static void ipRate(String ip, String value, Map<InetAddress, Integer> ipRates, int[] defaultIpRate) {
+        int rate;
+        try {
+            rate = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            LOG.log(System.Logger.Level.WARNING, "Ignoring " + QuotaType.IP_CONNECTION_RATE + "=" + value + " of "
+                    + QuotaEntity.ofIp(ip).path() + ": not an int");
+            return;
+        }
+        if (ip.equals(QuotaEntity.DEFAULT)) {
+            defaultIpRate[0] = rate;
+            return;
+        }
+        try {
+            ipRates.put(InetAddress.getByName(ip), rate);
+        } catch (UnknownHostException e) {
+            LOG.log(System.Logger.Level.WARNING, "Ignoring the connection rate quota of " + ip
+                    + ": unable to resolve the address");
+        }
     }
 
     private void reloadQuietly() {

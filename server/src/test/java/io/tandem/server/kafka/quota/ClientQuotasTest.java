@@ -176,10 +176,12 @@ class ClientQuotasTest {
                     () -> alter(admin, entity(null, "bad-client"), "producer_byte_rate", 1.5));
             assertInstanceOf(InvalidRequestException.class, fraction.getCause());
             assertEquals("Configuration producer_byte_rate must be a LONG value", fraction.getCause().getMessage());
-            // Kafka features Tandem does not enforce are refused, never stored and ignored.
-            ExecutionException mutation = assertThrows(ExecutionException.class,
-                    () -> alter(admin, entity("bad-user", null), "controller_mutation_rate", 10.0));
-            assertInstanceOf(InvalidRequestException.class, mutation.getCause());
+            // The IP entity's key is not a user's (Kafka's DynamicConfig.User.configKeys). controller_mutation_rate,
+            // once refused here as not implemented, is now enforced (ControllerMutationQuotaTest).
+            ExecutionException ipKey = assertThrows(ExecutionException.class,
+                    () -> alter(admin, entity("bad-user", null), "connection_creation_rate", 10.0));
+            assertInstanceOf(InvalidRequestException.class, ipKey.getCause());
+            assertEquals("Invalid configuration key connection_creation_rate", ipKey.getCause().getMessage());
             ExecutionException empty = assertThrows(ExecutionException.class,
                     () -> alter(admin, entity(null, ""), "producer_byte_rate", 10.0));
             assertEquals("Empty client-id not supported", empty.getCause().getMessage());
