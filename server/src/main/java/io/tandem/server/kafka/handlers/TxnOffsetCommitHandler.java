@@ -93,14 +93,18 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 responder.send(response(version, request, errors));
                 return;
             }
-            // Kafka 3.9's group coordinator checks its own status first (validateGroupStatus); the commit answers it.
+            // Which check answers when both fail (the group coordinator loading, say, and the transaction
+            // coordinator refusing): up to v4, what Kafka 3.9 clients send, 3.9's group coordinator checks its own
+            // status first (validateGroupStatus) and the commit answers it; v5+, sent only by Kafka 4.x clients,
+            // follows 4.x's GroupCoordinatorService, whose runtime verifies (or adds) first
+            // (scheduleTransactionalWriteOperation) and finds the coordinator's state only in the write after it.
             // A producer with a transaction open on the offsets partition at its epoch needs no check (Kafka's
             // maybeStartTransactionVerification: an ongoing transaction is its own proof).
             // Before v5 only while transaction.partition.verification.enable is on (read at each request: Kafka lets
             // it change at runtime); from v5 the add is the protocol and happens either way, as in Kafka 4.x.
-            boolean checked = version >= FIRST_ADD_PARTITION_VERSION
-                    || broker.transactions().partitionVerificationEnabled();
-            if (checked && broker.groups().coordinatorError(request.groupId) == NONE
+            boolean adds = version >= FIRST_ADD_PARTITION_VERSION;
+            boolean checked = adds || broker.transactions().partitionVerificationEnabled();
+            if (checked && (adds || broker.groups().coordinatorError(request.groupId) == NONE)
                     && !target.hasOngoingTransaction(request.producerId, request.producerEpoch)) {
                 Set<TopicPartition> partition = Set.of(target.topicPartition());
                 Thread asking = Thread.currentThread();

@@ -123,7 +123,10 @@ class ProduceVerificationProtocolTest {
                 ProduceResponse.PartitionProduceResponse refused = produce(node, version, "t",
                         transactionalBatch(pid.producerId, pid.producerEpoch, 0, "v" + version), 0);
                 assertEquals(INVALID_TXN_STATE, refused.errorCode, "v" + version);
-                assertEquals("Partition was not added to the transaction", refused.errorMessage, "v" + version);
+                if (version >= 8) {
+                    // The answer carries error messages from v8.
+                    assertEquals("Partition was not added to the transaction", refused.errorMessage, "v" + version);
+                }
                 assertEquals(-1, refused.baseOffset);
             }
             ProduceResponse.PartitionProduceResponse abortable = produce(node, 11, "t",
