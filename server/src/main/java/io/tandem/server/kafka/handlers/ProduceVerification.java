@@ -16,7 +16,9 @@ import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -86,7 +88,7 @@ final class ProduceVerification {
             then.accept(new Outcome(Map.of(), Map.of(), required, NONE));
             return;
         }
-        Map<TopicPartition, Producer> batches = new LinkedHashMap<>();
+        Set<TopicPartition> transactional = new LinkedHashSet<>();
         Producer producer = null;
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
@@ -112,13 +114,13 @@ final class ProduceVerification {
                     return;
                 }
                 producer = p;
-                batches.put(new TopicPartition(topic.name(), data.index), p);
+                transactional.add(new TopicPartition(topic.name(), data.index));
             }
         }
         Map<TopicPartition, Short> errors = new LinkedHashMap<>();
         Map<TopicPartition, VerificationGuard> guards = new LinkedHashMap<>();
         long now = System.currentTimeMillis();
-        for (TopicPartition tp : batches.keySet()) {
+        for (TopicPartition tp : transactional) {
             Partition partition = broker.logs().get(tp);
             // Not led here: the append answers NOT_LEADER_OR_FOLLOWER with the leader's whereabouts.
             if (partition == null || !partition.isLeader()) continue;
