@@ -68,7 +68,8 @@ public final class BrokerConfigKeys {
     /**
      * Keys Tandem applies when AlterConfigs / IncrementalAlterConfigs change them on a BROKER resource: the topic
      * defaults above that Kafka lets change at runtime (min.insync.replicas too), the request handler pool, the
-     * connection limits and producer.id.expiration.ms; unclean.leader.election.enable only at false, what Tandem
+     * connection limits, producer.id.expiration.ms and transaction.partition.verification.enable (Kafka's
+     * DynamicProducerStateManagerConfig); unclean.leader.election.enable only at false, what Tandem
      * does (true is refused as at start-up).
      */
     public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
@@ -80,7 +81,8 @@ public final class BrokerConfigKeys {
             "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
             "log.cleaner.threads", "log.cleaner.backoff.ms", "log.cleaner.max.compaction.lag.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
-            "unclean.leader.election.enable", "max.connection.creation.rate");
+            "transaction.partition.verification.enable", "unclean.leader.election.enable",
+            "max.connection.creation.rate");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
@@ -161,7 +163,9 @@ public final class BrokerConfigKeys {
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
                 "connections.max.idle.ms", "connection.failed.authentication.delay.ms",
                 "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
-                "producer.id.expiration.check.interval.ms", "offsets.retention.minutes",
+                "producer.id.expiration.check.interval.ms",
+                // KIP-890 part 1 (io.tandem.server.kafka.txn.TransactionConfig): Produce and TxnOffsetCommit.
+                "transaction.partition.verification.enable", "offsets.retention.minutes",
                 "offsets.retention.check.interval.ms",
                 // Consumer groups (KIP-848): io.tandem.server.kafka.group.consumer.ConsumerGroupConfig.
                 "group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms",

@@ -374,6 +374,15 @@ public final class DynamicBrokerConfig {
         return value == null ? staticValue : Long.parseLong(value.trim());
     }
 
+    /**
+     * A BOOLEAN key in force: this broker's dynamic value, else the cluster default's, else {@code staticValue}
+     * (Kafka's precedence), read where it is used, as Kafka reads its dynamic producer state settings.
+     */
+    public static boolean booleanSetting(DynamicLayers layers, String name, boolean staticValue) {
+        String value = layers.perBroker().getOrDefault(name, layers.clusterDefault().get(name));
+        return value == null ? staticValue : Boolean.parseBoolean(value.trim());
+    }
+
     private int ioThreads(DynamicLayers layers) {
         String value = layers.perBroker().getOrDefault(IO_THREADS, layers.clusterDefault().get(IO_THREADS));
         return value == null ? broker.config().ioThreads() : Integer.parseInt(value.trim());

@@ -250,6 +250,22 @@ public final class KafkaBroker implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "Request handler threads resized to {0}", threads);
     }
 
+    /**
+     * Runs the rest of a request on a request handler thread (Kafka's KafkaRequestHandler.wrapAsyncCallback): a
+     * produce or offset commit whose partition the transaction coordinator has just verified or added goes on there,
+     * not on the inter-broker client's or the coordinator's thread that answered. It counts as a request waiting for a
+     * handler (queued.max.requests); the request it continues is still in hand, so its connection is not read
+     * meanwhile and each connection adds at most one. Once the pool is shut down it is dropped: its connection closes
+     * with the listener.
+     */
+    public void continueOnRequestHandler(Runnable continuation) {
+        try {
+            requestExecutor.submit(continuation);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            LOG.log(System.Logger.Level.DEBUG, "A request's continuation was dropped: the broker is stopping");
+        }
+    }
+
     /** Dynamic max.connections / max.connections.per.ip: every listener judges new connections by these. */
     void updateConnectionLimits(int connectionsMax, int connectionsPerIpMax) {
         connectionLimits.update(connectionsMax, connectionsPerIpMax);

@@ -1,6 +1,5 @@
 package io.tandem.server.kafka.handlers;
 
-import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.CorruptRecordException;
@@ -24,14 +23,13 @@ import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.purgatory.DelayedResponse;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -40,10 +38,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * fetches on them. acks=1 is answered after the leader's append; acks=all is refused before the append when the
  * ISR is smaller than min.insync.replicas (NOT_ENOUGH_REPLICAS) and otherwise answered once the ISR has the batch.
  *
- * <p>From v12 a transactional produce is transaction version 2's (KIP-890 part 2): a partition where the producer
- * has no transaction open at its epoch is first added to the transaction through the coordinator
- * ({@link io.tandem.server.kafka.txn.ImplicitPartitionAdder}), and appended only once that succeeded; a failed add
- * answers that partition with Kafka's mapping of the coordinator's error.
+ * <p>A transactional produce is first checked with the transaction coordinator where the producer has no
+ * transaction open yet ({@link ProduceVerification}: KIP-890 part 1's verification up to v11, part 2's implicit add
+ * from v12), and each such partition is appended only with the guard its verification was given, so a verification
+ * that an abort overtook appends nothing.
  */
 final class ProduceHandler implements ApiHandler<ProduceRequest> {
     private static final System.Logger LOG = System.getLogger(ProduceHandler.class.getName());
@@ -53,65 +51,9 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         this.broker = broker;
     }
 
-    /** Kafka's first Produce version whose transactional batches add their partitions (transaction version 2). */
-    static final short FIRST_ADD_PARTITION_VERSION = 12;
-
     @Override
     public void handle(RequestContext context, ProduceRequest request, Responder responder) {
-        short version = context.apiVersion();
-        if (version >= FIRST_ADD_PARTITION_VERSION && request.transactionalId != null) {
-            TransactionalPartitions toAdd = partitionsToAdd(context, request);
-            if (toAdd != null) {
-                broker.transactions().partitionAdder().add(request.transactionalId, toAdd.producerId,
-                        toAdd.producerEpoch, toAdd.partitions, errors -> handle(context, request, responder, errors));
-                return;
-            }
-        }
-        handle(context, request, responder, Map.of());
-    }
-
-    /** A version 2 producer's partitions its transaction does not hold yet, with its producer id and epoch. */
-    private record TransactionalPartitions(long producerId, short producerEpoch, Set<TopicPartition> partitions) {
-    }
-
-    /** The partitions to add before appending, or null when every one is in the transaction already. */
-    private TransactionalPartitions partitionsToAdd(RequestContext context, ProduceRequest request) {
-        // Refused requests and topics are answered without touching the transaction, as in Kafka (authorization
-        // comes before the verification).
-        if (!broker.authorization().transactionalId(context, AclOperation.WRITE, request.transactionalId)
-                || !(request.acks == 0 || request.acks == 1 || request.acks == -1)) {
-            return null;
-        }
-        short version = context.apiVersion();
-        long producerId = -1;
-        short producerEpoch = -1;
-        Set<TopicPartition> partitions = new LinkedHashSet<>();
-        for (ProduceRequest.TopicProduceData topicData : request.topicData) {
-            TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
-                    : broker.metadata().knownTopic(topicData.name);
-            if (topic == null || TopicNames.isInternal(topic.name())
-                    || !broker.authorization().topic(context, AclOperation.WRITE, topic.name())) {
-                continue;
-            }
-            for (ProduceRequest.PartitionProduceData data : topicData.partitionData) {
-                if (!topic.replicas().containsKey(data.index) || data.records == null) continue;
-                RecordBatch first;
-                try {
-                    first = RecordBatch.wrap(data.records);
-                } catch (CorruptRecordException e) {
-                    // Malformed or an old message format: the append refuses it with its own error.
-                    continue;
-                }
-                if (!first.isTransactional()) continue;
-                Partition partition = broker.logs().get(new TopicPartition(topic.name(), data.index));
-                if (partition == null || !partition.isLeader()) continue;
-                if (partition.hasOngoingTransaction(first.producerId(), first.producerEpoch())) continue;
-                producerId = first.producerId();
-                producerEpoch = first.producerEpoch();
-                partitions.add(partition.topicPartition());
-            }
-        }
-        return partitions.isEmpty() ? null : new TransactionalPartitions(producerId, producerEpoch, partitions);
+        ProduceVerification.start(broker, context, request, verified -> handle(context, request, responder, verified));
     }
 
     /** Whether a partition's records start with a transactional batch (v3+ requests carry one batch each). */
@@ -132,27 +74,8 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
         return false;
     }
 
-    /**
-     * Kafka's translation of a failed implicit add for the producer (ReplicaManager): a partition not in the
-     * transaction is INVALID_TXN_STATE with Kafka's message; coordinator trouble becomes the retriable
-     * NOT_ENOUGH_REPLICAS (which triggers no metadata refresh); CONCURRENT_TRANSACTIONS, common while the previous
-     * transaction completes, stays as it is for version 2 producers.
-     */
-    static void failAdd(PartitionProduceResponse out, short error) {
-        out.errorCode = error;
-        out.errorMessage = null;
-        if (error == INVALID_TXN_STATE) {
-            out.errorMessage = "Partition was not added to the transaction";
-        } else if (error == NETWORK_EXCEPTION || error == COORDINATOR_LOAD_IN_PROGRESS
-                || error == COORDINATOR_NOT_AVAILABLE || error == NOT_COORDINATOR) {
-            out.errorCode = NOT_ENOUGH_REPLICAS;
-            out.errorMessage = "Unable to verify the partition has been added to the transaction. Underlying error: "
-                    + Errors.forCode(error).name();
-        }
-    }
-
     private void handle(RequestContext context, ProduceRequest request, Responder responder,
-                        Map<TopicPartition, Short> addErrors) {
+                        ProduceVerification.Outcome verified) {
         short version = context.apiVersion();
         ProduceResponse response = new ProduceResponse();
         boolean validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1;
@@ -179,6 +102,8 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 partitionResponse.baseOffset = -1;
                 if (transactionRefused) {
                     partitionResponse.errorCode = TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+                } else if (verified.requestError() != NONE) {
+                    partitionResponse.errorCode = verified.requestError();
                 } else if (!validAcks) {
                     partitionResponse.errorCode = INVALID_REQUIRED_ACKS;
                 } else if (!writable) {
@@ -190,11 +115,13 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                     partitionResponse.errorMessage = "Cannot append to internal topic " + topic.name();
                 } else if (!topic.replicas().containsKey(data.index)) {
                     partitionResponse.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (addErrors.getOrDefault(new TopicPartition(topic.name(), data.index), NONE) != NONE) {
-                    failAdd(partitionResponse, addErrors.get(new TopicPartition(topic.name(), data.index)));
+                } else if (verified.errorFor(new TopicPartition(topic.name(), data.index)) != NONE) {
+                    ProduceVerification.fail(partitionResponse, version,
+                            verified.errorFor(new TopicPartition(topic.name(), data.index)));
                 } else {
                     topicOf.put(partitionResponse, topic.name());
-                    Pending waiting = append(topic, data, request.acks, version, partitionResponse, appended);
+                    Pending waiting = append(topic, data, request.acks, version, partitionResponse, appended,
+                            verified.guardFor(new TopicPartition(topic.name(), data.index)));
                     if (waiting != null) pending.add(waiting);
                 }
                 topicResponse.partitionResponses.add(partitionResponse);
@@ -294,7 +221,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
     }
 
     private Pending append(TopicInfo topic, ProduceRequest.PartitionProduceData data, short acks, short version,
-                        PartitionProduceResponse out, List<TopicPartition> appended) {
+                        PartitionProduceResponse out, List<TopicPartition> appended, VerificationGuard guard) {
         try {
             Partition partition = broker.leaderPartition(topic, data.index);
             short invalid = validateForVersion(data.records, version);
@@ -308,7 +235,7 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             TopicConfigs.ProduceSettings settings = broker.topicConfigs().produceSettings(topic.configs());
             LogValidator validator = LogValidator.forClients(settings, System.currentTimeMillis());
             int minInsyncReplicas = acks == -1 ? settings.minInsyncReplicas() : 0;
-            Partition.AppendResult result = partition.append(data.records, validator, minInsyncReplicas);
+            Partition.AppendResult result = partition.append(data.records, validator, minInsyncReplicas, guard);
             out.errorCode = result.error();
             out.errorMessage = result.errorMessage();
             for (LogValidator.RecordError e : result.recordErrors()) {

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -92,19 +93,38 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 responder.send(response(version, request, errors));
                 return;
             }
-            // Kafka 3.9's group coordinator checks its own status first (validateGroupStatus); the commit answers it.
+            // Which check answers when both fail (the group coordinator loading, say, and the transaction
+            // coordinator refusing): up to v4, what Kafka 3.9 clients send, 3.9's group coordinator checks its own
+            // status first (validateGroupStatus) and the commit answers it; v5+, sent only by Kafka 4.x clients,
+            // follows 4.x's GroupCoordinatorService, whose runtime verifies (or adds) first
+            // (scheduleTransactionalWriteOperation) and finds the coordinator's state only in the write after it.
             // A producer with a transaction open on the offsets partition at its epoch needs no check (Kafka's
             // maybeStartTransactionVerification: an ongoing transaction is its own proof).
-            if (broker.groups().coordinatorError(request.groupId) == NONE
+            // Before v5 only while transaction.partition.verification.enable is on (read at each request: Kafka lets
+            // it change at runtime); from v5 the add is the protocol and happens either way, as in Kafka 4.x.
+            boolean adds = version >= FIRST_ADD_PARTITION_VERSION;
+            boolean checked = adds || broker.transactions().partitionVerificationEnabled();
+            if (checked && (adds || broker.groups().coordinatorError(request.groupId) == NONE)
                     && !target.hasOngoingTransaction(request.producerId, request.producerEpoch)) {
                 Set<TopicPartition> partition = Set.of(target.topicPartition());
+                Thread asking = Thread.currentThread();
+                AtomicBoolean asked = new AtomicBoolean();
                 Consumer<Map<TopicPartition, Short>> then = answered -> {
                     short error = answered.getOrDefault(target.topicPartition(), NONE);
-                    if (error == NONE) {
-                        commit(version, request, offsets, errors, responder);
+                    Runnable next = () -> {
+                        if (error == NONE) {
+                            commit(version, request, offsets, errors, responder);
+                        } else {
+                            for (TopicPartition tp : offsets.keySet()) errors.put(tp, failedCheck(version, error));
+                            responder.send(response(version, request, errors));
+                        }
+                    };
+                    // The commit writes to the log: on a request handler thread, not the coordinator's or the
+                    // inter-broker client's that answered (at once when answered before the request returned).
+                    if (Thread.currentThread() == asking && !asked.get()) {
+                        next.run();
                     } else {
-                        for (TopicPartition tp : offsets.keySet()) errors.put(tp, failedCheck(version, error));
-                        responder.send(response(version, request, errors));
+                        broker.continueOnRequestHandler(next);
                     }
                 };
                 if (version >= FIRST_ADD_PARTITION_VERSION) {
@@ -112,12 +132,13 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                             request.producerEpoch, partition, then);
                 } else {
                     // KIP-890 part 1, which Kafka's group coordinator applies to every TxnOffsetCommit of a
-                    // transaction version 0 producer (transaction.partition.verification.enable, on by default):
+                    // transaction version 0 producer while transaction.partition.verification.enable is on:
                     // the transaction coordinator must already hold the offsets partition (AddOffsetsToTxn), so a
                     // producer id it never gave, or a transaction it ended, writes nothing.
                     broker.transactions().partitionAdder().verify(request.transactionalId, request.producerId,
                             request.producerEpoch, partition, then);
                 }
+                asked.set(true);
                 return;
             }
         }

@@ -7,9 +7,11 @@ import io.tandem.kafka.wire.record.EndTxnMarker;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.RecordBatches;
+import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.producer.ProducerStateSnapshots;
 import io.tandem.server.kafka.producer.ProducerStateTable;
+import io.tandem.server.kafka.producer.VerificationGuard;
 import io.tandem.server.kafka.replica.IsrTracker;
 import io.tandem.storage.log.Log;
 import io.tandem.storage.log.LogAppendInfo;
@@ -389,15 +391,29 @@ public final class Partition {
      * @param minInsyncReplicas the ISR size acks=all requires (min.insync.replicas), 0 for other acks
      */
     public AppendResult append(ByteBuf records, LogValidator validator, int minInsyncReplicas) throws IOException {
-        AppendResult result = appendLocked(records, validator, minInsyncReplicas);
+        return append(records, validator, minInsyncReplicas, null);
+    }
+
+    /**
+     * As {@link #append(ByteBuf, LogValidator, int)}, for a client's produce while
+     * {@code transaction.partition.verification.enable} is on: a transactional batch of a producer with no transaction
+     * open here at its epoch is appended only when {@code verificationGuard} is the guard this partition still holds
+     * for the producer ({@link #startTransactionVerification}), else INVALID_TXN_STATE, as Kafka's
+     * UnifiedLog.analyzeAndValidateProducerState (an older epoch than the producer's is INVALID_PRODUCER_EPOCH first, as
+     * in Kafka 4.x). {@link VerificationGuard#SENTINEL} when none was started (the transaction was open when the
+     * request came); null to check nothing (the key is off, or not a client's append).
+     */
+    public AppendResult append(ByteBuf records, LogValidator validator, int minInsyncReplicas,
+                               VerificationGuard verificationGuard) throws IOException {
+        AppendResult result = appendLocked(records, validator, minInsyncReplicas, verificationGuard);
         if (result.error() == NONE && validator.origin() == LogValidator.Origin.COORDINATOR) {
             coordinatorAppended.accept(topicPartition);
         }
         return result;
     }
 
-    private synchronized AppendResult appendLocked(ByteBuf records, LogValidator validator, int minInsyncReplicas)
-            throws IOException {
+    private synchronized AppendResult appendLocked(ByteBuf records, LogValidator validator, int minInsyncReplicas,
+                                                   VerificationGuard verificationGuard) throws IOException {
         BiConsumer<Thread, ByteBuf> watcher = appendWatcher;
         if (watcher != null) watcher.accept(Thread.currentThread(), records);
         IsrTracker tracker = isrTracker;
@@ -419,13 +435,14 @@ public final class Partition {
         }
         LogValidator.Valid valid = (LogValidator.Valid) validation;
         try {
-            return appendValidated(valid.records(), validator.logAppendTimeMs());
+            return appendValidated(valid.records(), validator.logAppendTimeMs(), verificationGuard);
         } finally {
             valid.release();
         }
     }
 
-    private AppendResult appendValidated(ByteBuf records, long logAppendTimeMs) throws IOException {
+    private AppendResult appendValidated(ByteBuf records, long logAppendTimeMs, VerificationGuard verificationGuard)
+            throws IOException {
         if (records.readableBytes() > log.config().segmentBytes()) {
             return AppendResult.error(RECORD_LIST_TOO_LARGE, "record set of " + records.readableBytes()
                     + " bytes is larger than segment.bytes", logStartOffset());
@@ -441,6 +458,8 @@ public final class Partition {
                 return new AppendResult(NONE, null, check.duplicateOf().firstOffset(), check.duplicateOf().lastOffset(),
                         logAppendTimeMs >= 0 ? check.duplicateOf().maxTimestamp() : -1, logStartOffset());
             }
+            AppendResult unverified = unverified(batch, verificationGuard);
+            if (unverified != null) return unverified;
             if (check.error() != NONE) {
                 return AppendResult.error(check.error(), "producer " + batch.producerId() + " epoch "
                         + batch.producerEpoch() + " sequence " + batch.baseSequence() + " rejected", logStartOffset());
@@ -456,6 +475,7 @@ public final class Partition {
                 producers.record(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
                         batch.recordCount(), firstOffset, nextOffset - 1,
                         logAppendTimeMs >= 0 ? logAppendTimeMs : batch.maxTimestamp());
+                if (batch.isTransactional()) producers.transactionalAppended(batch.producerId(), batch.producerEpoch(), false);
             }
         }
         snapshotProducerStateOnRoll();
@@ -520,6 +540,7 @@ public final class Partition {
             }
             LogAppendInfo info = log.appendAsLeader(RecordBuffers.asAppended(marker), leaderEpoch, -1);
             producers.recordMarker(producerId, producerEpoch, coordinatorEpoch, nowMs);
+            producers.transactionalAppended(producerId, producerEpoch, true);
             snapshotProducerStateOnRoll();
             maybeIncrementHighWatermark();
             return new AppendResult(NONE, null, info.firstOffset(), info.lastOffset(), -1, logStartOffset());
@@ -534,6 +555,43 @@ public final class Partition {
      */
     public synchronized boolean hasOngoingTransaction(long producerId, short producerEpoch) {
         return producers.epochOf(producerId) == producerEpoch && log.openTransactions().containsKey(producerId);
+    }
+
+    /**
+     * Kafka's UnifiedLog.maybeStartTransactionVerification, before a transactional batch is checked with the
+     * coordinator: an epoch older than the producer's here is INVALID_PRODUCER_EPOCH at once (Kafka 4.x); with a
+     * transaction open at the epoch nothing is to verify ({@link VerificationGuard#SENTINEL}); otherwise the guard the
+     * append must bring back ({@code supportsEpochBump}: a transaction version 2 produce). Past
+     * {@link ProducerStateTable#VERIFICATIONS_MAX} verifications under way NOT_ENOUGH_REPLICAS, which producers retry.
+     */
+    public synchronized VerificationGuard startTransactionVerification(long producerId, short producerEpoch,
+                                                                       boolean supportsEpochBump, long nowMs) {
+        ProducerStateTable.Refusal stale = producers.checkEpoch(producerId, producerEpoch);
+        if (stale != null) throw new ApiException(stale.error(), stale.message());
+        if (hasOngoingTransaction(producerId, producerEpoch)) return VerificationGuard.SENTINEL;
+        VerificationGuard guard = producers.startVerification(producerId, producerEpoch, supportsEpochBump, nowMs);
+        if (guard == null) {
+            throw new ApiException(NOT_ENOUGH_REPLICAS, "Unable to verify the partition has been added to the "
+                    + "transaction: " + ProducerStateTable.VERIFICATIONS_MAX + " verifications are under way on "
+                    + topicPartition);
+        }
+        return guard;
+    }
+
+    /** Why a client's transactional batch may not open a transaction here (Kafka's check), or null. */
+    private AppendResult unverified(RecordBatch batch, VerificationGuard verificationGuard) {
+        if (verificationGuard == null || !batch.isTransactional() || batch.isControl()
+                || hasOngoingTransaction(batch.producerId(), batch.producerEpoch())) {
+            return null;
+        }
+        ProducerStateTable.Refusal refused = producers.checkVerified(batch.producerId(), batch.producerEpoch(),
+                verificationGuard);
+        return refused == null ? null : AppendResult.error(refused.error(), refused.message(), logStartOffset());
+    }
+
+    /** Verifications under way on this partition (tests and diagnostics). */
+    public synchronized int verificationsUnderWay() {
+        return producers.verificationCount();
     }
 
     /** The producers this partition knows (DescribeProducers). */

@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -70,6 +71,25 @@ public final class ProducerStateTable {
     }
 
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
+
+    /**
+     * Verifications under way at most per partition. Each transactional producer id with no transaction open here
+     * holds one until its batch is appended, a marker ends it or it expires, and a client can make up producer ids, so
+     * the map is bounded; past the bound a new verification is refused with a retriable error (see
+     * {@link #startVerification}).
+     */
+    public static final int VERIFICATIONS_MAX = 10_000;
+
+    /**
+     * One producer's verification under way (Kafka's VerificationStateEntry): the guard the coordinator's answer must
+     * bring back, the epoch it was started at, and whether it is transaction version 2's (whose marker carries the
+     * epoch of the next transaction, so a marker at the verified epoch does not end it).
+     */
+    private record Verification(VerificationGuard guard, short epoch, boolean supportsEpochBump, long startedMs) {
+    }
+
+    /** Verifications under way by producer id, oldest first. */
+    private final Map<Long, Verification> verifications = new LinkedHashMap<>();
 
     /** Decides what to do with a batch of {@code recordCount} records from the given producer. */
     public Check check(long producerId, short epoch, int firstSequence, int recordCount) {
@@ -154,9 +174,80 @@ public final class ProducerStateTable {
         entry.lastTimestamp = timestamp;
     }
 
+    /**
+     * Starts (or joins) the verification of a producer's next transaction on this partition, as Kafka's
+     * ProducerStateManager.maybeCreateVerificationStateEntry: the guard already under way for the producer is reused
+     * (a retried produce joins its first try), its epoch moved up to a newer one; otherwise a new guard. Null when
+     * {@link #VERIFICATIONS_MAX} verifications are under way already. The caller checks the epoch and that no
+     * transaction is open.
+     */
+    public VerificationGuard startVerification(long producerId, short epoch, boolean supportsEpochBump, long nowMs) {
+        Verification existing = verifications.get(producerId);
+        if (existing != null) {
+            if (epoch > existing.epoch()) {
+                verifications.put(producerId, new Verification(existing.guard(), epoch,
+                        existing.supportsEpochBump() || supportsEpochBump, existing.startedMs()));
+            }
+            return existing.guard();
+        }
+        if (verifications.size() >= VERIFICATIONS_MAX) return null;
+        VerificationGuard guard = new VerificationGuard();
+        verifications.put(producerId, new Verification(guard, epoch, supportsEpochBump, nowMs));
+        return guard;
+    }
+
+    /** The guard of the producer's verification under way, or {@link VerificationGuard#SENTINEL} when there is none. */
+    public VerificationGuard verificationGuard(long producerId) {
+        Verification v = verifications.get(producerId);
+        return v == null ? VerificationGuard.SENTINEL : v.guard();
+    }
+
+    /**
+     * A transactional batch or a marker of the producer went into the log: its verification is over, as Kafka's
+     * UnifiedLog.updateProducers clears it (either the transaction now has a first offset here, or it ended). The one
+     * exception is Kafka 4.x's: a transaction version 2 marker at the epoch a verification was started at ends the
+     * previous transaction, while the verified one is the next (the marker carries its bumped epoch).
+     */
+    public void transactionalAppended(long producerId, short epoch, boolean marker) {
+        Verification v = verifications.get(producerId);
+        if (v == null) return;
+        if (marker && v.supportsEpochBump() && v.epoch() == epoch) return;
+        verifications.remove(producerId);
+    }
+
+    /** Why an append or a verification is refused, in Kafka's words. */
+    public record Refusal(short error, String message) {
+    }
+
+    /** Kafka 4.x's early check: an epoch older than the producer's is INVALID_PRODUCER_EPOCH; null when it is not. */
+    public Refusal checkEpoch(long producerId, short epoch) {
+        short known = epochOf(producerId);
+        if (known == NO_PRODUCER_EPOCH || epoch >= known) return null;
+        return new Refusal(INVALID_PRODUCER_EPOCH, "Epoch of producer " + producerId + " is " + epoch
+                + ", which is smaller than the last seen epoch " + known);
+    }
+
+    /**
+     * Kafka's check of a client's transactional batch for a producer without a transaction open at its epoch: a stale
+     * epoch first (INVALID_PRODUCER_EPOCH), then the guard it brings must be the one under way (INVALID_TXN_STATE
+     * otherwise: no verification, or one a marker ended since). Null when it may be appended.
+     */
+    public Refusal checkVerified(long producerId, short epoch, VerificationGuard requested) {
+        Refusal stale = checkEpoch(producerId, epoch);
+        if (stale != null) return stale;
+        if (verificationGuard(producerId).verify(requested)) return null;
+        return new Refusal(INVALID_TXN_STATE, "Record was not part of an ongoing transaction");
+    }
+
+    /** Verifications under way (tests and diagnostics). */
+    public int verificationCount() {
+        return verifications.size();
+    }
+
     /** Replays a batch read from the log (recovery, a follower's append): data batches and transaction markers. */
     public void replay(RecordBatch batch) {
         if (!batch.hasProducerId()) return;
+        if (batch.isTransactional()) transactionalAppended(batch.producerId(), batch.producerEpoch(), batch.isControl());
         if (batch.isControl()) {
             int coordinatorEpoch = NO_COORDINATOR_EPOCH;
             try (RecordIterator records = batch.records()) {
@@ -254,6 +345,8 @@ public final class ProducerStateTable {
      * Returns how many were forgotten.
      */
     public int expire(long nowMs, long expirationMs) {
+        // Verifications never answered (a producer that went away) go with the same expiry, as in Kafka.
+        verifications.values().removeIf(v -> nowMs - v.startedMs() >= expirationMs);
         int expired = 0;
         for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
             if (nowMs - it.next().lastTimestamp >= expirationMs) {
@@ -267,6 +360,7 @@ public final class ProducerStateTable {
     /** Forgets everything, e.g. before rebuilding from the log after a truncation. */
     public void clear() {
         producers.clear();
+        verifications.clear();
     }
 
     public int producerCount() {

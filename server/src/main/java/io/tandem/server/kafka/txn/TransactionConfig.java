@@ -14,6 +14,12 @@ import io.tandem.server.TandemConfig;
  * (and every client that does not read the feature) keep version 0's protocol, which stays served. It is not a
  * configuration key: as in Kafka, the cluster's level is changed with UpdateFeatures ({@link FinalizedFeatures});
  * tests pin a lower initial level through the canonical constructor.
+ *
+ * <p>{@code partitionVerificationEnable} is {@code transaction.partition.verification.enable} as the broker was
+ * started with (Kafka's default true): partition leaders ask the coordinator before a transaction version 0 producer's
+ * first batch or offsets open a transaction (KIP-890 part 1). Kafka lets it change at runtime (its
+ * DynamicProducerStateManagerConfig), so the value in force is {@link TransactionService#partitionVerificationEnabled},
+ * read at each request.
  */
 public record TransactionConfig(
         int maxTimeoutMs,
@@ -24,7 +30,11 @@ public record TransactionConfig(
         int abortTimedOutIntervalMs,
         int transactionalIdExpirationMs,
         int removeExpiredIntervalMs,
-        short transactionVersion) {
+        short transactionVersion,
+        boolean partitionVerificationEnable) {
+
+    /** Kafka's key switching KIP-890 part 1's verification on and off. */
+    public static final String PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
 
     /** Kafka's request.timeout.ms: how long a state or marker write waits for its ISR, and a marker request. */
     public static final int REQUEST_TIMEOUT_MS = 30_000;
@@ -38,6 +48,14 @@ public record TransactionConfig(
                 Features.TRANSACTION_VERSION_2);
     }
 
+    /** Kafka's keys at a given initial transaction version, with the verification on (Kafka's default). */
+    public TransactionConfig(int maxTimeoutMs, int stateLogPartitions, short stateLogReplicationFactor,
+                             int stateLogMinIsr, int stateLogSegmentBytes, int abortTimedOutIntervalMs,
+                             int transactionalIdExpirationMs, int removeExpiredIntervalMs, short transactionVersion) {
+        this(maxTimeoutMs, stateLogPartitions, stateLogReplicationFactor, stateLogMinIsr, stateLogSegmentBytes,
+                abortTimedOutIntervalMs, transactionalIdExpirationMs, removeExpiredIntervalMs, transactionVersion, true);
+    }
+
     public static TransactionConfig from(TandemConfig config) {
         return new TransactionConfig(
                 config.getInt("transaction.max.timeout.ms", 900_000),
@@ -47,6 +65,9 @@ public record TransactionConfig(
                 config.getInt("transaction.state.log.segment.bytes", 104_857_600),
                 config.getInt("transaction.abort.timed.out.transaction.cleanup.interval.ms", 10_000),
                 config.getInt("transactional.id.expiration.ms", 604_800_000),
-                config.getInt("transaction.remove.expired.transaction.cleanup.interval.ms", 3_600_000));
+                config.getInt("transaction.remove.expired.transaction.cleanup.interval.ms", 3_600_000),
+                Features.TRANSACTION_VERSION_2,
+                // Kafka's BOOLEAN: true or false in any case (the start-up checks refuse anything else).
+                Boolean.parseBoolean(config.get(PARTITION_VERIFICATION_ENABLE, "true").trim()));
     }
 }

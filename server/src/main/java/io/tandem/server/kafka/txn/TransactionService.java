@@ -2,6 +2,7 @@ package io.tandem.server.kafka.txn;
 
 import io.tandem.kafka.wire.Features;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.DynamicBrokerConfig;
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
@@ -117,6 +118,16 @@ public final class TransactionService implements AutoCloseable {
 
     public TransactionConfig config() {
         return config;
+    }
+
+    /**
+     * {@code transaction.partition.verification.enable} in force: the dynamic value (this broker's, else the cluster
+     * default) over the static one, read at each request as Kafka's ReplicaManager reads it, so a change applies to
+     * the next Produce and TxnOffsetCommit.
+     */
+    public boolean partitionVerificationEnabled() {
+        return DynamicBrokerConfig.booleanSetting(broker.topicConfigs().dynamic(),
+                TransactionConfig.PARTITION_VERIFICATION_ENABLE, config.partitionVerificationEnable());
     }
 
     /** The finalized features (transaction.version) ApiVersions reports and UpdateFeatures changes. */

@@ -154,4 +154,51 @@ class ProducerStateTableTest {
         assertTrue(table.check(7, (short) 0, 2, 1).shouldAppend(), "the next transaction continues the sequence");
         assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 0, 1).error());
     }
+
+    @Test
+    void aVerificationShouldBeJoinedByRetriesAndEndedByTheProducersNextTransactionalAppendOrMarker() {
+        ProducerStateTable table = new ProducerStateTable();
+        assertSame(VerificationGuard.SENTINEL, table.verificationGuard(7));
+        VerificationGuard first = table.startVerification(7, (short) 0, false, 0);
+        assertSame(first, table.startVerification(7, (short) 0, false, 5), "a retried produce joins the first");
+        assertNull(table.checkVerified(7, (short) 0, first));
+        assertEquals(INVALID_TXN_STATE, table.checkVerified(7, (short) 0, VerificationGuard.SENTINEL).error());
+        assertEquals(INVALID_TXN_STATE, table.checkVerified(7, (short) 0, new VerificationGuard()).error());
+        table.transactionalAppended(7, (short) 0, true);
+        assertEquals(INVALID_TXN_STATE, table.checkVerified(7, (short) 0, first).error(), "a marker ended it");
+        VerificationGuard second = table.startVerification(7, (short) 0, false, 10);
+        assertNotSame(first, second, "a verification after the marker is a new one (Kafka's ABA case)");
+        table.transactionalAppended(7, (short) 0, false);
+        assertSame(VerificationGuard.SENTINEL, table.verificationGuard(7), "the first append ends it");
+        table.record(7, (short) 3, 0, 1, 0, 0, 0);
+        assertEquals(INVALID_PRODUCER_EPOCH, table.checkVerified(7, (short) 2, second).error(),
+                "an older epoch than the producer's comes first, as in Kafka 4.x");
+        assertEquals(INVALID_PRODUCER_EPOCH, table.checkEpoch(7, (short) 2).error());
+    }
+
+    @Test
+    void aTransactionVersion2MarkerAtTheVerifiedEpochShouldEndThePreviousTransactionNotTheVerification() {
+        ProducerStateTable table = new ProducerStateTable();
+        VerificationGuard next = table.startVerification(7, (short) 6, true, 0);
+        table.transactionalAppended(7, (short) 6, true);
+        assertSame(next, table.verificationGuard(7), "the marker carries the bumped epoch the next transaction uses");
+        table.transactionalAppended(7, (short) 7, true);
+        assertSame(VerificationGuard.SENTINEL, table.verificationGuard(7));
+        VerificationGuard v0 = table.startVerification(8, (short) 6, false, 0);
+        table.transactionalAppended(8, (short) 6, true);
+        assertNotSame(v0, table.verificationGuard(8), "transaction version 0 markers end it whatever the epoch");
+    }
+
+    @Test
+    void verificationsShouldExpireAndStayBounded() {
+        ProducerStateTable table = new ProducerStateTable();
+        for (long id = 0; id < ProducerStateTable.VERIFICATIONS_MAX; id++) {
+            assertNotNull(table.startVerification(id, (short) 0, false, id < 10 ? 0 : 1_000));
+        }
+        assertNull(table.startVerification(-5, (short) 0, false, 1_000), "past the bound a new one is refused");
+        assertNotNull(table.startVerification(3, (short) 0, false, 1_000), "one under way is still joined");
+        table.expire(1_000, 1_000);
+        assertEquals(ProducerStateTable.VERIFICATIONS_MAX - 10, table.verificationCount(), "the unanswered expire");
+        assertNotNull(table.startVerification(-5, (short) 0, false, 1_000));
+    }
 }

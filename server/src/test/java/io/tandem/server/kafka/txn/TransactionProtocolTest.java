@@ -357,11 +357,20 @@ class TransactionProtocolTest {
 
     @Test
     void theAdminClientShouldAbortAHangingTransactionWithTheProducersCoordinatorEpoch() throws Exception {
-        // A transactional batch the coordinator never heard of (no AddPartitionsToTxn): nothing would ever end it.
-        produce(transactionalBatch(900, (short) 4, 0, "hanging"), "lost", 1);
         org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(TOPIC, 1);
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
                 org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()))) {
+            // A transactional batch the coordinator never heard of (no AddPartitionsToTxn): nothing would ever end it.
+            // Kafka refuses it while transaction.partition.verification.enable is on (KIP-890 part 1); a hanging
+            // transaction comes from a broker with the key off, as here.
+            org.apache.kafka.common.config.ConfigResource cluster = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.BROKER, "");
+            admin.incrementalAlterConfigs(java.util.Map.of(cluster, List.of(new org.apache.kafka.clients.admin
+                    .AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry(
+                    TransactionConfig.PARTITION_VERIFICATION_ENABLE, "false"),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+            assertEquals(NONE, produce(transactionalBatch(900, (short) 4, 0, "hanging"), "lost", 1).responses.get(0)
+                    .partitionResponses.get(0).errorCode);
             org.apache.kafka.clients.admin.ProducerState hanging = admin.describeProducers(List.of(tp)).all()
                     .get().get(tp).activeProducers().get(0);
             assertEquals(900, hanging.producerId());

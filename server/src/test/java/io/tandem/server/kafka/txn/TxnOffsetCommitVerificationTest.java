@@ -116,6 +116,26 @@ class TxnOffsetCommitVerificationTest {
         }
     }
 
+    @Test
+    void withTheKeyOffACommitBeforeV5ShouldBeWrittenWithoutAskingAsKafkaDoes() throws Exception {
+        try (TxnProtocolNode node = TxnProtocolNode.start(dir, "offsets.topic.num.partitions", "1",
+                "transaction.partition.verification.enable", "false")) {
+            node.findCoordinator(0, "g");
+            InitProducerIdRequest init = new InitProducerIdRequest();
+            init.transactionalId = "t";
+            init.transactionTimeoutMs = 60_000;
+            init.producerId = -1;
+            init.producerEpoch = -1;
+            InitProducerIdResponse id = TxnProtocolNode.until(() -> call(node, ApiKey.INIT_PRODUCER_ID, 3, init),
+                    (InitProducerIdResponse r) -> r.errorCode);
+            assertEquals(NONE, id.errorCode);
+            // No AddOffsetsToTxn: Kafka's group coordinator skips the verification with the key off (its
+            // ReplicaManager answers at once without asking), and the offsets are written into the producer's batch.
+            assertEquals(NONE, commit(node, 3, "t", id.producerId, id.producerEpoch));
+            assertEquals(UNSTABLE_OFFSET_COMMIT, stableOffsetError(node), "the commit's offset is pending");
+        }
+    }
+
     private static <R extends ApiMessage> R call(TxnProtocolNode node, ApiKey key, int version, ApiMessage request) {
         try {
             return node.call(key, version, request);
