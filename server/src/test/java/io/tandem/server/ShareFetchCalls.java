@@ -1,6 +1,7 @@
 package io.tandem.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.kafka.GroupCoordinators;
 import io.tandem.server.kafka.OfficialClientConnection;
@@ -33,6 +34,24 @@ final class ShareFetchCalls {
                 .setGroupId("g").setMemberId(member).setMemberEpoch(0).setSubscribedTopicNames(List.of("queue")))
                 .build((short) 1));
         assertEquals(Errors.NONE.code(), r.data().errorCode());
+        // As Kafka 4.4, the heartbeat is answered before the group coordinator has initialized the topic's
+        // share-partition, and a share consumer fetches only once it is assigned, so after that initialization:
+        // wait for it (DescribeShareGroupOffsets lists initialized share-partitions) before fetching as one.
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            org.apache.kafka.common.requests.DescribeShareGroupOffsetsResponse offsets = c.call(
+                    new org.apache.kafka.common.requests.DescribeShareGroupOffsetsRequest.Builder(
+                            new org.apache.kafka.common.message.DescribeShareGroupOffsetsRequestData().setGroups(
+                                    List.of(new org.apache.kafka.common.message.DescribeShareGroupOffsetsRequestData
+                                            .DescribeShareGroupOffsetsRequestGroup().setGroupId("g")
+                                            .setTopics(null)))).build((short) 1));
+            if (offsets.data().groups().get(0).topics().stream()
+                    .anyMatch(t -> t.topicName().equals("queue") && !t.partitions().isEmpty())) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "the group's share-partition was never initialized");
+            Thread.sleep(20);
+        }
     }
 
     /** ShareFetch v2 of partition 0 at the share session's {@code epoch}; an empty answer when nothing came. */

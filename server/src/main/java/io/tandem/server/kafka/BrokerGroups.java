@@ -54,6 +54,18 @@ final class BrokerGroups implements AutoCloseable {
     private final ShareGroupCoordinator share;
     /** Where the classic groups' replicated record writes complete (see {@link OffsetsTopicStore}). */
     private final ExecutorService recordCallbacks;
+    /**
+     * At most this many share group heartbeats' share-partition initializations wait for their thread; past it a
+     * heartbeat's are left to the next one (each heartbeat plans only share-partitions no other one is initializing,
+     * so the queue holds at most one entry per share-partition of the groups coordinated here, far below this).
+     */
+    static final int SHARE_STATE_INITIALIZATIONS_QUEUED_MAX = 10_000;
+    /**
+     * Where share group heartbeats' share-partition initializations run once the heartbeat is answered (Kafka 4.4
+     * runs them from its coordinator's timer): the share coordinator's topic may have to be created first, a
+     * ZooKeeper write, which no request handler thread waits for.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor shareStateInitializations;
 
     /** {@code offsetsPartition}: the led {@code __consumer_offsets} partition of an index, or NOT_COORDINATOR. */
     BrokerGroups(KafkaBroker broker, BrokerConfig config, ConsumerGroupConfig consumerGroupConfig,
@@ -111,6 +123,14 @@ final class BrokerGroups implements AutoCloseable {
                 id -> consumer.isConsumerGroup(id)
                         || classic.describeGroup(id).error() != ErrorCodes.GROUP_ID_NOT_FOUND,
                 sharePersister, new ShareGroupOffsetsStore(offsetsStore::appendRecords));
+        shareStateInitializations = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0L,
+                java.util.concurrent.TimeUnit.MILLISECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(SHARE_STATE_INITIALIZATIONS_QUEUED_MAX), r -> {
+                    Thread t = new Thread(r, "share-state-initializations");
+                    t.setDaemon(true);
+                    return t;
+                });
+        share.initializations(shareStateInitializations);
         share.groupConfigs(groupConfigs::effective);
         share.coordinatorErrors(classic::coordinatorError);
         consumer.groupTimeouts(groupConfigs::consumerTimeouts);
@@ -218,5 +238,6 @@ final class BrokerGroups implements AutoCloseable {
         shareCoordinators.close();
         endOffsets.close();
         recordCallbacks.shutdownNow();
+        shareStateInitializations.shutdownNow();
     }
 }

@@ -128,10 +128,18 @@ class ShareGroupApisTest {
             assertEquals("m1", joined.memberId());
             assertEquals(2, joined.memberEpoch(), "a new group starts at epoch 1, its first member gets 2");
             assertEquals(5_000, joined.heartbeatIntervalMs());
-            // As Kafka 4.4: only share-partitions with state are assigned, and the join initializes them, so its
-            // assignment is empty; the next heartbeat finds them unassigned and assigns them at a new epoch.
+            // As Kafka 4.4: only share-partitions with state are assigned, and the join initializes them after its
+            // answer, so its assignment is empty; a later heartbeat finds them initialized and unassigned and assigns
+            // them at a new epoch (the heartbeats in between, while the share coordinator has not answered, keep the
+            // epoch and are told nothing).
             assertEquals(List.of(), joined.assignment().topicPartitions());
             ShareGroupHeartbeatResponseData assigned = heartbeat(c, "g", "m1", 2, null);
+            for (long deadline = System.nanoTime() + 30_000_000_000L; assigned.assignment() == null; ) {
+                assertEquals(2, assigned.memberEpoch());
+                assertTrue(System.nanoTime() < deadline, "the share-partition was never assigned");
+                Thread.sleep(20);
+                assigned = heartbeat(c, "g", "m1", 2, null);
+            }
             assertEquals(3, assigned.memberEpoch());
             assertEquals(topicId, assigned.assignment().topicPartitions().get(0).topicId());
             assertEquals(List.of(0), assigned.assignment().topicPartitions().get(0).partitions());

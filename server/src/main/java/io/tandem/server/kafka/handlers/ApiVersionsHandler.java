@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * switches the Java 4.x producer to transaction version 2 (it reads the levels again when the epoch grows), and
  * {@code share.version}, supported 0-2 and finalized at 2 as a Kafka 4.4 cluster is formatted, since Tandem serves
  * share groups at Kafka 4.4's versions. No other feature is advertised: Tandem has no KRaft metadata version, and
- * features it lacks must not be claimed.
+ * features it lacks must not be claimed. Both start at level 0, so below v4 neither is listed as supported (KIP-1022).
  */
 final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
     /** Kafka's ApiVersionsRequest.SOFTWARE_NAME_VERSION_PATTERN. */
@@ -51,17 +51,29 @@ final class ApiVersionsHandler implements ApiHandler<ApiVersionsRequest> {
             responder.send(new ApiVersionsResponse().setErrorCode(Errors.REBOOTSTRAP_REQUIRED.code()));
         } else {
             ApiVersionsResponse response = new ApiVersionsResponse().setApiKeys(registry.apiVersions());
-            if (version >= 3) addFeatures(response, broker.transactions().features().current());
+            if (version >= 3) addFeatures(response, broker.transactions().features().current(), version);
             responder.send(response);
         }
     }
 
-    private static void addFeatures(ApiVersionsResponse response, FinalizedFeatures.Snapshot finalized) {
+    /**
+     * Below v4 a supported feature whose lowest level is 0 is left out (KIP-1022, KAFKA-17011): clients of
+     * ApiVersions v3 and older (Kafka 3.8 and before, librdkafka) refuse a supported range starting at 0. Kafka 3.9
+     * and 4.x do the same (KafkaApis asks for the response with {@code apiVersion < 4}, and
+     * ApiVersionsResponse.maybeFilterSupportedFeatureKeys drops those features); the finalized levels are listed
+     * whatever the version.
+     */
+    static final short FEATURES_FROM_LEVEL_0_MIN_VERSION = 4;
+
+    private static void addFeatures(ApiVersionsResponse response, FinalizedFeatures.Snapshot finalized,
+                                    short version) {
         List<ApiVersionsResponse.SupportedFeatureKey> supported = new ArrayList<>();
         List<ApiVersionsResponse.FinalizedFeatureKey> levels = new ArrayList<>();
         Features.SUPPORTED.forEach((name, range) -> {
-            supported.add(new ApiVersionsResponse.SupportedFeatureKey().setName(name)
-                    .setMinVersion(range.min()).setMaxVersion(range.max()));
+            if (range.min() != 0 || version >= FEATURES_FROM_LEVEL_0_MIN_VERSION) {
+                supported.add(new ApiVersionsResponse.SupportedFeatureKey().setName(name)
+                        .setMinVersion(range.min()).setMaxVersion(range.max()));
+            }
             short level = finalized.level(name);
             // Kafka lists only the features finalized above level 0.
             if (level > 0) {

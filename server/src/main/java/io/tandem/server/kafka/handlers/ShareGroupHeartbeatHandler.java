@@ -41,9 +41,10 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
         try {
             // The group's own records go to __consumer_offsets, which only FindCoordinator makes: before this
             // broker leads the group's partition the coordinator answers NOT_COORDINATOR (Kafka 4.x's runtime).
-            // The share coordinator's topic is created (written, not waited for, outside the coordinators' locks,
-            // since it is a ZooKeeper write) only once an accepted heartbeat has share-partitions to initialize,
-            // where Kafka's persister looks the share coordinator up: a refused heartbeat creates nothing.
+            // The share coordinator's topic is created (a ZooKeeper write, outside the coordinators' locks and after
+            // the answer, on the initializations' own thread) only once an accepted heartbeat has share-partitions
+            // to initialize, where Kafka's persister looks the share coordinator up: a refused heartbeat creates
+            // nothing.
             answered = broker.shareGroups().heartbeatAsync(new HeartbeatRequest(request.groupId,
                     request.memberId, request.memberEpoch, request.rackId, request.subscribedTopicNames,
                     context.clientId(), context.clientHost()), System.currentTimeMillis(),
@@ -51,7 +52,8 @@ final class ShareGroupHeartbeatHandler implements ApiHandler<ShareGroupHeartbeat
         } catch (RuntimeException e) {
             answered = java.util.concurrent.CompletableFuture.failedFuture(e);
         }
-        // Answered once the share coordinator has initialized the group's new share-partitions, from its completion.
+        // Answered once the group's own records are written, as Kafka 4.4: the share coordinator initializes the
+        // group's new share-partitions afterwards, and a later heartbeat assigns them.
         answered.whenComplete((result, failure) -> {
             if (failure == null) {
                 response.memberId = result.memberId();

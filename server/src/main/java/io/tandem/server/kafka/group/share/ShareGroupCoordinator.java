@@ -62,6 +62,13 @@ public final class ShareGroupCoordinator {
     private boolean restoring;
     /** A group's settings: the broker's under its group-level configs (ConfigResource GROUP). */
     private java.util.function.Function<String, ShareGroupConfig> configFor;
+    /**
+     * Where a heartbeat's share-partition initialization runs once the heartbeat is answered, as Kafka 4.4's
+     * GroupCoordinatorService hands persisterInitialize to its timer (a TimerTask of delay 0) and completes the
+     * heartbeat at once. Directly on the caller until set (unit tests: the state is there when the call returns);
+     * the broker gives it a thread of its own, with a bounded queue.
+     */
+    private volatile java.util.concurrent.Executor initializations = Runnable::run;
     /** Volatile: ShareFetch asks it without this lock (a heartbeat may hold it across a share coordinator call). */
     private volatile Predicate<String> coordinatedHere = groupId -> true;
     /**
@@ -142,6 +149,14 @@ public final class ShareGroupCoordinator {
         return (short) coordinatorError.applyAsInt(groupId);
     }
 
+    /**
+     * Where heartbeats' share-partition initializations run after the heartbeat is answered (directly on the
+     * caller until set). One it refuses (its queue full) leaves those share-partitions for the next heartbeat.
+     */
+    public void initializations(java.util.concurrent.Executor executor) {
+        this.initializations = Objects.requireNonNull(executor);
+    }
+
     /** Where the group-level settings come from (the broker's alone until set). */
     public synchronized void groupConfigs(java.util.function.Function<String, ShareGroupConfig> configFor) {
         this.configFor = configFor;
@@ -191,22 +206,25 @@ public final class ShareGroupCoordinator {
     }
 
     /**
-     * Handles one heartbeat; a refused one fails with {@link ApiException}, Kafka's error and message. As Kafka, last,
-     * the share-partitions the group is subscribed to get state now, not on first fetch: the share coordinator is
-     * called without this lock ({@link ShareStatePartitions}), and the answer completes once it has answered, with
-     * no thread waiting for it meanwhile.
+     * Handles one heartbeat; a refused one fails with {@link ApiException}, Kafka's error and message. As Kafka 4.4,
+     * the share-partitions the group is subscribed to get state now, not on first fetch, but the heartbeat does not
+     * wait for it: its answer completes once its own records are written, and the share coordinator is called
+     * afterwards, without this lock, on {@link #initializations(java.util.concurrent.Executor)}
+     * ({@link ShareStatePartitions}). The target assignment holds only initialized share-partitions, so a later
+     * heartbeat assigns them once the share coordinator has answered.
      */
     public CompletableFuture<HeartbeatResult> heartbeatAsync(HeartbeatRequest request, long nowMs) {
         return heartbeatAsync(request, nowMs, () -> { });
     }
 
     /**
-     * As {@link #heartbeatAsync(HeartbeatRequest, long)}; {@code beforeStateInitialization} runs, without this lock,
-     * only when an accepted heartbeat leaves share-partitions to initialize, just before the share coordinator is
-     * asked: where Kafka 4.x's persister looks the share coordinator up (FindCoordinator key type 2), which creates
-     * {@code __share_group_state}. So a refused heartbeat (a bad request, a coordinator not here, an unknown member)
-     * creates nothing, as in Kafka. Its failure is logged and the initialization goes on, failing as Kafka's does
-     * when no share coordinator answers (the next heartbeat tries again).
+     * As {@link #heartbeatAsync(HeartbeatRequest, long)}; {@code beforeStateInitialization} runs, without this lock
+     * and after the heartbeat is answered, only when an accepted heartbeat leaves share-partitions to initialize,
+     * just before the share coordinator is asked: where Kafka 4.x's persister looks the share coordinator up
+     * (FindCoordinator key type 2), which creates {@code __share_group_state}. So a refused heartbeat (a bad request,
+     * a coordinator not here, an unknown member) creates nothing, as in Kafka, and an accepted one is not held up by
+     * the topic's creation. Its failure is logged and the initialization goes on, failing as Kafka's does when no
+     * share coordinator answers (the next heartbeat tries again).
      */
     public CompletableFuture<HeartbeatResult> heartbeatAsync(HeartbeatRequest request, long nowMs,
                                                              Runnable beforeStateInitialization) {
@@ -237,22 +255,25 @@ public final class ShareGroupCoordinator {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        if (plan == null) return CompletableFuture.completedFuture(result);
-        try {
-            beforeStateInitialization.run();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "Share group " + request.groupId() + ": the share coordinator's "
-                    + "topic is not there to initialize share-partitions: " + e.getMessage());
-        }
-        ShareStatePartitions.Plan initializing = plan;
-        return statePartitions.initialize(initializing).thenApply(done -> {
-            synchronized (this) {
-                statePartitions.finish(initializing, done,
-                        groups.get(initializing.group().groupId) == initializing.group());
-                store.flush();
+        if (plan != null) {
+            ShareStatePartitions.Plan initializing = plan;
+            java.util.function.BooleanSupplier groupStillThere =
+                    () -> groups.get(initializing.group().groupId) == initializing.group();
+            try {
+                initializations.execute(() -> statePartitions.initializeAndRecord(initializing,
+                        beforeStateInitialization, this, groupStillThere));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // Too many initializations queued (or the broker is stopping): these share-partitions leave the
+                // initializing set unstarted, and the next heartbeat tries again, as after a refusal.
+                LOG.log(System.Logger.Level.WARNING, "Share group " + request.groupId()
+                        + ": share-partitions not initialized now, the next heartbeat tries again: " + e.getMessage());
+                statePartitions.record(initializing, java.util.Set.of(), this, groupStillThere);
             }
-            return result;
-        });
+        }
+        // Kafka 4.4's GroupCoordinatorService.shareGroupHeartbeat: the answer completes with the shard's write, and
+        // the persister's initialization is scheduled apart (a TimerTask), so no heartbeat waits for
+        // __share_group_state to be created, led, written and replicated.
+        return CompletableFuture.completedFuture(result);
     }
 
     /** Removes members whose session timed out and releases their records, as Kafka's session timer does. */

@@ -25,8 +25,9 @@ import java.util.concurrent.CompletableFuture;
  * when it first loads, and new partitions of a topic the group already has at offset 0, so nothing produced to them
  * before a member fetches them is skipped. The share coordinator is called without the group coordinator's lock (a
  * slow or unreachable one holds up no other group's heartbeat): {@link #plan} and {@link #finish} run under it,
- * {@link #initialize} between them, asynchronously, as Kafka's coordinator hands the initialization to its
- * asynchronous persister: the heartbeat is answered from the completion.
+ * {@link #initialize} between them, asynchronously. As Kafka 4.4's GroupCoordinatorService, which completes the
+ * heartbeat with its shard write and runs persisterInitialize in a timer task, the heartbeat is answered once
+ * {@link #plan} is recorded, and the rest ({@link #initializeAndRecord}) runs after it.
  */
 final class ShareStatePartitions {
     private static final System.Logger LOG = System.getLogger(ShareStatePartitions.class.getName());
@@ -113,6 +114,53 @@ final class ShareStatePartitions {
                     for (ShareSessions.Key k : plan.startOffsets().keySet()) if (done.contains(k)) ordered.add(k);
                     return ordered;
                 });
+    }
+
+    /**
+     * After the heartbeat was answered, without the coordinator's lock: {@code beforeStateInitialization} makes sure
+     * of the share coordinator's topic, the plan's share-partitions are initialized ({@link #initialize}), and the
+     * outcome is recorded under {@code lock} ({@link #record}). Never throws: what fails is logged and left to the
+     * next heartbeat, as Kafka's timer task logs "Persister initialization failed".
+     */
+    void initializeAndRecord(Plan plan, Runnable beforeStateInitialization, Object lock,
+                             java.util.function.BooleanSupplier groupStillThere) {
+        String groupId = plan.group().groupId;
+        try {
+            beforeStateInitialization.run();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Share group " + groupId + ": the share coordinator's topic is not "
+                    + "there to initialize share-partitions: " + e.getMessage());
+        }
+        CompletableFuture<Set<ShareSessions.Key>> done;
+        try {
+            done = initialize(plan);
+        } catch (RuntimeException e) {
+            done = CompletableFuture.failedFuture(e);
+        }
+        done.whenComplete((keys, failure) -> {
+            if (failure != null) {
+                LOG.log(System.Logger.Level.WARNING, "Share group " + groupId
+                        + ": share-partitions not initialized, the next heartbeat tries again: " + failure);
+            }
+            record(plan, failure == null ? keys : Set.of(), lock, groupStillThere);
+        });
+    }
+
+    /**
+     * Under {@code lock} (the coordinator's): {@link #finish} and the record's write; a write this broker can no
+     * longer make (it stopped leading the group's offsets partition meanwhile) is logged.
+     */
+    void record(Plan plan, Set<ShareSessions.Key> done, Object lock,
+                java.util.function.BooleanSupplier groupStillThere) {
+        try {
+            synchronized (lock) {
+                finish(plan, done, groupStillThere.getAsBoolean());
+                store.flush();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Share group " + plan.group().groupId
+                    + "'s initialized share-partitions not recorded: " + e.getMessage());
+        }
     }
 
     /**

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The group coordinator's calls to the share coordinator hold no thread: ShareGroupHeartbeat (initializing the
- * group's share-partitions), DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets and
+ * The group coordinator's calls to the share coordinator hold no thread: ShareGroupHeartbeat (answered at once,
+ * initializing the group's share-partitions afterwards, as Kafka 4.4), DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets and
  * DeleteGroups return at once with a future while the share coordinator has not answered (another broker, a write
  * being replicated), and complete from its answer; meanwhile other groups are served.
  */
@@ -68,16 +68,24 @@ class ShareGroupAsyncPersisterTest {
     }
 
     @Test
-    void theGroupCoordinatorShouldAnswerFromTheShareCoordinatorsCompletionWithNoThreadWaiting() throws Exception {
-        // A heartbeat initializes the group's two share-partitions: answered once the share coordinator is.
+    void theGroupCoordinatorShouldAnswerWithoutWaitingForTheShareCoordinator() throws Exception {
+        // A heartbeat initializes the group's two share-partitions, but is answered at once, as Kafka 4.4's
+        // GroupCoordinatorService.shareGroupHeartbeat completes with the shard write and runs persisterInitialize
+        // in a timer task; the share-partitions get state once the share coordinator answers.
         CompletableFuture<Void> gate = hold();
         CompletableFuture<ShareGroupCoordinator.HeartbeatResult> joined = heartbeat("held", "m", 0, 0);
-        assertFalse(joined.isDone(), "answered before the share coordinator initialized the share-partitions");
+        assertTrue(joined.isDone(), "the heartbeat does not wait for the share coordinator");
+        int epoch = joined.get().memberEpoch();
+        assertTrue(epoch > 0);
         assertOtherGroupsServed("other-1", 0);
         assertEquals(0, local.stored().getOrDefault("held", Map.of()).size());
+        assertNull(heartbeat("held", "m", epoch, 0).get().assignment(),
+                "nothing to assign while the share-partitions are being initialized");
         gate.complete(null);
-        assertTrue(joined.get(10, TimeUnit.SECONDS).memberEpoch() > 0);
         assertEquals(List.of(0, 1), local.stored().get("held").get(TOPIC));
+        ShareGroupCoordinator.HeartbeatResult assigned = heartbeat("held", "m", epoch, 1).get(10, TimeUnit.SECONDS);
+        assertEquals(epoch + 1, assigned.memberEpoch(), "initialized share-partitions are assigned at a new epoch");
+        assertEquals(java.util.Set.of(0, 1), assigned.assignment().get(TOPIC));
         heartbeat("held", "m", ShareGroupCoordinator.LEAVE_GROUP_MEMBER_EPOCH, 1).get(10, TimeUnit.SECONDS);
 
         // DescribeShareGroupOffsets: the summaries (-1: initialized, never loaded).

@@ -151,14 +151,16 @@ class ShareStateInitializationTest {
     }
 
     @Test
-    void aShareCoordinatorThatDoesNotAnswerShouldNotStallOtherHeartbeats() throws Exception {
+    void aShareCoordinatorThatDoesNotAnswerShouldStallNoHeartbeat() throws Exception {
         java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger summaries = new java.util.concurrent.atomic.AtomicInteger();
         LocalSharePersister local = new LocalSharePersister(shareCoordinator);
         // The share coordinator of group "slow" hangs (another broker that does not answer).
         SharePersister hanging = new DelegatingSharePersister(local) {
             private void hang(String groupId) {
                 if (!groupId.equals("slow")) return;
+                summaries.incrementAndGet();
                 asked.countDown();
                 try {
                     assertTrue(answer.await(30, java.util.concurrent.TimeUnit.SECONDS));
@@ -177,27 +179,50 @@ class ShareStateInitializationTest {
         };
         ShareGroupCoordinator c = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false, hanging,
                 new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
-        java.util.concurrent.CompletableFuture<ShareGroupCoordinator.HeartbeatResult> slow =
-                java.util.concurrent.CompletableFuture.supplyAsync(() -> c.heartbeat(
-                        new ShareGroupCoordinator.HeartbeatRequest("slow", "s", 0, null, List.of("t"), "client",
-                                "/127.0.0.1"), 0));
+        // As the broker runs them: on a thread of their own, after the heartbeat is answered.
+        java.util.concurrent.ExecutorService initializations = java.util.concurrent.Executors.newSingleThreadExecutor();
+        c.initializations(initializations);
         try {
+            // Kafka 4.4 answers the heartbeat with its own records written and initializes in a timer task: the
+            // join is answered while its share coordinator has not (here: never until told to) answered.
+            ShareGroupCoordinator.HeartbeatResult slow = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest("slow", "s", 0, null, List.of("t"),
+                            "client", "/127.0.0.1"), 0)).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(2, slow.memberEpoch());
+            assertEquals(Map.of(), slow.assignment(), "only initialized share-partitions are assigned");
             assertTrue(asked.await(30, java.util.concurrent.TimeUnit.SECONDS));
-            // While "slow"'s heartbeat waits for its share coordinator, the group coordinator serves everyone else.
-            java.util.concurrent.CompletableFuture<ShareGroupCoordinator.HeartbeatResult> other =
-                    java.util.concurrent.CompletableFuture.supplyAsync(() -> heartbeat(c, 0, 1));
-            assertEquals(2, other.get(10, java.util.concurrent.TimeUnit.SECONDS).memberEpoch());
+            // Meanwhile the group coordinator serves everyone else, and the slow group's member too, without
+            // initializing the share-partitions under way a second time or assigning them before they have state.
+            assertEquals(2, java.util.concurrent.CompletableFuture.supplyAsync(() -> heartbeat(c, 0, 1))
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS).memberEpoch());
+            ShareGroupCoordinator.HeartbeatResult again = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest("slow", "s", 2, null, null,
+                            "client", "/127.0.0.1"), 1)).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(2, again.memberEpoch());
+            assertNull(again.assignment());
             assertEquals(ShareGroupCoordinator.STATE_STABLE, java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> c.describe("slow", 1).state()).get(10, java.util.concurrent.TimeUnit.SECONDS));
-            assertFalse(slow.isDone());
+            assertEquals(1, summaries.get(), "one initialization under way, on its own thread");
         } finally {
             answer.countDown();
         }
-        assertEquals(2, slow.get(30, java.util.concurrent.TimeUnit.SECONDS).memberEpoch());
-        // The slow group's partitions are initialized once its share coordinator answered, at -1 (a new topic).
-        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key("slow", TOPIC, 0);
+        // The slow group's partitions are initialized once its share coordinator answered, at -1 (a new topic),
+        // and the member's next heartbeat is assigned them at a new epoch.
+        ShareStateCoordinator.Key key = new ShareStateCoordinator.Key("slow", TOPIC, 1);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!shareCoordinator.keys("slow").contains(key) || !c.isMember("slow", "s")
+                || c.offsets("slow", 2).size() < 2) {
+            assertTrue(System.nanoTime() < deadline, "the slow group's share-partitions never got state");
+            Thread.sleep(10);
+        }
+        initializations.shutdown();
+        assertTrue(initializations.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(-1, shareCoordinator.summary(key).startOffset());
         assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, -1, -1, 0),
                 new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, -1, -1, 0)), c.offsets("slow", 2));
+        ShareGroupCoordinator.HeartbeatResult assigned = c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest(
+                "slow", "s", 2, null, null, "client", "/127.0.0.1"), 3);
+        assertEquals(3, assigned.memberEpoch());
+        assertEquals(java.util.Set.of(0, 1), assigned.assignment().get(TOPIC));
     }
 }
