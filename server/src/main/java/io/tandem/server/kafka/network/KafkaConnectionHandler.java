@@ -124,7 +124,10 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     private ConnectionTurn.Received nextFrameOrIdle() {
         ConnectionTurn.Received next = turn.nextOrGiveBack();
         if (turn.roomFreed()) {
-            if (next != null) writer.deferOnEventLoop(reading::update, null);
+            // In a batch the loop decides on reading once, after the batch's writes are flushed.
+            if (next != null) writer.deferOnEventLoop(() -> {
+                if (!writer.inBatch()) reading.update();
+            }, null);
             else writer.onEventLoop(reading::update, null);
         }
         return next;
