@@ -4,8 +4,11 @@
 # of records, and, in a second run under a JFR recording, the bytes its threads allocated (jdk.ThreadAllocationStatistics)
 # and its hot methods (bench/jfr_top.py). Throughput is printed too, with the load average, but only as a side figure.
 # Usage: bench/kafka/run-kafka-produce-cost.sh   (env: RECORDS=300000 WARMUP=300000 ROUNDS=3 TARGETS="tandem"
-#        PROFILE=1 keeps the JFR recordings under bench/target/kafka-bench/produce-cost-*.jfr; JFR_SETTINGS=<file.jfc>
-#        instead of `profile`, e.g. bench/zookeeper/profile-1ms.jfc to sample Java code every 1 ms instead of 10-20 ms)
+#        JFR=0 skips the JFR run; PROFILE=1 keeps the JFR recordings under bench/target/kafka-bench/produce-cost-*.jfr; JFR_SETTINGS=<file.jfc>
+#        instead of `profile`, e.g. bench/zookeeper/profile-1ms.jfc to sample Java code every 1 ms instead of 10-20 ms;
+#        SYSCALLS=1 counts the server's syscalls per round with `perf stat` and prints them per 100 records: write
+#        (with NIO, mostly an event loop's wake-up through its eventfd), writev (answers), read, epoll_wait, futex
+#        (handler threads' wake-ups) and pwrite64 (appends), figures that the machine's load does not bend)
 # Load: ProducerPerformance, topic of 3 partitions, 1 KB records, acks=all, as fast as it goes (as run-kafka.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +18,7 @@ warmup=${WARMUP:-300000}
 rounds=${ROUNDS:-3}
 source "$root/bench/kafka/servers.sh"
 ticks=$(getconf CLK_TCK)
+syscalls=syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_read,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_futex,syscalls:sys_enter_pwrite64
 
 cpu_ms() { awk -v t="$ticks" '{printf "%d", ($14 + $15) * 1000 / t}' "/proc/$1/stat"; }
 sys_ms() { awk -v t="$ticks" '{printf "%d", $15 * 1000 / t}' "/proc/$1/stat"; }
@@ -30,22 +34,33 @@ measure() { # name port
     --replication-factor 1 >/dev/null
   produce "$port" "$warmup" >/dev/null # the JIT's warm-up, not measured
   for round in $(seq 1 "$rounds"); do
+    local sperf=""
+    if [ "${SYSCALLS:-0}" = 1 ]; then
+      perf stat -x, -e "$syscalls" -p "$server_pid" -o "$work/pc-server.perf" & sperf=$!
+      sleep 0.5
+    fi
     c0=$(cpu_ms "$server_pid"); k0=$(sys_ms "$server_pid"); read -r s0v s0n <<<"$(switches "$server_pid")"
     out=$(produce "$port" "$records")
     c1=$(cpu_ms "$server_pid"); k1=$(sys_ms "$server_pid"); read -r s1v s1n <<<"$(switches "$server_pid")"
+    if [ -n "$sperf" ]; then
+      kill -INT "$sperf"; wait "$sperf" || true
+      echo "    $name round $round syscalls per 100 records: $(awk -F, -v rec="$records" '/sys_enter_/ {sub(/.*sys_enter_/, "", $3); printf "%s%s %.2f", (n++ ? ", " : ""), $3, $1 * 100 / rec}' "$work/pc-server.perf")"
+    fi
     awk -v n="$name" -v r="$round" -v c=$((c1 - c0)) -v k=$((k1 - k0)) -v rec="$records" -v sv=$((s1v - s0v)) -v sn=$((s1n - s0n)) \
         -v rate="$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out")" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
       'BEGIN { printf "  %s round %d: server CPU %d ms (%d%% system) = %.2f us/record, context switches %.3f voluntary + %.3f involuntary per record, %s records/s, load %s\n", n, r, c, (c > 0 ? 100 * k / c : 0), c * 1000 / rec, sv / rec, sn / rec, rate, load }'
   done
-  jfr="$work/produce-cost-$name.jfr"
-  rm -f "$jfr"
-  jcmd "$server_pid" JFR.start name=cost settings="${JFR_SETTINGS:-profile}" >/dev/null
-  c0=$(cpu_ms "$server_pid")
-  out=$(produce "$port" "$records")
-  c1=$(cpu_ms "$server_pid")
-  jcmd "$server_pid" JFR.stop name=cost filename="$jfr" >/dev/null
-  echo "  $name under JFR: server CPU $((c1 - c0)) ms; $(/usr/bin/python3 "$root/bench/jfr_alloc.py" "$jfr" "$records")"
-  if [ "${PROFILE:-0}" = 1 ]; then /usr/bin/python3 "$root/bench/jfr_top.py" "$jfr" 30; else rm -f "$jfr"; fi
+  if [ "${JFR:-1}" = 1 ]; then
+    jfr="$work/produce-cost-$name.jfr"
+    rm -f "$jfr"
+    jcmd "$server_pid" JFR.start name=cost settings="${JFR_SETTINGS:-profile}" >/dev/null
+    c0=$(cpu_ms "$server_pid")
+    out=$(produce "$port" "$records")
+    c1=$(cpu_ms "$server_pid")
+    jcmd "$server_pid" JFR.stop name=cost filename="$jfr" >/dev/null
+    echo "  $name under JFR: server CPU $((c1 - c0)) ms; $(/usr/bin/python3 "$root/bench/jfr_alloc.py" "$jfr" "$records")"
+    if [ "${PROFILE:-0}" = 1 ]; then /usr/bin/python3 "$root/bench/jfr_top.py" "$jfr" 30; else rm -f "$jfr"; fi
+  fi
   stop_server
 }
 

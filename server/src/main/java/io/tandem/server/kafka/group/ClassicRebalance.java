@@ -71,8 +71,10 @@ final class ClassicRebalance {
         int rebalanceTimeoutMs = group.rebalanceTimeoutMs();
         if (group.is(GroupState.EMPTY)) {
             // The first rebalance of an empty group waits a little so a fleet of consumers starting together
-            // lands in one generation instead of one rebalance per member.
-            int delay = Math.min(config.initialRebalanceDelayMs(), rebalanceTimeoutMs);
+            // lands in one generation instead of one rebalance per member. The first wait is the whole configured
+            // delay, as Kafka's (3.9's InitialDelayedJoin, 4.x's prepareRebalance), even past a shorter rebalance
+            // timeout; with 0 the join completes at once (Kafka's 0 ms timer task).
+            int delay = config.initialRebalanceDelayMs();
             group.initialDelayActive = true;
             group.newMemberAddedDuringDelay = false;
             group.initialDelayRemainingMs = Math.max(rebalanceTimeoutMs - config.initialRebalanceDelayMs(), 0);

@@ -96,6 +96,11 @@ final class ConnectionResponder implements Responder {
         if (traced) RequestStages.trace(request, readNanos, takenNanos, startNanos, answeredNanos, writtenNanos);
     }
 
+    /** Whether {@code thread} is the drain thread still starting this request (it answers inline). */
+    boolean startingOn(Thread thread) {
+        return thread == drainThread;
+    }
+
     /**
      * Whether {@code thread} is the drain thread still starting this request: then it goes on with the next frame
      * itself once done starting it ({@link #finishOnDrainThread}).

@@ -95,6 +95,11 @@ final class ConnectionTurn {
         return room;
     }
 
+    /** Whether a frame waits to be taken (the holder then keeps the turn when it is done with the one in hand). */
+    synchronized boolean frameWaits() {
+        return !waiting.isEmpty();
+    }
+
     /** Whether some thread holds the turn. */
     synchronized boolean held() {
         return held;

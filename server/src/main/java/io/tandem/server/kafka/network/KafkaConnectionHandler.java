@@ -103,20 +103,33 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
      * when an answer is left to someone else (a parked request, a throttle, a closing answer), who goes on from there.
      */
     private void drain() {
-        ConnectionTurn.Received frame = nextFrameOrIdle();
-        while (frame != null) {
-            if (!starter.start(frame)) return;
-            frame = nextFrameOrIdle();
+        try {
+            ConnectionTurn.Received frame = nextFrameOrIdle();
+            while (frame != null) {
+                if (!starter.start(frame)) return;
+                frame = nextFrameOrIdle();
+            }
+        } finally {
+            // Answers left for the event loop while this thread went on (ConnectionWriter#deferOnEventLoop) go now:
+            // it stops taking the connection's frames (idle, or a request left to another thread or to the loop).
+            writer.handOverDeferred();
         }
     }
 
     /**
      * The oldest waiting frame, or null: then no request is in hand any more. Taking a frame makes room to read
-     * ahead: the event loop is told when it stopped reading for want of it. Any thread.
+     * ahead: the event loop is told when it stopped reading for want of it, with the answers this thread left for
+     * it when it goes on with the frame (they go together at the latest when it stops), else at once. Any thread.
      */
     private ConnectionTurn.Received nextFrameOrIdle() {
         ConnectionTurn.Received next = turn.nextOrGiveBack();
-        if (turn.roomFreed()) writer.onEventLoop(reading::update, null);
+        if (turn.roomFreed()) {
+            // In a batch the loop decides on reading once, after the batch's writes are flushed.
+            if (next != null) writer.deferOnEventLoop(() -> {
+                if (!writer.inBatch()) reading.update();
+            }, null);
+            else writer.onEventLoop(reading::update, null);
+        }
         return next;
     }
 
@@ -148,15 +161,24 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
         if (encoded != null) {
             ConnectionResponder timed = answered.timed() ? answered : null;
             if (timed != null) timed.answeredNanos = System.nanoTime();
-            writer.onEventLoop(() -> {
+            Runnable write = () -> {
                 writer.write(encoded, unmuteAt, leaveToLoop, timed);
-                reading.update();
-            }, encoded);
+                if (!writer.inBatch()) reading.update();
+            };
+            // The drain thread answering inline goes on with the frame that waits: the answer goes with the next
+            // hand-over to the event loop instead of waking it now (ConnectionWriter#deferOnEventLoop).
+            if (!leaveToLoop && answered.startingOn(Thread.currentThread()) && turn.frameWaits()) {
+                writer.deferOnEventLoop(write, encoded);
+            } else {
+                writer.onEventLoop(write, encoded);
+            }
         } else if (leaveToLoop) {
             writer.onEventLoop(() -> writer.finishedAt(unmuteAt), null);
         }
         if (leaveToLoop) return;
         if (turn.giveBackUnlessFrameWaits()) {
+            // The frame seen waiting above was discarded meanwhile (the broker closes the connection).
+            writer.handOverDeferred();
             Runnable hook = turnGivenBack;
             if (hook != null) hook.run();
             // Idle now: the event loop may have stopped reading for want of the room this freed.

@@ -292,6 +292,21 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void shouldWaitTheWholeInitialRebalanceDelayEvenWhenTheRebalanceTimeoutIsShorter() {
+        // Kafka (3.9's InitialDelayedJoin, 4.x's prepareRebalance) waits group.initial.rebalance.delay.ms itself the
+        // first time, whatever the members' rebalance timeout; only the extensions are bounded by what is left of it.
+        GroupCoordinator delayed = new GroupCoordinator(GroupConfig.defaults(), GroupStore.IN_MEMORY);
+        AtomicReference<JoinResult> a = new AtomicReference<>();
+        delayed.joinGroup(new JoinRequest("g", "", null, "client", "/127.0.0.1", SESSION_MS, 1_000, "consumer",
+                protocols("range"), false), now, a::set);
+        delayed.tick(now + 1_500);
+        assertNull(a.get(), "the initial delay (3 s) runs past the 1 s rebalance timeout");
+        delayed.tick(now + 3_000);
+        assertEquals(NONE, a.get().error());
+        assertEquals(1, a.get().generationId());
+    }
+
+    @Test
     void shouldCommitAndFetchOffsetsWithMetadataForSimpleConsumers() {
         TopicPartition tp = new TopicPartition("t", 3);
         Map<TopicPartition, Short> errors = coordinator.commitOffsets("simple", "", null, -1,
