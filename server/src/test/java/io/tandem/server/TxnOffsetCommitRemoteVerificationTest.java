@@ -69,7 +69,10 @@ class TxnOffsetCommitRemoteVerificationTest {
                     .setProducerEpoch((short) -1));
             InitProducerIdResponse init = c.call(request.build((short) 3));
             long deadline = System.currentTimeMillis() + 30_000;
-            while (init.data().errorCode() == Errors.COORDINATOR_LOAD_IN_PROGRESS.code()
+            // NOT_COORDINATOR too: broker 1's cache may name the transaction state partition's new leader before
+            // that broker has taken the LeaderAndIsr that makes it lead (a Kafka client then finds it again).
+            while ((init.data().errorCode() == Errors.COORDINATOR_LOAD_IN_PROGRESS.code()
+                    || init.data().errorCode() == Errors.NOT_COORDINATOR.code())
                     && System.currentTimeMillis() < deadline) {
                 Thread.sleep(20);
                 init = c.call(request.build((short) 3));
