@@ -167,7 +167,8 @@ final class ZkSessionAdminCommands {
     @Command(name = "reconfig", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
             exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = {"Change the ensemble's members, as zkCli's reconfig: -add and -remove incrementally, or",
-                    "-members wholesale; -v applies it only to that configuration version; -s prints the stat."})
+                    "-members (or -file, a dynamic configuration file) wholesale; -v applies it only to that",
+                    "configuration version; -s prints the stat."})
     static final class Reconfig extends ZkSubcommand {
         @Option(names = "-add", paramLabel = "server.N=host:port:port[:role];[host:]clientPort",
                 description = "Servers joining; comma-separated, or the flag repeated.")
@@ -179,6 +180,10 @@ final class ZkSessionAdminCommands {
         @Option(names = "-members", paramLabel = "server.N=...[,...]", description = "The whole new membership.")
         String members;
 
+        @Option(names = "-file", paramLabel = "FILE", description = "A dynamic configuration file (server.N= lines,"
+                + " as zoo.cfg.dynamic.N) holding the whole new membership.")
+        java.nio.file.Path file;
+
         @Option(names = "-v", paramLabel = "VERSION", description = "The configuration version (hex) it applies to.")
         String version;
 
@@ -187,12 +192,19 @@ final class ZkSessionAdminCommands {
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            if (members != null && !(add.isEmpty() && remove.isEmpty())) {
-                throw new IllegalArgumentException("-members cannot go with -add or -remove");
+            // zkCli's refusals, in its words.
+            if ((members != null || file != null) && !(add.isEmpty() && remove.isEmpty())) {
+                throw new IllegalArgumentException("Can't use -file or -members together with -add or -remove"
+                        + " (mixing incremental and non-incremental modes is not allowed)");
             }
-            if (members == null && add.isEmpty() && remove.isEmpty()) {
-                throw new IllegalArgumentException("give -members, or -add and/or -remove");
+            if (members != null && file != null) {
+                throw new IllegalArgumentException("Can't use -file and -members together (conflicting"
+                        + " non-incremental modes)");
             }
+            if (members == null && file == null && add.isEmpty() && remove.isEmpty()) {
+                throw new IllegalArgumentException("give -members or -file, or -add and/or -remove");
+            }
+            String newMembers = file != null ? DynamicConfigText.membersOf(file) : members;
             long from = -1;
             if (version != null) {
                 try {
@@ -202,7 +214,7 @@ final class ZkSessionAdminCommands {
                 }
             }
             ZkClient.NodeData config = await(session.client().reconfig(add.isEmpty() ? null : String.join(",", add),
-                    remove.isEmpty() ? null : String.join(",", remove), members, from));
+                    remove.isEmpty() ? null : String.join(",", remove), newMembers, from));
             // zkCli's lines.
             out().println("Committed new configuration:");
             out().println(config.data() == null ? "" : new String(config.data(), StandardCharsets.UTF_8));
