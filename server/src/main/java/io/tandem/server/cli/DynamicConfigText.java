@@ -23,7 +23,8 @@ final class DynamicConfigText {
 
     /**
      * The members text: one {@code server.N=...} line per server in id order, then {@code version=<hex>} (the file's,
-     * or 0), the shape zkCli sends (its QuorumVerifier's text). Group and weight lines go along for the server to judge.
+     * or 0), the shape zkCli sends (its QuorumVerifier's text). Group and weight lines go along for the server to
+     * judge.
      *
      * @throws CliException (usage) naming the file when it cannot be read or holds a key Apache refuses
      */
@@ -50,7 +51,8 @@ final class DynamicConfigText {
                 // host:quorumPort:electionPort[:role][;[clientHost:]clientPort], as QuorumServer parses it.
                 String addresses = value.split(";", 2)[0];
                 if (addresses.split(":").length < 3) {
-                    throw refused(file, key + "=" + value + " does not have the form host:port:port[:role];[host:]port");
+                    throw refused(file, key + "=" + value
+                            + " does not have the form host:port:port[:role];[host:]port");
                 }
                 servers.put(id, value);
             } else if (key.startsWith("group") || key.startsWith("weight")) {

@@ -105,8 +105,9 @@ class ReconfigCommandOnEnsembleTest {
             assertEquals(at, out.size(), result.toString());
 
             String err = result.err;
-            assertTrue(err.contains("error: version No is not valid: /zookeeper/config\n"), "-v, a stale version: " + err);
-            assertTrue(err.contains("error: Error processing " + badFile + ": Unrecognised parameter: clientPort"), err);
+            assertTrue(err.contains("error: version No is not valid: /zookeeper/config\n"), "-v, stale: " + err);
+            assertTrue(err.contains("error: Error processing " + badFile + ": Unrecognised parameter: clientPort"),
+                    err);
             assertEquals(0, result.exitCode, result.toString());
 
             // Every member holds the last configuration, the removed one included (it votes again).
