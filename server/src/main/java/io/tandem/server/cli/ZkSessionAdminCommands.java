@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,21 +28,18 @@ final class ZkSessionAdminCommands {
             description = {"Remove the session's watches on PATH (zkCli's removewatches): -c child, -d data,",
                     "-p persistent, -r persistent recursive, -a (default) any; -l also when the server cannot."})
     static final class RemoveWatches extends ZkSubcommand {
-        @ArgGroup(exclusive = true)
-        Kind kind = new Kind();
-
-        static final class Kind {
-            @Option(names = "-c", description = "Child watches.")
-            boolean children;
-            @Option(names = "-d", description = "Data watches (of get, stat and exists).")
-            boolean data;
-            @Option(names = "-p", description = "Persistent watches.")
-            boolean persistent;
-            @Option(names = "-r", description = "Persistent recursive watches.")
-            boolean recursive;
-            @Option(names = "-a", description = "Any watch (the default).")
-            boolean any;
-        }
+        // Plain options, their exclusion checked in run(): the shell reuses this object, and picocli resets plain
+        // options between runs but keeps an ArgGroup object from an earlier run when no flag of it is given.
+        @Option(names = "-c", description = "Child watches.")
+        boolean children;
+        @Option(names = "-d", description = "Data watches (of get, stat and exists).")
+        boolean data;
+        @Option(names = "-p", description = "Persistent watches.")
+        boolean persistent;
+        @Option(names = "-r", description = "Persistent recursive watches.")
+        boolean recursive;
+        @Option(names = "-a", description = "Any watch (the default).")
+        boolean any;
 
         @Option(names = "-l", description = "Remove them locally even when the server cannot be asked or refuses.")
         boolean local;
@@ -53,8 +49,13 @@ final class ZkSessionAdminCommands {
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            WatcherType type = kind.children ? WatcherType.CHILDREN : kind.data ? WatcherType.DATA
-                    : kind.persistent ? WatcherType.PERSISTENT : kind.recursive ? WatcherType.PERSISTENT_RECURSIVE
+            int given = (children ? 1 : 0) + (data ? 1 : 0) + (persistent ? 1 : 0) + (recursive ? 1 : 0)
+                    + (any ? 1 : 0);
+            if (given > 1) {
+                throw new IllegalArgumentException("only one of -c, -d, -p, -r, -a");
+            }
+            WatcherType type = children ? WatcherType.CHILDREN : data ? WatcherType.DATA
+                    : persistent ? WatcherType.PERSISTENT : recursive ? WatcherType.PERSISTENT_RECURSIVE
                     : WatcherType.ANY;
             // As zkCli: nothing printed on success; the removal events come as WATCHER:: lines in the shell.
             await(session.client().removeWatches(path, type, local));
