@@ -107,6 +107,8 @@ final class Zk {
             case NO_CHILDREN_FOR_EPHEMERALS -> "Ephemerals cannot have children" + path;
             case CONNECTION_LOSS -> "connection to ZooKeeper lost" + path;
             case OPERATION_TIMEOUT -> "ZooKeeper did not answer in time" + path;
+            // zkCli says "KeeperErrorCode = AuthFailed"; this also says what it means for the session.
+            case AUTH_FAILED -> "AUTH_FAILED: the server refused the session's credentials and ended it" + path;
             default -> e.getMessage();
         };
     }

@@ -30,7 +30,8 @@ import picocli.CommandLine.Parameters;
                 ZkWatchCommand.class, ZkAddWatchCommand.class,
                 ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
                 ZkTreeInfoCommands.Sync.class, ZkSessionAdminCommands.Config.class,
-                ZkSessionAdminCommands.Reconfig.class, ZkShellCommand.class,
+                ZkSessionAdminCommands.Reconfig.class, ZkQuotaCommands.SetQuota.class,
+                ZkQuotaCommands.ListQuota.class, ZkQuotaCommands.DelQuota.class, ZkShellCommand.class,
                 ZkDataDirCommands.Import.class, ZkDataDirCommands.Export.class})
 public final class ZkCommand extends ParentCommand {
 

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -29,21 +28,18 @@ final class ZkSessionAdminCommands {
             description = {"Remove the session's watches on PATH (zkCli's removewatches): -c child, -d data,",
                     "-p persistent, -r persistent recursive, -a (default) any; -l also when the server cannot."})
     static final class RemoveWatches extends ZkSubcommand {
-        @ArgGroup(exclusive = true)
-        Kind kind = new Kind();
-
-        static final class Kind {
-            @Option(names = "-c", description = "Child watches.")
-            boolean children;
-            @Option(names = "-d", description = "Data watches (of get, stat and exists).")
-            boolean data;
-            @Option(names = "-p", description = "Persistent watches.")
-            boolean persistent;
-            @Option(names = "-r", description = "Persistent recursive watches.")
-            boolean recursive;
-            @Option(names = "-a", description = "Any watch (the default).")
-            boolean any;
-        }
+        // Plain options, their exclusion checked in run(): the shell reuses this object, and picocli resets plain
+        // options between runs but keeps an ArgGroup object from an earlier run when no flag of it is given.
+        @Option(names = "-c", description = "Child watches.")
+        boolean children;
+        @Option(names = "-d", description = "Data watches (of get, stat and exists).")
+        boolean data;
+        @Option(names = "-p", description = "Persistent watches.")
+        boolean persistent;
+        @Option(names = "-r", description = "Persistent recursive watches.")
+        boolean recursive;
+        @Option(names = "-a", description = "Any watch (the default).")
+        boolean any;
 
         @Option(names = "-l", description = "Remove them locally even when the server cannot be asked or refuses.")
         boolean local;
@@ -53,8 +49,13 @@ final class ZkSessionAdminCommands {
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            WatcherType type = kind.children ? WatcherType.CHILDREN : kind.data ? WatcherType.DATA
-                    : kind.persistent ? WatcherType.PERSISTENT : kind.recursive ? WatcherType.PERSISTENT_RECURSIVE
+            int given = (children ? 1 : 0) + (data ? 1 : 0) + (persistent ? 1 : 0) + (recursive ? 1 : 0)
+                    + (any ? 1 : 0);
+            if (given > 1) {
+                throw new IllegalArgumentException("only one of -c, -d, -p, -r, -a");
+            }
+            WatcherType type = children ? WatcherType.CHILDREN : data ? WatcherType.DATA
+                    : persistent ? WatcherType.PERSISTENT : recursive ? WatcherType.PERSISTENT_RECURSIVE
                     : WatcherType.ANY;
             // As zkCli: nothing printed on success; the removal events come as WATCHER:: lines in the shell.
             await(session.client().removeWatches(path, type, local));
@@ -167,7 +168,8 @@ final class ZkSessionAdminCommands {
     @Command(name = "reconfig", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
             exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = {"Change the ensemble's members, as zkCli's reconfig: -add and -remove incrementally, or",
-                    "-members wholesale; -v applies it only to that configuration version; -s prints the stat."})
+                    "-members (or -file, a dynamic configuration file) wholesale; -v applies it only to that",
+                    "configuration version; -s prints the stat."})
     static final class Reconfig extends ZkSubcommand {
         @Option(names = "-add", paramLabel = "server.N=host:port:port[:role];[host:]clientPort",
                 description = "Servers joining; comma-separated, or the flag repeated.")
@@ -179,6 +181,10 @@ final class ZkSessionAdminCommands {
         @Option(names = "-members", paramLabel = "server.N=...[,...]", description = "The whole new membership.")
         String members;
 
+        @Option(names = "-file", paramLabel = "FILE", description = "A dynamic configuration file (server.N= lines,"
+                + " as zoo.cfg.dynamic.N) holding the whole new membership.")
+        java.nio.file.Path file;
+
         @Option(names = "-v", paramLabel = "VERSION", description = "The configuration version (hex) it applies to.")
         String version;
 
@@ -187,12 +193,19 @@ final class ZkSessionAdminCommands {
 
         @Override
         protected int run(ZkSession session) throws Exception {
-            if (members != null && !(add.isEmpty() && remove.isEmpty())) {
-                throw new IllegalArgumentException("-members cannot go with -add or -remove");
+            // zkCli's refusals, in its words.
+            if ((members != null || file != null) && !(add.isEmpty() && remove.isEmpty())) {
+                throw new IllegalArgumentException("Can't use -file or -members together with -add or -remove"
+                        + " (mixing incremental and non-incremental modes is not allowed)");
             }
-            if (members == null && add.isEmpty() && remove.isEmpty()) {
-                throw new IllegalArgumentException("give -members, or -add and/or -remove");
+            if (members != null && file != null) {
+                throw new IllegalArgumentException("Can't use -file and -members together (conflicting"
+                        + " non-incremental modes)");
             }
+            if (members == null && file == null && add.isEmpty() && remove.isEmpty()) {
+                throw new IllegalArgumentException("give -members or -file, or -add and/or -remove");
+            }
+            String newMembers = file != null ? DynamicConfigText.membersOf(file) : members;
             long from = -1;
             if (version != null) {
                 try {
@@ -202,7 +215,7 @@ final class ZkSessionAdminCommands {
                 }
             }
             ZkClient.NodeData config = await(session.client().reconfig(add.isEmpty() ? null : String.join(",", add),
-                    remove.isEmpty() ? null : String.join(",", remove), members, from));
+                    remove.isEmpty() ? null : String.join(",", remove), newMembers, from));
             // zkCli's lines.
             out().println("Committed new configuration:");
             out().println(config.data() == null ? "" : new String(config.data(), StandardCharsets.UTF_8));

@@ -28,7 +28,8 @@ import picocli.CommandLine.Mixin;
         exitCodeOnInvalidInput = ExitCodes.USAGE,
         description = {"An interactive ZooKeeper shell on one session: ls, get, set, create, delete, stat, getAcl,"
                 + " deleteall, setAcl, whoami, watch, addWatch, getEphemerals, getAllChildrenNumber, sync,"
-                + " removewatches, addauth, printwatches, config, reconfig, help, quit.",
+                + " removewatches, addauth, printwatches, config, reconfig, setquota, listquota, delquota, help,"
+                + " quit.",
                 "Reads commands from stdin, so a script can be piped in; exits with the last command's code."})
 final class ZkShellCommand extends CliCommand {
     @Mixin
@@ -42,7 +43,8 @@ final class ZkShellCommand extends CliCommand {
             ZkTreeInfoCommands.GetEphemerals.class, ZkTreeInfoCommands.GetAllChildrenNumber.class,
             ZkTreeInfoCommands.Sync.class, ZkAclCommands.WhoAmI.class, ZkSessionAdminCommands.RemoveWatches.class,
             ZkSessionAdminCommands.AddAuth.class, ZkSessionAdminCommands.PrintWatches.class,
-            ZkSessionAdminCommands.Config.class, ZkSessionAdminCommands.Reconfig.class})
+            ZkSessionAdminCommands.Config.class, ZkSessionAdminCommands.Reconfig.class,
+            ZkQuotaCommands.SetQuota.class, ZkQuotaCommands.ListQuota.class, ZkQuotaCommands.DelQuota.class})
     static final class Commands {
     }
 

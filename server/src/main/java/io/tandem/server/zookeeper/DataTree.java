@@ -76,6 +76,8 @@ final class DataTree {
     final NamespaceStats namespaces = new NamespaceStats();
     /** Counts {@link #clearForSnapshot}s: a node found before one is no longer in the tree (see {@link #liveHint}). */
     private int generation;
+    /** Apache's quota bookkeeping: the zookeeper_stats nodes kept current, hard limits checked. */
+    final QuotaAccounting quotas = new QuotaAccounting(this);
 
     DataTree() {
         addInitialNodes();
@@ -91,6 +93,7 @@ final class DataTree {
         lastProcessedZxid = 0;
         digest.reset();
         digestHistory.clear();
+        quotas.clear();
         addInitialNodes();
     }
 
@@ -145,8 +148,11 @@ final class DataTree {
         return lastProcessedZxid;
     }
 
+    /** The tree now holds everything up to {@code zxid}: a snapshot was loaded (or a log replayed) into it. */
     void setLastProcessedZxid(long zxid) {
         lastProcessedZxid = zxid;
+        // Quota nodes a snapshot brought in are set up now, before the log is replayed on top (Apache's setupQuota).
+        quotas.snapshotLoaded();
     }
 
     /** Node count as Apache reports it: the size of its node map, where the root is counted under "" and "/". */
@@ -194,6 +200,7 @@ final class DataTree {
 
     /** Puts a node read from a snapshot into the tree; parents come first, built-in nodes are overwritten in place. */
     void restoreNode(String path, DataNode restored) {
+        quotas.restored(path);
         int lastSlash = path.lastIndexOf('/');
         // A snapshot lists siblings together: look their parent up once, not once per child.
         DataNode parent;
@@ -396,6 +403,7 @@ final class DataTree {
         digest.add(path, child);
         owned.added(path, ephemeralOwner);
         Stat stat = child.stat();
+        quotas.created(path, parentName, path.substring(lastSlash + 1), data == null ? 0 : data.length);
         namespaces.written(path, data == null ? 0 : data.length);
         dataWatches.trigger(path, EventType.NODE_CREATED, zxid, acl, null);
         childWatches.trigger(parentName.isEmpty() ? "/" : parentName, EventType.NODE_CHILDREN_CHANGED, zxid,
@@ -437,6 +445,7 @@ final class DataTree {
         restoreParent = null;
         acls.release(node.acl);
         owned.removed(path, node.ephemeralOwner());
+        quotas.deleted(path, parentName, path.substring(lastSlash + 1), node.dataLength());
         namespaces.written(path, 0);
         Set<Watcher> fired = dataWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, null);
         childWatches.trigger(path, EventType.NODE_DELETED, zxid, node.acl, fired);
@@ -457,7 +466,9 @@ final class DataTree {
             throw new ZkException(KeeperCode.NO_NODE, path);
         }
         Stat stat;
+        int oldLength;
         synchronized (node) {
+            oldLength = node.dataLength();
             digest.remove(path, node);
             node.setData(data);
             node.mtime = time;
@@ -466,9 +477,22 @@ final class DataTree {
             digest.add(path, node);
             stat = node.stat();
         }
+        quotas.dataChanged(path, oldLength, data == null ? 0 : data.length);
         namespaces.written(path, data == null ? 0 : data.length);
         dataWatches.trigger(path, EventType.NODE_DATA_CHANGED, zxid, node.acl, null);
         return stat;
+    }
+
+    /**
+     * Replaces a node's data and nothing else: no version, mzxid or mtime change and no watch fired. Only the quota
+     * stats nodes are changed so, as Apache's DataTree changes them.
+     */
+    void replaceDataInPlace(String path, DataNode node, byte[] data) {
+        synchronized (node) {
+            digest.remove(path, node);
+            node.setData(data);
+            digest.add(path, node);
+        }
     }
 
     Stat setAcl(String path, List<ACL> acl, int version) throws ZkException {

@@ -57,6 +57,8 @@ final class Preparer {
     private final Reconfig reconfig;
     /** Which ACL schemes are registered (authProvider.*); set once before the server starts. */
     ZkSecurity security = ZkSecurity.NONE;
+    /** Apache's {@code zookeeper.enforceQuota}: refuse creates and sets past a hard quota; set once before start. */
+    boolean enforceQuota;
     /** The newest record per path: what preparation sees instead of the tree. */
     private final Map<String, ChangeRecord> outstanding = new HashMap<>();
     /** Every record still outstanding or superseded but not yet applied, in the order they were made. */
@@ -302,6 +304,10 @@ final class Preparer {
             throw new ZkException(KeeperCode.NO_CHILDREN_FOR_EPHEMERALS, path);
         }
         int newCversion = parent.cversion + 1;
+        if (enforceQuota) {
+            // Where Apache's PrepRequestProcessor checks it: after the ACL and existence checks.
+            tree.quotas.check(path, data == null ? 0 : data.length, 1);
+        }
         JuteRecord txn;
         long owner;
         if (type == OpCode.CREATE_CONTAINER) {
@@ -376,6 +382,13 @@ final class Preparer {
         ChangeRecord changed = changeable(path);
         targetNode = treeNode;
         Acls.check(changed.acl, Perms.WRITE, authInfo);
+        if (enforceQuota) {
+            // Against the committed data's length: Apache compares with its change record's data, which differs only
+            // while an earlier set of the same node is still in flight; its stats are the committed ones in both.
+            DataNode committed = tree.getNode(path);
+            int lastLength = committed == null ? 0 : committed.dataLength();
+            tree.quotas.check(path, (set.data() == null ? 0 : set.data().length) - (long) lastLength, 0);
+        }
         changed.version = checkVersion(changed.version, set.version(), path);
         int newVersion = changed.version;
         put(changed);

@@ -86,6 +86,7 @@ public final class ZkServer implements AutoCloseable {
         this.sessions = new SessionTracker(config, tree, listener);
         this.preparer = new Preparer(tree, sessions.byId(), new Reconfig(config.reconfigEnabled(), ensemble));
         preparer.security = security;
+        preparer.enforceQuota = config.enforceQuota();
         this.responder = new Responder(tree, sessions, new ReadExecutor(tree, sessions.byId()), listener, stats);
         this.containers = new ContainerSweeper(config, tree);
         this.globalOutstandingLimit = config.globalOutstandingLimit();

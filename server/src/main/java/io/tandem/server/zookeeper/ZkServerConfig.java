@@ -39,6 +39,8 @@ import java.util.function.Function;
  *                                {@code zookeeper.fsync.warningthresholdms}, else {@code fsync.warningthresholdms}, else
  *                                1000, as Apache's FileTxnLog reads it): a log fsync longer than this is warned about and
  *                                counted (server_stats' {@code fsync_threshold_exceed_count})
+ * @param enforceQuota            {@code enforceQuota} (Apache's system property {@code zookeeper.enforceQuota}):
+ *                                creates and sets past a hard quota are refused with QUOTA_EXCEEDED (Apache: false)
  */
 public record ZkServerConfig(
         String host,
@@ -58,7 +60,8 @@ public record ZkServerConfig(
         int handshakeTimeoutMs,
         boolean reconfigEnabled,
         long preAllocBytes,
-        long fsyncWarningThresholdMs) {
+        long fsyncWarningThresholdMs,
+        boolean enforceQuota) {
 
     public static final int TICK_TIME_MS_DEFAULT = 2000;
     public static final int FRAME_BYTES_MAX_DEFAULT = 0xfffff;
@@ -112,7 +115,8 @@ public record ZkServerConfig(
                 preAllocBytes(get),
                 // The setting or its zookeeper.* system property (ZooKeeperConfigKeys), else FileTxnLog's fallback.
                 longOr(get, "fsync.warningthresholdms",
-                        Long.getLong("fsync.warningthresholdms", LogSyncStats.FSYNC_WARNING_THRESHOLD_MS_DEFAULT)));
+                        Long.getLong("fsync.warningthresholdms", LogSyncStats.FSYNC_WARNING_THRESHOLD_MS_DEFAULT)),
+                Boolean.parseBoolean(String.valueOf(get.apply("enforceQuota")).trim()));
     }
 
     /** zoo.cfg's preAllocSize as Apache reads it (KiB; the file wins over the system property it becomes). */

@@ -56,7 +56,8 @@ public final class ZooKeeperConfigKeys {
             "globalOutstandingLimit", "zookeeper.globalOutstandingLimit",
             "4lw.commands.whitelist", "zookeeper.4lw.commands.whitelist",
             "zookeeper.nio.sessionlessCnxnTimeout", "zookeeper.nio.sessionlessCnxnTimeout",
-            "fsync.warningthresholdms", "zookeeper.fsync.warningthresholdms");
+            "fsync.warningthresholdms", "zookeeper.fsync.warningthresholdms",
+            "enforceQuota", "zookeeper.enforceQuota");
 
     /** A setting's value from Apache's system property of it, or null (see {@link #SYSTEM_PROPERTIES}). */
     static String fromSystemProperty(String key) {
@@ -206,7 +207,7 @@ public final class ZooKeeperConfigKeys {
                     ? Verdict.refused("zookeeper.enforce.auth.enabled is true zookeeper.enforce.auth.schemes must be "
                             + "configured.")
                     : flag(key, v, Boolean.parseBoolean(v), "");
-            case "enforceQuota" -> flag(key, v, false, "quota enforcement is not implemented");
+            case "enforceQuota" -> flag(key, v, Boolean.parseBoolean(v), "");
             case "DigestAuthenticationProvider.enabled" -> flag(key, v, true,
                     "digest authentication cannot be switched off");
             case "DigestAuthenticationProvider.digestAlg" -> v.equalsIgnoreCase("SHA1") ? Verdict.IMPLEMENTED

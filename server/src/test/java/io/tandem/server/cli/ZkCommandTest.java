@@ -292,7 +292,7 @@ class ZkCommandTest {
         // JLine narrows the candidates to the typed prefix itself; the completer offers the shell's commands.
         assertEquals(java.util.Set.of("ls", "get", "set", "create", "delete", "stat", "getAcl", "setAcl", "watch",
                 "addWatch", "getEphemerals", "getAllChildrenNumber", "sync", "deleteall", "whoami", "removewatches",
-                "addauth", "printwatches", "config", "reconfig"),
+                "addauth", "printwatches", "config", "reconfig", "setquota", "listquota", "delquota"),
                 candidates.stream().map(Candidate::value).collect(java.util.stream.Collectors.toSet()));
         candidates.clear();
         new PicocliJLineCompleter(commands.getCommandSpec()).complete(reader,

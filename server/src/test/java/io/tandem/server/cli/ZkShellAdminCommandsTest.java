@@ -130,6 +130,20 @@ class ZkShellAdminCommandsTest {
         }
     }
 
+    @Test
+    void shouldRemoveAnyWatchWhenNoFlagFollowsAFlaggedRemoval() throws Exception {
+        // The shell reuses its command objects: a flag of one removewatches must not stick to the next.
+        String script = String.join("\n", "create /rw2", "get -w /rw2", "ls -w /rw2", "removewatches /rw2 -d",
+                "get -w /rw2", "removewatches /rw2") + "\n";
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("reuse"))
+                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
+            Cli.Result result = shell(tandem.zookeeperConnect(), script);
+            List<String> events = result.out().lines().filter(line -> line.startsWith("WATCHER::")).sorted().toList();
+            assertEquals(List.of("WATCHER:: ChildWatchRemoved /rw2", "WATCHER:: DataWatchRemoved /rw2",
+                    "WATCHER:: DataWatchRemoved /rw2"), events, result.toString());
+        }
+    }
+
     /** The seconds of ctime and mtime differ between two runs; the epoch of built-in nodes does not. */
     private static String maskTimes(String text) {
         return text.replaceAll("(?m)^([cm]time = ).*\\d{2}:\\d{2}:\\d{2} .* 20\\d\\d$", "$1<time>");

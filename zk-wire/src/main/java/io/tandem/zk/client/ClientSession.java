@@ -290,7 +290,10 @@ final class ClientSession {
             finishClose();
             return;
         }
-        requests.failInFlight(KeeperCode.CONNECTION_LOSS.code());
+        // As Apache's conLossPacket: after a refused addAuth (end() closes the channel, which lands here at once),
+        // the requests in flight fail with AUTHFAILED, not as a lost connection.
+        requests.failInFlight(state == State.AUTH_FAILED ? KeeperCode.AUTH_FAILED.code()
+                : KeeperCode.CONNECTION_LOSS.code());
         if (state == State.CLOSED || state == State.EXPIRED || state == State.AUTH_FAILED) {
             return;
         }

@@ -107,6 +107,9 @@ class KafkaCliSideBySideTest {
         assertTrue(same(text -> text.replaceAll("(?m)^(\\S+\\s+\\S+\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+)\\s+.*$", "$1"),
                 "groups", "describe", "--group", "cli-side-readers").out().contains("cli-side-readers  cli-side"));
 
+        // kafka-consumer-groups.sh --list: the one group on each.
+        assertTrue(same("groups", "list").out().contains("\ncli-side-readers  Empty"), "the group, empty now");
+
         // kafka-topics.sh's replication reports: one broker, replication factor 1 and min.insync.replicas 1, so
         // every partition is at its minimum ISR and none is under-replicated, on both.
         UnaryOperator<String> maskReportIds = text -> text.replaceAll("(?m)^(cli-side\\s+\\d+)\\s+.*$", "$1");
@@ -144,6 +147,14 @@ class KafkaCliSideBySideTest {
                 "--to-earliest", "--execute").out().contains("cli-side-readers  cli-side  1          0"));
         assertEquals("cli-side,0,0\ncli-side,1,0\n", same("groups", "reset-offsets", "--group", "cli-side-readers",
                 "--topic", "cli-side", "--to-current", "--export").out());
+        // --from-file: a plan in the exported CSV shape, kept within each partition's log, as a dry run and applied.
+        Path plan = Files.writeString(work.resolve("plan.csv"), "cli-side,0,1\ncli-side,1,1\n");
+        assertTrue(same("groups", "reset-offsets", "--group", "cli-side-readers", "--from-file", plan.toString())
+                .out().startsWith("GROUP"));
+        assertTrue(same("groups", "reset-offsets", "--group", "cli-side-readers", "--from-file", plan.toString(),
+                "--execute").out().startsWith("GROUP"));
+        assertEquals("cli-side,0,1\ncli-side,1,1\n", same("groups", "reset-offsets", "--group", "cli-side-readers",
+                "--topic", "cli-side", "--to-current", "--export").out(), "the plan was applied alike");
         assertTrue(same("groups", "delete-offsets", "--group", "cli-side-readers", "--topic", "cli-side:0").out()
                 .startsWith("Request succeeded for deleting offsets from group cli-side-readers.\n"));
         assertEquals("Deletion of requested consumer groups ('cli-side-readers') was successful.\n",
