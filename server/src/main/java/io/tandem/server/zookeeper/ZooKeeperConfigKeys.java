@@ -75,7 +75,7 @@ public final class ZooKeeperConfigKeys {
     /** Keys Apache reads that Tandem does not implement; each one set is named in a start-up warning. */
     static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled", "observerMasterPort",
             "clientPortListenBacklog", "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "syncEnabled",
-            "autopurge.snapRetainCount", "autopurge.purgeInterval", "sslQuorumReloadCertFiles",
+            "autopurge.snapRetainCount", "autopurge.purgeInterval",
             "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
             "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms", "jvm.pause.monitor", "multiAddress.enabled",
             "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
@@ -165,7 +165,7 @@ public final class ZooKeeperConfigKeys {
                     ? Verdict.refused("the secure client port needs serverCnxnFactory=" + ZkSecurity.NETTY_FACTORY
                             + " (Apache's NIO factory serves no TLS)")
                     : ConfigKeys.port(v);
-            case "sslQuorum" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
+            case "sslQuorum", "sslQuorumReloadCertFiles" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
             case "portUnification", "client.portUnification" -> flag(key, v, false,
                     "TLS on the plain client port (port unification) is not implemented: use secureClientPort");
             case "dataLogDir" -> dataLogDir(v, settings);
