@@ -158,10 +158,12 @@ class ApacheClientHostnameVerificationTest {
         return before + " " + admitted(port, addressClient) + " " + admitted(port, otherHostClient);
     }
 
-    /** Whether the official client with this key store gets a session and an answer (the port's trust store is
-     *  {@code certificates.trustStore}, which trusts the server's certificate). */
+    /**
+     * Whether the official client with this key store (trusting the server's certificate) gets a session and an
+     * answer within 8 s: the first connection to a fresh JVM's first server loads Netty's TLS classes.
+     */
     private static boolean admitted(int port, Path keyStore) throws Exception {
-        ZooKeeper zk = SecurePortCertificateReloadTest.connectOrNull(port, keyStore, certificates.trustStore, 4);
+        ZooKeeper zk = SecurePortCertificateReloadTest.connectOrNull(port, keyStore, certificates.trustStore, 8);
         if (zk == null) return false;
         try {
             zk.exists("/", false);
