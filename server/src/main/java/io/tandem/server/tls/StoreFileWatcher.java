@@ -113,7 +113,8 @@ public final class StoreFileWatcher implements AutoCloseable {
                 }
                 IOException failure = watchDirectories();
                 if (failure != null) {
-                    LOG.log(Level.DEBUG, () -> "cannot watch a store's directory, retried on the next pass: " + failure);
+                    LOG.log(Level.DEBUG, () -> "cannot watch a store's directory, retried on the next pass: "
+                            + failure);
                 }
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {
@@ -129,7 +130,8 @@ public final class StoreFileWatcher implements AutoCloseable {
 
     /**
      * Whether every store is readable now and the bytes of one of them differ from what was last loaded (the same
-     * bytes behind another link are no change); if so, the new fingerprints become the loaded ones (a reload that then fails is not retried until the files change again).
+     * bytes behind another link are no change); if so, the new fingerprints become the loaded ones (a reload that
+     * then fails is not retried until the files change again).
      */
     private boolean changed() {
         Map<Path, StoreFingerprint> now = new LinkedHashMap<>();

@@ -40,7 +40,7 @@ public final class KubernetesSecret {
         return mount.resolve(name);
     }
 
-    /** Replaces the secret's content as the kubelet does: new dated directory, link renamed over ..data, old removed. */
+    /** Replaces the secret's content as the kubelet does: a new dated directory, a link renamed over ..data. */
     public void update(Map<String, Path> files) throws IOException {
         Path old = mount.resolve("..data").toRealPath();
         Path dated = writeGeneration(files);

@@ -21,9 +21,9 @@ import java.util.function.Function;
  * a store file changed on disk since it was loaded (so setting the same path again reloads a file rewritten in
  * place); otherwise it is kept. Kafka tells a changed file by its modification time; here it is told by its content
  * ({@link StoreFingerprint}), which also catches a store replaced through links whose new file is not newer (a
- * Kubernetes secret whose {@code ..data} link was swapped to files copied with their times kept). As in Kafka, the new key store must hold as many certificates as the old one, with the
- * same subject and subject alternative names (unless {@code ssl.allow.dn.changes} / {@code ssl.allow.san.changes}),
- * and a key store or trust store cannot be added to, or a key store removed from, a listener. New connections get the
+ * Kubernetes secret whose {@code ..data} link was swapped to files copied with their times kept). As in Kafka, the
+ * new key store must hold as many certificates as the old one, with the same subject and subject alternative names
+ * (unless {@code ssl.allow.dn.changes} / {@code ssl.allow.san.changes}), and a key store or trust store cannot be added to, or a key store removed from, a listener. New connections get the
  * new context; connections already open keep the TLS session they have. On the inter-broker listener the broker's
  * own TLS client ({@link #attachInterBrokerClient}) is rebuilt from the same stores and replaced with the server
  * side, so its connections to other brokers present the reloaded certificate and trust the reloaded trust store.
