@@ -12,8 +12,9 @@ import java.util.List;
  * A server TLS context that can be rebuilt from its store files while the port serves: each accepted connection takes
  * {@link #current()} for its handshake, so after a reload new handshakes show the new key store and check clients
  * against the new trust store, while connections already open keep the session they made (nothing closes them), as
- * Apache ZooKeeper's secure client port does with {@code client.certReload}. {@link #watch} rebuilds it whenever a
- * store file is written ({@link StoreFileWatcher}); a store that cannot be read keeps the context in force.
+ * Apache ZooKeeper's secure client port does with {@code client.certReload}. {@link #watch} rebuilds it whenever what
+ * a store file holds changes, links followed ({@link StoreFileWatcher}); a store that cannot be read keeps the context
+ * in force.
  */
 public final class ReloadingServerTls {
     private static final Logger LOG = System.getLogger(ReloadingServerTls.class.getName());
@@ -51,7 +52,7 @@ public final class ReloadingServerTls {
         }
     }
 
-    /** Starts reloading whenever a store file is written; close the watcher to stop. */
+    /** Starts reloading whenever what a store file holds changes; close the watcher to stop. */
     public StoreFileWatcher watch(String owner, String threadName) throws IOException {
         return StoreFileWatcher.start(threadName, files(), () -> reload(owner));
     }

@@ -5,13 +5,18 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.security.SslContexts;
+import io.tandem.server.tls.StoreFileWatcher;
 import io.tandem.server.tls.ZooKeeperTlsDefaults;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -27,10 +32,20 @@ import java.util.function.Function;
  * With {@code ssl.quorum.hostnameVerification} (Apache's default, true) the dialler checks that the acceptor's
  * certificate names the host of its {@code server.N} line, and the acceptor checks the same of the dialler's
  * certificate against the line of the id its hello claims, so a certificate of one member cannot speak for another's
- * host. Key and trust stores are loaded once at start-up by the Kafka listeners' loader ({@link SslContexts}).
+ * host. Key and trust stores are loaded at start-up by the Kafka listeners' loader ({@link SslContexts}).
+ *
+ * <p>With {@code sslQuorumReloadCertFiles=true} they are loaded again whenever their files change, as Apache's
+ * QuorumPeer then has QuorumX509Util watch them and rebuild its default SSL context ({@code enableCertFileReloading}):
+ * every quorum connection made afterwards, dialled or accepted, handshakes with the new stores, while connections
+ * already open keep their session. A store that cannot be used keeps the contexts in force (Apache's "keeping
+ * previous default SSL context"). Tandem's watcher also sees a store replaced through links (a Kubernetes secret,
+ * {@link StoreFileWatcher}), which Apache's does not.
  */
 public final class QuorumTls {
+    private static final Logger LOG = System.getLogger(QuorumTls.class.getName());
     public static final String SSL_QUORUM = "sslQuorum";
+    /** Apache's key: reload the quorum's key and trust stores when their files change. */
+    public static final String RELOAD_CERT_FILES = "sslQuorumReloadCertFiles";
     private static final String PREFIX = "ssl.quorum.";
     /** The ssl.quorum.* keys honoured, as Apache spells them. */
     private static final Set<String> KEYS = Set.of("ssl.quorum.keyStore.location", "ssl.quorum.keyStore.password",
@@ -38,25 +53,35 @@ public final class QuorumTls {
             "ssl.quorum.trustStore.type", "ssl.quorum.enabledProtocols", "ssl.quorum.ciphersuites",
             "ssl.quorum.hostnameVerification", "ssl.quorum.clientAuth", "ssl.quorum.protocol");
 
-    private final SslContext server;
-    private final SSLContext client;
+    /** The stores' settings under the Kafka loader's names, read again on every reload. */
+    private final Function<String, String> stores;
+    /** Both sides' contexts, replaced together so a connection never mixes old and new stores. */
+    private volatile Contexts contexts;
     private final List<String> protocols;
     private final List<String> ciphers;
     private final boolean hostnameVerification;
+    private final boolean reloadCertFiles;
 
-    private QuorumTls(SslContext server, SSLContext client, List<String> protocols, List<String> ciphers,
-                      boolean hostnameVerification) {
-        this.server = server;
-        this.client = client;
+    private record Contexts(SslContext server, SSLContext client) {
+        static Contexts load(Function<String, String> stores) {
+            return new Contexts(SslContexts.server(stores), SslContexts.client(stores));
+        }
+    }
+
+    private QuorumTls(Function<String, String> stores, List<String> protocols, List<String> ciphers,
+                      boolean hostnameVerification, boolean reloadCertFiles) {
+        this.stores = stores;
+        this.contexts = Contexts.load(stores);
         this.protocols = protocols;
         this.ciphers = ciphers;
         this.hostnameVerification = hostnameVerification;
+        this.reloadCertFiles = reloadCertFiles;
     }
 
     /** The verdict on sslQuorum and an ssl.quorum.* key. */
     public static Verdict verdict(String key, String value) {
         String v = value == null ? "" : value.trim();
-        if (key.equals(SSL_QUORUM)) {
+        if (key.equals(SSL_QUORUM) || key.equals(RELOAD_CERT_FILES)) {
             return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
                     : Verdict.refused(key + " must be true or false");
         }
@@ -102,9 +127,43 @@ public final class QuorumTls {
                     + "ssl.quorum.trustStore.location");
         }
         String verify = get(settings, "hostnameVerification");
-        return new QuorumTls(SslContexts.server(kafkaKeys), SslContexts.client(kafkaKeys),
-                SslContexts.enabledProtocols(kafkaKeys), SslContexts.cipherSuites(kafkaKeys),
-                verify == null || verify.trim().equalsIgnoreCase("true"));
+        String reload = settings.get(RELOAD_CERT_FILES);
+        return new QuorumTls(kafkaKeys, SslContexts.enabledProtocols(kafkaKeys), SslContexts.cipherSuites(kafkaKeys),
+                verify == null || verify.trim().equalsIgnoreCase("true"),
+                reload != null && reload.trim().equalsIgnoreCase("true"));
+    }
+
+    /**
+     * With sslQuorumReloadCertFiles, starts reloading the stores whenever their files change and returns the watcher
+     * (close it to stop); null without. As Apache's QuorumPeer, a watcher that cannot be set up fails the start.
+     */
+    StoreFileWatcher watchStores(int myId) throws IOException {
+        if (!reloadCertFiles) return null;
+        List<Path> files = List.of(Path.of(stores.apply("ssl.keystore.location")),
+                Path.of(stores.apply("ssl.truststore.location")));
+        StoreFileWatcher watcher = StoreFileWatcher.start("zab-" + myId + "-cert-reload", files,
+                () -> reload("server " + myId + " quorum TLS"));
+        LOG.log(Level.INFO, () -> "server " + myId + ": reloads its quorum key and trust stores when these change: "
+                + watcher.files());
+        return watcher;
+    }
+
+    /**
+     * Reads the stores again and, if both sides' contexts can be built from them, makes every quorum connection
+     * from now on use them; otherwise keeps the contexts in force and says why. Never call it on an event loop.
+     */
+    boolean reload(String owner) {
+        try {
+            contexts = Contexts.load(stores);
+            LOG.log(Level.INFO, () -> owner + ": reloaded the key and trust stores; new quorum connections use them,"
+                    + " open ones keep theirs");
+            return true;
+        } catch (IllegalArgumentException e) {
+            String why = e.getCause() != null ? e.getCause().toString() : e.getMessage();
+            LOG.log(Level.WARNING, () -> owner + ": keeps its previous key and trust stores, the changed ones cannot"
+                    + " be used: " + why);
+            return false;
+        }
     }
 
     private static String get(Map<String, String> settings, String key) {
@@ -126,12 +185,12 @@ public final class QuorumTls {
 
     /** The acceptor's handler: it requires the dialler's certificate. */
     SslHandler acceptorHandler(ByteBufAllocator allocator) {
-        return server.newHandler(allocator);
+        return contexts.server().newHandler(allocator);
     }
 
     /** The dialler's handler for the member at {@code host}: its certificate must name that host when verifying. */
     SslHandler diallerHandler(String host, int port) {
-        SSLEngine engine = client.createSSLEngine(host, port);
+        SSLEngine engine = contexts.client().createSSLEngine(host, port);
         engine.setUseClientMode(true);
         SSLParameters parameters = engine.getSSLParameters();
         parameters.setProtocols(protocols.toArray(String[]::new));

@@ -16,6 +16,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.MessageToByteEncoder;
 import io.tandem.server.net.AcceptedChannels;
+import io.tandem.server.tls.StoreFileWatcher;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -122,6 +123,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private final QuorumAuth auth;
     /** sslQuorum's mutual TLS, or null for plain TCP. */
     private final QuorumTls tls;
+    /** Reloads the quorum's stores when their files change (sslQuorumReloadCertFiles), or null. */
+    private StoreFileWatcher storeWatcher;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Map<Integer, Channel> connections = new ConcurrentHashMap<>();
     /** Authentication trouble per member, warned about at most every 30 s. */
@@ -204,6 +207,10 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         Peer me = peers.get(myId);
         try {
             bind(me);
+            if (tls != null) storeWatcher = tls.watchStores(myId);
+        } catch (IOException e) {
+            close();
+            throw new UncheckedIOException("server " + myId + ": cannot watch the quorum's key and trust stores", e);
         } catch (Throwable e) {
             close();
             throw e;
@@ -488,6 +495,9 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     @Override
     public void close() {
         closed = true;
+        if (storeWatcher != null) {
+            storeWatcher.close();
+        }
         if (listener != null) {
             listener.close().syncUninterruptibly();
         }

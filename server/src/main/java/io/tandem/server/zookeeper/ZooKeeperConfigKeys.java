@@ -65,6 +65,9 @@ public final class ZooKeeperConfigKeys {
         return property == null ? null : System.getProperty(property);
     }
 
+    /** Apache 3.9's switch for checking a TLS client's host name against its certificate (ClientX509Util: off). */
+    static final String CLIENT_HOSTNAME_VERIFICATION = "ssl.clientHostnameVerification";
+
     /** The ZooKeeper client-port TLS keys the secure port honours (Apache's ClientX509Util names). */
     static final Set<String> TLS_KEYS = Set.of("ssl.keyStore.location", "ssl.keyStore.password",
             "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password",
@@ -76,7 +79,7 @@ public final class ZooKeeperConfigKeys {
     /** Keys Apache reads that Tandem does not implement; each one set is named in a start-up warning. */
     static final Set<String> NOT_IMPLEMENTED = Set.of("localSessionsUpgradingEnabled",
             "clientPortListenBacklog", "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "syncEnabled",
-            "autopurge.snapRetainCount", "autopurge.purgeInterval", "sslQuorumReloadCertFiles",
+            "autopurge.snapRetainCount", "autopurge.purgeInterval",
             "quorum.cnxn.threads.size", "jvm.pause.info-threshold.ms",
             "jvm.pause.warn-threshold.ms", "jvm.pause.sleep.time.ms", "jvm.pause.monitor", "multiAddress.enabled",
             "multiAddress.reachabilityCheckTimeoutMs", "multiAddress.reachabilityCheckEnabled",
@@ -153,6 +156,12 @@ public final class ZooKeeperConfigKeys {
             return v.equals("x509") ? Verdict.IMPLEMENTED
                     : Verdict.refused("only the x509 provider authenticates TLS clients");
         }
+        if (key.equals(CLIENT_HOSTNAME_VERIFICATION)) {
+            // Apache 3.9.5 (ApacheClientHostnameVerificationTest): off by default on the client port, and then no
+            // client's host is checked, before or after a reload, as in Tandem. On, it checks the client's address
+            // against its certificate outside FIPS mode and, in its default FIPS mode, refuses every TLS client.
+            return flag(key, v, false, "checking TLS clients' host names on the client port is not implemented");
+        }
         if (key.startsWith("ssl.")) return Verdict.refused(key + " is not implemented on the secure client port");
         if (key.startsWith("quorum.auth.")) return io.tandem.server.zab.QuorumAuth.verdict(key, v, settings);
         if (key.startsWith("metricsProvider.")) {
@@ -166,7 +175,7 @@ public final class ZooKeeperConfigKeys {
                     ? Verdict.refused("the secure client port needs serverCnxnFactory=" + ZkSecurity.NETTY_FACTORY
                             + " (Apache's NIO factory serves no TLS)")
                     : ConfigKeys.port(v);
-            case "sslQuorum" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
+            case "sslQuorum", "sslQuorumReloadCertFiles" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
             case "portUnification", "client.portUnification" -> flag(key, v, false,
                     "TLS on the plain client port (port unification) is not implemented: use secureClientPort");
             case "dataLogDir" -> dataLogDir(v, settings);

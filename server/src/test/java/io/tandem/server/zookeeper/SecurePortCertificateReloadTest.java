@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.ConfigKeys;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.tls.KubernetesSecret;
 import io.tandem.server.tls.TestCertificates;
 import java.io.InputStream;
 import java.math.BigInteger;
@@ -118,6 +119,33 @@ class SecurePortCertificateReloadTest {
                 assertEquals(0, disconnects.get());
                 // A client that trusts only the old certificate cannot make a new connection any more.
                 assertNull(connectOrNull(port, certificates.clientKeyStore, certificates.trustStore, 3));
+            }
+        }
+    }
+
+    /**
+     * A Kubernetes secret volume: the stores are links through {@code ..data}, swapped by renaming a new link over it,
+     * so no event ever names {@code keystore.p12}. Apache's FileChangeWatcher misses it (its onChange filters on the
+     * store's name); Tandem's watcher compares what the stores hold on any event in their directory.
+     */
+    @Test
+    void shouldServeTheKeyAndTrustStoresOfASwappedKubernetesSecret() throws Exception {
+        KubernetesSecret secret = KubernetesSecret.create(dir.resolve("k8s-secret"), Map.of(
+                "keystore.p12", certificates.serverKeyStore, "truststore.p12", certificates.serverTrustStore));
+        TandemConfig config = ZooKeeperTlsTest.secure(TandemConfig.forTests(dir.resolve("k8s-data")))
+                .set("ssl.keyStore.location", secret.file("keystore.p12").toString())
+                .set("ssl.keyStore.password", TestCertificates.PASSWORD)
+                .set("ssl.trustStore.location", secret.file("truststore.p12").toString())
+                .set("ssl.trustStore.password", TestCertificates.PASSWORD)
+                .set("client.certReload", "true");
+        try (Tandem server = Tandem.start(config)) {
+            int port = server.zookeeperSecurePort();
+            assertEquals(originalSerial, servedSerial(port));
+            secret.update(Map.of("keystore.p12", renewedKeyStore, "truststore.p12", replacementServerTrust));
+            assertEquals(renewedSerial, awaitServedSerial(port, renewedSerial));
+            // The swapped trust store is in force too: the second client (trusted only by it) is admitted.
+            try (ZooKeeper zk = connect(port, secondClientKeyStore, renewedClientTrust, null)) {
+                assertTrue(zk.whoAmI().contains(new ClientInfo("x509", "CN=client2")), String.valueOf(zk.whoAmI()));
             }
         }
     }

@@ -2,11 +2,10 @@ package io.tandem.server.kafka.security;
 
 import io.netty.handler.ssl.SslContext;
 import io.tandem.server.tls.ServerTls.CertificateEntry;
+import io.tandem.server.tls.StoreFingerprint;
 
 import javax.net.ssl.SSLContext;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,9 +19,11 @@ import java.util.function.Function;
  * SslFactory does (KIP-226): {@code listener.name.<listener>.ssl.keystore.*} / {@code ssl.truststore.*} set on this
  * broker's BROKER resource override the static keys. The context is rebuilt when one of those values changes or when
  * a store file changed on disk since it was loaded (so setting the same path again reloads a file rewritten in
- * place); otherwise it is kept. As in Kafka, the new key store must hold as many certificates as the old one, with the
- * same subject and subject alternative names (unless {@code ssl.allow.dn.changes} / {@code ssl.allow.san.changes}),
- * and a key store or trust store cannot be added to, or a key store removed from, a listener. New connections get the
+ * place); otherwise it is kept. Kafka tells a changed file by its modification time; here it is told by its content
+ * ({@link StoreFingerprint}), which also catches a store replaced through links whose new file is not newer (a
+ * Kubernetes secret whose {@code ..data} link was swapped to files copied with their times kept). As in Kafka, the
+ * new key store must hold as many certificates as the old one, with the same subject and subject alternative names
+ * (unless {@code ssl.allow.dn.changes} / {@code ssl.allow.san.changes}), and a key store or trust store cannot be added to, or a key store removed from, a listener. New connections get the
  * new context; connections already open keep the TLS session they have. On the inter-broker listener the broker's
  * own TLS client ({@link #attachInterBrokerClient}) is rebuilt from the same stores and replaced with the server
  * side, so its connections to other brokers present the reloaded certificate and trust the reloaded trust store.
@@ -42,13 +43,13 @@ public final class ListenerTls {
     /** The broker's inter-broker TLS client, when this is the inter-broker listener; null otherwise. */
     private volatile ReloadableSslContext interBrokerClient;
 
-    /** A loaded context with what it was built from: the dynamic overrides and the store files' modification times. */
+    /** A loaded context with what it was built from: the dynamic overrides and the store files' content hashes. */
     public static final class Loaded {
         private final SslContext context;
         private final Map<String, String> overrides;
         private final Map<String, String> values;
-        private final long keyStoreModified;
-        private final long trustStoreModified;
+        private final String keyStoreContent;
+        private final String trustStoreContent;
         private final List<CertificateEntry> certificates;
         private final boolean keyStore;
         private final boolean trustStore;
@@ -56,13 +57,13 @@ public final class ListenerTls {
         private SSLContext client;
 
         private Loaded(SslContext context, Map<String, String> overrides, Map<String, String> values,
-                       long keyStoreModified, long trustStoreModified, List<CertificateEntry> certificates,
+                       String keyStoreContent, String trustStoreContent, List<CertificateEntry> certificates,
                        boolean keyStore, boolean trustStore) {
             this.context = context;
             this.overrides = overrides;
             this.values = values;
-            this.keyStoreModified = keyStoreModified;
-            this.trustStoreModified = trustStoreModified;
+            this.keyStoreContent = keyStoreContent;
+            this.trustStoreContent = trustStoreContent;
             this.certificates = certificates;
             this.keyStore = keyStore;
             this.trustStore = trustStore;
@@ -102,8 +103,8 @@ public final class ListenerTls {
         Map<String, String> next = Map.copyOf(overrides);
         Function<String, String> setting = setting(next);
         if (values(setting).equals(now.values)
-                && modified(setting.apply("ssl.keystore.location")) == now.keyStoreModified
-                && modified(setting.apply("ssl.truststore.location")) == now.trustStoreModified) {
+                && Objects.equals(content(setting.apply("ssl.keystore.location")), now.keyStoreContent)
+                && Objects.equals(content(setting.apply("ssl.truststore.location")), now.trustStoreContent)) {
             return null;
         }
         try {
@@ -149,10 +150,10 @@ public final class ListenerTls {
 
     private Loaded build(Map<String, String> overrides) {
         Function<String, String> setting = setting(overrides);
-        long keyStoreModified = modified(setting.apply("ssl.keystore.location"));
-        long trustStoreModified = modified(setting.apply("ssl.truststore.location"));
+        String keyStoreContent = content(setting.apply("ssl.keystore.location"));
+        String trustStoreContent = content(setting.apply("ssl.truststore.location"));
         SslContext context = SslContexts.server(setting);
-        return new Loaded(context, overrides, values(setting), keyStoreModified, trustStoreModified,
+        return new Loaded(context, overrides, values(setting), keyStoreContent, trustStoreContent,
                 SslContexts.certificates(setting), true, SslContexts.hasTrustStore(setting));
     }
 
@@ -193,13 +194,15 @@ public final class ListenerTls {
         return values;
     }
 
-    /** A store file's modification time (milliseconds), -1 when there is no file or it cannot be read. */
-    private static long modified(String location) {
-        if (location == null) return -1;
+    /** A store file's content hash, links followed; null when there is no file or it cannot be read. */
+    private static String content(String location) {
+        if (location == null || location.isBlank()) return null;
+        StoreFingerprint fingerprint;
         try {
-            return Files.getLastModifiedTime(Path.of(location.trim())).toMillis();
-        } catch (IOException | RuntimeException e) {
-            return -1;
+            fingerprint = StoreFingerprint.of(Path.of(location.trim()));
+        } catch (RuntimeException e) {
+            return null; // not a path: the store's loader says why
         }
+        return fingerprint == null ? null : fingerprint.sha256();
     }
 }
