@@ -58,9 +58,7 @@ class ApacheAuthorizationDifferentialTest {
 
     @Test
     void shouldRefuseAPrincipalWithoutAclsWithApacheKafka39sErrorPerApi() throws Exception {
-        try (SaslAclBrokers brokers = SaslAclBrokers.zookeeperMode(dir, Map.of(
-                "transaction.state.log.replication.factor", "1",
-                "transaction.state.log.min.isr", "1"))) {
+        try (SaslAclBrokers brokers = SaslAclBrokers.zookeeperMode(dir, Map.of())) {
             Uuid apacheTopicId = prepare(brokers.apachePort());
             Uuid tandemTopicId = prepare(brokers.tandemPort());
             try (Connection onApache = Connection.alice(brokers.apachePort());

@@ -51,9 +51,7 @@ class ApacheKraftPartialAclDifferentialTest {
 
     @Test
     void shouldAnswerAPrincipalWithSomeAclsOnKafka4sApisAsApacheKafka44Does() throws Exception {
-        try (SaslAclBrokers brokers = SaslAclBrokers.kraftMode(dir, Map.of(
-                "transaction.state.log.replication.factor", "1",
-                "transaction.state.log.min.isr", "1"))) {
+        try (SaslAclBrokers brokers = SaslAclBrokers.kraftMode(dir, Map.of())) {
             for (int port : new int[] {brokers.apachePort(), brokers.tandemPort()}) {
                 ApachePartialAclDifferentialTest.prepare(port);
                 allowConsumerGroup(port);

@@ -110,10 +110,8 @@ class ApachePartialAclDifferentialTest {
 
     @Test
     void shouldAnswerAPrincipalWithSomeAclsItemByItemAsApacheKafka39Does() throws Exception {
-        try (SaslAclBrokers brokers = SaslAclBrokers.zookeeperMode(dir, Map.of(
-                "transaction.state.log.replication.factor", "1",
-                "transaction.state.log.min.isr", "1",
-                "transaction.state.log.num.partitions", "1"))) {
+        try (SaslAclBrokers brokers = SaslAclBrokers.zookeeperMode(dir,
+                Map.of("transaction.state.log.num.partitions", "1"))) {
             prepare(brokers.apachePort());
             prepare(brokers.tandemPort());
             try (WireClient onApache = SaslAclBrokers.alice(brokers.apachePort());

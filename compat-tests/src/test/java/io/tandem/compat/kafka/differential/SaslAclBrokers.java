@@ -44,6 +44,11 @@ final class SaslAclBrokers implements AutoCloseable {
             "authorizer.class.name", "kafka.security.authorizer.AclAuthorizer",
             "super.users", "User:admin");
 
+    /** Both brokers' transaction state topic on their one broker, as every test here opens or names a transaction. */
+    private static final Map<String, String> ONE_BROKER_TRANSACTIONS = Map.of(
+            "transaction.state.log.replication.factor", "1",
+            "transaction.state.log.min.isr", "1");
+
     /** The Tandem ZooKeeper the Apache broker runs on in ZooKeeper mode; null in KRaft mode. */
     private final Tandem zookeeper;
     final ApacheBroker apache;
@@ -57,10 +62,12 @@ final class SaslAclBrokers implements AutoCloseable {
 
     /**
      * Apache Kafka 3.9.1 in ZooKeeper mode on a Tandem ZooKeeper, and a Tandem broker, both with
-     * {@link Differential#SETTINGS}, the SASL and ACL settings and {@code more}; folders under {@code dir}.
+     * {@link Differential#SETTINGS}, a one-broker transaction state topic, the SASL and ACL settings and {@code more};
+     * folders under {@code dir}.
      */
     static SaslAclBrokers zookeeperMode(Path dir, Map<String, String> more) throws Exception {
         Map<String, String> settings = new HashMap<>(Differential.SETTINGS);
+        settings.putAll(ONE_BROKER_TRANSACTIONS);
         settings.putAll(ZOOKEEPER_MODE_SECURITY);
         settings.putAll(more);
         Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zookeeper"))
@@ -76,10 +83,12 @@ final class SaslAclBrokers implements AutoCloseable {
 
     /**
      * Apache Kafka of kafka-clients' own 4.x version in KRaft mode with its StandardAuthorizer, and a Tandem broker
-     * (AclAuthorizer), both with {@link Differential#SETTINGS}, PLAIN on the listener and {@code more}.
+     * (AclAuthorizer), both with {@link Differential#SETTINGS}, a one-broker transaction state topic, PLAIN on the
+     * listener and {@code more}.
      */
     static SaslAclBrokers kraftMode(Path dir, Map<String, String> more) throws Exception {
         Map<String, String> shared = new HashMap<>(Differential.SETTINGS);
+        shared.putAll(ONE_BROKER_TRANSACTIONS);
         shared.put("sasl.enabled.mechanisms", "PLAIN");
         shared.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
         shared.put("inter.broker.listener.name", "PLAINTEXT");
