@@ -42,14 +42,7 @@ public final class QuorumFigures {
     private long commitsReceived;
     private long diffs;
     private long snaps;
-    private final FigureSummary followerSyncMs = new FigureSummary("follower_sync_time");
-    private final FigureSummary observerSyncMs = new FigureSummary("observer_sync_time");
-    private final FigureSummary quorumAckLatency = FigureSummary.withPercentiles("quorum_ack_latency");
-    private final FigureSummary proposalLatency = FigureSummary.withPercentiles("proposal_latency");
-    private final FigureSummary commitPropagationLatency =
-            FigureSummary.withPercentiles("commit_propagation_latency");
-    private final FigureSummary learnerMasterProposalMs = FigureSummary.withPercentiles("om_proposal_process_time_ms");
-    private final FigureSummary learnerMasterCommitMs = FigureSummary.withPercentiles("om_commit_process_time_ms");
+    private final QuorumTimings timings = new QuorumTimings();
     /** When this member answered its leader's epoch (System.nanoTime on the driver's clock), 0 when not syncing. */
     private long syncStartedNanos;
     private boolean wasServing;
@@ -87,31 +80,20 @@ public final class QuorumFigures {
         processed(machine, appended.size(), committed.size(), nowNanos);
         if (!machine.isServing()) return;
         if (machine.role() == Role.LEADING) {
-            for (LogEntry entry : committed) addSinceMade(quorumAckLatency, entry.txn(), nowMillis);
+            for (LogEntry entry : committed) timings.quorumAcked(entry.txn(), nowMillis);
             return;
         }
         if (!machine.isObserver()) {
-            for (LogEntry entry : appended) addSinceMade(proposalLatency, entry.txn(), nowMillis);
+            for (LogEntry entry : appended) timings.proposalLogged(entry.txn(), nowMillis);
         }
-        for (LogEntry entry : committed) addSinceMade(commitPropagationLatency, entry.txn(), nowMillis);
-    }
-
-    /**
-     * Adds to {@code summary} the ms from {@code txn}'s TxnHeader time ({@code long clientId, int cxid, long zxid,
-     * long time, int type}) to {@code nowMillis}; nothing for bytes without a header or a negative latency.
-     */
-    public static void addSinceMade(FigureSummary summary, byte[] txn, long nowMillis) {
-        if (txn == null || txn.length < 28) return;
-        long made = java.nio.ByteBuffer.wrap(txn).getLong(20);
-        long latency = nowMillis - made;
-        if (made > 0 && latency >= 0) summary.add(latency);
+        for (LogEntry entry : committed) timings.commitPropagated(entry.txn(), nowMillis);
     }
 
     /** The counts of {@link #processed(ZabStateMachine, List, List, long, long)}. */
     private void processed(ZabStateMachine machine, int appends, int committed, long nowNanos) {
         boolean serving = machine.isServing();
         if (serving && !wasServing && syncStartedNanos != 0 && machine.role() != Role.LEADING) {
-            (machine.isObserver() ? observerSyncMs : followerSyncMs).add((nowNanos - syncStartedNanos) / 1_000_000);
+            timings.synced(machine.isObserver(), (nowNanos - syncStartedNanos) / 1_000_000);
         }
         if (serving && !wasServing) syncStartedNanos = 0; // the next sync starts at its own ACKEPOCH
         wasServing = serving;
@@ -133,12 +115,6 @@ public final class QuorumFigures {
         line.accept("zk_learner_commit_received_count", commitsReceived);
         line.accept("zk_diff_count", diffs);
         line.accept("zk_snap_count", snaps);
-        followerSyncMs.report(line);
-        observerSyncMs.report(line);
-        quorumAckLatency.report(line);
-        proposalLatency.report(line);
-        commitPropagationLatency.report(line);
-        learnerMasterProposalMs.report(line);
-        learnerMasterCommitMs.report(line);
+        timings.report(line);
     }
 }

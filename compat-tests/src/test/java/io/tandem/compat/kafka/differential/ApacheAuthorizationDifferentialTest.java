@@ -1,15 +1,11 @@
 package io.tandem.compat.kafka.differential;
 
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.message.*;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -25,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +32,6 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The negative suite's claim checked against the real thing: Apache Kafka 3.9.1 in ZooKeeper mode (on a Tandem
@@ -52,20 +46,6 @@ class ApacheAuthorizationDifferentialTest {
     private static final String TOPIC = "secret-topic";
     private static final String GROUP = "secret-group";
     private static final String TRANSACTIONAL_ID = "secret-transaction";
-    private static final String JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            + "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\" user_alice=\"alice-secret\";";
-    /** The settings of both brokers: the PLAINTEXT listener speaks SASL_PLAINTEXT, brokers log in as admin. */
-    private static final Map<String, String> SECURITY = Map.of(
-            "listener.security.protocol.map", "PLAINTEXT:SASL_PLAINTEXT",
-            // Without it Kafka takes the inter-broker protocol from security.inter.broker.protocol (PLAINTEXT), not
-            // from the map, and its controller speaks plaintext to its own SASL listener.
-            "inter.broker.listener.name", "PLAINTEXT",
-            "sasl.enabled.mechanisms", "PLAIN",
-            "sasl.mechanism.inter.broker.protocol", "PLAIN",
-            "listener.name.plaintext.plain.sasl.jaas.config", JAAS,
-            "authorizer.class.name", "kafka.security.authorizer.AclAuthorizer",
-            "super.users", "User:admin");
-
     @TempDir
     Path dir;
 
@@ -78,23 +58,11 @@ class ApacheAuthorizationDifferentialTest {
 
     @Test
     void shouldRefuseAPrincipalWithoutAclsWithApacheKafka39sErrorPerApi() throws Exception {
-        Map<String, String> settings = new HashMap<>(Differential.SETTINGS);
-        settings.putAll(SECURITY);
-        settings.put("transaction.state.log.replication.factor", "1");
-        settings.put("transaction.state.log.min.isr", "1");
-        TandemConfig zookeeperConfig = TandemConfig.forTests(dir.resolve("zookeeper"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER));
-        TandemConfig kafkaConfig = TandemConfig.forTests(dir.resolve("tandem")).roles(EnumSet.of(TandemConfig.Role.KAFKA));
-        settings.forEach(kafkaConfig::set);
-        try (Tandem zookeeper = Tandem.start(zookeeperConfig);
-             ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
-                     settings);
-             Tandem tandem = Tandem.start(kafkaConfig)) {
-            awaitReady(apache);
-            Uuid apacheTopicId = prepare(apache.port());
-            Uuid tandemTopicId = prepare(tandem.kafkaPort());
-            try (Connection onApache = Connection.as(apache.port(), "alice", "alice-secret");
-                 Connection onTandem = Connection.as(tandem.kafkaPort(), "alice", "alice-secret")) {
+        try (SaslAclBrokers brokers = SaslAclBrokers.zookeeperMode(dir, Map.of())) {
+            Uuid apacheTopicId = prepare(brokers.apachePort());
+            Uuid tandemTopicId = prepare(brokers.tandemPort());
+            try (Connection onApache = Connection.alice(brokers.apachePort());
+                 Connection onTandem = Connection.alice(brokers.tandemPort())) {
                 Map<ApiKeys, Short> apacheVersions = onApache.versions();
                 Map<ApiKeys, Short> tandemVersions = onTandem.versions();
                 Map<String, String> differences = new TreeMap<>();
@@ -121,33 +89,13 @@ class ApacheAuthorizationDifferentialTest {
 
     /** The secret topic (its id returned) and the secret group's committed offset, made by the super user. */
     private static Uuid prepare(int port) throws Exception {
-        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port,
-                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT", SaslConfigs.SASL_MECHANISM, "PLAIN",
-                SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.plain.PlainLoginModule required "
-                        + "username=\"admin\" password=\"admin-secret\";",
-                CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
+        try (Admin admin = SaslAclBrokers.admin(port)) {
             Uuid id = admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).topicId(TOPIC)
                     .get(60, TimeUnit.SECONDS);
             admin.alterConsumerGroupOffsets(GROUP, Map.of(new TopicPartition(TOPIC, 0),
                     new OffsetAndMetadata(0, "secret-metadata"))).all().get(60, TimeUnit.SECONDS);
             return id;
         }
-    }
-
-    private static void awaitReady(ApacheBroker apache) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            if (!apache.alive()) fail("Apache Kafka exited:\n" + apache.logTail());
-            try (Connection admin = Connection.as(apache.port(), "admin", "admin-secret")) {
-                MetadataResponseData metadata = (MetadataResponseData) admin.call(ApiKeys.METADATA, (short) 12,
-                        new MetadataRequestData().setTopics(List.of())).data();
-                if (!metadata.brokers().isEmpty() && metadata.controllerId() >= 0) return;
-            } catch (IOException notYet) {
-                // not listening, or not authenticating yet
-            }
-            Thread.sleep(250);
-        }
-        fail("Apache Kafka did not get ready:\n" + apache.logTail());
     }
 
     /** The sample: requests naming the secret topic (by name, or by the side's id), group and transactional id. */
@@ -341,25 +289,13 @@ class ApacheAuthorizationDifferentialTest {
     private static final class Connection implements AutoCloseable {
         private final WireClient wire;
 
-        private Connection(int port) throws IOException {
-            wire = new WireClient(port);
+        private Connection(WireClient wire) {
+            this.wire = wire;
         }
 
-        static Connection as(int port, String user, String password) throws IOException {
-            Connection c = new Connection(port);
-            try {
-                SaslHandshakeResponseData handshake = (SaslHandshakeResponseData) c.call(ApiKeys.SASL_HANDSHAKE, (short) 1,
-                        new SaslHandshakeRequestData().setMechanism("PLAIN")).data();
-                if (handshake.errorCode() != 0) throw new IOException("handshake: " + handshake);
-                SaslAuthenticateResponseData done = (SaslAuthenticateResponseData) c.call(ApiKeys.SASL_AUTHENTICATE,
-                        (short) 2, new SaslAuthenticateRequestData().setAuthBytes(("\u0000" + user + "\u0000" + password)
-                                .getBytes(StandardCharsets.UTF_8))).data();
-                if (done.errorCode() != 0) throw new IOException("authentication: " + done.errorMessage());
-                return c;
-            } catch (IOException | RuntimeException e) {
-                c.close();
-                throw e instanceof IOException io ? io : new IOException(e);
-            }
+        /** A connection logged in as alice. */
+        static Connection alice(int port) throws IOException {
+            return new Connection(SaslAclBrokers.alice(port));
         }
 
         AbstractResponse call(ApiKeys key, short version, ApiMessage request) throws IOException {

@@ -4,26 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tandem.compat.kafka.ApacheKafkaLauncher;
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.DescribeTopicPartitionsRequestData;
@@ -46,8 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  * operations reported must be the same.
  */
 class ApacheKraftPartialAclDifferentialTest {
-    private static final String JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            + "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\" user_alice=\"alice-secret\";";
     private static final String CONSUMER_GROUP = "alice-consumers";
     private static final String SHARE_GROUP = "alice-share";
     private static final List<String> TOPICS = List.of("alice-topic", "secret-topic", "missing-topic");
@@ -60,34 +51,13 @@ class ApacheKraftPartialAclDifferentialTest {
 
     @Test
     void shouldAnswerAPrincipalWithSomeAclsOnKafka4sApisAsApacheKafka44Does() throws Exception {
-        Map<String, String> shared = new HashMap<>(Differential.SETTINGS);
-        shared.put("sasl.enabled.mechanisms", "PLAIN");
-        shared.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
-        shared.put("inter.broker.listener.name", "PLAINTEXT");
-        shared.put("listener.name.plaintext.plain.sasl.jaas.config", JAAS);
-        shared.put("transaction.state.log.replication.factor", "1");
-        shared.put("transaction.state.log.min.isr", "1");
-        Map<String, String> apacheSettings = new HashMap<>(shared);
-        // KRaft: the controller listener stays plaintext, so the node's own broker is ANONYMOUS to its controller.
-        apacheSettings.put("listener.security.protocol.map", "PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
-        apacheSettings.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
-        apacheSettings.put("super.users", "User:admin;User:ANONYMOUS");
-        Map<String, String> tandemSettings = new HashMap<>(shared);
-        tandemSettings.put("listener.security.protocol.map", "PLAINTEXT:SASL_PLAINTEXT");
-        tandemSettings.put("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer");
-        tandemSettings.put("super.users", "User:admin");
-        TandemConfig kafkaConfig = TandemConfig.forTests(dir.resolve("tandem")).roles(EnumSet.of(TandemConfig.Role.KAFKA));
-        tandemSettings.forEach(kafkaConfig::set);
-        try (ApacheBroker apache = ApacheBroker.kraftMode(ApacheKafkaLauncher.clientsVersion(), dir.resolve("apache"),
-                apacheSettings);
-             Tandem tandem = Tandem.start(kafkaConfig)) {
-            awaitReady(apache);
-            for (int port : new int[] {apache.port(), tandem.kafkaPort()}) {
+        try (SaslAclBrokers brokers = SaslAclBrokers.kraftMode(dir, Map.of())) {
+            for (int port : new int[] {brokers.apachePort(), brokers.tandemPort()}) {
                 ApachePartialAclDifferentialTest.prepare(port);
                 allowConsumerGroup(port);
             }
-            try (WireClient onApache = ApachePartialAclDifferentialTest.alice(apache.port());
-                 WireClient onTandem = ApachePartialAclDifferentialTest.alice(tandem.kafkaPort())) {
+            try (WireClient onApache = SaslAclBrokers.alice(brokers.apachePort());
+                 WireClient onTandem = SaslAclBrokers.alice(brokers.tandemPort())) {
                 ApachePartialAclDifferentialTest.awaitAliceAllowed(onApache);
                 ApachePartialAclDifferentialTest.awaitAliceAllowed(onTandem);
                 Map<ApiKeys, Short> apacheVersions = ApachePartialAclDifferentialTest.versions(onApache);
@@ -117,11 +87,7 @@ class ApacheKraftPartialAclDifferentialTest {
 
     /** READ on the consumer and share groups alice's heartbeats join (READ implies DESCRIBE). */
     private static void allowConsumerGroup(int port) throws Exception {
-        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port,
-                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT", SaslConfigs.SASL_MECHANISM, "PLAIN",
-                SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.plain.PlainLoginModule required "
-                        + "username=\"admin\" password=\"admin-secret\";",
-                CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000))) {
+        try (Admin admin = SaslAclBrokers.admin(port)) {
             List<AclBinding> acls = new ArrayList<>();
             for (String group : List.of(CONSUMER_GROUP, SHARE_GROUP)) {
                 acls.add(new AclBinding(new ResourcePattern(ResourceType.GROUP, group, PatternType.LITERAL),
@@ -129,22 +95,6 @@ class ApacheKraftPartialAclDifferentialTest {
             }
             admin.createAcls(acls).all().get(60, TimeUnit.SECONDS);
         }
-    }
-
-    private static void awaitReady(ApacheBroker apache) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            if (!apache.alive()) throw new AssertionError("Apache Kafka exited:\n" + apache.logTail());
-            try (WireClient admin = ApachePartialAclDifferentialTest.login(apache.port(), "admin", "admin-secret")) {
-                var metadata = (org.apache.kafka.common.message.MetadataResponseData) admin.call(ApiKeys.METADATA,
-                        (short) 12, new MetadataRequestData().setTopics(List.of()));
-                if (!metadata.brokers().isEmpty() && metadata.controllerId() >= 0) return;
-            } catch (java.io.IOException notYet) {
-                // not listening, or not authenticating yet
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("Apache Kafka did not get ready:\n" + apache.logTail());
     }
 
     private static ConsumerGroupHeartbeatRequestData join(String group, List<String> topics) {

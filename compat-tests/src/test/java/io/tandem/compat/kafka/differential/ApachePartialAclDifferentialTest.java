@@ -8,14 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +21,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -35,7 +30,6 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
@@ -63,10 +57,6 @@ import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
-import org.apache.kafka.common.message.SaslAuthenticateRequestData;
-import org.apache.kafka.common.message.SaslAuthenticateResponseData;
-import org.apache.kafka.common.message.SaslHandshakeRequestData;
-import org.apache.kafka.common.message.SaslHandshakeResponseData;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -94,16 +84,6 @@ class ApachePartialAclDifferentialTest {
     private static final String SECRET_GROUP = "secret-group";
     private static final String ALICE_TXN = "alice-txn";
     private static final String SECRET_TXN = "secret-txn";
-    private static final String JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            + "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\" user_alice=\"alice-secret\";";
-    private static final Map<String, String> SECURITY = Map.of(
-            "listener.security.protocol.map", "PLAINTEXT:SASL_PLAINTEXT",
-            "inter.broker.listener.name", "PLAINTEXT",
-            "sasl.enabled.mechanisms", "PLAIN",
-            "sasl.mechanism.inter.broker.protocol", "PLAIN",
-            "listener.name.plaintext.plain.sasl.jaas.config", JAAS,
-            "authorizer.class.name", "kafka.security.authorizer.AclAuthorizer",
-            "super.users", "User:admin");
     /** The fields an ACL decision shows in: which items are answered, their errors, the operations reported. */
     private static final Set<String> DECISION_FIELDS = Set.of("errorCode", "name", "topic", "groupId",
             "transactionalId", "partitionIndex", "index", "partition", "resourceName", "resourceType",
@@ -130,23 +110,12 @@ class ApachePartialAclDifferentialTest {
 
     @Test
     void shouldAnswerAPrincipalWithSomeAclsItemByItemAsApacheKafka39Does() throws Exception {
-        Map<String, String> settings = new HashMap<>(Differential.SETTINGS);
-        settings.putAll(SECURITY);
-        settings.put("transaction.state.log.replication.factor", "1");
-        settings.put("transaction.state.log.min.isr", "1");
-        settings.put("transaction.state.log.num.partitions", "1");
-        TandemConfig zookeeperConfig = TandemConfig.forTests(dir.resolve("zookeeper"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER));
-        TandemConfig kafkaConfig = TandemConfig.forTests(dir.resolve("tandem")).roles(EnumSet.of(TandemConfig.Role.KAFKA));
-        settings.forEach(kafkaConfig::set);
-        try (Tandem zookeeper = Tandem.start(zookeeperConfig);
-             ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
-                     settings);
-             Tandem tandem = Tandem.start(kafkaConfig)) {
-            awaitReady(apache);
-            prepare(apache.port());
-            prepare(tandem.kafkaPort());
-            try (WireClient onApache = alice(apache.port()); WireClient onTandem = alice(tandem.kafkaPort())) {
+        try (SaslAclBrokers brokers = SaslAclBrokers.zookeeperMode(dir,
+                Map.of("transaction.state.log.num.partitions", "1"))) {
+            prepare(brokers.apachePort());
+            prepare(brokers.tandemPort());
+            try (WireClient onApache = SaslAclBrokers.alice(brokers.apachePort());
+                 WireClient onTandem = SaslAclBrokers.alice(brokers.tandemPort())) {
                 awaitAliceAllowed(onApache);
                 awaitAliceAllowed(onTandem);
                 // Alice's transaction is open on each side, with her group's offsets in it, so that what follows the
@@ -214,20 +183,12 @@ class ApachePartialAclDifferentialTest {
         return node;
     }
 
-    private static Admin admin(int port) {
-        return Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + port,
-                CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, "SASL_PLAINTEXT", SaslConfigs.SASL_MECHANISM, "PLAIN",
-                SaslConfigs.SASL_JAAS_CONFIG, "org.apache.kafka.common.security.plain.PlainLoginModule required "
-                        + "username=\"admin\" password=\"admin-secret\";",
-                CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
-    }
-
     /**
      * The side's topics and the two groups' committed offsets (both topics in each group), made by the super user,
      * and alice's ACLs: everything on her topic, READ on her group, WRITE on her transactional id.
      */
     static void prepare(int port) throws Exception {
-        try (Admin admin = admin(port)) {
+        try (Admin admin = SaslAclBrokers.admin(port)) {
             admin.createTopics(List.of(new NewTopic(ALICE_TOPIC, 1, (short) 1),
                     new NewTopic(SECRET_TOPIC, 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
             admin.createAcls(List.of(
@@ -246,22 +207,6 @@ class ApachePartialAclDifferentialTest {
     private static AclBinding allow(ResourceType type, String name, AclOperation operation) {
         return new AclBinding(new ResourcePattern(type, name, PatternType.LITERAL),
                 new AccessControlEntry("User:alice", "*", operation, AclPermissionType.ALLOW));
-    }
-
-    private static void awaitReady(ApacheBroker apache) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            if (!apache.alive()) fail("Apache Kafka exited:\n" + apache.logTail());
-            try (WireClient admin = login(apache.port(), "admin", "admin-secret")) {
-                MetadataResponseData metadata = (MetadataResponseData) admin.call(ApiKeys.METADATA, (short) 12,
-                        new MetadataRequestData().setTopics(List.of()));
-                if (!metadata.brokers().isEmpty() && metadata.controllerId() >= 0) return;
-            } catch (IOException notYet) {
-                // not listening, or not authenticating yet
-            }
-            Thread.sleep(250);
-        }
-        fail("Apache Kafka did not get ready:\n" + apache.logTail());
     }
 
     /** Waits until the broker's authorizer has alice's topic ACL (each broker follows the ACL notifications). */
@@ -307,27 +252,6 @@ class ApachePartialAclDifferentialTest {
             Thread.sleep(250);
         }
         return new long[] {producer.producerId(), producer.producerEpoch()};
-    }
-
-    static WireClient alice(int port) throws IOException {
-        return login(port, "alice", "alice-secret");
-    }
-
-    static WireClient login(int port, String user, String password) throws IOException {
-        WireClient client = new WireClient(port);
-        try {
-            SaslHandshakeResponseData handshake = (SaslHandshakeResponseData) client.call(ApiKeys.SASL_HANDSHAKE,
-                    (short) 1, new SaslHandshakeRequestData().setMechanism("PLAIN"));
-            if (handshake.errorCode() != 0) throw new IOException("handshake: " + handshake);
-            SaslAuthenticateResponseData done = (SaslAuthenticateResponseData) client.call(ApiKeys.SASL_AUTHENTICATE,
-                    (short) 2, new SaslAuthenticateRequestData().setAuthBytes(("\u0000" + user + "\u0000" + password)
-                            .getBytes(StandardCharsets.UTF_8)));
-            if (done.errorCode() != 0) throw new IOException("authentication: " + done.errorMessage());
-            return client;
-        } catch (IOException | RuntimeException e) {
-            client.close();
-            throw e instanceof IOException io ? io : new IOException(e);
-        }
     }
 
     static Map<ApiKeys, Short> versions(WireClient client) throws IOException {

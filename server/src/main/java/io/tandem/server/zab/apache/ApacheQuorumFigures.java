@@ -1,6 +1,7 @@
 package io.tandem.server.zab.apache;
 
 import io.tandem.server.zab.FigureSummary;
+import io.tandem.server.zab.QuorumTimings;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
@@ -45,14 +46,7 @@ public final class ApacheQuorumFigures {
     private final AtomicLong commitsReceived = new AtomicLong();
     private final AtomicLong diffs = new AtomicLong();
     private final AtomicLong snaps = new AtomicLong();
-    private final FigureSummary followerSyncMs = new FigureSummary("follower_sync_time");
-    private final FigureSummary observerSyncMs = new FigureSummary("observer_sync_time");
-    private final FigureSummary quorumAckLatency = FigureSummary.withPercentiles("quorum_ack_latency");
-    private final FigureSummary proposalLatency = FigureSummary.withPercentiles("proposal_latency");
-    private final FigureSummary commitPropagationLatency =
-            FigureSummary.withPercentiles("commit_propagation_latency");
-    private final FigureSummary learnerMasterProposalMs = FigureSummary.withPercentiles("om_proposal_process_time_ms");
-    private final FigureSummary learnerMasterCommitMs = FigureSummary.withPercentiles("om_commit_process_time_ms");
+    private final QuorumTimings timings = new QuorumTimings();
     /** When the election under way started (System.nanoTime), 0 when none is. */
     private volatile long lookingSinceNanos;
 
@@ -102,26 +96,22 @@ public final class ApacheQuorumFigures {
 
     /** This learner (an observer when {@code observer}) synced with its leader in {@code ms}. */
     void synced(boolean observer, long ms) {
-        (observer ? observerSyncMs : followerSyncMs).add(ms);
+        timings.synced(observer, ms);
     }
 
     /** A leader's proposal (not a reconfig) reached its quorum of acks. */
     void quorumAcked(byte[] txn) {
-        sinceMade(quorumAckLatency, txn);
+        timings.quorumAcked(txn, System.currentTimeMillis());
     }
 
     /** A follower logged a PROPOSAL. */
     void proposalLogged(byte[] txn) {
-        sinceMade(proposalLatency, txn);
+        timings.proposalLogged(txn, System.currentTimeMillis());
     }
 
     /** A follower's COMMIT or COMMITANDACTIVATE, or an observer's INFORM, of {@code txn}. */
     void commitPropagated(byte[] txn) {
-        sinceMade(commitPropagationLatency, txn);
-    }
-
-    private static void sinceMade(FigureSummary summary, byte[] txn) {
-        io.tandem.server.zab.QuorumFigures.addSinceMade(summary, txn, System.currentTimeMillis());
+        timings.commitPropagated(txn, System.currentTimeMillis());
     }
 
     /** mntr's lines, under Apache's names (its ServerMetrics being global, every member prints them all). */
@@ -134,12 +124,6 @@ public final class ApacheQuorumFigures {
         line.accept("zk_learner_commit_received_count", commitsReceived.get());
         line.accept("zk_diff_count", diffs.get());
         line.accept("zk_snap_count", snaps.get());
-        followerSyncMs.report(line);
-        observerSyncMs.report(line);
-        quorumAckLatency.report(line);
-        proposalLatency.report(line);
-        commitPropagationLatency.report(line);
-        learnerMasterProposalMs.report(line);
-        learnerMasterCommitMs.report(line);
+        timings.report(line);
     }
 }

@@ -5,8 +5,6 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.message.ConsumerGroupHeartbeatRequest;
 import io.tandem.kafka.wire.message.ConsumerGroupHeartbeatResponse;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
-import io.tandem.kafka.wire.message.FindCoordinatorRequest;
-import io.tandem.kafka.wire.message.FindCoordinatorResponse;
 import io.tandem.kafka.wire.message.JoinGroupRequest;
 import io.tandem.kafka.wire.message.JoinGroupResponse;
 import io.tandem.kafka.wire.message.ListGroupsRequest;
@@ -23,6 +21,7 @@ import io.tandem.kafka.wire.message.TxnOffsetCommitRequest;
 import io.tandem.kafka.wire.message.TxnOffsetCommitResponse;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.GroupCoordinators;
 import io.tandem.server.kafka.RawKafkaConnection;
 import io.tandem.server.kafka.metadata.TopicNames;
 import org.junit.jupiter.api.AfterEach;
@@ -131,17 +130,8 @@ class NoCoordinatorBeforeOffsetsTopicTest {
         assertFalse(offsetsTopicListed(), "a group request made " + TopicNames.CONSUMER_OFFSETS);
 
         // As a client does: FindCoordinator makes the topic, and once its partition is led the commit goes through.
-        FindCoordinatorRequest find = new FindCoordinatorRequest();
-        find.keyType = 0;
-        find.coordinatorKeys.add("g");
         long deadline = System.currentTimeMillis() + 30_000;
-        short error;
-        while ((error = this.<FindCoordinatorResponse>call(ApiKey.FIND_COORDINATOR, 4, find).coordinators.get(0)
-                .errorCode) != NONE) {
-            assertEquals(COORDINATOR_NOT_AVAILABLE, error);
-            assertTrue(System.currentTimeMillis() < deadline, "no coordinator in time");
-            Thread.sleep(20);
-        }
+        GroupCoordinators.await(connection, "g");
         assertTrue(offsetsTopicListed());
         short committed;
         while ((committed = commit(8)) == COORDINATOR_LOAD_IN_PROGRESS || committed == NOT_COORDINATOR) {

@@ -1,17 +1,18 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.mntr;
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.modeOf;
+import static io.tandem.server.zab.apache.ReconfigAdmin.reconfigure;
 import static io.tandem.server.zab.apache.ReconfigChecks.writeAndSeeEverywhere;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +38,7 @@ class ApacheLearnerRoleChangeProcessTest {
         Ports[] all = {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3)};
         Ports one = all[0];
         Ports three = all[2];
-        List<String> settings = new ArrayList<>(List.of(
-                "maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS, "4lw.commands.whitelist=srvr,mntr"));
-        settings.addAll(ReconfigAdmin.settings());
+        List<String> settings = ReconfigAdmin.settings(MixedEnsemble.MNTR_SETTINGS);
         ApacheQuorumProcess[] apache = new ApacheQuorumProcess[2];
         // Tandem has the highest sid and the same empty history: the election makes it the leader.
         try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
@@ -54,7 +53,7 @@ class ApacheLearnerRoleChangeProcessTest {
                 // them (fast leader election waits only finalizeWait for a better vote): then the Apache leader is
                 // restarted, and the election between Tandem and the other Apache follower, at the same zxid, goes
                 // to Tandem's higher sid.
-                assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(three.clientPort())
+                assertTrue(ApacheQuorumProcess.await(() -> modeOf(three)
                         .equals("leader") || ApacheQuorumProcess.leaderIndex(apache) >= 0, TIMEOUT_MS),
                         () -> "no leader\n" + tandem.logTail());
                 int apacheLeader = ApacheQuorumProcess.leaderIndex(apache);
@@ -122,25 +121,8 @@ class ApacheLearnerRoleChangeProcessTest {
                 assertEquals(ZkClients.tree(onTandem), ZkClients.tree(onOne), "the trees");
                 assertEquals(ReconfigChecks.assertSameConfig(onTandem, onOne), participant);
             } finally {
-                for (ApacheQuorumProcess member : apache) {
-                    if (member != null) member.kill();
-                }
+                ApacheQuorumProcess.killAll(apache);
             }
         }
-    }
-
-    /** An incremental reconfig adding (or changing) {@code line}, asked of {@code member}; returns the new config. */
-    private static String reconfigure(Ports member, String line) throws Exception {
-        try (ZooKeeperAdmin admin = ReconfigAdmin.connect(member)) {
-            return ReconfigChecks.text(admin.reconfigure(line, null, null, -1, null));
-        }
-    }
-
-    private static String mntr(Ports member) {
-        return ApacheQuorumProcess.mntrAt(member.clientPort());
-    }
-
-    private static String modeOf(Ports member) {
-        return ApacheQuorumProcess.modeAt(member.clientPort());
     }
 }

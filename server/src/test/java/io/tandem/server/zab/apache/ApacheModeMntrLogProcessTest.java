@@ -1,9 +1,9 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.mntr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -32,45 +32,28 @@ class ApacheModeMntrLogProcessTest {
 
     @Test
     void tandemReportsApachesLogFiguresFollowingAndLeading() throws Exception {
-        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 2, SETTINGS);
-        try (ApacheQuorumProcess one = ensemble.startApache(1);
-             ApacheQuorumProcess three = ensemble.startApache(3)) {
-            // Apache 3 leads 1 before Tandem starts: started together on a loaded machine, 1 and Tandem could
-            // elect Tandem (sid 2) before 3 is up, and this test's first half is about Tandem following.
-            assertTrue(ApacheQuorumProcess.await(() -> (one.mode() + three.mode()).equals("followerleader"),
-                    ZkClients.TIMEOUT_MS), () -> "Apache 1 " + one.mode() + ", Apache 3 " + three.mode());
-            try (TandemApacheModeProcess tandem = ensemble.startTandem(List.of(), SETTINGS);
-                 ZkClients clients = new ZkClients()) {
-                followThenLead(ensemble, one, three, tandem, clients);
-            }
+        try (TandemFollowsThenLeads course = TandemFollowsThenLeads.start(temp, SETTINGS)) {
+            followThenLead(course);
         }
     }
 
-    private static void followThenLead(MixedEnsemble ensemble, ApacheQuorumProcess one, ApacheQuorumProcess three,
-                                       TandemApacheModeProcess tandem, ZkClients clients) throws Exception {
-        assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("follower")
-                && (one.mode() + three.mode()).equals("followerleader"), ZkClients.TIMEOUT_MS),
-                () -> "Tandem " + ensemble.tandemMode() + "\n" + tandem.logTail());
-        ZooKeeper onTandem = clients.connect(ensemble.tandem);
+    private static void followThenLead(TandemFollowsThenLeads course) throws Exception {
+        ApacheQuorumProcess one = course.one;
+        ApacheQuorumProcess three = course.three;
+        ZooKeeper onTandem = course.connectTandem();
         for (int i = 0; i < 20; i++) {
             onTandem.create("/t" + i, new byte[100 + i], Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         }
-        Map<String, String> following = logFigures(mntr(ensemble.tandem));
+        Map<String, String> following = logFigures(mntr(course.ensemble.tandem));
         assertEquals(logFigures(mntr(one.ports)).keySet(), following.keySet(), "following: Apache 1's keys");
         assertEquals(logFigures(mntr(three.ports)).keySet(), following.keySet(), "following: Apache 3's keys");
         long queued = Long.parseLong(following.get("zk_sync_processor_request_queued"));
         assertTrue(queued >= 21, "the session and the 20 creates logged: " + following);
         assertAddsUp(following);
 
-        three.kill(); // Tandem (sid 2, the same history as 1) leads next
-        assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
-                && one.mode().equals("follower"), ZkClients.TIMEOUT_MS), tandem::logTail);
-        ZooKeeper again = clients.connect(ensemble.tandem);
-        for (int i = 0; i < 10; i++) {
-            ZkClients.retryOnConnectionLoss(() -> again.create("/l", null, Ids.OPEN_ACL_UNSAFE,
-                    CreateMode.PERSISTENT_SEQUENTIAL));
-        }
-        Map<String, String> leading = logFigures(mntr(ensemble.tandem));
+        course.killLeaderAndAwaitTandemLeading();
+        course.writeThroughTandem(10);
+        Map<String, String> leading = logFigures(mntr(course.ensemble.tandem));
         assertEquals(logFigures(mntr(one.ports)).keySet(), leading.keySet(), "leading: Apache 1's keys");
         assertTrue(Long.parseLong(leading.get("zk_sync_processor_request_queued")) >= queued + 10,
                 "the leader logs its own proposals: " + leading);
@@ -99,10 +82,5 @@ class ApacheModeMntrLogProcessTest {
             }
         }
         return figures;
-    }
-
-    /** The mntr four-letter word's answer from {@code member}, or why there is none. */
-    private static String mntr(Ports member) {
-        return ApacheQuorumProcess.mntrAt(member.clientPort());
     }
 }

@@ -1,9 +1,9 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.mntr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,30 +44,20 @@ class ApacheModeQuorumFiguresProcessTest {
 
     @Test
     void tandemCountsElectionsSyncsProposalsAndCommitsAsApache() throws Exception {
-        MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 2, SETTINGS);
-        try (ApacheQuorumProcess one = ensemble.startApache(1);
-             ApacheQuorumProcess three = ensemble.startApache(3)) {
-            // Apache 3 leads 1 before Tandem (sid 2) starts, so that Tandem first follows.
-            assertTrue(ApacheQuorumProcess.await(() -> (one.mode() + three.mode()).equals("followerleader"),
-                    ZkClients.TIMEOUT_MS), () -> "Apache 1 " + one.mode() + ", Apache 3 " + three.mode());
-            try (TandemApacheModeProcess tandem = ensemble.startTandem(List.of(), SETTINGS);
-                 ZkClients clients = new ZkClients()) {
-                followThenLead(ensemble, one, three, tandem, clients);
-            }
+        try (TandemFollowsThenLeads course = TandemFollowsThenLeads.start(temp, SETTINGS)) {
+            followThenLead(course);
         }
     }
 
-    private static void followThenLead(MixedEnsemble ensemble, ApacheQuorumProcess one, ApacheQuorumProcess three,
-                                       TandemApacheModeProcess tandem, ZkClients clients) throws Exception {
-        assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("follower")
-                && (one.mode() + three.mode()).equals("followerleader"), ZkClients.TIMEOUT_MS),
-                () -> "Tandem " + ensemble.tandemMode() + "\n" + tandem.logTail());
-        ZooKeeper onTandem = clients.connect(ensemble.tandem);
+    private static void followThenLead(TandemFollowsThenLeads course) throws Exception {
+        ApacheQuorumProcess one = course.one;
+        ApacheQuorumProcess three = course.three;
+        ZooKeeper onTandem = course.connectTandem();
         int writes = 20;
         for (int i = 0; i < writes; i++) {
             onTandem.create("/q" + i, new byte[10], Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
         }
-        Map<String, Long> following = figures(mntr(ensemble.tandem));
+        Map<String, Long> following = figures(mntr(course.ensemble.tandem));
         String seen = "following: " + following;
         assertEquals(figures(mntr(one.ports)).keySet(), following.keySet(), "Apache 1's keys, " + seen);
         assertEquals(figures(mntr(three.ports)).keySet(), following.keySet(), "Apache 3's keys, " + seen);
@@ -95,16 +85,10 @@ class ApacheModeQuorumFiguresProcessTest {
         assertEquals(1, following.get("zk_cnt_startup_snap_load_time"), "one start: " + seen);
         assertEquals(1, following.get("zk_cnt_dbinittime"), "one start: " + seen);
 
-        three.kill(); // Tandem (sid 2, the same history as 1) leads next
-        assertTrue(ApacheQuorumProcess.await(() -> ensemble.tandemMode().equals("leader")
-                && one.mode().equals("follower"), ZkClients.TIMEOUT_MS), tandem::logTail);
-        ZooKeeper again = clients.connect(ensemble.tandem);
+        course.killLeaderAndAwaitTandemLeading();
         int more = 10;
-        for (int i = 0; i < more; i++) {
-            ZkClients.retryOnConnectionLoss(() -> again.create("/l", null, Ids.OPEN_ACL_UNSAFE,
-                    CreateMode.PERSISTENT_SEQUENTIAL));
-        }
-        Map<String, Long> leading = figures(mntr(ensemble.tandem));
+        course.writeThroughTandem(more);
+        Map<String, Long> leading = figures(mntr(course.ensemble.tandem));
         seen = "following: " + following + "\nleading: " + leading;
         assertEquals(figures(mntr(one.ports)).keySet(), leading.keySet(), "Apache 1's keys, " + seen);
         assertTrue(leading.get("zk_looking_count") > following.get("zk_looking_count"), seen);
@@ -137,10 +121,5 @@ class ApacheModeQuorumFiguresProcessTest {
             if (wanted) figures.put(kv[0], (long) Double.parseDouble(kv[1].trim()));
         }
         return figures;
-    }
-
-    /** The mntr four-letter word's answer from {@code member}, or why there is none. */
-    private static String mntr(Ports member) {
-        return ApacheQuorumProcess.mntrAt(member.clientPort());
     }
 }

@@ -1,5 +1,7 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.mntr;
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.modeOf;
 import static io.tandem.server.zab.apache.ReconfigChecks.assertSameConfig;
 import static io.tandem.server.zab.apache.ReconfigChecks.serverLine;
 import static io.tandem.server.zab.apache.ReconfigChecks.text;
@@ -322,19 +324,7 @@ class ApacheObserverProcessTest {
 
     /** Both kinds of member: reconfig on, a super user to ask it, Apache's session limit raised to Tandem's. */
     private static List<String> settings() throws Exception {
-        List<String> settings = new ArrayList<>(ReconfigAdmin.settings());
-        settings.add("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
-        settings.add("4lw.commands.whitelist=srvr,mntr");
-        return settings;
-    }
-
-    /** The mntr four-letter word's answer from {@code member}, or why there is none. */
-    private static String mntr(Ports member) {
-        return ApacheQuorumProcess.mntrAt(member.clientPort());
-    }
-
-    private static String modeOf(Ports member) {
-        return ApacheQuorumProcess.modeAt(member.clientPort());
+        return ReconfigAdmin.settings(MixedEnsemble.MNTR_SETTINGS);
     }
 
     private static void awaitMode(TandemApacheModeProcess tandem, Ports member, String modes)

@@ -114,6 +114,11 @@ final class ApacheQuorumProcess implements AutoCloseable {
         }
     }
 
+    /** The {@code Mode:} line of {@code srvr} of the member on {@code member}'s client port, whatever its kind. */
+    static String modeOf(Ports member) {
+        return modeAt(member.clientPort());
+    }
+
     /** The index of the Apache voter whose srvr says leader, or -1. */
     static int leaderIndex(ApacheQuorumProcess[] voters) {
         for (int i = 0; i < voters.length; i++) {
@@ -131,6 +136,11 @@ final class ApacheQuorumProcess implements AutoCloseable {
         } catch (IOException e) {
             return "no mntr: " + e;
         }
+    }
+
+    /** The {@code mntr} answer of the member on {@code member}'s client port, whatever its kind, or why there is none. */
+    static String mntr(Ports member) {
+        return mntrAt(member.clientPort());
     }
 
     /** A gauge's value from a {@code mntr} answer, or null. */
@@ -166,6 +176,13 @@ final class ApacheQuorumProcess implements AutoCloseable {
         return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - count), lines.length));
     }
 
+    /** How often {@code phrase} stands in {@code text} (a log's lines of one kind: syncs, SNAPs). */
+    static int count(String text, String phrase) {
+        int n = 0;
+        for (int at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + 1)) n++;
+        return n;
+    }
+
     /** Polls {@code condition} every 100 ms until it holds or {@code timeoutMs} passes. */
     static boolean await(BooleanSupplier condition, long timeoutMs) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -194,6 +211,13 @@ final class ApacheQuorumProcess implements AutoCloseable {
 
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Kills every member started so far (the array's empty places are those never started). */
+    static void killAll(ApacheQuorumProcess... members) throws InterruptedException {
+        for (ApacheQuorumProcess member : members) {
+            if (member != null) member.kill();
+        }
     }
 
     @Override

@@ -18,6 +18,13 @@ final class MixedEnsemble {
     private static final List<String> APACHE_SETTINGS =
             List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS);
 
+    /**
+     * The settings both kinds of member take in the tests that read mntr: Apache's session limit raised to the Tandem
+     * member's, and mntr answered beside srvr.
+     */
+    static final List<String> MNTR_SETTINGS = List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS,
+            "4lw.commands.whitelist=srvr,mntr");
+
     private final Path temp;
     private final List<String> apacheSettings;
     private final Ports[] all;

@@ -3,6 +3,7 @@ package io.tandem.server.zab.apache;
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.zookeeper.admin.ZooKeeperAdmin;
 import org.apache.zookeeper.server.auth.DigestAuthenticationProvider;
@@ -22,6 +23,20 @@ final class ReconfigAdmin {
     static List<String> settings() throws NoSuchAlgorithmException {
         return List.of("reconfigEnabled=true",
                 "DigestAuthenticationProvider.superDigest=" + DigestAuthenticationProvider.generateDigest(SUPER));
+    }
+
+    /** {@code first}, then {@link #settings()}: an ensemble's own settings with the right to reconfigure it. */
+    static List<String> settings(List<String> first) throws NoSuchAlgorithmException {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(settings());
+        return all;
+    }
+
+    /** An incremental reconfig adding (or changing) {@code line}, asked of {@code member}; returns the new config. */
+    static String reconfigure(Ports member, String line) throws Exception {
+        try (ZooKeeperAdmin admin = connect(member)) {
+            return ReconfigChecks.text(admin.reconfigure(line, null, null, -1, null));
+        }
     }
 
     /** A connected admin client of {@code member}, authenticated as the super user. */

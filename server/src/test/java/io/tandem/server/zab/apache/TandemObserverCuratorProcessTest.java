@@ -1,5 +1,7 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.count;
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.modeOf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -152,9 +154,7 @@ class TandemObserverCuratorProcessTest {
                     }
                 }
             } finally {
-                for (ApacheQuorumProcess voter : voters) {
-                    if (voter != null) voter.kill();
-                }
+                ApacheQuorumProcess.killAll(voters);
             }
         }
     }
@@ -165,14 +165,8 @@ class TandemObserverCuratorProcessTest {
                 () -> "the cache never saw " + path + "=" + data + ": " + cached.get(path));
     }
 
-    private static int count(String text, String phrase) {
-        int n = 0;
-        for (int at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + 1)) n++;
-        return n;
-    }
-
     private static void awaitObserving(TandemApacheModeProcess tandem, Ports member) throws InterruptedException {
-        assertTrue(ApacheQuorumProcess.await(() -> ApacheQuorumProcess.modeAt(member.clientPort()).equals("observer"),
+        assertTrue(ApacheQuorumProcess.await(() -> modeOf(member).equals("observer"),
                 TIMEOUT_MS), () -> "Tandem never observed:\n" + tandem.logTail());
     }
 }

@@ -1,16 +1,19 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.mntr;
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.modeOf;
 import static io.tandem.server.zab.apache.ReconfigChecks.writeAndSeeEverywhere;
 import static io.tandem.server.zab.apache.ZkClients.assertEvent;
+import static io.tandem.server.zab.apache.ZkClients.assertSameTrees;
 import static io.tandem.server.zab.apache.ZkClients.bytes;
 import static io.tandem.server.zab.apache.ZkClients.sync;
-import static io.tandem.server.zab.apache.ZkClients.tree;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -50,8 +53,8 @@ class TandemObserverMasterProcessTest {
         Ports[] all = {one, two, three};
         // Every member on 127.0.0.1 shares the port: only the follower binds it (Apache's leader runs no learner
         // master), and the observer looks for it on each voter's host.
-        List<String> settings = List.of("maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS,
-                "4lw.commands.whitelist=srvr,mntr", "observerMasterPort=" + ApacheQuorumProcess.freePort());
+        List<String> settings = new ArrayList<>(MixedEnsemble.MNTR_SETTINGS);
+        settings.add("observerMasterPort=" + ApacheQuorumProcess.freePort());
         ApacheQuorumProcess[] voters = new ApacheQuorumProcess[2];
         try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
                 settings, OBSERVERS, three, all);
@@ -68,7 +71,7 @@ class TandemObserverMasterProcessTest {
                 // On one host the port a voter's host is asked at is the follower's, whichever voter is named.
                 String through = "through the learner master of server ";
                 assertTrue(ApacheQuorumProcess.await(() -> tandem.logText().contains(through)
-                        && ApacheQuorumProcess.modeAt(three.clientPort()).equals("observer"), TIMEOUT_MS),
+                        && modeOf(three).equals("observer"), TIMEOUT_MS),
                         tandem::logTail);
 
                 ZooKeeper onObserver = clients.connect(three);
@@ -84,10 +87,10 @@ class TandemObserverMasterProcessTest {
                 assertSameTrees(onObserver, onOne, onTwo);
 
                 // The observer is the follower's learner, not the leader's: Apache's leader counts no observer.
-                String leaderMntr = ApacheQuorumProcess.mntrAt(all[leader].clientPort());
+                String leaderMntr = mntr(all[leader]);
                 assertEquals("1", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_followers"), leaderMntr);
                 assertEquals("0", ApacheQuorumProcess.gauge(leaderMntr, "zk_synced_observers"), leaderMntr);
-                assertEquals("observer", ApacheQuorumProcess.gauge(ApacheQuorumProcess.mntrAt(three.clientPort()),
+                assertEquals("observer", ApacheQuorumProcess.gauge(mntr(three),
                         "zk_server_state"));
 
                 // The learner master restarted: the observer's session through it ends, it finds it again (the
@@ -103,20 +106,18 @@ class TandemObserverMasterProcessTest {
                         Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT));
                 int newLeader = ApacheQuorumProcess.leaderIndex(voters);
                 assertTrue(ApacheQuorumProcess.await(() -> tandem.logText().substring(logBefore).contains(through)
-                        && ApacheQuorumProcess.modeAt(three.clientPort()).equals("observer"), TIMEOUT_MS),
+                        && modeOf(three).equals("observer"), TIMEOUT_MS),
                         tandem::logTail);
                 ZkClients.retryOnConnectionLoss(() -> sync(onObserver, "/while-away"));
                 assertArrayEquals(bytes("w"), onObserver.getData("/while-away", false, null));
-                String newLeaderMntr = ApacheQuorumProcess.mntrAt(all[newLeader].clientPort());
+                String newLeaderMntr = mntr(all[newLeader]);
                 assertEquals("0", ApacheQuorumProcess.gauge(newLeaderMntr, "zk_synced_observers"), newLeaderMntr);
                 ZkClients.retryOnConnectionLoss(() -> onObserver.create("/after", bytes("o"), Ids.OPEN_ACL_UNSAFE,
                         CreateMode.PERSISTENT));
                 ZooKeeper onFollower = clients.connect(all[1 - newLeader]);
                 assertSameTrees(onObserver, onLeader, onFollower);
             } finally {
-                for (ApacheQuorumProcess voter : voters) {
-                    if (voter != null) voter.close();
-                }
+                ApacheQuorumProcess.killAll(voters);
             }
         }
     }
@@ -135,15 +136,7 @@ class TandemObserverMasterProcessTest {
             assertTrue(ApacheQuorumProcess.await(() -> tandem.logText().contains(
                     "observerMasterPort is implemented on an observer only"), TIMEOUT_MS), tandem::logTail);
             assertTrue(ApacheQuorumProcess.await(() -> !tandem.alive(), TIMEOUT_MS), "it stops: " + tandem.logTail());
-            assertEquals("down", ApacheQuorumProcess.modeAt(three.clientPort()), tandem::logTail);
-        }
-    }
-
-    private static void assertSameTrees(ZooKeeper observer, ZooKeeper... voters) throws Exception {
-        sync(observer, "/");
-        for (ZooKeeper voter : voters) {
-            sync(voter, "/");
-            assertEquals(tree(voter), tree(observer), "the observer's tree against a voter's");
+            assertEquals("down", modeOf(three), tandem::logTail);
         }
     }
 }

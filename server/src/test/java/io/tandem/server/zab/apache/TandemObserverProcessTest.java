@@ -1,10 +1,13 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.count;
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.mntr;
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.modeOf;
 import static io.tandem.server.zab.apache.ReconfigChecks.writeAndSeeEverywhere;
 import static io.tandem.server.zab.apache.ZkClients.assertEvent;
+import static io.tandem.server.zab.apache.ZkClients.assertSameTrees;
 import static io.tandem.server.zab.apache.ZkClients.bytes;
 import static io.tandem.server.zab.apache.ZkClients.sync;
-import static io.tandem.server.zab.apache.ZkClients.tree;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,8 +42,7 @@ class TandemObserverProcessTest {
     /** Each wait within the test's own time limit, so that a failure says what it waited for. */
     private static final long TIMEOUT_MS = 60_000;
     private static final Set<Long> OBSERVERS = Set.of(3L);
-    private static final List<String> SETTINGS = List.of(
-            "maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS, "4lw.commands.whitelist=srvr,mntr");
+    private static final List<String> SETTINGS = MixedEnsemble.MNTR_SETTINGS;
 
     @TempDir
     Path temp;
@@ -144,11 +146,9 @@ class TandemObserverProcessTest {
                 sync(again, "/");
                 assertArrayEquals(bytes("x"), again.getData("/while-tandem-down", false, null));
                 assertSameTrees(again, onOne, onTwo);
-                assertEquals("observer", ApacheQuorumProcess.modeAt(three.clientPort()));
+                assertEquals("observer", modeOf(three));
             } finally {
-                for (ApacheQuorumProcess voter : voters) {
-                    if (voter != null) voter.kill();
-                }
+                ApacheQuorumProcess.killAll(voters);
             }
         }
     }
@@ -164,10 +164,7 @@ class TandemObserverProcessTest {
         Ports[] all = {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3), Ports.fresh(4)};
         Ports observer = all[3];
         Set<Long> observers = Set.of(4L);
-        List<String> settings = new java.util.ArrayList<>(SETTINGS);
-        settings.add("reconfigEnabled=true");
-        settings.add("DigestAuthenticationProvider.superDigest="
-                + org.apache.zookeeper.server.auth.DigestAuthenticationProvider.generateDigest("super:secret"));
+        List<String> settings = ReconfigAdmin.settings(SETTINGS);
         ApacheQuorumProcess[] voters = new ApacheQuorumProcess[3];
         try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
                 settings, observers, observer, all);
@@ -205,10 +202,7 @@ class TandemObserverProcessTest {
                 assertSameTrees(onObserver, onOther);
 
                 String added;
-                try (org.apache.zookeeper.admin.ZooKeeperAdmin admin = new org.apache.zookeeper.admin.ZooKeeperAdmin(
-                        "127.0.0.1:" + observer.clientPort(), TandemApacheModeProcess.SESSION_TIMEOUT_MS, e -> { })) {
-                    ZkClients.awaitConnected(admin);
-                    admin.addAuthInfo("digest", bytes("super:secret"));
+                try (org.apache.zookeeper.admin.ZooKeeperAdmin admin = ReconfigAdmin.connect(observer)) {
                     Ports five = Ports.fresh(5);
                     added = ReconfigChecks.text(admin.reconfigure("server.5=127.0.0.1:" + five.quorumPort() + ":"
                             + five.electionPort() + ":observer;127.0.0.1:" + five.clientPort(), null, null, -1, null));
@@ -221,23 +215,13 @@ class TandemObserverProcessTest {
                 assertEquals("observer", modeOf(observer), tandem::logTail);
                 writeAndSeeEverywhere("/after-reconfig", onObserver, onOther);
             } finally {
-                for (ApacheQuorumProcess voter : voters) {
-                    if (voter != null) voter.kill();
-                }
+                ApacheQuorumProcess.killAll(voters);
             }
         }
     }
 
     private ApacheQuorumProcess startApache(Ports member, Ports[] all) throws IOException {
         return ApacheQuorumProcess.start(temp.resolve(Long.toString(member.sid())), SETTINGS, OBSERVERS, member, all);
-    }
-
-    private static void assertSameTrees(ZooKeeper observer, ZooKeeper... voters) throws Exception {
-        sync(observer, "/");
-        for (ZooKeeper voter : voters) {
-            sync(voter, "/");
-            assertEquals(tree(voter), tree(observer), "the observer's tree against a voter's");
-        }
     }
 
     /**
@@ -269,20 +253,5 @@ class TandemObserverProcessTest {
         assertTrue(python.waitFor(60, TimeUnit.SECONDS), "kazoo did not finish");
         assertEquals(0, python.exitValue(), output);
         assertTrue(output.strip().endsWith("PASS"), output);
-    }
-
-    private static int count(String text, String phrase) {
-        int n = 0;
-        for (int at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + 1)) n++;
-        return n;
-    }
-
-    /** The mntr four-letter word's answer from {@code member}, or why there is none. */
-    private static String mntr(Ports member) {
-        return ApacheQuorumProcess.mntrAt(member.clientPort());
-    }
-
-    private static String modeOf(Ports member) {
-        return ApacheQuorumProcess.modeAt(member.clientPort());
     }
 }

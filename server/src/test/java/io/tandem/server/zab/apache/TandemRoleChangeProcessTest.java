@@ -1,5 +1,8 @@
 package io.tandem.server.zab.apache;
 
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.mntr;
+import static io.tandem.server.zab.apache.ApacheQuorumProcess.modeOf;
+import static io.tandem.server.zab.apache.ReconfigAdmin.reconfigure;
 import static io.tandem.server.zab.apache.ReconfigChecks.writeAndSeeEverywhere;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -45,9 +47,7 @@ class TandemRoleChangeProcessTest {
         Ports[] all = {Ports.fresh(1), Ports.fresh(2), Ports.fresh(3)};
         Ports three = all[2];
         Set<Long> observers = Set.of(3L);
-        List<String> settings = new ArrayList<>(List.of(
-                "maxSessionTimeout=" + TandemApacheModeProcess.SESSION_TIMEOUT_MS, "4lw.commands.whitelist=srvr,mntr"));
-        settings.addAll(ReconfigAdmin.settings());
+        List<String> settings = ReconfigAdmin.settings(MixedEnsemble.MNTR_SETTINGS);
         ApacheQuorumProcess[] voters = new ApacheQuorumProcess[2];
         try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
                 settings, observers, three, all);
@@ -130,26 +130,8 @@ class TandemRoleChangeProcessTest {
                 ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/after-removal", onLeader, onTandem));
                 assertEquals(session, onTandem.getSessionId(), "the Tandem member's client kept its session");
             } finally {
-                for (ApacheQuorumProcess voter : voters) {
-                    if (voter != null) voter.kill();
-                }
+                ApacheQuorumProcess.killAll(voters);
             }
         }
-    }
-
-    /** An incremental reconfig adding (or changing) {@code line}, asked of {@code member}; returns the new config. */
-    private static String reconfigure(Ports member, String line) throws Exception {
-        try (ZooKeeperAdmin admin = ReconfigAdmin.connect(member)) {
-            return ReconfigChecks.text(admin.reconfigure(line, null, null, -1, null));
-        }
-    }
-
-    /** The mntr four-letter word's answer from {@code member}, or why there is none. */
-    private static String mntr(Ports member) {
-        return ApacheQuorumProcess.mntrAt(member.clientPort());
-    }
-
-    private static String modeOf(Ports member) {
-        return ApacheQuorumProcess.modeAt(member.clientPort());
     }
 }

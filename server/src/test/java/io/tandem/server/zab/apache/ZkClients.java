@@ -96,6 +96,15 @@ final class ZkClients implements AutoCloseable {
         }
     }
 
+    /** After a sync on each, every voter's client sees the same tree as the observer's ({@link #tree}). */
+    static void assertSameTrees(ZooKeeper observer, ZooKeeper... voters) throws Exception {
+        sync(observer, "/");
+        for (ZooKeeper voter : voters) {
+            sync(voter, "/");
+            assertEquals(tree(voter), tree(observer), "the observer's tree against a voter's");
+        }
+    }
+
     interface Call {
         void run() throws Exception;
     }
