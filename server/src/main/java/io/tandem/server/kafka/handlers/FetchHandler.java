@@ -133,8 +133,12 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             tracker.isr(), tracker.followerStates(), racks, request.rackId, p.fetchOffset, now);
                 }
                 long[] diverging = null;
-                if (error == NONE && fromFollower && version >= 12) {
-                    diverging = LeaderFetch.divergence(partition, p.fetchOffset, p.lastFetchedEpoch);
+                if (error == NONE && version >= 12 && preferred == ReadReplicaSelector.NONE) {
+                    // Kafka's Partition.readRecords checks the last fetched epoch of every fetcher that sends one, a
+                    // consumer's too (the leader's, or the serving follower's log): unknown here, or a fetch offset
+                    // below the log start, is OFFSET_OUT_OF_RANGE; a log that diverged answers where it agrees.
+                    error = LeaderFetch.lastFetchedEpochError(partition, p.fetchOffset, p.lastFetchedEpoch);
+                    if (error == NONE) diverging = LeaderFetch.divergence(partition, p.fetchOffset, p.lastFetchedEpoch);
                 }
                 if (error == NONE && partition != null && diverging == null && preferred == ReadReplicaSelector.NONE) {
                     error = LeaderFetch.offsetError(partition, p.fetchOffset);
@@ -153,15 +157,18 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
         targets.sort(Comparator.comparing(FetchHandler::erroneous));
         // read_committed consumers (v4+) read up to the last stable offset and learn the aborted transactions.
         boolean readCommitted = !fromFollower && version >= 4 && request.isolationLevel == 1;
+        boolean lastFetchedEpochs = version >= 12;
         Runnable respond = () -> respond(context, request, session, targets, fromFollower, onlyLeader, readCommitted,
                 responder);
         if (request.maxWaitMs <= 0 || request.minBytes <= 0 || anyError || targets.isEmpty()
-                || enoughBytes(targets, fromFollower, onlyLeader, readCommitted, request.minBytes, version >= 9)) {
+                || enoughBytes(targets, fromFollower, onlyLeader, readCommitted, request.minBytes, version >= 9,
+                lastFetchedEpochs)) {
             respond.run();
             return;
         }
         DelayedResponse delayed = new DelayedResponse(request.maxWaitMs,
-                () -> enoughBytes(targets, fromFollower, onlyLeader, readCommitted, request.minBytes, version >= 9),
+                () -> enoughBytes(targets, fromFollower, onlyLeader, readCommitted, request.minBytes, version >= 9,
+                        lastFetchedEpochs),
                 respond, responder::fail);
         broker.fetchPurgatory().tryCompleteElseWatch(delayed, keys);
     }
@@ -240,7 +247,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
      * partitions' sizes until they add up.
      */
     private static boolean enoughBytes(List<Target> targets, boolean fromFollower, boolean onlyLeader,
-                                       boolean readCommitted, int minBytes, boolean epochs) {
+                                       boolean readCommitted, int minBytes, boolean epochs,
+                                       boolean lastFetchedEpochs) {
         long total = 0;
         for (Target t : targets) {
             if (t.partition() == null) continue;
@@ -257,6 +265,15 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
             long offset = t.request().fetchOffset;
             long end = fromFollower ? t.partition().logEndOffset()
                     : readCommitted ? t.partition().lastStableOffset() : t.partition().highWatermark();
+            // Kafka's DelayedFetch case F: the fetch offset is past the end this fetch reads to (a truncation moved
+            // the end below it while it waited, or a consumer asks past this replica's high watermark). Waiting
+            // cannot help: answer now, and the read then says what is there (nothing, or OFFSET_OUT_OF_RANGE).
+            if (t.error() == NONE && offset > end) return true;
+            // Case H: the log no longer agrees with the fetcher's last fetched epoch (truncated while it waited).
+            if (t.error() == NONE && lastFetchedEpochs && t.diverging() == null
+                    && LeaderFetch.divergedWhileParked(t.partition(), offset, t.request().lastFetchedEpoch)) {
+                return true;
+            }
             if (offset >= end) continue;
             if (total + 1 >= minBytes) return true;
             try {
@@ -344,13 +361,21 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                     data.errorCode = UNSUPPORTED_VERSION;
                     partition = null;
                 }
-                if (partition != null && t.error() == NONE && t.diverging() == null) {
+                long[] diverging = t.diverging();
+                if (partition != null && t.error() == NONE && diverging == null) {
                     // Checked again when answering, as Kafka's DelayedFetch.onComplete reads again: a leadership lost
                     // (or a newer epoch) while the fetch was parked is this partition's error, with no records.
                     short serving = LeaderFetch.servingError(partition, fetcherEpoch(t, version >= 9), onlyLeader);
                     if (serving != NONE) {
                         data.errorCode = serving;
                         partition = null;
+                    } else if (version >= 12 && t.preferredReadReplica() == ReadReplicaSelector.NONE) {
+                        // So is the last fetched epoch: a log truncated while the fetch waited answers where it
+                        // now diverges from the fetcher's (Partition.readRecords on the read again).
+                        long offset = t.request().fetchOffset;
+                        int lastFetched = t.request().lastFetchedEpoch;
+                        data.errorCode = LeaderFetch.lastFetchedEpochError(partition, offset, lastFetched);
+                        if (data.errorCode == NONE) diverging = LeaderFetch.divergence(partition, offset, lastFetched);
                     }
                 }
                 if (partition != null) {
@@ -362,10 +387,12 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                         // Kafka's read skipped for the replica named: the offsets, no records, no aborted list.
                         data.preferredReadReplica = t.preferredReadReplica();
                         data.abortedTransactions = null;
-                    } else if (t.diverging() != null) {
-                        data.divergingEpoch.epoch = (int) t.diverging()[0];
-                        data.divergingEpoch.endOffset = t.diverging()[1];
-                    } else if (t.error() == NONE) {
+                    } else if (diverging != null) {
+                        // Kafka's answer skips the read (FetchDataInfo.empty): no records, no aborted list.
+                        data.divergingEpoch.epoch = (int) diverging[0];
+                        data.divergingEpoch.endOffset = diverging[1];
+                        data.abortedTransactions = null;
+                    } else if (data.errorCode == NONE) {
                         long limit = Math.min(t.request().partitionMaxBytes, remaining);
                         try {
                             if (limit > 0 || !dataReturned) {
@@ -433,7 +460,7 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                 }
                 String partitionKey = FetchSessions.partitionKey(FetchSessions.topicKey(t.topicRequest(), version),
                         data.partitionIndex);
-                if (FetchSessions.answers(session, partitionKey, data, t.diverging() != null)) {
+                if (FetchSessions.answers(session, partitionKey, data, diverging != null)) {
                     current.partitions.add(data);
                     if (session.incremental()) answered.add(partitionKey);
                 }

@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.replica;
 
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.storage.log.LeaderEpochCache;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
@@ -72,8 +73,36 @@ public final class LeaderFetch {
     static final int FUTURE_LOCAL_REPLICA_ID = -3;
 
     /**
-     * Fetch v12+ from a follower: {epoch, end offset} where the follower's log stops agreeing with this one (its
-     * last fetched epoch is unknown here or ends before its fetch offset), or null when it agrees.
+     * Kafka's Partition.readRecords for a Fetch v12+ carrying a last fetched epoch, a consumer's as well as a
+     * follower's: OFFSET_OUT_OF_RANGE when this log cannot say where that epoch ends (an epoch above every one known
+     * here, or none known: LeaderEpochFileCache.endOffsetFor answers undefined), or when the fetch offset is below the
+     * log start, whatever the divergence; else NONE, and {@link #divergence} tells whether the fetcher diverged.
+     */
+    public static short lastFetchedEpochError(Partition partition, long fetchOffset, int lastFetchedEpoch) {
+        if (lastFetchedEpoch < 0) return NONE;
+        long[] end = partition.log().leaderEpochs().endOffsetFor(lastFetchedEpoch, partition.logEndOffset());
+        if (end[0] == LeaderEpochCache.UNDEFINED_EPOCH || end[1] == LeaderEpochCache.UNDEFINED_EPOCH_OFFSET) {
+            return OFFSET_OUT_OF_RANGE;
+        }
+        return fetchOffset < partition.logStartOffset() ? OFFSET_OUT_OF_RANGE : NONE;
+    }
+
+    /**
+     * Whether a fetch parked with {@code lastFetchedEpoch} must be answered now for its epoch, as Kafka's
+     * DelayedFetch.tryComplete case H: this log can no longer say where that epoch ends, or it diverges from the
+     * fetcher's (a truncation here while the fetch waited: the fetcher must learn it to truncate or reset).
+     */
+    public static boolean divergedWhileParked(Partition partition, long fetchOffset, int lastFetchedEpoch) {
+        if (lastFetchedEpoch < 0) return false;
+        long[] end = partition.log().leaderEpochs().endOffsetFor(lastFetchedEpoch, partition.logEndOffset());
+        return end[0] == LeaderEpochCache.UNDEFINED_EPOCH || end[1] == LeaderEpochCache.UNDEFINED_EPOCH_OFFSET
+                || end[0] < lastFetchedEpoch || end[1] < fetchOffset;
+    }
+
+    /**
+     * Fetch v12+ with a last fetched epoch (a follower's, or a consumer's: Kafka checks every fetcher's): {epoch, end
+     * offset} where the fetcher's log stops agreeing with this one (its last fetched epoch is unknown here or ends
+     * before its fetch offset), or null when it agrees. Ask {@link #lastFetchedEpochError} first, as Kafka does.
      */
     public static long[] divergence(Partition partition, long fetchOffset, int lastFetchedEpoch) {
         if (lastFetchedEpoch < 0) return null;

@@ -2,8 +2,11 @@ package io.tandem.server.kafka.replica;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.server.kafka.ErrorCodes;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.storage.log.LogConfig;
@@ -47,5 +50,25 @@ class LeaderFetchDivergenceTest {
         assertNull(LeaderFetch.divergence(leader, 8, 6));
         // An epoch older than every one known ends where the first one starts.
         assertArrayEquals(new long[] {1, 0}, LeaderFetch.divergence(leader, 3, 1));
+    }
+
+    @Test
+    void shouldAnswerAnEpochAboveEveryKnownOneOutOfRangeAsKafkasReadRecords() throws Exception {
+        Partition leader = fixture.twoEpochLog(dir, TP);
+        // Epoch 9 is above every epoch here (2 and 6): Kafka cannot place it and answers OFFSET_OUT_OF_RANGE.
+        assertEquals(ErrorCodes.OFFSET_OUT_OF_RANGE, LeaderFetch.lastFetchedEpochError(leader, 7, 9));
+        assertEquals(ErrorCodes.NONE, LeaderFetch.lastFetchedEpochError(leader, 7, 4));
+        assertEquals(ErrorCodes.NONE, LeaderFetch.lastFetchedEpochError(leader, 7, -1));
+    }
+
+    @Test
+    void shouldCompleteAParkedFetchWhoseLastFetchedEpochNoLongerAgrees() throws Exception {
+        Partition leader = fixture.twoEpochLog(dir, TP);
+        // DelayedFetch case H: diverged (epoch 2 ends at 5, before 7), or an epoch that cannot be placed.
+        assertTrue(LeaderFetch.divergedWhileParked(leader, 7, 2));
+        assertTrue(LeaderFetch.divergedWhileParked(leader, 8, 9));
+        assertFalse(LeaderFetch.divergedWhileParked(leader, 5, 2));
+        assertFalse(LeaderFetch.divergedWhileParked(leader, 8, 6));
+        assertFalse(LeaderFetch.divergedWhileParked(leader, 8, -1));
     }
 }
