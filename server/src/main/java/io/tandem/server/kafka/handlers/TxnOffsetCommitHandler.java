@@ -31,7 +31,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * the transaction here, through the transaction coordinator, unless the producer already has a transaction open
  * there at its epoch; a failed add fails every partition with the coordinator's error, normalized as Kafka's group
  * coordinator does. Before v5 the transaction coordinator is asked instead whether the partition is in the transaction
- * (KIP-890 part 1), and a refusal fails every partition likewise. v6 names topics by id.
+ * (KIP-890 part 1), and a refusal fails every partition likewise. Either way the write carries the offsets
+ * partition's VerificationGuard, so a check that an abort overtook writes nothing (INVALID_TXN_STATE). v6 names
+ * topics by id.
  */
 final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest> {
     private final KafkaBroker broker;
