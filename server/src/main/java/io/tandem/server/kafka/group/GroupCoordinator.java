@@ -10,6 +10,7 @@ import io.tandem.server.kafka.group.GroupMessages.LeaveResult;
 import io.tandem.server.kafka.group.GroupMessages.LeavingMember;
 import io.tandem.server.kafka.group.GroupMessages.SyncRequest;
 import io.tandem.server.kafka.group.GroupMessages.SyncResult;
+import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.util.Collection;
 import java.util.HashSet;
@@ -309,10 +310,22 @@ public final class GroupCoordinator {
 
     // ---------------------------------------------------------------- transactional offsets
 
-    /** TxnOffsetCommit: per partition errors; accepted offsets are written and stay pending until the marker. */
-    public synchronized Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
+    /** A TxnOffsetCommit whose offsets partition was not verified (the state machine's tests). */
+    public Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
             short producerEpoch, String memberId, String groupInstanceId, int generationId,
             Map<TopicPartition, CommittedOffset> offsets, long nowMs) {
+        return commitTransactionalOffsets(groupId, producerId, producerEpoch, memberId, groupInstanceId, generationId,
+                offsets, nowMs, null);
+    }
+
+    /**
+     * TxnOffsetCommit: per partition errors; accepted offsets are written and stay pending until the marker. The
+     * write carries {@code verificationGuard}, the offsets partition's guard of the transaction coordinator's check
+     * (null when nothing was checked), so a check that an abort overtook writes nothing (INVALID_TXN_STATE).
+     */
+    public synchronized Map<TopicPartition, Short> commitTransactionalOffsets(String groupId, long producerId,
+            short producerEpoch, String memberId, String groupInstanceId, int generationId,
+            Map<TopicPartition, CommittedOffset> offsets, long nowMs, VerificationGuard verificationGuard) {
         short status = ownership.status(groupId);
         if (status != NONE) return GroupOffsets.allWith(offsets.keySet(), status);
         if (groupId != null && modern.isConsumerGroup(groupId)) {
@@ -320,10 +333,11 @@ public final class GroupCoordinator {
                     Short.MAX_VALUE);
             if (error != NONE) return GroupOffsets.allWith(offsets.keySet(), error);
             // Checked as a consumer group member: written without the classic generation check.
-            return transactional.commit(groupId, producerId, producerEpoch, "", null, -1, offsets, nowMs);
+            return transactional.commit(groupId, producerId, producerEpoch, "", null, -1, offsets, nowMs,
+                    verificationGuard);
         }
         return transactional.commit(groupId, producerId, producerEpoch, memberId, groupInstanceId, generationId,
-                offsets, nowMs);
+                offsets, nowMs, verificationGuard);
     }
 
     /** A TxnOffsetCommit whose write did not reach the ISR: its pending offsets are dropped. */

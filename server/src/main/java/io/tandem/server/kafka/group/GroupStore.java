@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.group;
 
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.util.Collection;
 import java.util.Map;
@@ -50,9 +51,13 @@ public interface GroupStore {
     /**
      * Writes offsets committed inside a producer's transaction as a transactional batch of that producer (its
      * transaction's marker commits or aborts them); returns the append's error code, NONE when written.
+     * {@code verificationGuard} is the offsets partition's guard of the transaction coordinator's check (KIP-890 part
+     * 1): the batch may open a transaction there only with the guard the partition still holds, else
+     * INVALID_TXN_STATE ({@link io.tandem.server.kafka.log.Partition#append}); null checks nothing.
      */
     short transactionalOffsetsCommitted(String groupId, long producerId, short producerEpoch,
-                                        Map<TopicPartition, CommittedOffset> offsets);
+                                        Map<TopicPartition, CommittedOffset> offsets,
+                                        VerificationGuard verificationGuard);
 
     /** Keeps everything in memory only: for tests of the state machine. */
     GroupStore IN_MEMORY = new GroupStore() {
@@ -68,7 +73,8 @@ public interface GroupStore {
         }
         @Override public void groupRecordDeleted(String groupId) { }
         @Override public short transactionalOffsetsCommitted(String groupId, long producerId, short producerEpoch,
-                                                             Map<TopicPartition, CommittedOffset> offsets) {
+                                                             Map<TopicPartition, CommittedOffset> offsets,
+                                                             VerificationGuard verificationGuard) {
             return 0;
         }
     };

@@ -15,6 +15,7 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.log.RecordBuffers;
+import io.tandem.server.kafka.producer.VerificationGuard;
 import io.tandem.storage.log.LogSlice;
 
 import java.io.IOException;
@@ -89,7 +90,7 @@ public final class OffsetsTopicStore implements GroupStore {
 
     private Partition.AppendResult append(String groupId, List<byte[][]> keyValues, long producerId,
                                           short producerEpoch) {
-        return append(partitionOf(groupId), keyValues, producerId, producerEpoch);
+        return append(partitionOf(groupId), keyValues, producerId, producerEpoch, null);
     }
 
     /**
@@ -97,7 +98,7 @@ public final class OffsetsTopicStore implements GroupStore {
      * sequence rules are for clients' batches: a coordinator's writes are ordered by its own lock.
      */
     private static Partition.AppendResult append(Partition partition, List<byte[][]> keyValues, long producerId,
-                                                 short producerEpoch) {
+                                                 short producerEpoch, VerificationGuard verificationGuard) {
         ByteBuf buf = RecordBuffers.allocate();
         try {
             long now = System.currentTimeMillis();
@@ -108,7 +109,8 @@ public final class OffsetsTopicStore implements GroupStore {
                 for (byte[][] kv : keyValues) builder.append(now, kv[0], kv[1]);
                 builder.build();
             }
-            return partition.append(RecordBuffers.asAppended(buf), LogValidator.forCoordinator(now), 0);
+            return partition.append(RecordBuffers.asAppended(buf), LogValidator.forCoordinator(now), 0,
+                    verificationGuard);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
@@ -126,13 +128,14 @@ public final class OffsetsTopicStore implements GroupStore {
 
     @Override
     public short transactionalOffsetsCommitted(String groupId, long producerId, short producerEpoch,
-                                               Map<TopicPartition, CommittedOffset> offsets) {
+                                               Map<TopicPartition, CommittedOffset> offsets,
+                                               VerificationGuard verificationGuard) {
         List<byte[][]> records = new ArrayList<>();
         for (Map.Entry<TopicPartition, CommittedOffset> e : offsets.entrySet()) {
             records.add(new byte[][]{OffsetsTopicCodec.offsetKey(groupId, e.getKey()),
                     OffsetsTopicCodec.offsetValue(e.getValue())});
         }
-        return append(groupId, records, producerId, producerEpoch).error();
+        return append(partitionOf(groupId), records, producerId, producerEpoch, verificationGuard).error();
     }
 
     @Override
@@ -173,7 +176,7 @@ public final class OffsetsTopicStore implements GroupStore {
         Partition.AppendResult result;
         try {
             partition = partitionOf(groupId);
-            result = append(partition, records, RecordBatch.NO_PRODUCER_ID, (short) -1);
+            result = append(partition, records, RecordBatch.NO_PRODUCER_ID, (short) -1, null);
         } catch (ApiException e) {
             written.done(storeGroupError(e.error()), nowMs);
             return;

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.group;
 
 import io.tandem.server.kafka.ApiException;
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -26,10 +27,14 @@ final class TransactionalOffsets {
         this.config = config;
     }
 
-    /** Kafka's validateOffsetCommit for a transactional commit, then the transactional write. */
+    /**
+     * Kafka's validateOffsetCommit for a transactional commit, then the transactional write, carrying
+     * {@code verificationGuard} as Kafka's storeOffsets does (null: nothing to check).
+     */
     Map<TopicPartition, Short> commit(String groupId, long producerId, short producerEpoch, String memberId,
                                       String groupInstanceId, int generationId,
-                                      Map<TopicPartition, CommittedOffset> offsets, long nowMs) {
+                                      Map<TopicPartition, CommittedOffset> offsets, long nowMs,
+                                      VerificationGuard verificationGuard) {
         String member = memberId == null ? "" : memberId;
         if (groupId == null || groupId.isEmpty()) return allWith(offsets.keySet(), INVALID_GROUP_ID);
         ClassicGroup group = groups.computeIfAbsent(groupId, ClassicGroup::new);
@@ -47,7 +52,8 @@ final class TransactionalOffsets {
         if (accepted.isEmpty()) return results;
         short error;
         try {
-            error = store.transactionalOffsetsCommitted(groupId, producerId, producerEpoch, accepted);
+            error = store.transactionalOffsetsCommitted(groupId, producerId, producerEpoch, accepted,
+                    verificationGuard);
         } catch (ApiException e) {
             error = e.error();
         }

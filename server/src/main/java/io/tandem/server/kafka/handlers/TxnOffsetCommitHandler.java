@@ -12,6 +12,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +31,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * the transaction here, through the transaction coordinator, unless the producer already has a transaction open
  * there at its epoch; a failed add fails every partition with the coordinator's error, normalized as Kafka's group
  * coordinator does. Before v5 the transaction coordinator is asked instead whether the partition is in the transaction
- * (KIP-890 part 1), and a refusal fails every partition likewise. v6 names topics by id.
+ * (KIP-890 part 1), and a refusal fails every partition likewise. Either way the write carries the offsets
+ * partition's VerificationGuard, so a check that an abort overtook writes nothing (INVALID_TXN_STATE). v6 names
+ * topics by id.
  */
 final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest> {
     private final KafkaBroker broker;
@@ -103,9 +106,27 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
             // Before v5 only while transaction.partition.verification.enable is on (read at each request: Kafka lets
             // it change at runtime); from v5 the add is the protocol and happens either way, as in Kafka 4.x.
             boolean adds = version >= FIRST_ADD_PARTITION_VERSION;
-            boolean checked = adds || broker.transactions().partitionVerificationEnabled();
-            if (checked && (adds || broker.groups().coordinatorError(request.groupId) == NONE)
-                    && !target.hasOngoingTransaction(request.producerId, request.producerEpoch)) {
+            boolean required = broker.transactions().partitionVerificationEnabled();
+            boolean checked = adds || required;
+            if (checked && (adds || broker.groups().coordinatorError(request.groupId) == NONE)) {
+                // The offsets partition's VerificationGuard (Kafka's maybeStartTransactionVerificationForPartition,
+                // then storeOffsets with the guard): the write may open the transaction there only with the guard
+                // the partition still holds, so an answer that an abort overtook writes nothing. SENTINEL: a
+                // transaction is open at the epoch, nothing to ask. Checked while the key is on, as a Produce.
+                VerificationGuard guard;
+                try {
+                    guard = target.startTransactionVerification(request.producerId, request.producerEpoch, adds,
+                            System.currentTimeMillis());
+                } catch (ApiException e) {
+                    for (TopicPartition tp : offsets.keySet()) errors.put(tp, failedCheck(version, e.error()));
+                    responder.send(response(version, request, errors));
+                    return;
+                }
+                VerificationGuard carried = required ? guard : null;
+                if (guard == VerificationGuard.SENTINEL) {
+                    commit(version, request, offsets, errors, carried, responder);
+                    return;
+                }
                 Set<TopicPartition> partition = Set.of(target.topicPartition());
                 Thread asking = Thread.currentThread();
                 AtomicBoolean asked = new AtomicBoolean();
@@ -113,7 +134,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                     short error = answered.getOrDefault(target.topicPartition(), NONE);
                     Runnable next = () -> {
                         if (error == NONE) {
-                            commit(version, request, offsets, errors, responder);
+                            commit(version, request, offsets, errors, carried, responder);
                         } else {
                             for (TopicPartition tp : offsets.keySet()) errors.put(tp, failedCheck(version, error));
                             responder.send(response(version, request, errors));
@@ -142,7 +163,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 return;
             }
         }
-        commit(version, request, offsets, errors, responder);
+        commit(version, request, offsets, errors, null, responder);
     }
 
     /**
@@ -167,7 +188,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
     }
 
     private void commit(short version, TxnOffsetCommitRequest request, Map<TopicPartition, CommittedOffset> offsets,
-                        Map<TopicPartition, Short> errors, Responder responder) {
+                        Map<TopicPartition, Short> errors, VerificationGuard verificationGuard, Responder responder) {
         Partition offsetsPartition = null;
         long committedEnd = -1;
         if (!offsets.isEmpty()) {
@@ -175,7 +196,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 offsetsPartition = broker.offsetsPartitionFor(request.groupId);
                 errors.putAll(broker.groups().commitTransactionalOffsets(request.groupId, request.producerId,
                         request.producerEpoch, request.memberId, request.groupInstanceId,
-                        request.generationIdOrMemberEpoch, offsets, System.currentTimeMillis()));
+                        request.generationIdOrMemberEpoch, offsets, System.currentTimeMillis(), verificationGuard));
                 committedEnd = offsetsPartition.logEndOffset();
             } catch (ApiException e) {
                 for (TopicPartition tp : offsets.keySet()) errors.put(tp, e.error());

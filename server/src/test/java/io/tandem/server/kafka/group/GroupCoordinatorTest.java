@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.group;
 
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.producer.VerificationGuard;
 import io.tandem.server.kafka.group.GroupMessages.JoinRequest;
 import io.tandem.server.kafka.group.GroupMessages.JoinResult;
 import io.tandem.server.kafka.group.GroupMessages.LeaveResult;
@@ -39,7 +40,8 @@ class GroupCoordinatorTest {
                 }
                 @Override public void groupRecordDeleted(String g) { }
                 @Override public short transactionalOffsetsCommitted(String g, long producerId, short epoch,
-                                                                     Map<TopicPartition, CommittedOffset> o) {
+                                                                     Map<TopicPartition, CommittedOffset> o,
+                VerificationGuard guard) {
                     committedLog.add("txn " + producerId + " " + g + o.keySet());
                     return 0;
                 }

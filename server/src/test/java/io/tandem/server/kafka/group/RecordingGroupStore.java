@@ -3,6 +3,7 @@ package io.tandem.server.kafka.group;
 import static io.tandem.server.kafka.ErrorCodes.NONE;
 
 import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.producer.VerificationGuard;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -88,7 +89,8 @@ public final class RecordingGroupStore implements GroupStore {
     }
 
     @Override public short transactionalOffsetsCommitted(String g, long producerId, short epoch,
-                                                         Map<TopicPartition, CommittedOffset> offsets) {
+                                                         Map<TopicPartition, CommittedOffset> offsets,
+                VerificationGuard guard) {
         return NONE;
     }
 }
