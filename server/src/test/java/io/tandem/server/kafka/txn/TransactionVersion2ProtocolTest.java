@@ -179,7 +179,11 @@ class TransactionVersion2ProtocolTest {
         ApiVersionsRequest request = new ApiVersionsRequest();
         request.clientSoftwareName = "test";
         request.clientSoftwareVersion = "1";
-        ApiVersionsResponse response = call(ApiKey.API_VERSIONS, 3, request);
+        // Below v4 Kafka leaves out features whose lowest level is 0 (KIP-1022; ApiVersionsFeaturesTest), which
+        // both of these are: v4, as the 4.x clients send it, lists them.
+        ApiVersionsResponse belowFour = call(ApiKey.API_VERSIONS, 3, request);
+        assertEquals(List.of(), belowFour.supportedFeatures);
+        ApiVersionsResponse response = call(ApiKey.API_VERSIONS, 4, request);
         // transaction.version and share.version (ShareGroupFeatureTest), as Apache Kafka 4.4 lists them.
         assertEquals(List.of(Features.SHARE_VERSION, Features.TRANSACTION_VERSION), response.supportedFeatures.stream()
                 .map(f -> f.name).sorted().toList());
