@@ -109,7 +109,12 @@ class CoordinatorLeadershipTest {
                     elector.electLeaders(ElectionType.PREFERRED, Set.of(new org.apache.kafka.common.TopicPartition(
                             OFFSETS, partition))).all().get(30, TimeUnit.SECONDS);
                 }
-                assertEquals(preferred, PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id());
+                // Kafka answers ElectLeaders once the controller's own broker has the new leader in its metadata
+                // (DelayedElectLeader); the other brokers learn it from their own UpdateMetadata, which may come
+                // later, so the Admin client, asking any broker, may still be told the interim leader for a moment.
+                assertEquals(preferred, PartitionWaits.leaderAt(cluster.broker(cluster.controllerId()), OFFSETS,
+                        partition), "the controller's broker knows the new leader when it answers");
+                PartitionWaits.awaitLeader(admin, OFFSETS, partition, preferred);
 
                 atInterim.setTimeout(20_000);
                 JoinGroupResponse resigned = atInterim.receive(pending, (short) 0, (short) 5, JoinGroupResponse::read);

@@ -90,6 +90,40 @@ public final class PartitionWaits {
     }
 
     /**
+     * The leader the broker itself reports for the partition (Metadata v12 straight to it), -1 while it knows none or
+     * does not know the partition yet.
+     */
+    public static int leaderAt(Tandem broker, String topic, int partition) throws Exception {
+        MetadataRequest request = new MetadataRequest();
+        MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
+        wanted.name = topic;
+        request.topics = new ArrayList<>(List.of(wanted));
+        request.allowAutoTopicCreation = false;
+        try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
+            MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
+            return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
+                    .findFirst().map(p -> p.leaderId).orElse(-1);
+        }
+    }
+
+    /**
+     * Waits until the broker the Admin client asks describes {@code leader} as the partition's leader. The controller
+     * tells the brokers a new leader in UpdateMetadata requests sent on one thread per broker, and an ElectLeaders
+     * answer waits only until the controller's own broker has it (Kafka's DelayedElectLeader watches that broker's
+     * metadata cache): another broker may still describe the former leader just after the answer, in Kafka too.
+     */
+    public static void awaitLeader(Admin admin, String topic, int partition, int leader) throws Exception {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (true) {
+            Node current = describe(admin, topic).partitions().get(partition).leader();
+            if (current != null && current.id() == leader) return;
+            assertTrue(System.currentTimeMillis() < deadline, "the leader of " + topic + "-" + partition
+                    + " never became " + leader + " (still " + current + ")");
+            Thread.sleep(50);
+        }
+    }
+
+    /**
      * Waits until every running broker of the cluster knows the topic with a leader for each of its
      * {@code partitions} ({@link MetadataWait#propagated}), and every replica of each has joined the leader's ISR (so
      * it holds its log), as Kafka's own tests wait after creating a topic (TestUtils.createTopic).

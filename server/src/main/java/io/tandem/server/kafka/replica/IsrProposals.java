@@ -59,22 +59,29 @@ final class IsrProposals {
         this.sender = sender;
     }
 
-    /** Each of {@code partitions} this broker leads proposes the ISR it should have now. */
+    /**
+     * Each of {@code partitions} this broker leads drops its laggards from the ISR (Kafka's periodic maybeShrinkIsr).
+     * Followers join only at a fetch of theirs, as in Kafka: judged here from its last fetch, a follower that has
+     * stopped fetching (or whose broker has stopped) would be taken back in after each removal.
+     */
     void maintain(Iterable<Partition> partitions) {
         long now = clock.getAsLong();
-        for (Partition p : partitions) propose(p, now);
+        for (Partition p : partitions) propose(p, now, replica -> false);
     }
 
-    /** After a follower fetch moved a follower: it may now belong in the ISR. */
+    /** After a follower fetch (Kafka's maybeExpandIsr): a follower may now belong in the ISR. */
     void followerProgressed(Partition p) {
         IsrTracker tracker = p.isrTracker();
-        if (tracker != null && tracker.isr().size() < p.replicas().size()) propose(p, clock.getAsLong());
+        if (tracker != null && tracker.isr().size() < p.replicas().size()) {
+            propose(p, clock.getAsLong(), this::isAlive);
+        }
     }
 
-    private void propose(Partition p, long now) {
+    private void propose(Partition p, long now, java.util.function.IntPredicate mayJoin) {
         IsrTracker tracker = p.isrTracker();
         if (tracker == null || sender == null) return;
-        List<Integer> proposed = tracker.proposeChange(p.highWatermark(), p.leaderEpochStartOffset(), now, replicaLagMs);
+        List<Integer> proposed = tracker.proposeChange(p.highWatermark(), p.leaderEpochStartOffset(), now, replicaLagMs,
+                mayJoin);
         if (proposed == null) return;
         AlterPartitionRequest.PartitionData data = new AlterPartitionRequest.PartitionData();
         data.partitionIndex = p.topicPartition().partition();
@@ -84,6 +91,14 @@ final class IsrProposals {
         LOG.log(System.Logger.Level.INFO, "Proposing ISR {0} for {1} (was {2})", proposed, p.topicPartition(), tracker.isr());
         pending.add(new PendingIsrChange(p, tracker, data));
         if (sendScheduled.compareAndSet(false, true)) isrSender.execute(this::sendPending);
+    }
+
+    /** Kafka's isReplicaIsrEligible in ZooKeeper mode: the broker is among the live brokers this broker knows. */
+    private boolean isAlive(int brokerId) {
+        for (var broker : metadata.liveBrokers()) {
+            if (broker.brokerId() == brokerId) return true;
+        }
+        return false;
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * What the leader of one partition knows about its followers, and the rules Kafka's leader applies to it:
@@ -113,29 +114,29 @@ public final class IsrTracker {
 
     /**
      * The ISR this leader should ask for now (followers caught up to join, laggards to leave), or null when it is
-     * right as it is or a change is already in flight. The returned change is then in flight.
+     * right as it is or a change is already in flight. The returned change is then in flight. As Kafka's Partition.maybeShrinkIsr and maybeExpandIsr, which propose apart: laggards leave in a change that
+     * adds nobody, and only when none lags do caught-up followers join, and only those {@code eligible} says may
+     * (Kafka's isReplicaIsrEligible: in ZooKeeper mode a broker its metadata lists as alive). Proposed together, a
+     * change that also named a follower the controller refuses (a broker that has just stopped, INELIGIBLE_REPLICA)
+     * was refused whole, again at every check, and the laggard never left: acks=all produces waited on it for good.
      */
-    public synchronized List<Integer> proposeChange(long highWatermark, long epochStartOffset, long nowMs, long lagMs) {
+    public synchronized List<Integer> proposeChange(long highWatermark, long epochStartOffset, long nowMs, long lagMs,
+                                                   IntPredicate eligible) {
         if (proposed != null) return null;
         List<Integer> next = new ArrayList<>();
-        boolean changed = false;
         for (int replica : isr) {
             Follower f = followers.get(replica);
-            if (replica != self && f != null && nowMs - f.lastCaughtUpMs > lagMs) {
-                changed = true;
-                continue;
-            }
+            if (replica != self && f != null && nowMs - f.lastCaughtUpMs > lagMs) continue;
             next.add(replica);
         }
-        for (Map.Entry<Integer, Follower> e : followers.entrySet()) {
-            if (isr.contains(e.getKey())) continue;
-            long leo = e.getValue().logEndOffset;
-            if (leo != UNKNOWN_OFFSET && leo >= highWatermark && leo >= epochStartOffset) {
-                next.add(e.getKey());
-                changed = true;
+        if (next.size() == isr.size()) {
+            for (Map.Entry<Integer, Follower> e : followers.entrySet()) {
+                if (isr.contains(e.getKey()) || !eligible.test(e.getKey())) continue;
+                long leo = e.getValue().logEndOffset;
+                if (leo != UNKNOWN_OFFSET && leo >= highWatermark && leo >= epochStartOffset) next.add(e.getKey());
             }
+            if (next.size() == isr.size()) return null;
         }
-        if (!changed) return null;
         next.sort(null);
         proposed = List.copyOf(next);
         return proposed;

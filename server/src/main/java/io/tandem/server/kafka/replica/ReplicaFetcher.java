@@ -78,6 +78,8 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
      * fetches for partitionsWithNewHighWatermark.
      */
     private volatile java.util.function.Consumer<TopicPartition> highWatermarkMoved = tp -> { };
+    /** Test seam, see {@link #beforeFailingForTests}; does nothing in production. */
+    private volatile java.util.function.Consumer<TopicPartition> beforeFailing = tp -> { };
 
     private record Delay(Partition partition, int leaderEpoch, long untilNanos) {
     }
@@ -140,8 +142,8 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
 
     @Override
     public void add(Partition partition) {
-        partitions.put(partition.topicPartition(), partition);
         synchronized (this) {
+            partitions.put(partition.topicPartition(), partition);
             notifyAll();
         }
     }
@@ -251,15 +253,37 @@ final class ReplicaFetcher implements Runnable, ReplicaManager.LeaderFetcher {
                     case FETCH_ON -> { }
                     case DELAY -> delay(p, until);
                     case FAILED -> {
-                        partitions.remove(tp, p);
-                        delayed.remove(tp);
-                        LOG.log(System.Logger.Level.WARNING, "{0} marked as failed: not fetched from broker {1} until "
-                                + "the controller names its leader again", tp, leaderId);
+                        beforeFailing.accept(tp);
+                        if (dropFailed(p, asked.currentLeaderEpoch())) {
+                            delayed.remove(tp);
+                            LOG.log(System.Logger.Level.WARNING, "{0} marked as failed: not fetched from broker {1} "
+                                    + "until the controller names its leader again", tp, leaderId);
+                        }
                     }
                 }
             }
         }
         for (TopicPartition tp : newHighWatermarks) highWatermarkMoved.accept(tp);
+    }
+
+    /**
+     * Drops a partition whose answer failed it at {@code requestEpoch}, unless the controller's LeaderAndIsr has
+     * meanwhile given it a new epoch and added it again (Kafka's onPartitionFenced and addPartitions both hold the
+     * fetcher's partitionMapLock for this). Judged and dropped under the lock {@link #add} takes: without it, a
+     * LeaderAndIsr applied between the judgement and the drop was undone by the drop, and the follower never fetched
+     * the partition again (its leader then waited on it for good, ReplicaFetchSessionsTest in CI).
+     */
+    private synchronized boolean dropFailed(Partition p, int requestEpoch) {
+        if (p.leaderEpoch() != requestEpoch) return false;
+        return partitions.remove(p.topicPartition(), p);
+    }
+
+    /**
+     * For tests only: {@code hook} runs on the fetcher's thread once an answer has failed a partition and before the
+     * partition is dropped, so a test can apply the controller's next LeaderAndIsr in between.
+     */
+    void beforeFailingForTests(java.util.function.Consumer<TopicPartition> hook) {
+        this.beforeFailing = hook == null ? tp -> { } : hook;
     }
 
     private boolean isDelayed(Partition p, long now) {

@@ -368,6 +368,43 @@ class ReplicaFetcherTest {
         }
     }
 
+    /**
+     * The controller's LeaderAndIsr for a new epoch may be applied while the fetcher handles an answer that fenced the
+     * old one: Kafka's fetcher judges the answer and drops the partition under the lock its addPartitions takes, so a
+     * partition added again at the new epoch is never dropped by the stale answer, and it is fetched at once.
+     */
+    @Test
+    void shouldKeepFetchingAPartitionAddedAtANewEpochWhileItsFencedAnswerWasHandled() throws Exception {
+        Partition fenced = follower(TP);
+        try (ScriptedBroker leader = new ScriptedBroker()) {
+            ReplicaFetcher fetcher = fetcher(leader, "fenced-race-fetcher");
+            // What ReplicaManager does for the LeaderAndIsr, between the answer's judgement and the partition's drop.
+            fetcher.beforeFailingForTests(tp -> {
+                fetcher.remove(tp);
+                fenced.makeFollower(LEADER, 1, List.of(LEADER, FOLLOWER));
+                fetcher.add(fenced);
+            });
+            try {
+                fetcher.add(fenced);
+                fetcher.start();
+                Socket peer = leader.accept(30_000);
+                peer.setSoTimeout(30_000);
+                ScriptedBroker.introduce(peer, ApiKey.FETCH);
+                ScriptedBroker.Received first = ScriptedBroker.read(peer);
+                assertEquals(Map.of(TP, 0L), fetched(first));
+                ScriptedBroker.answer(peer, first, answerOf(TP.topic(),
+                        partition(TP, Errors.FENCED_LEADER_EPOCH.code(), null, -1)));
+                // Without the lock the partition was gone: no fetch came again, the read timed out.
+                ScriptedBroker.Received next = ScriptedBroker.read(peer);
+                assertEquals(Map.of(TP, 0L), fetched(next), "the partition is fetched again");
+                FetchRequest request = (FetchRequest) next.body();
+                assertEquals(1, request.topics.get(0).partitions.get(0).currentLeaderEpoch, "at its new epoch");
+            } finally {
+                fetcher.shutdown();
+            }
+        }
+    }
+
     /** One record at {@code offset}, leader epoch 0, in a batch of its own (a log truncates by whole batches). */
     private ByteBuf recordAt(long offset) {
         ByteBuf batch = Unpooled.buffer();
