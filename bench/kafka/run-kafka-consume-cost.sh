@@ -141,18 +141,6 @@ $(cat "$work/cc-client.time")"
   stop_server
 }
 
-# An older build, to compare before and after a change in the same run (as run-kafka-produce-cost.sh).
-start_tandem_jar() { # jar port
-  local dir="$work/tandem-data" port=$2
-  rm -rf "$dir"
-  local t0; t0=$(date +%s%N)
-  java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} \
-    -Dio.netty.jfr.enabled=false -cp "$1:$root/server/target/lib/*" io.tandem.server.Main start --data-dir "$dir" \
-    --kafka-port "$port" --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
-  server_pid=$!
-  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
-}
-
 order=(${TARGETS:-tandem apache})
 for ((r = 1; r <= rounds; r++)); do
   if ((r % 2 == 0)); then targets=$(printf '%s\n' "${order[@]}" | tac); else targets="${order[*]}"; fi

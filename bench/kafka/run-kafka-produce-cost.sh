@@ -64,18 +64,6 @@ measure() { # name port
   stop_server
 }
 
-# An older build, to compare before and after a change in the same run: the launcher's JVM flags on another jar.
-start_tandem_jar() { # jar port
-  local dir="$work/tandem-data" port=$2
-  rm -rf "$dir"
-  local t0; t0=$(date +%s%N)
-  java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dio.netty.jfr.enabled=false \
-    -cp "$1:$root/server/target/lib/*" io.tandem.server.Main start --data-dir "$dir" --kafka-port "$port" \
-    --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 >> "$work/tandem.log" 2>&1 &
-  server_pid=$!
-  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
-}
-
 # TARGETS: tandem (this tree), apache, or jar:<path> (a Tandem jar built earlier, e.g. from the base commit).
 for target in ${TARGETS:-tandem}; do
   case $target in

@@ -1,4 +1,4 @@
-# Shared by the single-node Kafka benchmarks (run-kafka.sh, run-kafka-consume.sh); sourced, not run.
+# Shared by the single-node Kafka benchmarks (run-kafka.sh, run-kafka-consume.sh, ...); sourced, not run.
 # Needs $root (the repository) and $work (a scratch directory under bench/target) set by the caller.
 # Fetches Apache Kafka 4.4 from Maven Central once, rebuilds Tandem when a source is newer than its jar, and starts
 # either server on a port with a fresh data dir, or with "keep" on the data it left ($server_pid, $startup_ms set;
@@ -64,6 +64,24 @@ start_tandem() { # port [keep]
   # The launcher's own JVM flags unless TANDEM_JAVA_OPTS is set (e.g. to add a JFR recording).
   "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
     --set group.initial.rebalance.delay.ms=0 "${extra[@]}" >> "$work/tandem.log" 2>&1 &
+  server_pid=$!
+  startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
+# An earlier build, to compare before and after a change in the same run (TARGETS=jar:<path> in the scripts that
+# take it): the jar with the lib/ next to it when there is one (the storage and wire modules are jars of their own,
+# built with it), else this tree's server/target/lib, and the launcher's JVM flags for a node with both roles
+# (TANDEM_JAVA_OPTS overrides them, as for start_tandem); no CDS archive. Same settings as start_tandem.
+start_tandem_jar() { # jar port
+  local dir="$work/tandem-data" port=$2 lib="$root/server/target/lib"
+  [ -d "$(dirname "$1")/lib" ] && lib="$(dirname "$1")/lib"
+  rm -rf "$dir"
+  local t0 setting extra=(); t0=$(date +%s%N)
+  for setting in ${SERVER_SETTINGS:-}; do extra+=(--set "$setting"); done
+  java -XX:+ExitOnOutOfMemoryError ${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} \
+    -Dio.netty.jfr.enabled=false -cp "$1:$lib/*" io.tandem.server.Main start --data-dir "$dir" \
+    --kafka-port "$port" --zk-port $((port + 1)) --set group.initial.rebalance.delay.ms=0 "${extra[@]}" \
+    >> "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -24,28 +25,40 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  * single tests, named {@code Class#method}) with the JUnit platform and prints one {@code FAILED class#method: message}
  * line per failure, then a {@code SUMMARY} line; the exit code is the number of failures (capped). A
  * {@code CLASS name seconds} line per test class says where the time goes (what decides
- * {@link CuratorSuiteCompatTest#CI_CLASSES}).
+ * {@link CuratorSuiteCompatTest#CI_CLASSES}), and a {@code TEST class#method seconds} line per test, to set a slow
+ * case against the same case's time with {@code -Dcompat.target=apache}.
  */
 public final class CuratorSuiteRunner {
     private CuratorSuiteRunner() {
     }
 
-    /** Prints how long each test class took as it finishes. */
+    /** Prints how long each test class, and each test, took as it finishes. */
     private static final class ClassTimes implements TestExecutionListener {
         private final Map<String, Long> started = new HashMap<>();
 
         @Override
         public void executionStarted(TestIdentifier test) {
-            if (isClass(test)) started.put(test.getUniqueId(), System.nanoTime());
+            if (isClass(test) || isMethod(test)) started.put(test.getUniqueId(), System.nanoTime());
         }
 
         @Override
         public void executionFinished(TestIdentifier test, TestExecutionResult result) {
             Long start = started.remove(test.getUniqueId());
+            if (start != null && isMethod(test)) {
+                MethodSource method = (MethodSource) test.getSource().get();
+                System.out.printf("TEST %s#%s %.1f s %s%n", method.getClassName(), method.getMethodName(),
+                        (System.nanoTime() - start) / 1e9, result.getStatus());
+                System.out.flush();
+                return;
+            }
             if (start == null || !isClass(test)) return;
             System.out.printf("CLASS %s %.1f s %s%n", ((ClassSource) test.getSource().get()).getClassName(),
                     (System.nanoTime() - start) / 1e9, result.getStatus());
             System.out.flush();
+        }
+
+        private static boolean isMethod(TestIdentifier test) {
+            return test.getSource().filter(MethodSource.class::isInstance).isPresent();
         }
 
         private static boolean isClass(TestIdentifier test) {

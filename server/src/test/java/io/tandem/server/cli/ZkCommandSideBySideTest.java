@@ -3,15 +3,9 @@ package io.tandem.server.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,25 +49,17 @@ class ZkCommandSideBySideTest {
     @Test
     void shouldAnswerEveryCommandAsAgainstApacheZooKeeper() throws Exception {
         System.setProperty("zookeeper.extendedTypesEnabled", "true");
-        ZooKeeperServer apache = new ZooKeeperServer(dir.resolve("apache-snap").toFile(),
-                dir.resolve("apache-log").toFile(), 2000);
-        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
-        factory.startup(apache);
-        List<Cli.Result> fromApache;
-        try {
-            fromApache = runScript("127.0.0.1:" + factory.getLocalPort());
-            Cli.Result srvr = Cli.run("cluster", "--zookeeper", "127.0.0.1:" + factory.getLocalPort());
-            assertEquals(0, srvr.exitCode(), srvr.toString());
-            assertTrue(srvr.out().lines().skip(1).findFirst().orElseThrow().contains(" standalone "), srvr.out());
-        } finally {
-            factory.shutdown();
-            apache.shutdown();
-        }
-        List<Cli.Result> fromTandem;
-        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
-            fromTandem = runScript(tandem.zookeeperConnect());
-        }
+        // Apache's srvr line, read while its server is up, shows the side-by-side runs a standalone server.
+        ZkSideBySide.Results<List<Cli.Result>> results = ZkSideBySide.run(dir, server -> {
+            List<Cli.Result> answers = runScript(server);
+            answers.add(Cli.run("cluster", "--zookeeper", server));
+            return answers;
+        });
+        List<Cli.Result> fromApache = results.apache();
+        List<Cli.Result> fromTandem = results.tandem();
+        Cli.Result srvr = fromApache.get(SCRIPT.size());
+        assertEquals(0, srvr.exitCode(), srvr.toString());
+        assertTrue(srvr.out().lines().skip(1).findFirst().orElseThrow().contains(" standalone "), srvr.out());
         for (int i = 0; i < SCRIPT.size(); i++) {
             assertEquals(fromApache.get(i).toString(), fromTandem.get(i).toString(), "zk " + SCRIPT.get(i));
         }

@@ -6,23 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.StatsTrack;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,22 +61,10 @@ class ZkQuotaCommandsTest {
 
     @Test
     void shouldAnswerTheScriptAsApacheZooKeeperDoes() throws Exception {
-        ZooKeeperServer apache = new ZooKeeperServer(dir.resolve("apache-snap").toFile(),
-                dir.resolve("apache-log").toFile(), 2000);
-        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
-        factory.startup(apache);
-        Cli.Result fromApache;
-        try {
-            fromApache = shell("127.0.0.1:" + factory.getLocalPort(), SCRIPT);
-        } finally {
-            factory.shutdown();
-            apache.shutdown();
-        }
-        Cli.Result fromTandem;
-        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
-            fromTandem = shell(tandem.zookeeperConnect(), SCRIPT);
-        }
+        ZkSideBySide.Results<Cli.Result> results =
+                ZkSideBySide.run(dir, server -> ZkSideBySide.shell(server, SCRIPT));
+        Cli.Result fromApache = results.apache();
+        Cli.Result fromTandem = results.tandem();
         assertEquals(fromApache.toString(), fromTandem.toString());
 
         // The script's own checks, so that it cannot pass by failing alike on both.
@@ -128,7 +108,7 @@ class ZkQuotaCommandsTest {
         Path data = dir.resolve("enforced");
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(data).set("enforceQuota", "true")
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-             ZooKeeper zk = connect(tandem.zookeeperConnect())) {
+             ZooKeeper zk = ZkSideBySide.officialClient(tandem.zookeeperConnect())) {
             zk.create("/e", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             Cli.Result set = Cli.run("zk", "setquota", "-N", "3", "/e", "--server", tandem.zookeeperConnect());
             assertEquals(ExitCodes.OK, set.exitCode(), set.toString());
@@ -166,7 +146,7 @@ class ZkQuotaCommandsTest {
         // After a restart (snapshot and log read back) the counts and the limits still hold.
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(data).set("enforceQuota", "true")
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-             ZooKeeper zk = connect(tandem.zookeeperConnect())) {
+             ZooKeeper zk = ZkSideBySide.officialClient(tandem.zookeeperConnect())) {
             assertEquals("count=3,bytes=8", new String(zk.getData("/zookeeper/quota/e/zookeeper_stats", false, null),
                     StandardCharsets.UTF_8));
             assertThrows(KeeperException.QuotaExceededException.class,
@@ -175,27 +155,6 @@ class ZkQuotaCommandsTest {
             zk.create("/e/3", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             assertEquals("count=3,bytes=5", new String(zk.getData("/zookeeper/quota/e/zookeeper_stats", false, null),
                     StandardCharsets.UTF_8));
-        }
-    }
-
-    private static ZooKeeper connect(String connect) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(connect, 30_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-            }
-        });
-        assertTrue(connected.await(10, TimeUnit.SECONDS));
-        return zk;
-    }
-
-    private static Cli.Result shell(String server, String script) {
-        InputStream original = System.in;
-        try {
-            System.setIn(new ByteArrayInputStream(script.getBytes(StandardCharsets.UTF_8)));
-            return Cli.run("zk", "shell", "--server", server);
-        } finally {
-            System.setIn(original);
         }
     }
 }

@@ -11,26 +11,18 @@ import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.wire.AddWatchMode;
 import io.tandem.zk.wire.EventType;
 import io.tandem.zk.wire.OpCode;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,22 +66,10 @@ class ZkSessionCommandsTest {
     @Test
     void shouldAnswerTheSessionCommandsAsAgainstApacheZooKeeper() throws Exception {
         System.setProperty("zookeeper.extendedTypesEnabled", "true");
-        ZooKeeperServer apache = new ZooKeeperServer(dir.resolve("apache-snap").toFile(),
-                dir.resolve("apache-log").toFile(), 2000);
-        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
-        factory.startup(apache);
-        Cli.Result fromApache;
-        try {
-            fromApache = shell("127.0.0.1:" + factory.getLocalPort(), SCRIPT);
-        } finally {
-            factory.shutdown();
-            apache.shutdown();
-        }
-        Cli.Result fromTandem;
-        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
-            fromTandem = shell(tandem.zookeeperConnect(), SCRIPT);
-        }
+        ZkSideBySide.Results<Cli.Result> results =
+                ZkSideBySide.run(dir, server -> ZkSideBySide.shell(server, SCRIPT));
+        Cli.Result fromApache = results.apache();
+        Cli.Result fromTandem = results.tandem();
         assertEquals(fromApache.toString(), fromTandem.toString());
         // The script's own checks, so that it cannot pass by failing alike on both.
         List<String> lines = fromTandem.out().lines().toList();
@@ -110,25 +90,27 @@ class ZkSessionCommandsTest {
             throws Exception {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("watch"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-             ZooKeeper apache = apacheClient(tandem.zookeeperConnect())) {
+             ZooKeeper apache = ZkSideBySide.officialClient(tandem.zookeeperConnect())) {
             apache.create("/pw", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
-            CompletableFuture<Cli.Result> recursive = CompletableFuture.supplyAsync(() -> Cli.run("zk", "addWatch",
-                    "--server", tandem.zookeeperConnect(), "/pw", "--count", "4", "--timeout-ms", "10000"));
-            CompletableFuture<Cli.Result> persistent = CompletableFuture.supplyAsync(() -> Cli.run("zk", "addWatch",
-                    "--server", tandem.zookeeperConnect(), "-m", "persistent", "/pw", "--count", "2",
-                    "--timeout-ms", "10000", "-o", "json"));
-            Thread.sleep(1500);
+            Cli.Running recursive = Cli.start("zk", "addWatch", "--server", tandem.zookeeperConnect(), "/pw",
+                    "--count", "4", "--timeout-ms", "20000");
+            Cli.Running persistent = Cli.start("zk", "addWatch", "--server", tandem.zookeeperConnect(), "-m",
+                    "persistent", "/pw", "--count", "2", "--timeout-ms", "20000", "-o", "json");
+            // Each prints "watching" once the server has acknowledged its watch (a fixed 1.5 s before: too short on
+            // a loaded machine, and the first events were missed).
+            recursive.awaitErr("watching /pw", 20_000);
+            persistent.awaitErr("watching /pw", 20_000);
             // No pause between the changes: a persistent watch is not consumed, so none may be lost.
             apache.create("/pw/a", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             apache.create("/pw/a/b", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             apache.setData("/pw/a/b", "1".getBytes(StandardCharsets.UTF_8), -1);
             apache.delete("/pw/a/b", -1);
             apache.setData("/pw", "2".getBytes(StandardCharsets.UTF_8), -1);
-            Cli.Result recursiveResult = recursive.get(20, TimeUnit.SECONDS);
+            Cli.Result recursiveResult = recursive.get(30_000);
             assertEquals(0, recursiveResult.exitCode(), recursiveResult.toString());
             assertEquals("NodeCreated /pw/a\nNodeCreated /pw/a/b\nNodeDataChanged /pw/a/b\nNodeDeleted /pw/a/b\n",
                     recursiveResult.out());
-            Cli.Result persistentResult = persistent.get(20, TimeUnit.SECONDS);
+            Cli.Result persistentResult = persistent.get(30_000);
             assertEquals(0, persistentResult.exitCode(), persistentResult.toString());
             assertEquals("{\"type\":\"NodeChildrenChanged\",\"path\":\"/pw\"}\n"
                     + "{\"type\":\"NodeDataChanged\",\"path\":\"/pw\"}\n", persistentResult.out());
@@ -143,7 +125,7 @@ class ZkSessionCommandsTest {
     void shouldSetPersistentWatchesAgainWhenTheClientReconnects() throws Exception {
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("reconnect"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-             ZooKeeper apache = apacheClient(tandem.zookeeperConnect())) {
+             ZooKeeper apache = ZkSideBySide.officialClient(tandem.zookeeperConnect())) {
             BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
             try (ZkClient client = ZkClient.connect(tandem.zookeeperConnect(), Duration.ofSeconds(30), events::add)) {
                 client.connected().get(10, TimeUnit.SECONDS);
@@ -178,26 +160,5 @@ class ZkSessionCommandsTest {
         }
         return event.type() == EventType.NONE ? "None " + event.state()
                 : ZkEventPrinter.eventName(event.type()) + " " + event.path();
-    }
-
-    private static Cli.Result shell(String server, String script) {
-        InputStream original = System.in;
-        try {
-            System.setIn(new ByteArrayInputStream(script.getBytes(StandardCharsets.UTF_8)));
-            return Cli.run("zk", "shell", "--server", server);
-        } finally {
-            System.setIn(original);
-        }
-    }
-
-    private static ZooKeeper apacheClient(String connect) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper apache = new ZooKeeper(connect, 30_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-            }
-        });
-        assertTrue(connected.await(10, TimeUnit.SECONDS));
-        return apache;
     }
 }

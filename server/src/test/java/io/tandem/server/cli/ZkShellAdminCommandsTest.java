@@ -9,9 +9,6 @@ import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.wire.Acls;
 import io.tandem.zk.wire.CreateMode;
 import io.tandem.zk.wire.OpCode;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,8 +16,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,22 +57,10 @@ class ZkShellAdminCommandsTest {
 
     @Test
     void shouldAnswerTheScriptAsApacheZooKeeperDoes() throws Exception {
-        ZooKeeperServer apache = new ZooKeeperServer(dir.resolve("apache-snap").toFile(),
-                dir.resolve("apache-log").toFile(), 2000);
-        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
-        factory.startup(apache);
-        Cli.Result fromApache;
-        try {
-            fromApache = shell("127.0.0.1:" + factory.getLocalPort(), SCRIPT);
-        } finally {
-            factory.shutdown();
-            apache.shutdown();
-        }
-        Cli.Result fromTandem;
-        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
-            fromTandem = shell(tandem.zookeeperConnect(), SCRIPT);
-        }
+        ZkSideBySide.Results<Cli.Result> results =
+                ZkSideBySide.run(dir, server -> ZkSideBySide.shell(server, SCRIPT));
+        Cli.Result fromApache = results.apache();
+        Cli.Result fromTandem = results.tandem();
         assertEquals(maskTimes(fromApache.toString()), maskTimes(fromTandem.toString()));
 
         // The script's own checks, so that it cannot pass by failing alike on both.
@@ -137,7 +120,7 @@ class ZkShellAdminCommandsTest {
                 "get -w /rw2", "removewatches /rw2") + "\n";
         try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("reuse"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
-            Cli.Result result = shell(tandem.zookeeperConnect(), script);
+            Cli.Result result = ZkSideBySide.shell(tandem.zookeeperConnect(), script);
             List<String> events = result.out().lines().filter(line -> line.startsWith("WATCHER::")).sorted().toList();
             assertEquals(List.of("WATCHER:: ChildWatchRemoved /rw2", "WATCHER:: DataWatchRemoved /rw2",
                     "WATCHER:: DataWatchRemoved /rw2"), events, result.toString());
@@ -147,15 +130,5 @@ class ZkShellAdminCommandsTest {
     /** The seconds of ctime and mtime differ between two runs; the epoch of built-in nodes does not. */
     private static String maskTimes(String text) {
         return text.replaceAll("(?m)^([cm]time = ).*\\d{2}:\\d{2}:\\d{2} .* 20\\d\\d$", "$1<time>");
-    }
-
-    private static Cli.Result shell(String server, String script) {
-        InputStream original = System.in;
-        try {
-            System.setIn(new ByteArrayInputStream(script.getBytes(StandardCharsets.UTF_8)));
-            return Cli.run("zk", "shell", "--server", server);
-        } finally {
-            System.setIn(original);
-        }
     }
 }

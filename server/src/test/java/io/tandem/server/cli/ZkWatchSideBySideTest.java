@@ -4,23 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Main;
-import io.tandem.server.Tandem;
-import io.tandem.server.TandemConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
-import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -36,22 +28,9 @@ class ZkWatchSideBySideTest {
 
     @Test
     void shouldPrintTheSameEventsAsAgainstApacheZooKeeper() throws Exception {
-        ZooKeeperServer apache = new ZooKeeperServer(dir.resolve("apache-snap").toFile(),
-                dir.resolve("apache-log").toFile(), 2000);
-        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 100);
-        factory.startup(apache);
-        String fromApache;
-        try {
-            fromApache = watchChanges("127.0.0.1:" + factory.getLocalPort());
-        } finally {
-            factory.shutdown();
-            apache.shutdown();
-        }
-        String fromTandem;
-        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
-            fromTandem = watchChanges(tandem.zookeeperConnect());
-        }
+        ZkSideBySide.Results<String> results = ZkSideBySide.run(dir, ZkWatchSideBySideTest::watchChanges);
+        String fromApache = results.apache();
+        String fromTandem = results.tandem();
         assertEquals(fromApache, fromTandem);
         assertEquals("exit 0\nNodeDataChanged /w\nNodeChildrenChanged /w\nNodeChildrenChanged /w\nNodeDeleted /w\n"
                 + "NodeCreated /w\n", fromTandem);
@@ -64,7 +43,7 @@ class ZkWatchSideBySideTest {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
-        try (ZooKeeper zk = connect(server)) {
+        try (ZooKeeper zk = ZkSideBySide.officialClient(server)) {
             zk.create("/w", null, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             CompletableFuture<Integer> watching = CompletableFuture.supplyAsync(() -> commandLine.execute("zk",
                     "watch", "/w", "--count", "5", "--timeout-ms", "20000", "--server", server));
@@ -95,16 +74,5 @@ class ZkWatchSideBySideTest {
             Thread.sleep(20);
         }
         Thread.sleep(300);
-    }
-
-    private static ZooKeeper connect(String connect) throws Exception {
-        CountDownLatch connected = new CountDownLatch(1);
-        ZooKeeper zk = new ZooKeeper(connect, 30_000, event -> {
-            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
-                connected.countDown();
-            }
-        });
-        assertTrue(connected.await(10, TimeUnit.SECONDS));
-        return zk;
     }
 }

@@ -38,6 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class EnsembleProcessTest {
     private static final int SIZE_MAX = 5;
     private static final int TICK_MS = 200;
+    /** Writes the load commits between one fault and the next, so each fault meets writes in flight. */
+    private static final int WRITES_BETWEEN_FAULTS = 100;
 
     /** A kill, and when a write sent after it was first acknowledged (0 until then). */
     private record Failover(long killedAtNanos, AtomicLong firstAckNanos) {}
@@ -121,6 +123,29 @@ class EnsembleProcessTest {
                 + " killed with SIGKILL; next committed write after " + failoverMs + " ms");
     }
 
+    /** Waits (30 s at most) until at least {@code count} writes are acknowledged in all. */
+    private static void awaitAcknowledged(Set<String> acknowledged, int count, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (acknowledged.size() < count) {
+            assertTrue(System.nanoTime() - deadline < 0, "only " + acknowledged.size() + " of " + count
+                    + " writes acknowledged " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    /** Waits (30 s at most) until none of {@code ids} is a leader or a follower any more. */
+    private void awaitLeftTheirRole(int[] ids) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (int id : ids) {
+            String mode;
+            while ((mode = TestEnsemble.modeAt(clientPorts[id])).equals("leader") || mode.equals("follower")) {
+                assertTrue(System.nanoTime() - deadline < 0, "member " + id + " still a " + mode
+                        + " 30 s into the cut");
+                Thread.sleep(50);
+            }
+        }
+    }
+
     private void phase(long began, String what) {
         System.out.println("EnsembleProcessTest(" + size + " members): " + what + " at "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began) + " ms");
@@ -171,7 +196,8 @@ class EnsembleProcessTest {
             writer.start();
             writers.add(writer);
         }
-        Thread.sleep(2_000);
+        // The writers under way before the first kill (this was a fixed 2 s).
+        awaitAcknowledged(acknowledged, WRITES_BETWEEN_FAULTS, "before the first kill");
 
         int leader = awaitServing(30_000);
         killAndAwaitFailover(leader, "leader");
@@ -187,19 +213,23 @@ class EnsembleProcessTest {
         }
         awaitServing(60_000);
         phase(began, "killed members restarted and serving");
-        Thread.sleep(1_000);
+        awaitAcknowledged(acknowledged, acknowledged.size() + WRITES_BETWEEN_FAULTS, "with every member back");
 
         proxies.forEach(FaultyProxy::cut);
         int acknowledgedBeforeCut = acknowledged.size();
         // The others keep a leader and keep committing while the cut-off members cannot reach them.
         awaitServing(30_000, cutOffSet);
-        Thread.sleep(3_000);
+        // The cut lasts until every cut-off member has noticed it (left its role: it sees no leader, and the others
+        // drop it after syncLimit ticks) and the rest have committed more writes meanwhile: a fixed 3 s before.
+        awaitLeftTheirRole(cutOff);
+        awaitAcknowledged(acknowledged, acknowledgedBeforeCut + WRITES_BETWEEN_FAULTS,
+                "while " + cutOffSet + " were cut off");
         assertTrue(acknowledged.size() > acknowledgedBeforeCut, "writes continued while " + cutOffSet
                 + " were cut off");
         proxies.forEach(FaultyProxy::heal);
         awaitServing(60_000);
         phase(began, "cut-off members back and serving");
-        Thread.sleep(1_000);
+        awaitAcknowledged(acknowledged, acknowledged.size() + WRITES_BETWEEN_FAULTS, "after the cut healed");
         writing = false;
         for (Thread writer : writers) {
             writer.join(15_000);

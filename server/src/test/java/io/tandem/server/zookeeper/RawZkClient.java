@@ -23,8 +23,13 @@ final class RawZkClient implements AutoCloseable {
     private final OutputStream out;
 
     RawZkClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(new Socket("127.0.0.1", port));
         socket.setSoTimeout(10_000);
+    }
+
+    /** Over a socket already connected (a TLS one, say), with the socket's own read timeout. */
+    RawZkClient(Socket socket) throws IOException {
+        this.socket = socket;
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
     }
