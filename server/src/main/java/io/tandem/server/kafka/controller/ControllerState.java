@@ -126,10 +126,16 @@ final class ControllerState {
         TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
         topics.put(topic, assignment);
         store.watchNode(KafkaZkLayout.topicPath(topic), onChange);
-        for (int p : assignment.replicas().keySet()) {
-            ZnodeStore.Versioned state = store.getVersioned(KafkaZkLayout.partitionStatePath(topic, p));
+        // The partitions' states asked together: one round trip to the store, not one per partition (a new
+        // __consumer_offsets read its 50 missing states one after the other before its leaders were elected).
+        List<Integer> partitions = new ArrayList<>(assignment.replicas().keySet());
+        List<String> paths = new ArrayList<>(partitions.size());
+        for (int p : partitions) paths.add(KafkaZkLayout.partitionStatePath(topic, p));
+        Map<String, ZnodeStore.Versioned> read = store.getVersionedAll(paths);
+        for (int i = 0; i < partitions.size(); i++) {
+            ZnodeStore.Versioned state = read.get(paths.get(i));
             if (state != null) {
-                states.put(new TopicPartition(topic, p),
+                states.put(new TopicPartition(topic, partitions.get(i)),
                         KafkaZkLayout.decodePartitionState(state.data()).withZkVersion(state.version()));
             }
         }

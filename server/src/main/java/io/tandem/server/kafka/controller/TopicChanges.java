@@ -9,6 +9,7 @@ import io.tandem.server.kafka.replica.ReplicaManager;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -40,13 +41,22 @@ final class TopicChanges {
     void topicsChanged() throws Exception {
         List<String> current = store.getChildren(KafkaZkLayout.BROKER_TOPICS);
         List<TopicPartition> changed = new ArrayList<>();
+        // A topic queued for deletion keeps its znode until its last replica is gone; it is not served meanwhile.
+        List<String> served = new ArrayList<>();
+        List<String> paths = new ArrayList<>();
         for (String topic : current) {
-            // A topic queued for deletion keeps its znode until its last replica is gone; it is not served meanwhile.
             if (deletions.isQueued(topic)) continue;
+            served.add(topic);
+            paths.add(KafkaZkLayout.topicPath(topic));
+        }
+        // Every topic's assignment asked together: one round trip to the store, not one per topic.
+        Map<String, ZnodeStore.Versioned> read = store.getVersionedAll(paths);
+        for (int i = 0; i < served.size(); i++) {
+            String topic = served.get(i);
             TopicAssignment known = cluster.topics.get(topic);
-            byte[] data = store.getData(KafkaZkLayout.topicPath(topic));
-            if (data == null) continue;
-            TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(data);
+            ZnodeStore.Versioned node = read.get(paths.get(i));
+            if (node == null) continue;
+            TopicAssignment assignment = KafkaZkLayout.decodeTopicAssignment(node.data());
             if (known == null) {
                 cluster.loadTopic(topic, onAssignmentChange);
             } else if (!known.equals(assignment)) {
