@@ -135,15 +135,15 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             tracker.isr(), tracker.followerStates(), racks, request.rackId, p.fetchOffset, now);
                 }
                 long[] diverging = null;
-                if (error == NONE && version >= 12 && preferred == ReadReplicaSelector.NONE) {
+                if (error == NONE && preferred == ReadReplicaSelector.NONE) {
                     // Kafka's Partition.readRecords checks the last fetched epoch of every fetcher that sends one, a
                     // consumer's too (the leader's, or the serving follower's log): unknown here, or a fetch offset
-                    // below the log start, is OFFSET_OUT_OF_RANGE; a log that diverged answers where it agrees.
-                    error = LeaderFetch.lastFetchedEpochError(partition, p.fetchOffset, p.lastFetchedEpoch);
-                    if (error == NONE) diverging = LeaderFetch.divergence(partition, p.fetchOffset, p.lastFetchedEpoch);
-                }
-                if (error == NONE && partition != null && diverging == null && preferred == ReadReplicaSelector.NONE) {
-                    error = LeaderFetch.offsetError(partition, p.fetchOffset);
+                    // below the log start, is OFFSET_OUT_OF_RANGE; a log that diverged answers where it agrees;
+                    // else the offset range.
+                    LeaderFetch.ReadCheck check = LeaderFetch.readCheck(partition, p.fetchOffset,
+                            version >= 12 ? p.lastFetchedEpoch : -1);
+                    error = check.error();
+                    diverging = check.diverging();
                 }
                 if (error == NONE && fromFollower && diverging == null) {
                     followerFetched(partition, replicaId, p.fetchOffset, version >= 5 ? p.logStartOffset : -1, now);
