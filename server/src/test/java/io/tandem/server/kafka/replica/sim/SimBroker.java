@@ -316,8 +316,9 @@ final class SimBroker {
                 if (verdict == ParkedFetch.Verdict.WAIT) continue;
                 try {
                     bytes += partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes).length();
-                } catch (IOException | RuntimeException e) {
-                    return true; // answered now, with the error in the answer
+                } catch (IOException | io.tandem.storage.log.OffsetOutOfRangeException
+                         | io.tandem.storage.log.LogClosedException e) {
+                    return true; // answered now, with the error in the answer, as FetchHandler's
                 }
                 if (bytes >= minBytes) return true;
             }
