@@ -156,6 +156,16 @@ public final class Log implements Closeable {
         return segments.lastKey();
     }
 
+    /**
+     * The base offset of the segment holding {@code offset} (the log end: the active segment), as the segment of a
+     * Kafka LogOffsetMetadata: a parked fetch compares it with its end's to see whether the log rolled past it. An
+     * offset below every segment answers the first one.
+     */
+    public long segmentBaseOffsetFor(long offset) {
+        Long base = segments.floorKey(offset);
+        return base != null ? base : segments.firstKey();
+    }
+
     public int segmentCount() {
         return segments.size();
     }

@@ -13,6 +13,7 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.replica.IsrTracker;
 import io.tandem.server.kafka.replica.LeaderFetch;
+import io.tandem.server.kafka.replica.ParkedFetch;
 import io.tandem.server.kafka.replica.ReadReplicaSelector;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.log.RecordConversions;
@@ -63,7 +64,8 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
      * {@link ReadReplicaSelector#NONE}.
      */
     private record Target(FetchRequest.FetchTopic topicRequest, TopicInfo topic, FetchRequest.FetchPartition request,
-                          Partition partition, short error, long[] diverging, int preferredReadReplica) {
+                          Partition partition, short error, long[] diverging, int preferredReadReplica,
+                          long fetchSegment) {
     }
 
     @Override
@@ -133,22 +135,25 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
                             tracker.isr(), tracker.followerStates(), racks, request.rackId, p.fetchOffset, now);
                 }
                 long[] diverging = null;
-                if (error == NONE && version >= 12 && preferred == ReadReplicaSelector.NONE) {
+                if (error == NONE && preferred == ReadReplicaSelector.NONE) {
                     // Kafka's Partition.readRecords checks the last fetched epoch of every fetcher that sends one, a
                     // consumer's too (the leader's, or the serving follower's log): unknown here, or a fetch offset
-                    // below the log start, is OFFSET_OUT_OF_RANGE; a log that diverged answers where it agrees.
-                    error = LeaderFetch.lastFetchedEpochError(partition, p.fetchOffset, p.lastFetchedEpoch);
-                    if (error == NONE) diverging = LeaderFetch.divergence(partition, p.fetchOffset, p.lastFetchedEpoch);
-                }
-                if (error == NONE && partition != null && diverging == null && preferred == ReadReplicaSelector.NONE) {
-                    error = LeaderFetch.offsetError(partition, p.fetchOffset);
+                    // below the log start, is OFFSET_OUT_OF_RANGE; a log that diverged answers where it agrees;
+                    // else the offset range.
+                    LeaderFetch.ReadCheck check = LeaderFetch.readCheck(partition, p.fetchOffset,
+                            version >= 12 ? p.lastFetchedEpoch : -1);
+                    error = check.error();
+                    diverging = check.diverging();
                 }
                 if (error == NONE && fromFollower && diverging == null) {
                     followerFetched(partition, replicaId, p.fetchOffset, version >= 5 ? p.logStartOffset : -1, now);
                 }
                 // Answered at once, as Kafka's fetchMessages: an error, a diverging epoch, a preferred read replica.
                 if (error != NONE || diverging != null || preferred != ReadReplicaSelector.NONE) anyError = true;
-                targets.add(new Target(topicRequest, topic, p, partition, error, diverging, preferred));
+                // The segment the fetch offset lies on now, kept for the parked fetch as Kafka keeps the fetch offset's
+                // LogOffsetMetadata from its first read.
+                long fetchSegment = partition == null ? -1 : ParkedFetch.fetchSegment(partition, p.fetchOffset);
+                targets.add(new Target(topicRequest, topic, p, partition, error, diverging, preferred, fetchSegment));
                 if (partition != null) keys.add(partition.topicPartition());
             }
         }
@@ -241,40 +246,25 @@ final class FetchHandler implements ApiHandler<FetchRequest> {
     }
 
     /**
-     * Whether min.bytes are readable past the fetch offsets (committed ones for consumers, all for followers),
-     * copying nothing and reading only as far as needed: a partition with data has at least one whole batch, so the
-     * consumers' default min.bytes of 1 is met by the first such partition without a read; larger minimums read
-     * partitions' sizes until they add up.
+     * Whether the fetch can be answered now, as Kafka's DelayedFetch.tryComplete decides ({@link ParkedFetch}: a
+     * replica gone or no longer serving, a truncation or a divergence under the fetch, a fetch offset on an older
+     * segment than its end), or else whether min.bytes are readable past the fetch offsets (committed ones for
+     * consumers, all for followers), copying nothing and reading only as far as needed: a partition with data has at
+     * least one whole batch, so the consumers' default min.bytes of 1 is met by the first such partition without a
+     * read; larger minimums read partitions' sizes until they add up.
      */
     private static boolean enoughBytes(List<Target> targets, boolean fromFollower, boolean onlyLeader,
                                        boolean readCommitted, int minBytes, boolean epochs,
                                        boolean lastFetchedEpochs) {
         long total = 0;
+        ParkedFetch.Isolation isolation = ParkedFetch.Isolation.of(fromFollower, readCommitted);
         for (Target t : targets) {
-            if (t.partition() == null) continue;
-            // Deleted or moved away while parked: answer now (the answer reports it), as Kafka's DelayedFetch does.
-            if (t.partition().log().isClosed()) return true;
-            // No longer led here, or led under a newer epoch than the fetcher's: answer now with that error, as
-            // Kafka's DelayedFetch does (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH), rather than at max.wait. A
-            // fetch a follower may serve (a consumer's v11+) waits on through a lost leadership, as Kafka's: only the
-            // epoch can end it early, or the follower's high watermark moving (ReplicaFetcher wakes it).
-            if (t.error() == NONE
-                    && LeaderFetch.servingError(t.partition(), fetcherEpoch(t, epochs), onlyLeader) != NONE) {
-                return true;
-            }
+            if (t.partition() == null || t.error() != NONE || t.diverging() != null) continue;
             long offset = t.request().fetchOffset;
-            long end = fromFollower ? t.partition().logEndOffset()
-                    : readCommitted ? t.partition().lastStableOffset() : t.partition().highWatermark();
-            // Kafka's DelayedFetch case F: the fetch offset is past the end this fetch reads to (a truncation moved
-            // the end below it while it waited, or a consumer asks past this replica's high watermark). Waiting
-            // cannot help: answer now, and the read then says what is there (nothing, or OFFSET_OUT_OF_RANGE).
-            if (t.error() == NONE && offset > end) return true;
-            // Case H: the log no longer agrees with the fetcher's last fetched epoch (truncated while it waited).
-            if (t.error() == NONE && lastFetchedEpochs && t.diverging() == null
-                    && LeaderFetch.divergedWhileParked(t.partition(), offset, t.request().lastFetchedEpoch)) {
-                return true;
-            }
-            if (offset >= end) continue;
+            ParkedFetch.Verdict verdict = ParkedFetch.check(t.partition(), offset, t.fetchSegment(), isolation,
+                    fetcherEpoch(t, epochs), onlyLeader, lastFetchedEpochs ? t.request().lastFetchedEpoch : -1);
+            if (verdict == ParkedFetch.Verdict.ANSWER_NOW) return true;
+            if (verdict == ParkedFetch.Verdict.WAIT) continue;
             if (total + 1 >= minBytes) return true;
             try {
                 total += read(t, offset, Math.max(t.request().partitionMaxBytes, 1), true, fromFollower, readCommitted)

@@ -114,6 +114,24 @@ public final class LeaderFetch {
         return end[0] < lastFetchedEpoch || end[1] < fetchOffset ? end : null;
     }
 
+    /** What a fetch of one partition is answered before anything is read: an error, a divergence, or neither. */
+    public record ReadCheck(short error, long[] diverging) {
+    }
+
+    /**
+     * Kafka's Partition.readRecords checks, in its order, for a fetch this replica serves ({@link #servingError} said
+     * NONE): with a last fetched epoch (Fetch v12+; -1 otherwise), {@link #lastFetchedEpochError} and then
+     * {@link #divergence}; without a divergence, the offset range. FetchHandler answers every fetch with it, and the
+     * replication simulation its simulated leaders' replica fetches.
+     */
+    public static ReadCheck readCheck(Partition partition, long fetchOffset, int lastFetchedEpoch) {
+        short error = lastFetchedEpochError(partition, fetchOffset, lastFetchedEpoch);
+        if (error != NONE) return new ReadCheck(error, null);
+        long[] diverging = divergence(partition, fetchOffset, lastFetchedEpoch);
+        if (diverging != null) return new ReadCheck(NONE, diverging);
+        return new ReadCheck(offsetError(partition, fetchOffset), null);
+    }
+
     /** OFFSET_OUT_OF_RANGE outside [log start, log end], else NONE. */
     public static short offsetError(Partition partition, long fetchOffset) {
         return fetchOffset < partition.logStartOffset() || fetchOffset > partition.logEndOffset()

@@ -161,8 +161,7 @@ final class ReplicationSimulator {
     }
 
     Outcome run() throws Exception {
-        createTopic();
-        for (int id : BROKER_IDS) start(id);
+        startBrokers();
         produceLoop();
         for (int i = 0; i < idempotentProducerCount; i++) {
             SimIdempotentProducer producer = new SimIdempotentProducer(this, IDEMPOTENT_PRODUCER_ID_BASE + i, (short) 0,
@@ -194,6 +193,12 @@ final class ReplicationSimulator {
                 + idempotentProducers.stream().mapToLong(SimIdempotentProducer::ackedCount).sum();
         long consumedCount = consumed.values().stream().mapToLong(TreeMap::size).sum();
         return new Outcome(seed, ackedCount, consumedCount, checks.controllerEpochs(), checks.stats, checks.violations);
+    }
+
+    /** The topic written to ZooKeeper and every broker started: the cluster before any client or fault. */
+    void startBrokers() throws Exception {
+        createTopic();
+        for (int id : BROKER_IDS) start(id);
     }
 
     private void createTopic() throws Exception {

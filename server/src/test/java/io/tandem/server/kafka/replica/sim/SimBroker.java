@@ -21,6 +21,7 @@ import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.metadata.PartitionState;
 import io.tandem.server.kafka.replica.ControllerLink;
 import io.tandem.server.kafka.replica.LeaderFetch;
+import io.tandem.server.kafka.replica.ParkedFetch;
 import io.tandem.server.kafka.replica.ReplicaManager;
 import io.tandem.storage.log.LogConfig;
 import io.tandem.storage.log.LogSlice;
@@ -43,7 +44,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * simulated ZooKeeper ({@link ClusterMetadata}), its replica manager ({@link ReplicaManager}) and its controller
  * candidate ({@link KafkaController}), over the simulation's clock, network and event loop. What stands in for the
  * request handlers is only the glue FetchHandler and ProduceHandler have: the leader's fetch and acks=all rules
- * themselves are {@link LeaderFetch}'s, the follower's {@code FollowerFetch}'s.
+ * themselves are {@link LeaderFetch}'s (its servingError and readCheck, as FetchHandler calls them), a parked fetch's
+ * {@link ParkedFetch}'s, the follower's {@code FollowerFetch}'s.
  */
 final class SimBroker {
     static final long REPLICA_LAG_MS = 2_000;
@@ -208,8 +210,11 @@ final class SimBroker {
         return p != null && p.isLeader() ? p : null;
     }
 
-    /** One partition of a replica fetch as the leader read it. */
-    private record Read(String key, FetchResponse.PartitionData data, boolean diverging) {
+    /**
+     * One partition of a replica fetch as the leader read it; {@code fetchSegment} is the segment its fetch offset
+     * lay on then ({@link ParkedFetch#fetchSegment}, -1: no replica here), which a parked fetch is judged by.
+     */
+    private record Read(String key, FetchResponse.PartitionData data, boolean diverging, long fetchSegment) {
     }
 
     /** A fetched topic's partitions as the leader read them, in the session's order. */
@@ -236,7 +241,10 @@ final class SimBroker {
         }
         if (session.incremental()) sim.checks.count("incremental replica fetch served");
         List<TopicReads> reads = read(request, session);
-        if (request.maxWaitMs <= 0 || answersAtOnce(reads, request.minBytes)) {
+        // As FetchHandler: at once when the fetch may not wait, names no partition or answers an error or a
+        // divergence; else production's DelayedFetch cases decide, now and whenever the purgatory looks again.
+        if (request.maxWaitMs <= 0 || request.minBytes <= 0 || answersAtOnce(reads)
+                || parkedFetchReady(session, reads, request.minBytes)) {
             answer.accept(respond(session, reads));
             return;
         }
@@ -246,7 +254,7 @@ final class SimBroker {
             for (FetchRequest.FetchPartition fp : topic.partitions) parkedOn.add(new TopicPartition(topic.topic, fp.partition));
         }
         fetchPurgatory.park(parkedOn, request.maxWaitMs,
-                () -> readableBytes(request, session) >= request.minBytes, expired -> {
+                () -> parkedFetchReady(session, reads, request.minBytes), expired -> {
                     if (expired) {
                         sim.checks.count("replica fetch answered after waiting " + request.maxWaitMs + " ms");
                     } else if (leadershipMoved(session)) {
@@ -266,50 +274,67 @@ final class SimBroker {
     private boolean leadershipMoved(FetchSessions.Resolution session) {
         for (FetchRequest.FetchTopic topic : session.topics()) {
             for (FetchRequest.FetchPartition fp : topic.partitions) {
-                Partition partition = leaderPartition(new TopicPartition(topic.topic, fp.partition));
-                if (partition == null || LeaderFetch.epochError(partition, fp.currentLeaderEpoch) != NONE) return true;
+                Partition partition = hostedReplica(new TopicPartition(topic.topic, fp.partition));
+                if (partition == null || LeaderFetch.servingError(partition, fp.currentLeaderEpoch) != NONE) return true;
             }
         }
         return false;
     }
 
-    /** Whether what was read answers the fetch without a wait: an error, a divergence, minBytes, or no partition. */
-    private static boolean answersAtOnce(List<TopicReads> reads, int minBytes) {
-        long bytes = 0;
+    /** Whether what was read answers the fetch without a wait: an error, a divergence, or no partition at all. */
+    private static boolean answersAtOnce(List<TopicReads> reads) {
         boolean any = false;
         for (TopicReads topic : reads) {
             for (Read read : topic.partitions()) {
                 any = true;
                 if (read.data().errorCode != NONE || read.diverging()) return true;
-                if (read.data().records != null) bytes += read.data().records.readableBytes();
-            }
-        }
-        return !any || bytes >= minBytes;
-    }
-
-    /**
-     * What DelayedFetch counts toward minBytes: the bytes each partition would answer now, or no limit at all once a
-     * partition answers an error or a divergence (the fetch completes at once, as Kafka's does).
-     */
-    private long readableBytes(FetchRequest request, FetchSessions.Resolution session) {
-        long bytes = 0;
-        for (FetchRequest.FetchTopic topic : session.topics()) {
-            for (FetchRequest.FetchPartition fp : topic.partitions) {
-                Partition partition = leaderPartition(new TopicPartition(topic.topic, fp.partition));
-                if (partition == null || LeaderFetch.epochError(partition, fp.currentLeaderEpoch) != NONE
-                        || LeaderFetch.divergence(partition, fp.fetchOffset, fp.lastFetchedEpoch) != null
-                        || LeaderFetch.offsetError(partition, fp.fetchOffset) != NONE) {
-                    return Long.MAX_VALUE;
-                }
-                try {
-                    bytes += partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes).length();
-                } catch (IOException e) {
-                    return Long.MAX_VALUE;
-                }
             }
         }
         // A fetch naming no partition is answered at once, as Kafka's with no fetchInfos.
-        return session.topics().isEmpty() ? Long.MAX_VALUE : bytes;
+        return !any;
+    }
+
+    /**
+     * Production's DelayedFetch look at a parked replica fetch ({@link ParkedFetch}, as FetchHandler's): answered now
+     * when a partition's replica is gone or no longer serves the fetcher, was truncated under it, diverged from its
+     * last fetched epoch, or lies on an older segment than its log end; else when the bytes past the fetch offsets
+     * reach {@code minBytes}.
+     */
+    private boolean parkedFetchReady(FetchSessions.Resolution session, List<TopicReads> firstReads, int minBytes) {
+        long bytes = 0;
+        int topicIndex = 0;
+        for (FetchRequest.FetchTopic topic : session.topics()) {
+            List<Read> reads = firstReads.get(topicIndex++).partitions();
+            int partitionIndex = 0;
+            for (FetchRequest.FetchPartition fp : topic.partitions) {
+                Read first = reads.get(partitionIndex++);
+                Partition partition = hostedReplica(new TopicPartition(topic.topic, fp.partition));
+                if (partition == null) return true;
+                ParkedFetch.Verdict verdict = ParkedFetch.check(partition, fp.fetchOffset, first.fetchSegment(),
+                        ParkedFetch.Isolation.LOG_END, fp.currentLeaderEpoch, true, fp.lastFetchedEpoch);
+                if (verdict == ParkedFetch.Verdict.ANSWER_NOW) return true;
+                if (verdict == ParkedFetch.Verdict.WAIT) continue;
+                try {
+                    bytes += partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes).length();
+                } catch (IOException | io.tandem.storage.log.OffsetOutOfRangeException
+                         | io.tandem.storage.log.LogClosedException e) {
+                    return true; // answered now, with the error in the answer, as FetchHandler's
+                }
+                if (bytes >= minBytes) return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The replica of {@code tp} this broker hosts as its metadata cache sees it, or null (FetchHandler's
+     * CurrentLeaders.hostedReplica: a partition this broker is not assigned is NOT_LEADER_OR_FOLLOWER).
+     */
+    private Partition hostedReplica(TopicPartition tp) {
+        TopicInfo topic = metadata.snapshot().topic(tp.topic());
+        java.util.List<Integer> assigned = topic == null ? null : topic.replicas().get(tp.partition());
+        if (assigned == null || !assigned.contains(id)) return null;
+        return logs.get(tp);
     }
 
     /** Reads every partition of the fetch now, recording the follower's position as the leader's fetch path does. */
@@ -320,17 +345,26 @@ final class SimBroker {
             List<Read> partitions = new ArrayList<>();
             for (FetchRequest.FetchPartition fp : topic.partitions) {
                 TopicPartition tp = new TopicPartition(topic.topic, fp.partition);
-                Partition partition = leaderPartition(tp);
+                // FetchHandler's checks, production's code: the hosted replica, its serving check (the fetcher's
+                // epoch, then the leadership a replica fetch needs), then Partition.readRecords' (LeaderFetch).
+                Partition hosted = hostedReplica(tp);
                 FetchResponse.PartitionData data = new FetchResponse.PartitionData();
                 data.partitionIndex = fp.partition;
                 data.records = Unpooled.EMPTY_BUFFER;
-                short error = partition == null ? NOT_LEADER_OR_FOLLOWER
-                        : LeaderFetch.epochError(partition, fp.currentLeaderEpoch);
-                long[] diverging = error == NONE ? LeaderFetch.divergence(partition, fp.fetchOffset, fp.lastFetchedEpoch)
-                        : null;
-                if (error == NONE && diverging == null) error = LeaderFetch.offsetError(partition, fp.fetchOffset);
+                short error = hosted == null ? NOT_LEADER_OR_FOLLOWER
+                        : LeaderFetch.servingError(hosted, fp.currentLeaderEpoch, true);
+                Partition partition = error == NONE ? hosted : null;
+                long[] diverging = null;
+                if (error == NONE) {
+                    LeaderFetch.ReadCheck check = LeaderFetch.readCheck(partition, fp.fetchOffset, fp.lastFetchedEpoch);
+                    error = check.error();
+                    diverging = check.diverging();
+                    if (error != NONE) sim.checks.count("replica fetch answered " + io.tandem.kafka.wire.Errors.forCode(error));
+                }
                 if (error == NONE && diverging == null) {
-                    if (partition.recordFollowerFetch(request.replicaId, fp.fetchOffset, now)) highWatermarkMoved(tp);
+                    if (partition.recordFollowerFetch(request.replicaId, fp.fetchOffset, fp.logStartOffset, now)) {
+                        highWatermarkMoved(tp);
+                    }
                     replicas.followerProgressed(partition);
                 }
                 data.errorCode = error;
@@ -349,7 +383,8 @@ final class SimBroker {
                     LogSlice slice = partition.readForReplica(fp.fetchOffset, fp.partitionMaxBytes);
                     if (!slice.isEmpty()) data.records = slice.readBytes(BUFFERS);
                 }
-                partitions.add(new Read(FetchSessions.partitionKey(topic.topic, fp.partition), data, diverging != null));
+                partitions.add(new Read(FetchSessions.partitionKey(topic.topic, fp.partition), data, diverging != null,
+                        hosted == null ? -1 : ParkedFetch.fetchSegment(hosted, fp.fetchOffset)));
             }
             reads.add(new TopicReads(topic.topic, partitions));
         }

@@ -7,6 +7,7 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
 import io.tandem.server.kafka.replica.FetchSessionHandler;
 import io.tandem.server.kafka.replica.FollowerFetch;
+import io.tandem.server.kafka.replica.LeaderFetch;
 import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import io.tandem.server.kafka.replica.ReplicaManager;
 
@@ -128,21 +129,29 @@ final class SimFetcher implements ReplicaManager.LeaderFetcher {
         return new FollowerFetch.LeaderOffsets() {
             @Override
             public long latest(TopicPartition tp, int currentLeaderEpoch) throws FollowerFetch.LeaderOffsetsException {
-                return led(tp).logEndOffset();
+                return led(tp, currentLeaderEpoch).logEndOffset();
             }
 
             @Override
             public long earliest(TopicPartition tp, int currentLeaderEpoch)
                     throws FollowerFetch.LeaderOffsetsException {
-                return led(tp).logStartOffset();
+                return led(tp, currentLeaderEpoch).logStartOffset();
             }
 
-            private Partition led(TopicPartition tp) throws FollowerFetch.LeaderOffsetsException {
+            /**
+             * The leader's replica, checked as its ListOffsets handler checks a replica's request (production's
+             * {@link LeaderFetch#requestEpochError}: the follower's epoch first, then the leadership).
+             */
+            private Partition led(TopicPartition tp, int currentLeaderEpoch)
+                    throws FollowerFetch.LeaderOffsetsException {
                 SimBroker leader = follower.sim.running(leaderId);
-                Partition p = leader == null ? null : leader.leaderPartition(tp);
-                if (p == null) {
-                    throw new FollowerFetch.LeaderOffsetsException((short) -1, "broker " + leaderId
-                            + " does not lead " + tp, null);
+                Partition p = leader == null ? null : leader.logs.get(tp);
+                short error = p == null ? io.tandem.server.kafka.ErrorCodes.NOT_LEADER_OR_FOLLOWER
+                        : LeaderFetch.requestEpochError(p, currentLeaderEpoch, true);
+                if (error != io.tandem.server.kafka.ErrorCodes.NONE) {
+                    follower.sim.checks.count("leader offsets refused: " + io.tandem.kafka.wire.Errors.forCode(error));
+                    throw new FollowerFetch.LeaderOffsetsException(error, "broker " + leaderId + " answered "
+                            + io.tandem.kafka.wire.Errors.forCode(error) + " for " + tp, null);
                 }
                 return p;
             }
