@@ -2,6 +2,7 @@ package io.tandem.server.zab.apache;
 
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import io.tandem.zk.wire.OpCode;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -144,6 +145,18 @@ public final class ApacheFollower implements Closeable {
     private DataOutputStream out;
     /** mntr's quorum figures of this member, across its sessions (and leaderships: {@link ApacheQuorumPeer}'s). */
     private final ApacheQuorumFigures figures = new ApacheQuorumFigures();
+    /** zoo.cfg's observerMasterPort on this member: while it follows (not observes) it serves observers there. */
+    private volatile ObserverMaster.Settings observerMasterSettings;
+    /** The learner master of the current session while synced, or null. */
+    private volatile ObserverMaster observerMaster;
+    /**
+     * Who asked for each sync forwarded to the leader and not yet answered, oldest first (Apache's pendingSyncs):
+     * {@link #LOCAL_SYNC} for this member's clients, or the answer to an observer's. Guarded by this.
+     */
+    private final ArrayDeque<Runnable> syncsAsked = new ArrayDeque<>();
+    private static final Runnable LOCAL_SYNC = () -> { };
+    /** Observers' syncs waiting for the leader's SYNC; one more disconnects the observer asking. */
+    static final int OBSERVER_SYNCS_MAX = 10_000;
 
     /**
      * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
@@ -183,6 +196,20 @@ public final class ApacheFollower implements Closeable {
 
     public long lastLoggedZxid() {
         return history.lastLoggedZxid();
+    }
+
+    /**
+     * Before a session: while this member follows (not observes) a leader it serves observers as Apache's follower
+     * with observerMasterPort does ({@link ObserverMaster}); null: it does not.
+     */
+    void serveObservers(ObserverMaster.Settings settings) {
+        observerMasterSettings = settings;
+    }
+
+    /** The observers synced through this member's learner master now (0 without one). */
+    public int syncedObservers() {
+        ObserverMaster master = observerMaster;
+        return master == null ? 0 : master.activeObservers();
     }
 
     /** Whether this learner observes (OBSERVERINFO) rather than follows. */
@@ -254,12 +281,38 @@ public final class ApacheFollower implements Closeable {
             s.setSoTimeout(syncTimeoutMs);
             serving = true;
             application.onServing(true);
+            startObserverMaster(newEpoch);
             broadcast(in);
         } finally {
+            ObserverMaster master = observerMaster;
+            observerMaster = null;
+            if (master != null) master.close();
+            synchronized (this) {
+                syncsAsked.clear();
+            }
             serving = false;
             application.onServing(false);
             socket = null;
             s.close();
+        }
+    }
+
+    /**
+     * Apache's Follower.followLeader starts its ObserverMaster once synced: the window of commits it serves starts at
+     * what this member has committed, with the proposals it logged waiting for theirs. A port it cannot bind leaves
+     * this member following without it (Apache's follower would drop its session and look again), with a warning.
+     */
+    private void startObserverMaster(long epoch) {
+        ObserverMaster.Settings settings = observerMasterSettings;
+        if (settings == null || observer) return;
+        ObserverMaster master = new ObserverMaster(myId, settings, this, figures, initTimeoutMs, syncTimeoutMs, epoch,
+                history.appliedZxid(), history.pending());
+        try {
+            master.start();
+            observerMaster = master;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "server {0}: cannot serve observers on {1}:{2}: {3}", myId, settings.host(),
+                    Integer.toString(settings.port()), e.toString());
         }
     }
 
@@ -416,21 +469,40 @@ public final class ApacheFollower implements Closeable {
                     disk.sync(); // durable before the ACK counts towards a commit
                     history.pending().add(proposal);
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
+                    ObserverMaster master = observerMaster;
+                    if (master != null) {
+                        // Apache's Follower.processPacket times om.proposalReceived into OM_PROPOSAL_PROCESS_TIME.
+                        long started = System.nanoTime();
+                        master.proposalReceived(proposal.zxid(), proposal.data());
+                        figures.learnerMasterProposal((System.nanoTime() - started) / 1_000_000);
+                    }
                 }
                 case LearnerWire.COMMIT -> {
                     figures.commitReceived();
                     QuorumPacket committed = history.pending().peek();
+                    ObserverMaster master = observerMaster;
+                    if (master != null && committed != null && committed.zxid() == packet.zxid()) {
+                        // Before the application may apply it: a SNAP of the tree never gets ahead of the window.
+                        long started = System.nanoTime();
+                        master.proposalCommitted(packet.zxid());
+                        figures.learnerMasterCommit((System.nanoTime() - started) / 1_000_000);
+                    }
                     history.commit(history.pending(), packet.zxid());
                     figures.commitPropagated(committed.data());
                 }
                 case LearnerWire.COMMITANDACTIVATE -> {
                     QuorumPacket committed = history.pending().peek();
+                    ObserverMaster master = observerMaster;
+                    if (master != null && committed != null && committed.zxid() == packet.zxid()
+                            && packet.data() != null && packet.data().length >= 8) {
+                        master.informAndActivate(packet.zxid(), ByteBuffer.wrap(packet.data()).getLong());
+                    }
                     history.commitAndActivate(history.pending(), packet);
                     if (committed != null) figures.commitPropagated(committed.data());
                 }
                 case LearnerWire.PING -> ping(packet);
                 case LearnerWire.REVALIDATE -> revalidated(packet);
-                case LearnerWire.SYNC -> application.onSync();
+                case LearnerWire.SYNC -> synced();
                 case LearnerWire.UPTODATE -> LOG.log(Level.WARNING, "server {0}: UPTODATE after sync", myId);
                 default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
             }
@@ -453,7 +525,7 @@ public final class ApacheFollower implements Closeable {
             }
             case LearnerWire.PING -> ping(packet);
             case LearnerWire.REVALIDATE -> revalidated(packet);
-            case LearnerWire.SYNC -> application.onSync();
+            case LearnerWire.SYNC -> synced();
             case LearnerWire.PROPOSAL, LearnerWire.COMMIT, LearnerWire.UPTODATE ->
                     LOG.log(Level.WARNING, "server {0}: observing, ignored {1} from the leader", myId, packet);
             default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
@@ -472,8 +544,50 @@ public final class ApacheFollower implements Closeable {
             return false;
         }
         ByteBuffer data = ByteBuffer.allocate(16 + body.length).putLong(sessionId).putInt(cxid).putInt(type).put(body);
-        send(new QuorumPacket(LearnerWire.REQUEST, -1, data.array(), authinfo));
+        QuorumPacket request = new QuorumPacket(LearnerWire.REQUEST, -1, data.array(), authinfo);
+        if (type == OpCode.SYNC) {
+            synchronized (this) {
+                syncsAsked.add(LOCAL_SYNC);
+                send(request);
+            }
+        } else {
+            send(request);
+        }
         return true;
+    }
+
+    /** An observer's REQUEST or REVALIDATE, relayed to the leader as it came (its learner master's thread). */
+    void relay(QuorumPacket packet) throws IOException {
+        if (!serving) throw new IOException("not synced with a leader: nothing relayed");
+        send(packet);
+    }
+
+    /** An observer's sync, relayed to the leader: {@code answer} runs when the leader's SYNC for it arrives. */
+    void relaySync(QuorumPacket packet, Runnable answer) throws IOException {
+        if (!serving) throw new IOException("not synced with a leader: nothing relayed");
+        synchronized (this) {
+            if (syncsAsked.size() >= OBSERVER_SYNCS_MAX) {
+                throw new IOException(syncsAsked.size() + " syncs wait for the leader, at most " + OBSERVER_SYNCS_MAX);
+            }
+            syncsAsked.add(answer);
+            send(packet);
+        }
+    }
+
+    /**
+     * The leader's SYNC answers the oldest sync forwarded (Apache's FollowerZooKeeperServer.sync): this member's
+     * client's, or an observer's, which gets its SYNC now. A SYNC nobody here asked for goes to the application.
+     */
+    private void synced() {
+        Runnable asked;
+        synchronized (this) {
+            asked = syncsAsked.poll();
+        }
+        if (asked == null || asked == LOCAL_SYNC) {
+            application.onSync();
+        } else {
+            asked.run();
+        }
     }
 
     /** Asks the leader whether a session a client reconnects with is alive (answered via onRevalidated). */
@@ -492,6 +606,8 @@ public final class ApacheFollower implements Closeable {
         if (data == null || data.length < 9) {
             throw new IOException("REVALIDATE answer of " + (data == null ? "no" : data.length) + " bytes");
         }
+        ObserverMaster master = observerMaster;
+        if (master != null && master.revalidated(packet)) return; // an observer's: gone back to it
         ByteBuffer buffer = ByteBuffer.wrap(data);
         application.onRevalidated(buffer.getLong(), buffer.get() != 0);
     }
@@ -499,6 +615,8 @@ public final class ApacheFollower implements Closeable {
     /** Answers a PING with the sessions this member's clients keep alive, as Apache's learner does. */
     private void ping(QuorumPacket packet) throws IOException {
         Map<Long, Integer> touches = application.touches();
+        ObserverMaster master = observerMaster;
+        if (master != null) touches = master.withTouches(touches);
         ByteBuffer data = ByteBuffer.allocate(12 * touches.size());
         touches.forEach((id, timeout) -> data.putLong(id).putInt(timeout));
         send(new QuorumPacket(LearnerWire.PING, packet.zxid(), data.array(), packet.authinfo()));
