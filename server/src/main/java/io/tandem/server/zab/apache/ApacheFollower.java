@@ -149,14 +149,8 @@ public final class ApacheFollower implements Closeable {
     private volatile ObserverMaster.Settings observerMasterSettings;
     /** The learner master of the current session while synced, or null. */
     private volatile ObserverMaster observerMaster;
-    /**
-     * Who asked for each sync forwarded to the leader and not yet answered, oldest first (Apache's pendingSyncs):
-     * {@link #LOCAL_SYNC} for this member's clients, or the answer to an observer's. Guarded by this.
-     */
-    private final ArrayDeque<Runnable> syncsAsked = new ArrayDeque<>();
-    private static final Runnable LOCAL_SYNC = () -> { };
-    /** Observers' syncs waiting for the leader's SYNC; one more disconnects the observer asking. */
-    static final int OBSERVER_SYNCS_MAX = 10_000;
+    /** Who asked each sync forwarded to the leader; recorded under this follower's lock as it is sent. */
+    private final ForwardedSyncs syncs = new ForwardedSyncs();
 
     /**
      * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
@@ -281,38 +275,22 @@ public final class ApacheFollower implements Closeable {
             s.setSoTimeout(syncTimeoutMs);
             serving = true;
             application.onServing(true);
-            startObserverMaster(newEpoch);
+            ObserverMaster.Settings masterSettings = observerMasterSettings;
+            if (masterSettings != null && !observer) {
+                // Apache's Follower.followLeader starts its ObserverMaster once synced, its window at what is committed.
+                observerMaster = ObserverMaster.start(myId, masterSettings, this, figures, initTimeoutMs,
+                        syncTimeoutMs, newEpoch, history.appliedZxid(), history.pending());
+            }
             broadcast(in);
         } finally {
             ObserverMaster master = observerMaster;
             observerMaster = null;
             if (master != null) master.close();
-            synchronized (this) {
-                syncsAsked.clear();
-            }
+            syncs.clear();
             serving = false;
             application.onServing(false);
             socket = null;
             s.close();
-        }
-    }
-
-    /**
-     * Apache's Follower.followLeader starts its ObserverMaster once synced: the window of commits it serves starts at
-     * what this member has committed, with the proposals it logged waiting for theirs. A port it cannot bind leaves
-     * this member following without it (Apache's follower would drop its session and look again), with a warning.
-     */
-    private void startObserverMaster(long epoch) {
-        ObserverMaster.Settings settings = observerMasterSettings;
-        if (settings == null || observer) return;
-        ObserverMaster master = new ObserverMaster(myId, settings, this, figures, initTimeoutMs, syncTimeoutMs, epoch,
-                history.appliedZxid(), history.pending());
-        try {
-            master.start();
-            observerMaster = master;
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "server {0}: cannot serve observers on {1}:{2}: {3}", myId, settings.host(),
-                    Integer.toString(settings.port()), e.toString());
         }
     }
 
@@ -470,12 +448,7 @@ public final class ApacheFollower implements Closeable {
                     history.pending().add(proposal);
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
                     ObserverMaster master = observerMaster;
-                    if (master != null) {
-                        // Apache's Follower.processPacket times om.proposalReceived into OM_PROPOSAL_PROCESS_TIME.
-                        long started = System.nanoTime();
-                        master.proposalReceived(proposal.zxid(), proposal.data());
-                        figures.learnerMasterProposal((System.nanoTime() - started) / 1_000_000);
-                    }
+                    if (master != null) master.proposalReceived(proposal.zxid(), proposal.data());
                 }
                 case LearnerWire.COMMIT -> {
                     figures.commitReceived();
@@ -483,9 +456,7 @@ public final class ApacheFollower implements Closeable {
                     ObserverMaster master = observerMaster;
                     if (master != null && committed != null && committed.zxid() == packet.zxid()) {
                         // Before the application may apply it: a SNAP of the tree never gets ahead of the window.
-                        long started = System.nanoTime();
                         master.proposalCommitted(packet.zxid());
-                        figures.learnerMasterCommit((System.nanoTime() - started) / 1_000_000);
                     }
                     history.commit(history.pending(), packet.zxid());
                     figures.commitPropagated(committed.data());
@@ -547,7 +518,7 @@ public final class ApacheFollower implements Closeable {
         QuorumPacket request = new QuorumPacket(LearnerWire.REQUEST, -1, data.array(), authinfo);
         if (type == OpCode.SYNC) {
             synchronized (this) {
-                syncsAsked.add(LOCAL_SYNC);
+                syncs.local();
                 send(request);
             }
         } else {
@@ -556,22 +527,14 @@ public final class ApacheFollower implements Closeable {
         return true;
     }
 
-    /** An observer's REQUEST or REVALIDATE, relayed to the leader as it came (its learner master's thread). */
-    void relay(QuorumPacket packet) throws IOException {
+    /**
+     * An observer's REQUEST or REVALIDATE, relayed to the leader as it came (its learner master's thread); for a sync
+     * {@code syncAnswer} runs when the leader's SYNC for it arrives (null otherwise).
+     */
+    synchronized void relay(QuorumPacket packet, Runnable syncAnswer) throws IOException {
         if (!serving) throw new IOException("not synced with a leader: nothing relayed");
+        if (syncAnswer != null) syncs.observer(syncAnswer);
         send(packet);
-    }
-
-    /** An observer's sync, relayed to the leader: {@code answer} runs when the leader's SYNC for it arrives. */
-    void relaySync(QuorumPacket packet, Runnable answer) throws IOException {
-        if (!serving) throw new IOException("not synced with a leader: nothing relayed");
-        synchronized (this) {
-            if (syncsAsked.size() >= OBSERVER_SYNCS_MAX) {
-                throw new IOException(syncsAsked.size() + " syncs wait for the leader, at most " + OBSERVER_SYNCS_MAX);
-            }
-            syncsAsked.add(answer);
-            send(packet);
-        }
     }
 
     /**
@@ -579,14 +542,11 @@ public final class ApacheFollower implements Closeable {
      * client's, or an observer's, which gets its SYNC now. A SYNC nobody here asked for goes to the application.
      */
     private void synced() {
-        Runnable asked;
-        synchronized (this) {
-            asked = syncsAsked.poll();
-        }
-        if (asked == null || asked == LOCAL_SYNC) {
+        Runnable observers = syncs.answered();
+        if (observers == null) {
             application.onSync();
         } else {
-            asked.run();
+            observers.run();
         }
     }
 

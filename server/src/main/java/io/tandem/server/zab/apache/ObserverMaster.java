@@ -103,7 +103,7 @@ final class ObserverMaster implements LearnerMaster, Closeable {
      *                      there
      * @param pending       the proposals the follower logged and has not seen committed, oldest first
      */
-    ObserverMaster(long myId, Settings settings, ApacheFollower follower, ApacheQuorumFigures figures,
+    private ObserverMaster(long myId, Settings settings, ApacheFollower follower, ApacheQuorumFigures figures,
                    int initLimitMs, int syncLimitMs, long epoch, long committedZxid, Iterable<QuorumPacket> pending) {
         this.myId = myId;
         this.settings = settings;
@@ -120,8 +120,29 @@ final class ObserverMaster implements LearnerMaster, Closeable {
         }
     }
 
+    /**
+     * A learner master for the follower's session in {@code epoch}, its window starting at {@code committedZxid} with
+     * the follower's {@code pending} proposals waiting for their commits, listening; null when the port cannot be
+     * bound: the follower then follows without serving observers (Apache's follower would drop its session and look
+     * for the leader again, to fail the same way), and says so.
+     */
+    static ObserverMaster start(long myId, Settings settings, ApacheFollower follower, ApacheQuorumFigures figures,
+                                int initLimitMs, int syncLimitMs, long epoch, long committedZxid,
+                                Iterable<QuorumPacket> pending) {
+        ObserverMaster master = new ObserverMaster(myId, settings, follower, figures, initLimitMs, syncLimitMs, epoch,
+                committedZxid, pending);
+        try {
+            master.listen();
+            return master;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "server {0}: cannot serve observers on {1}:{2}: {3}", myId, settings.host(),
+                    Integer.toString(settings.port()), e.toString());
+            return null;
+        }
+    }
+
     /** Binds {@link Settings#port} at the follower's quorum host and starts accepting observers and pinging them. */
-    void start() throws IOException {
+    private void listen() throws IOException {
         ServerSocket ss = new ServerSocket();
         ss.setReuseAddress(true);
         try {
@@ -185,8 +206,17 @@ final class ObserverMaster implements LearnerMaster, Closeable {
 
     // ---------------------------------------------------------------- the follower's thread
 
-    /** A PROPOSAL the follower logged in broadcast: its INFORM waits for the commit. */
-    synchronized void proposalReceived(long zxid, byte[] txn) {
+    /**
+     * A PROPOSAL the follower logged in broadcast: its INFORM waits for the commit. Timed into
+     * {@code om_proposal_process_time_ms}, as Apache's Follower.processPacket times om.proposalReceived.
+     */
+    void proposalReceived(long zxid, byte[] txn) {
+        long started = System.nanoTime();
+        waitForCommit(zxid, txn);
+        figures.learnerMasterProposal((System.nanoTime() - started) / 1_000_000);
+    }
+
+    private synchronized void waitForCommit(long zxid, byte[] txn) {
         if (proposed.size() >= PROPOSALS_MAX) {
             // The leader never has this many outstanding; if it does, the observers start over from a sync.
             LOG.log(Level.WARNING, "server {0}: {1} proposals without a commit: observers re-sync", myId,
@@ -197,10 +227,17 @@ final class ObserverMaster implements LearnerMaster, Closeable {
         proposed.add(new QuorumPacket(LearnerWire.INFORM, zxid, txn));
     }
 
-    /** A COMMIT the follower received: its INFORM goes to every active observer and joins the window. */
-    synchronized void proposalCommitted(long zxid) {
-        QuorumPacket inform = removeProposed(zxid);
-        if (inform != null) send(inform);
+    /**
+     * A COMMIT the follower received: its INFORM goes to every active observer and joins the window. Timed into
+     * {@code om_commit_process_time_ms}, as Apache's Follower.processPacket times om.proposalCommitted.
+     */
+    void proposalCommitted(long zxid) {
+        long started = System.nanoTime();
+        synchronized (this) {
+            QuorumPacket inform = removeProposed(zxid);
+            if (inform != null) send(inform);
+        }
+        figures.learnerMasterCommit((System.nanoTime() - started) / 1_000_000);
     }
 
     /** A COMMITANDACTIVATE: INFORMANDACTIVATE (the designated leader, then the transaction) to the observers. */
@@ -448,7 +485,7 @@ final class ObserverMaster implements LearnerMaster, Closeable {
                         + REVALIDATIONS_MAX);
             }
             revalidations.add(new Revalidation(sessionId, timeoutMs, handler));
-            follower.relay(packet);
+            follower.relay(packet, null);
         }
     }
 
@@ -460,9 +497,9 @@ final class ObserverMaster implements LearnerMaster, Closeable {
     public void request(ApacheLearnerHandler handler, QuorumPacket packet, long sessionId, int cxid, int type,
                         byte[] body, List<LearnerWire.Id> auth) throws IOException {
         if (type == OpCode.SYNC) {
-            follower.relaySync(packet, () -> handler.queue(new QuorumPacket(LearnerWire.SYNC, 0, null)));
+            follower.relay(packet, () -> handler.queue(new QuorumPacket(LearnerWire.SYNC, 0, null)));
         } else {
-            follower.relay(packet);
+            follower.relay(packet, null);
         }
     }
 
