@@ -481,15 +481,20 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         return (int) leaderId;
     }
 
-    /** Apache's leader lists the observers it forwards to (Apache's observers, OBSERVERINFO). */
+    /**
+     * Apache's leader lists the observers it forwards to (Apache's observers, OBSERVERINFO), and a follower with
+     * observerMasterPort those synced through its learner master (Follower.getSyncedObserversInfo).
+     */
     @Override
     public java.util.List<java.util.Map<String, Object>> syncedObservers() {
-        return serving ? leaderCommit.observersInfo() : null;
+        if (!serving) return null;
+        return leaderCommit.leading() ? leaderCommit.observersInfo() : peer.follower().observersInfo();
     }
 
     @Override
     public void resetObserverStats() {
         leaderCommit.resetObserverStats();
+        peer.follower().resetObserverStats();
     }
 
     @Override
@@ -505,6 +510,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
         leaderCommit.reportStats(line);
+        // Apache's MonitorCommand on a follower running an ObserverMaster: its observers (no line without one).
+        java.util.List<java.util.Map<String, Object>> learnerMasterObservers = peer.follower().observersInfo();
+        if (serving && !leaderCommit.leading() && learnerMasterObservers != null) {
+            line.accept("zk_synced_observers", learnerMasterObservers.size());
+        }
         // The log's figures, leading or following, as Apache's SyncRequestProcessor and FileTxnLog report them.
         disk.logStats().report(line);
         // Apache's quorum figures, which its members print whatever their role: QuorumZooKeeperServer's quorum_size

@@ -200,10 +200,19 @@ public final class ApacheFollower implements Closeable {
         observerMasterSettings = settings;
     }
 
-    /** The observers synced through this member's learner master now (0 without one). */
-    public int syncedObservers() {
+    /**
+     * The learner master's observers, each with its LearnerHandler figures (Apache's Follower.getSyncedObserversInfo),
+     * or null while this member runs none (Apache's getSyncedObserverSize is null then: no line in mntr).
+     */
+    public List<Map<String, Object>> observersInfo() {
         ObserverMaster master = observerMaster;
-        return master == null ? 0 : master.activeObservers();
+        return master == null ? null : master.observersInfo();
+    }
+
+    /** Apache's Follower.resetObserverConnectionStats: the learner master's observers' counters start over. */
+    public void resetObserverStats() {
+        ObserverMaster master = observerMaster;
+        if (master != null) master.resetObserverStats();
     }
 
     /** Whether this learner observes (OBSERVERINFO) rather than follows. */

@@ -336,18 +336,11 @@ public final class ApacheQuorumPeer implements Closeable {
         observerMasterPort = port;
         ApacheElection.Member me = members.get(myId);
         if (leaderApplication == null || me == null) return;
-        follower.serveObservers(new ObserverMaster.Settings(me.host(), port, tickTimeMs, new ObserverMaster.Source() {
-            @Override
-            public LeaderApplication.SyncSnapshot snapshot() throws IOException, InterruptedException {
-                return leaderApplication.snapshot();
-            }
-
-            @Override
-            public ApacheConfig lastSeen() {
-                ApacheConfig seen = lastSeen;
-                return seen != null ? seen : config;
-            }
-        }));
+        follower.serveObservers(new ObserverMaster.Settings(me.host(), port, tickTimeMs, leaderApplication::snapshot,
+                () -> {
+                    ApacheConfig seen = lastSeen;
+                    return seen != null ? seen : config;
+                }));
     }
 
     /** The voter whose learner master this observer is connected through, -1 when none (or the leader itself). */

@@ -54,17 +54,17 @@ final class ObserverMaster implements LearnerMaster, Closeable {
     private static final int SNAPSHOT_ATTEMPTS = 50;
     private static final long SNAPSHOT_RETRY_MS = 20;
 
-    /** Where a SNAP and NEWLEADER's configuration come from: the member the follower runs in. */
-    interface Source {
-        /** The tree as Apache's SNAP body and the zxid it covers (may be fuzzy: some later ones replayed). */
+    /** The member's tree as Apache's SNAP body and the zxid it covers (may be fuzzy: some later ones replayed). */
+    interface SnapshotSource {
         LeaderApplication.SyncSnapshot snapshot() throws IOException, InterruptedException;
-
-        /** Apache's getLastSeenQuorumVerifier: what NEWLEADER carries. */
-        ApacheConfig lastSeen();
     }
 
-    /** zoo.cfg's observerMasterPort on a voter, with where it binds and what it serves from. */
-    record Settings(String host, int port, int tickTimeMs, Source source) {}
+    /**
+     * zoo.cfg's observerMasterPort on a voter, with where it binds and what it serves from: the member's tree, and
+     * its last seen configuration (Apache's getLastSeenQuorumVerifier), which NEWLEADER carries.
+     */
+    record Settings(String host, int port, int tickTimeMs, SnapshotSource snapshots,
+                    java.util.function.Supplier<ApacheConfig> lastSeen) {}
 
     private record Revalidation(long sessionId, int timeoutMs, ApacheLearnerHandler handler) {}
 
@@ -186,7 +186,7 @@ final class ObserverMaster implements LearnerMaster, Closeable {
         }
     }
 
-    /** Apache's ObserverMaster pinger: every half tick each active observer gets a PING with the newest zxid sent. */
+    /** Apache's ObserverMaster pinger: every half tick each synced observer gets a PING with the newest zxid sent. */
     private void pingLoop() {
         long interval = Math.max(10, settings.tickTimeMs() / 2);
         while (!closed) {
@@ -198,7 +198,7 @@ final class ObserverMaster implements LearnerMaster, Closeable {
             synchronized (this) {
                 QuorumPacket ping = new QuorumPacket(LearnerWire.PING, lastSent, null);
                 for (ApacheLearnerHandler handler : active) {
-                    handler.queue(ping);
+                    if (handler.isSynced()) handler.queue(ping); // Apache pings once its sender runs, after the sync
                 }
             }
         }
@@ -337,9 +337,20 @@ final class ObserverMaster implements LearnerMaster, Closeable {
         return true;
     }
 
-    /** Whether any observer is active (mntr's synced observers of a follower). */
-    synchronized int activeObservers() {
-        return active.size();
+    /** The active observers' LearnerHandler figures (Apache's ObserverMaster.getActiveObservers). */
+    synchronized List<Map<String, Object>> observersInfo() {
+        List<Map<String, Object>> info = new ArrayList<>(active.size());
+        for (ApacheLearnerHandler handler : active) {
+            info.add(handler.info());
+        }
+        return info;
+    }
+
+    /** Apache's ObserverMaster.resetObserverConnectionStats: each active observer's counters start over. */
+    synchronized void resetObserverStats() {
+        for (ApacheLearnerHandler handler : active) {
+            handler.resetStats();
+        }
     }
 
     @Override
@@ -425,7 +436,7 @@ final class ObserverMaster implements LearnerMaster, Closeable {
             }
             // The tree is behind the window's start while the commit thread applies what the follower handed it.
             if (snapshot != null) Thread.sleep(SNAPSHOT_RETRY_MS);
-            snapshot = settings.source().snapshot();
+            snapshot = settings.snapshots().snapshot();
         }
         throw new IOException("no snapshot of the tree joined the committed window after " + SNAPSHOT_ATTEMPTS
                 + " tries");
@@ -446,7 +457,7 @@ final class ObserverMaster implements LearnerMaster, Closeable {
         }
         active.add(handler);
         handler.queue(new QuorumPacket(LearnerWire.NEWLEADER, epoch << 32,
-                settings.source().lastSeen().text().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                settings.lastSeen().get().text().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         figures.learnerSynced(kind);
         return kind;
     }

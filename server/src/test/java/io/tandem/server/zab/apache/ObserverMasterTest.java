@@ -155,17 +155,7 @@ class ObserverMasterTest {
              ServerSocket leaderSocket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             ApacheFollower follower = new ApacheFollower(2, followerDisk, 1, 1, 0, followerSeen, 5_000, 5_000);
             follower.serveObservers(new ObserverMaster.Settings("127.0.0.1", masterPort, 100,
-                    new ObserverMaster.Source() {
-                        @Override
-                        public LeaderApplication.SyncSnapshot snapshot() {
-                            return new LeaderApplication.SyncSnapshot(Z1, ObserverMasterTest::emptyTree);
-                        }
-
-                        @Override
-                        public ApacheConfig lastSeen() {
-                            return config;
-                        }
-                    }));
+                    () -> new LeaderApplication.SyncSnapshot(Z1, ObserverMasterTest::emptyTree), () -> config));
             start("follower", follower, "127.0.0.1", leaderSocket.getLocalPort(), 100, ended);
             Socket leader = leaderSocket.accept();
             leader.setSoTimeout(10_000);
@@ -252,7 +242,7 @@ class ObserverMasterTest {
             assertEquals(2L, figures.get("zk_cnt_om_commit_process_time_ms"), figures::toString);
             assertEquals(1L, figures.get("zk_diff_count"), figures::toString);
             assertEquals(1L, figures.get("zk_snap_count"), figures::toString);
-            assertEquals(2, follower.syncedObservers());
+            assertEquals(2, follower.observersInfo().size());
             assertEquals(List.of(), ended);
             leader.close();
             follower.close();

@@ -74,6 +74,7 @@ class TandemLearnerMasterProcessTest {
                 String tandemMntr = mntr(tandemPorts);
                 assertEquals(1, Long.parseLong(gauge(tandemMntr, "zk_snap_count"))
                         + Long.parseLong(gauge(tandemMntr, "zk_diff_count")), tandemMntr);
+                assertEquals("1", gauge(tandemMntr, "zk_synced_observers"), tandemMntr);
 
                 ZooKeeper onObserver = clients.connect(four);
                 ZooKeeper onTandem = clients.connect(tandemPorts);
