@@ -10,8 +10,8 @@ import java.util.function.BiConsumer;
  * quorum latencies, ms from the transaction's TxnHeader time (its leader's wall clock when it was made; a negative
  * one, clocks apart, is dropped as Apache's Request.logLatency drops it): {@code quorum_ack_latency},
  * {@code proposal_latency} and {@code commit_propagation_latency}. A learner master's {@code om_proposal_process_time_ms}
- * and {@code om_commit_process_time_ms} are reported and stay 0: no Tandem member runs a learner master. Each protocol
- * says where its member counts what.
+ * and {@code om_commit_process_time_ms}: a follower serving observers in Apache's protocol (Tandem's own protocol has
+ * no learner master, so there they stay 0). Each protocol says where its member counts what.
  *
  * <p>Thread-safe as {@link FigureSummary} is.
  */
@@ -54,6 +54,16 @@ public final class QuorumTimings {
         long made = ByteBuffer.wrap(txn).getLong(20);
         long latency = nowMillis - made;
         if (made > 0 && latency >= 0) summary.add(latency);
+    }
+
+    /** A learner master handled a PROPOSAL in {@code ms}. */
+    public void learnerMasterProposal(long ms) {
+        learnerMasterProposalMs.add(ms);
+    }
+
+    /** A learner master handled a COMMIT in {@code ms}. */
+    public void learnerMasterCommit(long ms) {
+        learnerMasterCommitMs.add(ms);
     }
 
     /** mntr's lines of the seven summaries, under Apache's names. */

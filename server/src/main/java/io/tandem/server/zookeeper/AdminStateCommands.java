@@ -76,8 +76,9 @@ final class AdminStateCommands {
     /**
      * Apache's {@code observers}: a leader lists the observers synced with it, each with its LearnerHandler figures
      * (Zab's leader: {@link io.tandem.server.zab.LearnerFigures}; the Apache-protocol leader: each observer's
-     * connection, ApacheLearnerHandler); any other server (a follower without observerMasterPort, which Tandem does not implement, an
-     * observer, a standalone server) answers none.
+     * connection, ApacheLearnerHandler), and so does an Apache-protocol follower with observerMasterPort (those synced
+     * through its learner master, as Apache's Follower.getSyncedObserversInfo); any other server (a follower without
+     * it, an observer, a standalone server) answers none.
      */
     Map<String, Object> observers() {
         List<Map<String, Object>> observers = server.commitPath().syncedObservers();

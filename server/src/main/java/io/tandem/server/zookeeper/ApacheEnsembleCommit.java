@@ -127,7 +127,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             this.peer = new ApacheQuorumPeer(myId, members, observers, disk, loaded.acceptedEpoch(),
                     loaded.currentEpoch(), lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
             peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
-            int observerMasterPort = observerMasterPort(settings, observers.contains((long) myId));
+            int observerMasterPort = observerMasterPort(settings);
             if (observerMasterPort > 0) peer.observerMasterPort(observerMasterPort);
             EnsembleConfig restored = EnsembleConfig.parse(server.tree.getNode(SpecialPaths.CONFIG).data());
             if (restored != null && restored.version() > 0) {
@@ -146,19 +146,12 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     /**
      * zoo.cfg's observerMasterPort (0 when unset or 0, Apache's "none"). An observer syncs through a voter's learner
-     * master on it (ApacheQuorumPeer.follow). A voter with it would be one of those learner masters, serving Apache
-     * observers as a follower: Tandem does not yet, so a voter refuses the key rather than let observers find
-     * nothing there.
+     * master on it (ApacheQuorumPeer.follow); a voter, while it follows, serves observers on it at its quorum host
+     * (ObserverMaster, as Apache's follower does).
      */
-    private static int observerMasterPort(Map<String, String> settings, boolean observer) throws IOException {
+    private static int observerMasterPort(Map<String, String> settings) {
         String value = settings.get("observerMasterPort");
-        int port = value == null ? 0 : Integer.parseInt(value.trim());
-        if (port > 0 && !observer) {
-            throw new IOException("observerMasterPort is implemented on an observer only with "
-                    + ZkServerConfig.QUORUM_PROTOCOL + "=" + ZkServerConfig.QUORUM_PROTOCOL_APACHE
-                    + ": a Tandem follower does not serve observers as a learner master yet");
-        }
-        return port;
+        return value == null ? 0 : Integer.parseInt(value.trim());
     }
 
     /** Starts electing and following; the commit thread must already run (the peer's callbacks queue onto it). */
@@ -488,15 +481,20 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
         return (int) leaderId;
     }
 
-    /** Apache's leader lists the observers it forwards to (Apache's observers, OBSERVERINFO). */
+    /**
+     * Apache's leader lists the observers it forwards to (Apache's observers, OBSERVERINFO), and a follower with
+     * observerMasterPort those synced through its learner master (Follower.getSyncedObserversInfo).
+     */
     @Override
     public java.util.List<java.util.Map<String, Object>> syncedObservers() {
-        return serving ? leaderCommit.observersInfo() : null;
+        if (!serving) return null;
+        return leaderCommit.leading() ? leaderCommit.observersInfo() : peer.follower().observersInfo();
     }
 
     @Override
     public void resetObserverStats() {
         leaderCommit.resetObserverStats();
+        peer.follower().resetObserverStats();
     }
 
     @Override
@@ -512,6 +510,11 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     @Override
     public void reportStats(BiConsumer<String, Object> line) {
         leaderCommit.reportStats(line);
+        // Apache's MonitorCommand on a follower running an ObserverMaster: its observers (no line without one).
+        java.util.List<java.util.Map<String, Object>> learnerMasterObservers = peer.follower().observersInfo();
+        if (serving && !leaderCommit.leading() && learnerMasterObservers != null) {
+            line.accept("zk_synced_observers", learnerMasterObservers.size());
+        }
         // The log's figures, leading or following, as Apache's SyncRequestProcessor and FileTxnLog report them.
         disk.logStats().report(line);
         // Apache's quorum figures, which its members print whatever their role: QuorumZooKeeperServer's quorum_size

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tandem.quorumProtocol}: tandem (the default) or apache; anything else, and what Apache mode does not carry
- * yet (no server.N lines, a line without electionPort, quorum TLS/SASL, read-only mode, observerMasterPort), stops the
- * start-up with its name. Any member may observe, this one included.
+ * yet (no server.N lines, a line without electionPort, quorum TLS/SASL, read-only mode), stops the start-up with its
+ * name. Any member may observe, this one included.
  */
 class QuorumProtocolConfigTest {
     private static final String KEY = ZkServerConfig.QUORUM_PROTOCOL;
@@ -57,8 +57,8 @@ class QuorumProtocolConfigTest {
     }
 
     /**
-     * observerMasterPort: Apache's protocol carries it (a Tandem observer syncs through an Apache follower's learner
-     * master); Tandem's own protocol and a standalone server warn, naming why.
+     * observerMasterPort: Apache's protocol carries it (a Tandem observer syncs through a follower's learner master, a
+     * Tandem follower serves observers as one); Tandem's own protocol and a standalone server warn, naming why.
      */
     @Test
     void shouldTakeObserverMasterPortInApacheModeAndWarnOtherwise() {

@@ -2,6 +2,7 @@ package io.tandem.server.zab.apache;
 
 import io.tandem.server.zab.ZabDisk;
 import io.tandem.server.zab.apache.LearnerWire.QuorumPacket;
+import io.tandem.zk.wire.OpCode;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -144,6 +145,12 @@ public final class ApacheFollower implements Closeable {
     private DataOutputStream out;
     /** mntr's quorum figures of this member, across its sessions (and leaderships: {@link ApacheQuorumPeer}'s). */
     private final ApacheQuorumFigures figures = new ApacheQuorumFigures();
+    /** zoo.cfg's observerMasterPort on this member: while it follows (not observes) it serves observers there. */
+    private volatile ObserverMaster.Settings observerMasterSettings;
+    /** The learner master of the current session while synced, or null. */
+    private volatile ObserverMaster observerMaster;
+    /** Who asked each sync forwarded to the leader; recorded under this follower's lock as it is sent. */
+    private final ForwardedSyncs syncs = new ForwardedSyncs();
 
     /**
      * @param initTimeoutMs initLimit x tickTime: the time allowed for discovery and synchronization
@@ -183,6 +190,29 @@ public final class ApacheFollower implements Closeable {
 
     public long lastLoggedZxid() {
         return history.lastLoggedZxid();
+    }
+
+    /**
+     * Before a session: while this member follows (not observes) a leader it serves observers as Apache's follower
+     * with observerMasterPort does ({@link ObserverMaster}); null: it does not.
+     */
+    void serveObservers(ObserverMaster.Settings settings) {
+        observerMasterSettings = settings;
+    }
+
+    /**
+     * The learner master's observers, each with its LearnerHandler figures (Apache's Follower.getSyncedObserversInfo),
+     * or null while this member runs none (Apache's getSyncedObserverSize is null then: no line in mntr).
+     */
+    public List<Map<String, Object>> observersInfo() {
+        ObserverMaster master = observerMaster;
+        return master == null ? null : master.observersInfo();
+    }
+
+    /** Apache's Follower.resetObserverConnectionStats: the learner master's observers' counters start over. */
+    public void resetObserverStats() {
+        ObserverMaster master = observerMaster;
+        if (master != null) master.resetObserverStats();
     }
 
     /** Whether this learner observes (OBSERVERINFO) rather than follows. */
@@ -254,8 +284,18 @@ public final class ApacheFollower implements Closeable {
             s.setSoTimeout(syncTimeoutMs);
             serving = true;
             application.onServing(true);
+            ObserverMaster.Settings masterSettings = observerMasterSettings;
+            if (masterSettings != null && !observer) {
+                // Apache's Follower.followLeader starts its ObserverMaster once synced, its window at what is committed.
+                observerMaster = ObserverMaster.start(myId, masterSettings, this, figures, initTimeoutMs,
+                        syncTimeoutMs, newEpoch, history.appliedZxid(), history.pending());
+            }
             broadcast(in);
         } finally {
+            ObserverMaster master = observerMaster;
+            observerMaster = null;
+            if (master != null) master.close();
+            syncs.clear();
             serving = false;
             application.onServing(false);
             socket = null;
@@ -416,21 +456,33 @@ public final class ApacheFollower implements Closeable {
                     disk.sync(); // durable before the ACK counts towards a commit
                     history.pending().add(proposal);
                     send(new QuorumPacket(LearnerWire.ACK, proposal.zxid(), null));
+                    ObserverMaster master = observerMaster;
+                    if (master != null) master.proposalReceived(proposal.zxid(), proposal.data());
                 }
                 case LearnerWire.COMMIT -> {
                     figures.commitReceived();
                     QuorumPacket committed = history.pending().peek();
+                    ObserverMaster master = observerMaster;
+                    if (master != null && committed != null && committed.zxid() == packet.zxid()) {
+                        // Before the application may apply it: a SNAP of the tree never gets ahead of the window.
+                        master.proposalCommitted(packet.zxid());
+                    }
                     history.commit(history.pending(), packet.zxid());
                     figures.commitPropagated(committed.data());
                 }
                 case LearnerWire.COMMITANDACTIVATE -> {
                     QuorumPacket committed = history.pending().peek();
+                    ObserverMaster master = observerMaster;
+                    if (master != null && committed != null && committed.zxid() == packet.zxid()
+                            && packet.data() != null && packet.data().length >= 8) {
+                        master.informAndActivate(packet.zxid(), ByteBuffer.wrap(packet.data()).getLong());
+                    }
                     history.commitAndActivate(history.pending(), packet);
                     if (committed != null) figures.commitPropagated(committed.data());
                 }
                 case LearnerWire.PING -> ping(packet);
                 case LearnerWire.REVALIDATE -> revalidated(packet);
-                case LearnerWire.SYNC -> application.onSync();
+                case LearnerWire.SYNC -> synced();
                 case LearnerWire.UPTODATE -> LOG.log(Level.WARNING, "server {0}: UPTODATE after sync", myId);
                 default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
             }
@@ -453,7 +505,7 @@ public final class ApacheFollower implements Closeable {
             }
             case LearnerWire.PING -> ping(packet);
             case LearnerWire.REVALIDATE -> revalidated(packet);
-            case LearnerWire.SYNC -> application.onSync();
+            case LearnerWire.SYNC -> synced();
             case LearnerWire.PROPOSAL, LearnerWire.COMMIT, LearnerWire.UPTODATE ->
                     LOG.log(Level.WARNING, "server {0}: observing, ignored {1} from the leader", myId, packet);
             default -> LOG.log(Level.WARNING, "server {0}: unhandled {1} from the leader", myId, packet);
@@ -472,8 +524,39 @@ public final class ApacheFollower implements Closeable {
             return false;
         }
         ByteBuffer data = ByteBuffer.allocate(16 + body.length).putLong(sessionId).putInt(cxid).putInt(type).put(body);
-        send(new QuorumPacket(LearnerWire.REQUEST, -1, data.array(), authinfo));
+        QuorumPacket request = new QuorumPacket(LearnerWire.REQUEST, -1, data.array(), authinfo);
+        if (type == OpCode.SYNC) {
+            synchronized (this) {
+                syncs.local();
+                send(request);
+            }
+        } else {
+            send(request);
+        }
         return true;
+    }
+
+    /**
+     * An observer's REQUEST or REVALIDATE, relayed to the leader as it came (its learner master's thread); for a sync
+     * {@code syncAnswer} runs when the leader's SYNC for it arrives (null otherwise).
+     */
+    synchronized void relay(QuorumPacket packet, Runnable syncAnswer) throws IOException {
+        if (!serving) throw new IOException("not synced with a leader: nothing relayed");
+        if (syncAnswer != null) syncs.observer(syncAnswer);
+        send(packet);
+    }
+
+    /**
+     * The leader's SYNC answers the oldest sync forwarded (Apache's FollowerZooKeeperServer.sync): this member's
+     * client's, or an observer's, which gets its SYNC now. A SYNC nobody here asked for goes to the application.
+     */
+    private void synced() {
+        Runnable observers = syncs.answered();
+        if (observers == null) {
+            application.onSync();
+        } else {
+            observers.run();
+        }
     }
 
     /** Asks the leader whether a session a client reconnects with is alive (answered via onRevalidated). */
@@ -492,6 +575,8 @@ public final class ApacheFollower implements Closeable {
         if (data == null || data.length < 9) {
             throw new IOException("REVALIDATE answer of " + (data == null ? "no" : data.length) + " bytes");
         }
+        ObserverMaster master = observerMaster;
+        if (master != null && master.revalidated(packet)) return; // an observer's: gone back to it
         ByteBuffer buffer = ByteBuffer.wrap(data);
         application.onRevalidated(buffer.getLong(), buffer.get() != 0);
     }
@@ -499,6 +584,8 @@ public final class ApacheFollower implements Closeable {
     /** Answers a PING with the sessions this member's clients keep alive, as Apache's learner does. */
     private void ping(QuorumPacket packet) throws IOException {
         Map<Long, Integer> touches = application.touches();
+        ObserverMaster master = observerMaster;
+        if (master != null) touches = master.withTouches(touches);
         ByteBuffer data = ByteBuffer.allocate(12 * touches.size());
         touches.forEach((id, timeout) -> data.putLong(id).putInt(timeout));
         send(new QuorumPacket(LearnerWire.PING, packet.zxid(), data.array(), packet.authinfo()));

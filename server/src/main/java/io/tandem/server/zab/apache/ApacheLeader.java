@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * their acks, the committed window a DIFF starts from, the syncs waiting for a commit) are {@link LeaderHistory}'s,
  * guarded by the same lock.
  */
-public final class ApacheLeader implements Closeable {
+public final class ApacheLeader implements Closeable, LearnerMaster {
     private static final Logger LOG = System.getLogger(ApacheLeader.class.getName());
 
     final long myId;
@@ -235,6 +235,37 @@ public final class ApacheLeader implements Closeable {
 
     // ---------------------------------------------------------------- learner handler calls (their threads)
 
+    @Override
+    public long myId() {
+        return myId;
+    }
+
+    @Override
+    public int initLimitMs() {
+        return initLimitMs;
+    }
+
+    @Override
+    public int syncLimitMs() {
+        return syncLimitMs;
+    }
+
+    @Override
+    public void touches(Map<Long, Integer> touches) {
+        application.onTouches(touches);
+    }
+
+    @Override
+    public void revalidate(ApacheLearnerHandler handler, long sessionId, int timeoutMs, QuorumPacket packet) {
+        application.onRevalidate(handler.sid(), sessionId, timeoutMs);
+    }
+
+    @Override
+    public void request(ApacheLearnerHandler handler, QuorumPacket packet, long sessionId, int cxid, int type,
+                        byte[] body, List<LearnerWire.Id> auth) {
+        application.onRequest(handler.sid(), sessionId, cxid, type, body, auth);
+    }
+
     /**
      * This member, or a learner synced with it: Apache's Leader.isQuorumSynced counts these for a reconfig's
      * NewConfigNoQuorum check. Any thread.
@@ -246,7 +277,8 @@ public final class ApacheLeader implements Closeable {
     }
 
     /** A learner's FOLLOWERINFO: waits for the new epoch (-1: the leadership failed). */
-    long followerInfo(long sid, long acceptedEpoch) throws InterruptedException {
+    @Override
+    public long followerInfo(long sid, long acceptedEpoch) throws InterruptedException {
         synchronized (lock) {
             if (epoch < 0) {
                 followerEpochs.put(sid, acceptedEpoch);
@@ -263,7 +295,8 @@ public final class ApacheLeader implements Closeable {
      * A learner's ACKEPOCH: a learner whose history is newer than this member's fails the leadership (it must not
      * lead); otherwise waits until a quorum acknowledged the epoch. Returns false when the leadership failed.
      */
-    boolean epochAcked(long sid, int learnerCurrentEpoch, long learnerLastZxid) throws InterruptedException {
+    @Override
+    public boolean epochAcked(long sid, int learnerCurrentEpoch, long learnerLastZxid) throws InterruptedException {
         synchronized (lock) {
             if (learnerCurrentEpoch != -1 && (learnerCurrentEpoch > leaderCurrentEpoch
                     || (learnerCurrentEpoch == leaderCurrentEpoch && learnerLastZxid > history.lastAppendedZxid()))) {
@@ -286,7 +319,8 @@ public final class ApacheLeader implements Closeable {
      * beyond it, SNAP otherwise; then the proposals (and commits) after the sync point and NEWLEADER. From here on the
      * learner receives every proposal and commit. Returns the kind of sync, or -1 when the leadership ended.
      */
-    int syncLearner(ApacheLearnerHandler handler, long peerLastZxid) throws IOException, InterruptedException {
+    @Override
+    public int syncLearner(ApacheLearnerHandler handler, long peerLastZxid) throws IOException, InterruptedException {
         LeaderApplication.SyncSnapshot snapshot = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             synchronized (lock) {
@@ -330,7 +364,8 @@ public final class ApacheLeader implements Closeable {
     }
 
     /** The learner acknowledged NEWLEADER: waits until the leadership is established (false: it ended). */
-    boolean newLeaderAcked(long sid) throws InterruptedException {
+    @Override
+    public boolean newLeaderAcked(long sid) throws InterruptedException {
         synchronized (lock) {
             newLeaderAcks.add(sid);
             lock.notifyAll();
@@ -342,7 +377,8 @@ public final class ApacheLeader implements Closeable {
     }
 
     /** A learner's ACK of a proposal (durable there). */
-    void ack(long sid, long zxid) {
+    @Override
+    public void ack(long sid, long zxid) {
         if ((zxid & 0xffff_ffffL) == 0) {
             return; // the ACK after UPTODATE (NEWLEADER's was counted in newLeaderAcked)
         }
@@ -352,7 +388,8 @@ public final class ApacheLeader implements Closeable {
         }
     }
 
-    void learnerGone(ApacheLearnerHandler handler) {
+    @Override
+    public void learnerGone(ApacheLearnerHandler handler) {
         synchronized (lock) {
             learners.gone(handler);
         }

@@ -19,8 +19,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One learner's connection to an {@link ApacheLeader}, as Apache's LearnerHandler: a follower (FOLLOWERINFO) or an
- * observer (OBSERVERINFO). A reader thread runs the learner through discovery and sync and then reads its ACKs, PING
+ * One learner's connection to a {@link LearnerMaster}, as Apache's LearnerHandler: to an {@link ApacheLeader}, a
+ * follower (FOLLOWERINFO) or an observer (OBSERVERINFO); to a follower's {@link ObserverMaster}, an observer. A reader thread runs the learner through discovery and sync and then reads its ACKs, PING
  * answers, REVALIDATEs and REQUESTs; a sender thread writes the packets queued for it in order (the leader queues
  * under its lock and never blocks on a slow learner; a learner whose queue grows past {@link #QUEUED_BYTES_MAX} is
  * disconnected, and re-syncs when it returns).
@@ -34,7 +34,7 @@ final class ApacheLearnerHandler {
     private static final long BODY_QUEUED_BYTES = 32;
     private static final QuorumPacket STOP = new QuorumPacket(Integer.MIN_VALUE + 1, 0, null);
 
-    private final ApacheLeader leader;
+    private final LearnerMaster leader;
     private final Socket socket;
     /** Packets, and SNAP bodies ({@link SnapshotBody}) written outside any packet, in the order they go out. */
     private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
@@ -53,7 +53,7 @@ final class ApacheLearnerHandler {
     /** The zxid of the last packet the sender wrote with one (above 0), -1 before any, as Apache's lastZxid. */
     private final AtomicLong lastZxid = new AtomicLong(-1);
 
-    ApacheLearnerHandler(ApacheLeader leader, Socket socket) {
+    ApacheLearnerHandler(LearnerMaster leader, Socket socket) {
         this.leader = leader;
         this.socket = socket;
     }
@@ -95,7 +95,7 @@ final class ApacheLearnerHandler {
     }
 
     /** Apache's LearnerHandler.packetSize: a packet's fixed fields taken as 28 bytes, plus its data. */
-    private static long packetBytes(QuorumPacket packet) {
+    static long packetBytes(QuorumPacket packet) {
         return 28 + (packet.data() == null ? 0 : packet.data().length);
     }
 
@@ -105,7 +105,7 @@ final class ApacheLearnerHandler {
             queuedBytes += bytes;
             if (queuedBytes > QUEUED_BYTES_MAX) {
                 LOG.log(Level.WARNING, "server {0}: learner {1} has {2} bytes queued, over {3}: disconnecting it",
-                        leader.myId, sid, queuedBytes, QUEUED_BYTES_MAX);
+                        leader.myId(), sid, queuedBytes, QUEUED_BYTES_MAX);
                 close();
                 return;
             }
@@ -117,7 +117,7 @@ final class ApacheLearnerHandler {
         Thread sender = null;
         try {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout(leader.initLimitMs);
+            socket.setSoTimeout(leader.initLimitMs());
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
             QuorumPacket info = read(in);
@@ -145,7 +145,7 @@ final class ApacheLearnerHandler {
             if (!leader.epochAcked(sid, learnerEpoch, ackEpoch.zxid())) return;
             int kind = leader.syncLearner(this, ackEpoch.zxid());
             if (kind < 0) return;
-            LOG.log(Level.INFO, "server {0}: syncing {1} {2} (last zxid 0x{3}) by {4}", leader.myId,
+            LOG.log(Level.INFO, "server {0}: syncing {1} {2} (last zxid 0x{3}) by {4}", leader.myId(),
                     observer ? "observer" : "learner", sid, Long.toHexString(ackEpoch.zxid()),
                     LearnerWire.typeName(kind));
             DataOutputStream sending = out;
@@ -157,7 +157,7 @@ final class ApacheLearnerHandler {
                 throw new IOException("expected the ACK of NEWLEADER, got " + ack);
             }
             if (!leader.newLeaderAcked(sid)) return;
-            socket.setSoTimeout(leader.syncLimitMs);
+            socket.setSoTimeout(leader.syncLimitMs());
             queue(new QuorumPacket(LearnerWire.UPTODATE, -1, null));
             synced = true;
             while (!closed) {
@@ -165,20 +165,20 @@ final class ApacheLearnerHandler {
                 packetsReceived.incrementAndGet();
                 switch (packet.type()) {
                     case LearnerWire.ACK -> leader.ack(sid, packet.zxid());
-                    case LearnerWire.PING -> leader.application.onTouches(touches(packet.data()));
+                    case LearnerWire.PING -> leader.touches(touches(packet.data()));
                     case LearnerWire.REVALIDATE -> {
                         ByteBuffer data = ByteBuffer.wrap(orEmpty(packet.data()));
                         if (data.remaining() < 12) throw new IOException("short REVALIDATE " + packet);
-                        leader.application.onRevalidate(sid, data.getLong(), data.getInt());
+                        leader.revalidate(this, data.getLong(), data.getInt(), packet);
                     }
                     case LearnerWire.REQUEST -> request(packet);
-                    default -> LOG.log(Level.WARNING, "server {0}: unexpected {1} from learner {2}", leader.myId,
+                    default -> LOG.log(Level.WARNING, "server {0}: unexpected {1} from learner {2}", leader.myId(),
                             packet, sid);
                 }
             }
         } catch (IOException e) {
             if (!closed) {
-                LOG.log(Level.INFO, "server {0}: learner {1} gone: {2}", leader.myId, sid, e.toString());
+                LOG.log(Level.INFO, "server {0}: learner {1} gone: {2}", leader.myId(), sid, e.toString());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -197,7 +197,7 @@ final class ApacheLearnerHandler {
         long sessionId = buffer.getLong();
         int cxid = buffer.getInt();
         int type = buffer.getInt();
-        leader.application.onRequest(sid, sessionId, cxid, type, Arrays.copyOfRange(data, 16, data.length),
+        leader.request(this, packet, sessionId, cxid, type, Arrays.copyOfRange(data, 16, data.length),
                 packet.authinfo() == null ? java.util.List.of() : packet.authinfo());
     }
 

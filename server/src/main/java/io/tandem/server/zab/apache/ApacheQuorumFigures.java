@@ -30,9 +30,10 @@ import java.util.function.BiConsumer;
  *     COMMITANDACTIVATE takes the other branch), {@code proposal_latency} on a follower as a PROPOSAL is logged
  *     (Follower.processPacket), {@code commit_propagation_latency} on a follower at each COMMIT and
  *     COMMITANDACTIVATE (FollowerZooKeeperServer.commit) and on an observer at each INFORM (not an
- *     INFORMANDACTIVATE); and {@code om_proposal_process_time_ms} / {@code om_commit_process_time_ms}, a learner
- *     master's time per packet, which stay 0: a Tandem follower runs no learner master (ZooKeeperConfigKeys'
- *     observerMasterPort).</li>
+ *     INFORMANDACTIVATE); and on a follower serving observers ({@link ObserverMaster}) {@code om_proposal_process_time_ms}
+ *     and {@code om_commit_process_time_ms}, its learner master's time per PROPOSAL and COMMIT handed to it (Apache's
+ *     Follower.processPacket times om.proposalReceived and om.proposalCommitted; a COMMITANDACTIVATE is not
+ *     timed).</li>
  * </ul>
  *
  * <p>Thread-safe: counted on the quorum peer's, the leader's and the learner handlers' threads, read by mntr.
@@ -112,6 +113,16 @@ public final class ApacheQuorumFigures {
     /** A follower's COMMIT or COMMITANDACTIVATE, or an observer's INFORM, of {@code txn}. */
     void commitPropagated(byte[] txn) {
         timings.commitPropagated(txn, System.currentTimeMillis());
+    }
+
+    /** A learner master's handling of a PROPOSAL (Apache's OM_PROPOSAL_PROCESS_TIME), in ms. */
+    void learnerMasterProposal(long ms) {
+        timings.learnerMasterProposal(ms);
+    }
+
+    /** A learner master's handling of a COMMIT (Apache's OM_COMMIT_PROCESS_TIME), in ms. */
+    void learnerMasterCommit(long ms) {
+        timings.learnerMasterCommit(ms);
     }
 
     /** mntr's lines, under Apache's names (its ServerMetrics being global, every member prints them all). */

@@ -329,10 +329,18 @@ public final class ApacheQuorumPeer implements Closeable {
 
     /**
      * Before {@link #start}: zoo.cfg's observerMasterPort. While this member observes it connects to a voter at that
-     * port rather than to the leader's quorum port (Apache's QuorumPeer.findLearnerMaster with observer masters).
+     * port rather than to the leader's quorum port (Apache's QuorumPeer.findLearnerMaster with observer masters);
+     * while it follows it serves observers there at its quorum host (Apache's ObserverMaster), from its tree.
      */
     public void observerMasterPort(int port) {
         observerMasterPort = port;
+        ApacheElection.Member me = members.get(myId);
+        if (leaderApplication == null || me == null) return;
+        follower.serveObservers(new ObserverMaster.Settings(me.host(), port, tickTimeMs, leaderApplication::snapshot,
+                () -> {
+                    ApacheConfig seen = lastSeen;
+                    return seen != null ? seen : config;
+                }));
     }
 
     /** The voter whose learner master this observer is connected through, -1 when none (or the leader itself). */

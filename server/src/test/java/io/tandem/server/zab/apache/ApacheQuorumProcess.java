@@ -23,14 +23,29 @@ final class ApacheQuorumProcess implements AutoCloseable {
     /** The Apache JVM's heap: 128m unless {@code -Dtandem.apacheHeap} says more (a large tree's benchmark). */
     static final String HEAP = System.getProperty("tandem.apacheHeap", "128m");
 
-    /** One configured member's ports. */
-    record Ports(long sid, int quorumPort, int electionPort, int clientPort) {
+    /**
+     * One configured member's ports, and the host of its quorum and election ports (its server line's; clients
+     * connect to 127.0.0.1 whatever it is).
+     */
+    record Ports(long sid, String host, int quorumPort, int electionPort, int clientPort) {
+        Ports(long sid, int quorumPort, int electionPort, int clientPort) {
+            this(sid, "127.0.0.1", quorumPort, electionPort, clientPort);
+        }
+
         static Ports fresh(long sid) throws IOException {
             return new Ports(sid, freePort(), freePort(), freePort());
         }
 
+        /**
+         * A member whose server line names {@code host}, another loopback address (127.0.0.2, ...): members that
+         * bind the same port (observerMasterPort) each on their own host, as on separate machines.
+         */
+        static Ports freshAt(long sid, String host) throws IOException {
+            return new Ports(sid, host, freePort(), freePort(), freePort());
+        }
+
         ApacheElection.Member member() {
-            return new ApacheElection.Member(sid, "127.0.0.1", quorumPort, electionPort, clientPort);
+            return new ApacheElection.Member(sid, host, quorumPort, electionPort, clientPort);
         }
     }
 
@@ -74,7 +89,7 @@ final class ApacheQuorumProcess implements AutoCloseable {
                 "4lw.commands.whitelist=srvr", "admin.enableServer=false"));
         cfg.addAll(extraConfig);
         for (Ports p : all) {
-            cfg.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort()
+            cfg.add("server." + p.sid() + "=" + p.host() + ":" + p.quorumPort() + ":" + p.electionPort()
                     + (observers.contains(p.sid()) ? ":observer" : ""));
         }
         if (observers.contains(me.sid())) cfg.add("peerType=observer");

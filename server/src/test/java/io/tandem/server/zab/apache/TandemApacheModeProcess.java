@@ -65,7 +65,7 @@ final class TandemApacheModeProcess implements AutoCloseable {
         }
         for (Ports p : all) {
             command.add("--set");
-            command.add("server." + p.sid() + "=127.0.0.1:" + p.quorumPort() + ":" + p.electionPort()
+            command.add("server." + p.sid() + "=" + p.host() + ":" + p.quorumPort() + ":" + p.electionPort()
                     + (observers.contains(p.sid()) ? ":observer" : ""));
         }
         process = new ProcessBuilder(command).redirectErrorStream(true)

@@ -121,22 +121,4 @@ class TandemObserverMasterProcessTest {
             }
         }
     }
-
-    /**
-     * A voting Tandem member would be one of the learner masters observers look for, and it serves none yet: it
-     * refuses the key at start-up, naming why, rather than leave observers to find nothing on its port.
-     */
-    @Test
-    void aVotingTandemMemberRefusesObserverMasterPortAtStartUp() throws Exception {
-        Ports one = Ports.fresh(1);
-        Ports two = Ports.fresh(2);
-        Ports three = Ports.fresh(3);
-        try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("voter"), List.of(),
-                List.of("observerMasterPort=" + ApacheQuorumProcess.freePort()), three, one, two, three)) {
-            assertTrue(ApacheQuorumProcess.await(() -> tandem.logText().contains(
-                    "observerMasterPort is implemented on an observer only"), TIMEOUT_MS), tandem::logTail);
-            assertTrue(ApacheQuorumProcess.await(() -> !tandem.alive(), TIMEOUT_MS), "it stops: " + tandem.logTail());
-            assertEquals("down", modeOf(three), tandem::logTail);
-        }
-    }
 }
