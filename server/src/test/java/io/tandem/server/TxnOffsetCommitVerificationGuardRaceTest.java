@@ -5,6 +5,7 @@ import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.producer.ProducerStateTable;
 import io.tandem.server.kafka.producer.VerificationGuard;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.EndTxnRequestData;
@@ -65,8 +66,8 @@ class TxnOffsetCommitVerificationGuardRaceTest {
             Partition offsets = broker.offsetsPartitionFor(GROUP);
 
             assertEquals(Errors.NONE, addOffsets(c, producerId, epoch));
-            VerificationGuard stale = offsets.startTransactionVerification(producerId, epoch, false,
-                    System.currentTimeMillis());
+            VerificationGuard stale = offsets.startTransactionVerification(producerId, epoch,
+                    ProducerStateTable.NO_SEQUENCE, false, System.currentTimeMillis());
             assertNotSame(VerificationGuard.SENTINEL, stale);
             assertEquals(NONE, verify(broker, producerId, epoch, offsets.topicPartition()),
                     "the coordinator holds the offsets partition");
@@ -82,8 +83,8 @@ class TxnOffsetCommitVerificationGuardRaceTest {
 
             // ABA: a new transaction holds the offsets partition and is verified again; the stale guard still fails.
             assertEquals(Errors.NONE, addOffsets(c, producerId, epoch));
-            VerificationGuard fresh = offsets.startTransactionVerification(producerId, epoch, false,
-                    System.currentTimeMillis());
+            VerificationGuard fresh = offsets.startTransactionVerification(producerId, epoch,
+                    ProducerStateTable.NO_SEQUENCE, false, System.currentTimeMillis());
             assertNotSame(stale, fresh);
             assertEquals(NONE, verify(broker, producerId, epoch, offsets.topicPartition()));
             assertEquals(Map.of(COMMITTED, INVALID_TXN_STATE), commit(broker, producerId, epoch, 6, stale));

@@ -71,7 +71,7 @@ class VerificationGuardRaceTest {
             Partition partition = broker.logs().get(tp);
 
             assertEquals(Errors.NONE, addPartition(c, producerId, epoch));
-            VerificationGuard stale = partition.startTransactionVerification(producerId, epoch, false,
+            VerificationGuard stale = partition.startTransactionVerification(producerId, epoch, 0, false,
                     System.currentTimeMillis());
             assertNotSame(VerificationGuard.SENTINEL, stale);
             assertEquals(NONE, verify(broker, producerId, epoch, tp), "the coordinator holds the partition");
@@ -88,7 +88,7 @@ class VerificationGuardRaceTest {
 
             // ABA: a new transaction holds the partition again and is verified again; the stale answer still fails.
             assertEquals(Errors.NONE, addPartition(c, producerId, epoch));
-            VerificationGuard fresh = partition.startTransactionVerification(producerId, epoch, false,
+            VerificationGuard fresh = partition.startTransactionVerification(producerId, epoch, 0, false,
                     System.currentTimeMillis());
             assertNotSame(stale, fresh);
             assertEquals(NONE, verify(broker, producerId, epoch, tp));

@@ -16,9 +16,7 @@ import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -88,7 +86,9 @@ final class ProduceVerification {
             then.accept(new Outcome(Map.of(), Map.of(), required, NONE));
             return;
         }
-        Set<TopicPartition> transactional = new LinkedHashSet<>();
+        // Per partition the first sequence of its first batch, which the verification keeps as its lowest (Kafka's
+        // topicPartitionBatchInfo).
+        Map<TopicPartition, Integer> transactional = new LinkedHashMap<>();
         Producer producer = null;
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
@@ -114,22 +114,23 @@ final class ProduceVerification {
                     return;
                 }
                 producer = p;
-                transactional.add(new TopicPartition(topic.name(), data.index));
+                transactional.put(new TopicPartition(topic.name(), data.index), first.baseSequence());
             }
         }
         Map<TopicPartition, Short> errors = new LinkedHashMap<>();
         Map<TopicPartition, VerificationGuard> guards = new LinkedHashMap<>();
         long now = System.currentTimeMillis();
-        for (TopicPartition tp : transactional) {
+        for (Map.Entry<TopicPartition, Integer> e : transactional.entrySet()) {
+            TopicPartition tp = e.getKey();
             Partition partition = broker.logs().get(tp);
             // Not led here: the append answers NOT_LEADER_OR_FOLLOWER with the leader's whereabouts.
             if (partition == null || !partition.isLeader()) continue;
             try {
                 VerificationGuard guard = partition.startTransactionVerification(producer.producerId(),
-                        producer.producerEpoch(), addsPartitions, now);
+                        producer.producerEpoch(), e.getValue(), addsPartitions, now);
                 if (guard != VerificationGuard.SENTINEL) guards.put(tp, guard);
-            } catch (ApiException e) {
-                errors.put(tp, e.error());
+            } catch (ApiException refused) {
+                errors.put(tp, refused.error());
             }
         }
         if (guards.isEmpty()) {

@@ -154,6 +154,29 @@ class ProduceVerificationProtocolTest {
     }
 
     @Test
+    void aLaterBatchShouldNotOvertakeTheFirstOneVerifiedAsKafkaRefusesIt() throws Exception {
+        try (TxnProtocolNode node = TxnProtocolNode.start(dir)) {
+            InitProducerIdResponse pid = init(node, "t");
+            // Sequence 0 asks first and is refused (not added yet): its verification keeps 0 as the lowest sequence.
+            assertEquals(INVALID_TXN_STATE, produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 0, "first"), 0).errorCode);
+            assertEquals(NONE, addPartition(node, "t", pid, 0));
+            // Sequence 1 is verified now, but would overtake 0, which a new producer here could then never append.
+            assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 1, "second"), 0).errorCode);
+            assertEquals(0, logEnd(node, 0), "nothing overtook");
+            ProduceResponse.PartitionProduceResponse first = produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 0, "first"), 0);
+            assertEquals(NONE, first.errorCode, "the retried first batch goes in");
+            assertEquals(0, first.baseOffset);
+            ProduceResponse.PartitionProduceResponse second = produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 1, "second"), 0);
+            assertEquals(NONE, second.errorCode);
+            assertEquals(1, second.baseOffset);
+        }
+    }
+
+    @Test
     void withTheKeyOffABatchNeverAddedShouldBeAppendedAsKafkaDoes() throws Exception {
         try (TxnProtocolNode node = TxnProtocolNode.start(dir, "transaction.partition.verification.enable", "false")) {
             InitProducerIdResponse pid = init(node, "t");
