@@ -3,9 +3,6 @@ package io.tandem.server.kafka.txn;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.EndTxnRequest;
 import io.tandem.kafka.wire.message.EndTxnResponse;
-import io.tandem.kafka.wire.message.IncrementalAlterConfigsRequest;
-import io.tandem.kafka.wire.message.IncrementalAlterConfigsResponse;
-import io.tandem.kafka.wire.message.InitProducerIdRequest;
 import io.tandem.kafka.wire.message.InitProducerIdResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
@@ -74,13 +71,7 @@ class ProduceAddRetryTest {
     /** A transaction version 2 commit whose COMMIT marker cannot be written: the coordinator stays in PREPARE_COMMIT. */
     private static InitProducerIdResponse commitStuckInPrepare(TxnProtocolNode node) throws Exception {
         assertEquals(NONE, setMinInsyncReplicas(node, "2"));
-        InitProducerIdRequest init = new InitProducerIdRequest();
-        init.transactionalId = "t";
-        init.transactionTimeoutMs = 60_000;
-        init.producerId = -1;
-        init.producerEpoch = -1;
-        InitProducerIdResponse pid = TxnProtocolNode.until(() -> call(node, ApiKey.INIT_PRODUCER_ID, 5, init),
-                (InitProducerIdResponse r) -> r.errorCode);
+        InitProducerIdResponse pid = node.initProducerId("t", 5);
         assertEquals(NONE, pid.errorCode);
         assertEquals(0, pid.producerEpoch);
         assertEquals(NONE, produce(node.connection, pid, (short) 0, 0).errorCode, "acks=1: min.insync.replicas "
@@ -125,18 +116,6 @@ class ProduceAddRetryTest {
     }
 
     private static short setMinInsyncReplicas(TxnProtocolNode node, String value) throws Exception {
-        IncrementalAlterConfigsRequest request = new IncrementalAlterConfigsRequest();
-        IncrementalAlterConfigsRequest.AlterConfigsResource resource =
-                new IncrementalAlterConfigsRequest.AlterConfigsResource();
-        resource.resourceType = 2;
-        resource.resourceName = TOPIC;
-        IncrementalAlterConfigsRequest.AlterableConfig config = new IncrementalAlterConfigsRequest.AlterableConfig();
-        config.name = "min.insync.replicas";
-        config.configOperation = 0;
-        config.value = value;
-        resource.configs.add(config);
-        request.resources.add(resource);
-        IncrementalAlterConfigsResponse response = node.call(ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, request);
-        return response.responses.get(0).errorCode;
+        return node.setConfig(2, TOPIC, "min.insync.replicas", value);
     }
 }
