@@ -95,11 +95,17 @@ final class TxnProtocolNode implements AutoCloseable {
      * loads (see {@link #until}); the answer as it comes, error included.
      */
     InitProducerIdResponse initProducerId(String transactionalId, int version) throws Exception {
+        return initProducerId(version, transactionalId, 60_000, -1, (short) -1);
+    }
+
+    /** As {@link #initProducerId(String, int)}, with the timeout and the producer id and epoch to resume (KIP-360). */
+    InitProducerIdResponse initProducerId(int version, String transactionalId, int timeoutMs, long producerId,
+                                          short epoch) throws Exception {
         InitProducerIdRequest request = new InitProducerIdRequest();
         request.transactionalId = transactionalId;
-        request.transactionTimeoutMs = 60_000;
-        request.producerId = -1;
-        request.producerEpoch = -1;
+        request.transactionTimeoutMs = timeoutMs;
+        request.producerId = producerId;
+        request.producerEpoch = epoch;
         return until(() -> {
             try {
                 return this.<InitProducerIdResponse>call(ApiKey.INIT_PRODUCER_ID, version, request);
