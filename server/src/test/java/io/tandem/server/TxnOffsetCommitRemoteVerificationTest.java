@@ -3,17 +3,13 @@ package io.tandem.server;
 import io.tandem.server.kafka.ClusterPerTest;
 import io.tandem.server.kafka.GroupCoordinators;
 import io.tandem.server.kafka.OfficialClientConnection;
+import io.tandem.server.kafka.txn.TxnClientCalls;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AddOffsetsToTxnRequest;
 import org.apache.kafka.common.requests.AddOffsetsToTxnResponse;
-import org.apache.kafka.common.requests.FindCoordinatorRequest;
-import org.apache.kafka.common.requests.FindCoordinatorResponse;
-import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
 import org.apache.kafka.common.requests.TxnOffsetCommitRequest;
 import org.apache.kafka.common.requests.TxnOffsetCommitResponse;
@@ -51,7 +47,7 @@ class TxnOffsetCommitRemoteVerificationTest {
         try (OfficialClientConnection any = new OfficialClientConnection(kafka.cluster().broker(1).kafkaPort())) {
             groupCoordinator = GroupCoordinators.await(any, GROUP);
             for (int i = 0; i < 50 && transactionalId == null; i++) {
-                int node = awaitTransactionCoordinator(any, "t" + i);
+                int node = TxnClientCalls.awaitCoordinator(any, (byte) 1, "t" + i);
                 if (node != groupCoordinator) {
                     transactionalId = "t" + i;
                     transactionCoordinator = node;
@@ -64,20 +60,7 @@ class TxnOffsetCommitRemoteVerificationTest {
         short epoch;
         try (OfficialClientConnection c = new OfficialClientConnection(
                 kafka.cluster().broker(transactionCoordinator).kafkaPort())) {
-            InitProducerIdRequest.Builder request = new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
-                    .setTransactionalId(transactionalId).setTransactionTimeoutMs(60_000).setProducerId(-1)
-                    .setProducerEpoch((short) -1));
-            InitProducerIdResponse init = c.call(request.build((short) 3));
-            long deadline = System.currentTimeMillis() + 30_000;
-            // NOT_COORDINATOR too: broker 1's cache may name the transaction state partition's new leader before
-            // that broker has taken the LeaderAndIsr that makes it lead (a Kafka client then finds it again).
-            while ((init.data().errorCode() == Errors.COORDINATOR_LOAD_IN_PROGRESS.code()
-                    || init.data().errorCode() == Errors.NOT_COORDINATOR.code())
-                    && System.currentTimeMillis() < deadline) {
-                Thread.sleep(20);
-                init = c.call(request.build((short) 3));
-            }
-            assertEquals(Errors.NONE.code(), init.data().errorCode());
+            InitProducerIdResponse init = TxnClientCalls.initProducerId(c, transactionalId);
             producerId = init.data().producerId();
             epoch = init.data().producerEpoch();
         }
@@ -124,19 +107,5 @@ class TxnOffsetCommitRemoteVerificationTest {
                                                 .setPartitionIndex(0).setCommittedOffset(3))))), false)
                 .build((short) 3));
         return response.data().topics().get(0).partitions().get(0).errorCode();
-    }
-
-    private static int awaitTransactionCoordinator(OfficialClientConnection c, String transactionalId)
-            throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            FindCoordinatorResponse response = c.call(new FindCoordinatorRequest.Builder(
-                    new FindCoordinatorRequestData().setKeyType((byte) 1)
-                            .setCoordinatorKeys(List.of(transactionalId))).build((short) 4));
-            var found = response.data().coordinators().get(0);
-            if (found.errorCode() == Errors.NONE.code()) return found.nodeId();
-            assertTrue(System.currentTimeMillis() < deadline, "no transaction coordinator in time: " + found);
-            Thread.sleep(20);
-        }
     }
 }

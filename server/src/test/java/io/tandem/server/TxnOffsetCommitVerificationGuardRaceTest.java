@@ -5,19 +5,16 @@ import io.tandem.server.kafka.OfficialClientConnection;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.group.CommittedOffset;
 import io.tandem.server.kafka.log.Partition;
+import io.tandem.server.kafka.producer.ProducerStateTable;
 import io.tandem.server.kafka.producer.VerificationGuard;
+import io.tandem.server.kafka.txn.TxnClientCalls;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.EndTxnRequestData;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AddOffsetsToTxnRequest;
 import org.apache.kafka.common.requests.AddOffsetsToTxnResponse;
 import org.apache.kafka.common.requests.EndTxnRequest;
 import org.apache.kafka.common.requests.EndTxnResponse;
-import org.apache.kafka.common.requests.FindCoordinatorRequest;
-import org.apache.kafka.common.requests.FindCoordinatorResponse;
-import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,17 +53,17 @@ class TxnOffsetCommitVerificationGuardRaceTest {
         try (Tandem tandem = Tandem.start(config);
              OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
             KafkaBroker broker = tandem.kafkaBroker();
-            awaitCoordinator(c, (byte) 1, TRANSACTIONAL_ID);
-            awaitCoordinator(c, (byte) 0, GROUP);
+            TxnClientCalls.awaitCoordinator(c, (byte) 1, TRANSACTIONAL_ID);
+            TxnClientCalls.awaitCoordinator(c, (byte) 0, GROUP);
             awaitGroupCoordinator(broker);
-            InitProducerIdResponse init = initProducerId(c);
+            InitProducerIdResponse init = TxnClientCalls.initProducerId(c, TRANSACTIONAL_ID);
             long producerId = init.data().producerId();
             short epoch = init.data().producerEpoch();
             Partition offsets = broker.offsetsPartitionFor(GROUP);
 
             assertEquals(Errors.NONE, addOffsets(c, producerId, epoch));
-            VerificationGuard stale = offsets.startTransactionVerification(producerId, epoch, false,
-                    System.currentTimeMillis());
+            VerificationGuard stale = offsets.startTransactionVerification(producerId, epoch,
+                    ProducerStateTable.NO_SEQUENCE, false, System.currentTimeMillis());
             assertNotSame(VerificationGuard.SENTINEL, stale);
             assertEquals(NONE, verify(broker, producerId, epoch, offsets.topicPartition()),
                     "the coordinator holds the offsets partition");
@@ -82,8 +79,8 @@ class TxnOffsetCommitVerificationGuardRaceTest {
 
             // ABA: a new transaction holds the offsets partition and is verified again; the stale guard still fails.
             assertEquals(Errors.NONE, addOffsets(c, producerId, epoch));
-            VerificationGuard fresh = offsets.startTransactionVerification(producerId, epoch, false,
-                    System.currentTimeMillis());
+            VerificationGuard fresh = offsets.startTransactionVerification(producerId, epoch,
+                    ProducerStateTable.NO_SEQUENCE, false, System.currentTimeMillis());
             assertNotSame(stale, fresh);
             assertEquals(NONE, verify(broker, producerId, epoch, offsets.topicPartition()));
             assertEquals(Map.of(COMMITTED, INVALID_TXN_STATE), commit(broker, producerId, epoch, 6, stale));
@@ -132,33 +129,6 @@ class TxnOffsetCommitVerificationGuardRaceTest {
             Thread.sleep(20);
         }
         assertEquals(NONE, broker.groups().coordinatorError(GROUP), "the group's offsets partition is loaded");
-    }
-
-    private static void awaitCoordinator(OfficialClientConnection c, byte keyType, String key) throws Exception {
-        FindCoordinatorRequest request = new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
-                .setKeyType(keyType).setCoordinatorKeys(List.of(key))).build((short) 4);
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            FindCoordinatorResponse response = c.call(request);
-            if (response.data().coordinators().get(0).errorCode() == Errors.NONE.code()) return;
-            assertTrue(System.currentTimeMillis() < deadline, "no coordinator for " + key + " in time");
-            Thread.sleep(20);
-        }
-    }
-
-    private static InitProducerIdResponse initProducerId(OfficialClientConnection c) throws Exception {
-        InitProducerIdRequest request = new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
-                .setTransactionalId(TRANSACTIONAL_ID).setTransactionTimeoutMs(60_000).setProducerId(-1)
-                .setProducerEpoch((short) -1)).build((short) 3);
-        long deadline = System.currentTimeMillis() + 30_000;
-        InitProducerIdResponse response = c.call(request);
-        while (response.data().errorCode() == Errors.COORDINATOR_LOAD_IN_PROGRESS.code()
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-            response = c.call(request);
-        }
-        assertEquals(Errors.NONE.code(), response.data().errorCode());
-        return response;
     }
 
     private static Errors addOffsets(OfficialClientConnection c, long producerId, short epoch) throws Exception {

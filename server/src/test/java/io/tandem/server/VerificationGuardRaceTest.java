@@ -9,20 +9,16 @@ import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.LogValidator;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.producer.VerificationGuard;
+import io.tandem.server.kafka.txn.TxnClientCalls;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.message.EndTxnRequestData;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
 import org.apache.kafka.common.requests.AddPartitionsToTxnResponse;
 import org.apache.kafka.common.requests.EndTxnRequest;
 import org.apache.kafka.common.requests.EndTxnResponse;
-import org.apache.kafka.common.requests.FindCoordinatorRequest;
-import org.apache.kafka.common.requests.FindCoordinatorResponse;
-import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,8 +58,8 @@ class VerificationGuardRaceTest {
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()));
              OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
-            awaitCoordinator(c);
-            InitProducerIdResponse init = initProducerId(c);
+            TxnClientCalls.awaitCoordinator(c, (byte) 1, TRANSACTIONAL_ID);
+            InitProducerIdResponse init = TxnClientCalls.initProducerId(c, TRANSACTIONAL_ID);
             long producerId = init.data().producerId();
             short epoch = init.data().producerEpoch();
             KafkaBroker broker = tandem.kafkaBroker();
@@ -71,7 +67,7 @@ class VerificationGuardRaceTest {
             Partition partition = broker.logs().get(tp);
 
             assertEquals(Errors.NONE, addPartition(c, producerId, epoch));
-            VerificationGuard stale = partition.startTransactionVerification(producerId, epoch, false,
+            VerificationGuard stale = partition.startTransactionVerification(producerId, epoch, 0, false,
                     System.currentTimeMillis());
             assertNotSame(VerificationGuard.SENTINEL, stale);
             assertEquals(NONE, verify(broker, producerId, epoch, tp), "the coordinator holds the partition");
@@ -88,7 +84,7 @@ class VerificationGuardRaceTest {
 
             // ABA: a new transaction holds the partition again and is verified again; the stale answer still fails.
             assertEquals(Errors.NONE, addPartition(c, producerId, epoch));
-            VerificationGuard fresh = partition.startTransactionVerification(producerId, epoch, false,
+            VerificationGuard fresh = partition.startTransactionVerification(producerId, epoch, 0, false,
                     System.currentTimeMillis());
             assertNotSame(stale, fresh);
             assertEquals(NONE, verify(broker, producerId, epoch, tp));
@@ -132,33 +128,6 @@ class VerificationGuardRaceTest {
         long deadline = System.currentTimeMillis() + 30_000;
         while (partition.verificationsUnderWay() > 0 && System.currentTimeMillis() < deadline) Thread.sleep(10);
         assertEquals(0, partition.verificationsUnderWay(), "the ABORT marker reached the partition");
-    }
-
-    private static void awaitCoordinator(OfficialClientConnection c) throws Exception {
-        FindCoordinatorRequest request = new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
-                .setKeyType((byte) 1).setCoordinatorKeys(List.of(TRANSACTIONAL_ID))).build((short) 4);
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            FindCoordinatorResponse response = c.call(request);
-            if (response.data().coordinators().get(0).errorCode() == Errors.NONE.code()) return;
-            assertTrue(System.currentTimeMillis() < deadline, "no transaction coordinator in time");
-            Thread.sleep(20);
-        }
-    }
-
-    private static InitProducerIdResponse initProducerId(OfficialClientConnection c) throws Exception {
-        InitProducerIdRequest request = new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
-                .setTransactionalId(TRANSACTIONAL_ID).setTransactionTimeoutMs(60_000).setProducerId(-1)
-                .setProducerEpoch((short) -1)).build((short) 3);
-        long deadline = System.currentTimeMillis() + 30_000;
-        InitProducerIdResponse response = c.call(request);
-        while (response.data().errorCode() == Errors.COORDINATOR_LOAD_IN_PROGRESS.code()
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-            response = c.call(request);
-        }
-        assertEquals(Errors.NONE.code(), response.data().errorCode());
-        return response;
     }
 
     private static Errors addPartition(OfficialClientConnection c, long producerId, short epoch) throws Exception {

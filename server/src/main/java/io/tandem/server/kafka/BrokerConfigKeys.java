@@ -203,6 +203,9 @@ public final class BrokerConfigKeys {
                 "password.encoder.keyfactory.algorithm", "password.encoder.cipher.algorithm",
                 "password.encoder.key.length", "password.encoder.iterations"));
         implemented.addAll(TRANSACTION_KEYS);
+        // Kafka 4.x's server-side retry of a transaction version 2 produce's implicit add (TransactionConfig).
+        implemented.addAll(Set.of("add.partitions.to.txn.retry.backoff.max.ms",
+                "add.partitions.to.txn.retry.backoff.ms"));
         IMPLEMENTED = Collections.unmodifiableSet(implemented);
         for (String name : IMPLEMENTED) {
             if (!KAFKA.containsKey(name)) throw new IllegalStateException(name + " is not a Kafka broker key");
@@ -228,6 +231,8 @@ public final class BrokerConfigKeys {
         }
         // Kafka's validators of the transaction keys: every one at least 1.
         for (String name : TRANSACTION_KEYS) AT_LEAST.put(name, 1.0);
+        AT_LEAST.put("add.partitions.to.txn.retry.backoff.max.ms", 0.0);
+        AT_LEAST.put("add.partitions.to.txn.retry.backoff.ms", 1.0);
         AT_LEAST.put("log.index.size.max.bytes", 4.0);
         AT_LEAST.put("log.cleaner.threads", 0.0);
         AT_LEAST.put("log.cleaner.backoff.ms", 0.0);

@@ -14,11 +14,10 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.producer.VerificationGuard;
+import io.tandem.server.kafka.txn.TransactionConfig;
 
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -88,7 +87,9 @@ final class ProduceVerification {
             then.accept(new Outcome(Map.of(), Map.of(), required, NONE));
             return;
         }
-        Set<TopicPartition> transactional = new LinkedHashSet<>();
+        // Per partition the first sequence of its first batch, which the verification keeps as its lowest (Kafka's
+        // topicPartitionBatchInfo).
+        Map<TopicPartition, Integer> transactional = new LinkedHashMap<>();
         Producer producer = null;
         for (ProduceRequest.TopicProduceData topicData : request.topicData) {
             TopicInfo topic = version >= 13 ? broker.metadata().topicById(topicData.topicId)
@@ -114,47 +115,79 @@ final class ProduceVerification {
                     return;
                 }
                 producer = p;
-                transactional.add(new TopicPartition(topic.name(), data.index));
+                transactional.put(new TopicPartition(topic.name(), data.index), first.baseSequence());
             }
         }
+        ask(broker, request.transactionalId, producer, transactional, addsPartitions, required,
+                System.currentTimeMillis(), true, then);
+    }
+
+    /**
+     * One round of Kafka's maybeSendPartitionsToTransactionCoordinator: starts (or joins) the verification of each
+     * partition, asks the coordinator about those with a guard, and hands {@code then} the outcome. A transaction
+     * version 2 add answered CONCURRENT_TRANSACTIONS (the previous transaction still completing, common right after a
+     * commit) is asked again after {@code add.partitions.to.txn.retry.backoff.ms}, the whole round as Kafka's
+     * maybeRetryOnConcurrentTransactions does, until {@code add.partitions.to.txn.retry.backoff.max.ms} (at most
+     * request.timeout.ms) has passed since the first round; then the producer gets it. Verification (before v12) is
+     * never retried here: those producers get NOT_ENOUGH_REPLICAS and retry themselves.
+     */
+    private static void ask(KafkaBroker broker, String transactionalId, Producer producer,
+                            Map<TopicPartition, Integer> transactional, boolean addsPartitions, boolean required,
+                            long startedMs, boolean firstRound, Consumer<Outcome> then) {
         Map<TopicPartition, Short> errors = new LinkedHashMap<>();
         Map<TopicPartition, VerificationGuard> guards = new LinkedHashMap<>();
         long now = System.currentTimeMillis();
-        for (TopicPartition tp : transactional) {
+        for (Map.Entry<TopicPartition, Integer> e : transactional.entrySet()) {
+            TopicPartition tp = e.getKey();
             Partition partition = broker.logs().get(tp);
             // Not led here: the append answers NOT_LEADER_OR_FOLLOWER with the leader's whereabouts.
             if (partition == null || !partition.isLeader()) continue;
             try {
                 VerificationGuard guard = partition.startTransactionVerification(producer.producerId(),
-                        producer.producerEpoch(), addsPartitions, now);
+                        producer.producerEpoch(), e.getValue(), addsPartitions, now);
                 if (guard != VerificationGuard.SENTINEL) guards.put(tp, guard);
-            } catch (ApiException e) {
-                errors.put(tp, e.error());
+            } catch (ApiException refused) {
+                errors.put(tp, refused.error());
             }
-        }
-        if (guards.isEmpty()) {
-            then.accept(new Outcome(errors, guards, required, NONE));
-            return;
         }
         Thread asking = Thread.currentThread();
         AtomicBoolean asked = new AtomicBoolean();
-        Consumer<Map<TopicPartition, Short>> answered = coordinatorErrors -> {
-            Map<TopicPartition, Short> all = new LinkedHashMap<>(errors);
-            coordinatorErrors.forEach((tp, error) -> {
-                if (error != NONE) all.put(tp, error);
-            });
-            Outcome outcome = new Outcome(all, guards, required, NONE);
-            if (Thread.currentThread() == asking && !asked.get()) {
+        Consumer<Outcome> deliver = outcome -> {
+            // Kafka's wrapAsyncCallback: inline when answered before the first round's ask returned, else on a
+            // request handler thread (never the coordinator's, the connection's or the retry scheduler's).
+            if (firstRound && Thread.currentThread() == asking && !asked.get()) {
                 then.accept(outcome);
             } else {
                 broker.continueOnRequestHandler(() -> then.accept(outcome));
             }
         };
+        if (guards.isEmpty()) {
+            deliver.accept(new Outcome(errors, guards, required, NONE));
+            return;
+        }
+        TransactionConfig config = broker.transactions().config();
+        long retryForMs = Math.min(config.addPartitionsRetryBackoffMaxMs(), TransactionConfig.REQUEST_TIMEOUT_MS);
+        Consumer<Map<TopicPartition, Short>> answered = coordinatorErrors -> {
+            Map<TopicPartition, Short> all = new LinkedHashMap<>(errors);
+            coordinatorErrors.forEach((tp, error) -> {
+                if (error != NONE) all.put(tp, error);
+            });
+            if (addsPartitions && all.containsValue(CONCURRENT_TRANSACTIONS)
+                    && System.currentTimeMillis() - startedMs < retryForMs) {
+                // The next round runs on a request handler thread, as the first did: asking this broker's own
+                // coordinator may write its state log.
+                broker.transactions().schedule(() -> broker.continueOnRequestHandler(() -> ask(broker,
+                        transactionalId, producer, transactional, addsPartitions, required, startedMs, false, then)),
+                        config.addPartitionsRetryBackoffMs());
+                return;
+            }
+            deliver.accept(new Outcome(all, guards, required, NONE));
+        };
         if (addsPartitions) {
-            broker.transactions().partitionAdder().add(request.transactionalId, producer.producerId(),
+            broker.transactions().partitionAdder().add(transactionalId, producer.producerId(),
                     producer.producerEpoch(), guards.keySet(), answered);
         } else {
-            broker.transactions().partitionAdder().verify(request.transactionalId, producer.producerId(),
+            broker.transactions().partitionAdder().verify(transactionalId, producer.producerId(),
                     producer.producerEpoch(), guards.keySet(), answered);
         }
         asked.set(true);

@@ -12,6 +12,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.network.ApiHandler;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.producer.ProducerStateTable;
 import io.tandem.server.kafka.producer.VerificationGuard;
 
 import java.util.LinkedHashMap;
@@ -115,8 +116,9 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                 // transaction is open at the epoch, nothing to ask. Checked while the key is on, as a Produce.
                 VerificationGuard guard;
                 try {
-                    guard = target.startTransactionVerification(request.producerId, request.producerEpoch, adds,
-                            System.currentTimeMillis());
+                    // No sequence: the coordinator's write carries none (Kafka asks with RecordBatch.NO_SEQUENCE).
+                    guard = target.startTransactionVerification(request.producerId, request.producerEpoch,
+                            ProducerStateTable.NO_SEQUENCE, adds, System.currentTimeMillis());
                 } catch (ApiException e) {
                     for (TopicPartition tp : offsets.keySet()) errors.put(tp, failedCheck(version, e.error()));
                     responder.send(response(version, request, errors));

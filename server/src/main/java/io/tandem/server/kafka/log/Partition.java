@@ -561,15 +561,18 @@ public final class Partition {
      * Kafka's UnifiedLog.maybeStartTransactionVerification, before a transactional batch is checked with the
      * coordinator: an epoch older than the producer's here is INVALID_PRODUCER_EPOCH at once (Kafka 4.x); with a
      * transaction open at the epoch nothing is to verify ({@link VerificationGuard#SENTINEL}); otherwise the guard the
-     * append must bring back ({@code supportsEpochBump}: a transaction version 2 produce). Past
+     * append must bring back ({@code firstSequence}: the first sequence of the batch that asks, see
+     * {@link ProducerStateTable#startVerification}; {@code supportsEpochBump}: a transaction version 2 produce). Past
      * {@link ProducerStateTable#VERIFICATIONS_MAX} verifications under way NOT_ENOUGH_REPLICAS, which producers retry.
      */
     public synchronized VerificationGuard startTransactionVerification(long producerId, short producerEpoch,
-                                                                       boolean supportsEpochBump, long nowMs) {
+                                                                       int firstSequence, boolean supportsEpochBump,
+                                                                       long nowMs) {
         ProducerStateTable.Refusal stale = producers.checkEpoch(producerId, producerEpoch);
         if (stale != null) throw new ApiException(stale.error(), stale.message());
         if (hasOngoingTransaction(producerId, producerEpoch)) return VerificationGuard.SENTINEL;
-        VerificationGuard guard = producers.startVerification(producerId, producerEpoch, supportsEpochBump, nowMs);
+        VerificationGuard guard = producers.startVerification(producerId, producerEpoch, firstSequence,
+                supportsEpochBump, nowMs);
         if (guard == null) {
             throw new ApiException(NOT_ENOUGH_REPLICAS, "Unable to verify the partition has been added to the "
                     + "transaction: " + ProducerStateTable.VERIFICATIONS_MAX + " verifications are under way on "

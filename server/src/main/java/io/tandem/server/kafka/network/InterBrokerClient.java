@@ -224,6 +224,33 @@ public final class InterBrokerClient implements AutoCloseable {
                 version, request);
     }
 
+    /**
+     * Sends to {@code peer} at the highest version in [{@code minVersion}, {@code maxVersion}] it advertised in
+     * ApiVersions on the connection, as Kafka's NetworkClient picks a request builder's version; when it serves none
+     * of them the future fails with {@link UnsupportedVersion} and nothing is sent (Kafka's versionMismatch).
+     */
+    public CompletableFuture<ApiMessage> send(BrokerRegistration peer, ApiKey key, short minVersion, short maxVersion,
+                                              ApiMessage request) {
+        ListenerEndpoint endpoint = security.endpoint(peer);
+        if (endpoint == null) return send(peer, key, maxVersion, request);
+        if (closed) return CompletableFuture.failedFuture(closedFailure());
+        InetSocketAddress address = InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port());
+        InterBrokerConnection connection = connections.computeIfAbsent(peer.brokerId(),
+                id -> new InterBrokerConnection(this, id, address, group.next()));
+        try {
+            return connection.send(address, key, minVersion, maxVersion, request);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(closedFailure());
+        }
+    }
+
+    /** A ranged request the broker serves at no version in its range: it was not sent. */
+    public static final class UnsupportedVersion extends IOException {
+        public UnsupportedVersion(String message) {
+            super(message);
+        }
+    }
+
     /** Sends to broker {@code brokerId} at {@code address}; the future fails with an IOException if it cannot. */
     public CompletableFuture<ApiMessage> send(int brokerId, InetSocketAddress address, ApiKey key, short version,
                                               ApiMessage request) {

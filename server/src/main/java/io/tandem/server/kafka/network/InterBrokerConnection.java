@@ -70,7 +70,12 @@ final class InterBrokerConnection {
     /** A request handed to the connection and not yet answered. */
     static final class Pending {
         final ApiKey key;
-        final short version;
+        /** The version sent: {@link #maxVersion}, or for a ranged request the highest the broker serves in range. */
+        short version;
+        /** Ranged requests only (else equal to the version): the lowest version the sender can use. */
+        final short minVersion;
+        final short maxVersion;
+        final boolean ranged;
         final ApiMessage request;
         final CompletableFuture<ApiMessage> answer;
         /** Until written: its hand-over plus request.timeout.ms; once written: its write plus request.timeout.ms. */
@@ -79,8 +84,16 @@ final class InterBrokerConnection {
         final boolean handshake;
 
         Pending(ApiKey key, short version, ApiMessage request, long deadlineNanos, boolean handshake) {
+            this(key, version, version, false, request, deadlineNanos, handshake);
+        }
+
+        Pending(ApiKey key, short minVersion, short maxVersion, boolean ranged, ApiMessage request, long deadlineNanos,
+                boolean handshake) {
             this.key = key;
-            this.version = version;
+            this.version = maxVersion;
+            this.minVersion = minVersion;
+            this.maxVersion = maxVersion;
+            this.ranged = ranged;
             this.request = request;
             this.answer = new CompletableFuture<>();
             this.deadlineNanos = deadlineNanos;
@@ -97,6 +110,8 @@ final class InterBrokerConnection {
     private State state = State.DISCONNECTED;
     private Channel channel;
     private InterBrokerHandshake handshake;
+    /** What the broker advertised in ApiVersions on this connection: per API key its {min, max} version. */
+    private Map<Short, short[]> peerVersions = Map.of();
     private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     /** Requests on the wire by correlation id, oldest first (the first to time out). */
     private final Map<Integer, Pending> inFlight = new LinkedHashMap<>();
@@ -129,6 +144,19 @@ final class InterBrokerConnection {
     /** Hands a request over from any thread; its future completes on the client's completion thread. */
     CompletableFuture<ApiMessage> send(InetSocketAddress target, ApiKey key, short version, ApiMessage request) {
         Pending pending = new Pending(key, version, request,
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.settings().requestTimeoutMs()), false);
+        loop.execute(() -> enqueue(target, pending));
+        return pending.answer;
+    }
+
+    /**
+     * As {@link #send(InetSocketAddress, ApiKey, short, ApiMessage)}, at the highest version in
+     * [{@code minVersion}, {@code maxVersion}] the broker advertised on this connection, chosen when it is written;
+     * none there fails it with {@link InterBrokerClient.UnsupportedVersion} (Kafka's NetworkClient versionMismatch).
+     */
+    CompletableFuture<ApiMessage> send(InetSocketAddress target, ApiKey key, short minVersion, short maxVersion,
+                                       ApiMessage request) {
+        Pending pending = new Pending(key, minVersion, maxVersion, true, request,
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.settings().requestTimeoutMs()), false);
         loop.execute(() -> enqueue(target, pending));
         return pending.answer;
@@ -270,9 +298,10 @@ final class InterBrokerConnection {
         return handler;
     }
 
-    /** Called by the handshake (on the event loop) once the broker accepted this one. */
-    void ready(Channel ch) {
+    /** Called by the handshake (on the event loop) once the broker accepted this one, with its ApiVersions ranges. */
+    void ready(Channel ch, Map<Short, short[]> versions) {
         if (channel != ch || state != State.CONNECTING) return;
+        peerVersions = versions;
         state = State.READY;
         consecutiveFailures = 0;
         failedSetups = 0;
@@ -310,6 +339,17 @@ final class InterBrokerConnection {
 
     /** Writes one request (the handshake's too) on the current channel. */
     void write(Pending pending) {
+        if (pending.ranged) {
+            short[] served = peerVersions.get(pending.key.id());
+            short highest = served == null ? -1 : (short) Math.min(served[1], pending.maxVersion);
+            if (served == null || highest < Math.max(served[0], pending.minVersion)) {
+                fail(pending, new InterBrokerClient.UnsupportedVersion(pending.key.apiName() + " v" + pending.minVersion
+                        + "-" + pending.maxVersion + " is not served by broker " + brokerId + " (it serves "
+                        + (served == null ? "none" : "v" + served[0] + "-" + served[1]) + ")"));
+                return;
+            }
+            pending.version = highest;
+        }
         // request.timeout.ms runs from here, as Kafka's InFlightRequest counts from its send: the set-up is not its.
         if (!pending.handshake) {
             pending.deadlineNanos = System.nanoTime()

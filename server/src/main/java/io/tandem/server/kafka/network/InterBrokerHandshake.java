@@ -17,6 +17,8 @@ import javax.security.sasl.SaslClient;
 import javax.security.sasl.SaslException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -41,6 +43,8 @@ final class InterBrokerHandshake {
     private final InetSocketAddress target;
     private Channel channel;
     private short saslAuthenticateVersion;
+    /** The broker's ApiVersions answer, handed to the connection once it is ready. */
+    private Map<Short, short[]> peerVersions = Map.of();
     private volatile SaslClient sasl;
     private volatile boolean abandoned;
 
@@ -91,12 +95,17 @@ final class InterBrokerHandshake {
                 return;
             }
             saslAuthenticateVersion = -1;
+            Map<Short, short[]> versions = new HashMap<>();
+            for (ApiVersionsResponse.ApiVersion v : response.apiKeys) {
+                versions.put(v.apiKey, new short[] {v.minVersion, v.maxVersion});
+            }
+            peerVersions = versions;
             for (ApiVersionsResponse.ApiVersion v : response.apiKeys) {
                 if (v.apiKey == ApiKey.SASL_AUTHENTICATE.id()) {
                     saslAuthenticateVersion = (short) Math.min(v.maxVersion, ApiKey.SASL_AUTHENTICATE.maxVersion());
                 }
             }
-            if (security().sasl() == null) connection.ready(channel);
+            if (security().sasl() == null) connection.ready(channel, peerVersions);
             else saslHandshake();
         });
     }
@@ -168,7 +177,7 @@ final class InterBrokerHandshake {
                         + rootMessage(failure), Errors.SASL_AUTHENTICATION_FAILED.code());
             } else if (token == null) {
                 dispose();
-                connection.ready(ch);
+                connection.ready(ch, peerVersions);
             } else {
                 authenticate(made, token);
             }

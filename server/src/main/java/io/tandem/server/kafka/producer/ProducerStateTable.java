@@ -82,10 +82,12 @@ public final class ProducerStateTable {
 
     /**
      * One producer's verification under way (Kafka's VerificationStateEntry): the guard the coordinator's answer must
-     * bring back, the epoch it was started at, and whether it is transaction version 2's (whose marker carries the
-     * epoch of the next transaction, so a marker at the verified epoch does not end it).
+     * bring back, the epoch it was started at, the lowest first sequence of a batch that asked for it at that epoch,
+     * and whether it is transaction version 2's (whose marker carries the epoch of the next transaction, so a marker
+     * at the verified epoch does not end it).
      */
-    private record Verification(VerificationGuard guard, short epoch, boolean supportsEpochBump, long startedMs) {
+    private record Verification(VerificationGuard guard, short epoch, int lowestSequence, boolean supportsEpochBump,
+                                long startedMs) {
     }
 
     /** Verifications under way by producer id, oldest first. */
@@ -95,18 +97,23 @@ public final class ProducerStateTable {
     public Check check(long producerId, short epoch, int firstSequence, int recordCount) {
         if (producerId == NO_PRODUCER_ID) return Check.APPEND;
         ProducerEntry entry = producers.get(producerId);
-        if (entry == null) {
-            // Unknown producer: accept any sequence, as Kafka does when retention or DeleteRecords removed its state.
-            return Check.APPEND;
-        }
-        if (epoch < entry.epoch) return new Check(INVALID_PRODUCER_EPOCH, null);
+        if (entry != null && epoch < entry.epoch) return new Check(INVALID_PRODUCER_EPOCH, null);
         int lastSequence = lastSequenceOf(firstSequence, recordCount);
-        if (epoch == entry.epoch) {
+        if (entry != null && epoch == entry.epoch) {
             for (BatchMetadata batch : entry.batches) {
                 if (batch.firstSequence() == firstSequence && batch.lastSequence() == lastSequence) {
                     return new Check(NONE, batch);
                 }
             }
+        }
+        if (firstSequence != NO_SEQUENCE && outOfOrderWhileVerifying(producerId, entry, firstSequence)) {
+            return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
+        }
+        if (entry == null) {
+            // Unknown producer: accept any sequence, as Kafka does when retention or DeleteRecords removed its state.
+            return Check.APPEND;
+        }
+        if (epoch == entry.epoch) {
             // With no batch cached at this epoch (a marker moved the producer to it: transaction version 2 bumps the
             // epoch with every marker) the epoch's first batch must be sequence 0, as in Kafka's checkSequence: a
             // later batch overtaking a retried first one would otherwise be taken, and the first refused for ever.
@@ -123,6 +130,23 @@ public final class ProducerStateTable {
             return new Check(OUT_OF_ORDER_SEQUENCE_NUMBER, null);
         }
         return Check.APPEND;
+    }
+
+    /**
+     * Kafka's sequence rules while a verification of the producer is under way (ProducerAppendInfo.checkSequence, for
+     * a client's batch): a batch whose first sequence is above the lowest one a verification was asked for must wait
+     * for that one, so a lower batch that failed its verification with a retriable error and is being retried is not
+     * overtaken, after which it would be refused as out of order for ever (Kafka 3.6's VerificationStateEntry); and a
+     * transaction version 2 producer with no batch here starts at sequence 0 (Kafka 4.1's KAFKA-18202), since its
+     * epoch bumps with every transaction and a producer that truly has no state here has sent nothing yet.
+     */
+    private boolean outOfOrderWhileVerifying(long producerId, ProducerEntry entry, int firstSequence) {
+        Verification v = verifications.get(producerId);
+        if (v == null) return false;
+        boolean noBatch = entry == null || entry.batches.isEmpty();
+        if (v.supportsEpochBump() && firstSequence != 0 && noBatch) return true;
+        // Compared as Kafka compares them, without the wrap from Integer.MAX_VALUE to 0.
+        return firstSequence > v.lowestSequence();
     }
 
     /** Records an appended batch (or one found in the log during recovery). */
@@ -177,22 +201,29 @@ public final class ProducerStateTable {
     /**
      * Starts (or joins) the verification of a producer's next transaction on this partition, as Kafka's
      * ProducerStateManager.maybeCreateVerificationStateEntry: the guard already under way for the producer is reused
-     * (a retried produce joins its first try), its epoch moved up to a newer one; otherwise a new guard. Null when
+     * (a retried produce joins its first try), its epoch moved up to a newer one; otherwise a new guard.
+     * {@code firstSequence} is the first sequence of the batch that asks ({@link #NO_SEQUENCE} for a coordinator's
+     * append): the lowest one at the verification's epoch is kept, a newer epoch starts over from its own (Kafka's
+     * maybeUpdateLowestSequenceAndEpoch), and {@link #check} holds higher ones back until it is in. Null when
      * {@link #VERIFICATIONS_MAX} verifications are under way already. The caller checks the epoch and that no
      * transaction is open.
      */
-    public VerificationGuard startVerification(long producerId, short epoch, boolean supportsEpochBump, long nowMs) {
+    public VerificationGuard startVerification(long producerId, short epoch, int firstSequence,
+                                               boolean supportsEpochBump, long nowMs) {
         Verification existing = verifications.get(producerId);
         if (existing != null) {
             if (epoch > existing.epoch()) {
-                verifications.put(producerId, new Verification(existing.guard(), epoch,
+                verifications.put(producerId, new Verification(existing.guard(), epoch, firstSequence,
                         existing.supportsEpochBump() || supportsEpochBump, existing.startedMs()));
+            } else if (epoch == existing.epoch() && firstSequence < existing.lowestSequence()) {
+                verifications.put(producerId, new Verification(existing.guard(), epoch, firstSequence,
+                        existing.supportsEpochBump(), existing.startedMs()));
             }
             return existing.guard();
         }
         if (verifications.size() >= VERIFICATIONS_MAX) return null;
         VerificationGuard guard = new VerificationGuard();
-        verifications.put(producerId, new Verification(guard, epoch, supportsEpochBump, nowMs));
+        verifications.put(producerId, new Verification(guard, epoch, firstSequence, supportsEpochBump, nowMs));
         return guard;
     }
 

@@ -5,6 +5,7 @@ import io.tandem.kafka.wire.message.AddPartitionsToTxnRequest;
 import io.tandem.kafka.wire.message.AddPartitionsToTxnResponse;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
+import io.tandem.server.kafka.network.InterBrokerClient;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -127,7 +128,14 @@ final class AddPartitionsBatches {
     private void send(int leader, Batch batch) {
         (batch.target == null ? localCalls : requestsSent).incrementAndGet();
         sender.send(batch.target, request(batch)).whenComplete((answer, e) -> {
-            if (e != null) {
+            if (e != null && unsupportedVersion(e)) {
+                // Kafka's AddPartitionsToTxnManager on a versionMismatch: a coordinator that cannot serve a broker's
+                // batch (an Apache broker before 3.5) cannot verify either, and the produce goes on unverified.
+                LOG.log(System.Logger.Level.WARNING, "AddPartitionsToTxn to broker " + leader + " is not served "
+                        + "there (" + e.getMessage() + "): verification is skipped, the appends go on");
+                batch.transactions.values().forEach(add -> answer(() -> add.callback()
+                        .accept(all(add.partitions(), NONE))));
+            } else if (e != null) {
                 LOG.log(System.Logger.Level.WARNING, "AddPartitionsToTxn to " + (batch.target == null
                         ? "this broker's coordinator" : "broker " + leader) + " failed: " + e);
                 short error = ImplicitPartitionAdder.failureError(e);
@@ -144,6 +152,13 @@ final class AddPartitionsBatches {
             }
             if (next != null) send(leader, next);
         });
+    }
+
+    private static boolean unsupportedVersion(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof InterBrokerClient.UnsupportedVersion) return true;
+        }
+        return false;
     }
 
     /** Adds sent for another broker's coordinator so far (each one request's partitions of one transaction). */

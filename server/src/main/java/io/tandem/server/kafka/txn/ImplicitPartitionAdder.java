@@ -47,6 +47,12 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 public final class ImplicitPartitionAdder implements AutoCloseable {
     /** Kafka's AddPartitionsToTxnRequest version for the implicit add of transaction version 2. */
     static final short ADD_PARTITIONS_VERSION = 5;
+    /**
+     * The first version a broker's batch may go at (KIP-890 part 1's verifyOnly batches): Kafka's
+     * AddPartitionsToTxnRequest.Builder.forBroker sends v4 up to its latest, so an Apache 3.5-3.9 coordinator (v4 at
+     * most) is asked at v4, and one without v4 is not asked at all (see {@link AddPartitionsBatches}).
+     */
+    static final short FIRST_BATCH_VERSION = 4;
 
     private final int localBrokerId;
     private final TransactionCoordinator coordinator;
@@ -64,7 +70,13 @@ public final class ImplicitPartitionAdder implements AutoCloseable {
                 + "-txn-add-partitions", InterBrokerClient.Settings.KAFKA_MAX_IN_FLIGHT,
                 TransactionConfig.REQUEST_TIMEOUT_MS)), interBroker);
         this.batches = new AddPartitionsBatches((target, request) -> target == null ? addLocally(request)
-                : client.send(target, ApiKey.ADD_PARTITIONS_TO_TXN, ADD_PARTITIONS_VERSION, request));
+                : sendToCoordinator(client, target, request));
+    }
+
+    /** One batch to another broker's coordinator, at the highest version from v4 to v5 it serves. */
+    static CompletableFuture<ApiMessage> sendToCoordinator(InterBrokerClient client, BrokerRegistration target,
+                                                           AddPartitionsToTxnRequest request) {
+        return client.send(target, ApiKey.ADD_PARTITIONS_TO_TXN, FIRST_BATCH_VERSION, ADD_PARTITIONS_VERSION, request);
     }
 
     /**

@@ -31,10 +31,23 @@ public record TransactionConfig(
         int transactionalIdExpirationMs,
         int removeExpiredIntervalMs,
         short transactionVersion,
-        boolean partitionVerificationEnable) {
+        boolean partitionVerificationEnable,
+        int addPartitionsRetryBackoffMaxMs,
+        int addPartitionsRetryBackoffMs) {
 
     /** Kafka's key switching KIP-890 part 1's verification on and off. */
     public static final String PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
+
+    /**
+     * Kafka 4.x's keys for a transaction version 2 Produce whose implicit AddPartitionsToTxn was answered
+     * CONCURRENT_TRANSACTIONS: asked again every {@code add.partitions.to.txn.retry.backoff.ms} (default 20, at least
+     * 1) until {@code add.partitions.to.txn.retry.backoff.max.ms} (default 100, at least 0, at most request.timeout.ms
+     * in effect) has passed. Read-only, as in Kafka.
+     */
+    public static final String ADD_PARTITIONS_RETRY_BACKOFF_MAX_MS = "add.partitions.to.txn.retry.backoff.max.ms";
+    public static final String ADD_PARTITIONS_RETRY_BACKOFF_MS = "add.partitions.to.txn.retry.backoff.ms";
+    static final int ADD_PARTITIONS_RETRY_BACKOFF_MAX_MS_DEFAULT = 100;
+    static final int ADD_PARTITIONS_RETRY_BACKOFF_MS_DEFAULT = 20;
 
     /** Kafka's request.timeout.ms: how long a state or marker write waits for its ISR, and a marker request. */
     public static final int REQUEST_TIMEOUT_MS = 30_000;
@@ -53,7 +66,8 @@ public record TransactionConfig(
                              int stateLogMinIsr, int stateLogSegmentBytes, int abortTimedOutIntervalMs,
                              int transactionalIdExpirationMs, int removeExpiredIntervalMs, short transactionVersion) {
         this(maxTimeoutMs, stateLogPartitions, stateLogReplicationFactor, stateLogMinIsr, stateLogSegmentBytes,
-                abortTimedOutIntervalMs, transactionalIdExpirationMs, removeExpiredIntervalMs, transactionVersion, true);
+                abortTimedOutIntervalMs, transactionalIdExpirationMs, removeExpiredIntervalMs, transactionVersion, true,
+                ADD_PARTITIONS_RETRY_BACKOFF_MAX_MS_DEFAULT, ADD_PARTITIONS_RETRY_BACKOFF_MS_DEFAULT);
     }
 
     public static TransactionConfig from(TandemConfig config) {
@@ -68,6 +82,8 @@ public record TransactionConfig(
                 config.getInt("transaction.remove.expired.transaction.cleanup.interval.ms", 3_600_000),
                 Features.TRANSACTION_VERSION_2,
                 // Kafka's BOOLEAN: true or false in any case (the start-up checks refuse anything else).
-                Boolean.parseBoolean(config.get(PARTITION_VERIFICATION_ENABLE, "true").trim()));
+                Boolean.parseBoolean(config.get(PARTITION_VERIFICATION_ENABLE, "true").trim()),
+                config.getInt(ADD_PARTITIONS_RETRY_BACKOFF_MAX_MS, ADD_PARTITIONS_RETRY_BACKOFF_MAX_MS_DEFAULT),
+                config.getInt(ADD_PARTITIONS_RETRY_BACKOFF_MS, ADD_PARTITIONS_RETRY_BACKOFF_MS_DEFAULT));
     }
 }

@@ -12,6 +12,7 @@ import io.tandem.server.kafka.metadata.TopicNames;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -118,6 +119,19 @@ public final class TransactionService implements AutoCloseable {
 
     public TransactionConfig config() {
         return config;
+    }
+
+    /**
+     * Runs {@code task} after {@code delayMs} on the coordinator's thread (Kafka's broker scheduler): only for short
+     * hand-overs, such as a Produce's next round of AddPartitionsToTxn, which goes on on a request handler thread.
+     * Dropped when the broker is stopping.
+     */
+    public void schedule(Runnable task, long delayMs) {
+        try {
+            executor.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // The broker is stopping: the produce waiting for it is not answered, as its connection closes.
+        }
     }
 
     /**

@@ -159,14 +159,14 @@ class ProducerStateTableTest {
     void aVerificationShouldBeJoinedByRetriesAndEndedByTheProducersNextTransactionalAppendOrMarker() {
         ProducerStateTable table = new ProducerStateTable();
         assertSame(VerificationGuard.SENTINEL, table.verificationGuard(7));
-        VerificationGuard first = table.startVerification(7, (short) 0, false, 0);
-        assertSame(first, table.startVerification(7, (short) 0, false, 5), "a retried produce joins the first");
+        VerificationGuard first = table.startVerification(7, (short) 0, 0, false, 0);
+        assertSame(first, table.startVerification(7, (short) 0, 0, false, 5), "a retried produce joins the first");
         assertNull(table.checkVerified(7, (short) 0, first));
         assertEquals(INVALID_TXN_STATE, table.checkVerified(7, (short) 0, VerificationGuard.SENTINEL).error());
         assertEquals(INVALID_TXN_STATE, table.checkVerified(7, (short) 0, new VerificationGuard()).error());
         table.transactionalAppended(7, (short) 0, true);
         assertEquals(INVALID_TXN_STATE, table.checkVerified(7, (short) 0, first).error(), "a marker ended it");
-        VerificationGuard second = table.startVerification(7, (short) 0, false, 10);
+        VerificationGuard second = table.startVerification(7, (short) 0, 0, false, 10);
         assertNotSame(first, second, "a verification after the marker is a new one (Kafka's ABA case)");
         table.transactionalAppended(7, (short) 0, false);
         assertSame(VerificationGuard.SENTINEL, table.verificationGuard(7), "the first append ends it");
@@ -179,12 +179,12 @@ class ProducerStateTableTest {
     @Test
     void aTransactionVersion2MarkerAtTheVerifiedEpochShouldEndThePreviousTransactionNotTheVerification() {
         ProducerStateTable table = new ProducerStateTable();
-        VerificationGuard next = table.startVerification(7, (short) 6, true, 0);
+        VerificationGuard next = table.startVerification(7, (short) 6, 0, true, 0);
         table.transactionalAppended(7, (short) 6, true);
         assertSame(next, table.verificationGuard(7), "the marker carries the bumped epoch the next transaction uses");
         table.transactionalAppended(7, (short) 7, true);
         assertSame(VerificationGuard.SENTINEL, table.verificationGuard(7));
-        VerificationGuard v0 = table.startVerification(8, (short) 6, false, 0);
+        VerificationGuard v0 = table.startVerification(8, (short) 6, 0, false, 0);
         table.transactionalAppended(8, (short) 6, true);
         assertNotSame(v0, table.verificationGuard(8), "transaction version 0 markers end it whatever the epoch");
     }
@@ -193,12 +193,41 @@ class ProducerStateTableTest {
     void verificationsShouldExpireAndStayBounded() {
         ProducerStateTable table = new ProducerStateTable();
         for (long id = 0; id < ProducerStateTable.VERIFICATIONS_MAX; id++) {
-            assertNotNull(table.startVerification(id, (short) 0, false, id < 10 ? 0 : 1_000));
+            assertNotNull(table.startVerification(id, (short) 0, 0, false, id < 10 ? 0 : 1_000));
         }
-        assertNull(table.startVerification(-5, (short) 0, false, 1_000), "past the bound a new one is refused");
-        assertNotNull(table.startVerification(3, (short) 0, false, 1_000), "one under way is still joined");
+        assertNull(table.startVerification(-5, (short) 0, 0, false, 1_000), "past the bound a new one is refused");
+        assertNotNull(table.startVerification(3, (short) 0, 0, false, 1_000), "one under way is still joined");
         table.expire(1_000, 1_000);
         assertEquals(ProducerStateTable.VERIFICATIONS_MAX - 10, table.verificationCount(), "the unanswered expire");
-        assertNotNull(table.startVerification(-5, (short) 0, false, 1_000));
+        assertNotNull(table.startVerification(-5, (short) 0, 0, false, 1_000));
+    }
+
+    @Test
+    void aHigherSequenceThanTheLowestVerifiedShouldBeOutOfOrderUntilTheLowestIsIn() {
+        table.startVerification(7, (short) 0, 2, false, 0);
+        table.startVerification(7, (short) 0, 5, false, 0);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 5, 1).error(),
+                "an unknown producer's later batch may not overtake the first one verified (Kafka 3.6+)");
+        table.startVerification(7, (short) 0, 0, false, 0);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 0, 2, 1).error(), "a lower one lowers it");
+        assertTrue(table.check(7, (short) 0, 0, 2).shouldAppend());
+        table.startVerification(7, (short) 1, 3, false, 0);
+        assertTrue(table.check(7, (short) 1, 3, 1).shouldAppend(), "a newer epoch starts over from its own");
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 1, 4, 1).error());
+        assertTrue(table.check(7, (short) 1, ProducerStateTable.NO_SEQUENCE, 1).shouldAppend(),
+                "a coordinator's batch has no sequence to check");
+        append(7, (short) 1, 3, 1, 0);
+        table.transactionalAppended(7, (short) 1, false);
+        assertTrue(table.check(7, (short) 1, 4, 1).shouldAppend(), "the verification ended with the first append");
+    }
+
+    @Test
+    void aTransactionVersion2ProducerWithNoBatchHereShouldStartAtSequenceZero() {
+        table.startVerification(7, (short) 4, 3, true, 0);
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, table.check(7, (short) 4, 3, 1).error(), "Kafka 4.1's KAFKA-18202");
+        table.startVerification(8, (short) 4, 3, false, 0);
+        assertTrue(table.check(8, (short) 4, 3, 1).shouldAppend(), "transaction version 0 takes any sequence");
+        table.startVerification(7, (short) 4, 0, true, 0);
+        assertTrue(table.check(7, (short) 4, 0, 1).shouldAppend());
     }
 }

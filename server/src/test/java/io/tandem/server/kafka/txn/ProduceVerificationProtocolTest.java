@@ -7,9 +7,6 @@ import io.tandem.kafka.wire.message.AddPartitionsToTxnRequest;
 import io.tandem.kafka.wire.message.AddPartitionsToTxnResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
-import io.tandem.kafka.wire.message.IncrementalAlterConfigsRequest;
-import io.tandem.kafka.wire.message.IncrementalAlterConfigsResponse;
-import io.tandem.kafka.wire.message.InitProducerIdRequest;
 import io.tandem.kafka.wire.message.InitProducerIdResponse;
 import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.kafka.wire.message.ProduceResponse;
@@ -37,18 +34,7 @@ class ProduceVerificationProtocolTest {
     Path dir;
 
     private static InitProducerIdResponse init(TxnProtocolNode node, String transactionalId) throws Exception {
-        InitProducerIdRequest request = new InitProducerIdRequest();
-        request.transactionalId = transactionalId;
-        request.transactionTimeoutMs = 60_000;
-        request.producerId = -1;
-        request.producerEpoch = -1;
-        InitProducerIdResponse response = TxnProtocolNode.until(() -> {
-            try {
-                return node.<InitProducerIdResponse>call(ApiKey.INIT_PRODUCER_ID, 4, request);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        }, r -> r.errorCode);
+        InitProducerIdResponse response = node.initProducerId(transactionalId, 4);
         assertEquals(NONE, response.errorCode);
         return response;
     }
@@ -154,6 +140,29 @@ class ProduceVerificationProtocolTest {
     }
 
     @Test
+    void aLaterBatchShouldNotOvertakeTheFirstOneVerifiedAsKafkaRefusesIt() throws Exception {
+        try (TxnProtocolNode node = TxnProtocolNode.start(dir)) {
+            InitProducerIdResponse pid = init(node, "t");
+            // Sequence 0 asks first and is refused (not added yet): its verification keeps 0 as the lowest sequence.
+            assertEquals(INVALID_TXN_STATE, produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 0, "first"), 0).errorCode);
+            assertEquals(NONE, addPartition(node, "t", pid, 0));
+            // Sequence 1 is verified now, but would overtake 0, which a new producer here could then never append.
+            assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 1, "second"), 0).errorCode);
+            assertEquals(0, logEnd(node, 0), "nothing overtook");
+            ProduceResponse.PartitionProduceResponse first = produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 0, "first"), 0);
+            assertEquals(NONE, first.errorCode, "the retried first batch goes in");
+            assertEquals(0, first.baseOffset);
+            ProduceResponse.PartitionProduceResponse second = produce(node, 9, "t",
+                    transactionalBatch(pid.producerId, pid.producerEpoch, 1, "second"), 0);
+            assertEquals(NONE, second.errorCode);
+            assertEquals(1, second.baseOffset);
+        }
+    }
+
+    @Test
     void withTheKeyOffABatchNeverAddedShouldBeAppendedAsKafkaDoes() throws Exception {
         try (TxnProtocolNode node = TxnProtocolNode.start(dir, "transaction.partition.verification.enable", "false")) {
             InitProducerIdResponse pid = init(node, "t");
@@ -181,18 +190,6 @@ class ProduceVerificationProtocolTest {
     }
 
     private static short setClusterDefault(TxnProtocolNode node, String value) throws Exception {
-        IncrementalAlterConfigsRequest request = new IncrementalAlterConfigsRequest();
-        IncrementalAlterConfigsRequest.AlterConfigsResource resource =
-                new IncrementalAlterConfigsRequest.AlterConfigsResource();
-        resource.resourceType = 4;
-        resource.resourceName = "";
-        IncrementalAlterConfigsRequest.AlterableConfig config = new IncrementalAlterConfigsRequest.AlterableConfig();
-        config.name = TransactionConfig.PARTITION_VERIFICATION_ENABLE;
-        config.configOperation = 0;
-        config.value = value;
-        resource.configs.add(config);
-        request.resources.add(resource);
-        IncrementalAlterConfigsResponse response = node.call(ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, request);
-        return response.responses.get(0).errorCode;
+        return node.setConfig(4, "", TransactionConfig.PARTITION_VERIFICATION_ENABLE, value);
     }
 }

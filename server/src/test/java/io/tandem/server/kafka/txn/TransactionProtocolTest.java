@@ -12,7 +12,6 @@ import io.tandem.kafka.wire.message.EndTxnRequest;
 import io.tandem.kafka.wire.message.EndTxnResponse;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
-import io.tandem.kafka.wire.message.InitProducerIdRequest;
 import io.tandem.kafka.wire.message.InitProducerIdResponse;
 import io.tandem.kafka.wire.message.ListTransactionsRequest;
 import io.tandem.kafka.wire.message.ListTransactionsResponse;
@@ -73,18 +72,7 @@ class TransactionProtocolTest {
 
     private InitProducerIdResponse init(int version, String transactionalId, int timeoutMs, long producerId,
                                         short epoch) throws Exception {
-        InitProducerIdRequest request = new InitProducerIdRequest();
-        request.transactionalId = transactionalId;
-        request.transactionTimeoutMs = timeoutMs;
-        request.producerId = producerId;
-        request.producerEpoch = epoch;
-        return until(() -> {
-            try {
-                return this.<InitProducerIdResponse>call(ApiKey.INIT_PRODUCER_ID, version, request);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        }, r -> r.errorCode);
+        return node.initProducerId(version, transactionalId, timeoutMs, producerId, epoch);
     }
 
     private InitProducerIdResponse init(String transactionalId) throws Exception {

@@ -250,6 +250,16 @@ class TransactionVersion2ProtocolTest {
     }
 
     @Test
+    void produceV12OfAProducerWithNothingHereShouldStartAtSequenceZero() throws Exception {
+        InitProducerIdResponse id = init("fresh");
+        assertEquals(NONE, id.errorCode);
+        // Kafka 4.1+ (KAFKA-18202): a transaction version 2 producer with no state on the partition starts at 0.
+        assertEquals(OUT_OF_ORDER_SEQUENCE_NUMBER, produce(12, "fresh", id.producerId, id.producerEpoch, 3, 0, "x"));
+        assertEquals(NONE, produce(12, "fresh", id.producerId, id.producerEpoch, 0, 0, "a"));
+        assertEquals(NONE, produce(12, "fresh", id.producerId, id.producerEpoch, 1, 0, "b"));
+    }
+
+    @Test
     void endTxnV5ShouldAbortWithNothingAddedAndRefuseSuchACommit() throws Exception {
         InitProducerIdResponse id = init("empty");
         long producerId = id.producerId;

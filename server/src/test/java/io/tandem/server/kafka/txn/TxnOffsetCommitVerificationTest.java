@@ -79,13 +79,7 @@ class TxnOffsetCommitVerificationTest {
                 assertEquals(INVALID_PRODUCER_ID_MAPPING, commit(node, version, "t", 1, (short) 0),
                         "v" + version + ": a transactional id the coordinator does not know");
             }
-            InitProducerIdRequest init = new InitProducerIdRequest();
-            init.transactionalId = "t";
-            init.transactionTimeoutMs = 60_000;
-            init.producerId = -1;
-            init.producerEpoch = -1;
-            InitProducerIdResponse id = TxnProtocolNode.until(() -> call(node, ApiKey.INIT_PRODUCER_ID, 3, init),
-                    (InitProducerIdResponse r) -> r.errorCode);
+            InitProducerIdResponse id = node.initProducerId("t", 3);
             assertEquals(NONE, id.errorCode);
             long producerId = id.producerId;
             short epoch = id.producerEpoch;

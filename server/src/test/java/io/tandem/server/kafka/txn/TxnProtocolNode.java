@@ -5,6 +5,10 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
 import io.tandem.kafka.wire.message.FindCoordinatorRequest;
 import io.tandem.kafka.wire.message.FindCoordinatorResponse;
+import io.tandem.kafka.wire.message.IncrementalAlterConfigsRequest;
+import io.tandem.kafka.wire.message.IncrementalAlterConfigsResponse;
+import io.tandem.kafka.wire.message.InitProducerIdRequest;
+import io.tandem.kafka.wire.message.InitProducerIdResponse;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
@@ -84,6 +88,51 @@ final class TxnProtocolNode implements AutoCloseable {
     <R extends ApiMessage> R call(ApiKey key, int version, ApiMessage request) throws Exception {
         short v = (short) version;
         return (R) connection.roundTrip(key, v, key.responseHeaderVersion(v), request, key::readResponse);
+    }
+
+    /**
+     * InitProducerId at {@code version} for {@code transactionalId} (timeout 60 s), asked again while the coordinator
+     * loads (see {@link #until}); the answer as it comes, error included.
+     */
+    InitProducerIdResponse initProducerId(String transactionalId, int version) throws Exception {
+        return initProducerId(version, transactionalId, 60_000, -1, (short) -1);
+    }
+
+    /** As {@link #initProducerId(String, int)}, with the timeout and the producer id and epoch to resume (KIP-360). */
+    InitProducerIdResponse initProducerId(int version, String transactionalId, int timeoutMs, long producerId,
+                                          short epoch) throws Exception {
+        InitProducerIdRequest request = new InitProducerIdRequest();
+        request.transactionalId = transactionalId;
+        request.transactionTimeoutMs = timeoutMs;
+        request.producerId = producerId;
+        request.producerEpoch = epoch;
+        return until(() -> {
+            try {
+                return this.<InitProducerIdResponse>call(ApiKey.INIT_PRODUCER_ID, version, request);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        }, r -> r.errorCode);
+    }
+
+    /**
+     * Sets one config of a resource (IncrementalAlterConfigs v1, SET: {@code resourceType} 2 a topic, 4 a broker, ""
+     * the cluster default) and returns the resource's error.
+     */
+    short setConfig(int resourceType, String resourceName, String key, String value) throws Exception {
+        IncrementalAlterConfigsRequest request = new IncrementalAlterConfigsRequest();
+        IncrementalAlterConfigsRequest.AlterConfigsResource resource =
+                new IncrementalAlterConfigsRequest.AlterConfigsResource();
+        resource.resourceType = (byte) resourceType;
+        resource.resourceName = resourceName;
+        IncrementalAlterConfigsRequest.AlterableConfig config = new IncrementalAlterConfigsRequest.AlterableConfig();
+        config.name = key;
+        config.configOperation = 0;
+        config.value = value;
+        resource.configs.add(config);
+        request.resources.add(resource);
+        IncrementalAlterConfigsResponse response = call(ApiKey.INCREMENTAL_ALTER_CONFIGS, 1, request);
+        return response.responses.get(0).errorCode;
     }
 
     /** Retries while the coordinator is still loading or a previous transition is completing (up to 30 s). */
