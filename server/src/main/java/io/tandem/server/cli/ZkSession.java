@@ -2,8 +2,13 @@ package io.tandem.server.cli;
 
 import io.tandem.zk.client.WatchedEvent;
 import io.tandem.zk.client.ZkClient;
+import io.tandem.zk.wire.EventType;
+import io.tandem.zk.wire.KeeperState;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -20,6 +25,8 @@ final class ZkSession implements AutoCloseable {
 
     private final BlockingQueue<WatchedEvent> events = new ArrayBlockingQueue<>(EVENTS_MAX);
     private final AtomicLong dropped = new AtomicLong();
+    /** Connection states whose event has been queued, so a command can wait for one to be printed in its turn. */
+    private final Set<KeeperState> statesQueued = EnumSet.noneOf(KeeperState.class);
     private final Zk settings;
     private ZkClient client;
     /** zkCli's printwatches: whether the shell prints watch events (it drops them when off). */
@@ -73,10 +80,34 @@ final class ZkSession implements AutoCloseable {
         return dropped.getAndSet(0);
     }
 
+    /**
+     * Waits up to {@code timeoutMs} until the event of connection state {@code state} has been queued. The client
+     * delivers state events on its own thread, so without this the shell could print one a command late.
+     */
+    boolean awaitStateQueued(KeeperState state, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (statesQueued) {
+            while (!statesQueued.contains(state)) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                statesQueued.wait(left);
+            }
+            return true;
+        }
+    }
+
     private void onEvent(WatchedEvent event) {
         while (!events.offer(event)) {
             if (events.poll() != null) {
                 dropped.incrementAndGet();
+            }
+        }
+        if (event.type() == EventType.NONE) {
+            synchronized (statesQueued) {
+                statesQueued.add(event.state());
+                statesQueued.notifyAll();
             }
         }
     }

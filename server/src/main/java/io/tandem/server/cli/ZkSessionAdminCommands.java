@@ -3,6 +3,7 @@ package io.tandem.server.cli;
 import io.tandem.zk.client.ZkClient;
 import io.tandem.zk.client.ZkException;
 import io.tandem.zk.wire.KeeperCode;
+import io.tandem.zk.wire.KeeperState;
 import io.tandem.zk.wire.WatcherType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -67,6 +68,9 @@ final class ZkSessionAdminCommands {
             exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "Add credentials to the shell's session, as zkCli's addauth (digest user:password, ...).")
     static final class AddAuth extends ZkSubcommand {
+        /** How long a refused addauth waits for the client's AuthFailed event (it comes at once on a live client). */
+        private static final long STATE_EVENT_WAIT_MS = 5_000;
+
         @Parameters(index = "0", paramLabel = "SCHEME", description = "The scheme: digest, ip, sasl, x509, ...")
         String scheme;
 
@@ -81,6 +85,9 @@ final class ZkSessionAdminCommands {
                 await(session.client().exists("/", false));
             } catch (ZkException e) {
                 if (e.code() == KeeperCode.AUTH_FAILED) {
+                    // The client's AuthFailed event comes on its own thread: wait for it, so the shell prints its
+                    // "connection state" line after this command, as zkCli's does, and not after the next one.
+                    session.awaitStateQueued(KeeperState.AUTH_FAILED, STATE_EVENT_WAIT_MS);
                     throw new CliException(ExitCodes.ERROR, "the server refused the " + scheme
                             + " credentials (AUTH_FAILED); the session has ended");
                 }
