@@ -3,7 +3,6 @@ package io.tandem.server.tls;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,18 +37,8 @@ public final class ReloadingServerTls {
      * the one in force and says why. Runs on the caller's thread: never call it on an event loop.
      */
     public boolean reload(String owner) {
-        try {
-            current = ServerTls.server(settings);
-            LOG.log(Level.INFO, () -> owner + ": reloaded the key and trust stores (" + files() + "); new connections"
-                    + " use them, open ones keep theirs");
-            return true;
-        } catch (IllegalArgumentException e) {
-            // The JDK's store loaders often say nothing but their exception's type (a truncated PKCS12 file).
-            String why = e.getCause() != null ? e.getCause().toString() : e.getMessage();
-            LOG.log(Level.WARNING, () -> owner + ": keeps its previous key and trust stores, the changed ones cannot"
-                    + " be used: " + why);
-            return false;
-        }
+        return StoreReload.attempt(LOG, owner + " (" + files() + ")", "new connections",
+                () -> ServerTls.server(settings), context -> current = context);
     }
 
     /** Starts reloading whenever what a store file holds changes; close the watcher to stop. */
