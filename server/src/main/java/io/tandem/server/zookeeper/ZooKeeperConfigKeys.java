@@ -300,7 +300,7 @@ public final class ZooKeeperConfigKeys {
         }
         // reconfigEnabled is taken: a member following an Apache leader activates its reconfigs; one leading Apache
         // followers carries them out as Apache's leader (zab/README.md, stage 3).
-        for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
+        for (String key : List.of("quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
             String set = settings.get(key);
             if (set != null && set.trim().equalsIgnoreCase("true")) {
                 return Verdict.refused(key + "=true is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL

@@ -68,6 +68,7 @@ public final class ApacheLeader implements Closeable {
     /** Commits and answers to the application, in order, off the lock; one per leadership ({@link #lead}). */
     private final LeaderDeliveries deliveries;
     private volatile ServerSocket serverSocket;
+    private QuorumSockets sockets = QuorumSockets.PLAIN;
     /** mntr's quorum figures: the quorum peer's, so that they outlive this leadership (see {@link #countingInto}). */
     private ApacheQuorumFigures figures = new ApacheQuorumFigures();
 
@@ -93,6 +94,12 @@ public final class ApacheLeader implements Closeable {
         this.history = new LeaderHistory(appliedZxid, committed);
     }
 
+    /** Before {@link #lead}: how learners' connections are secured (sslQuorum's TLS); plain unless called. */
+    ApacheLeader useSockets(QuorumSockets sockets) {
+        this.sockets = sockets;
+        return this;
+    }
+
     /** Before {@link #lead}: this leadership counts its proposals, commits and learner syncs into {@code into}. */
     ApacheLeader countingInto(ApacheQuorumFigures into) {
         this.figures = into;
@@ -108,7 +115,7 @@ public final class ApacheLeader implements Closeable {
         long newEpoch = -1;
         long writtenCurrent = currentEpoch;
         deliveries.start();
-        ServerSocket ss = new ServerSocket();
+        ServerSocket ss = sockets.leaderSocket();
         ss.setReuseAddress(true);
         try {
             ss.bind(new InetSocketAddress(host, quorumPort));
