@@ -6,6 +6,8 @@ import java.lang.System.Logger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A server TLS context that can be rebuilt from its store files while the port serves: each accepted connection takes
@@ -19,12 +21,22 @@ public final class ReloadingServerTls {
     private static final Logger LOG = System.getLogger(ReloadingServerTls.class.getName());
 
     private final ServerTls.Settings settings;
+    private final UnaryOperator<X509ExtendedTrustManager> wrapTrust;
     private volatile SslContext current;
 
     /** Builds the first context; IllegalArgumentException (a start-up error) when the stores cannot be used. */
     public ReloadingServerTls(ServerTls.Settings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * As {@link #ReloadingServerTls(ServerTls.Settings)}, every context's trust manager wrapped by {@code wrapTrust}
+     * (null: not wrapped), the reloaded ones too.
+     */
+    public ReloadingServerTls(ServerTls.Settings settings, UnaryOperator<X509ExtendedTrustManager> wrapTrust) {
         this.settings = settings;
-        this.current = ServerTls.server(settings);
+        this.wrapTrust = wrapTrust;
+        this.current = ServerTls.server(settings, wrapTrust);
     }
 
     /** The context a connection accepted now handshakes with. */
@@ -38,7 +50,7 @@ public final class ReloadingServerTls {
      */
     public boolean reload(String owner) {
         return StoreReload.attempt(LOG, owner + " (" + files() + ")", "new connections",
-                () -> ServerTls.server(settings), context -> current = context);
+                () -> ServerTls.server(settings, wrapTrust), context -> current = context);
     }
 
     /** Starts reloading whenever what a store file holds changes; close the watcher to stop. */
