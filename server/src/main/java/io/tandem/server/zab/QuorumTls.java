@@ -14,9 +14,9 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import java.io.IOException;
+import java.net.Socket;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
@@ -223,9 +223,15 @@ public final class QuorumTls {
         return socket;
     }
 
-    /** Apache mode: an unbound socket a leader accepts learners on (Apache's createSSLServerSocket). */
-    public SSLServerSocket apacheServerSocket() throws IOException {
-        SSLServerSocket socket = (SSLServerSocket) contexts.apache().getServerSocketFactory().createServerSocket();
+    /**
+     * Apache mode: TLS over a learner's connection the leader accepted, in the server role and with the stores in force
+     * now, so that after a reload the leader's quorum port shows the new certificate to new learners. (Apache's
+     * leader makes its SSLServerSocket from the context of the moment it starts leading and keeps it for the whole
+     * leadership unless portUnification wraps each connection; this does what its port unification does.)
+     */
+    public SSLSocket apacheAccepted(Socket accepted) throws IOException {
+        SSLSocket socket = (SSLSocket) contexts.apache().getSocketFactory().createSocket(accepted, null,
+                accepted.getPort(), true);
         socket.setSSLParameters(apacheParameters(socket.getSSLParameters(), false));
         socket.setUseClientMode(false);
         return socket;

@@ -115,7 +115,7 @@ public final class ApacheLeader implements Closeable {
         long newEpoch = -1;
         long writtenCurrent = currentEpoch;
         deliveries.start();
-        ServerSocket ss = sockets.leaderSocket();
+        ServerSocket ss = new ServerSocket();
         ss.setReuseAddress(true);
         try {
             ss.bind(new InetSocketAddress(host, quorumPort));
@@ -193,6 +193,12 @@ public final class ApacheLeader implements Closeable {
                 socket = ss.accept();
             } catch (IOException e) {
                 return;
+            }
+            try {
+                socket = sockets.accepted(socket);
+            } catch (IOException e) {
+                closeQuietly(socket);
+                continue;
             }
             ApacheLearnerHandler handler;
             synchronized (lock) {

@@ -5,7 +5,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.tandem.server.zab.QuorumTls;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import javax.net.ssl.SSLSocket;
 
@@ -31,8 +30,8 @@ public interface QuorumSockets {
         }
 
         @Override
-        public ServerSocket leaderSocket() throws IOException {
-            return new ServerSocket();
+        public Socket accepted(Socket learner) {
+            return learner;
         }
 
         @Override
@@ -47,8 +46,11 @@ public interface QuorumSockets {
     /** Completes the TLS handshake of a learner's socket right after its connect, as Apache's learner does. */
     void handshake(Socket connected) throws IOException;
 
-    /** An unbound socket a leader accepts its learners on. */
-    ServerSocket leaderSocket() throws IOException;
+    /**
+     * A learner's connection as the leader's accept loop hands it to its learner handler: over TLS in the server role
+     * (the handshake runs on the handler's first read, within its initLimit timeout), or the socket itself.
+     */
+    Socket accepted(Socket learner) throws IOException;
 
     /** The first handler of an election connection with the peer at {@code peerHost:peerPort}, or null for none. */
     ChannelHandler electionHandler(String peerHost, int peerPort, boolean dialler);
@@ -67,8 +69,8 @@ public interface QuorumSockets {
             }
 
             @Override
-            public ServerSocket leaderSocket() throws IOException {
-                return tls.apacheServerSocket();
+            public Socket accepted(Socket learner) throws IOException {
+                return tls.apacheAccepted(learner);
             }
 
             @Override

@@ -122,16 +122,16 @@ class ApacheQuorumTlsTest {
     @Test
     void shouldHandshakeALearnersSocketWithTheLeadersAndRefuseAnUntrustedLearner() throws Exception {
         QuorumSockets leader = QuorumSockets.tls(tls(certificates.member, Map.of()));
-        try (ServerSocket listening = leader.leaderSocket()) {
+        try (ServerSocket listening = new ServerSocket()) {
             listening.bind(new InetSocketAddress("127.0.0.1", 0));
-            CompletableFuture<Integer> read = accept(listening);
+            CompletableFuture<Integer> read = accept(leader, listening);
             try (Socket learner = dial(QuorumSockets.tls(tls(certificates.member, Map.of())),
                     listening.getLocalPort())) {
                 learner.getOutputStream().write(42);
                 learner.getOutputStream().flush();
                 assertEquals(42, read.get(2 * WAIT_MS, TimeUnit.MILLISECONDS));
             }
-            CompletableFuture<Integer> refused = accept(listening);
+            CompletableFuture<Integer> refused = accept(leader, listening);
             assertThrows(IOException.class, () -> {
                 try (Socket rogue = dial(QuorumSockets.tls(tls(certificates.untrusted, Map.of())),
                         listening.getLocalPort())) {
@@ -147,10 +147,10 @@ class ApacheQuorumTlsTest {
     }
 
     /** The first byte the leader's side reads from the next learner, or -2 when the handshake fails. */
-    private static CompletableFuture<Integer> accept(ServerSocket listening) {
+    private static CompletableFuture<Integer> accept(QuorumSockets leader, ServerSocket listening) {
         CompletableFuture<Integer> read = new CompletableFuture<>();
         Thread acceptor = new Thread(() -> {
-            try (Socket accepted = listening.accept()) {
+            try (Socket accepted = leader.accepted(listening.accept())) {
                 accepted.setSoTimeout(WAIT_MS);
                 InputStream in = accepted.getInputStream();
                 read.complete(in.read());
