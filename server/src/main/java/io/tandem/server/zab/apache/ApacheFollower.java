@@ -180,6 +180,11 @@ public final class ApacheFollower implements Closeable {
         this.sockets = sockets;
     }
 
+    /** How this member's quorum connections are secured: a leadership of this member accepts learners the same way. */
+    QuorumSockets sockets() {
+        return sockets;
+    }
+
     public long acceptedEpoch() {
         return acceptedEpoch;
     }

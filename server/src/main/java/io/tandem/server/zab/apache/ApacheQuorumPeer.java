@@ -65,8 +65,6 @@ public final class ApacheQuorumPeer implements Closeable {
      * Observer.findLearnerMaster: each voter's host at this port, in a shuffled order it walks round.
      */
     private volatile int observerMasterPort;
-    /** How this member's connections are secured ({@link #useSockets}). */
-    private volatile QuorumSockets sockets = QuorumSockets.PLAIN;
     /** The voters an observer tries as learner masters, shuffled, and the configuration version they come from. */
     private List<Long> observerMasters = List.of();
     private long observerMastersVersion = -1;
@@ -329,12 +327,8 @@ public final class ApacheQuorumPeer implements Closeable {
         }
     }
 
-    /**
-     * Before {@link #start}: secure every connection of this member, election and learner alike, with sslQuorum's
-     * TLS (Apache's QuorumPeer with sslQuorum=true and no portUnification); plain TCP unless called.
-     */
+    /** Before {@link #start}: how every election, learner and leader connection is secured (sslQuorum's TLS). */
     public void useSockets(QuorumSockets sockets) {
-        this.sockets = sockets;
         election.useSockets(sockets);
         follower.useSockets(sockets);
     }
@@ -566,7 +560,7 @@ public final class ApacheQuorumPeer implements Closeable {
             if (carried != null && carried.version() > leadWith.version()) leadWith = carried;
         }
         ApacheLeader running = new ApacheLeader(myId, config, leadWith, disk, tracked, tickTimeMs, initLimit,
-                syncLimit, appliedBefore, logged).countingInto(follower.figures()).useSockets(sockets);
+                syncLimit, appliedBefore, logged).countingInto(follower.figures()).useSockets(follower.sockets());
         leader = running;
         leaderId = myId;
         try {
