@@ -7,14 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.TestPorts;
 import io.tandem.server.tls.KubernetesSecret;
-import io.tandem.server.tls.Keytool;
 import io.tandem.server.tls.ServedCertificate;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,11 +44,10 @@ class QuorumTlsReloadTest {
     static void certificates() throws Exception {
         certificates = QuorumCertificates.create(dir);
         renewed = dir.resolve("renewed.p12");
-        Keytool.run("-genkeypair", "-alias", "quorum", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=renewed",
-                "-ext", "SAN=IP:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore",
-                renewed.toString(), "-storepass", QuorumCertificates.PASSWORD, "-keypass", QuorumCertificates.PASSWORD);
-        renewedTrust = trustStore(dir.resolve("renewed-trust.p12"), renewed);
-        trustWithRogue = trustStore(dir.resolve("trust-with-rogue.p12"), certificates.member, certificates.untrusted);
+        QuorumCertificates.keyPair(renewed, "CN=renewed", "SAN=IP:127.0.0.1");
+        renewedTrust = QuorumCertificates.trustStore(dir.resolve("renewed-trust.p12"), renewed);
+        trustWithRogue = QuorumCertificates.trustStore(dir.resolve("trust-with-rogue.p12"), certificates.member,
+                certificates.untrusted);
     }
 
     @Test
@@ -180,21 +175,5 @@ class QuorumTlsReloadTest {
     private static String servedSubject(int port) throws Exception {
         return ServedCertificate.of(port, certificates.member, QuorumCertificates.PASSWORD).getSubjectX500Principal()
                 .getName();
-    }
-
-    private static Path trustStore(Path path, Path... keyStores) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        for (Path store : keyStores) {
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(store)) {
-                keys.load(in, QuorumCertificates.PASSWORD.toCharArray());
-            }
-            trust.setCertificateEntry(store.getFileName().toString(), keys.getCertificate("quorum"));
-        }
-        try (OutputStream out = Files.newOutputStream(path)) {
-            trust.store(out, QuorumCertificates.PASSWORD.toCharArray());
-        }
-        return path;
     }
 }

@@ -6,16 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tandem.server.tls.Keytool;
 import io.tandem.server.tls.ServedCertificate;
 import io.tandem.server.zab.QuorumCertificates;
 import io.tandem.server.zab.apache.ApacheQuorumProcess.Ports;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -45,11 +41,8 @@ class ApacheQuorumTlsProcessTest {
         Path certs = Files.createDirectories(temp.resolve("certs"));
         QuorumCertificates certificates = QuorumCertificates.create(certs);
         Path renewed = certs.resolve("renewed.p12");
-        Keytool.run("-genkeypair", "-alias", "quorum", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=renewed",
-                "-ext", "SAN=IP:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore",
-                renewed.toString(), "-storepass", QuorumCertificates.PASSWORD, "-keypass",
-                QuorumCertificates.PASSWORD);
-        Path trust = trustStore(certs.resolve("trust.p12"), certificates.member, renewed);
+        QuorumCertificates.keyPair(renewed, "CN=renewed", "SAN=IP:127.0.0.1");
+        Path trust = QuorumCertificates.trustStore(certs.resolve("trust.p12"), certificates.member, renewed);
         Path live = Files.copy(certificates.member, certs.resolve("tandem-keystore.p12"));
 
         MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, tls(certificates.member, trust));
@@ -146,21 +139,5 @@ class ApacheQuorumTlsProcessTest {
                 "ssl.quorum.keyStore.password=" + QuorumCertificates.PASSWORD,
                 "ssl.quorum.trustStore.location=" + trust,
                 "ssl.quorum.trustStore.password=" + QuorumCertificates.PASSWORD);
-    }
-
-    private static Path trustStore(Path path, Path... keyStores) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        for (Path store : keyStores) {
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(store)) {
-                keys.load(in, QuorumCertificates.PASSWORD.toCharArray());
-            }
-            trust.setCertificateEntry(store.getFileName().toString(), keys.getCertificate("quorum"));
-        }
-        try (OutputStream out = Files.newOutputStream(path)) {
-            trust.store(out, QuorumCertificates.PASSWORD.toCharArray());
-        }
-        return path;
     }
 }
