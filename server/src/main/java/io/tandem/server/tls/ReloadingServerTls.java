@@ -3,10 +3,11 @@ package io.tandem.server.tls;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A server TLS context that can be rebuilt from its store files while the port serves: each accepted connection takes
@@ -20,12 +21,22 @@ public final class ReloadingServerTls {
     private static final Logger LOG = System.getLogger(ReloadingServerTls.class.getName());
 
     private final ServerTls.Settings settings;
+    private final UnaryOperator<X509ExtendedTrustManager> wrapTrust;
     private volatile SslContext current;
 
     /** Builds the first context; IllegalArgumentException (a start-up error) when the stores cannot be used. */
     public ReloadingServerTls(ServerTls.Settings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * As {@link #ReloadingServerTls(ServerTls.Settings)}, every context's trust manager wrapped by {@code wrapTrust}
+     * (null: not wrapped), the reloaded ones too.
+     */
+    public ReloadingServerTls(ServerTls.Settings settings, UnaryOperator<X509ExtendedTrustManager> wrapTrust) {
         this.settings = settings;
-        this.current = ServerTls.server(settings);
+        this.wrapTrust = wrapTrust;
+        this.current = ServerTls.server(settings, wrapTrust);
     }
 
     /** The context a connection accepted now handshakes with. */
@@ -38,18 +49,8 @@ public final class ReloadingServerTls {
      * the one in force and says why. Runs on the caller's thread: never call it on an event loop.
      */
     public boolean reload(String owner) {
-        try {
-            current = ServerTls.server(settings);
-            LOG.log(Level.INFO, () -> owner + ": reloaded the key and trust stores (" + files() + "); new connections"
-                    + " use them, open ones keep theirs");
-            return true;
-        } catch (IllegalArgumentException e) {
-            // The JDK's store loaders often say nothing but their exception's type (a truncated PKCS12 file).
-            String why = e.getCause() != null ? e.getCause().toString() : e.getMessage();
-            LOG.log(Level.WARNING, () -> owner + ": keeps its previous key and trust stores, the changed ones cannot"
-                    + " be used: " + why);
-            return false;
-        }
+        return StoreReload.attempt(LOG, owner + " (" + files() + ")", "new connections",
+                () -> ServerTls.server(settings, wrapTrust), context -> current = context);
     }
 
     /** Starts reloading whenever what a store file holds changes; close the watcher to stop. */

@@ -126,10 +126,23 @@ public final class ServerTls {
 
     /** The context, or IllegalArgumentException naming what is wrong (a start-up error). */
     public static SslContext server(Settings settings) {
+        return server(settings, null);
+    }
+
+    /**
+     * As {@link #server(Settings)}, the trust store's manager wrapped by {@code wrapTrust} (null: not wrapped), e.g.
+     * to check a client's address as ZooKeeper's ZKTrustManager does; the connection's engine must then be made with
+     * the client's address ({@code newHandler(allocator, host, port)}).
+     */
+    public static SslContext server(Settings settings, UnaryOperator<X509ExtendedTrustManager> wrapTrust) {
         try {
             SslContextBuilder builder = keyStore(settings);
             TrustManagerFactory trust = trustStore(settings);
-            if (trust != null) builder.trustManager(trust);
+            if (trust != null && wrapTrust != null) {
+                builder.trustManager(wrapTrust.apply(extended(trust)));
+            } else if (trust != null) {
+                builder.trustManager(trust);
+            }
             builder.clientAuth(settings.clientAuth());
             builder.sslProvider(SslProvider.JDK);
             if (!settings.protocols().isEmpty()) builder.protocols(settings.protocols());
@@ -159,12 +172,7 @@ public final class ServerTls {
                     ? SslContextBuilder.forClient() : keyStore(settings, false);
             TrustManagerFactory trust = trustStore(settings);
             if (trust != null && wrapTrust != null) {
-                X509ExtendedTrustManager manager = null;
-                for (TrustManager candidate : trust.getTrustManagers()) {
-                    if (candidate instanceof X509ExtendedTrustManager extended) manager = extended;
-                }
-                if (manager == null) throw new IllegalArgumentException("the trust store has no X.509 trust manager");
-                builder.trustManager(wrapTrust.apply(manager));
+                builder.trustManager(wrapTrust.apply(extended(trust)));
             } else if (trust != null) {
                 builder.trustManager(trust);
             }
@@ -173,6 +181,15 @@ public final class ServerTls {
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot build the TLS client context: " + e.getMessage(), e);
         }
+    }
+
+    private static X509ExtendedTrustManager extended(TrustManagerFactory trust) {
+        X509ExtendedTrustManager manager = null;
+        for (TrustManager candidate : trust.getTrustManagers()) {
+            if (candidate instanceof X509ExtendedTrustManager extended) manager = extended;
+        }
+        if (manager == null) throw new IllegalArgumentException("the trust store has no X.509 trust manager");
+        return manager;
     }
 
     private static SslContextBuilder keyStore(Settings s) throws IOException, GeneralSecurityException {

@@ -5,14 +5,18 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.security.SslContexts;
+import io.tandem.server.tls.PeerAddressTrustManager;
 import io.tandem.server.tls.StoreFileWatcher;
+import io.tandem.server.tls.StoreReload;
 import io.tandem.server.tls.ZooKeeperTlsDefaults;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSocket;
 import java.io.IOException;
+import java.net.Socket;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
@@ -62,20 +66,26 @@ public final class QuorumTls {
     private final boolean hostnameVerification;
     private final boolean reloadCertFiles;
 
-    private record Contexts(SslContext server, SSLContext client) {
-        static Contexts load(Function<String, String> stores) {
-            return new Contexts(SslContexts.server(stores), SslContexts.client(stores));
+    /**
+     * {@code apache}: one JDK context for both ends of Apache's quorum sockets and election connections (Apache mode),
+     * its trust manager checking peers' hosts as Apache's does ({@link PeerAddressTrustManager}).
+     */
+    private record Contexts(SslContext server, SSLContext client, SSLContext apache) {
+        static Contexts load(Function<String, String> stores, boolean hostnameVerification) {
+            // QuorumX509Util verifies clients' hosts whenever it verifies servers' (shouldVerifyClientHostname).
+            return new Contexts(SslContexts.server(stores), SslContexts.client(stores), SslContexts.client(stores,
+                    trust -> new PeerAddressTrustManager(trust, hostnameVerification, hostnameVerification)));
         }
     }
 
     private QuorumTls(Function<String, String> stores, List<String> protocols, List<String> ciphers,
                       boolean hostnameVerification, boolean reloadCertFiles) {
         this.stores = stores;
-        this.contexts = Contexts.load(stores);
         this.protocols = protocols;
         this.ciphers = ciphers;
         this.hostnameVerification = hostnameVerification;
         this.reloadCertFiles = reloadCertFiles;
+        this.contexts = Contexts.load(stores, hostnameVerification);
     }
 
     /** The verdict on sslQuorum and an ssl.quorum.* key. */
@@ -137,7 +147,7 @@ public final class QuorumTls {
      * With sslQuorumReloadCertFiles, starts reloading the stores whenever their files change and returns the watcher
      * (close it to stop); null without. As Apache's QuorumPeer, a watcher that cannot be set up fails the start.
      */
-    StoreFileWatcher watchStores(int myId) throws IOException {
+    public StoreFileWatcher watchStores(int myId) throws IOException {
         if (!reloadCertFiles) return null;
         List<Path> files = List.of(Path.of(stores.apply("ssl.keystore.location")),
                 Path.of(stores.apply("ssl.truststore.location")));
@@ -153,17 +163,8 @@ public final class QuorumTls {
      * from now on use them; otherwise keeps the contexts in force and says why. Never call it on an event loop.
      */
     boolean reload(String owner) {
-        try {
-            contexts = Contexts.load(stores);
-            LOG.log(Level.INFO, () -> owner + ": reloaded the key and trust stores; new quorum connections use them,"
-                    + " open ones keep theirs");
-            return true;
-        } catch (IllegalArgumentException e) {
-            String why = e.getCause() != null ? e.getCause().toString() : e.getMessage();
-            LOG.log(Level.WARNING, () -> owner + ": keeps its previous key and trust stores, the changed ones cannot"
-                    + " be used: " + why);
-            return false;
-        }
+        return StoreReload.attempt(LOG, owner, "new quorum connections", () -> Contexts.load(stores, hostnameVerification),
+                loaded -> contexts = loaded);
     }
 
     private static String get(Map<String, String> settings, String key) {
@@ -198,6 +199,50 @@ public final class QuorumTls {
         if (hostnameVerification) parameters.setEndpointIdentificationAlgorithm("HTTPS");
         engine.setSSLParameters(parameters);
         return new SslHandler(engine);
+    }
+
+    /**
+     * Apache mode (Apache's QuorumCnxManager and Learner): an engine for one election connection. The dialler's
+     * engine carries the {@code server.N} host it dials, the acceptor's the address the connection comes from, and
+     * the trust manager checks the peer's certificate against that (both ways, with ssl.quorum.hostnameVerification),
+     * as ZKTrustManager checks Apache's quorum sockets; the acceptor requires a certificate (ssl.quorum.clientAuth).
+     */
+    public SSLEngine apacheEngine(String peerHost, int peerPort, boolean dialler) {
+        SSLEngine engine = contexts.apache().createSSLEngine(peerHost, peerPort);
+        engine.setUseClientMode(dialler);
+        SSLParameters parameters = apacheParameters(engine.getSSLParameters(), dialler);
+        engine.setSSLParameters(parameters);
+        return engine;
+    }
+
+    /** Apache mode: an unconnected socket a learner dials its leader with (Apache's createSSLSocket). */
+    public SSLSocket apacheSocket() throws IOException {
+        SSLSocket socket = (SSLSocket) contexts.apache().getSocketFactory().createSocket();
+        socket.setSSLParameters(apacheParameters(socket.getSSLParameters(), true));
+        socket.setUseClientMode(true);
+        return socket;
+    }
+
+    /**
+     * Apache mode: TLS over a learner's connection the leader accepted, in the server role and with the stores in force
+     * now, so that after a reload the leader's quorum port shows the new certificate to new learners. (Apache's
+     * leader makes its SSLServerSocket from the context of the moment it starts leading and keeps it for the whole
+     * leadership unless portUnification wraps each connection; this does what its port unification does.)
+     */
+    public SSLSocket apacheAccepted(Socket accepted) throws IOException {
+        SSLSocket socket = (SSLSocket) contexts.apache().getSocketFactory().createSocket(accepted, null,
+                accepted.getPort(), true);
+        socket.setSSLParameters(apacheParameters(socket.getSSLParameters(), false));
+        socket.setUseClientMode(false);
+        return socket;
+    }
+
+    /** SSLContextAndOptions.configureSslParameters: the suites and protocols, and client authentication needed. */
+    private SSLParameters apacheParameters(SSLParameters parameters, boolean dialler) {
+        parameters.setProtocols(protocols.toArray(String[]::new));
+        if (!ciphers.isEmpty()) parameters.setCipherSuites(ciphers.toArray(String[]::new));
+        if (!dialler) parameters.setNeedClientAuth(true);
+        return parameters;
     }
 
     /**

@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.tandem.server.zab.DurableState;
 import io.tandem.server.zab.FileZabDisk;
 import io.tandem.server.zab.ProposalSizes;
+import io.tandem.server.zab.QuorumTls;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.ZabConfig;
 import io.tandem.server.zab.apache.ApacheElection;
@@ -13,6 +14,8 @@ import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.ApacheQuorumPeer;
 import io.tandem.server.zab.apache.LearnerWire;
 import io.tandem.server.zab.apache.LeaderApplication;
+import io.tandem.server.zab.apache.QuorumSockets;
+import io.tandem.server.tls.StoreFileWatcher;
 import io.tandem.zk.wire.JuteInput;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.OpCode;
@@ -78,6 +81,10 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
     /** The leader's half, used while this member leads. */
     private final ApacheLeaderCommit leaderCommit;
     private final long myId;
+    /** sslQuorum's stores, or null for plain connections. */
+    private final QuorumTls quorumTls;
+    /** Reloads them when their files change (sslQuorumReloadCertFiles), or null. */
+    private StoreFileWatcher certificateWatcher;
 
     /** zoo.cfg, its dynamic files and the next file, as Apache's QuorumPeer keeps them. */
     private final ApacheConfigFiles configFiles;
@@ -127,6 +134,9 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
             this.peer = new ApacheQuorumPeer(myId, members, observers, disk, loaded.acceptedEpoch(),
                     loaded.currentEpoch(), lastLogged, this, this, tickTimeMs, initLimit, syncLimit);
             peer.follower().restoreLogged(loaded.snapshotZxid(), logged);
+            // sslQuorum=true: TLS on the election and quorum ports as Apache 3.9.5 without portUnification.
+            this.quorumTls = QuorumTls.from(settings);
+            if (quorumTls != null) peer.useSockets(QuorumSockets.tls(quorumTls));
             int observerMasterPort = observerMasterPort(settings);
             if (observerMasterPort > 0) peer.observerMasterPort(observerMasterPort);
             EnsembleConfig restored = EnsembleConfig.parse(server.tree.getNode(SpecialPaths.CONFIG).data());
@@ -156,6 +166,8 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     /** Starts electing and following; the commit thread must already run (the peer's callbacks queue onto it). */
     void start() throws IOException {
+        // As Apache's QuorumPeer.start: the watcher is set up before the election starts, and a failure fails the start.
+        if (quorumTls != null) certificateWatcher = quorumTls.watchStores((int) myId);
         try {
             peer.start();
         } catch (InterruptedException e) {
@@ -525,6 +537,7 @@ final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Applicati
 
     @Override
     public void stopIntake() {
+        if (certificateWatcher != null) certificateWatcher.close();
         try {
             peer.close();
         } catch (IOException e) {

@@ -107,7 +107,10 @@ final class ClientListener {
                         ServerConnection connection = new ServerConnection(server, channel);
                         if (tls != null) {
                             // The context in force now: a reload (client.certReload) changes it for new connections.
-                            channel.pipeline().addLast("tls", tls.current().newHandler(channel.alloc()));
+                            // The engine knows the client's address, which ssl.clientHostnameVerification checks.
+                            InetSocketAddress from = channel.remoteAddress();
+                            channel.pipeline().addLast("tls", tls.current().newHandler(channel.alloc(),
+                                    from.getHostString(), from.getPort()));
                         }
                         // The decoder reads a four-letter word in the first length prefix, as Apache does.
                         channel.pipeline().addLast("frames", new ZkFrameDecoder(config.frameBytesMax(), true));

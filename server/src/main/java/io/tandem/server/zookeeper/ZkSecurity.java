@@ -3,6 +3,7 @@ package io.tandem.server.zookeeper;
 import io.netty.handler.ssl.ClientAuth;
 import io.tandem.server.ConfigException;
 import io.tandem.server.kerberos.KerberosLogin;
+import io.tandem.server.tls.PeerAddressTrustManager;
 import io.tandem.server.tls.ReloadingServerTls;
 import io.tandem.server.tls.ServerTls;
 import io.tandem.server.tls.ZooKeeperTlsDefaults;
@@ -210,7 +211,7 @@ final class ZkSecurity {
                     errors.add("secureClientPort needs serverCnxnFactory=" + NETTY_FACTORY
                             + " (Apache's NIO factory serves no TLS)");
                 } else {
-                    tls = new ReloadingServerTls(tlsSettings(get));
+                    tls = new ReloadingServerTls(tlsSettings(get), clientHostCheck(get));
                 }
             } catch (NumberFormatException e) {
                 errors.add("Configuration key 'secureClientPort' (value '" + port + "') is not a number");
@@ -324,6 +325,23 @@ final class ZkSecurity {
         return new ServerTls.Settings(keyType, keyLocation, pem ? null : keyPassword, pem ? keyPassword : null,
                 null, null, trustType, trustLocation, password(get, "ssl.trustStore"), null, auth, protocols,
                 ciphers, null, null);
+    }
+
+    /**
+     * Apache's client port checks a TLS client's host when ssl.hostnameVerification (default true) and
+     * ssl.clientHostnameVerification (default false, ClientX509Util) are both true: ZKTrustManager then checks the
+     * client's address against its certificate, with no reverse lookup (ssl.allowReverseDnsLookup is off). That is
+     * Apache outside FIPS mode; in its default FIPS mode Apache asks the JDK for HTTPS endpoint identification on an
+     * engine that knows no peer and refuses every client (ApacheClientHostnameVerificationTest), which Tandem does not
+     * copy. Null when no check is asked for.
+     */
+    private static java.util.function.UnaryOperator<javax.net.ssl.X509ExtendedTrustManager> clientHostCheck(
+            Function<String, String> get) {
+        String server = get.apply("ssl.hostnameVerification");
+        String client = get.apply("ssl.clientHostnameVerification");
+        boolean check = (server == null || server.trim().equalsIgnoreCase("true"))
+                && client != null && client.trim().equalsIgnoreCase("true");
+        return check ? trust -> new PeerAddressTrustManager(trust, false, true) : null;
     }
 
     /** Apache's X509Util: the type named, else guessed from the file name's extension. */

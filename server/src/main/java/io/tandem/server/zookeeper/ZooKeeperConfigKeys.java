@@ -157,10 +157,11 @@ public final class ZooKeeperConfigKeys {
                     : Verdict.refused("only the x509 provider authenticates TLS clients");
         }
         if (key.equals(CLIENT_HOSTNAME_VERIFICATION)) {
-            // Apache 3.9.5 (ApacheClientHostnameVerificationTest): off by default on the client port, and then no
-            // client's host is checked, before or after a reload, as in Tandem. On, it checks the client's address
-            // against its certificate outside FIPS mode and, in its default FIPS mode, refuses every TLS client.
-            return flag(key, v, false, "checking TLS clients' host names on the client port is not implemented");
+            // Apache 3.9.5 (ApacheClientHostnameVerificationTest): off by default on the client port; on (with
+            // ssl.hostnameVerification), the client's address is checked against its certificate as Apache does
+            // outside FIPS mode (ZkSecurity.clientHostCheck).
+            return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
+                    : Verdict.refused(key + " must be true or false");
         }
         if (key.startsWith("ssl.")) return Verdict.refused(key + " is not implemented on the secure client port");
         if (key.startsWith("quorum.auth.")) return io.tandem.server.zab.QuorumAuth.verdict(key, v, settings);
@@ -300,7 +301,7 @@ public final class ZooKeeperConfigKeys {
         }
         // reconfigEnabled is taken: a member following an Apache leader activates its reconfigs; one leading Apache
         // followers carries them out as Apache's leader (zab/README.md, stage 3).
-        for (String key : List.of("sslQuorum", "quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
+        for (String key : List.of("quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
             String set = settings.get(key);
             if (set != null && set.trim().equalsIgnoreCase("true")) {
                 return Verdict.refused(key + "=true is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL

@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,19 +33,25 @@ public final class QuorumCertificates {
         keyPair(c.member, "CN=member", "SAN=IP:127.0.0.1");
         keyPair(c.otherHost, "CN=other", "SAN=DNS:other.example");
         keyPair(c.untrusted, "CN=rogue", "SAN=IP:127.0.0.1");
+        trustStore(c.trust, c.member, c.otherHost);
+        return c;
+    }
+
+    /** A trust store at {@code path} holding the certificate of each of {@code keyStores} (made by this class). */
+    public static Path trustStore(Path path, Path... keyStores) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        for (Path store : List.of(c.member, c.otherHost)) {
+        for (Path store : keyStores) {
             KeyStore keys = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(store)) {
                 keys.load(in, PASSWORD.toCharArray());
             }
             trust.setCertificateEntry(store.getFileName().toString(), keys.getCertificate("quorum"));
         }
-        try (OutputStream out = Files.newOutputStream(c.trust)) {
+        try (OutputStream out = Files.newOutputStream(path)) {
             trust.store(out, PASSWORD.toCharArray());
         }
-        return c;
+        return path;
     }
 
     /** Apache's keys for a member presenting {@code keyStore}. */
@@ -56,9 +61,11 @@ public final class QuorumCertificates {
                 "ssl.quorum.trustStore.password", PASSWORD);
     }
 
-    private static void keyPair(Path store, String name, String san) throws IOException, InterruptedException {
+    /** A PKCS12 key pair for {@code name} with the subject alternative names {@code san} ("SAN=IP:..."). */
+    public static Path keyPair(Path store, String name, String san) throws IOException, InterruptedException {
         Keytool.run("-genkeypair", "-alias", "quorum", "-keyalg", "RSA", "-keysize", "2048", "-dname", name,
                 "-ext", san, "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass",
                 PASSWORD, "-keypass", PASSWORD);
+        return store;
     }
 }

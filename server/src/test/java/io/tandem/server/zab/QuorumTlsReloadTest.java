@@ -2,29 +2,19 @@ package io.tandem.server.zab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.TestPorts;
 import io.tandem.server.tls.KubernetesSecret;
-import io.tandem.server.tls.Keytool;
-import java.io.InputStream;
-import java.io.OutputStream;
+import io.tandem.server.tls.ServedCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,11 +44,10 @@ class QuorumTlsReloadTest {
     static void certificates() throws Exception {
         certificates = QuorumCertificates.create(dir);
         renewed = dir.resolve("renewed.p12");
-        Keytool.run("-genkeypair", "-alias", "quorum", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=renewed",
-                "-ext", "SAN=IP:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore",
-                renewed.toString(), "-storepass", QuorumCertificates.PASSWORD, "-keypass", QuorumCertificates.PASSWORD);
-        renewedTrust = trustStore(dir.resolve("renewed-trust.p12"), renewed);
-        trustWithRogue = trustStore(dir.resolve("trust-with-rogue.p12"), certificates.member, certificates.untrusted);
+        QuorumCertificates.keyPair(renewed, "CN=renewed", "SAN=IP:127.0.0.1");
+        renewedTrust = QuorumCertificates.trustStore(dir.resolve("renewed-trust.p12"), renewed);
+        trustWithRogue = QuorumCertificates.trustStore(dir.resolve("trust-with-rogue.p12"), certificates.member,
+                certificates.untrusted);
     }
 
     @Test
@@ -182,56 +171,9 @@ class QuorumTlsReloadTest {
         return served;
     }
 
-    /**
-     * The subject of the certificate the quorum port shows in a raw TLS handshake, made by a JDK socket that presents
-     * the member certificate (the port requires one) and records, without judging, what the port sends.
-     */
+    /** The subject of the certificate the quorum port shows to a member presenting the member certificate. */
     private static String servedSubject(int port) throws Exception {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(certificates.member)) {
-            keys.load(in, QuorumCertificates.PASSWORD.toCharArray());
-        }
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keyManagers.init(keys, QuorumCertificates.PASSWORD.toCharArray());
-        AtomicReference<X509Certificate> seen = new AtomicReference<>();
-        X509TrustManager recorder = new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                seen.set(chain[0]);
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keyManagers.getKeyManagers(), new X509TrustManager[] {recorder}, null);
-        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            socket.startHandshake();
-        }
-        assertNotNull(seen.get(), "the quorum port showed no certificate");
-        return seen.get().getSubjectX500Principal().getName();
-    }
-
-    private static Path trustStore(Path path, Path... keyStores) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        for (Path store : keyStores) {
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(store)) {
-                keys.load(in, QuorumCertificates.PASSWORD.toCharArray());
-            }
-            trust.setCertificateEntry(store.getFileName().toString(), keys.getCertificate("quorum"));
-        }
-        try (OutputStream out = Files.newOutputStream(path)) {
-            trust.store(out, QuorumCertificates.PASSWORD.toCharArray());
-        }
-        return path;
+        return ServedCertificate.of(port, certificates.member, QuorumCertificates.PASSWORD).getSubjectX500Principal()
+                .getName();
     }
 }

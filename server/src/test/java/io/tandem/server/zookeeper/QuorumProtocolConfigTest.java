@@ -86,7 +86,12 @@ class QuorumProtocolConfigTest {
         ConfigKeys.Verdict withoutElection = verdict(noElectionPort);
         assertEquals(ConfigKeys.Kind.REFUSED, withoutElection.kind(), "a server line without an electionPort");
         assertTrue(withoutElection.reason().contains("server.3"), withoutElection.reason());
-        for (String key : new String[] {"sslQuorum", "quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE}) {
+        // sslQuorum is carried over Apache's protocols now (ApacheQuorumTlsProcessTest), as Apache 3.9.5 runs it
+        // without portUnification, which stays refused.
+        Map<String, String> tls = ensemble("apache");
+        tls.put("sslQuorum", "true");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(tls).kind(), "sslQuorum=true");
+        for (String key : new String[] {"quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE}) {
             Map<String, String> settings = ensemble("apache");
             settings.put(key, "true");
             ConfigKeys.Verdict verdict = verdict(settings);

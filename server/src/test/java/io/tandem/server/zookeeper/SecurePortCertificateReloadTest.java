@@ -1,7 +1,6 @@
 package io.tandem.server.zookeeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,24 +9,19 @@ import io.tandem.server.ConfigKeys;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.tls.KubernetesSecret;
+import io.tandem.server.tls.ServedCertificate;
 import io.tandem.server.tls.TestCertificates;
 import java.io.InputStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.X509TrustManager;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooDefs;
@@ -257,41 +251,9 @@ class SecurePortCertificateReloadTest {
         return served;
     }
 
-    /**
-     * The serial number of the certificate the port shows in a TLS handshake, read by a JDK socket that presents the
-     * trusted client certificate (the port requires one) and records, without judging, what the server sends.
-     */
+    /** The serial number of the certificate the port shows to a client presenting the trusted client certificate. */
     static BigInteger servedSerial(int port) throws Exception {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(certificates.clientKeyStore)) {
-            keys.load(in, TestCertificates.PASSWORD.toCharArray());
-        }
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keyManagers.init(keys, TestCertificates.PASSWORD.toCharArray());
-        AtomicReference<X509Certificate> seen = new AtomicReference<>();
-        X509TrustManager recorder = new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                seen.set(chain[0]);
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keyManagers.getKeyManagers(), new X509TrustManager[] {recorder}, null);
-        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            socket.startHandshake();
-        }
-        assertFalse(seen.get() == null, "the server showed no certificate");
-        return seen.get().getSerialNumber();
+        return ServedCertificate.of(port, certificates.clientKeyStore, TestCertificates.PASSWORD).getSerialNumber();
     }
 
     static BigInteger serialOf(Path pem) throws Exception {

@@ -5,6 +5,8 @@ import io.netty.handler.ssl.SslContext;
 import io.tandem.server.tls.ServerTls;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509ExtendedTrustManager;
+import java.util.function.UnaryOperator;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -56,6 +58,15 @@ public final class SslContexts {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot build the inter-broker TLS client context: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * As {@link #client(Function)}, the trust store's manager wrapped by {@code wrapTrust} (a host check of the
+     * peer's own kind, e.g. ZooKeeper's; see ServerTls.client).
+     */
+    public static SSLContext client(Function<String, String> setting,
+                                    UnaryOperator<X509ExtendedTrustManager> wrapTrust) {
+        return ServerTls.client(settings(setting, ClientAuth.NONE, setting.apply("ssl.cipher.suites")), wrapTrust);
     }
 
     /** The key store's certificates, which a reloaded key store must match (see {@link ListenerTls}). */

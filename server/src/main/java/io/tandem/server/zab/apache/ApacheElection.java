@@ -111,6 +111,11 @@ public final class ApacheElection implements Closeable {
     }
 
     /** Binds the election port; call {@link #lookForLeader} to vote. */
+    /** Before {@link #start}: how election connections are secured (sslQuorum's TLS); plain unless called. */
+    public void useSockets(QuorumSockets sockets) {
+        transport.useSockets(sockets);
+    }
+
     public ApacheElection start() throws InterruptedException {
         transport.start();
         return this;

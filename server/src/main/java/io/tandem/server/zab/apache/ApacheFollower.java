@@ -140,6 +140,8 @@ public final class ApacheFollower implements Closeable {
     /** What this member logged and applied; it outlives each session. */
     private final LearnerHistory history;
     private volatile Socket socket;
+    /** How the connection to the leader is secured ({@link #useSockets}). */
+    private volatile QuorumSockets sockets = QuorumSockets.PLAIN;
     /** Synced (after UPTODATE) in the current session: requests may be forwarded. */
     private volatile boolean serving;
     private DataOutputStream out;
@@ -178,6 +180,16 @@ public final class ApacheFollower implements Closeable {
     /** This member's quorum figures for mntr (Apache's ServerMetrics), counted across sessions. */
     public ApacheQuorumFigures figures() {
         return figures;
+    }
+
+    /** Before following: how the connection to the leader is secured (sslQuorum's TLS); plain unless called. */
+    public void useSockets(QuorumSockets sockets) {
+        this.sockets = sockets;
+    }
+
+    /** How this member's quorum connections are secured: a leadership of this member accepts learners the same way. */
+    QuorumSockets sockets() {
+        return sockets;
     }
 
     public long acceptedEpoch() {
@@ -306,10 +318,13 @@ public final class ApacheFollower implements Closeable {
     private Socket connect(String host, int port, long retryDelayMs) throws IOException, InterruptedException {
         IOException last = null;
         for (int attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++) {
-            Socket s = new Socket();
+            Socket s = sockets.learnerSocket();
             try {
                 s.setTcpNoDelay(true);
                 s.connect(new InetSocketAddress(host, port), initTimeoutMs);
+                // Apache's LeaderConnector: the TLS handshake right after the connect, within the same timeout.
+                s.setSoTimeout(initTimeoutMs);
+                sockets.handshake(s);
                 return s;
             } catch (IOException e) {
                 s.close();

@@ -68,6 +68,7 @@ public final class ApacheLeader implements Closeable, LearnerMaster {
     /** Commits and answers to the application, in order, off the lock; one per leadership ({@link #lead}). */
     private final LeaderDeliveries deliveries;
     private volatile ServerSocket serverSocket;
+    private QuorumSockets sockets = QuorumSockets.PLAIN;
     /** mntr's quorum figures: the quorum peer's, so that they outlive this leadership (see {@link #countingInto}). */
     private ApacheQuorumFigures figures = new ApacheQuorumFigures();
 
@@ -91,6 +92,12 @@ public final class ApacheLeader implements Closeable, LearnerMaster {
         this.reconfigs = new LeaderReconfigs(myId, config, lastSeen, application, deliveries);
         this.configs = reconfigs.configs();
         this.history = new LeaderHistory(appliedZxid, committed);
+    }
+
+    /** Before {@link #lead}: how learners' connections are secured (sslQuorum's TLS); plain unless called. */
+    ApacheLeader useSockets(QuorumSockets sockets) {
+        this.sockets = sockets;
+        return this;
     }
 
     /** Before {@link #lead}: this leadership counts its proposals, commits and learner syncs into {@code into}. */
@@ -186,6 +193,12 @@ public final class ApacheLeader implements Closeable, LearnerMaster {
                 socket = ss.accept();
             } catch (IOException e) {
                 return;
+            }
+            try {
+                socket = sockets.accepted(socket);
+            } catch (IOException e) {
+                closeQuietly(socket);
+                continue;
             }
             ApacheLearnerHandler handler;
             synchronized (lock) {

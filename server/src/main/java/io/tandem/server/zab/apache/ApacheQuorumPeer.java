@@ -327,6 +327,12 @@ public final class ApacheQuorumPeer implements Closeable {
         }
     }
 
+    /** Before {@link #start}: how every election, learner and leader connection is secured (sslQuorum's TLS). */
+    public void useSockets(QuorumSockets sockets) {
+        election.useSockets(sockets);
+        follower.useSockets(sockets);
+    }
+
     /**
      * Before {@link #start}: zoo.cfg's observerMasterPort. While this member observes it connects to a voter at that
      * port rather than to the leader's quorum port (Apache's QuorumPeer.findLearnerMaster with observer masters);
@@ -562,7 +568,7 @@ public final class ApacheQuorumPeer implements Closeable {
             if (carried != null && carried.version() > leadWith.version()) leadWith = carried;
         }
         ApacheLeader running = new ApacheLeader(myId, config, leadWith, disk, tracked, tickTimeMs, initLimit,
-                syncLimit, appliedBefore, logged).countingInto(follower.figures());
+                syncLimit, appliedBefore, logged).countingInto(follower.figures()).useSockets(follower.sockets());
         leader = running;
         leaderId = myId;
         try {

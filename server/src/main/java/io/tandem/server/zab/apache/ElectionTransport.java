@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -79,6 +80,8 @@ public final class ElectionTransport implements Closeable {
     /** Inbound sockets, also those still before their initial message, so that close() reaches each (AcceptedChannels). */
     private final AcceptedChannels accepted = new AcceptedChannels();
     private Channel listener;
+    /** Plain, or sslQuorum's TLS on every connection ({@link #useSockets}). */
+    private volatile QuorumSockets sockets = QuorumSockets.PLAIN;
 
     public ElectionTransport(long myId, Map<Long, Member> members, Inbound inbound) {
         if (!members.containsKey(myId)) {
@@ -104,6 +107,11 @@ public final class ElectionTransport implements Closeable {
         }
     }
 
+    /** Before {@link #start}: how connections are secured (sslQuorum's TLS); plain TCP unless called. */
+    public void useSockets(QuorumSockets sockets) {
+        this.sockets = sockets;
+    }
+
     /** Binds this member's election port. */
     public ElectionTransport start() throws InterruptedException {
         Member me = members.get(myId);
@@ -114,6 +122,11 @@ public final class ElectionTransport implements Closeable {
                         @Override
                         protected void initChannel(SocketChannel channel) {
                             if (!accepted.admit(channel)) return;
+                            // The acceptor's TLS engine knows the address the connection comes from, which the
+                            // trust manager checks the dialler's certificate against, as Apache's does.
+                            InetSocketAddress from = channel.remoteAddress();
+                            ChannelHandler tls = sockets.electionHandler(from.getHostString(), from.getPort(), false);
+                            if (tls != null) channel.pipeline().addLast("tls", tls);
                             channel.pipeline().addLast("initial", new InitialMessageDecoder());
                             channel.eventLoop().schedule(() -> {
                                 if (channel.pipeline().get("initial") != null) {
@@ -175,6 +188,8 @@ public final class ElectionTransport implements Closeable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        ChannelHandler tls = sockets.electionHandler(peer.host(), peer.electionPort(), true);
+                        if (tls != null) channel.pipeline().addLast("tls", tls);
                     }
                 })
                 .connect(peer.host(), peer.electionPort())
@@ -189,6 +204,7 @@ public final class ElectionTransport implements Closeable {
                     byte[] hello = ElectionWire.encodeInitialMessage(myId, me.host(), me.electionPort());
                     if (sid > myId) {
                         // Apache's rule: the higher sid owns the connection. Ours only tells the peer to dial back.
+                        channel.pipeline().addLast(new DialBackOnly(sid));
                         channel.writeAndFlush(Unpooled.wrappedBuffer(hello)).addListener(ChannelFutureListener.CLOSE);
                         return;
                     }
@@ -300,6 +316,23 @@ public final class ElectionTransport implements Closeable {
             FatalErrors.check(cause);
             LOG.log(Level.WARNING, "server {0}: bad election initial message from {1}: {2}; closed", myId,
                     context.channel().remoteAddress(), rootMessage(cause));
+            context.close();
+        }
+    }
+
+    /** A connection that only carries the initial message to a higher sid: a failed handshake closes it quietly. */
+    private final class DialBackOnly extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final long sid;
+
+        DialBackOnly(long sid) {
+            this.sid = sid;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            FatalErrors.check(cause);
+            LOG.log(Level.DEBUG, "server {0}: initial message to server {1} failed: {2}", myId, sid,
+                    rootMessage(cause));
             context.close();
         }
     }

@@ -171,6 +171,15 @@ final class ObserverMaster implements LearnerMaster, Closeable {
             } catch (IOException e) {
                 return;
             }
+            try {
+                // sslQuorum=true: Apache's ObserverMaster listens on a TLS socket as its leader does.
+                socket = follower.sockets().accepted(socket);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "server {0}: observer connection from {1} refused: {2}", myId,
+                        socket.getRemoteSocketAddress(), e.toString());
+                closeQuietly(socket);
+                continue;
+            }
             ApacheLearnerHandler handler;
             synchronized (this) {
                 if (closed || connections.size() >= CONNECTIONS_MAX) {

@@ -1,0 +1,110 @@
+package io.tandem.server.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.tandem.server.ConfigKeys;
+import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import io.tandem.server.tls.TestCertificates;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ssl.clientHostnameVerification=true} on the secure client port, as Apache 3.9.5 checks clients outside FIPS
+ * mode (ApacheClientHostnameVerificationTest records it: with fips-mode=false the client whose certificate names
+ * 127.0.0.1 is admitted and the trusted one naming only another host is refused, before and after the trust store is
+ * rewritten): the client's address against its certificate, no reverse lookup. With ssl.hostnameVerification=false
+ * nothing is checked, as Apache's X509Util ands the two.
+ */
+class ClientHostnameVerificationTest {
+    private static final long SETTLE_MS = 3_000;
+    @TempDir
+    static Path dir;
+    static TestCertificates certificates;
+    static Path addressClient;
+    static Path otherHostClient;
+    static Path trustBoth;
+    static Path trustBothRewritten;
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        certificates = TestCertificates.serverOnly(dir);
+        addressClient = dir.resolve("address-client.p12");
+        Path addressPem = TestCertificates.serverKeyStore(addressClient, "CN=addressclient", "IP:127.0.0.1");
+        otherHostClient = dir.resolve("other-host-client.p12");
+        Path otherPem = TestCertificates.serverKeyStore(otherHostClient, "CN=otherclient", "DNS:elsewhere.example");
+        trustBoth = dir.resolve("trust-both.p12");
+        TestCertificates.trust(trustBoth, "address", addressPem);
+        TestCertificates.trust(trustBoth, "other", otherPem);
+        trustBothRewritten = dir.resolve("trust-both-rewritten.p12");
+        TestCertificates.trust(trustBothRewritten, "other", otherPem);
+        TestCertificates.trust(trustBothRewritten, "address", addressPem);
+    }
+
+    @Test
+    void shouldAdmitOnlyTheClientWhoseCertificateNamesItsAddressBeforeAndAfterAReload() throws Exception {
+        assertEquals("true false true false", admitted(dir.resolve("checked"), Map.of(
+                "ssl.clientHostnameVerification", "true", "client.certReload", "true")));
+    }
+
+    @Test
+    void shouldCheckWithTheX509ProviderToo() throws Exception {
+        assertEquals("true false true false", admitted(dir.resolve("checked-x509"), Map.of(
+                "ssl.clientHostnameVerification", "true", "ssl.authProvider", "x509")));
+    }
+
+    @Test
+    void shouldCheckNothingWhenHostnameVerificationIsOff() throws Exception {
+        assertEquals("true true true true", admitted(dir.resolve("unchecked"), Map.of(
+                "ssl.clientHostnameVerification", "true", "ssl.hostnameVerification", "false",
+                "client.certReload", "true")));
+    }
+
+    @Test
+    void shouldTakeTheKeyAsImplementedAndRefuseAValueThatIsNotABoolean() {
+        String key = ZooKeeperConfigKeys.CLIENT_HOSTNAME_VERIFICATION;
+        assertEquals(Verdict.IMPLEMENTED, ZooKeeperConfigKeys.verdict(key, "true", Map.of()));
+        assertEquals(Verdict.IMPLEMENTED, ZooKeeperConfigKeys.verdict(key, "false", Map.of()));
+        assertEquals(ConfigKeys.Kind.REFUSED, ZooKeeperConfigKeys.verdict(key, "yes", Map.of()).kind());
+    }
+
+    /** Which of the two clients get a session, before and after the trust store is rewritten. */
+    private static String admitted(Path live, Map<String, String> settings) throws Exception {
+        Files.createDirectories(live);
+        Files.copy(certificates.serverKeyStore, live.resolve("keystore.p12"));
+        Files.copy(trustBoth, live.resolve("truststore.p12"));
+        TandemConfig config = ZooKeeperTlsTest.secure(TandemConfig.forTests(live.resolve("data")))
+                .set("ssl.keyStore.location", live.resolve("keystore.p12").toString())
+                .set("ssl.keyStore.password", TestCertificates.PASSWORD)
+                .set("ssl.trustStore.location", live.resolve("truststore.p12").toString())
+                .set("ssl.trustStore.password", TestCertificates.PASSWORD);
+        settings.forEach(config::set);
+        try (Tandem server = Tandem.start(config)) {
+            int port = server.zookeeperSecurePort();
+            String before = admitted(port, addressClient) + " " + admitted(port, otherHostClient);
+            Files.copy(trustBothRewritten, live.resolve("truststore.p12"), StandardCopyOption.REPLACE_EXISTING);
+            Thread.sleep(SETTLE_MS);
+            return before + " " + admitted(port, addressClient) + " " + admitted(port, otherHostClient);
+        }
+    }
+
+    private static boolean admitted(int port, Path keyStore) throws Exception {
+        ZooKeeper zk = SecurePortCertificateReloadTest.connectOrNull(port, keyStore, certificates.trustStore, 8);
+        if (zk == null) return false;
+        try {
+            zk.exists("/", false);
+            return true;
+        } catch (Exception e) {
+            return false;
+        } finally {
+            zk.close();
+        }
+    }
+}
