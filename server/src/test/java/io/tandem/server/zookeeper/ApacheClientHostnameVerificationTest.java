@@ -7,20 +7,11 @@ import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.tls.TestCertificates;
-import io.tandem.zk.wire.proto.ConnectResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -60,8 +51,6 @@ class ApacheClientHostnameVerificationTest {
      * there is nothing to poll for.
      */
     private static final long SETTLE_MS = 1_000;
-    /** A probe's wait for the port's answer to the ConnectRequest: the port answers or closes in milliseconds. */
-    private static final int PROBE_TIMEOUT_MS = 10_000;
     @TempDir
     static Path dir;
     static TestCertificates certificates;
@@ -171,46 +160,8 @@ class ApacheClientHostnameVerificationTest {
         return probe(port, addressClient) + " " + probe(port, otherHostClient);
     }
 
-    /**
-     * Whether a client with this key store (trusting the server's certificate) gets a session: a JDK TLS socket
-     * makes the handshake, then sends a ConnectRequest and reads the answer. A refusal shows either as a failed
-     * handshake or, when the port checks the certificate after it (TLS 1.3 finishes the client's side first; an
-     * ssl.authProvider checks on handshake completion), as an alert or a close where the ConnectResponse would be.
-     */
     private static boolean probe(int port, Path keyStore) throws Exception {
-        try (SSLSocket socket = (SSLSocket) clientContext(keyStore).getSocketFactory().createSocket("127.0.0.1",
-                port)) {
-            socket.setSoTimeout(PROBE_TIMEOUT_MS);
-            try {
-                socket.startHandshake();
-                ConnectResponse response = new RawZkClient(socket).connect(0, new byte[16], 30_000, 0, false);
-                return response != null && response.sessionId() != 0;
-            } catch (SocketTimeoutException e) {
-                throw new AssertionError("port " + port + " neither answered the ConnectRequest nor closed", e);
-            } catch (IOException e) {
-                // An alert (SSLException), or the port closing under the client's next write (broken pipe, reset).
-                return false;
-            }
-        }
-    }
-
-    private static SSLContext clientContext(Path keyStore) throws Exception {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(keyStore)) {
-            keys.load(in, TestCertificates.PASSWORD.toCharArray());
-        }
-        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keyManagers.init(keys, TestCertificates.PASSWORD.toCharArray());
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(certificates.trustStore)) {
-            trust.load(in, TestCertificates.PASSWORD.toCharArray());
-        }
-        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(
-                TrustManagerFactory.getDefaultAlgorithm());
-        trustManagers.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
-        return context;
+        return TlsAdmissionProbe.admitted(port, keyStore, certificates.trustStore);
     }
 
     /**
