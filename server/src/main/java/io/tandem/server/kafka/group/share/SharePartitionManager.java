@@ -72,9 +72,12 @@ public final class SharePartitionManager {
 
     /**
      * The share-partition, loaded from the share coordinator if this broker has no copy under {@code leaderEpoch}:
-     * at the stored start offset with the stored in-flight records, or, when never initialized or initialized at -1
-     * by a heartbeat, at {@code initialOffset} (share.auto.offset.reset), which is then written as its start.
-     * Throws the per-partition error Kafka answers when the state cannot be read.
+     * at the stored start offset with the stored in-flight records, or, when initialized at -1 by a heartbeat, at
+     * {@code initialOffset} (share.auto.offset.reset), which is then written as its start. Throws the per-partition
+     * error Kafka answers when the state cannot be read: a share-partition the group coordinator has not initialized
+     * (yet) is UNKNOWN_SERVER_ERROR "Read operation on uninitialized share partition not allowed.", as Kafka 4.4's
+     * SharePartition maps its share coordinator's INVALID_REQUEST, and nothing is kept or written, so the heartbeat's
+     * initialization under way is neither overwritten nor fenced.
      */
     public SharePartition partition(String groupId, UUID topicId, int partition, int leaderEpoch,
                                     LongSupplier initialOffset) {
@@ -152,8 +155,9 @@ public final class SharePartitionManager {
                 created.sink(sinkFor(key, leaderEpoch));
                 return CompletableFuture.completedFuture(created);
             }
-            // Never initialized, or initialized at -1 by a heartbeat at its state epoch: as Kafka's SharePartition,
-            // share.auto.offset.reset decides the start offset now, when the share-partition first loads.
+            // Initialized at -1 by a heartbeat at its state epoch (a share-partition never initialized fails the read
+            // above): as Kafka's SharePartition, share.auto.offset.reset decides the start offset now, when the
+            // share-partition first loads.
             SharePartition created = SharePartition.restore(stored.stateEpoch(), initialOffset.getAsLong(), List.of(),
                     settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
             created.sink(sinkFor(key, leaderEpoch));
@@ -193,7 +197,8 @@ public final class SharePartitionManager {
      * Kafka 4.4's SharePartition.fetchPersisterError: a share coordinator that moved or is loading is
      * COORDINATOR_NOT_AVAILABLE (the persister already tried it again), a newer leader epoch at the share coordinator
      * NOT_LEADER_OR_FOLLOWER, GROUP_ID_NOT_FOUND, UNKNOWN_TOPIC_OR_PARTITION and FENCED_STATE_EPOCH as they are, and
-     * anything else UNKNOWN_SERVER_ERROR.
+     * anything else UNKNOWN_SERVER_ERROR with the share coordinator's message (the INVALID_REQUEST of a read of a
+     * share-partition not initialized yet).
      */
     public static ApiException partitionError(ApiException e) {
         short error = e.error();
