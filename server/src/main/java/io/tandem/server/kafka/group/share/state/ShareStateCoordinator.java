@@ -42,7 +42,8 @@ public final class ShareStateCoordinator {
      * Kafka 4.4's ShareCoordinatorShard message (INVALID_REQUEST) for a read of a share-partition no one initialized:
      * only the group coordinator creates state, so a share-partition's leader never reads its way into having some.
      */
-    public static final String READ_UNINITIALIZED_MESSAGE = "Read operation on uninitialized share partition not allowed.";
+    public static final String READ_UNINITIALIZED_MESSAGE =
+            "Read operation on uninitialized share partition not allowed.";
 
     /** Where records go: the {@code __share_group_state} partition, led here, or an ApiException (NOT_COORDINATOR). */
     public interface StateLog {
