@@ -29,7 +29,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * share-partition waits on (as Kafka's share-partition waits in its LOADING state), and writes go through
  * {@link SharePartition#flushAsync}. The persister's failures become the
  * per-partition errors Kafka's SharePartition gives ({@link #partitionError}); one that says this copy is stale
- * (FENCED_STATE_EPOCH, a newer leader epoch) drops it, so the client's retry loads it afresh.
+ * (FENCED_STATE_EPOCH, a newer leader epoch: NOT_LEADER_OR_FOLLOWER) drops it, so the client's retry loads it
+ * afresh.
  */
 public final class SharePartitionManager {
     private static final System.Logger LOG = System.getLogger(SharePartitionManager.class.getName());
@@ -182,7 +183,7 @@ public final class SharePartitionManager {
                             RuntimeException failure = SharePartitionWriter.unwrap(e);
                             if (!(failure instanceof ApiException api)) return CompletableFuture.failedFuture(failure);
                             ApiException mapped = partitionError(api);
-                            if (mapped.error() == FENCED_STATE_EPOCH || mapped.error() == NOT_LEADER_OR_FOLLOWER) {
+                            if (mapped.error() == NOT_LEADER_OR_FOLLOWER) {
                                 // As Kafka's SharePartitionManager: a fenced copy goes, the client's retry loads it
                                 // again.
                                 forget(key.groupId(), key.topicId(), key.partition());
@@ -195,19 +196,23 @@ public final class SharePartitionManager {
 
     /**
      * Kafka 4.4's SharePartition.fetchPersisterError: a share coordinator that moved or is loading is
-     * COORDINATOR_NOT_AVAILABLE (the persister already tried it again), a newer leader epoch at the share coordinator
-     * NOT_LEADER_OR_FOLLOWER, GROUP_ID_NOT_FOUND, UNKNOWN_TOPIC_OR_PARTITION and FENCED_STATE_EPOCH as they are, and
-     * anything else UNKNOWN_SERVER_ERROR with the share coordinator's message (the INVALID_REQUEST of a read of a
-     * share-partition not initialized yet).
+     * COORDINATOR_NOT_AVAILABLE (the persister already tried it again), a newer leader epoch or state epoch at the
+     * share coordinator (FENCED_LEADER_EPOCH, FENCED_STATE_EPOCH) NOT_LEADER_OR_FOLLOWER, GROUP_ID_NOT_FOUND and
+     * UNKNOWN_TOPIC_OR_PARTITION as they are, SASL_AUTHENTICATION_FAILED and UNSUPPORTED_VERSION UNKNOWN_SERVER_ERROR
+     * "Unable to complete operation due to server error.", and anything else UNKNOWN_SERVER_ERROR with the share
+     * coordinator's message (the INVALID_REQUEST of a read of a share-partition not initialized yet).
      */
     public static ApiException partitionError(ApiException e) {
         short error = e.error();
         short mapped;
         if (error == NOT_COORDINATOR || error == COORDINATOR_NOT_AVAILABLE || error == COORDINATOR_LOAD_IN_PROGRESS) {
             mapped = COORDINATOR_NOT_AVAILABLE;
-        } else if (error == FENCED_LEADER_EPOCH || error == NOT_LEADER_OR_FOLLOWER) {
+        } else if (error == FENCED_LEADER_EPOCH || error == FENCED_STATE_EPOCH || error == NOT_LEADER_OR_FOLLOWER) {
             mapped = NOT_LEADER_OR_FOLLOWER;
-        } else if (error == GROUP_ID_NOT_FOUND || error == UNKNOWN_TOPIC_OR_PARTITION || error == FENCED_STATE_EPOCH
+        } else if (error == io.tandem.kafka.wire.Errors.SASL_AUTHENTICATION_FAILED.code()
+                || error == UNSUPPORTED_VERSION) {
+            return new ApiException(UNKNOWN_SERVER_ERROR, "Unable to complete operation due to server error.");
+        } else if (error == GROUP_ID_NOT_FOUND || error == UNKNOWN_TOPIC_OR_PARTITION
                 || error == UNKNOWN_TOPIC_ID || error == KAFKA_STORAGE_ERROR) {
             // UNKNOWN_TOPIC_ID and KAFKA_STORAGE_ERROR come from this broker's own log, not from the persister.
             mapped = error;

@@ -81,10 +81,13 @@ class SharePartitionManagerTest {
                 ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, ErrorCodes.COORDINATOR_NOT_AVAILABLE,
                 ErrorCodes.COORDINATOR_NOT_AVAILABLE, ErrorCodes.COORDINATOR_NOT_AVAILABLE,
                 ErrorCodes.FENCED_LEADER_EPOCH, ErrorCodes.NOT_LEADER_OR_FOLLOWER,
-                ErrorCodes.FENCED_STATE_EPOCH, ErrorCodes.FENCED_STATE_EPOCH,
+                // Kafka 4.4's fetchPersisterError (kafka_2.13-4.4.0's SharePartition): FENCED_STATE_EPOCH shares
+                // FENCED_LEADER_EPOCH's case, a NotLeaderOrFollowerException.
+                ErrorCodes.FENCED_STATE_EPOCH, ErrorCodes.NOT_LEADER_OR_FOLLOWER,
                 ErrorCodes.GROUP_ID_NOT_FOUND, ErrorCodes.GROUP_ID_NOT_FOUND,
                 ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION,
-                ErrorCodes.INVALID_REQUEST, ErrorCodes.UNKNOWN_SERVER_ERROR);
+                ErrorCodes.INVALID_REQUEST, ErrorCodes.UNKNOWN_SERVER_ERROR,
+                ErrorCodes.UNSUPPORTED_VERSION, ErrorCodes.UNKNOWN_SERVER_ERROR);
         for (Map.Entry<Short, Short> e : expected.entrySet()) {
             SharePartitionManager manager = manager(new FailingPersister(e.getKey()));
             ApiException error = assertThrows(ApiException.class,
