@@ -181,7 +181,7 @@ public final class BrokerConfigKeys {
                 "group.share.min.delivery.count.limit", "group.share.max.delivery.count.limit",
                 "group.share.partition.max.record.locks", "group.share.min.partition.max.record.locks",
                 "group.share.max.partition.max.record.locks", "group.share.max.size",
-                "group.share.max.share.sessions",
+                "group.share.max.share.sessions", "group.share.initialize.retry.interval.ms",
                 // The share coordinator: io.tandem.server.kafka.group.share.state.ShareCoordinatorConfig.
                 "share.coordinator.state.topic.num.partitions", "share.coordinator.state.topic.replication.factor",
                 "share.coordinator.state.topic.min.isr", "share.coordinator.state.topic.segment.bytes",

@@ -183,7 +183,7 @@ final class ShareStateHandlers {
                         commits.add(s.commit(), () -> {
                             if (!s.initialized()) {
                                 rp.errorCode = INVALID_REQUEST;
-                                rp.errorMessage = "Read operation on uninitialized share partition not allowed.";
+                                rp.errorMessage = ShareStateCoordinator.READ_UNINITIALIZED_MESSAGE;
                                 return;
                             }
                             rp.stateEpoch = s.stateEpoch();

@@ -285,7 +285,7 @@ public final class GroupConfigs {
                 intOr(o, RECORD_LOCK_DURATION, broker.recordLockDurationMs()),
                 intOr(o, DELIVERY_COUNT_LIMIT, broker.deliveryCountLimit()),
                 intOr(o, PARTITION_MAX_RECORD_LOCKS, broker.partitionMaxRecordLocks()), broker.maxSize(),
-                broker.maxShareSessions());
+                broker.maxShareSessions(), broker.initializeRetryIntervalMs());
     }
 
     private static int intOr(Map<String, String> overrides, String key, int fallback) {

@@ -44,11 +44,12 @@ public final class LocalSharePersister implements SharePersister {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        // Even "never initialized" waits: it may be a deletion whose tombstone a new leader would not have.
-        return committed(s.commit()).thenApply(v -> s.initialized()
-                ? new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches())
-                : new Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
-                        ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of()));
+        // Even "never initialized" waits: it may be a deletion whose tombstone a new leader would not have. Then it
+        // is refused as the wire refuses it (Kafka 4.4's INVALID_REQUEST): the caller must not create state itself.
+        return committed(s.commit()).thenCompose(v -> s.initialized()
+                ? CompletableFuture.completedFuture(new Stored(s.stateEpoch(), s.startOffset(), s.stateBatches()))
+                : CompletableFuture.failedFuture(new ApiException(INVALID_REQUEST,
+                        ShareStateCoordinator.READ_UNINITIALIZED_MESSAGE)));
     }
 
     @Override

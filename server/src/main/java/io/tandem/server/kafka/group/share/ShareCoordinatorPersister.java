@@ -258,9 +258,6 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
 
     /** One share-partition's result: what it stored, or its error as the ApiException. */
     private static Stored answer(Rpc rpc, ShareStateRequests.Result result) {
-        // The share coordinator's answer to a read of a share-partition never initialized (see ShareStateHandlers):
-        // as the local read, no state.
-        if (rpc == Rpc.READ && result.error() == INVALID_REQUEST) return ShareStateRequests.uninitialized();
         if (result.error() != io.tandem.server.kafka.ErrorCodes.NONE) {
             throw new ApiException(result.error(), result.message() != null ? result.message()
                     : Errors.forCode(result.error()).message());

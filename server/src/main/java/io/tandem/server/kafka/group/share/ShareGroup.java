@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.group.share;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -23,10 +24,23 @@ final class ShareGroup {
     /** Share-partitions with state, by topic, as ShareGroupStatePartitionMetadata's InitializedTopics. */
     final Map<UUID, SortedSet<Integer>> initialized = new TreeMap<>();
     /**
-     * Share-partitions a heartbeat is initializing at the share coordinator, outside the coordinator's lock, as
-     * ShareGroupStatePartitionMetadata's InitializingTopics: another heartbeat meanwhile leaves them to it.
+     * Share-partitions a heartbeat (or AlterShareGroupOffsets) is initializing at the share coordinator, outside the
+     * coordinator's lock, as ShareGroupStatePartitionMetadata's InitializingTopics: another heartbeat meanwhile
+     * leaves them to it, until group.share.initialize.retry.interval.ms after {@link #initializingSinceMs}.
      */
     final Map<UUID, SortedSet<Integer>> initializing = new TreeMap<>();
+    /**
+     * When each initializing topic was last set to initialize (or the group loaded with it), as Kafka 4.4's
+     * InitMapValue timestamp: a heartbeat after the retry interval initializes its partitions again, since an
+     * initialization that never ended (a coordinator that moved with it under way, an answer lost) would otherwise
+     * keep them unassigned for good.
+     */
+    final Map<UUID, Long> initializingSinceMs = new TreeMap<>();
+    /**
+     * The heartbeat's initialization each share-partition of {@link #initializing} waits for now (memory only): an
+     * older one that ends after a retry leaves the share-partition to the newer.
+     */
+    final Map<ShareSessions.Key, Object> initializingBy = new HashMap<>();
     /**
      * Topics whose share-partitions' state is being deleted (DeleteGroups, DeleteShareGroupOffsets), as
      * ShareGroupStatePartitionMetadata's DeletingTopics: recorded before the share coordinator deletes it and kept
@@ -42,6 +56,18 @@ final class ShareGroup {
 
     ShareGroup(String groupId) {
         this.groupId = groupId;
+    }
+
+    /** Takes the share-partition out of the initializing set; whether it was there. */
+    boolean initializingEnded(ShareSessions.Key k) {
+        initializingBy.remove(k);
+        SortedSet<Integer> busy = initializing.get(k.topicId());
+        if (busy == null || !busy.remove(k.partition())) return false;
+        if (busy.isEmpty()) {
+            initializing.remove(k.topicId());
+            initializingSinceMs.remove(k.topicId());
+        }
+        return true;
     }
 
     String state() {

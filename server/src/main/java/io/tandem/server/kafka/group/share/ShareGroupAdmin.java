@@ -262,6 +262,7 @@ final class ShareGroupAdmin {
                 for (ShareSessions.Key k : offsets.keySet()) {
                     if (group.initializing.computeIfAbsent(k.topicId(), t -> new TreeSet<>()).add(k.partition())) {
                         marked.add(k);
+                        group.initializingSinceMs.put(k.topicId(), nowMs);
                     }
                 }
             }
@@ -297,12 +298,7 @@ final class ShareGroupAdmin {
                     .toArray(CompletableFuture<?>[]::new)).thenApply(v -> {
                         ApiException error = null;
                         synchronized (coordinator) {
-                            for (ShareSessions.Key k : marked) {
-                                SortedSet<Integer> busy = altered.initializing.get(k.topicId());
-                                if (busy != null && busy.remove(k.partition()) && busy.isEmpty()) {
-                                    altered.initializing.remove(k.topicId());
-                                }
-                            }
+                            for (ShareSessions.Key k : marked) altered.initializingEnded(k);
                             boolean stillThere = groups.get(groupId) == altered;
                             for (Map.Entry<ShareSessions.Key, CompletableFuture<Boolean>> c : calls.entrySet()) {
                                 if (c.getValue().isCompletedExceptionally()) {

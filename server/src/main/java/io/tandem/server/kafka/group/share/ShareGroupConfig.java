@@ -1,6 +1,7 @@
 package io.tandem.server.kafka.group.share;
 
 import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.group.OffsetsTopicStore;
 
 /**
  * The share group (KIP-932) settings, named and defaulted as Kafka 4.4's {@code group.share.*} broker keys, checked
@@ -13,10 +14,16 @@ import io.tandem.server.TandemConfig;
  * @param partitionMaxRecordLocks group.share.partition.max.record.locks: in-flight records per share-partition
  * @param maxSize                 group.share.max.size: members a share group accepts
  * @param maxShareSessions        group.share.max.share.sessions: share sessions the broker keeps
+ * @param initializeRetryIntervalMs group.share.initialize.retry.interval.ms, or offsets.commit.timeout.ms when above
+ *                                it (Kafka 4.4's GroupCoordinatorConfig): how long a share-partition may stay in a
+ *                                group's initializing set before a heartbeat initializes it again
  */
 public record ShareGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int recordLockDurationMs,
                                int deliveryCountLimit, int partitionMaxRecordLocks, int maxSize,
-                               int maxShareSessions) {
+                               int maxShareSessions, int initializeRetryIntervalMs) {
+    /** Kafka 4.4's group.share.initialize.retry.interval.ms default. */
+    public static final int INITIALIZE_RETRY_INTERVAL_MS_DEFAULT = 30_000;
+
     public ShareGroupConfig {
         if (heartbeatIntervalMs >= sessionTimeoutMs) {
             throw new IllegalArgumentException("group.share.heartbeat.interval.ms must be less than "
@@ -24,6 +31,16 @@ public record ShareGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, in
         }
         if (maxSize < 1) throw new IllegalArgumentException("group.share.max.size must be at least 1");
         if (maxShareSessions < 1) throw new IllegalArgumentException("group.share.max.share.sessions must be at least 1");
+        if (initializeRetryIntervalMs < 1) {
+            throw new IllegalArgumentException("group.share.initialize.retry.interval.ms must be at least 1");
+        }
+    }
+
+    /** The settings with Kafka's default initialization retry interval. */
+    public ShareGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int recordLockDurationMs,
+                            int deliveryCountLimit, int partitionMaxRecordLocks, int maxSize, int maxShareSessions) {
+        this(sessionTimeoutMs, heartbeatIntervalMs, recordLockDurationMs, deliveryCountLimit, partitionMaxRecordLocks,
+                maxSize, maxShareSessions, INITIALIZE_RETRY_INTERVAL_MS_DEFAULT);
     }
 
     public static ShareGroupConfig from(TandemConfig config) {
@@ -49,8 +66,16 @@ public record ShareGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, in
                 config.getInt("group.share.min.partition.max.record.locks", 100),
                 "group.share.max.partition.max.record.locks",
                 config.getInt("group.share.max.partition.max.record.locks", 4000));
+        // An internal key in Kafka 4.4 (defineInternal, INT, at least 1); below offsets.commit.timeout.ms (Tandem's
+        // is Kafka's default, 5 s) that is used instead, as GroupCoordinatorConfig takes the larger of the two.
+        int retry = config.getInt("group.share.initialize.retry.interval.ms", INITIALIZE_RETRY_INTERVAL_MS_DEFAULT);
+        if (retry < 1) {
+            throw new IllegalArgumentException("Invalid value " + retry
+                    + " for configuration group.share.initialize.retry.interval.ms: Value must be at least 1");
+        }
         return new ShareGroupConfig(session, heartbeat, lock, deliveries, locks,
-                config.getInt("group.share.max.size", 200), config.getInt("group.share.max.share.sessions", 2000));
+                config.getInt("group.share.max.size", 200), config.getInt("group.share.max.share.sessions", 2000),
+                (int) Math.max(retry, OffsetsTopicStore.COMMIT_TIMEOUT_MS));
     }
 
     private static void within(String key, int value, String minKey, int min, String maxKey, int max) {

@@ -243,7 +243,8 @@ public final class ShareGroupCoordinator {
                         result = membership.join(request, nowMs);
                         ShareGroup group = groups.get(request.groupId());
                         if (group != null && request.memberEpoch() != LEAVE_GROUP_MEMBER_EPOCH) {
-                            plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group));
+                            plan = statePartitions.plan(group, ShareGroupMembership.subscribedNames(group), nowMs,
+                                    config.initializeRetryIntervalMs());
                         }
                     } finally {
                         store.flush();
@@ -470,6 +471,9 @@ public final class ShareGroupCoordinator {
                 m.sentAssignment = m.memberEpoch == group.assignmentEpoch ? m.assignment : null;
             }
             group.topology = membership.topology(group);
+            // As Kafka's replay stamps them: share-partitions left initializing by the coordinator before (its
+            // initialization's outcome never recorded) are initialized again once the retry interval has passed.
+            for (UUID topicId : group.initializing.keySet()) group.initializingSinceMs.put(topicId, nowMs);
             System.getLogger(ShareGroupCoordinator.class.getName()).log(System.Logger.Level.INFO,
                     "Loaded share group " + groupId + " with " + group.members.size() + " members.");
         }
@@ -567,6 +571,8 @@ public final class ShareGroupCoordinator {
             // drops a deleted topic's state itself).
             boolean changed = group.initialized.keySet().removeAll(topicIds);
             changed |= group.initializing.keySet().removeAll(topicIds);
+            group.initializingSinceMs.keySet().removeAll(topicIds);
+            group.initializingBy.keySet().removeIf(k -> topicIds.contains(k.topicId()));
             changed |= group.deleting.removeAll(topicIds);
             if (changed) statePartitions.write(group);
         }

@@ -69,6 +69,15 @@ final class ShareGroupLoader {
                 for (ShareGroupRecords.TopicPartitions t : r.initializedTopics()) {
                     group.initialized.put(t.topicId(), new TreeSet<>(t.partitions()));
                 }
+                // Kept, as Kafka 4.4 replays InitializingTopics: their initialization may have ended unrecorded (the
+                // coordinator moved meanwhile), so the group's first heartbeat after the retry interval from the
+                // load (ShareGroupCoordinator.loaded stamps them) initializes them again.
+                group.initializing.clear();
+                group.initializingSinceMs.clear();
+                group.initializingBy.clear();
+                for (ShareGroupRecords.TopicPartitions t : r.initializingTopics()) {
+                    group.initializing.put(t.topicId(), new TreeSet<>(t.partitions()));
+                }
                 group.deleting.clear();
                 for (ShareGroupRecords.TopicInfo t : r.deletingTopics()) group.deleting.add(t.topicId());
             }

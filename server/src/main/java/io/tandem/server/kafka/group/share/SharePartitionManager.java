@@ -29,7 +29,8 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * share-partition waits on (as Kafka's share-partition waits in its LOADING state), and writes go through
  * {@link SharePartition#flushAsync}. The persister's failures become the
  * per-partition errors Kafka's SharePartition gives ({@link #partitionError}); one that says this copy is stale
- * (FENCED_STATE_EPOCH, a newer leader epoch) drops it, so the client's retry loads it afresh.
+ * (FENCED_STATE_EPOCH, a newer leader epoch: NOT_LEADER_OR_FOLLOWER) drops it, so the client's retry loads it
+ * afresh.
  */
 public final class SharePartitionManager {
     private static final System.Logger LOG = System.getLogger(SharePartitionManager.class.getName());
@@ -72,9 +73,12 @@ public final class SharePartitionManager {
 
     /**
      * The share-partition, loaded from the share coordinator if this broker has no copy under {@code leaderEpoch}:
-     * at the stored start offset with the stored in-flight records, or, when never initialized or initialized at -1
-     * by a heartbeat, at {@code initialOffset} (share.auto.offset.reset), which is then written as its start.
-     * Throws the per-partition error Kafka answers when the state cannot be read.
+     * at the stored start offset with the stored in-flight records, or, when initialized at -1 by a heartbeat, at
+     * {@code initialOffset} (share.auto.offset.reset), which is then written as its start. Throws the per-partition
+     * error Kafka answers when the state cannot be read: a share-partition the group coordinator has not initialized
+     * (yet) is UNKNOWN_SERVER_ERROR "Read operation on uninitialized share partition not allowed.", as Kafka 4.4's
+     * SharePartition maps its share coordinator's INVALID_REQUEST, and nothing is kept or written, so the heartbeat's
+     * initialization under way is neither overwritten nor fenced.
      */
     public SharePartition partition(String groupId, UUID topicId, int partition, int leaderEpoch,
                                     LongSupplier initialOffset) {
@@ -152,8 +156,9 @@ public final class SharePartitionManager {
                 created.sink(sinkFor(key, leaderEpoch));
                 return CompletableFuture.completedFuture(created);
             }
-            // Never initialized, or initialized at -1 by a heartbeat at its state epoch: as Kafka's SharePartition,
-            // share.auto.offset.reset decides the start offset now, when the share-partition first loads.
+            // Initialized at -1 by a heartbeat at its state epoch (a share-partition never initialized fails the read
+            // above): as Kafka's SharePartition, share.auto.offset.reset decides the start offset now, when the
+            // share-partition first loads.
             SharePartition created = SharePartition.restore(stored.stateEpoch(), initialOffset.getAsLong(), List.of(),
                     settings.deliveryCountLimit(), settings.partitionMaxRecordLocks(), settings.recordLockDurationMs());
             created.sink(sinkFor(key, leaderEpoch));
@@ -178,7 +183,7 @@ public final class SharePartitionManager {
                             RuntimeException failure = SharePartitionWriter.unwrap(e);
                             if (!(failure instanceof ApiException api)) return CompletableFuture.failedFuture(failure);
                             ApiException mapped = partitionError(api);
-                            if (mapped.error() == FENCED_STATE_EPOCH || mapped.error() == NOT_LEADER_OR_FOLLOWER) {
+                            if (mapped.error() == NOT_LEADER_OR_FOLLOWER) {
                                 // As Kafka's SharePartitionManager: a fenced copy goes, the client's retry loads it
                                 // again.
                                 forget(key.groupId(), key.topicId(), key.partition());
@@ -191,18 +196,23 @@ public final class SharePartitionManager {
 
     /**
      * Kafka 4.4's SharePartition.fetchPersisterError: a share coordinator that moved or is loading is
-     * COORDINATOR_NOT_AVAILABLE (the persister already tried it again), a newer leader epoch at the share coordinator
-     * NOT_LEADER_OR_FOLLOWER, GROUP_ID_NOT_FOUND, UNKNOWN_TOPIC_OR_PARTITION and FENCED_STATE_EPOCH as they are, and
-     * anything else UNKNOWN_SERVER_ERROR.
+     * COORDINATOR_NOT_AVAILABLE (the persister already tried it again), a newer leader epoch or state epoch at the
+     * share coordinator (FENCED_LEADER_EPOCH, FENCED_STATE_EPOCH) NOT_LEADER_OR_FOLLOWER, GROUP_ID_NOT_FOUND and
+     * UNKNOWN_TOPIC_OR_PARTITION as they are, SASL_AUTHENTICATION_FAILED and UNSUPPORTED_VERSION UNKNOWN_SERVER_ERROR
+     * "Unable to complete operation due to server error.", and anything else UNKNOWN_SERVER_ERROR with the share
+     * coordinator's message (the INVALID_REQUEST of a read of a share-partition not initialized yet).
      */
     public static ApiException partitionError(ApiException e) {
         short error = e.error();
         short mapped;
         if (error == NOT_COORDINATOR || error == COORDINATOR_NOT_AVAILABLE || error == COORDINATOR_LOAD_IN_PROGRESS) {
             mapped = COORDINATOR_NOT_AVAILABLE;
-        } else if (error == FENCED_LEADER_EPOCH || error == NOT_LEADER_OR_FOLLOWER) {
+        } else if (error == FENCED_LEADER_EPOCH || error == FENCED_STATE_EPOCH || error == NOT_LEADER_OR_FOLLOWER) {
             mapped = NOT_LEADER_OR_FOLLOWER;
-        } else if (error == GROUP_ID_NOT_FOUND || error == UNKNOWN_TOPIC_OR_PARTITION || error == FENCED_STATE_EPOCH
+        } else if (error == io.tandem.kafka.wire.Errors.SASL_AUTHENTICATION_FAILED.code()
+                || error == UNSUPPORTED_VERSION) {
+            return new ApiException(UNKNOWN_SERVER_ERROR, "Unable to complete operation due to server error.");
+        } else if (error == GROUP_ID_NOT_FOUND || error == UNKNOWN_TOPIC_OR_PARTITION
                 || error == UNKNOWN_TOPIC_ID || error == KAFKA_STORAGE_ERROR) {
             // UNKNOWN_TOPIC_ID and KAFKA_STORAGE_ERROR come from this broker's own log, not from the persister.
             mapped = error;

@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  */
 public interface SharePersister {
     /**
-     * A share-partition's stored state; {@code startOffset} -1 means never initialized. {@code deliveryCompleteCount}
+     * A share-partition's stored state; {@code startOffset} -1 means initialized without a start offset (a topic
+     * new to the group: share.auto.offset.reset decides it at the first load), or, in a summary, no state at all. {@code deliveryCompleteCount}
      * is what a summary answers (KIP-1226): the records from the start offset on that are done (acknowledged or
      * archived), -1 when unknown; reads leave it -1. {@code leaderEpoch} is the summary's too: the leader epoch of
      * the last leader that read the state (0 from its initialization, and for no state), which Kafka 4.4's
@@ -43,7 +44,9 @@ public interface SharePersister {
     /**
      * A read by the share-partition's leader at its partition's leader epoch: FENCED_LEADER_EPOCH when a newer
      * leader read it, and from now on an older leader's reads and writes are fenced (the share coordinator stores the
-     * epoch). The group coordinator reads summaries instead, which fence nobody; a negative epoch is refused.
+     * epoch). The group coordinator reads summaries instead, which fence nobody; a negative epoch is refused. A
+     * share-partition never initialized is refused too (INVALID_REQUEST "Read operation on uninitialized share
+     * partition not allowed.", Kafka 4.4's share coordinator): state is created by the group coordinator alone.
      */
     Stored read(String groupId, UUID topicId, int partition, int leaderEpoch);
 

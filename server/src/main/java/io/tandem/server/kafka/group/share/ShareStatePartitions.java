@@ -52,31 +52,44 @@ final class ShareStatePartitions {
     /**
      * After a heartbeat's own records, under the coordinator's lock: the subscribed partitions without state (and
      * not being initialized by another heartbeat) are recorded as initializing (in the heartbeat's batch, so a
-     * group deletion finds state the share coordinator may hold for them). Null when there are none.
+     * group deletion finds state the share coordinator may hold for them). Null when there are none. As Kafka 4.4's
+     * subscribedTopicsChangeMap, a topic set to initialize {@code retryIntervalMs} or more before {@code nowMs}
+     * (group.share.initialize.retry.interval.ms) is stuck: its partitions still initializing are initialized again,
+     * at start offset 0 as Kafka's request builder gives every topic already in the initializing set.
      */
-    Plan plan(ShareGroup group, Collection<String> subscribedTopicNames) {
+    Plan plan(ShareGroup group, Collection<String> subscribedTopicNames, long nowMs, long retryIntervalMs) {
         Map<ShareSessions.Key, Long> startOffsets = new java.util.LinkedHashMap<>();
         for (String name : new TreeSet<>(subscribedTopicNames)) {
             TopicRef topic = topics.byName(name);
             if (topic == null || group.deletionsUnderWay.contains(topic.id())) continue;
             SortedSet<Integer> have = group.initialized.get(topic.id());
             SortedSet<Integer> busy = group.initializing.get(topic.id());
+            Long since = group.initializingSinceMs.get(topic.id());
+            boolean stuck = busy != null && (since == null || nowMs - since >= retryIntervalMs);
             // Kafka's buildInitializeShareGroupStateRequest: 0 for a topic the group already initialized or is
-            // initializing (partitions added to it), else uninitialized.
+            // initializing (partitions added to it, or a stuck initialization), else uninitialized.
             long startOffset = have != null || busy != null ? 0 : ShareStateCoordinator.UNINITIALIZED_START_OFFSET;
             for (int p = 0; p < topic.partitionCount(); p++) {
-                if (have != null && have.contains(p) || busy != null && busy.contains(p)) continue;
+                if (have != null && have.contains(p) || busy != null && busy.contains(p) && !stuck) continue;
                 startOffsets.put(new ShareSessions.Key(topic.id(), p), startOffset);
             }
         }
         if (startOffsets.isEmpty()) return null;
+        Plan plan = new Plan(group, group.groupEpoch, startOffsets);
         for (ShareSessions.Key k : startOffsets.keySet()) {
+            SortedSet<Integer> already = group.initializing.get(k.topicId());
+            if (already != null && already.contains(k.partition())) {
+                LOG.log(System.Logger.Level.INFO, "Share-partition " + group.groupId + ":" + k.topicId() + ":"
+                        + k.partition() + " still initializing after " + retryIntervalMs + " ms: initializing again");
+            }
             group.initializing.computeIfAbsent(k.topicId(), t -> new TreeSet<>()).add(k.partition());
+            group.initializingSinceMs.put(k.topicId(), nowMs);
+            group.initializingBy.put(k, plan);
             // Kafka's addInitializingTopicsRecords: a topic initialized again is no longer being deleted.
             group.deleting.remove(k.topicId());
         }
         writeRecord(group);
-        return new Plan(group, group.groupEpoch, startOffsets);
+        return plan;
     }
 
     /**
@@ -171,8 +184,9 @@ final class ShareStatePartitions {
     void finish(Plan plan, Set<ShareSessions.Key> done, boolean groupStillThere) {
         ShareGroup group = plan.group();
         for (ShareSessions.Key k : plan.startOffsets().keySet()) {
-            SortedSet<Integer> busy = group.initializing.get(k.topicId());
-            if (busy != null && busy.remove(k.partition()) && busy.isEmpty()) group.initializing.remove(k.topicId());
+            // A share-partition initialized again since (this initialization was stuck) is left to that one unless
+            // this one gave it state; one an admin operation holds now is the operation's.
+            if (done.contains(k) || group.initializingBy.get(k) == plan) group.initializingEnded(k);
         }
         if (!groupStillThere) return;
         for (ShareSessions.Key k : done) {
@@ -215,7 +229,11 @@ final class ShareStatePartitions {
             group.deletionsUnderWay.add(k.topicId());
         }
         group.initialized.keySet().removeIf(id -> topicIds == null || topicIds.contains(id));
-        if (topicIds == null) group.initializing.clear();
+        if (topicIds == null) {
+            group.initializing.clear();
+            group.initializingSinceMs.clear();
+            group.initializingBy.clear();
+        }
         write(group);
         return keys;
     }

@@ -222,10 +222,4 @@ final class ShareStateRequests {
         }
         return results;
     }
-
-    /** What a read answers for a share-partition never initialized: no state, as the local read. */
-    static SharePersister.Stored uninitialized() {
-        return new SharePersister.Stored(ShareStateCoordinator.DEFAULT_STATE_EPOCH,
-                ShareStateCoordinator.UNINITIALIZED_START_OFFSET, List.of());
-    }
 }

@@ -32,6 +32,16 @@ class SharePartitionManagerTest {
         return new SharePartitionManager(persister, new ShareSessions(10), g -> ShareGroupConfig.defaults());
     }
 
+    /**
+     * The share-partition as a heartbeat leaves a topic new to its group, initialized at -1: only the group
+     * coordinator creates state (Kafka 4.4's share coordinator refuses a leader's read of a share-partition no one
+     * initialized), so a leader may load it once this was done.
+     */
+    private void initializedByTheGroupCoordinator(int partition) {
+        new LocalSharePersister(shareCoordinator).initialize("g", TOPIC, partition,
+                ShareStateCoordinator.DEFAULT_STATE_EPOCH, ShareStateCoordinator.UNINITIALIZED_START_OFFSET);
+    }
+
     private static List<SharePartition.Batch> records(long first, long last) {
         return List.of(new SharePartition.Batch(first, last, false));
     }
@@ -41,6 +51,7 @@ class SharePartitionManagerTest {
         LocalSharePersister persister = new LocalSharePersister(shareCoordinator);
         SharePartitionManager oldLeader = manager(persister);
         SharePartitionManager newLeader = manager(persister);
+        initializedByTheGroupCoordinator(0);
         SharePartition old = oldLeader.partition("g", TOPIC, 0, 4, () -> 0L);
         assertEquals(5, old.acquire("m1", 5, records(0, 9), 0).get(0).lastOffset() + 1);
         old.acknowledge("m1", 0, 1, List.of(SharePartition.ACCEPT), 0);
@@ -70,10 +81,13 @@ class SharePartitionManagerTest {
                 ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, ErrorCodes.COORDINATOR_NOT_AVAILABLE,
                 ErrorCodes.COORDINATOR_NOT_AVAILABLE, ErrorCodes.COORDINATOR_NOT_AVAILABLE,
                 ErrorCodes.FENCED_LEADER_EPOCH, ErrorCodes.NOT_LEADER_OR_FOLLOWER,
-                ErrorCodes.FENCED_STATE_EPOCH, ErrorCodes.FENCED_STATE_EPOCH,
+                // Kafka 4.4's fetchPersisterError (kafka_2.13-4.4.0's SharePartition): FENCED_STATE_EPOCH shares
+                // FENCED_LEADER_EPOCH's case, a NotLeaderOrFollowerException.
+                ErrorCodes.FENCED_STATE_EPOCH, ErrorCodes.NOT_LEADER_OR_FOLLOWER,
                 ErrorCodes.GROUP_ID_NOT_FOUND, ErrorCodes.GROUP_ID_NOT_FOUND,
                 ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION,
-                ErrorCodes.INVALID_REQUEST, ErrorCodes.UNKNOWN_SERVER_ERROR);
+                ErrorCodes.INVALID_REQUEST, ErrorCodes.UNKNOWN_SERVER_ERROR,
+                ErrorCodes.UNSUPPORTED_VERSION, ErrorCodes.UNKNOWN_SERVER_ERROR);
         for (Map.Entry<Short, Short> e : expected.entrySet()) {
             SharePartitionManager manager = manager(new FailingPersister(e.getKey()));
             ApiException error = assertThrows(ApiException.class,
@@ -100,6 +114,7 @@ class SharePartitionManagerTest {
                 super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
             }
         };
+        initializedByTheGroupCoordinator(1);
         SharePartition sp = manager(slow).partition("g", TOPIC, 1, 0, () -> 0L);
         CompletableFuture<List<SharePartition.Acquired>> first = CompletableFuture.supplyAsync(
                 () -> sp.acquire("m1", 2, records(0, 9), 0));
@@ -130,6 +145,7 @@ class SharePartitionManagerTest {
                 super.write(groupId, topicId, partition, stateEpoch, leaderEpoch, startOffset, deliveryCompleteCount, batches);
             }
         };
+        initializedByTheGroupCoordinator(0);
         SharePartition sp = manager(flaky).partition("g", TOPIC, 0, 0, () -> 0L);
         assertEquals(List.of(new SharePartition.Acquired(0, 3, 1)), sp.acquire("m1", 4, records(0, 3), 0));
 
@@ -158,6 +174,7 @@ class SharePartitionManagerTest {
 
     @Test
     void aWriteOfLaterChangesShouldCompleteAnEarlierAcknowledgement() {
+        initializedByTheGroupCoordinator(1);
         SharePartition sp = manager(new LocalSharePersister(shareCoordinator)).partition("g", TOPIC, 1, 0, () -> 0L);
         sp.acquire("m1", 2, records(0, 1), 0);
         SharePartition.Pending first = new SharePartition.Pending();
@@ -175,6 +192,9 @@ class SharePartitionManagerTest {
         ShareStateCoordinator coordinator = new ShareStateCoordinator(10, stateLog, (t, p) -> t.equals(TOPIC) && p < 2,
                 () -> 1L);
         SharePartitionManager manager = manager(new LocalSharePersister(coordinator));
+        coordinator.initialize(new ShareStateCoordinator.Key("g", TOPIC, 0), ShareStateCoordinator.DEFAULT_STATE_EPOCH,
+                ShareStateCoordinator.UNINITIALIZED_START_OFFSET);
+        stateLog.replicateAll();
         // The load's initialization is answered once replicated; the caller is not held meanwhile.
         CompletableFuture<SharePartition> loading = assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
                 () -> manager.partitionAsync("g", TOPIC, 0, 0, () -> 0L));

@@ -225,4 +225,102 @@ class ShareStateInitializationTest {
         assertEquals(3, assigned.memberEpoch());
         assertEquals(java.util.Set.of(0, 1), assigned.assignment().get(TOPIC));
     }
+
+    /**
+     * A persister whose initializations are never answered while {@code losing} (an answer lost, a coordinator that
+     * moved with the call under way): the calls wait in {@code lost}.
+     */
+    private SharePersister losingInitializations(java.util.concurrent.atomic.AtomicBoolean losing,
+                                                 List<java.util.concurrent.CompletableFuture<Void>> lost) {
+        LocalSharePersister local = new LocalSharePersister(shareCoordinator);
+        return new DelegatingSharePersister(local) {
+            @Override
+            public java.util.concurrent.CompletableFuture<Void> initializeAsync(String groupId, UUID topicId,
+                                                                               int partition, int stateEpoch,
+                                                                               long startOffset) {
+                if (!losing.get()) return local.initializeAsync(groupId, topicId, partition, stateEpoch, startOffset);
+                java.util.concurrent.CompletableFuture<Void> never = new java.util.concurrent.CompletableFuture<>();
+                lost.add(never);
+                return never;
+            }
+        };
+    }
+
+    @Test
+    void aStuckInitializationShouldBeInitializedAgainByAHeartbeatAfterTheRetryInterval() {
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<java.util.concurrent.CompletableFuture<Void>> lost = new ArrayList<>();
+        ShareGroupCoordinator c = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
+                losingInitializations(losing, lost),
+                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
+        int epoch = heartbeat(c, 0, 0).memberEpoch();
+        assertEquals(2, lost.size(), "both share-partitions' initializations under way, never to end");
+        losing.set(false);
+        // Regular heartbeats, nothing changed: within group.share.initialize.retry.interval.ms (30 s) the
+        // initialization under way is left alone.
+        for (long now : new long[] {5_000, 10_000, 29_999}) {
+            assertNull(heartbeat(c, epoch, now).assignment());
+            assertNull(state(0));
+            assertNull(state(1));
+        }
+        // Then, as Kafka 4.4's subscribedTopicsChangeMap, a heartbeat initializes them again: at 0, as Kafka's
+        // request builder gives a topic already in the initializing set.
+        heartbeat(c, epoch, 30_000);
+        for (int p = 0; p < 2; p++) {
+            assertEquals(0, state(p).startOffset(), "partition " + p);
+            assertEquals(epoch, state(p).stateEpoch());
+        }
+        ShareGroupCoordinator.HeartbeatResult assigned = heartbeat(c, epoch, 35_000);
+        assertEquals(epoch + 1, assigned.memberEpoch());
+        assertEquals(java.util.Set.of(0, 1), assigned.assignment().get(TOPIC));
+        // The first initialization's answers come at last, failed: the share-partitions stay initialized.
+        for (java.util.concurrent.CompletableFuture<Void> f : lost) {
+            f.completeExceptionally(new io.tandem.server.kafka.ApiException(
+                    io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE, "late"));
+        }
+        assertEquals(List.of(new ShareGroupCoordinator.PartitionOffset(TOPIC, 0, 0, 0, 0),
+                new ShareGroupCoordinator.PartitionOffset(TOPIC, 1, 0, 0, 0)), c.offsets("g", 40_000));
+        List<ShareGroupStatePartitionMetadataValue> records = statePartitionRecords();
+        assertEquals(new ShareGroupStatePartitionMetadataValue().setInitializedTopics(info(List.of(0, 1))),
+                records.get(records.size() - 1));
+    }
+
+    @Test
+    void initializingPartitionsLoadedByANewCoordinatorShouldBeInitializedAfterTheRetryInterval() {
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<java.util.concurrent.CompletableFuture<Void>> lost = new ArrayList<>();
+        ShareGroupCoordinator before = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
+                losingInitializations(losing, lost),
+                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
+        int epoch = heartbeat(before, 0, 0).memberEpoch();
+        assertEquals(2, lost.size());
+        // The group's coordinator moves with the initialization under way: the new one loads the group from
+        // __consumer_offsets, InitializingTopics included, as Kafka 4.4 replays them, and stamps them at the load.
+        ShareGroupCoordinator after = coordinator();
+        for (byte[][] kv : new ArrayList<>(offsetsLog)) after.replay(kv[0], kv[1]);
+        after.loaded(60_000);
+        assertNull(heartbeat(after, epoch, 65_000).assignment());
+        assertNull(state(0), "within the retry interval from the load, left to the initialization under way");
+        heartbeat(after, epoch, 90_000);
+        assertEquals(0, state(0).startOffset());
+        assertEquals(0, state(1).startOffset());
+        assertEquals(java.util.Set.of(0, 1), heartbeat(after, epoch, 95_000).assignment().get(TOPIC));
+    }
+
+    @Test
+    void theRetryIntervalShouldBeReadValidatedAndNeverBelowTheOffsetsCommitTimeout(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        assertEquals(30_000, ShareGroupConfig.from(io.tandem.server.TandemConfig.forTests(dir))
+                .initializeRetryIntervalMs(), "Kafka 4.4's default");
+        assertEquals(60_000, ShareGroupConfig.from(io.tandem.server.TandemConfig.forTests(dir)
+                .set("group.share.initialize.retry.interval.ms", "60000")).initializeRetryIntervalMs());
+        assertEquals(5_000, ShareGroupConfig.from(io.tandem.server.TandemConfig.forTests(dir)
+                .set("group.share.initialize.retry.interval.ms", "1000")).initializeRetryIntervalMs(),
+                "below offsets.commit.timeout.ms (5 s), that is used, as Kafka's GroupCoordinatorConfig does");
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> ShareGroupConfig.from(io.tandem.server.TandemConfig.forTests(dir)
+                        .set("group.share.initialize.retry.interval.ms", "0")));
+        assertEquals("Invalid value 0 for configuration group.share.initialize.retry.interval.ms: "
+                + "Value must be at least 1", refused.getMessage());
+    }
 }

@@ -38,6 +38,12 @@ public final class ShareStateCoordinator {
      * ShareGroupOffset.fromRequest sets 0, and a summary of a share-partition without state answers 0 as well.
      */
     public static final int INITIAL_LEADER_EPOCH = 0;
+    /**
+     * Kafka 4.4's ShareCoordinatorShard message (INVALID_REQUEST) for a read of a share-partition no one initialized:
+     * only the group coordinator creates state, so a share-partition's leader never reads its way into having some.
+     */
+    public static final String READ_UNINITIALIZED_MESSAGE =
+            "Read operation on uninitialized share partition not allowed.";
 
     /** Where records go: the {@code __share_group_state} partition, led here, or an ApiException (NOT_COORDINATOR). */
     public interface StateLog {
