@@ -126,7 +126,13 @@ class ShareGroupHeartbeatAnswersFirstTest {
                 assertTrue(System.nanoTime() < deadline, "the share-partition was never assigned");
                 Thread.sleep(50);
             }
-            assertTrue(stateTopicExists(admin));
+            // The share coordinator wrote the state, so its broker leads the topic's partitions; the metadata a
+            // listTopics reads may lag that by an UpdateMetadata, as Kafka's controller sends it after LeaderAndIsr.
+            long listed = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!stateTopicExists(admin)) {
+                assertTrue(System.nanoTime() < listed, "__share_group_state was never listed");
+                Thread.sleep(50);
+            }
             heartbeat(c, "raw", -1, null);
 
             // The Java 4.4 share consumer: the group's share-partition has state already (start offset -1: latest,
