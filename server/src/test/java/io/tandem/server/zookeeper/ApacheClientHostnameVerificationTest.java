@@ -53,27 +53,11 @@ class ApacheClientHostnameVerificationTest {
     private static final long SETTLE_MS = 1_000;
     @TempDir
     static Path dir;
-    static TestCertificates certificates;
-    /** Trusted client key pairs: one naming 127.0.0.1, one naming only elsewhere.example. */
-    static Path addressClient;
-    static Path otherHostClient;
-    /** Server trust stores holding both client certificates (the second in another order: other bytes). */
-    static Path trustBoth;
-    static Path trustBothRewritten;
+    static ClientHostCertificates certs;
 
     @BeforeAll
     static void certificates() throws Exception {
-        certificates = TestCertificates.serverOnly(dir);
-        addressClient = dir.resolve("address-client.p12");
-        Path addressPem = TestCertificates.serverKeyStore(addressClient, "CN=addressclient", "IP:127.0.0.1");
-        otherHostClient = dir.resolve("other-host-client.p12");
-        Path otherPem = TestCertificates.serverKeyStore(otherHostClient, "CN=otherclient", "DNS:elsewhere.example");
-        trustBoth = dir.resolve("trust-both.p12");
-        TestCertificates.trust(trustBoth, "address", addressPem);
-        TestCertificates.trust(trustBoth, "other", otherPem);
-        trustBothRewritten = dir.resolve("trust-both-rewritten.p12");
-        TestCertificates.trust(trustBothRewritten, "other", otherPem);
-        TestCertificates.trust(trustBothRewritten, "address", addressPem);
+        certs = ClientHostCertificates.make(dir);
     }
 
     /**
@@ -109,7 +93,7 @@ class ApacheClientHostnameVerificationTest {
         Tandem tandem = clientHostnameVerification.equals("unset")
                 ? tandem(tandemLive, authProvider, certReload) : null;
         try (tandem; ApacheSecurePort apache = new ApacheSecurePort(row.resolve("apache"),
-                certificates.serverKeyStore, trustBoth, zooCfg)) {
+                certs.server().serverKeyStore, certs.trustBoth(), zooCfg)) {
             String apacheBefore = admitted(apache.port());
             String tandemBefore = tandem == null ? null : admitted(tandem.zookeeperSecurePort());
             if (officialClient) {
@@ -119,9 +103,9 @@ class ApacheClientHostnameVerificationTest {
                             "Tandem admits the official client as the probe");
                 }
             }
-            Files.copy(trustBothRewritten, apache.trustStore, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(certs.trustBothRewritten(), apache.trustStore, StandardCopyOption.REPLACE_EXISTING);
             if (tandem != null) {
-                Files.copy(trustBothRewritten, tandemLive.resolve("truststore.p12"),
+                Files.copy(certs.trustBothRewritten(), tandemLive.resolve("truststore.p12"),
                         StandardCopyOption.REPLACE_EXISTING);
             }
             Thread.sleep(SETTLE_MS);
@@ -143,8 +127,8 @@ class ApacheClientHostnameVerificationTest {
 
     private static Tandem tandem(Path live, boolean authProvider, boolean certReload) throws Exception {
         Files.createDirectories(live);
-        Files.copy(certificates.serverKeyStore, live.resolve("keystore.p12"));
-        Files.copy(trustBoth, live.resolve("truststore.p12"));
+        Files.copy(certs.server().serverKeyStore, live.resolve("keystore.p12"));
+        Files.copy(certs.trustBoth(), live.resolve("truststore.p12"));
         TandemConfig config = ZooKeeperTlsTest.secure(TandemConfig.forTests(live.resolve("data")))
                 .set("ssl.keyStore.location", live.resolve("keystore.p12").toString())
                 .set("ssl.keyStore.password", TestCertificates.PASSWORD)
@@ -157,11 +141,11 @@ class ApacheClientHostnameVerificationTest {
 
     /** Whether the port admits the address-naming client, then the other-host one, as "true false". */
     private static String admitted(int port) throws Exception {
-        return probe(port, addressClient) + " " + probe(port, otherHostClient);
+        return probe(port, certs.addressClient()) + " " + probe(port, certs.otherHostClient());
     }
 
     private static boolean probe(int port, Path keyStore) throws Exception {
-        return TlsAdmissionProbe.admitted(port, keyStore, certificates.trustStore);
+        return TlsAdmissionProbe.admitted(port, keyStore, certs.server().trustStore);
     }
 
     /**
@@ -170,7 +154,8 @@ class ApacheClientHostnameVerificationTest {
      * so the 8 s are never waited out.
      */
     private static boolean officialClientConnects(int port) throws Exception {
-        ZooKeeper zk = SecurePortCertificateReloadTest.connectOrNull(port, addressClient, certificates.trustStore, 8);
+        ZooKeeper zk = SecurePortCertificateReloadTest.connectOrNull(port, certs.addressClient(),
+                certs.server().trustStore, 8);
         if (zk == null) return false;
         try {
             zk.exists("/", false);

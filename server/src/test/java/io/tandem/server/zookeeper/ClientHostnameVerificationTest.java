@@ -31,25 +31,11 @@ class ClientHostnameVerificationTest {
     private static final long SETTLE_MS = 1_000;
     @TempDir
     static Path dir;
-    static TestCertificates certificates;
-    static Path addressClient;
-    static Path otherHostClient;
-    static Path trustBoth;
-    static Path trustBothRewritten;
+    static ClientHostCertificates certs;
 
     @BeforeAll
     static void certificates() throws Exception {
-        certificates = TestCertificates.serverOnly(dir);
-        addressClient = dir.resolve("address-client.p12");
-        Path addressPem = TestCertificates.serverKeyStore(addressClient, "CN=addressclient", "IP:127.0.0.1");
-        otherHostClient = dir.resolve("other-host-client.p12");
-        Path otherPem = TestCertificates.serverKeyStore(otherHostClient, "CN=otherclient", "DNS:elsewhere.example");
-        trustBoth = dir.resolve("trust-both.p12");
-        TestCertificates.trust(trustBoth, "address", addressPem);
-        TestCertificates.trust(trustBoth, "other", otherPem);
-        trustBothRewritten = dir.resolve("trust-both-rewritten.p12");
-        TestCertificates.trust(trustBothRewritten, "other", otherPem);
-        TestCertificates.trust(trustBothRewritten, "address", addressPem);
+        certs = ClientHostCertificates.make(dir);
     }
 
     @Test
@@ -82,8 +68,8 @@ class ClientHostnameVerificationTest {
     /** Which of the two clients get a session, before and after the trust store is rewritten. */
     private static String admitted(Path live, Map<String, String> settings) throws Exception {
         Files.createDirectories(live);
-        Files.copy(certificates.serverKeyStore, live.resolve("keystore.p12"));
-        Files.copy(trustBoth, live.resolve("truststore.p12"));
+        Files.copy(certs.server().serverKeyStore, live.resolve("keystore.p12"));
+        Files.copy(certs.trustBoth(), live.resolve("truststore.p12"));
         TandemConfig config = ZooKeeperTlsTest.secure(TandemConfig.forTests(live.resolve("data")))
                 .set("ssl.keyStore.location", live.resolve("keystore.p12").toString())
                 .set("ssl.keyStore.password", TestCertificates.PASSWORD)
@@ -92,15 +78,15 @@ class ClientHostnameVerificationTest {
         settings.forEach(config::set);
         try (Tandem server = Tandem.start(config)) {
             int port = server.zookeeperSecurePort();
-            String before = admitted(port, addressClient) + " " + admitted(port, otherHostClient);
-            Files.copy(trustBothRewritten, live.resolve("truststore.p12"), StandardCopyOption.REPLACE_EXISTING);
+            String before = admitted(port, certs.addressClient()) + " " + admitted(port, certs.otherHostClient());
+            Files.copy(certs.trustBothRewritten(), live.resolve("truststore.p12"), StandardCopyOption.REPLACE_EXISTING);
             Thread.sleep(SETTLE_MS);
-            return before + " " + admitted(port, addressClient) + " " + admitted(port, otherHostClient);
+            return before + " " + admitted(port, certs.addressClient()) + " " + admitted(port, certs.otherHostClient());
         }
     }
 
     /** Probed with a raw TLS client: the official client would wait out its connect timeout on each refusal. */
     private static boolean admitted(int port, Path keyStore) throws Exception {
-        return TlsAdmissionProbe.admitted(port, keyStore, certificates.trustStore);
+        return TlsAdmissionProbe.admitted(port, keyStore, certs.server().trustStore);
     }
 }
