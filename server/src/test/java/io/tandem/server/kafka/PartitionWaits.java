@@ -77,16 +77,8 @@ public final class PartitionWaits {
      * not know the partition yet (the controller's word may still be on its way; asking creates nothing).
      */
     public static List<Integer> isrAt(Tandem broker, String topic, int partition) throws Exception {
-        MetadataRequest request = new MetadataRequest();
-        MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
-        wanted.name = topic;
-        request.topics = new ArrayList<>(List.of(wanted));
-        request.allowAutoTopicCreation = false;
-        try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
-            MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
-            return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
-                    .findFirst().map(p -> p.isrNodes).orElse(List.of());
-        }
+        MetadataResponse.MetadataResponsePartition p = partitionAt(broker, topic, partition);
+        return p == null ? List.of() : p.isrNodes;
     }
 
     /**
@@ -94,6 +86,13 @@ public final class PartitionWaits {
      * does not know the partition yet.
      */
     public static int leaderAt(Tandem broker, String topic, int partition) throws Exception {
+        MetadataResponse.MetadataResponsePartition p = partitionAt(broker, topic, partition);
+        return p == null ? -1 : p.leaderId;
+    }
+
+    /** The partition as the broker itself describes it (Metadata v12 straight to it), null if it does not know it. */
+    private static MetadataResponse.MetadataResponsePartition partitionAt(Tandem broker, String topic, int partition)
+            throws Exception {
         MetadataRequest request = new MetadataRequest();
         MetadataRequest.MetadataRequestTopic wanted = new MetadataRequest.MetadataRequestTopic();
         wanted.name = topic;
@@ -102,7 +101,7 @@ public final class PartitionWaits {
         try (RawKafkaConnection c = new RawKafkaConnection(broker.kafkaPort())) {
             MetadataResponse response = c.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request, MetadataResponse::read);
             return response.topics.get(0).partitions.stream().filter(p -> p.partitionIndex == partition)
-                    .findFirst().map(p -> p.leaderId).orElse(-1);
+                    .findFirst().orElse(null);
         }
     }
 
