@@ -23,8 +23,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -65,12 +63,13 @@ class TxnOffsetCommitVerificationGuardRaceTest {
             VerificationGuard stale = offsets.startTransactionVerification(producerId, epoch,
                     ProducerStateTable.NO_SEQUENCE, false, System.currentTimeMillis());
             assertNotSame(VerificationGuard.SENTINEL, stale);
-            assertEquals(NONE, verify(broker, producerId, epoch, offsets.topicPartition()),
+            assertEquals(NONE, TxnClientCalls.verify(broker, TRANSACTIONAL_ID, producerId, epoch,
+                    offsets.topicPartition()),
                     "the coordinator holds the offsets partition");
 
             // The abort overtakes the write: its marker ends the verification.
             assertEquals(Errors.NONE, endTxn(c, producerId, epoch, false));
-            awaitMarker(offsets);
+            TxnClientCalls.awaitVerificationsEnded(offsets, "the ABORT marker reached the offsets partition");
             long end = offsets.logEndOffset();
             assertEquals(Map.of(COMMITTED, INVALID_TXN_STATE), commit(broker, producerId, epoch, 5, stale));
             assertEquals(end, offsets.logEndOffset(), "the late offsets opened no transaction");
@@ -82,7 +81,8 @@ class TxnOffsetCommitVerificationGuardRaceTest {
             VerificationGuard fresh = offsets.startTransactionVerification(producerId, epoch,
                     ProducerStateTable.NO_SEQUENCE, false, System.currentTimeMillis());
             assertNotSame(stale, fresh);
-            assertEquals(NONE, verify(broker, producerId, epoch, offsets.topicPartition()));
+            assertEquals(NONE, TxnClientCalls.verify(broker, TRANSACTIONAL_ID, producerId, epoch,
+                    offsets.topicPartition()));
             assertEquals(Map.of(COMMITTED, INVALID_TXN_STATE), commit(broker, producerId, epoch, 6, stale));
             assertEquals(Map.of(COMMITTED, INVALID_TXN_STATE),
                     commit(broker, producerId, epoch, 6, VerificationGuard.SENTINEL), "no verification is refused too");
@@ -107,20 +107,6 @@ class TxnOffsetCommitVerificationGuardRaceTest {
                                                      VerificationGuard guard) {
         return broker.groups().commitTransactionalOffsets(GROUP, producerId, epoch, "", null, -1,
                 Map.of(COMMITTED, new CommittedOffset(offset, -1, "", -1)), System.currentTimeMillis(), guard);
-    }
-
-    /** The coordinator's answer to a verification, asked as a TxnOffsetCommit before v5 asks it. */
-    private static short verify(KafkaBroker broker, long producerId, short epoch, TopicPartition tp) throws Exception {
-        CompletableFuture<Map<TopicPartition, Short>> answer = new CompletableFuture<>();
-        broker.transactions().partitionAdder().verify(TRANSACTIONAL_ID, producerId, epoch, Set.of(tp),
-                answer::complete);
-        return answer.get(30, TimeUnit.SECONDS).get(tp);
-    }
-
-    private static void awaitMarker(Partition partition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (partition.verificationsUnderWay() > 0 && System.currentTimeMillis() < deadline) Thread.sleep(10);
-        assertEquals(0, partition.verificationsUnderWay(), "the ABORT marker reached the offsets partition");
     }
 
     private static void awaitGroupCoordinator(KafkaBroker broker) throws InterruptedException {

@@ -28,7 +28,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
@@ -70,11 +69,12 @@ class VerificationGuardRaceTest {
             VerificationGuard stale = partition.startTransactionVerification(producerId, epoch, 0, false,
                     System.currentTimeMillis());
             assertNotSame(VerificationGuard.SENTINEL, stale);
-            assertEquals(NONE, verify(broker, producerId, epoch, tp), "the coordinator holds the partition");
+            assertEquals(NONE, TxnClientCalls.verify(broker, TRANSACTIONAL_ID, producerId, epoch, tp),
+                    "the coordinator holds the partition");
 
             // The abort overtakes the append: its marker ends the verification.
             assertEquals(Errors.NONE, endTxn(c, producerId, epoch));
-            awaitMarker(partition);
+            TxnClientCalls.awaitVerificationsEnded(partition, "the ABORT marker reached the partition");
             long end = partition.logEndOffset();
             Partition.AppendResult late = append(broker, partition, producerId, epoch, stale);
             assertEquals(INVALID_TXN_STATE, late.error());
@@ -87,7 +87,7 @@ class VerificationGuardRaceTest {
             VerificationGuard fresh = partition.startTransactionVerification(producerId, epoch, 0, false,
                     System.currentTimeMillis());
             assertNotSame(stale, fresh);
-            assertEquals(NONE, verify(broker, producerId, epoch, tp));
+            assertEquals(NONE, TxnClientCalls.verify(broker, TRANSACTIONAL_ID, producerId, epoch, tp));
             assertEquals(INVALID_TXN_STATE, append(broker, partition, producerId, epoch, stale).error());
             assertEquals(INVALID_TXN_STATE, append(broker, partition, producerId, epoch, VerificationGuard.SENTINEL)
                     .error(), "no verification at all is refused too");
@@ -114,20 +114,6 @@ class VerificationGuardRaceTest {
         } finally {
             batch.release();
         }
-    }
-
-    /** The coordinator's answer to a verification, asked as a Produce asks it. */
-    private static short verify(KafkaBroker broker, long producerId, short epoch, TopicPartition tp) throws Exception {
-        CompletableFuture<Map<TopicPartition, Short>> answer = new CompletableFuture<>();
-        broker.transactions().partitionAdder().verify(TRANSACTIONAL_ID, producerId, epoch, Set.of(tp),
-                answer::complete);
-        return answer.get(30, TimeUnit.SECONDS).get(tp);
-    }
-
-    private static void awaitMarker(Partition partition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (partition.verificationsUnderWay() > 0 && System.currentTimeMillis() < deadline) Thread.sleep(10);
-        assertEquals(0, partition.verificationsUnderWay(), "the ABORT marker reached the partition");
     }
 
     private static Errors addPartition(OfficialClientConnection c, long producerId, short epoch) throws Exception {

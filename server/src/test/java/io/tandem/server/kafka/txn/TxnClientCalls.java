@@ -1,6 +1,9 @@
 package io.tandem.server.kafka.txn;
 
+import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.OfficialClientConnection;
+import io.tandem.server.kafka.TopicPartition;
+import io.tandem.server.kafka.log.Partition;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.protocol.Errors;
@@ -10,6 +13,10 @@ import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
 
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,5 +69,21 @@ public final class TxnClientCalls {
         }
         assertEquals(Errors.NONE.code(), response.data().errorCode());
         return response;
+    }
+
+    /** The coordinator's answer when the broker verifies {@code tp} for the producer, as a Produce or TxnOffsetCommit. */
+    public static short verify(KafkaBroker broker, String transactionalId, long producerId, short epoch,
+                               TopicPartition tp) throws Exception {
+        CompletableFuture<Map<TopicPartition, Short>> answer = new CompletableFuture<>();
+        broker.transactions().partitionAdder().verify(transactionalId, producerId, epoch, Set.of(tp),
+                answer::complete);
+        return answer.get(30, TimeUnit.SECONDS).get(tp);
+    }
+
+    /** Waits until no verification is under way on the partition: the transaction's marker reached it. */
+    public static void awaitVerificationsEnded(Partition partition, String message) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (partition.verificationsUnderWay() > 0 && System.currentTimeMillis() < deadline) Thread.sleep(10);
+        assertEquals(0, partition.verificationsUnderWay(), message);
     }
 }
