@@ -99,17 +99,8 @@ class ProduceAddRetryTest {
     private static ProduceResponse.PartitionProduceResponse produce(RawKafkaConnection connection,
                                                                   InitProducerIdResponse pid, short epoch,
                                                                   int partition) throws Exception {
-        ProduceRequest request = new ProduceRequest();
-        request.transactionalId = "t";
-        request.acks = 1;
-        request.timeoutMs = 30_000;
-        ProduceRequest.TopicProduceData topic = new ProduceRequest.TopicProduceData();
-        topic.name = TOPIC;
-        ProduceRequest.PartitionProduceData data = new ProduceRequest.PartitionProduceData();
-        data.index = partition;
-        data.records = ProduceVerificationProtocolTest.transactionalBatch(pid.producerId, epoch, 0, "v");
-        topic.partitionData.add(data);
-        request.topicData.add(topic);
+        ProduceRequest request = TxnProtocolNode.produceRequest("t", (short) 1, 30_000, partition,
+                ProduceVerificationProtocolTest.transactionalBatch(pid.producerId, epoch, 0, "v"));
         ProduceResponse response = (ProduceResponse) connection.roundTrip(ApiKey.PRODUCE, (short) 12,
                 ApiKey.PRODUCE.responseHeaderVersion((short) 12), request, ApiKey.PRODUCE::readResponse);
         return response.responses.get(0).partitionResponses.get(0);

@@ -66,17 +66,8 @@ class ProduceVerificationProtocolTest {
     private static ProduceResponse.PartitionProduceResponse produce(TxnProtocolNode node, int version,
                                                                   String transactionalId, ByteBuf records,
                                                                   int partition) throws Exception {
-        ProduceRequest request = new ProduceRequest();
-        request.transactionalId = transactionalId;
-        request.acks = -1;
-        request.timeoutMs = 10_000;
-        ProduceRequest.TopicProduceData topic = new ProduceRequest.TopicProduceData();
-        topic.name = TOPIC;
-        ProduceRequest.PartitionProduceData data = new ProduceRequest.PartitionProduceData();
-        data.index = partition;
-        data.records = records;
-        topic.partitionData.add(data);
-        request.topicData.add(topic);
+        ProduceRequest request = TxnProtocolNode.produceRequest(transactionalId, (short) -1, 10_000, partition,
+                records);
         ProduceResponse response = node.call(ApiKey.PRODUCE, version, request);
         return response.responses.get(0).partitionResponses.get(0);
     }

@@ -108,18 +108,8 @@ class TransactionProtocolTest {
     }
 
     private ProduceResponse produce(ByteBuf records, String transactionalId, int partition) throws Exception {
-        ProduceRequest request = new ProduceRequest();
-        request.transactionalId = transactionalId;
-        request.acks = -1;
-        request.timeoutMs = 10_000;
-        ProduceRequest.TopicProduceData topic = new ProduceRequest.TopicProduceData();
-        topic.name = TOPIC;
-        ProduceRequest.PartitionProduceData data = new ProduceRequest.PartitionProduceData();
-        data.index = partition;
-        data.records = records;
-        topic.partitionData.add(data);
-        request.topicData.add(topic);
-        return call(ApiKey.PRODUCE, 9, request);
+        return call(ApiKey.PRODUCE, 9, TxnProtocolNode.produceRequest(transactionalId, (short) -1, 10_000, partition,
+                records));
     }
 
     private static ByteBuf transactionalBatch(long producerId, short epoch, int sequence, String... values) {

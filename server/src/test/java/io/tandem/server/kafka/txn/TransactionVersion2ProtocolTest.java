@@ -105,16 +105,8 @@ class TransactionVersion2ProtocolTest {
 
     private short produce(int version, String transactionalId, long producerId, short epoch, int sequence,
                           int partition, String... values) throws Exception {
-        ProduceRequest request = new ProduceRequest();
-        request.transactionalId = transactionalId;
-        request.acks = -1;
-        request.timeoutMs = 10_000;
-        ProduceRequest.TopicProduceData topic = new ProduceRequest.TopicProduceData();
-        topic.name = TOPIC;
-        ProduceRequest.PartitionProduceData data = new ProduceRequest.PartitionProduceData();
-        data.index = partition;
-        topic.partitionData.add(data);
-        request.topicData.add(topic);
+        ProduceRequest request = TxnProtocolNode.produceRequest(transactionalId, (short) -1, 10_000, partition, null);
+        ProduceRequest.PartitionProduceData data = request.topicData.get(0).partitionData.get(0);
         ProduceResponse response = until(() -> {
             // Each attempt sends a fresh copy: the codec consumes the records it writes.
             data.records = transactionalBatch(producerId, epoch, sequence, values);

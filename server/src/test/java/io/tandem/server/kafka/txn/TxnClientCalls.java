@@ -70,7 +70,7 @@ public final class TxnClientCalls {
         assertEquals(Errors.NONE.code(), response.data().errorCode());
         return response;
     }
-
+    /** The coordinator's answer when the broker verifies {@code tp} for the producer (as Produce, TxnOffsetCommit). */
     /** The coordinator's answer when the broker verifies {@code tp} for the producer, as a Produce or TxnOffsetCommit. */
     public static short verify(KafkaBroker broker, String transactionalId, long producerId, short epoch,
                                TopicPartition tp) throws Exception {

@@ -1,5 +1,6 @@
 package io.tandem.server.kafka.txn;
 
+import io.netty.buffer.ByteBuf;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.message.CreateTopicsRequest;
@@ -9,6 +10,7 @@ import io.tandem.kafka.wire.message.IncrementalAlterConfigsRequest;
 import io.tandem.kafka.wire.message.IncrementalAlterConfigsResponse;
 import io.tandem.kafka.wire.message.InitProducerIdRequest;
 import io.tandem.kafka.wire.message.InitProducerIdResponse;
+import io.tandem.kafka.wire.message.ProduceRequest;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
@@ -113,6 +115,26 @@ final class TxnProtocolNode implements AutoCloseable {
                 throw new RuntimeException(e);
             }
         }, r -> r.errorCode);
+    }
+
+    /**
+     * A Produce of {@code records} (null: set later, on {@code topicData.get(0).partitionData.get(0)}) to one
+     * partition of {@link #TOPIC} for the transactional id.
+     */
+    static ProduceRequest produceRequest(String transactionalId, short acks, int timeoutMs, int partition,
+                                         ByteBuf records) {
+        ProduceRequest request = new ProduceRequest();
+        request.transactionalId = transactionalId;
+        request.acks = acks;
+        request.timeoutMs = timeoutMs;
+        ProduceRequest.TopicProduceData topic = new ProduceRequest.TopicProduceData();
+        topic.name = TOPIC;
+        ProduceRequest.PartitionProduceData data = new ProduceRequest.PartitionProduceData();
+        data.index = partition;
+        data.records = records;
+        topic.partitionData.add(data);
+        request.topicData.add(topic);
+        return request;
     }
 
     /**
