@@ -76,6 +76,8 @@ class EnsembleProcessTest {
     }
 
     private void start(int id) throws IOException {
+        // initLimit 30 ticks (6 s) for discovery and sync: with 10 (2 s) three members starting on a CI box that
+        // was also compiling failed every round for a minute (all "looking"); failover is timed by syncLimit.
         // C1 only: a member's start-up costs ~40% less CPU (1.2 s instead of 2 s), which is what five JVMs starting
         // at once on a 2-core CI box wait for; the test measures correctness and failover, not peak throughput.
         List<String> command = new ArrayList<>(List.of(
@@ -84,7 +86,7 @@ class EnsembleProcessTest {
                 "-cp", System.getProperty("java.class.path"), "io.tandem.server.Main", "start",
                 "--roles", "zookeeper", "--data-dir", dir.resolve("node" + id).toString(),
                 "--zk-port", Integer.toString(clientPorts[id]),
-                "--set", "myid=" + id, "--set", "tickTime=" + TICK_MS, "--set", "initLimit=10",
+                "--set", "myid=" + id, "--set", "tickTime=" + TICK_MS, "--set", "initLimit=30",
                 "--set", "syncLimit=5", "--set", "maxSessionTimeout=30000"));
         Map<Integer, FaultyProxy> viaProxy = proxiesOf.getOrDefault(id, Map.of());
         for (int peer = 1; peer <= size; peer++) {

@@ -94,6 +94,10 @@ class TandemRoleChangeProcessTest {
                 }
                 assertTrue(ApacheQuorumProcess.await(() -> other.mode().equals("follower"), TIMEOUT_MS),
                         other::mode);
+                // Apache's leader refuses a reconfig (NewConfigNoQuorum) until a quorum of the new config is synced
+                // with it, and a member says "follower" before its sync is over: wait for the leader's own count.
+                assertTrue(ApacheQuorumProcess.await(() -> "2".equals(ApacheQuorumProcess.gauge(mntr(all[leader]),
+                        "zk_synced_followers")), TIMEOUT_MS), () -> mntr(all[leader]));
 
                 // Participant to observer.
                 String observing = reconfigure(all[leader], ReconfigChecks.serverLine(three)
