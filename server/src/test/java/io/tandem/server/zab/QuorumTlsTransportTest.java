@@ -54,6 +54,15 @@ class QuorumTlsTransportTest {
                 2, new QuorumTransport.Peer(2, "127.0.0.1", freePort(), -1));
     }
 
+    private static boolean notConnectedWithin(QuorumTransport a, int b, long ms) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (System.nanoTime() < deadline) {
+            if (!a.isConnected(b)) return true;
+            Thread.sleep(10);
+        }
+        return false;
+    }
+
     private static boolean connectedWithin(QuorumTransport a, int b, long ms) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
         while (System.nanoTime() < deadline) {
@@ -87,7 +96,10 @@ class QuorumTlsTransportTest {
         try (QuorumTransport one = transport(1, peers, certificates.member, at1);
              QuorumTransport rogue = transport(2, peers, certificates.untrusted, new LinkedBlockingQueue<>())) {
             assertFalse(connectedWithin(one, 2, 3_000));
-            assertFalse(rogue.isConnected(1));
+            // In TLS 1.3 the dialler finishes its handshake before the acceptor checks its certificate, so the rogue
+            // counts each redial (every 250 ms) as up until the acceptor's alert closes it; on a busy machine a single
+            // look can fall in that window. What holds: its connections do not stay up, and nothing it sends arrives.
+            assertTrue(notConnectedWithin(rogue, 1, 3_000), "the rogue's connection was never closed");
             rogue.send(1, new ZabMessage.Request(7, 1, new byte[] {9}));
             assertNull(at1.poll(300, TimeUnit.MILLISECONDS));
         }
