@@ -62,11 +62,12 @@ start_tandem() { # port [keep]
   for setting in ${SERVER_SETTINGS:-}; do extra+=(--set "$setting"); done
   # The same group.initial.rebalance.delay.ms as the Apache config above, or ConsumerPerformance's join waits 3 s.
   # The launcher's own JVM flags unless TANDEM_JAVA_OPTS is set (e.g. to add a JFR recording).
-  # GC_LOG=<file> logs Tandem's collections there with UTC times (gc_pauses_between reads them) without replacing the
-  # launcher's flags: the JVM adds JAVA_TOOL_OPTIONS to them.
-  local gc_opts=()
-  [ -z "${GC_LOG:-}" ] || gc_opts=(env "JAVA_TOOL_OPTIONS=-Xlog:gc:file=$GC_LOG:utctime")
-  "${gc_opts[@]}" "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
+  # Added to the launcher's flags instead of replacing them (the JVM adds JAVA_TOOL_OPTIONS to its command line):
+  # TANDEM_ADD_OPTS (e.g. a -D switch of the server's), and with GC_LOG=<file> a log of Tandem's collections there
+  # with UTC times (gc_pauses_between reads them).
+  local add_opts="${TANDEM_ADD_OPTS:-}${GC_LOG:+ -Xlog:gc:file=$GC_LOG:utctime}" env_opts=()
+  [ -z "${add_opts// /}" ] || env_opts=(env "JAVA_TOOL_OPTIONS=$add_opts")
+  "${env_opts[@]}" "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
     --set group.initial.rebalance.delay.ms=0 "${extra[@]}" >> "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
