@@ -14,7 +14,7 @@
 # path has slf4j's API without a binding, so the client's log is otherwise dropped; slf4j-simple is fetched once.
 # Usage: bench/kafka/run-kafka-fixed-rate-stages.sh
 #   env: FIXED_SECONDS=20 RATE=5000 WARMUP_RECORDS=10000 EXTRA_PROPS="linger.ms=0" TARGETS=tandem TRACE=200
-#        CLIENT_LOG=1 TANDEM_JAVA_OPTS (default: the launcher's heap and collector)
+#        CLIENT_LOG=1 TANDEM_JAVA_OPTS (default: the launcher's flags)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # Its own data dir and log, so it can run beside the other Kafka benchmarks; Apache's jars are shared with them.
@@ -52,7 +52,8 @@ for target in ${TARGETS:-tandem}; do
     tandem)
       rm -f "$gc_log"
       : > "$work/tandem.log"
-      export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC} -Dtandem.kafka.requestStages=Produce -Xlog:gc:file=$gc_log -Dtandem.kafka.requestTrace=${TRACE:-0}"
+      # Added to the launcher's own flags (all of them, its JIT choice included), or to TANDEM_JAVA_OPTS when set.
+      export TANDEM_ADD_OPTS="-Dtandem.kafka.requestStages=Produce -Dtandem.kafka.requestTrace=${TRACE:-0}" GC_LOG="$gc_log"
       echo "== Tandem, $rate records/s for $fixed_seconds s, load $(cut -d' ' -f1-3 /proc/loadavg)"
       start_tandem 29192
       fixed_rate 29192

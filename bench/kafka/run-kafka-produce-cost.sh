@@ -8,7 +8,9 @@
 #        instead of `profile`, e.g. bench/zookeeper/profile-1ms.jfc to sample Java code every 1 ms instead of 10-20 ms;
 #        SYSCALLS=1 counts the server's syscalls per round with `perf stat` and prints them per 100 records: write
 #        (with NIO, mostly an event loop's wake-up through its eventfd), writev (answers), read, epoll_wait, futex
-#        (handler threads' wake-ups) and pwrite64 (appends), figures that the machine's load does not bend)
+#        (handler threads' wake-ups) and pwrite64 (appends), figures that the machine's load does not bend);
+#        THREADS=1 splits each round's server CPU by thread (names without their numbers: request handlers, event
+#        loops, the JIT's compiler threads, the collector's VM Thread...), which says how much is Java request code)
 # Load: ProducerPerformance, topic of 3 partitions, 1 KB records, acks=all, as fast as it goes (as run-kafka.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,6 +24,13 @@ syscalls=syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_r
 
 cpu_ms() { awk -v t="$ticks" '{printf "%d", ($14 + $15) * 1000 / t}' "/proc/$1/stat"; }
 sys_ms() { awk -v t="$ticks" '{printf "%d", $15 * 1000 / t}' "/proc/$1/stat"; }
+# Per thread name (trailing numbers stripped, so a pool counts once): CPU ms (user + system) so far, one "name ms" a line.
+thread_cpu() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s\t%s\n' "$(sed -E 's/[-#]?[0-9]+$//' "$t/comm" 2>/dev/null)" "$(awk -v k="$ticks" '{sub(/^.*\) /, ""); printf "%d", ($12 + $13) * 1000 / k}' "$t/stat" 2>/dev/null)"
+  done | awk -F'\t' '$2 != "" {ms[$1] += $2} END {for (n in ms) printf "%s\t%d\n", n, ms[n]}'
+}
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {printf "%d %d", v, n}'; }
 produce() { # port records
   tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "127.0.0.1:$1" --topic bench --num-records "$2" \
@@ -39,8 +48,15 @@ measure() { # name port
       perf stat -x, -e "$syscalls" -p "$server_pid" -o "$work/pc-server.perf" & sperf=$!
       sleep 0.5
     fi
+    [ "${THREADS:-0}" = 1 ] && thread_cpu "$server_pid" > "$work/pc-threads0"
     c0=$(cpu_ms "$server_pid"); k0=$(sys_ms "$server_pid"); read -r s0v s0n <<<"$(switches "$server_pid")"
     out=$(produce "$port" "$records")
+    if [ "${THREADS:-0}" = 1 ]; then
+      thread_cpu "$server_pid" > "$work/pc-threads1"
+      echo "    $name round $round CPU by thread, us/record: $(awk -F'\t' -v rec="$records" 'NR == FNR {a[$1] = $2; next}
+          {d = $2 - a[$1]; if (d > 0) printf "%.2f %s\n", d * 1000 / rec, $1}' "$work/pc-threads0" "$work/pc-threads1" \
+        | sort -rn | head -8 | awk '{v = $1; $1 = ""; printf "%s%s %s", (NR > 1 ? ", " : ""), substr($0, 2), v}')"
+    fi
     c1=$(cpu_ms "$server_pid"); k1=$(sys_ms "$server_pid"); read -r s1v s1n <<<"$(switches "$server_pid")"
     if [ -n "$sperf" ]; then
       kill -INT "$sperf"; wait "$sperf" || true

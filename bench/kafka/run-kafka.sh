@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side Kafka benchmark: Tandem against Apache Kafka (fetched from Maven Central now), same machine, same run,
 # driven by Apache Kafka's own tools (ProducerPerformance, ConsumerPerformance, EndToEndLatency).
-# Usage: bench/kafka/run-kafka.sh   (env: RECORDS=200000 FIXED_SECONDS=20 E2E_RECORDS=5000 TARGETS="tandem apache")
+# Usage: bench/kafka/run-kafka.sh   (env: RECORDS=200000 FIXED_SECONDS=20 E2E_RECORDS=5000 TARGETS="tandem apache"
+#        GC_LOG=<file>: Tandem's collections logged there, and those during the fixed-rate run printed)
 # Prints every figure for both servers and the ratio Tandem/Apache. Nothing here is asserted.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,9 +25,11 @@ measure() { # name port
   echo "  $name max rate: $out"
   figure[$name.produce_rec_s]=$(sed -E 's/.*sent, ([0-9.]+) records\/sec.*/\1/' <<<"$out")
   figure[$name.produce_p99_ms]=$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$out")
+  local t0; t0=$(utc_now)
   out=$(tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic bench \
         --num-records $((rate * fixed_seconds)) --record-size 1024 --throughput "$rate" --producer-props acks=all | tail -1)
   echo "  $name at $rate/s: $out"
+  [ "$name" != tandem ] || [ -z "${GC_LOG:-}" ] || echo "  $name during the fixed rate: $(gc_pauses_between "$t0" "$(utc_now)")"
   figure[$name.fixed_p50_ms]=$(sed -E 's/.* ([0-9.]+) ms 50th.*/\1/' <<<"$out")
   figure[$name.fixed_p99_ms]=$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$out")
   out=$(tool org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench \

@@ -62,10 +62,24 @@ start_tandem() { # port [keep]
   for setting in ${SERVER_SETTINGS:-}; do extra+=(--set "$setting"); done
   # The same group.initial.rebalance.delay.ms as the Apache config above, or ConsumerPerformance's join waits 3 s.
   # The launcher's own JVM flags unless TANDEM_JAVA_OPTS is set (e.g. to add a JFR recording).
-  "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
+  # Added to the launcher's flags instead of replacing them (the JVM adds JAVA_TOOL_OPTIONS to its command line):
+  # TANDEM_ADD_OPTS (e.g. a -D switch of the server's), and with GC_LOG=<file> a log of Tandem's collections there
+  # with UTC times (gc_pauses_between reads them).
+  local add_opts="${TANDEM_ADD_OPTS:-}${GC_LOG:+ -Xlog:gc:file=$GC_LOG:utctime}" env_opts=()
+  [ -z "${add_opts// /}" ] || env_opts=(env "JAVA_TOOL_OPTIONS=$add_opts")
+  "${env_opts[@]}" "$root/tandem" start --data-dir "$dir" --kafka-port "$port" --zk-port $((port + 1)) \
     --set group.initial.rebalance.delay.ms=0 "${extra[@]}" >> "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
+# The collections GC_LOG recorded between two UTC times (utc_now's format): pauses, their sum, the longest, full ones.
+utc_now() { date -u +%Y-%m-%dT%H:%M:%S.%3N; }
+gc_pauses_between() { # from to
+  [ -n "${GC_LOG:-}" ] && [ -f "$GC_LOG" ] || return 0
+  awk -v from="$1" -v to="$2" '/Pause/ { t = substr($1, 2, 23); if (t < from || t > to) next
+      n++; ms = $NF + 0; total += ms; if (ms > max) max = ms; if (/Pause Full/) full++ }
+    END { printf "%d GC pauses, %.1f ms in all, longest %.1f ms, %d full", n, total, max, full }' "$GC_LOG"
 }
 
 # An earlier build, to compare before and after a change in the same run (TARGETS=jar:<path> in the scripts that
