@@ -73,7 +73,7 @@ public final class ApacheQuorumPeer implements Closeable {
     private volatile long learnerMaster = -1;
 
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
-                            long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
+                            long currentEpoch, long lastLoggedZxid, LearnerApplication application,
                             int tickTimeMs, int initLimit, int syncLimit) {
         this(myId, members, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application, null, tickTimeMs,
                 initLimit, syncLimit);
@@ -81,7 +81,7 @@ public final class ApacheQuorumPeer implements Closeable {
 
     /** As above; with a {@code leaderApplication} this member leads Apache followers when elected. */
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
-                            long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
+                            long currentEpoch, long lastLoggedZxid, LearnerApplication application,
                             LeaderApplication leaderApplication, int tickTimeMs, int initLimit,
                             int syncLimit) {
         this(myId, members, Set.of(), disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application,
@@ -95,7 +95,7 @@ public final class ApacheQuorumPeer implements Closeable {
      */
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, Set<Long> observers, ZabDisk disk,
                             long acceptedEpoch, long currentEpoch, long lastLoggedZxid,
-                            ApacheFollower.Application application, LeaderApplication leaderApplication,
+                            LearnerApplication application, LeaderApplication leaderApplication,
                             int tickTimeMs, int initLimit, int syncLimit) {
         this.myId = myId;
         this.disk = disk;
@@ -108,7 +108,7 @@ public final class ApacheQuorumPeer implements Closeable {
         this.election = new ApacheElection(myId, members, observers);
         this.initLimitMs = (long) initLimit * tickTimeMs;
         this.learnerObserver = observers.contains(myId);
-        ApacheFollower.Application tracked = new ApacheFollower.Application() {
+        LearnerApplication tracked = new LearnerApplication() {
             @Override
             public void onSnapshot(long zxid, byte[] apacheSnapshot) {
                 application.onSnapshot(zxid, apacheSnapshot);

@@ -47,7 +47,7 @@ class ObserverMasterTest {
     Path temp;
 
     /** What an observer's application saw, in order. */
-    private static final class Seen implements ApacheFollower.Application {
+    private static final class Seen implements LearnerApplication {
         final BlockingQueue<String> events = new LinkedBlockingQueue<>();
         final Map<Long, Integer> touches;
 
