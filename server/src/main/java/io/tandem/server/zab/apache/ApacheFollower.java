@@ -232,7 +232,8 @@ public final class ApacheFollower implements Closeable {
             application.onServing(true);
             ObserverMaster.Settings masterSettings = observerMasterSettings;
             if (masterSettings != null && !observer) {
-                // Apache's Follower.followLeader starts its ObserverMaster once synced, its window at what is committed.
+                // Apache's Follower.followLeader starts its ObserverMaster once synced, its window at what is
+                // committed; a port it cannot bind throws and ends this session, as Apache's does.
                 observerMaster = ObserverMaster.start(myId, masterSettings, this, figures, initTimeoutMs,
                         syncTimeoutMs, newEpoch, history.appliedZxid(), history.pending());
             }

@@ -117,23 +117,18 @@ final class ObserverMaster extends LearnerMaster implements Closeable {
 
     /**
      * A learner master for the follower's session in {@code epoch}, its window starting at {@code committedZxid} with
-     * the follower's {@code pending} proposals waiting for their commits, listening; null when the port cannot be
-     * bound: the follower then follows without serving observers (Apache's follower would drop its session and look
-     * for the leader again, to fail the same way), and says so.
+     * the follower's {@code pending} proposals waiting for their commits, listening. A port that cannot be bound
+     * throws, and the follower's session ends with it, as Apache 3.9's Follower.followLeader lets the IOException of
+     * ObserverMaster.start end the following (the peer goes back to LOOKING and follows again, to fail the same way
+     * while the port stays taken): a member never follows without the learner master its zoo.cfg promises.
      */
     static ObserverMaster start(long myId, Settings settings, ApacheFollower follower, ApacheQuorumFigures figures,
                                 int initLimitMs, int syncLimitMs, long epoch, long committedZxid,
-                                Iterable<QuorumPacket> pending) {
+                                Iterable<QuorumPacket> pending) throws IOException {
         ObserverMaster master = new ObserverMaster(myId, settings, follower, figures, initLimitMs, syncLimitMs, epoch,
                 committedZxid, pending);
-        try {
-            master.listen();
-            return master;
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "server {0}: cannot serve observers on {1}:{2}: {3}", myId, settings.host(),
-                    Integer.toString(settings.port()), e.toString());
-            return null;
-        }
+        master.listen();
+        return master;
     }
 
     /** Binds {@link Settings#port} at the follower's quorum host and starts accepting observers and pinging them. */
@@ -144,7 +139,8 @@ final class ObserverMaster extends LearnerMaster implements Closeable {
             ss.bind(new InetSocketAddress(settings.host(), settings.port()));
         } catch (IOException e) {
             ss.close();
-            throw e;
+            throw new IOException("cannot serve observers on " + settings.host() + ":" + settings.port()
+                    + " (observerMasterPort): " + e.getMessage(), e);
         }
         serverSocket = ss;
         Thread acceptor = new Thread(() -> acceptLearners(ss, follower.sockets()),
