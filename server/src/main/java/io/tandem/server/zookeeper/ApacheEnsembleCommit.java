@@ -9,9 +9,9 @@ import io.tandem.server.zab.QuorumTls;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.server.zab.ZabConfig;
 import io.tandem.server.zab.apache.ApacheElection;
-import io.tandem.server.zab.apache.ApacheFollower;
 import io.tandem.server.zab.apache.ApacheLeader;
 import io.tandem.server.zab.apache.ApacheQuorumPeer;
+import io.tandem.server.zab.apache.LearnerApplication;
 import io.tandem.server.zab.apache.LearnerWire;
 import io.tandem.server.zab.apache.LeaderApplication;
 import io.tandem.server.zab.apache.QuorumSockets;
@@ -58,7 +58,7 @@ import java.lang.System.Logger.Level;
  * has one writer and replies leave in each connection's arrival order. Forwarding writes to the leader's socket from
  * the commit thread, as Apache's learner does from its request thread; it never blocks a Netty event loop.
  */
-final class ApacheEnsembleCommit implements CommitPath, ApacheFollower.Application, LeaderApplication {
+final class ApacheEnsembleCommit implements CommitPath, LearnerApplication, LeaderApplication {
     private static final Logger LOG = System.getLogger(ApacheEnsembleCommit.class.getName());
 
     private final ZkServer server;

@@ -314,20 +314,25 @@ public final class ZooKeeperConfigKeys {
     /**
      * {@code observerMasterPort} (Apache 3.9, ZOOKEEPER-3140): the port a follower serves observers on, and the one an
      * observer looks for each voter's learner master at. Apache's protocol carries it (ApacheEnsembleCommit says what
-     * a member does with it); Tandem's own protocol syncs every observer from the leader, so there it only warns, as
-     * on a standalone server, which Apache also leaves without a learner master.
+     * a member does with it). Tandem's own protocol has no learner master: its observers sync from the leader, so an
+     * ensemble configured to spread them over the followers would quietly load its leader instead; it is refused,
+     * naming the way out, as an {@code :observer} line was refused before observers landed (issue 14). 0 is Apache's
+     * "none" and asks for nothing. A standalone server ignores it with a warning, as Apache's has no followers.
      */
     private static Verdict observerMasterPort(String value, Map<String, String> settings) {
         if (settings.keySet().stream().noneMatch(k -> k.matches("server\\.\\d+"))) {
             return Verdict.ignored("a server without server.N lines runs standalone: no follower serves observers");
         }
-        if (!ZkServerConfig.apacheQuorumProtocol(settings::get)) {
-            return Verdict.ignored("not implemented with " + ZkServerConfig.QUORUM_PROTOCOL + "="
-                    + ZkServerConfig.QUORUM_PROTOCOL_TANDEM + " (its observers sync from the leader); "
-                    + ZkServerConfig.QUORUM_PROTOCOL + "=" + ZkServerConfig.QUORUM_PROTOCOL_APACHE + " implements it");
-        }
         // 0 is Apache's "none" (QuorumPeer starts an ObserverMaster, and observers look for one, only above 0).
-        return ConfigKeys.port(value);
+        Verdict port = ConfigKeys.port(value);
+        if (port.kind() != ConfigKeys.Kind.IMPLEMENTED || ZkServerConfig.apacheQuorumProtocol(settings::get)
+                || Integer.parseInt(value.trim()) == 0) {
+            return port;
+        }
+        return Verdict.refused(ZkServerConfig.QUORUM_PROTOCOL + "=" + ZkServerConfig.QUORUM_PROTOCOL_TANDEM
+                + " has no learner master (its observers sync from the leader); remove observerMasterPort, or set "
+                + ZkServerConfig.QUORUM_PROTOCOL + "=" + ZkServerConfig.QUORUM_PROTOCOL_APACHE + ", which serves "
+                + "observers from the followers as Apache does");
     }
 
     /** {@code server.N=host:quorumPort:electionPort[:participant][;[clientAddress:]clientPort]}. */

@@ -12,6 +12,7 @@ import io.tandem.server.TandemConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,10 +59,12 @@ class QuorumProtocolConfigTest {
 
     /**
      * observerMasterPort: Apache's protocol carries it (a Tandem observer syncs through a follower's learner master, a
-     * Tandem follower serves observers as one); Tandem's own protocol and a standalone server warn, naming why.
+     * Tandem follower serves observers as one). Tandem's own protocol has no learner master, so it refuses the key at
+     * start-up, naming it and the way out (never a silent fallback to the leader), unless it is Apache's "none", 0; a
+     * standalone server warns, as Apache's runs no follower.
      */
     @Test
-    void shouldTakeObserverMasterPortInApacheModeAndWarnOtherwise() {
+    void shouldTakeObserverMasterPortInApacheModeAndRefuseItInTandemMode() {
         Map<String, String> apache = ensemble("apache");
         apache.put("observerMasterPort", "2191");
         assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(apache).kind(), "the protocol with observerMasterPort");
@@ -71,8 +74,14 @@ class QuorumProtocolConfigTest {
         Map<String, String> tandem = ensemble("tandem");
         tandem.put("observerMasterPort", "2191");
         ConfigKeys.Verdict inTandemMode = ConfigKeys.verdict("observerMasterPort", "2191", tandem);
-        assertEquals(ConfigKeys.Kind.IGNORED, inTandemMode.kind());
-        assertTrue(inTandemMode.reason().contains(ZkServerConfig.QUORUM_PROTOCOL + "=tandem"), inTandemMode.reason());
+        assertEquals(ConfigKeys.Kind.REFUSED, inTandemMode.kind());
+        assertTrue(inTandemMode.reason().contains(ZkServerConfig.QUORUM_PROTOCOL + "=apache"), inTandemMode.reason());
+        List<String> refusals = ConfigKeys.check(tandem).refusals();
+        assertEquals(1, refusals.size(), refusals::toString);
+        assertTrue(refusals.get(0).contains("'observerMasterPort'"), refusals::toString);
+        tandem.put("observerMasterPort", "0");
+        assertEquals(ConfigKeys.Kind.IMPLEMENTED, ConfigKeys.verdict("observerMasterPort", "0", tandem).kind(),
+                "0 asks for no learner master");
         assertEquals(ConfigKeys.Kind.IGNORED, ConfigKeys.verdict("observerMasterPort", "2191",
                 Map.of("observerMasterPort", "2191")).kind(), "standalone");
     }

@@ -59,72 +59,6 @@ public final class ApacheFollower implements Closeable {
      */
     public static final long LEARNER_MASTER_CONNECT_RETRY_MS = 100;
 
-    /** Where the synced state goes; all calls on the follower's thread, in zxid order. */
-    public interface Application {
-        /** Replaces the state with the leader's database at {@code zxid} (Apache's snapshot body). */
-        void onSnapshot(long zxid, byte[] apacheSnapshot);
-
-        /** A committed transaction: jute TxnHeader, the txn record, and (3.6+) an optional TxnDigest. */
-        void onCommit(long zxid, byte[] txn);
-
-        /** The sessions of this member's clients, id to timeout, that a PING reply keeps alive at the leader. */
-        default Map<Long, Integer> touches() {
-            return Map.of();
-        }
-
-        /** The session reached (true) or left (false) broadcast: this member may serve clients. */
-        default void onServing(boolean serving) {
-        }
-
-        /** The leader's answer to {@link #revalidate}: whether the session is alive. */
-        default void onRevalidated(long sessionId, boolean valid) {
-        }
-
-        /** The leader's SYNC: every commit sent before it is applied, so the oldest forwarded sync may be answered. */
-        default void onSync() {
-        }
-
-        /**
-         * A configuration the leader activates, Apache's QuorumPeer.processReconfig: the text of a reconfig
-         * transaction with its COMMITANDACTIVATE (called before that commit, as Apache orders them; {@code
-         * designatedLeader} is the leader the new configuration names), or the text NEWLEADER carried, at UPTODATE
-         * ({@code designatedLeader} -1). Returns true for a major change (this member must follow another leader, or
-         * its role changed): the session then ends after the commit and the member looks for the leader again.
-         */
-        default boolean onActivate(byte[] config, long designatedLeader) {
-            return false;
-        }
-
-        /**
-         * The version of the configuration this member runs, sent in LearnerInfo: Apache's leader refuses a learner
-         * whose activated configuration is newer than its own.
-         */
-        default long configVersion() {
-            return 0;
-        }
-
-        /** zoo.cfg's reconfigEnabled: without it Apache's processReconfig activates nothing. */
-        default boolean reconfigEnabled() {
-            return false;
-        }
-
-        /**
-         * The configuration in force after an activation (the newest this member knows, maybe the one it had): as
-         * Apache's processReconfig calls initConfigInZKDatabase at each one, it is written into
-         * {@code /zookeeper/config} with its version as the change's zxid.
-         */
-        default void onConfig(ApacheConfig config) {
-        }
-
-        /**
-         * Apache's setLastSeenQuorumVerifier(qv, true): a reconfig proposal is about to be logged (while syncing or
-         * in broadcast), or NEWLEADER carries the leader's last seen configuration; Apache writes it to
-         * {@code zoo.cfg.dynamic.next} before the proposal is logged. Called on the follower's thread.
-         */
-        default void onProposedConfig(ApacheConfig config) {
-        }
-    }
-
     private final long myId;
     /**
      * Apache's LearnerType.OBSERVER: registers with OBSERVERINFO and learns commits by INFORM. Set between sessions
@@ -132,7 +66,7 @@ public final class ApacheFollower implements Closeable {
      */
     private volatile boolean observer;
     private final ZabDisk disk;
-    private final Application application;
+    private final LearnerApplication application;
     private final int initTimeoutMs;
     private final int syncTimeoutMs;
     private long acceptedEpoch;
@@ -159,13 +93,13 @@ public final class ApacheFollower implements Closeable {
      * @param syncTimeoutMs syncLimit x tickTime: the longest silence from the leader once synced
      */
     public ApacheFollower(long myId, ZabDisk disk, long acceptedEpoch, long currentEpoch, long lastLoggedZxid,
-                          Application application, int initTimeoutMs, int syncTimeoutMs) {
+                          LearnerApplication application, int initTimeoutMs, int syncTimeoutMs) {
         this(myId, false, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application, initTimeoutMs, syncTimeoutMs);
     }
 
     /** As above; with {@code observer} this member observes the leader (it never votes on a proposal). */
     public ApacheFollower(long myId, boolean observer, ZabDisk disk, long acceptedEpoch, long currentEpoch,
-                          long lastLoggedZxid, Application application, int initTimeoutMs, int syncTimeoutMs) {
+                          long lastLoggedZxid, LearnerApplication application, int initTimeoutMs, int syncTimeoutMs) {
         this.myId = myId;
         this.observer = observer;
         this.disk = disk;
@@ -298,7 +232,8 @@ public final class ApacheFollower implements Closeable {
             application.onServing(true);
             ObserverMaster.Settings masterSettings = observerMasterSettings;
             if (masterSettings != null && !observer) {
-                // Apache's Follower.followLeader starts its ObserverMaster once synced, its window at what is committed.
+                // Apache's Follower.followLeader starts its ObserverMaster once synced, its window at what is
+                // committed; a port it cannot bind throws and ends this session, as Apache's does.
                 observerMaster = ObserverMaster.start(myId, masterSettings, this, figures, initTimeoutMs,
                         syncTimeoutMs, newEpoch, history.appliedZxid(), history.pending());
             }

@@ -36,14 +36,11 @@ import java.util.concurrent.TimeUnit;
  * their acks, the committed window a DIFF starts from, the syncs waiting for a commit) are {@link LeaderHistory}'s,
  * guarded by the same lock.
  */
-public final class ApacheLeader implements Closeable, LearnerMaster {
+public final class ApacheLeader extends LearnerMaster implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheLeader.class.getName());
 
-    final long myId;
     final ZabDisk disk;
     final LeaderApplication application;
-    final int initLimitMs;
-    final int syncLimitMs;
     private final int tickTimeMs;
 
     final Object lock = new Object();
@@ -82,12 +79,10 @@ public final class ApacheLeader implements Closeable, LearnerMaster {
     public ApacheLeader(long myId, ApacheConfig config, ApacheConfig lastSeen, ZabDisk disk,
                         LeaderApplication application, int tickTimeMs, int initLimit, int syncLimit,
                         long appliedZxid, List<QuorumPacket> committed) {
-        this.myId = myId;
+        super(myId, initLimit * tickTimeMs, syncLimit * tickTimeMs);
         this.disk = disk;
         this.application = application;
         this.tickTimeMs = tickTimeMs;
-        this.initLimitMs = initLimit * tickTimeMs;
-        this.syncLimitMs = syncLimit * tickTimeMs;
         this.deliveries = new LeaderDeliveries(myId);
         this.reconfigs = new LeaderReconfigs(myId, config, lastSeen, application, deliveries);
         this.configs = reconfigs.configs();
@@ -120,7 +115,7 @@ public final class ApacheLeader implements Closeable, LearnerMaster {
         try {
             ss.bind(new InetSocketAddress(host, quorumPort));
             serverSocket = ss;
-            Thread acceptor = new Thread(() -> acceptLoop(ss), "apache-leader-accept-" + myId);
+            Thread acceptor = new Thread(() -> acceptLearners(ss, sockets), "apache-leader-accept-" + myId);
             acceptor.setDaemon(true);
             acceptor.start();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(initLimitMs);
@@ -186,38 +181,14 @@ public final class ApacheLeader implements Closeable, LearnerMaster {
         return outcome;
     }
 
-    private void acceptLoop(ServerSocket ss) {
-        while (!ss.isClosed()) {
-            Socket socket;
-            try {
-                socket = ss.accept();
-            } catch (IOException e) {
-                return;
-            }
-            try {
-                socket = sockets.accepted(socket);
-            } catch (IOException e) {
-                closeQuietly(socket);
-                continue;
-            }
-            ApacheLearnerHandler handler;
-            synchronized (lock) {
-                if (ended || learners.connectionCount() >= 4 * configs.known().size()) {
-                    closeQuietly(socket);
-                    continue;
-                }
-                handler = new ApacheLearnerHandler(this, socket);
-                learners.connected(handler);
-            }
-            handler.start();
-        }
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // nothing to do
+    /** A learner's connection, while the leadership lasts and up to four per known member. */
+    @Override
+    ApacheLearnerHandler admit(Socket socket) {
+        synchronized (lock) {
+            if (ended || learners.connectionCount() >= 4 * configs.known().size()) return null;
+            ApacheLearnerHandler handler = new ApacheLearnerHandler(this, socket);
+            learners.connected(handler);
+            return handler;
         }
     }
 
@@ -247,21 +218,6 @@ public final class ApacheLeader implements Closeable, LearnerMaster {
     private long leaderCurrentEpoch;
 
     // ---------------------------------------------------------------- learner handler calls (their threads)
-
-    @Override
-    public long myId() {
-        return myId;
-    }
-
-    @Override
-    public int initLimitMs() {
-        return initLimitMs;
-    }
-
-    @Override
-    public int syncLimitMs() {
-        return syncLimitMs;
-    }
 
     @Override
     public void touches(Map<Long, Integer> touches) {

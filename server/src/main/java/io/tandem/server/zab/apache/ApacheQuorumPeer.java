@@ -27,16 +27,8 @@ public final class ApacheQuorumPeer implements Closeable {
     private static final Logger LOG = System.getLogger(ApacheQuorumPeer.class.getName());
 
     private final long myId;
-    /** Every member this one knows, with its addresses: zoo.cfg's, then those activated configurations name. */
-    private volatile Map<Long, ApacheElection.Member> members;
-    /** The newest configuration activated (zoo.cfg's, version 0, until a leader activates one). */
-    private volatile ApacheConfig config;
-    /**
-     * Apache's last seen configuration when newer than the one in force: a reconfig this member logged (or NEWLEADER
-     * carried) and not yet activated, or one read at start-up from {@code zoo.cfg.dynamic.next}; null once a
-     * configuration of its version or newer is activated, or when there is none.
-     */
-    private volatile ApacheConfig lastSeen;
+    /** The configuration in force, the last seen one, and every member they name. */
+    private final PeerConfigs configs;
     private final ApacheElection election;
     private final ApacheFollower follower;
     private final ZabDisk disk;
@@ -60,20 +52,13 @@ public final class ApacheQuorumPeer implements Closeable {
      * activated configuration changed this member's role and kept its leader (-1: look for a leader as usual).
      */
     private volatile long reconfiguredLeader = -1;
-    /**
-     * zoo.cfg's observerMasterPort (0: none). An observing member then syncs through a learner master, as Apache's
-     * Observer.findLearnerMaster: each voter's host at this port, in a shuffled order it walks round.
-     */
-    private volatile int observerMasterPort;
-    /** The voters an observer tries as learner masters, shuffled, and the configuration version they come from. */
-    private List<Long> observerMasters = List.of();
-    private long observerMastersVersion = -1;
-    private int nextObserverMaster;
+    /** zoo.cfg's observerMasterPort, and the voter an observer tries next as learner master. */
+    private final ObserverMasterChoice observerMasters;
     /** The member whose learner master this observer is synced through (-1: the leader, or none). */
     private volatile long learnerMaster = -1;
 
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
-                            long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
+                            long currentEpoch, long lastLoggedZxid, LearnerApplication application,
                             int tickTimeMs, int initLimit, int syncLimit) {
         this(myId, members, disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application, null, tickTimeMs,
                 initLimit, syncLimit);
@@ -81,7 +66,7 @@ public final class ApacheQuorumPeer implements Closeable {
 
     /** As above; with a {@code leaderApplication} this member leads Apache followers when elected. */
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, ZabDisk disk, long acceptedEpoch,
-                            long currentEpoch, long lastLoggedZxid, ApacheFollower.Application application,
+                            long currentEpoch, long lastLoggedZxid, LearnerApplication application,
                             LeaderApplication leaderApplication, int tickTimeMs, int initLimit,
                             int syncLimit) {
         this(myId, members, Set.of(), disk, acceptedEpoch, currentEpoch, lastLoggedZxid, application,
@@ -95,7 +80,7 @@ public final class ApacheQuorumPeer implements Closeable {
      */
     public ApacheQuorumPeer(long myId, Map<Long, ApacheElection.Member> members, Set<Long> observers, ZabDisk disk,
                             long acceptedEpoch, long currentEpoch, long lastLoggedZxid,
-                            ApacheFollower.Application application, LeaderApplication leaderApplication,
+                            LearnerApplication application, LeaderApplication leaderApplication,
                             int tickTimeMs, int initLimit, int syncLimit) {
         this.myId = myId;
         this.disk = disk;
@@ -103,12 +88,12 @@ public final class ApacheQuorumPeer implements Closeable {
         this.tickTimeMs = tickTimeMs;
         this.initLimit = initLimit;
         this.syncLimit = syncLimit;
-        this.members = Map.copyOf(members);
-        this.config = ApacheConfig.of(members, observers);
         this.election = new ApacheElection(myId, members, observers);
+        this.configs = new PeerConfigs(members, observers, election);
+        this.observerMasters = new ObserverMasterChoice(myId);
         this.initLimitMs = (long) initLimit * tickTimeMs;
         this.learnerObserver = observers.contains(myId);
-        ApacheFollower.Application tracked = new ApacheFollower.Application() {
+        LearnerApplication tracked = new LearnerApplication() {
             @Override
             public void onSnapshot(long zxid, byte[] apacheSnapshot) {
                 application.onSnapshot(zxid, apacheSnapshot);
@@ -144,13 +129,13 @@ public final class ApacheQuorumPeer implements Closeable {
 
             @Override
             public long configVersion() {
-                return config.version();
+                return configs.inForce().version();
             }
 
             @Override
             public void onProposedConfig(ApacheConfig proposed) {
                 // Apache's setLastSeenQuorumVerifier: in memory (only with reconfigEnabled), then on disk.
-                if (application.reconfigEnabled()) sawNewer(proposed);
+                if (application.reconfigEnabled()) configs.sawNewer(proposed);
                 application.onProposedConfig(proposed);
             }
 
@@ -160,7 +145,7 @@ public final class ApacheQuorumPeer implements Closeable {
                     return false;
                 }
                 boolean major = activate(text, designatedLeader);
-                application.onConfig(config);
+                application.onConfig(configs.inForce());
                 return major;
             }
         };
@@ -183,7 +168,7 @@ public final class ApacheQuorumPeer implements Closeable {
                     + "zoo.cfg''s members", myId, e.toString());
             return;
         }
-        if (restored.version() > config.version()) {
+        if (restored.version() > configs.inForce().version()) {
             // Its role in that configuration is the one it runs with, as Apache's peer takes its learner type from
             // the dynamic configuration a reconfig wrote rather than from the static lines.
             boolean observes = restored.observers().contains(myId);
@@ -192,7 +177,7 @@ public final class ApacheQuorumPeer implements Closeable {
                 election.changeRole(observes);
                 follower.role(observes);
             }
-            adopt(restored);
+            configs.adopt(restored);
         }
     }
 
@@ -204,28 +189,12 @@ public final class ApacheQuorumPeer implements Closeable {
      * unchanged.
      */
     public void restoreLastSeen(ApacheConfig restored) {
-        sawNewer(restored);
-    }
-
-    /**
-     * A last seen configuration newer than the one in force and than the last seen one (the same version again, or an
-     * older one, changes nothing): the election reaches its members (Apache's connectNewPeers) and counts its voters.
-     */
-    private synchronized void sawNewer(ApacheConfig seen) {
-        ApacheConfig before = lastSeen;
-        if (seen.version() <= config.version() || before != null && seen.version() <= before.version()) {
-            return;
-        }
-        lastSeen = seen;
-        Map<Long, ApacheElection.Member> known = new java.util.TreeMap<>(members);
-        seen.members().forEach(known::putIfAbsent);
-        members = Map.copyOf(known);
-        election.lastSeen(seen);
+        configs.sawNewer(restored);
     }
 
     /** The newest configuration this member activated. */
     public ApacheConfig config() {
-        return config;
+        return configs.inForce();
     }
 
     /**
@@ -249,7 +218,7 @@ public final class ApacheQuorumPeer implements Closeable {
             LOG.log(Level.WARNING, "server {0}: configuration from the leader not activated: {1}", myId, e.toString());
             return false;
         }
-        ApacheConfig previous = config;
+        ApacheConfig previous = configs.inForce();
         if (next.version() <= previous.version()) {
             return false;
         }
@@ -259,7 +228,7 @@ public final class ApacheQuorumPeer implements Closeable {
             learnerObserver = nowObserver;
             election.changeRole(nowObserver); // before adopt's reconfigure, so that the voters it counts follow
         }
-        adopt(next);
+        configs.adopt(next);
         if (!roleChange && next.members().equals(previous.members())
                 && next.observers().equals(previous.observers())) {
             return false;
@@ -294,7 +263,7 @@ public final class ApacheQuorumPeer implements Closeable {
      * designated another ({@code designatedLeader}) and steps down; it then follows as a non-voter, or observes.
      */
     private void activateAsLeader(ApacheConfig next, long designatedLeader) {
-        if (next.version() <= config.version()) {
+        if (next.version() <= configs.inForce().version()) {
             return;
         }
         // Apache's updateLearnerType on the leader: a leader the configuration makes an observer (it designated
@@ -304,27 +273,13 @@ public final class ApacheQuorumPeer implements Closeable {
             learnerObserver = nowObserver;
             election.changeRole(nowObserver);
         }
-        adopt(next);
+        configs.adopt(next);
         // Apache's processReconfig on its leader: updateVote to the designated leader, which the member follows
         // once this leadership ends, without an election (updateServerState with the reconfigFlag).
         if (designatedLeader >= 0 && designatedLeader != myId) reconfiguredLeader = designatedLeader;
         LOG.log(Level.INFO, "server {0}: activated configuration version 0x{1} as leader: voters {2}, observers {3}, "
                 + "designated leader {4}", myId, Long.toHexString(next.version()), next.voters(), next.observers(),
                 designatedLeader);
-    }
-
-    private synchronized void adopt(ApacheConfig next) {
-        config = next;
-        Map<Long, ApacheElection.Member> known = new java.util.TreeMap<>(members);
-        known.putAll(next.members());
-        members = Map.copyOf(known);
-        election.reconfigure(next);
-        ApacheConfig seen = lastSeen;
-        if (seen != null && seen.version() <= next.version()) {
-            lastSeen = null;
-        } else if (seen != null) {
-            election.lastSeen(seen); // still newer than the one activated: still counted
-        }
     }
 
     /** Before {@link #start}: how every election, learner and leader connection is secured (sslQuorum's TLS). */
@@ -339,14 +294,11 @@ public final class ApacheQuorumPeer implements Closeable {
      * while it follows it serves observers there at its quorum host (Apache's ObserverMaster), from its tree.
      */
     public void observerMasterPort(int port) {
-        observerMasterPort = port;
-        ApacheElection.Member me = members.get(myId);
+        observerMasters.port(port);
+        ApacheElection.Member me = configs.members().get(myId);
         if (leaderApplication == null || me == null) return;
         follower.serveObservers(new ObserverMaster.Settings(me.host(), port, tickTimeMs, leaderApplication::snapshot,
-                () -> {
-                    ApacheConfig seen = lastSeen;
-                    return seen != null ? seen : config;
-                }));
+                configs::lastSeenOrInForce));
     }
 
     /** The voter whose learner master this observer is connected through, -1 when none (or the leader itself). */
@@ -399,7 +351,7 @@ public final class ApacheQuorumPeer implements Closeable {
                 follower.role(learnerObserver);
                 long reconfigured = reconfiguredLeader;
                 reconfiguredLeader = -1;
-                if (reconfigured >= 0 && reconfigured != myId && members.containsKey(reconfigured)) {
+                if (reconfigured >= 0 && reconfigured != myId && configs.members().containsKey(reconfigured)) {
                     election.designate(reconfigured, follower.lastLoggedZxid());
                     LOG.log(Level.INFO, "server {0}: {1} the designated leader {2} without an election", myId,
                             learnerObserver ? "observing" : "following", reconfigured);
@@ -407,7 +359,7 @@ public final class ApacheQuorumPeer implements Closeable {
                     continue;
                 }
                 if (reconfigured == myId && leaderApplication != null && !learnerObserver
-                        && config.voters().contains(myId)) {
+                        && configs.inForce().voters().contains(myId)) {
                     election.designate(myId, follower.lastLoggedZxid());
                     LOG.log(Level.INFO, "server {0}: leading as the designated leader without an election", myId);
                     lead();
@@ -451,10 +403,11 @@ public final class ApacheQuorumPeer implements Closeable {
      * Apache's Observer.observeLeader does).
      */
     private void follow(long sid) throws InterruptedException {
-        ApacheElection.Member leader = members.get(sid);
+        ApacheElection.Member leader = configs.members().get(sid);
         leaderId = sid;
-        long master = learnerObserver && observerMasterPort > 0 ? nextObserverMaster() : -1;
-        ApacheElection.Member through = master >= 0 ? members.get(master) : null;
+        int observerMasterPort = observerMasters.port();
+        long master = learnerObserver && observerMasterPort > 0 ? observerMasters.next(configs.inForce()) : -1;
+        ApacheElection.Member through = master >= 0 ? configs.members().get(master) : null;
         try {
             if (through != null) {
                 LOG.log(Level.INFO, "server {0}: observing leader {1} through the learner master of server {2} at "
@@ -477,26 +430,6 @@ public final class ApacheQuorumPeer implements Closeable {
     }
 
     /**
-     * The next voter to try as learner master, walking round a shuffled list of the configuration's voters; the
-     * list is made again when another configuration is in force (Apache's updateObserverMasterList, called as each
-     * configuration is set). On the peer's thread only.
-     */
-    private long nextObserverMaster() {
-        ApacheConfig current = config;
-        if (current.version() != observerMastersVersion || observerMasters.isEmpty()) {
-            List<Long> voters = new java.util.ArrayList<>(current.voters());
-            java.util.Collections.shuffle(voters);
-            observerMasters = List.copyOf(voters);
-            observerMastersVersion = current.version();
-            nextObserverMaster = 0;
-            LOG.log(Level.INFO, "server {0}: learner masters to observe through: {1} at port {2}", myId,
-                    observerMasters, Integer.toString(observerMasterPort));
-        }
-        if (nextObserverMaster >= observerMasters.size()) nextObserverMaster = 0;
-        return observerMasters.get(nextObserverMaster++);
-    }
-
-    /**
      * One leadership: the proposals this member logged are applied first (they are the history it was elected with),
      * then {@link ApacheLeader#lead} runs until the leadership ends; the epochs and log it leaves go back to the
      * follower, whose zxid and epoch the next election votes with.
@@ -504,7 +437,7 @@ public final class ApacheQuorumPeer implements Closeable {
     private void lead() {
         long appliedBefore = follower.appliedZxid();
         List<LearnerWire.QuorumPacket> logged = follower.applyLoggedForLeading();
-        ApacheElection.Member me = members.get(myId);
+        ApacheElection.Member me = configs.members().get(myId);
         LeaderApplication tracked = new LeaderApplication() {
             @Override
             public void onCommit(long zxid, byte[] txn) {
@@ -549,25 +482,19 @@ public final class ApacheQuorumPeer implements Closeable {
             public void onLastSeen(ApacheConfig seen) {
                 // Apache's setLastSeenQuorumVerifier on its leader: the next election counts its voters too (only
                 // with reconfigEnabled, as Apache keeps none without), then on disk.
-                if (leaderApplication.reconfigEnabled()) sawNewer(seen);
+                if (leaderApplication.reconfigEnabled()) configs.sawNewer(seen);
                 leaderApplication.onLastSeen(seen);
             }
 
             @Override
             public void onActivate(ApacheConfig next, long designatedLeader) {
                 activateAsLeader(next, designatedLeader);
-                leaderApplication.onActivate(config, designatedLeader);
+                leaderApplication.onActivate(configs.inForce(), designatedLeader);
             }
         };
         // A reconfig among the proposals it leads with is completed by this leadership (Apache's lastSeen config).
-        ApacheConfig leadWith = config;
-        ApacheConfig seen = lastSeen;
-        if (seen != null && seen.version() > leadWith.version()) leadWith = seen;
-        for (LearnerWire.QuorumPacket proposal : logged) {
-            ApacheConfig carried = LeaderConfigs.ofProposal(proposal);
-            if (carried != null && carried.version() > leadWith.version()) leadWith = carried;
-        }
-        ApacheLeader running = new ApacheLeader(myId, config, leadWith, disk, tracked, tickTimeMs, initLimit,
+        ApacheConfig leadWith = configs.leadWith(logged);
+        ApacheLeader running = new ApacheLeader(myId, configs.inForce(), leadWith, disk, tracked, tickTimeMs, initLimit,
                 syncLimit, appliedBefore, logged).countingInto(follower.figures()).useSockets(follower.sockets());
         leader = running;
         leaderId = myId;

@@ -24,7 +24,7 @@ final class LearnerHistory {
 
     private final long myId;
     private final ZabDisk disk;
-    private final ApacheFollower.Application application;
+    private final LearnerApplication application;
     private long lastLoggedZxid;
     /**
      * Proposals logged and not yet applied, oldest first (the leader bounds how many it has outstanding). They
@@ -35,7 +35,7 @@ final class LearnerHistory {
     /** The newest zxid handed to the application (commit or SNAP): no TRUNC may go below it. */
     private long appliedZxid;
 
-    LearnerHistory(long myId, ZabDisk disk, ApacheFollower.Application application, long lastLoggedZxid) {
+    LearnerHistory(long myId, ZabDisk disk, LearnerApplication application, long lastLoggedZxid) {
         this.myId = myId;
         this.disk = disk;
         this.application = application;

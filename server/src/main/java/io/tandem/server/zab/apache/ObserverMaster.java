@@ -34,7 +34,7 @@ import java.util.Set;
  * guarded by this object's monitor, the pending revalidations by their own (they are sent to the leader under it).
  * The follower leaving its leader {@link #close}s it: every observer connection ends, and they sync again elsewhere.
  */
-final class ObserverMaster implements LearnerMaster, Closeable {
+final class ObserverMaster extends LearnerMaster implements Closeable {
     private static final Logger LOG = System.getLogger(ObserverMaster.class.getName());
 
     /**
@@ -68,12 +68,9 @@ final class ObserverMaster implements LearnerMaster, Closeable {
 
     private record Revalidation(long sessionId, int timeoutMs, ApacheLearnerHandler handler) {}
 
-    private final long myId;
     private final Settings settings;
     private final ApacheFollower follower;
     private final ApacheQuorumFigures figures;
-    private final int initLimitMs;
-    private final int syncLimitMs;
     /** The epoch the follower follows: observers are told it in LEADERINFO (Apache's getEpochToPropose). */
     private final long epoch;
     private ServerSocket serverSocket;
@@ -105,12 +102,10 @@ final class ObserverMaster implements LearnerMaster, Closeable {
      */
     private ObserverMaster(long myId, Settings settings, ApacheFollower follower, ApacheQuorumFigures figures,
                    int initLimitMs, int syncLimitMs, long epoch, long committedZxid, Iterable<QuorumPacket> pending) {
-        this.myId = myId;
+        super(myId, initLimitMs, syncLimitMs);
         this.settings = settings;
         this.follower = follower;
         this.figures = figures;
-        this.initLimitMs = initLimitMs;
-        this.syncLimitMs = syncLimitMs;
         this.epoch = epoch;
         this.windowStart = committedZxid;
         this.lastCommitted = committedZxid;
@@ -122,23 +117,18 @@ final class ObserverMaster implements LearnerMaster, Closeable {
 
     /**
      * A learner master for the follower's session in {@code epoch}, its window starting at {@code committedZxid} with
-     * the follower's {@code pending} proposals waiting for their commits, listening; null when the port cannot be
-     * bound: the follower then follows without serving observers (Apache's follower would drop its session and look
-     * for the leader again, to fail the same way), and says so.
+     * the follower's {@code pending} proposals waiting for their commits, listening. A port that cannot be bound
+     * throws, and the follower's session ends with it, as Apache 3.9's Follower.followLeader lets the IOException of
+     * ObserverMaster.start end the following (the peer goes back to LOOKING and follows again, to fail the same way
+     * while the port stays taken): a member never follows without the learner master its zoo.cfg promises.
      */
     static ObserverMaster start(long myId, Settings settings, ApacheFollower follower, ApacheQuorumFigures figures,
                                 int initLimitMs, int syncLimitMs, long epoch, long committedZxid,
-                                Iterable<QuorumPacket> pending) {
+                                Iterable<QuorumPacket> pending) throws IOException {
         ObserverMaster master = new ObserverMaster(myId, settings, follower, figures, initLimitMs, syncLimitMs, epoch,
                 committedZxid, pending);
-        try {
-            master.listen();
-            return master;
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "server {0}: cannot serve observers on {1}:{2}: {3}", myId, settings.host(),
-                    Integer.toString(settings.port()), e.toString());
-            return null;
-        }
+        master.listen();
+        return master;
     }
 
     /** Binds {@link Settings#port} at the follower's quorum host and starts accepting observers and pinging them. */
@@ -149,10 +139,12 @@ final class ObserverMaster implements LearnerMaster, Closeable {
             ss.bind(new InetSocketAddress(settings.host(), settings.port()));
         } catch (IOException e) {
             ss.close();
-            throw e;
+            throw new IOException("cannot serve observers on " + settings.host() + ":" + settings.port()
+                    + " (observerMasterPort): " + e.getMessage(), e);
         }
         serverSocket = ss;
-        Thread acceptor = new Thread(this::acceptLoop, "apache-observer-master-accept-" + myId);
+        Thread acceptor = new Thread(() -> acceptLearners(ss, follower.sockets()),
+                "apache-observer-master-accept-" + myId);
         acceptor.setDaemon(true);
         acceptor.start();
         Thread pinger = new Thread(this::pingLoop, "apache-observer-master-ping-" + myId);
@@ -162,37 +154,17 @@ final class ObserverMaster implements LearnerMaster, Closeable {
                 settings.host(), Integer.toString(settings.port()), epoch);
     }
 
-    private void acceptLoop() {
-        ServerSocket ss = serverSocket;
-        while (!closed) {
-            Socket socket;
-            try {
-                socket = ss.accept();
-            } catch (IOException e) {
-                return;
-            }
-            try {
-                // sslQuorum=true: Apache's ObserverMaster listens on a TLS socket as its leader does.
-                socket = follower.sockets().accepted(socket);
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "server {0}: observer connection from {1} refused: {2}", myId,
-                        socket.getRemoteSocketAddress(), e.toString());
-                closeQuietly(socket);
-                continue;
-            }
-            ApacheLearnerHandler handler;
-            synchronized (this) {
-                if (closed || connections.size() >= CONNECTIONS_MAX) {
-                    LOG.log(Level.WARNING, "server {0}: observer connection from {1} refused ({2} of at most {3})",
-                            myId, socket.getRemoteSocketAddress(), connections.size(), CONNECTIONS_MAX);
-                    closeQuietly(socket);
-                    continue;
-                }
-                handler = new ApacheLearnerHandler(this, socket);
-                connections.add(handler);
-            }
-            handler.start();
+    /** An observer's connection (sslQuorum=true: secured as the leader's are), while open, up to the maximum. */
+    @Override
+    synchronized ApacheLearnerHandler admit(Socket socket) {
+        if (closed || connections.size() >= CONNECTIONS_MAX) {
+            LOG.log(Level.WARNING, "server {0}: observer connection from {1} refused ({2} of at most {3})", myId,
+                    socket.getRemoteSocketAddress(), connections.size(), CONNECTIONS_MAX);
+            return null;
         }
+        ApacheLearnerHandler handler = new ApacheLearnerHandler(this, socket);
+        connections.add(handler);
+        return handler;
     }
 
     /** Apache's ObserverMaster pinger: every half tick each synced observer gets a PING with the newest zxid sent. */
@@ -386,21 +358,6 @@ final class ObserverMaster implements LearnerMaster, Closeable {
 
     // ---------------------------------------------------------------- the observers' handler threads
 
-    @Override
-    public long myId() {
-        return myId;
-    }
-
-    @Override
-    public int initLimitMs() {
-        return initLimitMs;
-    }
-
-    @Override
-    public int syncLimitMs() {
-        return syncLimitMs;
-    }
-
     /** Apache's ObserverMaster.getEpochToPropose: the follower's current epoch, whatever the observer accepted. */
     @Override
     public long followerInfo(long sid, long acceptedEpoch) {
@@ -528,13 +485,5 @@ final class ObserverMaster implements LearnerMaster, Closeable {
         // Its revalidations stay queued: the leader answers each in order, and a closed handler drops the answer.
         connections.remove(handler);
         active.remove(handler);
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // nothing to do
-        }
     }
 }

@@ -64,7 +64,7 @@ class ApacheElectionInteropTest {
     }
 
     /** Tandem's applied state is not what these tests look at. */
-    private static final class Ignore implements ApacheFollower.Application {
+    private static final class Ignore implements LearnerApplication {
         @Override
         public void onSnapshot(long zxid, byte[] apacheSnapshot) {
         }

@@ -36,7 +36,7 @@ class ApacheFollowerInteropTest {
     Path temp;
 
     /** What the follower applied, as the test reads it. */
-    private static final class Recorder implements ApacheFollower.Application {
+    private static final class Recorder implements LearnerApplication {
         final AtomicReference<byte[]> snapshot = new AtomicReference<>();
         final List<String> createdPaths = new CopyOnWriteArrayList<>();
         volatile boolean serving;

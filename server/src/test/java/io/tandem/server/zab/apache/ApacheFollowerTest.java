@@ -160,7 +160,7 @@ class ApacheFollowerTest {
     }
 
     /** Runs the follower against {@code script}; returns what ended the session. */
-    private Throwable follow(ApacheFollower.Application application, long acceptedEpoch, Script script)
+    private Throwable follow(LearnerApplication application, long acceptedEpoch, Script script)
             throws Exception {
         try (RecordingDisk disk = new RecordingDisk(FileZabDisk.open(ZabConfig.of(3, 1, 2, 3), temp))) {
             ApacheFollower follower = new ApacheFollower(3, disk, acceptedEpoch, acceptedEpoch, 0, application,
@@ -217,7 +217,7 @@ class ApacheFollowerTest {
     void everyAnswerToTheLeaderFollowsWhatItVouchesForOnDisk() throws Exception {
         List<Long> applied = new CopyOnWriteArrayList<>();
         AtomicReference<byte[]> pingReply = new AtomicReference<>();
-        ApacheFollower.Application application = new ApacheFollower.Application() {
+        LearnerApplication application = new LearnerApplication() {
             @Override
             public void onSnapshot(long zxid, byte[] apacheSnapshot) {
             }
@@ -279,7 +279,7 @@ class ApacheFollowerTest {
     @Test
     void anObserverRegistersAsOneAndAppliesWhatItIsInformedOfWithoutAcknowledgingProposals() throws Exception {
         List<String> applied = new CopyOnWriteArrayList<>();
-        ApacheFollower.Application application = new NoApplicationBase() {
+        LearnerApplication application = new NoApplicationBase() {
             @Override
             public void onCommit(long zxid, byte[] txn) {
                 applied.add("commit " + Long.toHexString(zxid));
@@ -563,7 +563,7 @@ class ApacheFollowerTest {
         }
     }
 
-    private static class NoApplicationBase implements ApacheFollower.Application {
+    private static class NoApplicationBase implements LearnerApplication {
         @Override
         public void onSnapshot(long zxid, byte[] apacheSnapshot) {
         }
@@ -573,7 +573,7 @@ class ApacheFollowerTest {
         }
     }
 
-    private static final class NoApplication implements ApacheFollower.Application {
+    private static final class NoApplication implements LearnerApplication {
         @Override
         public void onSnapshot(long zxid, byte[] apacheSnapshot) {
         }

@@ -34,7 +34,7 @@ class ApacheQuorumPeerInteropTest {
     Path temp;
 
     /** The paths of committed creates, in commit order. */
-    private static final class Creates implements ApacheFollower.Application {
+    private static final class Creates implements LearnerApplication {
         final List<String> paths = new CopyOnWriteArrayList<>();
 
         @Override

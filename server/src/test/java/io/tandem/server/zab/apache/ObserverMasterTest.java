@@ -47,7 +47,7 @@ class ObserverMasterTest {
     Path temp;
 
     /** What an observer's application saw, in order. */
-    private static final class Seen implements ApacheFollower.Application {
+    private static final class Seen implements LearnerApplication {
         final BlockingQueue<String> events = new LinkedBlockingQueue<>();
         final Map<Long, Integer> touches;
 
@@ -246,6 +246,57 @@ class ObserverMasterTest {
             assertEquals(List.of(), ended);
             leader.close();
             follower.close();
+        }
+    }
+
+    /**
+     * Apache 3.9's Follower.followLeader starts its ObserverMaster right after the sync, inside the try that ends the
+     * following: a taken observerMasterPort throws out of ObserverMaster.start, the follower closes its connection to
+     * the leader and its peer goes back to the election. A Tandem follower does the same rather than following on
+     * without the learner master its configuration names.
+     */
+    @Test
+    void shouldEndTheSessionWhenTheObserverMasterPortCannotBeBound() throws Exception {
+        List<Throwable> ended = new CopyOnWriteArrayList<>();
+        Seen followerSeen = new Seen(Map.of());
+        try (FileZabDisk followerDisk = FileZabDisk.open(ZabConfig.of(2, 1, 2), Files.createDirectories(
+                temp.resolve("f")));
+             ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+             ServerSocket leaderSocket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // syncLimit far beyond the wait below: the session must end by the bind, not by the leader's silence.
+            ApacheFollower follower = new ApacheFollower(2, followerDisk, 1, 1, 0, followerSeen, 5_000, 60_000);
+            follower.serveObservers(new ObserverMaster.Settings("127.0.0.1", taken.getLocalPort(), 100,
+                    () -> new LeaderApplication.SyncSnapshot(0, ObserverMasterTest::emptyTree),
+                    () -> ApacheConfig.of(Map.of(2L, new ApacheElection.Member(2, "127.0.0.1", 1, 2, 3)),
+                            java.util.Set.of())));
+            Thread following = start("follower", follower, "127.0.0.1", leaderSocket.getLocalPort(), 100, ended);
+            Socket leader = leaderSocket.accept();
+            leader.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(leader.getInputStream());
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(leader.getOutputStream()));
+            expect(in, LearnerWire.FOLLOWERINFO);
+            send(out, LearnerWire.LEADERINFO, EPOCH << 32, LearnerWire.epochBytes(LearnerWire.PROTOCOL_VERSION));
+            expect(in, LearnerWire.ACKEPOCH);
+            send(out, LearnerWire.DIFF, 0, null);
+            send(out, LearnerWire.NEWLEADER, EPOCH << 32, null);
+            assertEquals(LearnerWire.ACK, LearnerWire.read(in, 1 << 20).type());
+            send(out, LearnerWire.UPTODATE, -1, null);
+            assertEquals("serving", followerSeen.next());
+
+            // The session ends by itself: the leader's connection closes after the UPTODATE's ACK.
+            following.join(10_000);
+            assertEquals(1, ended.size(), () -> "the session still runs: " + ended);
+            assertTrue(ended.get(0) instanceof IOException, ended::toString);
+            assertTrue(ended.get(0).getMessage().contains("observerMasterPort"), ended::toString);
+            boolean closed = false;
+            try {
+                while (true) LearnerWire.read(in, 1 << 20); // the ACK of UPTODATE, maybe a PING answer, then EOF
+            } catch (java.io.EOFException e) {
+                closed = true;
+            }
+            assertTrue(closed, "the follower closed its connection to the leader");
+            assertEquals(null, follower.observersInfo(), "no learner master runs");
+            leader.close();
         }
     }
 }
