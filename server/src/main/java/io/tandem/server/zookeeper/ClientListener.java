@@ -145,6 +145,15 @@ final class ClientListener {
         return secureChannel == null ? -1 : ((InetSocketAddress) secureChannel.localAddress()).getPort();
     }
 
+    /** Replies of all open connections handed to their sockets and not yet written. */
+    long unsentBytes() {
+        long total = 0;
+        for (ServerConnection connection : connections) {
+            total += connection.unsentBytes();
+        }
+        return total;
+    }
+
     /** The open connections (a live view; safe to walk from any thread). */
     Set<ServerConnection> connections() {
         return connections;

@@ -3,11 +3,13 @@ package io.tandem.server.zookeeper;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.util.internal.PlatformDependent;
 import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * Frames the replies and watch events of one client connection ({@link ServerConnection}) and hands them to its
@@ -31,6 +33,12 @@ final class ReplyWriter {
      * read cannot exhaust the memory every other client is served from.
      */
     static final long UNSENT_BYTES_MAX = 64L << 20;
+    /**
+     * Unsent bytes of all connections together, a quarter of the direct memory Netty may use (the heap's size unless
+     * set): past it, a connection that is itself behind (over the high water mark) is closed when it gets more, so a
+     * few clients that do not read, each under {@link #UNSENT_BYTES_MAX}, cannot exhaust that memory together either.
+     */
+    static final long UNSENT_TOTAL_BYTES_MAX = Math.max(UNSENT_BYTES_MAX, PlatformDependent.maxDirectMemory() / 4);
 
     private final ZkServer server;
     private final Channel channel;
@@ -42,17 +50,20 @@ final class ReplyWriter {
     private final long unsentBytesMax;
     /** Closes the connection whose unsent bytes passed the limit; given the bytes. Runs under this monitor. */
     private final LongConsumer overLimit;
+    /** The unsent bytes of all the server's connections (walked only for a connection that is behind). */
+    private final LongSupplier unsentTotal;
     /** Frames written off the event loop since the last {@link #flush}, back to back; guarded by this monitor. */
     private ByteBuf pending;
 
     ReplyWriter(ZkServer server, Channel channel, BooleanSupplier closing, AtomicLong packetsSent,
-                LongConsumer overLimit) {
+                LongConsumer overLimit, LongSupplier unsentTotal) {
         this.server = server;
         this.channel = channel;
         this.closing = closing;
         this.packetsSent = packetsSent;
         this.unsentBytesMax = Math.max(UNSENT_BYTES_MAX, 8L * server.config.frameBytesMax());
         this.overLimit = overLimit;
+        this.unsentTotal = unsentTotal;
     }
 
     long unsentBytesMax() {
@@ -60,7 +71,7 @@ final class ReplyWriter {
     }
 
     /** Bytes handed to the channel and not yet written to the socket (tasks from other threads included). */
-    private long unsentOnChannel() {
+    long unsentOnChannel() {
         ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
         return buffer == null ? 0 : buffer.totalPendingWriteBytes();
     }
@@ -89,7 +100,8 @@ final class ReplyWriter {
             }
             countSent(pending.writerIndex() - start);
             long unsent = unsentOnChannel() + pending.readableBytes();
-            if (unsent > unsentBytesMax) {
+            if (unsent > unsentBytesMax || unsent > ClientListener.REPLY_WATER_MARK.high()
+                    && unsentTotal.getAsLong() + pending.readableBytes() > UNSENT_TOTAL_BYTES_MAX) {
                 overLimit.accept(unsent); // closes the connection, which releases pending
                 return;
             }

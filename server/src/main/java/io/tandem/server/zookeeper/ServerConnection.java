@@ -102,7 +102,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         // The listener adds its TLS handler ("tls") before any byte is read, so the first SASL packet sees it.
         this.auth = new ConnectionAuth(server, channel::remoteAddress, () -> channel.pipeline().get("tls") != null);
         this.authInfo = auth.ids;
-        this.replies = new ReplyWriter(server, channel, () -> closing, packetsSent, this::closeForUnsentReplies);
+        this.replies = new ReplyWriter(server, channel, () -> closing, packetsSent, this::closeForUnsentReplies,
+                server.listener::unsentBytes);
     }
 
     /** Where this connection sits in the listener's set of open connections (ClientListener.connections). */
@@ -489,12 +490,17 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /** Replies handed to the socket and not yet written. */
+    long unsentBytes() {
+        return replies.unsentOnChannel();
+    }
+
     /** The client does not take its replies: it is closed before they use up the server's memory (see ReplyWriter). */
     private void closeForUnsentReplies(long unsentBytes) {
         long limit = replies.unsentBytesMax();
         LOG.log(Level.WARNING, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
                 + Long.toHexString(sessionId) + "): " + unsentBytes + " bytes of replies not taken by the client, limit "
-                + limit);
+                + limit + " per connection and " + ReplyWriter.UNSENT_TOTAL_BYTES_MAX + " for all of them");
         closeNow();
     }
 

@@ -89,9 +89,9 @@ class ZooKeeperSlowReaderTest {
         return last;
     }
 
-    /** Reads until the server closes (true) or nothing comes for 20 s (false), counting the bytes into {@code taken}. */
-    private static boolean closedByServer(RawZkClient raw, long[] taken) throws IOException {
-        raw.socket.setSoTimeout(20_000);
+    /** Reads until the server closes (true) or nothing comes for {@code quietMs} (false), counting bytes into {@code taken}. */
+    private static boolean closedByServer(RawZkClient raw, long[] taken, int quietMs) throws IOException {
+        raw.socket.setSoTimeout(quietMs);
         byte[] chunk = new byte[64 << 10];
         try {
             int n;
@@ -154,10 +154,40 @@ class ZooKeeperSlowReaderTest {
             raw.sendRaw(getDataFrames(requests, "/big"));
             // Taken now, the client gets what the socket buffers held when the server closed, then the end.
             long[] taken = new long[1];
-            assertTrue(closedByServer(raw, taken), "the connection is still open after " + taken[0] + " of "
+            assertTrue(closedByServer(raw, taken, 20_000), "the connection is still open after " + taken[0] + " of "
                     + (long) requests * dataBytes + " bytes of replies");
             assertTrue(taken[0] < (long) requests * dataBytes, "all " + taken[0] + " bytes of replies were kept");
             create("/after", 10);
+        }
+    }
+
+    @Test
+    void shouldCloseConnectionsOnceTheUnsentRepliesOfAllOfThemPassTheTotalLimit() throws Exception {
+        start();
+        int dataBytes = 1_000_000;
+        create("/big", dataBytes);
+        // Each connection stays under the per-connection limit; together they pass the total.
+        int perConnection = (int) (ReplyWriter.UNSENT_BYTES_MAX / dataBytes) - 14;
+        int connections = (int) (ReplyWriter.UNSENT_TOTAL_BYTES_MAX / ((long) perConnection * dataBytes)) + 2;
+        List<RawZkClient> clients = new java.util.ArrayList<>();
+        try {
+            for (int c = 0; c < connections; c++) {
+                RawZkClient raw = new RawZkClient(server.port());
+                clients.add(raw);
+                assertNotNull(raw.connect(0, new byte[16], 30_000, 0, false));
+                raw.sendRaw(getDataFrames(perConnection, "/big"));
+            }
+            int closed = 0;
+            for (RawZkClient raw : clients) {
+                if (closedByServer(raw, new long[1], 5_000)) closed++;
+            }
+            assertTrue(closed >= 1, "no connection closed with " + connections + " x " + (long) perConnection
+                    * dataBytes + " bytes of replies unsent, total limit " + ReplyWriter.UNSENT_TOTAL_BYTES_MAX);
+            create("/after", 10);
+        } finally {
+            for (RawZkClient raw : clients) {
+                raw.close();
+            }
         }
     }
 }
