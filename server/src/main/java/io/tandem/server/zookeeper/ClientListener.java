@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -33,6 +34,11 @@ import java.lang.System.Logger.Level;
  */
 final class ClientListener {
     private static final Logger LOG = System.getLogger(ClientListener.class.getName());
+    /**
+     * A connection's replies waiting for its socket: past 1 MiB (a jute.maxbuffer's worth, so one large reply alone
+     * does not pause a client that reads) it is not read, and it is read again below 512 KiB.
+     */
+    static final WriteBufferWaterMark REPLY_WATER_MARK = new WriteBufferWaterMark(512 << 10, 1 << 20);
 
     private final ZkServer server;
     private final ZkServerConfig config;
@@ -100,6 +106,9 @@ final class ClientListener {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // Replies past the high mark stop the reading of the connection until they drain below the low one
+                // (ServerConnection.channelWritabilityChanged): a client that does not read gets no more answers.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, REPLY_WATER_MARK)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
@@ -134,6 +143,15 @@ final class ClientListener {
 
     int securePort() {
         return secureChannel == null ? -1 : ((InetSocketAddress) secureChannel.localAddress()).getPort();
+    }
+
+    /** Replies of all open connections handed to their sockets and not yet written. */
+    long unsentBytes() {
+        long total = 0;
+        for (ServerConnection connection : connections) {
+            total += connection.unsentBytes();
+        }
+        return total;
     }
 
     /** The open connections (a live view; safe to walk from any thread). */

@@ -6,8 +6,8 @@ import io.tandem.zk.wire.SpecialPaths;
 import java.util.ArrayDeque;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Apache's znode quotas, kept in the tree as Apache 3.9's DataTree keeps them: a client (zkCli's setquota) creates
@@ -22,7 +22,7 @@ import java.util.logging.Logger;
  * limit and stats nodes, as Apache's ZooKeeperServer.checkQuota reads the committed tree.
  */
 final class QuotaAccounting {
-    private static final Logger LOG = Logger.getLogger(QuotaAccounting.class.getName());
+    private static final Logger LOG = System.getLogger(QuotaAccounting.class.getName());
     private static final String QUOTA_PREFIX = SpecialPaths.QUOTA;
     private static final String LIMIT_SUFFIX = "/" + QuotaStats.LIMIT_NODE;
 
@@ -234,7 +234,7 @@ final class QuotaAccounting {
         long limit = isHard ? hard : soft;
         if (next > limit) {
             // Apache rate-limits this line; a client writing in a loop must not flood the log here either.
-            LOG.log(isHard ? Level.INFO : Level.FINE, () -> "Quota exceeded: " + prefix + " [current " + what + "="
+            LOG.log(isHard ? Level.INFO : Level.DEBUG, () -> "Quota exceeded: " + prefix + " [current " + what + "="
                     + next + ", " + (isHard ? "hard" : "soft") + ("count".equals(what) ? "Count" : "Byte") + "Limit="
                     + limit + "]");
             if (isHard) {

@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * while it has {@link ZkServer#CONNECTION_IN_FLIGHT_MAX} requests or {@link ZkServer#CONNECTION_QUEUED_BYTES_MAX}
  * bytes of requests in flight (until half of that is answered), and, as Apache's {@code globalOutstandingLimit}, while
  * the whole server has more requests in flight than the limit and this connection has some of its own (so it is
- * woken by its own next reply, and a connection with nothing in flight is never starved). Frames decoded from a socket
+ * woken by its own next reply, and a connection with nothing in flight is never starved), and while its replies wait
+ * unsent past the channel's high water mark (its client does not read them). Frames decoded from a socket
  * read that were not handled when the pause began are held by the connection and handled, in order, once it reopens.
  *
  * <p>Counts change on the connection's event loop (a request queued) and on the commit thread (a request answered);
@@ -22,6 +23,8 @@ final class ReadGate {
     static final int GLOBAL = 1 << 3;
     /** An injected fault delays a request of this connection. */
     static final int FAULT = 1 << 4;
+    /** Its replies wait unsent past the channel's high water mark: the client is not taking them. */
+    static final int UNSENT = 1 << 5;
 
     private final Channel channel;
     private final AtomicInteger serverOutstanding;

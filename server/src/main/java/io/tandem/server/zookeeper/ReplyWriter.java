@@ -2,10 +2,14 @@ package io.tandem.server.zookeeper;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.util.internal.PlatformDependent;
 import io.tandem.zk.wire.JuteOutput;
 import io.tandem.zk.wire.JuteRecord;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * Frames the replies and watch events of one client connection ({@link ServerConnection}) and hands them to its
@@ -20,6 +24,21 @@ final class ReplyWriter {
      * copy-on-grow buffer.
      */
     static final int PENDING_REPLY_BYTES_MAX = 64 << 10;
+    /**
+     * Bytes of replies and events a connection may have waiting to go out before it is closed (the floor; at least
+     * eight frames of jute.maxbuffer are allowed). Reading stops long before, at the channel's high water mark
+     * ({@link ClientListener}), so this is reached only by requests already read when the client stopped taking its
+     * replies (up to {@link ZkServer#CONNECTION_IN_FLIGHT_MAX} reads of a large node) or by watch events it does not
+     * take. Apache has no such bound (its outgoing queue grows until the heap is gone); here one client that does not
+     * read cannot exhaust the memory every other client is served from.
+     */
+    static final long UNSENT_BYTES_MAX = 64L << 20;
+    /**
+     * Unsent bytes of all connections together, a quarter of the direct memory Netty may use (the heap's size unless
+     * set): past it, a connection that is itself behind (over the high water mark) is closed when it gets more, so a
+     * few clients that do not read, each under {@link #UNSENT_BYTES_MAX}, cannot exhaust that memory together either.
+     */
+    static final long UNSENT_TOTAL_BYTES_MAX = Math.max(UNSENT_BYTES_MAX, PlatformDependent.maxDirectMemory() / 4);
 
     private final ZkServer server;
     private final Channel channel;
@@ -27,14 +46,34 @@ final class ReplyWriter {
     private final BooleanSupplier closing;
     /** The connection's count of frames sent (cons, stat). */
     private final AtomicLong packetsSent;
+    /** {@link #UNSENT_BYTES_MAX}, or eight frames of jute.maxbuffer if that is more. */
+    private final long unsentBytesMax;
+    /** Closes the connection whose unsent bytes passed the limit; given the bytes. Runs under this monitor. */
+    private final LongConsumer overLimit;
+    /** The unsent bytes of all the server's connections (walked only for a connection that is behind). */
+    private final LongSupplier unsentTotal;
     /** Frames written off the event loop since the last {@link #flush}, back to back; guarded by this monitor. */
     private ByteBuf pending;
 
-    ReplyWriter(ZkServer server, Channel channel, BooleanSupplier closing, AtomicLong packetsSent) {
+    ReplyWriter(ZkServer server, Channel channel, BooleanSupplier closing, AtomicLong packetsSent,
+                LongConsumer overLimit, LongSupplier unsentTotal) {
         this.server = server;
         this.channel = channel;
         this.closing = closing;
         this.packetsSent = packetsSent;
+        this.unsentBytesMax = Math.max(UNSENT_BYTES_MAX, 8L * server.config.frameBytesMax());
+        this.overLimit = overLimit;
+        this.unsentTotal = unsentTotal;
+    }
+
+    long unsentBytesMax() {
+        return unsentBytesMax;
+    }
+
+    /** Bytes handed to the channel and not yet written to the socket (tasks from other threads included). */
+    long unsentOnChannel() {
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
     }
 
     /** Any thread: off the event loop the frame waits for {@link #flush}; on it, it is written at once. */
@@ -60,6 +99,12 @@ final class ReplyWriter {
                 throw e;
             }
             countSent(pending.writerIndex() - start);
+            long unsent = unsentOnChannel() + pending.readableBytes();
+            if (unsent > unsentBytesMax || unsent > ClientListener.REPLY_WATER_MARK.high()
+                    && unsentTotal.getAsLong() + pending.readableBytes() > UNSENT_TOTAL_BYTES_MAX) {
+                overLimit.accept(unsent); // closes the connection, which releases pending
+                return;
+            }
             if (pending.readableBytes() >= PENDING_REPLY_BYTES_MAX) {
                 channel.write(pending, channel.voidPromise());
                 pending = null;

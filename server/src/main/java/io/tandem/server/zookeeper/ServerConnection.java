@@ -102,7 +102,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         // The listener adds its TLS handler ("tls") before any byte is read, so the first SASL packet sees it.
         this.auth = new ConnectionAuth(server, channel::remoteAddress, () -> channel.pipeline().get("tls") != null);
         this.authInfo = auth.ids;
-        this.replies = new ReplyWriter(server, channel, () -> closing, packetsSent);
+        this.replies = new ReplyWriter(server, channel, () -> closing, packetsSent, this::closeForUnsentReplies,
+                server.listener::unsentBytes);
     }
 
     /** Where this connection sits in the listener's set of open connections (ClientListener.connections). */
@@ -157,6 +158,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         FatalErrors.check(cause);
+        if (closing) {
+            return; // the writes a close cut short fail here one by one: the close was logged once already
+        }
         LOG.log(Level.INFO, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
                 + Long.toHexString(sessionId) + "): " + cause);
         closeNow();
@@ -484,6 +488,32 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         replies.flush(); // replies written before the close go out first
         closing = true;
         channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Replies handed to the socket and not yet written. */
+    long unsentBytes() {
+        return replies.unsentOnChannel();
+    }
+
+    /** The client does not take its replies: it is closed before they use up the server's memory (see ReplyWriter). */
+    private void closeForUnsentReplies(long unsentBytes) {
+        long limit = replies.unsentBytesMax();
+        LOG.log(Level.WARNING, () -> "Closing ZooKeeper connection from " + channel.remoteAddress() + " (session 0x"
+                + Long.toHexString(sessionId) + "): " + unsentBytes + " bytes of replies not taken by the client, limit "
+                + limit + " per connection and " + ReplyWriter.UNSENT_TOTAL_BYTES_MAX + " for all of them");
+        closeNow();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // Past the channel's high water mark the client is not taking its replies: read no more requests from it
+        // until they drain below the low mark, as a full queue stops reading on the Kafka port.
+        if (channel.isWritable()) {
+            gate.resume(ReadGate.UNSENT);
+        } else {
+            gate.pause(ReadGate.UNSENT);
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     void closeNow() {

@@ -120,7 +120,8 @@ final class ApacheLearnerHandler {
             socket.setSoTimeout(leader.initLimitMs());
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
-            QuorumPacket info = read(in);
+            QuorumPacket info = LearnerWire.read(in, LearnerWire.LEARNER_INFO_PACKET_BYTES_MAX);
+            lastHeardNanos = System.nanoTime();
             if (info.type() != LearnerWire.FOLLOWERINFO && info.type() != LearnerWire.OBSERVERINFO) {
                 throw new IOException("expected FOLLOWERINFO or OBSERVERINFO, got " + info);
             }
@@ -178,7 +179,9 @@ final class ApacheLearnerHandler {
             }
         } catch (IOException e) {
             if (!closed) {
-                LOG.log(Level.INFO, "server {0}: learner {1} gone: {2}", leader.myId(), sid, e.toString());
+                // A peer that never named itself is known by its address only.
+                Object who = sid == -1 ? socket.getRemoteSocketAddress() : sid;
+                LOG.log(Level.INFO, "server {0}: learner {1} gone: {2}", leader.myId(), who, e.toString());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -45,6 +45,11 @@ public final class LearnerWire {
 
     /** The Zab 1.0 protocol version learners and leaders announce (LearnerInfo, LEADERINFO). */
     public static final int PROTOCOL_VERSION = 0x10000;
+    /**
+     * The largest first packet a learner master reads from a connection: FOLLOWERINFO or OBSERVERINFO carries a
+     * 20-byte LearnerInfo and no auth ids. Until it is read the peer is unknown, so nothing larger is buffered for it.
+     */
+    public static final int LEARNER_INFO_PACKET_BYTES_MAX = 1024;
     /** The string the leader writes after a SNAP's database; anything else means the stream is out of step. */
     public static final String SNAPSHOT_SIGNATURE = "BenWasHere";
 
@@ -109,11 +114,17 @@ public final class LearnerWire {
         }
     }
 
-    /** Reads one packet; a data buffer over {@code dataBytesMax} or a negative count other than -1 fails. */
-    public static QuorumPacket read(DataInputStream in, int dataBytesMax) throws IOException {
+    /**
+     * Reads one packet whose variable bytes (its data and its auth ids' strings, together) are at most {@code bytesMax}:
+     * each field's length is checked against what is left before it is read, so a peer can never make this member
+     * buffer more than that for one packet (a vector of ids, each as long as the data may be, would otherwise). A
+     * negative count other than -1 fails.
+     */
+    public static QuorumPacket read(DataInputStream in, int bytesMax) throws IOException {
         int type = in.readInt();
         long zxid = in.readLong();
-        byte[] data = readBuffer(in, dataBytesMax);
+        byte[] data = readBuffer(in, bytesMax);
+        int left = bytesMax - (data == null ? 0 : data.length);
         int ids = in.readInt();
         List<Id> authinfo = null;
         if (ids != -1) {
@@ -122,10 +133,18 @@ public final class LearnerWire {
             }
             authinfo = new ArrayList<>(ids);
             for (int i = 0; i < ids; i++) {
-                authinfo.add(new Id(readString(in, dataBytesMax), readString(in, dataBytesMax)));
+                byte[] scheme = readBuffer(in, left);
+                left -= scheme == null ? 0 : scheme.length;
+                byte[] id = readBuffer(in, left);
+                left -= id == null ? 0 : id.length;
+                authinfo.add(new Id(utf8(scheme), utf8(id)));
             }
         }
         return new QuorumPacket(type, zxid, data, authinfo);
+    }
+
+    private static String utf8(byte[] bytes) {
+        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
     /** A jute LearnerInfo. */
@@ -175,7 +194,7 @@ public final class LearnerWire {
             data.readBuffer(fieldBytesMax); // node data
             data.skip(8 + 8 * 4 + 4 * 3 + 8 + 8); // acl index, StatPersisted
         }
-        String signature = readString(in, 64);
+        String signature = utf8(readBuffer(in, 64));
         if (!SNAPSHOT_SIGNATURE.equals(signature)) {
             throw new IOException("snapshot from the leader ends with \"" + signature + "\", not the signature");
         }
@@ -245,7 +264,7 @@ public final class LearnerWire {
         int length = in.readInt();
         if (length == -1) return null;
         if (length < 0 || length > bytesMax) {
-            throw new IOException("quorum packet field of " + length + " bytes, limit " + bytesMax);
+            throw new IOException("quorum packet field of " + length + " bytes, " + bytesMax + " left of its limit");
         }
         byte[] bytes = in.readNBytes(length);
         if (bytes.length < length) {
@@ -258,8 +277,4 @@ public final class LearnerWire {
         writeBuffer(s == null ? null : s.getBytes(StandardCharsets.UTF_8), out);
     }
 
-    private static String readString(DataInputStream in, int bytesMax) throws IOException {
-        byte[] bytes = readBuffer(in, bytesMax);
-        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
-    }
 }

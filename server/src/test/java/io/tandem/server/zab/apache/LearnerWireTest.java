@@ -107,4 +107,18 @@ class LearnerWireTest {
                 "over the snapshot bound");
         assertTrue(unsigned.length > 64);
     }
+
+    @Test
+    void aPacketWhoseDataAndAuthIdsTogetherPassTheBoundIsRefused() throws IOException {
+        // Each field alone is within the bound; together they are not, and a peer must not get past it one id at a
+        // time (1,024 ids of the bound's size each).
+        byte[] data = new byte[400];
+        List<LearnerWire.Id> ids = List.of(new LearnerWire.Id("digest", "a".repeat(310)),
+                new LearnerWire.Id("digest", "b".repeat(310)));
+        byte[] bytes = ours(new QuorumPacket(LearnerWire.REQUEST, 1, data, ids));
+        assertThrows(IOException.class,
+                () -> LearnerWire.read(new DataInputStream(new ByteArrayInputStream(bytes)), 1024));
+        QuorumPacket fits = LearnerWire.read(new DataInputStream(new ByteArrayInputStream(bytes)), 400 + 2 * 316);
+        assertEquals(ids, fits.authinfo());
+    }
 }
