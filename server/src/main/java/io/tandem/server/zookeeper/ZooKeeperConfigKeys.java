@@ -177,6 +177,11 @@ public final class ZooKeeperConfigKeys {
                             + " (Apache's NIO factory serves no TLS)")
                     : ConfigKeys.port(v);
             case "sslQuorum", "sslQuorumReloadCertFiles" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
+            case io.tandem.server.zab.QuorumTls.FIPS_MODE -> io.tandem.server.zab.QuorumTls.fipsModeVerdict(v);
+            // Apache prefixes zoo.cfg keys with "zookeeper.", so this one sets zookeeper.zookeeper.fips-mode,
+            // which nothing reads: FIPS mode stays as it was.
+            case io.tandem.server.zab.QuorumTls.FIPS_MODE_PROPERTY -> Verdict.ignored("Apache reads FIPS mode from"
+                    + " the zoo.cfg key fips-mode (or the system property zookeeper.fips-mode), not from this key");
             case "portUnification", "client.portUnification" -> flag(key, v, false,
                     "TLS on the plain client port (port unification) is not implemented: use secureClientPort");
             case "dataLogDir" -> dataLogDir(v, settings);
