@@ -212,8 +212,60 @@ public final class QuorumTls {
         String reload = settings.get(RELOAD_CERT_FILES);
         HostChecks checks = HostChecks.of(settings);
         LOG.log(Level.DEBUG, () -> "quorum TLS host checks: " + checks);
-        return new QuorumTls(kafkaKeys, SslContexts.enabledProtocols(kafkaKeys), SslContexts.cipherSuites(kafkaKeys),
-                checks, lookup, reload != null && reload.trim().equalsIgnoreCase("true"));
+        QuorumTls tls = new QuorumTls(kafkaKeys, SslContexts.enabledProtocols(kafkaKeys),
+                SslContexts.cipherSuites(kafkaKeys), checks, lookup, reload != null && reload.trim().equalsIgnoreCase("true"));
+        tls.warmUp();
+        return tls;
+    }
+
+    /**
+     * Runs one TLS handshake between two of this member's own engines in memory, on a TLS task thread, so that the
+     * first election connection does not pay for loading and compiling the JDK's TLS code: measured, a cold first
+     * dial-back took about four times as long as the next ones (ElectionDialBackTimingTest), and a member that answers
+     * an Apache member's election connection late can lose the election race. Whatever fails here (the host checks
+     * of a peer that is ourselves) only ends the warm-up.
+     */
+    private void warmUp() {
+        try {
+            io.tandem.server.tls.HandshakeTasks.executor().execute(() -> {
+                try {
+                    handshakeInMemory(apacheEngine("127.0.0.1", 0, true), apacheEngine("127.0.0.1", 0, false));
+                } catch (Exception e) {
+                    LOG.log(Level.DEBUG, () -> "quorum TLS warm-up ended: " + e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(Level.DEBUG, "quorum TLS warm-up skipped: the TLS task threads are busy");
+        }
+    }
+
+    private static void handshakeInMemory(SSLEngine client, SSLEngine server) throws IOException {
+        int size = Math.max(client.getSession().getPacketBufferSize(), server.getSession().getPacketBufferSize());
+        java.nio.ByteBuffer toServer = java.nio.ByteBuffer.allocate(size * 4);
+        java.nio.ByteBuffer toClient = java.nio.ByteBuffer.allocate(size * 4);
+        java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
+        java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(client.getSession().getApplicationBufferSize() * 4);
+        client.beginHandshake();
+        server.beginHandshake();
+        for (int step = 0; step < 100 && !(finished(client) && finished(server)); step++) {
+            client.wrap(empty, toServer);
+            server.wrap(empty, toClient);
+            toServer.flip();
+            toClient.flip();
+            client.unwrap(toClient, sink.clear());
+            server.unwrap(toServer, sink.clear());
+            toServer.compact();
+            toClient.compact();
+            for (SSLEngine engine : List.of(client, server)) {
+                for (Runnable task; (task = engine.getDelegatedTask()) != null; ) task.run();
+            }
+        }
+    }
+
+    private static boolean finished(SSLEngine engine) {
+        javax.net.ssl.SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+        return status == javax.net.ssl.SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                || status == javax.net.ssl.SSLEngineResult.HandshakeStatus.FINISHED;
     }
 
     /**

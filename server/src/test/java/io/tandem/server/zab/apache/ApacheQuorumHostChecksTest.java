@@ -83,6 +83,11 @@ class ApacheQuorumHostChecksTest {
             assertEquals(Verdict.IMPLEMENTED, ZooKeeperConfigKeys.verdict(key, "true", Map.of()), key);
             assertEquals(Kind.REFUSED, ZooKeeperConfigKeys.verdict(key, "maybe", Map.of()).kind(), key);
         }
+        // The client port's reverse lookups: Apache's default (off) is what Tandem does; on is refused by name.
+        assertEquals(Verdict.IMPLEMENTED, ZooKeeperConfigKeys.verdict("ssl.allowReverseDnsLookup", "false", Map.of()));
+        Verdict reverse = ZooKeeperConfigKeys.verdict("ssl.allowReverseDnsLookup", "true", Map.of());
+        assertEquals(Kind.REFUSED, reverse.kind());
+        assertTrue(reverse.reason().contains("reverse DNS"), reverse.reason());
         // In zoo.cfg Apache reads this as zookeeper.zookeeper.fips-mode: it changes nothing, and the warning says so.
         Verdict prefixed = ZooKeeperConfigKeys.verdict(QuorumTls.FIPS_MODE_PROPERTY, "false", Map.of());
         assertEquals(Kind.IGNORED, prefixed.kind());
