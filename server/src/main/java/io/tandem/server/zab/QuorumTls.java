@@ -5,6 +5,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.security.SslContexts;
+import io.tandem.server.tls.HostLookup;
 import io.tandem.server.tls.PeerAddressTrustManager;
 import io.tandem.server.tls.StoreFileWatcher;
 import io.tandem.server.tls.StoreReload;
@@ -55,7 +56,14 @@ public final class QuorumTls {
     private static final Set<String> KEYS = Set.of("ssl.quorum.keyStore.location", "ssl.quorum.keyStore.password",
             "ssl.quorum.keyStore.type", "ssl.quorum.trustStore.location", "ssl.quorum.trustStore.password",
             "ssl.quorum.trustStore.type", "ssl.quorum.enabledProtocols", "ssl.quorum.ciphersuites",
-            "ssl.quorum.hostnameVerification", "ssl.quorum.clientAuth", "ssl.quorum.protocol");
+            "ssl.quorum.hostnameVerification", "ssl.quorum.clientAuth", "ssl.quorum.protocol",
+            "ssl.quorum.clientHostnameVerification", "ssl.quorum.allowReverseDnsLookup");
+    /**
+     * Apache's zoo.cfg key for FIPS mode: QuorumPeerConfig makes it the system property {@link #FIPS_MODE_PROPERTY},
+     * which X509Util reads (default true since 3.9.0).
+     */
+    public static final String FIPS_MODE = "fips-mode";
+    public static final String FIPS_MODE_PROPERTY = "zookeeper.fips-mode";
 
     /** The stores' settings under the Kafka loader's names, read again on every reload. */
     private final Function<String, String> stores;
@@ -64,28 +72,80 @@ public final class QuorumTls {
     private final List<String> protocols;
     private final List<String> ciphers;
     private final boolean hostnameVerification;
+    private final HostChecks checks;
+    private final HostLookup lookup;
+    /** Accepted peers' names looked up in reverse before their handshakes ({@link #learnName}), the latest few. */
+    private final Map<String, String> knownNames = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > KNOWN_NAMES_MAX;
+                }
+            });
+    /** Addresses whose reverse-looked-up names are kept: a handshake needs its own for a few milliseconds only. */
+    static final int KNOWN_NAMES_MAX = 256;
     private final boolean reloadCertFiles;
 
     /**
+     * How Apache mode checks a peer's host (X509Util 3.9.5 for QuorumX509Util). {@code servers}: the dialler checks
+     * the acceptor's certificate (ssl.quorum.hostnameVerification, default true); {@code clients}: the acceptor checks
+     * the dialler's (ssl.quorum.clientHostnameVerification, default true for the quorum, and only with the first);
+     * {@code reverseLookup}: ssl.quorum.allowReverseDnsLookup (default true for the quorum). Outside FIPS mode the
+     * checks are ZKTrustManager's ({@link PeerAddressTrustManager}: the address, then the name).
+     *
+     * <p>In FIPS mode (zookeeper.fips-mode, Apache's default) Apache takes the JDK's own trust manager instead, and
+     * its quorum sockets set no endpoint identification, so Apache 3.9.5 checks no host at all there: any certificate
+     * the trust store trusts may speak for any member. That is CVE-2026-59969 (fixed in 3.9.6 and 3.8.7). Tandem
+     * does not copy the hole: in FIPS mode it keeps the JDK's trust manager and asks the JDK's standard HTTPS
+     * endpoint identification for each check that is on (the dialler against the {@code server.N} host it dials, the
+     * acceptor against the address the connection comes from), as Apache's client port does in FIPS mode. That needs
+     * no lookup, so allowReverseDnsLookup has no effect there (Apache: "not supported in FIPS mode").
+     */
+    public record HostChecks(boolean servers, boolean clients, boolean reverseLookup, boolean fipsMode) {
+        static HostChecks of(Map<String, String> settings) {
+            boolean servers = flag(get(settings, "hostnameVerification"), true);
+            boolean clients = servers && flag(get(settings, "clientHostnameVerification"), true);
+            String fips = settings.get(FIPS_MODE);
+            if (fips == null || fips.isBlank()) fips = System.getProperty(FIPS_MODE_PROPERTY);
+            return new HostChecks(servers, clients, flag(get(settings, "allowReverseDnsLookup"), true),
+                    flag(fips == null ? null : fips.trim(), true));
+        }
+
+        /** Apache's ZKConfig.getBoolean: "true" case aside is true, any other value false, absent the default. */
+        private static boolean flag(String value, boolean absent) {
+            return value == null ? absent : value.equalsIgnoreCase("true");
+        }
+
+        /** Whether this side of a connection asks the JDK's endpoint identification. */
+        boolean endpointIdentification(boolean dialler) {
+            return fipsMode && (dialler ? servers : clients);
+        }
+    }
+
+    /**
      * {@code apache}: one JDK context for both ends of Apache's quorum sockets and election connections (Apache mode),
-     * its trust manager checking peers' hosts as Apache's does ({@link PeerAddressTrustManager}).
+     * its trust manager checking peers' hosts as Apache's does ({@link HostChecks}).
      */
     private record Contexts(SslContext server, SSLContext client, SSLContext apache) {
-        static Contexts load(Function<String, String> stores, boolean hostnameVerification) {
-            // QuorumX509Util verifies clients' hosts whenever it verifies servers' (shouldVerifyClientHostname).
-            return new Contexts(SslContexts.server(stores), SslContexts.client(stores), SslContexts.client(stores,
-                    trust -> new PeerAddressTrustManager(trust, hostnameVerification, hostnameVerification)));
+        static Contexts load(Function<String, String> stores, HostChecks checks, HostLookup lookup,
+                             Function<String, String> knownNames) {
+            return new Contexts(SslContexts.server(stores), SslContexts.client(stores), checks.fipsMode()
+                    ? SslContexts.client(stores)
+                    : SslContexts.client(stores, trust -> new PeerAddressTrustManager(trust, checks.servers(),
+                            checks.clients(), checks.reverseLookup(), lookup, knownNames)));
         }
     }
 
     private QuorumTls(Function<String, String> stores, List<String> protocols, List<String> ciphers,
-                      boolean hostnameVerification, boolean reloadCertFiles) {
+                      HostChecks checks, HostLookup lookup, boolean reloadCertFiles) {
         this.stores = stores;
         this.protocols = protocols;
         this.ciphers = ciphers;
-        this.hostnameVerification = hostnameVerification;
+        this.hostnameVerification = checks.servers();
+        this.checks = checks;
+        this.lookup = lookup;
         this.reloadCertFiles = reloadCertFiles;
-        this.contexts = Contexts.load(stores, hostnameVerification);
+        this.contexts = Contexts.load(stores, checks, lookup, knownNames::get);
     }
 
     /** The verdict on sslQuorum and an ssl.quorum.* key. */
@@ -99,7 +159,8 @@ public final class QuorumTls {
         return switch (key) {
             case "ssl.quorum.clientAuth" -> v.equalsIgnoreCase("need") ? Verdict.IMPLEMENTED
                     : Verdict.refused("quorum members always authenticate each other: ssl.quorum.clientAuth must be need");
-            case "ssl.quorum.hostnameVerification" -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")
+            case "ssl.quorum.hostnameVerification", "ssl.quorum.clientHostnameVerification",
+                 "ssl.quorum.allowReverseDnsLookup" -> v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")
                     ? Verdict.IMPLEMENTED : Verdict.refused(key + " must be true or false");
             case "ssl.quorum.keyStore.type", "ssl.quorum.trustStore.type" -> List.of("JKS", "PKCS12", "PEM")
                     .contains(v.toUpperCase(Locale.ROOT)) ? Verdict.IMPLEMENTED
@@ -110,8 +171,20 @@ public final class QuorumTls {
         };
     }
 
+    /** The verdict on Apache's zoo.cfg key fips-mode. */
+    public static Verdict fipsModeVerdict(String value) {
+        String v = value == null ? "" : value.trim();
+        return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
+                : Verdict.refused(FIPS_MODE + " must be true or false");
+    }
+
     /** Null unless sslQuorum=true; IllegalArgumentException names an unreadable store or a missing key. */
     public static QuorumTls from(Map<String, String> settings) {
+        return from(settings, HostLookup.SYSTEM);
+    }
+
+    /** As {@link #from(Map)}, peers' host names resolved by {@code lookup} (tests give a slow one). */
+    public static QuorumTls from(Map<String, String> settings, HostLookup lookup) {
         String enabled = settings.get(SSL_QUORUM);
         if (enabled == null || !enabled.trim().equalsIgnoreCase("true")) return null;
         // As Apache's quorum sockets (QuorumX509Util through SSLContextAndOptions): ssl.quorum.enabledProtocols, else
@@ -136,11 +209,63 @@ public final class QuorumTls {
             throw new IllegalArgumentException("sslQuorum=true needs ssl.quorum.keyStore.location and "
                     + "ssl.quorum.trustStore.location");
         }
-        String verify = get(settings, "hostnameVerification");
         String reload = settings.get(RELOAD_CERT_FILES);
-        return new QuorumTls(kafkaKeys, SslContexts.enabledProtocols(kafkaKeys), SslContexts.cipherSuites(kafkaKeys),
-                verify == null || verify.trim().equalsIgnoreCase("true"),
-                reload != null && reload.trim().equalsIgnoreCase("true"));
+        HostChecks checks = HostChecks.of(settings);
+        LOG.log(Level.DEBUG, () -> "quorum TLS host checks: " + checks);
+        QuorumTls tls = new QuorumTls(kafkaKeys, SslContexts.enabledProtocols(kafkaKeys),
+                SslContexts.cipherSuites(kafkaKeys), checks, lookup, reload != null && reload.trim().equalsIgnoreCase("true"));
+        tls.warmUp();
+        return tls;
+    }
+
+    /**
+     * Runs one TLS handshake between two of this member's own engines in memory, on a TLS task thread, so that the
+     * first election connection does not pay for loading and compiling the JDK's TLS code: measured, a cold first
+     * dial-back took about four times as long as the next ones (ElectionDialBackTimingTest), and a member that answers
+     * an Apache member's election connection late can lose the election race. Whatever fails here (the host checks
+     * of a peer that is ourselves) only ends the warm-up.
+     */
+    private void warmUp() {
+        try {
+            io.tandem.server.tls.HandshakeTasks.executor().execute(() -> {
+                try {
+                    handshakeInMemory(apacheEngine("127.0.0.1", 0, true), apacheEngine("127.0.0.1", 0, false));
+                } catch (Exception e) {
+                    LOG.log(Level.DEBUG, () -> "quorum TLS warm-up ended: " + e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.log(Level.DEBUG, "quorum TLS warm-up skipped: the TLS task threads are busy");
+        }
+    }
+
+    private static void handshakeInMemory(SSLEngine client, SSLEngine server) throws IOException {
+        int size = Math.max(client.getSession().getPacketBufferSize(), server.getSession().getPacketBufferSize());
+        java.nio.ByteBuffer toServer = java.nio.ByteBuffer.allocate(size * 4);
+        java.nio.ByteBuffer toClient = java.nio.ByteBuffer.allocate(size * 4);
+        java.nio.ByteBuffer empty = java.nio.ByteBuffer.allocate(0);
+        java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(client.getSession().getApplicationBufferSize() * 4);
+        client.beginHandshake();
+        server.beginHandshake();
+        for (int step = 0; step < 100 && !(finished(client) && finished(server)); step++) {
+            client.wrap(empty, toServer);
+            server.wrap(empty, toClient);
+            toServer.flip();
+            toClient.flip();
+            client.unwrap(toClient, sink.clear());
+            server.unwrap(toServer, sink.clear());
+            toServer.compact();
+            toClient.compact();
+            for (SSLEngine engine : List.of(client, server)) {
+                for (Runnable task; (task = engine.getDelegatedTask()) != null; ) task.run();
+            }
+        }
+    }
+
+    private static boolean finished(SSLEngine engine) {
+        javax.net.ssl.SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+        return status == javax.net.ssl.SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                || status == javax.net.ssl.SSLEngineResult.HandshakeStatus.FINISHED;
     }
 
     /**
@@ -163,7 +288,7 @@ public final class QuorumTls {
      * from now on use them; otherwise keeps the contexts in force and says why. Never call it on an event loop.
      */
     boolean reload(String owner) {
-        return StoreReload.attempt(LOG, owner, "new quorum connections", () -> Contexts.load(stores, hostnameVerification),
+        return StoreReload.attempt(LOG, owner, "new quorum connections", () -> Contexts.load(stores, checks, lookup, knownNames::get),
                 loaded -> contexts = loaded);
     }
 
@@ -204,8 +329,9 @@ public final class QuorumTls {
     /**
      * Apache mode (Apache's QuorumCnxManager and Learner): an engine for one election connection. The dialler's
      * engine carries the {@code server.N} host it dials, the acceptor's the address the connection comes from, and
-     * the trust manager checks the peer's certificate against that (both ways, with ssl.quorum.hostnameVerification),
-     * as ZKTrustManager checks Apache's quorum sockets; the acceptor requires a certificate (ssl.quorum.clientAuth).
+     * the peer's certificate is checked against that as {@link HostChecks} says; the acceptor requires a certificate
+     * (ssl.quorum.clientAuth). The checks may look names up: run the engine's delegated tasks on
+     * {@link io.tandem.server.tls.HandshakeTasks}.
      */
     public SSLEngine apacheEngine(String peerHost, int peerPort, boolean dialler) {
         SSLEngine engine = contexts.apache().createSSLEngine(peerHost, peerPort);
@@ -230,19 +356,60 @@ public final class QuorumTls {
      * leadership unless portUnification wraps each connection; this does what its port unification does.)
      */
     public SSLSocket apacheAccepted(Socket accepted) throws IOException {
-        SSLSocket socket = (SSLSocket) contexts.apache().getSocketFactory().createSocket(accepted, null,
-                accepted.getPort(), true);
+        // The learner's address is the session's peer host, which the JDK's endpoint identification checks in FIPS
+        // mode (ZKTrustManager takes the socket's address itself).
+        SSLSocket socket = (SSLSocket) contexts.apache().getSocketFactory().createSocket(accepted,
+                accepted.getInetAddress().getHostAddress(), accepted.getPort(), true);
         socket.setSSLParameters(apacheParameters(socket.getSSLParameters(), false));
         socket.setUseClientMode(false);
         return socket;
     }
 
-    /** SSLContextAndOptions.configureSslParameters: the suites and protocols, and client authentication needed. */
+    /**
+     * SSLContextAndOptions.configureSslParameters: the suites and protocols, and client authentication needed; in
+     * FIPS mode the JDK's host check where one is on ({@link HostChecks}).
+     */
     private SSLParameters apacheParameters(SSLParameters parameters, boolean dialler) {
         parameters.setProtocols(protocols.toArray(String[]::new));
         if (!ciphers.isEmpty()) parameters.setCipherSuites(ciphers.toArray(String[]::new));
         if (!dialler) parameters.setNeedClientAuth(true);
+        if (checks.endpointIdentification(dialler)) parameters.setEndpointIdentificationAlgorithm("HTTPS");
         return parameters;
+    }
+
+    /**
+     * Apache mode: whether the acceptor's check may need the name of the address a connection comes from (outside
+     * FIPS mode, with both checks and reverse lookups on). It is then looked up before the handshake
+     * ({@link #learnName}), off the event loop, since the acceptor's handshake runs its checks on the loop.
+     */
+    public boolean namesAcceptedPeers() {
+        return !checks.fipsMode() && checks.clients() && checks.reverseLookup();
+    }
+
+    /** Looks up the name of {@code address} in reverse for the acceptor's check. Blocks on DNS. */
+    public void learnName(InetAddress address) {
+        try {
+            // A copy: getHostName keeps the name it finds in its InetAddress, which the channel's address must not.
+            knownNames.put(address.getHostAddress(), InetAddress.getByAddress(address.getAddress()).getHostName());
+        } catch (java.net.UnknownHostException e) {
+            // Never: the address has a valid length.
+        }
+    }
+
+    /** Apache mode: whether the dialler's check of {@code host} looks it up (a name, checked outside FIPS mode). */
+    public boolean diallerLooksUp(String host) {
+        return !checks.fipsMode() && checks.servers()
+                && io.netty.util.NetUtil.createByteArrayFromIpAddressString(host) == null;
+    }
+
+    /** Apache mode: how peers' host checks are made. */
+    public HostChecks hostChecks() {
+        return checks;
+    }
+
+    /** How this member's quorum TLS resolves peers' host names (off the event loops: {@link HostLookup}). */
+    public HostLookup lookup() {
+        return lookup;
     }
 
     /**

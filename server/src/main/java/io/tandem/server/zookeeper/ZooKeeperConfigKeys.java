@@ -68,6 +68,9 @@ public final class ZooKeeperConfigKeys {
     /** Apache 3.9's switch for checking a TLS client's host name against its certificate (ClientX509Util: off). */
     static final String CLIENT_HOSTNAME_VERIFICATION = "ssl.clientHostnameVerification";
 
+    /** Apache 3.9.5's switch for naming a TLS client by the reverse lookup of its address (ClientX509Util: off). */
+    static final String CLIENT_REVERSE_DNS_LOOKUP = "ssl.allowReverseDnsLookup";
+
     /** The ZooKeeper client-port TLS keys the secure port honours (Apache's ClientX509Util names). */
     static final Set<String> TLS_KEYS = Set.of("ssl.keyStore.location", "ssl.keyStore.password",
             "ssl.keyStore.passwordPath", "ssl.keyStore.type", "ssl.trustStore.location", "ssl.trustStore.password",
@@ -163,6 +166,11 @@ public final class ZooKeeperConfigKeys {
             return v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
                     : Verdict.refused(key + " must be true or false");
         }
+        if (key.equals(CLIENT_REVERSE_DNS_LOOKUP)) {
+            // Apache 3.9.5 (ClientX509Util): off by default, and Tandem's client-port check never looks an address
+            // up. On, ZKTrustManager would name a client by reverse DNS, which Tandem does not do on the client port.
+            return flag(key, v, false, "naming TLS clients by reverse DNS lookup on the client port is not implemented");
+        }
         if (key.startsWith("ssl.")) return Verdict.refused(key + " is not implemented on the secure client port");
         if (key.startsWith("quorum.auth.")) return io.tandem.server.zab.QuorumAuth.verdict(key, v, settings);
         if (key.startsWith("metricsProvider.")) {
@@ -177,6 +185,11 @@ public final class ZooKeeperConfigKeys {
                             + " (Apache's NIO factory serves no TLS)")
                     : ConfigKeys.port(v);
             case "sslQuorum", "sslQuorumReloadCertFiles" -> io.tandem.server.zab.QuorumTls.verdict(key, v);
+            case io.tandem.server.zab.QuorumTls.FIPS_MODE -> io.tandem.server.zab.QuorumTls.fipsModeVerdict(v);
+            // Apache prefixes zoo.cfg keys with "zookeeper.", so this one sets zookeeper.zookeeper.fips-mode,
+            // which nothing reads: FIPS mode stays as it was.
+            case io.tandem.server.zab.QuorumTls.FIPS_MODE_PROPERTY -> Verdict.ignored("Apache reads FIPS mode from"
+                    + " the zoo.cfg key fips-mode (or the system property zookeeper.fips-mode), not from this key");
             case "portUnification", "client.portUnification" -> flag(key, v, false,
                     "TLS on the plain client port (port unification) is not implemented: use secureClientPort");
             case "dataLogDir" -> dataLogDir(v, settings);

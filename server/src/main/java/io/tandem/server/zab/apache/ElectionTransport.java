@@ -21,9 +21,13 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.util.NetUtil;
 import io.tandem.server.FatalErrors;
 import io.tandem.server.net.AcceptedChannels;
+import io.tandem.server.tls.HandshakeTasks;
+import io.tandem.server.tls.HostLookup;
 import java.io.Closeable;
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -31,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -122,14 +127,31 @@ public final class ElectionTransport implements Closeable {
                         @Override
                         protected void initChannel(SocketChannel channel) {
                             if (!accepted.admit(channel)) return;
-                            // The acceptor's TLS engine knows the address the connection comes from, which the
-                            // trust manager checks the dialler's certificate against, as Apache's does.
-                            InetSocketAddress from = channel.remoteAddress();
-                            ChannelHandler tls = sockets.electionHandler(from.getHostString(), from.getPort(), false);
-                            if (tls != null) channel.pipeline().addLast("tls", tls);
-                            channel.pipeline().addLast("initial", new InitialMessageDecoder());
+                            QuorumSockets secured = sockets;
+                            if (secured.namesAcceptedPeers()) {
+                                // The dialler's certificate may match only the name of its address: look it up
+                                // in reverse now, off the loop, and read nothing before it is known.
+                                channel.config().setAutoRead(false);
+                                InetSocketAddress from = channel.remoteAddress();
+                                try {
+                                    HandshakeTasks.executor().execute(() -> {
+                                        secured.learnPeerName(from.getAddress());
+                                        channel.eventLoop().execute(() -> {
+                                            addAcceptedHandlers(channel, secured);
+                                            channel.config().setAutoRead(true);
+                                        });
+                                    });
+                                } catch (RejectedExecutionException e) {
+                                    LOG.log(Level.WARNING, "server {0}: too many TLS tasks queued to name {1}; closed",
+                                            myId, from);
+                                    channel.close();
+                                }
+                            } else {
+                                addAcceptedHandlers(channel, secured);
+                            }
                             channel.eventLoop().schedule(() -> {
-                                if (channel.pipeline().get("initial") != null) {
+                                // Not established (its initial message unread, or its peer's name still unknown).
+                                if (channel.isOpen() && channel.pipeline().get("inbound") == null) {
                                     LOG.log(Level.INFO, "server {0}: no election initial message from {1} within {2} ms",
                                             myId, channel.remoteAddress(), INITIAL_MESSAGE_TIMEOUT_MS);
                                     channel.close();
@@ -144,6 +166,20 @@ public final class ElectionTransport implements Closeable {
         }
         LOG.log(Level.INFO, "server {0}: election port {1,number,#} (Apache fast leader election)", myId, boundPort());
         return this;
+    }
+
+    /**
+     * TLS, if any, and the initial message's decoder on an accepted connection. The acceptor's TLS engine knows the
+     * address the connection comes from, which the trust manager checks the dialler's certificate against, as
+     * Apache's does.
+     */
+    private void addAcceptedHandlers(Channel channel, QuorumSockets secured) {
+        if (!channel.isOpen()) return;
+        InetSocketAddress from = (InetSocketAddress) channel.remoteAddress();
+        // The address as digits: never a name, so the check never looks one up on this loop.
+        ChannelHandler tls = secured.electionHandler(from.getAddress().getHostAddress(), from.getPort(), false);
+        if (tls != null) channel.pipeline().addLast("tls", tls);
+        channel.pipeline().addLast("initial", new InitialMessageDecoder());
     }
 
     public int boundPort() {
@@ -181,6 +217,40 @@ public final class ElectionTransport implements Closeable {
             return;
         }
         Member peer = members.get(sid);
+        if (NetUtil.isValidIpV4Address(peer.host()) || NetUtil.isValidIpV6Address(peer.host())) {
+            // A literal address needs no lookup: dial at once (the dial-back of Apache's election race).
+            connect(sid, peer, new InetSocketAddress(peer.host(), peer.electionPort()));
+            return;
+        }
+        // Resolving a server.N name blocks on DNS, which no event loop may wait for (Netty's default resolver
+        // would do it on the loop that connects): look it up on the TLS task threads, then connect.
+        HostLookup lookup = sockets.lookup();
+        try {
+            HandshakeTasks.executor().execute(() -> {
+                InetSocketAddress address;
+                try {
+                    address = new InetSocketAddress(lookup.byName(peer.host()), peer.electionPort());
+                } catch (IOException | RuntimeException e) {
+                    dialling.remove(sid);
+                    LOG.log(Level.DEBUG, "server {0}: cannot resolve server {1}''s host {2}: {3}", myId, sid,
+                            peer.host(), e.toString());
+                    return;
+                }
+                connect(sid, peer, address);
+            });
+        } catch (RejectedExecutionException e) {
+            dialling.remove(sid);
+            LOG.log(Level.WARNING, "server {0}: too many TLS tasks queued to resolve server {1}''s host {2}", myId,
+                    sid, peer.host());
+        }
+    }
+
+    /** Dials {@code peer} at its resolved {@code address}, its TLS engine naming the host of its server.N line. */
+    private void connect(long sid, Member peer, InetSocketAddress address) {
+        if (closed) {
+            dialling.remove(sid);
+            return;
+        }
         Member me = members.get(myId);
         new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -192,7 +262,7 @@ public final class ElectionTransport implements Closeable {
                         if (tls != null) channel.pipeline().addLast("tls", tls);
                     }
                 })
-                .connect(peer.host(), peer.electionPort())
+                .connect(address)
                 .addListener((ChannelFutureListener) future -> {
                     dialling.remove(sid);
                     if (!future.isSuccess()) {

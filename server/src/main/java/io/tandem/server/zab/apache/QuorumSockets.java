@@ -2,10 +2,14 @@ package io.tandem.server.zab.apache;
 
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.SslHandler;
+import io.tandem.server.tls.HandshakeTasks;
+import io.tandem.server.tls.HostLookup;
 import io.tandem.server.zab.QuorumTls;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.Socket;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -38,6 +42,20 @@ public interface QuorumSockets {
         public ChannelHandler electionHandler(String peerHost, int peerPort, boolean dialler) {
             return null;
         }
+
+        @Override
+        public HostLookup lookup() {
+            return HostLookup.SYSTEM;
+        }
+
+        @Override
+        public boolean namesAcceptedPeers() {
+            return false;
+        }
+
+        @Override
+        public void learnPeerName(InetAddress address) {
+        }
     };
 
     /** An unconnected socket for a learner's connection to its leader (or learner master). */
@@ -54,6 +72,15 @@ public interface QuorumSockets {
 
     /** The first handler of an election connection with the peer at {@code peerHost:peerPort}, or null for none. */
     ChannelHandler electionHandler(String peerHost, int peerPort, boolean dialler);
+
+    /** Resolves a {@code server.N} host before it is dialled; blocks, so never on an event loop. */
+    HostLookup lookup();
+
+    /** Whether an accepted election connection's peer must be named ({@link #learnPeerName}) before its handshake. */
+    boolean namesAcceptedPeers();
+
+    /** Looks up the name of an accepted connection's peer for its host check; blocks, so never on an event loop. */
+    void learnPeerName(InetAddress address);
 
     /** sslQuorum's TLS from {@code tls}'s stores. */
     static QuorumSockets tls(QuorumTls tls) {
@@ -75,7 +102,28 @@ public interface QuorumSockets {
 
             @Override
             public ChannelHandler electionHandler(String peerHost, int peerPort, boolean dialler) {
-                return new SslHandler(tls.apacheEngine(peerHost, peerPort, dialler));
+                SSLEngine engine = tls.apacheEngine(peerHost, peerPort, dialler);
+                // The JDK calls the trust manager from the engine's delegated tasks. A dialler's check of a name
+                // resolves it: those tasks run off the event loop. Otherwise they need no lookup (an acceptor's
+                // peer is an address, its name looked up before, see namesAcceptedPeers) and run on the loop,
+                // saving two thread hops per handshake; an acceptor's must (PeerAddressTrustManager).
+                return dialler && tls.diallerLooksUp(peerHost)
+                        ? new SslHandler(engine, HandshakeTasks.executor()) : new SslHandler(engine);
+            }
+
+            @Override
+            public boolean namesAcceptedPeers() {
+                return tls.namesAcceptedPeers();
+            }
+
+            @Override
+            public void learnPeerName(InetAddress address) {
+                tls.learnName(address);
+            }
+
+            @Override
+            public HostLookup lookup() {
+                return tls.lookup();
             }
         };
     }
