@@ -96,10 +96,11 @@ public final class QuorumTls {
      * <p>In FIPS mode (zookeeper.fips-mode, Apache's default) Apache takes the JDK's own trust manager instead, and
      * its quorum sockets set no endpoint identification, so Apache 3.9.5 checks no host at all there: any certificate
      * the trust store trusts may speak for any member (Apache's admin guide: in FIPS mode "hostname verification is
-     * not available in the Quorum protocol"). Tandem deliberately does not copy that gap: in FIPS mode it keeps the JDK's trust manager and asks the JDK's standard HTTPS
-     * endpoint identification for each check that is on (the dialler against the {@code server.N} host it dials, the
-     * acceptor against the address the connection comes from), as Apache's client port does in FIPS mode. That needs
-     * no lookup, so allowReverseDnsLookup has no effect there (Apache: "not supported in FIPS mode").
+     * not available in the Quorum protocol"). Tandem deliberately does not copy that gap: in FIPS mode it keeps the
+     * JDK's trust manager and asks the JDK's standard HTTPS endpoint identification for each check that is on (the
+     * dialler against the {@code server.N} host it dials, the acceptor against the address the connection comes
+     * from), as Apache's client port does in FIPS mode. That needs no lookup, so allowReverseDnsLookup has no effect
+     * there (Apache: "not supported in FIPS mode").
      */
     public record HostChecks(boolean servers, boolean clients, boolean reverseLookup, boolean fipsMode) {
         static HostChecks of(Map<String, String> settings) {
