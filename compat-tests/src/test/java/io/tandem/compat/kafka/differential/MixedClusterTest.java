@@ -225,8 +225,12 @@ class MixedClusterTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             long deadline = System.currentTimeMillis() + 120_000;
             while (true) {
-                org.apache.kafka.common.Node controller = admin.describeCluster().controller()
-                        .get(30, TimeUnit.SECONDS);
+                org.apache.kafka.common.Node controller = null;
+                try {
+                    controller = admin.describeCluster().controller().get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException notYet) {
+                    // A broker still starting (a JVM start on a loaded machine) answers nothing yet: ask again.
+                }
                 if (controller != null && controller.id() == id) return;
                 assertTrue(System.currentTimeMillis() < deadline, "broker " + id + " never became controller ("
                         + controller + "):\n" + log.get());
