@@ -58,9 +58,7 @@ counts() { awk -F, '/sys_enter_/ {sub(/.*sys_enter_/, "", $3); printf "%s%s %s",
 consume() { # name port round
   local name=$1 port=$2 round=$3 bs="127.0.0.1:$2" out i t0 t1 load copts
   sleep 2
-  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic bench --partitions 3 --replication-factor 1 >/dev/null
-  out=$(tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic bench --num-records "$records" \
-        --record-size 1024 --throughput -1 --producer-props acks=all | tail -1)
+  out=$(fill_topic "$bs" bench 3 "$records")
   echo "  $name round $round produce: $(sed -E 's/.*sent, ([0-9.]+ records\/sec).*/\1/' <<<"$out")"
   for ((i = 1; i <= consumes; i++)); do
     load=$(cut -d' ' -f1 /proc/loadavg)
@@ -141,18 +139,7 @@ $(cat "$work/cc-client.time")"
   stop_server
 }
 
-order=(${TARGETS:-tandem apache})
-for ((r = 1; r <= rounds; r++)); do
-  if ((r % 2 == 0)); then targets=$(printf '%s\n' "${order[@]}" | tac); else targets="${order[*]}"; fi
-  for target in $targets; do
-    echo "== $target, round $r, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S)"
-    case $target in
-      tandem) start_tandem 29092; consume tandem 29092 "$r" ;;
-      apache) start_apache 39092; consume apache 39092 "$r" ;;
-      jar:*) start_tandem_jar "${target#jar:}" 29092; consume "$(basename "$(dirname "${target#jar:}")")" 29092 "$r" ;;
-    esac
-  done
-done
+each_round consume 29092
 echo "end load $(cut -d' ' -f1-3 /proc/loadavg) $(date -u +%H:%M:%S)"
 
 # Medians [ranges] per server: first consumes apart from later ones.

@@ -22,25 +22,16 @@ rounds=${ROUNDS:-3}
 records=${RECORDS:-200000}
 consumes=${CONSUMES:-2}
 source "$root/bench/kafka/servers.sh"
-[ -d "$work/client-log" ] || mvn -q -B dependency:copy -Dartifact=org.slf4j:slf4j-simple:1.7.36 \
-  -DoutputDirectory="$work/client-log"
 if [ "${TRACE:-0}" -gt 0 ]; then export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} -Dtandem.kafka.requestTrace=$TRACE"; fi
 
 timeline() { # name port round
   local name=$1 port=$2 round=$3 bs="127.0.0.1:$2" i log out
   sleep 2
-  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic bench --partitions 3 \
-    --replication-factor 1 >/dev/null
-  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic bench --num-records "$records" \
-    --record-size 1024 --throughput -1 --producer-props acks=all >/dev/null
+  fill_topic "$bs" bench 3 "$records" >/dev/null
   for ((i = 1; i <= consumes; i++)); do
     log="$work/$name-$round-$i-client.log"
     echo "  $name round $round consume $i (load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S))"
-    java -Xmx512m -cp "$work/lib/*:$work/client-log/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-      -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient=debug \
-      -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
-      org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench --num-records "$records" \
-      --timeout 60000 > "$log" 2>&1 || true
+    logged_consume "$log" "$bs" "$records"
     out=$(grep -v '^SLF4J' "$log" | grep -E '^[0-9]{4}-' | tail -1 || true)
     # slf4j-simple's line: "HH:mm:ss.SSS [thread] DEBUG ... - [Consumer ...] Sending JOIN_GROUP request with header
     # RequestHeader(apiKey=JOIN_GROUP, apiVersion=9, clientId=..., correlationId=7, ...) and timeout ... to node ...".
@@ -67,18 +58,6 @@ timeline() { # name port round
           steps, fetch_sent, last, fetches, fc_err, f[6], f[7], f[8] }' "$log"
   done
   stop_server
-  [ "$name" = apache ] || cp "$work/tandem.log" "$work/$name-$round-server.log" 2>/dev/null || true
 }
 
-order=(${TARGETS:-tandem apache})
-for ((r = 1; r <= rounds; r++)); do
-  if ((r % 2 == 0)); then targets=$(printf '%s\n' "${order[@]}" | tac); else targets="${order[*]}"; fi
-  for target in $targets; do
-    case $target in
-      tandem) : > "$work/tandem.log"; start_tandem 29392; timeline tandem 29392 "$r" ;;
-      apache) start_apache 39392; timeline apache 39392 "$r" ;;
-      jar:*) : > "$work/tandem.log"; start_tandem_jar "${target#jar:}" 29392
-             timeline "$(basename "$(dirname "${target#jar:}")")" 29392 "$r" ;;
-    esac
-  done
-done
+each_round timeline 29392

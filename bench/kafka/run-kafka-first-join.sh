@@ -18,22 +18,13 @@ mkdir -p "$work"
 [ -e "$work/lib" ] || { [ -d "$root/bench/target/kafka-bench/lib" ] && ln -s ../kafka-bench/lib "$work/lib"; } || true
 rounds=${ROUNDS:-3}
 source "$root/bench/kafka/servers.sh"
-[ -d "$work/client-log" ] || mvn -q -B dependency:copy -Dartifact=org.slf4j:slf4j-simple:1.7.36 \
-  -DoutputDirectory="$work/client-log"
 if [ "${TRACE:-0}" -gt 0 ]; then export TANDEM_JAVA_OPTS="${TANDEM_JAVA_OPTS:--Xms16m -Xmx512m -XX:+UseSerialGC -XX:FreqInlineSize=100 -XX:MaxInlineLevel=6} -Dtandem.kafka.requestTrace=$TRACE"; fi
 
 first_join() { # name port round
   local name=$1 port=$2 round=$3 bs="127.0.0.1:$2" log="$work/$1-$3-client.log"
-  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic bench --partitions 3 \
-    --replication-factor 1 >/dev/null
-  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic bench --num-records 1000 \
-    --record-size 1024 --throughput -1 --producer-props acks=all >/dev/null
+  fill_topic "$bs" bench 3 1000 >/dev/null
   echo "  $name round $round (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  java -Xmx512m -cp "$work/lib/*:$work/client-log/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient=debug \
-    -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
-    org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic bench --num-records 1000 \
-    --timeout 60000 > "$log" 2>&1 || true
+  logged_consume "$log" "$bs" 1000
   # slf4j-simple's line: "HH:mm:ss.SSS [thread] DEBUG ... - [Consumer ...] Sending FIND_COORDINATOR request ...".
   awk '
     function ms(t,  p) { split(t, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + p[4] }
@@ -46,18 +37,6 @@ first_join() { # name port round
                                       if (e == 0 || e == 79) ready = ms($1) - start }
     END { printf "    FindCoordinator(GROUP) -> JoinGroup accepted (MEMBER_ID_REQUIRED): %d ms; %d FindCoordinator(GROUP) requests, answers (error@ms):%s; first JoinGroup sent at %d ms, answers:%s\n", ready, n, answers, join_sent, joins }' "$log"
   stop_server
-  [ "$name" = apache ] || cp "$work/tandem.log" "$work/$name-$round-server.log"
 }
 
-order=(${TARGETS:-tandem apache})
-for ((r = 1; r <= rounds; r++)); do
-  if ((r % 2 == 0)); then targets=$(printf '%s\n' "${order[@]}" | tac); else targets="${order[*]}"; fi
-  for target in $targets; do
-    case $target in
-      tandem) : > "$work/tandem.log"; start_tandem 29292; first_join tandem 29292 "$r" ;;
-      apache) start_apache 39292; first_join apache 39292 "$r" ;;
-      jar:*) : > "$work/tandem.log"; start_tandem_jar "${target#jar:}" 29292
-             first_join "$(basename "$(dirname "${target#jar:}")")" 29292 "$r" ;;
-    esac
-  done
-done
+each_round first_join 29292

@@ -8,7 +8,7 @@
 # acquisitions and acknowledgements and the share coordinator's state writes cost each server. Servers alternate
 # per round (odd rounds Tandem first). Nothing is asserted.
 # Usage: bench/kafka/run-share-cost.sh   (env: ROUNDS=3 RECORDS=100000 PARTITIONS=3 TANDEM_PORT=29392
-#        APACHE_PORT=39392)
+#        APACHE_PORT=39392 TARGETS="tandem apache", see each_round in servers.sh)
 # As run-share-compare.sh: Apache 4.4 (KRaft, servers.sh) needs only the state topic's replication factor and min
 # ISR at 1 for one broker, and both get the same offsets and state topic partition counts.
 set -euo pipefail
@@ -33,10 +33,7 @@ cpu_ms() { awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 
 run() { # name port round
   local name=$1 port=$2 round=$3 bs="127.0.0.1:$2" out c0 c1 load
   sleep 2
-  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic share-bench \
-    --partitions "$partitions" --replication-factor 1 > /dev/null
-  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic share-bench \
-    --num-records "$records" --record-size 1024 --throughput -1 --producer-props acks=all > /dev/null
+  fill_topic "$bs" share-bench "$partitions" "$records" > /dev/null
   load=$(cut -d' ' -f1 /proc/loadavg)
   c0=$(cpu_ms "$server_pid")
   out=$(java -Xmx512m -cp "$work/probe:$work/lib/*" ShareCostProbe "$bs" share-bench "$records" "share-bench-$round" \
@@ -48,15 +45,7 @@ run() { # name port round
 }
 
 echo "share-group cost, RECORDS=$records x 1 KB, PARTITIONS=$partitions, ROUNDS=$rounds, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-tandem_port=${TANDEM_PORT:-29392}
-apache_port=${APACHE_PORT:-39392}
-for round in $(seq 1 "$rounds"); do
-  if [ $((round % 2)) = 1 ]; then order="tandem apache"; else order="apache tandem"; fi
-  for name in $order; do
-    if [ "$name" = tandem ]; then start_tandem "$tandem_port"; run tandem "$tandem_port" "$round"
-    else start_apache "$apache_port"; run apache "$apache_port" "$round"; fi
-  done
-done
+each_round run "${TANDEM_PORT:-29392}" "${APACHE_PORT:-39392}"
 
 echo
 echo "=== medians (tandem / apache) ==="

@@ -4,6 +4,8 @@
 # either server on a port with a fresh data dir, or with "keep" on the data it left ($server_pid, $startup_ms set;
 # stop_server stops it, kill_server kills it with SIGKILL). SERVER_SETTINGS (space-separated key=value, Kafka's
 # server.properties keys) adds settings to both servers alike, e.g. the librdkafka suite's num.partitions=4.
+# Also the steps several scripts share: fill_topic (a topic of 1 KB records), logged_consume (a ConsumerPerformance
+# whose requests are logged with their times) and each_round (rounds over TARGETS, servers alternating; needs $rounds).
 
 mkdir -p "$work"
 if [ ! -d "$work/lib" ]; then
@@ -98,4 +100,56 @@ start_tandem_jar() { # jar port
     >> "$work/tandem.log" 2>&1 &
   server_pid=$!
   startup_ms=$(/usr/bin/python3 "$root/bench/kafka/probe.py" 127.0.0.1 "$port" "$t0")
+}
+
+# Creates topic $2 (partitions $3) on the server at $1 and fills it with $4 records of 1 KB (ProducerPerformance,
+# acks=all); prints ProducerPerformance's summary line.
+fill_topic() { # bootstrap topic partitions records
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$1" --create --topic "$2" --partitions "$3" \
+    --replication-factor 1 >/dev/null
+  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$1" --topic "$2" --num-records "$4" \
+    --record-size 1024 --throughput -1 --producer-props acks=all | tail -1
+}
+
+# One ConsumerPerformance run (Kafka 4.4's, default settings, a new group) over $3 records of topic `bench`, its
+# NetworkClient logging every request and answer with the time (slf4j-simple at DEBUG for that one logger) into $1:
+# the client's own view of each request, for the scripts that time a consume request by request. slf4j-simple is
+# fetched into $work/client-log once.
+logged_consume() { # log bootstrap records
+  [ -d "$work/client-log" ] || mvn -q -B dependency:copy -Dartifact=org.slf4j:slf4j-simple:1.7.36 \
+    -DoutputDirectory="$work/client-log"
+  java -Xmx512m -cp "$work/lib/*:$work/client-log/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient=debug \
+    -Dorg.slf4j.simpleLogger.showDateTime=true -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS \
+    org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$2" --topic bench --num-records "$3" \
+    --timeout 60000 > "$1" 2>&1 || true
+}
+
+# Runs "$1 NAME PORT ROUND" on a fresh server for each of $rounds rounds and each target of TARGETS (default
+# "tandem apache"; jar:<path> is an earlier Tandem build, see start_tandem_jar), the order of odd rounds reversed in
+# even ones so that neither server always runs first. Tandem listens on port $2, Apache on $3 (default $2 + 10000).
+# Each Tandem round's server log is kept as $work/NAME-ROUND-server.log. The function stops the server it was given.
+each_round() { # function tandem_port [apache_port]
+  local fn=$1 tandem_port=$2 apache_port=${3:-$(($2 + 10000))} order targets target r name
+  order=(${TARGETS:-tandem apache})
+  for ((r = 1; r <= rounds; r++)); do
+    if ((r % 2 == 0)); then targets=$(printf '%s\n' "${order[@]}" | tac); else targets="${order[*]}"; fi
+    for target in $targets; do
+      echo "== $target, round $r, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S)"
+      name=$target
+      case $target in
+        tandem) : > "$work/tandem.log"; start_tandem "$tandem_port" ;;
+        apache) start_apache "$apache_port" ;;
+        jar:*) name=$(basename "$(dirname "${target#jar:}")")
+               : > "$work/tandem.log"; start_tandem_jar "${target#jar:}" "$tandem_port" ;;
+        *) echo "unknown target $target (tandem, apache or jar:<path>)" >&2; exit 2 ;;
+      esac
+      if [ "$target" = apache ]; then
+        "$fn" apache "$apache_port" "$r"
+      else
+        "$fn" "$name" "$tandem_port" "$r"
+        cp "$work/tandem.log" "$work/$name-$r-server.log" 2>/dev/null || true
+      fi
+    done
+  done
 }

@@ -28,6 +28,35 @@ public final class QuorumCertificates {
         trust = dir.resolve("quorum-trust.p12");
     }
 
+    private static QuorumCertificates shared;
+
+    /**
+     * One set for the whole test JVM, made on first use in a temporary directory removed when the JVM exits: for the
+     * tests that only read the stores (one that changes a store works on a copy in its own directory), so that each
+     * test class need not make three RSA key pairs of its own.
+     */
+    public static synchronized QuorumCertificates shared() {
+        if (shared == null) {
+            Path dir;
+            try {
+                dir = Files.createTempDirectory("quorum-certificates");
+                shared = create(dir);
+            } catch (Exception e) {
+                throw new IllegalStateException("could not make the quorum test certificates", e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                    for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(file);
+                    }
+                } catch (IOException e) {
+                    // A temporary directory left behind is no reason to fail the run.
+                }
+            }));
+        }
+        return shared;
+    }
+
     public static QuorumCertificates create(Path dir) throws Exception {
         QuorumCertificates c = new QuorumCertificates(dir);
         keyPair(c.member, "CN=member", "SAN=IP:127.0.0.1");

@@ -3,7 +3,6 @@ package io.tandem.server.zab;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.buffer.ByteBufAllocator;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,9 +12,7 @@ import javax.net.ssl.SSLSocket;
 import org.apache.zookeeper.common.QuorumX509Util;
 import org.apache.zookeeper.common.SSLContextAndOptions;
 import org.apache.zookeeper.common.ZKConfig;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The protocols and cipher suites each end of a quorum connection enables under {@code sslQuorum}, in order, against
@@ -23,14 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * test scope): the dialler as Apache's learner socket, the acceptor as its server socket.
  */
 class QuorumTlsOfferTest {
-    @TempDir
-    static Path dir;
-    static QuorumCertificates certificates;
-
-    @BeforeAll
-    static void certificates() throws Exception {
-        certificates = QuorumCertificates.create(dir);
-    }
+    static final QuorumCertificates certificates = QuorumCertificates.shared();
 
     @Test
     void shouldEnableWhatApacheEnablesByDefault() throws Exception {

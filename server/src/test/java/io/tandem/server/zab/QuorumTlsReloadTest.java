@@ -42,7 +42,7 @@ class QuorumTlsReloadTest {
 
     @BeforeAll
     static void certificates() throws Exception {
-        certificates = QuorumCertificates.create(dir);
+        certificates = QuorumCertificates.shared();
         renewed = dir.resolve("renewed.p12");
         QuorumCertificates.keyPair(renewed, "CN=renewed", "SAN=IP:127.0.0.1");
         renewedTrust = QuorumCertificates.trustStore(dir.resolve("renewed-trust.p12"), renewed);

@@ -3,9 +3,7 @@ package io.tandem.server.zab;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.tandem.server.TestPorts;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -26,16 +24,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * notifications and a learner's messages (a joiner) only.
  */
 class QuorumTlsTransportTest {
-    @TempDir
-    static Path dir;
-    private static QuorumCertificates certificates;
+    private static final QuorumCertificates certificates = QuorumCertificates.shared();
 
     record Received(int from, ZabMessage message) {
-    }
-
-    @BeforeAll
-    static void certificates() throws Exception {
-        certificates = QuorumCertificates.create(dir);
     }
 
     private static int freePort() throws IOException {

@@ -120,6 +120,14 @@ class MixedClusterTest {
             Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
                     .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
                     .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+            // The Tandem broker is the controller before Apache's starts, so that what Apache takes over is the state
+            // a Tandem controller wrote (the first broker to create /controller wins; both racing, either could).
+            try {
+                awaitController(tandem.bootstrapServers(), 1, () -> "");
+            } catch (Exception | Error e) {
+                tandem.close();
+                throw e;
+            }
             try (ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
                     Map.of("broker.id", "2"))) {
                 String bootstrap = tandem.bootstrapServers() + ",127.0.0.1:" + apache.port();
@@ -159,15 +167,7 @@ class MixedClusterTest {
              ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
                      Map.of("broker.id", "2"))) {
             String apacheOnly = "127.0.0.1:" + apache.port();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, apacheOnly))) {
-                long deadline = System.currentTimeMillis() + 120_000;
-                while (admin.describeCluster().controller().get(30, TimeUnit.SECONDS) == null
-                        || admin.describeCluster().controller().get(30, TimeUnit.SECONDS).id() != 2) {
-                    assertTrue(System.currentTimeMillis() < deadline, "Apache Kafka never became controller:\n"
-                            + apache.logTail());
-                    Thread.sleep(200);
-                }
-            }
+            awaitController(apacheOnly, 2, apache::logTail);
             // Apache's broker is the controller; the Tandem broker joins and leads a partition Apache follows.
             try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
                     .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
@@ -215,6 +215,26 @@ class MixedClusterTest {
                 }
                 throw new AssertionError("record " + i + " to partition " + (i % partitions) + " not acknowledged: "
                         + state + "\nApache's log:\n" + apache.logTail(), stalled);
+            }
+        }
+    }
+
+    /** Waits until the controller, as the brokers at {@code bootstrap} describe it, is broker {@code id}. */
+    private static void awaitController(String bootstrap, int id, java.util.function.Supplier<String> log)
+            throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (true) {
+                org.apache.kafka.common.Node controller = null;
+                try {
+                    controller = admin.describeCluster().controller().get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException notYet) {
+                    // A broker still starting (a JVM start on a loaded machine) answers nothing yet: ask again.
+                }
+                if (controller != null && controller.id() == id) return;
+                assertTrue(System.currentTimeMillis() < deadline, "broker " + id + " never became controller ("
+                        + controller + "):\n" + log.get());
+                Thread.sleep(200);
             }
         }
     }

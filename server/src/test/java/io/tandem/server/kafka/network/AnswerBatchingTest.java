@@ -5,13 +5,11 @@ import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.server.kafka.RawKafkaConnection;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -24,48 +22,28 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class AnswerBatchingTest {
     private static final int PIPELINED = ConnectionTurn.READ_AHEAD_FRAMES_MAX + 1;
-    private final CountDownLatch release = new CountDownLatch(1);
-    private final CountDownLatch entered = new CountDownLatch(1);
-    private RequestDispatcher dispatcher;
-    private KafkaServer server;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        release.countDown();
-        if (server != null) server.close();
-        if (dispatcher != null) dispatcher.close(5, TimeUnit.SECONDS);
-    }
 
     @Test
     @Timeout(30)
     void shouldHandPipelinedAnswersToTheEventLoopTogetherAndInOrder() throws Exception {
-        ApiRegistry registry = new ApiRegistry();
         AtomicBoolean first = new AtomicBoolean(false);
-        // The first request holds the handler thread until the test has sent every request, so they all wait
-        // read ahead behind it and the thread answers them back to back.
-        registry.register(ApiKey.API_VERSIONS, 0, 3, (RequestContext context, ApiVersionsRequest request,
-                                                       Responder responder) -> {
-            if (first.compareAndSet(true, false)) {
-                entered.countDown();
-                release.await();
-            }
-            responder.send(new ApiVersionsResponse().setApiKeys(registry.apiVersions()));
-        });
-        dispatcher = new RequestDispatcher(1, 1);
-        server = KafkaServer.start("127.0.0.1", 0, new ListenerLimits(1 << 20, 1, Integer.MAX_VALUE,
-                Integer.MAX_VALUE, -1, -1, 0), registry, dispatcher);
-        try (RawKafkaConnection c = new RawKafkaConnection(server.port())) {
+        // The first request after the warm-up holds the handler thread until the test has sent every request, so
+        // they all wait read ahead behind it and the thread answers them back to back.
+        try (HeldHandlerListener listener = new HeldHandlerListener(() -> first.compareAndSet(true, false));
+             RawKafkaConnection c = new RawKafkaConnection(listener.port())) {
             // Warm: the connection's first answer (the loop's tasks for it are not counted).
             assertEquals(Errors.NONE.code(), c.receive(c.send(ApiKey.API_VERSIONS, (short) 0,
                     new ApiVersionsRequest()), (short) 0, (short) 0, ApiVersionsResponse::read).errorCode);
             first.set(true);
             List<Integer> ids = new ArrayList<>();
-            for (int i = 0; i < PIPELINED; i++) ids.add(c.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest()));
-            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < PIPELINED; i++) {
+                ids.add(c.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest()));
+            }
+            assertTrue(listener.awaitHeld(10, TimeUnit.SECONDS));
             // Time for the event loop to read the requests sent behind the first (a few microseconds of work).
             Thread.sleep(300);
             long before = ConnectionWriter.handOvers();
-            release.countDown();
+            listener.release();
             for (int id : ids) {
                 assertEquals(Errors.NONE.code(), c.receive(id, (short) 0, (short) 0, ApiVersionsResponse::read)
                         .errorCode, "answer " + id + " in request order");

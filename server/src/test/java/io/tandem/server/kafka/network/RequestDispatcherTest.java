@@ -8,7 +8,6 @@ import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
 import io.tandem.kafka.wire.message.RequestHeader;
 import io.tandem.server.kafka.RawKafkaConnection;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -28,76 +26,60 @@ import static org.junit.jupiter.api.Assertions.*;
  * connections unread) instead of running on the Netty event loop, which keeps serving what it answers itself.
  */
 class RequestDispatcherTest {
-    private final CountDownLatch release = new CountDownLatch(1);
-    private final CountDownLatch entered = new CountDownLatch(1);
-    private final Set<String> handlerThreads = ConcurrentHashMap.newKeySet();
-    private RequestDispatcher dispatcher;
-    private KafkaServer server;
-
-    @AfterEach
-    void stop() throws InterruptedException {
-        release.countDown();
-        if (server != null) server.close();
-        if (dispatcher != null) dispatcher.close(5, TimeUnit.SECONDS);
-    }
-
     @Test
     @Timeout(30)
     void shouldQueueBeyondQueuedMaxRequestsWithoutRunningHandlersOnTheEventLoop() throws Exception {
-        ApiRegistry registry = new ApiRegistry();
-        // A handler that blocks until released, as one stuck on disk or ZooKeeper would.
-        registry.register(ApiKey.API_VERSIONS, 0, 3, (RequestContext context, ApiVersionsRequest request,
-                                                       Responder responder) -> {
+        Set<String> handlerThreads = ConcurrentHashMap.newKeySet();
+        // Every request holds the handler thread until released, as one stuck on disk or ZooKeeper would.
+        try (HeldHandlerListener listener = new HeldHandlerListener(() -> {
             handlerThreads.add(Thread.currentThread().getName());
-            entered.countDown();
-            release.await();
-            responder.send(new ApiVersionsResponse().setApiKeys(registry.apiVersions()));
-        });
-        dispatcher = new RequestDispatcher(1, 1);
-        server = KafkaServer.start("127.0.0.1", 0, new ListenerLimits(1 << 20, 1, Integer.MAX_VALUE,
-                Integer.MAX_VALUE, -1, -1, 0), registry, dispatcher);
-
-        List<RawKafkaConnection> clients = new ArrayList<>();
-        List<Integer> ids = new ArrayList<>();
-        try {
-            for (int i = 0; i < 4; i++) {
-                RawKafkaConnection c = new RawKafkaConnection(server.port());
-                clients.add(c);
-                ids.add(c.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest()));
+            return true;
+        })) {
+            RequestDispatcher dispatcher = listener.dispatcher;
+            List<RawKafkaConnection> clients = new ArrayList<>();
+            List<Integer> ids = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    RawKafkaConnection c = new RawKafkaConnection(listener.port());
+                    clients.add(c);
+                    ids.add(c.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest()));
+                }
+                assertTrue(listener.awaitHeld(5, TimeUnit.SECONDS));
+                // One running, one queued, two waiting beyond the queue.
+                long deadline = System.currentTimeMillis() + 3_000;
+                while (dispatcher.waiting() < 3 && System.currentTimeMillis() < deadline) Thread.sleep(10);
+                // The single event loop still answers a request it handles itself: a too-new ApiVersions.
+                try (Socket probe = new Socket("127.0.0.1", listener.port())) {
+                    probe.setSoTimeout(2_000);
+                    ByteBuf frame = Unpooled.buffer();
+                    RequestHeader header = new RequestHeader().setRequestApiKey(ApiKey.API_VERSIONS.id())
+                            .setRequestApiVersion((short) 99).setCorrelationId(7).setClientId("future");
+                    frame.writeInt(header.size((short) 2) + 1);
+                    header.write(frame, (short) 2);
+                    frame.writeByte(0);
+                    byte[] bytes = new byte[frame.readableBytes()];
+                    frame.readBytes(bytes);
+                    probe.getOutputStream().write(bytes);
+                    DataInputStream in = new DataInputStream(probe.getInputStream());
+                    byte[] body = new byte[in.readInt()];
+                    in.readFully(body);
+                    ByteBuf answer = Unpooled.wrappedBuffer(body);
+                    assertEquals(7, answer.readInt());
+                    assertEquals(Errors.UNSUPPORTED_VERSION.code(),
+                            ApiVersionsResponse.read(answer, (short) 0).errorCode);
+                }
+                assertEquals(3, dispatcher.waiting(), "one request queued, two beyond the queue");
+                listener.release();
+                for (int i = 0; i < clients.size(); i++) {
+                    assertEquals(Errors.NONE.code(), clients.get(i).receive(ids.get(i), (short) 0, (short) 0,
+                            ApiVersionsResponse::read).errorCode);
+                }
+                assertEquals(Set.of("kafka-request-handler-1"), handlerThreads,
+                        "handlers ran only on the handler thread");
+                assertEquals(0, dispatcher.waiting());
+            } finally {
+                for (RawKafkaConnection c : clients) c.close();
             }
-            assertTrue(entered.await(5, TimeUnit.SECONDS));
-            // One running, one queued, two waiting beyond the queue.
-            long deadline = System.currentTimeMillis() + 3_000;
-            while (dispatcher.waiting() < 3 && System.currentTimeMillis() < deadline) Thread.sleep(10);
-            // The single event loop still answers a request it handles itself: a too-new ApiVersions.
-            try (Socket probe = new Socket("127.0.0.1", server.port())) {
-                probe.setSoTimeout(2_000);
-                ByteBuf frame = Unpooled.buffer();
-                RequestHeader header = new RequestHeader().setRequestApiKey(ApiKey.API_VERSIONS.id())
-                        .setRequestApiVersion((short) 99).setCorrelationId(7).setClientId("future");
-                frame.writeInt(header.size((short) 2) + 1);
-                header.write(frame, (short) 2);
-                frame.writeByte(0);
-                byte[] bytes = new byte[frame.readableBytes()];
-                frame.readBytes(bytes);
-                probe.getOutputStream().write(bytes);
-                DataInputStream in = new DataInputStream(probe.getInputStream());
-                byte[] body = new byte[in.readInt()];
-                in.readFully(body);
-                ByteBuf answer = Unpooled.wrappedBuffer(body);
-                assertEquals(7, answer.readInt());
-                assertEquals(Errors.UNSUPPORTED_VERSION.code(), ApiVersionsResponse.read(answer, (short) 0).errorCode);
-            }
-            assertEquals(3, dispatcher.waiting(), "one request queued, two beyond the queue");
-            release.countDown();
-            for (int i = 0; i < clients.size(); i++) {
-                assertEquals(Errors.NONE.code(), clients.get(i).receive(ids.get(i), (short) 0, (short) 0,
-                        ApiVersionsResponse::read).errorCode);
-            }
-            assertEquals(Set.of("kafka-request-handler-1"), handlerThreads, "handlers ran only on the handler thread");
-            assertEquals(0, dispatcher.waiting());
-        } finally {
-            for (RawKafkaConnection c : clients) c.close();
         }
     }
 }

@@ -53,6 +53,11 @@ class ApacheDynamicConfigFileProcessTest {
                     new String(apacheConfig, StandardCharsets.UTF_8));
 
             three.kill();
+            // Members 1 and 2 settle before Tandem starts on member 3's files: were member 3 the leader, Tandem with
+            // the highest sid and the same last zxid could otherwise be elected by a member still looking.
+            assertTrue(ApacheQuorumProcess.await(() -> (one.mode() + two.mode()).matches(
+                    "leaderfollower|followerleader"), ZkClients.TIMEOUT_MS),
+                    () -> "1 " + one.mode() + ", 2 " + two.mode() + "\n" + one.logTail());
             Path tandemDir = Files.createDirectories(temp.resolve("tandem"));
             Path log = tandemDir.resolve("tandem.log");
             // Apache's zoo.cfg as it is: its dataDir (with member 3's myid) becomes Tandem's ZooKeeper directory.

@@ -47,14 +47,14 @@ class ApacheLeaderProcessTest {
     @Test
     void apacheFollowersSyncFromATandemLeaderAndServeWritesWatchesAndSessionsThroughIt() throws Exception {
         MixedEnsemble ensemble = new MixedEnsemble(temp, 3);
-        // Tandem starts first, so the Apache members never form a quorum of their own before it votes: with equal
-        // (empty) histories the highest sid wins.
+        // Tandem starts first and leads Apache member 1 before member 2 starts, so the Apache members never form a
+        // quorum of their own before it votes: with equal (empty) histories the highest sid wins.
         // A short committed log, so that a member restarted empty is too far behind for a DIFF and gets a SNAP.
         try (TandemApacheModeProcess member = ensemble.startTandem(List.of("-Dzookeeper.commitLogCount=5"),
                      List.of("4lw.commands.whitelist=srvr,mntr"));
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
-            try (ApacheQuorumProcess one = ensemble.startApache(1);
+            try (ApacheQuorumProcess one = ensemble.startApacheUnderTandem(member, 1);
                  ApacheQuorumProcess two = ensemble.startApache(2)) {
                 leadAndServe(ensemble, member, clients, one, two);
             }

@@ -59,7 +59,8 @@ class ApacheLeaderReconfigProcessTest {
         try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), tandemSettings);
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
-            try (ApacheQuorumProcess apache1 = ensemble.startApache(1);
+            // Member 2 starts once Tandem leads member 1 (see MixedEnsemble.startApacheUnderTandem).
+            try (ApacheQuorumProcess apache1 = ensemble.startApacheUnderTandem(member, 1);
                  ApacheQuorumProcess apache2 = ensemble.startApache(2)) {
                 ensemble.awaitTandem(member, "leader");
                 assertTrue(ApacheQuorumProcess.await(() -> apache1.mode().equals("follower")
@@ -137,7 +138,8 @@ class ApacheLeaderReconfigProcessTest {
         try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), ReconfigAdmin.settings());
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
-            try (ApacheQuorumProcess apache1 = ensemble.startApache(1);
+            // Member 2 starts once Tandem leads member 1 (see MixedEnsemble.startApacheUnderTandem).
+            try (ApacheQuorumProcess apache1 = ensemble.startApacheUnderTandem(member, 1);
                  ApacheQuorumProcess apache2 = ensemble.startApache(2)) {
                 ensemble.awaitTandem(member, "leader");
                 assertTrue(ApacheQuorumProcess.await(() -> apache1.mode().equals("follower")

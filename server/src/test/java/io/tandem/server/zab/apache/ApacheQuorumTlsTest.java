@@ -23,10 +23,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * sslQuorum in Apache's protocols ({@link QuorumSockets#tls}), over real loopback sockets: election connections and
@@ -40,16 +38,9 @@ class ApacheQuorumTlsTest {
     /** How long a refused peer is given to get a frame through anyway. */
     private static final int REFUSED_WAIT_MS = 2_000;
 
-    @TempDir
-    static Path dir;
-    private static QuorumCertificates certificates;
+    private static final QuorumCertificates certificates = QuorumCertificates.shared();
 
     private record Frame(long from, byte[] bytes) {
-    }
-
-    @BeforeAll
-    static void certificates() throws Exception {
-        certificates = QuorumCertificates.create(dir);
     }
 
     @Test

@@ -42,7 +42,8 @@ class ApacheUncommittedRejoinProcessTest {
         try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of());
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
-            try (ApacheQuorumProcess one = ensemble.startApache(1);
+            // Member 2 starts once Tandem leads member 1 (see MixedEnsemble.startApacheUnderTandem).
+            try (ApacheQuorumProcess one = ensemble.startApacheUnderTandem(member, 1);
                  ApacheQuorumProcess two = ensemble.startApache(2)) {
                 ZooKeeper onTandem = clients.connect(ensemble.tandem);
                 Stat last = commitUnderTandem(ensemble, member, one, two, onTandem);
@@ -101,7 +102,8 @@ class ApacheUncommittedRejoinProcessTest {
         try (TandemApacheModeProcess member = ensemble.startTandem(List.of(), List.of());
              ZkClients clients = new ZkClients()) {
             ensemble.awaitTandemListening(member);
-            try (ApacheQuorumProcess one = ensemble.startApache(1);
+            // Member 2 starts once Tandem leads member 1 (see MixedEnsemble.startApacheUnderTandem).
+            try (ApacheQuorumProcess one = ensemble.startApacheUnderTandem(member, 1);
                  ApacheQuorumProcess two = ensemble.startApache(2)) {
                 ZooKeeper onTandem = clients.connect(ensemble.tandem);
                 Stat last = commitUnderTandem(ensemble, member, one, two, onTandem);

@@ -98,6 +98,29 @@ final class MixedEnsemble {
                 () -> "the Tandem member is " + tandemMode() + ", never " + mode + ":\n" + member.logTail());
     }
 
+    /**
+     * Starts Apache member {@code sid} beside a Tandem member already listening and waits until Tandem leads it. With
+     * equal (empty) histories fast leader election picks the highest sid of those that vote, so Tandem must have the
+     * higher sid. Start the other Apache member only after this: two Apache members started together can make their
+     * own quorum of two before Tandem's notification reaches them (a connection from a lower sid is dropped and
+     * dialled back, and FLE waits only finalizeWait, 200 ms, for a better vote), and then the higher Apache sid leads.
+     */
+    ApacheQuorumProcess startApacheUnderTandem(TandemApacheModeProcess member, long sid)
+            throws IOException, InterruptedException {
+        ApacheQuorumProcess apache = startApache(sid);
+        try {
+            assertTrue(ApacheQuorumProcess.await(() -> apache.mode().equals("follower")
+                    && tandemMode().equals("leader"), ZkClients.TIMEOUT_MS),
+                    () -> "Tandem and Apache " + sid + " never settled: " + sid + "=" + apache.mode() + " Tandem="
+                            + tandemMode() + "\nTandem log:\n" + member.logTail() + "\nApache " + sid + ":\n"
+                            + apache.logTail());
+        } catch (Error | InterruptedException e) {
+            apache.kill();
+            throw e;
+        }
+        return apache;
+    }
+
     /** Waits until the Tandem member answers {@code srvr} at all (it listens before it has a leader). */
     void awaitTandemListening(TandemApacheModeProcess member) throws InterruptedException {
         assertTrue(ApacheQuorumProcess.await(() -> !tandemMode().equals("down"), ZkClients.TIMEOUT_MS),
