@@ -194,7 +194,7 @@ final class ReplicationSimulator {
                 + idempotentProducers.stream().mapToLong(SimIdempotentProducer::ackedCount).sum();
         long consumedCount = consumed.values().stream().mapToLong(TreeMap::size).sum();
         return new Outcome(seed, ackedCount, consumedCount, checks.controllerEpochs(), checks.stats, checks.violations,
-                checks.historyDigest());
+                checks.historyDigest(seed));
     }
 
     /** The topic written to ZooKeeper and every broker started: the cluster before any client or fault. */

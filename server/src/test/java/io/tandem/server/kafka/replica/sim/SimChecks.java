@@ -25,6 +25,8 @@ final class SimChecks {
      * would change.
      */
     private final java.security.MessageDigest history;
+    /** The history's lines themselves, kept only with {@code -Dreplsim.history=DIR} (to diff two runs), else null. */
+    private final List<String> historyLines = System.getProperty("replsim.history") == null ? null : new ArrayList<>();
 
     SimChecks(SimScheduler scheduler) {
         this.scheduler = scheduler;
@@ -42,11 +44,22 @@ final class SimChecks {
 
     /** Adds {@code what}, at the simulated time now, to the seed's history digest. */
     void record(String what) {
-        history.update((scheduler.now() + " " + what + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String line = scheduler.now() + " " + what + "\n";
+        history.update(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (historyLines != null) historyLines.add(line);
     }
 
     /** The digest of everything recorded so far (hex); call once, at the end of the seed. */
-    String historyDigest() {
+    String historyDigest(long seed) {
+        if (historyLines != null) {
+            try {
+                java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of(
+                        System.getProperty("replsim.history")));
+                java.nio.file.Files.writeString(dir.resolve("seed-" + seed + ".txt"), String.join("", historyLines));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         return java.util.HexFormat.of().formatHex(history.digest());
     }
 
