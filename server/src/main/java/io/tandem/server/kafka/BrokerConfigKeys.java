@@ -69,8 +69,8 @@ public final class BrokerConfigKeys {
      * Keys Tandem applies when AlterConfigs / IncrementalAlterConfigs change them on a BROKER resource: the topic
      * defaults above that Kafka lets change at runtime (min.insync.replicas too), the request handler pool, the
      * connection limits, producer.id.expiration.ms and transaction.partition.verification.enable (Kafka's
-     * DynamicProducerStateManagerConfig); unclean.leader.election.enable only at false, what Tandem
-     * does (true is refused as at start-up).
+     * DynamicProducerStateManagerConfig) and unclean.leader.election.enable (turned on, the controller
+     * elects leaders for partitions without one, as Kafka's DynamicLogConfig has it do).
      */
     public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
             "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",

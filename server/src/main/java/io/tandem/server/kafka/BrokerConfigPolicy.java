@@ -158,8 +158,10 @@ public final class BrokerConfigPolicy {
             }
             case "control.plane.listener.name" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("a separate control plane listener is not implemented");
-            case "unclean.leader.election.enable" -> v.equalsIgnoreCase("false") ? Verdict.IMPLEMENTED
-                    : Verdict.refused("unclean leader election is not implemented (leaders come only from the ISR)");
+            // The controller's election for a partition without a live in-sync replica (controller.UncleanElectionPolicy).
+            case "unclean.leader.election.enable" -> v.equalsIgnoreCase("false") || v.equalsIgnoreCase("true")
+                    ? Verdict.IMPLEMENTED : Verdict.refused("Invalid value " + v + " for configuration "
+                    + "unclean.leader.election.enable: Expected value to be either true or false");
             // Kafka's ACLs on every znode the broker creates, with the SASL login they need (ZkZnodeStore).
             case "zookeeper.set.acl" -> v.equalsIgnoreCase("false") || v.equalsIgnoreCase("true") ? Verdict.IMPLEMENTED
                     : Verdict.refused("Invalid value " + v + " for configuration zookeeper.set.acl: Expected value to be"

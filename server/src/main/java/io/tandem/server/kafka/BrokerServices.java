@@ -160,6 +160,8 @@ final class BrokerServices {
         controller = new KafkaController(config.brokerId(), store, metadata, controllerLink::handleFromController,
                 leaderRebalance, security.interBroker(), config.interBrokerTimeouts());
         controllerLink.controller(controller);
+        controller.uncleanLeaderElectionDefault(() -> Boolean.parseBoolean(broker.topicConfigs()
+                .brokerDefault(TopicConfigs.KEYS.get("unclean.leader.election.enable")).value()));
         metadata.onReregistered(controller::onSessionRenewed);
         // The election is decided before this returns; as controller, this broker already leads its partitions.
         controller.start();

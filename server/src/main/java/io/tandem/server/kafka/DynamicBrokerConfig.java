@@ -108,13 +108,20 @@ public final class DynamicBrokerConfig {
             if (entityName.equals(DEFAULT_ENTITY) || entityName.trim().equals(Integer.toString(brokerId))) refresh();
         } else if (entityType.equals(TOPICS_ENTITY_TYPE)) {
             TopicInfo reloaded = broker.metadata().configOverrides().reloadTopicConfig(entityName);
+            Map<String, String> overrides;
             if (reloaded != null) {
+                overrides = reloaded.configs();
                 broker.topics().topicConfigChanged(reloaded);
             } else {
                 // Not in the cache (before the controller's first UpdateMetadata, say), yet its logs may be open
                 // here: they take the stored overrides, as Kafka's TopicConfigHandler updates every log it holds.
-                broker.topics().heldLogsConfigChanged(entityName, broker.metadata()
-                        .storedTopicConfigs(List.of(entityName)).getOrDefault(entityName, Map.of()));
+                overrides = broker.metadata().storedTopicConfigs(List.of(entityName)).getOrDefault(entityName, Map.of());
+                broker.topics().heldLogsConfigChanged(entityName, overrides);
+            }
+            // Kafka's TopicConfigHandler: unclean election turned on for the topic elects its leaderless partitions.
+            var controller = broker.controller();
+            if (controller != null && Boolean.parseBoolean(overrides.getOrDefault(UNCLEAN_LEADER_ELECTION, "").trim())) {
+                controller.enableTopicUncleanLeaderElection(entityName);
             }
         } else {
             ConfigChangeListener.Handler other = otherEntityTypes.get(entityType);
@@ -238,13 +245,6 @@ public final class DynamicBrokerConfig {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
         }
-        // Leaders come from the ISR only: Kafka would start unclean elections, Tandem refuses as at start-up (also a
-        // value another broker stored, which is then left out).
-        String unclean = settings.get(UNCLEAN_LEADER_ELECTION);
-        if (unclean != null && unclean.trim().equalsIgnoreCase("true")) {
-            throw new ApiException(INVALID_CONFIG, "Not supported by Tandem: unclean leader election is not "
-                    + "implemented (leaders come only from the ISR)");
-        }
         settings.forEach(sasl::validate);
     }
 
@@ -343,13 +343,25 @@ public final class DynamicBrokerConfig {
             LOG.log(System.Logger.Level.INFO, "TLS listener {0} reloaded its key and trust stores",
                     tls.listenerName());
         });
+        boolean uncleanBefore = uncleanLeaderElectionDefault();
         broker.topicConfigs().dynamic(layers);
         broker.topics().allHeldLogsConfigChanged();
+        // Kafka's DynamicLogConfig.reconfigure: a default turned on elects leaders for partitions without one now.
+        var controller = broker.controller();
+        if (!uncleanBefore && uncleanLeaderElectionDefault() && controller != null) {
+            controller.enableDefaultUncleanLeaderElection();
+        }
         broker.resizeRequestHandlers(ioThreads(layers));
         applyConnectionLimits(layers);
         broker.logs().reconfigureCleaner(broker.config().logCleanerEnable(),
                 intSetting(layers, CLEANER_THREADS, broker.config().logCleanerThreads()),
                 longSetting(layers, "log.cleaner.backoff.ms", broker.config().logCleanerBackoffMs()));
+    }
+
+    /** The broker default of unclean.leader.election.enable in force (dynamic layers, static setting, Kafka's false). */
+    boolean uncleanLeaderElectionDefault() {
+        return Boolean.parseBoolean(broker.topicConfigs().brokerDefault(TopicConfigs.KEYS.get(UNCLEAN_LEADER_ELECTION))
+                .value());
     }
 
     /**

@@ -191,19 +191,20 @@ class DynamicBrokerConfigTest {
         }
     }
 
+    /**
+     * Kafka 3.9 applies unclean.leader.election.enable at runtime (DynamicLogConfig; turned on, the controller elects
+     * leaders for partitions without one): both values are stored and described, per broker and as the default.
+     */
     @Test
-    void uncleanLeaderElectionShouldBeDynamicAtFalseOnlyAsTandemNeverElectsOutOfTheIsr() throws Exception {
+    void uncleanLeaderElectionShouldBeDynamic() throws Exception {
         try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
             set(admin, CLUSTER_DEFAULT, "unclean.leader.election.enable", "false");
             assertEquals("false", describe(admin, BROKER).get("unclean.leader.election.enable").value());
             assertFalse(describe(admin, BROKER).get("unclean.leader.election.enable").isReadOnly());
-            ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> set(admin, BROKER, "unclean.leader.election.enable", "true"));
-            assertInstanceOf(InvalidConfigurationException.class, e.getCause());
-            assertEquals("Not supported by Tandem: unclean leader election is not implemented (leaders come only "
-                    + "from the ISR)", e.getCause().getMessage());
-            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
-                    describe(admin, BROKER).get("unclean.leader.election.enable").source(), "nothing stored");
+            set(admin, BROKER, "unclean.leader.election.enable", "true");
+            assertEquals("true", describe(admin, BROKER).get("unclean.leader.election.enable").value());
+            assertEquals(ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG,
+                    describe(admin, BROKER).get("unclean.leader.election.enable").source());
         }
     }
 

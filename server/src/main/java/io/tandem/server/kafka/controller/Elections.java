@@ -22,18 +22,20 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
  * The controller's leader and ISR decisions, as Kafka's partition state machine makes them: first leaders of new
- * partitions, leaders from the ISR only when a leader goes (never an out-of-sync replica unless an unclean election
- * is asked for), departed followers out of the ISR, leaderships moved away from a broker in controlled shutdown and
+ * partitions, leaders from the ISR when a leader goes (an out-of-sync replica only when the topic allows unclean
+ * election, or an operator asks for one), departed followers out of the ISR, leaderships moved away from a broker in controlled shutdown and
  * back to preferred replicas. Each decision is written fenced and then sent to the brokers.
  */
 final class Elections {
     private static final System.Logger LOG = System.getLogger(Elections.class.getName());
     private final ControllerState cluster;
     private final ControllerRequests requests;
+    private final UncleanElectionPolicy unclean;
 
-    Elections(ControllerState cluster, ControllerRequests requests) {
+    Elections(ControllerState cluster, ControllerRequests requests, UncleanElectionPolicy unclean) {
         this.cluster = cluster;
         this.requests = requests;
+        this.unclean = unclean;
     }
 
     /** Partitions of {@code topic} without a state yet: leader the first live replica, ISR the live replicas. */
@@ -49,15 +51,36 @@ final class Elections {
         return cluster.writeNewStates(fresh);
     }
 
-    /** Partitions whose leader is gone: the first live ISR member in assignment order leads, with a new epoch. */
+    /**
+     * Partitions whose leader is gone (Kafka's triggerOnlinePartitionStateChange with its
+     * offlinePartitionLeaderElection): the first live ISR member in assignment order leads, with a new epoch; with no
+     * live ISR member, the first live replica when the topic's {@code unclean.leader.election.enable} (its override,
+     * else the broker default) allows it, alone in the ISR: its log becomes the truth, and records only the lost
+     * replicas held are gone.
+     */
     List<TopicPartition> electLeadersForOfflinePartitions() throws Exception {
+        return electLeadersForOfflinePartitions(null);
+    }
+
+    /** The same for the partitions of {@code topic} only (null: every topic). */
+    List<TopicPartition> electLeadersForOfflinePartitions(String topic) throws Exception {
         List<TopicPartition> changed = new ArrayList<>();
+        // Kafka reads the topic configs once per election pass, and only for partitions without a live ISR member.
+        Map<String, Boolean> uncleanAllowed = new HashMap<>();
         for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(cluster.states.entrySet())) {
             PartitionState state = e.getValue();
             if (cluster.live.containsKey(state.leader())) continue;
+            if (topic != null && !topic.equals(e.getKey().topic())) continue;
             List<Integer> replicas = cluster.topics.get(e.getKey().topic()).replicas().get(e.getKey().partition());
             Integer leader = replicas.stream().filter(r -> cluster.live.containsKey(r) && state.isr().contains(r))
                     .findFirst().orElse(null);
+            boolean clean = leader != null;
+            if (leader == null && replicas.stream().anyMatch(cluster.live::containsKey)
+                    && uncleanAllowed.computeIfAbsent(e.getKey().topic(), unclean::allowed)) {
+                leader = replicas.stream().filter(cluster.live::containsKey).findFirst().orElseThrow();
+                LOG.log(System.Logger.Level.WARNING, "Unclean leader election for {0}: out-of-sync replica {1} leads"
+                        + " (ISR was {2}); records only the ISR held are lost", e.getKey(), leader, state.isr());
+            }
             if (leader == null) {
                 if (state.leader() != -1) {
                     // No in-sync replica is alive: the partition stays offline rather than lose committed records.
@@ -66,13 +89,26 @@ final class Elections {
                 }
                 continue;
             }
-            List<Integer> isr = state.isr().stream().filter(cluster.live::containsKey).toList();
+            List<Integer> isr = clean ? state.isr().stream().filter(cluster.live::containsKey).toList()
+                    : List.of(leader);
             if (cluster.writeState(e.getKey(), new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, isr,
                     state.zkVersion())) != null) {
                 changed.add(e.getKey());
             }
         }
         return changed;
+    }
+
+    /**
+     * Unclean election was just enabled for {@code topic} (null: as the broker default): its leaderless partitions
+     * are elected again, and the changes sent, as Kafka's processTopicUncleanLeaderElectionEnable and
+     * processUncleanLeaderElectionEnable run triggerOnlinePartitionStateChange.
+     */
+    void uncleanElectionEnabled(String topic) throws Exception {
+        List<TopicPartition> changed = electLeadersForOfflinePartitions(topic);
+        if (changed.isEmpty()) return;
+        for (int broker : cluster.live.keySet()) requests.leaderAndIsr(broker, cluster.partitionsOn(broker, changed), false);
+        requests.updateMetadata(cluster.live.keySet(), changed);
     }
 
     /**

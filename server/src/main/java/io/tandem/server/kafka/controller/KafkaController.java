@@ -32,8 +32,9 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * multi that checks that epoch node's version, so a deposed controller can write nothing. It watches
  * {@code /brokers/ids} and {@code /brokers/topics}: new topics and partitions get their first leader and ISR (the
  * first live replica; every live replica, all empty), a departed broker's partitions a new leader from the ISR
- * (never an out-of-sync replica: {@code unclean.leader.election.enable=false}; with none alive the partition goes
- * offline, see {@link BrokerChanges}, until an operator's unclean ElectLeaders), and each decision goes to the brokers
+ * (an out-of-sync replica only when the topic's {@code unclean.leader.election.enable} allows it; otherwise with none
+ * alive the partition goes offline, see {@link BrokerChanges}, until an operator's unclean ElectLeaders or a config
+ * change enabling unclean election), and each decision goes to the brokers
  * as LeaderAndIsr (the replicas) and UpdateMetadata (everyone). Leaders' ISR changes arrive as AlterPartition.
  * All of it runs on one event thread ({@link ControllerEvents}); sends go through a {@link ControllerTransport} and
  * never block it. This class owns the election and failover and routes each event to the class that owns its concern:
@@ -71,6 +72,7 @@ public final class KafkaController implements AutoCloseable {
     private final ControllerProcessWatch processes;
     private final ControllerEvents events;
     private final LeaderRebalance rebalance;
+    private final UncleanElectionPolicy unclean;
     private volatile boolean active;
     /** Whether this controller finished loading and announcing the cluster's state after its election. */
     private volatile boolean loaded;
@@ -145,7 +147,8 @@ public final class KafkaController implements AutoCloseable {
                 () -> active && loaded, this::onBrokersChanged, this::elect);
         processes.watchBrokers();
         this.requests = new ControllerRequests(localBrokerId, cluster, channels);
-        this.elections = new Elections(cluster, requests);
+        this.unclean = new UncleanElectionPolicy(metadata);
+        this.elections = new Elections(cluster, requests, unclean);
         this.admin = new AdminZnodes(store, cluster, elections, requests);
         this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
         this.isrChanges = new IsrChanges(cluster, requests, moves);
@@ -331,6 +334,31 @@ public final class KafkaController implements AutoCloseable {
     /** What the controller's failed events are waiting to retry (empty when nothing is stuck), oldest first. */
     public List<String> stuckEvents() {
         return events.stuckEvents();
+    }
+
+    /**
+     * Where the broker default of {@code unclean.leader.election.enable} comes from (its static setting and dynamic
+     * layers); false until set. The topic's own override, read from ZooKeeper at each election that needs it, wins.
+     */
+    public void uncleanLeaderElectionDefault(java.util.function.BooleanSupplier brokerDefault) {
+        unclean.brokerDefault(brokerDefault);
+    }
+
+    /**
+     * A topic's config change set {@code unclean.leader.election.enable=true} (Kafka's TopicConfigHandler, on every
+     * broker): the active controller elects leaders for the topic's partitions that have none.
+     */
+    public void enableTopicUncleanLeaderElection(String topic) {
+        if (isActive()) enqueue(() -> whileLoaded("elect unclean leaders for " + topic,
+                () -> elections.uncleanElectionEnabled(topic)));
+    }
+
+    /**
+     * The broker default of {@code unclean.leader.election.enable} was just turned on dynamically (Kafka's
+     * DynamicLogConfig.reconfigure): the active controller elects leaders for every partition that has none.
+     */
+    public void enableDefaultUncleanLeaderElection() {
+        enqueue(() -> whileLoaded("elect unclean leaders", () -> elections.uncleanElectionEnabled(null)));
     }
 
     private <T> T call(Callable<T> event) throws Exception {

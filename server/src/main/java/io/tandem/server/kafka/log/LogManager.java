@@ -157,8 +157,14 @@ public final class LogManager implements Closeable {
         }
     }
 
+    /**
+     * The open partitions, a snapshot in the map's own order: that order follows the keys' hashes alone, so it is the
+     * same in every JVM, where {@code Map.copyOf} iterates in an order salted per JVM. The ISR maintenance walks it,
+     * and so answers parked produces in it: with {@code Map.copyOf} one replication simulation seed ran differently
+     * from one JVM to the next.
+     */
     public Map<TopicPartition, Partition> partitions() {
-        return Map.copyOf(partitions);
+        return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(partitions));
     }
 
     /**

@@ -36,17 +36,12 @@ public final class Partition {
     /** No leader known (Kafka's NoLeader). */
     public static final int NO_LEADER = -1;
     /** Kafka's file naming the topic id a partition directory belongs to (KIP-516). */
-    static final String TOPIC_ID_FILE = "partition.metadata";
+    static final String TOPIC_ID_FILE = TopicIdFile.NAME;
     private final TopicPartition topicPartition;
     private final int localBrokerId;
     private final Log log;
     private ProducerStateTable producers = new ProducerStateTable();
-    private volatile int leaderEpoch;
-    private volatile int leaderId = NO_LEADER;
-    private volatile List<Integer> replicas = List.of();
-    /** Non-null while this broker leads the partition. */
-    private volatile IsrTracker isrTracker;
-    private volatile long leaderEpochStartOffset;
+    private final PartitionLeadership leadership;
     /** The active segment when the producer state was last snapshotted: a roll past it takes the next snapshot. */
     private long snapshotSegmentBase;
     /** Where opening this partition began replaying batches into the producer state (its snapshot, or the log start). */
@@ -93,10 +88,10 @@ public final class Partition {
         this.localBrokerId = localBrokerId;
         this.log = log;
         this.coordinatorAppended = coordinatorAppended;
-        this.leaderEpoch = Math.max(log.leaderEpochs().latestEpoch(), 0);
+        this.leadership = new PartitionLeadership(localBrokerId, log);
         restoreProducerState();
         this.snapshotSegmentBase = log.activeSegmentBaseOffset();
-        this.topicId = readTopicId(log.dir());
+        this.topicId = TopicIdFile.read(log.dir());
     }
 
     /** The topic id this replica was made for, or null when no controller has named it yet. */
@@ -118,31 +113,11 @@ public final class Partition {
             ProducerStateSnapshots.deleteAbove(log.dir(), -1);
             producers = new ProducerStateTable();
             snapshotSegmentBase = log.activeSegmentBaseOffset();
-            leaderEpoch = 0;
-            leaderId = NO_LEADER;
-            isrTracker = null;
-            replicas = List.of();
-            leaderEpochStartOffset = 0;
+            leadership.forget();
         }
-        java.nio.file.Path file = log.dir().resolve(TOPIC_ID_FILE);
-        java.nio.file.Path tmp = log.dir().resolve(TOPIC_ID_FILE + ".tmp");
-        java.nio.file.Files.writeString(tmp, "version: 0\ntopic_id: " + io.tandem.server.kafka.metadata.TopicId.toText(id)
-                + "\n");
-        java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        TopicIdFile.write(log.dir(), id);
         topicId = id;
         return stale;
-    }
-
-    private static java.util.UUID readTopicId(java.nio.file.Path dir) throws IOException {
-        java.nio.file.Path file = dir.resolve(TOPIC_ID_FILE);
-        if (!java.nio.file.Files.exists(file)) return null;
-        for (String line : java.nio.file.Files.readAllLines(file)) {
-            if (line.startsWith("topic_id:")) {
-                return io.tandem.server.kafka.metadata.TopicId.fromText(line.substring("topic_id:".length()).trim());
-            }
-        }
-        return null;
     }
 
     /**
@@ -152,7 +127,7 @@ public final class Partition {
      */
     public synchronized void makeLeader(int epoch, List<Integer> isr, int zkVersion, List<Integer> replicas, long nowMs)
             throws IOException {
-        takeLead(epoch, isr, zkVersion, replicas, nowMs, true);
+        leadership.takeLead(epoch, isr, zkVersion, replicas, nowMs, true);
     }
 
     /**
@@ -163,27 +138,7 @@ public final class Partition {
      */
     public synchronized void makeLeaderUnflushed(int epoch, List<Integer> isr, int zkVersion, List<Integer> replicas,
                                                  long nowMs) throws IOException {
-        takeLead(epoch, isr, zkVersion, replicas, nowMs, false);
-    }
-
-    private void takeLead(int epoch, List<Integer> isr, int zkVersion, List<Integer> replicas, long nowMs,
-                          boolean flush) throws IOException {
-        boolean newEpoch = epoch != leaderEpoch || leaderId != localBrokerId;
-        this.replicas = List.copyOf(replicas);
-        this.leaderEpoch = epoch;
-        this.leaderId = localBrokerId;
-        if (flush) {
-            log.assignLeaderEpoch(epoch);
-        } else {
-            log.recordLeaderEpoch(epoch);
-        }
-        if (newEpoch || isrTracker == null) {
-            leaderEpochStartOffset = log.logEndOffset();
-            isrTracker = new IsrTracker(localBrokerId, replicas, isr, zkVersion, nowMs);
-        } else {
-            isrTracker.committed(isr, zkVersion);
-        }
-        maybeIncrementHighWatermark();
+        leadership.takeLead(epoch, isr, zkVersion, replicas, nowMs, false);
     }
 
     /** Writes the leader-epoch checkpoint {@link #makeLeaderUnflushed} left in memory (nothing when unchanged). */
@@ -193,37 +148,33 @@ public final class Partition {
 
     /** LeaderAndIsr made {@code leader} the leader at {@code epoch} and this broker a follower. */
     public synchronized void makeFollower(int leader, int epoch, List<Integer> replicas) {
-        this.replicas = List.copyOf(replicas);
-        this.leaderEpoch = epoch;
-        this.leaderId = leader;
-        this.isrTracker = null;
+        leadership.follow(leader, epoch, replicas);
     }
 
     public boolean isLeader() {
-        return leaderId == localBrokerId && isrTracker != null;
+        return leadership.isLeader();
     }
 
     public int leaderId() {
-        return leaderId;
+        return leadership.leaderId();
     }
 
     public List<Integer> replicas() {
-        return replicas;
+        return leadership.replicas();
     }
 
     /** The leader's follower bookkeeping, or null on a follower. */
     public IsrTracker isrTracker() {
-        return isrTracker;
+        return leadership.isrTracker();
     }
 
     public long leaderEpochStartOffset() {
-        return leaderEpochStartOffset;
+        return leadership.leaderEpochStartOffset();
     }
 
     /** The ISR this leader has committed; empty on a follower. */
     public List<Integer> inSyncReplicas() {
-        IsrTracker tracker = isrTracker;
-        return tracker == null ? List.of() : tracker.isr();
+        return leadership.inSyncReplicas();
     }
 
     /**
@@ -231,33 +182,22 @@ public final class Partition {
      * (parked acks=all produces and long polls on the partition may now complete).
      */
     public boolean maybeIncrementHighWatermark() {
-        IsrTracker tracker = isrTracker;
-        if (tracker == null) return false;
-        long before = log.highWatermark();
-        long candidate = tracker.highWatermark(log.logEndOffset());
-        if (candidate <= before) return false;
-        log.updateHighWatermark(candidate);
-        return true;
+        return leadership.maybeIncrementHighWatermark();
     }
 
     /** Leader only: a follower fetched from {@code fetchOffset}; returns whether the high watermark moved. */
     public boolean recordFollowerFetch(int replica, long fetchOffset, long nowMs) {
-        return recordFollowerFetch(replica, fetchOffset, IsrTracker.UNKNOWN_OFFSET, nowMs);
+        return leadership.recordFollowerFetch(replica, fetchOffset, IsrTracker.UNKNOWN_OFFSET, nowMs);
     }
 
     /** The same, with the log start offset the follower named (Fetch v5+), which a replica selector weighs. */
     public boolean recordFollowerFetch(int replica, long fetchOffset, long followerLogStartOffset, long nowMs) {
-        IsrTracker tracker = isrTracker;
-        if (tracker == null || !tracker.onFetch(replica, fetchOffset, followerLogStartOffset, log.logEndOffset(),
-                nowMs)) {
-            return false;
-        }
-        return maybeIncrementHighWatermark();
+        return leadership.recordFollowerFetch(replica, fetchOffset, followerLogStartOffset, nowMs);
     }
 
     /** Follower only: the leader's high watermark, capped by what this replica holds. */
     public void followerHighWatermark(long leaderHighWatermark) {
-        log.updateHighWatermark(Math.min(leaderHighWatermark, log.logEndOffset()));
+        leadership.followerHighWatermark(leaderHighWatermark);
     }
 
     /** Follower append: the leader's batches, offsets and epochs kept; the producer state follows them. */
@@ -304,7 +244,7 @@ public final class Partition {
     }
 
     public int leaderEpoch() {
-        return leaderEpoch;
+        return leadership.leaderEpoch();
     }
 
     public long logStartOffset() {
@@ -416,8 +356,8 @@ public final class Partition {
                                                    VerificationGuard verificationGuard) throws IOException {
         BiConsumer<Thread, ByteBuf> watcher = appendWatcher;
         if (watcher != null) watcher.accept(Thread.currentThread(), records);
-        IsrTracker tracker = isrTracker;
-        if (tracker == null || leaderId != localBrokerId) {
+        IsrTracker tracker = leadership.leadingTracker();
+        if (tracker == null) {
             return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
                     + " on broker " + localBrokerId, logStartOffset());
         }
@@ -465,7 +405,7 @@ public final class Partition {
                         + batch.producerEpoch() + " sequence " + batch.baseSequence() + " rejected", logStartOffset());
             }
         }
-        LogAppendInfo info = log.appendValidatedAsLeader(records, leaderEpoch, logAppendTimeMs);
+        LogAppendInfo info = log.appendValidatedAsLeader(records, leadership.leaderEpoch(), logAppendTimeMs);
         // Offsets were assigned consecutively from the first one, batch by batch.
         long nextOffset = info.firstOffset();
         for (RecordBatch batch : batches) {
@@ -515,8 +455,8 @@ public final class Partition {
     public synchronized AppendResult appendTransactionMarker(long producerId, short producerEpoch, int coordinatorEpoch,
                                                              boolean commit, long nowMs, int minInsyncReplicas,
                                                              boolean bumpedEpoch) throws IOException {
-        IsrTracker tracker = isrTracker;
-        if (tracker == null || leaderId != localBrokerId) {
+        IsrTracker tracker = leadership.leadingTracker();
+        if (tracker == null) {
             return AppendResult.error(NOT_LEADER_OR_FOLLOWER, "Leader not local for partition " + topicPartition
                     + " on broker " + localBrokerId, logStartOffset());
         }
@@ -538,7 +478,7 @@ public final class Partition {
                                 : ControlRecordType.ABORT, coordinatorEpoch));
                 builder.build();
             }
-            LogAppendInfo info = log.appendAsLeader(RecordBuffers.asAppended(marker), leaderEpoch, -1);
+            LogAppendInfo info = log.appendAsLeader(RecordBuffers.asAppended(marker), leadership.leaderEpoch(), -1);
             producers.recordMarker(producerId, producerEpoch, coordinatorEpoch, nowMs);
             producers.transactionalAppended(producerId, producerEpoch, true);
             snapshotProducerStateOnRoll();

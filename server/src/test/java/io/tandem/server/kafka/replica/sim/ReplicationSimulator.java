@@ -110,7 +110,7 @@ final class ReplicationSimulator {
     /** A session that only reads ZooKeeper, for the checks. */
     private final SimZooKeeper.Session observer;
     private final Map<Integer, Integer> runs = new TreeMap<>();
-    private final List<TopicPartition> partitions = new ArrayList<>();
+    final List<TopicPartition> partitions = new ArrayList<>();
     private final List<SimIdempotentProducer> idempotentProducers = new ArrayList<>();
     private boolean faults = true;
     private boolean clients = true;
@@ -125,8 +125,9 @@ final class ReplicationSimulator {
     static final Comparator<TopicPartition> ORDER = Comparator.comparing(TopicPartition::topic)
             .thenComparingInt(TopicPartition::partition);
 
+    /** {@code digest}: the seed's whole history ({@link SimChecks#historyDigest}), equal on every replay. */
     record Outcome(long seed, long acked, long consumed, int controllerEpochs, Map<String, Long> stats,
-                   List<String> violations) {
+                   List<String> violations, String digest) {
     }
 
     ReplicationSimulator(long seed, Mutation mutation, Path root) {
@@ -173,7 +174,7 @@ final class ReplicationSimulator {
         if (topicDeletion != null) topicDeletion.start();
         if (reassignment != null) reassignment.start();
         sampleLoop();
-        faultLoop();
+        new SimFaults(this).start();
         scheduler.runFor(FAULTY_MS);
         faults = false;
         network.healAll();
@@ -192,7 +193,8 @@ final class ReplicationSimulator {
         long ackedCount = acked.values().stream().mapToLong(TreeSet::size).sum()
                 + idempotentProducers.stream().mapToLong(SimIdempotentProducer::ackedCount).sum();
         long consumedCount = consumed.values().stream().mapToLong(TreeMap::size).sum();
-        return new Outcome(seed, ackedCount, consumedCount, checks.controllerEpochs(), checks.stats, checks.violations);
+        return new Outcome(seed, ackedCount, consumedCount, checks.controllerEpochs(), checks.stats, checks.violations,
+                checks.historyDigest(seed));
     }
 
     /** The topic written to ZooKeeper and every broker started: the cluster before any client or fault. */
@@ -221,7 +223,8 @@ final class ReplicationSimulator {
         admin.close();
     }
 
-    private void start(int id) {
+    /** Starts broker {@code id} (again, after a crash: a new run of it on the same directory). */
+    void start(int id) {
         try {
             int run = runs.merge(id, 1, Integer::sum);
             SimBroker b = new SimBroker(this, id, run, Files.createDirectories(root.resolve("broker-" + id)));
@@ -239,11 +242,12 @@ final class ReplicationSimulator {
         return b != null && b.alive ? b : null;
     }
 
-    private List<SimBroker> runningBrokers() {
+    List<SimBroker> runningBrokers() {
         return brokers.values().stream().filter(b -> b.alive).toList();
     }
 
-    private SimBroker pick(List<SimBroker> from) {
+    /** One of {@code from} at random, or null when it is empty. */
+    SimBroker pick(List<SimBroker> from) {
         return from.isEmpty() ? null : from.get(scheduler.random.nextInt(from.size()));
     }
 
@@ -345,6 +349,7 @@ final class ReplicationSimulator {
                         producesInFlight--;
                         if (error == NONE) {
                             acked.get(tp).add(value);
+                            checks.record("acknowledged " + value + " on " + tp);
                             checks.count("produce acknowledged");
                         } else {
                             checks.count("produce refused: " + io.tandem.kafka.wire.Errors.forCode(error));
@@ -482,6 +487,8 @@ final class ReplicationSimulator {
                 continue;
             }
             TreeMap<Long, Long> log = recordsBelow(leader, leader.logEndOffset());
+            checks.record("final leader " + leaderId + " of " + tp + " at epoch " + leader.leaderEpoch() + ", HW "
+                    + leader.highWatermark() + ", ISR " + leader.inSyncReplicas() + ": " + log);
             java.util.Set<Long> values = new java.util.HashSet<>(log.values());
             for (long value : acked.get(tp)) {
                 if (!values.contains(value)) {
@@ -535,76 +542,5 @@ final class ReplicationSimulator {
                         + " vanished: the final leader " + leaderId + " has " + now + " there");
             }
         }
-    }
-
-    // ------------------------------------------------------------------------------------------------ faults
-
-    private void faultLoop() {
-        scheduler.after(scheduler.between(300, 2_000), () -> {
-            if (!faults) return;
-            injectFault();
-            faultLoop();
-        });
-    }
-
-    private void injectFault() {
-        List<SimBroker> up = runningBrokers();
-        int kind = scheduler.random.nextInt(7);
-        switch (kind) {
-            case 0, 1 -> {
-                SimBroker victim = switch (kind) {
-                    case 0 -> pick(up);
-                    default -> up.stream().filter(b -> b.controller.isActive()).findFirst().orElse(pick(up));
-                };
-                crash(victim, kind == 0 ? "crash: any broker" : "crash: the controller");
-            }
-            case 2 -> {
-                TopicPartition tp = partitions.get(scheduler.random.nextInt(partitions.size()));
-                SimBroker leader = up.stream().filter(b -> b.leaderPartition(tp) != null).findFirst().orElse(null);
-                crash(leader, "crash: a partition leader");
-            }
-            case 3 -> {
-                SimBroker isolated = pick(up);
-                if (isolated == null) return;
-                boolean fromClients = scheduler.chance(0.5);
-                for (int other : BROKER_IDS) network.cut(isolated.id, other);
-                if (fromClients) network.cut(isolated.id, SimNetwork.CLIENT);
-                checks.count(fromClients ? "partition: broker cut off from all" : "partition: broker cut off from brokers");
-                scheduler.after(scheduler.between(300, 5_000), () -> {
-                    for (int other : BROKER_IDS) network.heal(isolated.id, other);
-                    network.heal(isolated.id, SimNetwork.CLIENT);
-                });
-            }
-            case 4 -> {
-                int a = BROKER_IDS[scheduler.random.nextInt(BROKER_IDS.length)];
-                int b = BROKER_IDS[scheduler.random.nextInt(BROKER_IDS.length)];
-                if (a == b) return;
-                network.cut(a, b);
-                checks.count("partition: one link cut");
-                scheduler.after(scheduler.between(300, 5_000), () -> network.heal(a, b));
-            }
-            case 5 -> {
-                SimBroker b = pick(up);
-                if (b == null) return;
-                b.session.expire(scheduler.between(100, 2_000));
-                checks.count("ZooKeeper session expired");
-            }
-            default -> {
-                SimBroker b = pick(up);
-                if (b == null) return;
-                b.slowDiskMs = scheduler.between(50, 1_500);
-                checks.count("slow disk");
-                scheduler.after(scheduler.between(500, 5_000), () -> b.slowDiskMs = 0);
-            }
-        }
-    }
-
-    private void crash(SimBroker victim, String what) {
-        if (victim == null) return;
-        victim.crash();
-        checks.count(what);
-        scheduler.after(scheduler.between(200, 4_000), () -> {
-            if (faults && running(victim.id) == null) start(victim.id);
-        });
     }
 }
