@@ -120,7 +120,7 @@ class ShareCoordinatorBatchingTest {
             try (ShareCoordinatorChannels real = new ShareCoordinatorChannels(leaderBroker, leading.metadata(),
                     leading.interBrokerSecurity(), 10_000);
                  ShareCoordinatorPersister held = new ShareCoordinatorPersister(leading.shareState(),
-                         statePartition -> false, statePartition -> coordinatorBroker, (broker, key, version, r) -> {
+                         statePartition -> false, statePartition -> coordinatorBroker, (broker, key, minVersion, version, r) -> {
                              if (key == ApiKey.READ_SHARE_GROUP_STATE_SUMMARY
                                      && summarySends.getAndIncrement() == 0) {
                                  firstUnderWay.countDown();
@@ -131,9 +131,9 @@ class ShareCoordinatorBatchingTest {
                                      } catch (InterruptedException e) {
                                          Thread.currentThread().interrupt();
                                      }
-                                 }).thenCompose(v -> real.send(broker, key, version, r));
+                                 }).thenCompose(v -> real.send(broker, key, minVersion, version, r));
                              }
-                             return real.send(broker, key, version, r);
+                             return real.send(broker, key, minVersion, version, r);
                          })) {
                 List<CompletableFuture<SharePersister.Stored>> summaries = new ArrayList<>();
                 summaries.add(held.summaryAsync(GROUP, topicId, 0));

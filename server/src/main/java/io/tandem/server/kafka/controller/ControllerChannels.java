@@ -190,6 +190,12 @@ final class ControllerChannels implements ControllerTransport {
         while (!d.sender.isShutdown()) {
             try {
                 return client.sendAndReceive(d.broker, key, version, request);
+            } catch (InterBrokerClient.UnsupportedVersion e) {
+                // Sending it again cannot help: the broker's versions do not change while it stays connected.
+                // Kafka's channels log such a refusal and complete the request without an answer.
+                LOG.log(System.Logger.Level.ERROR, "Dropping {0} to broker {1}: {2}", key.apiName(), brokerId,
+                        e.getMessage());
+                return null;
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "Sending {0} to broker {1} failed, sending it again in {2} ms: {3}",
                         key.apiName(), brokerId, RETRY_BACKOFF_MS, e.getMessage());

@@ -401,8 +401,10 @@ public final class Partition {
             AppendResult unverified = unverified(batch, verificationGuard);
             if (unverified != null) return unverified;
             if (check.error() != NONE) {
-                return AppendResult.error(check.error(), "producer " + batch.producerId() + " epoch "
-                        + batch.producerEpoch() + " sequence " + batch.baseSequence() + " rejected", logStartOffset());
+                // Kafka's ProducerAppendInfo throws OutOfOrderSequenceException / InvalidProducerEpochException from
+                // inside the log's append, and ReplicaManager answers what it caught there with no message (its
+                // LogAppendResult carries one only for a RecordValidationException).
+                return AppendResult.error(check.error(), null, logStartOffset());
             }
         }
         LogAppendInfo info = log.appendValidatedAsLeader(records, leadership.leaderEpoch(), logAppendTimeMs);
@@ -529,7 +531,9 @@ public final class Partition {
         }
         ProducerStateTable.Refusal refused = producers.checkVerified(batch.producerId(), batch.producerEpoch(),
                 verificationGuard);
-        return refused == null ? null : AppendResult.error(refused.error(), refused.message(), logStartOffset());
+        // Thrown from inside Kafka's log append too (UnifiedLog.analyzeAndValidateProducerState): no message on
+        // the wire, as above.
+        return refused == null ? null : AppendResult.error(refused.error(), null, logStartOffset());
     }
 
     /** Verifications under way on this partition (tests and diagnostics). */

@@ -211,8 +211,23 @@ public final class InterBrokerClient implements AutoCloseable {
         return handshakes;
     }
 
-    /** Sends to {@code peer}'s endpoint on the inter-broker listener (followed if it registers elsewhere). */
+    /**
+     * Sends to {@code peer}'s endpoint on the inter-broker listener (followed if it registers elsewhere) at exactly
+     * {@code version}: a range of one, checked against the broker's ApiVersions as every request is (see
+     * {@link #send(BrokerRegistration, ApiKey, short, short, ApiMessage)}).
+     */
     public CompletableFuture<ApiMessage> send(BrokerRegistration peer, ApiKey key, short version, ApiMessage request) {
+        return send(peer, key, version, version, request);
+    }
+
+    /**
+     * Sends to {@code peer} at the highest version in [{@code minVersion}, {@code maxVersion}] it advertised in
+     * ApiVersions on the connection, as Kafka's NetworkClient picks a request builder's version; when it serves none
+     * of them the future fails with {@link UnsupportedVersion} and nothing is sent (Kafka's versionMismatch). Every
+     * request to another broker takes this path, so none is ever written at a version its broker does not serve.
+     */
+    public CompletableFuture<ApiMessage> send(BrokerRegistration peer, ApiKey key, short minVersion, short maxVersion,
+                                              ApiMessage request) {
         ListenerEndpoint endpoint = security.endpoint(peer);
         if (endpoint == null) {
             String reason = "broker " + peer.brokerId() + " has no endpoint on the inter-broker listener "
@@ -221,44 +236,38 @@ public final class InterBrokerClient implements AutoCloseable {
             return CompletableFuture.failedFuture(new IOException(reason));
         }
         return send(peer.brokerId(), InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port()), key,
-                version, request);
+                minVersion, maxVersion, request);
     }
 
     /**
-     * Sends to {@code peer} at the highest version in [{@code minVersion}, {@code maxVersion}] it advertised in
-     * ApiVersions on the connection, as Kafka's NetworkClient picks a request builder's version; when it serves none
-     * of them the future fails with {@link UnsupportedVersion} and nothing is sent (Kafka's versionMismatch).
+     * A request the broker serves at no version in the sender's range: it was not sent. Kafka's senders get it as
+     * the ClientResponse's versionMismatch (an UnsupportedVersionException, UNSUPPORTED_VERSION on the wire).
      */
-    public CompletableFuture<ApiMessage> send(BrokerRegistration peer, ApiKey key, short minVersion, short maxVersion,
-                                              ApiMessage request) {
-        ListenerEndpoint endpoint = security.endpoint(peer);
-        if (endpoint == null) return send(peer, key, maxVersion, request);
-        if (closed) return CompletableFuture.failedFuture(closedFailure());
-        InetSocketAddress address = InetSocketAddress.createUnresolved(endpoint.host(), endpoint.port());
-        InterBrokerConnection connection = connections.computeIfAbsent(peer.brokerId(),
-                id -> new InterBrokerConnection(this, id, address, group.next()));
-        try {
-            return connection.send(address, key, minVersion, maxVersion, request);
-        } catch (RejectedExecutionException e) {
-            return CompletableFuture.failedFuture(closedFailure());
-        }
-    }
-
-    /** A ranged request the broker serves at no version in its range: it was not sent. */
     public static final class UnsupportedVersion extends IOException {
         public UnsupportedVersion(String message) {
             super(message);
         }
     }
 
-    /** Sends to broker {@code brokerId} at {@code address}; the future fails with an IOException if it cannot. */
+    /** Sends to broker {@code brokerId} at {@code address} at exactly {@code version} (a range of one). */
     public CompletableFuture<ApiMessage> send(int brokerId, InetSocketAddress address, ApiKey key, short version,
                                               ApiMessage request) {
+        return send(brokerId, address, key, version, version, request);
+    }
+
+    /**
+     * Sends to broker {@code brokerId} at {@code address}, at the highest version in range the broker serves; the
+     * future fails with an IOException if it cannot ({@link UnsupportedVersion} when no version in range is served).
+     */
+    public CompletableFuture<ApiMessage> send(int brokerId, InetSocketAddress address, ApiKey key, short minVersion,
+                                              short maxVersion, ApiMessage request) {
+        if (minVersion > maxVersion) throw new IllegalArgumentException(key.apiName() + " v" + minVersion + "-"
+                + maxVersion + " is no range");
         if (closed) return CompletableFuture.failedFuture(closedFailure());
         InterBrokerConnection connection = connections.computeIfAbsent(brokerId,
                 id -> new InterBrokerConnection(this, id, address, group.next()));
         try {
-            return connection.send(address, key, version, request);
+            return connection.send(address, key, minVersion, maxVersion, request);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.failedFuture(closedFailure());
         }
@@ -275,15 +284,21 @@ public final class InterBrokerClient implements AutoCloseable {
      */
     public ApiMessage sendAndReceive(BrokerRegistration peer, ApiKey key, short version, ApiMessage request)
             throws IOException, InterruptedException {
+        return sendAndReceive(peer, key, version, version, request);
+    }
+
+    /** {@link #sendAndReceive} at the highest version in range the broker serves (else {@link UnsupportedVersion}). */
+    public ApiMessage sendAndReceive(BrokerRegistration peer, ApiKey key, short minVersion, short maxVersion,
+                                     ApiMessage request) throws IOException, InterruptedException {
         checkMayWait();
-        return await(send(peer, key, version, request));
+        return await(send(peer, key, minVersion, maxVersion, request));
     }
 
     /** {@link #sendAndReceive} to broker {@code brokerId} at {@code address}. */
     public ApiMessage sendAndReceive(int brokerId, InetSocketAddress address, ApiKey key, short version,
                                      ApiMessage request) throws IOException, InterruptedException {
         checkMayWait();
-        return await(send(brokerId, address, key, version, request));
+        return await(send(brokerId, address, key, version, version, request));
     }
 
     private static ApiMessage await(CompletableFuture<ApiMessage> answer) throws IOException, InterruptedException {

@@ -70,12 +70,13 @@ final class InterBrokerConnection {
     /** A request handed to the connection and not yet answered. */
     static final class Pending {
         final ApiKey key;
-        /** The version sent: {@link #maxVersion}, or for a ranged request the highest the broker serves in range. */
+        /**
+         * The version sent: a handshake request's own, any other's the highest in [{@link #minVersion},
+         * {@link #maxVersion}] the broker advertised, chosen when it is written.
+         */
         short version;
-        /** Ranged requests only (else equal to the version): the lowest version the sender can use. */
         final short minVersion;
         final short maxVersion;
-        final boolean ranged;
         final ApiMessage request;
         final CompletableFuture<ApiMessage> answer;
         /** Until written: its hand-over plus request.timeout.ms; once written: its write plus request.timeout.ms. */
@@ -84,16 +85,15 @@ final class InterBrokerConnection {
         final boolean handshake;
 
         Pending(ApiKey key, short version, ApiMessage request, long deadlineNanos, boolean handshake) {
-            this(key, version, version, false, request, deadlineNanos, handshake);
+            this(key, version, version, request, deadlineNanos, handshake);
         }
 
-        Pending(ApiKey key, short minVersion, short maxVersion, boolean ranged, ApiMessage request, long deadlineNanos,
+        Pending(ApiKey key, short minVersion, short maxVersion, ApiMessage request, long deadlineNanos,
                 boolean handshake) {
             this.key = key;
             this.version = maxVersion;
             this.minVersion = minVersion;
             this.maxVersion = maxVersion;
-            this.ranged = ranged;
             this.request = request;
             this.answer = new CompletableFuture<>();
             this.deadlineNanos = deadlineNanos;
@@ -141,22 +141,15 @@ final class InterBrokerConnection {
         return brokerId;
     }
 
-    /** Hands a request over from any thread; its future completes on the client's completion thread. */
-    CompletableFuture<ApiMessage> send(InetSocketAddress target, ApiKey key, short version, ApiMessage request) {
-        Pending pending = new Pending(key, version, request,
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.settings().requestTimeoutMs()), false);
-        loop.execute(() -> enqueue(target, pending));
-        return pending.answer;
-    }
-
     /**
-     * As {@link #send(InetSocketAddress, ApiKey, short, ApiMessage)}, at the highest version in
-     * [{@code minVersion}, {@code maxVersion}] the broker advertised on this connection, chosen when it is written;
-     * none there fails it with {@link InterBrokerClient.UnsupportedVersion} (Kafka's NetworkClient versionMismatch).
+     * Hands a request over from any thread; its future completes on the client's completion thread. It goes at the
+     * highest version in [{@code minVersion}, {@code maxVersion}] the broker advertised on this connection, chosen
+     * when it is written; none there fails it with {@link InterBrokerClient.UnsupportedVersion} (Kafka's
+     * NetworkClient versionMismatch) and nothing is written.
      */
     CompletableFuture<ApiMessage> send(InetSocketAddress target, ApiKey key, short minVersion, short maxVersion,
                                        ApiMessage request) {
-        Pending pending = new Pending(key, minVersion, maxVersion, true, request,
+        Pending pending = new Pending(key, minVersion, maxVersion, request,
                 System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(client.settings().requestTimeoutMs()), false);
         loop.execute(() -> enqueue(target, pending));
         return pending.answer;
@@ -339,7 +332,8 @@ final class InterBrokerConnection {
 
     /** Writes one request (the handshake's too) on the current channel. */
     void write(Pending pending) {
-        if (pending.ranged) {
+        if (!pending.handshake) {
+            // The handshake's requests pick their own versions (ApiVersions comes before the broker's ranges are known).
             short[] served = peerVersions.get(pending.key.id());
             short highest = served == null ? -1 : (short) Math.min(served[1], pending.maxVersion);
             if (served == null || highest < Math.max(served[0], pending.minVersion)) {

@@ -32,7 +32,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * markers, and as Kafka's one WriteTxnMarkers request under way per destination (its NetworkClient's max.in.flight of
  * 1), carrying every marker queued for it meanwhile. No thread waits: markers for partitions this broker leads are
  * written in-process by the {@link TransactionMarkerWriter} on the coordinator's executor; the others go over the wire
- * as WriteTxnMarkers v1 through the non-blocking {@link InterBrokerClient} (request.timeout.ms, Kafka's reconnect
+ * as WriteTxnMarkers (v1, or v0 to a broker that serves no v1) through the non-blocking {@link InterBrokerClient} (request.timeout.ms, Kafka's reconnect
  * backoff of 50 ms), whose work thread handles the answer and sends the destination's next request.
  * Retriable failures (leader moved or unknown, ISR too small, timeout, connection lost, leader not live) are retried
  * after a backoff with the leader looked up again, as Kafka retries them (its unknown-broker queue, and the
@@ -49,7 +49,12 @@ final class TransactionMarkerSender implements AutoCloseable {
     static final long RETRY_BACKOFF_MS = 100;
     /** Markers (transactions) sent to one broker in one WriteTxnMarkers request. */
     static final int MARKERS_PER_REQUEST_MAX = 100;
+    /**
+     * The WriteTxnMarkers versions sent, the newest a destination serves: v1 (what Kafka 2.8 and later send), v0 to
+     * an older broker (Kafka's inter.broker.protocol.version below 2.8 picks it; the two differ only in encoding).
+     */
     static final short WRITE_TXN_MARKERS_VERSION = 1;
+    static final short WRITE_TXN_MARKERS_MIN_VERSION = 0;
 
     /** The markers of one completing transaction, and what is still to be written. */
     static final class MarkerJob {
@@ -296,6 +301,13 @@ final class TransactionMarkerSender implements AutoCloseable {
                     : writeRemotely(request);
             answer.whenComplete((response, e) -> {
                 try {
+                    if (unsupported(e)) {
+                        // The destination serves no WriteTxnMarkers version: as an UNSUPPORTED_VERSION answer for
+                        // each of its partitions (which Kafka's completion handler skips: no producer could have
+                        // written transactional data there either).
+                        for (Request r : byProducer.values()) handle(r, everyPartition(r, UNSUPPORTED_VERSION));
+                        return;
+                    }
                     if (e != null) {
                         LOG.log(System.Logger.Level.INFO, "Transaction markers to broker {0} failed, retrying: {1}",
                                 brokerId, e.toString());
@@ -372,9 +384,38 @@ final class TransactionMarkerSender implements AutoCloseable {
             if (target == null) {
                 return CompletableFuture.failedFuture(new java.io.IOException("broker " + brokerId + " is not live"));
             }
-            return client.send(target, ApiKey.WRITE_TXN_MARKERS, WRITE_TXN_MARKERS_VERSION, request)
+            return client.send(target, ApiKey.WRITE_TXN_MARKERS, WRITE_TXN_MARKERS_MIN_VERSION,
+                            WRITE_TXN_MARKERS_VERSION, request)
                     .thenApply(m -> (WriteTxnMarkersResponse) m);
         }
+    }
+
+    private static boolean unsupported(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterBrokerClient.UnsupportedVersion) return true;
+        }
+        return false;
+    }
+
+    /** A marker's result with {@code error} for each of the request's partitions. */
+    private static WriteTxnMarkersResponse.WritableTxnMarkerResult everyPartition(Request r, short error) {
+        WriteTxnMarkersResponse.WritableTxnMarkerResult result = new WriteTxnMarkersResponse.WritableTxnMarkerResult();
+        result.producerId = r.job().producerId;
+        Map<String, WriteTxnMarkersResponse.WritableTxnMarkerTopicResult> topics = new LinkedHashMap<>();
+        for (TopicPartition tp : r.partitions()) {
+            WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult p =
+                    new WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult();
+            p.partitionIndex = tp.partition();
+            p.errorCode = error;
+            topics.computeIfAbsent(tp.topic(), name -> {
+                WriteTxnMarkersResponse.WritableTxnMarkerTopicResult t =
+                        new WriteTxnMarkersResponse.WritableTxnMarkerTopicResult();
+                t.name = name;
+                result.topics.add(t);
+                return t;
+            }).partitions.add(p);
+        }
+        return result;
     }
 
     /** For tests and diagnostics: requests waiting, over all destinations. */

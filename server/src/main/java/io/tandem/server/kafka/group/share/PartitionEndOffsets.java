@@ -34,8 +34,10 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  * {@link InterBrokerClient}.
  */
 public final class PartitionEndOffsets implements AutoCloseable {
-    /** The newest ListOffsets version both ends serve: Kafka's client negotiates the newest. */
+    /** The newest ListOffsets version sent: Kafka's client negotiates the newest both ends serve. */
     static final short LIST_OFFSETS_VERSION = 11;
+    /** The oldest usable: v4 is the first to answer with the leader epoch. */
+    static final short LIST_OFFSETS_MIN_VERSION = 4;
     /** ListOffsets' timestamp for the latest offset (Kafka's ListOffsetsRequest.LATEST_TIMESTAMP). */
     static final long LATEST_TIMESTAMP = -1;
     /** A consumer's replica id: the leader answers from what consumers may read. */
@@ -95,7 +97,8 @@ public final class PartitionEndOffsets implements AutoCloseable {
         List<CompletableFuture<Map<TopicPartition, EndOffset>>> asked = new ArrayList<>();
         for (Map.Entry<Integer, List<TopicPartition>> e : byLeader.entrySet()) {
             List<TopicPartition> ofLeader = e.getValue();
-            asked.add(client.send(live.get(e.getKey()), ApiKey.LIST_OFFSETS, LIST_OFFSETS_VERSION, request(ofLeader))
+            asked.add(client.send(live.get(e.getKey()), ApiKey.LIST_OFFSETS, LIST_OFFSETS_MIN_VERSION,
+                            LIST_OFFSETS_VERSION, request(ofLeader))
                     .handle((answer, failure) -> failure != null
                             ? all(ofLeader, EndOffset.failed(failureError(failure)))
                             : answered(ofLeader, (ListOffsetsResponse) answer)));
@@ -152,6 +155,8 @@ public final class PartitionEndOffsets implements AutoCloseable {
     private static short failureError(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof InterBrokerClient.AuthenticationFailure auth) return auth.error();
+            // Kafka's client: a version mismatch is UNSUPPORTED_VERSION, not retried.
+            if (t instanceof InterBrokerClient.UnsupportedVersion) return UNSUPPORTED_VERSION;
         }
         return NETWORK_EXCEPTION;
     }

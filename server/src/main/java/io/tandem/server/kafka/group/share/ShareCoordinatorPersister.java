@@ -58,7 +58,9 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
      * with the answer, or fails with an IOException when the broker cannot be reached or does not answer in time.
      */
     public interface Transport {
-        CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short version, ApiMessage request);
+        /** Sends at the newest version in [{@code minVersion}, {@code maxVersion}] the broker serves. */
+        CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short minVersion, short maxVersion,
+                                           ApiMessage request);
     }
 
     /** Requests a transport carries to one node at once: one, as Kafka's persister ({@link ShareStateSender}). */
@@ -289,7 +291,8 @@ public final class ShareCoordinatorPersister implements SharePersister, AutoClos
         FindCoordinatorRequest request = new FindCoordinatorRequest();
         request.keyType = CoordinatorTypes.SHARE;
         request.coordinatorKeys = new ArrayList<>(List.of(key.coordinatorKey()));
-        return sender.sendOne(asked, ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_VERSION, request).thenApply(m -> {
+        return sender.sendOne(asked, ApiKey.FIND_COORDINATOR, FIND_COORDINATOR_VERSION, FIND_COORDINATOR_VERSION,
+                request).thenApply(m -> {
             FindCoordinatorResponse response = (FindCoordinatorResponse) m;
             if (response.coordinators.size() != 1) {
                 throw new ApiException(COORDINATOR_NOT_AVAILABLE, "Broker " + asked + " did not name the share "

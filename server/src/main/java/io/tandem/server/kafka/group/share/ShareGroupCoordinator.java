@@ -287,6 +287,7 @@ public final class ShareGroupCoordinator {
 
     /** Under this lock: {@link #tick}'s removals; their records go back at the next {@link #releaseLeft}. */
     synchronized void expire(long nowMs) {
+        statePartitions.observe(nowMs);
         for (ShareGroup group : groups.values()) {
             if (group.members.isEmpty()) continue;
             int sessionTimeoutMs = configFor.apply(group.groupId).sessionTimeoutMs();
@@ -461,6 +462,7 @@ public final class ShareGroupCoordinator {
      * changes; the subscribed topics are taken as they are now, so a restart alone bumps no epoch.
      */
     public synchronized void loaded(long nowMs) {
+        statePartitions.observe(nowMs);
         for (String groupId : replayed) {
             ShareGroup group = groups.get(groupId);
             if (group == null) continue;

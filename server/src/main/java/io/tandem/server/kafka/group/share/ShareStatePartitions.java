@@ -37,6 +37,13 @@ final class ShareStatePartitions {
     private final TopicsView topics;
     private final SharePartitionManager partitions;
 
+    /**
+     * The coordinator's time as its last operation gave it (a heartbeat, a tick, a load, an admin call): what a
+     * record written later without one of its own (an initialization's outcome) stamps the initializing topics with,
+     * as Kafka's replay reads its shard's clock. Guarded by the coordinator's lock.
+     */
+    private long nowMs;
+
     ShareStatePartitions(SharePersister persister, ShareGroupStore store, TopicsView topics,
                          SharePartitionManager partitions) {
         this.persister = persister;
@@ -58,6 +65,7 @@ final class ShareStatePartitions {
      * at start offset 0 as Kafka's request builder gives every topic already in the initializing set.
      */
     Plan plan(ShareGroup group, Collection<String> subscribedTopicNames, long nowMs, long retryIntervalMs) {
+        observe(nowMs);
         Map<ShareSessions.Key, Long> startOffsets = new java.util.LinkedHashMap<>();
         for (String name : new TreeSet<>(subscribedTopicNames)) {
             TopicRef topic = topics.byName(name);
@@ -196,7 +204,19 @@ final class ShareStatePartitions {
         writeRecord(group);
     }
 
+    /** Under the coordinator's lock: the time of the coordinator's operation under way. */
+    void observe(long nowMs) {
+        this.nowMs = nowMs;
+    }
+
+    /**
+     * Writes the group's ShareGroupStatePartitionMetadata record. As Kafka 4.4's GroupMetadataManager replays every
+     * record it writes, and its replay of this one stamps each initializing topic with the time of the write, every
+     * write restamps all the group's initializing topics: an initialization is retried
+     * group.share.initialize.retry.interval.ms after the group's last such record, not after its own start.
+     */
     private void writeRecord(ShareGroup group) {
+        for (UUID topicId : group.initializing.keySet()) group.initializingSinceMs.put(topicId, nowMs);
         List<ShareGroupRecords.TopicInfo> deleting = new ArrayList<>();
         for (UUID id : group.deleting) {
             TopicRef topic = topics.byId(id);

@@ -32,20 +32,27 @@ final class ShareStateRequests {
     private ShareStateRequests() {
     }
 
-    /** One RPC: its API key and the version this broker sends (the newest Kafka 4.4's persister sends). */
+    /**
+     * One RPC: its API key and the versions this broker may send, as Kafka 4.4's persister builds them (its request
+     * builders allow every version, and its NetworkClient picks the newest the coordinator serves): the newest up to
+     * what Kafka 4.4 sends, the oldest v0, since a v1 field a v0 coordinator lacks (the delivery-complete count) only
+     * feeds its lag figure and a v0 answer reads it as unknown (-1).
+     */
     enum Rpc {
-        INITIALIZE(ApiKey.INITIALIZE_SHARE_GROUP_STATE, (short) 0),
-        READ(ApiKey.READ_SHARE_GROUP_STATE, (short) 0),
-        WRITE(ApiKey.WRITE_SHARE_GROUP_STATE, (short) 1),
-        DELETE(ApiKey.DELETE_SHARE_GROUP_STATE, (short) 0),
-        SUMMARY(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, (short) 1);
+        INITIALIZE(ApiKey.INITIALIZE_SHARE_GROUP_STATE, (short) 0, (short) 0),
+        READ(ApiKey.READ_SHARE_GROUP_STATE, (short) 0, (short) 0),
+        WRITE(ApiKey.WRITE_SHARE_GROUP_STATE, (short) 0, (short) 1),
+        DELETE(ApiKey.DELETE_SHARE_GROUP_STATE, (short) 0, (short) 0),
+        SUMMARY(ApiKey.READ_SHARE_GROUP_STATE_SUMMARY, (short) 0, (short) 1);
 
         final ApiKey key;
-        final short version;
+        final short minVersion;
+        final short maxVersion;
 
-        Rpc(ApiKey key, short version) {
+        Rpc(ApiKey key, short minVersion, short maxVersion) {
             this.key = key;
-            this.version = version;
+            this.minVersion = minVersion;
+            this.maxVersion = maxVersion;
         }
     }
 

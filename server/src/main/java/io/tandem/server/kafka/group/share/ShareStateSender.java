@@ -3,6 +3,7 @@ package io.tandem.server.kafka.group.share;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.network.InterBrokerClient;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import static io.tandem.server.kafka.ErrorCodes.COORDINATOR_NOT_AVAILABLE;
 import static io.tandem.server.kafka.ErrorCodes.UNKNOWN_SERVER_ERROR;
+import static io.tandem.server.kafka.ErrorCodes.UNSUPPORTED_VERSION;
 
 /**
  * Sends a persister's calls to share coordinators on other brokers, batched per coordinator node as Kafka 4.4's
@@ -63,7 +65,8 @@ final class ShareStateSender implements AutoCloseable {
     }
 
     /** A request sent alone (a FindCoordinator), waiting for its turn on the node. */
-    private record Lookup(ApiKey key, short version, ApiMessage request, CompletableFuture<ApiMessage> answer) {
+    private record Lookup(ApiKey key, short minVersion, short maxVersion, ApiMessage request,
+                          CompletableFuture<ApiMessage> answer) {
     }
 
     /** One coordinator node: its lanes, its lookups, and whether a request is under way to it (guarded by itself). */
@@ -114,10 +117,11 @@ final class ShareStateSender implements AutoCloseable {
     }
 
     /** Sends one request to {@code brokerId} unbatched (a FindCoordinator), in its turn on the node. */
-    CompletableFuture<ApiMessage> sendOne(int brokerId, ApiKey key, short version, ApiMessage request) {
+    CompletableFuture<ApiMessage> sendOne(int brokerId, ApiKey key, short minVersion, short maxVersion,
+                                          ApiMessage request) {
         Node node = node(brokerId);
         if (node == null) return CompletableFuture.failedFuture(shuttingDown());
-        Lookup lookup = new Lookup(key, version, request, new CompletableFuture<>());
+        Lookup lookup = new Lookup(key, minVersion, maxVersion, request, new CompletableFuture<>());
         boolean start;
         synchronized (node) {
             if (node.lookups.size() >= QUEUED_CALLS_MAX) {
@@ -195,7 +199,7 @@ final class ShareStateSender implements AutoCloseable {
     private CompletableFuture<Void> sendLookup(int brokerId, Lookup lookup) {
         CompletableFuture<ApiMessage> answer;
         try {
-            answer = sendCounted(brokerId, lookup.key(), lookup.version(), lookup.request());
+            answer = sendCounted(brokerId, lookup.key(), lookup.minVersion(), lookup.maxVersion(), lookup.request());
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
@@ -237,7 +241,8 @@ final class ShareStateSender implements AutoCloseable {
         for (Call c : batch) parts.add(c.part());
         CompletableFuture<ApiMessage> answer;
         try {
-            answer = sendCounted(brokerId, rpc.key, rpc.version, ShareStateRequests.request(rpc, groupId, parts));
+            answer = sendCounted(brokerId, rpc.key, rpc.minVersion, rpc.maxVersion,
+                    ShareStateRequests.request(rpc, groupId, parts));
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
@@ -274,14 +279,22 @@ final class ShareStateSender implements AutoCloseable {
         });
     }
 
-    private CompletableFuture<ApiMessage> sendCounted(int brokerId, ApiKey key, short version, ApiMessage request) {
+    private CompletableFuture<ApiMessage> sendCounted(int brokerId, ApiKey key, short minVersion, short maxVersion,
+                                                      ApiMessage request) {
         requestsSent.computeIfAbsent(key, k -> new LongAdder()).increment();
-        return transport.send(brokerId, key, version, request);
+        return transport.send(brokerId, key, minVersion, maxVersion, request);
     }
 
-    /** A lost or refused connection is COORDINATOR_NOT_AVAILABLE (the persister retries it); others as they are. */
+    /**
+     * A coordinator that serves no version of the request is UNSUPPORTED_VERSION, not retried (Kafka's persister
+     * answers a versionMismatch with it); a lost or refused connection is COORDINATOR_NOT_AVAILABLE (the persister
+     * retries it); others as they are.
+     */
     private static RuntimeException failure(int brokerId, Throwable e) {
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof InterBrokerClient.UnsupportedVersion unsupported) {
+            return new ApiException(UNSUPPORTED_VERSION, unsupported.getMessage());
+        }
         if (cause instanceof IOException io) {
             return new ApiException(COORDINATOR_NOT_AVAILABLE, "Share coordinator " + brokerId + " not reachable: "
                     + io.getMessage());

@@ -286,6 +286,34 @@ class ShareStateInitializationTest {
     }
 
     @Test
+    void everyWriteOfTheGroupsStatePartitionRecordShouldRestampItsInitializingTopics() {
+        UUID other = new UUID(8, 8);
+        topics.put("u", new TopicRef("u", other, 1));
+        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<java.util.concurrent.CompletableFuture<Void>> lost = new ArrayList<>();
+        ShareGroupCoordinator c = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
+                losingInitializations(losing, lost),
+                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
+        int epoch = heartbeat(c, 0, 0).memberEpoch();
+        assertEquals(2, lost.size(), "t's share-partitions' initializations under way, never to end");
+        losing.set(false);
+        // At 20 s a second member subscribes the group to u as well: u is initialized, and the group's
+        // ShareGroupStatePartitionMetadata record is written (with t still initializing) as that starts and ends.
+        c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest("g", "m2", 0, null, List.of("u"), "client",
+                "/127.0.0.1"), 20_000);
+        ShareStateCoordinator.Key u = new ShareStateCoordinator.Key("g", other, 0);
+        assertTrue(shareCoordinator.keys("g").contains(u), "u's share-partition initialized");
+        // Kafka 4.4's replay stamped t's initializing partitions at that write: 30 s after the first heartbeat
+        // they are still left to the initialization under way; 30 s after the record they are initialized again.
+        heartbeat(c, epoch, 30_000);
+        assertNull(state(0), "within the retry interval from the group's last record");
+        assertNull(state(1));
+        heartbeat(c, epoch, 50_000);
+        assertEquals(0, state(0).startOffset());
+        assertEquals(0, state(1).startOffset());
+    }
+
+    @Test
     void initializingPartitionsLoadedByANewCoordinatorShouldBeInitializedAfterTheRetryInterval() {
         java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
         List<java.util.concurrent.CompletableFuture<Void>> lost = new ArrayList<>();

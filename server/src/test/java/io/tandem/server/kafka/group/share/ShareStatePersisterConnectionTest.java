@@ -43,7 +43,7 @@ class ShareStatePersisterConnectionTest {
              InterBrokerClient client = new InterBrokerClient(InterBrokerClient.Settings.kafka("test-share-state",
                      ShareCoordinatorPersister.REQUESTS_IN_FLIGHT_PER_NODE, 30_000), InterBrokerSecurity.PLAINTEXT);
              ShareCoordinatorPersister persister = new ShareCoordinatorPersister(states, statePartition -> false,
-                     statePartition -> COORDINATOR, () -> List.of(COORDINATOR), (brokerId, key, version, request) ->
+                     statePartition -> COORDINATOR, () -> List.of(COORDINATOR), (brokerId, key, minVersion, version, request) ->
                      client.send(brokerId, coordinator.address(), key, version, request))) {
             CompletableFuture<SharePersister.Stored> first = persister.readAsync("g", TOPIC, 0, 0);
             Socket peer = coordinator.accept(10_000);

@@ -126,7 +126,7 @@ class ShareStateRetryTest {
     @Test
     void aCallShouldSucceedOnceFindCoordinatorNamesTheCoordinatorAfterSomeFailures() throws Exception {
         AtomicInteger lookups = new AtomicInteger();
-        try (ShareCoordinatorPersister p = persister(-1, (broker, key, version, request) -> {
+        try (ShareCoordinatorPersister p = persister(-1, (broker, key, minVersion, version, request) -> {
             if (key == ApiKey.FIND_COORDINATOR) {
                 assertEquals(1, broker);
                 return answered(lookups.incrementAndGet() <= 3 ? found(ErrorCodes.COORDINATOR_NOT_AVAILABLE, -1)
@@ -145,7 +145,7 @@ class ShareStateRetryTest {
 
     @Test
     void aCallShouldFailAfterFiveFailedLookups() throws Exception {
-        try (ShareCoordinatorPersister p = persister(-1, (broker, key, version, request) ->
+        try (ShareCoordinatorPersister p = persister(-1, (broker, key, minVersion, version, request) ->
                 answered(found(ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, -1)))) {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS));
@@ -158,7 +158,7 @@ class ShareStateRetryTest {
     @Test
     void aRequestAnsweredNotCoordinatorShouldBeRetriedWithBackoff() throws Exception {
         AtomicInteger sent = new AtomicInteger();
-        try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, version, request) ->
+        try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, minVersion, version, request) ->
                 answered(sent.incrementAndGet() <= 2 ? summary(ErrorCodes.NOT_COORDINATOR, -1)
                         : summary(ErrorCodes.NONE, 7)))) {
             assertEquals(7, p.summaryAsync("g", TOPIC, 0).get(10, TimeUnit.SECONDS).startOffset());
@@ -178,7 +178,7 @@ class ShareStateRetryTest {
         // The first read's answer, held back until the test releases it: the transport never waits.
         CompletableFuture<ApiMessage> firstReadAnswer = new CompletableFuture<>();
         AtomicInteger reads = new AtomicInteger();
-        try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, version, request) -> {
+        try (ShareCoordinatorPersister p = persister(COORDINATOR, (broker, key, minVersion, version, request) -> {
             if (key == ApiKey.READ_SHARE_GROUP_STATE) {
                 if (reads.getAndIncrement() == 0) {
                     readUnderWay.countDown();
@@ -250,7 +250,7 @@ class ShareStateRetryTest {
             }
         }, (t, p) -> TOPIC.equals(t), () -> 1L);
         try (ShareCoordinatorPersister p = new ShareCoordinatorPersister(spread, statePartition -> false,
-                statePartition -> 100 + statePartition, () -> List.of(1), (broker, key, version, request) -> {
+                statePartition -> 100 + statePartition, () -> List.of(1), (broker, key, minVersion, version, request) -> {
                     CompletableFuture<ApiMessage> answer = new CompletableFuture<>();
                     unanswered.add(answer);
                     return answer;

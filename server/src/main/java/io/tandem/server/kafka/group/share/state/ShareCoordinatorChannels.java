@@ -45,12 +45,13 @@ public final class ShareCoordinatorChannels implements ShareCoordinatorPersister
     }
 
     @Override
-    public CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short version, ApiMessage request) {
+    public CompletableFuture<ApiMessage> send(int brokerId, ApiKey key, short minVersion, short maxVersion,
+                                              ApiMessage request) {
         BrokerRegistration target = metadata.liveBrokers().stream().filter(b -> b.brokerId() == brokerId)
                 .findFirst().orElse(null);
         if (target == null) return CompletableFuture.failedFuture(new IOException("broker " + brokerId
                 + " is not live"));
-        return client.send(target, key, version, request);
+        return client.send(target, key, minVersion, maxVersion, request);
     }
 
     @Override

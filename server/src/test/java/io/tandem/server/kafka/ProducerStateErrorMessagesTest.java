@@ -1,0 +1,98 @@
+package io.tandem.server.kafka;
+
+import io.tandem.server.Tandem;
+import io.tandem.server.TandemConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.InitProducerIdResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The Produce answer's error_message for the errors of the log's producer-state checks, read raw with Kafka's own
+ * response class: Kafka's ProducerAppendInfo throws them from inside the log append, and ReplicaManager's
+ * LogAppendResult passes a message on only for a RecordValidationException, so Kafka 3.9 and 4.x send null with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH (and the log start offset, as for any failed append).
+ */
+class ProducerStateErrorMessagesTest {
+    private static final String TOPIC = "sequenced";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anOutOfOrderSequenceShouldCarryNoErrorMessage() throws Exception {
+        try (Tandem tandem = started(); OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
+            long producerId = producerId(c);
+            assertEquals(Errors.NONE.code(), produce(c, producerId, (short) 0, 0).errorCode());
+            // Sequence 0 is in; 5 leaves a gap.
+            ProduceResponseData.PartitionProduceResponse gap = produce(c, producerId, (short) 0, 5);
+            assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code(), gap.errorCode());
+            assertNull(gap.errorMessage());
+            assertEquals(0, gap.logStartOffset());
+        }
+    }
+
+    @Test
+    void anOlderProducerEpochShouldCarryNoErrorMessage() throws Exception {
+        try (Tandem tandem = started(); OfficialClientConnection c = new OfficialClientConnection(tandem.kafkaPort())) {
+            long producerId = producerId(c);
+            // The idempotent producer bumped its epoch (as the Java client does after an unresolved sequence).
+            assertEquals(Errors.NONE.code(), produce(c, producerId, (short) 1, 0).errorCode());
+            ProduceResponseData.PartitionProduceResponse stale = produce(c, producerId, (short) 0, 1);
+            assertEquals(Errors.INVALID_PRODUCER_EPOCH.code(), stale.errorCode());
+            assertNull(stale.errorMessage());
+            assertEquals(0, stale.logStartOffset());
+        }
+    }
+
+    private Tandem started() throws Exception {
+        Tandem tandem = Tandem.start(TandemConfig.forTests(dir).roles(java.util.Set.of(TandemConfig.Role.KAFKA)));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                tandem.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        return tandem;
+    }
+
+    /** An idempotent producer id (InitProducerId without a transactional id). */
+    private static long producerId(OfficialClientConnection c) throws Exception {
+        InitProducerIdResponse init = c.call(new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
+                .setTransactionalId(null).setTransactionTimeoutMs(Integer.MAX_VALUE)).build((short) 4));
+        assertEquals(Errors.NONE.code(), init.data().errorCode());
+        return init.data().producerId();
+    }
+
+    /** One record from the producer at {@code epoch} and {@code sequence}, Produce v9, acks=1. */
+    private static ProduceResponseData.PartitionProduceResponse produce(OfficialClientConnection c, long producerId,
+                                                                       short epoch, int sequence) throws Exception {
+        MemoryRecords records = MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, epoch, sequence,
+                new SimpleRecord("v".getBytes()));
+        ProduceRequestData data = new ProduceRequestData().setAcks((short) 1).setTimeoutMs(10_000);
+        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+        topics.add(new ProduceRequestData.TopicProduceData().setName(TOPIC).setPartitionData(List.of(
+                new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records))));
+        data.setTopicData(topics);
+        ProduceResponse response = c.call(ProduceRequest.builder(data).build((short) 9));
+        return response.data().responses().iterator().next().partitionResponses().get(0);
+    }
+}
