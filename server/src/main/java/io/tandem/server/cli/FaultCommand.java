@@ -107,8 +107,7 @@ public final class FaultCommand extends ParentCommand {
             }
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> rules = (List<Map<String, Object>>) state.getOrDefault("rules", List.of());
-            Table table = new Table("ID", "PROTOCOL", "REQUEST", "NODE", "DELAY-MS", "ACTION", "ERROR", "REMAINING",
-                    "MATCHED");
+            Table table = ruleTable();
             for (Map<String, Object> rule : rules) printRule(table, rule);
             table.print(out());
             Object paused = state.get("paused");
@@ -128,11 +127,16 @@ public final class FaultCommand extends ParentCommand {
                 Json.print(out(), rule);
                 return ExitCodes.OK;
             }
-            Table table = new Table("ID", "PROTOCOL", "REQUEST", "NODE", "DELAY-MS", "ACTION", "ERROR", "REMAINING",
-                    "MATCHED");
+            Table table = ruleTable();
             printRule(table, rule);
             table.print(out());
             return ExitCodes.OK;
+        }
+
+        /** The columns of a rule, one table shape for the list and for a rule just added. */
+        private static Table ruleTable() {
+            return new Table("ID", "PROTOCOL", "REQUEST", "NODE", "DELAY-MS", "ACTION", "ERROR", "REMAINING",
+                    "MATCHED");
         }
 
         private static void printRule(Table table, Map<String, Object> rule) {

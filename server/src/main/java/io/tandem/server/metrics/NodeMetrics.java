@@ -37,6 +37,7 @@ public final class NodeMetrics implements AutoCloseable {
     private final KafkaBroker kafka;
     private ZooKeeperMetrics zookeeperMetrics;
     private KafkaMetrics kafkaMetrics;
+    private QuotaMetrics quotaMetrics;
     private HttpEndpoint endpoint;
 
     private NodeMetrics(ZooKeeperRole zookeeper, KafkaBroker kafka) {
@@ -77,6 +78,7 @@ public final class NodeMetrics implements AutoCloseable {
         }
         if (kafka != null) {
             kafkaMetrics = new KafkaMetrics(kafka, registry);
+            quotaMetrics = new QuotaMetrics(kafka.clientQuotas(), registry);
             kafka.apiRegistry().observer(kafkaMetrics);
         }
     }
@@ -85,6 +87,7 @@ public final class NodeMetrics implements AutoCloseable {
     public String scrape() throws Exception {
         if (zookeeperMetrics != null) zookeeperMetrics.refresh();
         if (kafkaMetrics != null) kafkaMetrics.refresh();
+        if (quotaMetrics != null) quotaMetrics.refresh();
         return registry.scrape();
     }
 

@@ -94,6 +94,48 @@ class PerfCommandTest {
                 + "[0-9.]+ ms, p50 [0-9.]+ ms, p99 [0-9.]+ ms, p99.9 [0-9.]+ ms, max [0-9.]+ ms\n"), produced.out());
     }
 
+    /**
+     * Under --throughput a request carries only records already due: 100 records at 100/s span at least 99/100 s
+     * of sending. The old loop sent a whole --batch-records batch at once (all 100 in one request, one round trip),
+     * so its rate was far above the asked one. A lower bound on the time taken, not a speed.
+     */
+    @Test
+    void shouldPaceRecordsAtTheAskedThroughputInsteadOfSendingWholeBatchesEarly() throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic("perf-paced", 1, (short) 1))).all().get();
+        }
+        Cli.Result produced = Cli.run("perf", "produce", "--bootstrap-server", tandem.tandem().bootstrapServers(),
+                "--topic", "perf-paced", "--num-records", "100", "--throughput", "100", "--batch-records", "100",
+                "--output", "json");
+        assertEquals(0, produced.exitCode(), produced.toString());
+        JsonNode result = JSON.readTree(produced.out());
+        assertEquals(100, result.get("records").asLong());
+        assertTrue(result.get("elapsedMs").asLong() >= 980, result.toString());
+        assertTrue(result.get("recordsPerSecond").asDouble() <= 102, result.toString());
+        assertOrderedPercentiles(result.get("latencyMs"));
+    }
+
+    /** Kafka 4's --warmup-records: every record is sent, the figures count only those after the warm-up. */
+    @Test
+    void shouldSendTheWarmupRecordsWithoutCountingThem() throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic("perf-warm", 1, (short) 1))).all().get();
+            Cli.Result produced = Cli.run("perf", "produce", "--bootstrap-server",
+                    tandem.tandem().bootstrapServers(), "--topic", "perf-warm", "--num-records", "250",
+                    "--warmup-records", "50", "--batch-records", "40", "--output", "json");
+            assertEquals(0, produced.exitCode(), produced.toString());
+            JsonNode result = JSON.readTree(produced.out());
+            assertEquals(200, result.get("records").asLong(), result.toString());
+            assertEquals(50, result.get("warmupRecords").asLong(), result.toString());
+            long end = admin.listOffsets(Map.of(new TopicPartition("perf-warm", 0), OffsetSpec.latest())).all().get()
+                    .get(new TopicPartition("perf-warm", 0)).offset();
+            assertEquals(250, end, "the warm-up records are sent too");
+            Cli.Result refused = Cli.run("perf", "produce", "--bootstrap-server", tandem.tandem().bootstrapServers(),
+                    "--topic", "perf-warm", "--num-records", "10", "--warmup-records", "10");
+            assertEquals(ExitCodes.USAGE, refused.exitCode(), refused.toString());
+        }
+    }
+
     @Test
     void shouldRunEveryZooKeeperPhaseOverSessionsAndLeaveNothingBehind() throws Exception {
         Cli.Result run = Cli.run("perf", "zk", "--server", tandem.tandem().zookeeperConnect(), "--ops", "300",

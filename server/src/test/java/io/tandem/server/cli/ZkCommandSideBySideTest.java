@@ -67,6 +67,29 @@ class ZkCommandSideBySideTest {
         assertEquals(ExitCodes.ERROR, fromApache.get(7).exitCode(), "the script does exercise failures");
     }
 
+    /**
+     * {@code tandem perf zk} against Apache ZooKeeper as against Tandem: every phase answers all its operations over
+     * several pipelining sessions, and the run's znodes are gone afterwards, on both (the speed is not compared).
+     */
+    @Test
+    void shouldRunThePerfLoadAgainstApacheZooKeeperAsAgainstTandem() throws Exception {
+        ZkSideBySide.Results<List<Cli.Result>> results = ZkSideBySide.run(dir, server -> List.of(
+                Cli.run("perf", "zk", "--server", server, "--ops", "200", "--sessions", "2", "--in-flight", "8",
+                        "--data-size", "16", "--output", "json"),
+                Cli.run("zk", "ls", "--server", server, "/tandem-perf")));
+        for (List<Cli.Result> run : List.of(results.apache(), results.tandem())) {
+            assertEquals(ExitCodes.OK, run.get(0).exitCode(), run.get(0).toString());
+            com.fasterxml.jackson.databind.JsonNode phases = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(run.get(0).out()).get("phases");
+            for (String phase : List.of("create", "set", "get", "delete")) {
+                assertEquals(200, phases.get(phase).get("ops").asLong(), phase + ": " + run.get(0).out());
+            }
+        }
+        assertEquals(ExitCodes.OK, results.apache().get(1).exitCode(), results.apache().get(1).toString());
+        assertEquals("", results.apache().get(1).out(), "the run's parent is removed on Apache's server");
+        assertEquals(results.apache().get(1).toString(), results.tandem().get(1).toString());
+    }
+
     private static List<Cli.Result> runScript(String server) {
         List<Cli.Result> results = new ArrayList<>();
         for (List<String> command : SCRIPT) {

@@ -168,4 +168,27 @@ class KafkaCliSideBySideTest {
         assertEquals(0, same("topics", "delete", "cli-side").exitCode());
         assertEquals(1, same("topics", "delete", "cli-side").exitCode(), "gone");
     }
+
+    /**
+     * {@code tandem perf} against Apache Kafka as against Tandem: the counts of a paced produce with a warm-up, and
+     * of the consume that reads it all back in a group, must be the same (the figures of speed differ and are masked
+     * out: only the counting lines of the JSON are compared).
+     */
+    @Test
+    void shouldCountThePerfLoadsAsOnApacheKafka() {
+        UnaryOperator<String> counts = text -> text.lines()
+                .filter(line -> line.matches("\\s*\"(records|warmupRecords|recordSize|bytes)\" : .*"))
+                .reduce("", (a, b) -> a + b.trim() + "\n");
+        assertEquals(0, same("topics", "create", "--topic", "perf-side", "--partitions", "2",
+                "--replication-factor", "1").exitCode());
+        Result produced = same(counts, "perf", "produce", "--topic", "perf-side", "--num-records", "500",
+                "--warmup-records", "100", "--record-size", "50", "--throughput", "2000", "--batch-records", "20",
+                "--output", "json");
+        assertEquals("\"records\" : 400,\n\"warmupRecords\" : 100,\n\"recordSize\" : 50,\n",
+                counts.apply(produced.out()));
+        Result consumed = same(counts, "perf", "consume", "--topic", "perf-side", "--messages", "500", "--group",
+                "perf-side-readers", "--output", "json");
+        assertEquals("\"records\" : 500,\n\"bytes\" : 25000,\n", counts.apply(consumed.out()));
+        assertEquals(0, same("topics", "delete", "perf-side").exitCode());
+    }
 }

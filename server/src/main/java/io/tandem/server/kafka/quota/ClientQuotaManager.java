@@ -26,12 +26,26 @@ public final class ClientQuotaManager {
     public record Tags(String user, String clientId) {
     }
 
+    /**
+     * What the node's metrics show of one entity, as Kafka's per-entity quota metrics in the quota type's group
+     * ({@code Produce}, {@code Fetch}, {@code Request}) with {@code user} and {@code client-id} tags: the measured
+     * rate ({@code byte-rate}, or {@code request-time} in percent of a thread for Request) and {@code throttle-time},
+     * the average of the throttle times handed out in the window (NaN when none was, as Kafka's Avg).
+     */
+    public record EntityFigures(Tags tags, double rate, double throttleTimeMs) {
+    }
+
     private static final class Sensor {
         final SampledRate rate;
+        /** Kafka's throttle-time sensor, an Avg over the same windows: the sum and the count of throttles. */
+        final SampledRate throttleSum;
+        final SampledRate throttleCount;
         long lastRecordMs;
 
-        Sensor(SampledRate rate) {
-            this.rate = rate;
+        Sensor(int samples, long windowMs) {
+            this.rate = new SampledRate(samples, windowMs);
+            this.throttleSum = new SampledRate(samples, windowMs);
+            this.throttleCount = new SampledRate(samples, windowMs);
         }
     }
 
@@ -131,6 +145,12 @@ public final class ClientQuotaManager {
         if (throttle > 0) {
             throttledRequests.incrementAndGet();
             throttleTimeTotalMs.addAndGet(throttle);
+            // Kafka's throttle(): only a throttled request is recorded in throttle-time.
+            synchronized (sensors) {
+                Sensor sensor = sensor(tags, now);
+                sensor.throttleSum.record(throttle, now);
+                sensor.throttleCount.record(1, now);
+            }
         }
         return throttle;
     }
@@ -163,11 +183,30 @@ public final class ClientQuotaManager {
     private Sensor sensor(Tags tags, long now) {
         Sensor sensor = sensors.get(tags);
         if (sensor == null || now - sensor.lastRecordMs > RATE_INACTIVE_MS_MAX) {
-            sensor = new Sensor(new SampledRate(samples, windowMs));
+            sensor = new Sensor(samples, windowMs);
             sensors.put(tags, sensor);
         }
         sensor.lastRecordMs = now;
         return sensor;
+    }
+
+    /**
+     * The figures of at most {@code max} entities measured within the last {@link #RATE_INACTIVE_MS_MAX} (those
+     * Kafka still has sensors for), most recently used last.
+     */
+    public java.util.List<EntityFigures> figures(int max) {
+        long now = clock.getAsLong();
+        java.util.List<EntityFigures> figures = new java.util.ArrayList<>();
+        synchronized (sensors) {
+            for (Map.Entry<Tags, Sensor> entry : sensors.entrySet()) {
+                Sensor sensor = entry.getValue();
+                if (now - sensor.lastRecordMs > RATE_INACTIVE_MS_MAX) continue;
+                double throttles = sensor.throttleCount.sum(now);
+                double average = throttles == 0 ? Double.NaN : sensor.throttleSum.sum(now) / throttles;
+                figures.add(new EntityFigures(entry.getKey(), sensor.rate.measure(now), average));
+            }
+        }
+        return figures.size() <= max ? figures : figures.subList(figures.size() - max, figures.size());
     }
 
     /** How many rates are kept (bounded by {@link #RATES_MAX}). */

@@ -71,12 +71,17 @@ final class SampledRate {
         return elapsedMs == 0 ? 1 : elapsedMs;
     }
 
-    /** The rate per second at {@code nowMs} (Rate.measure over a WindowedSum). */
-    double measure(long nowMs) {
+    /** The sum of the live windows at {@code nowMs} (a WindowedSum; with a count beside it, an Avg). */
+    double sum(long nowMs) {
         purgeObsolete(nowMs);
         double sum = 0;
         for (int i = 0; i < count; i++) sum += values[i];
-        return sum / (windowSizeMs(nowMs) / 1000.0);
+        return sum;
+    }
+
+    /** The rate per second at {@code nowMs} (Rate.measure over a WindowedSum). */
+    double measure(long nowMs) {
+        return sum(nowMs) / (windowSizeMs(nowMs) / 1000.0);
     }
 
     /**
