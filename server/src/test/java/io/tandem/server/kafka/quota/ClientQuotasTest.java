@@ -254,12 +254,30 @@ class ClientQuotasTest {
         throw new AssertionError("no metric " + group + "/" + name);
     }
 
+    /**
+     * The largest throttle_time_ms of the answers a client's sensor recorded, failing if it recorded none (Kafka's
+     * Max stat is NaN then, which {@link #metric} would read as 0): "left alone" is proven by every answer the client
+     * got saying 0, as Kafka's BaseQuotaTest checks it, not by the wall clock, which a loaded machine stretches.
+     */
+    private static double recordedMax(Map<MetricName, ? extends Metric> metrics, String group, String name) {
+        for (Map.Entry<MetricName, ? extends Metric> e : metrics.entrySet()) {
+            if (e.getKey().group().equals(group) && e.getKey().name().equals(name)) {
+                Object v = e.getValue().metricValue();
+                assertTrue(v instanceof Double d && !d.isNaN(), group + "/" + name + " recorded no answer: " + v);
+                return (Double) v;
+            }
+        }
+        throw new AssertionError("no metric " + group + "/" + name);
+    }
+
     @Test
     void shouldHoldAProducerToItsByteRateAndLeaveOthersAlone() throws Exception {
         try (KafkaProducer<byte[], byte[]> free = producer("unthrottled-producer")) {
-            long freeMs = produce(free, "quota-produce", RECORDS);
-            assertEquals(0.0, metric(free.metrics(), "producer-metrics", "produce-throttle-time-max"));
-            assertTrue(freeMs < THROTTLED_MS_MIN, "an unthrottled producer took " + freeMs + " ms");
+            produce(free, "quota-produce", RECORDS);
+            // Every produce answer said throttle_time_ms = 0, so the broker never muted this connection (KIP-219
+            // mutes for exactly the time it reports); its elapsed time is the machine's, not the quota's.
+            assertEquals(0.0, recordedMax(free.metrics(), "producer-metrics", "produce-throttle-time-max"),
+                    "an unthrottled producer was told to back off");
         }
         try (KafkaProducer<byte[], byte[]> limited = producer("throttled-producer")) {
             // Connected before the quota exists: the change applies to the live connection.
@@ -305,9 +323,10 @@ class ClientQuotasTest {
             alter(admin, entity(null, "throttled-consumer"), "consumer_byte_rate", RATE);
         }
         try (KafkaConsumer<byte[], byte[]> free = consumer("unthrottled-consumer")) {
-            long freeMs = consumeAll(free, RECORDS);
-            assertEquals(0.0, metric(free.metrics(), "consumer-fetch-manager-metrics", "fetch-throttle-time-max"));
-            assertTrue(freeMs < THROTTLED_MS_MIN, "an unthrottled consumer took " + freeMs + " ms");
+            consumeAll(free, RECORDS);
+            // As for the producer: every fetch answer said throttle_time_ms = 0, whatever the wall clock says.
+            assertEquals(0.0, recordedMax(free.metrics(), "consumer-fetch-manager-metrics",
+                    "fetch-throttle-time-max"), "an unthrottled consumer was told to back off");
         }
         try (KafkaConsumer<byte[], byte[]> limited = consumer("throttled-consumer")) {
             long limitedMs = consumeAll(limited, RECORDS);
