@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class BrokerRequestMemoryTest {
     private static final short FETCH_VERSION = 12;
     /** How long the budget test's fetches park, from when the broker reads them. */
-    private static final int PARK_MS = 10_000;
+    private static final int PARK_MS = 15_000;
     /** How long a probe waits for its answer before it counts as not read. */
     private static final int PROBE_MS = 1_000;
 
@@ -116,10 +116,14 @@ class BrokerRequestMemoryTest {
             TestRequests.createTopic(first, "held");
             // Two parked fetches of ~650 KB each: together they hold more than the 1 MiB budget until they expire,
             // PARK_MS after the broker read them (never before they were sent).
+            // Encoded first (20,000 partitions take a while on a loaded machine), so sentAt is when the bytes go out.
             FetchRequest big = parkedFetch("held", PARK_MS, 20_000);
+            byte[] firstFetch = first.encode(ApiKey.FETCH, FETCH_VERSION, big);
+            byte[] secondFetch = second.encode(ApiKey.FETCH, FETCH_VERSION, big);
+            int firstId = first.lastCorrelationId(), secondId = second.lastCorrelationId();
             long sentAt = System.currentTimeMillis();
-            int firstId = first.send(ApiKey.FETCH, FETCH_VERSION, big);
-            int secondId = second.send(ApiKey.FETCH, FETCH_VERSION, big);
+            first.socket.getOutputStream().write(firstFetch);
+            second.socket.getOutputStream().write(secondFetch);
             // Until the broker has read both fetches' length prefixes the budget has room, and a new request is
             // rightly served: on a loaded machine (CI, two cores) that may take seconds. So new connections probe
             // until one is not answered within PROBE_MS; each probe is sent early enough that the fetches, parked
@@ -127,8 +131,9 @@ class BrokerRequestMemoryTest {
             // reading new requests fails here.
             RawKafkaConnection late = null;
             while (late == null) {
-                assertTrue(System.currentTimeMillis() - sentAt < PARK_MS - 2L * PROBE_MS,
-                        "a new request is read while the budget is spent: every probe was answered");
+                long elapsed = System.currentTimeMillis() - sentAt;
+                assertTrue(elapsed < PARK_MS - 2L * PROBE_MS, "a new request is read while the budget is spent: "
+                        + "every probe was answered for " + elapsed + " ms after the fetches were sent");
                 RawKafkaConnection probe = new RawKafkaConnection(tandem.kafkaPort());
                 probe.setTimeout(PROBE_MS);
                 try {
