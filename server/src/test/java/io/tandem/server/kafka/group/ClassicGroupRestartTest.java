@@ -33,15 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class ClassicGroupRestartTest {
     private static final Duration PATIENCE = Duration.ofSeconds(60);
     private static final String TOPIC = "orders", GROUP = "order-readers";
-    /**
-     * The members' session, which the coordinator starts when it loads the group. A restart's tail on a loaded
-     * machine (CI at load 40-50, two cores) can keep both consumers' heartbeat threads from reaching the new
-     * coordinator for seconds: their sessions then rightly expire, in Apache Kafka too, and the group rebalances. 20 s
-     * gives them that room; a heartbeat refused in their generation still shows as a rebalance at once.
-     */
-    private static final int SESSION_MS = 20_000;
-    /** How long the consumers heartbeat after the restart: past a whole session from the group's load. */
-    private static final Duration HEARTBEATING = Duration.ofMillis(SESSION_MS + 5_000L);
+    private static final int SESSION_MS = 6_000;
 
     @TempDir
     Path dir;
@@ -85,10 +77,9 @@ class ClassicGroupRestartTest {
                 assertEquals(GroupState.STABLE, after.groupState());
                 assertEquals(membersBefore, members(after));
 
-                // Longer than a session since the load (before the DescribeGroups above): the members' sessions,
-                // started on load, only last if their heartbeats (in the generation they had) are accepted; one
-                // refused would make the consumer rejoin.
-                pollBothFor(a, b, HEARTBEATING);
+                // Longer than a session: the members' sessions, started on load, only last if their heartbeats
+                // (in the generation they had) are accepted; one refused would make the consumer rejoin.
+                pollBothFor(a, b, Duration.ofMillis(2L * SESSION_MS));
 
                 assertEquals(rebalancesBefore, rebalancesA.count + rebalancesB.count, "no rebalance after the restart");
                 for (ConsumerGroupMetadata[] pair : new ConsumerGroupMetadata[][]{{beforeA, a.groupMetadata()},
