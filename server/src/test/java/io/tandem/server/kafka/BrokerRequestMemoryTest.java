@@ -28,6 +28,10 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class BrokerRequestMemoryTest {
     private static final short FETCH_VERSION = 12;
+    /** How long the budget test's fetches park, from when the broker reads them. */
+    private static final int PARK_MS = 15_000;
+    /** How long a probe waits for its answer before it counts as not read. */
+    private static final int PROBE_MS = 1_000;
 
     @TempDir
     Path dir;
@@ -108,25 +112,47 @@ class BrokerRequestMemoryTest {
     void shouldNotReadNewRequestsWhileQueuedMaxRequestBytesAreHeld() throws Exception {
         try (Tandem tandem = start("socket.request.max.bytes", "1048576", "queued.max.request.bytes", "1048576");
              RawKafkaConnection first = new RawKafkaConnection(tandem.kafkaPort());
-             RawKafkaConnection second = new RawKafkaConnection(tandem.kafkaPort());
-             RawKafkaConnection late = new RawKafkaConnection(tandem.kafkaPort())) {
+             RawKafkaConnection second = new RawKafkaConnection(tandem.kafkaPort())) {
             TestRequests.createTopic(first, "held");
-            // Two parked fetches of ~650 KB each: together they hold more than the 1 MiB budget until they expire.
-            // The fetches park for 6 s and the late request goes out 1.5 s after them: on a loaded machine (CI, two
-            // cores) the broker's event loops may take a second to read both fetches' length prefixes.
-            FetchRequest big = parkedFetch("held", 6_000, 20_000);
+            // Two parked fetches of ~650 KB each: together they hold more than the 1 MiB budget until they expire,
+            // PARK_MS after the broker read them (never before they were sent).
+            // Encoded first (20,000 partitions take a while on a loaded machine), so sentAt is when the bytes go out.
+            FetchRequest big = parkedFetch("held", PARK_MS, 20_000);
+            byte[] firstFetch = first.encode(ApiKey.FETCH, FETCH_VERSION, big);
+            byte[] secondFetch = second.encode(ApiKey.FETCH, FETCH_VERSION, big);
+            int firstId = first.lastCorrelationId(), secondId = second.lastCorrelationId();
             long sentAt = System.currentTimeMillis();
-            int firstId = first.send(ApiKey.FETCH, FETCH_VERSION, big);
-            int secondId = second.send(ApiKey.FETCH, FETCH_VERSION, big);
-            Thread.sleep(1_500);
-            late.setTimeout(1_000);
-            assertThrows(SocketTimeoutException.class, late::apiVersions,
-                    "a new request is read while the budget is spent");
-            late.setTimeout(15_000);
-            ApiVersionsResponse answer = late.receive(late.lastCorrelationId(), (short) 0, (short) 0,
-                    ApiVersionsResponse::read);
-            assertEquals(Errors.NONE.code(), answer.errorCode);
-            assertTrue(System.currentTimeMillis() - sentAt >= 5_500, "answered only once the fetches released their bytes");
+            first.socket.getOutputStream().write(firstFetch);
+            second.socket.getOutputStream().write(secondFetch);
+            // Until the broker has read both fetches' length prefixes the budget has room, and a new request is
+            // rightly served: on a loaded machine (CI, two cores) that may take seconds. So new connections probe
+            // until one is not answered within PROBE_MS; each probe is sent early enough that the fetches, parked
+            // from when they were read, still hold their bytes for the whole of it. A broker that never stops
+            // reading new requests fails here.
+            RawKafkaConnection late = null;
+            while (late == null) {
+                long elapsed = System.currentTimeMillis() - sentAt;
+                assertTrue(elapsed < PARK_MS - 2L * PROBE_MS, "a new request is read while the budget is spent: "
+                        + "every probe was answered for " + elapsed + " ms after the fetches were sent");
+                RawKafkaConnection probe = new RawKafkaConnection(tandem.kafkaPort());
+                probe.setTimeout(PROBE_MS);
+                try {
+                    assertEquals(Errors.NONE.code(), probe.apiVersions().errorCode);
+                    probe.close();
+                    Thread.sleep(100); // the fetches are still being read: give the broker's event loops the cores
+                } catch (SocketTimeoutException held) {
+                    late = probe;
+                }
+            }
+            try (RawKafkaConnection stuck = late) {
+                stuck.setTimeout(30_000);
+                ApiVersionsResponse answer = stuck.receive(stuck.lastCorrelationId(), (short) 0, (short) 0,
+                        ApiVersionsResponse::read);
+                assertEquals(Errors.NONE.code(), answer.errorCode);
+                // The fetches were read after sentAt and held their bytes PARK_MS from then on.
+                assertTrue(System.currentTimeMillis() - sentAt >= PARK_MS - 500,
+                        "answered only once the fetches released their bytes");
+            }
             // Answers of 20,000 partitions each: on a loaded machine they take longer than the 10 s default.
             first.setTimeout(30_000);
             second.setTimeout(30_000);

@@ -254,12 +254,32 @@ class ClientQuotasTest {
         throw new AssertionError("no metric " + group + "/" + name);
     }
 
+    /**
+     * The average throttle_time_ms of the answers a client's sensor recorded, failing if it recorded none (Kafka's Avg
+     * stat is NaN then; its Max stat is NaN too when every answer said 0, so it cannot tell the two apart): "left
+     * alone" is proven by the answers the client got all saying 0, as Kafka's BaseQuotaTest checks it, not by the
+     * wall clock, which a loaded machine stretches.
+     */
+    private static double recordedAverage(Map<MetricName, ? extends Metric> metrics, String group, String name) {
+        for (Map.Entry<MetricName, ? extends Metric> e : metrics.entrySet()) {
+            if (e.getKey().group().equals(group) && e.getKey().name().equals(name)) {
+                Object v = e.getValue().metricValue();
+                assertTrue(v instanceof Double d && !d.isNaN(), group + "/" + name + " recorded no answer: " + v);
+                return (Double) v;
+            }
+        }
+        throw new AssertionError("no metric " + group + "/" + name);
+    }
+
     @Test
     void shouldHoldAProducerToItsByteRateAndLeaveOthersAlone() throws Exception {
         try (KafkaProducer<byte[], byte[]> free = producer("unthrottled-producer")) {
-            long freeMs = produce(free, "quota-produce", RECORDS);
+            produce(free, "quota-produce", RECORDS);
+            // Every produce answer said throttle_time_ms = 0, so the broker never muted this connection (KIP-219
+            // mutes for exactly the time it reports); its elapsed time is the machine's, not the quota's.
             assertEquals(0.0, metric(free.metrics(), "producer-metrics", "produce-throttle-time-max"));
-            assertTrue(freeMs < THROTTLED_MS_MIN, "an unthrottled producer took " + freeMs + " ms");
+            assertEquals(0.0, recordedAverage(free.metrics(), "producer-metrics", "produce-throttle-time-avg"),
+                    "an unthrottled producer was told to back off");
         }
         try (KafkaProducer<byte[], byte[]> limited = producer("throttled-producer")) {
             // Connected before the quota exists: the change applies to the live connection.
@@ -305,9 +325,11 @@ class ClientQuotasTest {
             alter(admin, entity(null, "throttled-consumer"), "consumer_byte_rate", RATE);
         }
         try (KafkaConsumer<byte[], byte[]> free = consumer("unthrottled-consumer")) {
-            long freeMs = consumeAll(free, RECORDS);
+            consumeAll(free, RECORDS);
+            // As for the producer: every fetch answer said throttle_time_ms = 0, whatever the wall clock says.
             assertEquals(0.0, metric(free.metrics(), "consumer-fetch-manager-metrics", "fetch-throttle-time-max"));
-            assertTrue(freeMs < THROTTLED_MS_MIN, "an unthrottled consumer took " + freeMs + " ms");
+            assertEquals(0.0, recordedAverage(free.metrics(), "consumer-fetch-manager-metrics",
+                    "fetch-throttle-time-avg"), "an unthrottled consumer was told to back off");
         }
         try (KafkaConsumer<byte[], byte[]> limited = consumer("throttled-consumer")) {
             long limitedMs = consumeAll(limited, RECORDS);
