@@ -256,7 +256,7 @@ public final class AdminCommands {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("client_port", server.port());
         data.put("data_dir", config.dataDir().toString());
-        data.put("data_log_dir", config.dataDir().toString());
+        data.put("data_log_dir", config.dataLogDir().toString());
         data.put("tick_time", config.tickTimeMs());
         data.put("max_client_cnxns", config.maxClientConnections());
         data.put("min_session_timeout", config.minSessionTimeoutMs());

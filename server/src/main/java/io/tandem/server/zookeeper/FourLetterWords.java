@@ -258,7 +258,7 @@ final class FourLetterWords {
                 + "secureClientPort=" + server.securePort() + "\n"
                 + "dataDir=" + config.dataDir() + "\n"
                 + "dataDirSize=" + dirSize(server) + "\n"
-                + "dataLogDir=" + config.dataDir() + "\n"
+                + "dataLogDir=" + config.dataLogDir() + "\n"
                 + "dataLogSize=" + dirSize(server) + "\n"
                 + "tickTime=" + config.tickTimeMs() + "\n"
                 + "maxClientCnxns=" + config.maxClientConnections() + "\n"
