@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.TestPorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -80,6 +81,40 @@ class ZooKeeperDataLogDirTest {
              ZooKeeper zk = ZkTestSupport.connect(tandem.zookeeperConnect())) {
             for (int i = 0; i < WRITES; i++) {
                 assertEquals(i, zk.getData("/n" + i, false, null)[0], "/n" + i + " replayed from dataLogDir's log");
+            }
+        }
+    }
+
+    @Test
+    void shouldWriteAnEnsembleMembersLogUnderDataLogDirInTandemsProtocol() throws Exception {
+        verifyEnsembleMember("tandem", "zab");
+    }
+
+    @Test
+    void shouldWriteAnEnsembleMembersLogUnderDataLogDirInApachesProtocol() throws Exception {
+        verifyEnsembleMember("apache", ZooKeeperRole.APACHE_QUORUM_DIR);
+    }
+
+    /** A single-voter ensemble: its member's log goes to the same folder under dataLogDir it has under dataDir. */
+    private void verifyEnsembleMember(String protocol, String memberDir) throws Exception {
+        Path dataDir = dir.resolve("data");
+        Path dataLogDir = dir.resolve("txnlog");
+        String serverLine = "127.0.0.1:" + TestPorts.freePort() + ":" + TestPorts.freePort();
+        for (int run = 0; run < 2; run++) {
+            TandemConfig config = config(dataDir, dataLogDir).set("server.1", serverLine).set("myid", "1")
+                    .set("tickTime", "200").set(ZkServerConfig.QUORUM_PROTOCOL, protocol);
+            try (Tandem tandem = Tandem.start(config);
+                 ZooKeeper zk = ZkTestSupport.connect(tandem.zookeeperConnect())) {
+                for (int i = 0; i < WRITES; i++) {
+                    if (run == 0) {
+                        zk.create("/n" + i, new byte[] {(byte) i}, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+                    } else {
+                        assertEquals(i, zk.getData("/n" + i, false, null)[0], "/n" + i + " survives the restart");
+                    }
+                }
+                assertFalse(files(dataLogDir.resolve(memberDir).resolve("log")).isEmpty(),
+                        "the member's log is under dataLogDir");
+                assertEquals(List.of(), files(dataDir.resolve(memberDir).resolve("log")), "no log under dataDir");
             }
         }
     }
