@@ -75,9 +75,10 @@ public final class AdminCommands {
         add(List.of("connections", "cons"), true, true, args -> connections(false));
         add(List.of("dirs"), true, false, args -> {
             Map<String, Object> data = new LinkedHashMap<>();
-            // The transaction log lives under dataDir, so its size is part of datadir_size (as the dirs word says).
+            // A log kept under dataDir is part of datadir_size (as the dirs word says); one in its own dataLogDir
+            // is logdir_size.
             data.put("datadir_size", FourLetterWords.dirSize(server));
-            data.put("logdir_size", 0L);
+            data.put("logdir_size", FourLetterWords.separateLogDirSize(server));
             return data;
         });
         add(List.of("dump"), true, true, args -> dump());

@@ -52,6 +52,10 @@ class ZooKeeperDataLogDirTest {
             String conf = fourLetterWord(tandem.zookeeperPort(), "conf");
             assertTrue(conf.contains("dataDir=" + dataDir + "\n"), conf);
             assertTrue(conf.contains("dataLogDir=" + dataLogDir + "\n"), conf);
+            // Apache's dirs word: the log's bytes are logdir_size once it has its own directory.
+            String dirs = fourLetterWord(tandem.zookeeperPort(), "dirs");
+            long logBytes = Long.parseLong(dirs.replaceAll("(?s).*logdir_size: (\\d+).*", "$1"));
+            assertTrue(logBytes > 0, dirs);
             assertFalse(files(dataLogDir.resolve("log")).isEmpty(), "the log is written under dataLogDir");
             assertEquals(List.of(), files(dataDir.resolve("log")), "no log under dataDir");
         }
