@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.TestPorts;
+import io.tandem.server.http.AdminHttp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -44,11 +46,14 @@ class ZooKeeperDataLogDirTest {
     void shouldWriteTheLogUnderDataLogDirAndRecoverEveryWriteOnRestart() throws Exception {
         Path dataDir = dir.resolve("data");
         Path dataLogDir = dir.resolve("txnlog-disk").resolve("zk");
-        try (Tandem tandem = Tandem.start(config(dataDir, dataLogDir));
+        try (Tandem tandem = Tandem.start(config(dataDir, dataLogDir).set("admin.serverPort", "0"));
              ZooKeeper zk = ZkTestSupport.connect(tandem.zookeeperConnect())) {
             for (int i = 0; i < WRITES; i++) {
                 zk.create("/n" + i, new byte[] {(byte) i}, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
             }
+            JsonNode configuration = AdminHttp.command(tandem.adminPort(), "configuration");
+            assertEquals(dataDir.toString(), configuration.get("data_dir").asText());
+            assertEquals(dataLogDir.toString(), configuration.get("data_log_dir").asText());
             String conf = fourLetterWord(tandem.zookeeperPort(), "conf");
             assertTrue(conf.contains("dataDir=" + dataDir + "\n"), conf);
             assertTrue(conf.contains("dataLogDir=" + dataLogDir + "\n"), conf);
