@@ -95,7 +95,6 @@ class ConfigStartupTest {
             "authProvider.1|com.example.KerberosOnlyProvider",
             "quorum.auth.serverRequireSasl|true",
             "serverCnxnFactory|com.example.CustomFactory",
-            "dataLogDir|/var/lib/zookeeper/log",
             "reconfigEnabled|maybe",
             "localSessionsEnabled|true",
             "skipACL|yes",

@@ -1,6 +1,7 @@
 package io.tandem.server.zab;
 
 import io.tandem.storage.zk.CorruptLogException;
+import io.tandem.storage.zk.DataDirs;
 import io.tandem.storage.zk.Snapshot;
 import io.tandem.storage.zk.SnapshotBody;
 import io.tandem.storage.zk.SnapshotStore;
@@ -23,7 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A member's Zab data on real files under its data dir: the {@link TxnLog} in {@value #LOG_DIR}, a
+ * A member's Zab data on real files under its data dir: the {@link TxnLog} in {@value #LOG_DIR} (under dataLogDir when
+ * that is set apart, see {@link DataDirs}), a
  * {@link SnapshotStore} in {@value #SNAPSHOT_DIR}, the epoch files (text, like ZooKeeper's, each replaced atomically
  * and fsynced) and the {@value #RECOVERING_MARKER} marker.
  *
@@ -40,7 +42,7 @@ public final class FileZabDisk implements ZabDisk {
 
     /** Present while this member's history is set aside and not yet re-synced from a leader. */
     public static final String RECOVERING_MARKER = "recovering";
-    static final String LOG_DIR = "log";
+    static final String LOG_DIR = DataDirs.LOG_DIR;
     static final String SNAPSHOT_DIR = "zab-snapshots";
     static final String ACCEPTED_EPOCH = "acceptedEpoch";
     static final String CURRENT_EPOCH = "currentEpoch";
@@ -56,6 +58,8 @@ public final class FileZabDisk implements ZabDisk {
     public static final String LOG_ROLL_BYTES_PROPERTY = "tandem.zab.logRollBytes";
 
     private final Path dataDir;
+    /** The log's directory: {@value #LOG_DIR} under dataDir, or under dataLogDir when that is another directory. */
+    private final Path logDir;
     /** The log's preallocation block (zoo.cfg's preAllocSize, else zookeeper.preAllocSize; 0: none). */
     private final long preAllocBytes;
     private final SnapshotStore snapshots;
@@ -63,10 +67,11 @@ public final class FileZabDisk implements ZabDisk {
     private final LogSyncStats logStats = new LogSyncStats();
     private DurableState loadedState;
 
-    private FileZabDisk(Path dataDir, long preAllocBytes) throws IOException {
-        this.dataDir = dataDir;
+    private FileZabDisk(DataDirs dirs, long preAllocBytes) throws IOException {
+        this.dataDir = dirs.dataDir();
+        this.logDir = dirs.log();
         this.preAllocBytes = preAllocBytes;
-        Files.createDirectories(dataDir);
+        dirs.prepare();
         this.snapshots = SnapshotStore.open(dataDir.resolve(SNAPSHOT_DIR));
     }
 
@@ -77,7 +82,12 @@ public final class FileZabDisk implements ZabDisk {
 
     /** As {@link #open(ZabConfig, Path)}, the log preallocated in blocks of {@code preAllocBytes} (0: none). */
     public static FileZabDisk open(ZabConfig config, Path dataDir, long preAllocBytes) throws IOException {
-        FileZabDisk disk = new FileZabDisk(dataDir, preAllocBytes);
+        return open(config, DataDirs.of(dataDir), preAllocBytes);
+    }
+
+    /** As {@link #open(ZabConfig, Path, long)}, the log under {@code dirs}' data log directory. */
+    public static FileZabDisk open(ZabConfig config, DataDirs dirs, long preAllocBytes) throws IOException {
+        FileZabDisk disk = new FileZabDisk(dirs, preAllocBytes);
         disk.load(config);
         return disk;
     }
@@ -126,7 +136,7 @@ public final class FileZabDisk implements ZabDisk {
                     aside == null ? "Nothing to set aside"
                             : (resumed ? "The unfinished re-sync is kept in " : "The damaged files are kept in ")
                                     + aside);
-            this.log = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes(), preAllocBytes);
+            this.log = TxnLog.open(logDir, logRollBytes(), preAllocBytes);
             loaded = new Loaded(DurableState.recovering(acceptedEpoch));
         } else {
             this.log = loaded.log;
@@ -259,7 +269,7 @@ public final class FileZabDisk implements ZabDisk {
     private String load(long acceptedEpoch, Loaded[] result) throws IOException {
         TxnLog opened;
         try {
-            opened = TxnLog.open(dataDir.resolve(LOG_DIR), logRollBytes(), preAllocBytes);
+            opened = TxnLog.open(logDir, logRollBytes(), preAllocBytes);
         } catch (CorruptLogException e) {
             return describe(e);
         }
@@ -289,7 +299,7 @@ public final class FileZabDisk implements ZabDisk {
             if (gap != null) {
                 opened.close();
                 return "a hole between snapshot " + Zxid.toString(snapshotZxid) + " and the log in "
-                        + dataDir.resolve(LOG_DIR) + ": " + gap;
+                        + logDir + ": " + gap;
             }
             long currentEpoch;
             try {
@@ -329,13 +339,14 @@ public final class FileZabDisk implements ZabDisk {
             writeDurably(RECOVERING_MARKER, "recovering since " + Instant.now() + ": " + damage + "\n");
         }
         List<String> toMove = new ArrayList<>();
-        for (String name : new String[] {LOG_DIR, SNAPSHOT_DIR, CURRENT_EPOCH, CURRENT_EPOCH + ".tmp",
+        for (String name : new String[] {SNAPSHOT_DIR, CURRENT_EPOCH, CURRENT_EPOCH + ".tmp",
                 ACCEPTED_EPOCH + ".tmp"}) {
             if (Files.exists(dataDir.resolve(name)) && !isEmptyDirectory(dataDir.resolve(name))) {
                 toMove.add(name);
             }
         }
-        if (toMove.isEmpty()) {
+        boolean moveLog = Files.exists(logDir) && !isEmptyDirectory(logDir);
+        if (toMove.isEmpty() && !moveLog) {
             return null;
         }
         String stamp = ASIDE_TIME.format(Instant.now());
@@ -346,6 +357,16 @@ public final class FileZabDisk implements ZabDisk {
         Files.createDirectory(aside);
         for (String name : toMove) {
             Files.move(dataDir.resolve(name), aside.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        }
+        if (moveLog) {
+            // A log kept under dataLogDir (often another disk) is set aside on its own disk, in a directory of the
+            // same name, so that the move stays atomic.
+            Path logAside = logDir.getParent().equals(dataDir) ? aside
+                    : logDir.getParent().resolve(aside.getFileName());
+            Files.createDirectories(logAside);
+            Files.move(logDir, logAside.resolve(LOG_DIR), StandardCopyOption.ATOMIC_MOVE);
+            fsyncDirectory(logAside);
+            fsyncDirectory(logDir.getParent());
         }
         if (Files.exists(dataDir.resolve(ACCEPTED_EPOCH))) {
             Files.copy(dataDir.resolve(ACCEPTED_EPOCH), aside.resolve(ACCEPTED_EPOCH));

@@ -6,6 +6,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import io.tandem.storage.zk.DataDirs;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -118,11 +119,11 @@ public final class ZabServer implements Closeable {
     /** Apache's per-learner connection figures (the observers admin command). */
     private final LearnerFigures learnerFigures = new LearnerFigures(this::lastProposedZxid);
 
-    private ZabServer(ZabConfig config, long tickMillis, Path dataDir, long preAllocBytes,
+    private ZabServer(ZabConfig config, long tickMillis, DataDirs dirs, long preAllocBytes,
                       Map<Integer, QuorumTransport.Peer> peers,
                       QuorumAuth quorumAuth, QuorumTls quorumTls, Application application) throws IOException, InterruptedException {
         this.application = application;
-        this.disk = FileZabDisk.open(config, dataDir, preAllocBytes);
+        this.disk = FileZabDisk.open(config, dirs, preAllocBytes);
         DurableState durable = disk.loaded();
         if (durable.snapshot() != null) {
             application.onSnapshot(durable.snapshotZxid(), durable.snapshot());
@@ -153,7 +154,7 @@ public final class ZabServer implements Closeable {
                     inbox.offer(new PeerConnected(peer)); // best effort too: the next tick resends anyway
                 }
             }, QuorumTransport.FRAME_BYTES_MAX_DEFAULT, quorumAuth, quorumTls)
-                    .snapshotStreams(dataDir.resolve(SNAPSHOT_INCOMING_DIR), SnapshotStreams.configuredChunkBytes())
+                    .snapshotStreams(dirs.dataDir().resolve(SNAPSHOT_INCOMING_DIR), SnapshotStreams.configuredChunkBytes())
                     .start();
         } catch (Throwable e) {
             disk.close();
@@ -177,6 +178,12 @@ public final class ZabServer implements Closeable {
      */
     public static ZabServer start(int myId, Map<String, String> settings, Path dataDir, Application application)
             throws IOException, InterruptedException {
+        return start(myId, settings, DataDirs.of(dataDir), application);
+    }
+
+    /** As {@link #start(int, Map, Path, Application)}, the log under {@code dirs}' data log directory. */
+    public static ZabServer start(int myId, Map<String, String> settings, DataDirs dirs, Application application)
+            throws IOException, InterruptedException {
         Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(settings);
         int[] voters = peers.values().stream().filter(peer -> !peer.observer()).mapToInt(QuorumTransport.Peer::id)
                 .toArray();
@@ -193,7 +200,7 @@ public final class ZabServer implements Closeable {
         QuorumAuth quorumAuth = QuorumAuth.from(settings);
         QuorumTls quorumTls = QuorumTls.from(settings);
         long preAllocBytes = TxnLog.preAllocBytes(settings.get(TxnLog.PREALLOC_KEY));
-        return new ZabServer(config, tickTime, dataDir, preAllocBytes, peers, quorumAuth, quorumTls, application);
+        return new ZabServer(config, tickTime, dirs, preAllocBytes, peers, quorumAuth, quorumTls, application);
     }
 
     /** Cuts quorum links for fault injection ({@link QuorumFaults}); {@link QuorumFaults#NONE} heals them. */

@@ -75,9 +75,10 @@ public final class AdminCommands {
         add(List.of("connections", "cons"), true, true, args -> connections(false));
         add(List.of("dirs"), true, false, args -> {
             Map<String, Object> data = new LinkedHashMap<>();
-            // The transaction log lives under dataDir, so its size is part of datadir_size (as the dirs word says).
+            // A log kept under dataDir is part of datadir_size (as the dirs word says); one in its own dataLogDir
+            // is logdir_size.
             data.put("datadir_size", FourLetterWords.dirSize(server));
-            data.put("logdir_size", 0L);
+            data.put("logdir_size", FourLetterWords.separateLogDirSize(server));
             return data;
         });
         add(List.of("dump"), true, true, args -> dump());
@@ -256,7 +257,7 @@ public final class AdminCommands {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("client_port", server.port());
         data.put("data_dir", config.dataDir().toString());
-        data.put("data_log_dir", config.dataDir().toString());
+        data.put("data_log_dir", config.dataLogDir().toString());
         data.put("tick_time", config.tickTimeMs());
         data.put("max_client_cnxns", config.maxClientConnections());
         data.put("min_session_timeout", config.minSessionTimeoutMs());

@@ -12,6 +12,8 @@ import io.tandem.zk.wire.txn.CreateSessionTxn;
 import io.tandem.zk.wire.txn.TxnHeader;
 import java.io.IOException;
 import java.nio.file.Files;
+import io.tandem.storage.zk.DataDirs;
+import io.tandem.storage.zk.TxnLog;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,6 +47,12 @@ public final class ApacheDataDir {
      * empty Tandem ZooKeeper directory {@code tandemDir}; refuses a Tandem directory that already holds data.
      */
     public static Result importFrom(Path apacheDataDir, Path apacheLogDir, Path tandemDir) throws IOException {
+        return importFrom(apacheDataDir, apacheLogDir, DataDirs.of(tandemDir));
+    }
+
+    /** As above, into Tandem's directories {@code tandem} (its log under their data log directory). */
+    static Result importFrom(Path apacheDataDir, Path apacheLogDir, DataDirs tandem) throws IOException {
+        Path tandemDir = tandem.dataDir();
         if (!ApacheFiles.holdsApacheData(apacheDataDir) && !ApacheFiles.holdsApacheData(apacheLogDir)) {
             throw new IOException("no Apache ZooKeeper data in " + apacheDataDir + " (expected "
                     + ApacheFiles.versionDir(apacheDataDir) + "/snapshot.* or log.*)");
@@ -76,7 +84,7 @@ public final class ApacheDataDir {
             replayed[0]++;
         });
         long zxid = tree.lastProcessedZxid();
-        try (ZkStore store = StorageZkStore.open(tandemDir)) {
+        try (ZkStore store = StorageZkStore.open(tandem, TxnLog.configuredPreAllocBytes())) {
             refuseIfNotEmpty(store, tandemDir);
             store.writeSnapshot(zxid, out -> SnapshotFormat.write(out, tree, sessions));
         }
@@ -128,21 +136,23 @@ public final class ApacheDataDir {
      * Tandem data yet: imports them, so a user can stop Apache and start Tandem on the same dataDir. Returns
      * whether it imported.
      */
-    public static boolean importOnFirstStart(Path dataDir) throws IOException {
-        if (!ApacheFiles.holdsApacheData(dataDir)) {
+    public static boolean importOnFirstStart(DataDirs dirs) throws IOException {
+        // Apache on the same zoo.cfg kept its snapshots in dataDir/version-2 and its logs in dataLogDir/version-2.
+        Path dataDir = dirs.dataDir();
+        if (!ApacheFiles.holdsApacheData(dataDir) && !ApacheFiles.holdsApacheData(dirs.dataLogDir())) {
             return false;
         }
         long tandemZxid;
-        try (ZkStore store = StorageZkStore.open(dataDir)) {
+        try (ZkStore store = StorageZkStore.open(dirs, TxnLog.configuredPreAllocBytes())) {
             tandemZxid = lastZxid(store);
         }
         if (tandemZxid < 0) {
-            importFrom(dataDir, dataDir, dataDir);
+            importFrom(dataDir, dirs.dataLogDir(), dirs);
             return true;
         }
         // Both are there: after going back to Apache (tandem zk export) and returning. Starting on Tandem's older
         // data would silently drop what Apache wrote meanwhile, so that is refused.
-        long apacheZxid = apacheLastZxid(dataDir);
+        long apacheZxid = Math.max(apacheLastZxid(dataDir), apacheLastZxid(dirs.dataLogDir()));
         if (apacheZxid > tandemZxid) {
             throw new IOException("Apache ZooKeeper's data in " + ApacheFiles.versionDir(dataDir) + " is newer (zxid 0x"
                     + Long.toHexString(apacheZxid) + ") than Tandem's in " + dataDir + " (zxid 0x"

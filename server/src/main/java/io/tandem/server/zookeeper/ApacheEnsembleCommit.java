@@ -107,7 +107,8 @@ final class ApacheEnsembleCommit implements CommitPath, LearnerApplication, Lead
                 new ApacheElection.Member(id, p.host(), p.quorumPort(), p.electionPort(), 0)));
         int[] voters = peers.keySet().stream().mapToInt(Integer::intValue).toArray();
         server.database.memberLoadStarted(); // mntr's start-up load: the files opened, the snapshot installed
-        this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit), quorumDir,
+        this.disk = FileZabDisk.open(ZabConfig.of(myId, voters).withLimits(initLimit, syncLimit),
+                server.config.dirs().below(quorumDir),
                 server.config.preAllocBytes());
         disk.logStats().fsyncWarningThresholdMs(server.config.fsyncWarningThresholdMs());
         this.snapshots = new ApacheSnapshots(server, disk, this::initConfigNode);

@@ -106,7 +106,7 @@ final class EnsembleCommit implements CommitPath, ZabServer.Application {
         members.myId(myId);
         try {
             server.database.memberLoadStarted();
-            ZabServer started = ZabServer.start(myId, settings, zabDir, this);
+            ZabServer started = ZabServer.start(myId, settings, server.config.dirs().below(zabDir), this);
             // Queued behind the start-up snapshot's installation (ZabServer.start hands it over): mntr's start-up load.
             enqueue(server.database::memberLoadEnded);
             if (zabCommitObserver != null) started.observeCommitLatency(zabCommitObserver);

@@ -95,7 +95,7 @@ final class FourLetterWords {
                 yield "Server stats reset.\n";
             }
             case "dump" -> dump(server);
-            case "dirs" -> "datadir_size: " + dirSize(server) + "\nlogdir_size: 0\n";
+            case "dirs" -> "datadir_size: " + dirSize(server) + "\nlogdir_size: " + separateLogDirSize(server) + "\n";
             case "wchs" -> wchs(server);
             case "wchc" -> wchc(server);
             case "wchp" -> wchp(server);
@@ -258,8 +258,8 @@ final class FourLetterWords {
                 + "secureClientPort=" + server.securePort() + "\n"
                 + "dataDir=" + config.dataDir() + "\n"
                 + "dataDirSize=" + dirSize(server) + "\n"
-                + "dataLogDir=" + config.dataDir() + "\n"
-                + "dataLogSize=" + dirSize(server) + "\n"
+                + "dataLogDir=" + config.dataLogDir() + "\n"
+                + "dataLogSize=" + sizeOf(config.dataLogDir()) + "\n"
                 + "tickTime=" + config.tickTimeMs() + "\n"
                 + "maxClientCnxns=" + config.maxClientConnections() + "\n"
                 + "minSessionTimeout=" + config.minSessionTimeoutMs() + "\n"
@@ -394,7 +394,16 @@ final class FourLetterWords {
     }
 
     static long dirSize(ZkServer server) {
-        try (var files = java.nio.file.Files.walk(server.config.dataDir())) {
+        return sizeOf(server.config.dataDir());
+    }
+
+    /** The bytes in a dataLogDir set apart from dataDir; 0 when the log lives under dataDir (counted there). */
+    static long separateLogDirSize(ZkServer server) {
+        return server.config.dirs().separate() ? sizeOf(server.config.dataLogDir()) : 0;
+    }
+
+    private static long sizeOf(java.nio.file.Path dir) {
+        try (var files = java.nio.file.Files.walk(dir)) {
             return files.filter(java.nio.file.Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         } catch (Exception e) {
             return 0;

@@ -1,6 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.storage.zk.CorruptLogException;
+import io.tandem.storage.zk.DataDirs;
 import io.tandem.storage.zk.Snapshot;
 import io.tandem.storage.zk.SnapshotStore;
 import io.tandem.storage.zk.TxnLog;
@@ -11,8 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The durable store: storage's TxnLog (CRC per record, torn-tail recovery) under {@code log/} and its SnapshotStore
- * under {@code snapshots/}. After each snapshot the oldest snapshots and the log files only they needed are removed.
+ * The durable store: storage's TxnLog (CRC per record, torn-tail recovery) under {@code log/} (in dataLogDir when it is
+ * set apart, see {@link DataDirs}) and its SnapshotStore under {@code snapshots/} in dataDir. After each snapshot the oldest snapshots and the log files only they needed are removed.
  */
 final class StorageZkStore implements ZkStore {
     /** Snapshots kept; the log is kept from the oldest of them on, so any of them can still be replayed forward. */
@@ -45,9 +46,16 @@ final class StorageZkStore implements ZkStore {
 
     /** As {@link #open(Path)}, the log preallocated in blocks of {@code preAllocBytes} (0: none). */
     static StorageZkStore open(Path dir, long preAllocBytes) throws IOException {
+        return open(DataDirs.of(dir), preAllocBytes);
+    }
+
+    /** As {@link #open(Path, long)}, the log under {@code dirs}' data log directory. */
+    static StorageZkStore open(DataDirs dirs, long preAllocBytes) throws IOException {
+        Path dir = dirs.dataDir();
+        dirs.prepare();
         TxnLog log;
         try {
-            log = TxnLog.open(dir.resolve("log"), TxnLog.DEFAULT_ROLL_BYTES, preAllocBytes);
+            log = TxnLog.open(dirs.log(), TxnLog.DEFAULT_ROLL_BYTES, preAllocBytes);
         } catch (CorruptLogException e) {
             throw refuseDamaged(dir, e);
         }

@@ -2,6 +2,7 @@ package io.tandem.server.zookeeper;
 
 import io.tandem.server.zab.LogSyncStats;
 import io.tandem.server.ConfigException;
+import io.tandem.storage.zk.DataDirs;
 import io.tandem.storage.zk.TxnLog;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,6 +47,7 @@ public record ZkServerConfig(
         String host,
         int port,
         Path dataDir,
+        Path dataLogDir,
         int tickTimeMs,
         int minSessionTimeoutMs,
         int maxSessionTimeoutMs,
@@ -101,7 +103,9 @@ public record ZkServerConfig(
         int tick = intOr(get, "tickTime", TICK_TIME_MS_DEFAULT);
         int min = intOr(get, "minSessionTimeout", -1);
         int max = intOr(get, "maxSessionTimeout", -1);
-        return new ZkServerConfig(host, port, dataDir, tick, min == -1 ? 2 * tick : min, max == -1 ? 20 * tick : max,
+        String dataLogDir = get.apply("dataLogDir");
+        return new ZkServerConfig(host, port, dataDir,
+                dataLogDir == null || dataLogDir.isBlank() ? dataDir : Path.of(dataLogDir.trim()), tick, min == -1 ? 2 * tick : min, max == -1 ? 20 * tick : max,
                 intOr(get, "jute.maxbuffer", FRAME_BYTES_MAX_DEFAULT),
                 whitelist(get),
                 longOr(get, "znode.container.checkIntervalMs", 60_000),
@@ -127,6 +131,11 @@ public record ZkServerConfig(
             throw new ConfigException(List.of("Configuration key '" + TxnLog.PREALLOC_KEY + "' (value '"
                     + get.apply(TxnLog.PREALLOC_KEY) + "') is not a number of KiB"));
         }
+    }
+
+    /** Where the files go: the transaction log under dataLogDir, the rest under dataDir ({@link DataDirs}). */
+    public DataDirs dirs() {
+        return new DataDirs(dataDir, dataLogDir);
     }
 
     public static ZkServerConfig forTests(Path dataDir) {
@@ -212,7 +221,7 @@ public record ZkServerConfig(
 
     @Override
     public String toString() {
-        return "ZkServerConfig[port=" + port + ", dataDir=" + dataDir + ", tickTime=" + tickTimeMs + ", sessionTimeout=["
+        return "ZkServerConfig[port=" + port + ", dataDir=" + dataDir + ", dataLogDir=" + dataLogDir + ", tickTime=" + tickTimeMs + ", sessionTimeout=["
                 + minSessionTimeoutMs + ", " + maxSessionTimeoutMs + "], jute.maxbuffer=" + frameBytesMax
                 + ", 4lw=" + Arrays.toString(fourLetterWords.toArray()) + "]";
     }

@@ -4,7 +4,6 @@ import io.tandem.server.ConfigKeys;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.storage.zk.TxnLog;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -192,7 +191,10 @@ public final class ZooKeeperConfigKeys {
                     + " the zoo.cfg key fips-mode (or the system property zookeeper.fips-mode), not from this key");
             case "portUnification", "client.portUnification" -> flag(key, v, false,
                     "TLS on the plain client port (port unification) is not implemented: use secureClientPort");
-            case "dataLogDir" -> dataLogDir(v, settings);
+            // The transaction log goes there, snapshots and the rest stay in dataDir (DataDirs), as Apache's
+            // FileTxnSnapLog(dataLogDir, dataDir) keeps them.
+            case "dataLogDir" -> v.isBlank() ? Verdict.refused("dataLogDir must name a directory")
+                    : Verdict.IMPLEMENTED;
             case "serverCnxnFactory" -> PLAIN_CONNECTION_FACTORIES.contains(v) ? Verdict.IMPLEMENTED
                     : Verdict.refused("connection factory " + v + " is not implemented");
             case "admin.idleTimeout" -> adminIdleTimeout(v);
@@ -268,15 +270,6 @@ public final class ZooKeeperConfigKeys {
             return Verdict.refused(key + " must be true or false");
         }
         return Boolean.parseBoolean(value) == honoured ? Verdict.IMPLEMENTED : Verdict.refused(reason);
-    }
-
-    /** Apache keeps the transaction log in dataLogDir (default: dataDir); Tandem keeps it under dataDir. */
-    private static Verdict dataLogDir(String value, Map<String, String> settings) {
-        String dataDir = settings.get("dataDir");
-        if (dataDir != null && Path.of(dataDir.trim()).normalize().equals(Path.of(value).normalize())) {
-            return Verdict.IMPLEMENTED;
-        }
-        return Verdict.refused("a transaction log directory apart from dataDir is not implemented");
     }
 
     /**

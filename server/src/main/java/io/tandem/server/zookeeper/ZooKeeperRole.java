@@ -86,9 +86,9 @@ public final class ZooKeeperRole implements AutoCloseable {
         String storeKind = config.get(ConfigKeys.ZOOKEEPER_STORE, "disk");
         if (!storeKind.equals("memory")) {
             // Apache's version-2 files and no Tandem data yet: a user moving from Apache to Tandem on one dataDir.
-            ApacheDataDir.importOnFirstStart(dir);
+            ApacheDataDir.importOnFirstStart(zkConfig.dirs());
         }
-        ZkStore store = ZkStores.open(dir, storeKind, zkConfig.preAllocBytes());
+        ZkStore store = ZkStores.open(zkConfig.dirs(), storeKind, zkConfig.preAllocBytes());
         return new ZooKeeperRole(ZkServer.start(zkConfig, store, superDigest, security), config.initialText() == null
                 ? AdminCommands.Ensemble.STANDALONE : new AdminCommands.Ensemble(0, Map.of(), config.initialText()),
                 adminSnapshots);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.storage.zk.DataDirs;
 import io.tandem.storage.zk.TxnLog;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -104,6 +105,29 @@ class ZabServerDamageTest {
             assertTrue(server.isRecovering());
         }
         assertEquals(1, setAside(zab).size());
+    }
+
+    @Test
+    void shouldSetADamagedLogAsideOnItsOwnDiskWhenDataLogDirIsApart() throws Exception {
+        // The log under dataLogDir (often another disk) is set aside there, so that the move stays a rename.
+        voters(3);
+        DataDirs dirs = new DataDirs(dir.resolve("data"), dir.resolve("txnlog")).resolve("zab");
+        writeLog(dirs.log(), 1, 2, 3);
+        flipMiddleByte(dirs.log());
+        Files.createDirectories(dirs.dataDir());
+        Files.writeString(dirs.dataDir().resolve("acceptedEpoch"), "1\n");
+        Files.writeString(dirs.dataDir().resolve("currentEpoch"), "1\n");
+        try (ZabServer server = ZabServer.start(1, settings, dirs, new NoApplication())) {
+            assertTrue(server.isRecovering());
+        }
+        List<Path> logAside = setAside(dirs.dataLogDir());
+        assertEquals(1, logAside.size());
+        assertTrue(Files.exists(logAside.get(0).resolve("log")), "the damaged log is kept beside the new one");
+        List<Path> aside = setAside(dirs.dataDir());
+        assertEquals(1, aside.size());
+        assertEquals(logAside.get(0).getFileName(), aside.get(0).getFileName(), "one name for both halves");
+        assertTrue(Files.exists(aside.get(0).resolve("currentEpoch")));
+        assertFalse(Files.exists(dirs.dataDir().resolve("log")), "no log under dataDir");
     }
 
     @Test
