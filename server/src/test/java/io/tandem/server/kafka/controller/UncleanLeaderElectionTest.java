@@ -80,25 +80,9 @@ class UncleanLeaderElectionTest {
 
     @Test
     void anUncleanElectionMakesTheLiveOutOfSyncReplicaTheLeaderAloneInTheIsr() throws Exception {
-        // The partition lives on the two brokers that are not the controller, so stopping them moves no controller.
-        int controller = awaitController();
-        List<Integer> replicas = new ArrayList<>(List.of(1, 2, 3));
-        replicas.remove(Integer.valueOf(controller));
-        int leader = replicas.get(0);
-        int follower = replicas.get(1);
-        admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, replicas)).configs(Map.of("min.insync.replicas", "1"))))
-                .all().get(30, TimeUnit.SECONDS);
-        JsonNode state = awaitState(s -> s.get("isr").size() == 2, "both replicas in sync");
-        assertEquals(leader, state.get("leader").asInt(), "the preferred replica leads: " + state);
-
-        cluster.stopBroker(follower);
-        awaitState(s -> isr(s).equals(List.of(leader)), "the stopped follower left the ISR");
-        try (KafkaProducer<String, String> producer = producer(leader)) {
-            producer.send(new ProducerRecord<>(TOPIC, 0, null, LOST)).get(30, TimeUnit.SECONDS);
-        }
-        cluster.stopBroker(leader);
-        cluster.restartBroker(follower);
-        awaitRegistered(follower);
+        int[] replicas = outOfSyncReplicaLeftAlive(Map.of());
+        int leader = replicas[0];
+        int follower = replicas[1];
         // Kafka's controller marks the partition offline when its last in-sync replica goes, and keeps that replica
         // as the ISR: the records only it holds are not given up without an operator's say.
         JsonNode offline = awaitState(s -> s.get("leader").asInt() == -1, "the partition went offline");
@@ -178,7 +162,8 @@ class UncleanLeaderElectionTest {
         configs.put("min.insync.replicas", "1");
         admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, replicas)).configs(configs)))
                 .all().get(30, TimeUnit.SECONDS);
-        awaitState(s -> s.get("isr").size() == 2, "both replicas in sync");
+        JsonNode state = awaitState(s -> s.get("isr").size() == 2, "both replicas in sync");
+        assertEquals(leader, state.get("leader").asInt(), "the preferred replica leads: " + state);
         cluster.stopBroker(follower);
         awaitState(s -> isr(s).equals(List.of(leader)), "the stopped follower left the ISR");
         try (KafkaProducer<String, String> producer = producer(leader)) {

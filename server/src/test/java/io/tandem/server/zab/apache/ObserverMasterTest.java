@@ -108,6 +108,20 @@ class ObserverMasterTest {
     }
 
     /** The next packet of {@code type}, past PING answers and the ACK of UPTODATE (a zxid of counter 0). */
+    /** The test's leader on a follower's connection, past FOLLOWERINFO, LEADERINFO and the follower's ACKEPOCH. */
+    private record ScriptedLeader(Socket socket, DataInputStream in, DataOutputStream out) {
+        static ScriptedLeader agreeEpoch(ServerSocket leaderSocket) throws IOException {
+            Socket socket = leaderSocket.accept();
+            socket.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
+            expect(in, LearnerWire.FOLLOWERINFO);
+            send(out, LearnerWire.LEADERINFO, EPOCH << 32, LearnerWire.epochBytes(LearnerWire.PROTOCOL_VERSION));
+            expect(in, LearnerWire.ACKEPOCH);
+            return new ScriptedLeader(socket, in, out);
+        }
+    }
+
     private static QuorumPacket expect(DataInputStream in, int type) throws IOException {
         while (true) {
             QuorumPacket packet = LearnerWire.read(in, 1 << 20);
@@ -157,13 +171,10 @@ class ObserverMasterTest {
             follower.serveObservers(new ObserverMaster.Settings("127.0.0.1", masterPort, 100,
                     () -> new LeaderApplication.SyncSnapshot(Z1, ObserverMasterTest::emptyTree), () -> config));
             start("follower", follower, "127.0.0.1", leaderSocket.getLocalPort(), 100, ended);
-            Socket leader = leaderSocket.accept();
-            leader.setSoTimeout(10_000);
-            DataInputStream in = new DataInputStream(leader.getInputStream());
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(leader.getOutputStream()));
-            expect(in, LearnerWire.FOLLOWERINFO);
-            send(out, LearnerWire.LEADERINFO, EPOCH << 32, LearnerWire.epochBytes(LearnerWire.PROTOCOL_VERSION));
-            expect(in, LearnerWire.ACKEPOCH);
+            ScriptedLeader scripted = ScriptedLeader.agreeEpoch(leaderSocket);
+            Socket leader = scripted.socket();
+            DataInputStream in = scripted.in();
+            DataOutputStream out = scripted.out();
             send(out, LearnerWire.DIFF, Z1, null);
             send(out, LearnerWire.PROPOSAL, Z1, txn(Z1));
             send(out, LearnerWire.COMMIT, Z1, null);
@@ -270,13 +281,10 @@ class ObserverMasterTest {
                     () -> ApacheConfig.of(Map.of(2L, new ApacheElection.Member(2, "127.0.0.1", 1, 2, 3)),
                             java.util.Set.of())));
             Thread following = start("follower", follower, "127.0.0.1", leaderSocket.getLocalPort(), 100, ended);
-            Socket leader = leaderSocket.accept();
-            leader.setSoTimeout(10_000);
-            DataInputStream in = new DataInputStream(leader.getInputStream());
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(leader.getOutputStream()));
-            expect(in, LearnerWire.FOLLOWERINFO);
-            send(out, LearnerWire.LEADERINFO, EPOCH << 32, LearnerWire.epochBytes(LearnerWire.PROTOCOL_VERSION));
-            expect(in, LearnerWire.ACKEPOCH);
+            ScriptedLeader scripted = ScriptedLeader.agreeEpoch(leaderSocket);
+            Socket leader = scripted.socket();
+            DataInputStream in = scripted.in();
+            DataOutputStream out = scripted.out();
             send(out, LearnerWire.DIFF, 0, null);
             send(out, LearnerWire.NEWLEADER, EPOCH << 32, null);
             assertEquals(LearnerWire.ACK, LearnerWire.read(in, 1 << 20).type());

@@ -246,8 +246,15 @@ class ShareStateInitializationTest {
         };
     }
 
-    @Test
-    void aStuckInitializationShouldBeInitializedAgainByAHeartbeatAfterTheRetryInterval() {
+    /**
+     * A coordinator whose first heartbeat (at 0) starts initializing t's two share-partitions and never hears back
+     * (the calls wait in {@code lost}); initializations after that are answered.
+     */
+    private record StuckInitialization(ShareGroupCoordinator coordinator, int epoch,
+                                       List<java.util.concurrent.CompletableFuture<Void>> lost) {
+    }
+
+    private StuckInitialization stuckInitialization() {
         java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
         List<java.util.concurrent.CompletableFuture<Void>> lost = new ArrayList<>();
         ShareGroupCoordinator c = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
@@ -256,6 +263,15 @@ class ShareStateInitializationTest {
         int epoch = heartbeat(c, 0, 0).memberEpoch();
         assertEquals(2, lost.size(), "both share-partitions' initializations under way, never to end");
         losing.set(false);
+        return new StuckInitialization(c, epoch, lost);
+    }
+
+    @Test
+    void aStuckInitializationShouldBeInitializedAgainByAHeartbeatAfterTheRetryInterval() {
+        StuckInitialization stuck = stuckInitialization();
+        ShareGroupCoordinator c = stuck.coordinator();
+        int epoch = stuck.epoch();
+        List<java.util.concurrent.CompletableFuture<Void>> lost = stuck.lost();
         // Regular heartbeats, nothing changed: within group.share.initialize.retry.interval.ms (30 s) the
         // initialization under way is left alone.
         for (long now : new long[] {5_000, 10_000, 29_999}) {
@@ -289,14 +305,9 @@ class ShareStateInitializationTest {
     void everyWriteOfTheGroupsStatePartitionRecordShouldRestampItsInitializingTopics() {
         UUID other = new UUID(8, 8);
         topics.put("u", new TopicRef("u", other, 1));
-        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
-        List<java.util.concurrent.CompletableFuture<Void>> lost = new ArrayList<>();
-        ShareGroupCoordinator c = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
-                losingInitializations(losing, lost),
-                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
-        int epoch = heartbeat(c, 0, 0).memberEpoch();
-        assertEquals(2, lost.size(), "t's share-partitions' initializations under way, never to end");
-        losing.set(false);
+        StuckInitialization stuck = stuckInitialization();
+        ShareGroupCoordinator c = stuck.coordinator();
+        int epoch = stuck.epoch();
         // At 20 s a second member subscribes the group to u as well: u is initialized, and the group's
         // ShareGroupStatePartitionMetadata record is written (with t still initializing) as that starts and ends.
         c.heartbeat(new ShareGroupCoordinator.HeartbeatRequest("g", "m2", 0, null, List.of("u"), "client",
@@ -315,13 +326,8 @@ class ShareStateInitializationTest {
 
     @Test
     void initializingPartitionsLoadedByANewCoordinatorShouldBeInitializedAfterTheRetryInterval() {
-        java.util.concurrent.atomic.AtomicBoolean losing = new java.util.concurrent.atomic.AtomicBoolean(true);
-        List<java.util.concurrent.CompletableFuture<Void>> lost = new ArrayList<>();
-        ShareGroupCoordinator before = new ShareGroupCoordinator(ShareGroupConfig.defaults(), view, id -> false,
-                losingInitializations(losing, lost),
-                new ShareGroupOffsetsStore((g, records) -> offsetsLog.addAll(records)));
-        int epoch = heartbeat(before, 0, 0).memberEpoch();
-        assertEquals(2, lost.size());
+        StuckInitialization stuck = stuckInitialization();
+        int epoch = stuck.epoch();
         // The group's coordinator moves with the initialization under way: the new one loads the group from
         // __consumer_offsets, InitializingTopics included, as Kafka 4.4 replays them, and stamps them at the load.
         ShareGroupCoordinator after = coordinator();
