@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,14 +33,7 @@ class ElectionTransportTest {
 
     /** True once the peer closed the connection (EOF or reset) within the read timeout. */
     private static boolean closedByPeer(Socket socket) throws IOException {
-        socket.setSoTimeout(READ_TIMEOUT_MS);
-        try {
-            return socket.getInputStream().read() == -1;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset
-        }
+        return PeerClose.within(socket, READ_TIMEOUT_MS);
     }
 
     @Test

@@ -12,7 +12,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -119,15 +118,9 @@ class LearnerMasterFirstPacketTest {
         }
     }
 
-    /** True when the leader closes the connection within the socket's timeout. */
+    /** True when the leader closes the connection within the socket's timeout (5 s). */
     private static boolean closedByLeader(Socket socket) throws IOException {
-        try {
-            return socket.getInputStream().read() == -1;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset
-        }
+        return PeerClose.within(socket, 5_000);
     }
 
     @Test
