@@ -1,9 +1,7 @@
 package io.tandem.server;
 
 import io.tandem.kafka.wire.ApiKey;
-import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.PartitionWaits;
-import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
@@ -34,8 +32,8 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.ShareClusterClients.admin;
-import static io.tandem.server.ShareClusterClients.led;
-import static io.tandem.server.ShareClusterClients.leader;
+import static io.tandem.server.ShareClusterClients.shareCoordinator;
+import static io.tandem.server.ShareClusterClients.startWithOneShareCoordinator;
 import static io.tandem.server.ShareClusterClients.produce;
 import static io.tandem.server.ShareClusterClients.shareConsumer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -73,16 +71,9 @@ class InterBrokerVersionsTest {
 
     @Test
     void shareStateWritesShouldGoAtTheHighestVersionTheShareCoordinatorServes() throws Exception {
-        try (TandemCluster cluster = TandemCluster.start(dir, 2, c -> c
-                .set("offsets.topic.num.partitions", "1")
-                .set("share.coordinator.state.topic.num.partitions", "1")
-                .set("group.share.min.heartbeat.interval.ms", "500")
-                .set("group.share.heartbeat.interval.ms", "500"));
+        try (TandemCluster cluster = startWithOneShareCoordinator(dir, 2);
              Admin admin = admin(cluster)) {
-            KafkaBroker any = cluster.broker(1).kafkaBroker();
-            led(any, () -> any.topics().ensureOffsetsTopic());
-            TopicInfo stateTopic = led(any, () -> any.shareStateTopic().ensureTopic());
-            int shareCoordinator = leader(stateTopic, 0);
+            int shareCoordinator = shareCoordinator(cluster);
             int partitionLeader = shareCoordinator % 2 + 1;
             NarrowedApiVersions coordinator = NarrowedApiVersions.apply(cluster.broker(shareCoordinator)
                     .kafkaBroker(), Map.of(ApiKey.WRITE_SHARE_GROUP_STATE, NarrowedApiVersions.Range.of(0, 0)));

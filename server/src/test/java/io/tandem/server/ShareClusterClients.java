@@ -2,6 +2,8 @@ package io.tandem.server;
 
 import io.tandem.server.kafka.KafkaBroker;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -66,6 +68,25 @@ final class ShareClusterClients {
             if (System.currentTimeMillis() > deadline) throw new AssertionError("no leaders for " + name + " in time");
             Thread.sleep(10);
         }
+    }
+
+    /**
+     * A cluster of {@code brokers} with one {@code __consumer_offsets} and one share-state partition (so every
+     * share-partition's state is at one share coordinator) and share heartbeats every 500 ms.
+     */
+    static TandemCluster startWithOneShareCoordinator(Path dir, int brokers) throws IOException {
+        return TandemCluster.start(dir, brokers, c -> c
+                .set("offsets.topic.num.partitions", "1")
+                .set("share.coordinator.state.topic.num.partitions", "1")
+                .set("group.share.min.heartbeat.interval.ms", "500")
+                .set("group.share.heartbeat.interval.ms", "500"));
+    }
+
+    /** Creates the offsets and share-state topics, waits for their leaders, and returns the share coordinator. */
+    static int shareCoordinator(TandemCluster cluster) throws InterruptedException {
+        KafkaBroker any = cluster.broker(1).kafkaBroker();
+        led(any, () -> any.topics().ensureOffsetsTopic());
+        return leader(led(any, () -> any.shareStateTopic().ensureTopic()), 0);
     }
 
     static int leader(TopicInfo topic, int partition) {

@@ -6,7 +6,6 @@ import io.tandem.server.kafka.PartitionWaits;
 import io.tandem.server.kafka.group.share.ShareCoordinatorPersister;
 import io.tandem.server.kafka.group.share.SharePersister;
 import io.tandem.server.kafka.group.share.state.ShareCoordinatorChannels;
-import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -53,17 +52,10 @@ class ShareCoordinatorBatchingTest {
 
     @Test
     void callsToOneShareCoordinatorShouldBeBatchedIntoFewRequests() throws Exception {
-        try (TandemCluster cluster = TandemCluster.start(dir, 3, c -> c
-                .set("offsets.topic.num.partitions", "1")
-                .set("share.coordinator.state.topic.num.partitions", "1")
-                .set("group.share.min.heartbeat.interval.ms", "500")
-                .set("group.share.heartbeat.interval.ms", "500"));
+        try (TandemCluster cluster = startWithOneShareCoordinator(dir, 3);
              Admin admin = admin(cluster)) {
-            KafkaBroker any = cluster.broker(1).kafkaBroker();
-            led(any, () -> any.topics().ensureOffsetsTopic());
-            TopicInfo stateTopic = led(any, () -> any.shareStateTopic().ensureTopic());
             // One state partition: every share-partition's state is at this one share coordinator.
-            int shareCoordinator = leader(stateTopic, 0);
+            int shareCoordinator = shareCoordinator(cluster);
             int leaderBroker = shareCoordinator % 3 + 1;
             Map<Integer, List<Integer>> assignment = new TreeMap<>();
             for (int p = 0; p < PARTITIONS; p++) assignment.put(p, List.of(leaderBroker));
