@@ -177,7 +177,7 @@ class ReplicaFetcherTest {
                 assertEquals(1, fetchOffset(next));
                 assertEquals(1, partition.logEndOffset());
             } finally {
-                fetcher.shutdown();
+                stop(fetcher);
             }
         }
     }
@@ -207,7 +207,7 @@ class ReplicaFetcherTest {
                 assertEquals(0, fetchOffset(ScriptedBroker.read(next)));
                 assertTrue(backedOffMs >= BACKOFF_MS - 50, "fetched again after " + backedOffMs);
             } finally {
-                fetcher.shutdown();
+                stop(fetcher);
             }
         }
     }
@@ -244,7 +244,7 @@ class ReplicaFetcherTest {
                 long tookMs = (System.nanoTime() - movedAt) / 1_000_000;
                 assertTrue(tookMs < 30_000, "fetched from the new address after " + tookMs + " ms");
             } finally {
-                fetcher.shutdown();
+                stop(fetcher);
             }
         }
     }
@@ -263,8 +263,7 @@ class ReplicaFetcherTest {
             assertEquals(1, threads(fetcherThread));
             assertTrue(threads("counted-fetcher-") >= 1, "the client's event loop runs");
             // Stopped while it waits for an answer.
-            fetcher.shutdown();
-            assertTrue(fetcher.awaitShutdown(10_000));
+            stop(fetcher);
             assertTrue(TestThreads.noneNamed(fetcherThread));
             assertTrue(TestThreads.noneNamed("counted-fetcher-"));
         }
@@ -312,7 +311,7 @@ class ReplicaFetcherTest {
                 assertEquals(0L, named.get(TP));
                 assertEquals(1L, named.get(OTHER));
             } finally {
-                fetcher.shutdown();
+                stop(fetcher);
             }
         }
     }
@@ -363,7 +362,7 @@ class ReplicaFetcherTest {
                 assertEquals(1, request.topics.get(0).partitions.stream().filter(p -> p.partition == TP.partition())
                         .findFirst().orElseThrow().currentLeaderEpoch, "fetched at its new epoch");
             } finally {
-                fetcher.shutdown();
+                stop(fetcher);
             }
         }
     }
@@ -400,7 +399,7 @@ class ReplicaFetcherTest {
                 FetchRequest request = (FetchRequest) next.body();
                 assertEquals(1, request.topics.get(0).partitions.get(0).currentLeaderEpoch, "at its new epoch");
             } finally {
-                fetcher.shutdown();
+                stop(fetcher);
             }
         }
     }
@@ -486,9 +485,15 @@ class ReplicaFetcherTest {
                 assertEquals(5, partition.logStartOffset());
                 assertEquals(5, partition.logEndOffset());
             } finally {
-                fetcher.shutdown();
+                stop(fetcher);
             }
         }
+    }
+
+    /** Stops the fetcher and waits for its thread, so the next test counts only its own fetcher threads. */
+    private static void stop(ReplicaFetcher fetcher) throws InterruptedException {
+        fetcher.shutdown();
+        assertTrue(fetcher.awaitShutdown(10_000), "the fetcher thread ends within 10 s");
     }
 
     private static int threads(String prefix) {
