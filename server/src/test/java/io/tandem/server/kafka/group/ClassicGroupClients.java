@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
@@ -36,6 +37,12 @@ final class ClassicGroupClients {
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionMs);
         p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // Kafka 4.x clients rebootstrap by default (KIP-899/KIP-1102) once no known broker is reachable, which is
+        // every restart of a one-broker cluster: the metadata is reset to the bootstrap servers, without topics, and
+        // a group leader polled before fresh metadata arrives sees its subscribed topic gone ("cached metadata has
+        // changed ... to {orders=[]}") and rejoins, whatever the broker. The tests count the rebalances the
+        // coordinator causes, so the consumers keep the brokers they know and reconnect to them instead.
+        p.put(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none");
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }
 

@@ -1,8 +1,14 @@
 package io.tandem.server.kafka.group;
 
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.HeartbeatRequest;
+import io.tandem.kafka.wire.message.HeartbeatResponse;
+import io.tandem.kafka.wire.message.MetadataRequest;
+import io.tandem.kafka.wire.message.MetadataResponse;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
 import io.tandem.server.ensemble.TestEnsemble;
+import io.tandem.server.kafka.RawKafkaConnection;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -20,6 +26,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import static io.tandem.server.kafka.ErrorCodes.NONE;
 import static io.tandem.server.kafka.group.ClassicGroupClients.*;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -28,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * with Apache Kafka, which loads the group with its members from {@code __consumer_offsets} and starts their session
  * timers on load: Tandem stops and starts again on the same data directory and port while both consumers stay open.
  * Afterwards DescribeGroups shows the same members, and the consumers carry on heartbeating in their generation
- * for longer than a session timeout without a rebalance; the static member keeps its member id.
+ * for longer than a session timeout without a rebalance; the static member keeps its member id. The consumers do not
+ * rebootstrap while the broker is down (see {@link ClassicGroupClients#consumer}): a 4.x client that does forgets its
+ * topics until it is answered again, and its group leader then rejoins whatever the broker.
  */
 class ClassicGroupRestartTest {
     private static final Duration PATIENCE = Duration.ofSeconds(60);
@@ -48,6 +57,21 @@ class ClassicGroupRestartTest {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers());
         return Admin.create(p);
+    }
+
+    private static void assertTopicServed(RawKafkaConnection wire) throws Exception {
+        MetadataRequest request = new MetadataRequest();
+        request.topics = new java.util.ArrayList<>(List.of(new MetadataRequest.MetadataRequestTopic()));
+        request.topics.get(0).name = TOPIC;
+        request.allowAutoTopicCreation = false;
+        MetadataResponse response = wire.roundTrip(ApiKey.METADATA, (short) 12, (short) 1, request,
+                MetadataResponse::read);
+        assertEquals(1, response.topics.size());
+        assertEquals(NONE, response.topics.get(0).errorCode);
+        assertEquals(2, response.topics.get(0).partitions.size());
+        for (MetadataResponse.MetadataResponsePartition p : response.topics.get(0).partitions) {
+            assertEquals(NONE, p.errorCode, "partition " + p.partitionIndex + " led");
+        }
     }
 
     @Test
@@ -72,6 +96,19 @@ class ClassicGroupRestartTest {
             int rebalancesBefore = rebalancesA.count + rebalancesB.count;
 
             try (Tandem tandem = Tandem.start(config(dir, port)); Admin admin = admin(tandem)) {
+                // What a consumer meets first, asked on the wire before either polls: the restarted broker answers
+                // for the topic with all its partitions led (a topic missing here would make the group's leader
+                // rejoin: "cached metadata has changed"), and a heartbeat in the generation before the restart is
+                // accepted (the group is loaded before the listener takes requests).
+                try (RawKafkaConnection wire = new RawKafkaConnection(port)) {
+                    assertTopicServed(wire);
+                    HeartbeatRequest heartbeat = new HeartbeatRequest();
+                    heartbeat.groupId = GROUP;
+                    heartbeat.memberId = beforeA.memberId();
+                    heartbeat.generationId = beforeA.generationId();
+                    assertEquals(NONE, wire.roundTrip(ApiKey.HEARTBEAT, (short) 3, (short) 0, heartbeat,
+                            HeartbeatResponse::read).errorCode);
+                }
                 // Before any consumer is heard from again: the same members, from the group's record.
                 ConsumerGroupDescription after = describe(admin, GROUP);
                 assertEquals(GroupState.STABLE, after.groupState());
