@@ -2,6 +2,7 @@ package io.tandem.compat.zookeeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.server.Main;
@@ -204,11 +205,125 @@ class ApacheDataDirCompatTest {
         }
     }
 
+    /**
+     * Apache run with dataDir and dataLogDir apart (snapshots in one, logs in the other), then Tandem started on the
+     * same two directories: it imports both and serves the same tree with every Stat field, the same last zxid and
+     * the live session with its ephemeral; its own writes go to dataLogDir and survive a restart.
+     */
+    @Test
+    void tandemStartedOnApacheDataDirAndDataLogDirServesTheSameTreeStatsAndZxid() throws Exception {
+        Path dataDir = temp.resolve("snapshots-disk").resolve("zk");
+        Path dataLogDir = temp.resolve("txnlog-disk").resolve("zk");
+        Zk.EventRecorder events = new Zk.EventRecorder();
+        ApacheServer apache = ApacheServer.start(dataDir, dataLogDir, 0);
+        int port = apache.port;
+        String connect = "127.0.0.1:" + port;
+        ZooKeeper client = Zk.connect(connect, SESSION_TIMEOUT_MS, events);
+        Map<String, String> onApache;
+        long apacheZxid;
+        try {
+            client.create("/app", Zk.utf8("v0"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            client.create("/app/seq-", Zk.utf8("s"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT_SEQUENTIAL);
+            // A restart snapshots what is there: the snapshot in dataDir, the rest only in dataLogDir's log.
+            apache.stop();
+            apache = ApacheServer.start(dataDir, dataLogDir, port);
+            events.awaitState(KeeperState.SyncConnected);
+            client.setData("/app", Zk.utf8("v1"), 0);
+            client.create("/app/gone", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+            client.delete("/app/gone", 0);
+            client.create("/readonly", Zk.utf8("r"), Ids.READ_ACL_UNSAFE, CreateMode.PERSISTENT);
+            client.create("/app/eph", Zk.utf8("live"), Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+            onApache = tree(client);
+            apacheZxid = zxid(port);
+        } finally {
+            apache.stop();
+        }
+        List<String> snapshotFiles = names(dataDir.resolve("version-2"));
+        List<String> logFiles = names(dataLogDir.resolve("version-2"));
+        assertTrue(snapshotFiles.stream().anyMatch(n -> n.startsWith("snapshot.") && !n.equals("snapshot.0")),
+                "Apache snapshotted into dataDir: " + snapshotFiles);
+        assertFalse(snapshotFiles.stream().anyMatch(n -> n.startsWith("log.")), "no log in dataDir: " + snapshotFiles);
+        assertTrue(logFiles.stream().anyMatch(n -> n.startsWith("log.")), "Apache logged into dataLogDir: " + logFiles);
+        assertFalse(logFiles.stream().anyMatch(n -> n.startsWith("snapshot.")), "no snapshot there: " + logFiles);
+
+        long session = client.getSessionId();
+        Map<String, String> onTandem;
+        try (Tandem tandem = startTandem(dataDir, dataLogDir, port)) {
+            events.awaitState(KeeperState.SyncConnected);
+            assertEquals(session, client.getSessionId());
+            assertEquals(onApache, tree(client), "the same nodes, data, Stats and ACLs as Apache served");
+            assertEquals(apacheZxid, zxid(port), "Tandem goes on from Apache's last zxid");
+            assertEquals(session, client.exists("/app/eph", false).getEphemeralOwner());
+            Stat created = new Stat();
+            client.create("/from-tandem", Zk.utf8("t"), Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, created);
+            assertEquals(apacheZxid + 1, created.getCzxid());
+            onTandem = tree(client);
+        }
+        assertFalse(names(dataLogDir.resolve("log")).isEmpty(), "Tandem's own log is under dataLogDir");
+        assertFalse(Files.exists(dataDir.resolve("log")), "and not under dataDir");
+        try (Tandem tandem = startTandem(dataDir, dataLogDir, port)) {
+            events.awaitState(KeeperState.SyncConnected);
+            assertEquals(onTandem, tree(client), "a restart keeps Tandem's own writes");
+        } finally {
+            client.close();
+        }
+    }
+
+    /**
+     * Apache's FileTxnSnapLog checks with dataLogDir set apart (ZOOKEEPER-2967), on files a real Apache server wrote:
+     * its logs left in dataDir ("Snapshot directory has log files") and its snapshots in the directory now named
+     * dataLogDir ("Log directory has snapshot files") are refused by Apache and by Tandem with the same message,
+     * where starting would have passed over every write in those logs.
+     */
+    @Test
+    void apacheFilesInTheWrongDirectoryAreRefusedAsApacheRefusesThem() throws Exception {
+        Path together = temp.resolve("together");
+        ApacheServer apache = ApacheServer.start(together, 0);
+        try (ZooKeeper client = Zk.connect("127.0.0.1:" + apache.port)) {
+            client.create("/only-in-the-log", null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        } finally {
+            apache.stop();
+        }
+        List<String> written = names(together.resolve("version-2"));
+        assertTrue(written.stream().anyMatch(n -> n.startsWith("log.")), written::toString);
+        assertTrue(written.stream().anyMatch(n -> n.startsWith("snapshot.")), written::toString);
+
+        // dataDir holds Apache's logs, dataLogDir is somewhere new.
+        Path newLogDir = temp.resolve("new-log-dir");
+        String apacheSays = refusedByApache(together, newLogDir);
+        assertEquals("Snapshot directory has log files. Check if dataLogDir and dataDir configuration is correct.",
+                apacheSays);
+        Exception tandemSays = assertThrows(Exception.class, () -> startTandem(together, newLogDir, 0).close());
+        assertTrue(String.valueOf(tandemSays.getMessage()).contains(apacheSays), tandemSays::toString);
+
+        // dataLogDir holds Apache's snapshots (it was Apache's only directory), dataDir is somewhere new.
+        Path newDataDir = temp.resolve("new-data-dir");
+        apacheSays = refusedByApache(newDataDir, together);
+        assertEquals("Log directory has snapshot files. Check if dataLogDir and dataDir configuration is correct.",
+                apacheSays);
+        tandemSays = assertThrows(Exception.class, () -> startTandem(newDataDir, together, 0).close());
+        assertTrue(String.valueOf(tandemSays.getMessage()).contains(apacheSays), tandemSays::toString);
+        assertEquals(written, names(together.resolve("version-2")), "Apache's files are left as they were");
+    }
+
+    /** The message Apache's FileTxnSnapLog(dataLogDir, dataDir) refuses the two directories with. */
+    private static String refusedByApache(Path dataDir, Path dataLogDir) {
+        IOException e = assertThrows(IOException.class,
+                () -> new FileTxnSnapLog(dataLogDir.toFile(), dataDir.toFile()).close());
+        return e.getMessage();
+    }
+
     private static Tandem startTandem(Path zkDataDir, int port) throws IOException {
+        return startTandem(zkDataDir, null, port);
+    }
+
+    /** Tandem's ZooKeeper on zoo.cfg's dataDir and, unless null, dataLogDir. */
+    private static Tandem startTandem(Path zkDataDir, Path dataLogDir, int port) throws IOException {
         TandemConfig config = TandemConfig.forTests(zkDataDir.resolveSibling(zkDataDir.getFileName() + "-node"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).zookeeperPort(port)
                 .set("tickTime", Integer.toString(ZkTarget.TICK_TIME_MS))
                 .set("dataDir", zkDataDir.toString());
+        if (dataLogDir != null) config.set("dataLogDir", dataLogDir.toString());
         return Tandem.start(config);
     }
 

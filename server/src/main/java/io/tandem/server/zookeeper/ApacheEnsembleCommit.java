@@ -140,8 +140,18 @@ final class ApacheEnsembleCommit implements CommitPath, LearnerApplication, Lead
             if (quorumTls != null) peer.useSockets(QuorumSockets.tls(quorumTls));
             int observerMasterPort = observerMasterPort(settings);
             if (observerMasterPort > 0) peer.observerMasterPort(observerMasterPort);
+            // Apache's QuorumPeerMain: the configuration in force is the dynamic file's, at the version its name
+            // carries (QuorumPeerConfig.parse), never an older one. The tree here is the last snapshot's without the
+            // proposals logged after it (applied once a leader confirms them), so after a reconfig that committed
+            // since that snapshot its /zookeeper/config is the configuration before it: taken first, it made a
+            // restarted member elect with the old voters (a removed one counted) and send them in its votes.
+            if (staticConfig.version() > 0) {
+                peer.restoreConfig(staticConfig.bytes());
+            }
+            // The snapshot's configuration only when newer (the dynamic file was not written, or the member keeps
+            // none: its configuration is what its data holds).
             EnsembleConfig restored = EnsembleConfig.parse(server.tree.getNode(SpecialPaths.CONFIG).data());
-            if (restored != null && restored.version() > 0) {
+            if (restored != null && restored.version() > staticConfig.version()) {
                 peer.restoreConfig(server.tree.getNode(SpecialPaths.CONFIG).data());
             }
             // Apache's start-up with zoo.cfg.dynamic.next: a newer pending configuration is the last seen one.

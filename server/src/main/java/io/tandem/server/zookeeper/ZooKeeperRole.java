@@ -71,6 +71,9 @@ public final class ZooKeeperRole implements AutoCloseable {
             // server.N lines make this node a member of an ensemble; without them it stays standalone.
             Map<Integer, QuorumTransport.Peer> peers = QuorumTransport.parsePeers(servers);
             checkPeerType(config, peers.get(myId));
+            // Apache's FileTxnSnapLog checks on zoo.cfg's two directories: a member keeps its own files below them
+            // (zab/, apache-quorum/), whose checks never look at the version-2 files an Apache server left.
+            zkConfig.dirs().checkApacheFiles();
             if (ZkServerConfig.apacheQuorumProtocol(config::get)) {
                 // Its own directory: the follower stores the leader's SNAP in Apache's body format, which a restart
                 // in Tandem's protocol must never read as a Tandem snapshot.

@@ -19,10 +19,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.server.persistence.FileTxnSnapLog;
+import org.apache.zookeeper.txn.CreateTxn;
+import org.apache.zookeeper.txn.TxnHeader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -139,6 +143,41 @@ class ZooKeeperDataLogDirTest {
         Exception e = assertThrows(Exception.class,
                 () -> Tandem.start(config(dataDir, dir.resolve("txnlog"))).close());
         assertTrue(String.valueOf(e.getMessage()).contains("Snapshot directory has log files"), e.toString());
+    }
+
+    /**
+     * Apache's FileTxnSnapLog checks (ZOOKEEPER-2967) on files Apache's own FileTxnSnapLog wrote into one directory
+     * (a server without dataLogDir): an ensemble member in either quorum protocol started with that directory as
+     * dataDir and a dataLogDir apart ("Snapshot directory has log files"), or as dataLogDir ("Log directory has
+     * snapshot files"), is refused with Apache's message before anything is read or written.
+     */
+    @Test
+    void shouldRefuseApacheFilesInTheWrongDirectoryForAnEnsembleMemberAsApacheDoes() throws Exception {
+        Path apacheDir = dir.resolve("apache");
+        FileTxnSnapLog apache = new FileTxnSnapLog(apacheDir.toFile(), apacheDir.toFile());
+        try {
+            // Apache's classes by full name: this package has its own DataTree and Request.
+            apache.save(new org.apache.zookeeper.server.DataTree(), new ConcurrentHashMap<>(), false);
+            TxnHeader header = new TxnHeader(1, 1, 1, 1, ZooDefs.OpCode.create);
+            apache.append(new org.apache.zookeeper.server.Request(1, 1, ZooDefs.OpCode.create, header,
+                    new CreateTxn("/a", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, false, 1), 1));
+            apache.commit();
+        } finally {
+            apache.close();
+        }
+        String serverLine = "127.0.0.1:" + TestPorts.freePort() + ":" + TestPorts.freePort();
+        for (String protocol : List.of("tandem", "apache")) {
+            Exception logs = assertThrows(Exception.class, () -> Tandem.start(config(apacheDir,
+                    dir.resolve("logs-" + protocol)).set("server.1", serverLine).set("myid", "1")
+                    .set(ZkServerConfig.QUORUM_PROTOCOL, protocol)).close());
+            assertTrue(String.valueOf(logs.getMessage()).contains("Snapshot directory has log files. Check if "
+                    + "dataLogDir and dataDir configuration is correct."), protocol + ": " + logs);
+            Exception snapshots = assertThrows(Exception.class, () -> Tandem.start(config(dir.resolve("data-"
+                    + protocol), apacheDir).set("server.1", serverLine).set("myid", "1")
+                    .set(ZkServerConfig.QUORUM_PROTOCOL, protocol)).close());
+            assertTrue(String.valueOf(snapshots.getMessage()).contains("Log directory has snapshot files. Check if "
+                    + "dataLogDir and dataDir configuration is correct."), protocol + ": " + snapshots);
+        }
     }
 
     private static List<Path> files(Path dir) throws IOException {

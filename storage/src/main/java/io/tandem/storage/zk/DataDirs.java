@@ -1,5 +1,6 @@
 package io.tandem.storage.zk;
 
+import io.tandem.storage.zk.apache.ApacheFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +60,8 @@ public record DataDirs(Path dataDir, Path dataLogDir) {
      * {@value #AUTOCREATE_PROPERTY} is false) and is writable, and with two directories, no log was left in dataDir.
      * Apache refuses "Snapshot directory has log files"; here a log folder under dataDir holding files means the
      * server ran before with its log there, and starting on an empty dataLogDir would silently lose every write in
-     * it, so it is refused naming the move that fixes it.
+     * it, so it is refused naming the move that fixes it. Apache's own files are checked as Apache checks them
+     * ({@link #checkApacheFiles}).
      */
     public void prepare() throws IOException {
         prepare(dataDir, "data directory");
@@ -67,11 +69,46 @@ public record DataDirs(Path dataDir, Path dataLogDir) {
         if (!separate()) {
             return;
         }
+        checkApacheFiles();
         Path misplaced = dataDir.resolve(LOG_DIR);
         if (holdsFiles(misplaced)) {
             throw new IOException("Snapshot directory has log files: " + misplaced + " holds a transaction log while "
                     + "dataLogDir is " + dataLogDir + ". Check if dataLogDir and dataDir configuration is correct; to "
                     + "keep this data, stop the server and move " + misplaced + " to " + log() + ".");
+        }
+    }
+
+    /**
+     * Apache's FileTxnSnapLog checkLogDir and checkSnapDir, for the files an Apache server left in these directories
+     * (ZOOKEEPER-2967): with two directories, a {@code log.*} file in dataDir's {@code version-2} or a
+     * {@code snapshot.*} file in dataLogDir's is refused with Apache's message, the directory named after it. Apache's
+     * logs left in dataDir would otherwise be passed over (Apache's and Tandem's start-up read logs from dataLogDir
+     * only), and every write in them lost without a word.
+     */
+    public void checkApacheFiles() throws IOException {
+        Path snapDir = ApacheFiles.versionDir(dataDir);
+        Path logDir = ApacheFiles.versionDir(dataLogDir);
+        if (snapDir.toString().equals(logDir.toString())) {
+            return;
+        }
+        if (holdsNamed(logDir, ApacheFiles.SNAPSHOT_PREFIX + ".")) {
+            throw new IOException("Log directory has snapshot files. Check if dataLogDir and dataDir configuration is "
+                    + "correct. (" + logDir + " holds Apache's snapshot files; dataDir is " + dataDir + ")");
+        }
+        if (holdsNamed(snapDir, ApacheFiles.LOG_PREFIX + ".")) {
+            throw new IOException("Snapshot directory has log files. Check if dataLogDir and dataDir configuration is "
+                    + "correct. (" + snapDir + " holds Apache's transaction log files; dataLogDir is " + dataLogDir
+                    + ")");
+        }
+    }
+
+    /** Whether {@code dir} holds an entry whose name starts with {@code prefix} (Apache's Util.isLogFileName / ...). */
+    private static boolean holdsNamed(Path dir, String prefix) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.anyMatch(file -> file.getFileName().toString().startsWith(prefix));
         }
     }
 

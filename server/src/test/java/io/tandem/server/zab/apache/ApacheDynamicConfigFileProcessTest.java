@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.tandem.server.zab.apache.ZkClients.bytes;
 import static io.tandem.server.zab.apache.ZkClients.sync;
 
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and points {@code dynamicConfigFile} at it. Member 3 is then stopped and Tandem started in its place on that
  * zoo.cfg, unchanged but for the quorum protocol: Tandem reads the dynamic file, joins with the ensemble's members and
  * version, and serves the same tree and {@code /zookeeper/config}. After a reconfig, which it writes beside zoo.cfg
- * and points zoo.cfg at as Apache does, restarted on that zoo.cfg it runs the reconfigured members.
+ * and points zoo.cfg at as Apache does, restarted on that zoo.cfg it runs the reconfigured members; restarted once
+ * more with no other member up, it elects with them (its vote carries the reconfigured configuration) although its
+ * last snapshot predates the reconfig.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheDynamicConfigFileProcessTest {
@@ -110,12 +117,55 @@ class ApacheDynamicConfigFileProcessTest {
                     ZooKeeper again = clients.connect(ensemble.tandem);
                     sync(again, "/zookeeper/config");
                     assertEquals(next, new String(again.getConfig(false, null), StandardCharsets.UTF_8));
+
+                    // Its last snapshot is still the leader's SNAP from before the reconfig (members write their own
+                    // only every snapCount commits), the reconfig only in its log. Restarted with nobody to sync from,
+                    // it must elect with the configuration it committed, as Apache's peer elects with its dynamic
+                    // file's, not with its snapshot's: its vote to the remaining voter carries that configuration.
+                    tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    ApacheQuorumProcess.killAll(one, two);
+                    tandem = null;
+                    ApacheElection.Member remaining = ensemble.members().get(oneLeads ? 1L : 2L);
+                    try (ServerSocket election = new ServerSocket()) {
+                        election.setReuseAddress(true);
+                        election.bind(new InetSocketAddress(remaining.host(), remaining.electionPort()));
+                        election.setSoTimeout((int) ZkClients.TIMEOUT_MS);
+                        tandem = new ProcessBuilder(command).redirectErrorStream(true)
+                                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                        ElectionWire.Notification vote = firstVote(election);
+                        ApacheConfig expected = ApacheConfig.parse(next.getBytes(StandardCharsets.UTF_8));
+                        ApacheConfig voted = ApacheConfig.parse(vote.config());
+                        assertEquals(expected.version(), voted.version(), () -> "Tandem's vote after its restart "
+                                + "carries version " + Long.toHexString(voted.version()) + ":\n"
+                                + new String(vote.config(), StandardCharsets.UTF_8) + "\n"
+                                + ApacheQuorumProcess.tail(log, 60));
+                        assertEquals(expected.members().keySet(), voted.members().keySet());
+                    }
                 } finally {
                     admin.close();
                 }
             } finally {
-                tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                if (tandem != null) tandem.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /**
+     * Accepts the restarted member's election connection on a stopped member's election port (Apache's dialler
+     * introduces itself first) and returns the first notification it sends there.
+     */
+    private static ElectionWire.Notification firstVote(ServerSocket election) throws IOException {
+        try (Socket connection = election.accept()) {
+            connection.setSoTimeout((int) ZkClients.TIMEOUT_MS);
+            DataInputStream in = new DataInputStream(connection.getInputStream());
+            long protocolVersion = in.readLong();
+            long sid = in.readLong();
+            byte[] address = new byte[in.readInt()];
+            in.readFully(address);
+            ElectionWire.parseInitialMessage(protocolVersion, sid, address);
+            byte[] frame = new byte[in.readInt()];
+            in.readFully(frame);
+            return ElectionWire.decode(frame);
         }
     }
 }
