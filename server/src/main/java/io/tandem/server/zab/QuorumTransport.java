@@ -5,7 +5,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -14,7 +13,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.MessageToByteEncoder;
 import io.tandem.server.net.AcceptedChannels;
 import io.tandem.server.tls.StoreFileWatcher;
 import java.io.Closeable;
@@ -120,6 +118,8 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     static final int STRANGER_CONNECTIONS_MAX = 8;
     private final Inbound inbound;
     private final int frameBytesMax;
+    /** Bytes queued per peer before its connection is closed ({@link QuorumOutbound}; tests lower it). */
+    private volatile long queuedBytesMax = QuorumOutbound.QUEUED_BYTES_MAX_DEFAULT;
     private final QuorumAuth auth;
     /** sslQuorum's mutual TLS, or null for plain TCP. */
     private final QuorumTls tls;
@@ -177,6 +177,13 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         return this;
     }
 
+    /** Lowers (or raises) the bytes queued per peer before its connection is closed; tests use a small one. */
+    QuorumTransport queuedBytesMax(long bytes) {
+        Checks.require(bytes > 0, "queued bytes limit %d must be positive", bytes);
+        queuedBytesMax = bytes;
+        return this;
+    }
+
     /** Snapshot chunks sent and received since start (diagnostics and tests). */
     public long snapshotChunksSent() {
         return streams == null ? 0 : streams.chunksSent();
@@ -230,6 +237,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     private void bind(Peer me) throws InterruptedException {
         listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.MESSAGE_SIZE_ESTIMATOR, QuorumOutbound.SIZES)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
@@ -276,9 +284,16 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
     public void send(int to, ZabMessage message) {
         Channel channel = connections.get(to);
         if (channel != null && channel.isActive() && !cutOff(to, channel)
+                && !QuorumOutbound.overQueued(myId, to, channel, queuedBytesMax)
                 && !streams.divert(channel, List.of(message))) {
             channel.writeAndFlush(message, channel.voidPromise());
         }
+    }
+
+    /** Bytes waiting for the socket of the connection with {@code peer} (0 without one); tests. */
+    long queuedBytes(int peer) {
+        Channel channel = connections.get(peer);
+        return channel == null ? 0 : QuorumOutbound.queued(channel);
     }
 
     /**
@@ -293,20 +308,11 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
         Channel channel = connections.get(to);
         if (channel != null && channel.isActive() && !messages.isEmpty() && !cutOff(to, channel)
+                && !QuorumOutbound.overQueued(myId, to, channel, queuedBytesMax)
                 && !streams.divert(channel, messages)) {
-            channel.eventLoop().execute(() -> {
-                // All frames in one buffer: one pass down the pipeline and one buffer in the outbound queue.
-                ByteBuf frames = channel.alloc().buffer();
-                try {
-                    for (ZabMessage message : messages) {
-                        ZabCodec.writeFrame(message, frames);
-                    }
-                } catch (RuntimeException e) {
-                    frames.release();
-                    throw e;
-                }
-                channel.writeAndFlush(frames, channel.voidPromise());
-            });
+            // All frames in one buffer: one pass down the pipeline and one buffer in the outbound queue; counted
+            // in the connection's queued bytes from now on (QuorumOutbound.SIZES).
+            channel.writeAndFlush(new QuorumOutbound.Batch(messages), channel.voidPromise());
         }
     }
 
@@ -328,6 +334,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
         ChannelFuture future = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.MESSAGE_SIZE_ESTIMATOR, QuorumOutbound.SIZES)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -406,12 +413,7 @@ public final class QuorumTransport implements Closeable, ZabNetwork {
         }
         channel.pipeline()
                 .addLast(decoder)
-                .addLast(new MessageToByteEncoder<ZabMessage>() {
-                    @Override
-                    protected void encode(ChannelHandlerContext context, ZabMessage message, ByteBuf out) {
-                        ZabCodec.writeFrame(message, out);
-                    }
-                })
+                .addLast(new QuorumOutbound.Encoder())
                 .addLast(new QuorumConnection(this, knownPeer, decoder));
     }
 

@@ -62,12 +62,20 @@ final class ReadExecutor {
         }
         switch (request.type) {
             case OpCode.PING, OpCode.SET_WATCHES, OpCode.SET_WATCHES2 -> {
-                if (request.body instanceof SetWatches set) {
-                    tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
-                            null, null, connection);
-                } else if (request.body instanceof SetWatches2 set) {
-                    tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(), set.childWatches(),
-                            set.persistentWatches(), set.persistentRecursiveWatches(), connection);
+                try {
+                    if (request.body instanceof SetWatches set) {
+                        tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(),
+                                set.childWatches(), null, null, connection);
+                    } else if (request.body instanceof SetWatches2 set) {
+                        tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(),
+                                set.childWatches(), set.persistentWatches(), set.persistentRecursiveWatches(),
+                                connection);
+                    }
+                } catch (ZkException overLimit) {
+                    // No client reads setWatches' answer (the Java client and kazoo drop its error): refusing it would
+                    // leave the client believing in watches that never fire. Closed, it sees a disconnect and sets
+                    // them again, on this server or another.
+                    connection.closeForWatchLimit();
                 }
                 return null;
             }

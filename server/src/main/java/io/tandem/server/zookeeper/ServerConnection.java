@@ -516,6 +516,19 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         ctx.fireChannelWritabilityChanged();
     }
 
+    /** A reconnecting client's setWatches passed the watch limits ({@link WatchBytes}; the limit was logged). */
+    void closeForWatchLimit() {
+        LOG.log(Level.WARNING, () -> "Closing " + this + ": its setWatches passes the watch limits ("
+                + WatchBytes.PER_CONNECTION_PROPERTY + ", " + WatchBytes.TOTAL_PROPERTY + ")");
+        closeNow();
+    }
+
+    @Override
+    public String toString() {
+        return "ZooKeeper connection from " + channel.remoteAddress() + " (session 0x" + Long.toHexString(sessionId)
+                + ")";
+    }
+
     void closeNow() {
         closing = true; // before the release: a reply written after it sees the connection closing (ReplyWriter)
         replies.release();

@@ -1,7 +1,10 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.zk.wire.EventType;
+import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.WatcherType;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.function.Function;
 
@@ -11,38 +14,80 @@ import java.util.function.Function;
  * they are apart so the tree holds only nodes and their changes). Owned by the commit thread, like the tree.
  */
 final class TreeWatches {
+    private static final Logger LOG = System.getLogger(TreeWatches.class.getName());
+
+    /** The bytes the watches of each connection, and of all, hold, against their limits (see {@link WatchBytes}). */
+    final WatchBytes bytes;
     /** Data watches (getData, exists, persistent and persistent recursive ones). */
-    final WatchManager data = new WatchManager();
+    final WatchManager data;
     /** Child watches (getChildren and persistent ones). */
-    final WatchManager child = new WatchManager();
+    final WatchManager child;
     /** The tree's node at a path, or null: setWatches fires at once for what changed while the client was away. */
     private final Function<String, DataNode> nodes;
 
     TreeWatches(Function<String, DataNode> nodes) {
-        this.nodes = nodes;
+        this(nodes, WatchBytes.configured());
     }
 
-    void addDataWatch(String path, Watcher watcher) {
+    TreeWatches(Function<String, DataNode> nodes, WatchBytes bytes) {
+        this.nodes = nodes;
+        this.bytes = bytes;
+        this.data = new WatchManager(bytes);
+        this.child = new WatchManager(bytes);
+    }
+
+    /** A one-shot data watch (getData, exists); QUOTA_EXCEEDED, and none set, past the watch limits. */
+    void addDataWatch(String path, Watcher watcher) throws ZkException {
+        admit(path, watcher, cost(data, path, watcher));
         data.addWatch(path, watcher, WatchManager.STANDARD);
     }
 
-    void addChildWatch(String path, Watcher watcher) {
+    /** A one-shot child watch (getChildren); QUOTA_EXCEEDED, and none set, past the watch limits. */
+    void addChildWatch(String path, Watcher watcher) throws ZkException {
+        admit(path, watcher, cost(child, path, watcher));
         child.addWatch(path, watcher, WatchManager.STANDARD);
     }
 
-    /** addWatch: persistent watches go to both managers, recursive ones to the data manager only, as in Apache. */
-    void addPersistentWatch(String path, Watcher watcher, boolean recursive) {
+    /**
+     * addWatch: persistent watches go to both managers, recursive ones to the data manager only, as in Apache;
+     * QUOTA_EXCEEDED, and neither set, past the watch limits.
+     */
+    void addPersistentWatch(String path, Watcher watcher, boolean recursive) throws ZkException {
         if (recursive) {
+            admit(path, watcher, cost(data, path, watcher));
             data.addWatch(path, watcher, WatchManager.PERSISTENT_RECURSIVE);
         } else {
+            admit(path, watcher, cost(data, path, watcher) + cost(child, path, watcher));
             data.addWatch(path, watcher, WatchManager.PERSISTENT);
             child.addWatch(path, watcher, WatchManager.PERSISTENT);
         }
     }
 
-    /** Re-registers a reconnecting client's watches, firing at once for what changed after {@code relativeZxid}. */
+    /** What a watch on {@code path} adds: nothing when the watcher has an entry for it there already (another mode). */
+    private static long cost(WatchManager manager, String path, Watcher watcher) {
+        return manager.containsWatch(path, watcher, 0) ? 0 : WatchBytes.cost(path);
+    }
+
+    private void admit(String path, Watcher watcher, long cost) throws ZkException {
+        if (bytes.admits(watcher, cost)) {
+            return;
+        }
+        if (bytes.firstRefusal(watcher)) {
+            LOG.log(Level.WARNING, "Refusing watches of {0} with QUOTA_EXCEEDED: it holds {1} bytes of watches (limit "
+                            + "{2}, {3}), all connections {4} (limit {5}, {6})", watcher, bytes.heldBy(watcher),
+                    bytes.perConnectionMax(), WatchBytes.PER_CONNECTION_PROPERTY, bytes.total(), bytes.totalMax(),
+                    WatchBytes.TOTAL_PROPERTY);
+        }
+        throw new ZkException(KeeperCode.QUOTA_EXCEEDED, path);
+    }
+
+    /**
+     * Re-registers a reconnecting client's watches, firing at once for what changed after {@code relativeZxid}.
+     * QUOTA_EXCEEDED when a watch would pass the limits (those before it are set): the caller closes the connection,
+     * since no client reads setWatches' answer.
+     */
     void setWatches(long relativeZxid, List<String> data, List<String> exist, List<String> child,
-                    List<String> persistent, List<String> persistentRecursive, Watcher watcher) {
+                    List<String> persistent, List<String> persistentRecursive, Watcher watcher) throws ZkException {
         for (String path : nullToEmpty(data)) {
             DataNode node = nodes.apply(path);
             if (node == null) {
@@ -102,6 +147,7 @@ final class TreeWatches {
     void removeWatcher(Watcher watcher) {
         data.removeWatcher(watcher);
         child.removeWatcher(watcher);
+        bytes.forget(watcher);
     }
 
     /**
@@ -111,6 +157,7 @@ final class TreeWatches {
     void clear() {
         data.clear();
         child.clear();
+        bytes.clear();
     }
 
     private static List<String> nullToEmpty(List<String> list) {

@@ -25,6 +25,12 @@ final class WatchManager {
     private final Map<String, Object> watchTable = new HashMap<>();
     private final Map<Watcher, Map<String, Integer>> watch2Paths = new HashMap<>();
     private int recursiveWatchCount;
+    /** Each watcher's (path) entries are charged here when made and refunded when gone (shared by both managers). */
+    private final WatchBytes bytes;
+
+    WatchManager(WatchBytes bytes) {
+        this.bytes = bytes;
+    }
 
     /** Adds a watch; returns false if this watcher already had that mode on the path. */
     boolean addWatch(String path, Watcher watcher, int mode) {
@@ -34,6 +40,9 @@ final class WatchManager {
             return false;
         }
         paths.put(path, modes | mode);
+        if (modes == 0) {
+            bytes.charge(watcher, path);
+        }
         addToTable(path, watcher);
         if (mode == PERSISTENT_RECURSIVE) {
             recursiveWatchCount++;
@@ -78,6 +87,7 @@ final class WatchManager {
                         if (remaining == 0) {
                             removeFromTable(current, watcher);
                             paths.remove(current);
+                            bytes.refund(watcher, current);
                             if (paths.isEmpty()) {
                                 watch2Paths.remove(watcher);
                             }
@@ -124,6 +134,7 @@ final class WatchManager {
         int remaining = modes & ~toRemove;
         if (remaining == 0) {
             paths.remove(path);
+            bytes.refund(watcher, path);
             if (paths.isEmpty()) {
                 watch2Paths.remove(watcher);
             }
@@ -151,10 +162,14 @@ final class WatchManager {
                 recursiveWatchCount--;
             }
             removeFromTable(entry.getKey(), watcher);
+            bytes.refund(watcher, entry.getKey());
         }
     }
 
-    /** Drops every watch of every watcher, none fired (the admin restore's new tree has none, as Apache's). */
+    /**
+     * Drops every watch of every watcher, none fired (the admin restore's new tree has none, as Apache's); the caller
+     * clears the shared {@link WatchBytes}.
+     */
     void clear() {
         watchTable.clear();
         watch2Paths.clear();

@@ -1,5 +1,6 @@
 package io.tandem.server.zookeeper;
 
+import io.tandem.server.FatalErrors;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.zk.wire.JuteRecord;
 import io.tandem.zk.wire.txn.TxnHeader;
@@ -360,11 +361,32 @@ public final class ZkServer implements AutoCloseable {
                 listener.closeAll();
             } catch (RuntimeException e) {
                 LOG.log(Level.ERROR, "unexpected failure on the ZooKeeper commit thread", e);
+            } catch (Error e) {
+                stopServing(e);
             } finally {
                 batch.clear();
             }
         }
         commitPath.onCommitThreadExit();
+    }
+
+    /**
+     * An Error (memory ran out) on the thread that applies every write. In a {@code tandem start} process
+     * {@link FatalErrors} halts it; embedded (a JUnit test, an application) the server stops serving,
+     * as Apache's ZooKeeperServer goes to its ERROR state when a critical thread dies: its ports and connections close,
+     * so clients see a disconnect instead of waiting forever on a thread that is gone. Every acknowledged write is in
+     * the log already (a write is answered after its fsync).
+     */
+    private void stopServing(Error error) {
+        FatalErrors.check(error);
+        running = false;
+        try {
+            LOG.log(Level.ERROR, "ZooKeeper commit thread failed; the server stops serving: " + error);
+            listener.stopAccepting();
+            listener.closeAll();
+        } catch (Throwable e) {
+            // Memory may still be short: the loop ends anyway, and close() releases the rest.
+        }
     }
 
     private void commitTurn(List<Request> batch) throws IOException {

@@ -108,7 +108,7 @@ class DataTreeTest {
     }
 
     @Test
-    void shouldFireDataChildAndRecursiveWatchesWithTheChangedPath() {
+    void shouldFireDataChildAndRecursiveWatchesWithTheChangedPath() throws ZkException {
         List<String> seen = new ArrayList<>();
         Watcher watcher = event -> seen.add(event.type().code() + " " + event.path() + " " + event.zxid());
         tree.watches.addDataWatch("/w", watcher);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /** Watch modes per (watcher, path): one-shot removal, persistence, recursion to ancestors, and clean-up. */
 class WatchManagerTest {
-    private final WatchManager manager = new WatchManager();
+    private final WatchManager manager = new WatchManager(new WatchBytes(Long.MAX_VALUE, Long.MAX_VALUE));
     private final List<String> events = new ArrayList<>();
     private final Watcher watcher = event -> events.add(event.path());
 

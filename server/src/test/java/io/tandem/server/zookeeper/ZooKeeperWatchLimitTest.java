@@ -1,0 +1,163 @@
+package io.tandem.server.zookeeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tandem.zk.wire.OpCode;
+import io.tandem.zk.wire.Xids;
+import io.tandem.zk.wire.proto.ReplyHeader;
+import io.tandem.zk.wire.proto.SetWatches;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Watches are bounded in bytes per connection and in total ({@link WatchBytes}): a client setting exists-watches on
+ * absent paths can no longer grow the server's watch tables without end. Over real sockets with the Apache 3.9 Java
+ * client: past a limit the read that would add a watch fails with QUOTA_EXCEEDED (QuotaExceededException) and sets
+ * nothing; a fired or closed watch frees its bytes. A reconnecting client's setWatches past the limit closes the
+ * connection (its answer is read by no client). Without the limits every watch below is accepted (each case fails).
+ */
+class ZooKeeperWatchLimitTest {
+    /** Every path is this long, so every watch costs the same. */
+    private static final String PREFIX = "/absent-";
+    private static final long COST = WatchBytes.cost(path(0));
+    /** Ten watches per connection, fifteen for all of them. */
+    private static final long PER_CONNECTION = 10 * COST;
+    private static final long TOTAL = 15 * COST;
+
+    @TempDir
+    Path dir;
+    private ZkServer server;
+    private final List<ZooKeeper> clients = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        System.setProperty(WatchBytes.PER_CONNECTION_PROPERTY, Long.toString(PER_CONNECTION));
+        System.setProperty(WatchBytes.TOTAL_PROPERTY, Long.toString(TOTAL));
+        try {
+            server = ZkServer.start(ZkServerConfig.from("127.0.0.1", 0, dir, Map.<String, String>of()::get),
+                    ZkStore.inMemory(), null);
+        } finally {
+            System.clearProperty(WatchBytes.PER_CONNECTION_PROPERTY);
+            System.clearProperty(WatchBytes.TOTAL_PROPERTY);
+        }
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        for (ZooKeeper client : clients) client.close();
+        if (server != null) server.close();
+    }
+
+    private static String path(int i) {
+        return String.format("%s%04d", PREFIX, i);
+    }
+
+    private ZooKeeper connect(BlockingQueue<WatchedEvent> events) throws Exception {
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper zk = new ZooKeeper("127.0.0.1:" + server.port(), 30_000, event -> {
+            if (event.getState() == KeeperState.SyncConnected && event.getPath() == null) {
+                connected.countDown();
+            } else if (event.getPath() != null) {
+                events.add(event);
+            }
+        });
+        clients.add(zk);
+        assertTrue(connected.await(30, TimeUnit.SECONDS), "a session");
+        return zk;
+    }
+
+    @Test
+    void shouldRefuseTheWatchPastEachLimitAndFreeItsBytesWhenItFires() throws Exception {
+        BlockingQueue<WatchedEvent> aEvents = new LinkedBlockingQueue<>();
+        BlockingQueue<WatchedEvent> bEvents = new LinkedBlockingQueue<>();
+        ZooKeeper a = connect(aEvents);
+        ZooKeeper b = connect(bEvents);
+        for (int i = 0; i < 10; i++) {
+            assertNull(a.exists(path(i), true), "an exists-watch on an absent path, within the limit");
+        }
+        assertNull(a.exists(path(0), true), "a watch the connection has already costs nothing more");
+        assertThrows(KeeperException.QuotaExceededException.class, () -> a.exists(path(99), true),
+                "the eleventh watch passes the connection's limit");
+        assertThrows(KeeperException.QuotaExceededException.class, () -> a.getChildren("/", true));
+        assertThrows(KeeperException.QuotaExceededException.class,
+                () -> a.addWatch(path(98), AddWatchMode.PERSISTENT));
+        assertNotNull(a.exists("/", false), "reads without a watch go on");
+
+        for (int i = 10; i < 15; i++) {
+            assertNull(b.exists(path(i), true), "another connection has its own limit");
+        }
+        assertThrows(KeeperException.QuotaExceededException.class, () -> b.exists(path(15), true),
+                "all connections together are at the total limit");
+
+        // The refused watch was not set: creating its node tells A nothing, while a watched one fires, in order.
+        b.create(path(99), new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        b.create(path(1), new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        WatchedEvent fired = aEvents.poll(30, TimeUnit.SECONDS);
+        assertNotNull(fired, "the watch on " + path(1) + " fires");
+        assertEquals(path(1), fired.getPath(), "no event for the refused watch comes first");
+
+        // The fired one-shot watch gave its bytes back: A (and so the total) has room for exactly one more.
+        assertNull(a.exists(path(20), true));
+        assertThrows(KeeperException.QuotaExceededException.class, () -> a.exists(path(21), true));
+
+        // A closed connection gives all of its watches' bytes back (once the server has seen it close: until then
+        // the refused attempt sets nothing, so it is simply made again).
+        a.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                assertNull(b.exists(path(30), true));
+                break;
+            } catch (KeeperException.QuotaExceededException e) {
+                assertTrue(System.nanoTime() < deadline, "the closed connection's watches are dropped");
+                Thread.sleep(20);
+            }
+        }
+        for (int i = 31; i < 35; i++) {
+            assertNull(b.exists(path(i), true), "room freed by the closed connection");
+        }
+        assertThrows(KeeperException.QuotaExceededException.class, () -> b.exists(path(35), true),
+                "B is now at its own connection's limit");
+    }
+
+    @Test
+    void shouldCloseTheConnectionWhoseSetWatchesPassesTheLimit() throws Exception {
+        List<String> ten = new ArrayList<>();
+        for (int i = 0; i < 10; i++) ten.add(path(i));
+        try (RawZkClient within = new RawZkClient(server.port())) {
+            assertNotNull(within.connect(0, new byte[16], 30_000, 0, false));
+            ReplyHeader header = ReplyHeader.read(within.call(Xids.SET_WATCHES, OpCode.SET_WATCHES,
+                    new SetWatches(0, List.of(), ten, List.of())));
+            assertEquals(0, header.err(), "ten watches are within the connection's limit");
+        }
+        List<String> eleven = new ArrayList<>(ten);
+        eleven.add(path(10));
+        try (RawZkClient over = new RawZkClient(server.port())) {
+            assertNotNull(over.connect(0, new byte[16], 30_000, 0, false));
+            over.sendFrame(new io.tandem.zk.wire.proto.RequestHeader(Xids.SET_WATCHES, OpCode.SET_WATCHES),
+                    new SetWatches(0, List.of(), eleven, List.of()));
+            assertTrue(over.closedByServer(), "eleven watches pass it: the connection is closed");
+        }
+    }
+}
