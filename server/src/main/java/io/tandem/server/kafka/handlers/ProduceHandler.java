@@ -237,7 +237,10 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             int minInsyncReplicas = acks == -1 ? settings.minInsyncReplicas() : 0;
             Partition.AppendResult result = partition.append(data.records, validator, minInsyncReplicas, guard);
             out.errorCode = result.error();
-            out.errorMessage = result.errorMessage();
+            // Kafka's LogAppendResult keeps the exception's message only for a RecordValidationException (records
+            // refused one by one, named in record_errors); every other refusal of the log (NOT_ENOUGH_REPLICAS,
+            // RECORD_LIST_TOO_LARGE, MESSAGE_TOO_LARGE, CORRUPT_MESSAGE, the producer-state errors) goes out null.
+            out.errorMessage = result.recordErrors().isEmpty() ? null : result.errorMessage();
             for (LogValidator.RecordError e : result.recordErrors()) {
                 out.recordErrors.add(new ProduceResponse.BatchIndexAndErrorMessage()
                         .setBatchIndex(e.batchIndex()).setBatchIndexErrorMessage(e.message()));
@@ -249,13 +252,16 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             appended.add(partition.topicPartition());
             return acks == -1 ? new Pending(partition, result.lastOffset() + 1, minInsyncReplicas, out) : null;
         } catch (ApiException e) {
+            // NOT_LEADER_OR_FOLLOWER (or UNKNOWN_TOPIC_OR_PARTITION) from the partition lookup: Kafka's
+            // appendToLocalLog catches those with hasCustomErrorMessage = false, so the answer has no message.
             out.errorCode = e.error();
-            out.errorMessage = e.getMessage();
+            out.errorMessage = null;
             return null;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Append to " + topic.name() + "-" + data.index + " failed", e);
+            // Kafka's KafkaStorageException, answered without its message as the errors above.
             out.errorCode = KAFKA_STORAGE_ERROR;
-            out.errorMessage = e.getMessage();
+            out.errorMessage = null;
         }
         return null;
     }
