@@ -68,7 +68,10 @@ class ShareStateInitializationRetryClusterTest {
                 }
             }
             assertNotNull(group, "no offsets partition led away from the share coordinator " + shareCoordinator);
-            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            // Led by the share coordinator's broker: the share-partition's first load, which initializes it again with
+            // the start offset share.auto.offset.reset gives, goes to its own share coordinator, not over the wire.
+            admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, List.of(shareCoordinator)))))
+                    .all().get(30, TimeUnit.SECONDS);
             admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group),
                     List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
                             AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
@@ -95,7 +98,8 @@ class ShareStateInitializationRetryClusterTest {
             }
             assertEquals(1, refusal.matched(), "the share coordinator refused the first initialization");
             assertEquals(2, persister.requestsSent(ApiKey.INITIALIZE_SHARE_GROUP_STATE) - initializationsBefore,
-                    "the refused initialization, not retried by the persister, then the next heartbeat's");
+                    "the group coordinator's: the refused one, not retried by the persister, then the next"
+                            + " heartbeat's");
             // Initialized afresh (-1): earliest decided when the share-partition first loaded, nothing skipped.
             assertEquals(Map.of(0L, (short) 1, 1L, (short) 1, 2L, (short) 1), delivered);
         }

@@ -90,7 +90,7 @@ class ProducerStateErrorMessagesTest {
             assertEquals(Errors.INVALID_RECORD.code(), noKey.errorCode());
             assertEquals("One or more records have been rejected due to 1 record errors in total, and only showing"
                     + " the first three errors at most: [RecordError(batchIndex=0, message='Compacted topic cannot"
-                    + " accept message without key in topic partition compacted-0.')]", noKey.errorMessage());
+                    + " accept message without key in topic partition compacted-0')]", noKey.errorMessage());
         }
     }
 

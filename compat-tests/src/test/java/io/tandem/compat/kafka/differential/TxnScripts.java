@@ -245,6 +245,14 @@ final class TxnScripts {
         s.add(step("EndTxn v3 abort", ApiKeys.END_TXN, 3, v -> endTxn(v, false, 0)));
         s.add(transactionState("CompleteAbort"));
         s.add(listOffsets("ListOffsets v7 latest read_committed, transactions ended", (byte) 1));
+        s.add(step("DescribeTransactions v0", ApiKeys.DESCRIBE_TRANSACTIONS, 0,
+                v -> new DescribeTransactionsRequestData().setTransactionalIds(List.of(TXN_ID, "diff-txn-none"))));
+        s.add(step("ListTransactions v0 ongoing", ApiKeys.LIST_TRANSACTIONS, 0,
+                v -> new ListTransactionsRequestData().setStateFilters(List.of("Ongoing"))));
+        s.add(step("DescribeProducers v0", ApiKeys.DESCRIBE_PRODUCERS, 0, v -> new DescribeProducersRequestData()
+                .setTopics(new DescribeProducersRequestData.TopicRequestCollection(List.of(
+                        new DescribeProducersRequestData.TopicRequest().setName(TOPIC)
+                                .setPartitionIndexes(List.of(0, 7)))))));
         s.add(fetch("Fetch v12 read_committed with an aborted transaction", (byte) 1));
         s.add(fetch("Fetch v12 read_uncommitted with an aborted transaction", (byte) 0));
         s.add(step("Fetch v12 unknown fetch session", ApiKeys.FETCH, 12, v -> new FetchRequestData().setReplicaId(-1)
