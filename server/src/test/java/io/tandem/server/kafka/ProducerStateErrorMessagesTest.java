@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * response class: Kafka's ProducerAppendInfo throws them from inside the log append, and ReplicaManager's
  * LogAppendResult passes a message on only for a RecordValidationException, so Kafka 3.9 and 4.x send null with
  * OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH (and the log start offset, as for any failed append). The
- * same holds for the partition's own refusals, NOT_ENOUGH_REPLICAS and RECORD_LIST_TOO_LARGE, while records refused
+ * same holds for the partition's own refusals (NOT_ENOUGH_REPLICAS, RECORD_LIST_TOO_LARGE), while records refused
  * one by one keep Kafka's message; the differential tests (TxnScripts) compare all of them with Apache's brokers.
  */
 class ProducerStateErrorMessagesTest {
@@ -77,14 +77,16 @@ class ProducerStateErrorMessagesTest {
                             "segment.bytes", "1048576", "max.message.bytes", "3000000")),
                     new NewTopic("compacted", 1, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
                     .all().get(30, TimeUnit.SECONDS);
-            ProduceResponseData.PartitionProduceResponse fewReplicas = produce(c, "narrow", (short) -1,
+            // Kafka's effectiveMinIsr: min.insync.replicas above the replication factor asks for every replica only.
+            ProduceResponseData.PartitionProduceResponse oneReplica = produce(c, "narrow", (short) -1,
                     MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("k".getBytes(), "v".getBytes())));
-            assertEquals(Errors.NOT_ENOUGH_REPLICAS.code(), fewReplicas.errorCode());
-            assertNull(fewReplicas.errorMessage());
+            assertEquals(Errors.NONE.code(), oneReplica.errorCode());
+            assertEquals(0, oneReplica.baseOffset());
             ProduceResponseData.PartitionProduceResponse tooLarge = produce(c, "narrow", (short) 1,
                     MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("k".getBytes(), new byte[1_200_000])));
             assertEquals(Errors.RECORD_LIST_TOO_LARGE.code(), tooLarge.errorCode());
             assertNull(tooLarge.errorMessage());
+            assertEquals(-1, tooLarge.logStartOffset(), "Kafka's UNKNOWN_LOG_APPEND_INFO");
             ProduceResponseData.PartitionProduceResponse noKey = produce(c, "compacted", (short) 1,
                     MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(null, "v".getBytes())));
             assertEquals(Errors.INVALID_RECORD.code(), noKey.errorCode());

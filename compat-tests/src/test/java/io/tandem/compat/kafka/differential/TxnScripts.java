@@ -120,7 +120,8 @@ final class TxnScripts {
                 .setMinBytes(1).setMaxBytes(1 << 20).setIsolationLevel(isolation).setSessionEpoch(-1)
                 .setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(TOPIC).setPartitions(List.of(
                         new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
-                                .setPartitionMaxBytes(1 << 20))))));
+                                .setPartitionMaxBytes(1 << 20))))),
+                (vars, r) -> System.out.println("DIAG " + name + ": " + r));
     }
 
     static List<Object> steps() {
@@ -144,7 +145,8 @@ final class TxnScripts {
     private static void produceErrors(List<Object> s) {
         Function<Map<String, Object>, MemoryRecords> large = v -> MemoryRecords.withRecords(Compression.NONE,
                 new SimpleRecord(TIMESTAMP, "k".getBytes(), LARGE_VALUE));
-        s.add(step("Produce v9 acks=all below min.insync.replicas", ApiKeys.PRODUCE, 9,
+        // Kafka's effectiveMinIsr: min.insync.replicas=2 on a topic of one replica asks for that one only.
+        s.add(step("Produce v9 acks=all, min.insync.replicas above the replicas", ApiKeys.PRODUCE, 9,
                 v -> produce(NARROW, 0, (short) -1, one("k", "v"))));
         s.add(step("Produce v9 batch above segment.bytes", ApiKeys.PRODUCE, 9,
                 v -> produce(NARROW, 0, (short) 1, large.apply(v))));
@@ -163,7 +165,7 @@ final class TxnScripts {
                 v -> produce("diff-p-missing", 0, (short) 1, one("k", "v"))));
         s.add(step("Produce v9 to an internal topic", ApiKeys.PRODUCE, 9,
                 v -> produce("__consumer_offsets", 0, (short) 1, one("k", "v"))));
-        s.add(step("Produce v11 acks=all below min.insync.replicas", ApiKeys.PRODUCE, 11,
+        s.add(step("Produce v11 acks=all, min.insync.replicas above the replicas", ApiKeys.PRODUCE, 11,
                 v -> produce(NARROW, 0, (short) -1, one("k", "v"))));
         s.add(step("Produce v9 appended", ApiKeys.PRODUCE, 9, v -> produce(TOPIC, 0, (short) 1, one("k", "v"))));
     }
@@ -255,6 +257,12 @@ final class TxnScripts {
                                 .setPartitionIndexes(List.of(0, 7)))))));
         s.add(fetch("Fetch v12 read_committed with an aborted transaction", (byte) 1));
         s.add(fetch("Fetch v12 read_uncommitted with an aborted transaction", (byte) 0));
+        s.add(step("Fetch v12 read_committed from the aborted transaction", ApiKeys.FETCH, 12,
+                v -> new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20)
+                        .setIsolationLevel((byte) 1).setSessionEpoch(-1).setTopics(List.of(new FetchRequestData.FetchTopic()
+                                .setTopic(TOPIC).setPartitions(List.of(new FetchRequestData.FetchPartition()
+                                        .setPartition(0).setFetchOffset(5).setPartitionMaxBytes(1 << 20))))),
+                (vars, r) -> System.out.println("DIAG fetch from 5: " + r)));
         s.add(step("Fetch v12 unknown fetch session", ApiKeys.FETCH, 12, v -> new FetchRequestData().setReplicaId(-1)
                 .setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20).setSessionId(123_456).setSessionEpoch(1)
                 .setTopics(List.of())));

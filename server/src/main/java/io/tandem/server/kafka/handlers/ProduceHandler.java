@@ -111,8 +111,9 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 } else if (topic == null) {
                     partitionResponse.errorCode = version >= 13 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (TopicNames.isInternal(topic.name())) {
+                    // Kafka's appendToLocalLog refuses it with an InvalidTopicException whose message it does not
+                    // send (hasCustomErrorMessage = false), with no log start offset.
                     partitionResponse.errorCode = INVALID_TOPIC_EXCEPTION;
-                    partitionResponse.errorMessage = "Cannot append to internal topic " + topic.name();
                 } else if (!topic.replicas().containsKey(data.index)) {
                     partitionResponse.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (verified.errorFor(new TopicPartition(topic.name(), data.index)) != NONE) {
@@ -234,7 +235,10 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             // Parsed once per topic config, not per partition per request.
             TopicConfigs.ProduceSettings settings = broker.topicConfigs().produceSettings(topic.configs());
             LogValidator validator = LogValidator.forClients(settings, System.currentTimeMillis());
-            int minInsyncReplicas = acks == -1 ? settings.minInsyncReplicas() : 0;
+            // Kafka's effectiveMinIsr: min.insync.replicas above the replication factor asks only for every
+            // replica (acks=all to a topic of one replica with min.insync.replicas=2 is appended, not refused).
+            int minInsyncReplicas = acks == -1
+                    ? Math.min(settings.minInsyncReplicas(), topic.replicas().get(data.index).size()) : 0;
             Partition.AppendResult result = partition.append(data.records, validator, minInsyncReplicas, guard);
             out.errorCode = result.error();
             // Kafka's LogAppendResult keeps the exception's message only for a RecordValidationException (records
@@ -247,7 +251,10 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             }
             out.baseOffset = result.error() == NONE ? result.baseOffset() : -1;
             out.logAppendTimeMs = result.error() == NONE ? result.logAppendTimeMs() : -1;
-            out.logStartOffset = result.logStartOffset();
+            // What Kafka's appendToLocalLog catches as expected of a log (not leader, batch above segment.bytes,
+            // ...) is answered with UNKNOWN_LOG_APPEND_INFO: no log start offset.
+            out.logStartOffset = result.error() == NOT_LEADER_OR_FOLLOWER || result.error() == RECORD_LIST_TOO_LARGE
+                    || result.error() == KAFKA_STORAGE_ERROR ? -1 : result.logStartOffset();
             if (result.error() != NONE) return null;
             appended.add(partition.topicPartition());
             return acks == -1 ? new Pending(partition, result.lastOffset() + 1, minInsyncReplicas, out) : null;
