@@ -120,8 +120,7 @@ final class TxnScripts {
                 .setMinBytes(1).setMaxBytes(1 << 20).setIsolationLevel(isolation).setSessionEpoch(-1)
                 .setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(TOPIC).setPartitions(List.of(
                         new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
-                                .setPartitionMaxBytes(1 << 20))))),
-                (vars, r) -> System.out.println("DIAG " + name + ": " + r));
+                                .setPartitionMaxBytes(1 << 20))))));
     }
 
     static List<Object> steps() {
@@ -175,18 +174,13 @@ final class TxnScripts {
                 v -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000)
                         .setProducerId(-1).setProducerEpoch((short) -1),
                 (vars, r) -> vars.put("seqPid", ((InitProducerIdResponseData) r).producerId())));
-        s.add(step("Produce v9 idempotent sequence 0", ApiKeys.PRODUCE, 9,
-                v -> produce(TOPIC, 0, (short) 1, idempotent(v, "seqPid", 0, 0))));
-        s.add(step("Produce v9 idempotent sequence gap", ApiKeys.PRODUCE, 9,
-                v -> produce(TOPIC, 0, (short) 1, idempotent(v, "seqPid", 0, 5))));
-        s.add(step("Produce v9 idempotent duplicate", ApiKeys.PRODUCE, 9,
-                v -> produce(TOPIC, 0, (short) 1, idempotent(v, "seqPid", 0, 0))));
-        s.add(step("Produce v9 idempotent epoch bumped", ApiKeys.PRODUCE, 9,
-                v -> produce(TOPIC, 0, (short) 1, idempotent(v, "seqPid", 1, 0))));
-        s.add(step("Produce v9 idempotent older epoch", ApiKeys.PRODUCE, 9,
-                v -> produce(TOPIC, 0, (short) 1, idempotent(v, "seqPid", 0, 1))));
-        s.add(step("Produce v9 idempotent new epoch not at 0", ApiKeys.PRODUCE, 9,
-                v -> produce(TOPIC, 0, (short) 1, idempotent(v, "seqPid", 2, 3))));
+        // In order: {step, epoch, sequence}.
+        Object[][] batches = {{"sequence 0", 0, 0}, {"sequence gap", 0, 5}, {"duplicate", 0, 0},
+                {"epoch bumped", 1, 0}, {"older epoch", 0, 1}, {"new epoch not at 0", 2, 3}};
+        for (Object[] b : batches) {
+            s.add(step("Produce v9 idempotent " + b[0], ApiKeys.PRODUCE, 9,
+                    v -> produce(TOPIC, 0, (short) 1, idempotent(v, "seqPid", (Integer) b[1], (Integer) b[2]))));
+        }
     }
 
     private static void transactions(List<Object> s) {
@@ -261,8 +255,7 @@ final class TxnScripts {
                 v -> new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20)
                         .setIsolationLevel((byte) 1).setSessionEpoch(-1).setTopics(List.of(new FetchRequestData.FetchTopic()
                                 .setTopic(TOPIC).setPartitions(List.of(new FetchRequestData.FetchPartition()
-                                        .setPartition(0).setFetchOffset(5).setPartitionMaxBytes(1 << 20))))),
-                (vars, r) -> System.out.println("DIAG fetch from 5: " + r)));
+                                        .setPartition(0).setFetchOffset(5).setPartitionMaxBytes(1 << 20)))))));
         s.add(step("Fetch v12 unknown fetch session", ApiKeys.FETCH, 12, v -> new FetchRequestData().setReplicaId(-1)
                 .setMaxWaitMs(0).setMinBytes(1).setMaxBytes(1 << 20).setSessionId(123_456).setSessionEpoch(1)
                 .setTopics(List.of())));
