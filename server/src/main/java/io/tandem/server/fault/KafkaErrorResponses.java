@@ -20,7 +20,9 @@ final class KafkaErrorResponses {
     /** The APIs an error can be injected into: those clients' retry logic most depends on. */
     static final Set<ApiKey> SUPPORTED = Set.of(ApiKey.PRODUCE, ApiKey.FETCH, ApiKey.LIST_OFFSETS, ApiKey.METADATA,
             ApiKey.OFFSET_COMMIT, ApiKey.OFFSET_FETCH, ApiKey.FIND_COORDINATOR, ApiKey.JOIN_GROUP, ApiKey.HEARTBEAT,
-            ApiKey.LEAVE_GROUP, ApiKey.SYNC_GROUP, ApiKey.INIT_PRODUCER_ID);
+            ApiKey.LEAVE_GROUP, ApiKey.SYNC_GROUP, ApiKey.INIT_PRODUCER_ID,
+            // The share coordinator's, whose persister retries or gives up by the error (share-group tests).
+            ApiKey.INITIALIZE_SHARE_GROUP_STATE);
     /** Errors a fetch session has as a whole: Kafka sends them at the top with no partitions. */
     private static final Set<Errors> FETCH_SESSION_ERRORS = Set.of(Errors.FETCH_SESSION_ID_NOT_FOUND,
             Errors.INVALID_FETCH_SESSION_EPOCH);

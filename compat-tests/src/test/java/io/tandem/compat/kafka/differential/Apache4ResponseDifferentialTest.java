@@ -26,6 +26,7 @@ class Apache4ResponseDifferentialTest {
         Differential.SETTINGS.forEach(kafkaConfig::set);
         List<Object> script = new ArrayList<>(Scripts.common());
         script.addAll(Scripts.kafka4Only());
+        script.addAll(TxnScripts.steps());
         try (ApacheBroker apacheBroker = ApacheBroker.kraftMode(ApacheKafkaLauncher.clientsVersion(),
                 dir.resolve("apache"), Differential.SETTINGS);
              Tandem tandem = Tandem.start(kafkaConfig);

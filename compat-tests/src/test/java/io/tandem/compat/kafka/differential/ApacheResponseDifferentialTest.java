@@ -32,6 +32,7 @@ class ApacheResponseDifferentialTest {
              WireClient apacheClient = Differential.awaitReady(apacheBroker)) {
             java.util.List<Object> script = new java.util.ArrayList<>(Scripts.common());
             script.addAll(Scripts.kafka39Only());
+            script.addAll(TxnScripts.steps());
             Differential.compare(new Differential.Side(apacheClient), new Differential.Side(tandemClient),
                     script, "apache-3.9-differences.txt", "Apache Kafka " + apacheBroker.version());
         }

@@ -22,10 +22,16 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The machinery of the differential tests: script steps, the two sides, the comparison and the listed differences. */
 final class Differential {
-    /** The same settings for both brokers: one broker, small internal topics, no rebalance delay. */
+    /**
+     * The same settings for both brokers: one broker, small internal topics (a transaction state log one broker can
+     * hold: Kafka's defaults ask for three replicas), no rebalance delay.
+     */
     static final Map<String, String> SETTINGS = Map.of(
             "offsets.topic.num.partitions", "1",
             "offsets.topic.replication.factor", "1",
+            "transaction.state.log.num.partitions", "1",
+            "transaction.state.log.replication.factor", "1",
+            "transaction.state.log.min.isr", "1",
             "group.initial.rebalance.delay.ms", "0",
             "num.partitions", "1",
             "default.replication.factor", "1");

@@ -111,8 +111,9 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
                 } else if (topic == null) {
                     partitionResponse.errorCode = version >= 13 ? UNKNOWN_TOPIC_ID : UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (TopicNames.isInternal(topic.name())) {
+                    // Kafka's appendToLocalLog refuses it with an InvalidTopicException whose message it does not
+                    // send (hasCustomErrorMessage = false), with no log start offset.
                     partitionResponse.errorCode = INVALID_TOPIC_EXCEPTION;
-                    partitionResponse.errorMessage = "Cannot append to internal topic " + topic.name();
                 } else if (!topic.replicas().containsKey(data.index)) {
                     partitionResponse.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (verified.errorFor(new TopicPartition(topic.name(), data.index)) != NONE) {
@@ -234,28 +235,40 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
             // Parsed once per topic config, not per partition per request.
             TopicConfigs.ProduceSettings settings = broker.topicConfigs().produceSettings(topic.configs());
             LogValidator validator = LogValidator.forClients(settings, System.currentTimeMillis());
-            int minInsyncReplicas = acks == -1 ? settings.minInsyncReplicas() : 0;
+            // Kafka's effectiveMinIsr: min.insync.replicas above the replication factor asks only for every
+            // replica (acks=all to a topic of one replica with min.insync.replicas=2 is appended, not refused).
+            int minInsyncReplicas = acks == -1
+                    ? Math.min(settings.minInsyncReplicas(), topic.replicas().get(data.index).size()) : 0;
             Partition.AppendResult result = partition.append(data.records, validator, minInsyncReplicas, guard);
             out.errorCode = result.error();
-            out.errorMessage = result.errorMessage();
+            // Kafka's LogAppendResult keeps the exception's message only for a RecordValidationException (records
+            // refused one by one, named in record_errors); every other refusal of the log (NOT_ENOUGH_REPLICAS,
+            // RECORD_LIST_TOO_LARGE, MESSAGE_TOO_LARGE, CORRUPT_MESSAGE, the producer-state errors) goes out null.
+            out.errorMessage = result.recordErrors().isEmpty() ? null : result.errorMessage();
             for (LogValidator.RecordError e : result.recordErrors()) {
                 out.recordErrors.add(new ProduceResponse.BatchIndexAndErrorMessage()
                         .setBatchIndex(e.batchIndex()).setBatchIndexErrorMessage(e.message()));
             }
             out.baseOffset = result.error() == NONE ? result.baseOffset() : -1;
             out.logAppendTimeMs = result.error() == NONE ? result.logAppendTimeMs() : -1;
-            out.logStartOffset = result.logStartOffset();
+            // What Kafka's appendToLocalLog catches as expected of a log (not leader, batch above segment.bytes,
+            // ...) is answered with UNKNOWN_LOG_APPEND_INFO: no log start offset.
+            out.logStartOffset = result.error() == NOT_LEADER_OR_FOLLOWER || result.error() == RECORD_LIST_TOO_LARGE
+                    || result.error() == KAFKA_STORAGE_ERROR ? -1 : result.logStartOffset();
             if (result.error() != NONE) return null;
             appended.add(partition.topicPartition());
             return acks == -1 ? new Pending(partition, result.lastOffset() + 1, minInsyncReplicas, out) : null;
         } catch (ApiException e) {
+            // NOT_LEADER_OR_FOLLOWER (or UNKNOWN_TOPIC_OR_PARTITION) from the partition lookup: Kafka's
+            // appendToLocalLog catches those with hasCustomErrorMessage = false, so the answer has no message.
             out.errorCode = e.error();
-            out.errorMessage = e.getMessage();
+            out.errorMessage = null;
             return null;
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "Append to " + topic.name() + "-" + data.index + " failed", e);
+            // Kafka's KafkaStorageException, answered without its message as the errors above.
             out.errorCode = KAFKA_STORAGE_ERROR;
-            out.errorMessage = e.getMessage();
+            out.errorMessage = null;
         }
         return null;
     }

@@ -394,9 +394,11 @@ public final class Partition {
             ProducerStateTable.Check check = producers.check(batch.producerId(), batch.producerEpoch(),
                     batch.baseSequence(), batch.recordCount());
             if (check.isDuplicate()) {
-                // Kafka answers a retried batch with the offsets it got the first time, as a success.
+                // Kafka answers a retried batch with the offsets it got the first time, as a success, and with the
+                // timestamp it keeps for the batch (UnifiedLog.append sets the log append time from the duplicate's
+                // BatchMetadata), its max timestamp under CreateTime too.
                 return new AppendResult(NONE, null, check.duplicateOf().firstOffset(), check.duplicateOf().lastOffset(),
-                        logAppendTimeMs >= 0 ? check.duplicateOf().maxTimestamp() : -1, logStartOffset());
+                        check.duplicateOf().maxTimestamp(), logStartOffset());
             }
             AppendResult unverified = unverified(batch, verificationGuard);
             if (unverified != null) return unverified;
