@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tandem.kafka.wire.ApiKey;
+import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.server.Tandem;
 import io.tandem.server.TandemConfig;
+import io.tandem.server.kafka.RawKafkaConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -61,6 +64,62 @@ class QuotaMetricsTest {
             assertTrue(throttle > 1000 && throttle < 3000, "(3000 - 1000) / 1000 x 1 s, about 2000 ms: " + throttle);
             assertEquals(0, sent.offset());
             assertFalse(after.has("tandem_kafka_server_fetch_byte_rate"), after.text());
+        }
+    }
+
+    /**
+     * Kafka's socket-server-metrics of the connection creation rates (KIP-612) on a node with two listeners:
+     * EXTERNAL's own max.connection.creation.rate of 1 makes its acceptor wait for a second connection
+     * ({@code connection-accept-throttle-time}), INTERNAL has no rate and never waits, and a connection refused by
+     * its IP's connection_creation_rate shows as {@code ip-connection-accept-throttle-time} of the listener it came
+     * to, beside the address's own {@code connection-accept-rate}.
+     */
+    @Test
+    void shouldShowTheConnectionAcceptRatesAndThrottleTimesPerListener() throws Exception {
+        String socket = "tandem_kafka_server_socket_server_metrics_";
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).set("metrics.port", "0")
+                .set("quota.window.num", "2").set("quota.window.size.seconds", "1")
+                .set("listeners", "INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.1:0")
+                .set("listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT")
+                .set("inter.broker.listener.name", "INTERNAL")
+                .set("listener.name.external.max.connection.creation.rate", "1"))) {
+            int external = tandem.kafkaPort("EXTERNAL");
+            try (RawKafkaConnection first = new RawKafkaConnection(external);
+                 RawKafkaConnection second = new RawKafkaConnection(external)) {
+                second.setTimeout(10_000);
+                first.apiVersions();
+                second.apiVersions();
+            }
+            Scrape waited = Scrape.of(tandem.metricsPort());
+            // Two connections in a young one-second window at 1 per second: the second waits about (2 - 1) / 1 s.
+            double throttle = waited.value(socket + "connection_accept_throttle_time", "listener=\"EXTERNAL\"");
+            assertTrue(throttle > 500 && throttle <= 1000, "about 1000 ms: " + throttle);
+            assertTrue(waited.value(socket + "connection_accept_rate", "listener=\"EXTERNAL\"") > 0, waited.text());
+            assertTrue(waited.value(socket + "broker_connection_accept_rate") > 0, waited.text());
+            assertTrue(Double.isNaN(waited.value(socket + "ip_connection_accept_throttle_time",
+                    "listener=\"EXTERNAL\"")), "no IP quota yet");
+
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    "127.0.0.1:" + tandem.kafkaPort("INTERNAL")))) {
+                admin.alterClientQuotas(List.of(new ClientQuotaAlteration(
+                        new ClientQuotaEntity(Map.of(ClientQuotaEntity.IP, "127.0.0.1")),
+                        List.of(new ClientQuotaAlteration.Op("connection_creation_rate", 1.0))))).all()
+                        .get(30, TimeUnit.SECONDS);
+            }
+            int internal = tandem.kafkaPort("INTERNAL");
+            try (RawKafkaConnection within = new RawKafkaConnection(internal);
+                 RawKafkaConnection refused = new RawKafkaConnection(internal)) {
+                refused.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest());
+                assertTrue(refused.closedWithin(5_000), "a connection over its IP rate was kept or answered");
+            }
+            Scrape refusedScrape = Scrape.of(tandem.metricsPort());
+            double ipThrottle = refusedScrape.value(socket + "ip_connection_accept_throttle_time",
+                    "listener=\"INTERNAL\"");
+            assertTrue(ipThrottle > 500 && ipThrottle <= 1000, "about 1000 ms: " + ipThrottle);
+            assertTrue(refusedScrape.value(socket + "connection_accept_rate", "ip=\"127.0.0.1\"") > 0,
+                    refusedScrape.text());
+            assertTrue(Double.isNaN(refusedScrape.value(socket + "connection_accept_throttle_time",
+                    "listener=\"INTERNAL\"")), "INTERNAL has no rate of its own: " + refusedScrape.text());
         }
     }
 
