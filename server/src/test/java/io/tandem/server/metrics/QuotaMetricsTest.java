@@ -2,6 +2,8 @@ package io.tandem.server.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tandem.kafka.wire.ApiKey;
@@ -14,9 +16,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.CreateTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -24,6 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.quota.ClientQuotaAlteration;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.errors.ThrottlingQuotaExceededException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +69,46 @@ class QuotaMetricsTest {
             assertTrue(throttle > 1000 && throttle < 3000, "(3000 - 1000) / 1000 x 1 s, about 2000 ms: " + throttle);
             assertEquals(0, sent.offset());
             assertFalse(after.has("tandem_kafka_server_fetch_byte_rate"), after.text());
+        }
+    }
+
+    /**
+     * Kafka's ControllerMutation group (KIP-599): a client id over its controller_mutation_rate shows the partitions
+     * it created per second, the tokens its bucket is in debt and the throttle time of its refused CreateTopics.
+     */
+    @Test
+    void shouldShowTheMutationRateTokensAndThrottleTimeOfTheControllerMutationQuota() throws Exception {
+        String mutation = "tandem_kafka_server_controllermutation_";
+        String client = "client_id=\"mutator\"";
+        // Two windows of 1 s at 1 partition per second: a burst of 2 permits.
+        try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir).set("metrics.port", "0")
+                .set("controller.quota.window.num", "2").set("controller.quota.window.size.seconds", "1"))) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    tandem.bootstrapServers()))) {
+                admin.alterClientQuotas(List.of(new ClientQuotaAlteration(
+                        new ClientQuotaEntity(Map.of(ClientQuotaEntity.CLIENT_ID, "mutator")),
+                        List.of(new ClientQuotaAlteration.Op("controller_mutation_rate", 1.0))))).all()
+                        .get(30, TimeUnit.SECONDS);
+            }
+            assertFalse(Scrape.of(tandem.metricsPort()).has(mutation + "mutation_rate", client));
+            try (Admin mutator = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    tandem.bootstrapServers(), AdminClientConfig.CLIENT_ID_CONFIG, "mutator"))) {
+                // A bucket that is not in debt admits the whole topic: 10 permits leave it 8 in debt, 8 s to refill.
+                mutator.createTopics(List.of(new NewTopic("ten", 10, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                assertTrue(Double.isNaN(Scrape.of(tandem.metricsPort()).value(mutation + "throttle_time", client)),
+                        "the request that went into debt was not throttled");
+                // The next is refused THROTTLING_QUOTA_EXCEEDED with the time to refill the debt.
+                ExecutionException refused = assertThrows(ExecutionException.class, () -> mutator.createTopics(
+                        List.of(new NewTopic("one", 1, (short) 1)), new CreateTopicsOptions()
+                                .retryOnQuotaViolation(false)).all().get(30, TimeUnit.SECONDS));
+                assertInstanceOf(ThrottlingQuotaExceededException.class, refused.getCause());
+                Scrape after = Scrape.of(tandem.metricsPort());
+                assertTrue(after.value(mutation + "mutation_rate", client, "user=\"\"") > 0, after.text());
+                double tokens = after.value(mutation + "tokens", client);
+                assertTrue(tokens < -5 && tokens >= -8, "about 8 permits in debt: " + tokens);
+                double throttle = after.value(mutation + "throttle_time", client);
+                assertTrue(throttle > 5_000 && throttle <= 8_000, "about 8000 ms: " + throttle);
+            }
         }
     }
 

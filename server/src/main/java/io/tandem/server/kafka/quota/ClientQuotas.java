@@ -139,6 +139,7 @@ public final class ClientQuotas {
     public static int throttleMutations(RequestContext context, ControllerMutationQuota quota) {
         int throttleMs = quota.throttleTimeMs();
         context.throttle().throttle(throttleMs);
+        quota.throttled(throttleMs);
         return throttleMs;
     }
 
