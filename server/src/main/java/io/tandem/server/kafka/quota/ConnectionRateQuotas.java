@@ -50,7 +50,9 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
     /** By lower-case listener name; a listener is added at its first connection (there are few). Guarded by this. */
     private final Map<String, ListenerSensor> listeners = new LinkedHashMap<>();
     /** listener.name.<l>.max.connection.creation.rate from the broker's settings, by lower-case listener name. */
-    private final Map<String, Integer> listenerRates;
+    private final Map<String, Integer> staticListenerRates;
+    /** The listeners' rates in force (dynamic broker configuration may change them). Guarded by this. */
+    private Map<String, Integer> listenerRates;
     private final AtomicLong throttledIpConnections = new AtomicLong();
     private final AtomicLong delayedAccepts = new AtomicLong();
 
@@ -65,7 +67,8 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
 
     /** A listener's rate and quota (Kafka's ListenerConnectionQuota) and its two throttle-time averages. */
     private static final class ListenerSensor {
-        final int rate;
+        /** Guarded by the owning ConnectionRateQuotas. */
+        int rate;
         final SampledRate connections;
         final SampledAvg throttle;
         final SampledAvg ipThrottle;
@@ -106,7 +109,8 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
             }
             byName.put(name.toLowerCase(Locale.ROOT), rate);
         });
-        this.listenerRates = Map.copyOf(byName);
+        this.staticListenerRates = Map.copyOf(byName);
+        this.listenerRates = staticListenerRates;
         this.samples = window.samples();
         this.windowMs = window.sizeMs();
         this.clock = clock;
@@ -155,6 +159,18 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
     public synchronized void updateBrokerRate(int rate) {
         if (rate < 0) throw new IllegalArgumentException(BROKER_RATE_KEY + " must be at least 0: " + rate);
         brokerRate = rate;
+    }
+
+    /**
+     * The listeners' own rates from dynamic broker configuration, by listener name (Kafka's
+     * ListenerConnectionQuota.reconfigure): each over its static setting; a listener absent from {@code dynamic}
+     * goes back to its static rate. As with the broker's rate, an acceptor already waiting waits its time.
+     */
+    public synchronized void updateListenerRates(Map<String, Integer> dynamic) {
+        Map<String, Integer> rates = new LinkedHashMap<>(staticListenerRates);
+        dynamic.forEach((name, rate) -> rates.put(name.toLowerCase(Locale.ROOT), rate));
+        listenerRates = Map.copyOf(rates);
+        listeners.forEach((name, sensor) -> sensor.rate = listenerRates.getOrDefault(name, UNLIMITED));
     }
 
     /** Kafka's connectionRateForIp. */

@@ -228,6 +228,31 @@ class ConnectionRateQuotaTest {
         assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
     }
 
+    /**
+     * A listener's rate as a dynamic config (Kafka's ListenerConnectionQuota.reconfigure): set for this broker it
+     * delays the listener's acceptor; Kafka's validateReconfiguration refuses 0 and below in its words.
+     */
+    @Test
+    void shouldTakeADynamicListenerRateAsKafkaDoes() throws Exception {
+        start("listeners", "INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.1:0",
+                "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+                "inter.broker.listener.name", "INTERNAL");
+        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+        String key = "listener.name.external.max.connection.creation.rate";
+        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+                "127.0.0.1:" + cluster.broker(1).kafkaPort("INTERNAL")))) {
+            ExecutionException zero = assertThrows(ExecutionException.class, () -> admin.incrementalAlterConfigs(
+                    Map.of(broker, List.of(new AlterConfigOp(new ConfigEntry(key, "0"), AlterConfigOp.OpType.SET))))
+                    .all().get());
+            assertInstanceOf(InvalidRequestException.class, zero.getCause());
+            assertEquals("Invalid max.connection.creation.rate 0", zero.getCause().getMessage());
+            admin.incrementalAlterConfigs(Map.of(broker, List.of(new AlterConfigOp(new ConfigEntry(key, "2"),
+                    AlterConfigOp.OpType.SET)))).all().get();
+        }
+        long allMs = burstOfSixServedAfterMs(cluster.broker(1).kafkaPort("EXTERNAL"));
+        assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
+    }
+
     /** A listener's rate is checked as the broker-wide key; a listener's max.connections stays refused. */
     @Test
     void shouldRefuseANegativeListenerRateAndAListenersMaxConnectionsAtStartUp(@TempDir Path dir) {
