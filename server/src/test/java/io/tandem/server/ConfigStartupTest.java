@@ -82,7 +82,7 @@ class ConfigStartupTest {
             "max.connection.creation.rate|-1",
             "max.connections.per.ip.overrides|10.0.0.1:5",
             "listener.name.internal.max.connections|10",
-            "listener.name.internal.max.connection.creation.rate|10",
+            "listener.name.internal.max.connection.creation.rate|-1",
             "log.dirs|/a,/b",
             "num.partitions|many",
             // ZooKeeper side.

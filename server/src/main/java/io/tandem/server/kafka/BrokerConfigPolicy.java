@@ -1,8 +1,11 @@
 package io.tandem.server.kafka;
 
+import io.tandem.server.kafka.quota.ConnectionRateQuotas;
+
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.kafka.metadata.ZkClientTls;
 import io.tandem.server.kafka.network.InterBrokerClient;
+import io.tandem.server.kafka.quota.ConnectionRateQuotas;
 import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import io.tandem.server.kafka.security.AclAuthorizer;
 import io.tandem.server.kafka.security.JaasLoginModule;
@@ -293,9 +296,11 @@ public final class BrokerConfigPolicy {
             }
         }
         if (base.endsWith("principal.builder.class")) return Verdict.refused("principal builders are not implemented");
-        // Kafka's SocketServer applies these per listener; Tandem's connection limits are broker-wide only.
-        if (base.equals("max.connections") || base.equals("max.connection.creation.rate")) {
-            return Verdict.refused("per-listener connection limits are not implemented (max.connections applies to "
+        // Kafka's ListenerConnectionQuota: a listener's own creation rate (KIP-612), checked as the broker-wide key.
+        if (base.equals(ConnectionRateQuotas.BROKER_RATE_KEY)) return verdict(base, value, Map.of());
+        // Kafka's SocketServer also counts connections per listener; Tandem's count is broker-wide only.
+        if (base.equals("max.connections")) {
+            return Verdict.refused("per-listener max.connections is not implemented (max.connections applies to "
                     + "the whole broker)");
         }
         return Verdict.ignored("per-listener settings are not implemented");

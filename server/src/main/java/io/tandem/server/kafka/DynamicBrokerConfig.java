@@ -240,12 +240,39 @@ public final class DynamicBrokerConfig {
         }
         Set<String> notApplied = new HashSet<>(settings.keySet());
         notApplied.removeAll(BrokerConfigKeys.DYNAMIC);
-        notApplied.removeIf(name -> tlsStoreKey(name) != null || sasl.handles(name));
+        notApplied.removeIf(name -> tlsStoreKey(name) != null || sasl.handles(name) || listenerRateKey(name) != null);
         if (!notApplied.isEmpty()) {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
         }
         settings.forEach(sasl::validate);
+        settings.forEach((name, value) -> {
+            if (listenerRateKey(name) != null) validateListenerRate(value);
+        });
+    }
+
+    /**
+     * The listener (lower case) of a {@code listener.name.<listener>.max.connection.creation.rate} key, else null.
+     */
+    private static String listenerRateKey(String name) {
+        String suffix = "." + ConnectionRateQuotas.BROKER_RATE_KEY;
+        if (!name.startsWith(LISTENER_PREFIX) || !name.endsWith(suffix)) return null;
+        String listener = name.substring(LISTENER_PREFIX.length(), name.length() - suffix.length());
+        return listener.isEmpty() || listener.contains(".") ? null : listener;
+    }
+
+    /** Kafka's ListenerConnectionQuota.validateReconfiguration, in its words (a ConfigException: INVALID_REQUEST). */
+    private static void validateListenerRate(String value) {
+        int rate;
+        try {
+            rate = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new ApiException(INVALID_REQUEST, "Invalid value " + value + " for configuration "
+                    + ConnectionRateQuotas.BROKER_RATE_KEY + ": Not a number of type INT");
+        }
+        if (rate <= 0) {
+            throw new ApiException(INVALID_REQUEST, "Invalid " + ConnectionRateQuotas.BROKER_RATE_KEY + " " + rate);
+        }
     }
 
     private DynamicLayers lastStoredOr() {
@@ -373,6 +400,21 @@ public final class DynamicBrokerConfig {
                 intSetting(layers, MAX_CONNECTIONS_PER_IP, broker.config().maxConnectionsPerIp()));
         ConnectionRateQuotas rates = broker.clientQuotas().connectionRates();
         rates.updateBrokerRate(intSetting(layers, ConnectionRateQuotas.BROKER_RATE_KEY, rates.staticBrokerRate()));
+        // A listener's rate may be set for this broker or as the cluster default (Kafka's ClusterLevelListenerConfigs).
+        Map<String, Integer> listenerRates = new LinkedHashMap<>();
+        for (Map<String, String> layer : List.of(layers.clusterDefault(), layers.perBroker())) {
+            layer.forEach((name, value) -> {
+                String listener = listenerRateKey(name);
+                if (listener == null || value == null) return;
+                try {
+                    listenerRates.put(listener, Integer.parseInt(value.trim()));
+                } catch (NumberFormatException e) {
+                    // Stored by another writer: validate() keeps this broker from storing it; leave the rate as is.
+                    LOG.log(System.Logger.Level.WARNING, "Ignoring {0}={1}: not a whole number", name, value);
+                }
+            });
+        }
+        rates.updateListenerRates(listenerRates);
     }
 
     /** A number key in force: this broker's dynamic value, else the cluster default's, else {@code staticValue}. */

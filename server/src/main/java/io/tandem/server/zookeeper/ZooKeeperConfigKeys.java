@@ -4,7 +4,6 @@ import io.tandem.server.ConfigKeys;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.zab.QuorumTransport;
 import io.tandem.storage.zk.TxnLog;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -307,12 +306,16 @@ public final class ZooKeeperConfigKeys {
         }
         // reconfigEnabled is taken: a member following an Apache leader activates its reconfigs; one leading Apache
         // followers carries them out as Apache's leader (zab/README.md, stage 3).
-        for (String key : List.of("quorum.auth.enableSasl", ZkServerConfig.READ_ONLY_MODE)) {
-            String set = settings.get(key);
-            if (set != null && set.trim().equalsIgnoreCase("true")) {
-                return Verdict.refused(key + "=true is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
-                        + "=apache");
-            }
+        String sasl = settings.get("quorum.auth.enableSasl");
+        if (sasl != null && sasl.trim().equalsIgnoreCase("true")) {
+            return Verdict.refused("quorum.auth.enableSasl=true is not implemented with " + ZkServerConfig.QUORUM_PROTOCOL
+                    + "=apache");
+        }
+        // Apache reads read-only mode from the Java system property only: a member started as Apache's would be
+        // (-Dreadonlymode.enabled=true) must be refused too, not just one with the zoo.cfg key.
+        if (ZkServerConfig.readOnlyModeEnabled(settings::get)) {
+            return Verdict.refused(ZkServerConfig.READ_ONLY_MODE + "=true (zoo.cfg or Java system property) is not "
+                    + "implemented with " + ZkServerConfig.QUORUM_PROTOCOL + "=apache");
         }
         return Verdict.IMPLEMENTED;
     }

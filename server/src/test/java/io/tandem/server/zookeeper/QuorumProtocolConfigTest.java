@@ -111,6 +111,31 @@ class QuorumProtocolConfigTest {
         }
     }
 
+    /**
+     * Apache 3.9 reads read-only mode from the Java system property alone, so a member started with Apache's
+     * -Dreadonlymode.enabled=true is refused in Apache mode as one with the zoo.cfg key is (a zoo.cfg false wins).
+     */
+    @Test
+    void shouldRefuseApacheModeUnderReadOnlyModesSystemProperty() {
+        String before = System.getProperty(ZkServerConfig.READ_ONLY_MODE);
+        System.setProperty(ZkServerConfig.READ_ONLY_MODE, "true");
+        try {
+            ConfigKeys.Verdict verdict = verdict(ensemble("apache"));
+            assertEquals(ConfigKeys.Kind.REFUSED, verdict.kind());
+            assertTrue(verdict.reason().contains(ZkServerConfig.READ_ONLY_MODE + "=true"), verdict.reason());
+            Map<String, String> off = ensemble("apache");
+            off.put(ZkServerConfig.READ_ONLY_MODE, "false");
+            assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(off).kind());
+            assertEquals(ConfigKeys.Kind.IMPLEMENTED, verdict(ensemble("tandem")).kind(), "Tandem's protocol has it");
+        } finally {
+            if (before == null) {
+                System.clearProperty(ZkServerConfig.READ_ONLY_MODE);
+            } else {
+                System.setProperty(ZkServerConfig.READ_ONLY_MODE, before);
+            }
+        }
+    }
+
     /** A Tandem leader serves Apache observers: another member's observer line is taken. */
     @Test
     void shouldTakeOtherMembersAsObserversInApacheMode() {

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A listener's acceptor under the connection creation rates (KIP-612), on the listening channel's pipeline ahead of
  * Netty's acceptor, so it sees each accepted connection before it is registered or read. As Kafka's Acceptor with its
- * ConnectionQuotas: a connection over {@code max.connection.creation.rate} is held, and the listener stops accepting
+ * ConnectionQuotas: a connection over {@code max.connection.creation.rate} (the broker's or the listener's) is held, and the listener stops accepting
  * until the rate's throttle time has passed, then that connection goes on; a connection over its IP's
  * {@code connection_creation_rate} is never read and is closed once its throttle time has passed. Where Kafka's
  * acceptor thread sleeps, this schedules on the listener's own event loop, which serves no connection: nothing waits
@@ -35,14 +35,16 @@ final class AcceptThrottle extends ChannelInboundHandlerAdapter {
     private final ConnectionRateLimiter limiter;
     private final ConnectionLimits connections;
     private final boolean protect;
+    private final String listener;
     /** Event loop only. */
     private final ArrayDeque<Channel> waiting = new ArrayDeque<>();
     private final Set<Channel> closing = new HashSet<>();
     private Channel held;
 
-    AcceptThrottle(ConnectionRateLimiter limiter, ConnectionLimits connections, boolean protect) {
+    AcceptThrottle(ConnectionRateLimiter limiter, ConnectionLimits connections, String listener, boolean protect) {
         this.limiter = limiter;
         this.connections = connections;
+        this.listener = listener;
         this.protect = protect;
     }
 
@@ -70,7 +72,7 @@ final class AcceptThrottle extends ChannelInboundHandlerAdapter {
 
     /** Measures the connection against the broker's rate; holds it (and the listener) for the throttle time. */
     private void admit(ChannelHandlerContext ctx, Channel child) {
-        long waitMs = limiter.acceptThrottleMs(protect);
+        long waitMs = limiter.acceptThrottleMs(listener, protect);
         if (waitMs <= 0) {
             checkIp(ctx, child);
             return;
@@ -93,7 +95,7 @@ final class AcceptThrottle extends ChannelInboundHandlerAdapter {
     private void checkIp(ChannelHandlerContext ctx, Channel child) {
         InetSocketAddress remote = (InetSocketAddress) child.remoteAddress();
         InetAddress address = remote == null ? null : remote.getAddress();
-        long closeInMs = address == null ? 0 : limiter.ipThrottleMs(address, protect);
+        long closeInMs = address == null ? 0 : limiter.ipThrottleMs(address, listener, protect);
         if (closeInMs <= 0) {
             ctx.fireChannelRead(child);
             return;

@@ -81,7 +81,8 @@ public final class KafkaServer implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel listener) {
                             listener.pipeline().addLast("rates",
-                                    new AcceptThrottle(connections.rates(), connections, protect));
+                                    new AcceptThrottle(connections.rates(), connections,
+                                            security.listenerName(), protect));
                         }
                     })
                     .childOption(ChannelOption.TCP_NODELAY, true)

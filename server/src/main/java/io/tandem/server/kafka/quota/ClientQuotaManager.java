@@ -37,15 +37,13 @@ public final class ClientQuotaManager {
 
     private static final class Sensor {
         final SampledRate rate;
-        /** Kafka's throttle-time sensor, an Avg over the same windows: the sum and the count of throttles. */
-        final SampledRate throttleSum;
-        final SampledRate throttleCount;
+        /** Kafka's throttle-time sensor, an Avg over the same windows. */
+        final SampledAvg throttle;
         long lastRecordMs;
 
         Sensor(int samples, long windowMs) {
             this.rate = new SampledRate(samples, windowMs);
-            this.throttleSum = new SampledRate(samples, windowMs);
-            this.throttleCount = new SampledRate(samples, windowMs);
+            this.throttle = new SampledAvg(samples, windowMs);
         }
     }
 
@@ -148,8 +146,7 @@ public final class ClientQuotaManager {
             // Kafka's throttle(): only a throttled request is recorded in throttle-time.
             synchronized (sensors) {
                 Sensor sensor = sensor(tags, now);
-                sensor.throttleSum.record(throttle, now);
-                sensor.throttleCount.record(1, now);
+                sensor.throttle.record(throttle, now);
             }
         }
         return throttle;
@@ -201,9 +198,7 @@ public final class ClientQuotaManager {
             for (Map.Entry<Tags, Sensor> entry : sensors.entrySet()) {
                 Sensor sensor = entry.getValue();
                 if (now - sensor.lastRecordMs > RATE_INACTIVE_MS_MAX) continue;
-                double throttles = sensor.throttleCount.sum(now);
-                double average = throttles == 0 ? Double.NaN : sensor.throttleSum.sum(now) / throttles;
-                figures.add(new EntityFigures(entry.getKey(), sensor.rate.measure(now), average));
+                figures.add(new EntityFigures(entry.getKey(), sensor.rate.measure(now), sensor.throttle.measure(now)));
             }
         }
         return figures.size() <= max ? figures : figures.subList(figures.size() - max, figures.size());

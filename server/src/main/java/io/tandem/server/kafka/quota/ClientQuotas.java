@@ -53,16 +53,27 @@ public final class ClientQuotas {
      */
     public ClientQuotas(QuotaWindow window, QuotaWindow controllerWindow, int brokerConnectionRate,
                         LongSupplier clockMs, Executor reloads) {
+        this(window, controllerWindow, brokerConnectionRate, Map.of(), clockMs, reloads);
+    }
+
+    /** As above, with each listener's own max.connection.creation.rate by listener name. */
+    public ClientQuotas(QuotaWindow window, QuotaWindow controllerWindow, int brokerConnectionRate,
+                        Map<String, Integer> listenerConnectionRates, LongSupplier clockMs, Executor reloads) {
         for (QuotaType type : RATE_TYPES) managers.put(type, new ClientQuotaManager(type, window, clockMs));
         this.controllerMutations = new ControllerMutationQuotaManager(controllerWindow, clockMs);
-        this.connectionRates = new ConnectionRateQuotas(window, brokerConnectionRate, clockMs);
+        this.connectionRates = new ConnectionRateQuotas(window, brokerConnectionRate, listenerConnectionRates,
+                clockMs);
         this.reloads = reloads;
     }
 
-    /** The broker's quotas from its settings: every window and max.connection.creation.rate, checked as Kafka's. */
+    /**
+     * The broker's quotas from its settings: every window and max.connection.creation.rate (the broker's and each
+     * listener's), checked as Kafka's.
+     */
     public static ClientQuotas fromSettings(Map<String, String> settings, LongSupplier clockMs, Executor reloads) {
         return new ClientQuotas(window(settings), ControllerMutationQuotaManager.window(settings),
-                ConnectionRateQuotas.brokerRate(settings), clockMs, reloads);
+                ConnectionRateQuotas.brokerRate(settings), ConnectionRateQuotas.listenerRates(settings), clockMs,
+                reloads);
     }
 
     /** The quota window from {@code quota.window.num} and {@code quota.window.size.seconds} (Kafka's defaults 11, 1). */
@@ -128,6 +139,7 @@ public final class ClientQuotas {
     public static int throttleMutations(RequestContext context, ControllerMutationQuota quota) {
         int throttleMs = quota.throttleTimeMs();
         context.throttle().throttle(throttleMs);
+        quota.throttled(throttleMs);
         return throttleMs;
     }
 

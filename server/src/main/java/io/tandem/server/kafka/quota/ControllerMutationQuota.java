@@ -29,6 +29,10 @@ public abstract class ControllerMutationQuota {
         public boolean enabled() {
             return false;
         }
+
+        @Override
+        public void throttled(int throttleMs) {
+        }
     };
 
     private ControllerMutationQuota() {
@@ -45,6 +49,9 @@ public abstract class ControllerMutationQuota {
 
     /** Whether the client has a quota at all (worth a dry run before a write to know its size). */
     public abstract boolean enabled();
+
+    /** The answer goes out throttled for {@code throttleMs}: the client's throttle-time metric records it. */
+    public abstract void throttled(int throttleMs);
 
     /** A quota over one client's bucket; {@code bucket} calls run under the manager's lock. */
     static final class Bounded extends ControllerMutationQuota {
@@ -87,6 +94,11 @@ public abstract class ControllerMutationQuota {
         @Override
         public boolean enabled() {
             return true;
+        }
+
+        @Override
+        public void throttled(int throttleMs) {
+            manager.recordThrottle(tags, throttleMs, clock.getAsLong());
         }
     }
 }

@@ -33,11 +33,25 @@ public final class ControllerMutationQuotaManager {
 
     private static final class Bucket {
         final TokenBucket tokens;
+        /** Kafka's mutation-rate (a Rate of the permits recorded) and throttle-time (an Avg) of the entity. */
+        final SampledRate rate;
+        final SampledAvg throttle;
         long lastRecordMs;
 
-        Bucket(TokenBucket tokens) {
+        Bucket(TokenBucket tokens, int samples, long windowMs) {
             this.tokens = tokens;
+            this.rate = new SampledRate(samples, windowMs);
+            this.throttle = new SampledAvg(samples, windowMs);
         }
+    }
+
+    /**
+     * What the node's metrics show of one entity, as Kafka's group {@code ControllerMutation} with {@code user} and
+     * {@code client-id} tags: {@code mutation-rate} (permits per second), {@code tokens} left in its bucket (NaN for
+     * a client under no quota) and {@code throttle-time}, the average of its throttled answers (NaN: none).
+     */
+    public record EntityFigures(ClientQuotaManager.Tags tags, double mutationRate, double tokens,
+                                double throttleTimeMs) {
     }
 
     public ControllerMutationQuotaManager(QuotaWindow window, LongSupplier clock) {
@@ -83,19 +97,24 @@ public final class ControllerMutationQuotaManager {
         synchronized (buckets) {
             Bucket bucket = buckets.get(tags);
             if (bucket == null || now - bucket.lastRecordMs > ClientQuotaManager.RATE_INACTIVE_MS_MAX) {
-                bucket = new Bucket(new TokenBucket(samples, windowMs));
+                bucket = new Bucket(new TokenBucket(samples, windowMs), samples, windowMs);
                 buckets.put(tags, bucket);
             }
             bucket.lastRecordMs = now;
             // An entity without a bound (a client under none of the quotas) is measured but never exhausted.
-            if (bound == null) return 0;
+            if (bound == null) {
+                bucket.rate.record(permits, now);
+                return 0;
+            }
             if (strict) {
                 double left = bucket.tokens.tokens(bound, now);
                 if (left < 0) return throttled(left, bound);
                 bucket.tokens.record(permits, bound, now);
+                bucket.rate.record(permits, now);
                 return 0;
             }
             bucket.tokens.record(permits, bound, now);
+            bucket.rate.record(permits, now);
             double left = bucket.tokens.tokens(bound, now);
             return left < 0 ? throttled(left, bound) : 0;
         }
@@ -105,6 +124,34 @@ public final class ControllerMutationQuotaManager {
     private long throttled(double tokens, double bound) {
         throttledTopics.incrementAndGet();
         return Math.round(-tokens / bound * 1000);
+    }
+
+    /** A request of the tags' entity was answered throttled for {@code throttleMs} (Kafka's throttle()). */
+    void recordThrottle(ClientQuotaManager.Tags tags, int throttleMs, long now) {
+        if (throttleMs <= 0) return;
+        synchronized (buckets) {
+            Bucket bucket = buckets.get(tags);
+            if (bucket != null) bucket.throttle.record(throttleMs, now);
+        }
+    }
+
+    /**
+     * The figures of at most {@code max} entities measured within the last hour (those Kafka still has sensors for),
+     * most recently used last.
+     */
+    public java.util.List<EntityFigures> figures(int max) {
+        long now = clock.getAsLong();
+        Map<QuotaEntity, Double> q = quotas;
+        java.util.List<EntityFigures> figures = new java.util.ArrayList<>();
+        synchronized (buckets) {
+            buckets.forEach((tags, bucket) -> {
+                if (now - bucket.lastRecordMs > ClientQuotaManager.RATE_INACTIVE_MS_MAX) return;
+                Double bound = ClientQuotaManager.quotaLimit(q, tags);
+                figures.add(new EntityFigures(tags, bucket.rate.measure(now),
+                        bound == null ? Double.NaN : bucket.tokens.tokens(bound, now), bucket.throttle.measure(now)));
+            });
+        }
+        return figures.size() <= max ? figures : figures.subList(figures.size() - max, figures.size());
     }
 
     /** Buckets kept (bounded by ClientQuotaManager.RATES_MAX). */

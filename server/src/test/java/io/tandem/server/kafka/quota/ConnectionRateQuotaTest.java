@@ -3,7 +3,9 @@ package io.tandem.server.kafka.quota;
 import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.message.ApiVersionsRequest;
 import io.tandem.kafka.wire.message.ApiVersionsResponse;
+import io.tandem.server.Tandem;
 import io.tandem.server.TandemCluster;
+import io.tandem.server.TandemConfig;
 import io.tandem.server.kafka.RawKafkaConnection;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -18,8 +20,10 @@ import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * IP address and of the default IP entity, set with the Java Admin client, stored where Kafka 3.9 keeps them and
  * described as Kafka describes them; a connection over its IP's rate is never served and is closed after the
  * throttle time; the broker-wide {@code max.connection.creation.rate} delays accepting without holding back the
- * connections already open, whether set at start-up or as a dynamic cluster-wide config. The window is 2 samples of 1 s, so a young rate is measured over one second.
+ * connections already open, whether set at start-up or as a dynamic cluster-wide config, and so does a listener's
+ * own. The window is 2 samples of 1 s, so a young rate is measured over one second.
  */
 class ConnectionRateQuotaTest {
     private TandemCluster cluster;
@@ -208,6 +213,61 @@ class ConnectionRateQuotaTest {
         assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
     }
 
+    /**
+     * {@code listener.name.<listener>.max.connection.creation.rate} (Kafka's ListenerConnectionQuota): the listener's
+     * acceptor waits for its own rate while the broker has none. That the other listener does not wait is shown by
+     * its throttle-time metric (QuotaMetricsTest), not by a timing here.
+     */
+    @Test
+    void shouldDelayAcceptingOverAListenersOwnRate() throws Exception {
+        start("listeners", "INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.1:0",
+                "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+                "inter.broker.listener.name", "INTERNAL",
+                "listener.name.external.max.connection.creation.rate", "2");
+        long allMs = burstOfSixServedAfterMs(cluster.broker(1).kafkaPort("EXTERNAL"));
+        assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
+    }
+
+    /**
+     * A listener's rate as a dynamic config (Kafka's ListenerConnectionQuota.reconfigure): set for this broker it
+     * delays the listener's acceptor; Kafka's validateReconfiguration refuses 0 and below in its words.
+     */
+    @Test
+    void shouldTakeADynamicListenerRateAsKafkaDoes() throws Exception {
+        start("listeners", "INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.1:0",
+                "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+                "inter.broker.listener.name", "INTERNAL");
+        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+        String key = "listener.name.external.max.connection.creation.rate";
+        try (Admin admin = Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+                "127.0.0.1:" + cluster.broker(1).kafkaPort("INTERNAL")))) {
+            ExecutionException zero = assertThrows(ExecutionException.class, () -> admin.incrementalAlterConfigs(
+                    Map.of(broker, List.of(new AlterConfigOp(new ConfigEntry(key, "0"), AlterConfigOp.OpType.SET))))
+                    .all().get());
+            assertInstanceOf(InvalidRequestException.class, zero.getCause());
+            assertEquals("Invalid max.connection.creation.rate 0", zero.getCause().getMessage());
+            admin.incrementalAlterConfigs(Map.of(broker, List.of(new AlterConfigOp(new ConfigEntry(key, "2"),
+                    AlterConfigOp.OpType.SET)))).all().get();
+        }
+        long allMs = burstOfSixServedAfterMs(cluster.broker(1).kafkaPort("EXTERNAL"));
+        assertTrue(allMs >= 1_000, "six connections served within " + allMs + " ms at 2 per second");
+    }
+
+    /** A listener's rate is checked as the broker-wide key; a listener's max.connections stays refused. */
+    @Test
+    void shouldRefuseANegativeListenerRateAndAListenersMaxConnectionsAtStartUp(@TempDir Path dir) {
+        for (String[] row : new String[][] {
+                {"listener.name.external.max.connection.creation.rate", "-1", "at least 0"},
+                {"listener.name.external.max.connections", "10", "per-listener max.connections is not implemented"}}) {
+            TandemConfig config = TandemConfig.forTests(dir.resolve(row[0]))
+                    .set("listeners", "INTERNAL://127.0.0.1:0,EXTERNAL://127.0.0.1:0")
+                    .set("listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT")
+                    .set("inter.broker.listener.name", "INTERNAL").set(row[0], row[1]);
+            Exception e = assertThrows(Exception.class, () -> Tandem.start(config).close());
+            assertTrue(e.getMessage().contains(row[0]) && e.getMessage().contains(row[2]), e.getMessage());
+        }
+    }
+
     @Test
     void shouldTakeADynamicBrokerRateAsKafkaDoes() throws Exception {
         start();
@@ -232,8 +292,12 @@ class ConnectionRateQuotaTest {
      * connection opened before them is answered at once (the acceptor waits on a timer, not on a thread).
      */
     private long burstOfSixServedAfterMs() throws Exception {
+        return burstOfSixServedAfterMs(port());
+    }
+
+    private long burstOfSixServedAfterMs(int port) throws Exception {
         List<RawKafkaConnection> burst = new ArrayList<>();
-        try (RawKafkaConnection steady = new RawKafkaConnection(port())) {
+        try (RawKafkaConnection steady = new RawKafkaConnection(port)) {
             steady.setTimeout(30_000);
             steady.apiVersions();
             // Let the connections of the start-up and of this one age out of the window.
@@ -241,7 +305,7 @@ class ConnectionRateQuotaTest {
             long start = System.nanoTime();
             List<Integer> ids = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
-                RawKafkaConnection c = new RawKafkaConnection(port());
+                RawKafkaConnection c = new RawKafkaConnection(port);
                 c.setTimeout(30_000);
                 burst.add(c);
                 ids.add(c.send(ApiKey.API_VERSIONS, (short) 0, new ApiVersionsRequest()));

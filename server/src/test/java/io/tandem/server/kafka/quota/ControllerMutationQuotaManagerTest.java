@@ -5,6 +5,7 @@ import io.tandem.server.kafka.ApiException;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -96,29 +97,64 @@ class ControllerMutationQuotaManagerTest {
         InetAddress other = InetAddress.getByName("127.0.0.2");
         rates.update(Map.of(local, 1), ConnectionRateQuotas.UNLIMITED);
         // A young rate counts one whole window: one connection per second is within the bound, two are not.
-        assertEquals(0, rates.ipThrottleMs(local, false));
-        assertEquals(1000, rates.ipThrottleMs(local, false));
-        assertEquals(1000, rates.ipThrottleMs(local, false), "a refused connection is taken back");
-        assertEquals(0, rates.ipThrottleMs(other, false), "other addresses have no quota");
+        assertEquals(0, rates.ipThrottleMs(local, "PLAINTEXT", false));
+        assertEquals(1000, rates.ipThrottleMs(local, "PLAINTEXT", false));
+        assertEquals(1000, rates.ipThrottleMs(local, "PLAINTEXT", false), "a refused connection is taken back");
+        assertEquals(0, rates.ipThrottleMs(other, "PLAINTEXT", false), "other addresses have no quota");
         assertEquals(2, rates.throttledIpConnections());
         // The default entity applies to every address without its own.
         rates.update(Map.of(), 1);
-        assertEquals(0, rates.ipThrottleMs(other, false));
-        assertTrue(rates.ipThrottleMs(other, false) > 0);
+        assertEquals(0, rates.ipThrottleMs(other, "PLAINTEXT", false));
+        assertTrue(rates.ipThrottleMs(other, "PLAINTEXT", false) > 0);
     }
 
     @Test
     void shouldDelayAcceptsOverTheBrokerRateButNotOnAProtectedListener() {
         ConnectionRateQuotas rates = new ConnectionRateQuotas(new QuotaWindow(2, 1000), 2, now::get);
-        assertEquals(0, rates.acceptThrottleMs(false));
-        assertEquals(0, rates.acceptThrottleMs(false));
+        assertEquals(0, rates.acceptThrottleMs("PLAINTEXT", false));
+        assertEquals(0, rates.acceptThrottleMs("PLAINTEXT", false));
         // 3 connections over 1 s against 2 per second: (3 - 2) / 2 x 1 s.
-        assertEquals(500, rates.acceptThrottleMs(false));
-        assertEquals(0, rates.acceptThrottleMs(true));
+        assertEquals(500, rates.acceptThrottleMs("PLAINTEXT", false));
+        assertEquals(0, rates.acceptThrottleMs("INTERNAL", true));
         // Never longer than one window.
-        for (int i = 0; i < 10; i++) rates.acceptThrottleMs(false);
-        assertEquals(1000, rates.acceptThrottleMs(false));
+        for (int i = 0; i < 10; i++) rates.acceptThrottleMs("PLAINTEXT", false);
+        assertEquals(1000, rates.acceptThrottleMs("PLAINTEXT", false));
         assertThrows(IllegalArgumentException.class,
                 () -> new ConnectionRateQuotas(QuotaWindow.DEFAULT, -1, now::get));
+    }
+
+    @Test
+    void shouldDelayAcceptsOverTheListenersOwnRateEvenOnAProtectedListener() throws Exception {
+        // The broker allows 10 per second; EXTERNAL 2 of its own (its key spells the name in lower case), INTERNAL
+        // (protected) 1.
+        ConnectionRateQuotas rates = new ConnectionRateQuotas(new QuotaWindow(2, 1000), 10,
+                ConnectionRateQuotas.listenerRates(Map.of("listener.name.external.max.connection.creation.rate", "2",
+                        "listener.name.internal.max.connection.creation.rate", "1", "max.connections", "5")), now::get);
+        assertEquals(0, rates.acceptThrottleMs("EXTERNAL", false));
+        assertEquals(0, rates.acceptThrottleMs("EXTERNAL", false));
+        assertEquals(500, rates.acceptThrottleMs("EXTERNAL", false), "(3 - 2) / 2 x 1 s on the listener's rate");
+        assertEquals(0, rates.acceptThrottleMs("PLAINTEXT", false), "another listener only has the broker's rate");
+        assertEquals(0, rates.acceptThrottleMs("INTERNAL", true));
+        assertEquals(1000, rates.acceptThrottleMs("INTERNAL", true), "a protected listener keeps its own rate");
+        // The broker's rate counts the four unprotected connections: 4 per second.
+        assertEquals(4.0, rates.brokerAcceptRate(), 0.001);
+        // An IP refusal takes the connection back from its listener too, and is averaged apart.
+        rates.update(Map.of(InetAddress.getByName("127.0.0.1"), 1), ConnectionRateQuotas.UNLIMITED);
+        assertEquals(0, rates.ipThrottleMs(InetAddress.getByName("127.0.0.1"), "PLAINTEXT", false));
+        rates.acceptThrottleMs("PLAINTEXT", false);
+        assertEquals(1000, rates.ipThrottleMs(InetAddress.getByName("127.0.0.1"), "PLAINTEXT", false));
+        Map<String, ConnectionRateQuotas.ListenerFigures> figures = new java.util.HashMap<>();
+        rates.listenerFigures().forEach(f -> figures.put(f.listener(), f));
+        assertEquals(3.0, figures.get("EXTERNAL").acceptRate(), 0.001);
+        assertEquals(500.0, figures.get("EXTERNAL").throttleTimeMs(), 0.001);
+        assertTrue(Double.isNaN(figures.get("EXTERNAL").ipThrottleTimeMs()), "no IP throttle on EXTERNAL");
+        assertEquals(1.0, figures.get("PLAINTEXT").acceptRate(), 0.001, "the refused connection is taken back");
+        assertEquals(1000.0, figures.get("PLAINTEXT").ipThrottleTimeMs(), 0.001);
+        assertTrue(Double.isNaN(figures.get("PLAINTEXT").throttleTimeMs()));
+        assertEquals(1000.0, figures.get("INTERNAL").throttleTimeMs(), 0.001);
+        assertEquals(List.of(new ConnectionRateQuotas.IpFigures(InetAddress.getByName("127.0.0.1"), 1.0)),
+                rates.ipFigures(10));
+        assertThrows(IllegalArgumentException.class, () -> new ConnectionRateQuotas(QuotaWindow.DEFAULT, 10,
+                Map.of("EXTERNAL", -1), now::get));
     }
 }
