@@ -117,7 +117,10 @@ class LiveBrokersFromUpdateMetadataTest {
         return Tandem.start(TandemConfig.forTests(dir.resolve("broker" + id))
                 .roles(EnumSet.of(TandemConfig.Role.KAFKA))
                 .set("broker.id", Integer.toString(id))
-                .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+                .set("zookeeper.connect", zookeeper.zookeeperConnect())
+                // As TandemCluster's brokers: a broker closed after the controller's broker retries its controlled
+                // shutdown after this, not after Kafka's default 5 s.
+                .set("controlled.shutdown.retry.backoff.ms", "100"));
     }
 
     private static ZkZnodeStore connect(Tandem zookeeper) throws Exception {

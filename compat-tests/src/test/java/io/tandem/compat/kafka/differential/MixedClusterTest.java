@@ -42,6 +42,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class MixedClusterTest {
+    /**
+     * Both brokers retry a controlled shutdown they cannot complete (the last broker still leading partitions with two
+     * replicas) 100 ms apart, as Kafka's own test brokers do (TestUtils.createBrokerConfig), instead of Kafka's 5 s, so
+     * the end of a test does not wait 10 s for the three tries to run out.
+     */
+    private static final String RETRY_BACKOFF = "controlled.shutdown.retry.backoff.ms";
+    private static final String FAST_RETRY = "100";
+
     @TempDir
     Path dir;
 
@@ -49,12 +57,10 @@ class MixedClusterTest {
     void shouldReplicateBetweenATandemBrokerAndAnApacheBroker() throws Exception {
         try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
-             Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                     .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
-                     .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+             Tandem tandem = startTandemBroker(zookeeper);
              ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
                      Map.of("broker.id", "2", "offsets.topic.replication.factor", "2",
-                             "group.initial.rebalance.delay.ms", "0"))) {
+                             "group.initial.rebalance.delay.ms", "0", RETRY_BACKOFF, FAST_RETRY))) {
             String bootstrap = tandem.bootstrapServers() + ",127.0.0.1:" + apache.port();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                 long deadline = System.currentTimeMillis() + 120_000;
@@ -117,9 +123,7 @@ class MixedClusterTest {
     void shouldLetAnApacheControllerTakeOverFromATandemController() throws Exception {
         try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)))) {
-            Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                    .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
-                    .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+            Tandem tandem = startTandemBroker(zookeeper);
             // The Tandem broker is the controller before Apache's starts, so that what Apache takes over is the state
             // a Tandem controller wrote (the first broker to create /controller wins; both racing, either could).
             try {
@@ -129,7 +133,7 @@ class MixedClusterTest {
                 throw e;
             }
             try (ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
-                    Map.of("broker.id", "2"))) {
+                    Map.of("broker.id", "2", RETRY_BACKOFF, FAST_RETRY))) {
                 String bootstrap = tandem.bootstrapServers() + ",127.0.0.1:" + apache.port();
                 try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                     long deadline = System.currentTimeMillis() + 120_000;
@@ -165,13 +169,11 @@ class MixedClusterTest {
         try (Tandem zookeeper = Tandem.start(TandemConfig.forTests(dir.resolve("zk"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)));
              ApacheBroker apache = ApacheBroker.zookeeperMode(dir.resolve("apache"), zookeeper.zookeeperConnect(),
-                     Map.of("broker.id", "2"))) {
+                     Map.of("broker.id", "2", RETRY_BACKOFF, FAST_RETRY))) {
             String apacheOnly = "127.0.0.1:" + apache.port();
             awaitController(apacheOnly, 2, apache::logTail);
             // Apache's broker is the controller; the Tandem broker joins and leads a partition Apache follows.
-            try (Tandem tandem = Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
-                    .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
-                    .set("zookeeper.connect", zookeeper.zookeeperConnect()));
+            try (Tandem tandem = startTandemBroker(zookeeper);
                  Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                          apacheOnly + "," + tandem.bootstrapServers()))) {
                 long deadline = System.currentTimeMillis() + 120_000;
@@ -195,6 +197,14 @@ class MixedClusterTest {
             awaitLeader(apacheOnly, "followed", 0, 2);
             assertEquals(40, consumeOne(apacheOnly, "followed").size(), apache.logTail());
         }
+    }
+
+    /** The Tandem broker, id 1, on {@code zookeeper}, retrying its controlled shutdown as {@link #FAST_RETRY} says. */
+    private Tandem startTandemBroker(Tandem zookeeper) throws Exception {
+        return Tandem.start(TandemConfig.forTests(dir.resolve("tandem"))
+                .roles(EnumSet.of(TandemConfig.Role.KAFKA)).set("broker.id", "1")
+                .set("zookeeper.connect", zookeeper.zookeeperConnect())
+                .set(RETRY_BACKOFF, FAST_RETRY));
     }
 
     /**
