@@ -3,7 +3,6 @@ package io.tandem.server.kafka.log;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.tandem.kafka.wire.Errors;
-import io.tandem.kafka.wire.record.Header;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
 import io.tandem.kafka.wire.record.TimestampType;
@@ -13,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.zip.CRC32C;
 
+import static io.tandem.server.kafka.log.HandBuiltBatches.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -31,11 +30,6 @@ class LogValidatorRefusalsTest {
     private static final TopicPartition PARTITION = new TopicPartition("t", 0);
     private static final long NOW = 1_700_000_000_000L;
     private static final long HOUR = 3_600_000L;
-    /** In the one-record batch of {@link #keyValueHeaderBatch}: where each field of the record sits. */
-    private static final int RECORD_LENGTH_AT = RecordBatch.RECORDS_OFFSET;
-    private static final int KEY_LENGTH_AT = RecordBatch.RECORDS_OFFSET + 4;
-    private static final int HEADER_COUNT_AT = RecordBatch.RECORDS_OFFSET + 8;
-    private static final int HEADER_KEY_LENGTH_AT = RecordBatch.RECORDS_OFFSET + 9;
 
     private static LogValidator validator(TimestampType type, boolean compacted) {
         return new LogValidator(LogValidator.Origin.CLIENT, 1_048_588, null, type, HOUR, HOUR, compacted, NOW);
@@ -107,7 +101,7 @@ class LogValidatorRefusalsTest {
             for (int i = KEY_LENGTH_AT; i < b.writerIndex(); i++) b.setByte(i, 0xFF);
         }, "varint");
         ByteBuf trailing = Unpooled.buffer();
-        trailing.writeBytes(keyValueHeaderBatch());
+        trailing.writeBytes(keyValueHeaderBatch(NOW));
         trailing.writeByte(0);
         resign(trailing, b -> b.setInt(RecordBatch.LENGTH_OFFSET, b.getInt(RecordBatch.LENGTH_OFFSET) + 1));
         assertRefused(createTime().validate(trailing, PARTITION), Errors.INVALID_RECORD, "bytes after its 1 declared");
@@ -179,7 +173,7 @@ class LogValidatorRefusalsTest {
     }
 
     private static void assertFramingRefused(Consumer<ByteBuf> damage, String reason) {
-        ByteBuf batch = keyValueHeaderBatch();
+        ByteBuf batch = keyValueHeaderBatch(NOW);
         resign(batch, damage);
         assertRefused(createTime().validate(batch, PARTITION), Errors.INVALID_RECORD, reason);
     }
@@ -192,41 +186,5 @@ class LogValidatorRefusalsTest {
         assertEquals(List.of(), refused.recordErrors());
         assertTrue(refused.reason().contains(reason), refused.reason());
         return refused;
-    }
-
-    private static ByteBuf batch(long timestamp, String... values) {
-        ByteBuf out = Unpooled.buffer();
-        try (RecordBatchBuilder builder = RecordBatchBuilder.create(out)) {
-            for (String value : values) builder.append(timestamp, null, value.getBytes(StandardCharsets.UTF_8));
-            builder.build();
-        }
-        return out;
-    }
-
-    /** One record: key "k", value "v", header "h" = "x", every length a one-byte varint. */
-    private static ByteBuf keyValueHeaderBatch() {
-        ByteBuf out = Unpooled.buffer();
-        try (RecordBatchBuilder builder = RecordBatchBuilder.create(out)) {
-            builder.append(NOW, Unpooled.wrappedBuffer("k".getBytes()), Unpooled.wrappedBuffer("v".getBytes()),
-                    List.of(new Header("h", Unpooled.wrappedBuffer("x".getBytes()))));
-            builder.build();
-        }
-        assertEquals('k', out.getByte(KEY_LENGTH_AT + 1));
-        assertEquals(zigzag(1), out.getByte(HEADER_COUNT_AT));
-        assertEquals('h', out.getByte(HEADER_KEY_LENGTH_AT + 1));
-        return out;
-    }
-
-    /** Damages a batch, then gives it the CRC its new bytes have, so the damage is what the validator must find. */
-    private static void resign(ByteBuf batch, Consumer<ByteBuf> damage) {
-        damage.accept(batch);
-        CRC32C crc = new CRC32C();
-        crc.update(batch.nioBuffer(RecordBatch.ATTRIBUTES_OFFSET, batch.writerIndex() - RecordBatch.ATTRIBUTES_OFFSET));
-        batch.setInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
-    }
-
-    /** A one-byte zig-zag varint (for -64..63). */
-    private static byte zigzag(int value) {
-        return (byte) ((value << 1) ^ (value >> 31));
     }
 }
