@@ -5,7 +5,7 @@
 # FIXED_SECONDS at RATE records/s. Per run it prints records/s, p99, the server's CPU per record (user + system from
 # /proc/<pid>/stat over the run) and the load average; the summary gives per target the median [min - max] of each
 # figure and the ratios of the medians to Apache's. Nothing is asserted.
-# Usage: TARGETS="jar:<base>/server/target/tandem-server.jar tandem apache" bench/kafka/produce-validate-ab.sh
+# Usage: TARGETS="jar:<base>/tandem-server.jar jar:<new>/tandem-server.jar apache" bench/kafka/produce-validate-ab.sh
 #        env: ROUNDS=3 RECORDS=100000 RATE=5000 FIXED_SECONDS=20 (TARGETS as each_round: tandem = this tree,
 #        jar:<path> an earlier build with the lib/ next to it, apache)
 set -euo pipefail
