@@ -13,7 +13,6 @@ import io.tandem.kafka.wire.message.ProduceResponse;
 import io.tandem.kafka.wire.message.ProduceResponse.PartitionProduceResponse;
 import io.tandem.kafka.wire.record.ControlRecordType;
 import io.tandem.kafka.wire.record.EndTxnMarker;
-import io.tandem.kafka.wire.record.Header;
 import io.tandem.kafka.wire.record.LegacyMessage;
 import io.tandem.kafka.wire.record.LegacyMessageSetBuilder;
 import io.tandem.kafka.wire.record.RecordBatch;
@@ -42,9 +41,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Consumer;
-import java.util.zip.CRC32C;
 
+import static io.tandem.server.kafka.log.HandBuiltBatches.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -55,11 +53,6 @@ import static org.junit.jupiter.api.Assertions.*;
 class ProduceValidationTest {
     /** Produce v9: flexible, with the error message and record errors of v8+. */
     private static final short PRODUCE_VERSION = 9;
-    /** In the one-record batch of {@link #keyValueHeaderBatch}: where each field of the record sits. */
-    private static final int RECORD_LENGTH_AT = RecordBatch.RECORDS_OFFSET;
-    private static final int KEY_LENGTH_AT = RecordBatch.RECORDS_OFFSET + 4;
-    private static final int HEADER_COUNT_AT = RecordBatch.RECORDS_OFFSET + 8;
-    private static final int HEADER_KEY_LENGTH_AT = RecordBatch.RECORDS_OFFSET + 9;
 
     @TempDir
     Path dir;
@@ -125,7 +118,7 @@ class ProduceValidationTest {
     @Test
     void shouldRefuseAKeyLongerThanItsRecordAsInvalidRecord() throws IOException {
         createTopic("key", Map.of());
-        ByteBuf batch = keyValueHeaderBatch();
+        ByteBuf batch = keyValueHeaderBatch(System.currentTimeMillis());
         resign(batch, b -> b.setByte(KEY_LENGTH_AT, zigzag(50)));
         assertRefused("key", batch, Errors.INVALID_RECORD);
     }
@@ -133,7 +126,7 @@ class ProduceValidationTest {
     @Test
     void shouldRefuseMoreHeadersThanTheRecordHoldsAsInvalidRecord() throws IOException {
         createTopic("headers", Map.of());
-        ByteBuf batch = keyValueHeaderBatch();
+        ByteBuf batch = keyValueHeaderBatch(System.currentTimeMillis());
         resign(batch, b -> b.setByte(HEADER_COUNT_AT, zigzag(5)));
         assertRefused("headers", batch, Errors.INVALID_RECORD);
     }
@@ -141,7 +134,7 @@ class ProduceValidationTest {
     @Test
     void shouldRefuseANegativeHeaderKeyLengthAsInvalidRecord() throws IOException {
         createTopic("header-key", Map.of());
-        ByteBuf batch = keyValueHeaderBatch();
+        ByteBuf batch = keyValueHeaderBatch(System.currentTimeMillis());
         resign(batch, b -> b.setByte(HEADER_KEY_LENGTH_AT, zigzag(-2)));
         assertRefused("header-key", batch, Errors.INVALID_RECORD);
     }
@@ -149,10 +142,10 @@ class ProduceValidationTest {
     @Test
     void shouldRefuseARecordLengthBeyondTheBatchAndAVarintThatNeverEndsAsInvalidRecord() throws IOException {
         createTopic("length", Map.of());
-        ByteBuf longer = keyValueHeaderBatch();
+        ByteBuf longer = keyValueHeaderBatch(System.currentTimeMillis());
         resign(longer, b -> b.setByte(RECORD_LENGTH_AT, zigzag(60)));
         assertRefused("length", longer, Errors.INVALID_RECORD);
-        ByteBuf endless = keyValueHeaderBatch();
+        ByteBuf endless = keyValueHeaderBatch(System.currentTimeMillis());
         resign(endless, b -> {
             for (int i = KEY_LENGTH_AT; i < b.writerIndex(); i++) b.setByte(i, 0xFF);
         });
@@ -163,7 +156,7 @@ class ProduceValidationTest {
     void shouldRefuseBytesAfterTheDeclaredRecordsAsInvalidRecord() throws IOException {
         createTopic("trailing", Map.of());
         ByteBuf batch = Unpooled.buffer();
-        batch.writeBytes(keyValueHeaderBatch());
+        batch.writeBytes(keyValueHeaderBatch(System.currentTimeMillis()));
         batch.writeByte(0);
         resign(batch, b -> b.setInt(RecordBatch.LENGTH_OFFSET, b.getInt(RecordBatch.LENGTH_OFFSET) + 1));
         assertRefused("trailing", batch, Errors.INVALID_RECORD);
@@ -399,30 +392,6 @@ class ProduceValidationTest {
         assertEquals(before + 1, latestOffset(topic));
     }
 
-    private static ByteBuf batch(long timestamp, String... values) {
-        ByteBuf out = Unpooled.buffer();
-        try (RecordBatchBuilder builder = RecordBatchBuilder.create(out)) {
-            for (String value : values) builder.append(timestamp, null, value.getBytes(StandardCharsets.UTF_8));
-            builder.build();
-        }
-        return out;
-    }
-
-    /** One record: key "k", value "v", header "h" = "x", every length a one-byte varint. */
-    private static ByteBuf keyValueHeaderBatch() {
-        ByteBuf out = Unpooled.buffer();
-        try (RecordBatchBuilder builder = RecordBatchBuilder.create(out)) {
-            builder.append(System.currentTimeMillis(), Unpooled.wrappedBuffer("k".getBytes()),
-                    Unpooled.wrappedBuffer("v".getBytes()),
-                    List.of(new Header("h", Unpooled.wrappedBuffer("x".getBytes()))));
-            builder.build();
-        }
-        assertEquals('k', out.getByte(KEY_LENGTH_AT + 1));
-        assertEquals(zigzag(1), out.getByte(HEADER_COUNT_AT));
-        assertEquals('h', out.getByte(HEADER_KEY_LENGTH_AT + 1));
-        return out;
-    }
-
     private static ByteBuf legacySet(long... timestamps) {
         return legacySet(LegacyMessage.MAGIC_V1, timestamps);
     }
@@ -437,19 +406,6 @@ class ProduceValidationTest {
             builder.build();
         }
         return out;
-    }
-
-    /** Damages a batch, then gives it the CRC its new bytes have, so the damage is what the broker must find. */
-    private static void resign(ByteBuf batch, Consumer<ByteBuf> damage) {
-        damage.accept(batch);
-        CRC32C crc = new CRC32C();
-        crc.update(batch.nioBuffer(RecordBatch.ATTRIBUTES_OFFSET, batch.writerIndex() - RecordBatch.ATTRIBUTES_OFFSET));
-        batch.setInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
-    }
-
-    /** A one-byte zig-zag varint (for -64..63). */
-    private static byte zigzag(int value) {
-        return (byte) ((value << 1) ^ (value >> 31));
     }
 
     private void createTopic(String name, Map<String, String> configs) throws IOException {

@@ -12,6 +12,10 @@ import java.util.NoSuchElementException;
  * {@link InvalidRecordException}; a batch whose codec is unknown or whose records section does not decompress throws
  * a plain {@link CorruptRecordException}. Close it when done: for a compressed batch it owns the decompressed buffer,
  * and records read from it are invalid afterwards.
+ *
+ * <p>{@link #advance()} reads the next record with the same checks without creating a {@link Record}: its fields are
+ * then read from the iterator ({@link #offset()}, {@link #timestamp()}, {@link #hasKey()}), which is what the
+ * broker's produce path does for every record it validates, so that it allocates nothing per record.
  */
 public final class RecordIterator implements Iterator<Record>, AutoCloseable {
     /**
@@ -34,6 +38,18 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
     private final Varint.Cursor cursor;
     private int returned;
     private boolean closed;
+    // The record advance() read last (next() builds a Record from them).
+    private long offset;
+    private long timestamp;
+    private int sequence;
+    private byte attributes;
+    private int sizeInBytes;
+    private int keyIndex;
+    private int keySize;
+    private int valueIndex;
+    private int valueSize;
+    private int headersIndex;
+    private int headerCount;
 
     RecordIterator(RecordBatch batch, ByteBufAllocator allocator, int decompressedBytesMax) {
         this.baseOffset = batch.baseOffset();
@@ -91,15 +107,51 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
 
     @Override
     public Record next() {
-        if (!hasNext()) {
+        if (!advance()) {
             throw new NoSuchElementException();
         }
-        Record record = readRecord();
-        returned++;
-        return record;
+        return current();
     }
 
-    private Record readRecord() {
+    /**
+     * Reads the next record, checking it as {@link #next()} does, and returns false when there is none (after
+     * checking that no bytes follow the last one). Until the next call, {@link #offset()}, {@link #timestamp()},
+     * {@link #hasKey()} and {@link #current()} describe it.
+     */
+    public boolean advance() {
+        if (!hasNext()) {
+            return false;
+        }
+        readRecord();
+        returned++;
+        return true;
+    }
+
+    /** The absolute offset of the record {@link #advance()} read. */
+    public long offset() {
+        return offset;
+    }
+
+    /** The timestamp of the record {@link #advance()} read (the batch's for LogAppendTime). */
+    public long timestamp() {
+        return timestamp;
+    }
+
+    /** Whether the record {@link #advance()} read has a key. */
+    public boolean hasKey() {
+        return keySize >= 0;
+    }
+
+    /** The record {@link #advance()} read, as an object (valid as long as the iterator's data is). */
+    public Record current() {
+        if (returned == 0) {
+            throw new IllegalStateException("no record read yet");
+        }
+        return new Record(offset, timestamp, sequence, attributes, sizeInBytes, data, keyIndex, keySize, valueIndex,
+                valueSize, headersIndex, headerCount);
+    }
+
+    private void readRecord() {
         int recordStart = cursor.index;
         int bodySize = Varint.readInt(data, cursor, limit);
         int bodyStart = cursor.index;
@@ -137,11 +189,18 @@ public final class RecordIterator implements Iterator<Record>, AutoCloseable {
             throw new InvalidRecordException("record declares " + bodySize + " bytes but its fields take "
                     + (cursor.index - bodyStart));
         }
-        long timestamp = logAppendTime != RecordBatch.NO_TIMESTAMP ? logAppendTime : baseTimestamp + timestampDelta;
-        int sequence = baseSequence == RecordBatch.NO_SEQUENCE ? RecordBatch.NO_SEQUENCE
+        this.offset = baseOffset + offsetDelta;
+        this.timestamp = logAppendTime != RecordBatch.NO_TIMESTAMP ? logAppendTime : baseTimestamp + timestampDelta;
+        this.sequence = baseSequence == RecordBatch.NO_SEQUENCE ? RecordBatch.NO_SEQUENCE
                 : incrementSequence(baseSequence, offsetDelta);
-        return new Record(baseOffset + offsetDelta, timestamp, sequence, attributes, bodyEnd - recordStart, data,
-                keyIndex, keySize, valueIndex, valueSize, headersIndex, headerCount);
+        this.attributes = attributes;
+        this.sizeInBytes = bodyEnd - recordStart;
+        this.keyIndex = keyIndex;
+        this.keySize = keySize;
+        this.valueIndex = valueIndex;
+        this.valueSize = valueSize;
+        this.headersIndex = headersIndex;
+        this.headerCount = headerCount;
     }
 
     /** Skips a length-prefixed field's bytes; -1 means null, anything below that is corrupt. */

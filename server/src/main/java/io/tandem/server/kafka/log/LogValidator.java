@@ -7,7 +7,6 @@ import io.tandem.kafka.wire.record.CorruptRecordException;
 import io.tandem.kafka.wire.record.InvalidRecordException;
 import io.tandem.kafka.wire.record.LegacyMessage;
 import io.tandem.kafka.wire.record.LegacyMessageSets;
-import io.tandem.kafka.wire.record.Record;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
@@ -153,23 +152,24 @@ public final class LogValidator {
     }
 
     private Result validateBatches(ByteBuf records, TopicPartition partition) {
-        List<RecordBatch> batches = new ArrayList<>(1);
+        // Every batch's framing is read (a bad one refuses the append); only the first is kept, a second refuses.
+        RecordBatch batch = null;
+        int batchCount = 0;
         int validBytes = 0;
-        for (RecordBatch batch : RecordBatches.of(records)) {
-            batches.add(batch);
-            validBytes += batch.sizeInBytes();
+        for (RecordBatch each : RecordBatches.of(records)) {
+            if (batchCount++ == 0) batch = each;
+            validBytes += each.sizeInBytes();
         }
         // Kafka refuses no batch or more than one v2 batch per partition while parsing a Produce v3+ request
         // (ProduceRequest.validateRecords), before it looks further into any of them; LogValidator repeats the
         // check for every origin.
-        if (batches.isEmpty()) {
+        if (batch == null) {
             return new Invalid(INVALID_RECORD, null, List.of(), false, "Record batch has no batches at all");
         }
-        if (batches.size() > 1) {
+        if (batchCount > 1) {
             return new Invalid(INVALID_RECORD, null, List.of(), false,
                     "Compressed outer record has more than one batch");
         }
-        RecordBatch batch = batches.get(0);
         if (batch.sizeInBytes() > maxMessageBytes) {
             return invalid(MESSAGE_TOO_LARGE, "The record batch size in the append to " + partition + " is "
                     + batch.sizeInBytes() + " bytes which exceeds the maximum configured value of " + maxMessageBytes
@@ -229,22 +229,26 @@ public final class LogValidator {
      */
     private Result validateRecords(RecordBatch batch, TopicPartition partition, boolean fixMaxTimestamp,
                                    TimestampType producedType) {
-        List<RecordError> errors = new ArrayList<>(0);
+        // Walked in place over the batch's bytes (RecordIterator.advance): no object per record; the record errors'
+        // list and a record's object for its message exist only once a record is refused.
+        List<RecordError> errors = null;
         boolean timestampErrors = false;
         long maxTimestamp = RecordBatch.NO_TIMESTAMP;
         try (RecordIterator it = batch.records()) {
             int batchIndex = 0;
-            while (it.hasNext()) {
-                Record record = it.next();
-                String keyError = compacted && !record.hasKey()
-                        ? "Compacted topic cannot accept message without key in topic partition " + partition : null;
-                String timestampError = keyError == null ? timestampError(producedType, record) : null;
-                if (keyError != null) errors.add(new RecordError(batchIndex, keyError));
-                if (timestampError != null) {
-                    errors.add(new RecordError(batchIndex, timestampError));
-                    timestampErrors = true;
+            while (it.advance()) {
+                String error;
+                if (compacted && !it.hasKey()) {
+                    error = "Compacted topic cannot accept message without key in topic partition " + partition;
+                } else {
+                    error = timestampError(producedType, it);
+                    if (error != null) timestampErrors = true;
                 }
-                maxTimestamp = Math.max(maxTimestamp, record.timestamp());
+                if (error != null) {
+                    if (errors == null) errors = new ArrayList<>(1);
+                    errors.add(new RecordError(batchIndex, error));
+                }
+                maxTimestamp = Math.max(maxTimestamp, it.timestamp());
                 batchIndex++;
             }
         } catch (InvalidRecordException e) {
@@ -254,7 +258,7 @@ public final class LogValidator {
             // KafkaException (or IllegalArgumentException) there, which it answers with UNKNOWN_SERVER_ERROR.
             return invalid(UNKNOWN_SERVER_ERROR, e.getMessage());
         }
-        if (!errors.isEmpty()) {
+        if (errors != null) {
             if (timestampErrors) {
                 return new Invalid(INVALID_TIMESTAMP, "One or more records have been rejected due to invalid timestamp",
                         List.copyOf(errors), true, errors.get(0).message());
@@ -272,20 +276,21 @@ public final class LogValidator {
     }
 
     /**
-     * Kafka's LogValidator.validateTimestamp, arithmetic and words included. {@code producedType} is the timestamp
-     * type the producer's batch or messages carried, not the one a conversion for a LogAppendTime topic gave them.
+     * Kafka's LogValidator.validateTimestamp, arithmetic and words included, for the record {@code it} has just read.
+     * {@code producedType} is the timestamp type the producer's batch or messages carried, not the one a conversion
+     * for a LogAppendTime topic gave them.
      */
-    private String timestampError(TimestampType producedType, Record record) {
-        long timestamp = record.timestamp();
+    private String timestampError(TimestampType producedType, RecordIterator it) {
+        long timestamp = it.timestamp();
         if (timestampType == TimestampType.CREATE_TIME && timestamp != RecordBatch.NO_TIMESTAMP) {
             long difference = nowMs - timestamp;
             if (difference > timestampBeforeMaxMs || -1 * difference > timestampAfterMaxMs) {
-                return "Timestamp " + timestamp + " of message with offset " + record.offset()
+                return "Timestamp " + timestamp + " of message with offset " + it.offset()
                         + " is out of range. The timestamp should be within [" + (nowMs - timestampBeforeMaxMs)
                         + ", " + (nowMs + timestampAfterMaxMs) + "]";
             }
         } else if (producedType == TimestampType.LOG_APPEND_TIME) {
-            return "Invalid timestamp type in message " + record + ". Producer should not set timestamp type to"
+            return "Invalid timestamp type in message " + it.current() + ". Producer should not set timestamp type to"
                     + " LogAppendTime.";
         }
         return null;
