@@ -18,9 +18,9 @@ import java.util.TreeMap;
  * partitions). Every partition-state write of the controller is watched: a leader outside the previous ISR is an
  * unclean election, a violation when it is off.
  *
- * <p>When an out-of-sync replica is elected at epoch E, its log then (taken again when it takes the lead, which is
- * what its followers truncate to) is what survives: a record of an older epoch that this log does not hold at the same
- * offset is lost. The checks that still hold: replicas never diverge below their high watermarks once such lost
+ * <p>When an out-of-sync replica elected at epoch E takes the lead (applies the LeaderAndIsr; an election whose
+ * leader never does changes no log), its log then is what survives, what its followers truncate to: a record of an
+ * epoch below E that this log does not hold at the same offset is lost. The checks that still hold: replicas never diverge below their high watermarks once such lost
  * records are set aside (they are truncated away); a record consumed, committed or acknowledged vanishes only when an
  * unclean leader lacked it, and each such loss is counted, not hidden. A record acknowledged at leader epoch A may be
  * lost only by an unclean election of an epoch above A whose log lacked it.
@@ -38,10 +38,10 @@ final class SimUncleanElections {
     static final String KEY = "unclean.leader.election.enable";
 
     /**
-     * An out-of-sync replica elected at one epoch, and its log (offset to value) as it took the lead; provisional
-     * (empty) while that broker was down when elected: its log is taken when it next leads (it cannot fetch meanwhile).
+     * An out-of-sync replica elected at one epoch, and its log (offset to value) as it took the lead, null until it
+     * does: only then does its log become what its followers truncate to.
      */
-    private record Takeover(int leader, TreeMap<Long, Long> log, boolean provisional) {
+    private record Takeover(int leader, TreeMap<Long, Long> log) {
     }
 
     private final ReplicationSimulator sim;
@@ -104,36 +104,34 @@ final class SimUncleanElections {
             return;
         }
         sim.checks.count("unclean election");
-        SimBroker elected = sim.running(now.leader());
-        Partition p = elected == null ? null : elected.logs.get(tp);
-        took(tp, now.leaderEpoch(), now.leader(), p);
+        sim.checks.record("out-of-sync replica " + now.leader() + " elected leader of " + tp + " at epoch "
+                + now.leaderEpoch() + " (ISR was " + old.isr() + ")");
+        TreeMap<Integer, Takeover> of = takeovers.computeIfAbsent(tp, k -> new TreeMap<>());
+        // An earlier election whose leader never took the lead changed no log: a newer one replaces it.
+        of.values().removeIf(t -> t.log() == null);
+        of.put(now.leaderEpoch(), new Takeover(now.leader(), null));
     }
 
     /**
-     * Broker {@code b} applied a LeaderAndIsr making it the leader of {@code p}: if an unclean election chose it at
-     * this epoch, its log now is what survives (it may have fetched more, or truncated, since the election).
+     * Broker {@code b} applied a LeaderAndIsr making it the leader of {@code p}: if an unclean election chose it and
+     * it has not led since (at that epoch, or a later one if it was down when elected), its log now is what survives.
      */
     void leaderTookOver(SimBroker b, Partition p) {
         TreeMap<Integer, Takeover> of = takeovers.get(p.topicPartition());
         if (of == null) return;
         Map.Entry<Integer, Takeover> last = of.floorEntry(p.leaderEpoch());
-        if (last == null || last.getValue().leader() != b.id) return;
-        if (last.getKey() == p.leaderEpoch() || last.getValue().provisional()) {
-            took(p.topicPartition(), last.getKey(), b.id, p);
-        }
-    }
-
-    private void took(TopicPartition tp, int epoch, int leader, Partition p) {
+        if (last == null || last.getValue().leader() != b.id || last.getValue().log() != null) return;
         TreeMap<Long, Long> log;
         try {
-            log = p == null ? new TreeMap<>() : ReplicationSimulator.recordsBelow(p, p.logEndOffset());
+            log = ReplicationSimulator.recordsBelow(p, p.logEndOffset());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        takeovers.computeIfAbsent(tp, k -> new TreeMap<>()).put(epoch, new Takeover(leader, log, p == null));
-        sim.checks.record("unclean leader " + leader + " of " + tp + " at epoch " + epoch + " holds " + log.size()
-                + " records up to offset " + (log.isEmpty() ? -1 : log.lastKey()));
-        sim.survivors(tp, log);
+        of.put(last.getKey(), new Takeover(b.id, log));
+        sim.checks.record("unclean leader " + b.id + " of " + p.topicPartition() + " took the lead at epoch "
+                + p.leaderEpoch() + " (elected at " + last.getKey() + ") with " + log.size() + " records, log end "
+                + p.logEndOffset());
+        sim.survivors(p.topicPartition(), log);
     }
 
     /** Whether the record ({@code offset}, {@code value}) written at leader epoch {@code epoch} was lost. */
@@ -141,6 +139,7 @@ final class SimUncleanElections {
         TreeMap<Integer, Takeover> of = takeovers.get(tp);
         if (of == null) return false;
         for (Takeover t : of.tailMap(epoch, false).values()) {
+            if (t.log() == null) continue;
             Long kept = t.log().get(offset);
             if (kept == null || kept != value) return true;
         }
@@ -152,7 +151,7 @@ final class SimUncleanElections {
         TreeMap<Integer, Takeover> of = takeovers.get(tp);
         if (of == null) return false;
         for (Takeover t : of.tailMap(ackEpoch, false).values()) {
-            if (!t.log().containsValue(value)) return true;
+            if (t.log() != null && !t.log().containsValue(value)) return true;
         }
         return false;
     }
