@@ -3,11 +3,7 @@ package io.tandem.server.kafka.replica.sim;
 import io.netty.buffer.ByteBuf;
 import io.tandem.kafka.wire.message.AlterPartitionRequest;
 import io.tandem.kafka.wire.message.AlterPartitionResponse;
-import io.tandem.kafka.wire.record.Record;
-import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
-import io.tandem.kafka.wire.record.RecordBatches;
-import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
@@ -415,7 +411,7 @@ final class ReplicationSimulator {
             LogSlice slice = leader.consumerRead(tp, position);
             if (slice == null || slice.isEmpty()) return;
             TreeMap<Long, Long> seen = consumed.get(tp);
-            for (long[] record : records(slice)) {
+            for (long[] record : SimRecords.of(slice)) {
                 if (record[0] < position) continue;
                 if (unclean.lost(tp, record[0], record[1], (int) record[2])) {
                     // A deposed leader still serving a record an unclean election lost: Kafka's consumer learns of
@@ -437,52 +433,6 @@ final class ReplicationSimulator {
         }
     }
 
-    /** {offset, value, leader epoch} of every record in the slice. */
-    private static List<long[]> records(LogSlice slice) throws IOException {
-        List<long[]> out = new ArrayList<>();
-        ByteBuf bytes = slice.readBytes(SimBroker.BUFFERS);
-        try {
-            for (RecordBatch batch : RecordBatches.of(bytes)) {
-                if (batch.isControl()) continue;
-                try (RecordIterator it = batch.records()) {
-                    while (it.hasNext()) {
-                        Record r = it.next();
-                        out.add(new long[] {r.offset(), r.value().getLong(r.value().readerIndex()),
-                                batch.partitionLeaderEpoch()});
-                    }
-                }
-            }
-        } finally {
-            bytes.release();
-        }
-        return out;
-    }
-
-    /** {offset -> value} of the replica's records in [its log start, {@code upTo}). */
-    static TreeMap<Long, Long> recordsBelow(Partition p, long upTo) throws IOException {
-        return recordsBelow(p, upTo, null);
-    }
-
-    /** The same without the records an unclean election lost ({@code lost} null: with every record). */
-    private static TreeMap<Long, Long> recordsBelow(Partition p, long upTo, SimUncleanElections lost)
-            throws IOException {
-        TreeMap<Long, Long> out = new TreeMap<>();
-        long offset = p.logStartOffset();
-        while (offset < upTo) {
-            LogSlice slice = p.log().read(offset, 1 << 20, upTo, true);
-            if (slice.isEmpty()) break;
-            for (long[] r : records(slice)) {
-                if (r[0] >= upTo) continue;
-                // Not yet truncated away on this replica (its high watermark may still cover it): set aside.
-                if (lost != null && lost.lost(p.topicPartition(), r[0], r[1], (int) r[2])) continue;
-                out.put(r[0], r[1]);
-            }
-            if (slice.nextOffset() <= offset) break;
-            offset = slice.nextOffset();
-        }
-        return out;
-    }
-
     // ------------------------------------------------------------------------------------------------ checks
 
     private void sampleLoop() {
@@ -500,7 +450,7 @@ final class ReplicationSimulator {
                 if (p == null) continue;
                 try {
                     TreeMap<Long, Long> history = committed.get(tp);
-                    recordsBelow(p, p.highWatermark(), unclean).forEach((offset, value) -> {
+                    SimRecords.below(p, p.highWatermark(), unclean).forEach((offset, value) -> {
                         Long known = history.putIfAbsent(offset, value);
                         if (known != null && !known.equals(value)) {
                             checks.violation("broker " + b.id + "'s replica of " + tp + " holds " + value + " at offset "
@@ -533,7 +483,7 @@ final class ReplicationSimulator {
                 checks.violation(tp + " has no leader " + SETTLE_MS + " ms after every fault healed");
                 continue;
             }
-            TreeMap<Long, Long> log = recordsBelow(leader, leader.logEndOffset());
+            TreeMap<Long, Long> log = SimRecords.below(leader, leader.logEndOffset());
             checks.record("final leader " + leaderId + " of " + tp + " at epoch " + leader.leaderEpoch() + ", HW "
                     + leader.highWatermark() + ", ISR " + leader.inSyncReplicas() + ": " + log);
             java.util.Set<Long> values = new java.util.HashSet<>(log.values());
@@ -549,7 +499,7 @@ final class ReplicationSimulator {
             for (SimBroker b : runningBrokers()) {
                 Partition p = b.logs.get(tp);
                 if (b.id == leaderId) continue;
-                if (p == null || !recordsBelow(p, p.logEndOffset()).equals(log)) {
+                if (p == null || !SimRecords.below(p, p.logEndOffset()).equals(log)) {
                     liveness("broker " + b.id + "'s replica of " + tp + " did not catch up with leader " + leaderId
                             + " after every fault healed (its log end " + (p == null ? "none" : p.logEndOffset()
                             + ", epochs " + p.log().leaderEpochs().entries() + ", follows " + p.leaderId()

@@ -123,7 +123,7 @@ final class SimUncleanElections {
         if (last == null || last.getValue().leader() != b.id || last.getValue().log() != null) return;
         TreeMap<Long, Long> log;
         try {
-            log = ReplicationSimulator.recordsBelow(p, p.logEndOffset());
+            log = SimRecords.below(p, p.logEndOffset());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
