@@ -26,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * controller and the other followers keep their links, so the follower is cut off exactly as a partition between it
  * and the leader would, while its ZooKeeper session lives on.
  */
-final class ReplicaLinkProxy implements AutoCloseable {
+public final class ReplicaLinkProxy implements AutoCloseable {
     /** A request frame larger than this is not a test's; the proxy refuses to buffer it. */
     private static final int FRAME_BYTES_MAX = 100 * 1024 * 1024;
 
@@ -37,7 +37,7 @@ final class ReplicaLinkProxy implements AutoCloseable {
     private final Map<Socket, Integer> replicaOf = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    ReplicaLinkProxy(int targetPort) throws IOException {
+    public ReplicaLinkProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::accept, "replica-link-proxy-" + server.getLocalPort());
@@ -45,19 +45,19 @@ final class ReplicaLinkProxy implements AutoCloseable {
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
     /** Closes broker {@code replica}'s fetch connections through this proxy and refuses its next ones. */
-    void cutReplica(int replica) {
+    public void cutReplica(int replica) {
         cutReplicas.add(replica);
         replicaOf.forEach((socket, id) -> {
             if (id == replica) closeQuietly(socket);
         });
     }
 
-    void healReplica(int replica) {
+    public void healReplica(int replica) {
         cutReplicas.remove(replica);
     }
 

@@ -25,12 +25,17 @@ final class ApacheBroker extends BrokerProcess {
 
     private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings,
                          List<String> jvmOptions) throws IOException {
+        this(version, workDir, zookeeperConnect, settings, jvmOptions, freePort());
+    }
+
+    private ApacheBroker(String version, Path workDir, String zookeeperConnect, Map<String, String> settings,
+                         List<String> jvmOptions, int port) throws IOException {
         this.version = version;
         boolean kraft = zookeeperConnect == null;
         Path lib = fetchJars(version, kraft);
         Files.createDirectories(workDir);
         Path log = workDir.resolve("kafka.log");
-        this.port = freePort();
+        this.port = port;
         List<String> lines = new ArrayList<>(List.of("log.dirs=" + workDir.resolve("data").toAbsolutePath()));
         if (kraft) {
             lines.addAll(ApacheKafkaLauncher.kraftCombined(0, port, freePort()));
@@ -61,6 +66,15 @@ final class ApacheBroker extends BrokerProcess {
     static ApacheBroker zookeeperMode(Path workDir, String zookeeperConnect, Map<String, String> settings,
                                       List<String> jvmOptions) throws IOException {
         return new ApacheBroker(ZOOKEEPER_MODE_VERSION, workDir, zookeeperConnect, settings, jvmOptions);
+    }
+
+    /**
+     * Apache Kafka 3.9.1 in ZooKeeper mode listening on {@code port}, known before it starts (so that a proxy in front
+     * of it can be named in its advertised.listeners).
+     */
+    static ApacheBroker zookeeperMode(Path workDir, String zookeeperConnect, Map<String, String> settings, int port)
+            throws IOException {
+        return new ApacheBroker(ZOOKEEPER_MODE_VERSION, workDir, zookeeperConnect, settings, List.of(), port);
     }
 
     /** Apache Kafka of the given 4.x version in KRaft combined mode (a fixed cluster id). */

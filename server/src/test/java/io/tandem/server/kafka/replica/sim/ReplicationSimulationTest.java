@@ -335,13 +335,18 @@ class ReplicationSimulationTest {
      * temporary directory. {@code -Dreplsim.dir} chooses another.
      */
     private Path logsRoot() throws java.io.IOException {
+        return logsRoot(dir);
+    }
+
+    /** Where a seed's logs go: -Dreplsim.dir, else a memory file system, else {@code fallback}. */
+    static Path logsRoot(Path fallback) throws java.io.IOException {
         String chosen = System.getProperty("replsim.dir");
         if (chosen != null) return Files.createDirectories(Path.of(chosen));
         Path memory = Path.of("/dev/shm");
         if (Files.isDirectory(memory) && Files.isWritable(memory)) {
             return Files.createTempDirectory(memory, "tandem-replsim-");
         }
-        return dir;
+        return fallback;
     }
 
     private ReplicationSimulator.Outcome run(long seed, ReplicationSimulator.Mutation mutation) throws Exception {
@@ -356,7 +361,7 @@ class ReplicationSimulationTest {
     }
 
     /** Deletes a seed's logs (and the memory file system directory made for them). */
-    private static void delete(Path root) throws java.io.IOException {
+    static void delete(Path root) throws java.io.IOException {
         Path parent = root.getParent();
         Path delete = parent.getFileName().toString().startsWith("tandem-replsim-") ? parent : root;
         try (Stream<Path> files = Files.walk(delete)) {

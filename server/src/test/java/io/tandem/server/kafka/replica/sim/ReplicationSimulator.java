@@ -3,11 +3,7 @@ package io.tandem.server.kafka.replica.sim;
 import io.netty.buffer.ByteBuf;
 import io.tandem.kafka.wire.message.AlterPartitionRequest;
 import io.tandem.kafka.wire.message.AlterPartitionResponse;
-import io.tandem.kafka.wire.record.Record;
-import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
-import io.tandem.kafka.wire.record.RecordBatches;
-import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.kafka.replica.ReplicaFetcherConfig;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
@@ -117,6 +113,10 @@ final class ReplicationSimulator {
     private long nextValue = 1;
     private int producesInFlight;
     private final Map<TopicPartition, TreeSet<Long>> acked = new TreeMap<>(ORDER);
+    /** The leader epoch each acknowledged value was acknowledged at (its leader's, when it answered). */
+    private final Map<Long, Integer> ackEpochs = new java.util.HashMap<>();
+    /** unclean.leader.election.enable for the topic, and the records unclean elections lost. */
+    final SimUncleanElections unclean;
     private final Map<TopicPartition, TreeMap<Long, Long>> consumed = new TreeMap<>(ORDER);
     private final Map<TopicPartition, Long> consumerPosition = new TreeMap<>(ORDER);
     /** Every record some replica held below its high watermark, by offset: the committed history. */
@@ -146,6 +146,19 @@ final class ReplicationSimulator {
     /** {@code fetching}: the followers' replica.fetch.* settings, through production's own settings class. */
     ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, boolean extraWorkloads,
                          ReplicaFetcherConfig fetching) {
+        this(seed, mutation, root, livenessChecked, extraWorkloads, fetching, SimUncleanElections.Mode.OFF);
+    }
+
+    /**
+     * {@code unclean}: how unclean.leader.election.enable is on for the topic. With it on, only the plain producer and
+     * the consumer run beside the faults: an idempotent producer's acknowledged batches lost to an unclean election
+     * leave its sequences with a gap by design (Kafka's producer then sees OUT_OF_ORDER_SEQUENCE_NUMBER), and the
+     * deleted and moved topics' checks count every acknowledged record as owed.
+     */
+    ReplicationSimulator(long seed, Mutation mutation, Path root, boolean livenessChecked, boolean extraWorkloads,
+                         ReplicaFetcherConfig fetching, SimUncleanElections.Mode unclean) {
+        this.unclean = new SimUncleanElections(this, unclean);
+        extraWorkloads &= unclean == SimUncleanElections.Mode.OFF;
         this.fetching = fetching;
         this.livenessChecked = livenessChecked;
         this.idempotentProducerCount = extraWorkloads ? IDEMPOTENT_PRODUCERS : 0;
@@ -157,6 +170,7 @@ final class ReplicationSimulator {
         this.network = new SimNetwork(scheduler);
         this.zooKeeper = new SimZooKeeper(scheduler, checks, mutation == Mutation.CONTROLLER_EPOCH_NOT_STORED);
         this.observer = zooKeeper.openSession(-2);
+        zooKeeper.onWritten(this.unclean::written);
         this.topicDeletion = extraWorkloads ? new SimTopicDeletion(this) : null;
         this.reassignment = extraWorkloads ? new SimReassignment(this) : null;
     }
@@ -174,6 +188,7 @@ final class ReplicationSimulator {
         if (topicDeletion != null) topicDeletion.start();
         if (reassignment != null) reassignment.start();
         sampleLoop();
+        unclean.start();
         new SimFaults(this).start();
         scheduler.runFor(FAULTY_MS);
         faults = false;
@@ -220,6 +235,10 @@ final class ReplicationSimulator {
         admin.create(KafkaZkLayout.topicPath(TOPIC), KafkaZkLayout.encodeTopicAssignment(new TopicAssignment(
                 new UUID(scheduler.random.nextLong(), scheduler.random.nextLong()), assignment)), false);
         if (reassignment != null) reassignment.create(admin);
+        if (!unclean.topicConfig().isEmpty()) {
+            admin.create(KafkaZkLayout.topicConfigPath(TOPIC), KafkaZkLayout.encodeEntityConfig(unclean.topicConfig()),
+                    false);
+        }
         admin.close();
     }
 
@@ -229,6 +248,7 @@ final class ReplicationSimulator {
             int run = runs.merge(id, 1, Integer::sum);
             SimBroker b = new SimBroker(this, id, run, Files.createDirectories(root.resolve("broker-" + id)));
             brokers.put(id, b);
+            unclean.brokerStarted(id);
             b.start();
             if (run > 1) checks.count("broker restarted");
         } catch (Exception e) {
@@ -343,18 +363,23 @@ final class ReplicationSimulator {
             if (target == null) return;
             target.later(target.slowDiskMs, () -> {
                 try {
-                    target.produce(tp, batch, error -> network.send(leader, SimNetwork.CLIENT, () -> {
+                    target.produce(tp, batch, error -> {
+                        Partition at = target.logs.get(tp);
+                        int ackEpoch = at == null ? -1 : at.leaderEpoch();
+                        network.send(leader, SimNetwork.CLIENT, () -> {
                         if (done[0]) return;
                         done[0] = true;
                         producesInFlight--;
                         if (error == NONE) {
                             acked.get(tp).add(value);
+                            ackEpochs.put(value, ackEpoch);
                             checks.record("acknowledged " + value + " on " + tp);
                             checks.count("produce acknowledged");
                         } else {
                             checks.count("produce refused: " + io.tandem.kafka.wire.Errors.forCode(error));
                         }
-                    }));
+                        });
+                    });
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -386,8 +411,14 @@ final class ReplicationSimulator {
             LogSlice slice = leader.consumerRead(tp, position);
             if (slice == null || slice.isEmpty()) return;
             TreeMap<Long, Long> seen = consumed.get(tp);
-            for (long[] record : records(slice)) {
+            for (long[] record : SimRecords.of(slice)) {
                 if (record[0] < position) continue;
+                if (unclean.lost(tp, record[0], record[1], (int) record[2])) {
+                    // A deposed leader still serving a record an unclean election lost: Kafka's consumer learns of
+                    // the truncation from the new leader (KIP-320) and goes back to where the logs agree.
+                    checks.count("consumer read a record lost to unclean election");
+                    break;
+                }
                 Long earlier = seen.putIfAbsent(record[0], record[1]);
                 if (earlier != null && earlier != record[1]) {
                     checks.violation("consumer of " + tp + " read value " + earlier + " and later " + record[1]
@@ -400,40 +431,6 @@ final class ReplicationSimulator {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** {offset, value} of every record in the slice. */
-    private static List<long[]> records(LogSlice slice) throws IOException {
-        List<long[]> out = new ArrayList<>();
-        ByteBuf bytes = slice.readBytes(SimBroker.BUFFERS);
-        try {
-            for (RecordBatch batch : RecordBatches.of(bytes)) {
-                if (batch.isControl()) continue;
-                try (RecordIterator it = batch.records()) {
-                    while (it.hasNext()) {
-                        Record r = it.next();
-                        out.add(new long[] {r.offset(), r.value().getLong(r.value().readerIndex())});
-                    }
-                }
-            }
-        } finally {
-            bytes.release();
-        }
-        return out;
-    }
-
-    /** {offset -> value} of the replica's records in [its log start, {@code upTo}). */
-    private static TreeMap<Long, Long> recordsBelow(Partition p, long upTo) throws IOException {
-        TreeMap<Long, Long> out = new TreeMap<>();
-        long offset = p.logStartOffset();
-        while (offset < upTo) {
-            LogSlice slice = p.log().read(offset, 1 << 20, upTo, true);
-            if (slice.isEmpty()) break;
-            for (long[] r : records(slice)) if (r[0] < upTo) out.put(r[0], r[1]);
-            if (slice.nextOffset() <= offset) break;
-            offset = slice.nextOffset();
-        }
-        return out;
     }
 
     // ------------------------------------------------------------------------------------------------ checks
@@ -453,7 +450,7 @@ final class ReplicationSimulator {
                 if (p == null) continue;
                 try {
                     TreeMap<Long, Long> history = committed.get(tp);
-                    recordsBelow(p, p.highWatermark()).forEach((offset, value) -> {
+                    SimRecords.below(p, p.highWatermark(), unclean).forEach((offset, value) -> {
                         Long known = history.putIfAbsent(offset, value);
                         if (known != null && !known.equals(value)) {
                             checks.violation("broker " + b.id + "'s replica of " + tp + " holds " + value + " at offset "
@@ -486,12 +483,14 @@ final class ReplicationSimulator {
                 checks.violation(tp + " has no leader " + SETTLE_MS + " ms after every fault healed");
                 continue;
             }
-            TreeMap<Long, Long> log = recordsBelow(leader, leader.logEndOffset());
+            TreeMap<Long, Long> log = SimRecords.below(leader, leader.logEndOffset());
             checks.record("final leader " + leaderId + " of " + tp + " at epoch " + leader.leaderEpoch() + ", HW "
                     + leader.highWatermark() + ", ISR " + leader.inSyncReplicas() + ": " + log);
             java.util.Set<Long> values = new java.util.HashSet<>(log.values());
             for (long value : acked.get(tp)) {
-                if (!values.contains(value)) {
+                if (!values.contains(value) && unclean.acknowledgedLost(tp, value, ackEpochs.get(value))) {
+                    checks.count("acknowledged record lost to unclean election");
+                } else if (!values.contains(value)) {
                     checks.violation("acknowledged value " + value + " of " + tp + " is not in the log of its final"
                             + " leader " + leaderId);
                 }
@@ -500,7 +499,7 @@ final class ReplicationSimulator {
             for (SimBroker b : runningBrokers()) {
                 Partition p = b.logs.get(tp);
                 if (b.id == leaderId) continue;
-                if (p == null || !recordsBelow(p, p.logEndOffset()).equals(log)) {
+                if (p == null || !SimRecords.below(p, p.logEndOffset()).equals(log)) {
                     liveness("broker " + b.id + "'s replica of " + tp + " did not catch up with leader " + leaderId
                             + " after every fault healed (its log end " + (p == null ? "none" : p.logEndOffset()
                             + ", epochs " + p.log().leaderEpochs().entries() + ", follows " + p.leaderId()
@@ -519,6 +518,28 @@ final class ReplicationSimulator {
             compare("committed", tp, committed.get(tp), log, leaderId);
             checks.count("partitions checked at the end");
         }
+    }
+
+    /**
+     * An unclean election's leader took the lead of {@code tp} with {@code survivor} (offset to value): the committed
+     * and consumed records it lacks are gone, each counted, and a consumer past where the logs agree goes back there,
+     * as Kafka's consumer does on the diverging epoch (KIP-320) with its auto.offset.reset policy.
+     */
+    void survivors(TopicPartition tp, TreeMap<Long, Long> survivor) {
+        committed.get(tp).entrySet().removeIf(e -> {
+            boolean gone = !e.getValue().equals(survivor.get(e.getKey()));
+            if (gone) checks.count("committed record lost to unclean election");
+            return gone;
+        });
+        long agreed = consumerPosition.get(tp);
+        for (Map.Entry<Long, Long> e : consumed.get(tp).entrySet()) {
+            if (!e.getValue().equals(survivor.get(e.getKey()))) {
+                agreed = Math.min(agreed, e.getKey());
+                checks.count("consumed record lost to unclean election");
+            }
+        }
+        consumed.get(tp).tailMap(agreed, true).clear();
+        consumerPosition.put(tp, agreed);
     }
 
     /**

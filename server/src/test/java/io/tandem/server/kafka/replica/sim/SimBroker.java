@@ -121,6 +121,8 @@ final class SimBroker {
                 new KafkaController.Runtime(events, (delayMs, action) -> later(delayMs, action),
                         local -> new SimControllerTransport(this, local)));
         link.controller(controller);
+        // Kafka's broker default of unclean.leader.election.enable, as this broker's dynamic config holds it.
+        controller.uncleanLeaderElectionDefault(() -> sim.unclean.brokerDefault(id));
     }
 
     /** Deletes a replica's log (StopReplica with delete, or a stray found), unless a broken rule keeps it. */
@@ -178,6 +180,13 @@ final class SimBroker {
             LeaderAndIsrResponse response = replicas.becomeLeaderOrFollower(leaderAndIsr, version);
             if (response.errorCode == NONE) {
                 sim.checks.controllerRequestAccepted(leaderAndIsr.controllerEpoch, leaderAndIsr.controllerId);
+                for (var topic : leaderAndIsr.topicStates) {
+                    for (var state : topic.partitionStates) {
+                        Partition p = state.leader == id ? logs.get(new TopicPartition(topic.topicName,
+                                state.partitionIndex)) : null;
+                        if (p != null && p.isLeader()) sim.unclean.leaderTookOver(this, p);
+                    }
+                }
             } else {
                 sim.checks.count("stale controller request refused");
             }

@@ -27,7 +27,9 @@ final class SimFaults {
 
     private void injectFault() {
         List<SimBroker> up = sim.runningBrokers();
-        int kind = sim.scheduler.random.nextInt(7);
+        // With unclean election on, an eighth kind: the in-sync replicas of a partition crash together while an
+        // out-of-sync one lives (otherwise too rare to elect one). Off, the seven kinds draw as they always have.
+        int kind = sim.scheduler.random.nextInt(sim.unclean.mode == SimUncleanElections.Mode.OFF ? 7 : 8);
         switch (kind) {
             case 0, 1 -> {
                 SimBroker victim = switch (kind) {
@@ -67,6 +69,7 @@ final class SimFaults {
                 b.session.expire(sim.scheduler.between(100, 2_000));
                 sim.checks.count("ZooKeeper session expired");
             }
+            case 7 -> crashInSyncReplicas();
             default -> {
                 SimBroker b = sim.pick(up);
                 if (b == null) return;
@@ -77,11 +80,42 @@ final class SimFaults {
         }
     }
 
+    /**
+     * The way to an unclean election: a follower of a partition is cut off from the other brokers until it has
+     * fallen out of the ISR, then let back at the moment every other replica crashes, down for longer than a
+     * ZooKeeper session, so the controller finds only the out-of-sync replica alive.
+     */
+    private void crashInSyncReplicas() {
+        TopicPartition tp = sim.partitions.get(sim.scheduler.random.nextInt(sim.partitions.size()));
+        io.tandem.server.kafka.metadata.PartitionState state = sim.zooKeeperState(tp);
+        if (state == null) return;
+        SimBroker behind = sim.pick(sim.runningBrokers().stream().filter(b -> b.id != state.leader()).toList());
+        if (behind == null) return;
+        for (int other : ReplicationSimulator.BROKER_IDS) sim.network.cut(behind.id, other);
+        sim.checks.count("partition: follower cut off until it leaves the ISR");
+        sim.scheduler.after(SimBroker.REPLICA_LAG_MS * 2, () -> {
+            for (int other : ReplicationSimulator.BROKER_IDS) sim.network.heal(behind.id, other);
+            io.tandem.server.kafka.metadata.PartitionState now = sim.zooKeeperState(tp);
+            if (!sim.faultsOn() || now == null || now.isr().contains(behind.id) || sim.running(behind.id) != behind) {
+                return;
+            }
+            for (int id : now.isr()) {
+                crash(sim.running(id), "crash: every in-sync replica of a partition",
+                        () -> ReplicationSimulator.SESSION_TIMEOUT_MS + sim.scheduler.between(500, 3_000));
+            }
+        });
+    }
+
     private void crash(SimBroker victim, String what) {
+        crash(victim, what, () -> sim.scheduler.between(200, 4_000));
+    }
+
+    /** {@code downMs}: drawn once the broker is down, as it always was (the seeds' draws stay in their order). */
+    private void crash(SimBroker victim, String what, java.util.function.LongSupplier downMs) {
         if (victim == null) return;
         victim.crash();
         sim.checks.count(what);
-        sim.scheduler.after(sim.scheduler.between(200, 4_000), () -> {
+        sim.scheduler.after(downMs.getAsLong(), () -> {
             if (sim.faultsOn() && sim.running(victim.id) == null) sim.start(victim.id);
         });
     }

@@ -41,12 +41,24 @@ final class SimZooKeeper {
     private final boolean dropEpochWrites;
     private long zxid;
     private long sequence;
+    /** Told of every change of an existing node's data (path, data before, data after), as it happens. */
+    private Written written = (path, before, after) -> { };
+
+    /** A change of a node's data, seen by the simulation's checks (the controller's partition-state writes). */
+    @FunctionalInterface
+    interface Written {
+        void written(String path, byte[] before, byte[] after);
+    }
 
     SimZooKeeper(SimScheduler scheduler, SimChecks checks, boolean dropEpochWrites) {
         this.scheduler = scheduler;
         this.checks = checks;
         this.dropEpochWrites = dropEpochWrites;
         tree.put("/", new Node(new byte[0], 0, null));
+    }
+
+    void onWritten(Written listener) {
+        this.written = listener;
     }
 
     Session openSession(int brokerId) {
@@ -87,9 +99,11 @@ final class SimZooKeeper {
 
     private void setData(String path, byte[] data) {
         Node n = tree.get(path);
+        byte[] before = n.data;
         n.data = data;
         n.version++;
         zxid++;
+        written.written(path, before, data);
         changed(path, false);
     }
 
