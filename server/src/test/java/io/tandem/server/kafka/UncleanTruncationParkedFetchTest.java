@@ -82,10 +82,7 @@ class UncleanTruncationParkedFetchTest {
         long started = System.nanoTime();
         kafka.cluster().stopBroker(1);
         awaitNoLeader(admin);
-        admin.electLeaders(ElectionType.UNCLEAN, Set.of(TP)).partitions().get(30, TimeUnit.SECONDS).get(TP)
-                .ifPresent(e -> {
-                    throw new AssertionError("unclean election failed", e);
-                });
+        electUncleanLeader(admin);
         assertEquals(3, PartitionWaits.awaitLeaderChange(admin, TOPIC, 0, 1));
 
         FetchResponseData.PartitionData fenced = atOldEpoch.get(30, TimeUnit.SECONDS);
@@ -133,6 +130,28 @@ class UncleanTruncationParkedFetchTest {
         while (fetch(broker, 12, -1, 0, -1, 0).highWatermark() != highWatermark) {
             assertTrue(System.currentTimeMillis() < deadline, "broker " + broker + " never reached " + highWatermark);
             Thread.sleep(50);
+        }
+    }
+
+    /**
+     * Asks the controller for the unclean election. Broker 1, stopped just before, may have been the controller: the
+     * Admin can then reach a broker that is not (or not yet) the active one, which answers NOT_CONTROLLER at the top
+     * of the response, and the Admin's electLeaders does not retry that itself, so ask again as an operator would.
+     */
+    private static void electUncleanLeader(Admin admin) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            try {
+                admin.electLeaders(ElectionType.UNCLEAN, Set.of(TP)).partitions().get(30, TimeUnit.SECONDS).get(TP)
+                        .ifPresent(e -> {
+                            throw new AssertionError("unclean election failed", e);
+                        });
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.NotControllerException)
+                        || System.currentTimeMillis() > deadline) throw e;
+                Thread.sleep(100);
+            }
         }
     }
 
