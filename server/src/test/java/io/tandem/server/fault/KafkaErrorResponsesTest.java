@@ -10,6 +10,7 @@ import io.tandem.kafka.wire.ApiMessage;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FindCoordinatorRequest;
+import io.tandem.kafka.wire.message.InitializeShareGroupStateRequest;
 import io.tandem.kafka.wire.message.JoinGroupRequest;
 import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.MetadataRequest;
@@ -50,7 +51,7 @@ class KafkaErrorResponsesTest {
                 checkedByKafka++;
             }
         }
-        // Twelve APIs, most of them with ten or more versions Kafka 4 still parses.
+        // Thirteen APIs, most of them with ten or more versions Kafka 4 still parses.
         assertTrue(checkedByKafka >= 80, "versions checked by Kafka's classes: " + checkedByKafka);
     }
 
@@ -88,6 +89,9 @@ class KafkaErrorResponsesTest {
                     .setGroups(List.of(new OffsetFetchRequest.OffsetFetchRequestGroup().setGroupId("g")));
             case FIND_COORDINATOR -> new FindCoordinatorRequest().setKey("g").setCoordinatorKeys(List.of("g"));
             case JOIN_GROUP -> new JoinGroupRequest().setGroupId("g").setMemberId("m");
+            case INITIALIZE_SHARE_GROUP_STATE -> new InitializeShareGroupStateRequest().setGroupId("g").setTopics(List.of(
+                    new InitializeShareGroupStateRequest.InitializeStateData().setTopicId(TOPIC_ID).setPartitions(
+                            List.of(new InitializeShareGroupStateRequest.PartitionData().setPartition(0)))));
             default -> key.newRequest();
         };
     }
