@@ -10,6 +10,7 @@ import io.tandem.kafka.wire.message.AlterConfigsRequest;
 import io.tandem.kafka.wire.message.AlterConfigsResponse;
 import io.tandem.kafka.wire.message.ResponseHeader;
 import io.tandem.server.Tandem;
+import io.tandem.server.TandemCluster;
 import io.tandem.server.TandemConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -165,9 +166,15 @@ class DynamicBrokerConfigTest {
 
     @Test
     void clusterDefaultMinInsyncReplicasShouldBindAcksAllProducesAtOnce() throws Exception {
-        try (Tandem tandem = Tandem.start(config()); Admin admin = admin(tandem)) {
-            admin.createTopics(List.of(new NewTopic("isr", 1, (short) 1))).all().get();
-            Map<String, Object> settings = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers(),
+        // Kafka's leader asks acks=all for min(min.insync.replicas, replicas) in sync (Partition.effectiveMinIsr): a
+        // default of 2 binds a two-replica partition whose ISR is down to its leader, not a one-replica topic.
+        try (TandemCluster cluster = TandemCluster.start(2);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("isr", Map.of(0, List.of(1, 2))))).all().get();
+            PartitionWaits.awaitIsrSize(admin, cluster, "isr", 0, 2);
+            cluster.stopBroker(2);
+            PartitionWaits.awaitIsrSize(admin, cluster, "isr", 0, 1);
+            Map<String, Object> settings = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
                     ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all",
                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.RETRIES_CONFIG, 0);
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings, new ByteArraySerializer(),
@@ -181,7 +188,8 @@ class DynamicBrokerConfigTest {
                         .get("min.insync.replicas");
                 assertEquals("2", entry.value());
                 assertEquals(ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, entry.source());
-                assertFalse(describe(admin, BROKER).get("min.insync.replicas").isReadOnly());
+                assertFalse(describe(admin, new ConfigResource(ConfigResource.Type.BROKER, "1"))
+                        .get("min.insync.replicas").isReadOnly());
                 admin.incrementalAlterConfigs(Map.of(CLUSTER_DEFAULT, List.of(new AlterConfigOp(
                         new ConfigEntry("min.insync.replicas", null), AlterConfigOp.OpType.DELETE)))).all().get();
                 producer.send(new ProducerRecord<>("isr", new byte[1])).get();
