@@ -1,11 +1,7 @@
 package io.tandem.server.kafka.replica.sim;
 
 import io.netty.buffer.ByteBuf;
-import io.tandem.kafka.wire.record.Record;
-import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
-import io.tandem.kafka.wire.record.RecordBatches;
-import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
@@ -241,19 +237,8 @@ final class SimTopicDeletion {
         while (offset < end) {
             LogSlice slice = p.log().read(offset, 1 << 20, end, true);
             if (slice.isEmpty()) break;
-            ByteBuf bytes = slice.readBytes(SimBroker.BUFFERS);
-            try {
-                for (RecordBatch batch : RecordBatches.of(bytes)) {
-                    if (batch.isControl()) continue;
-                    try (RecordIterator it = batch.records()) {
-                        while (it.hasNext()) {
-                            Record r = it.next();
-                            if (r.offset() >= offset) out.add(r.value().getLong(r.value().readerIndex()));
-                        }
-                    }
-                }
-            } finally {
-                bytes.release();
+            for (long[] record : SimRecords.of(slice)) {
+                if (record[0] >= offset) out.add(record[1]);
             }
             if (slice.nextOffset() <= offset) break;
             offset = slice.nextOffset();
