@@ -15,14 +15,13 @@ import io.tandem.kafka.wire.record.Record;
 import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordIterator;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the buffer-sharing stress tests produce and how they check what they read back: every record's key and value
  * are a pure function of (round, partition, offset), so any reader can check any byte of any partition, in record
- * batches (v2) or in the legacy message sets a down-converted fetch answers with; and a leak watch over Netty's
- * paranoid leak detector.
+ * batches (v2) or in the legacy message sets a down-converted fetch answers with. The tests watch for leaks with a
+ * {@link LeakWatch}.
  */
 final class BufferSharingChecks {
     final AtomicLong batchesChecked = new AtomicLong();
@@ -128,33 +127,5 @@ final class BufferSharingChecks {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
-    }
-
-    /**
-     * Every LEAK report of Netty's detector (paranoid in the test JVM, the parent pom's argLine) while it is open.
-     * All of them count, whoever allocated the buffer: a TLS or SASL path may leak a buffer no Tandem frame touched.
-     */
-    static final class LeakWatch implements AutoCloseable {
-        private final ConcurrentLinkedQueue<String> leaks = new ConcurrentLinkedQueue<>();
-
-        LeakWatch() {
-            ByteBufUtil.setLeakListener((type, records) -> leaks.add(type + ": " + records));
-        }
-
-        /** Collects what is unreachable and makes the detector report it, then fails on any leak seen. */
-        void assertNoLeaks() throws InterruptedException {
-            // Leaks are reported when the leaked buffers are collected and the detector next tracks a buffer.
-            for (int i = 0; i < 3; i++) {
-                System.gc();
-                Thread.sleep(100);
-                for (int j = 0; j < 100; j++) ByteBufAllocator.DEFAULT.buffer(16).release();
-            }
-            assertTrue(leaks.isEmpty(), leaks.size() + " leaked buffers, the first: " + leaks.peek());
-        }
-
-        @Override
-        public void close() {
-            ByteBufUtil.setLeakListener(null);
-        }
     }
 }

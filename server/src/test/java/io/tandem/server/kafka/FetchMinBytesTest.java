@@ -17,6 +17,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * fetch.min.bytes over several partitions, as the Java consumer uses it: a long poll answers as soon as the
  * partitions together hold min.bytes, not when the first of them holds anything, and not later than max.wait.ms.
  */
+@ExtendWith(NoBufferLeaks.class)
 class FetchMinBytesTest {
     private static final int MIN_BYTES = 50_000;
     private static final int MAX_WAIT_MS = 2_000;

@@ -77,7 +77,8 @@ import org.junit.jupiter.api.io.TempDir;
  * mvn -B -q -o -pl server -am test -Dtest=KafkaBufferSharingStressTest -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dtandem.stress.rounds=50 -Dtandem.stress.clients=12 -Dtandem.stress.partitions=24
  * </pre>
- * It prints the rounds, fetches, batches and bytes it checked. Any LEAK report of Netty's paranoid detector fails it.
+ * It prints the rounds, fetches, batches and bytes it checked. Any LEAK report of Netty's detector, paranoid for the
+ * test's run ({@link LeakWatch}), fails it.
  */
 class KafkaBufferSharingStressTest {
     /** Client i connects to LISTENERS[i % 4]. */
@@ -121,7 +122,7 @@ class KafkaBufferSharingStressTest {
                 TestCertificates.serverOnly(Files.createDirectories(dir.resolve("certificates")));
         tls = TestCertificates.trustingContext(certificates.trustStore);
         double certificatesSeconds = (System.nanoTime() - started) / 1e9;
-        try (BufferSharingChecks.LeakWatch leaks = new BufferSharingChecks.LeakWatch()) {
+        try (LeakWatch leaks = new LeakWatch()) {
             for (int round = 0; round < ROUNDS; round++) {
                 runRound(round, certificates);
             }

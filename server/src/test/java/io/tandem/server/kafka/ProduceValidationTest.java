@@ -32,6 +32,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -50,6 +51,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * checks before it): hand-built and hand-damaged batches, each re-signed with a valid CRC where the point is what lies
  * behind the CRC. A refused produce appends nothing.
  */
+@ExtendWith(NoBufferLeaks.class)
 class ProduceValidationTest {
     /** Produce v9: flexible, with the error message and record errors of v8+. */
     private static final short PRODUCE_VERSION = 9;

@@ -47,7 +47,7 @@ import org.junit.jupiter.api.Test;
  * mvn -B -q -o -pl server -am test -Dtest=ReplicaBufferSharingStressTest -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dtandem.stress.replicaRounds=10 -Dtandem.stress.clients=8 -Dtandem.stress.partitions=12
  * </pre>
- * Any LEAK report of Netty's paranoid detector fails it.
+ * Any LEAK report of Netty's detector, paranoid for the test's run ({@link LeakWatch}), fails it.
  */
 class ReplicaBufferSharingStressTest {
     private static final int ROUNDS = Integer.getInteger("tandem.stress.replicaRounds", 1);
@@ -65,7 +65,7 @@ class ReplicaBufferSharingStressTest {
     @Test
     void everyReplicaHoldsTheBytesProduced() throws Exception {
         long started = System.nanoTime();
-        try (BufferSharingChecks.LeakWatch leaks = new BufferSharingChecks.LeakWatch()) {
+        try (LeakWatch leaks = new LeakWatch()) {
             for (int round = 0; round < ROUNDS; round++) {
                 runRound(round);
             }

@@ -14,6 +14,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -26,6 +27,7 @@ import java.util.Properties;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The Java client reads zero-copy fetches (records sent from segment files) of many batches over several partitions. */
+@ExtendWith(NoBufferLeaks.class)
 class ZeroCopyFetchTest {
     @TempDir
     Path dir;

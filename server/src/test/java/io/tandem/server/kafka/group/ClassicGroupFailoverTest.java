@@ -1,8 +1,10 @@
 package io.tandem.server.kafka.group;
 
+import io.tandem.server.ReplicaLogs;
 import io.tandem.server.TandemCluster;
 import io.tandem.server.kafka.ClusterPerTest;
 import io.tandem.server.kafka.PartitionWaits;
+import io.tandem.server.kafka.log.Partition;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -13,8 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.kafka.group.ClassicGroupClients.*;
@@ -58,7 +62,7 @@ class ClassicGroupFailoverTest {
             // The group's offsets partition, with its record on every replica, loses its leader.
             int partition = OffsetsTopicCodec.partitionFor(GROUP, OFFSETS_PARTITIONS);
             PartitionWaits.awaitIsrSize(admin, cluster, OFFSETS, partition, BROKERS);
-            Thread.sleep(2_000);
+            awaitEveryReplicaAtTheLeadersEnd(cluster, partition);
             int coordinator = PartitionWaits.describe(admin, OFFSETS).partitions().get(partition).leader().id();
             cluster.stopBroker(coordinator);
             int next = PartitionWaits.awaitLeaderChange(admin, OFFSETS, partition, coordinator);
@@ -78,6 +82,32 @@ class ClassicGroupFailoverTest {
             ConsumerGroupDescription later = describe(admin, GROUP);
             assertEquals(GroupState.STABLE, later.groupState());
             assertEquals(membersBefore, members(later));
+        }
+    }
+
+    /**
+     * Every replica's log holds the leader's whole log (the group's records among it), and knows it committed (its
+     * high watermark at that end): the broker that leads next loads the group from its own log. Was a fixed
+     * two-second pause.
+     */
+    private static void awaitEveryReplicaAtTheLeadersEnd(TandemCluster cluster, int partition) throws Exception {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (true) {
+            Set<Long> ends = new HashSet<>();
+            int replicas = 0;
+            boolean leaderSeen = false;
+            for (int id = 1; id <= BROKERS; id++) {
+                Partition replica = ReplicaLogs.of(cluster.broker(id), OFFSETS, partition);
+                if (replica == null) continue;
+                replicas++;
+                ends.add(replica.logEndOffset());
+                ends.add(replica.highWatermark());
+                leaderSeen |= replica.isLeader();
+            }
+            if (replicas == BROKERS && leaderSeen && ends.size() == 1) return;
+            assertTrue(System.nanoTime() < deadline,
+                    "replicas of " + OFFSETS + "-" + partition + " at different log ends or high watermarks: " + ends);
+            Thread.sleep(20);
         }
     }
 }

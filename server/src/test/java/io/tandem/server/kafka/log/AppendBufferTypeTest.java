@@ -41,7 +41,8 @@ class AppendBufferTypeTest {
     @BeforeEach
     void start() throws IOException {
         Partition.watchAppends((thread, records) -> {
-            // The tests' paranoid leak detection wraps every buffer; the produce path's code meets what is inside.
+            // Netty's leak detection wraps the buffers it tracks (some at the tests' level, every one at paranoid); the
+            // produce path's code meets what is inside.
             ByteBuf inside = records;
             while (inside.getClass().getSimpleName().endsWith("LeakAwareByteBuf")) inside = inside.unwrap();
             bufferTypes.add(inside.getClass().getName() + (inside.isDirect() ? " direct" : " heap"));

@@ -13,6 +13,7 @@ import io.tandem.kafka.wire.message.FetchResponse;
 import io.tandem.kafka.wire.message.ListOffsetsRequest;
 import io.tandem.kafka.wire.message.ListOffsetsResponse;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
+import io.tandem.server.kafka.NoBufferLeaks;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.KafkaZkLayout.BrokerRegistration;
@@ -30,6 +31,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * appended), a fetch left unanswered is given up after request.timeout.ms and sent again, and stopping the fetcher
  * leaves no thread behind.
  */
+@ExtendWith(NoBufferLeaks.class)
 @Timeout(120)
 class ReplicaFetcherTest {
     private static final int LEADER = 1;
