@@ -29,6 +29,8 @@ public final class KafkaAdmin {
     /** IncrementalAlterConfigs operation codes (Kafka's AlterConfigOp.OpType). */
     private static final byte OP_SET = 0;
     private static final byte OP_DELETE = 1;
+    /** The first ListOffsets version with isolation_level. */
+    private static final short LIST_OFFSETS_ISOLATION_MIN_VERSION = 2;
 
     private final KafkaClient client;
 
@@ -182,6 +184,15 @@ public final class KafkaAdmin {
      * leader.
      */
     public Map<TopicPartition, Long> listOffsets(Collection<TopicPartition> partitions, long timestamp) {
+        return listOffsets(partitions, timestamp, RecordFetcher.READ_UNCOMMITTED);
+    }
+
+    /**
+     * As {@link #listOffsets(Collection, long)} at an isolation level: under {@link RecordFetcher#READ_COMMITTED} the
+     * latest offset is the last stable offset, as Kafka's consumer sees it.
+     */
+    public Map<TopicPartition, Long> listOffsets(Collection<TopicPartition> partitions, long timestamp,
+                                                 byte isolationLevel) {
         return client.retrying(() -> {
             Map<String, TopicInfo> topics = topicsOf(partitions);
             Map<Integer, List<TopicPartition>> byLeader = new TreeMap<>();
@@ -190,7 +201,7 @@ public final class KafkaAdmin {
             }
             Map<TopicPartition, Long> offsets = new TreeMap<>();
             for (Map.Entry<Integer, List<TopicPartition>> entry : byLeader.entrySet()) {
-                offsets.putAll(listOffsetsAt(entry.getKey(), entry.getValue(), timestamp));
+                offsets.putAll(listOffsetsAt(entry.getKey(), entry.getValue(), timestamp, isolationLevel));
             }
             return offsets;
         });
@@ -220,16 +231,22 @@ public final class KafkaAdmin {
         return partition.leader();
     }
 
-    private Map<TopicPartition, Long> listOffsetsAt(int leader, List<TopicPartition> partitions, long timestamp) {
+    private Map<TopicPartition, Long> listOffsetsAt(int leader, List<TopicPartition> partitions, long timestamp,
+                                                    byte isolationLevel) {
         KafkaConnection connection = client.connection(leader);
         short version = connection.version(ApiKey.LIST_OFFSETS);
+        if (isolationLevel != RecordFetcher.READ_UNCOMMITTED && version < LIST_OFFSETS_ISOLATION_MIN_VERSION) {
+            throw new KafkaClientException(Errors.UNSUPPORTED_VERSION, "broker " + leader + " answers ListOffsets"
+                    + " only up to version " + version + ", before read_committed (version "
+                    + LIST_OFFSETS_ISOLATION_MIN_VERSION + ")");
+        }
         Map<String, ListOffsetsRequest.ListOffsetsTopic> byTopic = new TreeMap<>();
         for (TopicPartition tp : partitions) {
             byTopic.computeIfAbsent(tp.topic(), t -> new ListOffsetsRequest.ListOffsetsTopic().setName(t))
                     .partitions.add(new ListOffsetsRequest.ListOffsetsPartition().setPartitionIndex(tp.partition())
                             .setTimestamp(timestamp).setMaxNumOffsets(1));
         }
-        ListOffsetsRequest request = new ListOffsetsRequest().setReplicaId(-1)
+        ListOffsetsRequest request = new ListOffsetsRequest().setReplicaId(-1).setIsolationLevel(isolationLevel)
                 .setTopics(new ArrayList<>(byTopic.values())).setTimeoutMs(timeoutMs());
         ListOffsetsResponse response = connection.send(request, version, client.requestTimeout());
         Map<TopicPartition, Long> offsets = new TreeMap<>();
