@@ -62,11 +62,22 @@ public final class KafkaAdmin {
      */
     public java.util.UUID createTopic(String name, int partitions, short replicationFactor,
                                       Map<String, String> configs, boolean validateOnly) {
+        return createTopic(name, partitions, replicationFactor, Map.of(), configs, validateOnly);
+    }
+
+    /**
+     * As {@link #createTopic(String, int, short, Map, boolean)}, with the replicas of each partition chosen
+     * ({@code assignment}: partition to broker ids, the first the preferred leader); with an assignment the partition
+     * count and replication factor are sent as -1, as Kafka's Admin sends them.
+     */
+    public java.util.UUID createTopic(String name, int partitions, short replicationFactor,
+                                      Map<Integer, List<Integer>> assignment, Map<String, String> configs,
+                                      boolean validateOnly) {
         return client.retrying(() -> {
             int controller = controller();
             KafkaConnection connection = client.connection(controller);
             short version = connection.version(ApiKey.CREATE_TOPICS);
-            if (version < 4 && (partitions < 0 || replicationFactor < 0)) {
+            if (version < 4 && assignment.isEmpty() && (partitions < 0 || replicationFactor < 0)) {
                 throw new KafkaClientException(Errors.INVALID_REQUEST, "this broker has no default partition count or"
                         + " replication factor for new topics (CreateTopics v" + version
                         + "): give both explicitly");
@@ -75,8 +86,14 @@ public final class KafkaAdmin {
                 throw new KafkaClientException(Errors.UNSUPPORTED_VERSION, "this broker cannot validate a creation"
                         + " without doing it (CreateTopics v0)");
             }
+            boolean assigned = !assignment.isEmpty();
             CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic().setName(name)
-                    .setNumPartitions(partitions).setReplicationFactor(replicationFactor);
+                    .setNumPartitions(assigned ? -1 : partitions)
+                    .setReplicationFactor(assigned ? (short) -1 : replicationFactor);
+            for (Map.Entry<Integer, List<Integer>> replicas : new TreeMap<>(assignment).entrySet()) {
+                topic.assignments.add(new CreateTopicsRequest.CreatableReplicaAssignment()
+                        .setPartitionIndex(replicas.getKey()).setBrokerIds(new ArrayList<>(replicas.getValue())));
+            }
             for (Map.Entry<String, String> config : configs.entrySet()) {
                 topic.configs.add(new CreateTopicsRequest.CreatableTopicConfig().setName(config.getKey())
                         .setValue(config.getValue()));
