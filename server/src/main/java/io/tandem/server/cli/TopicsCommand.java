@@ -132,7 +132,7 @@ public final class TopicsCommand extends ParentCommand {
                 List<TopicInfo> matched = topic == null || metadata.topics().containsKey(topic) ? List.of()
                         : matching(metadata, topic).stream().filter(t -> !(excludeInternal && t.internal())).toList();
                 boolean one = topic != null && matched.isEmpty();
-                List<TopicInfo> topics = one ? List.of(admin.describeTopic(topic))
+                List<TopicInfo> topics = one ? List.of(describeNamed(admin, topic))
                         : topic != null ? matched
                         : metadata.topics().values().stream()
                         .filter(t -> !(excludeInternal && t.internal())).toList();
@@ -166,6 +166,21 @@ public final class TopicsCommand extends ParentCommand {
                     }
                 }
                 return ExitCodes.OK;
+            }
+        }
+
+        /**
+         * The one topic of that name; a name the broker finds invalid (INVALID_TOPIC_EXCEPTION) was a pattern that
+         * matched nothing, and is reported so.
+         */
+        private static TopicInfo describeNamed(KafkaAdmin admin, String topic) {
+            try {
+                return admin.describeTopic(topic);
+            } catch (KafkaClientException e) {
+                if (e.error() == Errors.INVALID_TOPIC_EXCEPTION) {
+                    throw new CliException(ExitCodes.ERROR, "no topic matches --topic '" + topic + "'");
+                }
+                throw e;
             }
         }
 

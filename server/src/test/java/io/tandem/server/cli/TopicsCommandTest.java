@@ -111,11 +111,8 @@ class TopicsCommandTest {
         for (String name : List.of("rx.orders", "rx.payments", "rxorders", "other.rx")) {
             assertEquals(0, topics("create", name, "--partitions", "1").exitCode());
         }
-        Cli.Result listed = topics("list", "--topic", "rx\\..*", "--output", "json");
-        assertEquals(0, listed.exitCode(), listed.toString());
-        List<String> names = new ArrayList<>();
-        JSON.readTree(listed.out()).forEach(row -> names.add(row.get("name").asText()));
-        assertEquals(List.of("rx.orders", "rx.payments"), names);
+        assertEquals(List.of("rx.orders", "rx.payments"), names(topics("list", "--topic", "rx\\..*", "--output",
+                "json")));
         // kafka-topics.sh's include list: commas are alternatives, surrounding quotes are dropped.
         Cli.Result either = topics("list", "--topic", "'rxorders,other.rx'");
         assertEquals(List.of("other.rx", "rxorders"), either.out().lines().skip(1)
@@ -124,17 +121,22 @@ class TopicsCommandTest {
         // An existing name is that topic alone (one JSON object); anything else is matched as a pattern.
         JsonNode exact = JSON.readTree(topics("describe", "--topic", "rxorders", "--output", "json").out());
         assertEquals("rxorders", exact.get("name").asText());
-        Cli.Result pattern = topics("describe", "--topic", "rx.orders|rx.pay.*", "--output", "json");
-        assertEquals(0, pattern.exitCode(), pattern.toString());
-        List<String> described = new ArrayList<>();
-        JSON.readTree(pattern.out()).forEach(topic -> described.add(topic.get("name").asText()));
-        assertEquals(List.of("rx.orders", "rx.payments"), described);
+        assertEquals(List.of("rx.orders", "rx.payments"), names(topics("describe", "--topic", "rx.orders|rx.pay.*",
+                "--output", "json")));
         Cli.Result table = topics("describe", "--topic", "rx.pay.*");
         assertTrue(table.out().startsWith("Topic: rx.payments\t"), table.out());
 
         Cli.Result none = topics("describe", "--topic", "rx.none.*");
         assertEquals(ExitCodes.ERROR, none.exitCode(), none.toString());
-        assertEquals("error: topic 'rx.none.*' does not exist\n", none.err());
+        assertEquals("error: no topic matches --topic 'rx.none.*'\n", none.err());
+    }
+
+    /** The "name" of each topic in a command's JSON list, in order; the command must have succeeded. */
+    private static List<String> names(Cli.Result json) throws Exception {
+        assertEquals(0, json.exitCode(), json.toString());
+        List<String> names = new ArrayList<>();
+        JSON.readTree(json.out()).forEach(topic -> names.add(topic.get("name").asText()));
+        return names;
     }
 
     @Test
