@@ -29,6 +29,8 @@ public final class KafkaAdmin {
     /** IncrementalAlterConfigs operation codes (Kafka's AlterConfigOp.OpType). */
     private static final byte OP_SET = 0;
     private static final byte OP_DELETE = 1;
+    /** The first ListOffsets version with isolation_level. */
+    private static final short LIST_OFFSETS_ISOLATION_MIN_VERSION = 2;
 
     private final KafkaClient client;
 
@@ -60,11 +62,22 @@ public final class KafkaAdmin {
      */
     public java.util.UUID createTopic(String name, int partitions, short replicationFactor,
                                       Map<String, String> configs, boolean validateOnly) {
+        return createTopic(name, partitions, replicationFactor, Map.of(), configs, validateOnly);
+    }
+
+    /**
+     * As {@link #createTopic(String, int, short, Map, boolean)}, with the replicas of each partition chosen
+     * ({@code assignment}: partition to broker ids, the first the preferred leader); with an assignment the partition
+     * count and replication factor are sent as -1, as Kafka's Admin sends them.
+     */
+    public java.util.UUID createTopic(String name, int partitions, short replicationFactor,
+                                      Map<Integer, List<Integer>> assignment, Map<String, String> configs,
+                                      boolean validateOnly) {
         return client.retrying(() -> {
             int controller = controller();
             KafkaConnection connection = client.connection(controller);
             short version = connection.version(ApiKey.CREATE_TOPICS);
-            if (version < 4 && (partitions < 0 || replicationFactor < 0)) {
+            if (version < 4 && assignment.isEmpty() && (partitions < 0 || replicationFactor < 0)) {
                 throw new KafkaClientException(Errors.INVALID_REQUEST, "this broker has no default partition count or"
                         + " replication factor for new topics (CreateTopics v" + version
                         + "): give both explicitly");
@@ -73,8 +86,14 @@ public final class KafkaAdmin {
                 throw new KafkaClientException(Errors.UNSUPPORTED_VERSION, "this broker cannot validate a creation"
                         + " without doing it (CreateTopics v0)");
             }
+            boolean assigned = !assignment.isEmpty();
             CreateTopicsRequest.CreatableTopic topic = new CreateTopicsRequest.CreatableTopic().setName(name)
-                    .setNumPartitions(partitions).setReplicationFactor(replicationFactor);
+                    .setNumPartitions(assigned ? -1 : partitions)
+                    .setReplicationFactor(assigned ? (short) -1 : replicationFactor);
+            for (Map.Entry<Integer, List<Integer>> replicas : new TreeMap<>(assignment).entrySet()) {
+                topic.assignments.add(new CreateTopicsRequest.CreatableReplicaAssignment()
+                        .setPartitionIndex(replicas.getKey()).setBrokerIds(new ArrayList<>(replicas.getValue())));
+            }
             for (Map.Entry<String, String> config : configs.entrySet()) {
                 topic.configs.add(new CreateTopicsRequest.CreatableTopicConfig().setName(config.getKey())
                         .setValue(config.getValue()));
@@ -182,6 +201,15 @@ public final class KafkaAdmin {
      * leader.
      */
     public Map<TopicPartition, Long> listOffsets(Collection<TopicPartition> partitions, long timestamp) {
+        return listOffsets(partitions, timestamp, RecordFetcher.READ_UNCOMMITTED);
+    }
+
+    /**
+     * As {@link #listOffsets(Collection, long)} at an isolation level: under {@link RecordFetcher#READ_COMMITTED} the
+     * latest offset is the last stable offset, as Kafka's consumer sees it.
+     */
+    public Map<TopicPartition, Long> listOffsets(Collection<TopicPartition> partitions, long timestamp,
+                                                 byte isolationLevel) {
         return client.retrying(() -> {
             Map<String, TopicInfo> topics = topicsOf(partitions);
             Map<Integer, List<TopicPartition>> byLeader = new TreeMap<>();
@@ -190,7 +218,7 @@ public final class KafkaAdmin {
             }
             Map<TopicPartition, Long> offsets = new TreeMap<>();
             for (Map.Entry<Integer, List<TopicPartition>> entry : byLeader.entrySet()) {
-                offsets.putAll(listOffsetsAt(entry.getKey(), entry.getValue(), timestamp));
+                offsets.putAll(listOffsetsAt(entry.getKey(), entry.getValue(), timestamp, isolationLevel));
             }
             return offsets;
         });
@@ -220,16 +248,22 @@ public final class KafkaAdmin {
         return partition.leader();
     }
 
-    private Map<TopicPartition, Long> listOffsetsAt(int leader, List<TopicPartition> partitions, long timestamp) {
+    private Map<TopicPartition, Long> listOffsetsAt(int leader, List<TopicPartition> partitions, long timestamp,
+                                                    byte isolationLevel) {
         KafkaConnection connection = client.connection(leader);
         short version = connection.version(ApiKey.LIST_OFFSETS);
+        if (isolationLevel != RecordFetcher.READ_UNCOMMITTED && version < LIST_OFFSETS_ISOLATION_MIN_VERSION) {
+            throw new KafkaClientException(Errors.UNSUPPORTED_VERSION, "broker " + leader + " answers ListOffsets"
+                    + " only up to version " + version + ", before read_committed (version "
+                    + LIST_OFFSETS_ISOLATION_MIN_VERSION + ")");
+        }
         Map<String, ListOffsetsRequest.ListOffsetsTopic> byTopic = new TreeMap<>();
         for (TopicPartition tp : partitions) {
             byTopic.computeIfAbsent(tp.topic(), t -> new ListOffsetsRequest.ListOffsetsTopic().setName(t))
                     .partitions.add(new ListOffsetsRequest.ListOffsetsPartition().setPartitionIndex(tp.partition())
                             .setTimestamp(timestamp).setMaxNumOffsets(1));
         }
-        ListOffsetsRequest request = new ListOffsetsRequest().setReplicaId(-1)
+        ListOffsetsRequest request = new ListOffsetsRequest().setReplicaId(-1).setIsolationLevel(isolationLevel)
                 .setTopics(new ArrayList<>(byTopic.values())).setTimeoutMs(timeoutMs());
         ListOffsetsResponse response = connection.send(request, version, client.requestTimeout());
         Map<TopicPartition, Long> offsets = new TreeMap<>();

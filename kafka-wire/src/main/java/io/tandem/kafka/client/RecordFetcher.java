@@ -6,6 +6,7 @@ import io.tandem.kafka.wire.ApiKey;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.message.FetchRequest;
 import io.tandem.kafka.wire.message.FetchResponse;
+import io.tandem.kafka.wire.record.ControlRecordType;
 import io.tandem.kafka.wire.record.Header;
 import io.tandem.kafka.wire.record.Record;
 import io.tandem.kafka.wire.record.RecordBatch;
@@ -13,29 +14,52 @@ import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Reads partitions from given positions with Fetch (read_uncommitted, no fetch session), one leader at a time.
- * Control batches (transaction markers) are skipped; records before a position inside a batch are dropped, since a
- * fetch may start inside a batch and the broker then returns the whole batch.
+ * Reads partitions from given positions with Fetch (no fetch session), one leader at a time, read_uncommitted or
+ * read_committed. Control batches (transaction markers) are skipped; records before a position inside a batch are
+ * dropped, since a fetch may start inside a batch and the broker then returns the whole batch. Under read_committed
+ * the broker answers up to the last stable offset with the aborted transactions of that range, and the batches of
+ * an aborted transaction are dropped as Kafka's consumer drops them (its CompletedFetch): a producer's transactional
+ * batches are skipped from its aborted transaction's first offset up to its ABORT marker.
  */
 public final class RecordFetcher {
     /** Bytes asked for per partition and per response: Kafka's consumer defaults (max.partition.fetch.bytes...). */
     private static final int PARTITION_BYTES_MAX = 1024 * 1024;
     private static final int RESPONSE_BYTES_MAX = 50 * 1024 * 1024;
 
+    /** Fetch's isolation_level values. */
+    public static final byte READ_UNCOMMITTED = 0;
+    public static final byte READ_COMMITTED = 1;
+    /** The first Fetch version with isolation_level. */
+    private static final short ISOLATION_LEVEL_MIN_VERSION = 4;
+
     private final KafkaClient client;
     private final KafkaAdmin admin;
+    private final byte isolationLevel;
     private final Map<TopicPartition, Long> positions = new TreeMap<>();
     private final Map<TopicPartition, Long> highWatermarks = new TreeMap<>();
     private Map<String, TopicInfo> topics;
 
     public RecordFetcher(KafkaClient client) {
+        this(client, READ_UNCOMMITTED);
+    }
+
+    /** A fetcher reading at {@code isolationLevel}: {@link #READ_UNCOMMITTED} or {@link #READ_COMMITTED}. */
+    public RecordFetcher(KafkaClient client, byte isolationLevel) {
+        if (isolationLevel != READ_UNCOMMITTED && isolationLevel != READ_COMMITTED) {
+            throw new IllegalArgumentException("unknown isolation level " + isolationLevel);
+        }
         this.client = client;
         this.admin = new KafkaAdmin(client);
+        this.isolationLevel = isolationLevel;
     }
 
     /** Reads {@code tp} from {@code offset} on. */
@@ -98,6 +122,11 @@ public final class RecordFetcher {
         try {
             KafkaConnection connection = client.connection(leader);
             short version = connection.version(ApiKey.FETCH);
+            if (isolationLevel == READ_COMMITTED && version < ISOLATION_LEVEL_MIN_VERSION) {
+                return new KafkaClientException(Errors.UNSUPPORTED_VERSION, "broker " + leader
+                        + " answers Fetch only up to version " + version + ", before read_committed (version "
+                        + ISOLATION_LEVEL_MIN_VERSION + ")");
+            }
             Map<String, FetchRequest.FetchTopic> byTopic = new TreeMap<>();
             for (TopicPartition tp : partitions) {
                 byTopic.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic().setTopic(t)).partitions
@@ -106,7 +135,8 @@ public final class RecordFetcher {
             }
             int waitMs = Math.toIntExact(Math.min(Integer.MAX_VALUE, maxWait.toMillis()));
             FetchRequest request = new FetchRequest().setReplicaId(-1).setMaxWaitMs(waitMs).setMinBytes(1)
-                    .setMaxBytes(RESPONSE_BYTES_MAX).setTopics(new ArrayList<>(byTopic.values()));
+                    .setMaxBytes(RESPONSE_BYTES_MAX).setIsolationLevel(isolationLevel)
+                    .setTopics(new ArrayList<>(byTopic.values()));
             response = connection.send(request, version, client.requestTimeout().plus(maxWait));
             KafkaClientException.check(response.errorCode, "Fetch from broker " + leader, null);
         } catch (KafkaClientException e) {
@@ -135,18 +165,28 @@ public final class RecordFetcher {
                 }
                 highWatermarks.put(tp, partition.highWatermark);
                 if (partition.records != null) {
-                    positions.put(tp, readRecords(tp, partition.records, position, records));
+                    AbortedRanges aborted = isolationLevel == READ_COMMITTED
+                            ? new AbortedRanges(partition.abortedTransactions) : null;
+                    positions.put(tp, readRecords(tp, partition.records, position, aborted, records));
                 }
             }
         }
         return first;
     }
 
-    /** Appends the records at or after {@code position} and returns the next position. */
-    private static long readRecords(TopicPartition tp, ByteBuf data, long position, List<ConsumedRecord> out) {
+    /**
+     * Appends the records at or after {@code position} and returns the next position; {@code aborted} (null under
+     * read_uncommitted) drops the batches of aborted transactions.
+     */
+    private static long readRecords(TopicPartition tp, ByteBuf data, long position, AbortedRanges aborted,
+                                     List<ConsumedRecord> out) {
         long next = position;
         for (RecordBatch batch : RecordBatches.of(data)) {
             batch.ensureValid();
+            if (aborted != null && aborted.skips(batch)) {
+                next = Math.max(next, batch.nextOffset());
+                continue;
+            }
             if (batch.isControl()) {
                 next = Math.max(next, batch.nextOffset());
                 continue;
@@ -173,5 +213,44 @@ public final class RecordFetcher {
 
     private static byte[] bytes(ByteBuf buf) {
         return buf == null ? null : ByteBufUtil.getBytes(buf);
+    }
+
+    /**
+     * The aborted transactions of one fetched range, walked in offset order as Kafka's consumer does: a producer
+     * counts as aborting from its aborted transaction's first offset until its ABORT marker.
+     */
+    private static final class AbortedRanges {
+        private final PriorityQueue<FetchResponse.AbortedTransaction> pending =
+                new PriorityQueue<>(Comparator.comparingLong((FetchResponse.AbortedTransaction t) -> t.firstOffset));
+        private final Set<Long> abortingProducers = new HashSet<>();
+
+        AbortedRanges(List<FetchResponse.AbortedTransaction> aborted) {
+            if (aborted != null) {
+                pending.addAll(aborted);
+            }
+        }
+
+        /** Whether {@code batch} belongs to an aborted transaction, or is the ABORT marker that ends one. */
+        boolean skips(RecordBatch batch) {
+            if (!batch.hasProducerId()) {
+                return false;
+            }
+            while (!pending.isEmpty() && pending.peek().firstOffset <= batch.lastOffset()) {
+                abortingProducers.add(pending.poll().producerId);
+            }
+            if (batch.isControl()) {
+                if (isAbortMarker(batch)) {
+                    abortingProducers.remove(batch.producerId());
+                }
+                return false;
+            }
+            return batch.isTransactional() && abortingProducers.contains(batch.producerId());
+        }
+
+        private static boolean isAbortMarker(RecordBatch batch) {
+            try (RecordIterator records = batch.records()) {
+                return records.hasNext() && ControlRecordType.parse(records.next().key()) == ControlRecordType.ABORT;
+            }
+        }
     }
 }

@@ -3,11 +3,16 @@ package io.tandem.server.cli;
 import io.tandem.kafka.client.GroupAdmin;
 import io.tandem.kafka.client.GroupListing;
 import io.tandem.kafka.client.KafkaClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.stream.Collectors;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -35,9 +40,34 @@ public final class ConfigsCommand extends CliCommand {
     @Mixin KafkaOptions kafka;
     @Mixin OutputOption output;
 
-    @Option(names = "--entity-type", paramLabel = "TYPE", required = true,
+    @Option(names = "--entity-type", paramLabel = "TYPE",
             description = "topics, brokers, groups (configs), users or clients (quotas).")
     String entityType;
+
+    // kafka-configs.sh's entity flags: each stands for an --entity-type with its --entity-name or --entity-default.
+    @Option(names = "--topic", paramLabel = "TOPIC", description = "The topic's name.")
+    String topic;
+
+    @Option(names = "--broker", paramLabel = "ID", description = "The broker's ID.")
+    String broker;
+
+    @Option(names = "--broker-defaults", description = "The config defaults for all brokers.")
+    boolean brokerDefaults;
+
+    @Option(names = "--group", paramLabel = "GROUP", description = "The group's ID.")
+    String group;
+
+    @Option(names = "--user", paramLabel = "PRINCIPAL", description = "The user's principal name.")
+    String user;
+
+    @Option(names = "--user-defaults", description = "The config defaults for all users.")
+    boolean userDefaults;
+
+    @Option(names = "--client", paramLabel = "ID", description = "The client's ID.")
+    String clientId;
+
+    @Option(names = "--client-defaults", description = "The config defaults for all clients.")
+    boolean clientDefaults;
 
     @Option(names = "--entity-name", paramLabel = "NAME",
             description = "The topic, broker id, group, user principal or client id.")
@@ -62,6 +92,10 @@ public final class ConfigsCommand extends CliCommand {
             description = "Configs to set: k1=v1,k2=[v1,v2] (square brackets group a list value).")
     String addConfig;
 
+    @Option(names = "--add-config-file", paramLabel = "FILE",
+            description = "A properties file with configs to set (instead of --add-config).")
+    Path addConfigFile;
+
     @Option(names = "--delete-config", paramLabel = "K,...", description = "Configs to remove: k1,k2.")
     String deleteConfig;
 
@@ -69,7 +103,8 @@ public final class ConfigsCommand extends CliCommand {
     boolean all;
 
     @Override
-    protected int execute() {
+    protected int execute() throws IOException {
+        takeEntityFlags();
         EntityType type = EntityType.parse(entityType);
         if (entityName != null && entityDefault) {
             throw new IllegalArgumentException("--entity-name and --entity-default cannot both be given");
@@ -83,11 +118,16 @@ public final class ConfigsCommand extends CliCommand {
                 throw new IllegalArgumentException("--entity-name or --entity-default must be specified with --alter"
                         + " of " + type.flag);
             }
-            if (addConfig == null && deleteConfig == null) {
-                throw new IllegalArgumentException("--alter needs --add-config or --delete-config");
+            if (addConfig != null && addConfigFile != null) {
+                throw new IllegalArgumentException("Only one of --add-config or --add-config-file must be specified");
             }
-        } else if (addConfig != null || deleteConfig != null) {
-            throw new IllegalArgumentException("--add-config and --delete-config go with --alter, not --describe");
+            if (addConfig == null && addConfigFile == null && deleteConfig == null) {
+                throw new IllegalArgumentException("At least one of --add-config, --add-config-file, or"
+                        + " --delete-config must be specified with --alter");
+            }
+        } else if (addConfig != null || addConfigFile != null || deleteConfig != null) {
+            throw new IllegalArgumentException("--add-config, --add-config-file and --delete-config go with --alter,"
+                    + " not --describe");
         }
         try (KafkaClient client = kafka.connect()) {
             ConfigsWire wire = new ConfigsWire(client);
@@ -95,8 +135,50 @@ public final class ConfigsCommand extends CliCommand {
         }
     }
 
-    private int alter(ConfigsWire wire, EntityType type) {
-        Map<String, String> set = parseAdd(addConfig);
+    /**
+     * Turns kafka-configs.sh's entity flags (--topic, --broker, --broker-defaults, ...) into --entity-type and
+     * --entity-name or --entity-default, with Kafka's refusals when they are mixed with those.
+     */
+    private void takeEntityFlags() {
+        List<String[]> given = new ArrayList<>();
+        if (topic != null) given.add(new String[] {"topics", topic});
+        if (broker != null) given.add(new String[] {"brokers", broker});
+        if (brokerDefaults) given.add(new String[] {"brokers", null});
+        if (group != null) given.add(new String[] {"groups", group});
+        if (user != null) given.add(new String[] {"users", user});
+        if (userDefaults) given.add(new String[] {"users", null});
+        if (clientId != null) given.add(new String[] {"clients", clientId});
+        if (clientDefaults) given.add(new String[] {"clients", null});
+        if (given.isEmpty()) {
+            if (entityType == null) throw new IllegalArgumentException("At least one entity type must be specified");
+            return;
+        }
+        if (entityType != null || entityName != null || entityDefault) {
+            throw new IllegalArgumentException("--entity-{type,name,default} should not be used in conjunction with"
+                    + " specific entity flags");
+        }
+        if (given.size() > 1) {
+            throw new IllegalArgumentException("give one entity flag: tandem configs takes one entity per call");
+        }
+        entityType = given.get(0)[0];
+        entityName = given.get(0)[1];
+        entityDefault = entityName == null;
+    }
+
+    /** The configs --add-config or --add-config-file sets. */
+    private Map<String, String> configsToAdd() throws IOException {
+        if (addConfigFile == null) return parseAdd(addConfig);
+        Properties file = new Properties();
+        try (java.io.Reader in = Files.newBufferedReader(addConfigFile, StandardCharsets.UTF_8)) {
+            file.load(in);
+        }
+        Map<String, String> configs = new java.util.TreeMap<>();
+        file.stringPropertyNames().forEach(key -> configs.put(key, file.getProperty(key)));
+        return configs;
+    }
+
+    private int alter(ConfigsWire wire, EntityType type) throws IOException {
+        Map<String, String> set = configsToAdd();
         List<String> delete = deleteConfig == null ? List.of() : List.of(deleteConfig.split(",")).stream()
                 .map(String::trim).filter(k -> !k.isEmpty()).toList();
         String name = entityDefault ? "" : entityName;

@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,6 +47,11 @@ public final class ConsumeCommand extends CliCommand {
     @Mixin KafkaOptions kafka;
     @Mixin TopicName topicName;
     @Mixin OutputOption output;
+
+    @Option(names = "--include", paramLabel = "REGEX",
+            description = "Read every topic whose whole name matches this Java regular expression (internal topics"
+                    + " left out), instead of one topic. The topics are those that exist at start.")
+    String include;
 
     @Option(names = "--partition", paramLabel = "N", description = "Read only this partition.")
     Integer partition;
@@ -80,14 +87,18 @@ public final class ConsumeCommand extends CliCommand {
                     + " headers.separator, null.literal.")
     Map<String, String> properties = new LinkedHashMap<>();
 
+    @Option(names = "--isolation-level", paramLabel = "LEVEL",
+            description = "read_committed leaves out records of aborted and open transactions (reading up to the last"
+                    + " stable offset), read_uncommitted reads all (default: ${DEFAULT-VALUE}).")
+    String isolationLevel = "read_uncommitted";
+
     private volatile boolean stopRequested;
     /** The group's committed offsets at start: positions that differ from these get committed. */
     private final Map<TopicPartition, Long> groupOffsets = new HashMap<>();
 
     @Override
     protected int execute() throws Exception {
-        String topic = topicName.required();
-        checkFlags();
+        Pattern included = checkFlags();
         RecordFormatter formatter = new RecordFormatter(properties);
         try (KafkaClient client = kafka.connect()) {
             KafkaAdmin admin = new KafkaAdmin(client);
@@ -95,20 +106,11 @@ public final class ConsumeCommand extends CliCommand {
             if (groups != null) {
                 requireInactive(groups);
             }
-            TopicInfo info = admin.describeTopic(topic);
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (var p : info.partitions()) {
-                if (partition == null || partition == p.partition()) {
-                    partitions.add(new TopicPartition(topic, p.partition()));
-                }
-            }
-            if (partitions.isEmpty()) {
-                throw new CliException(ExitCodes.ERROR, "topic " + topic + " has no partition " + partition
-                        + " (it has " + info.partitions().size() + ")");
-            }
-            RecordFetcher fetcher = new RecordFetcher(client);
+            List<TopicPartition> partitions = included == null ? partitionsOf(admin, topicName.required())
+                    : partitionsMatching(client, included);
+            RecordFetcher fetcher = new RecordFetcher(client, isolation());
             startPositions(admin, groups, partitions).forEach(fetcher::seek);
-            Map<TopicPartition, Long> ends = exitAtEnd ? admin.listOffsets(partitions, OffsetSpec.LATEST) : Map.of();
+            Map<TopicPartition, Long> ends = exitAtEnd ? latest(admin, partitions) : Map.of();
             return follow(client, fetcher, groups, formatter, ends);
         }
     }
@@ -208,7 +210,70 @@ public final class ConsumeCommand extends CliCommand {
         }
     }
 
-    private void checkFlags() {
+    private List<TopicPartition> partitionsOf(KafkaAdmin admin, String topic) {
+        TopicInfo info = admin.describeTopic(topic);
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (var p : info.partitions()) {
+            if (partition == null || partition == p.partition()) {
+                partitions.add(new TopicPartition(topic, p.partition()));
+            }
+        }
+        if (partitions.isEmpty()) {
+            throw new CliException(ExitCodes.ERROR, "topic " + topic + " has no partition " + partition
+                    + " (it has " + info.partitions().size() + ")");
+        }
+        return partitions;
+    }
+
+    /** Every partition of the non-internal topics whose whole name matches, as a pattern subscription reads. */
+    private List<TopicPartition> partitionsMatching(KafkaClient client, Pattern included) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (TopicInfo info : new TreeMap<>(client.metadata(null).topics()).values()) {
+            if (!info.internal() && included.matcher(info.name()).matches()) {
+                for (var p : info.partitions()) {
+                    partitions.add(new TopicPartition(info.name(), p.partition()));
+                }
+            }
+        }
+        if (partitions.isEmpty()) {
+            throw new CliException(ExitCodes.ERROR, "no topic matches --include '" + include + "'");
+        }
+        return partitions;
+    }
+
+    /** Fetch's isolation_level for --isolation-level (Kafka's isolation.level values). */
+    private byte isolation() {
+        return switch (isolationLevel) {
+            case "read_uncommitted" -> RecordFetcher.READ_UNCOMMITTED;
+            case "read_committed" -> RecordFetcher.READ_COMMITTED;
+            default -> throw new IllegalArgumentException("--isolation-level must be read_committed or"
+                    + " read_uncommitted, not '" + isolationLevel + "'");
+        };
+    }
+
+    /** The end of each partition as this consumer sees it: under read_committed, the last stable offset. */
+    private Map<TopicPartition, Long> latest(KafkaAdmin admin, List<TopicPartition> partitions) {
+        return admin.listOffsets(partitions, OffsetSpec.LATEST, isolation());
+    }
+
+    /** Checks the flags together; returns the --include pattern, or null when one topic is read. */
+    private Pattern checkFlags() {
+        isolation();
+        Pattern included = null;
+        if (include != null) {
+            if (topicName.orNull() != null) {
+                throw new IllegalArgumentException("give a topic or --include, not both");
+            }
+            if (partition != null || offset != null) {
+                throw new IllegalArgumentException("--partition and --offset need one topic, not --include");
+            }
+            try {
+                included = Pattern.compile(include);
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("--include '" + include + "' is not a regular expression: "
+                        + e.getDescription());
+            }
+        }
         int starts = (fromBeginning ? 1 : 0) + (offset != null ? 1 : 0) + (timestamp != null ? 1 : 0);
         if (starts > 1) {
             throw new IllegalArgumentException("give only one of --from-beginning, --offset and --timestamp");
@@ -235,6 +300,7 @@ public final class ConsumeCommand extends CliCommand {
         if (timestamp != null) {
             parseTime(timestamp);
         }
+        return included;
     }
 
     /** A group with members would reject our commits and rebalance around us: say so before reading anything. */
@@ -274,7 +340,7 @@ public final class ConsumeCommand extends CliCommand {
             long wanted = Long.parseLong(offset);
             TopicPartition tp = rest.get(0);
             long earliest = admin.listOffsets(rest, OffsetSpec.EARLIEST).get(tp);
-            long latest = admin.listOffsets(rest, OffsetSpec.LATEST).get(tp);
+            long latest = latest(admin, rest).get(tp);
             if (wanted < earliest || wanted > latest) {
                 throw new CliException(ExitCodes.ERROR, "offset " + wanted + " is out of range for " + tp
                         + " (earliest " + earliest + ", latest " + latest + ")");
@@ -284,7 +350,7 @@ public final class ConsumeCommand extends CliCommand {
         }
         if (timestamp != null) {
             Map<TopicPartition, Long> byTime = admin.listOffsets(rest, parseTime(timestamp));
-            Map<TopicPartition, Long> latest = admin.listOffsets(rest, OffsetSpec.LATEST);
+            Map<TopicPartition, Long> latest = latest(admin, rest);
             for (TopicPartition tp : rest) {
                 long found = byTime.getOrDefault(tp, -1L);
                 // No record at or after the time: start at the end, as Kafka's tools do.
@@ -293,7 +359,7 @@ public final class ConsumeCommand extends CliCommand {
             return positions;
         }
         boolean earliest = fromBeginning || "earliest".equals(offset);
-        positions.putAll(admin.listOffsets(rest, earliest ? OffsetSpec.EARLIEST : OffsetSpec.LATEST));
+        positions.putAll(earliest ? admin.listOffsets(rest, OffsetSpec.EARLIEST) : latest(admin, rest));
         return positions;
     }
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import picocli.CommandLine.Command;
@@ -39,13 +40,33 @@ public final class GroupsCommand extends ParentCommand {
             exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "List every group with its state.")
     static final class ListGroups extends CliCommand {
+        /** The states ListGroups reports (Kafka's GroupState, classic and KIP-848), in Kafka's spelling. */
+        static final List<String> STATES = List.of("PreparingRebalance", "CompletingRebalance", "Stable", "Dead",
+                "Empty", "Assigning", "Reconciling");
+
         @Mixin KafkaOptions kafka;
         @Mixin OutputOption output;
 
+        @Option(names = "--state", arity = "0..1", paramLabel = "STATES", fallbackValue = "",
+                description = "Only groups in these states (comma-separated, any case), as kafka-consumer-groups.sh"
+                        + " --list --state; without a value every group, as without the flag.")
+        String states;
+
         @Override
         protected int execute() {
+            java.util.Set<String> wanted = wantedStates();
             try (KafkaClient client = kafka.connect()) {
                 List<GroupListing> groups = new GroupAdmin(client).listGroups();
+                if (!wanted.isEmpty()) {
+                    for (GroupListing group : groups) {
+                        if (group.state() == null) {
+                            throw new CliException(ExitCodes.ERROR, "the broker does not report group states"
+                                    + " (ListGroups before version 4), so --state cannot filter");
+                        }
+                    }
+                    groups = groups.stream().filter(g -> wanted.contains(g.state().toLowerCase(Locale.ROOT)))
+                            .toList();
+                }
                 if (output.json()) {
                     Json.print(out(), groups);
                 } else {
@@ -58,6 +79,23 @@ public final class GroupsCommand extends ParentCommand {
                 }
                 return ExitCodes.OK;
             }
+        }
+
+        /** The lower-cased states --state names; empty for every group. Unknown names are refused as Kafka's tool. */
+        private java.util.Set<String> wantedStates() {
+            java.util.Set<String> wanted = new java.util.HashSet<>();
+            if (states == null || states.isBlank()) {
+                return wanted;
+            }
+            for (String name : states.split(",")) {
+                String state = name.trim().toLowerCase(Locale.ROOT);
+                if (STATES.stream().noneMatch(known -> known.toLowerCase(Locale.ROOT).equals(state))) {
+                    throw new IllegalArgumentException("Invalid state list '" + states + "'. Valid states are: "
+                            + String.join(",", STATES));
+                }
+                wanted.add(state);
+            }
+            return wanted;
         }
     }
 

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,6 +32,24 @@ import picocli.CommandLine.Option;
                 TopicsCommand.Delete.class, TopicsCommand.Alter.class, TopicsCommand.AddPartitions.class})
 public final class TopicsCommand extends ParentCommand {
 
+    /**
+     * The topics whose whole name matches {@code include} read as kafka-topics.sh reads --topic (Kafka's IncludeList:
+     * commas become alternatives, surrounding quotes and spaces are dropped), in name order.
+     */
+    static List<TopicInfo> matching(ClusterMetadata metadata, String include) {
+        String regex = include.trim().replace(',', '|').replace(" ", "").replaceAll("^[\"']+", "")
+                .replaceAll("[\"']+$", "");
+        Pattern pattern;
+        try {
+            pattern = Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("--topic '" + include + "' is neither a topic nor a regular"
+                    + " expression: " + e.getDescription());
+        }
+        return metadata.topics().values().stream().filter(t -> pattern.matcher(t.name()).matches())
+                .sorted(Comparator.comparing(TopicInfo::name)).toList();
+    }
+
     @Command(name = "list", mixinStandardHelpOptions = true, versionProvider = RootVersion.class,
             exitCodeOnInvalidInput = ExitCodes.USAGE,
             description = "List topics with their partition count and replication factor.")
@@ -40,11 +60,16 @@ public final class TopicsCommand extends ParentCommand {
         @Option(names = "--exclude-internal", description = "Leave out internal topics such as __consumer_offsets.")
         boolean excludeInternal;
 
+        @Option(names = "--topic", paramLabel = "REGEX",
+                description = "Only the topics whose whole name matches (kafka-topics.sh's include list).")
+        String include;
+
         @Override
         protected int execute() {
             try (KafkaClient client = kafka.connect()) {
                 ClusterMetadata metadata = client.metadata(null);
-                List<TopicInfo> topics = metadata.topics().values().stream()
+                List<TopicInfo> topics = (include == null ? metadata.topics().values().stream().toList()
+                        : matching(metadata, include)).stream()
                         .filter(t -> !(excludeInternal && t.internal())).toList();
                 if (output.json()) {
                     List<Map<String, Object>> rows = new ArrayList<>();
@@ -101,14 +126,19 @@ public final class TopicsCommand extends ParentCommand {
             try (KafkaClient client = kafka.connect()) {
                 KafkaAdmin admin = new KafkaAdmin(client);
                 String topic = topicName.orNull();
-                ClusterMetadata metadata = topic == null ? client.metadata(null) : null;
-                List<TopicInfo> topics = topic != null ? List.of(admin.describeTopic(topic))
+                ClusterMetadata metadata = client.metadata(null);
+                // A topic of that name is described alone; otherwise the name is kafka-topics.sh's regular
+                // expression over every topic, and a list is described; matching nothing, the name's own error.
+                List<TopicInfo> matched = topic == null || metadata.topics().containsKey(topic) ? List.of()
+                        : matching(metadata, topic).stream().filter(t -> !(excludeInternal && t.internal())).toList();
+                boolean one = topic != null && matched.isEmpty();
+                List<TopicInfo> topics = one ? List.of(describeNamed(admin, topic))
+                        : topic != null ? matched
                         : metadata.topics().values().stream()
                         .filter(t -> !(excludeInternal && t.internal())).toList();
                 if (report.any()) {
                     // The live brokers are those a Metadata answer lists, as the Admin's describeCluster reads them.
-                    Set<Integer> live = (metadata != null ? metadata : client.metadata(List.of(topic))).brokers()
-                            .keySet();
+                    Set<Integer> live = metadata.brokers().keySet();
                     return printReport(admin, topics, live);
                 }
                 List<TopicInfo> shown = new ArrayList<>();
@@ -126,7 +156,7 @@ public final class TopicsCommand extends ParentCommand {
                     described.add(topicJson);
                 }
                 if (output.json()) {
-                    Json.print(out(), topic != null && !withOverrides ? described.get(0) : described);
+                    Json.print(out(), one && !withOverrides ? described.get(0) : described);
                 } else {
                     for (int i = 0; i < shown.size(); i++) {
                         if (i > 0 && !withOverrides) {
@@ -136,6 +166,21 @@ public final class TopicsCommand extends ParentCommand {
                     }
                 }
                 return ExitCodes.OK;
+            }
+        }
+
+        /**
+         * The one topic of that name; a name the broker finds invalid (INVALID_TOPIC_EXCEPTION) was a pattern that
+         * matched nothing, and is reported so.
+         */
+        private static TopicInfo describeNamed(KafkaAdmin admin, String topic) {
+            try {
+                return admin.describeTopic(topic);
+            } catch (KafkaClientException e) {
+                if (e.error() == Errors.INVALID_TOPIC_EXCEPTION) {
+                    throw new CliException(ExitCodes.ERROR, "no topic matches --topic '" + topic + "'");
+                }
+                throw e;
             }
         }
 
@@ -276,9 +321,25 @@ public final class TopicsCommand extends ParentCommand {
         @Option(names = "--validate-only", description = "Ask the broker to check the request without creating.")
         boolean validateOnly;
 
+        @Option(names = "--replica-assignment", paramLabel = "B1:B2,B1:B2,...",
+                description = "The broker ids of each partition's replicas, partitions separated by commas, the"
+                        + " preferred leader first (instead of --partitions and --replication-factor).")
+        String replicaAssignment;
+
         @Override
         protected int execute() {
             String topic = topicName.required();
+            Map<Integer, List<Integer>> assignment = replicaAssignment == null ? Map.of()
+                    : parseReplicaAssignment(replicaAssignment);
+            // kafka-topics.sh's refusals (jopt-simple's words).
+            if (replicaAssignment != null && partitions != null) {
+                throw new IllegalArgumentException("Option \"[replica-assignment]\" can't be used with option"
+                        + " \"[partitions]\"");
+            }
+            if (replicaAssignment != null && replicationFactor != null) {
+                throw new IllegalArgumentException("Option \"[replica-assignment]\" can't be used with option"
+                        + " \"[replication-factor]\"");
+            }
             if (partitions != null && partitions <= 0) {
                 throw new IllegalArgumentException("--partitions must be at least 1");
             }
@@ -288,7 +349,7 @@ public final class TopicsCommand extends ParentCommand {
             try (KafkaClient client = kafka.connect()) {
                 try {
                     new KafkaAdmin(client).createTopic(topic, partitions == null ? -1 : partitions,
-                            replicationFactor == null ? -1 : replicationFactor, configs, validateOnly);
+                            replicationFactor == null ? -1 : replicationFactor, assignment, configs, validateOnly);
                 } catch (KafkaClientException e) {
                     if (ifNotExists && e.error() == Errors.TOPIC_ALREADY_EXISTS) {
                         return ExitCodes.OK;
@@ -298,6 +359,38 @@ public final class TopicsCommand extends ParentCommand {
                 out().println(validateOnly ? "Topic " + topic + " can be created." : "Created topic " + topic + ".");
                 return ExitCodes.OK;
             }
+        }
+
+        /**
+         * kafka-topics.sh's --replica-assignment: partition i's broker ids are the i-th comma-separated entry, split
+         * on ':'; Kafka's refusals for a duplicate broker and for partitions of different replica counts.
+         */
+        static Map<Integer, List<Integer>> parseReplicaAssignment(String text) {
+            Map<Integer, List<Integer>> assignment = new LinkedHashMap<>();
+            String[] partitionList = text.split(",");
+            for (int i = 0; i < partitionList.length; i++) {
+                List<Integer> brokers = new ArrayList<>();
+                for (String id : partitionList[i].split(":")) {
+                    try {
+                        brokers.add(Integer.parseInt(id.trim()));
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--replica-assignment: '" + id.trim()
+                                + "' is not a broker id");
+                    }
+                }
+                List<Integer> duplicates = brokers.stream().filter(b -> brokers.indexOf(b) != brokers.lastIndexOf(b))
+                        .distinct().toList();
+                if (!duplicates.isEmpty()) {
+                    throw new IllegalArgumentException("Partition replica lists may not contain duplicate entries: "
+                            + duplicates.stream().map(String::valueOf).collect(Collectors.joining(",")));
+                }
+                if (i > 0 && brokers.size() != assignment.get(0).size()) {
+                    throw new IllegalArgumentException("Partition " + i + " has different replication factor: "
+                            + brokers);
+                }
+                assignment.put(i, brokers);
+            }
+            return assignment;
         }
     }
 

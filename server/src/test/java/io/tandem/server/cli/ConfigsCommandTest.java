@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.server.junit.TandemExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,7 @@ import org.apache.kafka.common.quota.ClientQuotaFilter;
 import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code tandem configs} against a real embedded node, cross-checked with Kafka's own Admin client. */
 class ConfigsCommandTest {
@@ -28,6 +31,9 @@ class ConfigsCommandTest {
     static TandemExtension tandem = new TandemExtension();
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
 
     private static Cli.Result configs(String... args) {
         List<String> full = new ArrayList<>(List.of("configs", "--bootstrap-server",
@@ -198,6 +204,58 @@ class ConfigsCommandTest {
                 "no_such_quota=1");
         assertEquals(ExitCodes.ERROR, quota.exitCode(), quota.toString());
         assertTrue(quota.err().contains("INVALID_REQUEST"), quota.err());
+    }
+
+    @Test
+    void shouldTakeKafkaConfigsEntityFlagsAndAPropertiesFileOfConfigs() throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic("flagged", 1, (short) 1))).all().get();
+            Path file = dir.resolve("topic.properties");
+            Files.writeString(file, "# kafka-configs.sh --add-config-file\nretention.ms=7200000\n"
+                    + "cleanup.policy=compact,delete\n");
+            Cli.Result altered = configs("--topic", "flagged", "--alter", "--add-config-file", file.toString());
+            assertEquals(0, altered.exitCode(), altered.toString());
+            assertEquals("Completed updating config for topic flagged.\n", altered.out());
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, "flagged");
+            var config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+            assertEquals("7200000", config.get("retention.ms").value());
+            assertEquals("compact,delete", config.get("cleanup.policy").value());
+            assertEquals(configs("--entity-type", "topics", "--entity-name", "flagged", "--describe").out(),
+                    configs("--topic", "flagged", "--describe").out());
+
+            String broker = admin.describeCluster().nodes().get().iterator().next().idString();
+            Cli.Result byFlag = configs("--broker", broker, "--describe", "--all");
+            assertEquals(0, byFlag.exitCode(), byFlag.toString());
+            assertEquals(configs("--entity-type", "brokers", "--entity-name", broker, "--describe", "--all").out(),
+                    byFlag.out());
+
+            Cli.Result user = configs("--user", "carol", "--alter", "--add-config", "producer_byte_rate=4096");
+            assertEquals(0, user.exitCode(), user.toString());
+            var quotas = admin.describeClientQuotas(ClientQuotaFilter.contains(List.of(
+                    ClientQuotaFilterComponent.ofEntity(ClientQuotaEntity.USER, "carol")))).entities().get();
+            assertEquals(Map.of("producer_byte_rate", 4096.0),
+                    quotas.get(new ClientQuotaEntity(Map.of(ClientQuotaEntity.USER, "carol"))));
+            Cli.Result clientDefaults = configs("--client-defaults", "--alter", "--add-config",
+                    "consumer_byte_rate=8192");
+            assertEquals("Completed updating default config for clients in the cluster.\n", clientDefaults.out(),
+                    clientDefaults.toString());
+            assertEquals(0, configs("--client-defaults", "--alter", "--delete-config", "consumer_byte_rate")
+                    .exitCode());
+        }
+        // Kafka's refusals (ConfigCommandOptions.checkArgs), as usage errors.
+        Cli.Result mixed = configs("--topic", "flagged", "--entity-type", "topics", "--describe");
+        assertEquals(ExitCodes.USAGE, mixed.exitCode(), mixed.toString());
+        assertTrue(mixed.err().contains("--entity-{type,name,default} should not be used in conjunction with"
+                + " specific entity flags"), mixed.err());
+        assertEquals(ExitCodes.USAGE, configs("--topic", "flagged", "--user", "carol", "--describe").exitCode());
+        Cli.Result none = configs("--describe");
+        assertEquals(ExitCodes.USAGE, none.exitCode(), none.toString());
+        assertTrue(none.err().contains("At least one entity type must be specified"), none.err());
+        Cli.Result both = configs("--topic", "flagged", "--alter", "--add-config", "retention.ms=1",
+                "--add-config-file", dir.resolve("topic.properties").toString());
+        assertEquals(ExitCodes.USAGE, both.exitCode(), both.toString());
+        assertTrue(both.err().contains("Only one of --add-config or --add-config-file must be specified"),
+                both.err());
     }
 
     @Test

@@ -145,6 +145,20 @@ class GroupsCommandTest {
 
             Cli.Result list = groups("list");
             assertTrue(list.out().lines().anyMatch(l -> l.matches("analytics\\s+Stable\\s+consumer")), list.out());
+            // kafka-consumer-groups.sh --list --state: a filter of states in any case; no value, no filter.
+            Cli.Result stable = groups("list", "--state", "stable,Empty");
+            assertTrue(stable.out().lines().anyMatch(l -> l.matches("analytics\\s+Stable\\s+consumer")),
+                    stable.toString());
+            Cli.Result onlyEmpty = groups("list", "--state", "Empty", "-o", "json");
+            assertEquals(0, onlyEmpty.exitCode(), onlyEmpty.toString());
+            for (JsonNode group : JSON.readTree(onlyEmpty.out())) {
+                assertEquals("Empty", group.get("state").asText(), onlyEmpty.out());
+            }
+            assertEquals(list.out(), groups("list", "--state").out());
+            Cli.Result badState = groups("list", "--state", "Stable,Sleeping");
+            assertEquals(ExitCodes.USAGE, badState.exitCode(), badState.toString());
+            assertTrue(badState.err().contains("Invalid state list 'Stable,Sleeping'. Valid states are: "),
+                    badState.err());
 
             Cli.Result refused = groups("reset-offsets", "--group", "analytics", "--topic", "lagging",
                     "--to-earliest", "--execute");
@@ -156,6 +170,9 @@ class GroupsCommandTest {
             assertEquals(ExitCodes.ERROR, deleteActive.exitCode());
             assertTrue(deleteActive.err().contains("NON_EMPTY_GROUP"), deleteActive.err());
         }
+        Cli.Result nowEmpty = groups("list", "--state", "Empty");
+        assertTrue(nowEmpty.out().lines().anyMatch(l -> l.matches("analytics\\s+Empty\\s+consumer")),
+                nowEmpty.toString());
         Cli.Result empty = groups("describe", "--group", "analytics");
         assertEquals("Consumer group 'analytics' has no active members.\n", empty.err());
         assertTrue(empty.out().lines().skip(1).allMatch(l -> l.matches(".*\\s-\\s+-\\s+-")), empty.out());

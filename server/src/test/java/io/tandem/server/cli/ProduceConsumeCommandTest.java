@@ -271,6 +271,116 @@ class ProduceConsumeCommandTest {
     }
 
     @Test
+    void shouldReadEveryTopicMatchingIncludeAsAPatternSubscriptionDoes() throws Exception {
+        createTopic("inc-a", 1);
+        createTopic("inc-b", 2);
+        createTopic("other-inc", 1);
+        produceWithKafka("inc-a", List.of(new ProducerRecord<>("inc-a", 0, null, "a0")));
+        produceWithKafka("inc-b", List.of(new ProducerRecord<>("inc-b", 1, null, "b1"),
+                new ProducerRecord<>("other-inc", 0, null, "o0")));
+        Cli.Result json = run("consume", "--include", "inc-.*", "--from-beginning", "--exit-at-end",
+                "--output", "json");
+        assertEquals(0, json.exitCode(), json.toString());
+        java.util.Set<String> read = new java.util.TreeSet<>();
+        for (String line : json.out().lines().toList()) {
+            JsonNode record = JSON.readTree(line);
+            read.add(record.get("topic").asText() + "/" + record.get("partition").asInt() + "/"
+                    + record.get("value").asText());
+        }
+        assertEquals(java.util.Set.of("inc-a/0/a0", "inc-b/1/b1"), read, json.toString());
+        assertEquals("Processed a total of 2 messages\n", json.err());
+
+        assertEquals(ExitCodes.USAGE, run("consume", "inc-a", "--include", "inc-.*").exitCode());
+        assertEquals(ExitCodes.USAGE, run("consume", "--include", "inc-.*", "--partition", "0").exitCode());
+        Cli.Result badPattern = run("consume", "--include", "inc-(");
+        assertEquals(ExitCodes.USAGE, badPattern.exitCode(), badPattern.toString());
+        assertTrue(badPattern.err().contains("--include 'inc-(' is not a regular expression"), badPattern.err());
+        Cli.Result none = run("consume", "--include", "nothing-.*");
+        assertEquals(ExitCodes.ERROR, none.exitCode(), none.toString());
+        assertEquals("error: no topic matches --include 'nothing-.*'\n", none.err());
+    }
+
+    @Test
+    void shouldLeaveOutAbortedAndOpenTransactionsUnderReadCommittedAsKafkasConsumerDoes() throws Exception {
+        createTopic("txn-read", 1);
+        produceWithKafka("txn-read", List.of(new ProducerRecord<>("txn-read", 0, null, "plain-0")));
+        try (KafkaProducer<String, String> a = transactional("cli-txn-a");
+             KafkaProducer<String, String> b = transactional("cli-txn-b")) {
+            // A's aborted records interleave with B's committed one: only A's are left out.
+            a.beginTransaction();
+            a.send(new ProducerRecord<>("txn-read", 0, null, "aborted-1")).get();
+            b.beginTransaction();
+            b.send(new ProducerRecord<>("txn-read", 0, null, "committed-1")).get();
+            a.send(new ProducerRecord<>("txn-read", 0, null, "aborted-2")).get();
+            a.abortTransaction();
+            b.commitTransaction();
+            // An open transaction holds the last stable offset back, and the plain record after it with it.
+            a.beginTransaction();
+            a.send(new ProducerRecord<>("txn-read", 0, null, "open-1")).get();
+            produceWithKafka("txn-read", List.of(new ProducerRecord<>("txn-read", 0, null, "plain-after")));
+
+            Cli.Result all = run("consume", "txn-read", "--from-beginning", "--exit-at-end");
+            assertEquals("plain-0\naborted-1\ncommitted-1\naborted-2\nopen-1\nplain-after\n", all.out(),
+                    all.toString());
+            Cli.Result committed = run("consume", "txn-read", "--from-beginning", "--exit-at-end",
+                    "--isolation-level", "read_committed");
+            assertEquals(0, committed.exitCode(), committed.toString());
+            assertEquals("plain-0\ncommitted-1\n", committed.out(), committed.toString());
+            assertEquals(List.of("plain-0", "committed-1"), readCommittedWithKafka("txn-read", 2));
+
+            a.abortTransaction();
+        }
+        Cli.Result afterAbort = run("consume", "txn-read", "--from-beginning", "--exit-at-end",
+                "--isolation-level", "read_committed", "--output", "json");
+        assertEquals(0, afterAbort.exitCode(), afterAbort.toString());
+        List<String> values = afterAbort.out().lines().map(line -> {
+            try {
+                return JSON.readTree(line).get("value").asText();
+            } catch (Exception e) {
+                throw new AssertionError(line, e);
+            }
+        }).toList();
+        assertEquals(List.of("plain-0", "committed-1", "plain-after"), values);
+        assertEquals(values, readCommittedWithKafka("txn-read", 3));
+
+        Cli.Result bad = run("consume", "txn-read", "--isolation-level", "committed");
+        assertEquals(ExitCodes.USAGE, bad.exitCode(), bad.toString());
+        assertTrue(bad.err().contains("--isolation-level must be read_committed or read_uncommitted, not"
+                + " 'committed'"), bad.err());
+    }
+
+    private static KafkaProducer<String, String> transactional(String id) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
+        KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
+                new StringSerializer());
+        producer.initTransactions();
+        return producer;
+    }
+
+    /** What Kafka's own consumer reads at read_committed from the beginning of partition 0. */
+    private static List<String> readCommittedWithKafka(String topic, int expected) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
+                new StringDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (values.size() < expected && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(100)).forEach(r -> values.add(r.value()));
+            }
+            // Nothing more within one more poll: the last stable offset holds the rest back.
+            consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+        }
+        return values;
+    }
+
+    @Test
     void shouldFailClearlyForUnknownTopicsBadLinesAndUnreachableBrokers() throws Exception {
         Path input = dir.resolve("x.txt");
         Files.writeString(input, "a:b\nno separator\n");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tandem.server.junit.TandemExtension;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -103,6 +104,39 @@ class TopicsCommandTest {
             found |= row.get("name").asText().equals("listed") && row.get("partitions").asInt() == 4;
         }
         assertTrue(found, json.out());
+    }
+
+    @Test
+    void shouldListAndDescribeTheTopicsARegularExpressionMatchesAsKafkaTopicsDoes() throws Exception {
+        for (String name : List.of("rx.orders", "rx.payments", "rxorders", "other.rx")) {
+            assertEquals(0, topics("create", name, "--partitions", "1").exitCode());
+        }
+        assertEquals(List.of("rx.orders", "rx.payments"), names(topics("list", "--topic", "rx\\..*", "--output",
+                "json")));
+        // kafka-topics.sh's include list: commas are alternatives, surrounding quotes are dropped.
+        Cli.Result either = topics("list", "--topic", "'rxorders,other.rx'");
+        assertEquals(List.of("other.rx", "rxorders"), either.out().lines().skip(1)
+                .map(l -> l.split("\\s+")[0]).toList(), either.toString());
+
+        // An existing name is that topic alone (one JSON object); anything else is matched as a pattern.
+        JsonNode exact = JSON.readTree(topics("describe", "--topic", "rxorders", "--output", "json").out());
+        assertEquals("rxorders", exact.get("name").asText());
+        assertEquals(List.of("rx.orders", "rx.payments"), names(topics("describe", "--topic", "rx.orders|rx.pay.*",
+                "--output", "json")));
+        Cli.Result table = topics("describe", "--topic", "rx.pay.*");
+        assertTrue(table.out().startsWith("Topic: rx.payments\t"), table.out());
+
+        Cli.Result none = topics("describe", "--topic", "rx.none.*");
+        assertEquals(ExitCodes.ERROR, none.exitCode(), none.toString());
+        assertEquals("error: no topic matches --topic 'rx.none.*'\n", none.err());
+    }
+
+    /** The "name" of each topic in a command's JSON list, in order; the command must have succeeded. */
+    private static List<String> names(Cli.Result json) throws Exception {
+        assertEquals(0, json.exitCode(), json.toString());
+        List<String> names = new ArrayList<>();
+        JSON.readTree(json.out()).forEach(topic -> names.add(topic.get("name").asText()));
+        return names;
     }
 
     @Test

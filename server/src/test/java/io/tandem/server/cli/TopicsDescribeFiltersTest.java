@@ -16,13 +16,16 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kafka-topics.sh's replication reports ({@code --under-replicated-partitions}, {@code --unavailable-partitions},
  * {@code --under-min-isr-partitions}, {@code --at-min-isr-partitions}) and {@code --topics-with-overrides}, on two
- * brokers of which the second is stopped: each report selects the partitions Kafka's TopicCommand would.
+ * brokers of which the second is stopped: each report selects the partitions Kafka's TopicCommand would. Two of the
+ * topics are created with {@code topics create --replica-assignment}.
  */
 class TopicsDescribeFiltersTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,14 +41,34 @@ class TopicsDescribeFiltersTest {
         })) {
             String bootstrap = cluster.broker(1).bootstrapServers();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                admin.createTopics(List.of(
-                        // One replica on broker 1: its ISR (1) is at the default min.insync.replicas (1).
-                        new NewTopic("single", Map.of(0, List.of(1))),
-                        // Two replicas and min.insync.replicas=2: under it once broker 2 is gone.
-                        new NewTopic("pair", Map.of(0, List.of(1, 2), 1, List.of(2, 1)))
-                                .configs(Map.of("min.insync.replicas", "2")),
-                        // Its only replica on broker 2: no leader once broker 2 is gone.
-                        new NewTopic("lonely", Map.of(0, List.of(2))))).all().get(30, TimeUnit.SECONDS);
+                // One replica on broker 1: its ISR (1) is at the default min.insync.replicas (1).
+                admin.createTopics(List.of(new NewTopic("single", Map.of(0, List.of(1))))).all()
+                        .get(30, TimeUnit.SECONDS);
+                // kafka-topics.sh --replica-assignment: two replicas and min.insync.replicas=2 (under it once broker
+                // 2 is gone), and a topic whose only replica is on broker 2 (no leader once broker 2 is gone).
+                Cli.Result pair = Cli.run("topics", "create", "--bootstrap-server=" + bootstrap, "pair",
+                        "--replica-assignment", "1:2,2:1", "--config", "min.insync.replicas=2");
+                assertEquals(0, pair.exitCode(), pair.toString());
+                Cli.Result lonely = Cli.run("topics", "create", "--bootstrap-server=" + bootstrap, "lonely",
+                        "--replica-assignment", "2");
+                assertEquals(0, lonely.exitCode(), lonely.toString());
+                Map<String, TopicDescription> placed = admin.describeTopics(List.of("pair", "lonely"))
+                        .allTopicNames().get(30, TimeUnit.SECONDS);
+                assertEquals(List.of(List.of(1, 2), List.of(2, 1)), replicas(placed.get("pair")));
+                assertEquals(List.of(List.of(2)), replicas(placed.get("lonely")));
+                // Kafka's refusals, before anything is sent.
+                for (String[] bad : List.of(new String[] {"1:1"}, new String[] {"1:2,2"},
+                        new String[] {"1", "--partitions", "1"}, new String[] {"1", "--replication-factor", "1"})) {
+                    List<String> args = new ArrayList<>(List.of("topics", "create", "--bootstrap-server="
+                            + bootstrap, "refused", "--replica-assignment"));
+                    args.addAll(List.of(bad));
+                    Cli.Result refused = Cli.run(args.toArray(String[]::new));
+                    assertEquals(ExitCodes.USAGE, refused.exitCode(), refused.toString());
+                }
+                assertTrue(Cli.run("topics", "create", "--bootstrap-server=" + bootstrap, "refused",
+                        "--replica-assignment", "1:2,2").err().contains("Partition 1 has different replication"
+                        + " factor: [2]"));
+                assertTrue(admin.listTopics().names().get().stream().noneMatch("refused"::equals));
             }
             awaitRows(bootstrap, Set.of(), "--exclude-internal", "--under-replicated-partitions");
             assertEquals(Set.of("single/0", "pair/0", "pair/1", "lonely/0"),
@@ -85,6 +108,11 @@ class TopicsDescribeFiltersTest {
                     "--topics-with-overrides", "--under-replicated-partitions");
             assertEquals(ExitCodes.USAGE, both.exitCode(), both.toString());
         }
+    }
+
+    /** Each partition's replicas, in partition order. */
+    private static List<List<Integer>> replicas(TopicDescription topic) {
+        return topic.partitions().stream().map(p -> p.replicas().stream().map(Node::id).toList()).toList();
     }
 
     /** The "topic/partition" rows of {@code topics describe} with the given flags (table output, parsed). */
