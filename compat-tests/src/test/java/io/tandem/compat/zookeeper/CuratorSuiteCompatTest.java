@@ -26,7 +26,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * and TestingCluster they start is a Tandem node, through {@code src/test/curator-harness}'s stand-in for
  * curator-test's embedded-server adapter, first on the class path of a child JVM ({@link CuratorSuiteRunner}).
  *
- * <p>CI runs {@link #CI_LANES}, recipes users reach for first, in about one minute (the runner's CLASS lines
+ * <p>CI runs {@link #CI_LANES}, recipes users reach for first (the runner's CLASS lines
  * give each class's time: TestLeaderSelector alone took 167 s, most of it session expiries it waits out, so it runs
  * with the whole jar only). The whole jar (56 classes, about
  * 40 minutes on a loaded 2-core machine) runs with {@code -Dcurator.suite=all}; {@code -Dcurator.suite=A,B} runs
