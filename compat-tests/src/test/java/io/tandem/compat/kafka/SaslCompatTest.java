@@ -18,6 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 import static io.tandem.compat.kafka.KafkaCompat.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -65,6 +68,15 @@ class SaslCompatTest {
         String user = mechanism.equals("PLAIN") ? "alice" : "bob";
         String password = user + "-secret";
         try (Tandem tandem = start()) {
+            // The refused login takes kcat's whole 4 s metadata wait: it runs beside the produce and consume below,
+            // which it does not touch (another connection, no topic).
+            CompletableFuture<Result> refusedLogin = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run(kcat(tandem, mechanism, user, "wrong", "-L", "-m", "4"), Duration.ofSeconds(60));
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            });
             String topic = "kcat-" + mechanism.toLowerCase();
             Result produced = run(kcat(tandem, mechanism, user, password, "-P", "-t", topic,
                     "-X", "topic.request.required.acks=all"), Duration.ofSeconds(60),
@@ -74,7 +86,7 @@ class SaslCompatTest {
                     Duration.ofSeconds(60));
             assertEquals(0, consumed.exitCode(), consumed.output());
             assertEquals(List.of("one", "two", "three"), consumed.output().lines().toList());
-            Result refused = run(kcat(tandem, mechanism, user, "wrong", "-L", "-m", "4"), Duration.ofSeconds(60));
+            Result refused = refusedLogin.get(90, TimeUnit.SECONDS);
             assertNotEquals(0, refused.exitCode(), refused.output());
             assertTrue(refused.output().contains("Authentication failed"), refused.output());
         }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * and TestingCluster they start is a Tandem node, through {@code src/test/curator-harness}'s stand-in for
  * curator-test's embedded-server adapter, first on the class path of a child JVM ({@link CuratorSuiteRunner}).
  *
- * <p>CI runs {@link #CI_CLASSES}, recipes users reach for first, in about two minutes (the runner's CLASS lines
+ * <p>CI runs {@link #CI_LANES}, recipes users reach for first (the runner's CLASS lines
  * give each class's time: TestLeaderSelector alone took 167 s, most of it session expiries it waits out, so it runs
  * with the whole jar only). The whole jar (56 classes, about
  * 40 minutes on a loaded 2-core machine) runs with {@code -Dcurator.suite=all}; {@code -Dcurator.suite=A,B} runs
@@ -44,51 +44,80 @@ class CuratorSuiteCompatTest {
     private static final Path WORK = Path.of("target/curator-suite");
     private static final String RECIPES_TEST_JAR = "curator-recipes-";
     private static final long TIMEOUT_MINUTES = 90;
-    static final List<String> CI_CLASSES = List.of(
-            "org.apache.curator.framework.recipes.locks.TestInterProcessSemaphoreMutex",
-            "org.apache.curator.framework.recipes.barriers.TestDistributedDoubleBarrier",
-            "org.apache.curator.framework.recipes.nodes.TestPersistentTtlNode",
-            "org.apache.curator.framework.recipes.watch.TestPersistentWatcher",
-            "org.apache.curator.framework.recipes.leader.TestLeaderLatchCluster");
+    /**
+     * The classes CI runs, in three child JVMs side by side (one list each), split so that each takes about as long
+     * (load 20: TestInterProcessSemaphoreMutex 54 s; TestPersistentWatcher 38 s, TestLeaderLatchCluster 12 s and
+     * TestDistributedDoubleBarrier 2 s; TestPersistentTtlNode 32 s): the time is the tests' own sleeps and session
+     * expiries, not CPU. Each class still runs whole in one JVM, its tests one after another as Curator wrote them.
+     */
+    static final List<List<String>> CI_LANES = List.of(
+            List.of("org.apache.curator.framework.recipes.locks.TestInterProcessSemaphoreMutex"),
+            List.of("org.apache.curator.framework.recipes.watch.TestPersistentWatcher",
+                    "org.apache.curator.framework.recipes.leader.TestLeaderLatchCluster",
+                    "org.apache.curator.framework.recipes.barriers.TestDistributedDoubleBarrier"),
+            List.of("org.apache.curator.framework.recipes.nodes.TestPersistentTtlNode"));
 
     @Test
     void curatorRecipeTestsShouldPassAgainstTandem() throws Exception {
-        List<String> classes = selectedClasses();
+        List<List<String>> lanes = selectedLanes();
         boolean apache = "apache".equals(System.getProperty(ZkTargetExtension.TARGET_PROPERTY));
         String classPath = apache ? System.getProperty("java.class.path")
                 : compileHarness() + File.pathSeparator + System.getProperty("java.class.path");
-        Path log = Files.createDirectories(WORK).toAbsolutePath()
-                .resolve(apache ? "runner-apache.log" : "runner.log");
+        Path work = Files.createDirectories(WORK).toAbsolutePath();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", classPath,
-                CuratorSuiteRunner.class.getName()));
-        command.addAll(classes);
-        Process process = new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-            process.destroyForcibly();
-            fail("Curator's tests did not finish within " + TIMEOUT_MINUTES + " min");
+        List<Process> processes = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        try {
+            for (int lane = 0; lane < lanes.size(); lane++) {
+                // runner.log (runner-apache.log), then runner-2.log, ... for the further lanes.
+                Path log = work.resolve((apache ? "runner-apache" : "runner") + (lane == 0 ? "" : "-" + (lane + 1))
+                        + ".log");
+                // C1 only and the serial collector, as for the brokers and kazoo's members, to spend less CPU on
+                // warming up: at load 30 a class run first in its JVM took up to twice as long as the same class
+                // run after another (TestPersistentWatcher 88 s and 39 s); the tests themselves mostly sleep.
+                List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-XX:TieredStopAtLevel=1",
+                        "-XX:+UseSerialGC", "-cp", classPath, CuratorSuiteRunner.class.getName()));
+                command.addAll(lanes.get(lane));
+                logs.add(log);
+                processes.add(new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true)
+                        .redirectOutput(log.toFile()).start());
+            }
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(TIMEOUT_MINUTES);
+            for (Process process : processes) {
+                if (!process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    fail("Curator's tests did not finish within " + TIMEOUT_MINUTES + " min");
+                }
+            }
+        } finally {
+            processes.forEach(Process::destroyForcibly);
         }
-        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-        String summary = lines.stream().filter(l -> l.startsWith("SUMMARY ")).findFirst()
-                .orElseGet(() -> fail("no summary from the runner (exit " + process.exitValue() + "):\n" + tail(lines)));
-        String failures = lines.stream().filter(l -> l.startsWith("FAILED ")).collect(Collectors.joining("\n"));
-        System.out.println("Curator suite (" + classes.size() + " classes, " + (apache ? "Apache" : "Tandem") + "): "
-                + summary);
-        assertTrue(!summary.contains(" succeeded=0 "), "no Curator test ran: " + summary + "\n" + tail(lines));
-        assertEquals("", failures, () -> summary + "\n" + failures);
-        assertEquals(0, process.exitValue(), () -> summary + "\n" + tail(lines));
+        for (int lane = 0; lane < lanes.size(); lane++) {
+            Process process = processes.get(lane);
+            List<String> lines = Files.readAllLines(logs.get(lane), StandardCharsets.UTF_8);
+            String summary = lines.stream().filter(l -> l.startsWith("SUMMARY ")).findFirst()
+                    .orElseGet(() -> fail("no summary from the runner (exit " + process.exitValue() + "):\n"
+                            + tail(lines)));
+            String failures = lines.stream().filter(l -> l.startsWith("FAILED ")).collect(Collectors.joining("\n"));
+            System.out.println("Curator suite (" + lanes.get(lane).size() + " classes, " + (apache ? "Apache"
+                    : "Tandem") + ", " + logs.get(lane).getFileName() + "): " + summary);
+            assertTrue(!summary.contains(" succeeded=0 "), "no Curator test ran: " + summary + "\n" + tail(lines));
+            assertEquals("", failures, () -> summary + "\n" + failures);
+            assertEquals(0, process.exitValue(), () -> summary + "\n" + tail(lines));
+        }
     }
 
-    /** {@link #CI_CLASSES}, or what {@code -Dcurator.suite} names ({@code all}: every test class in the jar). */
-    private static List<String> selectedClasses() throws IOException {
+    /**
+     * {@link #CI_LANES}, or what {@code -Dcurator.suite} names ({@code all}: every test class in the jar), in one
+     * child JVM as before.
+     */
+    private static List<List<String>> selectedLanes() throws IOException {
         String wanted = System.getProperty("curator.suite", "").trim();
         if (wanted.isEmpty()) {
-            return CI_CLASSES;
+            return CI_LANES;
         }
         List<String> all = allTestClasses();
         if (wanted.equals("all")) {
-            return all;
+            return List.of(all);
         }
         List<String> chosen = new ArrayList<>();
         for (String name : wanted.split(",")) {
@@ -98,7 +127,7 @@ class CuratorSuiteCompatTest {
             all.stream().filter(c -> c.endsWith("." + classAndMethod[0])).map(c -> c + method)
                     .forEach(chosen::add);
         }
-        return chosen;
+        return List.of(chosen);
     }
 
     /** The Test* classes of curator-recipes' test jar (nested classes run with their outer one). */

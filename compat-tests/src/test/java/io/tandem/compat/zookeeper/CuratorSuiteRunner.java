@@ -25,7 +25,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  * single tests, named {@code Class#method}) with the JUnit platform and prints one {@code FAILED class#method: message}
  * line per failure, then a {@code SUMMARY} line; the exit code is the number of failures (capped). A
  * {@code CLASS name seconds} line per test class says where the time goes (what decides
- * {@link CuratorSuiteCompatTest#CI_CLASSES}), and a {@code TEST class#method seconds} line per test, to set a slow
+ * {@link CuratorSuiteCompatTest#CI_LANES}), and a {@code TEST class#method seconds} line per test, to set a slow
  * case against the same case's time with {@code -Dcompat.target=apache}.
  */
 public final class CuratorSuiteRunner {

@@ -49,6 +49,9 @@ class KazooSuiteCompatTest {
     private static final Pattern FAILED_CASE =
             Pattern.compile("<testcase classname=\"([^\"]*)\" name=\"([^\"]*)\"[^>]*>\\s*<(failure|error)");
 
+    /** Whether the suite runs against Apache ZooKeeper 3.9.5 ({@code -Dcompat.target=apache}), the reference. */
+    private static final boolean APACHE = "apache".equals(System.getProperty(ZkTargetExtension.TARGET_PROPERTY));
+
     private static Path shimClasses;
     private static Path kazooTests;
 
@@ -112,12 +115,12 @@ class KazooSuiteCompatTest {
     /** Runs pytest on {@code targets} with kazoo's harness starting {@code members} Tandem members. */
     private static Outcome runSuite(String name, int members, Map<String, String> env, List<String> targets,
                                     String deselect) throws Exception {
-        Path work = Files.createDirectories(WORK.resolve(name)).toAbsolutePath();
+        Path work = Files.createDirectories(WORK.resolve(APACHE ? name + "-apache" : name)).toAbsolutePath();
         Path report = work.resolve("report.xml");
         Path log = work.resolve("pytest.log");
         Files.deleteIfExists(report);
         List<String> command = new ArrayList<>(List.of(ExternalTool.PYTHON.toString(), "-m", "pytest", "-q",
-                "-p", "no:cacheprovider", "--junitxml=" + report));
+                "-p", "no:cacheprovider", "--durations=25", "--junitxml=" + report));
         if (deselect != null) {
             command.add("-k");
             command.add(deselect);
@@ -126,8 +129,9 @@ class KazooSuiteCompatTest {
         ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> environment = builder.environment();
-        environment.put("ZOOKEEPER_CLASSPATH", shimClasses + java.io.File.pathSeparator
-                + System.getProperty("java.class.path"));
+        // Without the stand-in first, the harness starts Apache's own QuorumPeerMain from the test class path.
+        environment.put("ZOOKEEPER_CLASSPATH", APACHE ? System.getProperty("java.class.path")
+                : shimClasses + java.io.File.pathSeparator + System.getProperty("java.class.path"));
         environment.put("ZOOKEEPER_VERSION", "3.9.5");
         environment.put("ZOOKEEPER_CLUSTER_SIZE", Integer.toString(members));
         environment.put("ZOOKEEPER_PORT_OFFSET", Integer.toString(freePortBlock(members)));

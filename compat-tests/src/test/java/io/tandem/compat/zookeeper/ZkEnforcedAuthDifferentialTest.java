@@ -21,6 +21,10 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.jute.BinaryInputArchive;
 import org.apache.jute.BinaryOutputArchive;
 import org.apache.jute.Record;
@@ -248,25 +252,48 @@ class ZkEnforcedAuthDifferentialTest {
         }
     }
 
-    private static Map<String, String> unauthenticated(int port) throws IOException {
-        Map<String, String> answers = new LinkedHashMap<>();
-        for (Map.Entry<String, Sent> op : everyOperation().entrySet()) {
-            try (RawSession session = new RawSession(port)) {
-                answers.put(op.getKey(), session.call(op.getValue()));
-            }
-        }
-        return answers;
+    /** What one session answers to one operation. */
+    private interface OnSession {
+        String answer(RawSession session, Sent sent) throws IOException;
     }
 
-    private static Map<String, String> authenticated(int port) throws IOException {
-        Map<String, String> answers = new LinkedHashMap<>();
-        for (Map.Entry<String, Sent> op : everyOperation().entrySet()) {
-            try (RawSession session = new RawSession(port)) {
-                String auth = session.auth("digest", "alice:alice-password", false);
-                answers.put(op.getKey(), auth.startsWith("OK") ? session.call(op.getValue()) : "auth " + auth);
+    /**
+     * Every operation on a session of its own, the sessions side by side: an answer that leaves its connection open
+     * takes {@value #OPEN_WAIT_MS} ms of silence to tell, which they wait out together instead of one after another.
+     * No answer depends on another operation having run (each creates its own node or reads what is always there;
+     * the watch notifications the others' writes may cause are skipped as they are when run in turn).
+     */
+    private static Map<String, String> eachOnItsOwnSession(int port, OnSession onSession) throws Exception {
+        Map<String, Sent> ops = everyOperation();
+        ExecutorService sessions = Executors.newFixedThreadPool(ops.size());
+        try {
+            Map<String, Future<String>> pending = new LinkedHashMap<>();
+            for (Map.Entry<String, Sent> op : ops.entrySet()) {
+                pending.put(op.getKey(), sessions.submit(() -> {
+                    try (RawSession session = new RawSession(port)) {
+                        return onSession.answer(session, op.getValue());
+                    }
+                }));
             }
+            Map<String, String> answers = new LinkedHashMap<>();
+            for (Map.Entry<String, Future<String>> answer : pending.entrySet()) {
+                answers.put(answer.getKey(), answer.getValue().get(2L * ANSWER_WAIT_MS, TimeUnit.MILLISECONDS));
+            }
+            return answers;
+        } finally {
+            sessions.shutdownNow();
         }
-        return answers;
+    }
+
+    private static Map<String, String> unauthenticated(int port) throws Exception {
+        return eachOnItsOwnSession(port, RawSession::call);
+    }
+
+    private static Map<String, String> authenticated(int port) throws Exception {
+        return eachOnItsOwnSession(port, (session, sent) -> {
+            String auth = session.auth("digest", "alice:alice-password", false);
+            return auth.startsWith("OK") ? session.call(sent) : "auth " + auth;
+        });
     }
 
     @Test
