@@ -392,12 +392,11 @@ public final class DynamicBrokerConfig {
     }
 
     /**
-     * max.connections, max.connections.per.ip and max.connection.creation.rate in force: the dynamic ones over the
-     * static ones.
+     * max.connections (the broker's and the listeners'), max.connections.per.ip (and its overrides) and
+     * max.connection.creation.rate in force: the dynamic ones over the static ones.
      */
     void applyConnectionLimits(DynamicLayers layers) {
-        broker.updateConnectionLimits(intSetting(layers, MAX_CONNECTIONS, broker.config().maxConnections()),
-                intSetting(layers, MAX_CONNECTIONS_PER_IP, broker.config().maxConnectionsPerIp()));
+        broker.updateConnectionLimits(List.of(layers.clusterDefault(), layers.perBroker()));
         ConnectionRateQuotas rates = broker.clientQuotas().connectionRates();
         rates.updateBrokerRate(intSetting(layers, ConnectionRateQuotas.BROKER_RATE_KEY, rates.staticBrokerRate()));
         // A listener's rate may be set for this broker or as the cluster default (Kafka's ClusterLevelListenerConfigs).
