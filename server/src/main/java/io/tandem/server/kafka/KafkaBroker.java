@@ -278,13 +278,23 @@ public final class KafkaBroker implements AutoCloseable {
      * naming a host that does not resolve leave the limits as they are (Kafka's reconfiguration fails the same way).
      */
     void updateConnectionLimits(java.util.List<Map<String, String>> dynamic) {
-        Map<String, String> merged = new java.util.HashMap<>(brokerSettings.settings());
+        Map<String, String> merged = new java.util.HashMap<>(staticSettings());
         dynamic.forEach(merged::putAll);
         try {
             connectionLimits.update(ConnectionLimitSettings.from(merged));
         } catch (IllegalArgumentException e) {
             LOG.log(System.Logger.Level.ERROR, "Connection limits not changed: {0}", e.getMessage());
         }
+    }
+
+    /** The broker's static settings (server.properties), under its dynamic ones. */
+    Map<String, String> staticSettings() {
+        return brokerSettings.settings();
+    }
+
+    /** Requests decoded and waiting for a request handler thread (Kafka's RequestQueueSize). */
+    public int requestQueueSize() {
+        return requestExecutor.waiting();
     }
 
     /** The request handler pool's size now (num.io.threads, static or dynamic). */

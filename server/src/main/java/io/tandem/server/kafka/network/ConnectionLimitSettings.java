@@ -68,27 +68,36 @@ public record ConnectionLimitSettings(int brokerMax, int perIpDefault, Map<InetA
     }
 
     /**
-     * Kafka's KafkaConfig checks of the per-address keys (null when they hold): the overrides parse as
-     * {@code host:count} pairs of valid hosts, and max.connections.per.ip is 0 only with overrides.
+     * Kafka's KafkaConfig checks of the per-address keys, in its order and words (null when they hold): the overrides
+     * parse as {@code host:count} pairs, max.connections.per.ip is 0 only with overrides, and every host is valid.
      */
     public static String perIpProblem(String perIp, String overridesValue) {
         Map<String, Integer> overrides;
         try {
-            overrides = overrides(overridesValue);
+            overrides = parseOverrides(overridesValue);
         } catch (IllegalArgumentException e) {
             return e.getMessage();
         }
         if (perIp != null && perIp.trim().equals("0") && overrides.isEmpty()) {
-            return PER_IP + " can be set to zero only if " + PER_IP_OVERRIDES + " property is set.";
+            return "requirement failed: " + PER_IP + " can be set to zero only if " + PER_IP_OVERRIDES
+                    + " property is set.";
         }
-        return null;
+        return invalidHosts(overrides);
+    }
+
+    /** The overrides as Kafka reads them, hosts checked; an IllegalArgumentException in Kafka's words otherwise. */
+    static Map<String, Integer> overrides(String value) {
+        Map<String, Integer> overrides = parseOverrides(value);
+        String invalid = invalidHosts(overrides);
+        if (invalid != null) throw new IllegalArgumentException(invalid);
+        return overrides;
     }
 
     /**
      * {@code host:count,...} as Kafka's Csv.parseCsvMap splits it (the last colon separates the count, so IPv6
-     * addresses may be written bare) and KafkaConfig reads it; Kafka's messages for what does not parse.
+     * addresses may be written bare) and KafkaConfig turns each count into an Int, with the JDK's messages.
      */
-    static Map<String, Integer> overrides(String value) {
+    private static Map<String, Integer> parseOverrides(String value) {
         Map<String, Integer> overrides = new LinkedHashMap<>();
         if (value == null || value.isEmpty()) return overrides;
         Map<String, String> pairs = new LinkedHashMap<>();
@@ -101,16 +110,17 @@ public record ConnectionLimitSettings(int brokerMax, int perIpDefault, Map<InetA
             throw new IllegalArgumentException("Error parsing configuration property '" + PER_IP_OVERRIDES + "': "
                     + e.getMessage());
         }
-        // KafkaConfig turns each count into an Int, with the JDK's NumberFormatException, before it checks the hosts.
         pairs.forEach((host, count) -> overrides.put(host, Integer.parseInt(count)));
+        return overrides;
+    }
+
+    /** Kafka's words for hosts Utils.validHostPattern refuses, null when all are valid. */
+    private static String invalidHosts(Map<String, Integer> overrides) {
         StringBuilder invalid = new StringBuilder();
         for (String host : overrides.keySet()) {
             if (!VALID_HOST.matcher(host).matches()) invalid.append(invalid.isEmpty() ? "" : ",").append(host);
         }
-        if (!invalid.isEmpty()) {
-            throw new IllegalArgumentException(PER_IP_OVERRIDES + " contains invalid addresses : " + invalid);
-        }
-        return overrides;
+        return invalid.isEmpty() ? null : PER_IP_OVERRIDES + " contains invalid addresses : " + invalid;
     }
 
     /** Each {@code listener.name.<listener>.max.connections} of the settings, by lower-case listener name. */
