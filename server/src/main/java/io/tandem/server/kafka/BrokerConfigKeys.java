@@ -82,7 +82,7 @@ public final class BrokerConfigKeys {
             "log.cleaner.threads", "log.cleaner.backoff.ms", "log.cleaner.max.compaction.lag.ms",
             "max.connections", "max.connections.per.ip", "min.insync.replicas", "producer.id.expiration.ms",
             "transaction.partition.verification.enable", "unclean.leader.election.enable",
-            "max.connection.creation.rate");
+            "max.connection.creation.rate", "max.connections.per.ip.overrides");
 
     /**
      * Where Tandem's default differs from Kafka's: broker.id (Kafka's -1 means "generate one", which Tandem does not
@@ -161,6 +161,8 @@ public final class BrokerConfigKeys {
                 "controlled.shutdown.enable", "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms",
                 "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
                 "leader.imbalance.per.broker.percentage", "queued.max.request.bytes", "max.connections", "max.connections.per.ip",
+                // Per-address maxima: io.tandem.server.kafka.network.ConnectionLimitSettings.
+                "max.connections.per.ip.overrides",
                 "connections.max.idle.ms", "connection.failed.authentication.delay.ms",
                 "max.incremental.fetch.session.cache.slots", "producer.id.expiration.ms",
                 "producer.id.expiration.check.interval.ms",
@@ -256,6 +258,8 @@ public final class BrokerConfigKeys {
         AT_LEAST.put("controller.quota.window.num", 1.0);
         AT_LEAST.put("controller.quota.window.size.seconds", 1.0);
         AT_LEAST.put("max.connection.creation.rate", 0.0);
+        AT_LEAST.put("max.connections", 0.0);
+        AT_LEAST.put("max.connections.per.ip", 0.0);
         AT_LEAST.put("password.encoder.key.length", 8.0);
         AT_LEAST.put("password.encoder.iterations", 1024.0);
         AT_LEAST.put("log.segment.bytes", 1048576.0);

@@ -1,8 +1,7 @@
 package io.tandem.server.kafka;
 
-import io.tandem.server.kafka.quota.ConnectionRateQuotas;
-
 import io.tandem.server.ConfigKeys.Verdict;
+import io.tandem.server.kafka.network.ConnectionLimitSettings;
 import io.tandem.server.kafka.metadata.ZkClientTls;
 import io.tandem.server.kafka.network.InterBrokerClient;
 import io.tandem.server.kafka.quota.ConnectionRateQuotas;
@@ -176,11 +175,29 @@ public final class BrokerConfigPolicy {
             case "principal.builder.class" -> v.isEmpty() || v.equals(DEFAULT_PRINCIPAL_BUILDER) ? Verdict.IMPLEMENTED
                     : Verdict.refused("custom principal builders are not implemented (principals are those of Kafka's "
                     + "DefaultKafkaPrincipalBuilder)");
+            // Kafka's AbstractConfig resolves ${provider:path:key} references in every value through these; Tandem
+            // would take the reference as written, so a login module's user_<name>="${file:...}" would become that
+            // user's password. Refused rather than served so.
+            case "config.providers" -> v.isEmpty() ? Verdict.IMPLEMENTED
+                    : Verdict.refused("config providers are not implemented: values with ${provider:...} references "
+                    + "would be taken as written (passwords included)");
             case "security.providers" -> v.isEmpty() ? Verdict.IMPLEMENTED
                     : Verdict.refused("security provider creators are not implemented (the JDK's providers are used)");
-            case "max.connections.per.ip.overrides" -> v.isEmpty() ? Verdict.IMPLEMENTED
-                    : Verdict.refused("per-host overrides of max.connections.per.ip are not implemented (it applies "
-                    + "to every host)");
+            // Kafka's KafkaConfig checks of the per-address maxima; the hosts resolve now, as Kafka's
+            // ConnectionQuotas resolves them when the broker starts (io.tandem.server.kafka.network.ConnectionLimits).
+            case "max.connections.per.ip.overrides", "max.connections.per.ip" -> {
+                String problem = ConnectionLimitSettings.perIpProblem(
+                        key.equals("max.connections.per.ip") ? v : settings.get("max.connections.per.ip"),
+                        key.equals("max.connections.per.ip") ? settings.get("max.connections.per.ip.overrides") : v);
+                if (problem == null && key.equals("max.connections.per.ip.overrides")) {
+                    try {
+                        ConnectionLimitSettings.from(Map.of(key, v));
+                    } catch (IllegalArgumentException e) {
+                        problem = e.getMessage();
+                    }
+                }
+                yield problem == null ? null : Verdict.refused(problem);
+            }
             // Log keys honoured at Kafka's default, which is what Tandem does; another value would not happen.
             case "log.preallocate" -> onlyAtDefault(key, v, "segment file preallocation is not implemented");
             case "log.roll.jitter.ms", "log.roll.jitter.hours" -> onlyAtDefault(key, v,
@@ -298,11 +315,9 @@ public final class BrokerConfigPolicy {
         if (base.endsWith("principal.builder.class")) return Verdict.refused("principal builders are not implemented");
         // Kafka's ListenerConnectionQuota: a listener's own creation rate (KIP-612), checked as the broker-wide key.
         if (base.equals(ConnectionRateQuotas.BROKER_RATE_KEY)) return verdict(base, value, Map.of());
-        // Kafka's SocketServer also counts connections per listener; Tandem's count is broker-wide only.
-        if (base.equals("max.connections")) {
-            return Verdict.refused("per-listener max.connections is not implemented (max.connections applies to "
-                    + "the whole broker)");
-        }
+        // Kafka's ListenerConnectionQuota: a listener's own maximum (io.tandem.server.kafka.network.ConnectionLimits),
+        // checked as the broker-wide key.
+        if (base.equals("max.connections")) return verdict(base, value, Map.of());
         return Verdict.ignored("per-listener settings are not implemented");
     }
 

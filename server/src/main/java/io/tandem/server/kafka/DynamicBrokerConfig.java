@@ -6,6 +6,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.ConfigChangeListener;
 import io.tandem.server.kafka.metadata.KafkaZkLayout;
 import io.tandem.server.kafka.metadata.ZnodeStore;
+import io.tandem.server.kafka.network.ConnectionLimitSettings;
 import io.tandem.server.kafka.quota.ConnectionRateQuotas;
 import io.tandem.server.kafka.security.ListenerTls;
 
@@ -231,7 +232,9 @@ public final class DynamicBrokerConfig {
                     + "per-listener using the listener prefix: " + listenerOnly);
         }
         for (Map.Entry<String, String> e : settings.entrySet()) {
-            String invalid = BrokerConfigKeys.invalidValue(e.getKey(), e.getValue());
+            // Kafka checks a listener's own setting as its base key (DynamicBrokerConfig.validateConfigTypes).
+            String base = listenerConnectionKey(e.getKey());
+            String invalid = BrokerConfigKeys.invalidValue(base != null ? base : e.getKey(), e.getValue());
             if (invalid != null) throw new ApiException(INVALID_REQUEST, invalid);
         }
         if (!perBroker && !brokerOnly.isEmpty()) {
@@ -240,15 +243,57 @@ public final class DynamicBrokerConfig {
         }
         Set<String> notApplied = new HashSet<>(settings.keySet());
         notApplied.removeAll(BrokerConfigKeys.DYNAMIC);
-        notApplied.removeIf(name -> tlsStoreKey(name) != null || sasl.handles(name) || listenerRateKey(name) != null);
+        notApplied.removeIf(name -> tlsStoreKey(name) != null || sasl.handles(name)
+                || listenerConnectionKey(name) != null);
         if (!notApplied.isEmpty()) {
             throw new ApiException(INVALID_CONFIG, "Dynamic update of these configs is not supported by Tandem: "
                     + notApplied);
         }
         settings.forEach(sasl::validate);
-        settings.forEach((name, value) -> {
-            if (listenerRateKey(name) != null) validateListenerRate(value);
-        });
+    }
+
+    /**
+     * The base key of a listener's own connection quota ({@code listener.name.<listener>.max.connections} or
+     * {@code .max.connection.creation.rate}, Kafka's ListenerConnectionQuota), else null.
+     */
+    private static String listenerConnectionKey(String name) {
+        if (listenerRateKey(name) != null) return ConnectionRateQuotas.BROKER_RATE_KEY;
+        return ConnectionLimitSettings.listenerOf(name) != null ? MAX_CONNECTIONS : null;
+    }
+
+    /**
+     * What Kafka checks once it has built the configuration the change gives (static settings under the cluster
+     * default under this broker's): KafkaConfig's per-address rules, then each listener's ConnectionQuota
+     * (max.connections and max.connection.creation.rate, its own or the broker's, must be positive when they change).
+     * Kafka's errors, words and wrapping.
+     */
+    private void validateConnectionQuotas(DynamicLayers next, DynamicLayers now) {
+        Map<String, String> after = merged(next);
+        String perIp = ConnectionLimitSettings.perIpProblem(after.get(MAX_CONNECTIONS_PER_IP),
+                after.get(ConnectionLimitSettings.PER_IP_OVERRIDES));
+        if (perIp != null) throw new ApiException(INVALID_REQUEST, perIp);
+        Map<String, String> before = merged(now);
+        for (BrokerConfig.Listener listener : broker.config().listeners()) {
+            String prefix = LISTENER_PREFIX + listener.name().toLowerCase(Locale.ROOT) + ".";
+            for (String key : List.of(MAX_CONNECTIONS, ConnectionRateQuotas.BROKER_RATE_KEY)) {
+                String value = after.getOrDefault(prefix + key, after.get(key));
+                if (value == null || value.equals(before.getOrDefault(prefix + key, before.get(key)))) continue;
+                if (Integer.parseInt(value.trim()) <= 0) {
+                    // ListenerConnectionQuota's ConfigException, as Kafka's processReconfiguration wraps it.
+                    throw new ApiException(INVALID_REQUEST, "Invalid value org.apache.kafka.common.config."
+                            + "ConfigException: Invalid " + key + " " + value.trim() + " for configuration Invalid "
+                            + "dynamic configuration");
+                }
+            }
+        }
+    }
+
+    /** The broker's settings with these dynamic layers over its static ones. */
+    private Map<String, String> merged(DynamicLayers layers) {
+        Map<String, String> merged = new java.util.HashMap<>(broker.staticSettings());
+        merged.putAll(layers.clusterDefault());
+        merged.putAll(layers.perBroker());
+        return merged;
     }
 
     /**
@@ -259,20 +304,6 @@ public final class DynamicBrokerConfig {
         if (!name.startsWith(LISTENER_PREFIX) || !name.endsWith(suffix)) return null;
         String listener = name.substring(LISTENER_PREFIX.length(), name.length() - suffix.length());
         return listener.isEmpty() || listener.contains(".") ? null : listener;
-    }
-
-    /** Kafka's ListenerConnectionQuota.validateReconfiguration, in its words (a ConfigException: INVALID_REQUEST). */
-    private static void validateListenerRate(String value) {
-        int rate;
-        try {
-            rate = Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new ApiException(INVALID_REQUEST, "Invalid value " + value + " for configuration "
-                    + ConnectionRateQuotas.BROKER_RATE_KEY + ": Not a number of type INT");
-        }
-        if (rate <= 0) {
-            throw new ApiException(INVALID_REQUEST, "Invalid " + ConnectionRateQuotas.BROKER_RATE_KEY + " " + rate);
-        }
     }
 
     private DynamicLayers lastStoredOr() {
@@ -325,6 +356,7 @@ public final class DynamicBrokerConfig {
 
     /** Checks that the logs and the handler pool can take the new settings, before anything is stored. */
     private void validateApplied(DynamicLayers next, DynamicLayers now) {
+        validateConnectionQuotas(next, now);
         TopicConfigs candidate = broker.topicConfigs().withDynamic(next);
         try {
             candidate.logConfig(Map.of());
@@ -350,13 +382,6 @@ public final class DynamicBrokerConfig {
         if (wantedCleaners != cleaners && cleanerProblem != null) {
             LOG.log(System.Logger.Level.INFO, "Dynamic log cleaner update refused: {0}", cleanerProblem);
             throw new ApiException(INVALID_REQUEST, "Invalid dynamic configuration");
-        }
-        // Kafka takes 0 (no connections; per address only with overrides, which Tandem refuses): Tandem's start-up
-        // rule (ListenerLimits) holds at runtime too.
-        for (String name : List.of(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP)) {
-            if (intSetting(next, name, 1) <= 0) {
-                throw new ApiException(INVALID_CONFIG, "Not supported by Tandem: " + name + " must be positive");
-            }
         }
     }
 
@@ -392,12 +417,11 @@ public final class DynamicBrokerConfig {
     }
 
     /**
-     * max.connections, max.connections.per.ip and max.connection.creation.rate in force: the dynamic ones over the
-     * static ones.
+     * max.connections (the broker's and the listeners'), max.connections.per.ip (and its overrides) and
+     * max.connection.creation.rate in force: the dynamic ones over the static ones.
      */
     void applyConnectionLimits(DynamicLayers layers) {
-        broker.updateConnectionLimits(intSetting(layers, MAX_CONNECTIONS, broker.config().maxConnections()),
-                intSetting(layers, MAX_CONNECTIONS_PER_IP, broker.config().maxConnectionsPerIp()));
+        broker.updateConnectionLimits(List.of(layers.clusterDefault(), layers.perBroker()));
         ConnectionRateQuotas rates = broker.clientQuotas().connectionRates();
         rates.updateBrokerRate(intSetting(layers, ConnectionRateQuotas.BROKER_RATE_KEY, rates.staticBrokerRate()));
         // A listener's rate may be set for this broker or as the cluster default (Kafka's ClusterLevelListenerConfigs).

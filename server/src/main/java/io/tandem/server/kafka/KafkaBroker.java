@@ -24,6 +24,7 @@ import io.tandem.server.kafka.replica.ControllerLink;
 import io.tandem.server.kafka.replica.ReplicaManager;
 import io.tandem.server.kafka.metadata.ZnodeStore;
 import io.tandem.server.kafka.network.ApiRegistry;
+import io.tandem.server.kafka.network.ConnectionLimitSettings;
 import io.tandem.server.kafka.network.ConnectionLimits;
 import io.tandem.server.kafka.network.ListenerLimits;
 import io.tandem.server.kafka.network.RequestDispatcher;
@@ -100,7 +101,11 @@ public final class KafkaBroker implements AutoCloseable {
         this.listenerLimits = new ListenerLimits(config.socketRequestMaxBytes(), config.networkThreads(),
                 config.maxConnections(), config.maxConnectionsPerIp(), config.connectionsMaxIdleMs(),
                 config.queuedMaxRequestBytes(), config.failedAuthenticationDelayMs());
-        this.connectionLimits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp());
+        try {
+            this.connectionLimits = new ConnectionLimits(ConnectionLimitSettings.from(tandemConfig.settings()));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         // The store is known once the metadata store connects; SCRAM exchanges only run after that.
         this.security = BrokerSecurity.build(config, tandemConfig, this::metadataStore);
         try {
@@ -266,9 +271,30 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Dynamic max.connections / max.connections.per.ip: every listener judges new connections by these. */
-    void updateConnectionLimits(int connectionsMax, int connectionsPerIpMax) {
-        connectionLimits.update(connectionsMax, connectionsPerIpMax);
+    /**
+     * Dynamic max.connections, max.connections.per.ip (and its overrides) and the listeners' max.connections, over
+     * {@code dynamic} (the cluster default's, then this broker's settings) over the static ones: every listener judges
+     * new connections by these, and a broker now over max.connections closes connections down to it. Overrides
+     * naming a host that does not resolve leave the limits as they are (Kafka's reconfiguration fails the same way).
+     */
+    void updateConnectionLimits(java.util.List<Map<String, String>> dynamic) {
+        Map<String, String> merged = new java.util.HashMap<>(staticSettings());
+        dynamic.forEach(merged::putAll);
+        try {
+            connectionLimits.update(ConnectionLimitSettings.from(merged));
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.ERROR, "Connection limits not changed: {0}", e.getMessage());
+        }
+    }
+
+    /** The broker's static settings (server.properties), under its dynamic ones. */
+    Map<String, String> staticSettings() {
+        return brokerSettings.settings();
+    }
+
+    /** Requests decoded and waiting for a request handler thread (Kafka's RequestQueueSize). */
+    public int requestQueueSize() {
+        return requestExecutor.waiting();
     }
 
     /** The request handler pool's size now (num.io.threads, static or dynamic). */

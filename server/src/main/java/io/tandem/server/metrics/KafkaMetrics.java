@@ -1,6 +1,7 @@
 package io.tandem.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,6 +28,7 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.network.RequestContext;
 import io.tandem.server.kafka.network.RequestObserver;
 import io.tandem.server.kafka.network.Responder;
+import io.tandem.server.kafka.network.ThrottleTimes;
 import io.tandem.storage.log.LogSlice;
 import io.tandem.storage.log.PageCacheWarmer;
 import java.time.Duration;
@@ -48,6 +50,8 @@ final class KafkaMetrics implements RequestObserver {
     private final KafkaBroker broker;
     private final MeterRegistry registry;
     private final Map<ApiKey, Timer> timers = new EnumMap<>(ApiKey.class);
+    /** Guarded by {@link #timers}. */
+    private final Map<ApiKey, DistributionSummary> throttles = new EnumMap<>(ApiKey.class);
     private final ByteCounter bytes;
     private final MultiGauge lag;
 
@@ -60,6 +64,9 @@ final class KafkaMetrics implements RequestObserver {
                 Counter.builder("tandem.kafka.network.bytes").tag("direction", "out")
                         .description("Bytes written to Kafka clients and brokers").baseUnit("bytes")
                         .register(registry));
+        Gauge.builder("tandem.kafka.network.requestchannel.request.queue.size", broker, KafkaBroker::requestQueueSize)
+                .description("Requests decoded and waiting for a request handler thread (Kafka's RequestChannel "
+                        + "RequestQueueSize)").register(registry);
         Gauge.builder("tandem.kafka.partitions", () -> count(PartitionKind.HOSTED))
                 .description("Partitions with a replica on this broker").register(registry);
         Gauge.builder("tandem.kafka.partitions.leader", () -> count(PartitionKind.LED))
@@ -149,7 +156,7 @@ final class KafkaMetrics implements RequestObserver {
 
     @Override
     public Responder observe(RequestContext request, Responder responder) {
-        return new TimedResponder(timer(request.apiKey()), System.nanoTime(), responder);
+        return new TimedResponder(timer(request.apiKey()), throttle(request.apiKey()), System.nanoTime(), responder);
     }
 
     @Override
@@ -170,14 +177,31 @@ final class KafkaMetrics implements RequestObserver {
         }
     }
 
-    /** Records the time when the answer is handed over (or the request fails). */
+    /**
+     * Kafka's {@code kafka.network:type=RequestMetrics,name=ThrottleTimeMs,request=<api>}: the throttle_time_ms of
+     * every answer of the API as it went out (0 without a throttle, or for an API without the field).
+     */
+    private DistributionSummary throttle(ApiKey key) {
+        synchronized (timers) {
+            return throttles.computeIfAbsent(key, k -> DistributionSummary.builder("tandem.kafka.request.throttle.time")
+                    .description("throttle_time_ms of the API's answers, as sent (Kafka's RequestMetrics "
+                            + "ThrottleTimeMs)")
+                    .baseUnit("milliseconds")
+                    .tag("api", k.apiName())
+                    .register(registry));
+        }
+    }
+
+    /** Records the time when the answer is handed over (or the request fails), and the answer's throttle time. */
     private static final class TimedResponder implements Responder {
         private final Timer timer;
+        private final DistributionSummary throttle;
         private final long startNanos;
         private final Responder delegate;
 
-        TimedResponder(Timer timer, long startNanos, Responder delegate) {
+        TimedResponder(Timer timer, DistributionSummary throttle, long startNanos, Responder delegate) {
             this.timer = timer;
+            this.throttle = throttle;
             this.startNanos = startNanos;
             this.delegate = delegate;
         }
@@ -190,18 +214,22 @@ final class KafkaMetrics implements RequestObserver {
         public void send(ApiMessage response) {
             record();
             delegate.send(response);
+            // The network layer raised it for the request quota on the way out: read once it is sent.
+            throttle.record(ThrottleTimes.of(response));
         }
 
         @Override
         public void sendWithFileRecords(ApiMessage response, List<LogSlice> slices) {
             record();
             delegate.sendWithFileRecords(response, slices);
+            throttle.record(ThrottleTimes.of(response));
         }
 
         @Override
         public void noResponse() {
             record();
             delegate.noResponse();
+            throttle.record(0);
         }
 
         @Override

@@ -8,6 +8,7 @@ import io.tandem.server.kafka.quota.ClientQuotaManager;
 import io.tandem.server.kafka.quota.ClientQuotas;
 import io.tandem.server.kafka.quota.ConnectionRateQuotas;
 import io.tandem.server.kafka.quota.ControllerMutationQuotaManager;
+import io.tandem.server.kafka.quota.ExemptRequestTime;
 import io.tandem.server.kafka.quota.QuotaType;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +62,11 @@ final class QuotaMetrics {
         mutationThrottle = MultiGauge.builder(mutation + "throttle.time")
                 .description("Average throttle time in ms of the entity's throttled CreateTopics, CreatePartitions "
                         + "and DeleteTopics answers in the quota window (NaN: none)").register(registry);
+        Gauge.builder("tandem.kafka.server.request.exempt.request.time", quotas.exemptRequestTime(),
+                        ExemptRequestTime::percent)
+                .description("Handler time of requests exempt from the request quota (between brokers, replica "
+                        + "fetches, acks=0 produce) in percent of one thread, measured while request quotas are in "
+                        + "use (Kafka's exempt-request-time)").register(registry);
         connections = quotas.connectionRates();
         Gauge.builder(SOCKET_SERVER + "broker.connection.accept.rate", connections,
                         ConnectionRateQuotas::brokerAcceptRate)

@@ -138,7 +138,8 @@ final class ConnectionResponder implements Responder {
 
     /**
      * The request_percentage quota: the handler time so far (or all of it, for an answer from the purgatory)
-     * counts, and a throttle raises the answer's throttle_time_ms.
+     * counts, and a throttle raises the answer's throttle_time_ms ({@code response} null: there is no answer, as
+     * for acks=0, whose time Kafka records as exempt).
      */
     private void recordRequestTime(ApiMessage response) {
         RequestTimeQuota quota = connection.requestQuota();
@@ -146,7 +147,7 @@ final class ConnectionResponder implements Responder {
         if (!quota.armed() || requestBody == null) return;
         long nanos = handlerNanos != 0 ? handlerNanos : System.nanoTime() - startNanos;
         int throttleMs = quota.recordAndThrottle(request, requestBody, nanos);
-        if (throttleMs > 0) ThrottleTimes.raise(response, throttleMs);
+        if (throttleMs > 0 && response != null) ThrottleTimes.raise(response, throttleMs);
     }
 
     @Override
@@ -191,6 +192,7 @@ final class ConnectionResponder implements Responder {
     @Override
     public void noResponse() {
         claim();
+        recordRequestTime(null);
         releaseRequest();
         connection.handOn(this, null, throttle.untilNanos);
     }

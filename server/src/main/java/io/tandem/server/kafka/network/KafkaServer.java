@@ -94,10 +94,9 @@ public final class KafkaServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             if (!accepted.admit(ch)) return;
-                            if (!connections.admit(ch)) {
-                                ch.close();
-                                return;
-                            }
+                            // Counted by the listener's AcceptThrottle; first, so any read or write counts as use.
+                            ConnectionActivity activity = ch.attr(ConnectionActivity.KEY).getAndSet(null);
+                            if (activity != null) ch.pipeline().addLast("activity", activity);
                             if (limits.connectionIdleMs() > 0) {
                                 ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, limits.connectionIdleMs(),
                                         TimeUnit.MILLISECONDS));
@@ -121,7 +120,6 @@ public final class KafkaServer implements AutoCloseable {
             InetSocketAddress address = host == null || host.isEmpty() ? new InetSocketAddress(port)
                     : new InetSocketAddress(host, port);
             Channel channel = bootstrap.bind(address).sync().channel();
-            connections.listening(channel, protect);
             LOG.log(System.Logger.Level.INFO, "Kafka listener {0} ({1}) bound to {2}", security.listenerName(),
                     security.protocol(), channel.localAddress());
             return new KafkaServer(boss, workers, channel, accepted);

@@ -25,8 +25,8 @@ public record ListenerLimits(int frameBytesMax, int networkThreads, int connecti
     public ListenerLimits {
         require(frameBytesMax > 0, "socket.request.max.bytes must be positive: " + frameBytesMax);
         require(networkThreads > 0, "num.network.threads must be positive: " + networkThreads);
-        require(connectionsMax > 0, "max.connections must be positive: " + connectionsMax);
-        require(connectionsPerIpMax > 0, "max.connections.per.ip must be positive: " + connectionsPerIpMax);
+        require(connectionsMax >= 0, "max.connections must be at least 0: " + connectionsMax);
+        require(connectionsPerIpMax >= 0, "max.connections.per.ip must be at least 0: " + connectionsPerIpMax);
         require(connectionIdleMs != 0, "connections.max.idle.ms must not be 0 (-1: never close idle connections)");
         require(failedAuthenticationDelayMs >= 0,
                 "connection.failed.authentication.delay.ms must be at least 0: " + failedAuthenticationDelayMs);

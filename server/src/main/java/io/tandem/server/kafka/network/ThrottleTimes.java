@@ -8,7 +8,7 @@ import java.lang.reflect.Field;
  * Raises a response's {@code throttleTimeMs} (every generated response of an API with a throttle time names the field
  * so); the longest throttle of a request's quotas is the one it reports, as Kafka's max of them.
  */
-final class ThrottleTimes {
+public final class ThrottleTimes {
     private static final ClassValue<Field> FIELD = new ClassValue<>() {
         @Override
         protected Field computeValue(Class<?> type) {
@@ -22,6 +22,17 @@ final class ThrottleTimes {
     };
 
     private ThrottleTimes() {
+    }
+
+    /** The response's throttle_time_ms as it stands, 0 for an API without one. */
+    public static int of(ApiMessage response) {
+        Field field = FIELD.get(response.getClass());
+        if (field == null) return 0;
+        try {
+            return field.getInt(response);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static void raise(ApiMessage response, int throttleMs) {

@@ -36,6 +36,7 @@ public final class ClientQuotas {
     private final Map<QuotaType, ClientQuotaManager> managers = new EnumMap<>(QuotaType.class);
     private final ControllerMutationQuotaManager controllerMutations;
     private final ConnectionRateQuotas connectionRates;
+    private final ExemptRequestTime exemptRequestTime;
     private final Executor reloads;
     private volatile ClientQuotaStore store;
     /** A re-read is queued and has not started: further notifications need no other. */
@@ -63,6 +64,7 @@ public final class ClientQuotas {
         this.controllerMutations = new ControllerMutationQuotaManager(controllerWindow, clockMs);
         this.connectionRates = new ConnectionRateQuotas(window, brokerConnectionRate, listenerConnectionRates,
                 clockMs);
+        this.exemptRequestTime = new ExemptRequestTime(window, clockMs);
         this.reloads = reloads;
     }
 
@@ -244,6 +246,11 @@ public final class ClientQuotas {
             ApiKey.UPDATE_METADATA, ApiKey.CONTROLLED_SHUTDOWN, ApiKey.ALTER_PARTITION, ApiKey.WRITE_TXN_MARKERS,
             ApiKey.ALLOCATE_PRODUCER_IDS);
 
+    /** The handler time of requests exempt from the request quota (Kafka's exempt-request-time). */
+    public ExemptRequestTime exemptRequestTime() {
+        return exemptRequestTime;
+    }
+
     /**
      * The request_percentage quota for the network layer: a request's handler time, as a percentage of one thread's
      * second, counts against the client's quota (Kafka's ClientRequestQuotaManager); its throttle is capped at one
@@ -259,12 +266,14 @@ public final class ClientQuotas {
 
             @Override
             public int recordAndThrottle(RequestContext context, Object request, long handlerNanos) {
-                if (EXEMPT.contains(context.apiKey())) return 0;
-                if (request instanceof FetchRequest fetch
-                        && (context.apiVersion() >= 15 ? fetch.replicaState.replicaId : fetch.replicaId) >= 0) {
+                boolean exempt = EXEMPT.contains(context.apiKey())
+                        || request instanceof FetchRequest fetch
+                        && (context.apiVersion() >= 15 ? fetch.replicaState.replicaId : fetch.replicaId) >= 0
+                        || request instanceof ProduceRequest produce && produce.acks == 0;
+                if (exempt) {
+                    exemptRequestTime.record(handlerNanos * PERCENT_PER_NANO);
                     return 0;
                 }
-                if (request instanceof ProduceRequest produce && produce.acks == 0) return 0;
                 int throttleMs = requests.recordAndGetThrottleTimeMs(user(context.principal()), context.clientId(),
                         handlerNanos * PERCENT_PER_NANO);
                 context.throttle().throttle(throttleMs);

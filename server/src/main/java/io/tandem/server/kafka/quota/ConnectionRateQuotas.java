@@ -159,6 +159,10 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
     public synchronized void updateBrokerRate(int rate) {
         if (rate < 0) throw new IllegalArgumentException(BROKER_RATE_KEY + " must be at least 0: " + rate);
         brokerRate = rate;
+        // A listener without its own rate has the broker's (Kafka reads a listener's settings over the broker's).
+        listeners.forEach((name, sensor) -> {
+            if (!listenerRates.containsKey(name)) sensor.rate = rate;
+        });
     }
 
     /**
@@ -170,7 +174,7 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
         Map<String, Integer> rates = new LinkedHashMap<>(staticListenerRates);
         dynamic.forEach((name, rate) -> rates.put(name.toLowerCase(Locale.ROOT), rate));
         listenerRates = Map.copyOf(rates);
-        listeners.forEach((name, sensor) -> sensor.rate = listenerRates.getOrDefault(name, UNLIMITED));
+        listeners.forEach((name, sensor) -> sensor.rate = listenerRates.getOrDefault(name, brokerRate));
     }
 
     /** Kafka's connectionRateForIp. */
@@ -226,7 +230,9 @@ public final class ConnectionRateQuotas implements ConnectionRateLimiter {
     /** Guarded by this. */
     private ListenerSensor listener(String name) {
         String key = name.toLowerCase(Locale.ROOT);
-        return listeners.computeIfAbsent(key, k -> new ListenerSensor(listenerRates.getOrDefault(k, UNLIMITED),
+        // Kafka's ListenerConnectionQuota takes the listener's settings over the broker's (valuesWithPrefixOverride):
+        // without its own rate, a listener's is the broker's, which thus bounds the protected listener too.
+        return listeners.computeIfAbsent(key, k -> new ListenerSensor(listenerRates.getOrDefault(k, brokerRate),
                 samples, windowMs));
     }
 

@@ -123,6 +123,22 @@ class ControllerMutationQuotaManagerTest {
                 () -> new ConnectionRateQuotas(QuotaWindow.DEFAULT, -1, now::get));
     }
 
+    /**
+     * Kafka's ListenerConnectionQuota reads the listener's settings over the broker's: a listener without its own rate
+     * has the broker's, so the protected listener, which the broker-wide sensor does not count, is bounded by it too,
+     * and follows it when it changes.
+     */
+    @Test
+    void shouldBoundAProtectedListenerWithoutItsOwnRateByTheBrokersRate() {
+        ConnectionRateQuotas rates = new ConnectionRateQuotas(new QuotaWindow(2, 1000), 2, now::get);
+        assertEquals(0, rates.acceptThrottleMs("INTERNAL", true));
+        assertEquals(0, rates.acceptThrottleMs("INTERNAL", true));
+        assertEquals(500, rates.acceptThrottleMs("INTERNAL", true), "(3 - 2) / 2 x 1 s on its own sensor");
+        assertEquals(0.0, rates.brokerAcceptRate(), "the broker-wide sensor does not count it");
+        rates.updateBrokerRate(ConnectionRateQuotas.UNLIMITED);
+        assertEquals(0, rates.acceptThrottleMs("INTERNAL", true), "no broker rate, no bound");
+    }
+
     @Test
     void shouldDelayAcceptsOverTheListenersOwnRateEvenOnAProtectedListener() throws Exception {
         // The broker allows 10 per second; EXTERNAL 2 of its own (its key spells the name in lower case), INTERNAL
