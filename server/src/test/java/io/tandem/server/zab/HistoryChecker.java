@@ -13,6 +13,10 @@ import java.util.TreeMap;
  * thus acknowledged to a client) can ever be lost or reordered.
  */
 final class HistoryChecker {
+    /** The probe and order of {@link #syncedEntry}'s search. */
+    private static final byte[] NO_TXN = new byte[0];
+    private static final java.util.Comparator<LogEntry> BY_ZXID = java.util.Comparator.comparingLong(LogEntry::zxid);
+
     private final ZabSimulator sim;
 
     private final List<LogEntry> committed = new ArrayList<>();
@@ -165,21 +169,8 @@ final class HistoryChecker {
      * indexing every node's whole log for it each time was a tenth of a member simulation's time.
      */
     private static LogEntry syncedEntry(SimulatedDisk disk, long zxid) {
-        List<LogEntry> synced = disk.synced;
-        int low = 0;
-        int high = synced.size() - 1;
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            long at = synced.get(mid).zxid();
-            if (at < zxid) {
-                low = mid + 1;
-            } else if (at > zxid) {
-                high = mid - 1;
-            } else {
-                return synced.get(mid);
-            }
-        }
-        return null;
+        int at = java.util.Collections.binarySearch(disk.synced, new LogEntry(zxid, NO_TXN), BY_ZXID);
+        return at >= 0 ? disk.synced.get(at) : null;
     }
 
     private boolean snapshotCovers(SimulatedDisk disk, long zxid) {
