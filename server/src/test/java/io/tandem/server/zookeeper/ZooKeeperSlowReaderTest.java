@@ -23,6 +23,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,15 +44,37 @@ class ZooKeeperSlowReaderTest {
     @TempDir
     Path dir;
     private ZkServer server;
+    private final Logger connectionLog = Logger.getLogger(ServerConnection.class.getName());
+    /** The server's warnings that it closed a connection for its unsent replies. */
+    private final AtomicInteger closedForUnsentReplies = new AtomicInteger();
+    private final Handler closings = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            if (record.getLevel() == Level.WARNING && String.valueOf(record.getMessage())
+                    .contains("bytes of replies not taken by the client")) {
+                closedForUnsentReplies.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
 
     @AfterEach
     void stop() {
+        connectionLog.removeHandler(closings);
         if (server != null) {
             server.close();
         }
     }
 
     private void start() throws IOException {
+        connectionLog.addHandler(closings);
         server = ZkServer.start(ZkServerConfig.from("127.0.0.1", 0, dir, Map.<String, String>of()::get),
                 ZkStore.inMemory(), null);
     }
@@ -106,6 +133,39 @@ class ZooKeeperSlowReaderTest {
         }
     }
 
+    /**
+     * Waits (at most {@code timeoutMs}) until the server has closed a connection for its unsent replies, so that the
+     * client reads only after the server decided: a client that read while the server was still producing replies
+     * could take them as fast as they came and never be over the limit (the test's race, not the server's).
+     */
+    private void awaitClosedForUnsentReplies(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (closedForUnsentReplies.get() == 0 && System.nanoTime() - deadline < 0) {
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * Reads replies until the server closes the connection (true) or all {@code replies} came (false: it was served in
+     * full, so it is not closed for its unsent replies). Counting the replies ends the read of a connection that was
+     * not closed as soon as its last reply is in, where waiting for a quiet spell cost that spell per connection.
+     */
+    private static boolean closedBeforeAllReplies(RawZkClient raw, int replies, int quietMs) throws IOException {
+        raw.socket.setSoTimeout(quietMs);
+        try {
+            for (int got = 0; got < replies; got++) {
+                if (raw.readFrame() == null) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
     @Test
     void shouldStopReadingAConnectionThatDoesNotReadItsReplies() throws Exception {
         start();
@@ -152,6 +212,7 @@ class ZooKeeperSlowReaderTest {
         try (RawZkClient raw = new RawZkClient(server.port())) {
             assertNotNull(raw.connect(0, new byte[16], 30_000, 0, false));
             raw.sendRaw(getDataFrames(requests, "/big"));
+            awaitClosedForUnsentReplies(20_000);
             // Taken now, the client gets what the socket buffers held when the server closed, then the end.
             long[] taken = new long[1];
             assertTrue(closedByServer(raw, taken, 20_000), "the connection is still open after " + taken[0] + " of "
@@ -177,9 +238,10 @@ class ZooKeeperSlowReaderTest {
                 assertNotNull(raw.connect(0, new byte[16], 30_000, 0, false));
                 raw.sendRaw(getDataFrames(perConnection, "/big"));
             }
+            awaitClosedForUnsentReplies(20_000);
             int closed = 0;
             for (RawZkClient raw : clients) {
-                if (closedByServer(raw, new long[1], 5_000)) closed++;
+                if (closedBeforeAllReplies(raw, perConnection, 5_000)) closed++;
             }
             assertTrue(closed >= 1, "no connection closed with " + connections + " x " + (long) perConnection
                     * dataBytes + " bytes of replies unsent, total limit " + ReplyWriter.UNSENT_TOTAL_BYTES_MAX);

@@ -209,11 +209,17 @@ class ApacheConfigFilesProcessTest {
 
     /** Tandem on that zoo.cfg alone, in Apache mode. */
     static Process startTandem(Path zooCfg, Path log) throws Exception {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
-                System.getProperty("java.class.path"), "io.tandem.server.Main", "start", "--roles", "zookeeper",
-                "--data-dir", zooCfg.resolveSibling("tandem-data").toString(), "--config", zooCfg.toString(),
-                "--set", "tandem.quorumProtocol=apache");
+        return startTandem(zooCfg, log, List.of());
+    }
+
+    /** As {@link #startTandem(Path, Path)}, with further JVM options (system properties) before the main class. */
+    static Process startTandem(Path zooCfg, Path log, List<String> jvmOptions) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.tandem.server.Main", "start",
+                "--roles", "zookeeper", "--data-dir", zooCfg.resolveSibling("tandem-data").toString(), "--config",
+                zooCfg.toString(), "--set", "tandem.quorumProtocol=apache"));
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }

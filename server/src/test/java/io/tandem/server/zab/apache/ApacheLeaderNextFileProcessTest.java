@@ -34,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ApacheLeaderNextFileProcessTest {
+    /** The election rounds that pass before the check that nobody was elected without the pending quorum. */
+    private static final int ELECTION_ROUNDS = 3;
 
     @TempDir
     Path temp;
@@ -146,7 +148,8 @@ class ApacheLeaderNextFileProcessTest {
         MixedEnsemble ensemble = MixedEnsemble.withApacheSettings(temp, 3, shared);
         Path zooCfg = ApacheConfigFilesProcessTest.writeZooCfg(ensemble, shared);
         Path log = temp.resolve("tandem.log");
-        Process tandem = ApacheConfigFilesProcessTest.startTandem(zooCfg, log);
+        Process tandem = ApacheConfigFilesProcessTest.startTandem(zooCfg, log,
+                TandemApacheModeProcess.electionDebugLogging(temp));
         ApacheQuorumProcess closeLater = null;
         try (ApacheQuorumProcess one = ensemble.startApache(1);
              ZkClients clients = new ZkClients()) {
@@ -176,8 +179,15 @@ class ApacheLeaderNextFileProcessTest {
                 admin.close();
             }
             // Apache 1 cannot be elected without a quorum of the pending voters; neither may Tandem be. Several
-            // election rounds (finalizeWait 200 ms, notifications from 200 ms doubling) pass meanwhile.
-            Thread.sleep(8_000);
+            // election rounds pass meanwhile: Tandem receives Apache 1's vote ELECTION_ROUNDS times after its
+            // leadership ended (Apache 1 sends it again each time its wait for notifications times out, 200 ms and
+            // doubling, and Tandem answers), and either would decide within finalizeWait (200 ms) of an exchange
+            // that gave it a quorum. This was a fixed 8 s sleep.
+            assertTrue(ApacheQuorumProcess.await(() -> {
+                String text = ApacheQuorumProcess.readLog(log);
+                return TandemApacheModeProcess.notificationsReceived(text.substring(text.lastIndexOf(
+                        "leadership ended")), 3, 1) >= ELECTION_ROUNDS;
+            }, ZkClients.TIMEOUT_MS), () -> ApacheQuorumProcess.tail(log, 60));
             String during = ApacheQuorumProcess.readLog(log);
             assertEquals(decidedBefore, count(during, "decided:"),
                     () -> "Tandem was elected without the pending configuration's quorum:\n"

@@ -96,7 +96,9 @@ class ApacheLearnerRoleChangeProcessTest {
                 // Its vote counts again: with the other Apache voter stopped, the Tandem leader keeps its quorum.
                 apache[1].stop();
                 try {
-                    Thread.sleep(4L * 5 * ApacheQuorumProcess.TICK_TIME_MS / 2); // past syncLimit: it is dropped
+                    // Past syncLimit the leader drops it: its synced followers are down to one (a fixed 5 s before).
+                    assertTrue(ApacheQuorumProcess.await(() -> "1".equals(ApacheQuorumProcess.gauge(mntr(three),
+                            "zk_synced_followers")), TIMEOUT_MS), () -> mntr(three));
                     ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/voter-stopped", onTandem, onOne));
                     ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/voter-stopped-via-one", onOne,
                             onTandem));

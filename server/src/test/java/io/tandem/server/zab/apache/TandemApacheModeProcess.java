@@ -33,6 +33,25 @@ final class TandemApacheModeProcess implements AutoCloseable {
         this.all = all.clone();
     }
 
+    /**
+     * JVM options under which Tandem's election logs each notification it receives (DEBUG, {@link ApacheElection}),
+     * the rest at INFO as usual: the sign that election rounds passed, for a check that nobody gets elected.
+     * The file is written into {@code dir}.
+     */
+    static List<String> electionDebugLogging(Path dir) throws IOException {
+        Path file = Files.writeString(Files.createDirectories(dir).resolve("election-logging.properties"),
+                String.join("\n", "handlers=java.util.logging.ConsoleHandler", ".level=INFO",
+                        "java.util.logging.ConsoleHandler.level=FINE",
+                        "java.util.logging.SimpleFormatter.format=%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n",
+                        ApacheElection.class.getName() + ".level=FINE"));
+        return List.of("-Djava.util.logging.config.file=" + file);
+    }
+
+    /** The notifications from {@code from} that Tandem member {@code myId} logged in {@code text} (see above). */
+    static int notificationsReceived(String text, long myId, long from) {
+        return ApacheQuorumProcess.count(text, "server " + myId + ": from " + from + ": ");
+    }
+
     /** Starts member {@code me} of {@code all}; {@code jvmOptions} and {@code settings} ({@code key=value}) added. */
     static TandemApacheModeProcess start(Path dir, List<String> jvmOptions, List<String> settings, Ports me,
                                          Ports... all) throws IOException {

@@ -62,8 +62,8 @@ class TandemObserverProcessTest {
         Ports three = Ports.fresh(3);
         Ports[] all = {one, two, three};
         ApacheQuorumProcess[] voters = new ApacheQuorumProcess[2];
-        try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"), List.of(),
-                SETTINGS, OBSERVERS, three, all);
+        try (TandemApacheModeProcess tandem = TandemApacheModeProcess.start(temp.resolve("tandem"),
+                TandemApacheModeProcess.electionDebugLogging(temp), SETTINGS, OBSERVERS, three, all);
              ZkClients clients = new ZkClients()) {
             try {
                 voters[0] = startApache(one, all);
@@ -119,12 +119,18 @@ class TandemObserverProcessTest {
                 // The Apache leader killed: the other voter and the observer are two of three members but one voter.
                 int leader = ApacheQuorumProcess.leaderIndex(voters);
                 int syncsBefore = count(tandem.logText(), "synced with the leader");
-                voters[leader].kill();
                 ApacheQuorumProcess survivor = voters[1 - leader];
+                int votesBefore = TandemApacheModeProcess.notificationsReceived(tandem.logText(), three.sid(),
+                        survivor.ports.sid());
+                voters[leader].kill();
                 assertTrue(ApacheQuorumProcess.await(() -> !survivor.mode().matches("leader|follower")
                         && !modeOf(three).equals("observer"), TIMEOUT_MS),
                         () -> "survivor " + survivor.mode() + ", Tandem " + modeOf(three));
-                Thread.sleep(4_000); // several election rounds (notifications every 200 ms and up)
+                // Several election rounds: the observer (looking, its notifications every 200 ms and doubling) has
+                // had the survivor's vote three times since. This was a fixed 4 s sleep.
+                assertTrue(ApacheQuorumProcess.await(() -> TandemApacheModeProcess.notificationsReceived(
+                        tandem.logText(), three.sid(), survivor.ports.sid()) >= votesBefore + 3, TIMEOUT_MS),
+                        tandem::logTail);
                 assertFalse(survivor.mode().matches("leader|follower"), "one voter and an observer lead nothing");
                 assertFalse(modeOf(three).equals("observer"), "the observer has no leader to observe");
 

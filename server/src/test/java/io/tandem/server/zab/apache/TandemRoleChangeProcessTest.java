@@ -82,7 +82,9 @@ class TandemRoleChangeProcessTest {
                 // The other Apache voter stopped: the leader and the Tandem voter are a quorum of three.
                 other.stop();
                 try {
-                    Thread.sleep(4L * 5 * ApacheQuorumProcess.TICK_TIME_MS / 2); // past syncLimit: it is dropped
+                    // Past syncLimit the leader drops it: its synced followers are down to one (a fixed 5 s before).
+                    assertTrue(ApacheQuorumProcess.await(() -> "1".equals(ApacheQuorumProcess.gauge(mntr(all[leader]),
+                            "zk_synced_followers")), TIMEOUT_MS), () -> mntr(all[leader]));
                     ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/voter-stopped", onLeader,
                             onTandem));
                     ZkClients.retryOnConnectionLoss(() -> writeAndSeeEverywhere("/voter-stopped-via-tandem",
