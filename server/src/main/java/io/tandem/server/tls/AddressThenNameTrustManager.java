@@ -1,6 +1,5 @@
 package io.tandem.server.tls;
 
-import java.net.InetAddress;
 import java.net.Socket;
 import java.net.UnknownHostException;
 import java.security.cert.CertificateException;
@@ -18,9 +17,12 @@ import javax.net.ssl.X509ExtendedTrustManager;
  */
 public final class AddressThenNameTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager trust;
+    private final HostLookup lookup;
 
-    public AddressThenNameTrustManager(X509ExtendedTrustManager trust) {
+    /** With the dialled host's address from {@code lookup} (tests give one that is slow or records its thread). */
+    public AddressThenNameTrustManager(X509ExtendedTrustManager trust, HostLookup lookup) {
         this.trust = trust;
+        this.lookup = lookup;
     }
 
     @Override
@@ -28,7 +30,7 @@ public final class AddressThenNameTrustManager extends X509ExtendedTrustManager 
             throws CertificateException {
         trust.checkServerTrusted(chain, authType, engine);
         try {
-            CertificateHostCheck.verifyAddressThenName(InetAddress.getByName(engine.getPeerHost()), chain[0]);
+            CertificateHostCheck.verifyAddressThenName(lookup.byName(engine.getPeerHost()), chain[0]);
         } catch (UnknownHostException e) {
             throw new CertificateException("Failed to verify host", e);
         }

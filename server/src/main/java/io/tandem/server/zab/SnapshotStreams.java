@@ -35,7 +35,9 @@ import java.util.function.BiConsumer;
  * <p>Sending: a batch holding such a SYNC is handed to the sender thread, which writes the frames before it, the SYNC,
  * the chunks read from the snapshot's file (at most two chunks in the connection's outbound buffer: it waits for the
  * previous write before the next), then the frames after it. Batches sent to that connection meanwhile queue behind
- * it in order (bounded: past {@link #QUEUED_BATCHES_MAX} the connection is closed and Zab re-syncs the follower).
+ * it in order, bounded in bytes ({@link #configuredQueuedBytesMax}: a few proposals of large znodes weigh more than
+ * thousands of pings) and in count ({@link #QUEUED_BATCHES_MAX}); past either the connection is closed and Zab
+ * re-syncs the follower.
  *
  * <p>Receiving: the chunks are written to a temporary file by the receiver thread (never on the event loop), and the
  * SYNC is delivered with that file once complete; messages that arrive after the SYNC are delivered by the same thread
@@ -50,6 +52,15 @@ final class SnapshotStreams implements Closeable {
     static final String CHUNK_BYTES_PROPERTY = "tandem.zab.snapshotChunkBytes";
     /** Batches queued behind a snapshot being streamed to one follower before its connection is given up. */
     static final int QUEUED_BATCHES_MAX = 100_000;
+    /**
+     * The system property that sets the bytes (their frames' size) queued behind a snapshot being streamed to one
+     * follower before its connection is given up; tests lower it.
+     */
+    static final String QUEUED_BYTES_PROPERTY = "tandem.zab.snapshotQueuedBytes";
+    /** Default byte bound: a slow stream under heavy writes may queue this much; an eighth of the heap at most. */
+    static final long QUEUED_BYTES_DEFAULT = 256L << 20;
+    /** Bytes of a message other than a proposal, request or sync, rounded up (pings, commits, acks). */
+    private static final int SMALL_MESSAGE_BYTES = 64;
     /** Received chunks waiting for the receiver thread before the connection stops reading. */
     static final int QUEUED_CHUNKS_MAX = 8;
     private static final String INCOMING_PREFIX = "snapshot-";
@@ -57,11 +68,12 @@ final class SnapshotStreams implements Closeable {
 
     private final int myId;
     private final int chunkBytes;
+    private final long queuedBytesMax;
     private final Path incomingDir;
     private final ExecutorService sender;
     private final ExecutorService receiver;
     /** Connections a snapshot is being streamed to, with the batches waiting behind it; guarded by itself. */
-    private final Map<Channel, ArrayDeque<List<ZabMessage>>> outgoing = new HashMap<>();
+    private final Map<Channel, Backlog> outgoing = new HashMap<>();
     /** The number of entries in {@link #outgoing}: while 0, a send without a snapshot takes no lock. */
     private final AtomicInteger streaming = new AtomicInteger();
     private final AtomicLong chunksSent = new AtomicLong();
@@ -69,9 +81,16 @@ final class SnapshotStreams implements Closeable {
 
     /** {@code incomingDir}: where received snapshots are written until Zab has stored them (emptied here). */
     SnapshotStreams(int myId, int chunkBytes, Path incomingDir) throws IOException {
+        this(myId, chunkBytes, configuredQueuedBytesMax(), incomingDir);
+    }
+
+    /** {@code queuedBytesMax}: the bytes of the batches that may wait behind one connection's snapshot. */
+    SnapshotStreams(int myId, int chunkBytes, long queuedBytesMax, Path incomingDir) throws IOException {
         Checks.require(chunkBytes > 0, "snapshot chunk size %d must be positive", chunkBytes);
+        Checks.require(queuedBytesMax > 0, "snapshot backlog bound %d must be positive", queuedBytesMax);
         this.myId = myId;
         this.chunkBytes = chunkBytes;
+        this.queuedBytesMax = queuedBytesMax;
         this.incomingDir = incomingDir;
         Files.createDirectories(incomingDir);
         try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(incomingDir,
@@ -87,6 +106,39 @@ final class SnapshotStreams implements Closeable {
     /** The chunk size from {@link #CHUNK_BYTES_PROPERTY}, else the default. */
     static int configuredChunkBytes() {
         return Integer.getInteger(CHUNK_BYTES_PROPERTY, CHUNK_BYTES_DEFAULT);
+    }
+
+    /** The byte bound from {@link #QUEUED_BYTES_PROPERTY}, else the default capped at an eighth of the heap. */
+    static long configuredQueuedBytesMax() {
+        return Long.getLong(QUEUED_BYTES_PROPERTY, Math.min(QUEUED_BYTES_DEFAULT, Runtime.getRuntime().maxMemory() / 8));
+    }
+
+    /** The bytes a message's frame takes, as near as counting them matters: what it holds in transactions. */
+    static long frameBytes(ZabMessage message) {
+        if (message instanceof ZabMessage.Proposal proposal) return ZabCodec.proposalFrameBytes(proposal.txn().length);
+        if (message instanceof ZabMessage.Request request) return ZabCodec.proposalFrameBytes(request.txn().length);
+        long bytes = SMALL_MESSAGE_BYTES;
+        if (message instanceof ZabMessage.Sync sync) {
+            for (LogEntry entry : sync.entries()) bytes += ZabCodec.proposalFrameBytes(entry.txn().length);
+        }
+        return bytes;
+    }
+
+    private static long frameBytes(List<ZabMessage> batch) {
+        long bytes = 0;
+        for (ZabMessage message : batch) bytes += frameBytes(message);
+        return bytes;
+    }
+
+    /** The batches waiting behind one connection's snapshot, each with its bytes, and their sum. */
+    private static final class Backlog {
+        final ArrayDeque<Waiting> batches = new ArrayDeque<>();
+        long bytes;
+        /** Past a bound: the connection is closing and what is sent to it is dropped. */
+        boolean givenUp;
+    }
+
+    private record Waiting(List<ZabMessage> messages, long bytes) {
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -116,23 +168,34 @@ final class SnapshotStreams implements Closeable {
             return false; // the common case: proposals, commits and pings with no stream in progress
         }
         synchronized (outgoing) {
-            ArrayDeque<List<ZabMessage>> waiting = outgoing.get(channel);
+            Backlog waiting = outgoing.get(channel);
             if (waiting != null) {
-                if (waiting.size() >= QUEUED_BATCHES_MAX) {
-                    LOG.log(Level.WARNING, "server {0}: closing the quorum connection {1}: {2} batches wait behind "
-                            + "the snapshot being sent", myId, channel.remoteAddress(), QUEUED_BATCHES_MAX);
+                if (waiting.givenUp) {
+                    return true; // closing: its batches are dropped, the follower is synced again on a new connection
+                }
+                long bytes = frameBytes(messages);
+                if (waiting.batches.size() >= QUEUED_BATCHES_MAX || waiting.bytes + bytes > queuedBytesMax) {
+                    LOG.log(Level.WARNING, "server {0}: closing the quorum connection {1}: {2} batches of {3} bytes "
+                            + "wait behind the snapshot being sent, and {4} more bytes would pass the bound of {5} "
+                            + "batches or {6} bytes ({7}); the follower will be synced again", myId,
+                            channel.remoteAddress(), waiting.batches.size(), waiting.bytes, bytes, QUEUED_BATCHES_MAX,
+                            queuedBytesMax, QUEUED_BYTES_PROPERTY);
+                    waiting.givenUp = true;
+                    waiting.batches.clear(); // the heap they held goes now, not when the sender thread notices
+                    waiting.bytes = 0;
                     channel.close();
                     return true;
                 }
-                waiting.add(messages);
+                waiting.batches.add(new Waiting(messages, bytes));
+                waiting.bytes += bytes;
                 return true;
             }
             if (messages.stream().noneMatch(SnapshotStreams::carriesSnapshot)) {
                 return false;
             }
-            ArrayDeque<List<ZabMessage>> queue = new ArrayDeque<>();
-            queue.add(messages);
-            outgoing.put(channel, queue);
+            Backlog backlog = new Backlog();
+            backlog.batches.add(new Waiting(messages, 0)); // the batch being sent: not counted as waiting
+            outgoing.put(channel, backlog);
             streaming.incrementAndGet();
         }
         sender.execute(() -> drain(channel));
@@ -149,8 +212,10 @@ final class SnapshotStreams implements Closeable {
             while (true) {
                 List<ZabMessage> batch;
                 synchronized (outgoing) {
-                    ArrayDeque<List<ZabMessage>> waiting = outgoing.get(channel);
-                    batch = waiting == null ? null : waiting.poll();
+                    Backlog waiting = outgoing.get(channel);
+                    Waiting next = waiting == null ? null : waiting.batches.poll();
+                    batch = next == null ? null : next.messages();
+                    if (next != null) waiting.bytes -= next.bytes();
                     if (batch == null) {
                         if (outgoing.remove(channel) != null) {
                             streaming.decrementAndGet();

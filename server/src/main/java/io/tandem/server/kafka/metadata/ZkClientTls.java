@@ -3,6 +3,7 @@ package io.tandem.server.kafka.metadata;
 import io.netty.handler.ssl.ClientAuth;
 import io.tandem.server.ConfigKeys.Verdict;
 import io.tandem.server.tls.AddressThenNameTrustManager;
+import io.tandem.server.tls.HostLookup;
 import io.tandem.server.tls.ServerTls;
 import io.tandem.server.tls.ZooKeeperTlsDefaults;
 import io.tandem.zk.client.ClientTls;
@@ -12,10 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -51,17 +49,6 @@ public final class ZkClientTls {
     static final String OCSP = "zookeeper.ssl.ocsp.enable";
     /** The ZooKeeper client's system property for FIPS mode (3.8: default false; Kafka does not set it). */
     static final String FIPS_MODE = "zookeeper.fips-mode";
-    /**
-     * Where the certificate checks of TLS handshakes to ZooKeeper run, since with a trust store they may look names
-     * up: off the event loops. The broker dials one ZooKeeper server at a time, so a few queued handshakes at most;
-     * past the bound the check runs on the caller, as before this pool.
-     */
-    private static final Executor HANDSHAKE_TASKS = new ThreadPoolExecutor(0, 2, 30, TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(64), runnable -> {
-                Thread thread = new Thread(runnable, "zookeeper-tls-checks");
-                thread.setDaemon(true);
-                return thread;
-            }, new ThreadPoolExecutor.CallerRunsPolicy());
     /** Kafka's default zookeeper.ssl.protocol. */
     static final String DEFAULT_PROTOCOL = "TLSv1.2";
     private static final Set<String> STORE_TYPES = Set.of("JKS", "PKCS12", "PEM");
@@ -107,6 +94,11 @@ public final class ZkClientTls {
      * that cannot be read is an IllegalArgumentException naming its key (a start-up error).
      */
     public static ZkClientTls from(Map<String, String> brokerSettings) {
+        return from(brokerSettings, ZkTlsChecks.SHARED, HostLookup.SYSTEM);
+    }
+
+    /** As {@link #from(Map)}, the handshakes' checks on {@code checks}, the host names looked up by {@code lookup}. */
+    static ZkClientTls from(Map<String, String> brokerSettings, ZkTlsChecks checks, HostLookup lookup) {
         Map<String, String> settings = withSystemProperties(brokerSettings);
         if (!"true".equalsIgnoreCase(trimmed(settings, ENABLE))) return null;
         // What came from system properties was not checked with server.properties: the same verdicts, now.
@@ -133,7 +125,8 @@ public final class ZkClientTls {
         boolean addressThenName = verifyHostname && !fipsMode && trustStore != null;
         SSLContext context;
         try {
-            context = ServerTls.client(stores, addressThenName ? AddressThenNameTrustManager::new : null);
+            context = ServerTls.client(stores, addressThenName
+                    ? trust -> new AddressThenNameTrustManager(trust, lookup) : null);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("TLS to ZooKeeper (" + KEYSTORE_LOCATION + " " + keyStore + ", "
                     + TRUSTSTORE_LOCATION + " " + trustStore + "): " + e.getMessage(), e);
@@ -162,7 +155,7 @@ public final class ZkClientTls {
 
             @Override
             public Executor delegatedTasks() {
-                return addressThenName ? HANDSHAKE_TASKS : null;
+                return addressThenName ? checks : null;
             }
         };
         boolean identifies = keyStore != null && trimmed(settings, SOCKET) != null;

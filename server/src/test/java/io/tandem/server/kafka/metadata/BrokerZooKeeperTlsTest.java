@@ -70,6 +70,10 @@ class BrokerZooKeeperTlsTest {
     }
 
     static TandemConfig secureZooKeeper(Path data, Path keyStore) {
+        return secureZooKeeper(data, keyStore, certificates);
+    }
+
+    static TandemConfig secureZooKeeper(Path data, Path keyStore, TestCertificates certificates) {
         return TandemConfig.forTests(data).roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER)).set("secureClientPort", "0")
                 .set("serverCnxnFactory", "org.apache.zookeeper.server.NettyServerCnxnFactory")
                 .set("authProvider.x509", "org.apache.zookeeper.server.auth.X509AuthenticationProvider")
