@@ -20,14 +20,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The replication simulation with transactional producers and read_committed readers beside its other clients
  * ({@link SimTransactions}), under the same faults: no read_committed reader sees an aborted or undecided record or
  * loses a committed one, the last stable offset never passes an open transaction, and every transaction ends once the
- * faults heal. {@code -Dtxnsim.seeds=N} runs N seeds (default {@value #DEFAULT_SEEDS}) from
+ * faults heal, and a seed replays to the same history digest. (Its first version caught Tandem's last stable offset
+ * passing a transaction whose marker was not yet below the high watermark, which Kafka counts as unstable.)
+ * {@code -Dtxnsim.seeds=N} runs N seeds (default {@value #DEFAULT_SEEDS}) from
  * {@code -Dtxnsim.seedBase} (default 1); {@code -Dtxnsim.digests=true} prints each seed's history digest.
  */
 class TransactionSimulationTest {
     private static final java.util.logging.Logger KAFKA_LOGGER = java.util.logging.Logger.getLogger("io.tandem.server.kafka");
     private static java.util.logging.Level kafkaLogLevel;
     private static io.netty.util.ResourceLeakDetector.Level leakDetection;
-    private static final int DEFAULT_SEEDS = 6;
+    private static final int DEFAULT_SEEDS = 3;
 
     @TempDir
     Path dir;
@@ -52,8 +54,10 @@ class TransactionSimulationTest {
         long base = Long.getLong("txnsim.seedBase", 1L);
         Map<String, Long> stats = new TreeMap<>();
         long started = System.nanoTime();
+        String firstDigest = null;
         for (long seed = base; seed < base + seeds; seed++) {
             ReplicationSimulator.Outcome outcome = run(seed);
+            if (firstDigest == null) firstDigest = outcome.digest();
             if (Boolean.getBoolean("txnsim.digests")) {
                 System.out.println("transaction seed " + seed + " digest " + outcome.digest());
             }
@@ -72,11 +76,8 @@ class TransactionSimulationTest {
             assertTrue(stats.getOrDefault(needed, 0L) > 0, "the seeds never exercised " + needed + ": " + stats);
         }
         assertTrue(stats.getOrDefault("transaction committed", 0L) > seeds * 10L, "real work committed: " + stats);
-    }
-
-    @Test
-    void shouldGiveASeedTheSameHistoryDigestEveryRun() throws Exception {
-        assertEquals(run(2).digest(), run(2).digest(), "seed 2's history differed the second time");
+        // The seed replays exactly: its whole history (every counted event at its simulated time) gives one digest.
+        assertEquals(firstDigest, run(base).digest(), "seed " + base + "'s history differed the second time");
     }
 
     private ReplicationSimulator.Outcome run(long seed) throws Exception {
