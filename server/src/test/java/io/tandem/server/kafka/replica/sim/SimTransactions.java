@@ -368,24 +368,11 @@ final class SimTransactions {
     /** {offset, producer id, 1 for a marker else 0} of every transactional batch of the replica's log. */
     private static List<long[]> transactionalBatches(Partition p) throws IOException {
         List<long[]> out = new ArrayList<>();
-        long offset = p.logStartOffset();
-        long end = p.logEndOffset();
-        while (offset < end) {
-            LogSlice slice = p.log().read(offset, 1 << 20, end, true);
-            if (slice.isEmpty()) break;
-            ByteBuf bytes = slice.readBytes(SimBroker.BUFFERS);
-            try {
-                for (RecordBatch batch : RecordBatches.of(bytes)) {
-                    if (batch.isTransactional() && batch.baseOffset() >= offset) {
-                        out.add(new long[] {batch.baseOffset(), batch.producerId(), batch.isControl() ? 1 : 0});
-                    }
-                }
-            } finally {
-                bytes.release();
+        SimRecords.forEachBatch(p, batch -> {
+            if (batch.isTransactional()) {
+                out.add(new long[] {batch.baseOffset(), batch.producerId(), batch.isControl() ? 1 : 0});
             }
-            if (slice.nextOffset() <= offset) break;
-            offset = slice.nextOffset();
-        }
+        });
         return out;
     }
 
