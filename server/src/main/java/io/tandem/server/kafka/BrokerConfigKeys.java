@@ -51,8 +51,8 @@ public final class BrokerConfigKeys {
             "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
             "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms", "log.retention.bytes",
             "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.segment.bytes", "log.roll.ms",
-            "log.roll.hours", "log.message.downconversion.enable", "log.message.timestamp.difference.max.ms",
-            "log.cleaner.max.compaction.lag.ms");
+            "log.roll.hours", "log.roll.jitter.ms", "log.roll.jitter.hours", "log.message.downconversion.enable",
+            "log.message.timestamp.difference.max.ms", "log.cleaner.max.compaction.lag.ms");
 
     /**
      * Kafka 3.9's PASSWORD keys: DescribeConfigs lists each of them on a broker with a null value and isSensitive, as
@@ -72,7 +72,8 @@ public final class BrokerConfigKeys {
      * DynamicProducerStateManagerConfig) and unclean.leader.election.enable (turned on, the controller
      * elects leaders for partitions without one, as Kafka's DynamicLogConfig has it do).
      */
-    public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.index.size.max.bytes",
+    public static final Set<String> DYNAMIC = Set.of("log.segment.bytes", "log.roll.ms", "log.roll.jitter.ms",
+            "log.index.size.max.bytes",
             "log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes", "log.retention.ms",
             "message.max.bytes", "log.index.interval.bytes", "log.cleaner.delete.retention.ms",
             "log.cleaner.min.compaction.lag.ms", "log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio",
@@ -228,7 +229,7 @@ public final class BrokerConfigKeys {
                 "log.segment.delete.delay.ms", "log.index.interval.bytes", "log.cleaner.min.compaction.lag.ms",
                 "log.cleaner.min.cleanable.ratio", "log.message.timestamp.before.max.ms",
                 "log.message.timestamp.after.max.ms", "log.message.timestamp.difference.max.ms",
-                "log.initial.task.delay.ms")) {
+                "log.initial.task.delay.ms", "log.roll.jitter.ms", "log.roll.jitter.hours")) {
             AT_LEAST.put(name, 0.0);
         }
         // Kafka's validators of the transaction keys: every one at least 1.

@@ -200,8 +200,6 @@ public final class BrokerConfigPolicy {
             }
             // Log keys honoured at Kafka's default, which is what Tandem does; another value would not happen.
             case "log.preallocate" -> onlyAtDefault(key, v, "segment file preallocation is not implemented");
-            case "log.roll.jitter.ms", "log.roll.jitter.hours" -> onlyAtDefault(key, v,
-                    "segment roll jitter is not implemented (segments roll at log.roll.ms exactly)");
             case "log.local.retention.ms", "log.local.retention.bytes" -> onlyAtDefault(key, v,
                     "tiered storage is not implemented (the local log is the whole log)");
             case "log.cleaner.io.max.bytes.per.second" -> onlyAtDefault(key, v,

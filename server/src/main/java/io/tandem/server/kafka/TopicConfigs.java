@@ -161,6 +161,9 @@ public final class TopicConfigs {
         if (value == null && key.name().equals("segment.ms") && broker.get("log.roll.hours") != null) {
             value = Long.toString(Long.parseLong(broker.get("log.roll.hours").trim()) * 3_600_000L);
         }
+        if (value == null && key.name().equals("segment.jitter.ms") && broker.get("log.roll.jitter.hours") != null) {
+            value = Long.toString(Long.parseLong(broker.get("log.roll.jitter.hours").trim()) * 3_600_000L);
+        }
         if (value == null && key.name().equals("flush.ms")) {
             // Kafka's log.flush.interval.ms falls back to log.flush.scheduler.interval.ms.
             value = broker.get("log.flush.scheduler.interval.ms");
@@ -326,7 +329,7 @@ public final class TopicConfigs {
     private static String belowMinimum(String name, String value) {
         long minimum;
         switch (name) {
-            case "message.timestamp.difference.max.ms" -> minimum = 0;
+            case "message.timestamp.difference.max.ms", "segment.jitter.ms" -> minimum = 0;
             case "local.retention.ms", "local.retention.bytes" -> minimum = -2;
             default -> {
                 return null;

@@ -98,8 +98,6 @@ class LogCleanerConfigTest {
     void shouldAcceptTheLogKeysTandemCannotHonourOnlyAtKafkasDefault() {
         Map<String, String[]> keys = Map.of(
                 "log.preallocate", new String[] {"false", "true"},
-                "log.roll.jitter.ms", new String[] {"0", "1000"},
-                "log.roll.jitter.hours", new String[] {"0", "1"},
                 "log.local.retention.ms", new String[] {"-2", "-1"},
                 "log.local.retention.bytes", new String[] {"-2", "1073741824"},
                 "log.cleaner.io.max.bytes.per.second", new String[] {"1.7976931348623157E308", "1048576"},

@@ -95,6 +95,7 @@ public final class Log implements Closeable {
         epochs.truncateFromEnd(log.logEndOffset);
         epochs.truncateFromStart(log.logStartOffset);
         // The checkpoint is read (and consumed) in any case; it is trusted only after a clean shutdown.
+        log.transactions.onHighWatermark(log.highWatermark);
         boolean restored = log.transactions.restore(dir, log.logEndOffset);
         if (!cleanShutdown || !restored) {
             log.transactions.rebuild(log.segments.values(), recoverFrom == null ? Long.MAX_VALUE : recoverFrom);
@@ -189,6 +190,7 @@ public final class Log implements Closeable {
         lock.lock();
         try {
             highWatermark = Math.min(Math.max(offset, logStartOffset), logEndOffset);
+            transactions.onHighWatermark(highWatermark);
         } finally {
             lock.unlock();
         }
@@ -360,8 +362,9 @@ public final class Log implements Closeable {
         logEndOffset = newLogEndOffset;
         logStartOffset = newLogStartOffset;
         flusher.truncated(logEndOffset);
-        transactions.rebuild(segments.values(), Long.MAX_VALUE);
         highWatermark = Math.min(highWatermark, logEndOffset);
+        transactions.onHighWatermark(highWatermark);
+        transactions.rebuild(segments.values(), Long.MAX_VALUE);
         leaderEpochs.truncateFromEnd(logEndOffset);
     }
 

@@ -36,7 +36,7 @@ final class LogAppender {
                     logAppendTimeMs);
             long firstOffset = scan.firstOffset();
             long next = scan.nextOffset();
-            LogSegment active = maybeRoll(log, bytes, firstOffset, next - 1);
+            LogSegment active = maybeRoll(log, bytes, firstOffset, next - 1, scan.maxTimestamp());
             active.append(records);
             for (RecordBatch batch : RecordBatches.of(records)) {
                 if (batch.isTransactional()) {
@@ -65,13 +65,19 @@ final class LogAppender {
         return info;
     }
 
-    private static LogSegment maybeRoll(Log log, int appendBytes, long firstOffset, long lastOffset)
-            throws IOException {
+    /**
+     * Kafka's UnifiedLog.maybeRoll / LogSegment.shouldRoll: a non-empty active segment rolls when the append would
+     * take it past segment.bytes, when the append's largest timestamp is segment.ms (less the segment's jitter)
+     * past the segment's first ({@link LogSegment#shouldRollByTime}), when an index is full, or when the append's
+     * last offset would not fit the indexes' relative offsets.
+     */
+    private static LogSegment maybeRoll(Log log, int appendBytes, long firstOffset, long lastOffset,
+            long maxTimestampInMessages) throws IOException {
         LogSegment active = log.segments().lastEntry().getValue();
         long now = log.clock().getAsLong();
         LogConfig c = log.config();
         boolean roll = !active.isEmpty() && ((long) active.size() + appendBytes > c.segmentBytes()
-                || now - active.rollingBaseTimeMs() > c.maxSegmentMs()
+                || active.shouldRollByTime(now, maxTimestampInMessages, c.maxSegmentMs())
                 || active.indexIsFull()
                 || lastOffset - active.baseOffset() > Integer.MAX_VALUE);
         if (!roll) {

@@ -1,13 +1,17 @@
 package io.tandem.storage.log;
 
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The per-partition log settings, named after Kafka's topic configuration keys (the broker maps the {@code log.*}
  * broker defaults onto them). Defaults are Kafka 4.x's.
  *
  * @param segmentBytes        segment.bytes: roll when the active segment would exceed this
- * @param segmentMs           segment.ms: roll a non-empty active segment older than this
+ * @param segmentMs           segment.ms: roll a non-empty active segment once an append's largest timestamp is this
+ *                            far past the segment's first (see {@link LogSegment#shouldRollByTime})
+ * @param segmentJitterMs     segment.jitter.ms: each segment rolls up to this much sooner, by a random amount drawn
+ *                            when it is created or loaded, so logs created together do not all roll at once
  * @param segmentIndexBytes   segment.index.bytes: preallocated size of each index; roll when an index is full
  * @param indexIntervalBytes  index.interval.bytes: bytes of batches between sparse offset index entries
  * @param retentionMs         retention.ms: delete segments whose newest timestamp is older (-1: forever)
@@ -28,6 +32,7 @@ import java.util.Map;
 public record LogConfig(
         int segmentBytes,
         long segmentMs,
+        long segmentJitterMs,
         int segmentIndexBytes,
         int indexIntervalBytes,
         long retentionMs,
@@ -48,6 +53,7 @@ public record LogConfig(
     public LogConfig {
         check(segmentBytes >= SEGMENT_BYTES_MIN, "segment.bytes", segmentBytes);
         check(segmentMs >= 1, "segment.ms", segmentMs);
+        check(segmentJitterMs >= 0, "segment.jitter.ms", segmentJitterMs);
         check(segmentIndexBytes >= 24, "segment.index.bytes", segmentIndexBytes);
         check(indexIntervalBytes >= 0, "index.interval.bytes", indexIntervalBytes);
         check(retentionMs >= -1, "retention.ms", retentionMs);
@@ -63,7 +69,7 @@ public record LogConfig(
     }
 
     public static LogConfig defaults() {
-        return new LogConfig(1 << 30, 7L * 24 * 3600 * 1000, 10 << 20, 4096, 7L * 24 * 3600 * 1000, -1, false, true,
+        return new LogConfig(1 << 30, 7L * 24 * 3600 * 1000, 0, 10 << 20, 4096, 7L * 24 * 3600 * 1000, -1, false, true,
                 24L * 3600 * 1000, 0, Long.MAX_VALUE, 0.5, Long.MAX_VALUE, Long.MAX_VALUE, 60_000);
     }
 
@@ -74,6 +80,17 @@ public record LogConfig(
      */
     public long maxSegmentMs() {
         return compact && maxCompactionLagMs > 0 ? Math.min(maxCompactionLagMs, segmentMs) : segmentMs;
+    }
+
+    /**
+     * A new segment's jitter, subtracted from {@link #maxSegmentMs()} when deciding whether it rolls: 0 without
+     * segment.jitter.ms, else a random amount below min(segment.jitter.ms, segment.ms), as Kafka's
+     * LogConfig.randomSegmentJitter draws it.
+     */
+    public long randomSegmentJitter() {
+        if (segmentJitterMs == 0) return 0;
+        int draw = ThreadLocalRandom.current().nextInt();
+        return (draw == Integer.MIN_VALUE ? 0 : Math.abs(draw)) % Math.min(segmentJitterMs, segmentMs);
     }
 
     /**
@@ -96,6 +113,7 @@ public record LogConfig(
         return new LogConfig(
                 intValue(topicConfig, "segment.bytes", d.segmentBytes),
                 longValue(topicConfig, "segment.ms", d.segmentMs),
+                longValue(topicConfig, "segment.jitter.ms", d.segmentJitterMs),
                 intValue(topicConfig, "segment.index.bytes", d.segmentIndexBytes),
                 intValue(topicConfig, "index.interval.bytes", d.indexIntervalBytes),
                 longValue(topicConfig, "retention.ms", d.retentionMs),
@@ -113,7 +131,7 @@ public record LogConfig(
     }
 
     public LogConfig withSegmentBytes(int bytes) {
-        return new LogConfig(bytes, segmentMs, segmentIndexBytes, indexIntervalBytes, retentionMs, retentionBytes,
+        return new LogConfig(bytes, segmentMs, segmentJitterMs, segmentIndexBytes, indexIntervalBytes, retentionMs, retentionBytes,
                 compact, delete, deleteRetentionMs, minCompactionLagMs, maxCompactionLagMs, minCleanableDirtyRatio,
                 flushIntervalMessages,
                 flushIntervalMs, fileDeleteDelayMs);

@@ -51,7 +51,17 @@ final class LogSegment implements Closeable {
     private volatile long offsetOfMaxTimestampSoFar = -1;
     private int bytesSinceLastIndexEntry;
     private int recoveryTruncatedBytes;
-    private long rollingBaseTimeMs;
+    /**
+     * Kafka's rollingBasedTimestamp: the largest timestamp of the first append to this segment (of its first batch
+     * once loaded), which a later append's largest timestamp is measured against to decide a time-based roll; -1
+     * when the segment is empty or that append had no timestamp, and then the broker's clock since
+     * {@link #createdMs} decides.
+     */
+    private long rollingBasedTimestamp = RecordBatch.NO_TIMESTAMP;
+    /** When this segment was created or loaded, or emptied by a truncation (Kafka's LogSegment.created). */
+    private long createdMs;
+    /** Drawn once per segment from segment.jitter.ms: the segment rolls this much before segment.ms. */
+    private final long rollJitterMs;
 
     private LogSegment(Path dir, long baseOffset, LogConfig config, String suffix) throws IOException {
         this.baseOffset = baseOffset;
@@ -71,6 +81,7 @@ final class LogSegment implements Closeable {
         }
         this.size = (int) fileSize;
         this.nextOffset = baseOffset;
+        this.rollJitterMs = config.randomSegmentJitter();
     }
 
     static String fileName(long offset) {
@@ -92,7 +103,7 @@ final class LogSegment implements Closeable {
         segment.offsetIndex.reset();
         segment.timeIndex.reset();
         segment.txnIndex.reset();
-        segment.rollingBaseTimeMs = nowMs;
+        segment.createdMs = nowMs;
         return segment;
     }
 
@@ -113,7 +124,8 @@ final class LogSegment implements Closeable {
                 segment.recover(epochs);
             }
         }
-        segment.rollingBaseTimeMs = segment.firstBatchMaxTimestamp(nowMs);
+        segment.createdMs = nowMs;
+        segment.rollingBasedTimestamp = segment.firstBatchTimestamp();
         return segment;
     }
 
@@ -122,7 +134,8 @@ final class LogSegment implements Closeable {
             LeaderEpochCache epochs) throws IOException {
         LogSegment segment = new LogSegment(dir, baseOffset, config, "");
         segment.recoveryTruncatedBytes = segment.recover(epochs);
-        segment.rollingBaseTimeMs = segment.firstBatchMaxTimestamp(nowMs);
+        segment.createdMs = nowMs;
+        segment.rollingBasedTimestamp = segment.firstBatchTimestamp();
         return segment;
     }
 
@@ -166,8 +179,29 @@ final class LogSegment implements Closeable {
         return channel;
     }
 
-    long rollingBaseTimeMs() {
-        return rollingBaseTimeMs;
+    long rollJitterMs() {
+        return rollJitterMs;
+    }
+
+    /**
+     * Kafka's time-based roll (LogSegment.shouldRoll's reachedRollMs): a non-empty segment rolls before an append
+     * whose largest timestamp is more than {@code maxSegmentMs} minus this segment's jitter past the largest
+     * timestamp of the segment's first append. So the records' own time decides, not the broker's: a producer
+     * replaying old records rolls as their timestamps advance, and one whose clock runs ahead rolls early. Only
+     * when the first append had no timestamp does the broker's clock since the segment's creation decide.
+     *
+     * @param nowMs                   the broker's clock
+     * @param maxTimestampInMessages  the largest timestamp of the append (the log append time when the log stamps
+     *                                it), -1 when it has none
+     */
+    boolean shouldRollByTime(long nowMs, long maxTimestampInMessages, long maxSegmentMs) {
+        return size > 0 && timeWaitedForRoll(nowMs, maxTimestampInMessages) > maxSegmentMs - rollJitterMs;
+    }
+
+    /** Kafka's LogSegment.timeWaitedForRoll. */
+    long timeWaitedForRoll(long nowMs, long maxTimestampInMessages) {
+        long base = rollingBasedTimestamp;
+        return base >= 0 ? maxTimestampInMessages - base : nowMs - createdMs;
     }
 
     /** The newest timestamp in the segment for retention; the file's modification time when no batch has one. */
@@ -217,6 +251,7 @@ final class LogSegment implements Closeable {
         }
         long next = nextOffset;
         int end = position;
+        long appendMaxTimestamp = RecordBatch.NO_TIMESTAMP;
         for (RecordBatch batch : RecordBatches.of(batches)) {
             if (batch.baseOffset() < next) {
                 throw new IllegalStateException("batch at offset " + batch.baseOffset() + " does not follow "
@@ -224,12 +259,17 @@ final class LogSegment implements Closeable {
             }
             end += batch.sizeInBytes();
             next = batch.nextOffset();
+            appendMaxTimestamp = Math.max(appendMaxTimestamp, batch.maxTimestamp());
         }
         if (end != position + length) {
             throw new IllegalStateException("appended bytes end inside a batch in " + logFile);
         }
         // Publish the data before the index entries that point into it: a reader that sees an entry must also see
         // the bytes it points at.
+        if (position == 0) {
+            // As Kafka's LogSegment.append: the first append's largest timestamp, which time-based rolls count from.
+            rollingBasedTimestamp = appendMaxTimestamp;
+        }
         nextOffset = next;
         size = end;
         int batchPosition = position;
@@ -430,16 +470,11 @@ final class LogSegment implements Closeable {
         return first == null ? RecordBatch.NO_TIMESTAMP : first.maxTimestamp();
     }
 
-    private long firstBatchMaxTimestamp(long nowMs) throws IOException {
-        BatchPosition first = headerAt(0, size, ByteBuffer.allocate(HEADER_BYTES));
-        return first != null && first.maxTimestamp() >= 0 ? first.maxTimestamp() : nowMs;
-    }
-
     /**
      * Drops every batch whose last offset is at least {@code offset} (a batch holding {@code offset} goes whole).
-     * Returns the bytes removed.
+     * Returns the bytes removed. A segment left empty counts its age from {@code nowMs} again, as Kafka's.
      */
-    int truncateTo(long offset) throws IOException {
+    int truncateTo(long offset, long nowMs) throws IOException {
         BatchPosition from = translateOffset(offset);
         if (from == null) {
             return 0;
@@ -455,6 +490,8 @@ final class LogSegment implements Closeable {
         scanTail();
         if (size == 0) {
             nextOffset = baseOffset;
+            createdMs = nowMs;
+            rollingBasedTimestamp = RecordBatch.NO_TIMESTAMP;
         }
         return removed;
     }

@@ -23,7 +23,15 @@ final class LogTransactions {
     static final String CHECKPOINT_FILE = "transaction-state-checkpoint";
 
     private final Map<Long, Long> ongoing = new HashMap<>();
-    /** The smallest first offset among open transactions, Long.MAX_VALUE when none. */
+    /**
+     * Transactions whose marker is in the log but not yet below the high watermark, marker offset to first offset:
+     * still unstable, as Kafka's ProducerStateManager.unreplicatedTxns, so a read_committed consumer never reads a
+     * transaction's records before its marker is replicated (a leader lost before then leaves it open on the next).
+     */
+    private final java.util.TreeMap<Long, Long> unreplicated = new java.util.TreeMap<>();
+    /** The log's high watermark as last given to {@link #onHighWatermark}. */
+    private long highWatermark;
+    /** The smallest first offset among open and unreplicated transactions, Long.MAX_VALUE when none. */
     private volatile long firstUnstableOffset = Long.MAX_VALUE;
 
     long firstUnstableOffset() {
@@ -44,9 +52,13 @@ final class LogTransactions {
             ongoing.putIfAbsent(producerId, offset);
         } else if (marker == ControlRecordType.ABORT || marker == ControlRecordType.COMMIT) {
             Long first = ongoing.remove(producerId);
-            updateFirstUnstableOffset();
+            if (first != null && offset >= highWatermark) {
+                unreplicated.put(offset, first);
+            }
             if (marker == ControlRecordType.ABORT && recordAborts) {
-                long lastStable = Math.min(firstUnstableOffset, offset + 1);
+                // Kafka's ProducerStateManager.lastStableOffset(completedTxn): the next open transaction's first
+                // offset, else just past the marker (transactions only awaiting replication do not count).
+                long lastStable = Math.min(firstOngoingOffset(), offset + 1);
                 segment.txnIndex().append(new AbortedTransaction(producerId, first == null ? offset : first,
                         offset, lastStable));
             }
@@ -61,6 +73,7 @@ final class LogTransactions {
      */
     void rebuild(Collection<LogSegment> segments, long rebuildIndexesFrom) throws IOException {
         ongoing.clear();
+        unreplicated.clear();
         for (LogSegment segment : segments) {
             boolean rebuild = segment.baseOffset() >= rebuildIndexesFrom;
             if (rebuild) {
@@ -116,9 +129,29 @@ final class LogTransactions {
         CheckpointFile.write(dir.resolve(CHECKPOINT_FILE), lines);
     }
 
-    private void updateFirstUnstableOffset() {
+    /**
+     * The high watermark moved to {@code offset} (or was set after a truncation or at open): transactions whose
+     * marker is now below it are stable (Kafka's ProducerStateManager.onHighWatermarkUpdated).
+     */
+    void onHighWatermark(long offset) {
+        highWatermark = offset;
+        if (!unreplicated.isEmpty()) {
+            unreplicated.headMap(offset, false).clear();
+            updateFirstUnstableOffset();
+        }
+    }
+
+    private long firstOngoingOffset() {
         long min = Long.MAX_VALUE;
         for (long first : ongoing.values()) {
+            min = Math.min(min, first);
+        }
+        return min;
+    }
+
+    private void updateFirstUnstableOffset() {
+        long min = firstOngoingOffset();
+        for (long first : unreplicated.values()) {
             min = Math.min(min, first);
         }
         firstUnstableOffset = min;

@@ -30,7 +30,7 @@ final class LogTruncation {
             removed.closeAndDelete();
         }
         LogSegment active = segments.lastEntry().getValue();
-        active.truncateTo(offset);
+        active.truncateTo(offset, log.clock().getAsLong());
         active.makeActive();
         log.truncatedTo(active.nextOffset(), log.logStartOffset());
     }

@@ -38,20 +38,6 @@ class LogRetentionTest extends LogTestSupport {
     }
 
     @Test
-    void shouldRollByTimeOnlyWhenTheActiveSegmentIsOlderThanSegmentMs() throws IOException {
-        LogConfig config = LogConfig.fromTopicConfig(Map.of("segment.ms", "60000"));
-        try (Log log = open(config)) {
-            fill(log, 2, 2, 1000);
-            assertEquals(1, log.segmentCount());
-            clock.addAndGet(60_001);
-            fill(log, 1, 2, 5000);
-            assertEquals(List.of(0L, 4L), log.segmentBaseOffsets());
-            fill(log, 1, 2, 6000);
-            assertEquals(2, log.segmentCount());
-        }
-    }
-
-    @Test
     void deleteRecordsShouldRaiseTheLogStartAndDeleteWholeSegmentsBelowIt() throws IOException {
         try (Log log = open(small())) {
             fill(log, 12, 3, 1000);

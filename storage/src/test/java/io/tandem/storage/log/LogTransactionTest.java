@@ -73,6 +73,35 @@ class LogTransactionTest {
         }
     }
 
+    /**
+     * Kafka's ProducerStateManager keeps a completed transaction unstable until its marker is below the high
+     * watermark (unreplicatedTxns): a leader lost before the marker reached a follower leaves the transaction open on
+     * the next leader, so its records must not have been returned to read_committed consumers. Found by the
+     * replication simulation's transactional workload (SimTransactions).
+     */
+    @Test
+    void aTransactionStaysUnstableUntilItsMarkerIsBelowTheHighWatermark() throws IOException {
+        try (Log log = open(false)) {
+            log.appendAsLeader(Batches.batch(2, 0), 0, -1);                 // 0-1 plain
+            log.appendAsLeader(transactional(7, 0, 3), 0, -1);              // 2-4 producer 7
+            log.appendAsLeader(marker(7, ControlRecordType.COMMIT), 0, -1); // 5 commit
+            log.updateHighWatermark(5);
+            assertEquals(2, log.lastStableOffset(), "the marker at 5 is not below the high watermark yet");
+            assertEquals(Map.of(), log.openTransactions(), "decided, only unreplicated");
+            log.updateHighWatermark(6);
+            assertEquals(6, log.lastStableOffset());
+            log.appendAsLeader(transactional(8, 0, 2), 0, -1);              // 6-7 producer 8
+            log.appendAsLeader(marker(8, ControlRecordType.ABORT), 0, -1);  // 8 abort
+            log.updateHighWatermark(8);
+            assertEquals(6, log.lastStableOffset());
+            assertEquals(List.of(new AbortedTransaction(8, 6, 8, 9)), log.abortedTransactions(6, 9),
+                    "the index's last stable offset counts open transactions only, as Kafka's");
+            log.truncateTo(8);
+            assertEquals(6, log.lastStableOffset(), "the marker truncated: open again");
+            assertEquals(Map.of(8L, 6L), log.openTransactions());
+        }
+    }
+
     @Test
     void abortedTransactionsShouldSurviveRestartsAndRecoveryAndFollowTruncation() throws IOException {
         try (Log log = open(false)) {

@@ -273,6 +273,18 @@ final class Scripts {
                 .setGenerationId((Integer) v.get("generationId")).setMemberId("nobody")));
         s.add(step("SyncGroup v3 wrong generation", ApiKeys.SYNC_GROUP, 3, v -> new SyncGroupRequestData().setGroupId(GROUP)
                 .setGenerationId((Integer) v.get("generationId") + 5).setMemberId((String) v.get("memberId"))));
+        // The versions the Java 3.9 and 4.x clients send for the classic group protocol (both brokers serve them).
+        s.add(step("Heartbeat v4", ApiKeys.HEARTBEAT, 4, v -> new HeartbeatRequestData().setGroupId(GROUP)
+                .setGenerationId((Integer) v.get("generationId")).setMemberId((String) v.get("memberId"))));
+        s.add(step("SyncGroup v5 wrong generation", ApiKeys.SYNC_GROUP, 5, v -> new SyncGroupRequestData()
+                .setGroupId(GROUP).setGenerationId((Integer) v.get("generationId") + 5)
+                .setMemberId((String) v.get("memberId")).setProtocolType("consumer").setProtocolName("range")));
+        s.add(step("OffsetCommit v9 illegal generation", ApiKeys.OFFSET_COMMIT, 9, v -> new OffsetCommitRequestData()
+                .setGroupId(GROUP).setGenerationIdOrMemberEpoch((Integer) v.get("generationId") + 5)
+                .setMemberId((String) v.get("memberId")).setTopics(List.of(
+                        new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(TOPIC).setPartitions(List.of(
+                                new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0)
+                                        .setCommittedOffset(1)))))));
         s.add(step("JoinGroup v5 unknown member id", ApiKeys.JOIN_GROUP, 5, v -> {
             JoinGroupRequestData data = join(v);
             return data.setMemberId("consumer-unknown");
@@ -295,6 +307,11 @@ final class Scripts {
                         .setPartitionIndexes(List.of(0, 1))))));
         s.add(step("OffsetFetch v7 all topics", ApiKeys.OFFSET_FETCH, 7,
                 v -> new OffsetFetchRequestData().setGroupId(GROUP).setTopics(null)));
+        s.add(step("OffsetFetch v9 groups", ApiKeys.OFFSET_FETCH, 9, v -> new OffsetFetchRequestData()
+                .setRequireStable(true).setGroups(List.of(new OffsetFetchRequestData.OffsetFetchRequestGroup()
+                        .setGroupId(GROUP).setMemberId((String) v.get("memberId")).setMemberEpoch(-1)
+                        .setTopics(List.of(new OffsetFetchRequestData.OffsetFetchRequestTopics().setName(TOPIC)
+                                .setPartitionIndexes(List.of(0, 1))))))));
         s.add(step("DescribeGroups v5", ApiKeys.DESCRIBE_GROUPS, 5,
                 v -> new DescribeGroupsRequestData().setGroups(List.of(GROUP, "diff-none"))));
         s.add(step("ListGroups v4", ApiKeys.LIST_GROUPS, 4, v -> new ListGroupsRequestData()));
@@ -305,6 +322,9 @@ final class Scripts {
                         new OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName(TOPIC).setPartitions(List.of(
                                 new OffsetDeleteRequestData.OffsetDeleteRequestPartition().setPartitionIndex(0))))
                         .iterator()))));
+        s.add(step("LeaveGroup v5 unknown member", ApiKeys.LEAVE_GROUP, 5, v -> new LeaveGroupRequestData()
+                .setGroupId(GROUP).setMembers(List.of(new LeaveGroupRequestData.MemberIdentity().setMemberId("nobody")
+                        .setReason("differential")))));
         s.add(step("LeaveGroup v4", ApiKeys.LEAVE_GROUP, 4, v -> new LeaveGroupRequestData().setGroupId(GROUP)
                 .setMembers(List.of(new LeaveGroupRequestData.MemberIdentity().setMemberId((String) v.get("memberId"))))));
         s.add(step("DeleteGroups v2", ApiKeys.DELETE_GROUPS, 2,

@@ -97,6 +97,8 @@ final class ReplicationSimulator {
     private final SimTopicDeletion topicDeletion;
     /** The topic moved between brokers during the faults, or null (as {@link #topicDeletion}). */
     private final SimReassignment reassignment;
+    /** The transactional producers and read_committed readers, or null (see {@link #withTransactions}). */
+    private SimTransactions transactions;
     final SimScheduler scheduler;
     final SimChecks checks;
     final SimNetwork network;
@@ -175,6 +177,12 @@ final class ReplicationSimulator {
         this.reassignment = extraWorkloads ? new SimReassignment(this) : null;
     }
 
+    /** Runs the transactional workload ({@link SimTransactions}) beside the others; call before {@link #run}. */
+    ReplicationSimulator withTransactions() {
+        transactions = new SimTransactions(this);
+        return this;
+    }
+
     Outcome run() throws Exception {
         startBrokers();
         produceLoop();
@@ -185,6 +193,7 @@ final class ReplicationSimulator {
             idempotentProduceLoop(producer);
         }
         for (TopicPartition tp : partitions) consumeLoop(tp);
+        if (transactions != null) transactions.start();
         if (topicDeletion != null) topicDeletion.start();
         if (reassignment != null) reassignment.start();
         sampleLoop();
@@ -206,7 +215,8 @@ final class ReplicationSimulator {
         finalChecks();
         for (SimBroker b : brokers.values()) if (b.alive) b.crash();
         long ackedCount = acked.values().stream().mapToLong(TreeSet::size).sum()
-                + idempotentProducers.stream().mapToLong(SimIdempotentProducer::ackedCount).sum();
+                + idempotentProducers.stream().mapToLong(SimIdempotentProducer::ackedCount).sum()
+                + (transactions == null ? 0 : transactions.ackedCount());
         long consumedCount = consumed.values().stream().mapToLong(TreeMap::size).sum();
         return new Outcome(seed, ackedCount, consumedCount, checks.controllerEpochs(), checks.stats, checks.violations,
                 checks.historyDigest(seed));
@@ -449,6 +459,7 @@ final class ReplicationSimulator {
                 Partition p = b.logs.get(tp);
                 if (p == null) continue;
                 try {
+                    if (transactions != null) transactions.sample(b, p);
                     TreeMap<Long, Long> history = committed.get(tp);
                     SimRecords.below(p, p.highWatermark(), unclean).forEach((offset, value) -> {
                         Long known = history.putIfAbsent(offset, value);
@@ -514,6 +525,7 @@ final class ReplicationSimulator {
             for (SimIdempotentProducer producer : idempotentProducers) {
                 producer.check(tp, leader, leaderId, livenessChecked);
             }
+            if (transactions != null) transactions.check(tp, leader, leaderId, livenessChecked);
             compare("consumed", tp, consumed.get(tp), log, leaderId);
             compare("committed", tp, committed.get(tp), log, leaderId);
             checks.count("partitions checked at the end");

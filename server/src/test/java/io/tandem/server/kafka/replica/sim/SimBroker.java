@@ -441,6 +441,32 @@ final class SimBroker {
             answer.accept(result.error());
             return;
         }
+        awaitReplication(tp, partition, result, answer);
+    }
+
+    /**
+     * A WriteTxnMarkers request for one partition, as the transaction coordinator sends it: the marker appended by the
+     * leader (production's {@link Partition#appendTransactionMarker}) and answered once replicated as an acks=all
+     * produce is (Kafka appends markers with acks=-1).
+     */
+    void writeTxnMarker(TopicPartition tp, long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                        Consumer<Short> answer) throws IOException {
+        Partition partition = leaderPartition(tp);
+        if (partition == null) {
+            answer.accept(NOT_LEADER_OR_FOLLOWER);
+            return;
+        }
+        Partition.AppendResult result = partition.appendTransactionMarker(producerId, producerEpoch, coordinatorEpoch,
+                commit, scheduler.now(), MIN_INSYNC_REPLICAS);
+        if (result.error() != NONE) {
+            answer.accept(result.error());
+            return;
+        }
+        awaitReplication(tp, partition, result, answer);
+    }
+
+    private void awaitReplication(TopicPartition tp, Partition partition, Partition.AppendResult result,
+                                  Consumer<Short> answer) {
         // Fetches parked on the partition look again once this produce is handled (Kafka's action queue).
         later(0, () -> fetchPurgatory.check(tp));
         if (sim.mutation == ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND) {
@@ -489,6 +515,20 @@ final class SimBroker {
             return p.readForReplica(offset, FETCH_BYTES_MAX);
         }
         return p.read(offset, FETCH_BYTES_MAX, true);
+    }
+
+    /** A read_committed fetch: whole batches below the last stable offset, with the aborted transactions among them. */
+    record CommittedRead(LogSlice slice, List<io.tandem.storage.log.AbortedTransaction> aborted) {
+    }
+
+    /** A read_committed consumer's fetch from {@code offset} (Kafka's FetchIsolation.TXN_COMMITTED), or null. */
+    CommittedRead committedRead(TopicPartition tp, long offset) throws IOException {
+        Partition p = leaderPartition(tp);
+        if (p == null) return null;
+        if (offset < p.logStartOffset() || offset > p.logEndOffset()) return null;
+        LogSlice slice = p.readCommitted(offset, FETCH_BYTES_MAX, true);
+        if (slice == null || slice.isEmpty()) return new CommittedRead(slice, List.of());
+        return new CommittedRead(slice, p.log().abortedTransactions(offset, slice.nextOffset()));
     }
 
     /** The leader this broker's metadata cache names for {@code tp} (what a client's Metadata request learns). */

@@ -3,13 +3,10 @@ package io.tandem.server.kafka.replica.sim;
 import io.netty.buffer.ByteBuf;
 import io.tandem.kafka.wire.Errors;
 import io.tandem.kafka.wire.record.Record;
-import io.tandem.kafka.wire.record.RecordBatch;
 import io.tandem.kafka.wire.record.RecordBatchBuilder;
-import io.tandem.kafka.wire.record.RecordBatches;
 import io.tandem.kafka.wire.record.RecordIterator;
 import io.tandem.server.kafka.TopicPartition;
 import io.tandem.server.kafka.log.Partition;
-import io.tandem.storage.log.LogSlice;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -358,30 +355,17 @@ final class SimIdempotentProducer {
 
     private static List<LoggedBatch> batches(Partition p) throws IOException {
         List<LoggedBatch> out = new ArrayList<>();
-        long offset = p.logStartOffset();
-        long end = p.logEndOffset();
-        while (offset < end) {
-            LogSlice slice = p.log().read(offset, 1 << 20, end, true);
-            if (slice.isEmpty()) break;
-            ByteBuf bytes = slice.readBytes(SimBroker.BUFFERS);
-            try {
-                for (RecordBatch batch : RecordBatches.of(bytes)) {
-                    if (batch.isControl() || batch.baseOffset() < offset) continue;
-                    List<Long> values = new ArrayList<>();
-                    try (RecordIterator it = batch.records()) {
-                        while (it.hasNext()) {
-                            Record r = it.next();
-                            values.add(r.value().getLong(r.value().readerIndex()));
-                        }
-                    }
-                    out.add(new LoggedBatch(batch.producerId(), batch.baseSequence(), batch.baseOffset(), values));
+        SimRecords.forEachBatch(p, batch -> {
+            if (batch.isControl()) return;
+            List<Long> values = new ArrayList<>();
+            try (RecordIterator it = batch.records()) {
+                while (it.hasNext()) {
+                    Record r = it.next();
+                    values.add(r.value().getLong(r.value().readerIndex()));
                 }
-            } finally {
-                bytes.release();
             }
-            if (slice.nextOffset() <= offset) break;
-            offset = slice.nextOffset();
-        }
+            out.add(new LoggedBatch(batch.producerId(), batch.baseSequence(), batch.baseOffset(), values));
+        });
         return out;
     }
 }

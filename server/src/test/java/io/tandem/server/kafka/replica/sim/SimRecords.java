@@ -39,6 +39,26 @@ final class SimRecords {
         return out;
     }
 
+    /** Every batch of the replica's log from its log start to its log end, in order, each once. */
+    static void forEachBatch(Partition p, java.util.function.Consumer<RecordBatch> each) throws IOException {
+        long offset = p.logStartOffset();
+        long end = p.logEndOffset();
+        while (offset < end) {
+            LogSlice slice = p.log().read(offset, 1 << 20, end, true);
+            if (slice.isEmpty()) break;
+            ByteBuf bytes = slice.readBytes(SimBroker.BUFFERS);
+            try {
+                for (RecordBatch batch : RecordBatches.of(bytes)) {
+                    if (batch.baseOffset() >= offset) each.accept(batch);
+                }
+            } finally {
+                bytes.release();
+            }
+            if (slice.nextOffset() <= offset) break;
+            offset = slice.nextOffset();
+        }
+    }
+
     /** {offset -> value} of the replica's records in [its log start, {@code upTo}). */
     static TreeMap<Long, Long> below(Partition p, long upTo) throws IOException {
         return below(p, upTo, null);
