@@ -14,11 +14,18 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A partition between two brokers of a cluster: the follower falls out of the ISR, and rejoins once it heals. */
+/**
+ * A partition between two brokers of a cluster: the follower falls out of the ISR once the leader has a record it
+ * lacks, and rejoins once it heals.
+ */
 class BrokerPartitionTest {
     /** A follower cut off leaves the ISR after this long without fetching (Kafka's default is 30 s). */
     private static final String LAG_MS = "1000";
@@ -38,6 +45,13 @@ class BrokerPartitionTest {
             awaitIsr(admin, Set.of(1, 2));
             cluster.partition(1, 2);
             assertEquals(Set.of("broker1|broker2"), cluster.faults().cutLinks());
+            // A follower at the leader's log end stays in sync however long it is silent (Kafka's
+            // ReplicaState.isCaughtUp): a record it cannot fetch makes it a laggard.
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(1).bootstrapServers(),
+                    ProducerConfig.ACKS_CONFIG, "1"), new StringSerializer(), new StringSerializer())) {
+                producer.send(new ProducerRecord<>("cut", 0, null, "unfetched")).get(30, TimeUnit.SECONDS);
+            }
             awaitIsr(admin, Set.of(1));
             cluster.heal(1, 2);
             awaitIsr(admin, Set.of(1, 2));

@@ -57,15 +57,28 @@ final class ControllerEvents {
 
     /** Runs {@code event} on the event thread and waits (at most {@link #EVENT_WAIT_MS}) for its answer. */
     <T> T call(Callable<T> event) throws Exception {
+        return submit(event).get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Queues {@code event} behind every event queued before it (a failover's load among them) and returns its answer
+     * to come, so a client's request waits for the controller without holding the caller's thread. A failure
+     * completes the answer exceptionally and is not retried; a closed controller answers RejectedExecutionException.
+     */
+    <T> CompletableFuture<T> submit(Callable<T> event) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        events.execute(() -> {
-            try {
-                result.complete(event.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        return result.get(EVENT_WAIT_MS, TimeUnit.MILLISECONDS);
+        try {
+            events.execute(() -> {
+                try {
+                    result.complete(event.call());
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
+        return result;
     }
 
     /**

@@ -45,7 +45,7 @@ import static io.tandem.server.kafka.ErrorCodes.*;
 public final class KafkaController implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(KafkaController.class.getName());
     /** How long a caller waits for the controller's event thread (a topic's first leaders, an ISR change). */
-    static final long EVENT_WAIT_MS = 30_000;
+    public static final long EVENT_WAIT_MS = 30_000;
 
     /**
      * The requests the controller sends, handled in this process when the destination is this broker; returns the
@@ -183,8 +183,18 @@ public final class KafkaController implements AutoCloseable {
     }
 
 
+    /** Whether this broker is the controller and has loaded the cluster's state since its election. */
     public boolean isActive() {
         return active && loaded;
+    }
+
+    /**
+     * Kafka 3.9's KafkaController.isActive in ZooKeeper mode: this broker won the election, though its failover may
+     * still be loading the cluster's state. What a client asks the controller then is taken, as Kafka's handlers take
+     * it, and runs on the event thread after the load ({@link #electLeaders}), never answered NOT_CONTROLLER.
+     */
+    public boolean isElected() {
+        return active;
     }
 
     /** The session was renewed: the old {@code /controller} may be gone, so run again. */
@@ -319,11 +329,14 @@ public final class KafkaController implements AutoCloseable {
     /**
      * ElectLeaders: for each partition (null: every partition, with partitions that need no election left out, as
      * Kafka's controller does) the preferred replica, or for UNCLEAN a live replica of a leaderless partition, out of
-     * the ISR if it must. Unknown partitions are UNKNOWN_TOPIC_OR_PARTITION.
+     * the ISR if it must; unknown partitions are UNKNOWN_TOPIC_OR_PARTITION. Taken as Kafka 3.9's
+     * KafkaController.electLeaders takes it: a ReplicaLeaderElection event queued behind the controller's other events, a failover's load among them, answered when it runs, without holding the
+     * caller's thread. A broker that is not (or no longer) the controller when it runs answers each partition named
+     * NOT_CONTROLLER, and nothing for "every partition" (Kafka's processReplicaLeaderElection when not active).
      */
-    public Map<TopicPartition, ElectionResult> electLeaders(ElectionType type, Set<TopicPartition> partitions)
-            throws Exception {
-        return call(() -> active && loaded ? elections.electLeaders(type, partitions)
+    public CompletableFuture<Map<TopicPartition, ElectionResult>> electLeaders(ElectionType type,
+                                                                                   Set<TopicPartition> partitions) {
+        return events.submit(() -> active && loaded ? elections.electLeaders(type, partitions)
                 : notController(partitions == null ? Set.of() : partitions));
     }
 

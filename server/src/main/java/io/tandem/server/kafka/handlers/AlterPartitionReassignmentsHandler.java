@@ -28,7 +28,7 @@ final class AlterPartitionReassignmentsHandler implements ApiHandler<AlterPartit
             throws Exception {
         AlterPartitionReassignmentsResponse response = new AlterPartitionReassignmentsResponse();
         response.allowReplicationFactorChange = request.allowReplicationFactorChange;
-        if (!broker.controller().isActive()) {
+        if (!broker.controller().isElected()) {
             response.errorCode = NOT_CONTROLLER;
             responder.send(response);
             return;

@@ -84,7 +84,7 @@ final class CreatePartitionsHandler implements ApiHandler<CreatePartitionsReques
 
     private void handle(RequestContext context, CreatePartitionsRequest request, CreatePartitionsResponse response,
                         ControllerMutationQuota quota, Responder responder) {
-        if (!broker.controller().isActive()) {
+        if (!broker.controller().isElected()) {
             // Kafka 3.9 in ZooKeeper mode (KafkaApis.handleCreatePartitionsRequest): only the active controller's
             // broker adds partitions, before any other check; the Admin client asks the controller instead. A name
             // given twice is answered once, as Kafka's map of results answers it.

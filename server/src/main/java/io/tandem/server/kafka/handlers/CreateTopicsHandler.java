@@ -49,7 +49,7 @@ final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest> {
         CreateTopicsResponse response = new CreateTopicsResponse();
         ControllerMutationQuota quota = broker.clientQuotas().controllerMutationQuota(context,
                 STRICT_QUOTA_SINCE_VERSION);
-        if (!broker.controller().isActive()) {
+        if (!broker.controller().isElected()) {
             // Kafka 3.9 in ZooKeeper mode (KafkaApis.handleCreateTopicsRequest): only the active controller's broker
             // creates topics, before any other check; the Admin client refreshes its metadata and asks the controller.
             for (CreateTopicsRequest.CreatableTopic t : request.topics) {

@@ -65,7 +65,7 @@ final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest> {
         // that is not the controller, then when deletion is disabled, then when an entry names a topic both by name
         // and by id (InvalidRequestException: every entry INVALID_REQUEST, no message), before any authorization.
         short refusal = NONE;
-        if (!broker.controller().isActive()) {
+        if (!broker.controller().isElected()) {
             refusal = NOT_CONTROLLER;
         } else if (!broker.config().deleteTopicEnable()) {
             refusal = version < 3 ? INVALID_REQUEST : TOPIC_DELETION_DISABLED;

@@ -13,12 +13,20 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static io.tandem.server.kafka.ErrorCodes.*;
 
 /**
- * ElectLeaders (43): preferred or unclean leader election, decided by the controller. The Admin client sends it to
- * the controller; another broker answers NOT_CONTROLLER (v1+ at the top, v0 per partition) and the client retries.
+ * ElectLeaders (43): preferred or unclean leader election, decided by the controller, as Kafka 3.9's ZooKeeper-mode
+ * broker takes it (KafkaApis.handleElectLeaders, ReplicaManager.electLeaders, KafkaController.electLeaders): the
+ * election is an event on the controller's event thread, so a controller whose failover is still loading answers it
+ * once loaded, and this handler's thread does not wait for it. A broker that is not the controller answers each
+ * partition named NOT_CONTROLLER with no top-level error (the Java Admin retries no top-level NOT_CONTROLLER here:
+ * Kafka never sends one for this API in ZooKeeper mode); "every partition" gets an empty answer. The wait for the
+ * event is bounded by the request's timeout: partitions not decided by then are REQUEST_TIMED_OUT, Kafka's
+ * DelayedElectLeader answer for an election that did not show in time.
  */
 final class ElectLeadersHandler implements ApiHandler<ElectLeadersRequest> {
     private final KafkaBroker broker;
@@ -45,14 +53,41 @@ final class ElectLeadersHandler implements ApiHandler<ElectLeadersRequest> {
                 for (int p : t.partitions) asked.add(new TopicPartition(t.topic, p));
             }
         }
-        Map<TopicPartition, KafkaController.ElectionResult> results;
-        if (broker.controller().isActive()) {
-            results = broker.controller().electLeaders(type, asked);
-        } else {
-            results = new LinkedHashMap<>();
-            if (version >= 1) response.errorCode = NOT_CONTROLLER;
-            if (asked != null) for (TopicPartition tp : asked) results.put(tp, new KafkaController.ElectionResult(NOT_CONTROLLER, null));
+        KafkaController controller = broker.controller();
+        if (!controller.isElected()) {
+            send(response, notController(asked), responder);
+            return;
         }
+        Set<TopicPartition> named = asked;
+        long waitMs = request.timeoutMs > 0 ? request.timeoutMs : KafkaController.EVENT_WAIT_MS;
+        controller.electLeaders(type, asked)
+                .completeOnTimeout(decided(named, REQUEST_TIMED_OUT), waitMs, TimeUnit.MILLISECONDS)
+                .whenComplete((results, failure) -> {
+                    if (failure instanceof RejectedExecutionException) {
+                        // The controller closed under the request (its broker is stopping): no longer the controller.
+                        send(response, notController(named), responder);
+                    } else if (failure != null) {
+                        // ZooKeeper failed under the election's writes: nothing is known to have been elected.
+                        send(response, decided(named, UNKNOWN_SERVER_ERROR), responder);
+                    } else {
+                        send(response, results, responder);
+                    }
+                });
+    }
+
+    private static Map<TopicPartition, KafkaController.ElectionResult> notController(Set<TopicPartition> asked) {
+        return decided(asked, NOT_CONTROLLER);
+    }
+
+    /** Every partition named answered {@code error}; nothing when every partition was asked for. */
+    private static Map<TopicPartition, KafkaController.ElectionResult> decided(Set<TopicPartition> asked, short error) {
+        Map<TopicPartition, KafkaController.ElectionResult> results = new LinkedHashMap<>();
+        if (asked != null) for (TopicPartition tp : asked) results.put(tp, new KafkaController.ElectionResult(error, null));
+        return results;
+    }
+
+    private static void send(ElectLeadersResponse response, Map<TopicPartition, KafkaController.ElectionResult> results,
+                             Responder responder) {
         Map<String, ElectLeadersResponse.ReplicaElectionResult> byTopic = new LinkedHashMap<>();
         results.forEach((tp, result) -> {
             ElectLeadersResponse.ReplicaElectionResult topic = byTopic.computeIfAbsent(tp.topic(), name -> {

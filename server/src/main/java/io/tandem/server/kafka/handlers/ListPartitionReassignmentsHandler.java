@@ -29,7 +29,7 @@ final class ListPartitionReassignmentsHandler implements ApiHandler<ListPartitio
     public void handle(RequestContext context, ListPartitionReassignmentsRequest request, Responder responder)
             throws Exception {
         ListPartitionReassignmentsResponse response = new ListPartitionReassignmentsResponse();
-        if (!broker.controller().isActive()) {
+        if (!broker.controller().isElected()) {
             response.errorCode = NOT_CONTROLLER;
             responder.send(response);
             return;

@@ -80,8 +80,8 @@ final class IsrProposals {
     private void propose(Partition p, long now, java.util.function.IntPredicate mayJoin) {
         IsrTracker tracker = p.isrTracker();
         if (tracker == null || sender == null) return;
-        List<Integer> proposed = tracker.proposeChange(p.highWatermark(), p.leaderEpochStartOffset(), now, replicaLagMs,
-                mayJoin);
+        List<Integer> proposed = tracker.proposeChange(p.logEndOffset(), p.highWatermark(),
+                p.leaderEpochStartOffset(), now, replicaLagMs, mayJoin);
         if (proposed == null) return;
         AlterPartitionRequest.PartitionData data = new AlterPartitionRequest.PartitionData();
         data.partitionIndex = p.topicPartition().partition();

@@ -16,7 +16,11 @@ import java.util.function.IntPredicate;
  *   <li>the high watermark is the smallest log end offset over the maximal ISR (the committed ISR plus members of a
  *       change in flight), so a record counts as committed only when every replica that may become leader has it;</li>
  *   <li>a follower joins the ISR once its log end offset reaches the high watermark and the start of the leader's
- *       epoch; an ISR member leaves it when it was last caught up more than {@code replica.lag.time.max.ms} ago.</li>
+ *       epoch; an ISR member leaves it only when it is out of sync as Kafka 3.9's ReplicaState.isCaughtUp judges:
+ *       its log end offset differs from the leader's and it was last caught up more than
+ *       {@code replica.lag.time.max.ms} ago. A follower holding the whole log of an idle partition stays in however
+ *       long its next fetch takes (parked at the leader for replica.fetch.wait.max.ms, or cut off): it lacks nothing
+ *       a leader could lose.</li>
  * </ul>
  * ISR changes are proposed one at a time (AlterPartition) and take effect only when the controller commits them.
  */
@@ -113,20 +117,21 @@ public final class IsrTracker {
     }
 
     /**
-     * The ISR this leader should ask for now (followers caught up to join, laggards to leave), or null when it is
-     * right as it is or a change is already in flight. The returned change is then in flight. As Kafka's Partition.maybeShrinkIsr and maybeExpandIsr, which propose apart: laggards leave in a change that
-     * adds nobody, and only when none lags do caught-up followers join, and only those {@code eligible} says may
+     * The ISR this leader, whose log ends at {@code leaderEndOffset}, should ask for now (followers caught up to join,
+     * laggards to leave), or null when it is right as it is or a change is already in flight. The returned change is
+     * then in flight. As Kafka's Partition.maybeShrinkIsr and maybeExpandIsr, which propose apart: laggards leave in a
+     * change that adds nobody, and only when none lags do caught-up followers join, and only those {@code eligible} says may
      * (Kafka's isReplicaIsrEligible: in ZooKeeper mode a broker its metadata lists as alive). Proposed together, a
      * change that also named a follower the controller refuses (a broker that has just stopped, INELIGIBLE_REPLICA)
      * was refused whole, again at every check, and the laggard never left: acks=all produces waited on it for good.
      */
-    public synchronized List<Integer> proposeChange(long highWatermark, long epochStartOffset, long nowMs, long lagMs,
-                                                   IntPredicate eligible) {
+    public synchronized List<Integer> proposeChange(long leaderEndOffset, long highWatermark, long epochStartOffset,
+                                                   long nowMs, long lagMs, IntPredicate eligible) {
         if (proposed != null) return null;
         List<Integer> next = new ArrayList<>();
         for (int replica : isr) {
             Follower f = followers.get(replica);
-            if (replica != self && f != null && nowMs - f.lastCaughtUpMs > lagMs) continue;
+            if (replica != self && f != null && !caughtUp(f, leaderEndOffset, nowMs, lagMs)) continue;
             next.add(replica);
         }
         if (next.size() == isr.size()) {
@@ -140,6 +145,15 @@ public final class IsrTracker {
         next.sort(null);
         proposed = List.copyOf(next);
         return proposed;
+    }
+
+    /**
+     * Kafka 3.9's ReplicaState.isCaughtUp, which Partition.getOutOfSyncReplicas negates: at the leader's log end
+     * offset, or caught up within the lag. Judging by the time alone dropped the follower of an idle partition whose
+     * fetch the leader held longer than the lag, though it had every record (issue 9).
+     */
+    private static boolean caughtUp(Follower f, long leaderEndOffset, long nowMs, long lagMs) {
+        return f.logEndOffset == leaderEndOffset || nowMs - f.lastCaughtUpMs <= lagMs;
     }
 
     /** The controller committed an ISR (ours or its own) at {@code zkVersion}. */

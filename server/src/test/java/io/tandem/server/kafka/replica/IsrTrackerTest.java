@@ -16,7 +16,10 @@ class IsrTrackerTest {
     private static final long LAG_MS = 30_000;
     private static final int LEADER = 1;
 
-    /** ISR [1, 2], replicas [1, 2, 3]; follower 3 holds the whole log, follower 2 last fetched at 0 ms. */
+    /**
+     * ISR [1, 2], replicas [1, 2, 3]; follower 3 held the whole log (10 records), follower 2 last fetched at 0 ms;
+     * the leader has since appended one more record, so neither is at its log end (11).
+     */
     private static IsrTracker stoppedAndStalled() {
         IsrTracker tracker = new IsrTracker(LEADER, List.of(1, 2, 3), List.of(1, 2), 0, 0);
         tracker.onFetch(2, 10, 10, 0);
@@ -27,18 +30,34 @@ class IsrTrackerTest {
     @Test
     void shouldProposeALaggardsRemovalWithoutAddingACaughtUpFollower() {
         IsrTracker tracker = stoppedAndStalled();
-        assertEquals(List.of(1), tracker.proposeChange(10, 0, LAG_MS + 1, LAG_MS, id -> true),
+        assertEquals(List.of(1), tracker.proposeChange(11, 10, 0, LAG_MS + 1, LAG_MS, id -> true),
                 "the shrink alone, which the controller takes whatever becomes of follower 3");
         tracker.committed(List.of(1), 1);
-        assertEquals(List.of(1, 2, 3), tracker.proposeChange(10, 0, LAG_MS + 2, LAG_MS, id -> true),
+        assertEquals(List.of(1, 2, 3), tracker.proposeChange(11, 10, 0, LAG_MS + 2, LAG_MS, id -> true),
                 "then, apart, the caught-up followers join (in Kafka, each at its next fetch)");
     }
 
     @Test
     void shouldNotProposeAFollowerThatIsNotAlive() {
         IsrTracker tracker = stoppedAndStalled();
-        assertNull(tracker.proposeChange(10, 0, 1, LAG_MS, id -> id != 3), "broker 3 is gone: nobody joins");
-        assertEquals(List.of(1, 2, 3), tracker.proposeChange(10, 0, 1, LAG_MS, id -> true),
+        assertNull(tracker.proposeChange(11, 10, 0, 1, LAG_MS, id -> id != 3), "broker 3 is gone: nobody joins");
+        assertEquals(List.of(1, 2, 3), tracker.proposeChange(11, 10, 0, 1, LAG_MS, id -> true),
                 "alive, it would join");
+    }
+
+    @Test
+    void shouldKeepAFollowerAtTheLeadersLogEndInTheIsrHoweverLongItIsSilent() {
+        IsrTracker tracker = stoppedAndStalled();
+        assertNull(tracker.proposeChange(10, 10, 0, 10 * LAG_MS, LAG_MS, id -> false),
+                "Kafka's ReplicaState.isCaughtUp: at the leader's log end offset, a silent follower is in sync");
+        assertEquals(List.of(1), tracker.proposeChange(11, 10, 0, LAG_MS + 1, LAG_MS, id -> true),
+                "one record more on the leader, and the same silence is a lag");
+    }
+
+    @Test
+    void shouldKeepAFollowerBehindTheLeaderInTheIsrWithinTheLag() {
+        IsrTracker tracker = stoppedAndStalled();
+        assertNull(tracker.proposeChange(11, 10, 0, LAG_MS, LAG_MS, id -> false),
+                "behind, but caught up no more than replica.lag.time.max.ms ago");
     }
 }
