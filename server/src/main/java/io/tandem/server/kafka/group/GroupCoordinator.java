@@ -502,6 +502,17 @@ public final class GroupCoordinator {
         return groups.get(groupId);
     }
 
+    /** Members whose JoinGroup or SyncGroup waits for its answer, each holding its request (tests, diagnostics). */
+    public synchronized int membersAwaitingAnswer() {
+        int waiting = 0;
+        for (ClassicGroup group : groups.values()) {
+            for (GroupMember member : group.members.values()) {
+                if (member.isAwaitingJoin() || member.isAwaitingSync()) waiting++;
+            }
+        }
+        return waiting;
+    }
+
     /** How many deadline entries the classic groups hold (for tests: at most one per live member and group). */
     synchronized int deadlineEntries() {
         return deadlines.size();
