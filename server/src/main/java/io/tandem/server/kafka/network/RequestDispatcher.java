@@ -107,7 +107,10 @@ public final class RequestDispatcher {
         return queued + overflow.size();
     }
 
-    /** Stops taking requests and waits up to the timeout for the running ones. */
+    /**
+     * Stops taking requests and waits up to the timeout for the running ones; those still waiting beyond the queue
+     * never run, and each {@link FrameHolder} among them is told so.
+     */
     public void close(long timeout, TimeUnit unit) throws InterruptedException {
         List<Runnable> dropped;
         synchronized (this) {
