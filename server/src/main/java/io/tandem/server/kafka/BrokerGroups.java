@@ -237,6 +237,9 @@ final class BrokerGroups implements AutoCloseable {
         sharePersister.close();
         shareCoordinators.close();
         endOffsets.close();
+        // Before the record writes' thread goes: the members waiting for a JoinGroup or SyncGroup are answered now
+        // (their requests hold frames), as the writes they wait for complete at shutdown with nobody to take them.
+        classic.shutdown();
         recordCallbacks.shutdownNow();
         shareStateInitializations.shutdownNow();
     }

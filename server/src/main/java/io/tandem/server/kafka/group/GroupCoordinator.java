@@ -430,6 +430,17 @@ public final class GroupCoordinator {
     }
 
     /**
+     * The broker stops (Kafka's GroupCoordinator.shutdown): every group is unloaded and the members waiting for a
+     * JoinGroup or SyncGroup answer get NOT_COORDINATOR, so their requests are finished and their frames released
+     * instead of waiting for a group record write or a deadline that no longer comes.
+     */
+    public synchronized void shutdown() {
+        modern.unload(groupId -> true);
+        ownership.resignAll();
+        deadlines.forgetGone();
+    }
+
+    /**
      * Connects the broker's leadership of the {@code __consumer_offsets} partitions: a request for a group whose
      * partition {@code leads} says this broker does not lead answers NOT_COORDINATOR, as Kafka's isCoordinatorForGroup.
      */
@@ -489,6 +500,17 @@ public final class GroupCoordinator {
     /** For tests and DescribeGroups-like diagnostics. */
     synchronized ClassicGroup group(String groupId) {
         return groups.get(groupId);
+    }
+
+    /** Members whose JoinGroup or SyncGroup waits for its answer, each holding its request (tests, diagnostics). */
+    public synchronized int membersAwaitingAnswer() {
+        int waiting = 0;
+        for (ClassicGroup group : groups.values()) {
+            for (GroupMember member : group.members.values()) {
+                if (member.isAwaitingJoin() || member.isAwaitingSync()) waiting++;
+            }
+        }
+        return waiting;
     }
 
     /** How many deadline entries the classic groups hold (for tests: at most one per live member and group). */

@@ -33,6 +33,8 @@ final class OffsetsPartitionOwnership {
     /** Whether this broker leads an offsets partition (by index); a coordinator alone, without a broker, leads all. */
     private IntPredicate leads = partition -> true;
     private int partitionCount = Integer.MAX_VALUE;
+    /** The broker stopped ({@link #resignAll}): no group is coordinated here any more. */
+    private boolean stopped;
 
     OffsetsPartitionOwnership(Map<String, ClassicGroup> groups) {
         this.groups = groups;
@@ -48,10 +50,25 @@ final class OffsetsPartitionOwnership {
     int resign(int partition, int partitionCount) {
         resigned.put(partition, partitionCount);
         loading.remove(partition);
+        return unload(group -> OffsetsTopicCodec.partitionFor(group.groupId, partitionCount) == partition);
+    }
+
+    /**
+     * The broker stops: it coordinates no group any more, and every member waiting for a JoinGroup or SyncGroup
+     * answer gets NOT_COORDINATOR now. Each waiting request holds its frame until answered; a group record write
+     * still in flight completes after the group coordinator stopped and finds the group gone, so it answers nobody.
+     */
+    void resignAll() {
+        stopped = true;
+        loading.clear();
+        unload(group -> true);
+    }
+
+    private int unload(java.util.function.Predicate<ClassicGroup> lost) {
         int unloaded = 0;
         for (Iterator<ClassicGroup> it = groups.values().iterator(); it.hasNext(); ) {
             ClassicGroup group = it.next();
-            if (OffsetsTopicCodec.partitionFor(group.groupId, partitionCount) != partition) continue;
+            if (!lost.test(group)) continue;
             group.state = GroupState.DEAD;
             for (String memberId : group.memberIds()) {
                 GroupMember member = group.member(memberId);
@@ -83,6 +100,7 @@ final class OffsetsPartitionOwnership {
     /** NONE, COORDINATOR_LOAD_IN_PROGRESS or NOT_COORDINATOR for a request about the group, in Kafka's order. */
     short status(String groupId) {
         if (groupId == null) return NONE;
+        if (stopped) return NOT_COORDINATOR;
         if (!loading.isEmpty() && partitionCount != Integer.MAX_VALUE
                 && loading.contains(OffsetsTopicCodec.partitionFor(groupId, partitionCount))) {
             return COORDINATOR_LOAD_IN_PROGRESS;

@@ -201,8 +201,13 @@ public final class OffsetsTopicStore implements GroupStore {
     }
 
     private void whenReplicated(Partition partition, long requiredOffset, Written written) {
-        replication.whenReplicated(partition, requiredOffset, COMMIT_TIMEOUT_MS, error ->
-                callbacks.execute(() -> written.done(storeGroupError(error), System.currentTimeMillis())));
+        replication.whenReplicated(partition, requiredOffset, COMMIT_TIMEOUT_MS, error -> {
+            try {
+                callbacks.execute(() -> written.done(storeGroupError(error), System.currentTimeMillis()));
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                // The broker stops: the group coordinator already answered whoever waited for this write.
+            }
+        });
     }
 
     /** What a member is answered when its group's record could not be written (Kafka's storeGroup callback). */

@@ -91,7 +91,17 @@ final class KafkaConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Hands the connection's turn (held by the caller) to a request handler thread ({@link #drain}). */
     private void dispatch() {
         try {
-            dispatcher.submit(this::drain);
+            dispatcher.submit(new RequestDispatcher.FrameHolder() {
+                @Override
+                public void run() {
+                    drain();
+                }
+
+                @Override
+                public void dropped() {
+                    writer.closeWith("broker is shutting down");
+                }
+            });
         } catch (RejectedExecutionException e) {
             writer.closeWith("broker is shutting down");
         }

@@ -1,6 +1,8 @@
 package io.tandem.server.kafka.network;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -17,12 +19,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tells the {@link ConnectionCloseListener}s (so the queue stays bounded by the connections).
  */
 public final class RequestDispatcher {
+    /**
+     * A task that holds a connection's request frames (its turn, or a request it starts): when the dispatcher drops
+     * it instead of running it (the broker stops first), it is told, so the frames are released rather than leaked.
+     */
+    interface FrameHolder extends Runnable {
+        void dropped();
+    }
+
     private final ThreadPoolExecutor pool;
     private final int queuedMax;
     /** Requests past the queue limit, oldest first; guarded by this. */
     private final ArrayDeque<Runnable> overflow = new ArrayDeque<>();
     /** Requests handed to the pool that have not started yet; guarded by this. */
     private int queued;
+    /** Closed: nothing is taken any more; guarded by this. */
+    private boolean closed;
 
     public RequestDispatcher(int threads, int queuedMax) {
         if (threads <= 0) throw new IllegalArgumentException("num.io.threads must be positive: " + threads);
@@ -39,15 +51,22 @@ public final class RequestDispatcher {
 
     /** Queues a request for a handler thread; throws {@link RejectedExecutionException} once shut down. */
     public void submit(Runnable request) {
-        if (pool.isShutdown()) throw new RejectedExecutionException("the request handlers are shut down");
         synchronized (this) {
+            if (closed) throw new RejectedExecutionException("the request handlers are shut down");
             if (queued >= queuedMax) {
                 overflow.addLast(request);
                 return;
             }
             queued++;
         }
-        pool.execute(() -> run(request));
+        try {
+            pool.execute(() -> run(request));
+        } catch (RejectedExecutionException e) {
+            synchronized (this) {
+                queued--;
+            }
+            throw e;
+        }
     }
 
     private void run(Runnable request) {
@@ -61,7 +80,7 @@ public final class RequestDispatcher {
             try {
                 pool.execute(() -> run(next));
             } catch (RejectedExecutionException shuttingDown) {
-                // Its connection is closed with the listener.
+                dropped(next);
             }
         }
         request.run();
@@ -88,12 +107,24 @@ public final class RequestDispatcher {
         return queued + overflow.size();
     }
 
-    /** Stops taking requests and waits up to the timeout for the running ones. */
+    /**
+     * Stops taking requests and waits up to the timeout for the running ones; those still waiting beyond the queue
+     * never run, and each {@link FrameHolder} among them is told so.
+     */
     public void close(long timeout, TimeUnit unit) throws InterruptedException {
-        pool.shutdown();
+        List<Runnable> dropped;
         synchronized (this) {
+            closed = true;
+            dropped = new ArrayList<>(overflow);
             overflow.clear();
         }
+        pool.shutdown();
+        for (Runnable request : dropped) dropped(request);
         pool.awaitTermination(timeout, unit);
+    }
+
+    /** A request that will not run: what it holds goes back (its connection is closed with the listener). */
+    private static void dropped(Runnable request) {
+        if (request instanceof FrameHolder holder) holder.dropped();
     }
 }

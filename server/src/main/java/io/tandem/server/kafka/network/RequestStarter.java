@@ -186,10 +186,25 @@ final class RequestStarter {
     private void submit(ApiHandler<ApiMessage> handler, RequestContext requestContext, ApiMessage request,
                         Responder responder, ConnectionResponder direct) {
         try {
-            dispatcher.submit(() -> run(handler, requestContext, request, responder, direct));
+            dispatcher.submit(new RequestDispatcher.FrameHolder() {
+                @Override
+                public void run() {
+                    RequestStarter.run(handler, requestContext, request, responder, direct);
+                }
+
+                @Override
+                public void dropped() {
+                    shuttingDown(direct);
+                }
+            });
         } catch (RejectedExecutionException e) {
-            direct.releaseRequest();
-            writer.closeWith("broker is shutting down");
+            shuttingDown(direct);
         }
+    }
+
+    /** The request will not run: its frame goes back and its connection is closed. */
+    private void shuttingDown(ConnectionResponder direct) {
+        direct.releaseRequest();
+        writer.closeWith("broker is shutting down");
     }
 }

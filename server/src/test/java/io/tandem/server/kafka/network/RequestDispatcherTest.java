@@ -17,6 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -81,5 +84,50 @@ class RequestDispatcherTest {
                 for (RawKafkaConnection c : clients) c.close();
             }
         }
+    }
+
+    /**
+     * A request still waiting beyond the queue when the broker stops never runs: it is told, so the frames it holds
+     * are released; the one already queued still runs, and nothing is taken afterwards.
+     */
+    @Test
+    @Timeout(30)
+    void shouldTellTheRequestsItDropsAtShutdown() throws Exception {
+        RequestDispatcher dispatcher = new RequestDispatcher(1, 1);
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch queuedRan = new CountDownLatch(1);
+        AtomicInteger dropped = new AtomicInteger();
+        AtomicInteger droppedRan = new AtomicInteger();
+        dispatcher.submit(() -> {
+            running.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(running.await(5, TimeUnit.SECONDS));
+        dispatcher.submit(queuedRan::countDown);
+        for (int i = 0; i < 2; i++) {
+            dispatcher.submit(new RequestDispatcher.FrameHolder() {
+                @Override
+                public void run() {
+                    droppedRan.incrementAndGet();
+                }
+
+                @Override
+                public void dropped() {
+                    dropped.incrementAndGet();
+                }
+            });
+        }
+        assertEquals(3, dispatcher.waiting());
+        dispatcher.close(0, TimeUnit.MILLISECONDS);
+        assertEquals(2, dropped.get(), "both requests beyond the queue were told they were dropped");
+        assertThrows(RejectedExecutionException.class, () -> dispatcher.submit(() -> { }));
+        release.countDown();
+        assertTrue(queuedRan.await(5, TimeUnit.SECONDS), "the queued request still ran");
+        assertEquals(0, droppedRan.get());
     }
 }
