@@ -33,7 +33,8 @@ class TopicConfigSynonymsTest {
     void synonymsFollowKafkasOrderAndDropTheLeadingOnesNotNamedByTheBrokerKey() throws Exception {
         try (Tandem tandem = Tandem.start(KafkaBrokerEndToEndTest.config(dir).set("log.retention.hours", "24")
                 .set("log.roll.ms", "3600000"));
-             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, tandem.bootstrapServers()))) {
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                     tandem.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("plain", 1, (short) 1),
                     new NewTopic("overridden", 1, (short) 1).configs(Map.of("retention.ms", "3600000")))).all().get();
 
@@ -53,14 +54,16 @@ class TopicConfigSynonymsTest {
             assertEntry(plain.get("segment.ms"), "3600000", ConfigSource.STATIC_BROKER_CONFIG,
                     "STATIC_BROKER_CONFIG:log.roll.ms=3600000", "DEFAULT_CONFIG:log.roll.hours=168");
             // (b) A topic override, alone ahead of the (dropped) broker synonyms.
-            assertEntry(describe(admin, "overridden", true).get("retention.ms"), "3600000", ConfigSource.DYNAMIC_TOPIC_CONFIG,
+            assertEntry(describe(admin, "overridden", true).get("retention.ms"), "3600000",
+                    ConfigSource.DYNAMIC_TOPIC_CONFIG,
                     "DYNAMIC_TOPIC_CONFIG:retention.ms=3600000");
 
             // (d) A dynamic cluster default of log.retention.ms keeps the static and default hours behind it.
             ConfigResource clusterDefault = new ConfigResource(ConfigResource.Type.BROKER, "");
             alter(admin, clusterDefault, "log.retention.ms", "7200000");
             assertEntry(describe(admin, "plain", true).get("retention.ms"), "7200000",
-                    ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=7200000",
+                    ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
+                    "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=7200000",
                     "STATIC_BROKER_CONFIG:log.retention.hours=24", "DEFAULT_CONFIG:log.retention.hours=168");
             // The entry's source does not depend on asking for synonyms.
             assertEquals(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
@@ -73,7 +76,8 @@ class TopicConfigSynonymsTest {
                     ConfigSource.DYNAMIC_BROKER_CONFIG, "DYNAMIC_BROKER_CONFIG:log.retention.ms=1800000",
                     "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=7200000",
                     "STATIC_BROKER_CONFIG:log.retention.hours=24", "DEFAULT_CONFIG:log.retention.hours=168");
-            assertEntry(describe(admin, "overridden", true).get("retention.ms"), "3600000", ConfigSource.DYNAMIC_TOPIC_CONFIG,
+            assertEntry(describe(admin, "overridden", true).get("retention.ms"), "3600000",
+                    ConfigSource.DYNAMIC_TOPIC_CONFIG,
                     "DYNAMIC_TOPIC_CONFIG:retention.ms=3600000", "DYNAMIC_BROKER_CONFIG:log.retention.ms=1800000",
                     "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=7200000",
                     "STATIC_BROKER_CONFIG:log.retention.hours=24", "DEFAULT_CONFIG:log.retention.hours=168");

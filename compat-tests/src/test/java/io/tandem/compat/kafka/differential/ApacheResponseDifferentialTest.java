@@ -23,9 +23,7 @@ class ApacheResponseDifferentialTest {
         TandemConfig zookeeperConfig = TandemConfig.forTests(dir.resolve("zookeeper"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER));
         TandemConfig kafkaConfig = TandemConfig.forTests(dir.resolve("tandem")).roles(EnumSet.of(TandemConfig.Role.KAFKA));
-        // log.retention.hours set statically (to Kafka's default: nothing retains differently) for the synonym steps.
-        java.util.Map<String, String> settings = new java.util.HashMap<>(Differential.SETTINGS);
-        settings.put("log.retention.hours", "168");
+        java.util.Map<String, String> settings = Scripts.settingsWithStaticRetentionHours();
         settings.forEach(kafkaConfig::set);
         try (Tandem zookeeper = Tandem.start(zookeeperConfig);
              ApacheBroker apacheBroker = ApacheBroker.zookeeperMode(dir.resolve("apache"),

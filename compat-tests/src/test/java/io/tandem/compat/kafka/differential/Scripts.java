@@ -393,6 +393,16 @@ final class Scripts {
     private static final String DEFAULT_RETENTION_MS = "1209600000";
 
     /**
+     * {@link Differential#SETTINGS} with log.retention.hours set statically for {@link #synonymSteps}, to Kafka's
+     * default so that nothing retains differently.
+     */
+    static Map<String, String> settingsWithStaticRetentionHours() {
+        Map<String, String> settings = new java.util.HashMap<>(Differential.SETTINGS);
+        settings.put("log.retention.hours", "168");
+        return Map.copyOf(settings);
+    }
+
+    /**
      * DescribeConfigs with synonyms of a topic without overrides as the broker's static settings leave it (the
      * differential sets log.retention.hours statically), then under a dynamic cluster default of log.retention.ms
      * and of the cluster-default resource itself, then with that default deleted again.

@@ -53,7 +53,8 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                     Map<String, String> overrides = new java.util.LinkedHashMap<>(topic.configs());
                     // One reading of the dynamic broker settings for the values and their synonyms.
                     TopicConfigs.DynamicLayers layers = broker.topicConfigs().dynamic();
-                    for (TopicConfigs.Value v : broker.topicConfigs().withDynamic(layers).effective(overrides).values()) {
+                    TopicConfigs configs = broker.topicConfigs().withDynamic(layers);
+                    for (TopicConfigs.Value v : configs.effective(overrides).values()) {
                         if (resource.configurationKeys != null && !resource.configurationKeys.contains(v.name())) continue;
                         TopicConfigs.Key key = TopicConfigs.KEYS.get(v.name());
                         List<BrokerConfigDescriber.Synonym> synonyms =
@@ -64,11 +65,7 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                                 : synonyms.get(0).source();
                         DescribeConfigsResourceResult entry = entry(version, v.name(), v.value(), source, false,
                                 key.type());
-                        if (request.includeSynonyms) {
-                            for (BrokerConfigDescriber.Synonym s : synonyms) {
-                                entry.synonyms.add(synonym(s.name(), s.value(), s.source()));
-                            }
-                        }
+                        if (request.includeSynonyms) addSynonyms(entry, synonyms);
                         result.configs.add(entry);
                     }
                 } else if (resource.resourceType == ConfigResources.BROKER) {
@@ -85,11 +82,7 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                         DescribeConfigsResourceResult entry = entry(version, e.name(), e.value(), e.source(),
                                 e.readOnly(), e.type());
                         entry.isSensitive = e.sensitive();
-                        if (request.includeSynonyms) {
-                            for (BrokerConfigDescriber.Synonym s : e.synonyms()) {
-                                entry.synonyms.add(synonym(s.name(), s.value(), s.source()));
-                            }
-                        }
+                        if (request.includeSynonyms) addSynonyms(entry, e.synonyms());
                         result.configs.add(entry);
                     }
                 } else if (resource.resourceType == ConfigResources.GROUP) {
@@ -122,7 +115,9 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
     private List<BrokerConfigDescriber.Synonym> topicSynonyms(TopicConfigs.Key key, String override,
                                                              TopicConfigs.DynamicLayers layers) {
         List<BrokerConfigDescriber.Synonym> synonyms = new ArrayList<>();
-        if (override != null) synonyms.add(new BrokerConfigDescriber.Synonym(key.name(), override, ConfigSource.TOPIC_CONFIG));
+        if (override != null) {
+            synonyms.add(new BrokerConfigDescriber.Synonym(key.name(), override, ConfigSource.TOPIC_CONFIG));
+        }
         if (key.brokerKey() != null) synonyms.addAll(broker.configDescriber().synonyms(key.brokerKey(), layers));
         return synonyms;
     }
@@ -139,6 +134,10 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
         entry.configType = ConfigResources.configType(type);
         entry.documentation = null; // Kafka sends null, not the codec's "", when it has no documentation to send
         return entry;
+    }
+
+    private static void addSynonyms(DescribeConfigsResourceResult entry, List<BrokerConfigDescriber.Synonym> synonyms) {
+        for (BrokerConfigDescriber.Synonym s : synonyms) entry.synonyms.add(synonym(s.name(), s.value(), s.source()));
     }
 
     private static DescribeConfigsResponse.DescribeConfigsSynonym synonym(String name, String value,
