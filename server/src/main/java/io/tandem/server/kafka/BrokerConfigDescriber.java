@@ -109,20 +109,10 @@ public final class BrokerConfigDescriber {
     }
 
     private Entry entry(String name, String value, boolean perBroker, DynamicLayers dynamic) {
-        List<String> names = BrokerConfigKeys.synonyms(name);
-        List<Synonym> synonyms = new ArrayList<>();
-        if (perBroker) add(synonyms, names, dynamic.perBroker(), ConfigSource.DYNAMIC_BROKER_CONFIG);
-        add(synonyms, names, dynamic.clusterDefault(), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
-        add(synonyms, names, staticSettings, ConfigSource.STATIC_BROKER_CONFIG);
-        if (name.equals("node.id") && staticSettings.get(name) == null && nodeIdFromBrokerId() != null) {
-            synonyms.add(new Synonym(name, nodeIdFromBrokerId(), ConfigSource.STATIC_BROKER_CONFIG));
-        }
-        for (String n : names) {
-            String d = defaultValue(n);
-            if (d != null) synonyms.add(new Synonym(n, d, ConfigSource.DEFAULT_CONFIG));
-        }
-        // As Kafka does: synonyms more significant than the key itself but under another name are left out.
-        while (!synonyms.isEmpty() && !synonyms.get(0).name().equals(name)) synonyms.remove(0);
+        List<Synonym> synonyms = new ArrayList<>(synonyms(name, dynamic));
+        // The cluster-default resource lists only the cluster defaults among them, as Kafka's createBrokerConfigEntry
+        // filters them (after dropping, so a per-broker synonym under another name still drops what follows it).
+        if (!perBroker) synonyms.removeIf(s -> s.source() != ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
         ConfigSource source = synonyms.isEmpty() ? ConfigSource.DEFAULT_CONFIG : synonyms.get(0).source();
         boolean sensitive = sensitive(name);
         // Kafka's readOnly is "not in DynamicBrokerConfig.AllDynamicConfigs", which holds base names only, so every
@@ -135,12 +125,34 @@ public final class BrokerConfigDescriber {
         boolean readOnly = name.startsWith(LISTENER_PREFIX)
                 || (!BrokerConfigKeys.DYNAMIC.contains(name) && !ListenerSecurity.KERBEROS_KEYS.contains(name)
                 && !(name.startsWith("ssl.") && (sensitive || ListenerTls.RELOADABLE_KEYS.contains(name))));
-        if (sensitive) {
-            value = null;
-            synonyms.replaceAll(s -> new Synonym(s.name(), null, s.source()));
-        }
+        if (sensitive) value = null;
         String type = name.startsWith(LISTENER_PREFIX) && sensitive ? "PASSWORD" : BrokerConfigKeys.type(name);
         return new Entry(name, value, source, readOnly, type, sensitive, List.copyOf(synonyms));
+    }
+
+    /**
+     * Kafka's configSynonyms for a broker key: each of its synonyms ({@link BrokerConfigKeys#synonyms}) set
+     * dynamically on this broker, then as a cluster default, then statically, then Kafka's non-null defaults, less the
+     * leading ones not named {@code name} (log.retention.hours=168 is no synonym of log.retention.ms when nothing sets
+     * log.retention.ms). Values as set, not converted; DescribeConfigs(TOPIC) lists these under a topic key too.
+     */
+    public List<Synonym> synonyms(String name, DynamicLayers dynamic) {
+        List<String> names = BrokerConfigKeys.synonyms(name);
+        List<Synonym> synonyms = new ArrayList<>();
+        add(synonyms, names, dynamic.perBroker(), ConfigSource.DYNAMIC_BROKER_CONFIG);
+        add(synonyms, names, dynamic.clusterDefault(), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+        add(synonyms, names, staticSettings, ConfigSource.STATIC_BROKER_CONFIG);
+        if (name.equals("node.id") && staticSettings.get(name) == null && nodeIdFromBrokerId() != null) {
+            synonyms.add(new Synonym(name, nodeIdFromBrokerId(), ConfigSource.STATIC_BROKER_CONFIG));
+        }
+        for (String n : names) {
+            String d = defaultValue(n);
+            if (d != null) synonyms.add(new Synonym(n, d, ConfigSource.DEFAULT_CONFIG));
+        }
+        // As Kafka does: synonyms more significant than the key itself but under another name are left out.
+        while (!synonyms.isEmpty() && !synonyms.get(0).name().equals(name)) synonyms.remove(0);
+        if (sensitive(name)) synonyms.replaceAll(s -> new Synonym(s.name(), null, s.source()));
+        return List.copyOf(synonyms);
     }
 
     /**

@@ -65,8 +65,7 @@ class ConfigsCommandTest {
                     Dynamic configs for topic configured are:
                       cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=\
                     compact,delete, DEFAULT_CONFIG:log.cleanup.policy=delete}
-                      retention.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=3600000, \
-                    DEFAULT_CONFIG:log.retention.ms=604800000}
+                      retention.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=3600000}
                     """, described.out());
 
             Cli.Result deleted = configs("--entity-type", "topics", "--entity-name", "configured", "--alter",
@@ -106,7 +105,7 @@ class ConfigsCommandTest {
             assertEquals(0, defaults.exitCode(), defaults.toString());
             assertTrue(defaults.out().startsWith("Default configs for brokers in the cluster are:\n"
                     + "  log.segment.bytes=20971520 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:"
-                    + "log.segment.bytes=20971520"), defaults.out());
+                    + "log.segment.bytes=20971520}\n"), defaults.out());
 
             Cli.Result perBroker = configs("--entity-type", "brokers", "--entity-name", broker, "--alter",
                     "--add-config", "log.segment.bytes=10485760");

@@ -23,12 +23,14 @@ class Apache4ResponseDifferentialTest {
     @Test
     void shouldAnswerScriptedRequestsAsApacheKafka4DoesUpToTheListedDifferences() throws Exception {
         TandemConfig kafkaConfig = TandemConfig.forTests(dir.resolve("tandem")).roles(EnumSet.of(TandemConfig.Role.KAFKA));
-        Differential.SETTINGS.forEach(kafkaConfig::set);
+        java.util.Map<String, String> settings = Scripts.settingsWithStaticRetentionHours();
+        settings.forEach(kafkaConfig::set);
         List<Object> script = new ArrayList<>(Scripts.common());
         script.addAll(Scripts.kafka4Only());
+        script.addAll(Scripts.synonymSteps("dtp-c"));
         script.addAll(TxnScripts.steps());
         try (ApacheBroker apacheBroker = ApacheBroker.kraftMode(ApacheKafkaLauncher.clientsVersion(),
-                dir.resolve("apache"), Differential.SETTINGS);
+                dir.resolve("apache"), settings);
              Tandem tandem = Tandem.start(kafkaConfig);
              WireClient tandemClient = new WireClient(tandem.kafkaPort());
              WireClient apacheClient = Differential.awaitReady(apacheBroker)) {

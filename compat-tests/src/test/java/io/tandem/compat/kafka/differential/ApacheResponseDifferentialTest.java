@@ -23,10 +23,11 @@ class ApacheResponseDifferentialTest {
         TandemConfig zookeeperConfig = TandemConfig.forTests(dir.resolve("zookeeper"))
                 .roles(EnumSet.of(TandemConfig.Role.ZOOKEEPER));
         TandemConfig kafkaConfig = TandemConfig.forTests(dir.resolve("tandem")).roles(EnumSet.of(TandemConfig.Role.KAFKA));
-        Differential.SETTINGS.forEach(kafkaConfig::set);
+        java.util.Map<String, String> settings = Scripts.settingsWithStaticRetentionHours();
+        settings.forEach(kafkaConfig::set);
         try (Tandem zookeeper = Tandem.start(zookeeperConfig);
              ApacheBroker apacheBroker = ApacheBroker.zookeeperMode(dir.resolve("apache"),
-                     zookeeper.zookeeperConnect(), Differential.SETTINGS);
+                     zookeeper.zookeeperConnect(), settings);
              Tandem tandem = Tandem.start(kafkaConfig);
              WireClient tandemClient = new WireClient(tandem.kafkaPort());
              WireClient apacheClient = Differential.awaitReady(apacheBroker)) {

@@ -379,6 +379,7 @@ final class Scripts {
         List<Object> s = new ArrayList<>();
         s.add(step("CreateTopics v7 create diff-placed", ApiKeys.CREATE_TOPICS, 7,
                 v -> createTopic("diff-placed", 1, 1, false, Map.of())));
+        s.addAll(synonymSteps("diff-placed"));
         s.add(step("CreateTopics v7 empty replica list", ApiKeys.CREATE_TOPICS, 7, v -> {
             CreateTopicsRequestData data = createTopic("diff-hostless", -1, -1, false, Map.of()).setTimeoutMs(0);
             data.topics().find("diff-hostless").assignments().add(
@@ -403,6 +404,66 @@ final class Scripts {
         s.add(step("CreatePartitions v3 topic without replicas", ApiKeys.CREATE_PARTITIONS, 3,
                 v -> createPartitions("diff-hostless", 2)));
         return s;
+    }
+
+    /** Topic keys whose broker keys have synonyms (retention.ms, segment.ms, ...) or none (remote.storage.enable). */
+    private static final List<String> SYNONYM_KEYS = List.of("retention.ms", "segment.ms", "segment.jitter.ms",
+            "flush.ms", "retention.bytes", "compression.type", "remote.storage.enable");
+    /** Kafka's default retention (log.retention.hours=168) doubled: a cluster default the script's records outlive. */
+    private static final String DEFAULT_RETENTION_MS = "1209600000";
+
+    /**
+     * {@link Differential#SETTINGS} with log.retention.hours set statically for {@link #synonymSteps}, to Kafka's
+     * default so that nothing retains differently.
+     */
+    static Map<String, String> settingsWithStaticRetentionHours() {
+        Map<String, String> settings = new java.util.HashMap<>(Differential.SETTINGS);
+        settings.put("log.retention.hours", "168");
+        return Map.copyOf(settings);
+    }
+
+    /**
+     * DescribeConfigs with synonyms of a topic without overrides as the broker's static settings leave it (the
+     * differential sets log.retention.hours statically), then under a dynamic cluster default of log.retention.ms
+     * and of the cluster-default resource itself, then with that default deleted again.
+     */
+    static List<Object> synonymSteps(String topic) {
+        List<Object> s = new ArrayList<>();
+        s.add(leaders(topic, 1)); // a ZooKeeper-mode broker describes only the topics its metadata cache holds
+        s.add(step("DescribeConfigs v4 synonyms of a topic without overrides", ApiKeys.DESCRIBE_CONFIGS, 4,
+                v -> describeConfigs(topic, SYNONYM_KEYS)));
+        s.add(step("IncrementalAlterConfigs v1 cluster default log.retention.ms", ApiKeys.INCREMENTAL_ALTER_CONFIGS, 1,
+                v -> clusterDefault("log.retention.ms", DEFAULT_RETENTION_MS, (byte) 0)));
+        s.add(retentionSource(topic, "the cluster default log.retention.ms is in force", (byte) 3));
+        s.add(step("DescribeConfigs v4 synonyms under a dynamic cluster default", ApiKeys.DESCRIBE_CONFIGS, 4,
+                v -> describeConfigs(topic, SYNONYM_KEYS)));
+        s.add(step("DescribeConfigs v4 cluster-default resource synonyms", ApiKeys.DESCRIBE_CONFIGS, 4,
+                v -> new DescribeConfigsRequestData().setIncludeSynonyms(true).setResources(List.of(
+                        new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 4)
+                                .setResourceName("").setConfigurationKeys(null)))));
+        s.add(step("IncrementalAlterConfigs v1 delete cluster default log.retention.ms",
+                ApiKeys.INCREMENTAL_ALTER_CONFIGS, 1, v -> clusterDefault("log.retention.ms", null, (byte) 1)));
+        s.add(retentionSource(topic, "the cluster default log.retention.ms is gone", (byte) 5));
+        return s;
+    }
+
+    private static IncrementalAlterConfigsRequestData clusterDefault(String name, String value, byte operation) {
+        return new IncrementalAlterConfigsRequestData().setResources(
+                new IncrementalAlterConfigsRequestData.AlterConfigsResourceCollection(List.of(
+                        new IncrementalAlterConfigsRequestData.AlterConfigsResource().setResourceType((byte) 4)
+                                .setResourceName("").setConfigs(
+                                        new IncrementalAlterConfigsRequestData.AlterableConfigCollection(List.of(
+                                                new IncrementalAlterConfigsRequestData.AlterableConfig().setName(name)
+                                                        .setValue(value).setConfigOperation(operation)).iterator())))
+                        .iterator()));
+    }
+
+    /** Waits until the topic's retention.ms has this config source (a dynamic default reaches a broker later). */
+    private static Warmup retentionSource(String topic, String what, byte source) {
+        return new Warmup(what, step("DescribeConfigs", ApiKeys.DESCRIBE_CONFIGS, 4,
+                v -> describeConfigs(topic, List.of("retention.ms"))),
+                r -> ((DescribeConfigsResponseData) r).results().stream().flatMap(res -> res.configs().stream())
+                        .anyMatch(c -> c.name().equals("retention.ms") && c.configSource() == source));
     }
 
     static List<Object> kafka4Only() {

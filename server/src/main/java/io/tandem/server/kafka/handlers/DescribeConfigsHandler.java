@@ -51,12 +51,21 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                     result.errorCode = UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (resource.resourceType == ConfigResources.TOPIC) {
                     Map<String, String> overrides = new java.util.LinkedHashMap<>(topic.configs());
-                    for (TopicConfigs.Value v : broker.topicConfigs().effective(overrides).values()) {
+                    // One reading of the dynamic broker settings for the values and their synonyms.
+                    TopicConfigs.DynamicLayers layers = broker.topicConfigs().dynamic();
+                    TopicConfigs configs = broker.topicConfigs().withDynamic(layers);
+                    for (TopicConfigs.Value v : configs.effective(overrides).values()) {
                         if (resource.configurationKeys != null && !resource.configurationKeys.contains(v.name())) continue;
                         TopicConfigs.Key key = TopicConfigs.KEYS.get(v.name());
-                        DescribeConfigsResourceResult entry = entry(version, v.name(), v.value(), v.source(), false,
+                        List<BrokerConfigDescriber.Synonym> synonyms =
+                                topicSynonyms(key, overrides.containsKey(v.name()) ? v.value() : null, layers);
+                        // Kafka's source is its first synonym's, so a topic default set by log.retention.hours
+                        // alone is reported as DEFAULT_CONFIG (that synonym is dropped; the value is still in force).
+                        ConfigSource source = synonyms.isEmpty() ? ConfigSource.DEFAULT_CONFIG
+                                : synonyms.get(0).source();
+                        DescribeConfigsResourceResult entry = entry(version, v.name(), v.value(), source, false,
                                 key.type());
-                        if (request.includeSynonyms) entry.synonyms.addAll(topicSynonyms(key, v));
+                        if (request.includeSynonyms) addSynonyms(entry, synonyms);
                         result.configs.add(entry);
                     }
                 } else if (resource.resourceType == ConfigResources.BROKER) {
@@ -73,11 +82,7 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
                         DescribeConfigsResourceResult entry = entry(version, e.name(), e.value(), e.source(),
                                 e.readOnly(), e.type());
                         entry.isSensitive = e.sensitive();
-                        if (request.includeSynonyms) {
-                            for (BrokerConfigDescriber.Synonym s : e.synonyms()) {
-                                entry.synonyms.add(synonym(s.name(), s.value(), s.source()));
-                            }
-                        }
+                        if (request.includeSynonyms) addSynonyms(entry, e.synonyms());
                         result.configs.add(entry);
                     }
                 } else if (resource.resourceType == ConfigResources.GROUP) {
@@ -103,28 +108,17 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
     }
 
     /**
-     * A topic key's synonyms, most significant first: the topic's override, then the broker key set dynamically for
-     * this broker, for the cluster, statically, and Kafka's default.
+     * A topic key's synonyms as Kafka's createTopicConfigEntry lists them: the topic's override (its value, when it
+     * has one), then those of the broker key that sets its default ({@link BrokerConfigDescriber#synonyms}); none
+     * for a key without a broker key.
      */
-    private List<DescribeConfigsResponse.DescribeConfigsSynonym> topicSynonyms(TopicConfigs.Key key, TopicConfigs.Value v) {
-        List<DescribeConfigsResponse.DescribeConfigsSynonym> synonyms = new ArrayList<>();
-        if (v.source() == ConfigSource.TOPIC_CONFIG) synonyms.add(synonym(v.name(), v.value(), ConfigSource.TOPIC_CONFIG));
-        if (key.brokerKey() != null) {
-            TopicConfigs.DynamicLayers dynamic = broker.topicConfigs().dynamic();
-            String perBroker = dynamic.perBroker().get(key.brokerKey());
-            if (perBroker != null) synonyms.add(synonym(key.brokerKey(), perBroker, ConfigSource.DYNAMIC_BROKER_CONFIG));
-            String clusterDefault = dynamic.clusterDefault().get(key.brokerKey());
-            if (clusterDefault != null) {
-                synonyms.add(synonym(key.brokerKey(), clusterDefault, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
-            }
-            TopicConfigs.Value staticValue = broker.topicConfigs().withDynamic(TopicConfigs.DynamicLayers.NONE)
-                    .brokerDefault(key);
-            if (staticValue.source() == ConfigSource.STATIC_BROKER_CONFIG) {
-                synonyms.add(synonym(key.brokerKey(), staticValue.value(), ConfigSource.STATIC_BROKER_CONFIG));
-            }
+    private List<BrokerConfigDescriber.Synonym> topicSynonyms(TopicConfigs.Key key, String override,
+                                                             TopicConfigs.DynamicLayers layers) {
+        List<BrokerConfigDescriber.Synonym> synonyms = new ArrayList<>();
+        if (override != null) {
+            synonyms.add(new BrokerConfigDescriber.Synonym(key.name(), override, ConfigSource.TOPIC_CONFIG));
         }
-        synonyms.add(synonym(key.brokerKey() == null ? key.name() : key.brokerKey(), key.defaultValue(),
-                ConfigSource.DEFAULT_CONFIG));
+        if (key.brokerKey() != null) synonyms.addAll(broker.configDescriber().synonyms(key.brokerKey(), layers));
         return synonyms;
     }
 
@@ -140,6 +134,10 @@ final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsRequest>
         entry.configType = ConfigResources.configType(type);
         entry.documentation = null; // Kafka sends null, not the codec's "", when it has no documentation to send
         return entry;
+    }
+
+    private static void addSynonyms(DescribeConfigsResourceResult entry, List<BrokerConfigDescriber.Synonym> synonyms) {
+        for (BrokerConfigDescriber.Synonym s : synonyms) entry.synonyms.add(synonym(s.name(), s.value(), s.source()));
     }
 
     private static DescribeConfigsResponse.DescribeConfigsSynonym synonym(String name, String value,
