@@ -277,6 +277,14 @@ public final class FaultController implements AutoCloseable {
                 }
                 return decideKafka(node, request, body, responder, resume, drop);
             }
+
+            @Override
+            public Responder answering(ApiMessage body, Responder responder, Runnable drop) {
+                int from = InterBrokerSource.of(body);
+                if (from == InterBrokerSource.NONE || (BROKER + from).equals(node)) return responder;
+                return new CutLinkResponder(responder, () -> cuts.isEmpty() ? null : cuts.get(link(node, BROKER + from)),
+                        drop);
+            }
         };
     }
 

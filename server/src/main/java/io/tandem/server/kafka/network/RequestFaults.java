@@ -40,4 +40,13 @@ public interface RequestFaults {
      * {@code drop} (close the connection), from another thread.
      */
     Outcome intercept(RequestContext request, ApiMessage body, Responder responder, Runnable resume, Runnable drop);
+
+    /**
+     * The responder a request that went ahead answers through: a fault may still take its answer, as a network
+     * partition made while the request waited (a follower's fetch parked at its leader) loses the answer, and then
+     * {@code drop} closes the connection. Called for every request, armed or not, since the fault may come later.
+     */
+    default Responder answering(ApiMessage body, Responder responder, Runnable drop) {
+        return responder;
+    }
 }

@@ -135,7 +135,13 @@ final class RequestStarter {
             direct.traced = RequestStages.traced();
             direct.readNanos = read.nanos();
             direct.takenNanos = takenNanos;
-            Responder responder = registry.observer().observe(requestContext, direct);
+            RequestFaults faults = registry.faults();
+            Runnable drop = () -> {
+                direct.releaseRequest();
+                writer.closeWith("an injected fault drops " + key.apiName() + " requests");
+            };
+            Responder responder = faults.answering(request, registry.observer().observe(requestContext, direct),
+                    drop);
             ApiHandler<ApiMessage> handler = authenticating && key != ApiKey.API_VERSIONS ? authentication::step
                     : entry.handler();
             if (!authenticating) direct.body = request;
@@ -150,11 +156,6 @@ final class RequestStarter {
                 } else {
                     submit(handler, requestContext, request, responder, direct);
                 }
-            };
-            RequestFaults faults = registry.faults();
-            Runnable drop = () -> {
-                direct.releaseRequest();
-                writer.closeWith("an injected fault drops " + key.apiName() + " requests");
             };
             RequestFaults.Outcome fault = faults.armed()
                     ? faults.intercept(requestContext, request, responder, handle, drop) : RequestFaults.Outcome.PASS;
