@@ -141,6 +141,11 @@ class ImplicitAddBatchingTest {
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+        // The coordinator aborts a transaction open longer than this, and the producer's commit under way then fails
+        // (INVALID_TXN_STATE in Kafka 4.4, PRODUCER_FENCED from Tandem before it bumped once): the default 60 s is
+        // what a producer may wait here anyway (delivery, max block), so a loaded machine could time one out. The
+        // test checks the gathering of the adds, not timeouts.
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 300_000);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000);
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
     }

@@ -149,6 +149,7 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                 // Fenced unless: the metadata was just created, the producer id is the current one (its epoch is
                 // checked below), or it is the previous one whose epochs ran out (a retry of the rotation).
                 error[0] = PRODUCER_FENCED;
+                logFenced("InitProducerId", transactionalId, expectedProducerId, expectedEpoch, metadata);
             }
             if (error[0] != NONE) {
                 callback.accept(InitResult.error(error[0]));
@@ -184,6 +185,9 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
             }
         }
         if (transition == null) {
+            if (error[0] == PRODUCER_FENCED) {
+                logFenced("InitProducerId", transactionalId, expectedProducerId, expectedEpoch, metadata);
+            }
             callback.accept(InitResult.error(error[0]));
             return;
         }
@@ -251,6 +255,7 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                 error = INVALID_PRODUCER_ID_MAPPING;
             } else if (metadata.producerEpoch != producerEpoch) {
                 error = PRODUCER_FENCED;
+                logFenced("AddPartitionsToTxn", transactionalId, producerId, producerEpoch, metadata);
             } else if (metadata.state == TransactionState.PREPARE_COMMIT
                     || metadata.state == TransactionState.PREPARE_ABORT) {
                 error = CONCURRENT_TRANSACTIONS;
@@ -291,6 +296,8 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                         error = INVALID_PRODUCER_ID_MAPPING;
                     } else if (metadata.producerEpoch != producerEpoch) {
                         error = PRODUCER_FENCED;
+                        logFenced("AddPartitionsToTxn (verify only)", transactionalId, producerId, producerEpoch,
+                                metadata);
                     } else if (metadata.state == TransactionState.PREPARE_COMMIT
                             || metadata.state == TransactionState.PREPARE_ABORT) {
                         error = CONCURRENT_TRANSACTIONS;
@@ -348,6 +355,8 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
             } else if ((isFromClient && producerEpoch != metadata.producerEpoch) || producerEpoch < metadata.producerEpoch) {
                 // Clients must match exactly; internal aborts come with the epoch bumped by one.
                 error = PRODUCER_FENCED;
+                logFenced(isFromClient ? "EndTxn" : "Internal abort", transactionalId, producerId, producerEpoch,
+                        metadata);
             } else if (metadata.pendingTransitionInProgress()
                     && metadata.pendingState != TransactionState.PREPARE_EPOCH_FENCE) {
                 error = CONCURRENT_TRANSACTIONS;
@@ -405,6 +414,8 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
                     error2 = INVALID_PRODUCER_ID_MAPPING;
                 } else if (found.metadata().producerEpoch != producerEpoch) {
                     error2 = PRODUCER_FENCED;
+                    logFenced(isFromClient ? "EndTxn (after its write)" : "Internal abort (after its write)",
+                            transactionalId, producerId, producerEpoch, found.metadata());
                 } else if (found.metadata().pendingTransitionInProgress()) {
                     error2 = CONCURRENT_TRANSACTIONS;
                 } else if (found.metadata().state != (commit ? TransactionState.PREPARE_COMMIT
@@ -422,6 +433,18 @@ public final class TransactionCoordinator implements TransactionMarkerSender.Coo
             callback.accept(NONE);
             sendMarkers(completion);
         });
+    }
+
+    /**
+     * Logs a fencing decision with what it was made on: the request's producer id and epoch against the
+     * coordinator's current and last ones and its state, so a fenced producer in a log can be traced to its request.
+     */
+    static void logFenced(String request, String transactionalId, long producerId, short producerEpoch,
+                          TransactionMetadata m) {
+        LOG.log(System.Logger.Level.INFO, "{0} of transactional id {1} with producer id {2} and epoch {3} is fenced: "
+                + "the coordinator holds producer id {4} (last {5}) at epoch {6} (last {7}) in state {8} (pending {9})",
+                request, transactionalId, producerId, producerEpoch, m.producerId, m.lastProducerId, m.producerEpoch,
+                m.lastProducerEpoch, m.state, m.pendingState);
     }
 
     static short invalidState(String transactionalId, TransactionMetadata metadata, boolean commit) {

@@ -68,12 +68,17 @@ final class TransactionVersion2 {
             short error = NONE;
             TransactionState next = null;
             boolean noPartitionAdded = false;
-            if (metadata.producerId != producerId && !retryOnOverflow) {
+            if (metadata.pendingTransitionInProgress() && !isEpochFence) {
+                // Kafka 4.x answers a change in flight first (KAFKA-18464): the EndTxn of the next transaction may
+                // come while the previous one still completes, at the epoch the previous commit handed out, which
+                // only the state being written makes current; the producer retries and is not fenced.
+                error = CONCURRENT_TRANSACTIONS;
+            } else if (metadata.producerId != producerId && !retryOnOverflow) {
                 error = INVALID_PRODUCER_ID_MAPPING;
             } else if (!validEpoch) {
                 error = PRODUCER_FENCED;
-            } else if (metadata.pendingTransitionInProgress() && !isEpochFence) {
-                error = CONCURRENT_TRANSACTIONS;
+                TransactionCoordinator.logFenced(isFromClient ? "EndTxn" : "Internal abort", transactionalId,
+                        producerId, producerEpoch, metadata);
             } else {
                 switch (metadata.state) {
                     case ONGOING -> next = commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT;
@@ -123,7 +128,9 @@ final class TransactionVersion2 {
                 return;
             }
             long nextProducerId = TransactionMetadata.NO_PRODUCER_ID;
-            if (!isEpochFence && metadata.isProducerEpochExhausted()) {
+            // An abort that fences bumps like any other here, so it too hands over to a new producer id when the
+            // epoch runs out (Kafka 4.4, KAFKA-20090).
+            if (metadata.isProducerEpochExhausted()) {
                 try {
                     nextProducerId = coordinator.producerIds().nextProducerId();
                 } catch (Exception e) {
@@ -132,10 +139,10 @@ final class TransactionVersion2 {
                 }
             }
             if (next == TransactionState.PREPARE_ABORT && isEpochFence) {
-                // The fence becomes the abort: the fenced epoch goes into the PrepareAbort record (bumped once more).
+                // The fence becomes the abort, whose version 2 bump is the fence: the epoch goes up once, not twice
+                // (Kafka 4.4, KAFKA-19367), so an EndTxn the producer had under way when its transaction timed out
+                // reads as a retry and is answered as one (an abort NONE, a commit INVALID_TXN_STATE).
                 metadata.pendingState = null;
-                metadata.producerEpoch = producerEpoch;
-                metadata.lastProducerEpoch = TransactionMetadata.NO_PRODUCER_EPOCH;
             }
             transition = metadata.prepareAbortOrCommit(next, clientVersion, nextProducerId,
                     coordinator.clock().getAsLong(), noPartitionAdded);
@@ -162,6 +169,8 @@ final class TransactionVersion2 {
                         error2 = INVALID_PRODUCER_ID_MAPPING;
                     } else if (m.producerEpoch != producerEpoch && m.producerEpoch != producerEpoch + 1) {
                         error2 = PRODUCER_FENCED;
+                        TransactionCoordinator.logFenced(isFromClient ? "EndTxn (after its write)"
+                                : "Internal abort (after its write)", transactionalId, producerId, producerEpoch, m);
                     } else if (m.pendingTransitionInProgress()) {
                         error2 = CONCURRENT_TRANSACTIONS;
                     } else if (m.state != (commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT)) {

@@ -55,7 +55,8 @@ class TransactionVersion2ProtocolTest {
 
     @BeforeEach
     void start() throws Exception {
-        node = TxnProtocolNode.start(dir);
+        // Timed-out transactions are looked for every 50 ms, so a test's short transaction timeout aborts soon.
+        node = TxnProtocolNode.start(dir, "transaction.abort.timed.out.transaction.cleanup.interval.ms", "50");
         tandem = node.tandem;
         connection = node.connection;
     }
@@ -85,9 +86,13 @@ class TransactionVersion2ProtocolTest {
     }
 
     private InitProducerIdResponse init(String transactionalId) throws Exception {
+        return init(transactionalId, 60_000);
+    }
+
+    private InitProducerIdResponse init(String transactionalId, int transactionTimeoutMs) throws Exception {
         InitProducerIdRequest request = new InitProducerIdRequest();
         request.transactionalId = transactionalId;
-        request.transactionTimeoutMs = 60_000;
+        request.transactionTimeoutMs = transactionTimeoutMs;
         request.producerId = -1;
         request.producerEpoch = -1;
         return retrying(ApiKey.INIT_PRODUCER_ID, 5, request, (InitProducerIdResponse r) -> r.errorCode);
@@ -267,6 +272,47 @@ class TransactionVersion2ProtocolTest {
                 "a commit is no retry of an abort");
         assertEquals(INVALID_TXN_STATE, endTxn(5, "empty", producerId, (short) 1, true).errorCode);
         assertEquals(INVALID_PRODUCER_ID_MAPPING, endTxn(5, "empty", producerId + 1, (short) 1, false).errorCode);
+    }
+
+    /**
+     * Kafka 4.4 (KAFKA-19367): the coordinator's abort of a timed-out transaction bumps the epoch once, the fence and
+     * the version 2 abort being one bump; so the EndTxn the producer sent at its epoch reads as a retry: an abort is
+     * answered NONE with the epoch to go on with, a commit INVALID_TXN_STATE, never PRODUCER_FENCED. Bumping twice
+     * (as Tandem did) fenced the producer's in-flight commit instead.
+     */
+    @Test
+    void aTimedOutTransactionShouldBeAbortedWithOneBumpAndTheProducersEndTxnAnsweredAsARetry() throws Exception {
+        InitProducerIdResponse id = init("late", 1_000);
+        long producerId = id.producerId;
+        assertEquals(NONE, produce(12, "late", producerId, (short) 0, 0, 0, "a"));
+        DescribeTransactionsResponse.TransactionState aborted = describeWhenCompleted("late");
+        assertEquals("CompleteAbort", aborted.transactionState, "the coordinator aborted the timed-out transaction");
+        assertEquals(1, aborted.producerEpoch, "the fence and the abort are one bump");
+        assertEquals(1, producers(0).get(0).producerEpoch, "the abort marker carried it");
+
+        assertEquals(INVALID_TXN_STATE, endTxn(5, "late", producerId, (short) 0, true).errorCode,
+                "the commit under way when the transaction timed out");
+        EndTxnResponse abort = endTxn(5, "late", producerId, (short) 0, false);
+        assertEquals(NONE, abort.errorCode, "an abort at the epoch before the bump is its retry");
+        assertEquals(producerId, abort.producerId);
+        assertEquals(1, abort.producerEpoch);
+        assertEquals(INVALID_PRODUCER_EPOCH, produce(12, "late", producerId, (short) 0, 1, 0, "zombie"));
+        assertEquals(NONE, produce(12, "late", producerId, (short) 1, 0, 0, "b"), "the producer goes on at 1");
+        assertEquals(NONE, endTxn(5, "late", producerId, (short) 1, true).errorCode);
+    }
+
+    /** InitProducerId over an open transaction: Kafka 4.4 aborts it with one bump, then bumps for the new producer. */
+    @Test
+    void initProducerIdOverAnOpenTransactionShouldBumpTheEpochTwiceInAll() throws Exception {
+        InitProducerIdResponse first = init("restarted");
+        assertEquals(NONE, produce(12, "restarted", first.producerId, (short) 0, 0, 0, "a"));
+        InitProducerIdResponse second = init("restarted");
+        assertEquals(NONE, second.errorCode);
+        assertEquals(first.producerId, second.producerId);
+        assertEquals(2, second.producerEpoch, "the abort's bump, then InitProducerId's");
+        DescribeTransactionsResponse.TransactionState state = describe("restarted");
+        assertEquals("Empty", state.transactionState);
+        assertEquals(1, producers(0).get(0).producerEpoch, "the abort marker was written at the abort's epoch");
     }
 
     @Test
