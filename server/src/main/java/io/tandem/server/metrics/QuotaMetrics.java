@@ -22,7 +22,8 @@ import java.util.List;
  * {@code kafka_server_produce_byte_rate}), under Tandem's prefix. As in Kafka, an entity appears only once a quota
  * of that type exists and it has sent a request since. The controller mutation quota (KIP-599) shows Kafka's group
  * {@code ControllerMutation}: {@code mutation-rate}, {@code tokens} left in the entity's bucket and
- * {@code throttle-time}.
+ * {@code throttle-time}. Each type also shows Kafka's {@code queue-size} ({@code kafka.server:type=Produce} etc.,
+ * no tags): the connections it holds throttled now.
  *
  * <p>The connection creation rates (KIP-612) as Kafka's ConnectionQuotas shows them in its group
  * {@code socket-server-metrics}: {@code broker-connection-accept-rate}; per listener {@code connection-accept-rate},
@@ -40,6 +41,9 @@ final class QuotaMetrics {
     }
 
     private static final String SOCKET_SERVER = "tandem.kafka.server.socket.server.metrics.";
+    /** Kafka's queue-size of each quota type, the size of its delay queue of throttled channels. */
+    private static final String QUEUE_SIZE = "Connections throttled by this quota whose throttle is not over (Kafka's "
+            + "delay queue size)";
 
     private final List<Group> groups = new ArrayList<>();
     private final ControllerMutationQuotaManager mutations;
@@ -81,6 +85,8 @@ final class QuotaMetrics {
         ipAcceptThrottle = MultiGauge.builder(SOCKET_SERVER + "ip.connection.accept.throttle.time")
                 .description("Average throttle time in ms of the listener's connections refused by their IP's "
                         + "connection_creation_rate in the quota window (NaN: none)").register(registry);
+        Gauge.builder(mutation + "queue.size", mutations, ControllerMutationQuotaManager::delayQueueSize)
+                .description(QUEUE_SIZE).register(registry);
         groups.add(group(quotas.manager(QuotaType.PRODUCE), registry, "produce", "byte.rate",
                 "Bytes per second of produce requests of the entity, as the quota measures them"));
         groups.add(group(quotas.manager(QuotaType.FETCH), registry, "fetch", "byte.rate",
@@ -92,6 +98,8 @@ final class QuotaMetrics {
     private static Group group(ClientQuotaManager manager, MeterRegistry registry, String type, String rateName,
                                String rateDescription) {
         String prefix = "tandem.kafka.server." + type + ".";
+        Gauge.builder(prefix + "queue.size", manager, ClientQuotaManager::delayQueueSize).description(QUEUE_SIZE)
+                .register(registry);
         return new Group(manager,
                 MultiGauge.builder(prefix + rateName).description(rateDescription).register(registry),
                 MultiGauge.builder(prefix + "throttle.time")

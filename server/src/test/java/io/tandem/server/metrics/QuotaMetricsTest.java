@@ -58,6 +58,7 @@ class QuotaMetricsTest {
             }
             Scrape before = Scrape.of(tandem.metricsPort());
             assertFalse(before.has("tandem_kafka_server_produce_byte_rate", "client_id=\"slow\""), before.text());
+            assertEquals(0, before.value("tandem_kafka_server_produce_queue_size"), before.text());
             assertFalse(before.has("tandem_kafka_server_fetch_byte_rate"), "no fetch quota, nothing measured");
 
             RecordMetadata sent = produce(tandem, "slow", 3000);
@@ -108,6 +109,10 @@ class QuotaMetricsTest {
                 assertTrue(tokens < -5 && tokens >= -8, "about 8 permits in debt: " + tokens);
                 double throttle = after.value(mutation + "throttle_time", client);
                 assertTrue(throttle > 5_000 && throttle <= 8_000, "about 8000 ms: " + throttle);
+                // Kafka's queue-size: the refusing answer's connection is held for its ~8 s throttle by this quota
+                // alone (the request quota, which has no quota here, throttles nothing).
+                assertEquals(1, after.value(mutation + "queue_size"), after.text());
+                assertEquals(0, after.value("tandem_kafka_server_request_queue_size"));
             }
         }
     }

@@ -44,12 +44,31 @@ final class ConnectionResponder implements Responder {
     static final class Throttle implements ChannelThrottle {
         /** System.nanoTime() at which the throttle ends; 0 while not throttled. */
         private volatile long untilNanos;
+        /** The longest throttle so far, and the quota it came from (null: none to tell). */
+        private int throttleTimeMs;
+        private Owner owner;
 
         @Override
-        public synchronized void throttle(int throttleTimeMs) {
+        public synchronized void throttle(int throttleTimeMs, Owner owner) {
             if (throttleTimeMs <= 0) return;
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(throttleTimeMs);
-            if (untilNanos == 0 || until - untilNanos > 0) untilNanos = until;
+            if (untilNanos == 0 || until - untilNanos > 0) {
+                untilNanos = until;
+                this.throttleTimeMs = throttleTimeMs;
+                this.owner = owner;
+            }
+        }
+
+        /** The answer goes out: the quota whose throttle it carries records it. */
+        void answered() {
+            Owner o;
+            int ms;
+            synchronized (this) {
+                o = owner;
+                ms = throttleTimeMs;
+                owner = null;
+            }
+            if (o != null) o.throttled(ms);
         }
     }
 
@@ -154,6 +173,7 @@ final class ConnectionResponder implements Responder {
     public void send(ApiMessage response) {
         claim();
         recordRequestTime(response);
+        throttle.answered();
         ByteBuf encoded;
         try {
             encoded = KafkaFrames.encodeResponse(connection.alloc(), request.correlationId(), request.apiKey(),
@@ -171,6 +191,7 @@ final class ConnectionResponder implements Responder {
     public void sendWithFileRecords(ApiMessage response, List<LogSlice> slices) {
         claim();
         recordRequestTime(response);
+        throttle.answered();
         List<Object> parts;
         try {
             // Every record set is gathered (minimum 1 byte), so each placeholder is a component of its own.
@@ -193,6 +214,7 @@ final class ConnectionResponder implements Responder {
     public void noResponse() {
         claim();
         recordRequestTime(null);
+        throttle.answered();
         releaseRequest();
         connection.handOn(this, null, throttle.untilNanos);
     }

@@ -1,5 +1,7 @@
 package io.tandem.server.kafka.quota;
 
+import io.tandem.server.kafka.network.ChannelThrottle;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,6 +62,7 @@ public final class ClientQuotaManager {
     };
     private final AtomicLong throttledRequests = new AtomicLong();
     private final AtomicLong throttleTimeTotalMs = new AtomicLong();
+    private final ThrottledChannels delayQueue = new ThrottledChannels();
 
     public ClientQuotaManager(QuotaType type, QuotaWindow window, LongSupplier clock) {
         this.type = type;
@@ -143,13 +146,30 @@ public final class ClientQuotaManager {
         if (throttle > 0) {
             throttledRequests.incrementAndGet();
             throttleTimeTotalMs.addAndGet(throttle);
-            // Kafka's throttle(): only a throttled request is recorded in throttle-time.
-            synchronized (sensors) {
-                Sensor sensor = sensor(tags, now);
-                sensor.throttle.record(throttle, now);
-            }
         }
         return throttle;
+    }
+
+    /**
+     * The quota that throttles the client's answer (when its throttle is the longest of the request's): Kafka's
+     * throttle(), which records the throttle time in the entity's throttle-time and puts the channel in this
+     * quota's delay queue. Only a throttled answer is recorded.
+     */
+    public ChannelThrottle.Owner owner(String user, String clientId) {
+        return throttleMs -> {
+            if (throttleMs <= 0) return;
+            Tags tags = metricTags(user, clientId == null ? "" : clientId);
+            long now = clock.getAsLong();
+            synchronized (sensors) {
+                sensor(tags, now).throttle.record(throttleMs, now);
+            }
+            delayQueue.add(throttleMs);
+        };
+    }
+
+    /** Kafka's queue-size of this quota type: connections throttled by it whose throttle is not over. */
+    public int delayQueueSize() {
+        return delayQueue.size();
     }
 
     private static long record(Sensor sensor, double value, long now) {

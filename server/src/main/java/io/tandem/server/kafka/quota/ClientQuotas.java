@@ -140,8 +140,7 @@ public final class ClientQuotas {
      */
     public static int throttleMutations(RequestContext context, ControllerMutationQuota quota) {
         int throttleMs = quota.throttleTimeMs();
-        context.throttle().throttle(throttleMs);
-        quota.throttled(throttleMs);
+        context.throttle().throttle(throttleMs, quota);
         return throttleMs;
     }
 
@@ -211,9 +210,10 @@ public final class ClientQuotas {
      * the response's throttle_time_ms.
      */
     public int throttleProduce(RequestContext context) {
-        int throttleMs = managers.get(QuotaType.PRODUCE).recordAndGetThrottleTimeMs(user(context.principal()),
-                context.clientId(), context.requestBytes());
-        context.throttle().throttle(throttleMs);
+        ClientQuotaManager produce = managers.get(QuotaType.PRODUCE);
+        String user = user(context.principal());
+        int throttleMs = produce.recordAndGetThrottleTimeMs(user, context.clientId(), context.requestBytes());
+        if (throttleMs > 0) context.throttle().throttle(throttleMs, produce.owner(user, context.clientId()));
         return throttleMs;
     }
 
@@ -234,7 +234,7 @@ public final class ClientQuotas {
         int throttleMs = fetch.recordAndGetThrottleTimeMs(user, context.clientId(), responseBytes);
         if (throttleMs > 0) {
             fetch.unrecord(user, context.clientId(), responseBytes);
-            context.throttle().throttle(throttleMs);
+            context.throttle().throttle(throttleMs, fetch.owner(user, context.clientId()));
         }
         return throttleMs;
     }
@@ -274,9 +274,12 @@ public final class ClientQuotas {
                     exemptRequestTime.record(handlerNanos * PERCENT_PER_NANO);
                     return 0;
                 }
-                int throttleMs = requests.recordAndGetThrottleTimeMs(user(context.principal()), context.clientId(),
+                String user = user(context.principal());
+                int throttleMs = requests.recordAndGetThrottleTimeMs(user, context.clientId(),
                         handlerNanos * PERCENT_PER_NANO);
-                context.throttle().throttle(throttleMs);
+                if (throttleMs > 0) {
+                    context.throttle().throttle(throttleMs, requests.owner(user, context.clientId()));
+                }
                 return throttleMs;
             }
         };

@@ -2,6 +2,7 @@ package io.tandem.server.kafka.quota;
 
 import io.tandem.kafka.wire.Errors;
 import io.tandem.server.kafka.ApiException;
+import io.tandem.server.kafka.network.ChannelThrottle;
 
 import java.util.function.LongSupplier;
 
@@ -13,7 +14,7 @@ import java.util.function.LongSupplier;
  * so one request may take the bucket below zero; a permissive quota (older versions) admits every topic and only
  * throttles the connection afterwards. Used by one request at a time.
  */
-public abstract class ControllerMutationQuota {
+public abstract class ControllerMutationQuota implements ChannelThrottle.Owner {
     /** No quota applies: nothing is recorded or throttled. */
     public static final ControllerMutationQuota UNBOUNDED = new ControllerMutationQuota() {
         @Override
@@ -50,7 +51,11 @@ public abstract class ControllerMutationQuota {
     /** Whether the client has a quota at all (worth a dry run before a write to know its size). */
     public abstract boolean enabled();
 
-    /** The answer goes out throttled for {@code throttleMs}: the client's throttle-time metric records it. */
+    /**
+     * The answer goes out throttled for {@code throttleMs} by this quota (the longest of the request's): the client's
+     * throttle-time metric and the quota's delay queue record it.
+     */
+    @Override
     public abstract void throttled(int throttleMs);
 
     /** A quota over one client's bucket; {@code bucket} calls run under the manager's lock. */

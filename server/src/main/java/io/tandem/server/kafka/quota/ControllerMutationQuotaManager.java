@@ -30,6 +30,7 @@ public final class ControllerMutationQuotaManager {
         }
     };
     private final AtomicLong throttledTopics = new AtomicLong();
+    private final ThrottledChannels delayQueue = new ThrottledChannels();
 
     private static final class Bucket {
         final TokenBucket tokens;
@@ -129,6 +130,7 @@ public final class ControllerMutationQuotaManager {
     /** A request of the tags' entity was answered throttled for {@code throttleMs} (Kafka's throttle()). */
     void recordThrottle(ClientQuotaManager.Tags tags, int throttleMs, long now) {
         if (throttleMs <= 0) return;
+        delayQueue.add(throttleMs);
         synchronized (buckets) {
             Bucket bucket = buckets.get(tags);
             if (bucket != null) bucket.throttle.record(throttleMs, now);
@@ -162,6 +164,11 @@ public final class ControllerMutationQuotaManager {
     }
 
     /** Mutations found over their quota so far, for the node's metrics. */
+    /** Kafka's queue-size of the ControllerMutation quota: connections it throttles whose throttle is not over. */
+    public int delayQueueSize() {
+        return delayQueue.size();
+    }
+
     public long throttledMutations() {
         return throttledTopics.get();
     }
