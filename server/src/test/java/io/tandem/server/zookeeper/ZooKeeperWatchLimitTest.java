@@ -207,4 +207,55 @@ class ZooKeeperWatchLimitTest {
             assertTrue(over.closedByServer(), "eleven watches pass it: the connection is closed");
         }
     }
+
+    /**
+     * kazoo (Debian's python3-kazoo 2.8, by /usr/bin/python3) passing the connection's limit: its exists call fails
+     * with ConnectionLoss and it connects again to the same session, whose reads, writes and new watches go on.
+     * kazoo 2.8 has no mapping for QUOTA_EXCEEDED (-125): answered with it, its connection thread died on
+     * "Invalid error code" and the call below timed out, the client left hanging.
+     */
+    @Test
+    void kazooShouldLoseTheConnectionAndGoOnInTheSameSession() throws Exception {
+        String script = """
+                import sys, threading
+                from kazoo.client import KazooClient, KazooState
+                from kazoo.exceptions import ConnectionLoss
+                hosts, prefix, within = sys.argv[1], sys.argv[2], int(sys.argv[3])
+                zk = KazooClient(hosts=hosts, timeout=20)
+                connected = threading.Event()
+                def listener(state):
+                    if state == KazooState.CONNECTED:
+                        connected.set()
+                    else:
+                        connected.clear()
+                zk.add_listener(listener)
+                zk.start(timeout=30)
+                session = zk.client_id[0]
+                for i in range(within):
+                    assert zk.exists("%s%04d" % (prefix, i), watch=lambda event: None) is None
+                connected.clear()
+                try:
+                    zk.exists_async(prefix + "over", watch=lambda event: None).get(timeout=30)
+                    raise AssertionError("the watch past the limit was set")
+                except ConnectionLoss:
+                    pass
+                assert connected.wait(30), "kazoo did not connect again"
+                assert zk.client_id[0] == session, "another session"
+                fired = threading.Event()
+                path = prefix + "made"
+                assert zk.exists(path, watch=lambda event: fired.set()) is None
+                zk.create(path, b"")
+                assert fired.wait(30), "no watch event after the reconnect"
+                zk.stop()
+                print("PASS")
+                """;
+        Process python = new ProcessBuilder("/usr/bin/python3", "-c", script, "127.0.0.1:" + server.port(), PREFIX,
+                "10").redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(python.waitFor(90, TimeUnit.SECONDS), "kazoo did not finish");
+        assertEquals(0, python.exitValue(), output);
+        assertTrue(output.strip().endsWith("PASS"), output);
+        assertEquals(1, closedForWatches.size(), "one connection closed, with a WARNING: " + closedForWatches);
+        assertTrue(closedForWatches.get(0).contains(PREFIX + "over"), closedForWatches.get(0));
+    }
 }
