@@ -203,7 +203,8 @@ final class ConnectionResponder implements Responder {
         releaseRequest();
         if (cause instanceof RequestDropped dropped) {
             LOG.log(System.Logger.Level.DEBUG, () -> request.apiKey().apiName() + " v" + request.apiVersion()
-                    + " from " + request.clientAddress() + " dropped (" + dropped.getMessage() + "); closing the connection");
+                    + " from " + request.clientAddress() + " dropped (" + dropped.getMessage()
+                    + "); closing the connection");
             connection.closeOnEventLoop();
             return;
         }
