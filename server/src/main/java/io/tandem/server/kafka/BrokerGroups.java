@@ -240,7 +240,9 @@ final class BrokerGroups implements AutoCloseable {
         // Before the record writes' thread goes: the members waiting for a JoinGroup or SyncGroup are answered now
         // (their requests hold frames), as the writes they wait for complete at shutdown with nobody to take them.
         classic.shutdown();
-        recordCallbacks.shutdownNow();
+        // shutdown, not shutdownNow: a callback already queued answers an OffsetCommit waiting for its write (a
+        // dropped one would leak that request's frame); later ones run on the stopping thread (OffsetsTopicStore).
+        recordCallbacks.shutdown();
         shareStateInitializations.shutdownNow();
     }
 }

@@ -260,14 +260,26 @@ public final class KafkaBroker implements AutoCloseable {
      * produce or offset commit whose partition the transaction coordinator has just verified or added goes on there,
      * not on the inter-broker client's or the coordinator's thread that answered. It counts as a request waiting for a
      * handler (queued.max.requests); the request it continues is still in hand, so its connection is not read
-     * meanwhile and each connection adds at most one. Once the pool is shut down it is dropped: its connection closes
-     * with the listener.
+     * meanwhile and each connection adds at most one. When the pool is shut down before it runs (refused now, or
+     * dropped from the queue at stop) the request is given up through {@code waiting} ({@link RequestDropped}): its
+     * frame and budget bytes go back and its connection closes, instead of the frame leaking.
      */
-    public void continueOnRequestHandler(Runnable continuation) {
+    public void continueOnRequestHandler(Runnable continuation, io.tandem.server.kafka.network.Responder waiting) {
+        RequestDispatcher.FrameHolder task = new RequestDispatcher.FrameHolder() {
+            @Override
+            public void run() {
+                continuation.run();
+            }
+
+            @Override
+            public void dropped() {
+                waiting.fail(io.tandem.server.kafka.network.RequestDropped.BROKER_STOPPING);
+            }
+        };
         try {
-            requestExecutor.submit(continuation);
+            requestExecutor.submit(task);
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            LOG.log(System.Logger.Level.DEBUG, "A request's continuation was dropped: the broker is stopping");
+            task.dropped();
         }
     }
 

@@ -51,7 +51,8 @@ final class ReadExecutor {
 
     /**
      * The answer to a read (or to a request with nothing to apply: ping, setWatches, watch management, sync once its
-     * marker is back), from the tree as it is now; a failed check throws with its error code.
+     * marker is back), from the tree as it is now; a failed check throws with its error code, a watch past the
+     * watch limits with {@link WatchBytes.Exceeded} (not answered: the connection is closed).
      */
     JuteRecord execute(Request request) throws ZkException {
         ServerConnection connection = request.connection;
@@ -62,20 +63,14 @@ final class ReadExecutor {
         }
         switch (request.type) {
             case OpCode.PING, OpCode.SET_WATCHES, OpCode.SET_WATCHES2 -> {
-                try {
-                    if (request.body instanceof SetWatches set) {
-                        tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(),
-                                set.childWatches(), null, null, connection);
-                    } else if (request.body instanceof SetWatches2 set) {
-                        tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(),
-                                set.childWatches(), set.persistentWatches(), set.persistentRecursiveWatches(),
-                                connection);
-                    }
-                } catch (ZkException overLimit) {
-                    // No client reads setWatches' answer (the Java client and kazoo drop its error): refusing it would
-                    // leave the client believing in watches that never fire. Closed, it sees a disconnect and sets
-                    // them again, on this server or another.
-                    connection.closeForWatchLimit();
+                // Past the watch limits WatchBytes.Exceeded goes to the Responder, which closes the connection.
+                if (request.body instanceof SetWatches set) {
+                    tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(),
+                            set.childWatches(), null, null, connection);
+                } else if (request.body instanceof SetWatches2 set) {
+                    tree.watches.setWatches(set.relativeZxid(), set.dataWatches(), set.existWatches(),
+                            set.childWatches(), set.persistentWatches(), set.persistentRecursiveWatches(),
+                            connection);
                 }
                 return null;
             }

@@ -73,6 +73,11 @@ final class Responder {
                 body = reads.execute(request);
             } catch (ZkException e) {
                 err = e.code();
+            } catch (WatchBytes.Exceeded overLimit) {
+                // Not answered: closed, as Apache closes a connection it has no room for (see WatchBytes).
+                connection.closeForWatchLimit(overLimit);
+                connection.requestDone(request, tree.lastProcessedZxid());
+                return;
             }
         }
         long zxid = request.type == OpCode.PING || result == null ? tree.lastProcessedZxid() : result.zxid;

@@ -516,11 +516,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter implements Wat
         ctx.fireChannelWritabilityChanged();
     }
 
-    /** A reconnecting client's setWatches passed the watch limits ({@link WatchBytes}; the limit was logged). */
-    void closeForWatchLimit() {
-        LOG.log(Level.WARNING, () -> "Closing " + this + ": its setWatches passes the watch limits ("
-                + WatchBytes.PER_CONNECTION_PROPERTY + ", " + WatchBytes.TOTAL_PROPERTY + ")");
-        closeNow();
+    /**
+     * A request of this connection would pass the watch limits ({@link WatchBytes}): closed, with one WARNING, after
+     * the answers already written for its earlier requests (a write among them was applied; its answer goes out).
+     */
+    void closeForWatchLimit(WatchBytes.Exceeded overLimit) {
+        LOG.log(Level.WARNING, () -> "Closing " + this + ": " + overLimit.getMessage());
+        closeAfterFlush();
     }
 
     @Override

@@ -1,10 +1,7 @@
 package io.tandem.server.zookeeper;
 
 import io.tandem.zk.wire.EventType;
-import io.tandem.zk.wire.KeeperCode;
 import io.tandem.zk.wire.WatcherType;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.function.Function;
 
@@ -14,8 +11,6 @@ import java.util.function.Function;
  * they are apart so the tree holds only nodes and their changes). Owned by the commit thread, like the tree.
  */
 final class TreeWatches {
-    private static final Logger LOG = System.getLogger(TreeWatches.class.getName());
-
     /** The bytes the watches of each connection, and of all, hold, against their limits (see {@link WatchBytes}). */
     final WatchBytes bytes;
     /** Data watches (getData, exists, persistent and persistent recursive ones). */
@@ -36,23 +31,23 @@ final class TreeWatches {
         this.child = new WatchManager(bytes);
     }
 
-    /** A one-shot data watch (getData, exists); QUOTA_EXCEEDED, and none set, past the watch limits. */
-    void addDataWatch(String path, Watcher watcher) throws ZkException {
+    /** A one-shot data watch (getData, exists); {@link WatchBytes.Exceeded}, and none set, past the watch limits. */
+    void addDataWatch(String path, Watcher watcher) {
         admit(path, watcher, cost(data, path, watcher));
         data.addWatch(path, watcher, WatchManager.STANDARD);
     }
 
-    /** A one-shot child watch (getChildren); QUOTA_EXCEEDED, and none set, past the watch limits. */
-    void addChildWatch(String path, Watcher watcher) throws ZkException {
+    /** A one-shot child watch (getChildren); {@link WatchBytes.Exceeded}, and none set, past the watch limits. */
+    void addChildWatch(String path, Watcher watcher) {
         admit(path, watcher, cost(child, path, watcher));
         child.addWatch(path, watcher, WatchManager.STANDARD);
     }
 
     /**
      * addWatch: persistent watches go to both managers, recursive ones to the data manager only, as in Apache;
-     * QUOTA_EXCEEDED, and neither set, past the watch limits.
+     * {@link WatchBytes.Exceeded}, and neither set, past the watch limits.
      */
-    void addPersistentWatch(String path, Watcher watcher, boolean recursive) throws ZkException {
+    void addPersistentWatch(String path, Watcher watcher, boolean recursive) {
         if (recursive) {
             admit(path, watcher, cost(data, path, watcher));
             data.addWatch(path, watcher, WatchManager.PERSISTENT_RECURSIVE);
@@ -68,26 +63,20 @@ final class TreeWatches {
         return manager.containsWatch(path, watcher, 0) ? 0 : WatchBytes.cost(path);
     }
 
-    private void admit(String path, Watcher watcher, long cost) throws ZkException {
-        if (bytes.admits(watcher, cost)) {
-            return;
+    private void admit(String path, Watcher watcher, long cost) {
+        if (!bytes.admits(watcher, cost)) {
+            throw new WatchBytes.Exceeded(path, bytes.heldBy(watcher), bytes.perConnectionMax(), bytes.total(),
+                    bytes.totalMax());
         }
-        if (bytes.firstRefusal(watcher)) {
-            LOG.log(Level.WARNING, "Refusing watches of {0} with QUOTA_EXCEEDED: it holds {1} bytes of watches (limit "
-                            + "{2}, {3}), all connections {4} (limit {5}, {6})", watcher, bytes.heldBy(watcher),
-                    bytes.perConnectionMax(), WatchBytes.PER_CONNECTION_PROPERTY, bytes.total(), bytes.totalMax(),
-                    WatchBytes.TOTAL_PROPERTY);
-        }
-        throw new ZkException(KeeperCode.QUOTA_EXCEEDED, path);
     }
 
     /**
      * Re-registers a reconnecting client's watches, firing at once for what changed after {@code relativeZxid}.
-     * QUOTA_EXCEEDED when a watch would pass the limits (those before it are set): the caller closes the connection,
-     * since no client reads setWatches' answer.
+     * {@link WatchBytes.Exceeded} when a watch would pass the limits (those before it are set; the connection closes,
+     * which drops them).
      */
     void setWatches(long relativeZxid, List<String> data, List<String> exist, List<String> child,
-                    List<String> persistent, List<String> persistentRecursive, Watcher watcher) throws ZkException {
+                    List<String> persistent, List<String> persistentRecursive, Watcher watcher) {
         for (String path : nullToEmpty(data)) {
             DataNode node = nodes.apply(path);
             if (node == null) {

@@ -8,10 +8,15 @@ import java.util.Map;
  * WatchManager (and the bitmap-based WatchManagerOptimized, chosen with {@code zookeeper.watchManagerName}) only makes
  * each watch cheaper, so one client setting exists-watches on millions of absent paths grows the server's watch tables
  * until the heap is gone. Here a watch is counted as {@link #ENTRY_BYTES} plus its path's characters, once per
- * connection, path and kind (data or child; a second mode on the same entry is free); past a limit the request that
- * would add it fails with QUOTA_EXCEEDED (the Java client's QuotaExceededException, kazoo's QuotaExceededError; no
- * client retries it, and none records a watch for a failed read), or, for a reconnecting client's setWatches, whose
- * answer no client reads, the connection is closed with a log line (see {@link ReadExecutor}). Commit thread only.
+ * connection, path and kind (data or child; a second mode on the same entry is free). A request that would pass a
+ * limit (a read with a watch, addWatch, a reconnecting client's setWatches) is not answered: its connection is closed
+ * with a WARNING naming the limit ({@link Exceeded}, {@link Responder}). Apache refuses a request it has no room for
+ * the same way (a frame past jute.maxbuffer, a client past maxClientCnxns, a request its RequestThrottler drops as
+ * stale: the connection closes), and every client library handles a lost connection: the Java and C clients report
+ * CONNECTIONLOSS and reconnect, kazoo raises ConnectionLoss and reconnects. An error code would not do: Apache sends
+ * QUOTA_EXCEEDED (-125) only for writes past an enforced quota, and kazoo 2.8 has no mapping for it (its connection
+ * thread dies on the unknown code and the client hangs). The session survives; its reconnect re-sets the watches it
+ * held, which fit, and the refused one was never recorded by the client. Commit thread only.
  */
 final class WatchBytes {
     /** Accounted watch bytes one connection may hold; the system property overrides {@link #PER_CONNECTION_DEFAULT}. */
@@ -32,7 +37,7 @@ final class WatchBytes {
 
     private final long perConnectionMax;
     private final long totalMax;
-    /** Per watcher: {accounted bytes, 1 once the limit was logged for it}. */
+    /** Per watcher: its accounted bytes (one-element arrays, changed in place). */
     private final Map<Watcher, long[]> byWatcher = new HashMap<>();
     private long total;
 
@@ -71,14 +76,6 @@ final class WatchBytes {
         return (held == null ? 0 : held[0]) + bytes <= perConnectionMax && total + bytes <= totalMax;
     }
 
-    /** True the first time a watcher is refused (one log line per connection, not one per refused request). */
-    boolean firstRefusal(Watcher watcher) {
-        long[] held = byWatcher.computeIfAbsent(watcher, w -> new long[2]);
-        boolean first = held[1] == 0;
-        held[1] = 1;
-        return first;
-    }
-
     long heldBy(Watcher watcher) {
         long[] held = byWatcher.get(watcher);
         return held == null ? 0 : held[0];
@@ -90,7 +87,7 @@ final class WatchBytes {
 
     void charge(Watcher watcher, String path) {
         long bytes = cost(path);
-        byWatcher.computeIfAbsent(watcher, w -> new long[2])[0] += bytes;
+        byWatcher.computeIfAbsent(watcher, w -> new long[1])[0] += bytes;
         total += bytes;
     }
 
@@ -111,5 +108,17 @@ final class WatchBytes {
     void clear() {
         byWatcher.clear();
         total = 0;
+    }
+
+    /**
+     * A request would pass a watch limit: it is not answered and its connection is closed (see the class comment).
+     * Carries the figures for the log line; no stack trace (it is an expected outcome, not a bug).
+     */
+    static final class Exceeded extends RuntimeException {
+        Exceeded(String path, long held, long perConnectionMax, long total, long totalMax) {
+            super("a watch on " + path + " would pass the watch limits: the connection holds " + held + " bytes of "
+                    + "watches (limit " + perConnectionMax + ", " + PER_CONNECTION_PROPERTY + "), all connections "
+                    + total + " (limit " + totalMax + ", " + TOTAL_PROPERTY + ")", null, false, false);
+        }
     }
 }

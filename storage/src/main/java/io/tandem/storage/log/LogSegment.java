@@ -51,17 +51,8 @@ final class LogSegment implements Closeable {
     private volatile long offsetOfMaxTimestampSoFar = -1;
     private int bytesSinceLastIndexEntry;
     private int recoveryTruncatedBytes;
-    /**
-     * Kafka's rollingBasedTimestamp: the largest timestamp of the first append to this segment (of its first batch
-     * once loaded), which a later append's largest timestamp is measured against to decide a time-based roll; -1
-     * when the segment is empty or that append had no timestamp, and then the broker's clock since
-     * {@link #createdMs} decides.
-     */
-    private long rollingBasedTimestamp = RecordBatch.NO_TIMESTAMP;
-    /** When this segment was created or loaded, or emptied by a truncation (Kafka's LogSegment.created). */
-    private long createdMs;
-    /** Drawn once per segment from segment.jitter.ms: the segment rolls this much before segment.ms. */
-    private final long rollJitterMs;
+    /** When the segment rolls by time (Kafka's roll decision and its state). */
+    private final SegmentRollClock rollClock;
 
     private LogSegment(Path dir, long baseOffset, LogConfig config, String suffix) throws IOException {
         this.baseOffset = baseOffset;
@@ -81,7 +72,7 @@ final class LogSegment implements Closeable {
         }
         this.size = (int) fileSize;
         this.nextOffset = baseOffset;
-        this.rollJitterMs = config.randomSegmentJitter();
+        this.rollClock = new SegmentRollClock(config.randomSegmentJitter());
     }
 
     static String fileName(long offset) {
@@ -103,7 +94,7 @@ final class LogSegment implements Closeable {
         segment.offsetIndex.reset();
         segment.timeIndex.reset();
         segment.txnIndex.reset();
-        segment.createdMs = nowMs;
+        segment.rollClock.start(nowMs, RecordBatch.NO_TIMESTAMP);
         return segment;
     }
 
@@ -124,8 +115,7 @@ final class LogSegment implements Closeable {
                 segment.recover(epochs);
             }
         }
-        segment.createdMs = nowMs;
-        segment.rollingBasedTimestamp = segment.firstBatchTimestamp();
+        segment.rollClock.start(nowMs, segment.firstBatchTimestamp());
         return segment;
     }
 
@@ -134,8 +124,7 @@ final class LogSegment implements Closeable {
             LeaderEpochCache epochs) throws IOException {
         LogSegment segment = new LogSegment(dir, baseOffset, config, "");
         segment.recoveryTruncatedBytes = segment.recover(epochs);
-        segment.createdMs = nowMs;
-        segment.rollingBasedTimestamp = segment.firstBatchTimestamp();
+        segment.rollClock.start(nowMs, segment.firstBatchTimestamp());
         return segment;
     }
 
@@ -180,28 +169,12 @@ final class LogSegment implements Closeable {
     }
 
     long rollJitterMs() {
-        return rollJitterMs;
+        return rollClock.jitterMs();
     }
 
-    /**
-     * Kafka's time-based roll (LogSegment.shouldRoll's reachedRollMs): a non-empty segment rolls before an append
-     * whose largest timestamp is more than {@code maxSegmentMs} minus this segment's jitter past the largest
-     * timestamp of the segment's first append. So the records' own time decides, not the broker's: a producer
-     * replaying old records rolls as their timestamps advance, and one whose clock runs ahead rolls early. Only
-     * when the first append had no timestamp does the broker's clock since the segment's creation decide.
-     *
-     * @param nowMs                   the broker's clock
-     * @param maxTimestampInMessages  the largest timestamp of the append (the log append time when the log stamps
-     *                                it), -1 when it has none
-     */
+    /** Whether the segment rolls by time before an append (see {@link SegmentRollClock#shouldRoll}). */
     boolean shouldRollByTime(long nowMs, long maxTimestampInMessages, long maxSegmentMs) {
-        return size > 0 && timeWaitedForRoll(nowMs, maxTimestampInMessages) > maxSegmentMs - rollJitterMs;
-    }
-
-    /** Kafka's LogSegment.timeWaitedForRoll. */
-    long timeWaitedForRoll(long nowMs, long maxTimestampInMessages) {
-        long base = rollingBasedTimestamp;
-        return base >= 0 ? maxTimestampInMessages - base : nowMs - createdMs;
+        return rollClock.shouldRoll(size == 0, nowMs, maxTimestampInMessages, maxSegmentMs);
     }
 
     /** The newest timestamp in the segment for retention; the file's modification time when no batch has one. */
@@ -267,8 +240,7 @@ final class LogSegment implements Closeable {
         // Publish the data before the index entries that point into it: a reader that sees an entry must also see
         // the bytes it points at.
         if (position == 0) {
-            // As Kafka's LogSegment.append: the first append's largest timestamp, which time-based rolls count from.
-            rollingBasedTimestamp = appendMaxTimestamp;
+            rollClock.firstAppend(appendMaxTimestamp);
         }
         nextOffset = next;
         size = end;
@@ -490,8 +462,7 @@ final class LogSegment implements Closeable {
         scanTail();
         if (size == 0) {
             nextOffset = baseOffset;
-            createdMs = nowMs;
-            rollingBasedTimestamp = RecordBatch.NO_TIMESTAMP;
+            rollClock.start(nowMs, RecordBatch.NO_TIMESTAMP);
         }
         return removed;
     }

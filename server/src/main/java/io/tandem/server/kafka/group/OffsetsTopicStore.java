@@ -205,7 +205,10 @@ public final class OffsetsTopicStore implements GroupStore {
             try {
                 callbacks.execute(() -> written.done(storeGroupError(error), System.currentTimeMillis()));
             } catch (java.util.concurrent.RejectedExecutionException stopped) {
-                // The broker stops: the group coordinator already answered whoever waited for this write.
+                // The broker stops (its parked writes are answered after the callbacks' thread went): the group
+                // coordinator already answered the members waiting for a group record, but an OffsetCommit or a
+                // TxnOffsetCommit still holds its request frame until told; told here, on the stopping thread.
+                written.done(ErrorCodes.NOT_COORDINATOR, System.currentTimeMillis());
             }
         });
     }

@@ -53,7 +53,8 @@ final class ProduceHandler implements ApiHandler<ProduceRequest> {
 
     @Override
     public void handle(RequestContext context, ProduceRequest request, Responder responder) {
-        ProduceVerification.start(broker, context, request, verified -> handle(context, request, responder, verified));
+        ProduceVerification.start(broker, context, request, responder,
+                verified -> handle(context, request, responder, verified));
     }
 
     /** Whether a partition's records start with a transactional batch (v3+ requests carry one batch each). */

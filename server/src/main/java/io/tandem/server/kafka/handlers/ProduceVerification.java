@@ -13,6 +13,8 @@ import io.tandem.server.kafka.log.Partition;
 import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 import io.tandem.server.kafka.network.RequestContext;
+import io.tandem.server.kafka.network.RequestDropped;
+import io.tandem.server.kafka.network.Responder;
 import io.tandem.server.kafka.producer.VerificationGuard;
 import io.tandem.server.kafka.txn.TransactionConfig;
 
@@ -71,7 +73,8 @@ final class ProduceVerification {
     }
 
     /** Verifies what the request needs verified, then hands {@code then} the outcome (see the class comment). */
-    static void start(KafkaBroker broker, RequestContext context, ProduceRequest request, Consumer<Outcome> then) {
+    static void start(KafkaBroker broker, RequestContext context, ProduceRequest request, Responder waiting,
+                      Consumer<Outcome> then) {
         short version = context.apiVersion();
         if (request.transactionalId == null || version < 3) {
             then.accept(Outcome.NOTHING);
@@ -119,7 +122,7 @@ final class ProduceVerification {
             }
         }
         ask(broker, request.transactionalId, producer, transactional, addsPartitions, required,
-                System.currentTimeMillis(), true, then);
+                System.currentTimeMillis(), true, waiting, then);
     }
 
     /**
@@ -133,7 +136,7 @@ final class ProduceVerification {
      */
     private static void ask(KafkaBroker broker, String transactionalId, Producer producer,
                             Map<TopicPartition, Integer> transactional, boolean addsPartitions, boolean required,
-                            long startedMs, boolean firstRound, Consumer<Outcome> then) {
+                            long startedMs, boolean firstRound, Responder waiting, Consumer<Outcome> then) {
         Map<TopicPartition, Short> errors = new LinkedHashMap<>();
         Map<TopicPartition, VerificationGuard> guards = new LinkedHashMap<>();
         long now = System.currentTimeMillis();
@@ -158,7 +161,7 @@ final class ProduceVerification {
             if (firstRound && Thread.currentThread() == asking && !asked.get()) {
                 then.accept(outcome);
             } else {
-                broker.continueOnRequestHandler(() -> then.accept(outcome));
+                broker.continueOnRequestHandler(() -> then.accept(outcome), waiting);
             }
         };
         if (guards.isEmpty()) {
@@ -177,8 +180,9 @@ final class ProduceVerification {
                 // The next round runs on a request handler thread, as the first did: asking this broker's own
                 // coordinator may write its state log.
                 broker.transactions().schedule(() -> broker.continueOnRequestHandler(() -> ask(broker,
-                        transactionalId, producer, transactional, addsPartitions, required, startedMs, false, then)),
-                        config.addPartitionsRetryBackoffMs());
+                        transactionalId, producer, transactional, addsPartitions, required, startedMs, false, waiting,
+                        then), waiting), config.addPartitionsRetryBackoffMs(),
+                        () -> waiting.fail(RequestDropped.BROKER_STOPPING));
                 return;
             }
             deliver.accept(new Outcome(all, guards, required, NONE));

@@ -147,7 +147,7 @@ final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequest>
                     if (Thread.currentThread() == asking && !asked.get()) {
                         next.run();
                     } else {
-                        broker.continueOnRequestHandler(next);
+                        broker.continueOnRequestHandler(next, responder);
                     }
                 };
                 if (version >= FIRST_ADD_PARTITION_VERSION) {

@@ -223,6 +223,13 @@ final class ConnectionResponder implements Responder {
     public void fail(Throwable cause) {
         if (!answered.compareAndSet(false, true)) return;
         releaseRequest();
+        if (cause instanceof RequestDropped dropped) {
+            LOG.log(System.Logger.Level.DEBUG, () -> request.apiKey().apiName() + " v" + request.apiVersion()
+                    + " from " + request.clientAddress() + " dropped (" + dropped.getMessage()
+                    + "); closing the connection");
+            connection.closeOnEventLoop();
+            return;
+        }
         LOG.log(System.Logger.Level.ERROR, "Failed to handle " + request.apiKey().apiName() + " v"
                 + request.apiVersion() + " from " + request.clientAddress() + "; closing the connection", cause);
         connection.closeOnEventLoop();

@@ -23,7 +23,7 @@ public final class RequestDispatcher {
      * A task that holds a connection's request frames (its turn, or a request it starts): when the dispatcher drops
      * it instead of running it (the broker stops first), it is told, so the frames are released rather than leaked.
      */
-    interface FrameHolder extends Runnable {
+    public interface FrameHolder extends Runnable {
         void dropped();
     }
 

@@ -55,7 +55,14 @@ public final class AclAuthorizer implements AutoCloseable {
     private volatile ZnodeStore store;
     /** The last change notification applied, per store (LITERAL, PREFIXED); only the change thread touches it. */
     private final Map<PatternType, String> lastChange = new EnumMap<>(PatternType.class);
-    /** Notifications are handled here, never on the store's notification thread (it must not wait on the store). */
+    /** Per store (LITERAL, PREFIXED): a pass over its change notifications waits on {@link #changes}. */
+    private final Map<PatternType, java.util.concurrent.atomic.AtomicBoolean> changesQueued = Map.of(
+            PatternType.LITERAL, new java.util.concurrent.atomic.AtomicBoolean(),
+            PatternType.PREFIXED, new java.util.concurrent.atomic.AtomicBoolean());
+    /**
+     * Notifications are handled here, never on the store's notification thread (it must not wait on the store); at
+     * most one pass per store waits (see {@link #changesQueued}).
+     */
     private final ExecutorService changes = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "kafka-acl-changes");
         t.setDaemon(true);
@@ -118,9 +125,17 @@ public final class AclAuthorizer implements AutoCloseable {
         publish(all);
         loaded = true;
         for (PatternType type : List.of(PatternType.LITERAL, PatternType.PREFIXED)) {
+            java.util.concurrent.atomic.AtomicBoolean queued = changesQueued.get(type);
             store.watchChildren(AclZnodes.changesPath(type), () -> {
+                // A pass reads every notification after the last one applied, so one waiting pass per store is
+                // enough: a burst of CreateAcls/DeleteAcls (each a notification znode) queues at most one more,
+                // instead of a task per notification.
+                if (!queued.compareAndSet(false, true)) return;
                 try {
-                    changes.execute(() -> applyChanges(type));
+                    changes.execute(() -> {
+                        queued.set(false); // a notification from now on queues the next pass
+                        applyChanges(type);
+                    });
                 } catch (java.util.concurrent.RejectedExecutionException closed) {
                     // The broker is shutting down: nobody asks this authorizer any more.
                 }

@@ -10,6 +10,7 @@ import io.tandem.server.kafka.metadata.ClusterMetadata.TopicInfo;
 import io.tandem.server.kafka.metadata.TopicNames;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -29,6 +30,8 @@ public final class TransactionService implements AutoCloseable {
     private final KafkaBroker broker;
     private final TransactionConfig config;
     private final ScheduledExecutorService executor;
+    /** Hand-overs {@link #schedule}d and not run yet, each with what tells its request it was dropped. */
+    private final Map<Runnable, Runnable> pending = new java.util.concurrent.ConcurrentHashMap<>();
     private final TransactionCoordinator coordinator;
     private final TransactionStateManager state;
     private final TransactionViews views;
@@ -124,13 +127,29 @@ public final class TransactionService implements AutoCloseable {
     /**
      * Runs {@code task} after {@code delayMs} on the coordinator's thread (Kafka's broker scheduler): only for short
      * hand-overs, such as a Produce's next round of AddPartitionsToTxn, which goes on on a request handler thread.
-     * Dropped when the broker is stopping.
+     * When the broker stops first (the task refused now, or still waiting when the executor shuts down),
+     * {@code dropped} runs instead, so the request waiting for it gives back its frame rather than leak it.
      */
-    public void schedule(Runnable task, long delayMs) {
+    public void schedule(Runnable task, long delayMs, Runnable dropped) {
+        Runnable once = new Runnable() {
+            @Override
+            public void run() {
+                if (pending.remove(this) != null) task.run();
+            }
+        };
+        pending.put(once, dropped);
         try {
-            executor.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+            executor.schedule(once, delayMs, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException stopping) {
-            // The broker is stopping: the produce waiting for it is not answered, as its connection closes.
+            if (pending.remove(once) != null) dropped.run();
+        }
+    }
+
+    /** At stop: the hand-overs that will not run now are told so (see {@link #schedule}). */
+    private void dropPending() {
+        for (Runnable task : List.copyOf(pending.keySet())) {
+            Runnable dropped = pending.remove(task);
+            if (dropped != null) dropped.run();
         }
     }
 
@@ -200,5 +219,6 @@ public final class TransactionService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        dropPending();
     }
 }
