@@ -48,7 +48,12 @@ class KazooSuiteCompatTest {
     private static final Path SHIM_SOURCE = Path.of("src/test/kazoo-harness");
     private static final Path WORK = Path.of("target/kazoo-suite");
     private static final long SUITE_TIMEOUT_MINUTES = 15;
-    private static final int RETRIED_MAX = 5;
+    /**
+     * The restart tests of the three handlers' clients (test_request_queuing_session_expired and _recovered under
+     * threading, gevent and eventlet, one or two in each lane) are six on their own: at load 20 with the lanes side by
+     * side five of them missed their 5 s, and passed when retried.
+     */
+    private static final int RETRIED_MAX = 8;
     /** pytest processes side by side for the one-member run: 1 to 3 ({@link #oneMemberLanes}). */
     private static final int LANES = Integer.getInteger("kazoo.lanes", 3);
     private static final Pattern COUNT = Pattern.compile("(tests|failures|errors|skipped)=\"(\\d+)\"");
