@@ -51,6 +51,9 @@ final class KafkaCompat {
         if (group != null) p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        // A classic member learns of a rebalance from its next heartbeat (REBALANCE_IN_PROGRESS): every 500 ms, not
+        // the client's default 3 s, so a join or leave in a test is not followed by up to 3 s of waiting for it.
+        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
         p.putAll(overrides);
         return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
     }

@@ -7,6 +7,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,9 +36,21 @@ class SaslCompatTest {
     private static final Path SCRIPTS = Path.of("src/test/python/kafka");
 
     @TempDir
-    Path dir;
+    static Path dir;
+    /** One node for every case: each works on topics of its own (kcat-, py-sasl- and the mechanism). */
+    static Tandem tandem;
 
-    private Tandem start() throws Exception {
+    @BeforeAll
+    static void startNode() throws Exception {
+        tandem = start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (tandem != null) tandem.close();
+    }
+
+    private static Tandem start() throws Exception {
         TandemConfig config = config(dir)
                 .set("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0")
                 .set("inter.broker.listener.name", "PLAINTEXT")
@@ -67,29 +81,27 @@ class SaslCompatTest {
         requireTool(KCAT, "kcat");
         String user = mechanism.equals("PLAIN") ? "alice" : "bob";
         String password = user + "-secret";
-        try (Tandem tandem = start()) {
-            // The refused login takes kcat's whole 4 s metadata wait: it runs beside the produce and consume below,
-            // which it does not touch (another connection, no topic).
-            CompletableFuture<Result> refusedLogin = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return run(kcat(tandem, mechanism, user, "wrong", "-L", "-m", "4"), Duration.ofSeconds(60));
-                } catch (Exception e) {
-                    throw new CompletionException(e);
-                }
-            });
-            String topic = "kcat-" + mechanism.toLowerCase();
-            Result produced = run(kcat(tandem, mechanism, user, password, "-P", "-t", topic,
-                    "-X", "topic.request.required.acks=all"), Duration.ofSeconds(60),
-                    "one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8));
-            assertEquals(0, produced.exitCode(), produced.output());
-            Result consumed = run(kcat(tandem, mechanism, user, password, "-C", "-t", topic, "-o", "beginning", "-e", "-q"),
-                    Duration.ofSeconds(60));
-            assertEquals(0, consumed.exitCode(), consumed.output());
-            assertEquals(List.of("one", "two", "three"), consumed.output().lines().toList());
-            Result refused = refusedLogin.get(90, TimeUnit.SECONDS);
-            assertNotEquals(0, refused.exitCode(), refused.output());
-            assertTrue(refused.output().contains("Authentication failed"), refused.output());
-        }
+        // The refused login takes kcat's whole 4 s metadata wait: it runs beside the produce and consume below,
+        // which it does not touch (another connection, no topic).
+        CompletableFuture<Result> refusedLogin = CompletableFuture.supplyAsync(() -> {
+            try {
+                return run(kcat(tandem, mechanism, user, "wrong", "-L", "-m", "4"), Duration.ofSeconds(60));
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        });
+        String topic = "kcat-" + mechanism.toLowerCase();
+        Result produced = run(kcat(tandem, mechanism, user, password, "-P", "-t", topic,
+                "-X", "topic.request.required.acks=all"), Duration.ofSeconds(60),
+                "one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals(0, produced.exitCode(), produced.output());
+        Result consumed = run(kcat(tandem, mechanism, user, password, "-C", "-t", topic, "-o", "beginning", "-e", "-q"),
+                Duration.ofSeconds(60));
+        assertEquals(0, consumed.exitCode(), consumed.output());
+        assertEquals(List.of("one", "two", "three"), consumed.output().lines().toList());
+        Result refused = refusedLogin.get(90, TimeUnit.SECONDS);
+        assertNotEquals(0, refused.exitCode(), refused.output());
+        assertTrue(refused.output().contains("Authentication failed"), refused.output());
     }
 
     @ParameterizedTest
@@ -97,12 +109,10 @@ class SaslCompatTest {
     void kafkaPythonShouldProduceAndConsumeOverSasl(String mechanism) throws Exception {
         requirePythonKafka();
         String user = mechanism.equals("PLAIN") ? "alice" : "bob";
-        try (Tandem tandem = start()) {
-            Result result = run(List.of("/usr/bin/python3", SCRIPTS.resolve("sasl.py").toString(),
-                    "127.0.0.1:" + tandem.kafkaPort("SASL_PLAINTEXT"), mechanism, user, user + "-secret"),
-                    Duration.ofMinutes(2));
-            assertEquals(0, result.exitCode(), result.output());
-            assertTrue(result.output().contains("OK"), result.output());
-        }
+        Result result = run(List.of("/usr/bin/python3", SCRIPTS.resolve("sasl.py").toString(),
+                "127.0.0.1:" + tandem.kafkaPort("SASL_PLAINTEXT"), mechanism, user, user + "-secret"),
+                Duration.ofMinutes(2));
+        assertEquals(0, result.exitCode(), result.output());
+        assertTrue(result.output().contains("OK"), result.output());
     }
 }

@@ -46,16 +46,16 @@ class CuratorSuiteCompatTest {
     private static final long TIMEOUT_MINUTES = 90;
     /**
      * The classes CI runs, in three child JVMs side by side (one list each), split so that each takes about as long
-     * (load 20: TestInterProcessSemaphoreMutex 54 s; TestPersistentWatcher 38 s, TestLeaderLatchCluster 12 s and
-     * TestDistributedDoubleBarrier 2 s; TestPersistentTtlNode 32 s): the time is the tests' own sleeps and session
-     * expiries, not CPU. Each class still runs whole in one JVM, its tests one after another as Curator wrote them.
+     * (CI at load 0: TestInterProcessSemaphoreMutex 37 s; TestPersistentWatcher 39 s; TestPersistentTtlNode 29 s,
+     * TestLeaderLatchCluster 10 s and TestDistributedDoubleBarrier 1 s; at load 35: 53; 55; 47, 11 and 2 s): the
+     * time is the tests' own sleeps and session expiries, not CPU. Each class still runs whole in one JVM, its tests one after another as Curator wrote them.
      */
     static final List<List<String>> CI_LANES = List.of(
             List.of("org.apache.curator.framework.recipes.locks.TestInterProcessSemaphoreMutex"),
-            List.of("org.apache.curator.framework.recipes.watch.TestPersistentWatcher",
+            List.of("org.apache.curator.framework.recipes.watch.TestPersistentWatcher"),
+            List.of("org.apache.curator.framework.recipes.nodes.TestPersistentTtlNode",
                     "org.apache.curator.framework.recipes.leader.TestLeaderLatchCluster",
-                    "org.apache.curator.framework.recipes.barriers.TestDistributedDoubleBarrier"),
-            List.of("org.apache.curator.framework.recipes.nodes.TestPersistentTtlNode"));
+                    "org.apache.curator.framework.recipes.barriers.TestDistributedDoubleBarrier"));
 
     @Test
     void curatorRecipeTestsShouldPassAgainstTandem() throws Exception {

@@ -159,7 +159,9 @@ class ConsumerGroupRebalanceTest {
                         (protocolAndAssignor[1].equals("range") ? RangeAssignor.class : CooperativeStickyAssignor.class)
                                 .getName());
                 props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
-                props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
+                // A classic member learns of a rebalance from its next heartbeat's REBALANCE_IN_PROGRESS: four
+                // rebalances (two rounds each for cooperative-sticky) each waited up to a 1 s interval for it.
+                props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 250);
             } else {
                 // The broker sets the session and heartbeat; the client may only name the server-side assignor.
                 props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
