@@ -79,6 +79,7 @@ class ColdSegmentFetchTest {
                             + "cache on this machine: cannot make a cold segment");
                 }
 
+                long dropsBefore = systemCacheDrops();
                 PageCacheWarmer warmer = tandem.kafkaBroker().pageCache();
                 assertTrue(warmer.enabled(), "sun.misc.Unsafe.invokeCleaner is there on JDK 17");
                 PageCacheWarmer.Stats before = warmer.stats();
@@ -102,7 +103,10 @@ class ColdSegmentFetchTest {
                     assertTrue(cold.warmedBytes() - before.warmedBytes() >= 1 << 20, "at least a segment's worth: " + cold);
                     assertTrue(cold.lastWarmedOn().startsWith("kafka-request-handler-"),
                             "warmed on a request handler thread, not " + cold.lastWarmedOn());
-                    for (Path segment : sealed) assertTrue(resident(segment), segment + " is in the page cache now");
+                    for (Path segment : sealed) {
+                        assertTrue(resident(segment), () -> segment + " is in the page cache now; not resident: "
+                                + missingPages(segment) + "; " + cacheDrops(dropsBefore) + " (" + cold + ")");
+                    }
 
                     // A caught-up consumer's fetch of what was just appended is not checked at all.
                     producer.send(new ProducerRecord<>("cold", 0, null, value(records))).get(30, TimeUnit.SECONDS);
@@ -152,6 +156,55 @@ class ColdSegmentFetchTest {
             MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
             return mapped.isLoaded();
         }
+    }
+
+    /**
+     * The byte ranges of the file, in 4 KiB steps, whose page is not in the page cache, and the file's size: which
+     * part a failed residency check missed (a whole slice, one page at an edge, the tail). Asked of slices of one
+     * mapping that is never touched, each its own mincore(2).
+     */
+    static String missingPages(Path file) {
+        StringBuilder missing = new StringBuilder();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+            int step = 4096;
+            long runStart = -1;
+            for (long at = 0; at <= size; at += step) {
+                boolean loaded = at == size || mapped.slice((int) at, (int) Math.min(step, size - at)).isLoaded();
+                if (!loaded && runStart < 0) runStart = at;
+                if (loaded && runStart >= 0) {
+                    missing.append(missing.isEmpty() ? "" : ", ").append('[').append(runStart).append(", ")
+                            .append(Math.min(at, size)).append(')');
+                    runStart = -1;
+                }
+            }
+            return "bytes " + (missing.isEmpty() ? "none" : missing) + " of " + size;
+        } catch (IOException e) {
+            return "unknown (" + e + ")";
+        }
+    }
+
+    /**
+     * How often anything on the machine dropped the whole page cache (echo 1 or 3 > /proc/sys/vm/drop_caches) since
+     * boot, from /proc/vmstat; -1 where the kernel does not count it. Such a drop takes every file's pages, so it
+     * tells a residency failure caused outside the test from one of the warmer.
+     */
+    static long systemCacheDrops() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/vmstat"))) {
+                if (line.startsWith("drop_pagecache ")) return Long.parseLong(line.substring(15).trim());
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or an older kernel (the counter is there since 4.x): unknown.
+        }
+        return -1;
+    }
+
+    private static String cacheDrops(long before) {
+        long after = systemCacheDrops();
+        return before < 0 || after < 0 ? "whole page cache drops unknown"
+                : "whole page cache drops (drop_caches) since the eviction: " + (after - before);
     }
 
     /** Bytes all of this process's Netty event loop threads have made the kernel read from storage so far. */
