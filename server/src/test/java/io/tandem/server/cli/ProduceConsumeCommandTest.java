@@ -220,7 +220,8 @@ class ProduceConsumeCommandTest {
         assertEquals(6, first.out().lines().count());
         assertEquals(3, committed("readers").get(new TopicPartition("grouped", 0)).offset());
         assertEquals(3, committed("readers").get(new TopicPartition("grouped", 1)).offset());
-        Cli.Result quiet = run("consume", "grouped", "--partition", "1", "--group", "quiet", "--exit-at-end");
+        // kafka-console-consumer refuses --group with --partition; a member of "quiet" owns both partitions.
+        Cli.Result quiet = run("consume", "grouped", "--group", "quiet", "--exit-at-end");
         assertEquals("", quiet.out(), quiet.toString());
         assertEquals(3, committed("quiet").get(new TopicPartition("grouped", 1)).offset(),
                 "a group's start position is committed even when nothing was read");
