@@ -53,7 +53,8 @@ public final class GroupAdmin {
             });
             for (ListGroupsResponse.ListedGroup group : response.groups) {
                 groups.put(group.groupId, new GroupListing(group.groupId, group.protocolType,
-                        group.groupState == null || group.groupState.isEmpty() ? null : group.groupState));
+                        group.groupState == null || group.groupState.isEmpty() ? null : group.groupState,
+                        group.groupType == null || group.groupType.isEmpty() ? null : group.groupType));
             }
         }
         return List.copyOf(groups.values());

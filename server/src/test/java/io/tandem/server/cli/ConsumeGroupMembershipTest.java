@@ -154,6 +154,18 @@ class ConsumeGroupMembershipTest {
         for (int p = 0; p < 4; p++) {
             assertEquals(20, offsets.get(new TopicPartition("shared", p)).offset(), offsets.toString());
         }
+        // kafka-consumer-groups.sh --list --type: the group a tandem consume joined is a classic one.
+        Cli.Result classic = Cli.run("groups", "list", "--bootstrap-server", bootstrap(), "--type", "classic");
+        assertEquals(0, classic.exitCode(), classic.toString());
+        assertTrue(classic.out().startsWith("GROUP"), classic.out());
+        assertTrue(classic.out().lines().anyMatch(l -> l.matches("sharers\\s+Classic\\s+Empty\\s+consumer")),
+                classic.out());
+        Cli.Result consumerType = Cli.run("groups", "list", "--bootstrap-server", bootstrap(), "--type", "Consumer");
+        assertTrue(consumerType.out().lines().noneMatch(l -> l.startsWith("sharers")), consumerType.toString());
+        Cli.Result share = Cli.run("groups", "list", "--bootstrap-server", bootstrap(), "--type", "share");
+        assertEquals(ExitCodes.USAGE, share.exitCode(), share.toString());
+        assertTrue(share.err().contains("Invalid types list 'share'. Valid types are: classic, consumer"),
+                share.toString());
     }
 
     @Test
@@ -170,7 +182,7 @@ class ConsumeGroupMembershipTest {
                 java.poll(Duration.ofMillis(100));
                 return java.assignment().size() == 2;
             });
-            Cli.Running cli = start("mixed", "--group", "mixers", "--from-beginning", "--timeout-ms", "3000");
+            Cli.Running cli = start("mixed", "--group", "mixers", "--from-beginning", "--timeout-ms", "10000");
             await("Kafka's consumer gives one partition to tandem consume", () -> {
                 java.poll(Duration.ofMillis(100));
                 return java.assignment().size() == 1 && describe("mixers").members().size() == 2;

@@ -237,6 +237,35 @@ class ProduceConsumeCommandTest {
     }
 
     @Test
+    void shouldHonourProducerPropertiesAndRefuseUnknownOnes() throws Exception {
+        createTopic("producer-props", 1);
+        Path input = dir.resolve("two.txt");
+        Files.writeString(input, "a\nb\n");
+        Path config = dir.resolve("producer.properties");
+        Files.writeString(config, "compression.type=zstd\nclient.id=from-file\n");
+        Cli.Result produced = run("produce", "producer-props", "--file", input.toString(), "--producer.config",
+                config.toString(), "--producer-property", "acks=1", "--producer-property", "batch.size=1");
+        assertEquals(0, produced.exitCode(), produced.toString());
+        assertEquals(List.of("a", "b"), readAll("producer-props", 2).stream().map(ConsumerRecord::value).toList());
+        // Each property is read: a value the client cannot honour is refused by the property's rules.
+        Cli.Result acksZero = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "acks=0");
+        assertEquals(ExitCodes.USAGE, acksZero.exitCode(), acksZero.toString());
+        Cli.Result badCodec = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "compression.type=brotli");
+        assertEquals(ExitCodes.USAGE, badCodec.exitCode(), badCodec.toString());
+        assertTrue(badCodec.err().contains("brotli"), badCodec.toString());
+        // A flag given explicitly wins over the property, as in kafka-console-producer.
+        Cli.Result flagWins = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "acks=0", "--acks", "all");
+        assertEquals(0, flagWins.exitCode(), flagWins.toString());
+        Cli.Result linger = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "linger.ms=5");
+        assertEquals(ExitCodes.USAGE, linger.exitCode(), linger.toString());
+        assertTrue(linger.err().contains("producer property 'linger.ms' is not supported"), linger.toString());
+    }
+
+    @Test
     void shouldReadBackCompressedBatches() throws Exception {
         createTopic("compressed", 1);
         Path input = dir.resolve("many.txt");
