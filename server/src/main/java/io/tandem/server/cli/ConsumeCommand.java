@@ -134,12 +134,7 @@ public final class ConsumeCommand extends CliCommand {
             }
             GroupAdmin groups = new GroupAdmin(client);
             ClassicGroupMember member = new ClassicGroupMember(client, settings.groupId(), settings.membership());
-            Reading reading = new Reading(admin, fetcher, new Membership(groups, member), null, partitions);
-            try {
-                return follow(reading, formatter);
-            } finally {
-                member.leave();
-            }
+            return follow(new Reading(admin, fetcher, new Membership(groups, member), null, partitions), formatter);
         }
     }
 
@@ -180,6 +175,22 @@ public final class ConsumeCommand extends CliCommand {
                 ends = assigned.isEmpty() ? Map.of() : latest(admin, assigned);
             }
             return true;
+        }
+
+        /**
+         * Leaves the group (LeaveGroup) so the others take the partitions over at once. A failure is reported, not
+         * thrown: the records were printed and committed already.
+         */
+        void leave() {
+            if (membership == null) {
+                return;
+            }
+            try {
+                membership.member.leave();
+            } catch (RuntimeException e) {
+                err().println("warning: leaving group " + settings.groupId() + " failed (" + e.getMessage()
+                        + "); the coordinator drops this member after session.timeout.ms");
+            }
         }
 
         void heartbeat() {
@@ -288,6 +299,8 @@ public final class ConsumeCommand extends CliCommand {
             reading.commit();
         } finally {
             out().flush();
+            // Before `finished`: on Ctrl-C the JVM exits once the hook sees it, and the LeaveGroup must be out first.
+            reading.leave();
             err().println("Processed a total of " + count + " messages");
             err().flush();
             finished.countDown();

@@ -182,7 +182,8 @@ class ConsumeGroupMembershipTest {
                 java.poll(Duration.ofMillis(100));
                 return java.assignment().size() == 2;
             });
-            Cli.Running cli = start("mixed", "--group", "mixers", "--from-beginning", "--timeout-ms", "10000");
+            Cli.Running cli = start("mixed", "--group", "mixers", "--from-beginning", "--max-messages", "5",
+                    "--timeout-ms", "20000");
             await("Kafka's consumer gives one partition to tandem consume", () -> {
                 java.poll(Duration.ofMillis(100));
                 return java.assignment().size() == 1 && describe("mixers").members().size() == 2;
