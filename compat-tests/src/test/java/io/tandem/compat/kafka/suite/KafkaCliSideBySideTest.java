@@ -251,10 +251,7 @@ class KafkaCliSideBySideTest {
         for (KafkaTarget target : List.of(apache, tandem)) {
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
             // Two members, one partition each, before anything is written.
-            while (!run(target, "groups", "describe", "--group", "share-side-g", "--members").out().lines()
-                    .filter(l -> l.contains("share-side-")).map(l -> l.trim().split("\\s+"))
-                    .filter(cols -> cols[cols.length - 1].matches("share-side-[01]")).count() == 2
-                    ? false : System.nanoTime() < deadline) {
+            while (membersOwningOnePartition(target) != 2 && System.nanoTime() < deadline) {
                 Thread.sleep(100);
             }
             Properties plain = new Properties();
@@ -279,6 +276,13 @@ class KafkaCliSideBySideTest {
                     target + ": each record read once across the two members");
         }
         assertEquals(0, same("topics", "delete", "share-side").exitCode());
+    }
+
+    /** The members of share-side-g that own exactly one partition of share-side, per `groups describe --members`. */
+    private static long membersOwningOnePartition(KafkaTarget target) {
+        return run(target, "groups", "describe", "--group", "share-side-g", "--members").out().lines()
+                .map(line -> line.trim().split("\\s+"))
+                .filter(cols -> cols[cols.length - 1].matches("share-side-[01]")).count();
     }
 
     /** On one server: a plain record, an aborted and a committed transaction, and a plain record on topic b. */
