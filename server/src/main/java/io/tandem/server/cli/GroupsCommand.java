@@ -111,34 +111,27 @@ public final class GroupsCommand extends ParentCommand {
 
         /** The lower-cased types --type names; empty for every type. Unknown names are refused as Kafka's tool. */
         private java.util.Set<String> wantedTypes() {
-            java.util.Set<String> wanted = new java.util.HashSet<>();
-            if (types == null || types.isBlank()) {
-                return wanted;
-            }
-            for (String name : types.split(",")) {
-                String type = name.trim().toLowerCase(Locale.ROOT);
-                if (!TYPES.contains(type)) {
-                    throw new IllegalArgumentException("Invalid types list '" + types + "'. Valid types are: "
-                            + String.join(", ", TYPES));
-                }
-                wanted.add(type);
-            }
-            return wanted;
+            return wanted(types, TYPES, "types", ", ");
         }
 
         /** The lower-cased states --state names; empty for every group. Unknown names are refused as Kafka's tool. */
         private java.util.Set<String> wantedStates() {
+            return wanted(states, STATES, "state", ",");
+        }
+
+        /** A comma-separated list of {@code valid} names in any case, lower-cased; Kafka's words when one is not. */
+        private static java.util.Set<String> wanted(String list, List<String> valid, String noun, String joiner) {
             java.util.Set<String> wanted = new java.util.HashSet<>();
-            if (states == null || states.isBlank()) {
+            if (list == null || list.isBlank()) {
                 return wanted;
             }
-            for (String name : states.split(",")) {
-                String state = name.trim().toLowerCase(Locale.ROOT);
-                if (STATES.stream().noneMatch(known -> known.toLowerCase(Locale.ROOT).equals(state))) {
-                    throw new IllegalArgumentException("Invalid state list '" + states + "'. Valid states are: "
-                            + String.join(",", STATES));
+            for (String name : list.split(",")) {
+                String value = name.trim().toLowerCase(Locale.ROOT);
+                if (valid.stream().noneMatch(known -> known.toLowerCase(Locale.ROOT).equals(value))) {
+                    throw new IllegalArgumentException("Invalid " + noun + " list '" + list + "'. Valid "
+                            + (noun.endsWith("s") ? noun : noun + "s") + " are: " + String.join(joiner, valid));
                 }
-                wanted.add(state);
+                wanted.add(value);
             }
             return wanted;
         }
