@@ -53,7 +53,8 @@ public final class GroupAdmin {
             });
             for (ListGroupsResponse.ListedGroup group : response.groups) {
                 groups.put(group.groupId, new GroupListing(group.groupId, group.protocolType,
-                        group.groupState == null || group.groupState.isEmpty() ? null : group.groupState));
+                        group.groupState == null || group.groupState.isEmpty() ? null : group.groupState,
+                        group.groupType == null || group.groupType.isEmpty() ? null : group.groupType));
             }
         }
         return List.copyOf(groups.values());
@@ -165,6 +166,16 @@ public final class GroupAdmin {
      * active members; otherwise the coordinator refuses (UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION) and this throws.
      */
     public void commitOffsets(String group, Map<TopicPartition, Long> offsets) {
+        commitOffsets(group, NO_GENERATION, "", null, offsets);
+    }
+
+    /**
+     * Commits offsets as member {@code memberId} of generation {@code generation} (a {@link ClassicGroupMember}'s).
+     * The coordinator refuses a stale generation or a member it no longer knows (ILLEGAL_GENERATION,
+     * UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS once the rebalance has reached its sync): this throws then.
+     */
+    public void commitOffsets(String group, int generation, String memberId, String groupInstanceId,
+                              Map<TopicPartition, Long> offsets) {
         client.retrying(() -> {
             int coordinator = findCoordinator(group);
             Map<String, OffsetCommitRequest.OffsetCommitRequestTopic> topics = new TreeMap<>();
@@ -176,7 +187,8 @@ public final class GroupAdmin {
                                 .setCommittedMetadata(""));
             }
             OffsetCommitRequest request = new OffsetCommitRequest().setGroupId(group)
-                    .setGenerationIdOrMemberEpoch(NO_GENERATION).setMemberId("")
+                    .setGenerationIdOrMemberEpoch(generation).setMemberId(memberId)
+                    .setGroupInstanceId(groupInstanceId)
                     .setTopics(new ArrayList<>(topics.values()));
             OffsetCommitResponse response = client.send(coordinator, request);
             for (OffsetCommitResponse.OffsetCommitResponseTopic topic : response.topics) {

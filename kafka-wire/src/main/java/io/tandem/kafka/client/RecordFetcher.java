@@ -32,8 +32,8 @@ import java.util.TreeMap;
  */
 public final class RecordFetcher {
     /** Bytes asked for per partition and per response: Kafka's consumer defaults (max.partition.fetch.bytes...). */
-    private static final int PARTITION_BYTES_MAX = 1024 * 1024;
-    private static final int RESPONSE_BYTES_MAX = 50 * 1024 * 1024;
+    public static final int PARTITION_BYTES_MAX = 1024 * 1024;
+    public static final int RESPONSE_BYTES_MAX = 50 * 1024 * 1024;
 
     /** Fetch's isolation_level values. */
     public static final byte READ_UNCOMMITTED = 0;
@@ -47,6 +47,10 @@ public final class RecordFetcher {
     private final Map<TopicPartition, Long> positions = new TreeMap<>();
     private final Map<TopicPartition, Long> highWatermarks = new TreeMap<>();
     private Map<String, TopicInfo> topics;
+    private int partitionBytesMax = PARTITION_BYTES_MAX;
+    private int responseBytesMax = RESPONSE_BYTES_MAX;
+    private int minBytes = 1;
+    private Duration maxWaitCap;
 
     public RecordFetcher(KafkaClient client) {
         this(client, READ_UNCOMMITTED);
@@ -65,6 +69,27 @@ public final class RecordFetcher {
     /** Reads {@code tp} from {@code offset} on. */
     public void seek(TopicPartition tp, long offset) {
         positions.put(tp, offset);
+    }
+
+    /** Stops reading every partition (a group member's partitions were revoked). */
+    public void unassign() {
+        positions.clear();
+        highWatermarks.clear();
+        topics = null;
+    }
+
+    /**
+     * Kafka consumer's fetch settings: fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes and
+     * fetch.max.wait.ms (null leaves each poll's own wait alone; otherwise a poll waits at most this long).
+     */
+    public void limits(int minBytes, int responseBytesMax, int partitionBytesMax, Duration maxWait) {
+        if (minBytes < 0 || responseBytesMax <= 0 || partitionBytesMax <= 0) {
+            throw new IllegalArgumentException("fetch byte limits must be positive");
+        }
+        this.minBytes = minBytes;
+        this.responseBytesMax = responseBytesMax;
+        this.partitionBytesMax = partitionBytesMax;
+        this.maxWaitCap = maxWait;
     }
 
     /** The next offset to read per partition. */
@@ -101,6 +126,9 @@ public final class RecordFetcher {
         for (Map.Entry<Integer, List<TopicPartition>> entry : byLeader.entrySet()) {
             // Once data has arrived, the remaining leaders are only asked for what they have now.
             Duration wait = records.isEmpty() ? maxWait : Duration.ZERO;
+            if (maxWaitCap != null && wait.compareTo(maxWaitCap) > 0) {
+                wait = maxWaitCap;
+            }
             KafkaClientException error = fetchFrom(entry.getKey(), entry.getValue(), wait, records);
             if (error != null) {
                 // Metadata is looked up again next time. Records already read (their positions have moved on) are
@@ -131,11 +159,11 @@ public final class RecordFetcher {
             for (TopicPartition tp : partitions) {
                 byTopic.computeIfAbsent(tp.topic(), t -> new FetchRequest.FetchTopic().setTopic(t)).partitions
                         .add(new FetchRequest.FetchPartition().setPartition(tp.partition())
-                                .setFetchOffset(positions.get(tp)).setPartitionMaxBytes(PARTITION_BYTES_MAX));
+                                .setFetchOffset(positions.get(tp)).setPartitionMaxBytes(partitionBytesMax));
             }
             int waitMs = Math.toIntExact(Math.min(Integer.MAX_VALUE, maxWait.toMillis()));
-            FetchRequest request = new FetchRequest().setReplicaId(-1).setMaxWaitMs(waitMs).setMinBytes(1)
-                    .setMaxBytes(RESPONSE_BYTES_MAX).setIsolationLevel(isolationLevel)
+            FetchRequest request = new FetchRequest().setReplicaId(-1).setMaxWaitMs(waitMs).setMinBytes(minBytes)
+                    .setMaxBytes(responseBytesMax).setIsolationLevel(isolationLevel)
                     .setTopics(new ArrayList<>(byTopic.values()));
             response = connection.send(request, version, client.requestTimeout().plus(maxWait));
             KafkaClientException.check(response.errorCode, "Fetch from broker " + leader, null);

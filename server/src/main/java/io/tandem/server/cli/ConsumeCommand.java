@@ -1,23 +1,23 @@
 package io.tandem.server.cli;
 
+import io.tandem.kafka.client.ClassicGroupMember;
 import io.tandem.kafka.client.ConsumedRecord;
 import io.tandem.kafka.client.GroupAdmin;
-import io.tandem.kafka.client.GroupDescription;
 import io.tandem.kafka.client.KafkaAdmin;
 import io.tandem.kafka.client.KafkaClient;
-import io.tandem.kafka.client.KafkaClientException;
 import io.tandem.kafka.client.OffsetSpec;
 import io.tandem.kafka.client.RecordFetcher;
 import io.tandem.kafka.client.TopicInfo;
 import io.tandem.kafka.client.TopicPartition;
-import io.tandem.kafka.wire.Errors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -36,13 +36,15 @@ import picocli.CommandLine.Option;
         description = {"Print records of a Kafka topic, following new ones until Ctrl-C.",
                 "Starts at the end unless --from-beginning, --offset or --timestamp says otherwise, or --group has"
                         + " committed offsets.",
-                "--group reads and commits that group's offsets without joining it (the group must have no active"
-                        + " members)."})
+                "--group joins that consumer group as kafka-console-consumer.sh does (classic protocol, range"
+                        + " assignment, heartbeats, auto-commit every 5 s and on exit, LeaveGroup on exit): several"
+                        + " processes with one group share the topic's partitions."})
 public final class ConsumeCommand extends CliCommand {
     /** The longest a single fetch waits, so Ctrl-C and --timeout-ms are noticed promptly. */
     static final Duration POLL_WAIT_MAX = Duration.ofMillis(500);
-    /** How often positions are committed while following with --group. */
-    static final long COMMIT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** Kafka's DefaultMessageFormatter, under its Kafka 4 and earlier class names: the only formatter offered. */
+    static final Set<String> DEFAULT_FORMATTERS = Set.of("org.apache.kafka.tools.consumer.DefaultMessageFormatter",
+            "kafka.tools.DefaultMessageFormatter");
 
     @Mixin KafkaOptions kafka;
     @Mixin TopicName topicName;
@@ -68,8 +70,21 @@ public final class ConsumeCommand extends CliCommand {
                     + " 2024-05-01T10:00:00Z).")
     String timestamp;
 
-    @Option(names = "--group", paramLabel = "GROUP", description = "Start from, and commit to, this group's offsets.")
+    @Option(names = "--group", paramLabel = "GROUP",
+            description = "Join this consumer group: read the partitions it assigns, from its committed offsets.")
     String group;
+
+    @Option(names = {"--consumer-property", "--command-property"}, paramLabel = "KEY=VALUE",
+            description = "Kafka consumer property (over --consumer.config's): group.id, group.instance.id,"
+                    + " auto.offset.reset, enable.auto.commit, auto.commit.interval.ms, session.timeout.ms,"
+                    + " heartbeat.interval.ms, max.poll.interval.ms, isolation.level, fetch.min.bytes,"
+                    + " fetch.max.bytes, max.partition.fetch.bytes, fetch.max.wait.ms, max.poll.records, client.id,"
+                    + " request.timeout.ms, security ones. Any other key is refused.")
+    Map<String, String> consumerProperties = new LinkedHashMap<>();
+
+    @Option(names = "--formatter", paramLabel = "CLASS",
+            description = "Kafka's DefaultMessageFormatter (the only one offered; configured with --property).")
+    String formatterClass;
 
     @Option(names = "--max-messages", paramLabel = "N", description = "Exit after N records.")
     Long maxMessages;
@@ -81,7 +96,7 @@ public final class ConsumeCommand extends CliCommand {
             description = "Exit once the end of every partition (as of start) is read.")
     boolean exitAtEnd;
 
-    @Option(names = "--property", paramLabel = "KEY=VALUE",
+    @Option(names = {"--property", "--formatter-property"}, paramLabel = "KEY=VALUE",
             description = "kafka-console-consumer formatter property: print.key, print.value, print.timestamp,"
                     + " print.partition, print.offset, print.headers, key.separator, line.separator,"
                     + " headers.separator, null.literal.")
@@ -89,50 +104,150 @@ public final class ConsumeCommand extends CliCommand {
 
     @Option(names = "--isolation-level", paramLabel = "LEVEL",
             description = "read_committed leaves out records of aborted and open transactions (reading up to the last"
-                    + " stable offset), read_uncommitted reads all (default: ${DEFAULT-VALUE}).")
-    String isolationLevel = "read_uncommitted";
+                    + " stable offset), read_uncommitted reads all (default: read_uncommitted).")
+    String isolationLevel;
 
     private volatile boolean stopRequested;
-    /** The group's committed offsets at start: positions that differ from these get committed. */
-    private final Map<TopicPartition, Long> groupOffsets = new HashMap<>();
+    private ConsumerSettings settings;
 
     @Override
     protected int execute() throws Exception {
         Pattern included = checkFlags();
+        Map<String, String> clientProperties = ClientProperties.merge(ClientProperties.load(kafka.commandConfig),
+                consumerProperties, ConsumerSettings.KEYS, "consumer");
+        settings = ConsumerSettings.of(clientProperties, group, isolationLevel, fromBeginning);
+        isolation();
+        if (settings.groupId() != null && partition != null) {
+            throw new IllegalArgumentException("Options group and partition cannot be specified together.");
+        }
         RecordFormatter formatter = new RecordFormatter(properties);
-        try (KafkaClient client = kafka.connect()) {
+        try (KafkaClient client = kafka.connect(clientProperties)) {
             KafkaAdmin admin = new KafkaAdmin(client);
-            GroupAdmin groups = group == null ? null : new GroupAdmin(client);
-            if (groups != null) {
-                requireInactive(groups);
-            }
             List<TopicPartition> partitions = included == null ? partitionsOf(admin, topicName.required())
                     : partitionsMatching(client, included);
             RecordFetcher fetcher = new RecordFetcher(client, isolation());
-            startPositions(admin, groups, partitions).forEach(fetcher::seek);
-            Map<TopicPartition, Long> ends = exitAtEnd ? latest(admin, partitions) : Map.of();
-            return follow(client, fetcher, groups, formatter, ends);
+            settings.apply(fetcher);
+            if (settings.groupId() == null) {
+                startPositions(admin, null, partitions).forEach(fetcher::seek);
+                Map<TopicPartition, Long> ends = exitAtEnd ? latest(admin, partitions) : null;
+                return follow(new Reading(admin, fetcher, null, ends, partitions), formatter);
+            }
+            GroupAdmin groups = new GroupAdmin(client);
+            ClassicGroupMember member = new ClassicGroupMember(client, settings.groupId(), settings.membership());
+            return follow(new Reading(admin, fetcher, new Membership(groups, member), null, partitions), formatter);
         }
     }
 
-    private int follow(KafkaClient client, RecordFetcher fetcher, GroupAdmin groups, RecordFormatter formatter,
-                       Map<TopicPartition, Long> ends) throws InterruptedException {
+    /** What one run reads: the fetcher, and with a group, the membership that decides its partitions. */
+    private final class Reading {
+        final KafkaAdmin admin;
+        final RecordFetcher fetcher;
+        final Membership membership;
+        final List<TopicPartition> partitions;
+        /** The end of each partition read, with --exit-at-end; null without it. */
+        Map<TopicPartition, Long> ends;
+
+        Reading(KafkaAdmin admin, RecordFetcher fetcher, Membership membership, Map<TopicPartition, Long> ends,
+                List<TopicPartition> partitions) {
+            this.admin = admin;
+            this.fetcher = fetcher;
+            this.membership = membership;
+            this.ends = ends;
+            this.partitions = partitions;
+        }
+
+        /** Joins again when the group rebalanced; returns whether it did (a new assignment). */
+        boolean rejoinIfNeeded() {
+            if (membership == null || !membership.member.needsRejoin()) {
+                return false;
+            }
+            // An eager rebalance: commit what was read before giving the partitions up, as Kafka's consumer does
+            // with auto-commit, so the next owner starts after it.
+            if (membership.member.generation() >= 0) {
+                commit();
+            }
+            fetcher.unassign();
+            List<String> topics = partitions.stream().map(TopicPartition::topic).distinct().toList();
+            List<TopicPartition> assigned = membership.member.join(topics);
+            membership.committed.clear();
+            startPositions(admin, membership, assigned).forEach(fetcher::seek);
+            if (exitAtEnd) {
+                ends = assigned.isEmpty() ? Map.of() : latest(admin, assigned);
+            }
+            return true;
+        }
+
+        /**
+         * Leaves the group (LeaveGroup) so the others take the partitions over at once. A failure is reported, not
+         * thrown: the records were printed and committed already.
+         */
+        void leave() {
+            if (membership == null) {
+                return;
+            }
+            try {
+                membership.member.leave();
+            } catch (RuntimeException e) {
+                err().println("warning: leaving group " + settings.groupId() + " failed (" + e.getMessage()
+                        + "); the coordinator drops this member after session.timeout.ms");
+            }
+        }
+
+        void heartbeat() {
+            if (membership != null) {
+                membership.member.heartbeatIfDue();
+            }
+        }
+
+        void commit() {
+            if (membership == null || !settings.autoCommit() || membership.member.needsRejoin()
+                    && membership.member.generation() < 0) {
+                return;
+            }
+            Map<TopicPartition, Long> changed = new TreeMap<>();
+            for (Map.Entry<TopicPartition, Long> position : fetcher.positions().entrySet()) {
+                if (!position.getValue().equals(membership.committed.get(position.getKey()))) {
+                    changed.put(position.getKey(), position.getValue());
+                }
+            }
+            if (!changed.isEmpty() && membership.member.commit(changed)) {
+                membership.committed.putAll(changed);
+            }
+        }
+    }
+
+    /** A group member and the offsets committed for its partitions (only changed positions are committed). */
+    private record Membership(GroupAdmin groups, ClassicGroupMember member, Map<TopicPartition, Long> committed) {
+        Membership(GroupAdmin groups, ClassicGroupMember member) {
+            this(groups, member, new HashMap<>());
+        }
+    }
+
+    private int follow(Reading reading, RecordFormatter formatter) throws InterruptedException {
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             stopRequested = true;
             try {
-                finished.await(2, TimeUnit.SECONDS);
+                finished.await(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "tandem-consume-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         long count = 0;
-        Map<TopicPartition, Long> committed = new HashMap<>(groupOffsets);
+        RecordFetcher fetcher = reading.fetcher;
+        long commitIntervalNanos = TimeUnit.MILLISECONDS.toNanos(settings.autoCommitIntervalMs());
         try {
             long lastRecord = System.nanoTime();
-            long nextCommit = System.nanoTime() + COMMIT_INTERVAL_NANOS;
-            while (!stopRequested && !(maxMessages != null && count >= maxMessages) && !atEnd(fetcher, ends)) {
+            long nextCommit = System.nanoTime() + commitIntervalNanos;
+            while (!stopRequested && !(maxMessages != null && count >= maxMessages)) {
+                if (reading.rejoinIfNeeded()) {
+                    // --timeout-ms counts from the new assignment too: a rebalance is not a quiet topic.
+                    lastRecord = System.nanoTime();
+                }
+                if (atEnd(fetcher, reading.ends)) {
+                    break;
+                }
                 Duration wait = POLL_WAIT_MAX;
                 if (timeoutMs != null) {
                     long left = timeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastRecord);
@@ -142,12 +257,24 @@ public final class ConsumeCommand extends CliCommand {
                     wait = Duration.ofMillis(Math.min(left, POLL_WAIT_MAX.toMillis()));
                 }
                 Duration pollWait = wait;
-                // A leader moving or a broker restarting is waited out (up to the request timeout), as consumers do.
-                List<ConsumedRecord> records = client.retrying(() -> fetcher.poll(pollWait));
-                java.util.Set<TopicPartition> rewound = new java.util.HashSet<>();
+                List<ConsumedRecord> records;
+                if (fetcher.positions().isEmpty()) {
+                    // A member with no partitions (more members than partitions) waits for the next rebalance.
+                    Thread.sleep(wait.toMillis());
+                    records = List.of();
+                } else {
+                    // A leader moving or a broker restarting is waited out (up to the request timeout), as consumers
+                    // do.
+                    records = reading.admin.client().retrying(() -> fetcher.poll(pollWait));
+                }
+                long limit = Math.min(settings.maxPollRecords(), maxMessages == null ? Long.MAX_VALUE
+                        : maxMessages - count);
+                long handled = 0;
+                Set<TopicPartition> rewound = new HashSet<>();
                 for (ConsumedRecord record : records) {
-                    if (maxMessages != null && count >= maxMessages) {
-                        // Stop exactly after the last printed record, so a commit does not skip the rest.
+                    if (handled >= limit) {
+                        // Past max.poll.records or --max-messages: read again from here (so a commit does not skip
+                        // the rest).
                         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
                         if (rewound.add(tp)) {
                             fetcher.seek(tp, record.offset());
@@ -157,21 +284,23 @@ public final class ConsumeCommand extends CliCommand {
                     out().print(output.json() ? Json.line(RecordFormatter.toJson(record)) + "\n"
                             : formatter.format(record));
                     count++;
+                    handled++;
                 }
                 if (!records.isEmpty()) {
                     out().flush();
                     lastRecord = System.nanoTime();
                 }
-                if (groups != null && System.nanoTime() >= nextCommit) {
-                    commit(groups, fetcher, committed);
-                    nextCommit = System.nanoTime() + COMMIT_INTERVAL_NANOS;
+                reading.heartbeat();
+                if (System.nanoTime() >= nextCommit) {
+                    reading.commit();
+                    nextCommit = System.nanoTime() + commitIntervalNanos;
                 }
             }
-            if (groups != null) {
-                commit(groups, fetcher, committed);
-            }
+            reading.commit();
         } finally {
             out().flush();
+            // Before `finished`: on Ctrl-C the JVM exits once the hook sees it, and the LeaveGroup must be out first.
+            reading.leave();
             err().println("Processed a total of " + count + " messages");
             err().flush();
             finished.countDown();
@@ -185,29 +314,17 @@ public final class ConsumeCommand extends CliCommand {
     }
 
     private static boolean atEnd(RecordFetcher fetcher, Map<TopicPartition, Long> ends) {
-        if (ends.isEmpty()) {
+        if (ends == null) {
             return false;
         }
         Map<TopicPartition, Long> positions = fetcher.positions();
         for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
-            if (positions.get(end.getKey()) < end.getValue()) {
+            Long position = positions.get(end.getKey());
+            if (position != null && position < end.getValue()) {
                 return false;
             }
         }
         return true;
-    }
-
-    private void commit(GroupAdmin groups, RecordFetcher fetcher, Map<TopicPartition, Long> committed) {
-        Map<TopicPartition, Long> changed = new TreeMap<>();
-        for (Map.Entry<TopicPartition, Long> position : fetcher.positions().entrySet()) {
-            if (!position.getValue().equals(committed.get(position.getKey()))) {
-                changed.put(position.getKey(), position.getValue());
-            }
-        }
-        if (!changed.isEmpty()) {
-            groups.commitOffsets(group, changed);
-            committed.putAll(changed);
-        }
     }
 
     private List<TopicPartition> partitionsOf(KafkaAdmin admin, String topic) {
@@ -243,6 +360,7 @@ public final class ConsumeCommand extends CliCommand {
 
     /** Fetch's isolation_level for --isolation-level (Kafka's isolation.level values). */
     private byte isolation() {
+        String isolationLevel = settings.isolationLevel();
         return switch (isolationLevel) {
             case "read_uncommitted" -> RecordFetcher.READ_UNCOMMITTED;
             case "read_committed" -> RecordFetcher.READ_COMMITTED;
@@ -258,7 +376,10 @@ public final class ConsumeCommand extends CliCommand {
 
     /** Checks the flags together; returns the --include pattern, or null when one topic is read. */
     private Pattern checkFlags() {
-        isolation();
+        if (formatterClass != null && !DEFAULT_FORMATTERS.contains(formatterClass)) {
+            throw new IllegalArgumentException("--formatter " + formatterClass + " is not offered: tandem consume"
+                    + " prints with Kafka's DefaultMessageFormatter (" + DEFAULT_FORMATTERS + ") or --output json");
+        }
         Pattern included = null;
         if (include != null) {
             if (topicName.orNull() != null) {
@@ -303,32 +424,15 @@ public final class ConsumeCommand extends CliCommand {
         return included;
     }
 
-    /** A group with members would reject our commits and rebalance around us: say so before reading anything. */
-    private void requireInactive(GroupAdmin groups) {
-        GroupDescription description;
-        try {
-            description = groups.describeGroup(group);
-        } catch (KafkaClientException e) {
-            if (e.error() == Errors.GROUP_ID_NOT_FOUND) {
-                return;
-            }
-            throw e;
-        }
-        if (!description.members().isEmpty()) {
-            throw new CliException(ExitCodes.ERROR, "group " + group + " has " + description.members().size()
-                    + " active member(s) (state " + description.state() + "); tandem consume reads and commits a"
-                    + " group's offsets without joining it, so the group must be empty");
-        }
-    }
-
-    private Map<TopicPartition, Long> startPositions(KafkaAdmin admin, GroupAdmin groups,
+    private Map<TopicPartition, Long> startPositions(KafkaAdmin admin, Membership membership,
                                                      List<TopicPartition> partitions) {
         Map<TopicPartition, Long> positions = new TreeMap<>();
-        if (groups != null) {
-            for (Map.Entry<TopicPartition, Long> entry : groups.committedOffsets(group).entrySet()) {
+        if (membership != null) {
+            for (Map.Entry<TopicPartition, Long> entry : membership.groups().committedOffsets(settings.groupId())
+                    .entrySet()) {
                 if (partitions.contains(entry.getKey())) {
                     positions.put(entry.getKey(), entry.getValue());
-                    groupOffsets.put(entry.getKey(), entry.getValue());
+                    membership.committed().put(entry.getKey(), entry.getValue());
                 }
             }
         }
@@ -358,7 +462,10 @@ public final class ConsumeCommand extends CliCommand {
             }
             return positions;
         }
-        boolean earliest = fromBeginning || "earliest".equals(offset);
+        if ("none".equals(settings.autoOffsetReset()) && offset == null) {
+            throw new CliException(ExitCodes.ERROR, "no committed offset for " + rest + " and auto.offset.reset=none");
+        }
+        boolean earliest = "earliest".equals(offset) || offset == null && "earliest".equals(settings.autoOffsetReset());
         positions.putAll(earliest ? admin.listOffsets(rest, OffsetSpec.EARLIEST) : latest(admin, rest));
         return positions;
     }

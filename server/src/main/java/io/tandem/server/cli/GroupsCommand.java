@@ -52,9 +52,19 @@ public final class GroupsCommand extends ParentCommand {
                         + " --list --state; without a value every group, as without the flag.")
         String states;
 
+        /** The group types kafka-consumer-groups.sh --list --type takes (Kafka 4's ConsumerGroupCommand). */
+        static final List<String> TYPES = List.of("classic", "consumer");
+
+        @Option(names = "--type", arity = "0..1", paramLabel = "TYPES", fallbackValue = "",
+                description = "Show each group's type (Classic or Consumer, from ListGroups v5); with a value, only"
+                        + " groups of these types (comma-separated: classic, consumer), as kafka-consumer-groups.sh"
+                        + " --list --type.")
+        String types;
+
         @Override
         protected int execute() {
             java.util.Set<String> wanted = wantedStates();
+            java.util.Set<String> wantedTypes = wantedTypes();
             try (KafkaClient client = kafka.connect()) {
                 List<GroupListing> groups = new GroupAdmin(client).listGroups();
                 if (!wanted.isEmpty()) {
@@ -67,8 +77,26 @@ public final class GroupsCommand extends ParentCommand {
                     groups = groups.stream().filter(g -> wanted.contains(g.state().toLowerCase(Locale.ROOT)))
                             .toList();
                 }
+                if (types != null) {
+                    for (GroupListing group : groups) {
+                        if (group.type() == null) {
+                            throw new CliException(ExitCodes.ERROR, "the broker does not report group types"
+                                    + " (ListGroups before version 5), so --type cannot show them");
+                        }
+                    }
+                    groups = groups.stream().filter(g -> wantedTypes.isEmpty()
+                            || wantedTypes.contains(g.type().toLowerCase(Locale.ROOT))).toList();
+                }
                 if (output.json()) {
                     Json.print(out(), groups);
+                } else if (types != null) {
+                    Table table = new Table("GROUP", "TYPE", "STATE", "PROTOCOL-TYPE");
+                    for (GroupListing group : groups) {
+                        String type = group.type();
+                        table.row(group.groupId(), type.substring(0, 1).toUpperCase(Locale.ROOT) + type.substring(1),
+                                group.state(), group.protocolType().isEmpty() ? "-" : group.protocolType());
+                    }
+                    table.print(out());
                 } else {
                     Table table = new Table("GROUP", "STATE", "PROTOCOL-TYPE");
                     for (GroupListing group : groups) {
@@ -81,19 +109,29 @@ public final class GroupsCommand extends ParentCommand {
             }
         }
 
+        /** The lower-cased types --type names; empty for every type. Unknown names are refused as Kafka's tool. */
+        private java.util.Set<String> wantedTypes() {
+            return wanted(types, TYPES, "types", ", ");
+        }
+
         /** The lower-cased states --state names; empty for every group. Unknown names are refused as Kafka's tool. */
         private java.util.Set<String> wantedStates() {
+            return wanted(states, STATES, "state", ",");
+        }
+
+        /** A comma-separated list of {@code valid} names in any case, lower-cased; Kafka's words when one is not. */
+        private static java.util.Set<String> wanted(String list, List<String> valid, String noun, String joiner) {
             java.util.Set<String> wanted = new java.util.HashSet<>();
-            if (states == null || states.isBlank()) {
+            if (list == null || list.isBlank()) {
                 return wanted;
             }
-            for (String name : states.split(",")) {
-                String state = name.trim().toLowerCase(Locale.ROOT);
-                if (STATES.stream().noneMatch(known -> known.toLowerCase(Locale.ROOT).equals(state))) {
-                    throw new IllegalArgumentException("Invalid state list '" + states + "'. Valid states are: "
-                            + String.join(",", STATES));
+            for (String name : list.split(",")) {
+                String value = name.trim().toLowerCase(Locale.ROOT);
+                if (valid.stream().noneMatch(known -> known.toLowerCase(Locale.ROOT).equals(value))) {
+                    throw new IllegalArgumentException("Invalid " + noun + " list '" + list + "'. Valid "
+                            + (noun.endsWith("s") ? noun : noun + "s") + " are: " + String.join(joiner, valid));
                 }
-                wanted.add(state);
+                wanted.add(value);
             }
             return wanted;
         }

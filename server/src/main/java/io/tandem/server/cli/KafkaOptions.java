@@ -3,14 +3,9 @@ package io.tandem.server.cli;
 import io.tandem.kafka.client.ClientSecurity;
 import io.tandem.kafka.client.KafkaClient;
 import io.tandem.server.kafka.security.ClientSecurityConfig;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import picocli.CommandLine.Option;
 
 /** How to reach Kafka: the flags every Kafka command shares, named as in Kafka's own tools. */
@@ -33,28 +28,36 @@ final class KafkaOptions {
     Path commandConfig;
 
     KafkaClient connect() {
-        if (requestTimeoutMs <= 0) {
-            throw new IllegalArgumentException("--request-timeout-ms must be positive");
-        }
-        return KafkaClient.builder(bootstrapServer).requestTimeout(Duration.ofMillis(requestTimeoutMs))
-                .security(security()).build();
+        return connect(ClientProperties.load(commandConfig));
     }
 
-    /** TLS and SASL from --command-config; PLAINTEXT without it. */
-    private ClientSecurity security() {
-        if (commandConfig == null) return ClientSecurity.PLAINTEXT;
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(commandConfig)) {
-            properties.load(reader);
-        } catch (IOException e) {
-            throw new CliException(ExitCodes.USAGE, "cannot read " + commandConfig + ": " + e.getMessage());
+    /**
+     * A client configured by Kafka client properties (the file's, or a command's merged ones): security,
+     * {@code client.id} and {@code request.timeout.ms} (over --request-timeout-ms).
+     */
+    KafkaClient connect(Map<String, String> properties) {
+        long timeoutMs = properties.containsKey("request.timeout.ms")
+                ? ClientProperties.intValue(properties, "request.timeout.ms", 0) : requestTimeoutMs;
+        if (timeoutMs <= 0) {
+            throw new IllegalArgumentException("--request-timeout-ms must be positive");
         }
-        Map<String, String> settings = new HashMap<>();
-        properties.stringPropertyNames().forEach(key -> settings.put(key, properties.getProperty(key)));
+        KafkaClient.Builder builder = KafkaClient.builder(bootstrapServer).requestTimeout(Duration.ofMillis(timeoutMs))
+                .security(security(properties));
+        String clientId = properties.get("client.id");
+        if (clientId != null && !clientId.isBlank()) {
+            builder.clientId(clientId.trim());
+        }
+        return builder.build();
+    }
+
+    /** TLS and SASL from the client properties; PLAINTEXT without any. */
+    private ClientSecurity security(Map<String, String> properties) {
+        if (properties.isEmpty()) return ClientSecurity.PLAINTEXT;
         try {
-            return ClientSecurityConfig.fromClientProperties(settings);
+            return ClientSecurityConfig.fromClientProperties(properties);
         } catch (IllegalArgumentException e) {
-            throw new CliException(ExitCodes.USAGE, commandConfig + ": " + e.getMessage());
+            throw new CliException(ExitCodes.USAGE, (commandConfig == null ? "" : commandConfig + ": ")
+                    + e.getMessage());
         }
     }
 }

@@ -69,19 +69,29 @@ public final class ProduceCommand extends CliCommand {
             description = "Send at most this many records a second.")
     Double rate;
 
-    @Option(names = {"--acks", "--request-required-acks"}, paramLabel = "ACKS", defaultValue = "all",
-            description = "1 (leader) or all/-1 (every in-sync replica, the default).")
+    @Option(names = {"--acks", "--request-required-acks"}, paramLabel = "ACKS",
+            description = "1 (leader) or all/-1 (every in-sync replica, the default); over the acks property.")
     String acks;
 
-    @Option(names = "--compression-codec", paramLabel = "CODEC", defaultValue = "none",
-            description = "none, gzip, snappy, lz4 or zstd.")
+    @Option(names = "--compression-codec", paramLabel = "CODEC",
+            description = "none (the default), gzip, snappy, lz4 or zstd; over the compression.type property.")
     String compression;
+
+    @Option(names = {"--producer-property", "--command-property"}, paramLabel = "KEY=VALUE",
+            description = "Kafka producer property (over --producer.config's): acks, compression.type, batch.size"
+                    + " (pending bytes that send a batch), client.id, request.timeout.ms, security ones. Any other key"
+                    + " is refused.")
+    Map<String, String> producerProperties = new LinkedHashMap<>();
+
+    /** The producer properties honoured besides the connection's (ClientProperties). */
+    static final java.util.Set<String> PRODUCER_KEYS = java.util.Set.of("acks", "compression.type", "batch.size");
 
     @Option(names = {"-q", "--quiet"}, description = "No progress line on long runs.")
     boolean quiet;
 
     private final Map<Integer, List<ProducerRecord>> pending = new TreeMap<>();
     private int pendingBytes;
+    private int batchBytes = BATCH_BYTES_MAX;
     private long sent;
     private int nextUnkeyedPartition = -1;
     private int partitionCount;
@@ -100,9 +110,17 @@ public final class ProduceCommand extends CliCommand {
         }
         List<RecordHeader> fixedHeaders = new ArrayList<>();
         headers.forEach((k, v) -> fixedHeaders.add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8))));
-        short acksValue = parseAcks(acks);
-        CompressionType codec = parseCompression(compression);
-        try (KafkaClient client = kafka.connect(); BufferedReader reader = open()) {
+        Map<String, String> clientProperties = ClientProperties.merge(ClientProperties.load(kafka.commandConfig),
+                producerProperties, PRODUCER_KEYS, "producer");
+        // As kafka-console-producer: a flag given explicitly wins over the property, the property over the default.
+        short acksValue = parseAcks(acks != null ? acks : clientProperties.getOrDefault("acks", "all"));
+        CompressionType codec = parseCompression(compression != null ? compression
+                : clientProperties.getOrDefault("compression.type", "none"));
+        batchBytes = ClientProperties.intValue(clientProperties, "batch.size", BATCH_BYTES_MAX);
+        if (batchBytes <= 0) {
+            throw new IllegalArgumentException("batch.size must be positive");
+        }
+        try (KafkaClient client = kafka.connect(clientProperties); BufferedReader reader = open()) {
             RecordSender sender = new RecordSender(client, acksValue, codec);
             int partitions = sender.partitionCount(topic);
             partitionCount = partitions;
@@ -132,7 +150,7 @@ public final class ProduceCommand extends CliCommand {
                 ProducerRecord record = new ProducerRecord(parsed.key(), parsed.value(), recordHeaders,
                         System.currentTimeMillis());
                 add(choosePartition(parsed.key(), partitions), record);
-                if (pendingBytes >= BATCH_BYTES_MAX || !reader.ready()) {
+                if (pendingBytes >= batchBytes || !reader.ready()) {
                     flush(sender, topic);
                 }
                 if (!quiet && System.nanoTime() >= nextProgress) {

@@ -220,7 +220,8 @@ class ProduceConsumeCommandTest {
         assertEquals(6, first.out().lines().count());
         assertEquals(3, committed("readers").get(new TopicPartition("grouped", 0)).offset());
         assertEquals(3, committed("readers").get(new TopicPartition("grouped", 1)).offset());
-        Cli.Result quiet = run("consume", "grouped", "--partition", "1", "--group", "quiet", "--exit-at-end");
+        // kafka-console-consumer refuses --group with --partition; a member of "quiet" owns both partitions.
+        Cli.Result quiet = run("consume", "grouped", "--group", "quiet", "--exit-at-end");
         assertEquals("", quiet.out(), quiet.toString());
         assertEquals(3, committed("quiet").get(new TopicPartition("grouped", 1)).offset(),
                 "a group's start position is committed even when nothing was read");
@@ -233,6 +234,35 @@ class ProduceConsumeCommandTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
             return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
         }
+    }
+
+    @Test
+    void shouldHonourProducerPropertiesAndRefuseUnknownOnes() throws Exception {
+        createTopic("producer-props", 1);
+        Path input = dir.resolve("two.txt");
+        Files.writeString(input, "a\nb\n");
+        Path config = dir.resolve("producer.properties");
+        Files.writeString(config, "compression.type=zstd\nclient.id=from-file\n");
+        Cli.Result produced = run("produce", "producer-props", "--file", input.toString(), "--producer.config",
+                config.toString(), "--producer-property", "acks=1", "--producer-property", "batch.size=1");
+        assertEquals(0, produced.exitCode(), produced.toString());
+        assertEquals(List.of("a", "b"), readAll("producer-props", 2).stream().map(ConsumerRecord::value).toList());
+        // Each property is read: a value the client cannot honour is refused by the property's rules.
+        Cli.Result acksZero = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "acks=0");
+        assertEquals(ExitCodes.USAGE, acksZero.exitCode(), acksZero.toString());
+        Cli.Result badCodec = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "compression.type=brotli");
+        assertEquals(ExitCodes.USAGE, badCodec.exitCode(), badCodec.toString());
+        assertTrue(badCodec.err().contains("brotli"), badCodec.toString());
+        // A flag given explicitly wins over the property, as in kafka-console-producer.
+        Cli.Result flagWins = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "acks=0", "--acks", "all");
+        assertEquals(0, flagWins.exitCode(), flagWins.toString());
+        Cli.Result linger = run("produce", "producer-props", "--file", input.toString(), "--producer-property",
+                "linger.ms=5");
+        assertEquals(ExitCodes.USAGE, linger.exitCode(), linger.toString());
+        assertTrue(linger.err().contains("producer property 'linger.ms' is not supported"), linger.toString());
     }
 
     @Test

@@ -233,6 +233,58 @@ class KafkaCliSideBySideTest {
         }
     }
 
+    @Test
+    void shouldShareAGroupBetweenTwoConsumeMembersAsOnApacheKafka() throws Exception {
+        assertEquals(0, same("topics", "create", "--topic", "share-side", "--partitions", "2", "--replication-factor",
+                "1").exitCode());
+        java.util.Map<KafkaTarget, List<java.util.concurrent.CompletableFuture<Result>>> members =
+                new java.util.LinkedHashMap<>();
+        for (KafkaTarget target : List.of(apache, tandem)) {
+            List<java.util.concurrent.CompletableFuture<Result>> both = new ArrayList<>();
+            for (int m = 0; m < 2; m++) {
+                both.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> run(target, "consume",
+                        "share-side", "--group", "share-side-g", "--from-beginning", "--timeout-ms", "8000"),
+                        command -> new Thread(command, "share-side-member").start()));
+            }
+            members.put(target, both);
+        }
+        for (KafkaTarget target : List.of(apache, tandem)) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            // Two members, one partition each, before anything is written.
+            while (membersOwningOnePartition(target) != 2 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            Properties plain = new Properties();
+            plain.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrapServers());
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(plain, new StringSerializer(),
+                    new StringSerializer())) {
+                for (int i = 0; i < 10; i++) {
+                    producer.send(new ProducerRecord<>("share-side", i % 2, null, "s" + i)).get();
+                }
+            }
+        }
+        for (KafkaTarget target : List.of(apache, tandem)) {
+            List<String> all = new ArrayList<>();
+            for (java.util.concurrent.CompletableFuture<Result> member : members.get(target)) {
+                Result result = member.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(0, result.exitCode(), result.toString());
+                assertEquals(5, result.out().lines().count(), target + ": one partition each: " + result);
+                all.addAll(result.out().lines().toList());
+            }
+            all.sort(null);
+            assertEquals(List.of("s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"), all,
+                    target + ": each record read once across the two members");
+        }
+        assertEquals(0, same("topics", "delete", "share-side").exitCode());
+    }
+
+    /** The members of share-side-g that own exactly one partition of share-side, per `groups describe --members`. */
+    private static long membersOwningOnePartition(KafkaTarget target) {
+        return run(target, "groups", "describe", "--group", "share-side-g", "--members").out().lines()
+                .map(line -> line.trim().split("\\s+"))
+                .filter(cols -> cols[cols.length - 1].matches("share-side-[01]")).count();
+    }
+
     /** On one server: a plain record, an aborted and a committed transaction, and a plain record on topic b. */
     private static void writeTransactions(KafkaTarget target) throws Exception {
         Properties plain = new Properties();
