@@ -75,31 +75,40 @@ class BrokerPartitionTest {
             admin.createTopics(List.of(new NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get(30, TimeUnit.SECONDS);
             MetadataWait.propagated(cluster, topic, 1);
             awaitIsr(admin, topic, Set.of(1, 2));
-            // acks=all: the follower has the first record once it is acknowledged; it then parks its next fetch at
-            // the leader, waiting for more (replica.fetch.wait.max.ms), and sends another as soon as one is answered.
-            produce(cluster, topic, "all", "replicated");
-            long before = followerLogSize(admin, topic);
-            assertTrue(before > 0, "the follower holds the first record");
+            // One producer, connected before the cut, so the record after it reaches the leader within milliseconds:
+            // the follower's fetch parked then (replica.fetch.wait.max.ms, 500 ms) is answered by that record.
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(1).bootstrapServers(),
+                    ProducerConfig.ACKS_CONFIG, "1"), new StringSerializer(), new StringSerializer())) {
+                producer.send(new ProducerRecord<>(topic, 0, null, "replicated")).get(30, TimeUnit.SECONDS);
+                // The follower fetches the first record and parks its next fetch at the leader, waiting for more;
+                // it sends another as soon as one is answered.
+                long before = awaitFollowerLogSizeAbove(admin, topic, 0);
 
-            cluster.partition(1, 2);
-            produce(cluster, topic, "1", "after the cut");
-            // The leader drops the silent follower from the ISR after replica.lag.time.max.ms; an answer to its
-            // parked fetch would have carried the record long before.
-            awaitIsr(admin, topic, Set.of(1));
-            assertEquals(before, followerLogSize(admin, topic), "the follower's log grew while its link was cut");
+                cluster.partition(1, 2);
+                producer.send(new ProducerRecord<>(topic, 0, null, "after the cut")).get(30, TimeUnit.SECONDS);
+                // The leader drops the silent follower from the ISR after replica.lag.time.max.ms; an answer to its
+                // parked fetch would have carried the record long before.
+                awaitIsr(admin, topic, Set.of(1));
+                assertEquals(before, followerLogSize(admin, topic), "the follower's log grew while its link was cut");
 
-            cluster.heal(1, 2);
-            awaitIsr(admin, topic, Set.of(1, 2));
-            assertTrue(followerLogSize(admin, topic) > before, "the follower fetched the record once the link healed");
+                cluster.heal(1, 2);
+                awaitIsr(admin, topic, Set.of(1, 2));
+                assertTrue(followerLogSize(admin, topic) > before, "the follower fetched the record once the link healed");
+            }
         }
     }
 
-    private static void produce(TandemCluster cluster, String topic, String acks, String value) throws Exception {
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.broker(1).bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, acks), new StringSerializer(), new StringSerializer())) {
-            producer.send(new ProducerRecord<>(topic, 0, null, value)).get(30, TimeUnit.SECONDS);
+    /** Waits until the follower's log is larger than {@code size}; returns its size then. */
+    private static long awaitFollowerLogSizeAbove(Admin admin, String topic, long size) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long now = followerLogSize(admin, topic);
+        while (now <= size && System.nanoTime() - deadline < 0) {
+            Thread.sleep(20);
+            now = followerLogSize(admin, topic);
         }
+        assertTrue(now > size, "the follower's log stayed at " + now + " bytes");
+        return now;
     }
 
     /** The size of partition 0's log on broker 2, the follower, as it reports it (DescribeLogDirs). */
