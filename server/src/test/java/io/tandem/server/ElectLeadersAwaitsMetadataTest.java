@@ -75,8 +75,7 @@ class ElectLeadersAwaitsMetadataTest {
 
         ScheduledExecutorService lagging = Executors.newSingleThreadScheduledExecutor();
         try {
-            link = cluster.broker(controller).kafkaBroker().controllerLink();
-            link.deferLocalUpdateMetadataForTests(update -> lagging.schedule(update, LAG_MS, TimeUnit.MILLISECONDS));
+            lagOwnUpdates(controller, update -> lagging.schedule(update, LAG_MS, TimeUnit.MILLISECONDS));
             TopicPartition tp = new TopicPartition(topic, 0);
             long started = System.nanoTime();
             Map<TopicPartition, Optional<Throwable>> answered = admin.electLeaders(ElectionType.PREFERRED, Set.of(tp))
@@ -102,8 +101,7 @@ class ElectLeadersAwaitsMetadataTest {
         CountDownLatch release = new CountDownLatch(1);
         ExecutorService held = Executors.newSingleThreadExecutor();
         try {
-            link = cluster.broker(controller).kafkaBroker().controllerLink();
-            link.deferLocalUpdateMetadataForTests(update -> held.execute(() -> {
+            lagOwnUpdates(controller, update -> held.execute(() -> {
                 try {
                     release.await(30, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
@@ -129,6 +127,12 @@ class ElectLeadersAwaitsMetadataTest {
             held.shutdown();
         }
         PartitionWaits.awaitLeader(admin, topic, 0, other);
+    }
+
+    /** The controller's broker applies its own controller's UpdateMetadata on {@code executor} (undone after each test). */
+    private void lagOwnUpdates(int controller, java.util.concurrent.Executor executor) {
+        link = cluster.broker(controller).kafkaBroker().controllerLink();
+        link.deferLocalUpdateMetadataForTests(executor);
     }
 
     /**
