@@ -194,6 +194,33 @@ public final class BrokerTopics {
         broker.producePurgatory().tryCompleteElseWatch(delayed, created.keySet().stream().map(TopicKey::new).toList());
     }
 
+    /**
+     * Kafka 3.9's DelayedElectLeader (ReplicaManager.electLeaders, ZooKeeper mode): the answer to an election waits,
+     * parked in the produce purgatory, until this broker's metadata cache shows each partition of {@code expected}
+     * led by the broker the controller elected, which the controller's UpdateMetadata brings, or until
+     * {@code timeoutMs} passes (at once when it is 0 or less, after one look). {@code then} gets the partitions whose
+     * leader the cache did not show by then (REQUEST_TIMED_OUT for each, as Kafka), on whichever thread completes
+     * the wait.
+     */
+    public void whenLeadersShown(Map<TopicPartition, Integer> expected, long timeoutMs,
+                                 Consumer<java.util.Set<TopicPartition>> then, Consumer<Throwable> failed) {
+        DelayedResponse delayed = new DelayedResponse(Math.max(0, timeoutMs), () -> notShown(expected).isEmpty(),
+                () -> then.accept(notShown(expected)), failed);
+        List<TopicKey> keys = expected.keySet().stream().map(TopicPartition::topic).distinct().map(TopicKey::new).toList();
+        broker.producePurgatory().tryCompleteElseWatch(delayed, keys);
+    }
+
+    /** Of {@code expected}, the partitions this broker's cache does not show led by the expected broker. */
+    private java.util.Set<TopicPartition> notShown(Map<TopicPartition, Integer> expected) {
+        java.util.Set<TopicPartition> missing = new java.util.LinkedHashSet<>();
+        expected.forEach((tp, leader) -> {
+            TopicInfo known = broker.metadata().knownTopic(tp.topic());
+            io.tandem.server.kafka.metadata.PartitionState state = known == null ? null : known.states().get(tp.partition());
+            if (state == null || state.leader() != leader) missing.add(tp);
+        });
+        return missing;
+    }
+
     /** Of {@code created}, the topics whose partitions are not all led in this broker's cache (Kafka's NoLeader). */
     private java.util.Set<String> leaderless(Map<String, java.util.Set<Integer>> created) {
         java.util.Set<String> missing = new java.util.LinkedHashSet<>();

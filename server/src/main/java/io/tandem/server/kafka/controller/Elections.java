@@ -28,14 +28,20 @@ import static io.tandem.server.kafka.ErrorCodes.*;
  */
 final class Elections {
     private static final System.Logger LOG = System.getLogger(Elections.class.getName());
+    /** Kafka's ApiError(ELECTION_NOT_NEEDED): the error's own message. */
+    private static final String NOT_NEEDED_MESSAGE = "Leader election not needed for topic partition.";
     private final ControllerState cluster;
     private final ControllerRequests requests;
     private final UncleanElectionPolicy unclean;
+    /** Whether a partition is one of a topic queued for deletion (such topics are out of {@link ControllerState}). */
+    private final java.util.function.Predicate<TopicPartition> beingDeleted;
 
-    Elections(ControllerState cluster, ControllerRequests requests, UncleanElectionPolicy unclean) {
+    Elections(ControllerState cluster, ControllerRequests requests, UncleanElectionPolicy unclean,
+              java.util.function.Predicate<TopicPartition> beingDeleted) {
         this.cluster = cluster;
         this.requests = requests;
         this.unclean = unclean;
+        this.beingDeleted = beingDeleted;
     }
 
     /** Partitions of {@code topic} without a state yet: leader the first live replica, ISR the live replicas. */
@@ -162,7 +168,9 @@ final class Elections {
             TopicAssignment assignment = cluster.topics.get(tp.topic());
             List<Integer> replicas = assignment == null ? null : assignment.replicas().get(tp.partition());
             if (state == null || replicas == null) {
-                results.put(tp, new KafkaController.ElectionResult(UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+                results.put(tp, beingDeleted.test(tp)
+                        ? new KafkaController.ElectionResult(INVALID_TOPIC_EXCEPTION, "The topic is being deleted")
+                        : new KafkaController.ElectionResult(UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
                 continue;
             }
             Integer leader;
@@ -171,7 +179,7 @@ final class Elections {
                 int preferred = replicas.get(0);
                 if (state.leader() == preferred) {
                     if (asked != null) {
-                        results.put(tp, new KafkaController.ElectionResult(ELECTION_NOT_NEEDED, "Leader election not needed for topic partition"));
+                        results.put(tp, new KafkaController.ElectionResult(ELECTION_NOT_NEEDED, NOT_NEEDED_MESSAGE));
                     }
                     continue;
                 }
@@ -184,7 +192,7 @@ final class Elections {
             } else {
                 if (cluster.live.containsKey(state.leader())) {
                     if (asked != null) {
-                        results.put(tp, new KafkaController.ElectionResult(ELECTION_NOT_NEEDED, "Leader election not needed for topic partition"));
+                        results.put(tp, new KafkaController.ElectionResult(ELECTION_NOT_NEEDED, NOT_NEEDED_MESSAGE));
                     }
                     continue;
                 }
@@ -204,7 +212,7 @@ final class Elections {
             List<Integer> newIsr = isr.stream().filter(cluster.live::containsKey).toList();
             if (cluster.writeState(tp, new PartitionState(leader, state.leaderEpoch() + 1, cluster.epoch, newIsr, state.zkVersion())) != null) {
                 changed.add(tp);
-                results.put(tp, new KafkaController.ElectionResult(NONE, null));
+                results.put(tp, KafkaController.ElectionResult.elected(leader));
             } else {
                 results.put(tp, new KafkaController.ElectionResult(UNKNOWN_SERVER_ERROR, "the partition state changed meanwhile"));
             }

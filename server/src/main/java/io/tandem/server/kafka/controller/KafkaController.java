@@ -148,7 +148,8 @@ public final class KafkaController implements AutoCloseable {
         processes.watchBrokers();
         this.requests = new ControllerRequests(localBrokerId, cluster, channels);
         this.unclean = new UncleanElectionPolicy(metadata);
-        this.elections = new Elections(cluster, requests, unclean);
+        // Kafka's processReplicaLeaderElection answers a partition of a topic queued for deletion apart.
+        this.elections = new Elections(cluster, requests, unclean, this::queuedForDeletion);
         this.admin = new AdminZnodes(store, cluster, elections, requests);
         this.moves = new Reassignments(cluster, requests, tp -> admin.removeFromReassignment(java.util.List.of(tp)));
         this.isrChanges = new IsrChanges(cluster, requests, moves);
@@ -322,22 +323,41 @@ public final class KafkaController implements AutoCloseable {
     /** The kinds of ElectLeaders, with Kafka's codes. */
     public enum ElectionType { PREFERRED, UNCLEAN }
 
-    /** One partition's ElectLeaders outcome: NONE, or an error with Kafka's message. */
-    public record ElectionResult(short error, String message) {
+    /**
+     * One partition's outcome: NONE, or an error with Kafka's message. An ElectLeaders election that was made
+     * names its new {@code leader} (Kafka's ElectLeadersCallback's Right(leader)), which the answer waits to see in
+     * the broker's metadata cache; -1 otherwise.
+     */
+    public record ElectionResult(short error, String message, int leader) {
+        public ElectionResult(short error, String message) {
+            this(error, message, -1);
+        }
+
+        /** The election made {@code leader} the partition's leader. */
+        public static ElectionResult elected(int leader) {
+            return new ElectionResult(NONE, null, leader);
+        }
     }
 
     /**
-     * ElectLeaders: for each partition (null: every partition, with partitions that need no election left out, as
-     * Kafka's controller does) the preferred replica, or for UNCLEAN a live replica of a leaderless partition, out of
-     * the ISR if it must; unknown partitions are UNKNOWN_TOPIC_OR_PARTITION. Taken as Kafka 3.9's
-     * KafkaController.electLeaders takes it: a ReplicaLeaderElection event queued behind the controller's other events, a failover's load among them, answered when it runs, without holding the
-     * caller's thread. A broker that is not (or no longer) the controller when it runs answers each partition named
-     * NOT_CONTROLLER, and nothing for "every partition" (Kafka's processReplicaLeaderElection when not active).
+     * ElectLeaders: for each partition (null: every partition, with partitions that need no election left out) the
+     * preferred replica, or for UNCLEAN a live replica of a leaderless partition, out of the ISR if it must; each
+     * partition elected names its new leader, unknown partitions are UNKNOWN_TOPIC_OR_PARTITION and those of a topic
+     * queued for deletion INVALID_TOPIC_EXCEPTION. Taken as Kafka 3.9's KafkaController.electLeaders takes it: a
+     * ReplicaLeaderElection event queued behind the controller's other events, a failover's load among them,
+     * answered when it runs, without holding the caller's thread. A broker that is not (or no longer) the controller
+     * when it runs answers each partition named NOT_CONTROLLER, and nothing for "every partition" (Kafka's
+     * processReplicaLeaderElection when not active).
      */
     public CompletableFuture<Map<TopicPartition, ElectionResult>> electLeaders(ElectionType type,
                                                                                    Set<TopicPartition> partitions) {
         return events.submit(() -> active && loaded ? elections.electLeaders(type, partitions)
                 : notController(partitions == null ? Set.of() : partitions));
+    }
+
+    /** A partition of a topic queued for deletion (out of the cluster state until it is gone). */
+    private boolean queuedForDeletion(TopicPartition tp) {
+        return deletions.isQueuedPartition(tp);
     }
 
     private void enqueue(Runnable event) {

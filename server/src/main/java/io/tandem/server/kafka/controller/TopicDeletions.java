@@ -108,6 +108,12 @@ final class TopicDeletions {
         return queued.containsKey(topic);
     }
 
+    /** Whether the partition is one of a topic queued for deletion. */
+    boolean isQueuedPartition(TopicPartition tp) {
+        Doomed d = queued.get(tp.topic());
+        return d != null && d.assignment.replicas().containsKey(tp.partition());
+    }
+
     /**
      * At this broker's election, after the cluster state was read and before any election or LeaderAndIsr: the
      * topics with a deletion request leave the state (nothing is sent yet; {@link #resume} starts them).

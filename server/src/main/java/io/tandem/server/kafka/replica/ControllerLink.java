@@ -49,6 +49,8 @@ public final class ControllerLink implements AutoCloseable {
     private final InterBrokerClient toController;
     /** Test seam, see {@link #beforeLocalControllerRequestForTests}; does nothing in production. */
     private volatile Consumer<ApiKey> beforeLocalRequest = key -> { };
+    /** Test seam, see {@link #deferLocalUpdateMetadataForTests}; null in production. */
+    private volatile java.util.concurrent.Executor deferLocalUpdates;
 
     /** {@code deleteLog} deletes a partition's log (throwing UncheckedIOException when the disk refuses). */
     public ControllerLink(int localBrokerId, ClusterMetadata metadata, ReplicaManager replicas,
@@ -94,7 +96,12 @@ public final class ControllerLink implements AutoCloseable {
         return switch (key) {
             case LEADER_AND_ISR -> replicas.becomeLeaderOrFollower((LeaderAndIsrRequest) request, version);
             case UPDATE_METADATA -> {
-                replicas.updateMetadata((UpdateMetadataRequest) request);
+                java.util.concurrent.Executor deferred = deferLocalUpdates;
+                if (deferred == null) {
+                    replicas.updateMetadata((UpdateMetadataRequest) request);
+                } else {
+                    deferred.execute(() -> replicas.updateMetadata((UpdateMetadataRequest) request));
+                }
                 yield null;
             }
             case STOP_REPLICA -> stopReplicas((StopReplicaRequest) request, version);
@@ -109,6 +116,16 @@ public final class ControllerLink implements AutoCloseable {
      */
     public void beforeLocalControllerRequestForTests(Consumer<ApiKey> hook) {
         this.beforeLocalRequest = hook == null ? key -> { } : hook;
+    }
+
+    /**
+     * For tests only: with an executor, the UpdateMetadata requests this process's own controller sends to this broker
+     * are applied on it rather than on the controller's event thread, as Kafka's controller sends them to its own
+     * broker through a send thread, so its cache may lag its decisions (ElectLeadersAwaitsMetadataTest); null
+     * applies them at once again.
+     */
+    public void deferLocalUpdateMetadataForTests(java.util.concurrent.Executor executor) {
+        this.deferLocalUpdates = executor;
     }
 
     /** AlterPartition to the controller: in this process when it is here, else over the wire (v1, by topic name). */

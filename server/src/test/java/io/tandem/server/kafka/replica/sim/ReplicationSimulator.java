@@ -117,6 +117,11 @@ final class ReplicationSimulator {
     private final Map<TopicPartition, TreeSet<Long>> acked = new TreeMap<>(ORDER);
     /** The leader epoch each acknowledged value was acknowledged at (its leader's, when it answered). */
     private final Map<Long, Integer> ackEpochs = new java.util.HashMap<>();
+    /**
+     * The ISR the leader held when it acknowledged each value: every member had the record then (acks=all), so an
+     * unclean election can lose it only by electing a replica outside it.
+     */
+    private final Map<Long, List<Integer>> ackIsrs = new java.util.HashMap<>();
     /** unclean.leader.election.enable for the topic, and the records unclean elections lost. */
     final SimUncleanElections unclean;
     private final Map<TopicPartition, TreeMap<Long, Long>> consumed = new TreeMap<>(ORDER);
@@ -376,6 +381,7 @@ final class ReplicationSimulator {
                     target.produce(tp, batch, error -> {
                         Partition at = target.logs.get(tp);
                         int ackEpoch = at == null ? -1 : at.leaderEpoch();
+                        List<Integer> ackIsr = at == null ? List.of() : List.copyOf(at.inSyncReplicas());
                         network.send(leader, SimNetwork.CLIENT, () -> {
                         if (done[0]) return;
                         done[0] = true;
@@ -383,6 +389,7 @@ final class ReplicationSimulator {
                         if (error == NONE) {
                             acked.get(tp).add(value);
                             ackEpochs.put(value, ackEpoch);
+                            ackIsrs.put(value, ackIsr);
                             checks.record("acknowledged " + value + " on " + tp);
                             checks.count("produce acknowledged");
                         } else {
@@ -499,7 +506,16 @@ final class ReplicationSimulator {
                     + leader.highWatermark() + ", ISR " + leader.inSyncReplicas() + ": " + log);
             java.util.Set<Long> values = new java.util.HashSet<>(log.values());
             for (long value : acked.get(tp)) {
-                if (!values.contains(value) && unclean.acknowledgedLost(tp, value, ackEpochs.get(value))) {
+                // The model: an acknowledged value may be lost only when an unclean leader of a later epoch took the
+                // lead without it, and the first to do so was outside the ISR that acknowledged it. (A value such a
+                // leader lacked may still end in the final log: a later unclean leader that never followed it kept it.)
+                int lostBy = values.contains(value) ? -1
+                        : unclean.acknowledgedLostBy(tp, value, ackEpochs.get(value));
+                if (lostBy >= 0 && ackIsrs.get(value).contains(lostBy)) {
+                    checks.violation("acknowledged value " + value + " of " + tp + " was lost when out-of-sync replica "
+                            + lostBy + " took the lead, yet it was in the ISR " + ackIsrs.get(value)
+                            + " that acknowledged the value");
+                } else if (lostBy >= 0) {
                     checks.count("acknowledged record lost to unclean election");
                 } else if (!values.contains(value)) {
                     checks.violation("acknowledged value " + value + " of " + tp + " is not in the log of its final"

@@ -146,13 +146,16 @@ final class SimUncleanElections {
         return false;
     }
 
-    /** Whether the value acknowledged at leader epoch {@code ackEpoch} was lost by an unclean election after it. */
-    boolean acknowledgedLost(TopicPartition tp, long value, int ackEpoch) {
+    /**
+     * The out-of-sync replica whose takeover first lost the value acknowledged at leader epoch {@code ackEpoch} (the
+     * first unclean leader of a later epoch whose log lacked it), or -1 if none did.
+     */
+    int acknowledgedLostBy(TopicPartition tp, long value, int ackEpoch) {
         TreeMap<Integer, Takeover> of = takeovers.get(tp);
-        if (of == null) return false;
+        if (of == null) return -1;
         for (Takeover t : of.tailMap(ackEpoch, false).values()) {
-            if (t.log() != null && !t.log().containsValue(value)) return true;
+            if (t.log() != null && !t.log().containsValue(value)) return t.leader();
         }
-        return false;
+        return -1;
     }
 }

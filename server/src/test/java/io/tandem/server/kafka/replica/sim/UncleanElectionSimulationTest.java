@@ -33,6 +33,8 @@ class UncleanElectionSimulationTest {
     private static final java.util.logging.Logger KAFKA_LOGGER = java.util.logging.Logger.getLogger("io.tandem.server.kafka");
     private static java.util.logging.Level kafkaLogLevel;
     private static final int DEFAULT_SEEDS = 8;
+    /** Seeds a broken rule is given to show up in. */
+    private static final int MUTATION_SEEDS_MAX = 10;
     /** What each seed reports: how often an out-of-sync replica was elected and what that lost. */
     private static final List<String> REPORTED = List.of("unclean election", "acknowledged record lost to unclean election",
             "committed record lost to unclean election", "consumed record lost to unclean election",
@@ -90,12 +92,38 @@ class UncleanElectionSimulationTest {
         assertEquals(first, again, "seed 5 ran differently the second time");
     }
 
+    /**
+     * With unclean election on, an acknowledged record may be lost only by electing a replica outside the ISR that
+     * acknowledged it. acks=all answered at append (acks=1's rule) lets a record be acknowledged by an ISR whose
+     * followers lack it; the checker must then find a loss by a replica of that ISR, rather than count it as a loss
+     * unclean election allows.
+     */
+    @Test
+    void shouldCatchAnAcknowledgedRecordLostByAReplicaOfTheIsrThatAcknowledgedIt() throws Exception {
+        for (long seed = 1; seed <= MUTATION_SEEDS_MAX; seed++) {
+            ReplicationSimulator.Outcome outcome = run(seed, SimUncleanElections.Mode.TOPIC,
+                    ReplicationSimulator.Mutation.ACKS_ALL_ANSWERED_AT_APPEND);
+            String caught = outcome.violations().stream().filter(v -> v.contains("that acknowledged the value"))
+                    .findFirst().orElse(null);
+            if (caught != null) {
+                System.out.println("acks=all answered at append caught with unclean election by seed " + seed + ": "
+                        + caught);
+                return;
+            }
+        }
+        fail("no seed of " + MUTATION_SEEDS_MAX + " caught an acknowledged record lost by a replica of its ISR");
+    }
+
     private ReplicationSimulator.Outcome run(long seed, SimUncleanElections.Mode mode) throws Exception {
+        return run(seed, mode, ReplicationSimulator.Mutation.NONE);
+    }
+
+    private ReplicationSimulator.Outcome run(long seed, SimUncleanElections.Mode mode,
+                                             ReplicationSimulator.Mutation mutation) throws Exception {
         Path root = Files.createDirectories(ReplicationSimulationTest.logsRoot(dir).resolve("unclean-" + mode + "-"
                 + seed));
         try {
-            return new ReplicationSimulator(seed, ReplicationSimulator.Mutation.NONE, root, true, true,
-                    ReplicationSimulator.FETCHING, mode).run();
+            return new ReplicationSimulator(seed, mutation, root, true, true, ReplicationSimulator.FETCHING, mode).run();
         } catch (RuntimeException | Error e) {
             throw new AssertionError("seed " + seed + " (" + mode + ") failed", e);
         } finally {
