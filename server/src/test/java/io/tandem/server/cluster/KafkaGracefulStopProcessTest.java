@@ -1,9 +1,13 @@
 package io.tandem.server.cluster;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A node stopped the way an operator stops it (SIGTERM, as Ctrl-C): its broker closes its ZooKeeper session, so its
@@ -12,12 +16,14 @@ import org.junit.jupiter.api.Timeout;
  * the controller's reaction to the departure (or the other brokers' run for controller) meets CONNECTION_LOSS. It
  * must happen anyway, as Kafka's controller retries its ZooKeeper requests across a reconnect: the stopped node's
  * partitions get new leaders and a controller is elected. This is how a rolling restart stops every node once.
+ *
+ * <p>The two cases share one cluster, each on its own topic: each leaves every node running and in sync, and a failed
+ * case closes the cluster so the next starts a new one.
  */
 // A hang guard, not under test: the start on a loaded machine, then 150 s for the rest.
 @Timeout(value = ProcessCluster.START_AWAIT_S + 150, unit = TimeUnit.SECONDS)
 class KafkaGracefulStopProcessTest extends SequenceLoadProcessTest {
     private static final String NAME = "KafkaGracefulStopProcessTest";
-    private static final String TOPIC = "sequence";
     private static final int PARTITIONS = 3;
     /** Forced controller elections before giving up on placing the controller (each lands on one of three). */
     private static final int ELECTIONS_MAX = 30;
@@ -37,18 +43,45 @@ class KafkaGracefulStopProcessTest extends SequenceLoadProcessTest {
         run(false);
     }
 
+    @TempDir
+    static Path sharedDir;
+    private static ProcessCluster shared;
+    private static boolean started;
+
+    @AfterAll
+    static void closeShared() throws Exception {
+        if (shared != null) shared.close();
+        shared = null;
+        started = false;
+    }
+
+    @Override
+    boolean clusterOutlivesTest() {
+        return true;
+    }
+
     private void run(boolean alsoController) throws Throwable {
-        cluster = new ProcessCluster(dir, 3, KafkaClusterProcessTest.clusterSettings());
+        if (shared == null) {
+            // A directory of its own: after a failed case the next one starts a new cluster beside the old one's files.
+            shared = new ProcessCluster(Files.createTempDirectory(sharedDir, "cluster"), 3,
+                    KafkaClusterProcessTest.clusterSettings());
+        }
+        cluster = shared;
+        String topic = alsoController ? "sequence-controller" : "sequence-not-controller";
         try {
-            cluster.startAll();
-            produceTo(TOPIC, PARTITIONS, 1_000);
+            if (!started) {
+                shared.startAll();
+                started = true;
+            }
+            produceTo(topic, PARTITIONS, 1_000);
             long loaded = producer.ackCount() + 500;
             cluster.await("the first acknowledged records", () -> producer.ackCount() >= loaded ? true : null);
-            stopAndRestartTheZooKeeperLeadersNode(alsoController);
+            stopAndRestartTheZooKeeperLeadersNode(topic, alsoController);
             producer.finish();
             producer.verifyEveryAcknowledgedRecordOnce(NAME);
         } catch (Throwable t) {
             cluster.printLogDigests();
+            closeShared();
             throw t;
         }
     }
@@ -58,7 +91,7 @@ class KafkaGracefulStopProcessTest extends SequenceLoadProcessTest {
      * node or off it (by deleting /controller until the election lands as wanted); waits for the partitions it led
      * to be acknowledged again and for a controller on another node, then restarts it and waits for it to catch up.
      */
-    private void stopAndRestartTheZooKeeperLeadersNode(boolean alsoController) throws Exception {
+    private void stopAndRestartTheZooKeeperLeadersNode(String topic, boolean alsoController) throws Exception {
         int node = cluster.await("a ZooKeeper leader", () -> {
             int leader = cluster.zookeeperLeader();
             return leader > 0 ? leader : null;
@@ -73,7 +106,7 @@ class KafkaGracefulStopProcessTest extends SequenceLoadProcessTest {
         }
         String what = "node " + node + " (ZooKeeper leader" + (alsoController ? " and Kafka controller"
                 : "; controller " + controller);
-        Set<Integer> led = cluster.ledBy(node, TOPIC, PARTITIONS);
+        Set<Integer> led = cluster.ledBy(node, topic, PARTITIONS);
         SequenceProducer.Failover failover = producer.watchFailover(led);
         cluster.stop(node);
         cluster.await("an acknowledged record of partitions " + led + " after " + what + ") stopped",
@@ -85,6 +118,6 @@ class KafkaGracefulStopProcessTest extends SequenceLoadProcessTest {
         System.out.println(NAME + ": " + what + ", leading partitions " + led + ") stopped with SIGTERM; next"
                 + " acknowledged record after " + failover.millis() + " ms");
         cluster.start(node);
-        cluster.awaitAllInSync(TOPIC, PARTITIONS, "node " + node + " restarted");
+        cluster.awaitAllInSync(topic, PARTITIONS, "node " + node + " restarted");
     }
 }

@@ -6,8 +6,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the process tests that load a {@link ProcessCluster} with a {@link SequenceProducer} share: the cluster, in a
- * temporary directory, and the producer, both stopped after each test, the producer first (while its brokers still
- * answer its last requests).
+ * temporary directory, and the producer, both stopped after each test (the cluster unless the class shares it), the
+ * producer first (while its brokers still answer its last requests).
  */
 abstract class SequenceLoadProcessTest {
     @TempDir
@@ -18,7 +18,16 @@ abstract class SequenceLoadProcessTest {
     @AfterEach
     void stopEverything() throws Exception {
         if (producer != null) producer.close();
-        if (cluster != null) cluster.close();
+        producer = null;
+        if (cluster != null && !clusterOutlivesTest()) cluster.close();
+    }
+
+    /**
+     * Whether {@link #cluster} is the class's, shared by its cases (which leave it whole) and closed by the class after
+     * them: a three-node start is several JVM starts.
+     */
+    boolean clusterOutlivesTest() {
+        return false;
     }
 
     /**

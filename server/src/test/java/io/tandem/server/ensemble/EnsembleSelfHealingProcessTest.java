@@ -40,6 +40,8 @@ class EnsembleSelfHealingProcessTest {
     private static final int TICK_MS = 200;
     /** Snapshot chunks this small make even the CI trees' snapshots cross in many chunks. */
     private static final int CHUNK_BYTES = Integer.getInteger("tandem.resync.chunkBytes", 16 << 10);
+    /** Acknowledged writes awaited before each kill and after the last restart: the ensemble takes writes again. */
+    private static final int WRITES_BETWEEN_RESTARTS = 200;
 
     @TempDir
     Path dir;
@@ -236,7 +238,10 @@ class EnsembleSelfHealingProcessTest {
         // Member by member, in id order (the leader's turn comes wherever it is): killed, damaged, restarted.
         Damage[] plan = {null, Damage.NONE, Damage.LOG, Damage.SNAPSHOT, Damage.WIPED, Damage.LOG};
         for (int id = 1; id <= size; id++) {
-            awaitWrites(acknowledged, acknowledged.size() + 600);
+            // By member 3's turn (its snapshot is damaged) at least 3 x 200 writes have committed, more than
+            // snapCount (500), so it has a snapshot even if no write were acknowledged while members restart (about
+            // 500 are each time). This was 600 a turn, about half the run's time.
+            awaitWrites(acknowledged, acknowledged.size() + WRITES_BETWEEN_RESTARTS);
             kill(id);
             String what = damage(id, plan[id]);
             int before = acknowledged.size();
@@ -249,7 +254,7 @@ class EnsembleSelfHealingProcessTest {
             System.out.println("EnsembleSelfHealingProcessTest: member " + id + " (" + what + ") serves again; "
                     + (acknowledged.size() - before) + " writes acknowledged meanwhile");
         }
-        awaitWrites(acknowledged, acknowledged.size() + 300);
+        awaitWrites(acknowledged, acknowledged.size() + WRITES_BETWEEN_RESTARTS);
         writing = false;
         for (Thread writer : writers) {
             writer.join(15_000);
